@@ -1,0 +1,82 @@
+"""Staff login and logout, and the decorators that guard staff pages."""
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from .extensions import db, limiter, login_manager
+from .models import StaffRole, StaffUser
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in as staff to see that page."
+login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> StaffUser | None:
+    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+
+
+def ensure_staff(email: str, role: StaffRole, password: str) -> tuple[StaffUser, bool]:
+    """Creates a staff account, or resets the role and password of an existing one; the caller commits."""
+    user = db.session.scalar(db.select(StaffUser).filter_by(email=email.strip().lower()))
+    created = user is None
+    if created:
+        user = StaffUser(email=email, role=role)
+        db.session.add(user)
+    user.role = role
+    user.set_password(password)
+    return user, created
+
+
+def organiser_required(view):
+    """Organisers only; door staff get 403, anonymous users the login page."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_organiser:
+            abort(403, "This page is for organisers.")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: a login link must not bounce people to another host."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(db.select(StaffUser).filter_by(email=form.email.data.strip().lower()))
+        if user and user.active and user.check_password(form.password.data):
+            login_user(user)
+            default = url_for("organiser.dashboard") if user.is_organiser else url_for("main.index")
+            return redirect(_safe_next(request.args.get("next")) or default)
+        form.password.errors.append("Wrong email or password.")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"))

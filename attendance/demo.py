@@ -1,0 +1,208 @@
+"""The demo meeting: the Global Meeting's 19th Session (past, with about 170 delegates) and its 20th (open).
+
+Delegates are invented, with example.org addresses; no real person from the news item appears in them.
+"""
+from __future__ import annotations
+
+import random
+import unicodedata
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from .auth import ensure_staff
+from .extensions import db
+from .models import (EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
+                     Role, SessionDay, StaffRole)
+from .models.meeting import utcnow
+
+SERIES_NAME = "Global Meeting of the Regional Entities"
+DEMO_STAFF = [
+    ("organiser@example.org", StaffRole.ORGANISER, "demo-organiser"),
+    ("door1@example.org", StaffRole.DOOR, "demo-door"),
+    ("door2@example.org", StaffRole.DOOR, "demo-door"),
+]
+
+# (name, share of delegates)
+ENTITY_TYPES = [
+    ("Vice-Chair Office", 12),
+    ("Regional Office for Capacity Building (ROCB)", 24),
+    ("Regional Intelligence Liaison Office (RILO)", 22),
+    ("Regional Training Centre (RTC)", 38),
+    ("Regional Dog Training Centre (RDTC)", 12),
+    ("Regional Customs Laboratory (RCL)", 14),
+    ("Host Administration of a regional entity", 30),
+    ("Secretariat", 8),
+    ("Observer/Guest", 6),
+]
+# (name, short name, countries, scripts and their weights)
+REGIONS = [
+    ("Americas and Caribbean", "Americas",
+     ["AR", "BR", "CA", "CL", "CO", "DO", "JM", "MX", "PE", "TT", "BB"], {"latin": 1}),
+    ("East and Southern Africa", "ESA", ["KE", "ZA", "UG", "TZ", "RW", "ZM", "MZ", "BW", "MU", "ET"], {"latin": 1}),
+    ("Europe", "Europe", ["BE", "FR", "DE", "PL", "IT", "ES", "NL", "SE", "UA", "KZ", "AZ", "TR", "RU"],
+     {"latin": 3, "cyrillic": 2}),
+    ("Far East, South and South East Asia, Australasia and the Pacific", "Asia/Pacific",
+     ["JP", "CN", "KR", "IN", "AU", "NZ", "FJ", "TH", "MY", "ID", "PH", "VN", "TO"], {"latin": 2, "cjk": 2}),
+    ("North of Africa, Near and Middle East", "MENA", ["AE", "SA", "EG", "MA", "JO", "LB", "OM", "QA", "DZ", "TN"],
+     {"arabic": 3, "latin": 1}),
+    ("West and Central Africa", "WCA", ["NG", "GH", "SN", "CI", "CM", "BF", "ML", "CD", "GA", "TG"], {"latin": 1}),
+]
+
+NAMES = {
+    "latin": (
+        ["Amélie", "João", "Søren", "Zoë", "Łukasz", "Ngozi", "Kwame", "María José", "Thandiwe", "Émile", "Aroha",
+         "Mateus", "Inés", "Olumide", "Fatoumata", "Chidi", "Björn", "Rafael", "Kofi", "Aïcha", "Siosaia", "Nalani",
+         "Camila", "Jean-Baptiste", "Moussa", "Awa", "Hélène", "Lars", "Priya", "Tomás", "Wanjiru", "Zodwa",
+         "Çağla", "Nguyễn Thị", "Mele", "Saoirse", "François", "Oluwaseun", "Dagný", "Ximena"],
+        ["Okonkwo", "Dubois", "Nørgaard", "Mensah", "García López", "Kowalski", "N'Diaye", "Traoré", "Müller",
+         "Silva", "Ferreira", "Tshabalala", "Rossi", "van den Berg", "Ochieng", "Kamau", "Bah", "Diallo", "Fonua",
+         "Tupou", "Ramírez", "Koné", "Lefèvre", "Šimunović", "Ødegård", "Mwangi", "Banda", "Nakamura-Smith",
+         "Öztürk", "Sánchez", "Adébáyọ̀", "Chávez", "Lindqvist", "Ouédraogo", "Sørensen", "Moreau"],
+    ),
+    "cyrillic": (
+        ["Анна", "Дмитрий", "Елена", "Айгерим", "Олег", "Наталья", "Сергей", "Ольга", "Тимур", "Ирина"],
+        ["Смирнова", "Волков", "Кузнецова", "Садыкова", "Петренко", "Иванова", "Морозов", "Ковальчук", "Ахметов",
+         "Соколова"],
+    ),
+    "arabic": (
+        ["فاطمة", "محمد", "ليلى", "عمر", "سارة", "يوسف", "مريم", "خالد", "نور", "أحمد"],
+        ["الزهراني", "العلي", "حداد", "الفاسي", "المنصوري", "الخطيب", "بن سالم", "الحسيني", "العمري", "الشامي"],
+    ),
+    "cjk": (
+        ["伟", "娜", "敏", "静", "洋", "花子", "健太", "민준", "서연", "美咲"],
+        ["王", "李", "张", "陈", "刘", "佐藤", "鈴木", "김", "박", "高橋"],
+    ),
+}
+
+
+def _name(rng: random.Random, script: str) -> str:
+    first, last = NAMES[script]
+    given, family = rng.choice(first), rng.choice(last)
+    if script == "cjk":
+        # Family name first, as these names are written; Korean with a space.
+        korean = "\uac00" <= given[0] <= "\ud7a3"
+        return f"{family} {given}" if korean else f"{family}{given}"
+    return f"{given} {family}"
+
+
+def _ascii_handle(name: str, number: int) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    handle = ".".join(part.lower() for part in "".join(c if c.isalnum() else " " for c in ascii_name).split())
+    return f"{handle or 'delegate'}.{number:03d}@example.org"
+
+
+def _organisation(entity_type: str, region_short: str, country: str, rng: random.Random) -> str:
+    from .countries import country_name
+    short = entity_type.split("(")[-1].rstrip(")") if "(" in entity_type else ""
+    if entity_type.startswith("Vice-Chair"):
+        return f"Office of the Vice-Chair, {region_short} region"
+    if entity_type.startswith("Host"):
+        return f"Customs Administration of {country_name(country)}"
+    if entity_type == "Secretariat":
+        return "Meeting Secretariat"
+    if entity_type.startswith("Observer"):
+        return rng.choice(["Regional Economic Community", "Development Partner", "Academic Network"])
+    return f"{short} {region_short} ({country_name(country)})"
+
+
+def _ensure_session(series: MeetingSeries, slug: str, **fields) -> tuple[MeetingSession, bool]:
+    meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug=slug))
+    if meeting is not None:
+        return meeting, False
+    meeting = MeetingSession(series=series, slug=slug, **fields)
+    meeting.entity_types = [EntityType(name=name, position=i) for i, (name, _) in enumerate(ENTITY_TYPES)]
+    meeting.regions = [Region(name=name, position=i) for i, (name, *_rest) in enumerate(REGIONS)]
+    db.session.add(meeting)
+    return meeting, True
+
+
+def _next_monday(after: date) -> date:
+    return after + timedelta(days=(7 - after.weekday()) % 7 or 7)
+
+
+def seed_demo(delegates: int = 172) -> dict:
+    """Creates the demo once; running it again changes nothing but the demo staff passwords."""
+    series = db.session.scalar(sa.select(MeetingSeries).filter_by(name=SERIES_NAME))
+    if series is None:
+        series = MeetingSeries(name=SERIES_NAME)
+        db.session.add(series)
+
+    nineteenth, created = _ensure_session(
+        series, "global-meeting-19", number=19,
+        title="19th Session of the Global Meeting of the Regional Entities",
+        venue="Brussels, Belgium", timezone="Europe/Brussels",
+        online_meeting_url="https://meet.example.org/global-meeting-19",
+        in_person_capacity=150,
+        registration_opens_at=datetime(2023, 12, 1, 8, 0), registration_closes_at=datetime(2024, 2, 16, 17, 0),
+    )
+    if created:
+        nineteenth.days = [SessionDay(date=date(2024, 2, d), starts_at=time(9, 30), ends_at=time(17, 0))
+                           for d in (19, 20)]
+        db.session.flush()
+        _add_delegates(nineteenth, delegates)
+
+    first_day = _next_monday(utcnow().date() + timedelta(days=60))
+    twentieth, created = _ensure_session(
+        series, "global-meeting-20", number=20,
+        title="20th Session of the Global Meeting of the Regional Entities",
+        venue="Brussels, Belgium", timezone="Europe/Brussels",
+        online_meeting_url="https://meet.example.org/global-meeting-20",
+        in_person_capacity=120,
+        registration_opens_at=utcnow().replace(microsecond=0) - timedelta(days=1),
+        registration_closes_at=datetime.combine(first_day - timedelta(days=3), time(17, 0)),
+    )
+    if created:
+        twentieth.days = [SessionDay(date=first_day + timedelta(days=i), starts_at=time(9, 30), ends_at=time(17, 0))
+                          for i in (0, 1)]
+    for email, role, password in DEMO_STAFF:
+        ensure_staff(email, role, password)
+    db.session.commit()
+    return {"sessions": [nineteenth.slug, twentieth.slug], "staff": DEMO_STAFF}
+
+
+def _add_delegates(meeting: MeetingSession, count: int) -> None:
+    rng = random.Random(19_20_02_2024)
+    types = {t.name: t for t in meeting.entity_types}
+    regions = {r.name: r for r in meeting.regions}
+    type_names = [name for name, _ in ENTITY_TYPES]
+    type_weights = [weight for _, weight in ENTITY_TYPES]
+    for n in range(1, count + 1):
+        region_name, region_short, countries, scripts = rng.choice(REGIONS)
+        entity_type = rng.choices(type_names, type_weights)[0]
+        script = rng.choices(list(scripts), list(scripts.values()))[0]
+        country = rng.choice(countries)
+        full_name = _name(rng, script)
+        role = Role.DELEGATE
+        if entity_type == "Secretariat":
+            role = Role.SECRETARIAT
+        elif entity_type.startswith("Observer"):
+            role = Role.OBSERVER
+        elif rng.random() < 0.06:
+            role = Role.SPEAKER
+        registered = datetime(2023, 12, 4, 9, 0) + timedelta(minutes=rng.randrange(60 * 24 * 70))
+        meeting_reg = Registration(
+            session=meeting, full_name=full_name, email=_ascii_handle(full_name, n),
+            organisation=_organisation(entity_type, region_short, country, rng), country=country,
+            entity_type=types[entity_type], region=regions[region_name], role=role,
+            mode=Mode.IN_PERSON if rng.random() < 0.66 else Mode.ONLINE,
+            consented_at=registered, created_at=registered, updated_at=registered,
+        )
+        db.session.add(meeting_reg)
+    db.session.flush()
+    # The session's officers: an invented chair and vice-chair from the ROCBs.
+    rocbs = db.session.scalars(
+        sa.select(Registration).where(Registration.session_id == meeting.id,
+                                      Registration.entity_type_id == types[type_names[1]].id)
+        .order_by(Registration.id).limit(2)
+    ).all()
+    for registration, role in zip(rocbs, (Role.CHAIR, Role.VICE_CHAIR)):
+        registration.role, registration.mode = role, Mode.IN_PERSON
+    cancelled = db.session.scalars(
+        sa.select(Registration).where(Registration.session_id == meeting.id, Registration.role == Role.DELEGATE)
+        .order_by(Registration.id.desc()).limit(3)
+    ).all()
+    for registration in cancelled:
+        registration.status = RegistrationStatus.CANCELLED
+        registration.cancel_reason = "Travel cancelled"
+        registration.cancelled_at = datetime(2024, 2, 15, 10, 0)

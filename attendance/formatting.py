@@ -1,0 +1,41 @@
+"""Template filters for dates and times, in one style everywhere."""
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from babel.dates import format_date as babel_format_date
+from flask import Flask
+
+
+def format_day(day: date) -> str:
+    return babel_format_date(day, "d MMMM y", locale="en")
+
+
+def format_days(days: Sequence) -> str:
+    """'19–20 February 2024', '30 June – 1 July 2025', or '' when no days are set."""
+    dates = [getattr(d, "date", d) for d in days]
+    if not dates:
+        return ""
+    first, last = dates[0], dates[-1]
+    if first == last:
+        return format_day(first)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{format_day(last)}"
+    if first.year == last.year:
+        return f"{babel_format_date(first, 'd MMMM', locale='en')} – {format_day(last)}"
+    return f"{format_day(first)} – {format_day(last)}"
+
+
+def format_moment(moment: datetime | None, meeting=None) -> str:
+    """A stored naive-UTC moment, in the session's zone when one is given."""
+    if moment is None:
+        return ""
+    if meeting is not None:
+        local = meeting.local(moment)
+        return local.strftime("%d %b %Y %H:%M ") + local.tzname()
+    return moment.strftime("%d %b %Y %H:%M UTC")
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(format_day)
+    app.add_template_filter(format_days)
+    app.add_template_filter(format_moment)

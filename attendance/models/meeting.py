@@ -1,0 +1,134 @@
+"""Meeting series, their sessions and days, and the vocabularies (entity types, regions) a session uses."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class MeetingSeries(db.Model):
+    __tablename__ = "meeting_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "Global Meeting of the Regional Entities"
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    sessions: Mapped[list[MeetingSession]] = relationship(back_populates="series", order_by="MeetingSession.number")
+
+
+class MeetingSession(db.Model):
+    """One numbered session of a series ("19th Session"), held over one or more days."""
+    __tablename__ = "meeting_sessions"
+    __table_args__ = (
+        sa.UniqueConstraint("series_id", "number"),
+        sa.CheckConstraint("in_person_capacity IS NULL OR in_person_capacity >= 0", name="capacity_not_negative"),
+        sa.CheckConstraint(
+            "registration_opens_at IS NULL OR registration_closes_at IS NULL "
+            "OR registration_opens_at < registration_closes_at",
+            name="registration_window_ordered",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_series.id", ondelete="RESTRICT"), index=True)
+    #: the name in URLs: /sessions/<slug>/register
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.String(300))
+    venue: Mapped[str] = mapped_column(sa.String(300), default="")
+    #: IANA name; the door's "today" and the days' hours are in this zone
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    online_meeting_url: Mapped[str] = mapped_column(sa.String(1000), default="")
+    #: None: no limit on in-person seats
+    in_person_capacity: Mapped[int | None]
+    #: naive UTC; None: open since ever / until ever
+    registration_opens_at: Mapped[datetime | None]
+    registration_closes_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    series: Mapped[MeetingSeries] = relationship(back_populates="sessions")
+    days: Mapped[list[SessionDay]] = relationship(
+        back_populates="session", order_by="SessionDay.date", cascade="all, delete-orphan"
+    )
+    entity_types: Mapped[list[EntityType]] = relationship(
+        back_populates="session", order_by="(EntityType.position, EntityType.name)", cascade="all, delete-orphan"
+    )
+    regions: Mapped[list[Region]] = relationship(
+        back_populates="session", order_by="(Region.position, Region.name)", cascade="all, delete-orphan"
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def registration_state(self, now: datetime | None = None) -> str:
+        """'not_yet_open', 'open' or 'closed' at `now` (naive UTC)."""
+        now = now or utcnow()
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return "not_yet_open"
+        if self.registration_closes_at and now >= self.registration_closes_at:
+            return "closed"
+        if self.days and self.days[-1].date < now.replace(tzinfo=UTC).astimezone(self.zone).date():
+            return "closed"
+        return "open"
+
+    @property
+    def is_hybrid(self) -> bool:
+        return bool(self.online_meeting_url)
+
+    def local(self, moment: datetime) -> datetime:
+        """A stored naive-UTC moment in the session's time zone."""
+        return moment.replace(tzinfo=UTC).astimezone(self.zone)
+
+    def __repr__(self) -> str:
+        return f"<MeetingSession {self.slug}>"
+
+
+class SessionDay(db.Model):
+    """A day of a session with its scheduled hours, in the session's time zone."""
+    __tablename__ = "session_days"
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "date"),
+        sa.CheckConstraint("starts_at < ends_at", name="hours_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"), index=True)
+    date: Mapped[date]
+    starts_at: Mapped[time] = mapped_column(default=time(9, 0))
+    ends_at: Mapped[time] = mapped_column(default=time(17, 0))
+
+    session: Mapped[MeetingSession] = relationship(back_populates="days")
+
+
+class _Vocabulary:
+    """Shared columns of the organiser-edited lists a registration picks from."""
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    #: order in forms and reports
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class EntityType(_Vocabulary, db.Model):
+    """The kind of entity a delegate represents: "Regional Office for Capacity Building (ROCB)", ..."""
+    __tablename__ = "entity_types"
+    __table_args__ = (sa.UniqueConstraint("session_id", "name"),)
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"), index=True)
+    session: Mapped[MeetingSession] = relationship(back_populates="entity_types")
+
+
+class Region(_Vocabulary, db.Model):
+    """A world region, "Europe", "West and Central Africa", ..."""
+    __tablename__ = "regions"
+    __table_args__ = (sa.UniqueConstraint("session_id", "name"),)
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"), index=True)
+    session: Mapped[MeetingSession] = relationship(back_populates="regions")

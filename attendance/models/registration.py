@@ -1,0 +1,98 @@
+"""A delegate's registration for a session: who they are, how they will attend, and their two secrets."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from ..extensions import db
+from ..tokens import new_access_key, new_badge_token
+from .meeting import EntityType, MeetingSession, Region, utcnow
+
+
+class Mode(enum.StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+    @property
+    def label(self) -> str:
+        return {"in_person": "In person", "online": "Online"}[self.value]
+
+
+class RegistrationStatus(enum.StrEnum):
+    REGISTERED = "registered"
+    CANCELLED = "cancelled"
+
+
+class Role(enum.StrEnum):
+    CHAIR = "chair"
+    VICE_CHAIR = "vice_chair"
+    DELEGATE = "delegate"
+    SPEAKER = "speaker"
+    OBSERVER = "observer"
+    SECRETARIAT = "secretariat"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", "-").capitalize() if self is not Role.VICE_CHAIR else "Vice-Chair"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:
+    # Stored as the lowercase value in a VARCHAR with a CHECK constraint: portable, and readable in SQL.
+    return sa.Enum(cls, name=name, native_enum=False, create_constraint=True, length=20,
+                   values_callable=lambda members: [m.value for m in members])
+
+
+class Registration(db.Model):
+    __tablename__ = "registrations"
+    __table_args__ = (
+        # One registration per email per session, whatever the case the delegate typed it in.
+        sa.UniqueConstraint("session_id", "email_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="RESTRICT"), index=True)
+    #: as the delegate writes it, in any script
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    #: as typed; `email_key` is its lowercase form, kept by `_set_email_key`
+    email: Mapped[str] = mapped_column(sa.String(254))
+    email_key: Mapped[str] = mapped_column(sa.String(254))
+    organisation: Mapped[str] = mapped_column(sa.String(200))
+    #: ISO 3166-1 alpha-2
+    country: Mapped[str] = mapped_column(sa.String(2))
+    entity_type_id: Mapped[int] = mapped_column(sa.ForeignKey("entity_types.id", ondelete="RESTRICT"), index=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.DELEGATE)
+    #: how the delegate said they would attend; how they did is recorded per day elsewhere
+    mode: Mapped[Mode] = mapped_column(_enum(Mode, "mode"))
+    status: Mapped[RegistrationStatus] = mapped_column(
+        _enum(RegistrationStatus, "status"), default=RegistrationStatus.REGISTERED
+    )
+    cancel_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    cancelled_at: Mapped[datetime | None]
+    #: what the badge QR holds; a door scan looks it up. Reissuing replaces it.
+    badge_token: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_badge_token)
+    #: the secret in the delegate's own link /me/<access_key>; never shown to staff
+    access_key: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_access_key)
+    consented_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    session: Mapped[MeetingSession] = relationship()
+    entity_type: Mapped[EntityType] = relationship()
+    region: Mapped[Region] = relationship()
+
+    @validates("email")
+    def _set_email_key(self, _key: str, email: str) -> str:
+        email = email.strip()
+        self.email_key = email.lower()
+        return email
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is RegistrationStatus.CANCELLED
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.id} {self.session_id}>"

@@ -1,0 +1,94 @@
+"""Forms for setting up sessions and fixing registrations."""
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import (DateField, DateTimeLocalField, FieldList, Form, FormField, IntegerField, SelectField,
+                     StringField, TextAreaField, TimeField, URLField)
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, URL,
+                                ValidationError)
+
+from ..extensions import db
+from ..models import MeetingSeries, MeetingSession, Mode, Role
+from ..registration.forms import DelegateFields, _strip
+
+TIMEZONES = sorted(available_timezones())
+
+
+class DayForm(Form):
+    """One row of the days table; a row without a date is left out."""
+    date = DateField("Date", validators=[Optional()])
+    starts_at = TimeField("Starts", validators=[Optional()])
+    ends_at = TimeField("Ends", validators=[Optional()])
+
+    def validate_ends_at(self, field) -> None:
+        if self.date.data and self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError("The day must end after it starts.")
+
+
+class SessionForm(FlaskForm):
+    series_name = StringField("Meeting series", filters=[_strip],
+                              validators=[DataRequired("Name the meeting series."), Length(max=200)])
+    number = IntegerField("Session number", validators=[InputRequired("Give the session's number."),
+                                                        NumberRange(min=1, max=10000)])
+    title = StringField("Title", filters=[_strip], validators=[DataRequired("Give the session a title."),
+                                                               Length(max=300)])
+    slug = StringField(
+        "Short name in links", filters=[_strip],
+        validators=[DataRequired("Choose a short name for links."), Length(max=80),
+                    Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                           message="Use lowercase letters, digits and single hyphens, like global-meeting-20.")],
+    )
+    venue = StringField("Venue", filters=[_strip], validators=[Length(max=300)])
+    timezone = SelectField("Time zone", choices=TIMEZONES, default="Europe/Brussels")
+    online_meeting_url = URLField("Online meeting link", filters=[_strip],
+                                  validators=[Optional(), URL(message="Enter a full link starting with https://."),
+                                              Length(max=1000)])
+    in_person_capacity = IntegerField("In-person seats (empty: no limit)",
+                                      validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    registration_opens_at = DateTimeLocalField("Registration opens (session time)", validators=[Optional()])
+    registration_closes_at = DateTimeLocalField("Registration closes (session time)", validators=[Optional()])
+    days = FieldList(FormField(DayForm), min_entries=1)
+
+    def __init__(self, *args, editing: MeetingSession | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._editing = editing
+
+    def validate_slug(self, field) -> None:
+        taken = db.session.scalar(db.select(MeetingSession).filter_by(slug=field.data))
+        if taken is not None and taken is not self._editing:
+            raise ValidationError("Another session already uses this short name.")
+
+    def validate_number(self, field) -> None:
+        clash = db.session.scalar(
+            db.select(MeetingSession).join(MeetingSession.series)
+            .where(MeetingSeries.name == (self.series_name.data or ""), MeetingSession.number == field.data)
+        )
+        if clash is not None and clash is not self._editing:
+            raise ValidationError("This series already has a session with this number.")
+
+    def validate_registration_closes_at(self, field) -> None:
+        opens = self.registration_opens_at.data
+        if opens and field.data and field.data <= opens:
+            raise ValidationError("Registration must close after it opens.")
+
+    def validate_days(self, field) -> None:
+        dates = [row.date.data for row in field if row.date.data]
+        if not dates:
+            raise ValidationError("Give the session at least one day.")
+        if len(dates) != len(set(dates)):
+            raise ValidationError("A date is listed twice.")
+
+
+class VocabularyForm(FlaskForm):
+    name = StringField("Name", filters=[_strip], validators=[DataRequired("Enter a name."), Length(max=200)])
+    position = IntegerField("Order", default=0, validators=[Optional(), NumberRange(min=0, max=10000)])
+
+
+class RegistrationEditForm(DelegateFields):
+    mode = SelectField("Registered mode", choices=[(m.value, m.label) for m in Mode])
+    role = SelectField("Role", choices=[(r.value, r.label) for r in Role])
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField("Reason for cancelling", filters=[_strip],
+                           validators=[DataRequired("Say why the registration is cancelled."), Length(max=500)])

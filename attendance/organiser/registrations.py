@@ -1,0 +1,131 @@
+"""Organisers manage registrations: search and filter, fix details, cancel, reissue badges, export, print."""
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from ..auth import organiser_required
+from ..extensions import db
+from ..models import Mode, Registration, RegistrationStatus, Role
+from ..registration.badges import badge_sheet_pdf
+from ..registration.service import cancel, reinstate, reissue_badge
+from . import bp
+from .forms import CancelForm, RegistrationEditForm
+from .service import EmailTaken, RegistrationFilters, registrations_csv, registrations_query, update_registration
+from .sessions import session_or_404
+
+PAGE_SIZE = 50
+
+
+def _filters() -> RegistrationFilters:
+    args = request.args
+    mode, status = args.get("mode", ""), args.get("status", "")
+    return RegistrationFilters(
+        q=args.get("q", "").strip()[:200],
+        entity_type_id=args.get("entity_type", type=int),
+        region_id=args.get("region", type=int),
+        mode=Mode(mode) if mode in Mode._value2member_map_ else None,
+        status=RegistrationStatus(status) if status in RegistrationStatus._value2member_map_ else None,
+    )
+
+
+@bp.get("/sessions/<slug>/registrations")
+@organiser_required
+def registrations(slug: str):
+    meeting = session_or_404(slug)
+    filters = _filters()
+    page = db.paginate(registrations_query(meeting, filters), per_page=PAGE_SIZE, max_per_page=PAGE_SIZE)
+    return render_template("organiser/registrations.html", meeting=meeting, page=page, filters=filters,
+                           modes=list(Mode), statuses=list(RegistrationStatus))
+
+
+@bp.get("/sessions/<slug>/registrations.csv")
+@organiser_required
+def registrations_export(slug: str):
+    meeting = session_or_404(slug)
+    rows = db.session.scalars(registrations_query(meeting, _filters())).all()
+    return registrations_csv(rows), 200, {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{meeting.slug}-registrations.csv"',
+    }
+
+
+@bp.get("/sessions/<slug>/badges.pdf")
+@organiser_required
+def badge_sheet(slug: str):
+    """Every badge that matches the filters (by default, everyone registered), four to an A4 page."""
+    meeting = session_or_404(slug)
+    filters = _filters()
+    filters.status = filters.status or RegistrationStatus.REGISTERED
+    rows = db.session.scalars(registrations_query(meeting, filters)).all()
+    if not rows:
+        flash("No registration matches these filters, so there are no badges to print.")
+        return redirect(url_for("organiser.registrations", slug=slug, **request.args))
+    return badge_sheet_pdf(rows), 200, {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'inline; filename="{meeting.slug}-badges.pdf"',
+    }
+
+
+def _registration_or_404(slug: str, registration_id: int) -> Registration:
+    meeting = session_or_404(slug)
+    registration = db.get_or_404(Registration, registration_id)
+    if registration.session_id != meeting.id:
+        abort(404)
+    return registration
+
+
+@bp.route("/sessions/<slug>/registrations/<int:registration_id>", methods=["GET", "POST"])
+@organiser_required
+def edit_registration(slug: str, registration_id: int):
+    registration = _registration_or_404(slug, registration_id)
+    meeting = registration.session
+    form = RegistrationEditForm(meeting, data=_form_data(registration))
+    if form.validate_on_submit():
+        try:
+            update_registration(registration, **form.delegate_fields(), mode=Mode(form.mode.data),
+                                role=Role(form.role.data))
+        except EmailTaken:
+            form.email.errors.append("Another registration for this session already uses this email.")
+        else:
+            flash("Registration saved.")
+            return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
+    return render_template("organiser/registration.html", meeting=meeting, registration=registration, form=form,
+                           cancel_form=CancelForm()), 400 if request.method == "POST" else 200
+
+
+def _form_data(registration: Registration) -> dict:
+    return {
+        "full_name": registration.full_name, "email": registration.email,
+        "organisation": registration.organisation, "country": registration.country,
+        "entity_type": str(registration.entity_type_id), "region": str(registration.region_id),
+        "mode": registration.mode.value, "role": registration.role.value,
+    }
+
+
+@bp.post("/sessions/<slug>/registrations/<int:registration_id>/cancel")
+@organiser_required
+def cancel_registration(slug: str, registration_id: int):
+    registration = _registration_or_404(slug, registration_id)
+    form = CancelForm()
+    if not form.validate():
+        flash(" ".join(form.reason.errors))
+    else:
+        cancel(registration, form.reason.data)
+        flash("Registration cancelled. Their badge no longer admits them.")
+    return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
+
+
+@bp.post("/sessions/<slug>/registrations/<int:registration_id>/reinstate")
+@organiser_required
+def reinstate_registration(slug: str, registration_id: int):
+    registration = _registration_or_404(slug, registration_id)
+    reinstate(registration)
+    flash("Registration reinstated.")
+    return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
+
+
+@bp.post("/sessions/<slug>/registrations/<int:registration_id>/reissue-badge")
+@organiser_required
+def reissue_registration_badge(slug: str, registration_id: int):
+    registration = _registration_or_404(slug, registration_id)
+    reissue_badge(registration)
+    flash("New badge issued. The old badge no longer works; the delegate's page shows the new one.")
+    return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))

@@ -1,0 +1,174 @@
+"""What organisers change: sessions, their days and vocabularies, and registrations' details."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..countries import country_name
+from ..extensions import db
+from ..models import (EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
+                      Role, SessionDay)
+
+
+@dataclass
+class DayHours:
+    date: date
+    starts_at: time
+    ends_at: time
+
+
+def to_utc(local: datetime | None, timezone: str) -> datetime | None:
+    """A naive wall-clock time in `timezone` as the naive UTC the database keeps."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC).replace(tzinfo=None)
+
+
+def series_named(name: str) -> MeetingSeries:
+    series = db.session.scalar(sa.select(MeetingSeries).filter_by(name=name))
+    if series is None:
+        series = MeetingSeries(name=name)
+        db.session.add(series)
+    return series
+
+
+def save_session(meeting: MeetingSession, *, series_name: str, days: list[DayHours], **fields) -> MeetingSession:
+    """Creates or updates a session and its days in one transaction.
+
+    A new session starts with the entity types and regions of the series' latest session, since they rarely change.
+    """
+    with db.session.no_autoflush:
+        series = series_named(series_name)
+        if meeting.id is None and series.id is not None:
+            _copy_vocabularies(meeting, series)
+        meeting.series = series
+        for name, value in fields.items():
+            setattr(meeting, name, value)
+        db.session.add(meeting)
+    by_date = {day.date: day for day in meeting.days}
+    wanted = {hours.date: hours for hours in days}
+    for day in list(meeting.days):
+        if day.date not in wanted:
+            meeting.days.remove(day)
+    for hours in wanted.values():
+        day = by_date.get(hours.date) or SessionDay(date=hours.date)
+        day.starts_at, day.ends_at = hours.starts_at, hours.ends_at
+        if day not in meeting.days:
+            meeting.days.append(day)
+    db.session.commit()
+    return meeting
+
+
+def _copy_vocabularies(meeting: MeetingSession, series: MeetingSeries) -> None:
+    previous = db.session.scalar(
+        sa.select(MeetingSession).filter_by(series_id=series.id).order_by(MeetingSession.number.desc()).limit(1)
+    )
+    if previous is None:
+        return
+    meeting.entity_types = [EntityType(name=t.name, position=t.position) for t in previous.entity_types]
+    meeting.regions = [Region(name=r.name, position=r.position) for r in previous.regions]
+
+
+VOCABULARIES = {"entity-types": EntityType, "regions": Region}
+
+
+class VocabularyInUse(Exception):
+    pass
+
+
+class NameTaken(Exception):
+    pass
+
+
+def save_term(term: EntityType | Region, name: str, position: int) -> None:
+    term.name, term.position = name, position
+    try:
+        db.session.add(term)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise NameTaken(name) from None
+
+
+def delete_term(term: EntityType | Region) -> None:
+    """Deletes an entity type or region that no registration uses; one in use stays."""
+    column = Registration.entity_type_id if isinstance(term, EntityType) else Registration.region_id
+    used = db.session.scalar(sa.select(sa.func.count()).where(column == term.id))
+    if used:
+        raise VocabularyInUse(used)
+    db.session.delete(term)
+    db.session.commit()
+
+
+@dataclass
+class RegistrationFilters:
+    q: str = ""
+    entity_type_id: int | None = None
+    region_id: int | None = None
+    mode: Mode | None = None
+    status: RegistrationStatus | None = None
+
+
+def registrations_query(meeting: MeetingSession, filters: RegistrationFilters) -> sa.Select:
+    query = sa.select(Registration).where(Registration.session_id == meeting.id)
+    if filters.q:
+        pattern = "%" + filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(sa.or_(
+            sa.func.lower(Registration.full_name).like(pattern, escape="\\"),
+            Registration.email_key.like(pattern, escape="\\"),
+            sa.func.lower(Registration.organisation).like(pattern, escape="\\"),
+        ))
+    if filters.entity_type_id:
+        query = query.where(Registration.entity_type_id == filters.entity_type_id)
+    if filters.region_id:
+        query = query.where(Registration.region_id == filters.region_id)
+    if filters.mode:
+        query = query.where(Registration.mode == filters.mode)
+    if filters.status:
+        query = query.where(Registration.status == filters.status)
+    return query.order_by(sa.func.lower(Registration.full_name), Registration.id)
+
+
+class EmailTaken(Exception):
+    pass
+
+
+def update_registration(registration: Registration, *, mode: Mode, role: Role, **fields) -> None:
+    for name, value in fields.items():
+        setattr(registration, name, value)
+    registration.mode, registration.role = mode, role
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise EmailTaken() from None
+
+
+CSV_COLUMNS = ["id", "full_name", "email", "organisation", "country", "country_name", "entity_type", "region",
+               "role", "mode", "status", "cancel_reason", "registered_at_utc"]
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Text that spreadsheets show as text: a leading =, +, -, @ (or tab, CR) would start a formula."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def registrations_csv(registrations) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for r in registrations:
+        writer.writerow([r.id] + [spreadsheet_safe(str(v)) for v in (
+            r.full_name, r.email, r.organisation, r.country, country_name(r.country), r.entity_type.name,
+            r.region.name, r.role.value, r.mode.value, r.status.value, r.cancel_reason,
+            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )])
+    return out.getvalue()

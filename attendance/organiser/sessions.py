@@ -1,0 +1,126 @@
+"""Organisers set up sessions: details, days and hours, entity types and regions."""
+from datetime import time
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from ..auth import organiser_required
+from ..extensions import db
+from ..models import MeetingSession, Registration, RegistrationStatus
+from . import bp
+from .forms import SessionForm, VocabularyForm
+from .service import VOCABULARIES, DayHours, NameTaken, VocabularyInUse, delete_term, save_session, save_term, to_utc
+
+BLANK_DAY_ROWS = 2
+DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 0)
+
+
+def session_or_404(slug: str) -> MeetingSession:
+    return db.first_or_404(db.select(MeetingSession).filter_by(slug=slug))
+
+
+@bp.get("/staff")
+@organiser_required
+def dashboard():
+    sessions = db.session.scalars(db.select(MeetingSession).order_by(MeetingSession.created_at.desc())).all()
+    counts = dict(db.session.execute(
+        sa.select(Registration.session_id, sa.func.count())
+        .where(Registration.status == RegistrationStatus.REGISTERED).group_by(Registration.session_id)
+    ).all())
+    return render_template("organiser/dashboard.html", sessions=sessions, counts=counts)
+
+
+@bp.route("/sessions/new", methods=["GET", "POST"])
+@organiser_required
+def new_session():
+    return _edit_session(MeetingSession())
+
+
+@bp.route("/sessions/<slug>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_session(slug: str):
+    return _edit_session(session_or_404(slug))
+
+
+def _edit_session(meeting: MeetingSession):
+    is_new = meeting.id is None
+    form = SessionForm(editing=None if is_new else meeting)
+    if request.method == "GET":
+        _fill_session_form(form, meeting)
+    if form.validate_on_submit():
+        days = [DayHours(row.date.data, row.starts_at.data or DEFAULT_START, row.ends_at.data or DEFAULT_END)
+                for row in form.days if row.date.data]
+        tz = form.timezone.data
+        save_session(
+            meeting,
+            series_name=form.series_name.data,
+            days=days,
+            number=form.number.data, title=form.title.data, slug=form.slug.data, venue=form.venue.data or "",
+            timezone=tz, online_meeting_url=form.online_meeting_url.data or "",
+            in_person_capacity=form.in_person_capacity.data,
+            registration_opens_at=to_utc(form.registration_opens_at.data, tz),
+            registration_closes_at=to_utc(form.registration_closes_at.data, tz),
+        )
+        flash("Session created." if is_new else "Session saved.")
+        return redirect(url_for("organiser.registrations", slug=meeting.slug))
+    status = 400 if request.method == "POST" else 200
+    return render_template("organiser/session_form.html", form=form, meeting=meeting, is_new=is_new), status
+
+
+def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
+    while len(form.days):
+        form.days.pop_entry()
+    if meeting.id is None:
+        for _ in range(BLANK_DAY_ROWS):
+            form.days.append_entry()
+        return
+    form.series_name.data = meeting.series.name
+    for name in ("number", "title", "slug", "venue", "timezone", "online_meeting_url", "in_person_capacity"):
+        getattr(form, name).data = getattr(meeting, name)
+    for name in ("registration_opens_at", "registration_closes_at"):
+        moment = getattr(meeting, name)
+        getattr(form, name).data = meeting.local(moment).replace(tzinfo=None) if moment else None
+    for day in meeting.days:
+        form.days.append_entry({"date": day.date, "starts_at": day.starts_at, "ends_at": day.ends_at})
+    for _ in range(BLANK_DAY_ROWS):
+        form.days.append_entry()
+
+
+@bp.route("/sessions/<slug>/<any('entity-types', 'regions'):kind>", methods=["GET", "POST"])
+@organiser_required
+def vocabulary(slug: str, kind: str):
+    """The entity types or the regions of a session: add, rename, reorder, delete the unused."""
+    meeting = session_or_404(slug)
+    model = VOCABULARIES[kind]
+    form = VocabularyForm()
+    if form.validate_on_submit():
+        term_id = request.form.get("term_id", type=int)
+        term = db.get_or_404(model, term_id) if term_id else model(session=meeting)
+        if term.session_id not in (None, meeting.id):
+            abort(404)
+        try:
+            save_term(term, form.name.data, form.position.data or 0)
+        except NameTaken:
+            flash(f"“{form.name.data}” is already in the list.")
+        else:
+            flash(f"Saved “{form.name.data}”.")
+        return redirect(url_for("organiser.vocabulary", slug=slug, kind=kind))
+    terms = meeting.entity_types if kind == "entity-types" else meeting.regions
+    return render_template("organiser/vocabulary.html", meeting=meeting, kind=kind, terms=terms, form=form), \
+        400 if request.method == "POST" else 200
+
+
+@bp.post("/sessions/<slug>/<any('entity-types', 'regions'):kind>/<int:term_id>/delete")
+@organiser_required
+def delete_vocabulary_term(slug: str, kind: str, term_id: int):
+    meeting = session_or_404(slug)
+    term = db.get_or_404(VOCABULARIES[kind], term_id)
+    if term.session_id != meeting.id:
+        abort(404)
+    try:
+        delete_term(term)
+    except VocabularyInUse as in_use:
+        flash(f"“{term.name}” is used by {in_use.args[0]} registrations, so it stays. Rename it instead.")
+    else:
+        flash(f"Deleted “{term.name}”.")
+    return redirect(url_for("organiser.vocabulary", slug=slug, kind=kind))

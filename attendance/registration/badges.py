@@ -1,0 +1,24 @@
+"""Badges: one A6 PDF per delegate, and A4 sheets of four for printing in bulk."""
+from collections.abc import Sequence
+
+from ..countries import country_name
+from ..models import Registration
+from ..pdf import render_pdf
+from ..qr import qr_svg
+
+
+def badge_context(registration: Registration) -> dict:
+    return {
+        "registration": registration,
+        "country": country_name(registration.country),
+        "qr": qr_svg(registration.badge_token, title="Badge QR code"),
+    }
+
+
+def badge_pdf(registration: Registration) -> bytes:
+    return render_pdf("badges/badge.html", badges=[badge_context(registration)], sheet=False)
+
+
+def badge_sheet_pdf(registrations: Sequence[Registration]) -> bytes:
+    """Four A6 badges to an A4 page, for cutting along the grey lines."""
+    return render_pdf("badges/badge.html", badges=[badge_context(r) for r in registrations], sheet=True)

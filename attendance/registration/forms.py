@@ -1,0 +1,80 @@
+"""The public registration form."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+
+from ..countries import countries
+from ..models import MeetingSession, Mode
+
+NAME_MAX = 200
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _no_control_characters(_form, field) -> None:
+    if field.data and any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
+        raise ValidationError("Remove the control characters from this field.")
+
+
+class DelegateFields(FlaskForm):
+    """What a delegate is asked, shared by the public form and the organisers' edit form."""
+    full_name = StringField(
+        "Full name, as it should appear on your badge and certificate",
+        filters=[_strip],
+        validators=[DataRequired("Enter your full name."), Length(max=NAME_MAX, message="Use at most 200 characters."), _no_control_characters],
+    )
+    email = EmailField(
+        "Email",
+        filters=[_strip],
+        validators=[DataRequired("Enter your email address."), Length(max=254, message="Use at most 254 characters."),
+                    Email("Enter a valid email address, like name@example.org.", check_deliverability=False)],
+    )
+    organisation = StringField(
+        "Organisation or entity you represent",
+        filters=[_strip],
+        validators=[DataRequired("Enter the organisation you represent."), Length(max=200, message="Use at most 200 characters."), _no_control_characters],
+    )
+    country = SelectField("Country", validate_choice=False, validators=[InputRequired("Choose your country.")])
+    entity_type = SelectField("Entity type", validate_choice=False,
+                              validators=[InputRequired("Choose your entity type.")])
+    region = SelectField("Region", validate_choice=False, validators=[InputRequired("Choose your region.")])
+    def __init__(self, meeting: MeetingSession, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [("", "Choose…")] + list(countries().items())
+        self.entity_type.choices = [("", "Choose…")] + [(str(t.id), t.name) for t in meeting.entity_types]
+        self.region.choices = [("", "Choose…")] + [(str(r.id), r.name) for r in meeting.regions]
+
+    def delegate_fields(self) -> dict:
+        return {
+            "full_name": self.full_name.data, "email": self.email.data, "organisation": self.organisation.data,
+            "country": self.country.data, "entity_type_id": int(self.entity_type.data),
+            "region_id": int(self.region.data),
+        }
+
+    # Choices are checked here rather than by WTForms, to say which list the answer must come from.
+    def validate_country(self, field) -> None:
+        if field.data not in countries():
+            raise ValidationError("Choose a country from the list.")
+
+    def validate_entity_type(self, field) -> None:
+        if field.data not in {value for value, _ in field.choices if value}:
+            raise ValidationError("Choose an entity type from the list.")
+
+    def validate_region(self, field) -> None:
+        if field.data not in {value for value, _ in field.choices if value}:
+            raise ValidationError("Choose a region from the list.")
+
+
+class RegistrationForm(DelegateFields):
+    mode = RadioField(
+        "How will you attend?",
+        choices=[(Mode.IN_PERSON.value, "In person, at the venue"), (Mode.ONLINE.value, "Online")],
+        validators=[InputRequired("Choose how you will attend.")],
+    )
+    consent = BooleanField(
+        "I agree that the secretariat stores these details to organise the meeting, "
+        "record my attendance and issue my certificate.",
+        validators=[DataRequired("You need to agree to this to register.")],
+    )

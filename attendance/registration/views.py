@@ -1,0 +1,112 @@
+"""Public pages: the registration form, the delegate's own page, their badge and their join link."""
+import logging
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from ..extensions import db, limiter
+from ..models import MeetingSession, Mode, Registration
+from ..qr import qr_svg
+from ..tokens import redact
+from . import bp
+from .badges import badge_pdf
+from .forms import RegistrationForm
+from .service import (AlreadyRegistered, Delegate, InPersonFull, RegistrationClosed, find_by_email, in_person_full,
+                      register, send_confirmation)
+
+log = logging.getLogger(__name__)
+
+
+def _session_or_404(slug: str) -> MeetingSession:
+    return db.first_or_404(db.select(MeetingSession).filter_by(slug=slug))
+
+
+def _registration_or_404(access_key: str) -> Registration:
+    # Same 404 for a malformed, tampered or unknown key: no hint whether it exists.
+    if not 20 <= len(access_key) <= 64:
+        abort(404)
+    return db.first_or_404(db.select(Registration).filter_by(access_key=access_key))
+
+
+@bp.route("/sessions/<slug>/register", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def register_form(slug: str):
+    meeting = _session_or_404(slug)
+    state = meeting.registration_state()
+    if state != "open":
+        return render_template("registration/closed.html", meeting=meeting, state=state), 200
+    form = RegistrationForm(meeting)
+    seats_full = in_person_full(meeting)
+    if request.method == "GET" and seats_full:
+        form.mode.data = Mode.ONLINE.value
+    duplicate = False
+    if form.validate_on_submit():
+        delegate = Delegate(**form.delegate_fields(), mode=Mode(form.mode.data))
+        try:
+            registration = register(meeting, delegate)
+        except AlreadyRegistered:
+            duplicate = True
+            form.email.errors.append("This email address is already registered for this session.")
+        except InPersonFull:
+            seats_full = True
+            form.mode.errors.append("In-person seats are now full. You can still register to attend online.")
+        except RegistrationClosed:
+            return render_template("registration/closed.html", meeting=meeting, state="closed")
+        else:
+            _send_confirmation_safely(registration)
+            flash("You are registered. We have emailed you the link to this page: keep it, it is your own.")
+            return redirect(url_for("registration.me", access_key=registration.access_key))
+    status = 400 if request.method == "POST" else 200
+    return render_template("registration/register.html", meeting=meeting, form=form, seats_full=seats_full,
+                           duplicate=duplicate), status
+
+
+@bp.post("/sessions/<slug>/resend")
+@limiter.limit("5 per minute")
+def resend_link(slug: str):
+    """Emails the personal link again, to the registered address only; the page never says whether it was."""
+    meeting = _session_or_404(slug)
+    email = request.form.get("email", "")[:254]
+    registration = find_by_email(meeting, email) if "@" in email else None
+    if registration is not None:
+        _send_confirmation_safely(registration, reminder=True)
+    return render_template("registration/resent.html", meeting=meeting)
+
+
+def _send_confirmation_safely(registration: Registration, **options) -> None:
+    # The registration stands even when mail is down; the delegate sees their page either way.
+    try:
+        send_confirmation(registration, **options)
+    except Exception:
+        log.exception("could not send the confirmation for registration %s (key %s)",
+                      registration.id, redact(registration.access_key))
+
+
+@bp.get("/me/<access_key>")
+def me(access_key: str):
+    registration = _registration_or_404(access_key)
+    return render_template(
+        "registration/me.html",
+        registration=registration,
+        meeting=registration.session,
+        qr=qr_svg(registration.badge_token, title="Your badge QR code", scale=6),
+    )
+
+
+@bp.get("/me/<access_key>/badge.pdf")
+def badge(access_key: str):
+    registration = _registration_or_404(access_key)
+    if registration.is_cancelled:
+        abort(403, "This registration is cancelled, so it has no badge.")
+    return badge_pdf(registration), 200, {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": 'inline; filename="badge.pdf"',
+    }
+
+
+@bp.get("/join/<access_key>")
+def join(access_key: str):
+    registration = _registration_or_404(access_key)
+    meeting = registration.session
+    if registration.is_cancelled or not meeting.online_meeting_url:
+        return render_template("registration/no_join.html", registration=registration, meeting=meeting), 409
+    return redirect(meeting.online_meeting_url)

@@ -1,0 +1,49 @@
+"""Response headers that every page gets, and the stricter ones for secret links."""
+import logging
+import re
+
+from flask import Flask, request
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECRET_LINK_PREFIXES = ("/me/", "/join/")
+
+
+def init_app(app: Flask) -> None:
+    redact_request_logs()
+
+    @app.after_request
+    def set_security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        if request.path.startswith(SECRET_LINK_PREFIXES):
+            # The access key is in the URL: no page we link to may learn it.
+            response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["Cache-Control"] = "private, no-store"
+        else:
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["PRODUCTION"]:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        return response
+
+
+_SECRET_IN_PATH = re.compile(r"/(me|join)/([A-Za-z0-9_-]{6})[A-Za-z0-9_-]+")
+
+
+class RedactSecretLinks(logging.Filter):
+    """Cuts access keys in logged request lines (werkzeug's, gunicorn's) to their first characters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET_IN_PATH.sub(r"/\1/\2…", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def redact_request_logs() -> None:
+    for name in ("werkzeug", "gunicorn.access"):
+        logging.getLogger(name).addFilter(RedactSecretLinks())

@@ -1,0 +1,162 @@
+"""Fixtures: one app and schema per run (SQLite, or TEST_DATABASE_URL), emptied after every test."""
+import os
+import re
+from datetime import date, datetime, time, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key")
+
+from attendance import create_app  # noqa: E402
+from attendance.auth import ensure_staff  # noqa: E402
+from attendance.extensions import db  # noqa: E402
+from attendance.models import (EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration,  # noqa: E402
+                               SessionDay, StaffRole)
+from attendance.models.meeting import utcnow  # noqa: E402
+
+PASSWORD = "correct horse battery"
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+        "OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
+        "RATELIMIT_ENABLED": False,
+        "SMTP_HOST": "",
+    })
+    with app.app_context():
+        from flask_migrate import upgrade
+        _drop_everything()
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _drop_everything() -> None:
+    meta = sa.MetaData()
+    meta.reflect(bind=db.engine)
+    meta.drop_all(bind=db.engine)
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(app):
+    yield
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+    for eml in os.listdir(app.config["OUTBOX_DIR"]):
+        os.remove(os.path.join(app.config["OUTBOX_DIR"], eml))
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a page's form as a browser would."""
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+@pytest.fixture
+def make_session(app_ctx):
+    """Returns a factory of sessions open for registration, with two days, three entity types, two regions."""
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides) -> MeetingSession:
+        n = next(counter)
+        series = db.session.scalar(sa.select(MeetingSeries).filter_by(name="Test series"))
+        if series is None:
+            series = MeetingSeries(name="Test series")
+        first_day = overrides.pop("first_day", date.today() + timedelta(days=30))
+        fields = {
+            "slug": f"test-session-{n}", "number": n, "title": f"Test Session {n}", "venue": "Brussels",
+            "timezone": "Europe/Brussels", "online_meeting_url": "https://meet.example.org/test",
+            "in_person_capacity": None,
+            "registration_opens_at": utcnow() - timedelta(days=1),
+            "registration_closes_at": utcnow() + timedelta(days=20),
+        }
+        fields.update(overrides)
+        meeting = MeetingSession(series=series, **fields)
+        meeting.days = [SessionDay(date=first_day + timedelta(days=i), starts_at=time(9, 30), ends_at=time(17, 0))
+                        for i in range(2)]
+        meeting.entity_types = [EntityType(name=name, position=i) for i, name in
+                                enumerate(["Regional Office for Capacity Building (ROCB)",
+                                           "Regional Training Centre (RTC)", "Observer/Guest"])]
+        meeting.regions = [Region(name=name, position=i) for i, name in enumerate(["Europe", "West and Central Africa"])]
+        db.session.add(meeting)
+        db.session.commit()
+        return meeting
+    return make
+
+
+@pytest.fixture
+def make_registration(app_ctx):
+    counter = iter(range(1, 100_000))
+
+    def make(meeting: MeetingSession, **overrides) -> Registration:
+        n = next(counter)
+        fields = {
+            "full_name": f"Delegate {n}", "email": f"delegate{n}@example.org", "organisation": "ROCB Europe",
+            "country": "BE", "entity_type": meeting.entity_types[0], "region": meeting.regions[0],
+            "mode": Mode.IN_PERSON,
+        }
+        fields.update(overrides)
+        registration = Registration(session=meeting, **fields)
+        db.session.add(registration)
+        db.session.commit()
+        return registration
+    return make
+
+
+@pytest.fixture
+def login(client, app_ctx):
+    """Logs the test client in as a new staff user of the given role."""
+    def log_in(role: str = "organiser"):
+        email = f"{role}-{datetime.now().timestamp()}@example.org"
+        ensure_staff(email, StaffRole(role), PASSWORD)
+        db.session.commit()
+        response = client.post("/login", data={"email": email, "password": PASSWORD,
+                                               "csrf_token": csrf_token(client)})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return email
+    return log_in
+
+
+def registration_form(meeting: MeetingSession, **overrides) -> dict:
+    data = {
+        "full_name": "Amélie Dubois", "email": "amelie.dubois@example.org", "organisation": "ROCB Europe",
+        "country": "BE", "entity_type": str(meeting.entity_types[0].id), "region": str(meeting.regions[0].id),
+        "mode": "in_person", "consent": "y",
+    }
+    data.update(overrides)
+    return data
