@@ -4,6 +4,7 @@ from zoneinfo import available_timezones
 from flask_wtf import FlaskForm
 from wtforms import (DateField, DateTimeLocalField, FieldList, Form, FormField, IntegerField, SelectField,
                      StringField, TextAreaField, TimeField, URLField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, URL,
                                 ValidationError)
 
@@ -39,12 +40,12 @@ class SessionForm(FlaskForm):
                            message="Use lowercase letters, digits and single hyphens, like global-meeting-20.")],
     )
     venue = StringField("Venue", filters=[_strip], validators=[Length(max=300)])
-    timezone = SelectField("Time zone", choices=TIMEZONES, default="Europe/Brussels")
+    timezone = SelectField("Time zone", choices=[SelectChoice(tz, tz) for tz in TIMEZONES], default="Europe/Brussels")
     online_meeting_url = URLField("Online meeting link", filters=[_strip],
                                   validators=[Optional(), URL(message="Enter a full link starting with https://."),
                                               Length(max=1000)])
     in_person_capacity = IntegerField("In-person seats (empty: no limit)",
-                                      validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+                                      validators=[Optional(), NumberRange(min=0, max=1_000_000, message="Enter a number of seats from 0 up, or leave it empty.")])
     registration_opens_at = DateTimeLocalField("Registration opens (session time)", validators=[Optional()])
     registration_closes_at = DateTimeLocalField("Registration closes (session time)", validators=[Optional()])
     days = FieldList(FormField(DayForm), min_entries=1)
@@ -85,8 +86,8 @@ class VocabularyForm(FlaskForm):
 
 
 class RegistrationEditForm(DelegateFields):
-    mode = SelectField("Registered mode", choices=[(m.value, m.label) for m in Mode])
-    role = SelectField("Role", choices=[(r.value, r.label) for r in Role])
+    mode = SelectField("Registered mode", choices=[SelectChoice(m.value, m.label) for m in Mode])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
 
 
 class CancelForm(FlaskForm):

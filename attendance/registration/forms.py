@@ -1,6 +1,7 @@
 """The public registration form."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from ..countries import countries
@@ -11,6 +12,14 @@ NAME_MAX = 200
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
+
+
+def _with_prompt(pairs) -> list[SelectChoice]:
+    return [SelectChoice("", "Choose…")] + [SelectChoice(value, label) for value, label in pairs]
+
+
+def _is_offered(field) -> bool:
+    return any(choice.value == field.data for choice in field.choices if choice.value)
 
 
 def _no_control_characters(_form, field) -> None:
@@ -42,9 +51,9 @@ class DelegateFields(FlaskForm):
     region = SelectField("Region", validate_choice=False, validators=[InputRequired("Choose your region.")])
     def __init__(self, meeting: MeetingSession, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", "Choose…")] + list(countries().items())
-        self.entity_type.choices = [("", "Choose…")] + [(str(t.id), t.name) for t in meeting.entity_types]
-        self.region.choices = [("", "Choose…")] + [(str(r.id), r.name) for r in meeting.regions]
+        self.country.choices = _with_prompt((code, name) for code, name in countries().items())
+        self.entity_type.choices = _with_prompt((str(t.id), t.name) for t in meeting.entity_types)
+        self.region.choices = _with_prompt((str(r.id), r.name) for r in meeting.regions)
 
     def delegate_fields(self) -> dict:
         return {
@@ -59,20 +68,28 @@ class DelegateFields(FlaskForm):
             raise ValidationError("Choose a country from the list.")
 
     def validate_entity_type(self, field) -> None:
-        if field.data not in {value for value, _ in field.choices if value}:
+        if not _is_offered(field):
             raise ValidationError("Choose an entity type from the list.")
 
     def validate_region(self, field) -> None:
-        if field.data not in {value for value, _ in field.choices if value}:
+        if not _is_offered(field):
             raise ValidationError("Choose a region from the list.")
 
 
 class RegistrationForm(DelegateFields):
     mode = RadioField(
         "How will you attend?",
-        choices=[(Mode.IN_PERSON.value, "In person, at the venue"), (Mode.ONLINE.value, "Online")],
+        choices=[SelectChoice(Mode.IN_PERSON.value, "In person, at the venue"),
+                 SelectChoice(Mode.ONLINE.value, "Online")],
         validators=[InputRequired("Choose how you will attend.")],
     )
+    def offer_online_only(self) -> None:
+        """In-person seats are full: the in-person choice stays visible but cannot be picked."""
+        self.mode.choices = [SelectChoice(c.value, c.label, render_kw={"disabled": True})
+                             if c.value == Mode.IN_PERSON.value else c for c in self.mode.choices]
+        if not self.mode.data:
+            self.mode.data = Mode.ONLINE.value
+
     consent = BooleanField(
         "I agree that the secretariat stores these details to organise the meeting, "
         "record my attendance and issue my certificate.",

@@ -68,20 +68,22 @@ def find_by_email(meeting: MeetingSession, email: str) -> Registration | None:
 def register(meeting: MeetingSession, delegate: Delegate) -> Registration:
     """Registers a delegate in one transaction, or raises a RegistrationError and changes nothing.
 
-    The seat check runs after the insert, in the same transaction: on SQLite the insert takes the write lock
-    first, and on PostgreSQL the session row is locked, so two delegates can never both take the last seat.
+    The seat check runs after the insert, in the same transaction: on SQLite the insert takes the write lock,
+    and on PostgreSQL the session row is locked first, so two delegates can never both take the last seat.
     """
     if meeting.registration_state() != "open":
         raise RegistrationClosed(meeting.registration_state())
     _check_belongs_to(meeting, delegate)
-    registration = Registration(session=meeting, **vars(delegate))
-    db.session.add(registration)
+    counts_seats = delegate.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
     try:
-        if delegate.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None:
+        if counts_seats:
+            # Before the insert: the insert's foreign key takes a share lock on this row, which would deadlock.
             db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id).with_for_update())
-            db.session.flush()
-            if in_person_count(meeting) > meeting.in_person_capacity:
-                raise InPersonFull()
+        registration = Registration(session=meeting, **vars(delegate))
+        db.session.add(registration)
+        db.session.flush()
+        if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
+            raise InPersonFull()
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

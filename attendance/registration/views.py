@@ -36,8 +36,8 @@ def register_form(slug: str):
         return render_template("registration/closed.html", meeting=meeting, state=state), 200
     form = RegistrationForm(meeting)
     seats_full = in_person_full(meeting)
-    if request.method == "GET" and seats_full:
-        form.mode.data = Mode.ONLINE.value
+    if seats_full:
+        form.offer_online_only()
     duplicate = False
     if form.validate_on_submit():
         delegate = Delegate(**form.delegate_fields(), mode=Mode(form.mode.data))
@@ -48,6 +48,7 @@ def register_form(slug: str):
             form.email.errors.append("This email address is already registered for this session.")
         except InPersonFull:
             seats_full = True
+            form.offer_online_only()
             form.mode.errors.append("In-person seats are now full. You can still register to attend online.")
         except RegistrationClosed:
             return render_template("registration/closed.html", meeting=meeting, state="closed")

@@ -1,0 +1,275 @@
+"""Organisers set up sessions and manage registrations; door staff and strangers cannot."""
+import csv
+import io
+import math
+
+import pytest
+import sqlalchemy as sa
+
+from attendance.extensions import db
+from attendance.models import EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role
+from conftest import csrf_token
+from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
+
+ORGANISER_PAGES = [
+    ("GET", "/staff"),
+    ("GET", "/sessions/new"),
+    ("POST", "/sessions/new"),
+    ("GET", "/sessions/{slug}/edit"),
+    ("GET", "/sessions/{slug}/entity-types"),
+    ("POST", "/sessions/{slug}/regions"),
+    ("POST", "/sessions/{slug}/entity-types/{type_id}/delete"),
+    ("GET", "/sessions/{slug}/registrations"),
+    ("GET", "/sessions/{slug}/registrations.csv"),
+    ("GET", "/sessions/{slug}/badges.pdf"),
+    ("GET", "/sessions/{slug}/registrations/{registration_id}"),
+    ("POST", "/sessions/{slug}/registrations/{registration_id}/cancel"),
+    ("POST", "/sessions/{slug}/registrations/{registration_id}/reinstate"),
+    ("POST", "/sessions/{slug}/registrations/{registration_id}/reissue-badge"),
+]
+
+
+@pytest.fixture
+def meeting(make_session, make_registration):
+    meeting = make_session()
+    make_registration(meeting)
+    return meeting
+
+
+def _url(template: str, meeting: MeetingSession) -> str:
+    registration = db.session.scalar(sa.select(Registration).filter_by(session_id=meeting.id))
+    return template.format(slug=meeting.slug, type_id=meeting.entity_types[-1].id, registration_id=registration.id)
+
+
+@pytest.mark.parametrize("method, template", ORGANISER_PAGES)
+def test_organiser_pages_send_anonymous_users_to_login(client, meeting, method, template):
+    response = client.open(_url(template, meeting), method=method, data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("method, template", ORGANISER_PAGES)
+def test_organiser_pages_refuse_door_staff(client, login, meeting, method, template):
+    login("door")
+    token = csrf_token(client)
+    before = db.session.scalar(sa.select(sa.func.count(EntityType.id)))
+    response = client.open(_url(template, meeting), method=method, data={"csrf_token": token, "name": "X",
+                                                                         "reason": "x"})
+    assert response.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(EntityType.id))) == before
+
+
+def test_wrong_password_is_refused_with_a_message(client, login):
+    email = login("organiser")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/staff")})
+    response = client.post("/login", data={"email": email, "password": "wrong", "csrf_token": csrf_token(client)})
+    assert response.status_code == 200
+    assert "Wrong email or password." in response.get_data(as_text=True)
+    assert client.get("/staff").status_code == 302
+
+
+def test_login_does_not_redirect_to_another_host(client, login, app_ctx):
+    from attendance.auth import ensure_staff
+    from attendance.models import StaffRole
+    ensure_staff("o@example.org", StaffRole.ORGANISER, "long enough password")
+    db.session.commit()
+    response = client.post("/login?next=//evil.example.com/x",
+                           data={"email": "o@example.org", "password": "long enough password",
+                                 "csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == "/staff"
+
+
+def _session_form(client, **overrides) -> dict:
+    data = {
+        "series_name": "Global Meeting of the Regional Entities", "number": "21",
+        "title": "21st Session", "slug": "global-meeting-21", "venue": "Brussels", "timezone": "Europe/Brussels",
+        "online_meeting_url": "https://meet.example.org/21", "in_person_capacity": "100",
+        "registration_opens_at": "2030-01-01T09:00", "registration_closes_at": "2030-02-01T17:00",
+        "days-0-date": "2030-02-18", "days-0-starts_at": "09:30", "days-0-ends_at": "17:00",
+        "days-1-date": "2030-02-19", "days-1-starts_at": "09:00", "days-1-ends_at": "13:00",
+        "csrf_token": csrf_token(client),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_organiser_creates_and_edits_a_session_with_days_and_hours(client, login, make_session):
+    previous = make_session()  # same series: its vocabularies are copied to the new session
+    previous.series.name = "Global Meeting of the Regional Entities"
+    db.session.commit()
+    login("organiser")
+    response = client.post("/sessions/new", data=_session_form(client))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-21"))
+    assert [(d.date.isoformat(), d.starts_at.isoformat(), d.ends_at.isoformat()) for d in meeting.days] == [
+        ("2030-02-18", "09:30:00", "17:00:00"), ("2030-02-19", "09:00:00", "13:00:00")]
+    assert meeting.registration_opens_at.isoformat() == "2030-01-01T08:00:00"  # Brussels winter time is UTC+1
+    assert [t.name for t in meeting.entity_types] == [t.name for t in previous.entity_types]
+
+    edit = _session_form(client, **{"days-0-date": "", "days-1-ends_at": "12:00", "in_person_capacity": ""})
+    assert client.post("/sessions/global-meeting-21/edit", data=edit).status_code == 302
+    db.session.refresh(meeting)
+    assert [(d.date.isoformat(), d.ends_at.isoformat()) for d in meeting.days] == [("2030-02-19", "12:00:00")]
+    assert meeting.in_person_capacity is None
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"slug": "Not A Slug"}, "Use lowercase letters"),
+    ({"days-0-date": "", "days-1-date": ""}, "Give the session at least one day."),
+    ({"days-1-date": "2030-02-18"}, "A date is listed twice."),
+    ({"days-0-ends_at": "08:00"}, "The day must end after it starts."),
+    ({"registration_closes_at": "2029-12-01T09:00"}, "Registration must close after it opens."),
+    ({"online_meeting_url": "not a url"}, "Enter a full link"),
+    ({"in_person_capacity": "-1"}, "Enter a number of seats from 0 up"),
+    ({"timezone": "Mars/Olympus"}, "Not a valid choice"),
+])
+def test_bad_session_input_is_explained_and_saves_nothing(client, login, overrides, message):
+    login("organiser")
+    response = client.post("/sessions/new", data=_session_form(client, **overrides))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(MeetingSession.id))) == 0
+
+
+def test_a_taken_slug_is_refused(client, login, make_session):
+    taken = make_session()
+    login("organiser")
+    response = client.post("/sessions/new", data=_session_form(client, slug=taken.slug))
+    assert "Another session already uses this short name." in response.get_data(as_text=True)
+
+
+def test_entity_types_are_added_renamed_and_deleted_only_when_unused(client, login, meeting):
+    login("organiser")
+    url = f"/sessions/{meeting.slug}/entity-types"
+    client.post(url, data={"name": "Regional Customs Laboratory (RCL)", "position": "9",
+                           "csrf_token": csrf_token(client)})
+    added = db.session.scalar(sa.select(EntityType).filter_by(session_id=meeting.id, position=9))
+    assert added.name == "Regional Customs Laboratory (RCL)"
+
+    client.post(url, data={"term_id": added.id, "name": "RCL", "position": "9", "csrf_token": csrf_token(client)})
+    db.session.refresh(added)
+    assert added.name == "RCL"
+
+    duplicate = client.post(url, data={"name": "RCL", "csrf_token": csrf_token(client)}, follow_redirects=True)
+    assert "is already in the list" in duplicate.get_data(as_text=True)
+
+    in_use = meeting.entity_types[0]
+    response = client.post(f"{url}/{in_use.id}/delete", data={"csrf_token": csrf_token(client)},
+                           follow_redirects=True)
+    assert "is used by 1 registrations, so it stays" in response.get_data(as_text=True)
+    client.post(f"{url}/{added.id}/delete", data={"csrf_token": csrf_token(client)})
+    assert db.session.get(EntityType, added.id) is None
+    assert db.session.get(EntityType, in_use.id) is not None
+
+
+def test_registrations_are_searched_and_filtered(client, login, make_session, make_registration):
+    meeting = make_session()
+    make_registration(meeting, full_name="Анна Смирнова", email="anna@example.org")
+    make_registration(meeting, full_name="Kofi Mensah", mode=Mode.ONLINE, region=meeting.regions[1])
+    make_registration(meeting, full_name="Kofi Annan-Traoré", status=RegistrationStatus.CANCELLED)
+    login("organiser")
+    base = f"/sessions/{meeting.slug}/registrations"
+
+    def names(query: str) -> set[str]:
+        html = client.get(base + query).get_data(as_text=True)
+        return {n for n in ("Анна Смирнова", "Kofi Mensah", "Kofi Annan-Traoré") if n in html}
+
+    assert names("") == {"Анна Смирнова", "Kofi Mensah", "Kofi Annan-Traoré"}
+    assert names("?q=kofi") == {"Kofi Mensah", "Kofi Annan-Traoré"}
+    assert names("?q=ANNA%40") == {"Анна Смирнова"}
+    assert names("?mode=online") == {"Kofi Mensah"}
+    assert names(f"?region={meeting.regions[1].id}") == {"Kofi Mensah"}
+    assert names("?status=cancelled") == {"Kofi Annan-Traoré"}
+    assert names("?q=%25") == set()  # a LIKE wildcard is searched for, not obeyed
+
+
+def test_csv_export_has_every_registration_and_escapes_formulas(client, login, make_session, make_registration):
+    meeting = make_session()
+    make_registration(meeting, full_name="=HYPERLINK(\"http://evil\")", organisation="+ROCB")
+    make_registration(meeting, full_name="Ana Silva", mode=Mode.ONLINE)
+    login("organiser")
+    response = client.get(f"/sessions/{meeting.slug}/registrations.csv")
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) == 2
+    by_name = {row["full_name"]: row for row in rows}
+    assert by_name["'=HYPERLINK(\"http://evil\")"]["organisation"] == "'+ROCB"
+    assert by_name["Ana Silva"]["mode"] == "online"
+    assert by_name["Ana Silva"]["country_name"] == "Belgium"
+    only_online = client.get(f"/sessions/{meeting.slug}/registrations.csv?mode=online").get_data(as_text=True)
+    assert "Ana Silva" in only_online and "HYPERLINK" not in only_online
+
+
+def test_badge_sheet_prints_four_badges_per_a4_page(client, login, make_session, make_registration):
+    meeting = make_session()
+    registrations = [make_registration(meeting, full_name=f"Person {n}") for n in range(6)]
+    make_registration(meeting, full_name="Cancelled Person", status=RegistrationStatus.CANCELLED)
+    login("organiser")
+    pdf = client.get(f"/sessions/{meeting.slug}/badges.pdf").data
+    assert page_sizes(pdf) == [A4_POINTS] * math.ceil(6 / 4)
+    text = pdf_text(pdf)
+    assert all(f"Person {n}" in text for n in range(6)) and "Cancelled Person" not in text
+    assert sorted(qr_codes(pdf)) == sorted(r.badge_token for r in registrations)
+
+
+def test_organiser_fixes_a_registration_and_cannot_duplicate_an_email(client, login, make_session,
+                                                                      make_registration):
+    meeting = make_session()
+    registration = make_registration(meeting)
+    other = make_registration(meeting)
+    login("organiser")
+    url = f"/sessions/{meeting.slug}/registrations/{registration.id}"
+    form = {"full_name": "Corrected Name", "email": registration.email, "organisation": "RILO WCA",
+            "country": "SN", "entity_type": str(meeting.entity_types[1].id), "region": str(meeting.regions[1].id),
+            "mode": "online", "role": "chair", "csrf_token": csrf_token(client)}
+    assert client.post(url, data=form).status_code == 302
+    db.session.refresh(registration)
+    assert (registration.full_name, registration.mode, registration.role, registration.country) == (
+        "Corrected Name", Mode.ONLINE, Role.CHAIR, "SN")
+
+    response = client.post(url, data={**form, "email": other.email.upper()})
+    assert response.status_code == 400
+    assert "already uses this email" in response.get_data(as_text=True)
+    db.session.refresh(registration)
+    assert registration.email != other.email
+
+
+def test_cancel_needs_a_reason_and_stops_the_badge(client, login, make_session, make_registration):
+    meeting = make_session()
+    registration = make_registration(meeting)
+    login("organiser")
+    base = f"/sessions/{meeting.slug}/registrations/{registration.id}"
+    response = client.post(base + "/cancel", data={"reason": "", "csrf_token": csrf_token(client)},
+                           follow_redirects=True)
+    assert "Say why the registration is cancelled." in response.get_data(as_text=True)
+    db.session.refresh(registration)
+    assert registration.status is RegistrationStatus.REGISTERED
+
+    client.post(base + "/cancel", data={"reason": "Duplicate of #12", "csrf_token": csrf_token(client)})
+    db.session.refresh(registration)
+    assert registration.status is RegistrationStatus.CANCELLED and registration.cancel_reason == "Duplicate of #12"
+    assert client.get(f"/me/{registration.access_key}/badge.pdf").status_code == 403
+
+    client.post(base + "/reinstate", data={"csrf_token": csrf_token(client)})
+    db.session.refresh(registration)
+    assert registration.status is RegistrationStatus.REGISTERED
+
+
+def test_reissued_badge_replaces_the_old_token(client, login, make_session, make_registration):
+    meeting = make_session()
+    registration = make_registration(meeting)
+    old_token = registration.badge_token
+    login("organiser")
+    client.post(f"/sessions/{meeting.slug}/registrations/{registration.id}/reissue-badge",
+                data={"csrf_token": csrf_token(client)})
+    db.session.refresh(registration)
+    assert registration.badge_token != old_token
+    assert db.session.scalar(sa.select(Registration).filter_by(badge_token=old_token)) is None
+    assert qr_codes(client.get(f"/me/{registration.access_key}/badge.pdf").data) == [registration.badge_token]
+
+
+def test_registration_of_another_session_is_404(client, login, make_session, make_registration):
+    meeting, other = make_session(), make_session()
+    registration = make_registration(other)
+    login("organiser")
+    assert client.get(f"/sessions/{meeting.slug}/registrations/{registration.id}").status_code == 404

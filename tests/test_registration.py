@@ -1,0 +1,278 @@
+"""Self-registration: the form, its rules, and the delegate's own page."""
+import email
+import os
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from attendance.extensions import db
+from attendance.models import Mode, Registration, RegistrationStatus
+from attendance.models.meeting import utcnow
+from attendance.registration.service import AlreadyRegistered, Delegate, InPersonFull, register
+from attendance.tokens import BADGE_ALPHABET
+from conftest import csrf_token, registration_form
+
+
+def post_registration(client, meeting, **overrides):
+    url = f"/sessions/{meeting.slug}/register"
+    data = registration_form(meeting, csrf_token=csrf_token(client, url))
+    data.update(overrides)
+    return client.post(url, data=data)
+
+
+def registration_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(Registration.id)))
+
+
+def outbox(app) -> list[email.message.EmailMessage]:
+    folder = app.config["OUTBOX_DIR"]
+    return [email.message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=email.policy.default)
+            for name in sorted(os.listdir(folder))]
+
+
+def test_home_lists_open_sessions_with_links_to_their_forms(client, make_session):
+    open_session = make_session()
+    closed = make_session(registration_closes_at=utcnow() - timedelta(hours=1),
+                          registration_opens_at=utcnow() - timedelta(days=3))
+    html = client.get("/").get_data(as_text=True)
+    assert f'href="/sessions/{open_session.slug}/register"' in html
+    assert closed.title not in html
+
+
+def test_registering_in_person_leads_to_own_page_with_badge_qr(app, client, make_session):
+    meeting = make_session()
+    response = post_registration(client, meeting)
+    assert response.status_code == 302
+    match = re.fullmatch(r"/me/([A-Za-z0-9_-]{40,})", response.headers["Location"])
+    assert match
+    page = client.get(response.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert "Amélie Dubois" in html and "In person" in html
+    assert "<svg" in html and 'class="qr"' in html
+    assert f"/me/{match.group(1)}/badge.pdf" in html
+    assert "/join/" in html  # in-person delegates can still join online if plans change
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+
+    registration = db.session.scalar(sa.select(Registration))
+    assert registration.mode is Mode.IN_PERSON and registration.access_key == match.group(1)
+
+
+def test_confirmation_email_carries_personal_link_and_badge(app, client, make_session):
+    meeting = make_session()
+    post_registration(client, meeting, mode="online")
+    registration = db.session.scalar(sa.select(Registration))
+    [message] = outbox(app)
+    assert message["To"] == "amelie.dubois@example.org"
+    body = message.get_body(("plain",)).get_content()
+    assert f"/me/{registration.access_key}" in body
+    assert f"/join/{registration.access_key}" in body
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "badge.pdf"
+    assert attachment.get_content().startswith(b"%PDF")
+
+
+def test_online_delegate_join_link_leads_to_meeting(client, make_session, make_registration):
+    meeting = make_session()
+    registration = make_registration(meeting, mode=Mode.ONLINE)
+    response = client.get(f"/join/{registration.access_key}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == meeting.online_meeting_url
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_badge_token_and_access_key_are_separate_unguessable_secrets(make_session, make_registration):
+    meeting = make_session()
+    a, b = make_registration(meeting), make_registration(meeting)
+    for registration in (a, b):
+        assert len(registration.badge_token) >= 26  # 26 x 5 bits = 130 bits
+        assert set(registration.badge_token) <= set(BADGE_ALPHABET) <= set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        assert registration.badge_token not in registration.access_key
+        assert len(registration.access_key) >= 40
+    assert a.badge_token != b.badge_token and a.access_key != b.access_key
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("full_name", "", "Enter your full name."),
+    ("full_name", "   ", "Enter your full name."),
+    ("full_name", "x" * 201, "Use at most 200 characters."),
+    ("email", "not-an-email", "Enter a valid email address"),
+    ("email", "", "Enter your email address."),
+    ("organisation", "", "Enter the organisation you represent."),
+    ("country", "XX", "Choose a country from the list."),
+    ("country", "", "Choose your country."),
+    ("entity_type", "999999", "Choose an entity type from the list."),
+    ("entity_type", "abc", "Choose an entity type from the list."),
+    ("region", "", "Choose your region."),
+    ("mode", "teleport", "Not a valid choice"),
+    ("consent", "", "You need to agree to this to register."),
+])
+def test_bad_input_re_renders_the_form_with_a_message_and_saves_nothing(client, make_session, field, value,
+                                                                           message):
+    meeting = make_session()
+    response = post_registration(client, meeting, **{field: value})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert 'value="amelie.dubois@example.org"' in html or field == "email"  # what was typed is kept
+    assert registration_count() == 0
+
+
+def test_a_name_of_200_characters_in_any_script_is_accepted(client, make_session):
+    meeting = make_session()
+    name = ("محمد " * 40)[:200]
+    assert post_registration(client, meeting, full_name=name).status_code == 302
+    assert db.session.scalar(sa.select(Registration.full_name)) == name.strip()
+
+
+def test_entity_type_of_another_session_is_refused(client, make_session):
+    meeting, other = make_session(), make_session()
+    response = post_registration(client, meeting, entity_type=str(other.entity_types[0].id))
+    assert response.status_code == 400
+    assert "Choose an entity type from the list." in response.get_data(as_text=True)
+    assert registration_count() == 0
+
+
+def test_script_tags_are_shown_as_text(client, make_session):
+    meeting = make_session()
+    response = post_registration(client, meeting, full_name="<script>alert(1)</script>",
+                                 organisation="<b>ROCB</b>")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;ROCB&lt;/b&gt;" in html
+
+
+def test_forged_csrf_token_is_refused_and_nothing_saved(client, make_session):
+    meeting = make_session()
+    response = post_registration(client, meeting, csrf_token="forged")
+    assert response.status_code == 400
+    assert registration_count() == 0
+    response = client.post(f"/sessions/{meeting.slug}/register", data=registration_form(meeting))
+    assert response.status_code == 400
+    assert registration_count() == 0
+
+
+def test_same_email_in_other_case_is_told_and_offered_the_link_again(app, client, make_session):
+    meeting = make_session()
+    post_registration(client, meeting)
+    response = post_registration(client, meeting, email="Amelie.DUBOIS@example.org", full_name="Someone Else")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "already registered for this session" in html
+    assert "Email me my link again" in html
+    assert "/me/" not in html  # a stranger typing the address learns no link
+    assert registration_count() == 1
+
+    before = len(outbox(app))
+    resent = client.post(f"/sessions/{meeting.slug}/resend",
+                         data={"email": "AMELIE.dubois@example.org", "csrf_token": csrf_token(client)})
+    assert resent.status_code == 200
+    messages = outbox(app)
+    assert len(messages) == before + 1
+    assert messages[-1]["To"] == "amelie.dubois@example.org"  # the registered address, not the typed one
+
+
+def test_resend_for_an_unknown_address_looks_the_same_and_sends_nothing(app, client, make_session):
+    meeting = make_session()
+    response = client.post(f"/sessions/{meeting.slug}/resend",
+                           data={"email": "nobody@example.org", "csrf_token": csrf_token(client)})
+    assert response.status_code == 200
+    assert "If that address is registered" in response.get_data(as_text=True)
+    assert outbox(app) == []
+
+
+def test_same_email_may_register_for_another_session(client, make_session):
+    first, second = make_session(), make_session()
+    assert post_registration(client, first).status_code == 302
+    assert post_registration(client, second).status_code == 302
+
+
+def test_full_in_person_seats_offer_online_instead(client, make_session, make_registration):
+    meeting = make_session(in_person_capacity=1)
+    make_registration(meeting, mode=Mode.IN_PERSON)
+    html = client.get(f"/sessions/{meeting.slug}/register").get_data(as_text=True)
+    assert "All in-person seats are taken" in html
+    assert re.search(r'<input[^>]*checked[^>]*value="online"|<input[^>]*value="online"[^>]*checked', html)
+
+    response = post_registration(client, meeting, mode="in_person")
+    assert response.status_code == 400
+    assert "In-person seats are now full" in response.get_data(as_text=True)
+    assert post_registration(client, meeting, mode="online").status_code == 302
+
+
+def test_cancelled_registrations_free_their_seat(client, make_session, make_registration):
+    meeting = make_session(in_person_capacity=1)
+    make_registration(meeting, status=RegistrationStatus.CANCELLED)
+    assert post_registration(client, meeting, mode="in_person").status_code == 302
+
+
+@pytest.mark.parametrize("opens, closes, text", [
+    (timedelta(days=2), timedelta(days=5), "Registration is not open yet"),
+    (timedelta(days=-5), timedelta(days=-1), "Registration for this session is closed"),
+])
+def test_registration_outside_its_window_says_so(client, make_session, opens, closes, text):
+    meeting = make_session(registration_opens_at=utcnow() + opens, registration_closes_at=utcnow() + closes)
+    assert text in client.get(f"/sessions/{meeting.slug}/register").get_data(as_text=True)
+    response = client.post(f"/sessions/{meeting.slug}/register",
+                           data=registration_form(meeting, csrf_token=csrf_token(client)))
+    assert text in response.get_data(as_text=True)
+    assert registration_count() == 0
+
+
+def test_unknown_session_is_404(client):
+    assert client.get("/sessions/no-such-session/register").status_code == 404
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 43, "x" * 200, "../../etc/passwd", "%00"])
+def test_tampered_or_unknown_access_key_is_a_plain_404(client, make_session, make_registration, key):
+    registration = make_registration(make_session())
+    tampered = registration.access_key[:-1] + ("A" if registration.access_key[-1] != "A" else "B")
+    for bad in (key, tampered):
+        for suffix in ("", "/badge.pdf"):
+            response = client.get(f"/me/{bad}{suffix}")
+            assert response.status_code == 404
+            assert registration.full_name not in response.get_data(as_text=True)
+
+
+def test_domain_register_refuses_duplicates_and_full_seats(make_session):
+    meeting = make_session(in_person_capacity=1)
+    delegate = Delegate("A B", "a@example.org", "Org", "BE", meeting.entity_types[0].id, meeting.regions[0].id,
+                        Mode.IN_PERSON)
+    register(meeting, delegate)
+    with pytest.raises(AlreadyRegistered):
+        register(meeting, Delegate(**{**vars(delegate), "email": "A@Example.org", "mode": Mode.ONLINE}))
+    with pytest.raises(InPersonFull):
+        register(meeting, Delegate(**{**vars(delegate), "email": "c@example.org"}))
+    assert registration_count() == 1
+
+
+def test_two_delegates_racing_for_the_last_seat_get_exactly_one(app, make_session):
+    """Many threads register in person at once for 3 seats: exactly 3 succeed, the rest are told it is full."""
+    meeting = make_session(in_person_capacity=3)
+    meeting_id, type_id, region_id = meeting.id, meeting.entity_types[0].id, meeting.regions[0].id
+    results, barrier = [], threading.Barrier(12)
+
+    def attempt(n: int) -> None:
+        with app.app_context():
+            from attendance.models import MeetingSession
+            session = db.session.get(MeetingSession, meeting_id)
+            barrier.wait()
+            try:
+                register(session, Delegate(f"D {n}", f"d{n}@example.org", "Org", "BE", type_id, region_id,
+                                           Mode.IN_PERSON))
+                results.append("ok")
+            except InPersonFull:
+                results.append("full")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["full"] * 9 + ["ok"] * 3
+    assert registration_count() == 3
