@@ -1,0 +1,114 @@
+"""The command line (staff accounts, demo data) and mail over a real SMTP server."""
+import socket
+import threading
+import unicodedata
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from attendance.extensions import db
+from attendance.models import MeetingSession, Mode, Registration, RegistrationStatus, Role, StaffRole, StaffUser
+from conftest import csrf_token, registration_form
+
+
+def test_user_add_creates_a_staff_account_that_can_log_in(runner, client, app_ctx):
+    result = runner.invoke(args=["user", "add", "Chief@Example.org", "--role", "organiser",
+                                 "--password", "a long password"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(StaffUser))
+    assert (user.email, user.role) == ("chief@example.org", StaffRole.ORGANISER)
+    assert "a long password" not in user.password_hash
+    response = client.post("/login", data={"email": "chief@example.org", "password": "a long password",
+                                           "csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == "/staff"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["user", "add", "door@example.org", "--role", "admin", "--password", "long enough"], "admin"),
+    (["user", "add", "not-an-email", "--role", "door", "--password", "long enough"], "email"),
+    (["user", "add", "door@example.org", "--role", "door", "--password", "short"], "8 characters"),
+])
+def test_user_add_refuses_bad_input(runner, app_ctx, args, message):
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert db.session.scalar(sa.select(sa.func.count(StaffUser.id))) == 0
+
+
+def test_seed_demo_is_idempotent_and_realistic(runner, app_ctx):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "organiser@example.org / demo-organiser" in first.output
+    count = db.session.scalar(sa.select(sa.func.count(Registration.id)))
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == count
+
+    past = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-19"))
+    assert [d.date.isoformat() for d in past.days] == ["2024-02-19", "2024-02-20"]
+    assert past.timezone == "Europe/Brussels"
+    people = db.session.scalars(sa.select(Registration).filter_by(session_id=past.id)).all()
+    assert 165 <= len(people) <= 180
+    assert all(p.email.endswith("@example.org") for p in people)
+    assert {p.entity_type.name for p in people} == {t.name for t in past.entity_types}
+    assert len({p.region_id for p in people}) == 6
+    assert {Mode.IN_PERSON, Mode.ONLINE} <= {p.mode for p in people}
+    assert {Role.CHAIR, Role.VICE_CHAIR} <= {p.role for p in people}
+    assert any(p.status is RegistrationStatus.CANCELLED for p in people)
+    scripts = {unicodedata.name(ch).split()[0] for p in people for ch in p.full_name if ch.isalpha()}
+    assert {"LATIN", "CYRILLIC", "ARABIC", "CJK"} <= scripts
+
+    upcoming = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-20"))
+    assert upcoming.registration_state() == "open"
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages, self.received = [], threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        self.received.set()
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(app):
+    inbox = _Inbox()
+    with socket.socket() as probe:  # a free port: aiosmtpd checks its own with a connection, so 0 won't do
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    saved = {k: app.config[k] for k in ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS")}
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port,
+                      SMTP_STARTTLS=False)
+    yield inbox
+    app.config.update(saved)
+    controller.stop()
+
+
+def test_confirmation_goes_out_over_smtp_when_configured(app, client, make_session, smtp_server):
+    meeting = make_session()
+    url = f"/sessions/{meeting.slug}/register"
+    response = client.post(url, data=registration_form(meeting, full_name="王伟", csrf_token=csrf_token(client, url)))
+    assert response.status_code == 302
+    assert smtp_server.received.wait(5)
+    [envelope] = smtp_server.messages
+    assert envelope.rcpt_tos == ["amelie.dubois@example.org"]
+    raw = envelope.content.decode()
+    assert "badge.pdf" in raw
+    registration = db.session.scalar(sa.select(Registration))
+    assert registration.access_key in raw.replace("=\r\n", "")
+
+
+def test_registration_stands_when_the_mail_server_is_down(app, client, make_session):
+    meeting = make_session()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=1, SMTP_STARTTLS=False)
+    try:
+        url = f"/sessions/{meeting.slug}/register"
+        response = client.post(url, data=registration_form(meeting, csrf_token=csrf_token(client, url)))
+    finally:
+        app.config.update(SMTP_HOST="")
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1

@@ -1,0 +1,73 @@
+"""Headers, cookies, secret links and rate limits."""
+import logging
+
+import pytest
+
+from attendance import create_app
+from attendance.extensions import limiter
+from attendance.security import RedactSecretLinks
+from conftest import csrf_token, registration_form
+
+
+def test_every_page_sends_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_secret_link_pages_send_no_referrer(client, make_session, make_registration):
+    registration = make_registration(make_session())
+    for path in (f"/me/{registration.access_key}", f"/me/{registration.access_key}/badge.pdf",
+                 f"/join/{registration.access_key}", "/me/unknown-key-of-some-length-here"):
+        response = client.get(path)
+        assert response.headers["Referrer-Policy"] == "no-referrer", path
+
+
+def test_pages_carry_no_inline_scripts(client, make_session):
+    meeting = make_session()
+    html = client.get(f"/sessions/{meeting.slug}/register").get_data(as_text=True)
+    assert "<script>" not in html and "onclick" not in html
+
+
+def test_session_cookie_is_http_only_and_same_site(client):
+    client.get("/login")
+    cookie = client.get_cookie("session")
+    assert cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_access_keys_are_cut_short_in_request_logs():
+    key = "h5z-LnkZyuGrWzEFuRB6eEHLwHm3Lk8qwnoHunur10M"
+    record = logging.LogRecord("werkzeug", logging.INFO, "", 0, '%s - - "%s" %s',
+                               ("127.0.0.1", f"GET /me/{key}/badge.pdf HTTP/1.1", "200"), None)
+    RedactSecretLinks().filter(record)
+    message = record.getMessage()
+    assert key not in message and "/me/h5z-Ln…/badge.pdf" in message
+
+
+@pytest.fixture
+def rate_limited_client(app, tmp_path):
+    """A client of a second app with rate limits on; the limiter is one object, so it is switched off after."""
+    limited = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                          "RATELIMIT_ENABLED": True, "OUTBOX_DIR": str(tmp_path)})
+    limiter.reset()
+    yield limited.test_client()
+    limiter.enabled = False
+
+
+def test_registration_posts_are_rate_limited(rate_limited_client, make_session):
+    meeting = make_session()
+    url = f"/sessions/{meeting.slug}/register"
+    token = csrf_token(rate_limited_client, url)
+    statuses = [rate_limited_client.post(url, data=registration_form(meeting, full_name="", csrf_token=token))
+                .status_code for _ in range(25)]
+    assert statuses[:20] == [400] * 20 and statuses[-1] == 429
+
+
+def test_login_is_rate_limited(rate_limited_client):
+    token = csrf_token(rate_limited_client)
+    statuses = [rate_limited_client.post("/login", data={"email": "x@example.org", "password": "guess",
+                                                         "csrf_token": token}).status_code for _ in range(12)]
+    assert statuses[:10] == [200] * 10 and statuses[-1] == 429
+    assert "Please wait a minute" in rate_limited_client.post("/login", data={"csrf_token": token}).get_data(as_text=True)
