@@ -1,6 +1,5 @@
 """Fixtures: one app and schema per run (SQLite, or TEST_DATABASE_URL), emptied after every test."""
 import os
-import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -14,8 +13,8 @@ from attendance.extensions import db  # noqa: E402
 from attendance.models import (EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration,  # noqa: E402
                                SessionDay, StaffRole)
 from attendance.models.meeting import utcnow  # noqa: E402
+from helpers import PASSWORD, csrf_token  # noqa: E402
 
-PASSWORD = "correct horse battery"
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -77,14 +76,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-def csrf_token(client, url: str = "/login") -> str:
-    """The CSRF token of the client's session, read from a page's form as a browser would."""
-    html = client.get(url).get_data(as_text=True)
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1)
 
 
 @pytest.fixture
@@ -150,13 +141,3 @@ def login(client, app_ctx):
         assert response.status_code == 302, response.get_data(as_text=True)
         return email
     return log_in
-
-
-def registration_form(meeting: MeetingSession, **overrides) -> dict:
-    data = {
-        "full_name": "Amélie Dubois", "email": "amelie.dubois@example.org", "organisation": "ROCB Europe",
-        "country": "BE", "entity_type": str(meeting.entity_types[0].id), "region": str(meeting.regions[0].id),
-        "mode": "in_person", "consent": "y",
-    }
-    data.update(overrides)
-    return data

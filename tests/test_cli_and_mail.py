@@ -9,7 +9,7 @@ from aiosmtpd.controller import Controller
 
 from attendance.extensions import db
 from attendance.models import MeetingSession, Mode, Registration, RegistrationStatus, Role, StaffRole, StaffUser
-from conftest import csrf_token, registration_form
+from helpers import csrf_token, registration_form
 
 
 def test_user_add_creates_a_staff_account_that_can_log_in(runner, client, app_ctx):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from attendance.extensions import db
 from attendance.models import EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role
-from conftest import csrf_token
+from helpers import csrf_token
 from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
 
 ORGANISER_PAGES = [

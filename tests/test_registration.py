@@ -13,7 +13,7 @@ from attendance.models import Mode, Registration, RegistrationStatus
 from attendance.models.meeting import utcnow
 from attendance.registration.service import AlreadyRegistered, Delegate, InPersonFull, register
 from attendance.tokens import BADGE_ALPHABET
-from conftest import csrf_token, registration_form
+from helpers import csrf_token, registration_form
 
 
 def post_registration(client, meeting, **overrides):

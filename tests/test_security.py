@@ -6,7 +6,7 @@ import pytest
 from attendance import create_app
 from attendance.extensions import limiter
 from attendance.security import RedactSecretLinks
-from conftest import csrf_token, registration_form
+from helpers import csrf_token, registration_form
 
 
 def test_every_page_sends_security_headers(client):
