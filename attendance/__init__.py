@@ -2,7 +2,7 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from sqlalchemy import event
 
 from .config import load_config
@@ -34,6 +34,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             event.listen(db.engine, "connect", _sqlite_pragmas)
 
     from . import auth, cli, formatting, main, security
+    from .api import bp as api_bp
+    from .checkin import bp as checkin_bp
     from .organiser import bp as organiser_bp
     from .registration import bp as registration_bp
 
@@ -41,6 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(registration_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(checkin_bp)
+    app.register_blueprint(api_bp)
     security.init_app(app)
     formatting.init_app(app)
     cli.init_app(app)
@@ -61,4 +65,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
+    if request.path.startswith("/api/"):
+        reason = error.description if code < 500 else "Internal error; it was logged."
+        return jsonify(status="error", reason=reason), code
     return render_template("error.html", code=code, error=error), code

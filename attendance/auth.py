@@ -1,4 +1,5 @@
 """Staff login and logout, and the decorators that guard staff pages."""
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -21,6 +22,18 @@ login_manager.session_protection = "strong"
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
     return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whoever records attendance: a logged-in staff member or a scanner device's API token."""
+    key: str  # "user:<id>" or "token:<id>"
+    label: str  # an email or a token's label, shown to people
+    is_organiser: bool
+
+    @classmethod
+    def of_user(cls, user: StaffUser) -> "Actor":
+        return cls(f"user:{user.id}", user.email, user.is_organiser)
 
 
 def ensure_staff(email: str, role: StaffRole, password: str) -> tuple[StaffUser, bool]:
@@ -46,6 +59,11 @@ def organiser_required(view):
     return wrapped
 
 
+def staff_required(view):
+    """Any staff member: door staff or organiser."""
+    return login_required(view)
+
+
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
@@ -69,7 +87,7 @@ def login():
         user = db.session.scalar(db.select(StaffUser).filter_by(email=form.email.data.strip().lower()))
         if user and user.active and user.check_password(form.password.data):
             login_user(user)
-            default = url_for("organiser.dashboard") if user.is_organiser else url_for("main.index")
+            default = url_for("organiser.dashboard") if user.is_organiser else url_for("checkin.doors")
             return redirect(_safe_next(request.args.get("next")) or default)
         form.password.errors.append("Wrong email or password.")
     return render_template("auth/login.html", form=form)

@@ -2,15 +2,17 @@
 import click
 from flask import Flask
 
+from .api.tokens import create_api_token, revoke_api_token
 from .auth import ensure_staff
 from .demo import seed_demo
 from .extensions import db
-from .models import StaffRole
+from .models import ApiToken, StaffRole
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(user_group)
+    app.cli.add_command(token_group)
 
 
 @click.command("seed-demo")
@@ -41,3 +43,41 @@ def add_user(email: str, role: str, password: str) -> None:
     user, created = ensure_staff(email, StaffRole(role), password)
     db.session.commit()
     click.echo(f"{'Created' if created else 'Updated'} {role} {user.email}.")
+
+
+@click.group("token")
+def token_group() -> None:
+    """Scanner API tokens."""
+
+
+@token_group.command("add")
+@click.argument("label")
+@click.option("--organiser", is_flag=True, help="May also check in for a day other than today.")
+def add_token(label: str, organiser: bool) -> None:
+    """Create a scanner API token and print it once."""
+    if not label.strip():
+        raise click.BadParameter("give the token a label, such as 'Door 2 scanner'", param_hint="LABEL")
+    record, token = create_api_token(label, organiser=organiser)
+    click.echo(f"Created {'organiser' if organiser else 'door'} token #{record.id} '{record.label}'. "
+               "It is shown only now; store it in the scanner:")
+    click.echo(token)
+
+
+@token_group.command("list")
+def list_tokens() -> None:
+    """List tokens (never the tokens themselves)."""
+    for record in db.session.scalars(db.select(ApiToken).order_by(ApiToken.id)):
+        state = f"revoked {record.revoked_at:%Y-%m-%d}" if record.is_revoked else "active"
+        kind = "organiser" if record.is_organiser else "door"
+        click.echo(f"#{record.id}  {record.prefix}…  {kind:<9}  {state:<18}  {record.label}")
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token(token_id: int) -> None:
+    """Revoke a token by its number (see `token list`)."""
+    record = db.session.get(ApiToken, token_id)
+    if record is None:
+        raise click.BadParameter(f"no token #{token_id}", param_hint="TOKEN_ID")
+    revoke_api_token(record)
+    click.echo(f"Revoked token #{record.id} '{record.label}'.")

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from .auth import ensure_staff
 from .extensions import db
-from .models import (EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
-                     Role, SessionDay, StaffRole)
+from .models import (Attendance, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration,
+                     RegistrationStatus, Role, ScanEvent, ScanResult, SessionDay, Source, StaffRole)
 from .models.meeting import utcnow
 
 SERIES_NAME = "Global Meeting of the Regional Entities"
@@ -87,6 +87,8 @@ def _name(rng: random.Random, script: str) -> str:
 
 
 def _ascii_handle(name: str, number: int) -> str:
+    # NFKD splits accents off most letters; these few have none to split off.
+    name = name.translate(str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "æ": "ae", "ß": "ss", "đ": "d"}))
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     handle = ".".join(part.lower() for part in "".join(c if c.isalnum() else " " for c in ascii_name).split())
     return f"{handle or 'delegate'}.{number:03d}@example.org"
@@ -136,11 +138,15 @@ def seed_demo(delegates: int = 172) -> dict:
         in_person_capacity=150,
         registration_opens_at=datetime(2023, 12, 1, 8, 0), registration_closes_at=datetime(2024, 2, 16, 17, 0),
     )
+    staff = {email: ensure_staff(email, role, password)[0] for email, role, password in DEMO_STAFF}
+    db.session.flush()
     if created:
         nineteenth.days = [SessionDay(date=date(2024, 2, d), starts_at=time(9, 30), ends_at=time(17, 0))
                            for d in (19, 20)]
         db.session.flush()
         _add_delegates(nineteenth, delegates)
+        db.session.flush()
+        _add_door_check_ins(nineteenth, [staff["door1@example.org"], staff["door2@example.org"]])
 
     first_day = _next_monday(utcnow().date() + timedelta(days=60))
     twentieth, created = _ensure_session(
@@ -155,10 +161,53 @@ def seed_demo(delegates: int = 172) -> dict:
     if created:
         twentieth.days = [SessionDay(date=first_day + timedelta(days=i), starts_at=time(9, 30), ends_at=time(17, 0))
                           for i in (0, 1)]
-    for email, role, password in DEMO_STAFF:
-        ensure_staff(email, role, password)
     db.session.commit()
     return {"sessions": [nineteenth.slug, twentieth.slug], "staff": DEMO_STAFF}
+
+
+DOORS = ["Main entrance", "Side entrance"]
+
+
+def _add_door_check_ins(meeting: MeetingSession, door_staff: list) -> None:
+    """Realistic door traffic: most arrive before the opening, some late, a few never; one online registrant
+    walks in; some badges are scanned twice, and a few unknown codes are scanned at the side door."""
+    rng = random.Random(2024_02_19)
+    registrations = db.session.scalars(
+        sa.select(Registration).where(Registration.session_id == meeting.id,
+                                      Registration.status == RegistrationStatus.REGISTERED)
+        .order_by(Registration.id)
+    ).all()
+    in_person = [r for r in registrations if r.mode is Mode.IN_PERSON]
+    walk_in = next(r for r in registrations if r.mode is Mode.ONLINE)
+    zone = meeting.zone
+    for day_index, day in enumerate(meeting.days):
+        show_rate = 0.92 if day_index == 0 else 0.86
+        comers = [r for r in in_person if rng.random() < show_rate] + ([walk_in] if day_index == 1 else [])
+        for registration in comers:
+            if rng.random() < 0.08:  # late arrival
+                local = datetime.combine(day.date, time(11, 0)) + timedelta(minutes=rng.randrange(180))
+            else:
+                local = datetime.combine(day.date, time(8, 40)) + timedelta(minutes=rng.randrange(60))
+            at = local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+            door_index = rng.randrange(2)
+            user = door_staff[door_index]
+            common = dict(actor=f"user:{user.id}", recorded_by=user.email, door=DOORS[door_index])
+            db.session.add(Attendance(registration=registration, day=day, mode=Mode.IN_PERSON, first_seen_at=at,
+                                      source=Source.SCAN, **common))
+            db.session.add(ScanEvent(session=meeting, registration=registration, day=day.date, at=at,
+                                     result=ScanResult.OK, token_excerpt=registration.badge_token[:8], **common))
+            if rng.random() < 0.05:  # shown twice at the door
+                db.session.add(ScanEvent(session=meeting, registration=registration, day=day.date,
+                                         at=at + timedelta(minutes=rng.randrange(1, 30)),
+                                         result=ScanResult.ALREADY_CHECKED_IN,
+                                         token_excerpt=registration.badge_token[:8], **common))
+        user = door_staff[1]
+        for n in range(3 + day_index):
+            at = (datetime.combine(day.date, time(9, 5 + n)).replace(tzinfo=zone).astimezone(UTC)
+                  .replace(tzinfo=None))
+            db.session.add(ScanEvent(session=meeting, day=day.date, at=at, result=ScanResult.INVALID,
+                                     token_excerpt=rng.choice(["HTTPS://", "12345678", "WIFI:S:G"]),
+                                     actor=f"user:{user.id}", recorded_by=user.email, door=DOORS[1]))
 
 
 def _add_delegates(meeting: MeetingSession, count: int) -> None:

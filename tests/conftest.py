@@ -1,9 +1,11 @@
 """Fixtures: one app and schema per run (SQLite, or TEST_DATABASE_URL), emptied after every test."""
 import os
+import threading
 from datetime import date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.serving import make_server
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 
@@ -59,6 +61,16 @@ def _clean_database(app):
                 connection.execute(table.delete())
     for eml in os.listdir(app.config["OUTBOX_DIR"]):
         os.remove(os.path.join(app.config["OUTBOX_DIR"], eml))
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The app served by a threaded server on a loopback port, for browsers and concurrent clients."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from attendance.extensions import db
-from attendance.models import MeetingSession, Mode, Registration, RegistrationStatus, Role, StaffRole, StaffUser
+from attendance.models import Attendance, MeetingSession, ScanEvent, ScanResult, Mode, Registration, RegistrationStatus, Role, StaffRole, StaffUser
 from helpers import csrf_token, registration_form
 
 
@@ -57,6 +57,17 @@ def test_seed_demo_is_idempotent_and_realistic(runner, app_ctx):
     assert any(p.status is RegistrationStatus.CANCELLED for p in people)
     scripts = {unicodedata.name(ch).split()[0] for p in people for ch in p.full_name if ch.isalpha()}
     assert {"LATIN", "CYRILLIC", "ARABIC", "CJK"} <= scripts
+
+    # Door check-ins on both days: most in-person delegates, not all; one online registrant walked in.
+    in_person = [p for p in people if p.mode is Mode.IN_PERSON and p.status is RegistrationStatus.REGISTERED]
+    for day in past.days:
+        came = db.session.scalars(sa.select(Attendance).filter_by(day_id=day.id)).all()
+        assert 0.75 * len(in_person) < len(came) < len(in_person)
+        assert {a.recorded_by for a in came} == {"door1@example.org", "door2@example.org"}
+    walked_in = db.session.scalars(sa.select(Attendance).join(Registration).where(
+        Registration.session_id == past.id, Registration.mode == Mode.ONLINE)).all()
+    assert len(walked_in) == 1 and walked_in[0].mode is Mode.IN_PERSON
+    assert db.session.scalar(sa.select(sa.func.count(ScanEvent.id)).filter_by(result=ScanResult.INVALID)) > 0
 
     upcoming = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-20"))
     assert upcoming.registration_state() == "open"

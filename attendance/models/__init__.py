@@ -1,10 +1,12 @@
 """The database models, one module per part of the domain."""
+from .attendance import Attendance, ScanEvent, ScanResult, Source
 from .meeting import EntityType, MeetingSeries, MeetingSession, Region, SessionDay
 from .registration import Mode, Registration, RegistrationStatus, Role
-from .staff import StaffRole, StaffUser
+from .staff import ApiToken, StaffRole, StaffUser
 
 __all__ = [
     "EntityType", "MeetingSeries", "MeetingSession", "Region", "SessionDay",
     "Mode", "Registration", "RegistrationStatus", "Role",
-    "StaffRole", "StaffUser",
+    "ApiToken", "StaffRole", "StaffUser",
+    "Attendance", "ScanEvent", "ScanResult", "Source",
 ]

@@ -47,3 +47,23 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_organiser(self) -> bool:
         return self.role is StaffRole.ORGANISER
+
+
+class ApiToken(db.Model):
+    """A named token for a scanner device; only its hash is kept, the token itself is shown once."""
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(sa.String(80))
+    #: sha256 of the token: tokens are long and random, so a fast hash is enough
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: the first characters, to tell tokens apart in lists
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    #: an organiser token may check in for a day other than today
+    is_organiser: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

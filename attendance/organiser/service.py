@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..countries import country_name
 from ..extensions import db
-from ..models import (EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
+from ..models import (Attendance, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
                       Role, SessionDay)
 
 
@@ -38,11 +38,19 @@ def series_named(name: str) -> MeetingSeries:
     return series
 
 
+class DayInUse(Exception):
+    """A day with recorded attendance cannot be removed from its session."""
+
+
 def save_session(meeting: MeetingSession, *, series_name: str, days: list[DayHours], **fields) -> MeetingSession:
     """Creates or updates a session and its days in one transaction.
 
     A new session starts with the entity types and regions of the series' latest session, since they rarely change.
     """
+    wanted = {hours.date: hours for hours in days}
+    for day in meeting.days:
+        if day.date not in wanted and db.session.scalar(sa.select(Attendance.id).filter_by(day_id=day.id).limit(1)):
+            raise DayInUse(day.date)
     with db.session.no_autoflush:
         series = series_named(series_name)
         if meeting.id is None and series.id is not None:
@@ -52,7 +60,6 @@ def save_session(meeting: MeetingSession, *, series_name: str, days: list[DayHou
             setattr(meeting, name, value)
         db.session.add(meeting)
     by_date = {day.date: day for day in meeting.days}
-    wanted = {hours.date: hours for hours in days}
     for day in list(meeting.days):
         if day.date not in wanted:
             meeting.days.remove(day)

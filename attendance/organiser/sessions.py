@@ -9,7 +9,7 @@ from ..extensions import db
 from ..models import MeetingSession, Registration, RegistrationStatus
 from . import bp
 from .forms import SessionForm, VocabularyForm
-from .service import VOCABULARIES, DayHours, NameTaken, VocabularyInUse, delete_term, save_session, save_term, to_utc
+from .service import VOCABULARIES, DayHours, DayInUse, NameTaken, VocabularyInUse, delete_term, save_session, save_term, to_utc
 
 BLANK_DAY_ROWS = 2
 DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 0)
@@ -51,18 +51,22 @@ def _edit_session(meeting: MeetingSession):
         days = [DayHours(row.date.data, row.starts_at.data or DEFAULT_START, row.ends_at.data or DEFAULT_END)
                 for row in form.days if row.date.data]
         tz = form.timezone.data
-        save_session(
-            meeting,
-            series_name=form.series_name.data,
-            days=days,
-            number=form.number.data, title=form.title.data, slug=form.slug.data, venue=form.venue.data or "",
-            timezone=tz, online_meeting_url=form.online_meeting_url.data or "",
-            in_person_capacity=form.in_person_capacity.data,
-            registration_opens_at=to_utc(form.registration_opens_at.data, tz),
-            registration_closes_at=to_utc(form.registration_closes_at.data, tz),
-        )
-        flash("Session created." if is_new else "Session saved.")
-        return redirect(url_for("organiser.registrations", slug=meeting.slug))
+        try:
+            save_session(
+                meeting,
+                series_name=form.series_name.data,
+                days=days,
+                number=form.number.data, title=form.title.data, slug=form.slug.data, venue=form.venue.data or "",
+                timezone=tz, online_meeting_url=form.online_meeting_url.data or "",
+                in_person_capacity=form.in_person_capacity.data,
+                registration_opens_at=to_utc(form.registration_opens_at.data, tz),
+                registration_closes_at=to_utc(form.registration_closes_at.data, tz),
+            )
+        except DayInUse as in_use:
+            form.days.errors.append(f"{in_use.args[0]:%d %B %Y} has recorded attendance, so it stays.")
+        else:
+            flash("Session created." if is_new else "Session saved.")
+            return redirect(url_for("organiser.registrations", slug=meeting.slug))
     status = 400 if request.method == "POST" else 200
     return render_template("organiser/session_form.html", form=form, meeting=meeting, is_new=is_new), status
 

@@ -1,11 +1,9 @@
 """Real Chromium, driven by Playwright, against the app served on a loopback port."""
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -18,15 +16,6 @@ def pytest_collection_modifyitems(items):
             if not CHROMIUM:
                 item.add_marker(pytest.mark.skip(
                     reason="Chromium is not installed (Debian: apt-get install chromium); browser tests need it"))
-
-
-@pytest.fixture(scope="session")
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,35 @@
+"""Scanner API tokens: created by organisers, shown once, stored hashed, revocable."""
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import ApiToken
+from ..models.meeting import utcnow
+
+TOKEN_PREFIX = "att_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(label: str, *, organiser: bool = False) -> tuple[ApiToken, str]:
+    """Returns the stored record and the token itself, which is never stored and cannot be shown again."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(label=label.strip()[:80], token_hash=_digest(token), prefix=token[:10], is_organiser=organiser)
+    db.session.add(record)
+    db.session.commit()
+    return record, token
+
+
+def find_api_token(token: str) -> ApiToken | None:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    return db.session.scalar(sa.select(ApiToken).filter_by(token_hash=_digest(token)))
+
+
+def revoke_api_token(record: ApiToken) -> None:
+    record.revoked_at = record.revoked_at or utcnow()
+    db.session.commit()

@@ -1,0 +1,169 @@
+"""JSON endpoints for scanners and the door page. Errors are JSON too: {"status": ..., "reason": ...}."""
+from datetime import date
+from functools import wraps
+
+from flask import g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from ..auth import Actor
+from ..checkin.service import NotAllowed, check_in, door_counts, find_delegates, today_for, undo_check_in
+from ..extensions import csrf, db, limiter
+from ..models import Attendance, MeetingSession, Registration, Source
+from . import bp
+from .tokens import find_api_token
+
+csrf.exempt(bp)  # token requests carry no cookie; cookie requests are checked in `staff_api` below
+
+
+class ApiError(Exception):
+    def __init__(self, http_status: int, reason: str, status: str = "error"):
+        super().__init__(reason)
+        self.http_status, self.reason, self.status = http_status, reason, status
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    return jsonify(status=error.status, reason=error.reason), error.http_status
+
+
+def _actor() -> Actor:
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "Send the API token as 'Authorization: Bearer <token>'.")
+        record = find_api_token(token.strip())
+        if record is None:
+            raise ApiError(401, "Unknown API token.")
+        if record.is_revoked:
+            raise ApiError(401, "This API token was revoked.")
+        return Actor(f"token:{record.id}", record.label, record.is_organiser)
+    if not current_user.is_authenticated:
+        raise ApiError(401, "Log in as staff, or send 'Authorization: Bearer <api-token>'.")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            csrf.protect()  # a logged-in browser must prove the request came from our page
+        except CSRFError as error:
+            raise ApiError(400, f"{error.description} Send the page's token in the X-CSRFToken header.") from None
+    return Actor.of_user(current_user)
+
+
+def staff_api(view):
+    """Door staff, organisers or scanner tokens; the caller is `g.actor`."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g.actor = _actor()
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _session(slug: str) -> MeetingSession:
+    meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
+    if meeting is None:
+        raise ApiError(404, f"No session is called '{slug[:80]}'.")
+    return meeting
+
+
+def _json_body() -> dict:
+    if not request.is_json:
+        raise ApiError(415, "Send a JSON object with 'Content-Type: application/json'.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "The body is not a JSON object.")
+    return body
+
+
+def _text(body: dict, name: str, max_length: int, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ApiError(400, f"'{name}' is missing.")
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, f"'{name}' must be a string.")
+    if len(value) > max_length:
+        raise ApiError(400, f"'{name}' is longer than {max_length} characters.")
+    return value
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(400, "'day' must be a date written YYYY-MM-DD.") from None
+
+
+@bp.post("/checkins")
+@limiter.limit("600 per minute")
+@staff_api
+def create_checkin():
+    body = _json_body()
+    token = _text(body, "token", 200)
+    registration_id = body.get("registration_id")
+    if token is None and registration_id is None:
+        raise ApiError(400, "Send the badge 'token' (or, from a name search, 'registration_id').")
+    if registration_id is not None and (not isinstance(registration_id, int) or isinstance(registration_id, bool)):
+        raise ApiError(400, "'registration_id' must be a number.")
+    slug = _text(body, "session", 80)
+    meeting = _session(slug) if slug else None
+    nonce, door = _text(body, "nonce", 64), _text(body, "door", 80) or ""
+    registration = db.session.get(Registration, registration_id) if registration_id is not None else None
+    if registration_id is not None and registration is None:
+        raise ApiError(404, "No registration has this number.", "invalid")
+    try:
+        outcome = check_in(actor=g.actor, token=token if registration is None else None, registration=registration,
+                           meeting=meeting, day=_day(_text(body, "day", 10)), door=door.strip(), nonce=nonce,
+                           source=Source.NAME_SEARCH if registration is not None else Source.SCAN)
+    except NotAllowed as refusal:
+        raise ApiError(403, str(refusal), "forbidden") from None
+    return jsonify(outcome.payload), outcome.http_status
+
+
+@bp.post("/checkins/<int:attendance_id>/undo")
+@staff_api
+def undo_checkin(attendance_id: int):
+    attendance = db.session.get(Attendance, attendance_id)
+    if attendance is None:
+        raise ApiError(404, "This check-in does not exist (already undone?).")
+    try:
+        undo_check_in(attendance, g.actor)
+    except NotAllowed as refusal:
+        raise ApiError(403, str(refusal), "forbidden") from None
+    return jsonify(status="undone", attendance_id=attendance_id)
+
+
+@bp.get("/sessions/<slug>")
+@staff_api
+def session_info(slug: str):
+    meeting = _session(slug)
+    today = today_for(meeting)
+    return jsonify(
+        slug=meeting.slug, title=meeting.title, number=meeting.number,
+        days=[d.date.isoformat() for d in meeting.days],
+        hours={d.date.isoformat(): [d.starts_at.strftime("%H:%M"), d.ends_at.strftime("%H:%M")] for d in meeting.days},
+        registration_open=meeting.registration_state() == "open",
+        timezone=meeting.timezone, venue=meeting.venue, hybrid=meeting.is_hybrid,
+        in_person_capacity=meeting.in_person_capacity,
+        today=today.isoformat(), today_is_a_meeting_day=any(d.date == today for d in meeting.days),
+    )
+
+
+@bp.get("/sessions/<slug>/delegates")
+@staff_api
+def lookup_delegates(slug: str):
+    meeting = _session(slug)
+    try:
+        found = find_delegates(meeting, request.args.get("q", "")[:200], today_for(meeting))
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
+    return jsonify(status="ok", delegates=found)
+
+
+@bp.get("/sessions/<slug>/door-counts")
+@staff_api
+def counts(slug: str):
+    meeting = _session(slug)
+    return jsonify(door_counts(meeting, _day(request.args.get("day")) or today_for(meeting)))

@@ -1,0 +1,126 @@
+"""The door's scanner page, and organisers' live attendance, manual check-in/out and the scan log."""
+from datetime import date
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..auth import Actor, organiser_required, staff_required
+from ..extensions import db
+from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
+    SessionDay, Source
+from . import bp
+from .service import NotAllowed, check_in, check_out, door_counts, today_for
+
+SCAN_LOG_LIMIT = 300
+
+
+def _session_or_404(slug: str) -> MeetingSession:
+    return db.first_or_404(db.select(MeetingSession).filter_by(slug=slug))
+
+
+@bp.get("/checkin")
+@staff_required
+def doors():
+    """Door staff pick the session they admit to."""
+    sessions = db.session.scalars(db.select(MeetingSession).order_by(MeetingSession.created_at.desc())).all()
+    return render_template("checkin/doors.html", sessions=sessions, today_for=today_for)
+
+
+@bp.get("/sessions/<slug>/checkin")
+@staff_required
+def scanner(slug: str):
+    meeting = _session_or_404(slug)
+    today = today_for(meeting)
+    return render_template("checkin/scanner.html", meeting=meeting, today=today,
+                           is_meeting_day=any(d.date == today for d in meeting.days),
+                           counts=door_counts(meeting, today))
+
+
+def _chosen_day(meeting: MeetingSession) -> SessionDay:
+    if not meeting.days:
+        abort(404, "This session has no days yet.")
+    wanted = request.values.get("day", "")
+    try:
+        wanted_date = date.fromisoformat(wanted) if wanted else today_for(meeting)
+    except ValueError:
+        abort(400, "The day must be written YYYY-MM-DD.")
+    by_date = {d.date: d for d in meeting.days}
+    # Before or after the meeting, show its first or last day rather than nothing.
+    return by_date.get(wanted_date) or (meeting.days[0] if wanted_date < meeting.days[0].date else meeting.days[-1])
+
+
+@bp.get("/sessions/<slug>/attendance")
+@organiser_required
+def live_attendance(slug: str):
+    """Who is in on a day, and who registered in person but has not come."""
+    meeting = _session_or_404(slug)
+    day = _chosen_day(meeting)
+    attended = {a.registration_id: a for a in db.session.scalars(
+        sa.select(Attendance).filter_by(day_id=day.id, mode=Mode.IN_PERSON))}
+    people = db.session.scalars(
+        sa.select(Registration).where(
+            Registration.session_id == meeting.id,
+            sa.or_(sa.and_(Registration.mode == Mode.IN_PERSON, Registration.status == RegistrationStatus.REGISTERED),
+                   Registration.id.in_(list(attended) or [-1])))
+        .order_by(sa.func.lower(Registration.full_name))
+    ).all()
+    present = [r for r in people if r.id in attended]
+    absent = [r for r in people if r.id not in attended]
+    return render_template("checkin/attendance.html", meeting=meeting, day=day, present=present, absent=absent,
+                           attended=attended, counts=door_counts(meeting, day.date))
+
+
+@bp.post("/sessions/<slug>/attendance/<int:registration_id>")
+@organiser_required
+def manual_change(slug: str, registration_id: int):
+    """An organiser checks a person in or out by hand, with a reason."""
+    meeting = _session_or_404(slug)
+    registration = db.get_or_404(Registration, registration_id)
+    if registration.session_id != meeting.id:
+        abort(404)
+    day = _chosen_day(meeting)
+    reason = request.form.get("reason", "").strip()[:500]
+    actor = Actor.of_user(current_user)
+    if not reason:
+        flash("Give a reason: it is kept in the scan log.")
+    elif request.form.get("action") == "check_out":
+        attendance = db.session.scalar(sa.select(Attendance).filter_by(
+            registration_id=registration.id, day_id=day.id, mode=Mode.IN_PERSON))
+        if attendance is not None:
+            check_out(attendance, actor, reason)
+            flash(f"{registration.full_name} checked out for {day.date:%d %b}.")
+    else:
+        outcome = check_in(actor=actor, registration=registration, meeting=meeting, day=day.date,
+                           source=Source.MANUAL, note=reason, door="secretariat")
+        flash(f"{registration.full_name}: {outcome.payload['message']}.")
+    return redirect(url_for("checkin.live_attendance", slug=slug, day=day.date.isoformat()))
+
+
+@bp.get("/sessions/<slug>/scans")
+@organiser_required
+def scan_log(slug: str):
+    """Every scan and change, newest first, with a summary per door and result."""
+    meeting = _session_or_404(slug)
+    filters = [ScanEvent.session_id == meeting.id]
+    day, door, result = request.args.get("day", ""), request.args.get("door", ""), request.args.get("result", "")
+    if day:
+        try:
+            filters.append(ScanEvent.day == date.fromisoformat(day))
+        except ValueError:
+            abort(400, "The day must be written YYYY-MM-DD.")
+    if door:
+        filters.append(ScanEvent.door == door)
+    if result in ScanResult._value2member_map_:
+        filters.append(ScanEvent.result == ScanResult(result))
+    summary = db.session.execute(
+        sa.select(ScanEvent.door, ScanEvent.result, sa.func.count()).where(*filters)
+        .group_by(ScanEvent.door, ScanEvent.result).order_by(ScanEvent.door, ScanEvent.result)
+    ).all()
+    events = db.session.scalars(
+        sa.select(ScanEvent).where(*filters).order_by(ScanEvent.at.desc(), ScanEvent.id.desc()).limit(SCAN_LOG_LIMIT)
+    ).all()
+    doors = db.session.scalars(sa.select(ScanEvent.door).where(ScanEvent.session_id == meeting.id).distinct()).all()
+    return render_template("checkin/scans.html", meeting=meeting, summary=summary, events=events,
+                           doors=sorted(doors), results=list(ScanResult), limit=SCAN_LOG_LIMIT,
+                           chosen={"day": day, "door": door, "result": result})

@@ -1,0 +1,90 @@
+"""Who attended which day, and how; and the log of every scan at the doors, the refused ones too."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .meeting import MeetingSession, SessionDay, utcnow
+from .registration import Mode, Registration, _enum
+
+
+class Source(enum.StrEnum):
+    """How an attendance was learned."""
+    SCAN = "scan"
+    NAME_SEARCH = "name_search"
+    MANUAL = "manual"
+
+    @property
+    def label(self) -> str:
+        return {"scan": "badge scan", "name_search": "name search", "manual": "by hand"}[self.value]
+
+
+class Attendance(db.Model):
+    """A registration was present on a session day, in one mode; the database allows one per day and mode."""
+    __tablename__ = "attendances"
+    __table_args__ = (sa.UniqueConstraint("registration_id", "day_id", "mode"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"))
+    day_id: Mapped[int] = mapped_column(sa.ForeignKey("session_days.id", ondelete="RESTRICT"), index=True)
+    #: how the person actually attended that day, whatever they registered for
+    mode: Mapped[Mode] = mapped_column(_enum(Mode, "mode"))
+    #: naive UTC, the first time they were seen that day
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[Source] = mapped_column(_enum(Source, "source"))
+    #: who recorded it: "user:<id>" or "token:<id>", and the email or token label shown to people
+    actor: Mapped[str] = mapped_column(sa.String(40), default="")
+    recorded_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    door: Mapped[str] = mapped_column(sa.String(80), default="")
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    registration: Mapped[Registration] = relationship()
+    day: Mapped[SessionDay] = relationship()
+
+
+class ScanResult(enum.StrEnum):
+    OK = "ok"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    INVALID = "invalid"
+    CANCELLED = "cancelled"
+    NOT_A_MEETING_DAY = "not_a_meeting_day"
+    WRONG_SESSION = "wrong_session"
+    #: not scans, but changes to the day's attendance that the log must show
+    UNDONE = "undone"
+    CHECKED_OUT = "checked_out"
+
+
+class ScanEvent(db.Model):
+    """One line of the door log: every check-in attempt and its answer, and every undo or check-out."""
+    __tablename__ = "scan_events"
+    __table_args__ = (
+        # A scanner that retries with the same nonce gets the first answer again.
+        sa.UniqueConstraint("actor", "nonce"),
+        sa.Index("ix_scan_events_session_id_at", "session_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the session the scan was made for; None when neither the door nor the token named one
+    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"))
+    registration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("registrations.id", ondelete="SET NULL"))
+    day: Mapped[date | None]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    result: Mapped[ScanResult] = mapped_column(_enum(ScanResult, "scan_result"))
+    #: what was scanned, cut so that the log never holds a whole badge token
+    token_excerpt: Mapped[str] = mapped_column(sa.String(16), default="")
+    #: "user:<id>" or "token:<id>"; with the label shown to people in `recorded_by`
+    actor: Mapped[str] = mapped_column(sa.String(40))
+    recorded_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    door: Mapped[str] = mapped_column(sa.String(80), default="")
+    source: Mapped[Source] = mapped_column(_enum(Source, "source"), default=Source.SCAN)
+    nonce: Mapped[str | None] = mapped_column(sa.String(64))
+    #: the answer given, as JSON, replayed for a repeated nonce
+    response: Mapped[str] = mapped_column(sa.Text, default="")
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    session: Mapped[MeetingSession | None] = relationship()
+    registration: Mapped[Registration | None] = relationship()

@@ -1,0 +1,284 @@
+// The door's scanner page: keyboard-wedge field, camera (jsQR), name search, full-screen result, undo.
+// Every decision is the server's; this file only sends what was scanned and shows the answer.
+(function () {
+  "use strict";
+
+  const root = document.getElementById("scanner");
+  if (!root) return;
+  const $ = (id) => document.getElementById(id);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const session = root.dataset.session;
+  const DOOR_KEY = "attendance.door";
+  const CAMERA_REPEAT_MS = 5000; // the camera sees a badge in every frame: ignore the same code this long
+  const RESULT_SHOWN_MS = 4000;
+
+  // ---- door label, remembered on this device ----
+  function door() { return localStorage.getItem(DOOR_KEY) || ""; }
+  function showDoor() {
+    $("door-name").textContent = door() || "not set";
+    $("door-form").hidden = Boolean(door());
+  }
+  $("door-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("door-input").value.trim();
+    if (!value) return;
+    localStorage.setItem(DOOR_KEY, value);
+    showDoor();
+    $("badge-input").focus();
+  });
+  $("door-change").addEventListener("click", () => {
+    $("door-form").hidden = false;
+    $("door-input").value = door();
+    $("door-input").focus();
+  });
+  showDoor();
+
+  // ---- talking to the server ----
+  function newNonce() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return String(Date.now()) + Math.random().toString(16).slice(2);
+  }
+
+  async function postJSON(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      credentials: "same-origin",
+      body: JSON.stringify(body),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = { status: "error", reason: "Unreadable answer" }; }
+    return { http: response.status, data: data };
+  }
+
+  // Poor venue Wi-Fi: retry with the same nonce, so a check-in that did reach the server is not made twice.
+  async function sendCheckIn(fields) {
+    const body = Object.assign({ session: session, door: door(), nonce: newNonce() }, fields);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        return await postJSON(root.dataset.checkinUrl, body);
+      } catch (networkError) {
+        await new Promise((resolve) => setTimeout(resolve, 700 * (attempt + 1)));
+      }
+    }
+    return { http: 0, data: { status: "offline", message: "No connection: NOT recorded. Scan again." } };
+  }
+
+  // ---- the result, full screen, with text and sound: never colour alone ----
+  let hideTimer = null;
+  let lastOk = null;
+  const TITLES = {
+    ok: "CHECKED IN",
+    already_checked_in: "ALREADY CHECKED IN",
+    invalid: "REFUSED: UNKNOWN BADGE",
+    cancelled: "REFUSED: CANCELLED",
+    not_a_meeting_day: "REFUSED: NOT A MEETING DAY",
+    wrong_session: "REFUSED: OTHER SESSION",
+    forbidden: "REFUSED",
+    offline: "NOT RECORDED",
+    error: "ERROR",
+  };
+
+  function showResult(data) {
+    const status = data.status || "error";
+    const kind = status === "ok" ? "ok" : status === "already_checked_in" ? "already" : "refused";
+    const panel = $("result");
+    panel.className = "result result-" + kind;
+    $("result-title").textContent = TITLES[status] || status;
+    $("result-name").textContent = data.name || "";
+    const details = [data.entity, data.entity_type, data.role,
+      data.mode ? "registered " + (data.mode === "online" ? "online" : "in person") : ""].filter(Boolean);
+    $("result-details").textContent = details.join(" · ");
+    $("result-message").textContent = data.message || data.reason || "";
+    lastOk = status === "ok" ? data.attendance_id : null;
+    $("result-undo").hidden = !lastOk;
+    panel.hidden = false;
+    panel.focus();
+    beep(kind);
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(hideResult, kind === "ok" ? RESULT_SHOWN_MS : RESULT_SHOWN_MS * 2);
+  }
+
+  function hideResult() {
+    clearTimeout(hideTimer);
+    $("result").hidden = true;
+    $("badge-input").value = "";
+    $("badge-input").focus();
+  }
+  $("result-close").addEventListener("click", hideResult);
+  $("result").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === "Escape") { event.preventDefault(); hideResult(); }
+  });
+  $("result-undo").addEventListener("click", async () => {
+    if (!lastOk) return;
+    const url = root.dataset.undoUrl.replace("/0/", "/" + lastOk + "/");
+    const answer = await postJSON(url, {}).catch(() => ({ data: { status: "offline", message: "No connection" } }));
+    const undone = answer.data.status === "undone";
+    showResult(undone ? { status: "forbidden", message: "Check-in undone." } : answer.data);
+    if (undone) $("result-title").textContent = "UNDONE";
+    refreshCounts();
+  });
+
+  let audio = null;
+  function beep(kind) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      const tones = kind === "ok" ? [[880, 0.12]] : kind === "already" ? [[660, 0.1], [660, 0.1]] : [[200, 0.45]];
+      let at = audio.currentTime;
+      for (const [frequency, length] of tones) {
+        const oscillator = audio.createOscillator();
+        const gain = audio.createGain();
+        oscillator.frequency.value = frequency;
+        oscillator.type = kind === "refused" ? "square" : "sine";
+        gain.gain.value = 0.2;
+        oscillator.connect(gain).connect(audio.destination);
+        oscillator.start(at);
+        oscillator.stop(at + length);
+        at += length + 0.08;
+      }
+    } catch (e) { /* no sound on this device: the text still says it */ }
+  }
+
+  // ---- the running count ----
+  async function refreshCounts() {
+    try {
+      const response = await fetch(root.dataset.countsUrl, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const counts = await response.json();
+      $("count-in").textContent = counts.checked_in;
+      $("count-expected").textContent = counts.expected_in_person;
+    } catch (e) { /* offline: keep the last count */ }
+  }
+  setInterval(refreshCounts, 30000);
+
+  async function checkIn(fields) {
+    const answer = await sendCheckIn(fields);
+    showResult(answer.data);
+    if (answer.data.status === "ok") refreshCounts();
+  }
+
+  // ---- keyboard-wedge scanners and typing ----
+  $("badge-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = $("badge-input").value.trim();
+    if (token) checkIn({ token: token });
+  });
+
+  // ---- camera ----
+  let stream = null;
+  let lastCode = "";
+  let lastCodeAt = 0;
+  function cameraStatus(text) { $("camera-status").textContent = text; }
+
+  function cameraUnavailableReason() {
+    if (!window.isSecureContext) {
+      return "The camera needs a secure page: open this site over https (ask the organiser for the https " +
+        "address). The badge field above and the name search still work.";
+    }
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      return "This browser gives no access to a camera. Use the badge field or the name search.";
+    }
+    if (typeof window.jsQR !== "function") return "The QR reader did not load. Reload the page.";
+    return "";
+  }
+
+  $("camera-start").addEventListener("click", async () => {
+    const reason = cameraUnavailableReason();
+    if (reason) { cameraStatus(reason); return; }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    } catch (error) {
+      const reasons = {
+        NotAllowedError: "Camera permission was refused. Allow the camera for this site in the browser settings.",
+        NotFoundError: "No camera was found on this device.",
+        NotReadableError: "The camera is in use by another app.",
+      };
+      cameraStatus(reasons[error.name] || "The camera could not start (" + error.name + ").");
+      return;
+    }
+    const video = $("camera-video");
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    $("camera-start").hidden = true;
+    $("camera-stop").hidden = false;
+    cameraStatus("Camera on: hold a badge QR in front of it.");
+    requestAnimationFrame(readFrame);
+  });
+
+  function stopCamera() {
+    if (stream) stream.getTracks().forEach((track) => track.stop());
+    stream = null;
+    $("camera-video").hidden = true;
+    $("camera-start").hidden = false;
+    $("camera-stop").hidden = true;
+    cameraStatus("Camera off.");
+  }
+  $("camera-stop").addEventListener("click", stopCamera);
+
+  let lastFrameAt = 0;
+  function readFrame(now) {
+    if (!stream) return;
+    const video = $("camera-video");
+    if (now - lastFrameAt > 120 && video.readyState >= 2 && video.videoWidth) {
+      lastFrameAt = now;
+      const canvas = $("camera-canvas");
+      const scale = Math.min(1, 640 / video.videoWidth);
+      canvas.width = Math.round(video.videoWidth * scale);
+      canvas.height = Math.round(video.videoHeight * scale);
+      const context = canvas.getContext("2d", { willReadFrequently: true });
+      context.drawImage(video, 0, 0, canvas.width, canvas.height);
+      const image = context.getImageData(0, 0, canvas.width, canvas.height);
+      const code = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+      if (code && code.data) {
+        const text = code.data.trim();
+        const repeated = text === lastCode && Date.now() - lastCodeAt < CAMERA_REPEAT_MS;
+        lastCodeAt = Date.now();
+        if (!repeated) {
+          lastCode = text;
+          checkIn({ token: text });
+        }
+      }
+    }
+    requestAnimationFrame(readFrame);
+  }
+
+  // ---- name search ----
+  $("search-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const query = $("search-input").value.trim();
+    const list = $("search-results");
+    list.replaceChildren();
+    if (query.length < 3) { $("search-status").textContent = "Type at least 3 characters of the name."; return; }
+    $("search-status").textContent = "Searching…";
+    let data;
+    try {
+      const response = await fetch(root.dataset.lookupUrl + "?q=" + encodeURIComponent(query),
+        { credentials: "same-origin" });
+      data = await response.json();
+    } catch (e) {
+      $("search-status").textContent = "No connection. Try again.";
+      return;
+    }
+    if (data.status !== "ok") { $("search-status").textContent = data.reason || "Search failed."; return; }
+    $("search-status").textContent = data.delegates.length
+      ? data.delegates.length + " found." : "Nobody of this session matches “" + query + "”.";
+    for (const person of data.delegates) {
+      const item = document.createElement("li");
+      const who = document.createElement("span");
+      who.dir = "auto";
+      who.textContent = person.name + " · " + person.entity + " · registered " +
+        (person.mode === "online" ? "online" : "in person") +
+        (person.status === "cancelled" ? " · CANCELLED" : "") +
+        (person.checked_in_at ? " · in since " + person.checked_in_at.slice(11, 16) : "");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button secondary";
+      button.textContent = "Check in";
+      button.setAttribute("aria-label", "Check in " + person.name);
+      button.addEventListener("click", () => checkIn({ registration_id: person.registration_id }));
+      item.append(who, button);
+      list.append(item);
+    }
+  });
+})();

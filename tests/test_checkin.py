@@ -1,0 +1,408 @@
+"""Door check-in: the rule every door shares, the JSON API's status matrix, and the organisers' views of it."""
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from attendance.api.tokens import create_api_token, revoke_api_token
+from attendance.auth import Actor
+from attendance.checkin.service import NotAllowed, check_in, undo_check_in
+from attendance.extensions import db
+from attendance.models import Attendance, Mode, RegistrationStatus, ScanEvent, ScanResult, Source
+from attendance.models.meeting import utcnow
+from helpers import csrf_token
+
+DOOR = Actor("user:900", "door1@example.org", False)
+ORGANISER = Actor("user:901", "organiser@example.org", True)
+
+
+def brussels_today():
+    return datetime.now(ZoneInfo("Europe/Brussels")).date()
+
+
+@pytest.fixture
+def meeting(make_session):
+    """A session running today and tomorrow, Brussels time."""
+    return make_session(first_day=brussels_today())
+
+
+@pytest.fixture
+def door_token(app_ctx):
+    return create_api_token("Door 2 scanner")[1]
+
+
+@pytest.fixture
+def organiser_token(app_ctx):
+    return create_api_token("Secretariat laptop", organiser=True)[1]
+
+
+def post(client, body, token=None, **kwargs):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post("/api/v1/checkins", json=body, headers=headers, **kwargs)
+
+
+def attendances() -> list[Attendance]:
+    return db.session.scalars(sa.select(Attendance)).all()
+
+
+def events() -> list[ScanEvent]:
+    return db.session.scalars(sa.select(ScanEvent).order_by(ScanEvent.id)).all()
+
+
+# ---- the domain rule ----
+
+def test_second_scan_reports_first_scan_time_and_door(meeting, make_registration):
+    registration = make_registration(meeting, full_name="Kofi Mensah")
+    first = check_in(actor=DOOR, token=registration.badge_token, door="Door 2")
+    second = check_in(actor=ORGANISER, token=registration.badge_token, door="Main entrance")
+    assert first.result is ScanResult.OK and first.http_status == 201
+    assert second.result is ScanResult.ALREADY_CHECKED_IN and second.http_status == 200
+    first_at = datetime.fromisoformat(first.payload["checked_in_at"])
+    assert second.payload["first_at"] == first.payload["checked_in_at"]
+    assert second.payload["by"] == "door1@example.org" and second.payload["door"] == "Door 2"
+    assert second.payload["message"] == f"Already checked in at {first_at:%H:%M} by door1@example.org at Door 2"
+    [attendance] = attendances()
+    assert (attendance.mode, attendance.source, attendance.door) == (Mode.IN_PERSON, Source.SCAN, "Door 2")
+    assert [e.result for e in events()] == [ScanResult.OK, ScanResult.ALREADY_CHECKED_IN]
+
+
+def test_online_registrant_who_walks_in_is_checked_in_in_person(meeting, make_registration):
+    registration = make_registration(meeting, mode=Mode.ONLINE)
+    outcome = check_in(actor=DOOR, token=registration.badge_token)
+    assert outcome.result is ScanResult.OK
+    assert outcome.payload["mode"] == "online"  # registered online; the record says in person
+    assert attendances()[0].mode is Mode.IN_PERSON
+
+
+def test_each_day_gets_its_own_check_in(meeting, make_registration):
+    registration = make_registration(meeting)
+    tomorrow = meeting.days[1].date
+    assert check_in(actor=DOOR, token=registration.badge_token).result is ScanResult.OK
+    assert check_in(actor=ORGANISER, token=registration.badge_token, day=tomorrow).result is ScanResult.OK
+    assert len(attendances()) == 2
+
+
+@pytest.mark.parametrize("token", ["", "abc", "0" * 26, "a" * 26, "ÄÖÜ" * 9, "x" * 200, "O" * 26])
+def test_unknown_or_malformed_tokens_are_invalid_and_logged_cut_short(meeting, make_registration, token):
+    make_registration(meeting)
+    outcome = check_in(actor=DOOR, token=token, meeting=meeting, door="Door 2")
+    assert outcome.result is ScanResult.INVALID and outcome.http_status == 404
+    assert attendances() == []
+    [event] = events()
+    assert event.result is ScanResult.INVALID and event.door == "Door 2" and event.recorded_by == DOOR.label
+    assert len(event.token_excerpt) <= 8
+
+
+def test_a_lowercased_badge_token_is_not_accepted(meeting, make_registration):
+    registration = make_registration(meeting)
+    assert check_in(actor=DOOR, token=registration.badge_token.lower()).result is ScanResult.INVALID
+
+
+def test_revoked_token_is_invalid_after_a_reissue(client, login, meeting, make_registration):
+    from attendance.registration.service import reissue_badge
+    registration = make_registration(meeting)
+    old = registration.badge_token
+    reissue_badge(registration)
+    assert check_in(actor=DOOR, token=old).result is ScanResult.INVALID
+    assert check_in(actor=DOOR, token=registration.badge_token).result is ScanResult.OK
+
+
+def test_cancelled_registration_is_refused(meeting, make_registration):
+    registration = make_registration(meeting, status=RegistrationStatus.CANCELLED)
+    outcome = check_in(actor=DOOR, token=registration.badge_token)
+    assert outcome.result is ScanResult.CANCELLED and outcome.http_status == 409
+    assert outcome.payload["name"] == registration.full_name
+    assert attendances() == []
+
+
+def test_a_day_outside_the_session_is_refused(make_session, make_registration):
+    future = make_session(first_day=brussels_today() + timedelta(days=10))
+    registration = make_registration(future)
+    outcome = check_in(actor=DOOR, token=registration.badge_token)
+    assert outcome.result is ScanResult.NOT_A_MEETING_DAY
+    assert check_in(actor=ORGANISER, token=registration.badge_token,
+                    day=future.days[0].date - timedelta(days=1)).result is ScanResult.NOT_A_MEETING_DAY
+    assert attendances() == []
+
+
+def test_a_badge_of_another_session_is_refused_at_this_door(meeting, make_session, make_registration):
+    other = make_session(first_day=brussels_today())
+    registration = make_registration(other)
+    outcome = check_in(actor=DOOR, token=registration.badge_token, meeting=meeting)
+    assert outcome.result is ScanResult.WRONG_SESSION
+    assert other.title in outcome.payload["message"]
+    assert attendances() == []
+
+
+def test_door_staff_may_not_name_another_day(meeting, make_registration):
+    registration = make_registration(meeting)
+    with pytest.raises(NotAllowed):
+        check_in(actor=DOOR, token=registration.badge_token, day=meeting.days[1].date)
+    assert attendances() == [] and events() == []
+
+
+def test_same_nonce_twice_answers_the_same_and_records_once(meeting, make_registration):
+    registration = make_registration(meeting)
+    first = check_in(actor=DOOR, token=registration.badge_token, nonce="retry-1")
+    again = check_in(actor=DOOR, token=registration.badge_token, nonce="retry-1")
+    assert first.result is again.result is ScanResult.OK
+    assert first.payload == again.payload
+    assert len(attendances()) == 1 and len(events()) == 1
+
+
+def test_undo_within_fifteen_minutes_by_the_same_person_or_an_organiser(meeting, make_registration):
+    registration = make_registration(meeting)
+    check_in(actor=DOOR, token=registration.badge_token)
+    [attendance] = attendances()
+    with pytest.raises(NotAllowed):
+        undo_check_in(attendance, Actor("user:902", "door2@example.org", False))
+    undo_check_in(attendance, DOOR)
+    assert attendances() == []
+    assert events()[-1].result is ScanResult.UNDONE
+
+    check_in(actor=DOOR, token=registration.badge_token)
+    undo_check_in(attendances()[0], ORGANISER)
+    assert attendances() == []
+
+    check_in(actor=DOOR, token=registration.badge_token)
+    [attendance] = attendances()
+    attendance.first_seen_at = utcnow() - timedelta(minutes=16)
+    db.session.commit()
+    with pytest.raises(NotAllowed, match="15 minutes"):
+        undo_check_in(attendance, DOOR)
+    with pytest.raises(NotAllowed, match="15 minutes"):
+        undo_check_in(attendance, ORGANISER)  # later, an organiser checks them out, with a reason
+    assert len(attendances()) == 1
+
+
+# ---- the API ----
+
+def test_api_checks_in_with_a_scanner_token(client, meeting, make_registration, door_token):
+    registration = make_registration(meeting, full_name="Анна Смирнова", organisation="RILO CIS")
+    response = post(client, {"token": registration.badge_token}, door_token)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert (body["name"], body["entity"], body["mode"]) == ("Анна Смирнова", "RILO CIS", "in_person")
+    assert body["by"] == "Door 2 scanner"
+
+    again = post(client, {"token": registration.badge_token}, door_token)
+    assert again.status_code == 200
+    assert again.get_json()["status"] == "already_checked_in"
+    assert again.get_json()["first_at"] == body["checked_in_at"]
+
+
+@pytest.mark.parametrize("case, status, body_status", [
+    ("unknown", 404, "invalid"),
+    ("lowercase", 404, "invalid"),
+    ("cancelled", 409, "cancelled"),
+    ("other_session", 409, "wrong_session"),
+    ("not_a_meeting_day", 409, "not_a_meeting_day"),
+])
+def test_api_status_matrix(client, meeting, make_session, make_registration, organiser_token, case, status,
+                           body_status):
+    registration = make_registration(meeting, status=RegistrationStatus.CANCELLED if case == "cancelled"
+                                     else RegistrationStatus.REGISTERED)
+    body = {"token": registration.badge_token, "session": meeting.slug}
+    if case == "unknown":
+        body["token"] = "Z" * 26
+    elif case == "lowercase":
+        body["token"] = registration.badge_token.lower()
+    elif case == "other_session":
+        body["token"] = make_registration(make_session(first_day=brussels_today())).badge_token
+    elif case == "not_a_meeting_day":
+        body["day"] = (meeting.days[-1].date + timedelta(days=1)).isoformat()
+    response = post(client, body, organiser_token)
+    assert response.status_code == status
+    assert response.get_json()["status"] == body_status
+    if case not in ("unknown", "lowercase"):
+        assert response.get_json()["name"] == registration.full_name or case == "other_session"
+    assert attendances() == []
+    assert len(events()) == 1  # the refusal is logged
+
+
+def test_organiser_token_may_name_another_day_and_a_door_token_may_not(client, meeting, make_registration,
+                                                                       door_token, organiser_token):
+    registration = make_registration(meeting)
+    tomorrow = meeting.days[1].date.isoformat()
+    refused = post(client, {"token": registration.badge_token, "day": tomorrow}, door_token)
+    assert refused.status_code == 403 and "today only" in refused.get_json()["reason"]
+    allowed = post(client, {"token": registration.badge_token, "day": tomorrow}, organiser_token)
+    assert allowed.status_code == 201 and allowed.get_json()["day"] == tomorrow
+
+
+def test_api_nonce_replay_answers_like_the_first_time(client, meeting, make_registration, door_token):
+    registration = make_registration(meeting)
+    body = {"token": registration.badge_token, "nonce": "3b9d1c1e-retry"}
+    first, second = post(client, body, door_token), post(client, body, door_token)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.get_json() == second.get_json()
+    assert len(attendances()) == 1 and len(events()) == 1
+
+
+@pytest.mark.parametrize("kwargs, status, reason", [
+    ({"data": "{not json", "content_type": "application/json"}, 400, "not a JSON object"),
+    ({"data": "token=ABC", "content_type": "application/x-www-form-urlencoded"}, 415, "application/json"),
+    ({"json": ["a", "list"]}, 400, "not a JSON object"),
+    ({"json": {}}, 400, "Send the badge 'token'"),
+    ({"json": {"token": 12345}}, 400, "'token' must be a string"),
+    ({"json": {"token": "A" * 201}}, 400, "longer than 200"),
+    ({"json": {"token": "A" * 26, "day": "19/02/2024"}}, 400, "YYYY-MM-DD"),
+    ({"json": {"token": "A" * 26, "nonce": "n" * 65}}, 400, "'nonce' is longer"),
+    ({"json": {"registration_id": "7"}}, 400, "'registration_id' must be a number"),
+    ({"json": {"token": "A" * 26, "session": "no-such-session"}}, 404, "No session is called"),
+    ({"data": "x" * (3 * 1024 * 1024), "content_type": "application/json"}, 413, ""),
+])
+def test_api_bad_input_gets_a_json_reason_and_records_nothing(client, door_token, kwargs, status, reason):
+    response = client.post("/api/v1/checkins", headers={"Authorization": f"Bearer {door_token}"}, **kwargs)
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["status"] == "error" and reason in body["reason"]
+    assert attendances() == [] and events() == []
+
+
+@pytest.mark.parametrize("header, reason", [
+    (None, "Log in as staff"),
+    ("Bearer att_not-a-real-token", "Unknown API token"),
+    ("Basic dXNlcjpwYXNz", "Authorization: Bearer"),
+    ("revoked", "revoked"),
+])
+def test_api_refuses_unauthenticated_and_revoked_callers(client, meeting, make_registration, header, reason):
+    registration = make_registration(meeting)
+    if header == "revoked":
+        record, token = create_api_token("Lost phone")
+        revoke_api_token(record)
+        header = f"Bearer {token}"
+    response = client.post("/api/v1/checkins", json={"token": registration.badge_token},
+                           headers={"Authorization": header} if header else {})
+    assert response.status_code == 401
+    assert reason in response.get_json()["reason"]
+    assert attendances() == []
+
+
+def test_a_logged_in_browser_needs_the_csrf_header(client, login, meeting, make_registration):
+    registration = make_registration(meeting)
+    login("door")
+    refused = client.post("/api/v1/checkins", json={"token": registration.badge_token})
+    assert refused.status_code == 400 and "X-CSRFToken" in refused.get_json()["reason"]
+    assert attendances() == []
+    token = csrf_token(client, f"/sessions/{meeting.slug}/checkin")
+    accepted = client.post("/api/v1/checkins", json={"token": registration.badge_token, "door": "Door 1"},
+                           headers={"X-CSRFToken": token})
+    assert accepted.status_code == 201 and accepted.get_json()["by"].startswith("door-")
+
+
+def test_session_api_is_for_staff_only(client, meeting, door_token):
+    assert client.get(f"/api/v1/sessions/{meeting.slug}").status_code == 401
+    body = client.get(f"/api/v1/sessions/{meeting.slug}", headers={"Authorization": f"Bearer {door_token}"}).get_json()
+    assert body["slug"] == meeting.slug and body["title"] == meeting.title
+    assert body["days"] == [d.date.isoformat() for d in meeting.days]
+    assert body["registration_open"] is True and body["today_is_a_meeting_day"] is True
+
+
+def test_door_lookup_by_name_needs_three_characters_and_shows_only_door_fields(client, meeting, make_registration,
+                                                                               door_token):
+    make_registration(meeting, full_name="Amélie Dubois", email="amelie@example.org")
+    headers = {"Authorization": f"Bearer {door_token}"}
+    short = client.get(f"/api/v1/sessions/{meeting.slug}/delegates?q=am", headers=headers)
+    assert short.status_code == 400 and "at least 3" in short.get_json()["reason"]
+    found = client.get(f"/api/v1/sessions/{meeting.slug}/delegates?q=AMÉ", headers=headers).get_json()["delegates"]
+    assert [d["name"] for d in found] == ["Amélie Dubois"]
+    assert "email" not in found[0] and "amelie@example.org" not in json.dumps(found)
+    assert "badge_token" not in json.dumps(found) and found[0]["checked_in_at"] is None
+
+
+def test_name_search_check_in_is_recorded_as_such(client, meeting, make_registration, door_token):
+    registration = make_registration(meeting)
+    response = post(client, {"registration_id": registration.id, "session": meeting.slug}, door_token)
+    assert response.status_code == 201
+    assert attendances()[0].source is Source.NAME_SEARCH
+
+
+def test_door_counts(client, meeting, make_registration, door_token):
+    people = [make_registration(meeting) for _ in range(3)]
+    make_registration(meeting, mode=Mode.ONLINE)
+    post(client, {"token": people[0].badge_token}, door_token)
+    counts = client.get(f"/api/v1/sessions/{meeting.slug}/door-counts",
+                        headers={"Authorization": f"Bearer {door_token}"}).get_json()
+    assert (counts["checked_in"], counts["expected_in_person"]) == (1, 3)
+
+
+def test_api_undo(client, meeting, make_registration, door_token):
+    registration = make_registration(meeting)
+    attendance_id = post(client, {"token": registration.badge_token}, door_token).get_json()["attendance_id"]
+    response = client.post(f"/api/v1/checkins/{attendance_id}/undo", headers={"Authorization": f"Bearer {door_token}"})
+    assert response.get_json()["status"] == "undone"
+    assert attendances() == []
+    assert client.post(f"/api/v1/checkins/{attendance_id}/undo",
+                       headers={"Authorization": f"Bearer {door_token}"}).status_code == 404
+
+
+# ---- pages ----
+
+def test_scanner_page_is_for_staff(client, login, meeting):
+    assert client.get(f"/sessions/{meeting.slug}/checkin").status_code == 302
+    login("door")
+    html = client.get(f"/sessions/{meeting.slug}/checkin").get_data(as_text=True)
+    assert 'id="badge-input"' in html and "vendor/jsqr/jsQR.js" in html
+    assert "https://" not in html.split("<main", 1)[1]  # nothing loaded from another host
+    assert client.get(f"/sessions/{meeting.slug}/attendance").status_code == 403
+    assert client.get(f"/sessions/{meeting.slug}/scans").status_code == 403
+
+
+def test_organiser_checks_in_and_out_by_hand_with_a_reason(client, login, meeting, make_registration):
+    registration = make_registration(meeting, full_name="Forgot Badge")
+    login("organiser")
+    url = f"/sessions/{meeting.slug}/attendance/{registration.id}?day={meeting.days[0].date}"
+    client.post(url, data={"action": "check_in", "reason": "", "csrf_token": csrf_token(client)})
+    assert attendances() == []
+    client.post(url, data={"action": "check_in", "reason": "Badge left at hotel", "csrf_token": csrf_token(client)})
+    [attendance] = attendances()
+    assert attendance.source is Source.MANUAL and attendance.note == "Badge left at hotel"
+    page = client.get(f"/sessions/{meeting.slug}/attendance").get_data(as_text=True)
+    assert "Forgot Badge" in page.split("not yet come", 1)[0]
+
+    client.post(url, data={"action": "check_out", "reason": "Left before the opening",
+                           "csrf_token": csrf_token(client)})
+    assert attendances() == []
+    log = client.get(f"/sessions/{meeting.slug}/scans").get_data(as_text=True)
+    assert "checked out" in log and "Left before the opening" in log
+
+
+def test_scan_log_summarises_invalid_scans_per_door(client, login, meeting, door_token):
+    for _ in range(3):
+        post(client, {"token": "BADCODE", "session": meeting.slug, "door": "Door 2"}, door_token)
+    login("organiser")
+    html = client.get(f"/sessions/{meeting.slug}/scans?result=invalid").get_data(as_text=True)
+    assert "3 invalid scans at Door 2" in html
+    assert "BADCODE" in html  # cut to 8 characters, which this short code fits in
+
+
+def test_removing_a_day_with_attendance_is_refused(client, login, meeting, make_registration):
+    registration = make_registration(meeting)
+    check_in(actor=DOOR, token=registration.badge_token)
+    login("organiser")
+    form = {"series_name": meeting.series.name, "number": meeting.number, "title": meeting.title,
+            "slug": meeting.slug, "timezone": meeting.timezone,
+            "days-0-date": meeting.days[1].date.isoformat(), "csrf_token": csrf_token(client)}
+    response = client.post(f"/sessions/{meeting.slug}/edit", data=form)
+    assert response.status_code == 400
+    assert "has recorded attendance, so it stays" in response.get_data(as_text=True)
+    db.session.refresh(meeting)
+    assert len(meeting.days) == 2
+
+
+def test_token_cli_prints_the_token_once_and_stores_only_its_hash(runner, app_ctx):
+    from attendance.models import ApiToken
+    result = runner.invoke(args=["token", "add", "Door 3 scanner", "--organiser"])
+    assert result.exit_code == 0
+    token = result.output.strip().splitlines()[-1]
+    record = db.session.scalar(sa.select(ApiToken))
+    assert token.startswith("att_") and token not in record.token_hash and record.is_organiser
+    assert "Door 3 scanner" in runner.invoke(args=["token", "list"]).output
+    assert token not in runner.invoke(args=["token", "list"]).output
+    runner.invoke(args=["token", "revoke", str(record.id)])
+    db.session.refresh(record)
+    assert record.is_revoked
