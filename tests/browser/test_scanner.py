@@ -1,0 +1,140 @@
+"""Door staff use the scanner page in Chromium: typed codes, a camera playing a badge video, name search."""
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import segno
+from PIL import Image
+
+from attendance.auth import ensure_staff
+from attendance.extensions import db
+from attendance.models import StaffRole
+from browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from helpers import PASSWORD
+
+
+@pytest.fixture
+def door_page(live_server, page, app_ctx):
+    ensure_staff("door.browser@example.org", StaffRole.DOOR, PASSWORD)
+    db.session.commit()
+    return _log_in(page, live_server)
+
+
+def _log_in(page, live_server):
+    page.goto(live_server + "/login")
+    page.get_by_label("Email").fill("door.browser@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    return page
+
+
+def _today_session(make_session):
+    return make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
+
+
+def _scan(page, code: str) -> None:
+    page.locator("#badge-input").fill(code)
+    page.locator("#badge-input").press("Enter")
+
+
+def test_typed_badge_shows_green_then_amber_then_red(live_server, door_page, make_session, make_registration):
+    meeting = _today_session(make_session)
+    registration = make_registration(meeting, full_name="Ngozi Okonkwo", organisation="RTC WCA")
+    page = door_page
+    page.goto(f"{live_server}/sessions/{meeting.slug}/checkin")
+    page.get_by_label("Which door is this device at?").fill("Door 2")
+    page.get_by_role("button", name="Save door").click()
+    assert page.locator("#door-name").text_content() == "Door 2"
+
+    _scan(page, registration.badge_token)
+    result = page.locator("#result")
+    result.wait_for(state="visible")
+    assert "result-ok" in result.get_attribute("class")
+    assert page.locator("#result-title").text_content() == "CHECKED IN"
+    assert page.locator("#result-name").text_content() == "Ngozi Okonkwo"
+    assert "RTC WCA" in page.locator("#result-details").text_content()
+    page.keyboard.press("Enter")
+    result.wait_for(state="hidden")
+    assert page.locator("#count-in").text_content() == "1"
+
+    _scan(page, registration.badge_token)
+    result.wait_for(state="visible")
+    assert "result-already" in result.get_attribute("class")
+    assert "by door.browser@example.org at Door 2" in page.locator("#result-message").text_content()
+    assert page.locator("#result-undo").is_hidden()  # only a new check-in can be undone
+    page.keyboard.press("Escape")
+
+    _scan(page, "NOT-A-BADGE")
+    result.wait_for(state="visible")
+    assert "result-refused" in result.get_attribute("class")
+    assert "UNKNOWN BADGE" in page.locator("#result-title").text_content()
+
+    # The door label is remembered on this device.
+    page.reload()
+    assert page.locator("#door-name").text_content() == "Door 2"
+
+
+def test_name_search_then_check_in_and_undo(live_server, door_page, make_session, make_registration):
+    meeting = _today_session(make_session)
+    make_registration(meeting, full_name="Søren Lindqvist")
+    page = door_page
+    page.goto(f"{live_server}/sessions/{meeting.slug}/checkin")
+    page.get_by_label("Which door is this device at?").fill("Main entrance")
+    page.get_by_role("button", name="Save door").click()
+    page.get_by_label("Name (at least 3 characters)").fill("sø")
+    page.get_by_role("button", name="Search").click()
+    assert "at least 3" in page.locator("#search-status").text_content()
+    page.get_by_label("Name (at least 3 characters)").fill("søren")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("button", name="Check in Søren Lindqvist").click()
+    page.locator("#result.result-ok").wait_for()
+    page.get_by_role("button", name="Undo this check-in").click()
+    page.wait_for_function("document.getElementById('result-title').textContent === 'UNDONE'")
+    assert page.locator("#count-in").text_content() == "0"
+
+
+def _badge_video(path: str, text: str, seconds: int = 4) -> None:
+    """A Y4M video of a badge QR held in front of the camera, for Chromium's fake capture device."""
+    width, height, fps = 640, 480, 10
+    qr = segno.make(text, error="m")
+    qr_path = path + ".png"
+    qr.save(qr_path, scale=8, border=4)
+    frame = Image.new("L", (width, height), 255)
+    with Image.open(qr_path) as code:
+        code = code.convert("L")
+        frame.paste(code, ((width - code.width) // 2, (height - code.height) // 2))
+    luma = frame.tobytes()
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    with open(path, "wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(seconds * fps):
+            video.write(b"FRAME\n" + luma + chroma + chroma)
+    os.remove(qr_path)
+
+
+def test_camera_reads_a_badge_qr(live_server, playwright, make_session, make_registration, app_ctx, tmp_path):
+    meeting = _today_session(make_session)
+    registration = make_registration(meeting, full_name="Camera Person")
+    ensure_staff("door.browser@example.org", StaffRole.DOOR, PASSWORD)
+    db.session.commit()
+    video = str(tmp_path / "badge.y4m")
+    _badge_video(video, registration.badge_token)
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = browser.new_context(permissions=["camera"])
+        page = _log_in(context.new_page(), live_server)
+        page.goto(f"{live_server}/sessions/{meeting.slug}/checkin")
+        page.get_by_label("Which door is this device at?").fill("Camera door")
+        page.get_by_role("button", name="Save door").click()
+        page.get_by_role("button", name="Start camera").click()
+        page.locator("#result.result-ok").wait_for(timeout=15000)
+        assert page.locator("#result-name").text_content() == "Camera Person"
+        # The camera keeps seeing the same badge: it is not sent again for a few seconds.
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(1500)
+        assert page.locator("#result").is_hidden()
+    finally:
+        browser.close()
