@@ -134,7 +134,7 @@ def seed_demo(delegates: int = 172) -> dict:
         series, "global-meeting-19", number=19,
         title="19th Session of the Global Meeting of the Regional Entities",
         venue="Brussels, Belgium", timezone="Europe/Brussels",
-        online_meeting_url="https://meet.example.org/global-meeting-19",
+        online_meeting_url="https://meet.example.org/global-meeting-19", zoom_meeting_id="85012345678",
         in_person_capacity=150,
         registration_opens_at=datetime(2023, 12, 1, 8, 0), registration_closes_at=datetime(2024, 2, 16, 17, 0),
     )
@@ -147,6 +147,7 @@ def seed_demo(delegates: int = 172) -> dict:
         _add_delegates(nineteenth, delegates)
         db.session.flush()
         _add_door_check_ins(nineteenth, [staff["door1@example.org"], staff["door2@example.org"]])
+        _add_online_attendance(nineteenth)
 
     first_day = _next_monday(utcnow().date() + timedelta(days=60))
     twentieth, created = _ensure_session(
@@ -208,6 +209,47 @@ def _add_door_check_ins(meeting: MeetingSession, door_staff: list) -> None:
             db.session.add(ScanEvent(session=meeting, day=day.date, at=at, result=ScanResult.INVALID,
                                      token_excerpt=rng.choice(["HTTPS://", "12345678", "WIFI:S:G"]),
                                      actor=f"user:{user.id}", recorded_by=user.email, door=DOORS[1]))
+
+
+def _add_online_attendance(meeting: MeetingSession) -> None:
+    """What Zoom would have reported: full stays, short drop-ins, people who rejoined, some who only clicked
+    the join link, and a guest whom no registration matches."""
+    from .online.service import ensure_online_attendance, record_presence
+    rng = random.Random(2024_02_20)
+    online = db.session.scalars(
+        sa.select(Registration).where(Registration.session_id == meeting.id, Registration.mode == Mode.ONLINE,
+                                      Registration.status == RegistrationStatus.REGISTERED)
+        .order_by(Registration.id)
+    ).all()
+    zone = meeting.zone
+
+    def utc(day: SessionDay, hour: int, minute: int) -> datetime:
+        local = datetime.combine(day.date, time(0, 0)) + timedelta(hours=hour, minutes=minute)
+        return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+
+    for day in meeting.days:
+        for registration in online:
+            roll = rng.random()
+            if roll < 0.10:
+                continue  # registered online, never came
+            if roll < 0.18:  # clicked the link, the platform has no trace of them
+                ensure_online_attendance(registration, day, utc(day, 9, rng.randrange(20, 50)), Source.LINK)
+                continue
+            if roll < 0.60:  # stayed the whole day
+                spans = [(utc(day, 9, rng.randrange(20, 35)), utc(day, 17, rng.randrange(0, 5)))]
+            elif roll < 0.85:  # dropped out and rejoined
+                spans = [(utc(day, 9, rng.randrange(25, 40)), utc(day, 11, rng.randrange(0, 50))),
+                         (utc(day, 13, rng.randrange(30, 60)), utc(day, 16, rng.randrange(0, 60)))]
+            else:  # a short drop-in
+                start = rng.randrange(10 * 60, 15 * 60)
+                spans = [(utc(day, 0, start), utc(day, 0, start + rng.randrange(10, 45)))]
+            for joined, left in spans:
+                record_presence(meeting, day, registration, joined_at=joined, left_at=left,
+                                source=Source.ZOOM_REPORT,
+                                source_key=f"email:{registration.email_key}|{joined.isoformat()}|{left.isoformat()}")
+        guest_joined, guest_left = utc(day, 10, 5), utc(day, 12, 40)
+        record_presence(meeting, day, None, joined_at=guest_joined, left_at=guest_left, source=Source.ZOOM_REPORT,
+                        source_key=f"name:guest (iphone)|{guest_joined.isoformat()}", name="Guest (iPhone)")
 
 
 def _add_delegates(meeting: MeetingSession, count: int) -> None:

@@ -61,13 +61,23 @@ def test_seed_demo_is_idempotent_and_realistic(runner, app_ctx):
     # Door check-ins on both days: most in-person delegates, not all; one online registrant walked in.
     in_person = [p for p in people if p.mode is Mode.IN_PERSON and p.status is RegistrationStatus.REGISTERED]
     for day in past.days:
-        came = db.session.scalars(sa.select(Attendance).filter_by(day_id=day.id)).all()
+        came = db.session.scalars(sa.select(Attendance).filter_by(day_id=day.id, mode=Mode.IN_PERSON)).all()
         assert 0.75 * len(in_person) < len(came) < len(in_person)
         assert {a.recorded_by for a in came} == {"door1@example.org", "door2@example.org"}
     walked_in = db.session.scalars(sa.select(Attendance).join(Registration).where(
-        Registration.session_id == past.id, Registration.mode == Mode.ONLINE)).all()
+        Registration.session_id == past.id, Registration.mode == Mode.ONLINE, Attendance.mode == Mode.IN_PERSON)).all()
     assert len(walked_in) == 1 and walked_in[0].mode is Mode.IN_PERSON
     assert db.session.scalar(sa.select(sa.func.count(ScanEvent.id)).filter_by(result=ScanResult.INVALID)) > 0
+
+    # Online on both days: platform intervals (some rejoined), clicks alone, one unmatched guest.
+    from attendance.models import OnlineInterval, UnmatchedPresence
+    from attendance.online.service import online_day
+    for day in past.days:
+        rows = online_day(past, day)
+        assert any(r.link_only for r in rows) and any(len(r.attendance.intervals) > 1 for r in rows)
+        assert any(r.minutes.minutes > 400 for r in rows) and any(0 < r.minutes.minutes < 60 for r in rows)
+    assert db.session.scalar(sa.select(sa.func.count(OnlineInterval.id))) > 50
+    assert {u.display_name for u in db.session.scalars(sa.select(UnmatchedPresence))} == {"Guest (iPhone)"}
 
     upcoming = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-20"))
     assert upcoming.registration_state() == "open"

@@ -75,7 +75,9 @@ def test_confirmation_email_carries_personal_link_and_badge(app, client, make_se
 
 
 def test_online_delegate_join_link_leads_to_meeting(client, make_session, make_registration):
-    meeting = make_session()
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
     registration = make_registration(meeting, mode=Mode.ONLINE)
     response = client.get(f"/join/{registration.access_key}")
     assert response.status_code == 302

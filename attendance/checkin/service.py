@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..auth import Actor
+from ..dbutil import insert_or_ignore
 from ..extensions import db
 from ..models import (Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult,
                       SessionDay, Source)
@@ -135,15 +135,9 @@ def _decide(registration: Registration | None, meeting: MeetingSession | None, d
 def _insert_attendance(registration_id: int, day_id: int, now: datetime, actor: Actor, door: str, source: Source,
                        note: str) -> int | None:
     """Inserts the day's in-person attendance; None when it already exists (no error, no lock wait after)."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(Attendance)
-        .values(registration_id=registration_id, day_id=day_id, mode=Mode.IN_PERSON, first_seen_at=now,
-                source=source, actor=actor.key, recorded_by=actor.label, door=door, note=note)
-        .on_conflict_do_nothing(index_elements=["registration_id", "day_id", "mode"])
-        .returning(Attendance.id)
-    )
-    return db.session.execute(statement).scalar()
+    return insert_or_ignore(Attendance, dict(
+        registration_id=registration_id, day_id=day_id, mode=Mode.IN_PERSON, first_seen_at=now, source=source,
+        actor=actor.key, recorded_by=actor.label, door=door, note=note), ["registration_id", "day_id", "mode"])
 
 
 def _replay(actor: Actor, nonce: str) -> CheckIn | None:

@@ -2,6 +2,7 @@
 from .attendance import Attendance, ScanEvent, ScanResult, Source
 from .meeting import EntityType, MeetingSeries, MeetingSession, Region, SessionDay
 from .registration import Mode, Registration, RegistrationStatus, Role
+from .online import IdentityMapping, OnlineInterval, ReportImport, UnmatchedPresence, ZoomEvent
 from .staff import ApiToken, StaffRole, StaffUser
 
 __all__ = [
@@ -9,4 +10,5 @@ __all__ = [
     "Mode", "Registration", "RegistrationStatus", "Role",
     "ApiToken", "StaffRole", "StaffUser",
     "Attendance", "ScanEvent", "ScanResult", "Source",
+    "IdentityMapping", "OnlineInterval", "ReportImport", "UnmatchedPresence", "ZoomEvent",
 ]

@@ -17,10 +17,22 @@ class Source(enum.StrEnum):
     SCAN = "scan"
     NAME_SEARCH = "name_search"
     MANUAL = "manual"
+    #: a click on the delegate's join link: intent, not presence
+    LINK = "link"
+    ZOOM_WEBHOOK = "zoom_webhook"
+    ZOOM_REPORT = "zoom_report"
+    TEAMS_REPORT = "teams_report"
+    CSV_REPORT = "csv_report"
 
     @property
     def label(self) -> str:
-        return {"scan": "badge scan", "name_search": "name search", "manual": "by hand"}[self.value]
+        return {"scan": "badge scan", "name_search": "name search", "manual": "by hand", "link": "join link",
+                "zoom_webhook": "Zoom webhook", "zoom_report": "Zoom report", "teams_report": "Teams report",
+                "csv_report": "CSV report"}[self.value]
+
+    @property
+    def is_platform_evidence(self) -> bool:
+        return self in (Source.ZOOM_WEBHOOK, Source.ZOOM_REPORT, Source.TEAMS_REPORT, Source.CSV_REPORT)
 
 
 class Attendance(db.Model):
@@ -44,6 +56,8 @@ class Attendance(db.Model):
 
     registration: Mapped[Registration] = relationship()
     day: Mapped[SessionDay] = relationship()
+    intervals: Mapped[list["OnlineInterval"]] = relationship(  # noqa: F821  (models/online.py)
+        back_populates="attendance", cascade="all, delete-orphan", order_by="OnlineInterval.joined_at")
 
 
 class ScanResult(enum.StrEnum):

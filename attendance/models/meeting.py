@@ -46,6 +46,10 @@ class MeetingSession(db.Model):
     #: IANA name; the door's "today" and the days' hours are in this zone
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     online_meeting_url: Mapped[str] = mapped_column(sa.String(1000), default="")
+    #: Zoom's meeting id: webhook events for it belong to this session
+    zoom_meeting_id: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    #: the Zoom app's secret token, which signs its webhook requests
+    zoom_webhook_secret: Mapped[str] = mapped_column(sa.String(200), default="")
     #: None: no limit on in-person seats
     in_person_capacity: Mapped[int | None]
     #: naive UTC; None: open since ever / until ever

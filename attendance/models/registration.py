@@ -76,6 +76,10 @@ class Registration(db.Model):
     badge_token: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_badge_token)
     #: the secret in the delegate's own link /me/<access_key>; never shown to staff
     access_key: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_access_key)
+    #: the delegate's own link on the video platform, when the organiser has one (Zoom registrants have)
+    personal_join_url: Mapped[str] = mapped_column(sa.String(1000), default="")
+    #: the video platform's id for this delegate, to match its attendance data
+    zoom_registrant_id: Mapped[str | None] = mapped_column(sa.String(100))
     consented_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

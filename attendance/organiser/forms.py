@@ -44,6 +44,11 @@ class SessionForm(FlaskForm):
     online_meeting_url = URLField("Online meeting link", filters=[_strip],
                                   validators=[Optional(), URL(message="Enter a full link starting with https://."),
                                               Length(max=1000)])
+    zoom_meeting_id = StringField("Zoom meeting id (for the webhook)", filters=[_strip],
+                                  validators=[Optional(), Length(max=40),
+                                              Regexp(r"^[0-9 ]+$", message="Zoom meeting ids are digits.")])
+    zoom_webhook_secret = StringField("Zoom app's secret token (signs its webhook requests)", filters=[_strip],
+                                      validators=[Optional(), Length(max=200)])
     in_person_capacity = IntegerField("In-person seats (empty: no limit)",
                                       validators=[Optional(), NumberRange(min=0, max=1_000_000, message="Enter a number of seats from 0 up, or leave it empty.")])
     registration_opens_at = DateTimeLocalField("Registration opens (session time)", validators=[Optional()])
@@ -58,6 +63,13 @@ class SessionForm(FlaskForm):
         taken = db.session.scalar(db.select(MeetingSession).filter_by(slug=field.data))
         if taken is not None and taken is not self._editing:
             raise ValidationError("Another session already uses this short name.")
+
+    def validate_zoom_meeting_id(self, field) -> None:
+        if field.data:
+            field.data = field.data.replace(" ", "")
+            taken = db.session.scalar(db.select(MeetingSession).filter_by(zoom_meeting_id=field.data))
+            if taken is not None and taken is not self._editing:
+                raise ValidationError("Another session already uses this Zoom meeting.")
 
     def validate_number(self, field) -> None:
         clash = db.session.scalar(
@@ -88,6 +100,11 @@ class VocabularyForm(FlaskForm):
 class RegistrationEditForm(DelegateFields):
     mode = SelectField("Registered mode", choices=[SelectChoice(m.value, m.label) for m in Mode])
     role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
+    personal_join_url = URLField("Personal join link on the platform (optional)", filters=[_strip],
+                                 validators=[Optional(), URL(message="Enter a full link starting with https://."),
+                                             Length(max=1000)])
+    zoom_registrant_id = StringField("Zoom registrant id (optional)", filters=[_strip],
+                                     validators=[Optional(), Length(max=100)])
 
 
 class CancelForm(FlaskForm):

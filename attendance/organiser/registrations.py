@@ -81,7 +81,8 @@ def edit_registration(slug: str, registration_id: int):
     if form.validate_on_submit():
         try:
             update_registration(registration, **form.delegate_fields(), mode=Mode(form.mode.data),
-                                role=Role(form.role.data))
+                                role=Role(form.role.data), personal_join_url=form.personal_join_url.data or "",
+                                zoom_registrant_id=form.zoom_registrant_id.data or None)
         except EmailTaken:
             form.email.errors.append("Another registration for this session already uses this email.")
         else:
@@ -97,6 +98,7 @@ def _form_data(registration: Registration) -> dict:
         "organisation": registration.organisation, "country": registration.country,
         "entity_type": str(registration.entity_type_id), "region": str(registration.region_id),
         "mode": registration.mode.value, "role": registration.role.value,
+        "personal_join_url": registration.personal_join_url, "zoom_registrant_id": registration.zoom_registrant_id,
     }
 
 

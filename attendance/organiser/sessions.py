@@ -59,6 +59,7 @@ def _edit_session(meeting: MeetingSession):
                 number=form.number.data, title=form.title.data, slug=form.slug.data, venue=form.venue.data or "",
                 timezone=tz, online_meeting_url=form.online_meeting_url.data or "",
                 in_person_capacity=form.in_person_capacity.data,
+                zoom_meeting_id=form.zoom_meeting_id.data or None, zoom_webhook_secret=form.zoom_webhook_secret.data or "",
                 registration_opens_at=to_utc(form.registration_opens_at.data, tz),
                 registration_closes_at=to_utc(form.registration_closes_at.data, tz),
             )
@@ -79,7 +80,8 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
             form.days.append_entry()
         return
     form.series_name.data = meeting.series.name
-    for name in ("number", "title", "slug", "venue", "timezone", "online_meeting_url", "in_person_capacity"):
+    for name in ("number", "title", "slug", "venue", "timezone", "online_meeting_url", "in_person_capacity",
+                 "zoom_meeting_id", "zoom_webhook_secret"):
         getattr(form, name).data = getattr(meeting, name)
     for name in ("registration_opens_at", "registration_closes_at"):
         moment = getattr(meeting, name)

@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from ..extensions import db, limiter
 from ..models import MeetingSession, Mode, Registration
+from ..online.service import log_link_click
 from ..qr import qr_svg
 from ..tokens import redact
 from . import bp
@@ -106,8 +107,10 @@ def badge(access_key: str):
 
 @bp.get("/join/<access_key>")
 def join(access_key: str):
+    """Logs an online attendance for today and sends the delegate on to the meeting."""
     registration = _registration_or_404(access_key)
-    meeting = registration.session
-    if registration.is_cancelled or not meeting.online_meeting_url:
-        return render_template("registration/no_join.html", registration=registration, meeting=meeting), 409
-    return redirect(meeting.online_meeting_url)
+    answer = log_link_click(registration)
+    if answer.redirect_to:
+        return redirect(answer.redirect_to)
+    return render_template("registration/no_join.html", registration=registration, meeting=registration.session,
+                           answer=answer), 409 if answer.refusal == "cancelled" else 200

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import segno
 from PIL import Image
+from playwright.sync_api import expect
 
 from attendance.auth import ensure_staff
 from attendance.extensions import db
@@ -56,7 +57,7 @@ def test_typed_badge_shows_green_then_amber_then_red(live_server, door_page, mak
     assert "RTC WCA" in page.locator("#result-details").text_content()
     page.keyboard.press("Enter")
     result.wait_for(state="hidden")
-    assert page.locator("#count-in").text_content() == "1"
+    expect(page.locator("#count-in")).to_have_text("1")
 
     _scan(page, registration.badge_token)
     result.wait_for(state="visible")
@@ -90,8 +91,8 @@ def test_name_search_then_check_in_and_undo(live_server, door_page, make_session
     page.get_by_role("button", name="Check in Søren Lindqvist").click()
     page.locator("#result.result-ok").wait_for()
     page.get_by_role("button", name="Undo this check-in").click()
-    page.wait_for_function("document.getElementById('result-title').textContent === 'UNDONE'")
-    assert page.locator("#count-in").text_content() == "0"
+    expect(page.locator("#result-title")).to_have_text("UNDONE")
+    expect(page.locator("#count-in")).to_have_text("0")
 
 
 def _badge_video(path: str, text: str, seconds: int = 4) -> None:

@@ -1,0 +1,157 @@
+"""Importing a platform's attendance report: upload, preview (matched, unmatched, duplicate, error), save.
+
+The file is kept with the import and parsed again on saving, so what is saved is what the preview showed,
+against the database as it is at that moment. Saving is one transaction; a file imported twice adds nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import (Attendance, MeetingSession, OnlineInterval, Registration, ReportImport, SessionDay, Source,
+                      UnmatchedPresence)
+from ..models.meeting import utcnow
+from .intervals import day_window
+from .reports import ParsedReport, ReportError, parse_report
+from .service import day_at, identity_keys, map_identity_in_transaction, match, record_presence
+
+SOURCES = {"zoom": Source.ZOOM_REPORT, "teams": Source.TEAMS_REPORT, "csv": Source.CSV_REPORT}
+MATCHED, UNMATCHED, DUPLICATE, ERROR = "matched", "unmatched", "duplicate", "error"
+
+
+@dataclass
+class ImportRow:
+    line: int
+    name: str
+    email: str
+    status: str
+    reason: str = ""
+    joined_at: datetime | None = None  # naive UTC
+    left_at: datetime | None = None
+    day: SessionDay | None = None
+    registration: Registration | None = None
+    identity_key: str = ""
+    source_key: str = ""
+    #: the report gave only a duration, so the times were placed from the day's start
+    estimated: bool = False
+
+
+@dataclass
+class Preview:
+    kind: str
+    rows: list[ImportRow] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for row in self.rows if row.status == status)
+
+
+def _parse(meeting: MeetingSession, content: bytes) -> ParsedReport:
+    return parse_report(content, timezone=meeting.zone, expected_dates=[d.date for d in meeting.days])
+
+
+def upload(meeting: MeetingSession, filename: str, content: bytes, by: str) -> ReportImport:
+    """Keeps an uploaded report for preview; raises ReportError when it is not a report we can read."""
+    parsed = _parse(meeting, content)
+    report = ReportImport(session_id=meeting.id, filename=filename[:255] or "report", kind=parsed.kind,
+                          sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by=by)
+    db.session.add(report)
+    db.session.commit()
+    return report
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
+
+
+def preview(meeting: MeetingSession, report: ReportImport) -> Preview:
+    parsed = _parse(meeting, report.content)
+    source = SOURCES[parsed.kind]
+    result = Preview(parsed.kind)
+    seen: set[str] = set()
+    for row in parsed.rows:
+        item = ImportRow(row.line, row.name, row.email, ERROR, row.error)
+        result.rows.append(item)
+        if row.error:
+            continue
+        joined, left = _utc(row.joined), _utc(row.left)
+        if joined is None and row.minutes is not None:
+            item.day = _day_for_duration_only(meeting, parsed)
+            if item.day is None:
+                item.reason = (f"Line {row.line}: only a duration, and the report does not say which day. "
+                               "Export the report with join and leave times.")
+                continue
+            joined = day_window(item.day)[0]
+            left, item.estimated = joined + timedelta(minutes=row.minutes), True
+        item.joined_at, item.left_at = joined, left
+        item.day = item.day or day_at(meeting, joined)
+        if item.day is None:
+            local = joined.replace(tzinfo=UTC).astimezone(meeting.zone)
+            item.reason = f"Line {row.line}: {local:%d %b %Y} is not a day of this session."
+            continue
+        keys = identity_keys(row.email, row.name)
+        item.identity_key = keys[0] if keys else ""
+        item.source_key = f"{item.identity_key}|{joined.isoformat()}|{left.isoformat() if left else ''}"[:200]
+        item.registration = match(meeting, email=row.email, name=row.name)
+        if item.source_key in seen:
+            item.status, item.reason = DUPLICATE, "The same row appears earlier in this file."
+        elif _already_imported(meeting, item, source):
+            item.status, item.reason = DUPLICATE, "Already imported."
+        else:
+            item.status = MATCHED if item.registration is not None else UNMATCHED
+            item.reason = "" if item.registration else "No registration with this email or name."
+        seen.add(item.source_key)
+    return result
+
+
+def _day_for_duration_only(meeting: MeetingSession, parsed: ParsedReport) -> SessionDay | None:
+    if parsed.meeting_start is not None:
+        return day_at(meeting, _utc(parsed.meeting_start))
+    return meeting.days[0] if len(meeting.days) == 1 else None
+
+
+def _already_imported(meeting: MeetingSession, item: ImportRow, source: Source) -> bool:
+    if item.registration is not None:
+        return db.session.scalar(
+            sa.select(OnlineInterval.id).join(Attendance)
+            .where(Attendance.registration_id == item.registration.id, OnlineInterval.source == source,
+                   OnlineInterval.source_key == item.source_key).limit(1)) is not None
+    return db.session.scalar(
+        sa.select(UnmatchedPresence.id).filter_by(session_id=meeting.id, source=source,
+                                                  source_key=item.source_key).limit(1)) is not None
+
+
+def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int], by: str) -> str:
+    """Saves the previewed rows in one transaction; `choices` maps unmatched lines to registration ids, and
+    each choice is remembered for later imports and webhooks. Returns a summary for the organiser."""
+    result = preview(meeting, report)
+    counts = {"interval": 0, "unmatched": 0, "duplicate": result.count(DUPLICATE), "error": result.count(ERROR)}
+    try:
+        for row in result.rows:
+            if row.status not in (MATCHED, UNMATCHED):
+                continue
+            chosen = choices.get(row.line)
+            if row.status == UNMATCHED and chosen:
+                row.registration = db.session.get(Registration, chosen)
+                if row.registration is None or row.registration.session_id != meeting.id:
+                    raise ValueError(f"Line {row.line}: that registration is not of this session.")
+                if row.identity_key:
+                    map_identity_in_transaction(meeting, row.identity_key, row.registration, by)
+            outcome = record_presence(meeting, row.day, row.registration, joined_at=row.joined_at,
+                                      left_at=row.left_at, source=SOURCES[result.kind], source_key=row.source_key,
+                                      email=row.email, name=row.name)
+            counts[outcome] += 1
+        report.saved_at = utcnow()
+        report.summary = (f"{counts['interval']} intervals added, {counts['unmatched']} unmatched kept for mapping, "
+                          f"{counts['duplicate']} duplicates skipped, {counts['error']} rows with errors")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return report.summary
+
+
+__all__ = ["ReportError", "upload", "preview", "save", "Preview", "ImportRow"]

@@ -1,0 +1,330 @@
+"""Read the attendance reports that video platforms export: Zoom, Microsoft Teams and a plain CSV.
+
+Organisers of a hybrid meeting upload these files so the app can record who attended online and when.
+`parse_report` finds the format from the content and returns one row per stay in the meeting; a row
+that cannot be used keeps an `error` in plain English, and a file that is not a report at all raises
+`ReportError`. Pure functions of the bytes: no Flask, no database.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone as dt_timezone
+from typing import Sequence
+from zoneinfo import ZoneInfo
+
+
+@dataclass
+class ReportRow:
+    line: int
+    name: str
+    email: str
+    joined: datetime | None
+    left: datetime | None
+    minutes: float | None
+    error: str = ""
+
+
+@dataclass
+class ParsedReport:
+    kind: str
+    rows: list[ReportRow]
+    meeting_start: datetime | None = None
+
+
+class ReportError(ValueError):
+    """The whole file is not a report we can read; str(error) says why, for the organiser."""
+
+
+_MAGIC = {
+    b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+    b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive or an Excel workbook (.xlsx)",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+}
+# Column headings seen in Zoom, Teams and plain exports, lower-cased, by what the column holds.
+_COLUMNS = {
+    "name": ("name (original name)", "user name (original name)", "participant name", "name", "full name",
+             "display name"),
+    "email": ("user email", "email", "e-mail", "email address", "participant email"),
+    "join": ("join time", "joined", "first join", "first join time", "join"),
+    "leave": ("leave time", "left", "last leave", "last leave time", "leave"),
+    "minutes": ("duration (minutes)", "in-meeting duration", "duration"),
+    "total": ("total duration (minutes)", "total duration"),
+    "action": ("user action", "action"),
+    "timestamp": ("timestamp",),
+}
+_START_KEYS = ("start time", "meeting start time")
+_TITLE = re.compile(r"([1-9])\.\s+\S.*")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+                  r" ?(Z|[+-]\d{2}:?\d{2})?", re.I)
+_LOCAL = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2}),? (\d{1,2}):(\d{2})(?::(\d{2}))?"
+                    r"(?: ?([ap])\.?m\.?)?", re.I)
+_HMS = re.compile(r"(?:(\d+) ?h)? ?(?:(\d+) ?m(?:in)?)? ?(?:(\d+) ?s)?", re.I)
+
+Record = tuple[int, list[str]]  # (1-based line number, cells)
+
+
+@dataclass
+class _Raw:
+    """A row's cells as written, before any time is read."""
+    line: int
+    name: str = ""
+    email: str = ""
+    joined: str = ""
+    left: str = ""
+    minutes: str = ""
+
+
+def parse_report(data: bytes, *, timezone: ZoneInfo, expected_dates: Sequence[date] = ()) -> ParsedReport:
+    """Read a Zoom, Teams or `email,joined,left` report; naive times in it are taken to be in `timezone`.
+
+    `expected_dates` (the session's days) decides whether an ambiguous date like 03/02/2024 is read
+    day-first or month-first: the reading under which the most dates fall on those days wins.
+    """
+    records, delimiter = _records(_decode(data))
+    first_cells = records[0][1]
+    if len(first_cells) == 1 and _TITLE.fullmatch(first_cells[0].strip()):
+        kind, (start, raws, unique) = "teams", _teams(records)
+    else:
+        kind, start, raws, unique = _plain_table(records, delimiter)
+    texts = [text for raw in raws for text in (raw.joined, raw.left) if text] + ([start] if start else [])
+    order = _choose_order(texts, timezone, set(expected_dates))
+    rows = [_row(raw, order, timezone, unique) for raw in raws]
+    return ParsedReport(kind, rows, _parse_time(start, order, timezone) if start else None)
+
+
+def _decode(data: bytes) -> str:
+    if not data.strip():
+        raise ReportError("The file is empty.")
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise ReportError(f"This file is {what}, not an attendance report: export the report "
+                              "from Zoom or Teams as CSV and upload that file.")
+    encoding = "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif b"\x00" in data and len(data) % 2 == 0:
+        # UTF-16 saved without a byte-order mark: ASCII letters leave every other byte zero.
+        half = min(200, len(data) // 2)
+        if data[1:400:2].count(0) > half * 0.6 and not data[0:400:2].count(0):
+            encoding = "utf-16-le"
+        elif data[0:400:2].count(0) > half * 0.6 and not data[1:400:2].count(0):
+            encoding = "utf-16-be"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        if encoding != "utf-8-sig":
+            raise ReportError("The file starts like UTF-16 text but is damaged or cut short.") from None
+        try:  # Excel on Windows saves CSV in this code page
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise ReportError("This file is not text (it looks like binary data), "
+                              "so it cannot be an attendance report.") from None
+    controls = sum(1 for char in text if char < " " and char not in "\t\r\n\f")
+    if "\x00" in text or controls > len(text) / 100:
+        raise ReportError("This file is not text (it looks like binary data), so it cannot be an attendance report.")
+    if not text.strip():
+        raise ReportError("The file is empty.")
+    return text
+
+
+def _records(text: str) -> tuple[list[Record], str]:
+    """The non-blank lines as cells, each with its line number; tab-separated if Teams wrote it."""
+    sample = next((line for line in text.splitlines() if "\t" in line or "," in line), "")
+    delimiter = "\t" if "\t" in sample else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records, line = [], 1
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                records.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise ReportError(f"Line {line} cannot be read as CSV ({error}).") from None
+    if not records:
+        raise ReportError("The file is empty.")
+    return records, delimiter
+
+
+def _norm(cell: str) -> str:
+    return " ".join(cell.replace("\ufeff", "").lower().split())
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    keys = [_norm(cell) for cell in header]
+    found = {}
+    for role, names in _COLUMNS.items():
+        index = next((keys.index(name) for name in names if name in keys), None)
+        if index is not None:
+            found[role] = index
+    return found
+
+
+def _is_header(columns: dict[str, int]) -> bool:
+    return "join" in columns or "total" in columns or {"action", "timestamp"} <= columns.keys()
+
+
+def _no_join_column(header: list[str]) -> ReportError:
+    found = ", ".join(cell.strip()[:40] for cell in header[:12] if cell.strip())
+    return ReportError("No column for the join time: this does not look like a Zoom, Teams or "
+                       f"email,joined,left report. Columns found: {found}")
+
+
+def _meeting_start(records: list[Record]) -> str:
+    """Zoom's meeting block (a header line, then a line of values) or a Teams 'Start time<TAB>value' line."""
+    for index, (_, cells) in enumerate(records):
+        keys = [_norm(cell) for cell in cells]
+        if len(cells) == 2 and keys[0] in _START_KEYS:
+            return cells[1].strip()
+        if "start time" in keys and index + 1 < len(records):
+            values = records[index + 1][1]
+            column = keys.index("start time")
+            return values[column].strip() if column < len(values) else ""
+    return ""
+
+
+def _plain_table(records: list[Record], delimiter: str) -> tuple[str, str, list[_Raw], bool]:
+    """A Zoom export (maybe under its meeting block), a plain CSV or an older one-table Teams report."""
+    at = next((i for i, (_, cells) in enumerate(records) if _is_header(_columns(cells))), None)
+    if at is None:
+        raise _no_join_column(records[0][1])
+    header = records[at][1]
+    raws, unique = _table(header, records[at + 1:])
+    if "joined" in map(_norm, header):
+        kind = "csv"
+    else:
+        kind = "teams" if delimiter == "\t" else "zoom"
+    return kind, _meeting_start(records[:at]), raws, unique
+
+
+def _teams(records: list[Record]) -> tuple[str, list[_Raw], bool]:
+    titles = [(i, match.group(1)) for i, (_, cells) in enumerate(records)
+              if len(cells) == 1 and (match := _TITLE.fullmatch(cells[0].strip()))]
+    ends = [i for i, _ in titles[1:]] + [len(records)]
+    sections = {number: records[i + 1:end] for (i, number), end in zip(titles, ends)}
+    # "3. In-Meeting Activities" has one row per join, so rejoins survive; "2. Participants" does not.
+    candidates = [sections[number] for number in ("3", "2") if sections.get(number)]
+    if not candidates:
+        raise ReportError("This Teams report has no participants section "
+                          "('2. Participants' or '3. In-Meeting Activities').")
+    table = next((section for section in candidates if len(section) > 1), candidates[0])
+    if not _is_header(_columns(table[0][1])):
+        raise _no_join_column(table[0][1])
+    raws, unique = _table(table[0][1], table[1:])
+    return _meeting_start(sections.get("1", [])), raws, unique
+
+
+def _table(header: list[str], body: list[Record]) -> tuple[list[_Raw], bool]:
+    """The rows under a header; True with them when the table has durations but no join times."""
+    if not body:
+        raise ReportError("The file has column headings but no rows of attendance data.")
+    columns = _columns(header)
+
+    def cell(cells: list[str], role: str) -> str:
+        index = columns.get(role)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    if "join" not in columns and "action" in columns:
+        return _pair_events(body, cell), False
+    raws = [_Raw(line, cell(cells, "name"), cell(cells, "email"), cell(cells, "join"), cell(cells, "leave"),
+                 cell(cells, "minutes") or cell(cells, "total")) for line, cells in body]
+    return raws, "join" not in columns
+
+
+def _pair_events(body: list[Record], cell) -> list[_Raw]:
+    """Older Teams reports list 'Joined' and 'Left' events: pair them per person, one row per stay."""
+    rows, open_stays = [], {}
+    for line, cells in body:
+        name, email, when = cell(cells, "name"), cell(cells, "email"), cell(cells, "timestamp")
+        if cell(cells, "action").lower().startswith("join"):
+            if name in open_stays:  # joined again without a 'Left' in between
+                rows.append(open_stays.pop(name))
+            open_stays[name] = _Raw(line, name, email, joined=when)
+        elif name in open_stays:
+            stay = open_stays.pop(name)
+            stay.left = when
+            rows.append(stay)
+        else:
+            rows.append(_Raw(line, name, email, left=when))
+    rows.extend(open_stays.values())
+    return sorted(rows, key=lambda raw: raw.line)
+
+
+def _choose_order(texts: list[str], tz: ZoneInfo, expected: set[date]) -> str:
+    """'mdy' or 'dmy' for the whole file: every date parses, then most fall on expected days."""
+    am_pm = any(re.search(r"\d ?[ap]\.?m\.?$", " ".join(text.split()), re.I) for text in texts)
+
+    def score(order: str) -> tuple[int, int, bool]:
+        parsed = [when for when in (_parse_time(text, order, tz) for text in texts) if when]
+        return len(parsed), sum(when.date() in expected for when in parsed), order == ("mdy" if am_pm else "dmy")
+    return max(("mdy", "dmy"), key=score)
+
+
+def _parse_time(text: str, order: str, tz: ZoneInfo) -> datetime | None:
+    text = " ".join(text.split())  # Teams may put a narrow no-break space before AM/PM
+    if match := _ISO.fullmatch(text):
+        year, month, day, hour, minute, second, offset = match.groups()
+        am_pm = None
+    elif match := _LOCAL.fullmatch(text):
+        first, separator, second_part, year, hour, minute, second, am_pm = match.groups()
+        day_first = order == "dmy" or separator == "."  # dotted dates (de) are always day-first
+        day, month = (first, second_part) if day_first else (second_part, first)
+        year = year if len(year) == 4 else "20" + year
+        offset = None
+    else:
+        return None
+    try:
+        hours = int(hour)
+        if am_pm:
+            if not 1 <= hours <= 12:
+                return None
+            hours = hours % 12 + (12 if am_pm.lower() == "p" else 0)
+        value = datetime(int(year), int(month), int(day), hours, int(minute), int(second or 0))
+        if not offset:
+            return value.replace(tzinfo=tz)
+        if offset.upper() == "Z":
+            return value.replace(tzinfo=dt_timezone.utc)
+        sign = -1 if offset[0] == "-" else 1
+        return value.replace(tzinfo=dt_timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[-2:]))))
+    except ValueError:
+        return None
+
+
+def _minutes(text: str) -> float | None:
+    """Zoom writes minutes as a number; Teams writes '1h 27m 51s', '45m 3s', '12s' or '4h'."""
+    text = " ".join(text.split())
+    try:
+        value = float(text)
+    except ValueError:
+        match = _HMS.fullmatch(text)
+        if not text or not match or not any(match.groups()):
+            return None
+        hours, minutes, seconds = (int(group or 0) for group in match.groups())
+        return hours * 60 + minutes + seconds / 60
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def _row(raw: _Raw, order: str, tz: ZoneInfo, unique_users: bool) -> ReportRow:
+    joined = _parse_time(raw.joined, order, tz) if raw.joined else None
+    left = _parse_time(raw.left, order, tz) if raw.left else None
+    minutes = _minutes(raw.minutes)
+    where, error = f"Line {raw.line}", ""
+    if not raw.name and not raw.email:
+        error = f"{where}: no name and no email, so there is no telling who attended"
+    elif unique_users:
+        if minutes is None:
+            error = f"{where}: cannot read the duration '{raw.minutes}'" if raw.minutes else f"{where}: no duration"
+    elif not raw.joined:
+        error = f"{where}: no join time"
+    elif joined is None:
+        error = f"{where}: cannot read the join time '{raw.joined}'"
+    elif raw.left and left is None:
+        error = f"{where}: cannot read the leave time '{raw.left}'"
+    elif left is not None and left < joined:
+        shown = "%H:%M" if left.date() == joined.date() else "%Y-%m-%d %H:%M"
+        error = f"{where}: leaves ({left.strftime(shown)}) before joining ({joined.strftime(shown)})"
+    return ReportRow(raw.line, raw.name, raw.email, joined, left, minutes, error)

@@ -1,0 +1,112 @@
+"""Organisers' online-attendance pages, report imports, and the Zoom webhook endpoint."""
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+
+import sqlalchemy as sa
+
+from ..auth import organiser_required
+from ..checkin.views import _chosen_day, _session_or_404
+from ..extensions import csrf, db, limiter
+from ..models import Registration, ReportImport
+from . import bp
+from .imports import ERROR, MATCHED, UNMATCHED, ReportError, preview, save, upload
+from .service import map_identity, online_day, unmatched_people
+from .zoom import handle_delivery
+
+
+class UploadForm(FlaskForm):
+    report = FileField("Attendance report (Zoom participants CSV, Teams attendance report, or email,joined,left CSV)",
+                       validators=[FileRequired("Choose the report file to upload.")])
+
+
+def _registrations(meeting):
+    return db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
+                              .order_by(sa.func.lower(Registration.full_name))).all()
+
+
+@bp.get("/sessions/<slug>/online")
+@organiser_required
+def online_attendance(slug: str):
+    meeting = _session_or_404(slug)
+    day = _chosen_day(meeting)
+    rows = online_day(meeting, day)
+    return render_template("online/day.html", meeting=meeting, day=day,
+                           attended=[r for r in rows if not r.link_only], link_only=[r for r in rows if r.link_only],
+                           unmatched=unmatched_people(meeting, day), registrations=_registrations(meeting))
+
+
+@bp.post("/sessions/<slug>/online/map")
+@organiser_required
+def map_person(slug: str):
+    meeting = _session_or_404(slug)
+    registration = db.session.get(Registration, request.form.get("registration_id", type=int) or 0)
+    identity_key = request.form.get("identity_key", "")[:300]
+    if registration is None or registration.session_id != meeting.id or not identity_key:
+        flash("Choose the registration this person is.")
+    else:
+        moved = map_identity(meeting, identity_key, registration, current_user.email)
+        flash(f"Mapped to {registration.full_name}: {moved} intervals moved; later imports will know them.")
+    return redirect(url_for("online.online_attendance", slug=slug, day=request.form.get("day", "")))
+
+
+@bp.route("/sessions/<slug>/imports", methods=["GET", "POST"])
+@organiser_required
+def imports(slug: str):
+    meeting = _session_or_404(slug)
+    form = UploadForm()
+    if form.validate_on_submit():
+        file = form.report.data
+        try:
+            report = upload(meeting, file.filename or "", file.read(), current_user.email)
+        except ReportError as error:
+            form.report.errors.append(str(error))
+        else:
+            return redirect(url_for("online.import_preview", slug=slug, import_id=report.id))
+    past = db.session.scalars(sa.select(ReportImport).filter_by(session_id=meeting.id)
+                              .order_by(ReportImport.uploaded_at.desc())).all()
+    return render_template("online/imports.html", meeting=meeting, form=form, past=past), \
+        400 if form.errors else 200
+
+
+def _import_or_404(meeting, import_id: int) -> ReportImport:
+    report = db.get_or_404(ReportImport, import_id)
+    if report.session_id != meeting.id:
+        abort(404)
+    return report
+
+
+@bp.get("/sessions/<slug>/imports/<int:import_id>")
+@organiser_required
+def import_preview(slug: str, import_id: int):
+    meeting = _session_or_404(slug)
+    report = _import_or_404(meeting, import_id)
+    result = preview(meeting, report)
+    return render_template("online/preview.html", meeting=meeting, report=report, preview=result,
+                           registrations=_registrations(meeting), MATCHED=MATCHED, UNMATCHED=UNMATCHED, ERROR=ERROR)
+
+
+@bp.post("/sessions/<slug>/imports/<int:import_id>/save")
+@organiser_required
+def import_save(slug: str, import_id: int):
+    meeting = _session_or_404(slug)
+    report = _import_or_404(meeting, import_id)
+    choices = {int(name[4:]): int(value) for name, value in request.form.items()
+               if name.startswith("map-") and name[4:].isdigit() and value.isdigit()}
+    try:
+        summary = save(meeting, report, choices, current_user.email)
+    except ValueError as error:
+        flash(f"Nothing was saved: {error}")
+        return redirect(url_for("online.import_preview", slug=slug, import_id=import_id))
+    flash(f"Saved: {summary}.")
+    return redirect(url_for("online.online_attendance", slug=slug))
+
+
+@bp.post("/integrations/zoom/webhook")
+@csrf.exempt
+@limiter.limit("600 per minute")
+def zoom_webhook():
+    answer = handle_delivery(request.get_data(cache=False), request.headers.get("x-zm-request-timestamp", ""),
+                             request.headers.get("x-zm-signature", ""))
+    return jsonify(answer.body), answer.http_status

@@ -1,0 +1,312 @@
+"""Online attendance end to end: join links, the Zoom webhook, report imports, mapping, minutes per day."""
+import hashlib
+import hmac
+import io
+import json
+import time
+from datetime import date, datetime, time as clock, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from attendance.extensions import db
+from attendance.models import (Attendance, IdentityMapping, Mode, OnlineInterval, ReportImport, SessionDay,
+                               Source, UnmatchedPresence, ZoomEvent)
+from attendance.online.service import minutes_on
+from helpers import csrf_token
+from samples import teams_report, zoom_delivery, zoom_report
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+SECRET = "zoom-app-secret-token"
+MEETING_ID = "85012345678"
+DAY1 = date(2024, 2, 19)
+
+
+@pytest.fixture
+def past_meeting(make_session):
+    """The 19th Session's shape: 19-20 Feb 2024, 09:30-17:00 Brussels, with a Zoom meeting."""
+    return make_session(first_day=DAY1, zoom_meeting_id=MEETING_ID, zoom_webhook_secret=SECRET)
+
+
+def utc(local: datetime) -> datetime:
+    return local.replace(tzinfo=BRUSSELS).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def online_attendances() -> list[Attendance]:
+    return db.session.scalars(sa.select(Attendance).filter_by(mode=Mode.ONLINE)).all()
+
+
+# ---- the join link ----
+
+def test_join_link_records_one_online_attendance_per_day_and_redirects(client, make_session, make_registration):
+    meeting = make_session(first_day=datetime.now(BRUSSELS).date())
+    registration = make_registration(meeting, mode=Mode.ONLINE)
+    for _ in range(2):
+        response = client.get(f"/join/{registration.access_key}")
+        assert response.status_code == 302 and response.headers["Location"] == meeting.online_meeting_url
+    [attendance] = online_attendances()
+    assert attendance.source is Source.LINK and attendance.intervals == []
+    assert attendance.day.date == datetime.now(BRUSSELS).date()
+
+
+def test_join_link_prefers_the_delegates_personal_platform_link(client, make_session, make_registration):
+    meeting = make_session(first_day=datetime.now(BRUSSELS).date())
+    registration = make_registration(meeting, personal_join_url="https://zoom.example.org/w/123?tk=personal")
+    assert client.get(f"/join/{registration.access_key}").headers["Location"].endswith("tk=personal")
+
+
+@pytest.mark.parametrize("offset_days, text", [(10, "has not started yet"), (-10, "has ended")])
+def test_join_link_outside_the_session_shows_a_page_and_records_nothing(client, make_session, make_registration,
+                                                                       offset_days, text):
+    meeting = make_session(first_day=datetime.now(BRUSSELS).date() + timedelta(days=offset_days))
+    registration = make_registration(meeting, mode=Mode.ONLINE)
+    response = client.get(f"/join/{registration.access_key}")
+    assert response.status_code == 200 and text in response.get_data(as_text=True)
+    assert online_attendances() == []
+
+
+def test_join_link_of_a_cancelled_registration_is_refused(client, make_session, make_registration):
+    from attendance.models import RegistrationStatus
+    meeting = make_session(first_day=datetime.now(BRUSSELS).date())
+    registration = make_registration(meeting, status=RegistrationStatus.CANCELLED)
+    response = client.get(f"/join/{registration.access_key}")
+    assert response.status_code == 409 and "cancelled" in response.get_data(as_text=True)
+    assert online_attendances() == []
+
+
+# ---- the Zoom webhook ----
+
+def deliver(client, event, participant, secret=SECRET, meeting_id=MEETING_ID, **kwargs):
+    body, headers = zoom_delivery(secret, event, meeting_id, participant, **kwargs)
+    return client.post("/integrations/zoom/webhook", data=body, headers=headers)
+
+
+def joined(email, at, uuid="p-1", name="Jane Doe", **extra):
+    return {"user_id": "1", "user_name": name, "participant_uuid": uuid, "email": email,
+            "join_time": at.replace(tzinfo=BRUSSELS).isoformat(), **extra}
+
+
+def left(email, at, uuid="p-1", name="Jane Doe"):
+    return {"user_id": "1", "user_name": name, "participant_uuid": uuid, "email": email,
+            "leave_time": at.replace(tzinfo=BRUSSELS).isoformat()}
+
+
+def test_webhook_answers_zooms_url_validation_challenge(client, past_meeting):
+    body = json.dumps({"event": "endpoint.url_validation", "payload": {"plainToken": "qgg8vlvZRS6UYooatFL8Aw"},
+                       "event_ts": 1}).encode()
+    stamp = str(int(time.time()))
+    signature = "v0=" + hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
+    response = client.post("/integrations/zoom/webhook", data=body,
+                           headers={"x-zm-request-timestamp": stamp, "x-zm-signature": signature})
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "plainToken": "qgg8vlvZRS6UYooatFL8Aw",
+        "encryptedToken": hmac.new(SECRET.encode(), b"qgg8vlvZRS6UYooatFL8Aw", hashlib.sha256).hexdigest()}
+
+
+def test_webhook_joins_and_leaves_become_an_interval_and_retries_change_nothing(client, past_meeting,
+                                                                                make_registration):
+    registration = make_registration(past_meeting, email="Jane.Doe@example.org", mode=Mode.ONLINE)
+    join_body, join_headers = zoom_delivery(SECRET, "meeting.participant_joined", MEETING_ID,
+                                            joined("jane.doe@EXAMPLE.org", datetime(2024, 2, 19, 9, 40)))
+    assert client.post("/integrations/zoom/webhook", data=join_body, headers=join_headers).get_json()["outcome"] \
+        == "interval"
+    retry = client.post("/integrations/zoom/webhook", data=join_body, headers=join_headers)
+    assert retry.status_code == 200 and retry.get_json()["status"] == "duplicate"
+    assert deliver(client, "meeting.participant_left",
+                   left("jane.doe@example.org", datetime(2024, 2, 19, 11, 10))).get_json()["outcome"] == "closed"
+    [interval] = db.session.scalars(sa.select(OnlineInterval)).all()
+    assert (interval.joined_at, interval.left_at) == (utc(datetime(2024, 2, 19, 9, 40)),
+                                                      utc(datetime(2024, 2, 19, 11, 10)))
+    assert minutes_on(registration, past_meeting.days[0]).minutes == 90
+    assert db.session.scalar(sa.select(sa.func.count(ZoomEvent.id))) == 2
+
+
+def test_webhook_matches_by_registrant_id_before_email(client, past_meeting, make_registration):
+    registration = make_registration(past_meeting, zoom_registrant_id="reg-42", email="real@example.org")
+    deliver(client, "meeting.participant_joined",
+            joined("someone.else@example.org", datetime(2024, 2, 19, 10, 0), registrant_id="reg-42"))
+    assert online_attendances()[0].registration_id == registration.id
+
+
+def test_a_leave_arriving_before_its_join_still_closes_it(client, past_meeting, make_registration):
+    registration = make_registration(past_meeting, email="jane@example.org")
+    assert deliver(client, "meeting.participant_left", left("jane@example.org", datetime(2024, 2, 19, 12, 0))) \
+        .get_json()["outcome"].startswith("pending_leave")
+    deliver(client, "meeting.participant_joined", joined("jane@example.org", datetime(2024, 2, 19, 10, 0)))
+    assert minutes_on(registration, past_meeting.days[0]).minutes == 120
+
+
+def test_unmatched_participant_waits_until_an_organiser_maps_them(client, login, past_meeting, make_registration):
+    registration = make_registration(past_meeting, full_name="Awa Diallo", email="awa@example.org")
+    deliver(client, "meeting.participant_joined",
+            joined("", datetime(2024, 2, 19, 9, 30), uuid="guest-1", name="Awa (iPhone)"))
+    deliver(client, "meeting.participant_left", left("", datetime(2024, 2, 19, 10, 30), uuid="guest-1",
+                                                     name="Awa (iPhone)"))
+    [waiting] = db.session.scalars(sa.select(UnmatchedPresence)).all()
+    assert waiting.identity_key == "name:awa (iphone)" and waiting.left_at is not None
+    login("organiser")
+    page = client.get(f"/sessions/{past_meeting.slug}/online?day=2024-02-19").get_data(as_text=True)
+    assert "Awa (iPhone)" in page
+    client.post(f"/sessions/{past_meeting.slug}/online/map", data={
+        "identity_key": waiting.identity_key, "registration_id": registration.id, "csrf_token": csrf_token(client)})
+    assert db.session.scalars(sa.select(UnmatchedPresence)).all() == []
+    assert minutes_on(registration, past_meeting.days[0]).minutes == 60
+    # Remembered: the same person's next join is matched at once.
+    deliver(client, "meeting.participant_joined",
+            joined("", datetime(2024, 2, 20, 9, 30), uuid="guest-2", name="Awa  (iPhone)"))
+    assert minutes_on(registration, past_meeting.days[1]).open_ended
+
+
+@pytest.mark.parametrize("change, status, reason", [
+    ("bad_signature", 401, "Bad signature"),
+    ("no_signature", 401, "Missing"),
+    ("stale", 401, "Stale"),
+    ("unknown_meeting", 404, "No session uses Zoom meeting id"),
+    ("malformed", 400, "not a Zoom event"),
+])
+def test_webhook_refuses_bad_deliveries_with_a_reason(client, past_meeting, make_registration, change, status,
+                                                     reason):
+    make_registration(past_meeting, email="jane@example.org")
+    body, headers = zoom_delivery(
+        "wrong-secret" if change == "bad_signature" else SECRET, "meeting.participant_joined",
+        "999" if change == "unknown_meeting" else MEETING_ID,
+        joined("jane@example.org", datetime(2024, 2, 19, 9, 40)),
+        timestamp=int(time.time()) - 600 if change == "stale" else None)
+    if change == "no_signature":
+        del headers["x-zm-signature"]
+    if change == "malformed":
+        body = b"{not json"
+        stamp = headers["x-zm-request-timestamp"]
+        headers["x-zm-signature"] = "v0=" + hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + body,
+                                                     hashlib.sha256).hexdigest()
+    response = client.post("/integrations/zoom/webhook", data=body, headers=headers)
+    assert response.status_code == status and reason in response.get_json()["reason"]
+    assert online_attendances() == [] and db.session.scalars(sa.select(ZoomEvent)).all() == []
+
+
+# ---- report imports ----
+
+def upload(client, meeting, content: bytes, filename="report.csv"):
+    return client.post(f"/sessions/{meeting.slug}/imports", data={
+        "report": (io.BytesIO(content), filename), "csrf_token": csrf_token(client)},
+        content_type="multipart/form-data")
+
+
+def saved_import_id(meeting) -> int:
+    return db.session.scalar(sa.select(ReportImport.id).order_by(ReportImport.id.desc()))
+
+
+def test_teams_report_preview_then_save_then_reimport_changes_nothing(client, login, past_meeting,
+                                                                     make_registration):
+    ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
+    make_registration(past_meeting, full_name="Lars Banda", email="lars@example.org", mode=Mode.ONLINE)
+    report = teams_report([
+        ("Ana Silva", "2/19/24, 9:30:00 AM", "2/19/24, 11:00:00 AM", "1h 30m", "ana@example.org"),
+        ("Ana Silva", "2/19/24, 1:00:00 PM", "2/19/24, 2:15:30 PM", "1h 15m 30s", "ana@example.org"),
+        ("Guest Expert", "2/19/24, 10:00:00 AM", "2/19/24, 10:45:00 AM", "45m", "expert@partner.example"),
+        ("Broken Row", "not a time", "2/19/24, 10:45:00 AM", "45m", "broken@example.org"),
+    ])
+    login("organiser")
+    response = upload(client, past_meeting, report, "AttendanceReport.csv")
+    assert response.status_code == 302
+    preview = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Guest Expert" in preview and "No registration with this email or name." in preview
+    assert db.session.scalars(sa.select(OnlineInterval)).all() == []  # nothing before saving
+
+    import_id = saved_import_id(past_meeting)
+    client.post(f"/sessions/{past_meeting.slug}/imports/{import_id}/save", data={"csrf_token": csrf_token(client)})
+    assert minutes_on(ana, past_meeting.days[0]).minutes == 90 + 75.5
+    assert len(db.session.scalars(sa.select(UnmatchedPresence)).all()) == 1
+
+    response = upload(client, past_meeting, report, "AttendanceReport (1).csv")
+    again = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert again.count("Already imported.") == 3
+    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
+                data={"csrf_token": csrf_token(client)})
+    assert len(db.session.scalars(sa.select(OnlineInterval)).all()) == 2
+    assert len(db.session.scalars(sa.select(UnmatchedPresence)).all()) == 1
+
+
+def test_mapping_an_unmatched_row_in_the_preview_is_remembered_for_the_next_import(client, login, past_meeting,
+                                                                                   make_registration):
+    lars = make_registration(past_meeting, full_name="Lars Banda", email="lars@example.org")
+    login("organiser")
+    day1 = zoom_report([("Lars B (iPad)", "", "02/19/2024 09:35:00 AM", "02/19/2024 10:35:00 AM", 60)])
+    upload(client, past_meeting, day1)
+    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
+                data={"map-5": str(lars.id), "csrf_token": csrf_token(client)})
+    assert minutes_on(lars, past_meeting.days[0]).minutes == 60
+    assert db.session.scalar(sa.select(IdentityMapping.identity_key)) == "name:lars b (ipad)"
+
+    day2 = zoom_report([("Lars B (iPad)", "", "02/20/2024 09:30:00 AM", "02/20/2024 10:00:00 AM", 30)],
+                       meeting_block=False, duration_header="Total Duration (Minutes)")
+    response = upload(client, past_meeting, day2)
+    assert "matched" in client.get(response.headers["Location"]).get_data(as_text=True)
+    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
+                data={"csrf_token": csrf_token(client)})
+    assert minutes_on(lars, past_meeting.days[1]).minutes == 30
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not"),
+    (b"first,second,third\n1,2,3\n", "join"),
+])
+def test_files_that_are_not_reports_are_refused_and_nothing_is_kept(client, login, past_meeting, content, message):
+    login("organiser")
+    response = upload(client, past_meeting, content)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True).lower()
+    assert db.session.scalars(sa.select(ReportImport)).all() == []
+
+
+def test_an_upload_over_the_size_limit_is_refused(client, login, past_meeting):
+    login("organiser")
+    response = upload(client, past_meeting, b"email,joined,left\n" + b"x" * (50 * 1024 * 1024))
+    assert response.status_code == 413
+    assert db.session.scalars(sa.select(ReportImport)).all() == []
+
+
+def test_a_day_outside_the_session_is_listed_as_an_error(client, login, past_meeting, make_registration):
+    make_registration(past_meeting, email="ana@example.org")
+    login("organiser")
+    csv_report = b"email,joined,left\nana@example.org,2024-03-01T09:00:00,2024-03-01T10:00:00\n"
+    response = upload(client, past_meeting, csv_report)
+    assert "is not a day of this session" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+# ---- the whole day, all three sources ----
+
+def test_click_webhook_and_teams_report_reconcile_into_one_days_minutes(client, login, make_session,
+                                                                        make_registration):
+    today = datetime.now(BRUSSELS).date()
+    meeting = make_session(first_day=today, zoom_meeting_id=MEETING_ID, zoom_webhook_secret=SECRET)
+    registration = make_registration(meeting, email="kofi@example.org", full_name="Kofi Mensah", mode=Mode.ONLINE)
+    day = meeting.days[0]
+    day.starts_at, day.ends_at = clock(9, 0), clock(13, 0)
+    db.session.commit()
+
+    assert client.get(f"/join/{registration.access_key}").status_code == 302  # intent: no minutes yet
+    assert minutes_on(registration, day).minutes == 0
+
+    at = lambda h, m: datetime.combine(today, clock(h, m))  # noqa: E731
+    deliver(client, "meeting.participant_joined", joined("kofi@example.org", at(9, 0), uuid="k1"))
+    deliver(client, "meeting.participant_left", left("kofi@example.org", at(10, 0), uuid="k1"))
+    assert minutes_on(registration, day).minutes == 60
+
+    us = lambda h, m: f"{today.month}/{today.day}/{today:%y}, {(h - 1) % 12 + 1}:{m:02d}:00 {'AM' if h < 12 else 'PM'}"  # noqa: E731,E501
+    login("organiser")
+    upload(client, meeting, teams_report([
+        ("Kofi Mensah", us(9, 30), us(10, 30), "1h", "kofi@example.org"),  # overlaps the webhook's hour
+        ("Kofi Mensah", us(12, 0), us(14, 0), "2h", "kofi@example.org"),  # runs past the day's end
+    ], start=us(9, 0)))
+    client.post(f"/sessions/{meeting.slug}/imports/{saved_import_id(meeting)}/save",
+                data={"csrf_token": csrf_token(client)})
+    # 9:00-10:30 (union of webhook and report) + 12:00-13:00 (clipped) = 150 minutes
+    assert minutes_on(registration, day).minutes == 150
+    [attendance] = online_attendances()
+    assert attendance.source is Source.LINK  # the first evidence was the click
+    page = client.get(f"/sessions/{meeting.slug}/online").get_data(as_text=True)
+    assert "150 of 240" in page
