@@ -35,10 +35,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import auth, cli, formatting, main, security
     from .api import bp as api_bp
+    from .certificates import bp as certificates_bp
     from .checkin import bp as checkin_bp
     from .online import bp as online_bp
     from .organiser import bp as organiser_bp
     from .registration import bp as registration_bp
+    from .reports import bp as reports_bp
 
     app.register_blueprint(main.bp)
     app.register_blueprint(registration_bp)
@@ -47,6 +49,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(checkin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(online_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(reports_bp)
     security.init_app(app)
     formatting.init_app(app)
     cli.init_app(app)

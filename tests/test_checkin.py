@@ -386,7 +386,8 @@ def test_removing_a_day_with_attendance_is_refused(client, login, meeting, make_
     login("organiser")
     form = {"series_name": meeting.series.name, "number": meeting.number, "title": meeting.title,
             "slug": meeting.slug, "timezone": meeting.timezone,
-            "days-0-date": meeting.days[1].date.isoformat(), "csrf_token": csrf_token(client)}
+            "days-0-date": meeting.days[1].date.isoformat(), "certificate_online_percent": "50",
+            "certificate_days_required": "1", "csrf_token": csrf_token(client)}
     response = client.post(f"/sessions/{meeting.slug}/edit", data=form)
     assert response.status_code == 400
     assert "has recorded attendance, so it stays" in response.get_data(as_text=True)

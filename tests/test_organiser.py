@@ -87,7 +87,8 @@ def _session_form(client, **overrides) -> dict:
         "registration_opens_at": "2030-01-01T09:00", "registration_closes_at": "2030-02-01T17:00",
         "days-0-date": "2030-02-18", "days-0-starts_at": "09:30", "days-0-ends_at": "17:00",
         "days-1-date": "2030-02-19", "days-1-starts_at": "09:00", "days-1-ends_at": "13:00",
-        "csrf_token": csrf_token(client),
+        "chair_name": "Director, ROCB Asia Pacific", "certificate_online_percent": "60",
+        "certificate_days_required": "2", "csrf_token": csrf_token(client),
     }
     data.update(overrides)
     return data
@@ -106,7 +107,9 @@ def test_organiser_creates_and_edits_a_session_with_days_and_hours(client, login
     assert meeting.registration_opens_at.isoformat() == "2030-01-01T08:00:00"  # Brussels winter time is UTC+1
     assert [t.name for t in meeting.entity_types] == [t.name for t in previous.entity_types]
 
-    edit = _session_form(client, **{"days-0-date": "", "days-1-ends_at": "12:00", "in_person_capacity": ""})
+    assert (meeting.certificate_online_percent, meeting.certificate_days_required) == (60, 2)
+    edit = _session_form(client, **{"days-0-date": "", "days-1-ends_at": "12:00", "in_person_capacity": "",
+                                    "certificate_days_required": "1"})
     assert client.post("/sessions/global-meeting-21/edit", data=edit).status_code == 302
     db.session.refresh(meeting)
     assert [(d.date.isoformat(), d.ends_at.isoformat()) for d in meeting.days] == [("2030-02-19", "12:00:00")]
@@ -122,6 +125,9 @@ def test_organiser_creates_and_edits_a_session_with_days_and_hours(client, login
     ({"online_meeting_url": "not a url"}, "Enter a full link"),
     ({"in_person_capacity": "-1"}, "Enter a number of seats from 0 up"),
     ({"timezone": "Mars/Olympus"}, "Not a valid choice"),
+    ({"certificate_online_percent": "120"}, "Give a share from 0 to 100."),
+    ({"certificate_days_required": "3"}, "The session has only 2 days."),
+    ({"zoom_meeting_id": "abc"}, "Zoom meeting ids are digits."),
 ])
 def test_bad_session_input_is_explained_and_saves_nothing(client, login, overrides, message):
     login("organiser")

@@ -37,3 +37,19 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
                             env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_every_enum_value_is_allowed_by_the_migrated_databases_check_constraints(app_ctx):
+    """Autogenerate does not notice a value added to an enum; this does."""
+    import sqlalchemy as sa
+    with db.engine.connect() as connection:
+        if db.engine.dialect.name == "sqlite":
+            ddl = " ".join(connection.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table'").scalars())
+        else:
+            ddl = " ".join(connection.exec_driver_sql(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c'").scalars())
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, sa.Enum):
+                for value in column.type.enums:
+                    assert f"'{value}'" in ddl, f"{table.name}.{column.name} does not allow '{value}'"

@@ -10,6 +10,7 @@ from ..auth import Actor
 from ..checkin.service import NotAllowed, check_in, door_counts, find_delegates, today_for, undo_check_in
 from ..extensions import csrf, db, limiter
 from ..models import Attendance, MeetingSession, Registration, Source
+from ..reports.headcount import headcount
 from . import bp
 from .tokens import find_api_token
 
@@ -167,3 +168,12 @@ def lookup_delegates(slug: str):
 def counts(slug: str):
     meeting = _session(slug)
     return jsonify(door_counts(meeting, _day(request.args.get("day")) or today_for(meeting)))
+
+
+@bp.get("/sessions/<slug>/headcount")
+@staff_api
+def headcount_json(slug: str):
+    """The headcount report's numbers; organisers only (door staff do not export data)."""
+    if not g.actor.is_organiser:
+        raise ApiError(403, "The headcount is for organisers.", "forbidden")
+    return jsonify(headcount(_session(slug)).as_dict())

@@ -7,16 +7,13 @@ from flask_login import current_user
 
 from ..auth import Actor, organiser_required, staff_required
 from ..extensions import db
+from ..lookup import session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from . import bp
 from .service import NotAllowed, check_in, check_out, door_counts, today_for
 
 SCAN_LOG_LIMIT = 300
-
-
-def _session_or_404(slug: str) -> MeetingSession:
-    return db.first_or_404(db.select(MeetingSession).filter_by(slug=slug))
 
 
 @bp.get("/checkin")
@@ -30,7 +27,7 @@ def doors():
 @bp.get("/sessions/<slug>/checkin")
 @staff_required
 def scanner(slug: str):
-    meeting = _session_or_404(slug)
+    meeting = session_or_404(slug)
     today = today_for(meeting)
     return render_template("checkin/scanner.html", meeting=meeting, today=today,
                            is_meeting_day=any(d.date == today for d in meeting.days),
@@ -54,7 +51,7 @@ def _chosen_day(meeting: MeetingSession) -> SessionDay:
 @organiser_required
 def live_attendance(slug: str):
     """Who is in on a day, and who registered in person but has not come."""
-    meeting = _session_or_404(slug)
+    meeting = session_or_404(slug)
     day = _chosen_day(meeting)
     attended = {a.registration_id: a for a in db.session.scalars(
         sa.select(Attendance).filter_by(day_id=day.id, mode=Mode.IN_PERSON))}
@@ -75,7 +72,7 @@ def live_attendance(slug: str):
 @organiser_required
 def manual_change(slug: str, registration_id: int):
     """An organiser checks a person in or out by hand, with a reason."""
-    meeting = _session_or_404(slug)
+    meeting = session_or_404(slug)
     registration = db.get_or_404(Registration, registration_id)
     if registration.session_id != meeting.id:
         abort(404)
@@ -101,7 +98,7 @@ def manual_change(slug: str, registration_id: int):
 @organiser_required
 def scan_log(slug: str):
     """Every scan and change, newest first, with a summary per door and result."""
-    meeting = _session_or_404(slug)
+    meeting = session_or_404(slug)
     filters = [ScanEvent.session_id == meeting.id]
     day, door, result = request.args.get("day", ""), request.args.get("door", ""), request.args.get("result", "")
     if day:

@@ -29,6 +29,8 @@ class MeetingSession(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("series_id", "number"),
         sa.CheckConstraint("in_person_capacity IS NULL OR in_person_capacity >= 0", name="capacity_not_negative"),
+        sa.CheckConstraint("certificate_online_percent BETWEEN 0 AND 100", name="online_percent_range"),
+        sa.CheckConstraint("certificate_days_required >= 1", name="days_required_positive"),
         sa.CheckConstraint(
             "registration_opens_at IS NULL OR registration_closes_at IS NULL "
             "OR registration_opens_at < registration_closes_at",
@@ -55,6 +57,15 @@ class MeetingSession(db.Model):
     #: naive UTC; None: open since ever / until ever
     registration_opens_at: Mapped[datetime | None]
     registration_closes_at: Mapped[datetime | None]
+    #: the certificate rule: an online day counts when minutes attended reach this share of the scheduled time
+    certificate_online_percent: Mapped[int] = mapped_column(default=50)
+    #: ... or, when the platform has no data on a person for a day, when they clicked their join link
+    certificate_accepts_link_click: Mapped[bool] = mapped_column(default=False)
+    #: how many days a delegate must have attended
+    certificate_days_required: Mapped[int] = mapped_column(default=1)
+    #: who signs the certificates
+    chair_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    chair_title: Mapped[str] = mapped_column(sa.String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     series: Mapped[MeetingSeries] = relationship(back_populates="sessions")

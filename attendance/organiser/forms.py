@@ -2,7 +2,7 @@
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import (DateField, DateTimeLocalField, FieldList, Form, FormField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, DateTimeLocalField, FieldList, Form, FormField, IntegerField, SelectField,
                      StringField, TextAreaField, TimeField, URLField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, URL,
@@ -51,6 +51,16 @@ class SessionForm(FlaskForm):
                                       validators=[Optional(), Length(max=200)])
     in_person_capacity = IntegerField("In-person seats (empty: no limit)",
                                       validators=[Optional(), NumberRange(min=0, max=1_000_000, message="Enter a number of seats from 0 up, or leave it empty.")])
+    chair_name = StringField("Chair's name (signs the certificates)", filters=[_strip], validators=[Length(max=200)])
+    chair_title = StringField("Chair's title", filters=[_strip], validators=[Length(max=200)])
+    certificate_online_percent = IntegerField(
+        "Online day counts from this share of the day's scheduled time (%)", default=50,
+        validators=[InputRequired("Give a share from 0 to 100."),
+                    NumberRange(min=0, max=100, message="Give a share from 0 to 100.")])
+    certificate_accepts_link_click = BooleanField("Count a join-link click when the platform has no data for that person")
+    certificate_days_required = IntegerField(
+        "Days of attendance needed for a certificate", default=1,
+        validators=[InputRequired("Give the number of days."), NumberRange(min=1, max=366, message="At least 1 day.")])
     registration_opens_at = DateTimeLocalField("Registration opens (session time)", validators=[Optional()])
     registration_closes_at = DateTimeLocalField("Registration closes (session time)", validators=[Optional()])
     days = FieldList(FormField(DayForm), min_entries=1)
@@ -90,6 +100,11 @@ class SessionForm(FlaskForm):
             raise ValidationError("Give the session at least one day.")
         if len(dates) != len(set(dates)):
             raise ValidationError("A date is listed twice.")
+
+    def validate_certificate_days_required(self, field) -> None:
+        days = len({row.date.data for row in self.days if row.date.data})
+        if field.data and days and field.data > days:
+            raise ValidationError(f"The session has only {days} {'day' if days == 1 else 'days'}.")
 
 
 class VocabularyForm(FlaskForm):

@@ -3,13 +3,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from ..auth import organiser_required
 from ..extensions import db
+from ..lookup import session_or_404
 from ..models import Mode, Registration, RegistrationStatus, Role
 from ..registration.badges import badge_sheet_pdf
 from ..registration.service import cancel, reinstate, reissue_badge
 from . import bp
 from .forms import CancelForm, RegistrationEditForm
 from .service import EmailTaken, RegistrationFilters, registrations_csv, registrations_query, update_registration
-from .sessions import session_or_404
 
 PAGE_SIZE = 50
 

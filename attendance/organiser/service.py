@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..countries import country_name
+from ..exports import spreadsheet_safe
 from ..extensions import db
 from ..models import (Attendance, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
                       Role, SessionDay)
@@ -159,13 +160,6 @@ def update_registration(registration: Registration, *, mode: Mode, role: Role, *
 
 CSV_COLUMNS = ["id", "full_name", "email", "organisation", "country", "country_name", "entity_type", "region",
                "role", "mode", "status", "cancel_reason", "registered_at_utc"]
-
-
-def spreadsheet_safe(value: str) -> str:
-    """Text that spreadsheets show as text: a leading =, +, -, @ (or tab, CR) would start a formula."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
 
 
 def registrations_csv(registrations) -> str:

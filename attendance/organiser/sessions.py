@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from ..auth import organiser_required
 from ..extensions import db
+from ..lookup import session_or_404
 from ..models import MeetingSession, Registration, RegistrationStatus
 from . import bp
 from .forms import SessionForm, VocabularyForm
@@ -13,10 +14,6 @@ from .service import VOCABULARIES, DayHours, DayInUse, NameTaken, VocabularyInUs
 
 BLANK_DAY_ROWS = 2
 DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 0)
-
-
-def session_or_404(slug: str) -> MeetingSession:
-    return db.first_or_404(db.select(MeetingSession).filter_by(slug=slug))
 
 
 @bp.get("/staff")
@@ -60,6 +57,10 @@ def _edit_session(meeting: MeetingSession):
                 timezone=tz, online_meeting_url=form.online_meeting_url.data or "",
                 in_person_capacity=form.in_person_capacity.data,
                 zoom_meeting_id=form.zoom_meeting_id.data or None, zoom_webhook_secret=form.zoom_webhook_secret.data or "",
+                chair_name=form.chair_name.data or "", chair_title=form.chair_title.data or "",
+                certificate_online_percent=form.certificate_online_percent.data,
+                certificate_accepts_link_click=form.certificate_accepts_link_click.data,
+                certificate_days_required=form.certificate_days_required.data,
                 registration_opens_at=to_utc(form.registration_opens_at.data, tz),
                 registration_closes_at=to_utc(form.registration_closes_at.data, tz),
             )
@@ -81,7 +82,8 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
         return
     form.series_name.data = meeting.series.name
     for name in ("number", "title", "slug", "venue", "timezone", "online_meeting_url", "in_person_capacity",
-                 "zoom_meeting_id", "zoom_webhook_secret"):
+                 "zoom_meeting_id", "zoom_webhook_secret", "chair_name", "chair_title", "certificate_online_percent",
+                 "certificate_accepts_link_click", "certificate_days_required"):
         getattr(form, name).data = getattr(meeting, name)
     for name in ("registration_opens_at", "registration_closes_at"):
         moment = getattr(meeting, name)

@@ -3,8 +3,11 @@ import logging
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ..extensions import db, limiter
+from ..extensions import limiter
+from ..lookup import registration_by_key_or_404, session_or_404
 from ..models import MeetingSession, Mode, Registration
+from ..certificates.service import eligibility
+from ..checkin.service import today_for
 from ..online.service import log_link_click
 from ..qr import qr_svg
 from ..tokens import redact
@@ -17,21 +20,10 @@ from .service import (AlreadyRegistered, Delegate, InPersonFull, RegistrationClo
 log = logging.getLogger(__name__)
 
 
-def _session_or_404(slug: str) -> MeetingSession:
-    return db.first_or_404(db.select(MeetingSession).filter_by(slug=slug))
-
-
-def _registration_or_404(access_key: str) -> Registration:
-    # Same 404 for a malformed, tampered or unknown key: no hint whether it exists.
-    if not 20 <= len(access_key) <= 64:
-        abort(404)
-    return db.first_or_404(db.select(Registration).filter_by(access_key=access_key))
-
-
 @bp.route("/sessions/<slug>/register", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
 def register_form(slug: str):
-    meeting = _session_or_404(slug)
+    meeting = session_or_404(slug)
     state = meeting.registration_state()
     if state != "open":
         return render_template("registration/closed.html", meeting=meeting, state=state), 200
@@ -66,7 +58,7 @@ def register_form(slug: str):
 @limiter.limit("5 per minute")
 def resend_link(slug: str):
     """Emails the personal link again, to the registered address only; the page never says whether it was."""
-    meeting = _session_or_404(slug)
+    meeting = session_or_404(slug)
     email = request.form.get("email", "")[:254]
     registration = find_by_email(meeting, email) if "@" in email else None
     if registration is not None:
@@ -85,18 +77,23 @@ def _send_confirmation_safely(registration: Registration, **options) -> None:
 
 @bp.get("/me/<access_key>")
 def me(access_key: str):
-    registration = _registration_or_404(access_key)
+    registration = registration_by_key_or_404(access_key)
     return render_template(
         "registration/me.html",
         registration=registration,
         meeting=registration.session,
+        certificate=eligibility(registration) if _has_started(registration.session) else None,
         qr=qr_svg(registration.badge_token, title="Your badge QR code", scale=6),
     )
 
 
+def _has_started(meeting: MeetingSession) -> bool:
+    return bool(meeting.days) and meeting.days[0].date <= today_for(meeting)
+
+
 @bp.get("/me/<access_key>/badge.pdf")
 def badge(access_key: str):
-    registration = _registration_or_404(access_key)
+    registration = registration_by_key_or_404(access_key)
     if registration.is_cancelled:
         abort(403, "This registration is cancelled, so it has no badge.")
     return badge_pdf(registration), 200, {
@@ -108,7 +105,7 @@ def badge(access_key: str):
 @bp.get("/join/<access_key>")
 def join(access_key: str):
     """Logs an online attendance for today and sends the delegate on to the meeting."""
-    registration = _registration_or_404(access_key)
+    registration = registration_by_key_or_404(access_key)
     answer = log_link_click(registration)
     if answer.redirect_to:
         return redirect(answer.redirect_to)

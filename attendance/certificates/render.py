@@ -1,0 +1,75 @@
+"""Certificate PDFs: one on demand, or many for bulk export without holding them all in memory."""
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable, Iterable
+from typing import BinaryIO
+
+from pypdf import PdfReader, PdfWriter
+
+from ..countries import country_name
+from ..links import public_url
+from ..models import Certificate
+from ..pdf import render_pdf
+from ..qr import qr_svg
+from .service import Eligibility
+
+#: certificates laid out per WeasyPrint document in bulk: fonts are loaded and subset once per batch
+BATCH = 50
+
+
+def certificate_context(certificate: Certificate, result: Eligibility) -> dict:
+    registration = certificate.registration
+    verify_url = public_url("certificates.verify", public_id=certificate.public_id)
+    return {
+        "certificate": certificate, "registration": registration, "meeting": registration.session,
+        "result": result, "country": country_name(registration.country), "verify_url": verify_url,
+        "qr": qr_svg(verify_url, title="Verification QR code", scale=3),
+    }
+
+
+def certificate_pdf(certificate: Certificate, result: Eligibility) -> bytes:
+    return render_pdf("certificates/certificate.html", certificates=[certificate_context(certificate, result)])
+
+
+def _batches(pairs: Iterable[tuple[Certificate, Eligibility]]):
+    batch = []
+    for pair in pairs:
+        batch.append(pair)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def write_merged_pdf(pairs: Iterable[tuple[Certificate, Eligibility]], out: BinaryIO,
+                     progress: Callable[[int], None] = lambda n: None) -> int:
+    """All certificates as one PDF, a page each; rendered in batches, so memory holds one batch's layout."""
+    writer, count = PdfWriter(), 0
+    for batch in _batches(pairs):
+        pdf = render_pdf("certificates/certificate.html",
+                         certificates=[certificate_context(c, r) for c, r in batch])
+        writer.append(PdfReader(io.BytesIO(pdf)))
+        count += len(batch)
+        progress(len(batch))
+    writer.write(out)
+    return count
+
+
+def filename_for(certificate: Certificate) -> str:
+    safe = "".join(ch if ch.isalnum() else "-" for ch in certificate.registration.full_name)[:60].strip("-")
+    return f"{certificate.public_id}-{safe or 'certificate'}.pdf"
+
+
+def write_zip(pairs: Iterable[tuple[Certificate, Eligibility]], out: BinaryIO,
+              progress: Callable[[int], None] = lambda n: None) -> int:
+    """One PDF per certificate in a ZIP, written as they are made."""
+    count = 0
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        for certificate, result in pairs:
+            archive.writestr(filename_for(certificate), certificate_pdf(certificate, result))
+            count += 1
+            progress(1)
+    return count

@@ -1,0 +1,147 @@
+"""The certificate rule, and issuing, generating and revoking certificates: all changes of a certificate here."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Attendance, Certificate, MeetingSession, Mode, Registration, SessionDay
+from ..models.meeting import utcnow
+from ..online.intervals import day_window, minutes_attended
+
+
+@dataclass
+class DayAttendance:
+    day: SessionDay
+    #: "in_person", "online" or "" (not present by the rule)
+    mode: str
+    minutes: float
+    scheduled_minutes: float
+    #: why the day does not count, in words; "" when it does
+    shortfall: str = ""
+    #: counted on a join-link click alone (the session accepts them when the platform has no data)
+    by_link: bool = False
+
+
+@dataclass
+class Eligibility:
+    registration: Registration
+    days: list[DayAttendance] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def eligible(self) -> bool:
+        return not self.reasons
+
+    @property
+    def attended_days(self) -> list[DayAttendance]:
+        return [d for d in self.days if d.mode]
+
+    @property
+    def total_hours(self) -> float:
+        return round(sum(d.minutes for d in self.attended_days) / 60, 1)
+
+    @property
+    def modes(self) -> list[str]:
+        return sorted({d.mode for d in self.attended_days})
+
+
+def _day_label(day: SessionDay) -> str:
+    return f"{day.date.day} {day.date:%b}"
+
+
+def eligibility(registration: Registration) -> Eligibility:
+    """Whether the registration earns a certificate by its session's rule and, when not, why in words.
+
+    A day counts in person when the person was checked in; online when the platform's minutes reach the session's
+    share of the scheduled time (or, if the session says so, on a join-link click when the platform has no data).
+    In-person days count their scheduled hours; online days the minutes attended.
+    """
+    meeting = registration.session
+    result = Eligibility(registration)
+    attendances = {(a.day_id, a.mode): a for a in db.session.scalars(
+        sa.select(Attendance).filter_by(registration_id=registration.id)
+        .options(sa.orm.selectinload(Attendance.intervals)))}
+    share = meeting.certificate_online_percent / 100
+    for day in meeting.days:
+        start, end = day_window(day)
+        scheduled = (end - start).total_seconds() / 60
+        if (day.id, Mode.IN_PERSON) in attendances:
+            result.days.append(DayAttendance(day, Mode.IN_PERSON.value, scheduled, scheduled))
+            continue
+        online = attendances.get((day.id, Mode.ONLINE))
+        if online is None:
+            result.days.append(DayAttendance(day, "", 0, scheduled, f"{_day_label(day)}: not attended"))
+            continue
+        minutes = minutes_attended([(i.joined_at, i.left_at) for i in online.intervals], start, end).minutes
+        needed = math.ceil(share * scheduled)
+        if minutes >= needed and (minutes > 0 or needed == 0):
+            result.days.append(DayAttendance(day, Mode.ONLINE.value, minutes, scheduled))
+        elif not online.intervals and meeting.certificate_accepts_link_click:
+            result.days.append(DayAttendance(day, Mode.ONLINE.value, scheduled * share, scheduled, by_link=True))
+        elif not online.intervals:
+            result.days.append(DayAttendance(day, "", 0, scheduled,
+                                             f"{_day_label(day)}: joined by link, but the platform has no record"))
+        else:
+            result.days.append(DayAttendance(
+                day, "", minutes, scheduled, f"{_day_label(day)}: {minutes:.0f} of {scheduled:.0f} minutes online; "
+                                             f"{meeting.certificate_online_percent} % needed"))
+    if registration.is_cancelled:
+        result.reasons.append("The registration is cancelled.")
+    required = meeting.certificate_days_required
+    if len(result.attended_days) < required:
+        result.reasons.append(
+            f"Attendance on {required} {'day' if required == 1 else 'days'} is needed; "
+            f"{len(result.attended_days)} recorded.")
+        result.reasons += [d.shortfall for d in result.days if d.shortfall]
+    certificate = certificate_of(registration)
+    if certificate is not None and certificate.is_revoked:
+        result.reasons.append(f"The certificate was revoked: {certificate.revoke_reason}")
+    return result
+
+
+def certificate_of(registration: Registration) -> Certificate | None:
+    return db.session.scalar(sa.select(Certificate).filter_by(registration_id=registration.id))
+
+
+class NotEligible(Exception):
+    def __init__(self, eligibility_: Eligibility):
+        super().__init__("; ".join(eligibility_.reasons))
+        self.eligibility = eligibility_
+
+
+def issue(registration: Registration, result: Eligibility | None = None) -> tuple[Certificate, Eligibility]:
+    """The registration's certificate, issued on first need; its public id never changes afterwards."""
+    result = result or eligibility(registration)
+    if not result.eligible:
+        raise NotEligible(result)
+    certificate = certificate_of(registration)
+    if certificate is None:
+        certificate = Certificate(registration=registration)
+        db.session.add(certificate)
+    certificate.generated_at = utcnow()
+    db.session.commit()
+    return certificate, result
+
+
+def revoke(certificate: Certificate, reason: str, by: str) -> None:
+    certificate.revoked_at = utcnow()
+    certificate.revoke_reason = reason.strip()[:500]
+    certificate.revoked_by = by
+    db.session.commit()
+
+
+def reinstate(certificate: Certificate) -> None:
+    certificate.revoked_at, certificate.revoke_reason, certificate.revoked_by = None, "", ""
+    db.session.commit()
+
+
+def eligible_registrations(meeting: MeetingSession) -> list[tuple[Registration, Eligibility]]:
+    """Every registration of the session that earns a certificate now, by name."""
+    registrations = db.session.scalars(
+        sa.select(Registration).filter_by(session_id=meeting.id).order_by(sa.func.lower(Registration.full_name))
+    ).all()
+    results = ((r, eligibility(r)) for r in registrations)
+    return [(r, e) for r, e in results if e.eligible]

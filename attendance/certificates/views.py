@@ -1,0 +1,138 @@
+"""The delegate's certificate, public verification, and organisers' certificate pages and bulk downloads."""
+import logging
+import tempfile
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from .. import mail
+from ..auth import organiser_required
+from ..extensions import db, limiter
+from ..lookup import registration_by_key_or_404, session_or_404
+from ..models import Certificate, Registration
+from ..tokens import redact
+from . import bp
+from .render import certificate_pdf, filename_for, write_merged_pdf, write_zip
+from .service import NotEligible, certificate_of, eligibility, eligible_registrations, issue, reinstate, revoke
+
+log = logging.getLogger(__name__)
+
+
+@bp.get("/me/<access_key>/certificate.pdf")
+def my_certificate(access_key: str):
+    registration = registration_by_key_or_404(access_key)
+    try:
+        certificate, result = issue(registration)
+    except NotEligible as refusal:
+        return render_template("certificates/not_eligible.html", registration=registration,
+                               result=refusal.eligibility), 403
+    return certificate_pdf(certificate, result), 200, {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'inline; filename="certificate-{certificate.public_id}.pdf"',
+    }
+
+
+@bp.get("/verify/<public_id>")
+@limiter.limit("60 per minute")
+def verify(public_id: str):
+    certificate = db.session.scalar(sa.select(Certificate).filter_by(public_id=public_id.upper()[:32]))
+    if certificate is None:
+        return render_template("certificates/verify_unknown.html"), 404
+    return render_template("certificates/verify.html", certificate=certificate,
+                           registration=certificate.registration, meeting=certificate.registration.session,
+                           result=eligibility(certificate.registration))
+
+
+@bp.get("/sessions/<slug>/certificates")
+@organiser_required
+def overview(slug: str):
+    meeting = session_or_404(slug)
+    registrations = db.session.scalars(
+        sa.select(Registration).filter_by(session_id=meeting.id).order_by(sa.func.lower(Registration.full_name))).all()
+    certificates = {c.registration_id: c for c in db.session.scalars(
+        sa.select(Certificate).join(Registration).where(Registration.session_id == meeting.id))}
+    rows = [(r, eligibility(r), certificates.get(r.id)) for r in registrations]
+    return render_template("certificates/overview.html", meeting=meeting, rows=rows,
+                           eligible=sum(1 for _, e, _ in rows if e.eligible))
+
+
+def _eligible_pairs(meeting):
+    for registration, result in eligible_registrations(meeting):
+        yield issue(registration, result)
+
+
+@bp.get("/sessions/<slug>/certificates.<any(zip, pdf):kind>")
+@organiser_required
+def bulk(slug: str, kind: str):
+    """All eligible delegates' certificates, as a ZIP of PDFs or one merged PDF, spooled through a temporary file."""
+    meeting = session_or_404(slug)
+    out = tempfile.TemporaryFile()
+    count = (write_zip if kind == "zip" else write_merged_pdf)(_eligible_pairs(meeting), out)
+    if count == 0:
+        out.close()
+        flash("No delegate is eligible for a certificate yet.")
+        return redirect(url_for("certificates.overview", slug=slug))
+    out.seek(0)
+    return send_file(out, mimetype="application/zip" if kind == "zip" else "application/pdf", as_attachment=True,
+                     download_name=f"{meeting.slug}-certificates.{kind}")
+
+
+@bp.post("/sessions/<slug>/certificates/email")
+@organiser_required
+def email_all(slug: str):
+    meeting = session_or_404(slug)
+    sent, failed = send_certificates(meeting)
+    flash(f"Certificates emailed to {sent} delegates." + (f" {failed} could not be sent; see the log." if failed
+                                                           else ""))
+    return redirect(url_for("certificates.overview", slug=slug))
+
+
+def send_certificates(meeting) -> tuple[int, int]:
+    """Emails every eligible delegate their certificate; returns (sent, failed)."""
+    sent = failed = 0
+    for certificate, result in _eligible_pairs(meeting):
+        registration = certificate.registration
+        body = render_template("certificates/email.txt", registration=registration, meeting=meeting,
+                               certificate=certificate)
+        message = mail.build_message(registration.email, f"Your certificate: {meeting.title}", body, attachments=[
+            (filename_for(certificate), "application/pdf", certificate_pdf(certificate, result))])
+        try:
+            mail.send(message)
+            sent += 1
+        except Exception:
+            failed += 1
+            log.exception("could not email certificate to registration %s (key %s)", registration.id,
+                          redact(registration.access_key))
+    return sent, failed
+
+
+def _certificate_or_404(slug: str, registration_id: int) -> Certificate:
+    meeting = session_or_404(slug)
+    registration = db.get_or_404(Registration, registration_id)
+    certificate = certificate_of(registration)
+    if registration.session_id != meeting.id or certificate is None:
+        abort(404)
+    return certificate
+
+
+@bp.post("/sessions/<slug>/certificates/<int:registration_id>/revoke")
+@organiser_required
+def revoke_certificate(slug: str, registration_id: int):
+    certificate = _certificate_or_404(slug, registration_id)
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        flash("Give a reason for revoking: the verification page shows that it was revoked.")
+    else:
+        revoke(certificate, reason, current_user.email)
+        flash(f"Certificate {certificate.public_id} revoked.")
+    return redirect(url_for("certificates.overview", slug=slug))
+
+
+@bp.post("/sessions/<slug>/certificates/<int:registration_id>/reinstate")
+@organiser_required
+def reinstate_certificate(slug: str, registration_id: int):
+    certificate = _certificate_or_404(slug, registration_id)
+    reinstate(certificate)
+    flash(f"Certificate {certificate.public_id} is valid again.")
+    return redirect(url_for("certificates.overview", slug=slug))

@@ -1,0 +1,34 @@
+"""The headcount report page and its downloads, all at the same path plus a suffix."""
+from flask import render_template
+
+from ..auth import organiser_required
+from ..lookup import session_or_404
+from . import bp
+from .formats import bar_chart, to_csv, to_pdf, to_xlsx
+from .headcount import COLUMNS, LABELS, headcount
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/sessions/<slug>/reports/headcount")
+@organiser_required
+def headcount_page(slug: str):
+    meeting = session_or_404(slug)
+    report = headcount(meeting)
+    return render_template("reports/headcount.html", meeting=meeting, report=report, COLUMNS=COLUMNS, LABELS=LABELS,
+                           chart=bar_chart(report.session))
+
+
+@bp.get("/sessions/<slug>/reports/headcount.<any(csv, xlsx, pdf):kind>")
+@organiser_required
+def headcount_download(slug: str, kind: str):
+    meeting = session_or_404(slug)
+    report = headcount(meeting)
+    body, mimetype = {
+        "csv": lambda: (to_csv(report), "text/csv; charset=utf-8"),
+        "xlsx": lambda: (to_xlsx(report), XLSX),
+        "pdf": lambda: (to_pdf(report), "application/pdf"),
+    }[kind]()
+    disposition = "inline" if kind == "pdf" else "attachment"
+    return body, 200, {"Content-Type": mimetype,
+                       "Content-Disposition": f'{disposition}; filename="{meeting.slug}-headcount.{kind}"'}
