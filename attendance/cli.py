@@ -1,18 +1,23 @@
 """The `flask --app attendance ...` commands."""
+from pathlib import Path
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from .api.tokens import create_api_token, revoke_api_token
 from .auth import ensure_staff
+from .certificates.render import certificate_pdf, filename_for
+from .certificates.service import eligible_registrations, issue
 from .demo import seed_demo
 from .extensions import db
-from .models import ApiToken, StaffRole
+from .models import ApiToken, MeetingSession, StaffRole
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(user_group)
     app.cli.add_command(token_group)
+    app.cli.add_command(certificates_group)
 
 
 @click.command("seed-demo")
@@ -81,3 +86,26 @@ def revoke_token(token_id: int) -> None:
         raise click.BadParameter(f"no token #{token_id}", param_hint="TOKEN_ID")
     revoke_api_token(record)
     click.echo(f"Revoked token #{record.id} '{record.label}'.")
+
+
+@click.group("certificates")
+def certificates_group() -> None:
+    """Attendance certificates."""
+
+
+@certificates_group.command("export")
+@click.argument("slug")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the PDFs (created when missing).")
+def export_certificates(slug: str, out_dir: Path) -> None:
+    """Write every eligible delegate's certificate as a PDF into a folder."""
+    meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
+    if meeting is None:
+        raise click.BadParameter(f"no session is called '{slug}'", param_hint="SLUG")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    eligible = eligible_registrations(meeting)
+    with current_app.test_request_context(), click.progressbar(eligible, label="Certificates") as bar:
+        for registration, result in bar:
+            certificate, result = issue(registration, result)
+            (out_dir / filename_for(certificate)).write_bytes(certificate_pdf(certificate, result))
+    click.echo(f"Wrote {len(eligible)} certificates to {out_dir}.")
