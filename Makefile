@@ -33,3 +33,7 @@ test: setup
 		echo "== the same suite on $${TEST_DATABASE_URL%%://*} =="; \
 		$(BIN)/python -m pytest $(PYTEST_ARGS); \
 	fi
+
+# Speed and memory: prints a table of figures with ratios against floors measured in the same run.
+bench: setup
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
