@@ -39,13 +39,23 @@ def user_group() -> None:
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def add_user(email: str, role: str, password: str) -> None:
+@click.option("--session", "slugs", multiple=True, metavar="SLUG",
+              help="For an organiser: a session they run (repeat for more).")
+def add_user(email: str, role: str, password: str, slugs: tuple[str, ...]) -> None:
     """Create a staff account (or reset its role and password)."""
     if "@" not in email or len(email) > 254:
         raise click.BadParameter("give an email address", param_hint="EMAIL")
     if len(password) < 8:
         raise click.BadParameter("use at least 8 characters", param_hint="--password")
+    meetings = [db.session.scalar(db.select(MeetingSession).filter_by(slug=slug)) for slug in slugs]
+    if None in meetings:
+        raise click.BadParameter(f"no session is called '{slugs[meetings.index(None)]}'", param_hint="--session")
+    if meetings and role != StaffRole.ORGANISER.value:
+        raise click.BadParameter("only organisers run sessions", param_hint="--session")
     user, created = ensure_staff(email, StaffRole(role), password)
+    for meeting in meetings:
+        if user not in meeting.organisers:
+            meeting.organisers.append(user)
     db.session.commit()
     click.echo(f"{'Created' if created else 'Updated'} {role} {user.email}.")
 

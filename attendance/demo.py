@@ -162,6 +162,9 @@ def seed_demo(delegates: int = 172) -> dict:
     if created:
         twentieth.days = [SessionDay(date=first_day + timedelta(days=i), starts_at=time(9, 30), ends_at=time(17, 0))
                           for i in (0, 1)]
+    for meeting in (nineteenth, twentieth):
+        if staff["organiser@example.org"] not in meeting.organisers:
+            meeting.organisers.append(staff["organiser@example.org"])
     db.session.commit()
     return {"sessions": [nineteenth.slug, twentieth.slug], "staff": DEMO_STAFF}
 

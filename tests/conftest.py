@@ -13,7 +13,7 @@ from attendance import create_app  # noqa: E402
 from attendance.auth import ensure_staff  # noqa: E402
 from attendance.extensions import db  # noqa: E402
 from attendance.models import (EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration,  # noqa: E402
-                               SessionDay, StaffRole)
+                               SessionDay, StaffRole, StaffUser)
 from attendance.models.meeting import utcnow  # noqa: E402
 from helpers import PASSWORD, csrf_token  # noqa: E402
 
@@ -97,6 +97,8 @@ def make_session(app_ctx):
 
     def make(**overrides) -> MeetingSession:
         n = next(counter)
+        # Organisers logged in by the `login` fixture run every test session.
+        organisers = db.session.scalars(sa.select(StaffUser).where(StaffUser.email.startswith("organiser-"))).all()
         series = db.session.scalar(sa.select(MeetingSeries).filter_by(name="Test series"))
         if series is None:
             series = MeetingSeries(name="Test series")
@@ -116,6 +118,7 @@ def make_session(app_ctx):
                                 enumerate(["Regional Office for Capacity Building (ROCB)",
                                            "Regional Training Centre (RTC)", "Observer/Guest"])]
         meeting.regions = [Region(name=name, position=i) for i, name in enumerate(["Europe", "West and Central Africa"])]
+        meeting.organisers = organisers
         db.session.add(meeting)
         db.session.commit()
         return meeting
@@ -146,7 +149,10 @@ def login(client, app_ctx):
     """Logs the test client in as a new staff user of the given role."""
     def log_in(role: str = "organiser"):
         email = f"{role}-{datetime.now().timestamp()}@example.org"
-        ensure_staff(email, StaffRole(role), PASSWORD)
+        user, _ = ensure_staff(email, StaffRole(role), PASSWORD)
+        if user.is_organiser:
+            for meeting in db.session.scalars(sa.select(MeetingSession)):
+                meeting.organisers.append(user)
         db.session.commit()
         response = client.post("/login", data={"email": email, "password": PASSWORD,
                                                "csrf_token": csrf_token(client)})

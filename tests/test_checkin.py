@@ -407,3 +407,13 @@ def test_token_cli_prints_the_token_once_and_stores_only_its_hash(runner, app_ct
     runner.invoke(args=["token", "revoke", str(record.id)])
     db.session.refresh(record)
     assert record.is_revoked
+
+
+def test_organisers_session_page_shows_todays_headline_numbers(client, login, meeting, make_registration):
+    people = [make_registration(meeting) for _ in range(3)]
+    make_registration(meeting, mode=Mode.ONLINE)
+    check_in(actor=DOOR, token=people[0].badge_token)
+    login("organiser")
+    html = " ".join(client.get(f"/sessions/{meeting.slug}/registrations").get_data(as_text=True).split())
+    assert 'data-live="session.registered_in_person">3</span> registered in person' in html
+    assert 'data-live="today.attended_in_person">1</span> in the room today' in html

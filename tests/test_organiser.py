@@ -279,3 +279,56 @@ def test_registration_of_another_session_is_404(client, login, make_session, mak
     registration = make_registration(other)
     login("organiser")
     assert client.get(f"/sessions/{meeting.slug}/registrations/{registration.id}").status_code == 404
+
+
+def test_an_organiser_of_another_session_is_refused(client, login, make_session, make_registration, app_ctx):
+    from attendance.auth import ensure_staff
+    from attendance.models import StaffRole
+    from helpers import PASSWORD
+    mine, theirs = make_session(), make_session()
+    make_registration(theirs)
+    other, _ = ensure_staff("other.organiser@example.org", StaffRole.ORGANISER, PASSWORD)
+    theirs.organisers = [other]
+    db.session.commit()
+    login("organiser")  # runs both test sessions...
+    mine.organisers, theirs.organisers = mine.organisers, [other]  # ...until theirs is taken back
+    db.session.commit()
+    for path in ("/registrations", "/registrations.csv", "/edit", "/attendance", "/online", "/certificates",
+                 "/reports/headcount", "/reports/headcount.xlsx", "/imports", "/scans", "/badges.pdf"):
+        assert client.get(f"/sessions/{theirs.slug}{path}").status_code == 403, path
+        assert client.get(f"/sessions/{mine.slug}{path}").status_code in (200, 302), path
+    assert client.get(f"/api/v1/sessions/{theirs.slug}/headcount",
+                      headers={"X-CSRFToken": "unused-for-get"}).status_code == 403
+    dashboard = client.get("/staff").get_data(as_text=True)
+    assert mine.title in dashboard and theirs.title not in dashboard
+
+
+def test_the_creator_runs_a_new_session_and_can_add_organisers(client, login, app_ctx):
+    from attendance.auth import ensure_staff
+    from attendance.models import StaffRole
+    from helpers import PASSWORD
+    colleague, _ = ensure_staff("colleague@example.org", StaffRole.ORGANISER, PASSWORD)
+    db.session.commit()
+    me = login("organiser")
+    client.post("/sessions/new", data=_session_form(client))
+    meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-21"))
+    assert [u.email for u in meeting.organisers] == [me]
+    client.post(f"/sessions/{meeting.slug}/organisers", data={"email": "Colleague@example.org",
+                                                               "csrf_token": csrf_token(client)})
+    db.session.refresh(meeting)
+    assert sorted(u.email for u in meeting.organisers) == sorted([me, "colleague@example.org"])
+    refused = client.post(f"/sessions/{meeting.slug}/organisers", data={"email": "nobody@example.org",
+                                                                         "csrf_token": csrf_token(client)},
+                          follow_redirects=True)
+    assert "No organiser account has the email" in refused.get_data(as_text=True)
+
+
+def test_user_add_can_name_the_sessions_an_organiser_runs(runner, make_session):
+    meeting = make_session()
+    result = runner.invoke(args=["user", "add", "chair@example.org", "--role", "organiser", "--password",
+                                 "long enough", "--session", meeting.slug])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(meeting)
+    assert "chair@example.org" in [u.email for u in meeting.organisers]
+    assert runner.invoke(args=["user", "add", "x@example.org", "--role", "organiser", "--password",
+                               "long enough", "--session", "no-such"]).exit_code != 0

@@ -174,6 +174,9 @@ def counts(slug: str):
 @staff_api
 def headcount_json(slug: str):
     """The headcount report's numbers; organisers only (door staff do not export data)."""
+    meeting = _session(slug)
     if not g.actor.is_organiser:
         raise ApiError(403, "The headcount is for organisers.", "forbidden")
-    return jsonify(headcount(_session(slug)).as_dict())
+    if g.actor.key.startswith("user:") and not current_user.manages(meeting):
+        raise ApiError(403, "You are not an organiser of this session.", "forbidden")
+    return jsonify(headcount(meeting).as_dict())

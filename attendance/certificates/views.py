@@ -9,7 +9,7 @@ from flask_login import current_user
 from .. import mail
 from ..auth import organiser_required
 from ..extensions import db, limiter
-from ..lookup import registration_by_key_or_404, session_or_404
+from ..lookup import managed_session_or_404, registration_by_key_or_404
 from ..models import Certificate, Registration
 from ..tokens import redact
 from . import bp
@@ -47,7 +47,7 @@ def verify(public_id: str):
 @bp.get("/sessions/<slug>/certificates")
 @organiser_required
 def overview(slug: str):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     registrations = db.session.scalars(
         sa.select(Registration).filter_by(session_id=meeting.id).order_by(sa.func.lower(Registration.full_name))).all()
     certificates = {c.registration_id: c for c in db.session.scalars(
@@ -66,7 +66,7 @@ def _eligible_pairs(meeting):
 @organiser_required
 def bulk(slug: str, kind: str):
     """All eligible delegates' certificates, as a ZIP of PDFs or one merged PDF, spooled through a temporary file."""
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     out = tempfile.TemporaryFile()
     count = (write_zip if kind == "zip" else write_merged_pdf)(_eligible_pairs(meeting), out)
     if count == 0:
@@ -81,7 +81,7 @@ def bulk(slug: str, kind: str):
 @bp.post("/sessions/<slug>/certificates/email")
 @organiser_required
 def email_all(slug: str):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     sent, failed = send_certificates(meeting)
     flash(f"Certificates emailed to {sent} delegates." + (f" {failed} could not be sent; see the log." if failed
                                                            else ""))
@@ -108,7 +108,7 @@ def send_certificates(meeting) -> tuple[int, int]:
 
 
 def _certificate_or_404(slug: str, registration_id: int) -> Certificate:
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     registration = db.get_or_404(Registration, registration_id)
     certificate = certificate_of(registration)
     if registration.session_id != meeting.id or certificate is None:

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..auth import Actor, organiser_required, staff_required
 from ..extensions import db
-from ..lookup import session_or_404
+from ..lookup import managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from . import bp
@@ -51,7 +51,7 @@ def _chosen_day(meeting: MeetingSession) -> SessionDay:
 @organiser_required
 def live_attendance(slug: str):
     """Who is in on a day, and who registered in person but has not come."""
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     day = _chosen_day(meeting)
     attended = {a.registration_id: a for a in db.session.scalars(
         sa.select(Attendance).filter_by(day_id=day.id, mode=Mode.IN_PERSON))}
@@ -72,7 +72,7 @@ def live_attendance(slug: str):
 @organiser_required
 def manual_change(slug: str, registration_id: int):
     """An organiser checks a person in or out by hand, with a reason."""
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     registration = db.get_or_404(Registration, registration_id)
     if registration.session_id != meeting.id:
         abort(404)
@@ -98,7 +98,7 @@ def manual_change(slug: str, registration_id: int):
 @organiser_required
 def scan_log(slug: str):
     """Every scan and change, newest first, with a summary per door and result."""
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     filters = [ScanEvent.session_id == meeting.id]
     day, door, result = request.args.get("day", ""), request.args.get("door", ""), request.args.get("result", "")
     if day:

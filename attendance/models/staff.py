@@ -19,6 +19,14 @@ class StaffRole(enum.StrEnum):
     DOOR = "door"
 
 
+#: which organisers run which sessions
+session_organisers = sa.Table(
+    "session_organisers", db.metadata,
+    sa.Column("session_id", sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class StaffUser(UserMixin, db.Model):
     __tablename__ = "staff_users"
 
@@ -47,6 +55,10 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_organiser(self) -> bool:
         return self.role is StaffRole.ORGANISER
+
+    def manages(self, meeting) -> bool:
+        """Organisers run the sessions they are organisers of; door staff run none."""
+        return self.is_organiser and self in meeting.organisers
 
 
 class ApiToken(db.Model):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from ..auth import organiser_required
 from ..checkin.views import _chosen_day
 from ..extensions import csrf, db, limiter
-from ..lookup import session_or_404
+from ..lookup import managed_session_or_404
 from ..models import Registration, ReportImport
 from . import bp
 from .imports import ERROR, MATCHED, UNMATCHED, ReportError, preview, save, upload
@@ -30,7 +30,7 @@ def _registrations(meeting):
 @bp.get("/sessions/<slug>/online")
 @organiser_required
 def online_attendance(slug: str):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     day = _chosen_day(meeting)
     rows = online_day(meeting, day)
     return render_template("online/day.html", meeting=meeting, day=day,
@@ -41,7 +41,7 @@ def online_attendance(slug: str):
 @bp.post("/sessions/<slug>/online/map")
 @organiser_required
 def map_person(slug: str):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     registration = db.session.get(Registration, request.form.get("registration_id", type=int) or 0)
     identity_key = request.form.get("identity_key", "")[:300]
     if registration is None or registration.session_id != meeting.id or not identity_key:
@@ -55,7 +55,7 @@ def map_person(slug: str):
 @bp.route("/sessions/<slug>/imports", methods=["GET", "POST"])
 @organiser_required
 def imports(slug: str):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     form = UploadForm()
     if form.validate_on_submit():
         file = form.report.data
@@ -81,7 +81,7 @@ def _import_or_404(meeting, import_id: int) -> ReportImport:
 @bp.get("/sessions/<slug>/imports/<int:import_id>")
 @organiser_required
 def import_preview(slug: str, import_id: int):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     report = _import_or_404(meeting, import_id)
     result = preview(meeting, report)
     return render_template("online/preview.html", meeting=meeting, report=report, preview=result,
@@ -91,7 +91,7 @@ def import_preview(slug: str, import_id: int):
 @bp.post("/sessions/<slug>/imports/<int:import_id>/save")
 @organiser_required
 def import_save(slug: str, import_id: int):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     report = _import_or_404(meeting, import_id)
     choices = {int(name[4:]): int(value) for name, value in request.form.items()
                if name.startswith("map-") and name[4:].isdigit() and value.isdigit()}

@@ -3,7 +3,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from ..auth import organiser_required
 from ..extensions import db
-from ..lookup import session_or_404
+from ..checkin.service import today_for
+from ..lookup import managed_session_or_404
+from ..reports.headcount import headcount
 from ..models import Mode, Registration, RegistrationStatus, Role
 from ..registration.badges import badge_sheet_pdf
 from ..registration.service import cancel, reinstate, reissue_badge
@@ -29,17 +31,18 @@ def _filters() -> RegistrationFilters:
 @bp.get("/sessions/<slug>/registrations")
 @organiser_required
 def registrations(slug: str):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     filters = _filters()
     page = db.paginate(registrations_query(meeting, filters), per_page=PAGE_SIZE, max_per_page=PAGE_SIZE)
     return render_template("organiser/registrations.html", meeting=meeting, page=page, filters=filters,
-                           modes=list(Mode), statuses=list(RegistrationStatus))
+                           modes=list(Mode), statuses=list(RegistrationStatus), report=headcount(meeting),
+                           today=today_for(meeting).isoformat())
 
 
 @bp.get("/sessions/<slug>/registrations.csv")
 @organiser_required
 def registrations_export(slug: str):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     rows = db.session.scalars(registrations_query(meeting, _filters())).all()
     return registrations_csv(rows), 200, {
         "Content-Type": "text/csv; charset=utf-8",
@@ -51,7 +54,7 @@ def registrations_export(slug: str):
 @organiser_required
 def badge_sheet(slug: str):
     """Every badge that matches the filters (by default, everyone registered), four to an A4 page."""
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     filters = _filters()
     filters.status = filters.status or RegistrationStatus.REGISTERED
     rows = db.session.scalars(registrations_query(meeting, filters)).all()
@@ -65,7 +68,7 @@ def badge_sheet(slug: str):
 
 
 def _registration_or_404(slug: str, registration_id: int) -> Registration:
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     registration = db.get_or_404(Registration, registration_id)
     if registration.session_id != meeting.id:
         abort(404)

@@ -14,7 +14,7 @@ from ..countries import country_name
 from ..exports import spreadsheet_safe
 from ..extensions import db
 from ..models import (Attendance, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
-                      Role, SessionDay)
+                      Role, SessionDay, StaffUser)
 
 
 @dataclass
@@ -43,10 +43,12 @@ class DayInUse(Exception):
     """A day with recorded attendance cannot be removed from its session."""
 
 
-def save_session(meeting: MeetingSession, *, series_name: str, days: list[DayHours], **fields) -> MeetingSession:
+def save_session(meeting: MeetingSession, *, series_name: str, days: list[DayHours], organiser: StaffUser,
+                 **fields) -> MeetingSession:
     """Creates or updates a session and its days in one transaction.
 
-    A new session starts with the entity types and regions of the series' latest session, since they rarely change.
+    A new session starts with the entity types and regions of the series' latest session, since they rarely change,
+    and with its creator as its organiser.
     """
     wanted = {hours.date: hours for hours in days}
     for day in meeting.days:
@@ -54,8 +56,10 @@ def save_session(meeting: MeetingSession, *, series_name: str, days: list[DayHou
             raise DayInUse(day.date)
     with db.session.no_autoflush:
         series = series_named(series_name)
-        if meeting.id is None and series.id is not None:
-            _copy_vocabularies(meeting, series)
+        if meeting.id is None:
+            meeting.organisers = [organiser]
+            if series.id is not None:
+                _copy_vocabularies(meeting, series)
         meeting.series = series
         for name, value in fields.items():
             setattr(meeting, name, value)

@@ -3,11 +3,12 @@ from datetime import time
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ..auth import organiser_required
 from ..extensions import db
-from ..lookup import session_or_404
-from ..models import MeetingSession, Registration, RegistrationStatus
+from ..lookup import managed_session_or_404
+from ..models import MeetingSession, Registration, RegistrationStatus, StaffUser
 from . import bp
 from .forms import SessionForm, VocabularyForm
 from .service import VOCABULARIES, DayHours, DayInUse, NameTaken, VocabularyInUse, delete_term, save_session, save_term, to_utc
@@ -19,7 +20,9 @@ DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 0)
 @bp.get("/staff")
 @organiser_required
 def dashboard():
-    sessions = db.session.scalars(db.select(MeetingSession).order_by(MeetingSession.created_at.desc())).all()
+    sessions = db.session.scalars(
+        db.select(MeetingSession).where(MeetingSession.organisers.contains(current_user))
+        .order_by(MeetingSession.created_at.desc())).all()
     counts = dict(db.session.execute(
         sa.select(Registration.session_id, sa.func.count())
         .where(Registration.status == RegistrationStatus.REGISTERED).group_by(Registration.session_id)
@@ -36,7 +39,7 @@ def new_session():
 @bp.route("/sessions/<slug>/edit", methods=["GET", "POST"])
 @organiser_required
 def edit_session(slug: str):
-    return _edit_session(session_or_404(slug))
+    return _edit_session(managed_session_or_404(slug))
 
 
 def _edit_session(meeting: MeetingSession):
@@ -51,6 +54,7 @@ def _edit_session(meeting: MeetingSession):
         try:
             save_session(
                 meeting,
+                organiser=current_user,
                 series_name=form.series_name.data,
                 days=days,
                 number=form.number.data, title=form.title.data, slug=form.slug.data, venue=form.venue.data or "",
@@ -98,7 +102,7 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
 @organiser_required
 def vocabulary(slug: str, kind: str):
     """The entity types or the regions of a session: add, rename, reorder, delete the unused."""
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     model = VOCABULARIES[kind]
     form = VocabularyForm()
     if form.validate_on_submit():
@@ -121,7 +125,7 @@ def vocabulary(slug: str, kind: str):
 @bp.post("/sessions/<slug>/<any('entity-types', 'regions'):kind>/<int:term_id>/delete")
 @organiser_required
 def delete_vocabulary_term(slug: str, kind: str, term_id: int):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     term = db.get_or_404(VOCABULARIES[kind], term_id)
     if term.session_id != meeting.id:
         abort(404)
@@ -132,3 +136,34 @@ def delete_vocabulary_term(slug: str, kind: str, term_id: int):
     else:
         flash(f"Deleted “{term.name}”.")
     return redirect(url_for("organiser.vocabulary", slug=slug, kind=kind))
+
+
+@bp.post("/sessions/<slug>/organisers")
+@organiser_required
+def add_organiser(slug: str):
+    meeting = managed_session_or_404(slug)
+    email = request.form.get("email", "").strip().lower()[:254]
+    user = db.session.scalar(db.select(StaffUser).filter_by(email=email))
+    if user is None or not user.is_organiser:
+        flash(f"No organiser account has the email “{email}”. Create it with `flask user add` first.")
+    elif user in meeting.organisers:
+        flash(f"{email} already runs this session.")
+    else:
+        meeting.organisers.append(user)
+        db.session.commit()
+        flash(f"{email} is now an organiser of this session.")
+    return redirect(url_for("organiser.edit_session", slug=slug))
+
+
+@bp.post("/sessions/<slug>/organisers/<int:user_id>/remove")
+@organiser_required
+def remove_organiser(slug: str, user_id: int):
+    meeting = managed_session_or_404(slug)
+    user = db.get_or_404(StaffUser, user_id)
+    if user in meeting.organisers and len(meeting.organisers) > 1:
+        meeting.organisers.remove(user)
+        db.session.commit()
+        flash(f"{user.email} no longer runs this session.")
+    else:
+        flash("A session keeps at least one organiser.")
+    return redirect(url_for("organiser.edit_session", slug=slug))

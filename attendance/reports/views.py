@@ -2,7 +2,7 @@
 from flask import render_template
 
 from ..auth import organiser_required
-from ..lookup import session_or_404
+from ..lookup import managed_session_or_404
 from . import bp
 from .formats import bar_chart, to_csv, to_pdf, to_xlsx
 from .headcount import COLUMNS, LABELS, headcount
@@ -13,7 +13,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.get("/sessions/<slug>/reports/headcount")
 @organiser_required
 def headcount_page(slug: str):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     report = headcount(meeting)
     return render_template("reports/headcount.html", meeting=meeting, report=report, COLUMNS=COLUMNS, LABELS=LABELS,
                            chart=bar_chart(report.session))
@@ -22,7 +22,7 @@ def headcount_page(slug: str):
 @bp.get("/sessions/<slug>/reports/headcount.<any(csv, xlsx, pdf):kind>")
 @organiser_required
 def headcount_download(slug: str, kind: str):
-    meeting = session_or_404(slug)
+    meeting = managed_session_or_404(slug)
     report = headcount(meeting)
     body, mimetype = {
         "csv": lambda: (to_csv(report), "text/csv; charset=utf-8"),

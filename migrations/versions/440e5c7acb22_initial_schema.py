@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f0b7711b2c22
+Revision ID: 440e5c7acb22
 Revises: 
-Create Date: 2026-11-28 01:14:58.202326
+Create Date: 2026-11-28 01:23:45.971387
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f0b7711b2c22'
+revision = '440e5c7acb22'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -133,6 +133,13 @@ def upgrade():
     with op.batch_alter_table('session_days', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_session_days_session_id'), ['session_id'], unique=False)
 
+    op.create_table('session_organisers',
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['meeting_sessions.id'], name=op.f('fk_session_organisers_session_id_meeting_sessions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['staff_users.id'], name=op.f('fk_session_organisers_user_id_staff_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('session_id', 'user_id', name=op.f('pk_session_organisers'))
+    )
     op.create_table('zoom_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('body_sha256', sa.String(length=64), nullable=False),
@@ -308,6 +315,7 @@ def downgrade():
 
     op.drop_table('registrations')
     op.drop_table('zoom_events')
+    op.drop_table('session_organisers')
     with op.batch_alter_table('session_days', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_session_days_session_id'))
 

@@ -1,0 +1,182 @@
+"""A small HTTP load generator on the standard library: threads, each with its own keep-alive connection.
+
+`run(step, clients=..., max_units=..., max_seconds=...)` starts `clients` threads; each takes the next unit
+number from a shared counter and calls `step(client, n)`, which makes its requests through `client` and returns
+(latency in seconds of the timed request, whether the answer was the expected one, what it was). It stops after
+`max_units` units or `max_seconds` seconds, whichever comes first, so every run is bounded in count and time.
+Only 127.0.0.1 is ever contacted.
+"""
+from __future__ import annotations
+
+import http.client
+import itertools
+import math
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+HOST = "127.0.0.1"
+TIMEOUT = 15  # seconds for one request; a slower answer counts as an error
+
+
+@dataclass
+class Result:
+    name: str
+    clients: int
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # of every unit that got an answer, in seconds
+    errors: int = 0
+    outcomes: Counter = field(default_factory=Counter)  # "201", "200", "error: ..." -> count
+
+    @property
+    def units(self) -> int:
+        return len(self.latencies) + self.outcomes.get("exception", 0)
+
+    @property
+    def per_second(self) -> float:
+        return self.units / self.seconds if self.seconds else 0.0
+
+    def percentile_ms(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
+
+
+class Client:
+    """One simulated client: a keep-alive connection (reopened when the server closes it) and a cookie jar."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.connection: http.client.HTTPConnection | None = None
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(HOST, self.port, timeout=TIMEOUT)
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                data = response.read()
+            except (ConnectionError, http.client.BadStatusLine, http.client.CannotSendRequest):
+                # The server closed an idle keep-alive connection: open a new one, once.
+                self.close()
+                if attempt == 2:
+                    raise
+                continue
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie":
+                    cookie_name, _, rest = value.partition("=")
+                    self.cookies[cookie_name.strip()] = rest.split(";", 1)[0]
+            if response.getheader("Connection", "").lower() == "close":
+                self.close()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+Step = Callable[[Client, int], tuple[float, bool, str]]
+
+
+def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_seconds: float) -> Result:
+    result = Result(name, clients)
+    counter = itertools.count()
+    lock = threading.Lock()
+    deadline = time.perf_counter() + max_seconds
+
+    def worker() -> None:
+        client = Client(port)
+        latencies, outcomes, errors = [], Counter(), 0
+        try:
+            while time.perf_counter() < deadline:
+                n = next(counter)
+                if n >= max_units:
+                    break
+                try:
+                    latency, ok, what = step(client, n)
+                except Exception as error:  # a refused or timed-out connection is an error, not a crash
+                    outcomes["exception"] += 1
+                    outcomes[f"error: {type(error).__name__}"] += 1
+                    errors += 1
+                    client.close()
+                    continue
+                latencies.append(latency)
+                outcomes[what] += 1
+                errors += 0 if ok else 1
+        finally:
+            client.close()
+            with lock:
+                result.latencies += latencies
+                result.outcomes.update(outcomes)
+                result.errors += errors
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max_seconds + 2 * TIMEOUT)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# The workloads: one function per kind of request, each returning a Step.
+
+def healthz() -> Step:
+    def step(client: Client, _n: int) -> tuple[float, bool, str]:
+        started = time.perf_counter()
+        status, _headers, _body = client.request("GET", "/healthz")
+        return time.perf_counter() - started, status == 200, str(status)
+    return step
+
+
+def checkins(api_token: str, badges: list[str]) -> Step:
+    """POST /api/v1/checkins with the n-th badge of `badges` (the caller mixes in repeated scans)."""
+    headers = {"Authorization": f"Bearer {api_token}", "Content-Type": "application/json"}
+
+    def step(client: Client, n: int) -> tuple[float, bool, str]:
+        body = b'{"token": "%s"}' % badges[n % len(badges)].encode()
+        started = time.perf_counter()
+        status, _headers, _body = client.request("POST", "/api/v1/checkins", body, headers)
+        return time.perf_counter() - started, status in (200, 201), str(status)
+    return step
+
+
+_CSRF = re.compile(rb'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def registrations(slug: str, entity_type_ids: list[int], region_ids: list[int], run_id: str) -> Step:
+    """A delegate opens the form (not timed), then posts it (timed); 302 to their own page is success."""
+    from urllib.parse import urlencode
+
+    path = f"/sessions/{slug}/register"
+
+    def step(client: Client, n: int) -> tuple[float, bool, str]:
+        client.cookies.clear()  # each registration is a new visitor
+        status, _headers, page = client.request("GET", path)
+        match = _CSRF.search(page)
+        if status != 200 or not match:
+            return 0.0, False, f"form {status}"
+        form = urlencode({
+            "csrf_token": match.group(1).decode(), "full_name": f"Bench Délégué {n}",
+            "email": f"bench.form.{run_id}.{n}@example.org", "organisation": "ROCB Bench", "country": "BE",
+            "entity_type": entity_type_ids[n % len(entity_type_ids)], "region": region_ids[n % len(region_ids)],
+            "mode": "in_person" if n % 3 else "online", "consent": "y",
+        }).encode()
+        started = time.perf_counter()
+        status, _headers, _body = client.request(
+            "POST", path, form, {"Content-Type": "application/x-www-form-urlencoded"})
+        return time.perf_counter() - started, status == 302, str(status)
+    return step

@@ -1,0 +1,138 @@
+"""PDF timings, measured in-process against the bench database (DATABASE_URL), one mode per subprocess.
+
+    python bench/pdfs.py on-demand   -> floor, badge and certificate on demand (ms per document, median)
+    python bench/pdfs.py bulk N      -> write_merged_pdf for N certificates: ms per certificate, and the growth
+                                        of the process's peak memory (ru_maxrss) while writing them
+
+Each prints one JSON object as its last line. Bulk runs get a fresh process each, so that the peak-memory
+figures for 100 and 1,000 certificates can be compared: memory that grows with the count shows there.
+
+The floor is a trivial one-page WeasyPrint document in the certificates' own fonts, rendered with the app's
+shared FontConfiguration, exactly as `attendance.pdf.render_pdf` renders.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+
+import sqlalchemy as sa
+
+FLOOR_HTML = """<!doctype html><html><head><meta charset="utf-8"><style>
+@page { size: A4 landscape; margin: 10mm; }
+html { font-family: "Noto Serif", "Noto Sans", "DejaVu Serif", serif; }
+</style></head><body><h1>Certificate of attendance</h1><p>Amélie Dubois attended the Session.</p></body></html>"""
+
+ACTOR_KEY, ACTOR_LABEL = "user:0", "bench"
+
+
+def subsetter() -> str:
+    """Which font subsetter WeasyPrint uses here: HarfBuzz's hb-subset when loadable (and >= 4.1), else fontTools."""
+    import ctypes.util
+
+    from weasyprint.text import ffi
+    found = ctypes.util.find_library("harfbuzz-subset")
+    if ffi.harfbuzz_subset is not None and ffi.harfbuzz.hb_version_atleast(4, 1, 0):
+        return f"HarfBuzz hb-subset ({found or 'libharfbuzz-subset'})"
+    return "fontTools (libharfbuzz-subset not loadable)"
+
+
+def _median_ms(action, repeats: int) -> float:
+    times = []
+    for i in range(repeats):
+        started = time.perf_counter()
+        action(i)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _large_session():
+    from attendance.extensions import db
+    from attendance.models import MeetingSession
+    return db.session.scalar(sa.select(MeetingSession).filter_by(slug="bench-large"))
+
+
+def certificate_pairs(count: int) -> list:
+    """(certificate, eligibility) for `count` eligible registrations of the large session, issued by the app."""
+    from attendance.certificates.service import NotEligible, issue
+    from attendance.extensions import db
+    from attendance.models import Registration
+
+    meeting = _large_session()
+    registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
+                                       .order_by(Registration.id).limit(int(count * 1.2) + 10)).all()
+    pairs = []
+    for registration in registrations:
+        try:
+            pairs.append(issue(registration))
+        except NotEligible:  # a no-show on both days: take the next one
+            continue
+        if len(pairs) == count:
+            break
+    return pairs
+
+
+def on_demand(repeats: int) -> dict:
+    import weasyprint
+
+    from attendance.certificates.render import certificate_pdf
+    from attendance.extensions import db
+    from attendance.models import Registration
+    from attendance.pdf import font_config
+    from attendance.registration.badges import badge_pdf
+
+    font_config()
+    floor = lambda _i: weasyprint.HTML(string=FLOOR_HTML).write_pdf(font_config=font_config())  # noqa: E731
+    floor(0)  # the first document loads the system fonts: not what a request pays
+    floor_ms = _median_ms(floor, repeats)
+
+    meeting = _large_session()
+    registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
+                                       .order_by(Registration.id).limit(repeats + 1)).all()
+    badge_pdf(registrations[-1])
+    badge_ms = _median_ms(lambda i: badge_pdf(registrations[i]), repeats)
+
+    pairs = certificate_pairs(repeats + 1)
+    certificate_pdf(*pairs[-1])
+    certificate_ms = _median_ms(lambda i: certificate_pdf(*pairs[i]), repeats)
+    return {"subsetter": subsetter(), "repeats": repeats, "floor_ms": floor_ms, "badge_ms": badge_ms,
+            "certificate_ms": certificate_ms}
+
+
+def bulk(count: int) -> dict:
+    from pypdf import PdfReader
+
+    from attendance.certificates.render import certificate_pdf, write_merged_pdf
+
+    pairs = certificate_pairs(count)
+    certificate_pdf(*pairs[0])  # fonts loaded before the baseline, as in a long-running server
+    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        written = write_merged_pdf(pairs, out)
+        seconds = time.perf_counter() - started
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        out.seek(0)
+        pages = len(PdfReader(out).pages)
+        size = out.seek(0, 2)
+    return {"count": written, "pages": pages, "bytes": size, "seconds": seconds,
+            "ms_per_certificate": seconds * 1000 / max(written, 1),
+            "baseline_mb": baseline_kb / 1024, "peak_growth_mb": (peak_kb - baseline_kb) / 1024}
+
+
+def main(argv: list[str]) -> dict:
+    from attendance import create_app
+    app = create_app()
+    with app.app_context(), app.test_request_context("/", base_url="http://127.0.0.1"):
+        if argv[0] == "on-demand":
+            return on_demand(int(argv[1]) if len(argv) > 1 else 15)
+        if argv[0] == "bulk":
+            return bulk(int(argv[1]))
+    raise SystemExit(f"unknown mode {argv[0]!r}: on-demand [REPEATS] | bulk N")
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1:])))
