@@ -1,4 +1,4 @@
-"""QR codes as inline SVG: vector, so they stay sharp on screen and in print."""
+"""QR codes: inline SVG for pages, and for PDFs a one-pixel-per-module PNG that is printed without smoothing."""
 import segno
 from markupsafe import Markup
 
@@ -7,3 +7,9 @@ def qr_svg(data: str, *, title: str = "QR code", scale: int = 4) -> Markup:
     code = segno.make(data, error="m")
     # omitsize + a viewBox lets CSS size the code; segno escapes the title.
     return Markup(code.svg_inline(scale=scale, border=4, title=title, omitsize=True, svgclass="qr"))
+
+
+def qr_png_uri(data: str) -> str:
+    """For WeasyPrint: drawn with `image-rendering: pixelated`, each module stays a sharp square at any size,
+    and the PDF embeds a few hundred bytes instead of a path WeasyPrint takes ~13 ms to parse and draw."""
+    return segno.make(data, error="m").png_data_uri(scale=1, border=4)

@@ -12,7 +12,7 @@ from ..countries import country_name
 from ..links import public_url
 from ..models import Certificate
 from ..pdf import render_pdf
-from ..qr import qr_svg
+from ..qr import qr_png_uri
 from .service import Eligibility
 
 #: certificates laid out per WeasyPrint document in bulk: fonts are loaded and subset once per batch
@@ -25,7 +25,7 @@ def certificate_context(certificate: Certificate, result: Eligibility) -> dict:
     return {
         "certificate": certificate, "registration": registration, "meeting": registration.session,
         "result": result, "country": country_name(registration.country), "verify_url": verify_url,
-        "qr": qr_svg(verify_url, title="Verification QR code", scale=3),
+        "qr": qr_png_uri(verify_url),
     }
 
 

@@ -4,14 +4,14 @@ from collections.abc import Sequence
 from ..countries import country_name
 from ..models import Registration
 from ..pdf import render_pdf
-from ..qr import qr_svg
+from ..qr import qr_png_uri
 
 
 def badge_context(registration: Registration) -> dict:
     return {
         "registration": registration,
         "country": country_name(registration.country),
-        "qr": qr_svg(registration.badge_token, title="Badge QR code"),
+        "qr": qr_png_uri(registration.badge_token),
     }
 
 

@@ -1,0 +1,117 @@
+"""cProfile of one measured path, in-process, against a seeded bench database (DATABASE_URL), to find causes.
+
+    DATABASE_URL=sqlite:////tmp/attendance-bench-XXXX/bench.sqlite3 SECRET_KEY=x \
+        .venv/bin/python bench/profiling.py WHAT [N] [--sort tottime|cumulative] [--lines 30]
+
+WHAT is one of: checkin (N check-ins through the Flask test client, as gunicorn's workers run them), healthz,
+register (N registration form posts), badge, certificate (N PDFs on demand), bulk (write_merged_pdf of N
+certificates), headcount-pdf (N headcount PDFs). Use a database kept by `bench/run.py --keep`: check-ins use
+badges from the large session that the run has not scanned yet (today's first scan of each is a new check-in).
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import re
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _large_session():
+    from attendance.extensions import db
+    from attendance.models import MeetingSession
+    return db.session.scalar(sa.select(MeetingSession).filter_by(slug="bench-large"))
+
+
+def prepare(what: str, n: int, app):
+    """Returns the action to profile, after a warm-up run of it outside the profile."""
+    from attendance.api.tokens import create_api_token
+    from attendance.extensions import db
+    from attendance.models import Attendance, Registration, SessionDay
+
+    if what in ("checkin", "healthz", "register"):
+        client = app.test_client()
+        if what == "healthz":
+            return lambda: [client.get("/healthz") for _ in range(n)]
+        if what == "register":
+            from attendance.models import MeetingSession
+            meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="bench-open"))
+            types, regions = [t.id for t in meeting.entity_types], [r.id for r in meeting.regions]
+            counter = iter(range(10**9))
+
+            def register():
+                for _ in range(n):
+                    i = next(counter)
+                    page = client.get("/sessions/bench-open/register").get_data()
+                    token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
+                    client.post("/sessions/bench-open/register", data={
+                        "csrf_token": token, "full_name": f"Profile {i}", "email": f"profile.{id(client)}.{i}@example.org",
+                        "organisation": "ROCB", "country": "BE", "entity_type": types[0], "region": regions[0],
+                        "mode": "in_person", "consent": "y"})
+            register_once = register
+            return register_once
+        _record, token = create_api_token("Profile scanner")
+        db.session.commit()
+        meeting = _large_session()
+        today = db.session.scalar(sa.select(SessionDay.id).filter_by(session_id=meeting.id)
+                                  .order_by(SessionDay.date.desc()).limit(1))
+        scanned = sa.select(Attendance.registration_id).where(Attendance.day_id == today)
+        badges = iter(db.session.scalars(sa.select(Registration.badge_token).where(
+            Registration.session_id == meeting.id, Registration.id.not_in(scanned))).all())
+        headers = {"Authorization": f"Bearer {token}"}
+        db.session.remove()  # the requests use their own sessions, as in the server
+        return lambda: [client.post("/api/v1/checkins", json={"token": next(badges)}, headers=headers)
+                        for _ in range(n)]
+
+    import pdfs
+    if what == "badge":
+        from attendance.registration.badges import badge_pdf
+        registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=_large_session().id)
+                                           .limit(n)).all()
+        return lambda: [badge_pdf(r) for r in registrations]
+    if what in ("certificate", "bulk"):
+        from attendance.certificates.render import certificate_pdf, write_merged_pdf
+        pairs = pdfs.certificate_pairs(n)
+        if what == "certificate":
+            return lambda: [certificate_pdf(*pair) for pair in pairs]
+        return lambda: write_merged_pdf(pairs, io.BytesIO())
+    if what == "headcount-pdf":
+        from attendance.reports.formats import to_pdf
+        from attendance.reports.headcount import headcount
+        report = headcount(_large_session())
+        return lambda: [to_pdf(report) for _ in range(n)]
+    raise SystemExit(f"unknown: {what}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what")
+    parser.add_argument("n", type=int, nargs="?", default=20)
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--lines", type=int, default=30)
+    args = parser.parse_args()
+
+    from attendance import create_app
+    app = create_app({"RATELIMIT_ENABLED": False})
+    with app.app_context(), app.test_request_context("/", base_url="http://127.0.0.1"):
+        from attendance.pdf import font_config
+        font_config()
+        action = prepare(args.what, args.n, app)
+        if args.what not in ("checkin", "register"):
+            action()  # warm-up: fonts, templates, SQL caches
+        profiler = cProfile.Profile()
+        profiler.enable()
+        action()
+        profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats(args.sort).print_stats(args.lines)
+
+
+if __name__ == "__main__":
+    main()

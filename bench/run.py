@@ -1,0 +1,264 @@
+"""`make bench`: speed and memory of attendance, as one table of figures with ratios against floors measured
+in the same run.
+
+1. Check-in API under load: gunicorn on a free loopback port against a fresh database (SQLite in a temp dir;
+   PostgreSQL as well when BENCH_DATABASE_URL is set), seeded with the demo and a 10,000-delegate session whose
+   last day is today. 32 clients scan distinct badges, a fifth of them a second time; the floor is GET /healthz
+   with the same clients against the same server. Then 8 clients fill in the public registration form.
+2. PDFs in-process (bench/pdfs.py): a trivial WeasyPrint document as the floor, a badge and a certificate on
+   demand, and 100 and 1,000 certificates merged into one PDF (time per certificate and peak-memory growth).
+3. The headcount report (bench/reports.py) over 10,000 registrations and about 20,000 attendance records.
+
+It is a measurement, not a test: it always exits 0, and says which targets were met. Every load loop is
+bounded in count and time; only 127.0.0.1 is contacted. Options: --quick (smaller counts, to try the bench
+itself), --skip-http, --skip-pdfs, --skip-reports, --keep (keep the temp dir with the databases and logs), and the gunicorn
+settings --workers, --worker-class, --threads.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import data  # noqa: E402
+import load  # noqa: E402
+from server import ROOT, Gunicorn, SmtpSink, flask  # noqa: E402
+
+# The issue's targets.
+CHECKIN_RATIO_MIN = 0.5  # check-in requests/s over healthz requests/s
+CHECKIN_P99_MAX_MS = 100
+BULK_RATIO_MAX = 2  # ms per certificate in bulk over the floor document
+ON_DEMAND_RATIO_MAX = 3
+
+CLIENTS, FORM_CLIENTS = 32, 8
+REPEAT_SHARE = 0.2
+
+
+class Table:
+    """Rows of (measure, result, floor, ratio, target, met); a row with only a measure is a section heading."""
+    HEADINGS = ("measure", "result", "floor", "ratio", "target", "met")
+
+    def __init__(self):
+        self.rows: list[tuple[str, ...]] = []
+        self.misses: list[str] = []
+
+    def section(self, title: str) -> None:
+        self.rows.append((title,))
+
+    def add(self, measure: str, result: str, floor: str = "", ratio: str = "", target: str = "",
+            met: bool | None = None) -> None:
+        verdict = "" if met is None else ("yes" if met else "NO")
+        if met is False:
+            self.misses.append(f"{measure}: {result} {ratio} (target {target})".strip())
+        self.rows.append((measure, result, floor, ratio, target, verdict))
+
+    def render(self) -> str:
+        full = [r for r in self.rows if len(r) > 1] + [self.HEADINGS]
+        widths = [max(len(r[i]) for r in full) for i in range(len(self.HEADINGS))]
+        line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+        out = [line(self.HEADINGS), "  ".join("-" * w for w in widths)]
+        for row in self.rows:
+            out.append(f"\n== {row[0]}" if len(row) == 1 else line(row))
+        return "\n".join(out)
+
+
+def ms(value: float) -> str:
+    return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
+
+
+def run_json(script: str, args: list[str], env: dict, log: Path, timeout: int) -> dict:
+    """Runs bench/<script> in a subprocess with the bench database's env; its last stdout line is JSON."""
+    with open(log, "ab") as err:
+        completed = subprocess.run([sys.executable, str(BENCH / script), *args], cwd=ROOT, env=env,
+                                   stdout=subprocess.PIPE, stderr=err, timeout=timeout)
+    lines = completed.stdout.decode().strip().splitlines()
+    if completed.returncode != 0 or not lines:
+        raise RuntimeError(f"{script} {' '.join(args)} exited with {completed.returncode}; see {log}")
+    return json.loads(lines[-1])
+
+
+def prepare(engine: str, url: str, env: dict, log: Path, fixture: Path) -> dict:
+    """A fresh schema by the migrations, the demo, then the large session (bench/data.py)."""
+    if engine == "PostgreSQL":
+        data.reset_database(url)
+    flask(env, "db", "upgrade", log=log)
+    flask(env, "seed-demo", log=log)
+    run_json("data.py", [str(fixture)], env, log, timeout=300)
+    return json.loads(fixture.read_text())
+
+
+def scan_sequence(badges: list[str], count: int, rng: random.Random) -> list[str]:
+    """Distinct badges in a random order, with REPEAT_SHARE of the scans a badge shown again shortly after."""
+    fresh = badges[:]
+    rng.shuffle(fresh)
+    sequence, shown = [], []
+    while len(sequence) < count and fresh:
+        if shown and rng.random() < REPEAT_SHARE:
+            sequence.append(rng.choice(shown[-200:]))
+        else:
+            shown.append(fresh.pop())
+            sequence.append(shown[-1])
+    return sequence
+
+
+def http_section(table: Table, engine: str, env: dict, fixture: dict, args, log: Path, smtp: SmtpSink) -> None:
+    quick = args.quick
+    warmup_badges, badges = fixture["badges"][-64:], fixture["badges"][:-64]
+    with Gunicorn(env, log, workers=args.workers, worker_class=args.worker_class, threads=args.threads) as server:
+        table.section(f"Check-in API on {engine}: gunicorn {server.description}, {CLIENTS} clients")
+        # Warm up every worker: imports, the database pool, the first check-in's queries.
+        load.run("warm-up", server.port, load.healthz(), clients=CLIENTS, max_units=500, max_seconds=10)
+        load.run("warm-up", server.port, load.checkins(fixture["api_token"], warmup_badges), clients=8,
+                 max_units=len(warmup_badges), max_seconds=10)
+
+        seconds = 5 if quick else 12
+        floor = load.run("healthz", server.port, load.healthz(), clients=CLIENTS,
+                         max_units=2_000 if quick else 40_000, max_seconds=seconds)
+        table.add("GET /healthz (floor)", f"{floor.per_second:,.0f} req/s",
+                  ratio=f"p50 {ms(floor.percentile_ms(50))}, p99 {ms(floor.percentile_ms(99))}",
+                  target="errors 0", met=floor.errors == 0)
+
+        sequence = scan_sequence(badges, 1_500 if quick else len(badges), random.Random(7))
+        result = load.run("checkins", server.port, load.checkins(fixture["api_token"], sequence),
+                          clients=CLIENTS, max_units=len(sequence), max_seconds=seconds)
+        ratio = result.per_second / floor.per_second if floor.per_second else 0.0
+        answers = ", ".join(f"{k}: {v}" for k, v in sorted(result.outcomes.items()) if k != "exception")
+        table.add("POST /api/v1/checkins", f"{result.per_second:,.0f} req/s", f"{floor.per_second:,.0f} req/s",
+                  f"{ratio:.2f}", f">= {CHECKIN_RATIO_MIN}", ratio >= CHECKIN_RATIO_MIN)
+        table.add("  latency p50 / p99", f"{ms(result.percentile_ms(50))} / {ms(result.percentile_ms(99))}",
+                  target=f"p99 < {CHECKIN_P99_MAX_MS} ms", met=result.percentile_ms(99) < CHECKIN_P99_MAX_MS)
+        table.add("  errors", f"{result.errors} of {result.units} ({answers})", target="0",
+                  met=result.errors == 0)
+
+        before = smtp.messages
+        form = load.run("register", server.port,
+                        load.registrations(fixture["register_slug"], fixture["entity_type_ids"],
+                                           fixture["region_ids"], run_id=secrets.token_hex(3)),
+                        clients=FORM_CLIENTS, max_units=40 if quick else 400, max_seconds=5 if quick else 12)
+        answers = ", ".join(f"{k}: {v}" for k, v in sorted(form.outcomes.items()) if k != "exception")
+        table.add(f"POST /sessions/<slug>/register, {FORM_CLIENTS} clients", f"{form.per_second:,.1f} /s",
+                  ratio=f"p50 {ms(form.percentile_ms(50))}, p99 {ms(form.percentile_ms(99))}",
+                  target="errors 0", met=form.errors == 0)
+        table.add("  answers; confirmation mails", f"{answers}; {smtp.messages - before} mails")
+
+
+def headcount_section(table: Table, engine: str, env: dict, args, log: Path) -> None:
+    result = run_json("reports.py", ["3" if args.quick else "5"], env, log, timeout=300)
+    table.section(f"Headcount report on {engine}: {result['registrations']:,} registrations, "
+                  f"{result['attendances']:,} attendance records (median of {3 if args.quick else 5})")
+    table.add("headcount(meeting).as_dict()", ms(result["headcount_ms"]))
+    for name in ("to_csv", "to_xlsx", "to_pdf"):
+        table.add(f"formats.{name}(report)", ms(result[f"{name}_ms"]))
+
+
+def pdf_section(table: Table, env: dict, args, log: Path) -> None:
+    repeats = 5 if args.quick else 15
+    single = run_json("pdfs.py", ["on-demand", str(repeats)], env, log, timeout=300)
+    floor = single["floor_ms"]
+    table.section(f"PDFs in-process (median of {repeats}; subsetter: {single['subsetter']})")
+    table.add("floor: trivial 1-page document, same fonts", ms(floor))
+    for key, label in (("badge_ms", "badge_pdf(registration) on demand"),
+                       ("certificate_ms", "certificate_pdf(...) on demand")):
+        ratio = single[key] / floor
+        table.add(label, ms(single[key]), ms(floor), f"{ratio:.1f}x", f"<= {ON_DEMAND_RATIO_MAX}x",
+                  ratio <= ON_DEMAND_RATIO_MAX)
+    counts = (20, 100) if args.quick else (100, 1_000)
+    bulk = {n: run_json("pdfs.py", ["bulk", str(n)], env, log, timeout=600) for n in counts}
+    for n, result in bulk.items():
+        ratio = result["ms_per_certificate"] / floor
+        table.add(f"write_merged_pdf, {n:,} certificates", f"{ms(result['ms_per_certificate'])}/cert",
+                  ms(floor), f"{ratio:.1f}x", f"<= {BULK_RATIO_MAX}x", ratio <= BULK_RATIO_MAX)
+    small, large = (bulk[n] for n in counts)
+    table.add(f"  peak memory growth, {counts[0]:,} vs {counts[1]:,}",
+              f"+{small['peak_growth_mb']:.0f} MB vs +{large['peak_growth_mb']:.0f} MB",
+              ratio=f"{large['peak_growth_mb'] / max(small['peak_growth_mb'], 1):.1f}x",
+              target="flat with count", met=large["peak_growth_mb"] <= 1.5 * small["peak_growth_mb"] + 20)
+
+
+def server_env(url: str, smtp_port: int) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "TEST_DATABASE_URL")}
+    env.update({
+        "DATABASE_URL": url, "SECRET_KEY": "bench-" + secrets.token_hex(16), "RATELIMIT_ENABLED": "false",
+        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_STARTTLS": "false",
+        "PUBLIC_URL": "http://127.0.0.1", "ATTENDANCE_ENV": "development", "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller counts, to try the bench itself")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-pdfs", action="store_true")
+    parser.add_argument("--skip-reports", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, logs)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    table = Table()
+    tmp = Path(tempfile.mkdtemp(prefix="attendance-bench-"))
+    log = tmp / "bench.log"
+    engines = [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
+    if os.environ.get("BENCH_DATABASE_URL"):
+        engines.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"]))
+    print(f"attendance bench, {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores; "
+          f"log {log}", flush=True)
+
+    def attempt(what: str, action) -> None:
+        print(f"... {what}", flush=True)
+        try:
+            action()
+        except Exception as error:  # a measurement that fails is reported, and the others still run
+            table.add(f"{what}: FAILED", str(error)[:160])
+            with open(log, "a") as out:
+                traceback.print_exc(file=out)
+
+    with SmtpSink() as smtp:
+        sqlite_env = None
+        for engine, url in engines:
+            env = server_env(url, smtp.port)
+            fixture: dict = {}
+            attempt(f"{engine}: migrate and seed",
+                    lambda: fixture.update(prepare(engine, url, env, log, tmp / f"fixture-{engine}.json")))
+            if not fixture:
+                continue
+            sqlite_env = sqlite_env or (env if engine == "SQLite" else None)
+            if not args.skip_reports:
+                attempt(f"{engine}: headcount report", lambda: headcount_section(table, engine, env, args, log))
+            if not args.skip_http:
+                attempt(f"{engine}: HTTP load", lambda: http_section(table, engine, env, fixture, args, log, smtp))
+        if sqlite_env and not args.skip_pdfs:
+            attempt("PDFs", lambda: pdf_section(table, sqlite_env, args, log))
+
+    print()
+    print(table.render())
+    print(f"\nTargets missed: {len(table.misses)}" + "".join(f"\n  - {m}" for m in table.misses))
+    print(f"Took {time.monotonic() - started:.0f} s.")
+    if args.keep:
+        print(f"Kept {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception:
+        traceback.print_exc()
+    sys.exit(0)
