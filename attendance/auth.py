@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from .extensions import db, limiter, login_manager
 from .models import StaffRole, StaffUser
+from .models.staff import session_organisers
 
 bp = Blueprint("auth", __name__)
 
@@ -30,10 +31,17 @@ class Actor:
     key: str  # "user:<id>" or "token:<id>"
     label: str  # an email or a token's label, shown to people
     is_organiser: bool
+    #: the sessions an organiser runs; None: every session (an organiser API token, made on the command line)
+    managed_session_ids: frozenset[int] | None = None
 
     @classmethod
     def of_user(cls, user: StaffUser) -> "Actor":
-        return cls(f"user:{user.id}", user.email, user.is_organiser)
+        sessions = frozenset(db.session.scalars(
+            db.select(session_organisers.c.session_id).where(session_organisers.c.user_id == user.id)))
+        return cls(f"user:{user.id}", user.email, user.is_organiser, sessions)
+
+    def manages(self, meeting) -> bool:
+        return self.is_organiser and (self.managed_session_ids is None or meeting.id in self.managed_session_ids)
 
 
 def ensure_staff(email: str, role: StaffRole, password: str) -> tuple[StaffUser, bool]:

@@ -3,6 +3,7 @@ import logging
 import re
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -12,7 +13,11 @@ SECRET_LINK_PREFIXES = ("/me/", "/join/")
 
 
 def init_app(app: Flask) -> None:
-    redact_request_logs()
+    redact_request_logs(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a reverse proxy: the client's address (rate limits) and https come from its headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
+                                x_proto=app.config["TRUSTED_PROXIES"], x_host=app.config["TRUSTED_PROXIES"])
 
     @app.after_request
     def set_security_headers(response):
@@ -44,6 +49,10 @@ class RedactSecretLinks(logging.Filter):
         return True
 
 
-def redact_request_logs() -> None:
-    for name in ("werkzeug", "gunicorn.access"):
-        logging.getLogger(name).addFilter(RedactSecretLinks())
+def redact_request_logs(app: Flask) -> None:
+    """On the loggers that write request paths, and on the root handlers every logger ends in (Flask's
+    "Exception on /me/<key>" lines among them)."""
+    for logger in (logging.getLogger("werkzeug"), logging.getLogger("gunicorn.access"), app.logger):
+        logger.addFilter(RedactSecretLinks())
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecretLinks())

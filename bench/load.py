@@ -1,16 +1,16 @@
 """A small HTTP load generator on the standard library: threads, each with its own keep-alive connection.
 
-`run(step, clients=..., max_units=..., max_seconds=...)` starts `clients` threads; each takes the next unit
-number from a shared counter and calls `step(client, n)`, which makes its requests through `client` and returns
-(latency in seconds of the timed request, whether the answer was the expected one, what it was). It stops after
-`max_units` units or `max_seconds` seconds, whichever comes first, so every run is bounded in count and time.
-Only 127.0.0.1 is ever contacted.
+`run(name, port, step, clients=..., max_units=..., max_seconds=...)` starts `clients` threads, spread over a
+few forked processes. Each thread takes the next unit number n and calls `step(client, n)`, which makes its
+requests through `client` and returns (latency in seconds of the timed request, whether the answer was the
+expected one, what it was). A run stops after `max_units` units or `max_seconds` seconds, whichever comes
+first, so every run is bounded in count and time. Only 127.0.0.1 is ever contacted.
 """
 from __future__ import annotations
 
 import http.client
-import itertools
 import math
+import multiprocessing
 import re
 import threading
 import time
@@ -30,6 +30,20 @@ class Result:
     latencies: list[float] = field(default_factory=list)  # of every unit that got an answer, in seconds
     errors: int = 0
     outcomes: Counter = field(default_factory=Counter)  # "201", "200", "error: ..." -> count
+    #: CPU seconds the server spent meanwhile, when the caller measured it
+    server_cpu: float = 0.0
+
+    def merge(self, other: "Result") -> None:
+        """Adds another run of the same workload (the bench alternates workloads in rounds)."""
+        self.seconds += other.seconds
+        self.latencies += other.latencies
+        self.errors += other.errors
+        self.outcomes.update(other.outcomes)
+        self.server_cpu += other.server_cpu
+
+    @property
+    def server_cpu_ms_per_unit(self) -> float:
+        return self.server_cpu * 1000 / self.units if self.units else float("nan")
 
     @property
     def units(self) -> int:
@@ -90,46 +104,77 @@ class Client:
 Step = Callable[[Client, int], tuple[float, bool, str]]
 
 
-def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_seconds: float) -> Result:
+def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_seconds: float,
+        processes: int = 4) -> Result:
+    """`clients` threads spread over `processes` forked processes, so that the client side's own GIL does not
+    delay the clients (and inflate the latencies they measure) when there are many of them."""
+    processes = max(1, min(processes, clients))
+    deadline = time.monotonic() + max_seconds
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    children = [context.Process(target=_client_process, daemon=True,
+                                args=(queue, port, step, range(p, max_units, processes),
+                                      clients // processes + (p < clients % processes), deadline))
+                for p in range(processes)]
+    started = time.perf_counter()
+    for child in children:
+        child.start()
     result = Result(name, clients)
-    counter = itertools.count()
+    for _ in children:
+        try:
+            latencies, outcomes, errors = queue.get(timeout=max_seconds + 2 * TIMEOUT + 10)
+        except Exception:  # a client process that died: its units are lost, and said so
+            result.outcomes["error: client process lost"] += 1
+            result.errors += 1
+            continue
+        result.latencies += latencies
+        result.outcomes.update(outcomes)
+        result.errors += errors
+    result.seconds = time.perf_counter() - started
+    for child in children:
+        child.join(5)
+        if child.is_alive():
+            child.kill()
+    return result
+
+
+def _client_process(queue, port: int, step: Step, units: range, threads: int, deadline: float) -> None:
+    """One client process: `threads` threads take the next of `units` until they run out or the deadline."""
+    numbers = iter(units)
     lock = threading.Lock()
-    deadline = time.perf_counter() + max_seconds
+    latencies, outcomes, errors = [], Counter(), [0]
 
     def worker() -> None:
         client = Client(port)
-        latencies, outcomes, errors = [], Counter(), 0
         try:
-            while time.perf_counter() < deadline:
-                n = next(counter)
-                if n >= max_units:
+            while time.monotonic() < deadline:
+                with lock:
+                    n = next(numbers, None)
+                if n is None:
                     break
                 try:
                     latency, ok, what = step(client, n)
                 except Exception as error:  # a refused or timed-out connection is an error, not a crash
-                    outcomes["exception"] += 1
-                    outcomes[f"error: {type(error).__name__}"] += 1
-                    errors += 1
+                    with lock:
+                        outcomes["exception"] += 1
+                        outcomes[f"error: {type(error).__name__}"] += 1
+                        errors[0] += 1
                     client.close()
                     continue
-                latencies.append(latency)
-                outcomes[what] += 1
-                errors += 0 if ok else 1
+                with lock:
+                    latencies.append(latency)
+                    outcomes[what] += 1
+                    errors[0] += 0 if ok else 1
         finally:
             client.close()
-            with lock:
-                result.latencies += latencies
-                result.outcomes.update(outcomes)
-                result.errors += errors
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    for thread in pool:
         thread.start()
-    for thread in threads:
-        thread.join(max_seconds + 2 * TIMEOUT)
-    result.seconds = time.perf_counter() - started
-    return result
+    for thread in pool:
+        thread.join(max(0.0, deadline - time.monotonic()) + 2 * TIMEOUT)
+    with lock:
+        queue.put((latencies, outcomes, errors[0]))
 
 
 # The workloads: one function per kind of request, each returning a Step.

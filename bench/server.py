@@ -68,6 +68,24 @@ class Gunicorn:
         self.__exit__(None, None, None)
         raise RuntimeError(f"gunicorn did not answer /healthz within 60 s; see {self.log}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the arbiter and its workers; 0 where /proc is missing."""
+        if self.process is None or not os.path.isdir("/proc"):
+            return 0.0
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a process that just ended
+            # after the command: state, ppid, ..., utime (14th field of the line) and stime (15th)
+            if int(entry) == self.process.pid or int(fields[1]) == self.process.pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def __exit__(self, *_exc) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # the arbiter stops its own workers

@@ -159,3 +159,25 @@ def login(client, app_ctx):
         assert response.status_code == 302, response.get_data(as_text=True)
         return email
     return log_in
+
+
+@pytest.fixture
+def count_queries(app_ctx):
+    """A context manager that counts the SQL statements run inside it: `with count_queries() as n: ...; n()`."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        statements = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            counter = lambda: len(statements)  # noqa: E731
+            counter.statements = statements
+            yield counter
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+    return counting

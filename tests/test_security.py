@@ -71,3 +71,18 @@ def test_login_is_rate_limited(rate_limited_client):
                                                          "csrf_token": token}).status_code for _ in range(12)]
     assert statuses[:10] == [200] * 10 and statuses[-1] == 429
     assert "Please wait a minute" in rate_limited_client.post("/login", data={"csrf_token": token}).get_data(as_text=True)
+
+
+def test_an_error_on_a_secret_page_does_not_log_the_whole_key(app, client, make_session, make_registration, caplog,
+                                                              monkeypatch):
+    import attendance.registration.views as views
+    registration = make_registration(make_session())
+    monkeypatch.setattr(views, "render_template", lambda *a, **k: 1 / 0)
+    app.config["PROPAGATE_EXCEPTIONS"], app.testing = False, False
+    try:
+        with caplog.at_level(logging.ERROR):
+            assert client.get(f"/me/{registration.access_key}").status_code == 500
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"], app.testing = None, True
+    assert registration.access_key not in caplog.text
+    assert registration.access_key[:6] in caplog.text

@@ -106,18 +106,19 @@ def create_checkin():
     registration_id = body.get("registration_id")
     if token is None and registration_id is None:
         raise ApiError(400, "Send the badge 'token' (or, from a name search, 'registration_id').")
-    if registration_id is not None and (not isinstance(registration_id, int) or isinstance(registration_id, bool)):
-        raise ApiError(400, "'registration_id' must be a number.")
+    if registration_id is not None and (not isinstance(registration_id, int) or isinstance(registration_id, bool)
+                                        or not 0 < registration_id < 2**31):
+        raise ApiError(400, "'registration_id' must be a registration's number.")
     slug = _text(body, "session", 80)
     meeting = _session(slug) if slug else None
+    if registration_id is not None and meeting is None:
+        raise ApiError(400, "'registration_id' (from a name search) needs the door's 'session'.")
     nonce, door = _text(body, "nonce", 64), _text(body, "door", 80) or ""
     registration = db.session.get(Registration, registration_id) if registration_id is not None else None
-    if registration_id is not None and registration is None:
-        raise ApiError(404, "No registration has this number.", "invalid")
     try:
         outcome = check_in(actor=g.actor, token=token if registration is None else None, registration=registration,
                            meeting=meeting, day=_day(_text(body, "day", 10)), door=door.strip(), nonce=nonce,
-                           source=Source.NAME_SEARCH if registration is not None else Source.SCAN)
+                           source=Source.NAME_SEARCH if registration_id is not None else Source.SCAN)
     except NotAllowed as refusal:
         raise ApiError(403, str(refusal), "forbidden") from None
     return jsonify(outcome.payload), outcome.http_status
@@ -177,6 +178,6 @@ def headcount_json(slug: str):
     meeting = _session(slug)
     if not g.actor.is_organiser:
         raise ApiError(403, "The headcount is for organisers.", "forbidden")
-    if g.actor.key.startswith("user:") and not current_user.manages(meeting):
+    if not g.actor.manages(meeting):
         raise ApiError(403, "You are not an organiser of this session.", "forbidden")
     return jsonify(headcount(meeting).as_dict())

@@ -59,11 +59,28 @@ def eligibility(registration: Registration) -> Eligibility:
     share of the scheduled time (or, if the session says so, on a join-link click when the platform has no data).
     In-person days count their scheduled hours; online days the minutes attended.
     """
+    attendances = db.session.scalars(sa.select(Attendance).filter_by(registration_id=registration.id)
+                                     .options(sa.orm.selectinload(Attendance.intervals))).all()
+    return _evaluate(registration, attendances, certificate_of(registration))
+
+
+def eligibilities(registrations: list[Registration]) -> dict[int, Eligibility]:
+    """`eligibility` for many registrations in three queries, whatever their number."""
+    ids = [r.id for r in registrations]
+    attendances: dict[int, list[Attendance]] = {i: [] for i in ids}
+    for attendance in db.session.scalars(sa.select(Attendance).where(Attendance.registration_id.in_(ids))
+                                         .options(sa.orm.selectinload(Attendance.intervals))):
+        attendances[attendance.registration_id].append(attendance)
+    certificates = {c.registration_id: c for c in db.session.scalars(
+        sa.select(Certificate).where(Certificate.registration_id.in_(ids)))}
+    return {r.id: _evaluate(r, attendances[r.id], certificates.get(r.id)) for r in registrations}
+
+
+def _evaluate(registration: Registration, attendance_list: list[Attendance],
+              certificate: Certificate | None) -> Eligibility:
     meeting = registration.session
     result = Eligibility(registration)
-    attendances = {(a.day_id, a.mode): a for a in db.session.scalars(
-        sa.select(Attendance).filter_by(registration_id=registration.id)
-        .options(sa.orm.selectinload(Attendance.intervals)))}
+    attendances = {(a.day_id, a.mode): a for a in attendance_list}
     share = meeting.certificate_online_percent / 100
     for day in meeting.days:
         start, end = day_window(day)
@@ -96,7 +113,6 @@ def eligibility(registration: Registration) -> Eligibility:
             f"Attendance on {required} {'day' if required == 1 else 'days'} is needed; "
             f"{len(result.attended_days)} recorded.")
         result.reasons += [d.shortfall for d in result.days if d.shortfall]
-    certificate = certificate_of(registration)
     if certificate is not None and certificate.is_revoked:
         result.reasons.append(f"The certificate was revoked: {certificate.revoke_reason}")
     return result
@@ -142,6 +158,7 @@ def eligible_registrations(meeting: MeetingSession) -> list[tuple[Registration, 
     """Every registration of the session that earns a certificate now, by name."""
     registrations = db.session.scalars(
         sa.select(Registration).filter_by(session_id=meeting.id).order_by(sa.func.lower(Registration.full_name))
+        .options(sa.orm.joinedload(Registration.entity_type))
     ).all()
-    results = ((r, eligibility(r)) for r in registrations)
-    return [(r, e) for r, e in results if e.eligible]
+    results = eligibilities(registrations)
+    return [(r, results[r.id]) for r in registrations if results[r.id].eligible]

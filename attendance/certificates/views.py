@@ -14,7 +14,8 @@ from ..models import Certificate, Registration
 from ..tokens import redact
 from . import bp
 from .render import certificate_pdf, filename_for, write_merged_pdf, write_zip
-from .service import NotEligible, certificate_of, eligibility, eligible_registrations, issue, reinstate, revoke
+from .service import (NotEligible, certificate_of, eligibilities, eligibility, eligible_registrations, issue,
+                      reinstate, revoke)
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,10 @@ def verify(public_id: str):
     certificate = db.session.scalar(sa.select(Certificate).filter_by(public_id=public_id.upper()[:32]))
     if certificate is None:
         return render_template("certificates/verify_unknown.html"), 404
+    result = eligibility(certificate.registration)
     return render_template("certificates/verify.html", certificate=certificate,
                            registration=certificate.registration, meeting=certificate.registration.session,
-                           result=eligibility(certificate.registration))
+                           result=result, valid=result.eligible)
 
 
 @bp.get("/sessions/<slug>/certificates")
@@ -49,10 +51,12 @@ def verify(public_id: str):
 def overview(slug: str):
     meeting = managed_session_or_404(slug)
     registrations = db.session.scalars(
-        sa.select(Registration).filter_by(session_id=meeting.id).order_by(sa.func.lower(Registration.full_name))).all()
+        sa.select(Registration).filter_by(session_id=meeting.id).order_by(sa.func.lower(Registration.full_name))
+        .options(sa.orm.joinedload(Registration.entity_type))).all()
     certificates = {c.registration_id: c for c in db.session.scalars(
         sa.select(Certificate).join(Registration).where(Registration.session_id == meeting.id))}
-    rows = [(r, eligibility(r), certificates.get(r.id)) for r in registrations]
+    results = eligibilities(registrations)
+    rows = [(r, results[r.id], certificates.get(r.id)) for r in registrations]
     return render_template("certificates/overview.html", meeting=meeting, rows=rows,
                            eligible=sum(1 for _, e, _ in rows if e.eligible))
 

@@ -96,6 +96,9 @@ def check_in(*, actor: Actor, token: str | None = None, registration: Registrati
 
 def _decide(registration: Registration | None, meeting: MeetingSession | None, day: date | None, actor: Actor,
             door: str, source: Source, note: str, event: ScanEvent) -> CheckIn:
+    if source is not Source.SCAN and registration is not None and registration.session_id != getattr(meeting, "id",
+                                                                                                       None):
+        registration = event.registration = None  # a name search only reaches the door's own session
     if registration is None:
         return CheckIn(ScanResult.INVALID, {"status": "invalid", "message": "Unknown or revoked badge"})
     payload = describe(registration)
@@ -103,8 +106,8 @@ def _decide(registration: Registration | None, meeting: MeetingSession | None, d
         return CheckIn(ScanResult.WRONG_SESSION, payload | {
             "status": "wrong_session", "message": f"Registered for {registration.session.title}, not this session"})
     meeting = registration.session
-    if day is not None and day != today_for(meeting) and not actor.is_organiser:
-        raise NotAllowed("Door staff check in for today only; an organiser may name another day.")
+    if day is not None and day != today_for(meeting) and not actor.manages(meeting):
+        raise NotAllowed("Door staff check in for today only; an organiser of this session may name another day.")
     event.session = meeting
     if registration.status is RegistrationStatus.CANCELLED:
         return CheckIn(ScanResult.CANCELLED, payload | {"status": "cancelled", "message": "Registration cancelled"})
@@ -166,8 +169,8 @@ class NotAllowed(Exception):
 
 def undo_check_in(attendance: Attendance, actor: Actor) -> None:
     """Takes back a check-in made by mistake: within 15 minutes, by whoever made it or an organiser."""
-    if not actor.is_organiser and attendance.actor != actor.key:
-        raise NotAllowed("Only the person who checked them in, or an organiser, can undo this.")
+    if attendance.actor != actor.key and not actor.manages(attendance.registration.session):
+        raise NotAllowed("Only the person who checked them in, or an organiser of the session, can undo this.")
     if utcnow() - attendance.first_seen_at > UNDO_WINDOW:
         raise NotAllowed("Too late to undo: a check-in can be undone within 15 minutes. Ask an organiser.")
     _remove(attendance, actor, ScanResult.UNDONE, note="undo")
@@ -175,8 +178,8 @@ def undo_check_in(attendance: Attendance, actor: Actor) -> None:
 
 def check_out(attendance: Attendance, actor: Actor, reason: str) -> None:
     """An organiser removes a day's attendance, with a reason kept in the log."""
-    if not actor.is_organiser:
-        raise NotAllowed("Only organisers can check people out.")
+    if not actor.manages(attendance.registration.session):
+        raise NotAllowed("Only organisers of the session can check people out.")
     _remove(attendance, actor, ScanResult.CHECKED_OUT, note=reason)
 
 

@@ -34,7 +34,9 @@ def scanner(slug: str):
                            counts=door_counts(meeting, today))
 
 
-def _chosen_day(meeting: MeetingSession) -> SessionDay:
+def _chosen_day(meeting: MeetingSession, *, exact: bool = False) -> SessionDay:
+    """The session day a page or form names (default: today). Pages show the nearest day when the named one is
+    not a meeting day; a change (`exact`) must name a meeting day."""
     if not meeting.days:
         abort(404, "This session has no days yet.")
     wanted = request.values.get("day", "")
@@ -43,8 +45,11 @@ def _chosen_day(meeting: MeetingSession) -> SessionDay:
     except ValueError:
         abort(400, "The day must be written YYYY-MM-DD.")
     by_date = {d.date: d for d in meeting.days}
-    # Before or after the meeting, show its first or last day rather than nothing.
-    return by_date.get(wanted_date) or (meeting.days[0] if wanted_date < meeting.days[0].date else meeting.days[-1])
+    if wanted_date in by_date:
+        return by_date[wanted_date]
+    if exact:
+        abort(400, f"{wanted_date:%d %B %Y} is not a day of this session.")
+    return meeting.days[0] if wanted_date < meeting.days[0].date else meeting.days[-1]
 
 
 @bp.get("/sessions/<slug>/attendance")
@@ -76,7 +81,7 @@ def manual_change(slug: str, registration_id: int):
     registration = db.get_or_404(Registration, registration_id)
     if registration.session_id != meeting.id:
         abort(404)
-    day = _chosen_day(meeting)
+    day = _chosen_day(meeting, exact=True)
     reason = request.form.get("reason", "").strip()[:500]
     actor = Actor.of_user(current_user)
     if not reason:
@@ -115,7 +120,8 @@ def scan_log(slug: str):
         .group_by(ScanEvent.door, ScanEvent.result).order_by(ScanEvent.door, ScanEvent.result)
     ).all()
     events = db.session.scalars(
-        sa.select(ScanEvent).where(*filters).order_by(ScanEvent.at.desc(), ScanEvent.id.desc()).limit(SCAN_LOG_LIMIT)
+        sa.select(ScanEvent).where(*filters).options(sa.orm.selectinload(ScanEvent.registration))
+        .order_by(ScanEvent.at.desc(), ScanEvent.id.desc()).limit(SCAN_LOG_LIMIT)
     ).all()
     doors = db.session.scalars(sa.select(ScanEvent.door).where(ScanEvent.session_id == meeting.id).distinct()).all()
     return render_template("checkin/scans.html", meeting=meeting, summary=summary, events=events,

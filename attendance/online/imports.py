@@ -21,6 +21,7 @@ from .service import day_at, identity_keys, map_identity_in_transaction, match, 
 
 SOURCES = {"zoom": Source.ZOOM_REPORT, "teams": Source.TEAMS_REPORT, "csv": Source.CSV_REPORT}
 MATCHED, UNMATCHED, DUPLICATE, ERROR = "matched", "unmatched", "duplicate", "error"
+MAX_MINUTES = 24 * 60
 
 
 @dataclass
@@ -77,7 +78,14 @@ def preview(meeting: MeetingSession, report: ReportImport) -> Preview:
         result.rows.append(item)
         if row.error:
             continue
-        joined, left = _utc(row.joined), _utc(row.left)
+        try:
+            joined, left = _utc(row.joined), _utc(row.left)
+        except (OverflowError, ValueError):
+            item.reason = f"Line {row.line}: a time is out of range."
+            continue
+        if row.minutes is not None and not 0 <= row.minutes <= MAX_MINUTES:
+            item.reason = f"Line {row.line}: a duration of {row.minutes:g} minutes is not possible in one day."
+            continue
         if joined is None and row.minutes is not None:
             item.day = _day_for_duration_only(meeting, parsed)
             if item.day is None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from ..auth import organiser_required
 from ..checkin.views import _chosen_day
 from ..extensions import csrf, db, limiter
-from ..lookup import managed_session_or_404
+from ..lookup import MAX_ID, managed_session_or_404, small_int
 from ..models import Registration, ReportImport
 from . import bp
 from .imports import ERROR, MATCHED, UNMATCHED, ReportError, preview, save, upload
@@ -42,7 +42,7 @@ def online_attendance(slug: str):
 @organiser_required
 def map_person(slug: str):
     meeting = managed_session_or_404(slug)
-    registration = db.session.get(Registration, request.form.get("registration_id", type=int) or 0)
+    registration = db.session.get(Registration, request.form.get("registration_id", type=small_int) or 0)
     identity_key = request.form.get("identity_key", "")[:300]
     if registration is None or registration.session_id != meeting.id or not identity_key:
         flash("Choose the registration this person is.")
@@ -94,7 +94,7 @@ def import_save(slug: str, import_id: int):
     meeting = managed_session_or_404(slug)
     report = _import_or_404(meeting, import_id)
     choices = {int(name[4:]): int(value) for name, value in request.form.items()
-               if name.startswith("map-") and name[4:].isdigit() and value.isdigit()}
+               if name.startswith("map-") and name[4:].isdigit() and value.isdigit() and 0 < int(value) <= MAX_ID}
     try:
         summary = save(meeting, report, choices, current_user.email)
     except ValueError as error:

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from ..dbutil import insert_or_ignore
 from ..extensions import db
-from ..models import MeetingSession, OnlineInterval, Source, UnmatchedPresence, ZoomEvent
+from ..models import (Attendance, MeetingSession, OnlineInterval, SessionDay, Source, UnmatchedPresence,
+                      ZoomEvent)
 from .service import day_at, match, record_presence
 
 MAX_AGE_SECONDS = 300
@@ -156,6 +157,8 @@ def _close(meeting: MeetingSession, key: str, left: datetime) -> bool:
                                        model.left_at.is_(None), model.joined_at <= left)
         if model is UnmatchedPresence:
             query = query.where(model.session_id == meeting.id)
+        else:
+            query = query.join(Attendance).join(SessionDay).where(SessionDay.session_id == meeting.id)
         interval = db.session.scalar(query.order_by(model.joined_at.desc()).limit(1))
         if interval is not None:
             interval.left_at = left

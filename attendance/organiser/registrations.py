@@ -3,6 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from ..auth import organiser_required
 from ..extensions import db
+from ..lookup import small_int
 from ..checkin.service import today_for
 from ..lookup import managed_session_or_404
 from ..reports.headcount import headcount
@@ -14,6 +15,7 @@ from .forms import CancelForm, RegistrationEditForm
 from .service import EmailTaken, RegistrationFilters, registrations_csv, registrations_query, update_registration
 
 PAGE_SIZE = 50
+FILTER_KEYS = ("q", "entity_type", "region", "mode", "status")
 
 
 def _filters() -> RegistrationFilters:
@@ -21,8 +23,8 @@ def _filters() -> RegistrationFilters:
     mode, status = args.get("mode", ""), args.get("status", "")
     return RegistrationFilters(
         q=args.get("q", "").strip()[:200],
-        entity_type_id=args.get("entity_type", type=int),
-        region_id=args.get("region", type=int),
+        entity_type_id=args.get("entity_type", type=small_int),
+        region_id=args.get("region", type=small_int),
         mode=Mode(mode) if mode in Mode._value2member_map_ else None,
         status=RegistrationStatus(status) if status in RegistrationStatus._value2member_map_ else None,
     )
@@ -34,7 +36,9 @@ def registrations(slug: str):
     meeting = managed_session_or_404(slug)
     filters = _filters()
     page = db.paginate(registrations_query(meeting, filters), per_page=PAGE_SIZE, max_per_page=PAGE_SIZE)
+    filter_args = {key: request.args[key] for key in FILTER_KEYS if request.args.get(key)}
     return render_template("organiser/registrations.html", meeting=meeting, page=page, filters=filters,
+                           filter_args=filter_args,
                            modes=list(Mode), statuses=list(RegistrationStatus), report=headcount(meeting),
                            today=today_for(meeting).isoformat())
 
@@ -60,7 +64,8 @@ def badge_sheet(slug: str):
     rows = db.session.scalars(registrations_query(meeting, filters)).all()
     if not rows:
         flash("No registration matches these filters, so there are no badges to print.")
-        return redirect(url_for("organiser.registrations", slug=slug, **request.args))
+        return redirect(url_for("organiser.registrations", slug=slug,
+                                **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}))
     return badge_sheet_pdf(rows), 200, {
         "Content-Type": "application/pdf",
         "Content-Disposition": f'inline; filename="{meeting.slug}-badges.pdf"',

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..auth import organiser_required
 from ..extensions import db
-from ..lookup import managed_session_or_404
+from ..lookup import managed_session_or_404, small_int
 from ..models import MeetingSession, Registration, RegistrationStatus, StaffUser
 from . import bp
 from .forms import SessionForm, VocabularyForm
@@ -106,7 +106,7 @@ def vocabulary(slug: str, kind: str):
     model = VOCABULARIES[kind]
     form = VocabularyForm()
     if form.validate_on_submit():
-        term_id = request.form.get("term_id", type=int)
+        term_id = request.form.get("term_id", type=small_int)
         term = db.get_or_404(model, term_id) if term_id else model(session=meeting)
         if term.session_id not in (None, meeting.id):
             abort(404)

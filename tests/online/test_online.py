@@ -310,3 +310,17 @@ def test_click_webhook_and_teams_report_reconcile_into_one_days_minutes(client, 
     assert attendance.source is Source.LINK  # the first evidence was the click
     page = client.get(f"/sessions/{meeting.slug}/online").get_data(as_text=True)
     assert "150 of 240" in page
+
+
+def test_impossible_durations_and_times_are_row_errors_not_crashes(client, login, past_meeting):
+    login("organiser")
+    report = (b"Name (Original Name),User Email,Total Duration (Minutes),Guest\n"
+              b"Huge,huge@example.org,1e15,No\n")
+    response = upload(client, past_meeting, report)
+    preview = client.get(response.headers["Location"])
+    assert preview.status_code == 200
+    page = preview.get_data(as_text=True)
+    assert "not possible in one day" in page or "does not say which day" in page
+    far = b"email,joined,left\nfar@example.org,9999-12-31 23:00 -05:00,\n"
+    preview = client.get(upload(client, past_meeting, far).headers["Location"])
+    assert preview.status_code == 200 and "error" in preview.get_data(as_text=True)

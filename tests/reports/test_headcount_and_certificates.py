@@ -305,3 +305,27 @@ def test_cli_export_writes_one_pdf_per_eligible_delegate(runner, known, tmp_path
     assert "Wrote 3 certificates" in result.output
     assert len(list((tmp_path / "out").glob("*.pdf"))) == 3
     assert runner.invoke(args=["certificates", "export", "nope", "--out", str(tmp_path)]).exit_code != 0
+
+
+def test_a_certificate_of_a_cancelled_registration_is_no_longer_valid(client, known):
+    from attendance.registration.service import cancel
+    _, people = known
+    client.get(f"/me/{people['p1'].access_key}/certificate.pdf")
+    public_id = db.session.scalar(sa.select(Certificate.public_id))
+    cancel(people["p1"], "Registered twice")
+    page = client.get(f"/verify/{public_id}").get_data(as_text=True)
+    assert "NOT VALID" in page and "VALID</strong>: this certificate was issued" not in page
+
+
+def test_certificate_overview_queries_do_not_grow_with_the_delegates(client, login, known, make_registration,
+                                                                     count_queries):
+    meeting, _ = known
+    login("organiser")
+    make_registration(meeting)
+    with count_queries() as few:
+        client.get(f"/sessions/{meeting.slug}/certificates")
+    for _ in range(10):
+        make_registration(meeting)
+    with count_queries() as many:
+        client.get(f"/sessions/{meeting.slug}/certificates")
+    assert many() == few(), "\n".join(s[:90] for s in many.statements)
