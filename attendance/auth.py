@@ -1,5 +1,6 @@
 """Staff login and logout, and the decorators that guard staff pages."""
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -11,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 
 from .extensions import db, limiter, login_manager
 from .models import StaffRole, StaffUser
+from .models.meeting import utcnow
 from .models.staff import session_organisers
 
 bp = Blueprint("auth", __name__)
@@ -87,17 +89,46 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+LOCK_AFTER = 5
+LOCK_MINUTES = 15
+
+
+def check_login(email: str, password: str) -> StaffUser:
+    """The staff member these credentials open, or LoginRefused; locks an account after repeated failures."""
+    user = db.session.scalar(db.select(StaffUser).filter_by(email=email.strip().lower()))
+    now = utcnow()
+    if user is not None and user.locked_until and user.locked_until > now:
+        raise LoginRefused(f"Too many failed attempts: this account is locked until "
+                           f"{user.locked_until:%H:%M} UTC. Try again then, or ask an organiser.")
+    if user is None or not user.active or not user.check_password(password):
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= LOCK_AFTER:
+                user.failed_logins, user.locked_until = 0, now + timedelta(minutes=LOCK_MINUTES)
+            db.session.commit()
+        raise LoginRefused("Wrong email or password.")
+    user.failed_logins, user.locked_until = 0, None
+    db.session.commit()
+    return user
+
+
+class LoginRefused(Exception):
+    pass
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(db.select(StaffUser).filter_by(email=form.email.data.strip().lower()))
-        if user and user.active and user.check_password(form.password.data):
+        try:
+            user = check_login(form.email.data, form.password.data)
+        except LoginRefused as refusal:
+            form.password.errors.append(str(refusal))
+        else:
             login_user(user)
             default = url_for("organiser.dashboard") if user.is_organiser else url_for("checkin.doors")
             return redirect(_safe_next(request.args.get("next")) or default)
-        form.password.errors.append("Wrong email or password.")
     return render_template("auth/login.html", form=form)
 
 

@@ -10,6 +10,7 @@ from .certificates.render import certificate_pdf, filename_for
 from .certificates.service import eligible_registrations, issue
 from .demo import seed_demo
 from .extensions import db
+from .privacy import TooRecent, purge_session
 from .models import ApiToken, MeetingSession, StaffRole
 
 
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_group)
     app.cli.add_command(token_group)
     app.cli.add_command(certificates_group)
+    app.cli.add_command(purge_command)
 
 
 @click.command("seed-demo")
@@ -119,3 +121,19 @@ def export_certificates(slug: str, out_dir: Path) -> None:
             certificate, result = issue(registration, result)
             (out_dir / filename_for(certificate)).write_bytes(certificate_pdf(certificate, result))
     click.echo(f"Wrote {len(eligible)} certificates to {out_dir}.")
+
+
+@click.command("purge")
+@click.argument("slug")
+@click.option("--older-than", "days", type=click.IntRange(min=0), required=True, metavar="DAYS",
+              help="Only if the session ended at least this many days ago.")
+def purge_command(slug: str, days: int) -> None:
+    """Anonymise a past session's delegates; its counts and certificate verification stay."""
+    meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
+    if meeting is None:
+        raise click.BadParameter(f"no session is called '{slug}'", param_hint="SLUG")
+    try:
+        count = purge_session(meeting, days)
+    except TooRecent as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(f"Anonymised {count} registrations of {slug}.")

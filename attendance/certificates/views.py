@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from .. import mail
+from .. import audit, mail
 from ..auth import organiser_required
 from ..extensions import db, limiter
 from ..lookup import managed_session_or_404, registration_by_key_or_404
@@ -87,6 +87,8 @@ def bulk(slug: str, kind: str):
 def email_all(slug: str):
     meeting = managed_session_or_404(slug)
     sent, failed = send_certificates(meeting)
+    audit.record("certificates.email", session_id=meeting.id, details=f"{sent} sent, {failed} failed")
+    db.session.commit()
     flash(f"Certificates emailed to {sent} delegates." + (f" {failed} could not be sent; see the log." if failed
                                                            else ""))
     return redirect(url_for("certificates.overview", slug=slug))
@@ -128,6 +130,8 @@ def revoke_certificate(slug: str, registration_id: int):
     if not reason:
         flash("Give a reason for revoking: the verification page shows that it was revoked.")
     else:
+        audit.record("certificate.revoke", session_id=certificate.registration.session_id,
+                     target=certificate.public_id, details=reason)
         revoke(certificate, reason, current_user.email)
         flash(f"Certificate {certificate.public_id} revoked.")
     return redirect(url_for("certificates.overview", slug=slug))
@@ -137,6 +141,8 @@ def revoke_certificate(slug: str, registration_id: int):
 @organiser_required
 def reinstate_certificate(slug: str, registration_id: int):
     certificate = _certificate_or_404(slug, registration_id)
+    audit.record("certificate.reinstate", session_id=certificate.registration.session_id,
+                 target=certificate.public_id)
     reinstate(certificate)
     flash(f"Certificate {certificate.public_id} is valid again.")
     return redirect(url_for("certificates.overview", slug=slug))

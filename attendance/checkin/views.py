@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import audit
 from ..auth import Actor, organiser_required, staff_required
 from ..extensions import db
 from ..lookup import managed_session_or_404, session_or_404
@@ -90,9 +91,13 @@ def manual_change(slug: str, registration_id: int):
         attendance = db.session.scalar(sa.select(Attendance).filter_by(
             registration_id=registration.id, day_id=day.id, mode=Mode.IN_PERSON))
         if attendance is not None:
+            audit.record("attendance.check_out", session_id=meeting.id, target=f"registration {registration.id}",
+                         details=f"{day.date}: {reason}")
             check_out(attendance, actor, reason)
             flash(f"{registration.full_name} checked out for {day.date:%d %b}.")
     else:
+        audit.record("attendance.check_in", session_id=meeting.id, target=f"registration {registration.id}",
+                     details=f"{day.date}: {reason}")
         outcome = check_in(actor=actor, registration=registration, meeting=meeting, day=day.date,
                            source=Source.MANUAL, note=reason, door="secretariat")
         flash(f"{registration.full_name}: {outcome.payload['message']}.")

@@ -1,4 +1,5 @@
 """The database models, one module per part of the domain."""
+from .audit import AuditEvent
 from .certificate import Certificate
 from .attendance import Attendance, ScanEvent, ScanResult, Source
 from .meeting import EntityType, MeetingSeries, MeetingSession, Region, SessionDay
@@ -9,7 +10,7 @@ from .staff import ApiToken, StaffRole, StaffUser
 __all__ = [
     "EntityType", "MeetingSeries", "MeetingSession", "Region", "SessionDay",
     "Mode", "Registration", "RegistrationStatus", "Role",
-    "Certificate",
+    "AuditEvent", "Certificate",
     "ApiToken", "StaffRole", "StaffUser",
     "Attendance", "ScanEvent", "ScanResult", "Source",
     "IdentityMapping", "OnlineInterval", "ReportImport", "UnmatchedPresence", "ZoomEvent",

@@ -31,6 +31,9 @@ class Certificate(db.Model):
     revoke_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     revoked_by: Mapped[str] = mapped_column(sa.String(254), default="")
 
+    #: the name kept for verification once the registration's personal data is purged (only with consent)
+    holder_name: Mapped[str] = mapped_column(sa.String(200), default="")
+
     registration: Mapped[Registration] = relationship()
 
     @property

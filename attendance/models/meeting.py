@@ -67,6 +67,8 @@ class MeetingSession(db.Model):
     chair_name: Mapped[str] = mapped_column(sa.String(200), default="")
     chair_title: Mapped[str] = mapped_column(sa.String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: when the delegates' personal data was anonymised (`flask purge`)
+    purged_at: Mapped[datetime | None]
 
     series: Mapped[MeetingSeries] = relationship(back_populates="sessions")
     days: Mapped[list[SessionDay]] = relationship(

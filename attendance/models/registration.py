@@ -81,6 +81,8 @@ class Registration(db.Model):
     #: the video platform's id for this delegate, to match its attendance data
     zoom_registrant_id: Mapped[str | None] = mapped_column(sa.String(100))
     consented_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the delegate agreed that their name stays on their certificate's verification page after a purge
+    keep_name_on_certificate: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -36,6 +36,9 @@ class StaffUser(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
     active: Mapped[bool] = mapped_column(default=True)
+    #: failed logins in a row; at LOCK_AFTER the account is locked for LOCK_MINUTES
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @validates("email")

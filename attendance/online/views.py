@@ -6,6 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 
 import sqlalchemy as sa
 
+from .. import audit
 from ..auth import organiser_required
 from ..checkin.views import _chosen_day
 from ..extensions import csrf, db, limiter
@@ -47,6 +48,8 @@ def map_person(slug: str):
     if registration is None or registration.session_id != meeting.id or not identity_key:
         flash("Choose the registration this person is.")
     else:
+        audit.record("online.map_identity", session_id=meeting.id, target=identity_key,
+                     details=f"registration {registration.id}")
         moved = map_identity(meeting, identity_key, registration, current_user.email)
         flash(f"Mapped to {registration.full_name}: {moved} intervals moved; later imports will know them.")
     return redirect(url_for("online.online_attendance", slug=slug, day=request.form.get("day", "")))
@@ -96,6 +99,8 @@ def import_save(slug: str, import_id: int):
     choices = {int(name[4:]): int(value) for name, value in request.form.items()
                if name.startswith("map-") and name[4:].isdigit() and value.isdigit() and 0 < int(value) <= MAX_ID}
     try:
+        audit.record("online.import_save", session_id=meeting.id, target=report.filename,
+                     details=f"{len(choices)} rows mapped by hand")
         summary = save(meeting, report, choices, current_user.email)
     except ValueError as error:
         flash(f"Nothing was saved: {error}")

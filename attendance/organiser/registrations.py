@@ -1,6 +1,7 @@
 """Organisers manage registrations: search and filter, fix details, cancel, reissue badges, export, print."""
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from .. import audit
 from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import small_int
@@ -48,6 +49,8 @@ def registrations(slug: str):
 def registrations_export(slug: str):
     meeting = managed_session_or_404(slug)
     rows = db.session.scalars(registrations_query(meeting, _filters())).all()
+    audit.record("registrations.export", session_id=meeting.id, details=f"{len(rows)} rows")
+    db.session.commit()
     return registrations_csv(rows), 200, {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{meeting.slug}-registrations.csv"',
@@ -88,6 +91,8 @@ def edit_registration(slug: str, registration_id: int):
     form = RegistrationEditForm(meeting, data=_form_data(registration))
     if form.validate_on_submit():
         try:
+            audit.record("registration.update", session_id=meeting.id, target=f"registration {registration.id}",
+                         details=_changes(registration, form))
             update_registration(registration, **form.delegate_fields(), mode=Mode(form.mode.data),
                                 role=Role(form.role.data), personal_join_url=form.personal_join_url.data or "",
                                 zoom_registrant_id=form.zoom_registrant_id.data or None)
@@ -98,6 +103,13 @@ def edit_registration(slug: str, registration_id: int):
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     return render_template("organiser/registration.html", meeting=meeting, registration=registration, form=form,
                            cancel_form=CancelForm()), 400 if request.method == "POST" else 200
+
+
+def _changes(registration: Registration, form: RegistrationEditForm) -> str:
+    """Which fields an edit changes, for the audit log: names of fields, not their personal values."""
+    before = _form_data(registration)
+    changed = [name for name, value in before.items() if (getattr(form, name).data or None) != (value or None)]
+    return "changed: " + ", ".join(changed) if changed else "no change"
 
 
 def _form_data(registration: Registration) -> dict:
@@ -118,6 +130,8 @@ def cancel_registration(slug: str, registration_id: int):
     if not form.validate():
         flash(" ".join(form.reason.errors))
     else:
+        audit.record("registration.cancel", session_id=registration.session_id,
+                     target=f"registration {registration.id}", details=form.reason.data)
         cancel(registration, form.reason.data)
         flash("Registration cancelled. Their badge no longer admits them.")
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
@@ -127,6 +141,8 @@ def cancel_registration(slug: str, registration_id: int):
 @organiser_required
 def reinstate_registration(slug: str, registration_id: int):
     registration = _registration_or_404(slug, registration_id)
+    audit.record("registration.reinstate", session_id=registration.session_id,
+                 target=f"registration {registration.id}")
     reinstate(registration)
     flash("Registration reinstated.")
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
@@ -136,6 +152,8 @@ def reinstate_registration(slug: str, registration_id: int):
 @organiser_required
 def reissue_registration_badge(slug: str, registration_id: int):
     registration = _registration_or_404(slug, registration_id)
+    audit.record("registration.reissue_badge", session_id=registration.session_id,
+                 target=f"registration {registration.id}")
     reissue_badge(registration)
     flash("New badge issued. The old badge no longer works; the delegate's page shows the new one.")
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..countries import country_name
 from ..exports import spreadsheet_safe
 from ..extensions import db
-from ..models import (Attendance, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
+from ..models import (Attendance, Certificate, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
                       Role, SessionDay, StaffUser)
 
 
@@ -177,3 +177,24 @@ def registrations_csv(registrations) -> str:
             r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         )])
     return out.getvalue()
+
+
+def session_contents(meeting: MeetingSession) -> dict[str, int]:
+    """What deleting the session would delete, for the confirmation page and the audit log."""
+    registrations = sa.select(Registration.id).where(Registration.session_id == meeting.id)
+    return {
+        "registrations": db.session.scalar(sa.select(sa.func.count()).select_from(registrations.subquery())),
+        "attendance records": db.session.scalar(sa.select(sa.func.count(Attendance.id))
+                                                .where(Attendance.registration_id.in_(registrations))),
+        "certificates": db.session.scalar(sa.select(sa.func.count(Certificate.id))
+                                          .where(Certificate.registration_id.in_(registrations))),
+    }
+
+
+def delete_session(meeting: MeetingSession) -> None:
+    """Deletes the session and all that hangs on it, in one transaction. The database's ON DELETE CASCADE
+    rules remove attendances, intervals, certificates, scans, imports and the session's days and lists."""
+    db.session.execute(sa.delete(Registration).where(Registration.session_id == meeting.id))
+    db.session.execute(sa.delete(MeetingSession).where(MeetingSession.id == meeting.id))
+    db.session.commit()
+    db.session.expunge_all()

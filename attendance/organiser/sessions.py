@@ -5,13 +5,15 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import audit
 from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import managed_session_or_404, small_int
-from ..models import MeetingSession, Registration, RegistrationStatus, StaffUser
+from ..models import AuditEvent, MeetingSession, Registration, RegistrationStatus, StaffUser
+from ..models.staff import session_organisers
 from . import bp
 from .forms import SessionForm, VocabularyForm
-from .service import VOCABULARIES, DayHours, DayInUse, NameTaken, VocabularyInUse, delete_term, save_session, save_term, to_utc
+from .service import VOCABULARIES, DayHours, DayInUse, delete_session, session_contents, NameTaken, VocabularyInUse, delete_term, save_session, save_term, to_utc
 
 BLANK_DAY_ROWS = 2
 DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 0)
@@ -52,6 +54,8 @@ def _edit_session(meeting: MeetingSession):
                 for row in form.days if row.date.data]
         tz = form.timezone.data
         try:
+            audit.record("session.create" if is_new else "session.update", session_id=meeting.id,
+                         target=form.slug.data)
             save_session(
                 meeting,
                 organiser=current_user,
@@ -69,6 +73,7 @@ def _edit_session(meeting: MeetingSession):
                 registration_closes_at=to_utc(form.registration_closes_at.data, tz),
             )
         except DayInUse as in_use:
+            db.session.rollback()
             form.days.errors.append(f"{in_use.args[0]:%d %B %Y} has recorded attendance, so it stays.")
         else:
             flash("Session created." if is_new else "Session saved.")
@@ -111,6 +116,8 @@ def vocabulary(slug: str, kind: str):
         if term.session_id not in (None, meeting.id):
             abort(404)
         try:
+            audit.record(f"{kind}.save", session_id=meeting.id, target=form.name.data,
+                         details=f"was “{term.name}”" if term.id else "added")
             save_term(term, form.name.data, form.position.data or 0)
         except NameTaken:
             flash(f"“{form.name.data}” is already in the list.")
@@ -130,8 +137,10 @@ def delete_vocabulary_term(slug: str, kind: str, term_id: int):
     if term.session_id != meeting.id:
         abort(404)
     try:
+        audit.record(f"{kind}.delete", session_id=meeting.id, target=term.name)
         delete_term(term)
     except VocabularyInUse as in_use:
+        db.session.rollback()
         flash(f"“{term.name}” is used by {in_use.args[0]} registrations, so it stays. Rename it instead.")
     else:
         flash(f"Deleted “{term.name}”.")
@@ -149,6 +158,7 @@ def add_organiser(slug: str):
     elif user in meeting.organisers:
         flash(f"{email} already runs this session.")
     else:
+        audit.record("session.add_organiser", session_id=meeting.id, target=email)
         meeting.organisers.append(user)
         db.session.commit()
         flash(f"{email} is now an organiser of this session.")
@@ -161,9 +171,40 @@ def remove_organiser(slug: str, user_id: int):
     meeting = managed_session_or_404(slug)
     user = db.get_or_404(StaffUser, user_id)
     if user in meeting.organisers and len(meeting.organisers) > 1:
+        audit.record("session.remove_organiser", session_id=meeting.id, target=user.email)
         meeting.organisers.remove(user)
         db.session.commit()
         flash(f"{user.email} no longer runs this session.")
     else:
         flash("A session keeps at least one organiser.")
     return redirect(url_for("organiser.edit_session", slug=slug))
+
+
+@bp.route("/sessions/<slug>/delete", methods=["GET", "POST"])
+@organiser_required
+def delete_session_page(slug: str):
+    """Deleting a session and everything recorded for it: only after typing its short name, and audited."""
+    meeting = managed_session_or_404(slug)
+    counts = session_contents(meeting)
+    if request.method == "POST":
+        if request.form.get("confirm", "").strip() != meeting.slug:
+            flash(f"Type “{meeting.slug}” exactly to confirm. Nothing was deleted.")
+            return render_template("organiser/delete_session.html", meeting=meeting, counts=counts), 400
+        audit.record("session.delete", session_id=meeting.id, target=meeting.slug,
+                     details=f"{meeting.title}; " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        title = meeting.title
+        delete_session(meeting)
+        flash(f"Deleted “{title}” and everything recorded for it.")
+        return redirect(url_for("organiser.dashboard"))
+    return render_template("organiser/delete_session.html", meeting=meeting, counts=counts)
+
+
+@bp.get("/staff/audit")
+@organiser_required
+def audit_log():
+    """What organisers did in the sessions you run, and everything you did yourself."""
+    managed = db.select(session_organisers.c.session_id).where(session_organisers.c.user_id == current_user.id)
+    events = db.session.scalars(
+        db.select(AuditEvent).where(sa.or_(AuditEvent.session_id.in_(managed), AuditEvent.actor == current_user.email))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(500)).all()
+    return render_template("organiser/audit.html", events=events)

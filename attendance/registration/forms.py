@@ -95,3 +95,6 @@ class RegistrationForm(DelegateFields):
         "record my attendance and issue my certificate.",
         validators=[DataRequired("You need to agree to this to register.")],
     )
+    keep_name_on_certificate = BooleanField(
+        "Optional: when the secretariat deletes the meeting's personal data, keep my name on my certificate's "
+        "public verification page.")

@@ -43,6 +43,7 @@ class Delegate:
     entity_type_id: int
     region_id: int
     mode: Mode
+    keep_name_on_certificate: bool = False
 
 
 def in_person_count(meeting: MeetingSession) -> int:

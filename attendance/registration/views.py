@@ -1,7 +1,7 @@
 """Public pages: the registration form, the delegate's own page, their badge and their join link."""
 import logging
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from ..extensions import limiter
 from ..lookup import registration_by_key_or_404, session_or_404
@@ -9,6 +9,7 @@ from ..models import MeetingSession, Mode, Registration
 from ..certificates.service import eligibility
 from ..checkin.service import today_for
 from ..online.service import log_link_click
+from ..privacy import my_data
 from ..qr import qr_svg
 from ..tokens import redact
 from . import bp
@@ -33,7 +34,8 @@ def register_form(slug: str):
         form.offer_online_only()
     duplicate = False
     if form.validate_on_submit():
-        delegate = Delegate(**form.delegate_fields(), mode=Mode(form.mode.data))
+        delegate = Delegate(**form.delegate_fields(), mode=Mode(form.mode.data),
+                            keep_name_on_certificate=form.keep_name_on_certificate.data)
         try:
             registration = register(meeting, delegate)
         except AlreadyRegistered:
@@ -89,6 +91,14 @@ def me(access_key: str):
 
 def _has_started(meeting: MeetingSession) -> bool:
     return bool(meeting.days) and meeting.days[0].date <= today_for(meeting)
+
+
+@bp.get("/me/<access_key>/data.json")
+def my_data_download(access_key: str):
+    """Everything the app holds about the delegate, as JSON to keep."""
+    registration = registration_by_key_or_404(access_key)
+    return jsonify(my_data(registration)), 200, {
+        "Content-Disposition": f'attachment; filename="my-data-{registration.session.slug}.json"'}
 
 
 @bp.get("/me/<access_key>/badge.pdf")

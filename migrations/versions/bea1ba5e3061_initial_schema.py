@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 440e5c7acb22
+Revision ID: bea1ba5e3061
 Revises: 
-Create Date: 2026-11-28 01:23:45.971387
+Create Date: 2026-11-28 01:39:15.551946
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '440e5c7acb22'
+revision = 'bea1ba5e3061'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -29,6 +29,19 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
     )
+    op.create_table('audit_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('actor', sa.String(length=254), nullable=False),
+    sa.Column('action', sa.String(length=60), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=True),
+    sa.Column('target', sa.String(length=200), nullable=False),
+    sa.Column('details', sa.String(length=1000), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
+    )
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_events_session_id_at', ['session_id', 'at'], unique=False)
+
     op.create_table('meeting_series',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -41,6 +54,8 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=256), nullable=False),
     sa.Column('role', sa.Enum('organiser', 'door', name='staff_role', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_users')),
     sa.UniqueConstraint('email', name=op.f('uq_staff_users_email'))
@@ -65,6 +80,7 @@ def upgrade():
     sa.Column('chair_name', sa.String(length=200), nullable=False),
     sa.Column('chair_title', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('purged_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint('certificate_days_required >= 1', name=op.f('ck_meeting_sessions_days_required_positive')),
     sa.CheckConstraint('certificate_online_percent BETWEEN 0 AND 100', name=op.f('ck_meeting_sessions_online_percent_range')),
     sa.CheckConstraint('in_person_capacity IS NULL OR in_person_capacity >= 0', name=op.f('ck_meeting_sessions_capacity_not_negative')),
@@ -174,6 +190,7 @@ def upgrade():
     sa.Column('personal_join_url', sa.String(length=1000), nullable=False),
     sa.Column('zoom_registrant_id', sa.String(length=100), nullable=True),
     sa.Column('consented_at', sa.DateTime(), nullable=False),
+    sa.Column('keep_name_on_certificate', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['entity_type_id'], ['entity_types.id'], name=op.f('fk_registrations_entity_type_id_entity_types'), ondelete='RESTRICT'),
@@ -236,6 +253,7 @@ def upgrade():
     sa.Column('revoked_at', sa.DateTime(), nullable=True),
     sa.Column('revoke_reason', sa.String(length=500), nullable=False),
     sa.Column('revoked_by', sa.String(length=254), nullable=False),
+    sa.Column('holder_name', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['registration_id'], ['registrations.id'], name=op.f('fk_certificates_registration_id_registrations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificates')),
     sa.UniqueConstraint('public_id', name=op.f('uq_certificates_public_id')),
@@ -338,5 +356,9 @@ def downgrade():
     op.drop_table('meeting_sessions')
     op.drop_table('staff_users')
     op.drop_table('meeting_series')
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_events_session_id_at')
+
+    op.drop_table('audit_events')
     op.drop_table('api_tokens')
     # ### end Alembic commands ###

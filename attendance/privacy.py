@@ -1,0 +1,80 @@
+"""Personal data: what a delegate may download about themselves, and purging a past session."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from . import audit
+from .checkin.service import today_for
+from .extensions import db
+from .models import (Attendance, Certificate, IdentityMapping, MeetingSession, Registration, ReportImport,
+                     ScanEvent, UnmatchedPresence, ZoomEvent)
+from .models.meeting import utcnow
+from .tokens import new_access_key, new_badge_token
+
+
+def my_data(registration: Registration) -> dict:
+    """Everything the app holds about one delegate, for them to download."""
+    meeting = registration.session
+    attendances = db.session.scalars(sa.select(Attendance).filter_by(registration_id=registration.id)
+                                     .options(sa.orm.selectinload(Attendance.intervals))).all()
+    scans = db.session.scalars(sa.select(ScanEvent).filter_by(registration_id=registration.id)
+                               .order_by(ScanEvent.at)).all()
+    certificate = db.session.scalar(sa.select(Certificate).filter_by(registration_id=registration.id))
+    iso = lambda moment: moment.isoformat() + "Z" if moment else None  # noqa: E731  (stored as naive UTC)
+    return {
+        "session": {"slug": meeting.slug, "title": meeting.title, "days": [d.date.isoformat() for d in meeting.days]},
+        "registration": {
+            "full_name": registration.full_name, "email": registration.email,
+            "organisation": registration.organisation, "country": registration.country,
+            "entity_type": registration.entity_type.name, "region": registration.region.name,
+            "role": registration.role.value, "mode": registration.mode.value, "status": registration.status.value,
+            "registered_at": iso(registration.created_at), "consented_at": iso(registration.consented_at),
+            "keep_name_on_certificate": registration.keep_name_on_certificate,
+        },
+        "attendance": [{
+            "day": a.day.date.isoformat(), "mode": a.mode.value, "first_seen_at": iso(a.first_seen_at),
+            "source": a.source.value, "door": a.door,
+            "online_intervals": [{"joined_at": iso(i.joined_at), "left_at": iso(i.left_at), "source": i.source.value}
+                                 for i in a.intervals],
+        } for a in attendances],
+        "scans": [{"at": iso(e.at), "result": e.result.value, "door": e.door} for e in scans],
+        "certificate": {"id": certificate.public_id, "issued_at": iso(certificate.issued_at),
+                        "revoked": certificate.is_revoked} if certificate else None,
+    }
+
+
+class TooRecent(Exception):
+    pass
+
+
+def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
+    """Anonymises a past session's delegates, keeping its counts and its certificates' verification.
+
+    Names stay on certificate records only for delegates who agreed to it. One transaction; returns how many
+    registrations were anonymised.
+    """
+    last_day = meeting.days[-1].date if meeting.days else None
+    if last_day is None or today_for(meeting) - last_day < timedelta(days=older_than_days):
+        raise TooRecent(f"{meeting.slug} ended on {last_day}; it can be purged {older_than_days} days after that.")
+    registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)).all()
+    certificates = {c.registration_id: c for c in db.session.scalars(
+        sa.select(Certificate).where(Certificate.registration_id.in_([r.id for r in registrations])))}
+    for registration in registrations:
+        certificate = certificates.get(registration.id)
+        if certificate is not None and registration.keep_name_on_certificate and not certificate.holder_name:
+            certificate.holder_name = registration.full_name
+        registration.full_name = f"Delegate {registration.id} (purged)"
+        registration.email = f"purged-{registration.id}@invalid.example"
+        registration.personal_join_url, registration.zoom_registrant_id, registration.cancel_reason = "", None, ""
+        # The old links and badge stop working; nobody holds the new ones.
+        registration.access_key, registration.badge_token = new_access_key(), new_badge_token()
+    for model in (UnmatchedPresence, IdentityMapping, ZoomEvent, ReportImport):
+        db.session.execute(sa.delete(model).where(model.session_id == meeting.id))
+    db.session.execute(sa.update(ScanEvent).where(ScanEvent.session_id == meeting.id).values(token_excerpt=""))
+    meeting.purged_at = utcnow()
+    audit.record("session.purge", session_id=meeting.id, target=meeting.slug,
+                 details=f"{len(registrations)} registrations anonymised", actor="cli")
+    db.session.commit()
+    return len(registrations)

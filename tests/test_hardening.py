@@ -1,0 +1,167 @@
+"""Hardening: lock-out, audit log, confirmed deletion, production settings, privacy, and no 500s on junk."""
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from attendance.auth import ensure_staff
+from attendance.extensions import db
+from attendance.models import (Attendance, AuditEvent, Certificate, MeetingSession, Mode, Registration, StaffRole,
+                               StaffUser)
+from attendance.models.meeting import utcnow
+from attendance.reports.headcount import headcount
+from helpers import PASSWORD, csrf_token
+
+
+def _login(client, email, password):
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)})
+
+
+def test_an_account_is_locked_after_five_failed_logins(client, app_ctx):
+    ensure_staff("door9@example.org", StaffRole.DOOR, PASSWORD)
+    db.session.commit()
+    for _ in range(5):
+        assert "Wrong email or password." in _login(client, "door9@example.org", "guess").get_data(as_text=True)
+    locked = _login(client, "door9@example.org", PASSWORD)
+    assert locked.status_code == 200 and "locked until" in locked.get_data(as_text=True)
+    user = db.session.scalar(sa.select(StaffUser).filter_by(email="door9@example.org"))
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert _login(client, "door9@example.org", PASSWORD).status_code == 302
+
+
+def test_organiser_actions_are_audited_in_the_same_transaction(client, login, make_session, make_registration):
+    meeting = make_session()
+    registration, other = make_registration(meeting), make_registration(meeting)
+    me = login("organiser")
+    base = f"/sessions/{meeting.slug}/registrations/{registration.id}"
+    client.post(base + "/cancel", data={"reason": "Duplicate", "csrf_token": csrf_token(client)})
+    [event] = db.session.scalars(sa.select(AuditEvent)).all()
+    assert (event.actor, event.action, event.session_id, event.details) == (
+        me, "registration.cancel", meeting.id, "Duplicate")
+
+    refused = {"full_name": "X", "email": other.email, "organisation": "O", "country": "BE",
+               "entity_type": str(meeting.entity_types[0].id), "region": str(meeting.regions[0].id),
+               "mode": "online", "role": "delegate", "csrf_token": csrf_token(client)}
+    assert client.post(base, data=refused).status_code == 400
+    assert len(db.session.scalars(sa.select(AuditEvent)).all()) == 1  # the refused change left no audit line
+    assert "registration.cancel" in client.get("/staff/audit").get_data(as_text=True)
+
+
+def test_deleting_a_session_needs_its_name_typed_and_is_audited(client, login, make_session, make_registration):
+    meeting = make_session()
+    make_registration(meeting)
+    slug, meeting_id = meeting.slug, meeting.id
+    login("organiser")
+    page = client.get(f"/sessions/{slug}/delete").get_data(as_text=True)
+    assert "1 registrations" in page
+    wrong = client.post(f"/sessions/{slug}/delete", data={"confirm": "yes", "csrf_token": csrf_token(client)})
+    assert wrong.status_code == 400
+    assert db.session.get(MeetingSession, meeting_id) is not None
+    client.post(f"/sessions/{slug}/delete", data={"confirm": slug, "csrf_token": csrf_token(client)})
+    db.session.expire_all()
+    assert db.session.get(MeetingSession, meeting_id) is None
+    assert db.session.scalars(sa.select(Registration)).all() == []
+    [event] = db.session.scalars(sa.select(AuditEvent).filter_by(action="session.delete")).all()
+    assert event.target == slug and "1 registrations" in event.details
+
+
+def test_production_marks_cookies_secure_and_sends_hsts(tmp_path):
+    code = ("from attendance import create_app; app = create_app(); c = app.test_client();"
+            "r = c.get('/login'); print(app.config['SESSION_COOKIE_SECURE'], r.headers.get('Strict-Transport-Security'))")
+    env = {**os.environ, "ATTENDANCE_ENV": "production", "SECRET_KEY": "x" * 40,
+           "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"}
+    env.pop("TEST_DATABASE_URL", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True max-age=31536000; includeSubDomains"
+
+
+def test_a_delegate_downloads_their_own_data_and_nobody_elses(client, make_session, make_registration):
+    meeting = make_session()
+    me, other = make_registration(meeting, full_name="Me Myself"), make_registration(meeting, full_name="Someone")
+    response = client.get(f"/me/{me.access_key}/data.json")
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    data = response.get_json()
+    assert data["registration"]["full_name"] == "Me Myself" and data["registration"]["email"] == me.email
+    assert "Someone" not in response.get_data(as_text=True) and other.email not in response.get_data(as_text=True)
+    assert client.get("/me/not-a-key-of-the-right-length-x/data.json").status_code == 404
+
+
+def test_purge_anonymises_a_past_session_and_keeps_its_counts_and_certificates(runner, client, make_session,
+                                                                              make_registration):
+    from attendance.certificates.service import issue
+    meeting = make_session(first_day=utcnow().date() - timedelta(days=100))
+    keeper = make_registration(meeting, full_name="Keeps Name", keep_name_on_certificate=True)
+    private = make_registration(meeting, full_name="Private Person")
+    for registration in (keeper, private):
+        db.session.add(Attendance(registration=registration, day=meeting.days[0], mode=Mode.IN_PERSON,
+                                  source="scan"))
+    db.session.commit()
+    with client.application.test_request_context():
+        ids = [issue(r)[0].public_id for r in (keeper, private)]
+    old_key = private.access_key
+    before = headcount(meeting).as_dict()
+
+    too_soon = runner.invoke(args=["purge", meeting.slug, "--older-than", "365"])
+    assert too_soon.exit_code != 0 and "can be purged 365 days after" in too_soon.output
+    result = runner.invoke(args=["purge", meeting.slug, "--older-than", "90"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+
+    assert headcount(meeting).as_dict() == before
+    names = db.session.scalars(sa.select(Registration.full_name)).all()
+    assert "Keeps Name" not in names and "Private Person" not in names
+    assert client.get(f"/me/{old_key}").status_code == 404
+    assert "Keeps Name" in client.get(f"/verify/{ids[0]}").get_data(as_text=True)
+    withheld = client.get(f"/verify/{ids[1]}").get_data(as_text=True)
+    assert "Private Person" not in withheld and "withheld" in withheld and "VALID" in withheld
+
+
+# ---- junk in, no 500s out ----
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=600))
+def test_arbitrary_bytes_to_the_check_in_api_never_crash_it(client, app_ctx, body):
+    from attendance.api.tokens import create_api_token
+    _, token = create_api_token("fuzz")
+    for content_type in ("application/json", "text/plain"):
+        response = client.post("/api/v1/checkins", data=body, content_type=content_type,
+                               headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code < 500 and response.is_json
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=st.one_of(st.binary(max_size=400), st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12).map(lambda value: json.dumps(value).encode())))
+def test_arbitrary_webhook_deliveries_never_crash_it(client, app_ctx, payload):
+    import time
+    response = client.post("/integrations/zoom/webhook", data=payload,
+                           headers={"x-zm-request-timestamp": str(int(time.time())), "x-zm-signature": "v0=00"})
+    assert response.status_code < 500
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.binary(max_size=800) | st.text(max_size=400).map(lambda t: ("email,joined,left\n" + t).encode()))
+def test_arbitrary_report_uploads_never_crash_the_import(client, make_session, app_ctx, content):
+    import io
+    meeting = db.session.scalar(sa.select(MeetingSession)) or make_session()  # examples share the test's database
+    user, _ = ensure_staff("fuzz.organiser@example.org", StaffRole.ORGANISER, PASSWORD)
+    if user not in meeting.organisers:
+        meeting.organisers.append(user)
+    db.session.commit()
+    _login(client, "fuzz.organiser@example.org", PASSWORD)
+    response = client.post(f"/sessions/{meeting.slug}/imports", data={
+        "report": (io.BytesIO(content), "report.csv"),
+        "csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/imports")},
+        content_type="multipart/form-data")
+    assert response.status_code in (302, 400)
+    if response.status_code == 302:
+        assert client.get(response.headers["Location"]).status_code == 200
