@@ -1,7 +1,12 @@
 """The one WeasyPrint renderer: templates in, PDF bytes out, nothing fetched from the network."""
+import logging
+
 from flask import current_app, render_template
 from weasyprint import HTML, URLFetcher
+from weasyprint.formatting_structure.boxes import TextBox
 from weasyprint.text.fonts import FontConfiguration
+
+log = logging.getLogger(__name__)
 
 _font_config: FontConfiguration | None = None
 
@@ -20,5 +25,44 @@ def render_pdf(template: str, **context) -> bytes:
         string=html,
         base_url=current_app.static_folder + "/",
         url_fetcher=URLFetcher(allowed_protocols={"file", "data"}),
-    )
-    return document.write_pdf(font_config=font_config())
+    ).render(font_config=font_config())
+    pdf = document.write_pdf()
+    warn_missing_glyphs(document, template)
+    return pdf
+
+
+def warn_missing_glyphs(document, template: str = "") -> None:
+    """Logs a warning for each text that printed a character as an empty box, naming the font that lacks it.
+
+    WeasyPrint records, per font it drew with, the characters that no installed font has a glyph for (Pango fell
+    back to that font and drew .notdef). Reading that record costs nothing when it is empty, which is the usual case.
+    """
+    missing: dict[str, set[str]] = {}  # character -> families of the fonts that drew it as a box
+    for font in document.fonts.values():
+        for codepoint in font.missing:
+            missing.setdefault(chr(codepoint), set()).add(font.family)
+    if not missing:
+        return
+    reported: set[str] = set()
+    unreported = set(missing)
+    for page in document.pages:
+        page_box = getattr(page, "_page_box", None)  # WeasyPrint is pinned; its box tree has no public name
+        for box in page_box.descendants() if page_box is not None else ():
+            if not isinstance(box, TextBox) or not missing.keys() & set(box.text):
+                continue
+            text = " ".join("".join(box.element.itertext()).split()) if box.element is not None else box.text
+            if text in reported:
+                continue
+            reported.add(text)
+            chars = [c for c in dict.fromkeys(text) if c in missing]
+            log.warning(
+                "Missing glyph in %s: no installed font has %s, printed as an empty box in %r. "
+                "Font lacking it: %s; font-family asked: %s. Install a font that covers it "
+                "(Debian: fonts-noto-core, fonts-noto-cjk) or add one to the stylesheet's font-family.",
+                template or "a PDF", ", ".join(f"{c!r} (U+{ord(c):04X})" for c in chars), text[:200],
+                ", ".join(sorted(set().union(*(missing[c] for c in chars)))),
+                ", ".join(box.style["font_family"]))
+            unreported.difference_update(chars)
+    for char in sorted(unreported):  # drawn outside the text boxes, e.g. in an SVG chart
+        log.warning("Missing glyph in %s: no installed font has %r (U+%04X), printed as an empty box. "
+                    "Font lacking it: %s.", template or "a PDF", char, ord(char), ", ".join(sorted(missing[char])))
