@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
 
-    from . import auth, cli, formatting, main, security
+    from . import auth, cli, formatting, i18n, main, security
     from .api import bp as api_bp
     from .certificates import bp as certificates_bp
     from .checkin import bp as checkin_bp
@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     security.init_app(app)
     formatting.init_app(app)
+    i18n.init_app(app)
     cli.init_app(app)
 
     for code in (400, 403, 404, 405, 413, 429, 500):

@@ -9,12 +9,18 @@ _NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "XA", "XB", "QO", "AC", "CP", "CQ", "D
 
 @cache
 def countries(locale: str = "en") -> dict[str, str]:
-    """Code -> name, sorted by name."""
-    territories = Locale.parse(locale).territories
-    pairs = [(code, name) for code, name in territories.items()
+    """Code -> name, sorted by name, in the locale's language."""
+    territories = Locale.parse(locale.split("_")[0]).territories
+    english = Locale.parse("en").territories  # the same countries in every language
+    pairs = [(code, territories.get(code, english[code])) for code in english
              if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES]
-    return dict(sorted(pairs, key=lambda pair: pair[1]))
+    return dict(sorted(pairs, key=lambda pair: _sort_key(pair[1])))
+
+
+def _sort_key(name: str) -> str:
+    import unicodedata
+    return "".join(c for c in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(c))
 
 
 def country_name(code: str, locale: str = "en") -> str:
-    return countries(locale).get(code, code)
+    return countries(locale.split("_")[0]).get(code, code)

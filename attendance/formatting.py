@@ -3,11 +3,17 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from babel.dates import format_date as babel_format_date
+from babel.numbers import format_decimal as babel_format_decimal
 from flask import Flask
+from flask_babel import get_locale
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
 
 
 def format_day(day: date) -> str:
-    return babel_format_date(day, "d MMMM y", locale="en")
+    return babel_format_date(day, "d MMMM y", locale=_locale())
 
 
 def format_days(days: Sequence) -> str:
@@ -21,7 +27,7 @@ def format_days(days: Sequence) -> str:
     if (first.year, first.month) == (last.year, last.month):
         return f"{first.day}–{format_day(last)}"
     if first.year == last.year:
-        return f"{babel_format_date(first, 'd MMMM', locale='en')} – {format_day(last)}"
+        return f"{babel_format_date(first, 'd MMMM', locale=_locale())} – {format_day(last)}"
     return f"{format_day(first)} – {format_day(last)}"
 
 
@@ -35,7 +41,12 @@ def format_moment(moment: datetime | None, meeting=None) -> str:
     return moment.strftime("%d %b %Y %H:%M UTC")
 
 
+def format_decimal(number: float) -> str:
+    return babel_format_decimal(number, locale=_locale())
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(format_decimal)
     app.add_template_filter(format_day)
     app.add_template_filter(format_days)
     app.add_template_filter(format_moment)

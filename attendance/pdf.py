@@ -27,7 +27,10 @@ def render_pdf(template: str, **context) -> bytes:
         url_fetcher=URLFetcher(allowed_protocols={"file", "data"}),
     ).render(font_config=font_config())
     pdf = document.write_pdf()
-    warn_missing_glyphs(document, template)
+    try:
+        warn_missing_glyphs(document, template)
+    except Exception:  # a diagnostic must never cost the delegate their PDF
+        log.exception("Could not check %s for missing glyphs", template)
     return pdf
 
 

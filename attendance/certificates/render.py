@@ -6,6 +6,9 @@ import zipfile
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
+from flask import render_template
+from flask_babel import force_locale
+from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
 
 from ..countries import country_name
@@ -13,7 +16,7 @@ from ..links import public_url
 from ..models import Certificate
 from ..pdf import render_pdf
 from ..qr import qr_png_uri
-from .service import Eligibility
+from .service import Eligibility, certificate_language
 
 #: certificates laid out per WeasyPrint document in bulk: fonts are loaded and subset once per batch
 BATCH = 50
@@ -24,13 +27,20 @@ def certificate_context(certificate: Certificate, result: Eligibility) -> dict:
     verify_url = public_url("certificates.verify", public_id=certificate.public_id)
     return {
         "certificate": certificate, "registration": registration, "meeting": registration.session,
-        "result": result, "country": country_name(registration.country), "verify_url": verify_url,
+        "result": result, "country": country_name(registration.country, certificate_language(certificate)),
+        "verify_url": verify_url,
         "qr": qr_png_uri(verify_url),
     }
 
 
+def _section(certificate: Certificate, result: Eligibility) -> Markup:
+    """One certificate's page, in its own language (a merged PDF may mix languages)."""
+    with force_locale(certificate_language(certificate)):
+        return Markup(render_template("certificates/_certificate.html", c=certificate_context(certificate, result)))
+
+
 def certificate_pdf(certificate: Certificate, result: Eligibility) -> bytes:
-    return render_pdf("certificates/certificate.html", certificates=[certificate_context(certificate, result)])
+    return render_pdf("certificates/certificate.html", sections=[_section(certificate, result)])
 
 
 def _batches(pairs: Iterable[tuple[Certificate, Eligibility]]):
@@ -49,8 +59,7 @@ def write_merged_pdf(pairs: Iterable[tuple[Certificate, Eligibility]], out: Bina
     """All certificates as one PDF, a page each; rendered in batches, so memory holds one batch's layout."""
     writer, count = PdfWriter(), 0
     for batch in _batches(pairs):
-        pdf = render_pdf("certificates/certificate.html",
-                         certificates=[certificate_context(c, r) for c, r in batch])
+        pdf = render_pdf("certificates/certificate.html", sections=[_section(c, r) for c, r in batch])
         writer.append(PdfReader(io.BytesIO(pdf)))
         count += len(batch)
         progress(len(batch))

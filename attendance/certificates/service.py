@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import format_date, gettext, ngettext
 
 from ..extensions import db
 from ..models import Attendance, Certificate, MeetingSession, Mode, Registration, SessionDay
@@ -49,7 +50,7 @@ class Eligibility:
 
 
 def _day_label(day: SessionDay) -> str:
-    return f"{day.date.day} {day.date:%b}"
+    return format_date(day.date, "d MMM")
 
 
 def eligibility(registration: Registration) -> Eligibility:
@@ -90,7 +91,8 @@ def _evaluate(registration: Registration, attendance_list: list[Attendance],
             continue
         online = attendances.get((day.id, Mode.ONLINE))
         if online is None:
-            result.days.append(DayAttendance(day, "", 0, scheduled, f"{_day_label(day)}: not attended"))
+            result.days.append(DayAttendance(day, "", 0, scheduled,
+                                             gettext("%(day)s: not attended", day=_day_label(day))))
             continue
         minutes = minutes_attended([(i.joined_at, i.left_at) for i in online.intervals], start, end).minutes
         needed = math.ceil(share * scheduled)
@@ -99,22 +101,22 @@ def _evaluate(registration: Registration, attendance_list: list[Attendance],
         elif not online.intervals and meeting.certificate_accepts_link_click:
             result.days.append(DayAttendance(day, Mode.ONLINE.value, scheduled * share, scheduled, by_link=True))
         elif not online.intervals:
-            result.days.append(DayAttendance(day, "", 0, scheduled,
-                                             f"{_day_label(day)}: joined by link, but the platform has no record"))
+            result.days.append(DayAttendance(day, "", 0, scheduled, gettext(
+                "%(day)s: joined by link, but the platform has no record", day=_day_label(day))))
         else:
-            result.days.append(DayAttendance(
-                day, "", minutes, scheduled, f"{_day_label(day)}: {minutes:.0f} of {scheduled:.0f} minutes online; "
-                                             f"{meeting.certificate_online_percent} % needed"))
+            result.days.append(DayAttendance(day, "", minutes, scheduled, gettext(
+                "%(day)s: %(minutes)d of %(scheduled)d minutes online; %(percent)d %% needed", day=_day_label(day),
+                minutes=round(minutes), scheduled=round(scheduled), percent=meeting.certificate_online_percent)))
     if registration.is_cancelled:
-        result.reasons.append("The registration is cancelled.")
+        result.reasons.append(gettext("The registration is cancelled."))
     required = meeting.certificate_days_required
     if len(result.attended_days) < required:
-        result.reasons.append(
-            f"Attendance on {required} {'day' if required == 1 else 'days'} is needed; "
-            f"{len(result.attended_days)} recorded.")
+        result.reasons.append(ngettext("Attendance on %(num)d day is needed; %(recorded)d recorded.",
+                                       "Attendance on %(num)d days is needed; %(recorded)d recorded.",
+                                       required, recorded=len(result.attended_days)))
         result.reasons += [d.shortfall for d in result.days if d.shortfall]
     if certificate is not None and certificate.is_revoked:
-        result.reasons.append(f"The certificate was revoked: {certificate.revoke_reason}")
+        result.reasons.append(gettext("The certificate was revoked: %(reason)s", reason=certificate.revoke_reason))
     return result
 
 
@@ -162,3 +164,9 @@ def eligible_registrations(meeting: MeetingSession) -> list[tuple[Registration, 
     ).all()
     results = eligibilities(registrations)
     return [(r, results[r.id]) for r in registrations if results[r.id].eligible]
+
+
+def certificate_language(certificate: Certificate) -> str:
+    """The session's certificate language when it sets one, else the language the delegate registered in."""
+    registration = certificate.registration
+    return registration.session.certificate_language or registration.locale

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import format_date, gettext
 from sqlalchemy.exc import IntegrityError
 
 from ..auth import Actor
@@ -100,39 +101,44 @@ def _decide(registration: Registration | None, meeting: MeetingSession | None, d
                                                                                                        None):
         registration = event.registration = None  # a name search only reaches the door's own session
     if registration is None:
-        return CheckIn(ScanResult.INVALID, {"status": "invalid", "message": "Unknown or revoked badge"})
+        return CheckIn(ScanResult.INVALID, {"status": "invalid", "message": gettext("Unknown or revoked badge")})
     payload = describe(registration)
     if meeting is not None and registration.session_id != meeting.id:
         return CheckIn(ScanResult.WRONG_SESSION, payload | {
-            "status": "wrong_session", "message": f"Registered for {registration.session.title}, not this session"})
+            "status": "wrong_session",
+            "message": gettext("Registered for %(title)s, not this session", title=registration.session.title)})
     meeting = registration.session
     if day is not None and day != today_for(meeting) and not actor.manages(meeting):
-        raise NotAllowed("Door staff check in for today only; an organiser of this session may name another day.")
+        raise NotAllowed(gettext("Door staff check in for today only; an organiser of this session may name "
+                                 "another day."))
     event.session = meeting
     if registration.status is RegistrationStatus.CANCELLED:
-        return CheckIn(ScanResult.CANCELLED, payload | {"status": "cancelled", "message": "Registration cancelled"})
+        return CheckIn(ScanResult.CANCELLED, payload | {"status": "cancelled",
+                                                        "message": gettext("Registration cancelled")})
     day = day or today_for(meeting)
     event.day = day
     payload["day"] = day.isoformat()
     session_day = db.session.scalar(sa.select(SessionDay).filter_by(session_id=meeting.id, date=day))
     if session_day is None:
         return CheckIn(ScanResult.NOT_A_MEETING_DAY, payload | {
-            "status": "not_a_meeting_day", "message": f"{day:%d %b %Y} is not a day of {meeting.title}"})
+            "status": "not_a_meeting_day",
+            "message": gettext("%(day)s is not a day of %(title)s", day=format_date(day), title=meeting.title)})
 
     now = utcnow()
     created_id = _insert_attendance(registration.id, session_day.id, now, actor, door, source, note)
     if created_id is not None:
         return CheckIn(ScanResult.OK, payload | {
             "status": "ok", "attendance_id": created_id, "checked_in_at": meeting.local(now).isoformat(),
-            "by": actor.label, "door": door, "message": "Checked in"})
+            "by": actor.label, "door": door, "message": gettext("Checked in")})
     first = db.session.scalar(sa.select(Attendance).filter_by(
         registration_id=registration.id, day_id=session_day.id, mode=Mode.IN_PERSON))
     first_at = meeting.local(first.first_seen_at)
-    where = f" at {first.door}" if first.door else ""
+    message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=f"{first_at:%H:%M}",
+                       by=first.recorded_by, door=first.door) if first.door else
+               gettext("Already checked in at %(time)s by %(by)s", time=f"{first_at:%H:%M}", by=first.recorded_by))
     return CheckIn(ScanResult.ALREADY_CHECKED_IN, payload | {
         "status": "already_checked_in", "attendance_id": first.id, "first_at": first_at.isoformat(),
-        "by": first.recorded_by, "door": first.door,
-        "message": f"Already checked in at {first_at:%H:%M} by {first.recorded_by}{where}"})
+        "by": first.recorded_by, "door": first.door, "message": message})
 
 
 def _insert_attendance(registration_id: int, day_id: int, now: datetime, actor: Actor, door: str, source: Source,
@@ -170,9 +176,9 @@ class NotAllowed(Exception):
 def undo_check_in(attendance: Attendance, actor: Actor) -> None:
     """Takes back a check-in made by mistake: within 15 minutes, by whoever made it or an organiser."""
     if attendance.actor != actor.key and not actor.manages(attendance.registration.session):
-        raise NotAllowed("Only the person who checked them in, or an organiser of the session, can undo this.")
+        raise NotAllowed(gettext("Only the person who checked them in, or an organiser of the session, can undo this."))
     if utcnow() - attendance.first_seen_at > UNDO_WINDOW:
-        raise NotAllowed("Too late to undo: a check-in can be undone within 15 minutes. Ask an organiser.")
+        raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Ask an organiser."))
     _remove(attendance, actor, ScanResult.UNDONE, note="undo")
 
 
@@ -212,7 +218,7 @@ def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 
     """Door look-up by name (at least 3 characters): only what a door needs, and whether they are in today."""
     query = query.strip().lower()
     if len(query) < 3:
-        raise ValueError("Type at least 3 characters of the name.")
+        raise ValueError(gettext("Type at least 3 characters of the name."))
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     checked_in_today = (
         sa.select(Attendance.first_seen_at).join(SessionDay)

@@ -63,6 +63,8 @@ class MeetingSession(db.Model):
     certificate_accepts_link_click: Mapped[bool] = mapped_column(default=False)
     #: how many days a delegate must have attended
     certificate_days_required: Mapped[int] = mapped_column(default=1)
+    #: the language of its certificates; "" means each delegate's own
+    certificate_language: Mapped[str] = mapped_column(sa.String(10), default="")
     #: who signs the certificates
     chair_name: Mapped[str] = mapped_column(sa.String(200), default="")
     chair_title: Mapped[str] = mapped_column(sa.String(200), default="")

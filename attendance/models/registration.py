@@ -5,6 +5,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -18,7 +19,7 @@ class Mode(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"in_person": "In person", "online": "Online"}[self.value]
+        return gettext("In person") if self is Mode.IN_PERSON else gettext("Online")
 
 
 class RegistrationStatus(enum.StrEnum):
@@ -36,7 +37,10 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", "-").capitalize() if self is not Role.VICE_CHAIR else "Vice-Chair"
+        return {
+            "chair": gettext("Chair"), "vice_chair": gettext("Vice-Chair"), "delegate": gettext("Delegate"),
+            "speaker": gettext("Speaker"), "observer": gettext("Observer"), "secretariat": gettext("Secretariat"),
+        }[self.value]
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:
@@ -81,6 +85,8 @@ class Registration(db.Model):
     #: the video platform's id for this delegate, to match its attendance data
     zoom_registrant_id: Mapped[str | None] = mapped_column(sa.String(100))
     consented_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the language they registered in: their emails, badge and certificate use it
+    locale: Mapped[str] = mapped_column(sa.String(10), default="en")
     #: the delegate agreed that their name stays on their certificate's verification page after a purge
     keep_name_on_certificate: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

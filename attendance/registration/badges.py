@@ -1,6 +1,8 @@
 """Badges: one A6 PDF per delegate, and A4 sheets of four for printing in bulk."""
 from collections.abc import Sequence
 
+from flask_babel import force_locale
+
 from ..countries import country_name
 from ..models import Registration
 from ..pdf import render_pdf
@@ -10,13 +12,15 @@ from ..qr import qr_png_uri
 def badge_context(registration: Registration) -> dict:
     return {
         "registration": registration,
-        "country": country_name(registration.country),
+        "country": country_name(registration.country, registration.locale),
         "qr": qr_png_uri(registration.badge_token),
     }
 
 
 def badge_pdf(registration: Registration) -> bytes:
-    return render_pdf("badges/badge.html", badges=[badge_context(registration)], sheet=False)
+    """In the language the delegate registered in."""
+    with force_locale(registration.locale):
+        return render_pdf("badges/badge.html", badges=[badge_context(registration)], sheet=False)
 
 
 def badge_sheet_pdf(registrations: Sequence[Registration]) -> bytes:

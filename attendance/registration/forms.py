@@ -1,5 +1,7 @@
 """The public registration form."""
 from flask_wtf import FlaskForm
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
@@ -15,7 +17,7 @@ def _strip(value: str | None) -> str | None:
 
 
 def _with_prompt(pairs) -> list[SelectChoice]:
-    return [SelectChoice("", "Choose…")] + [SelectChoice(value, label) for value, label in pairs]
+    return [SelectChoice("", _l("Choose…"))] + [SelectChoice(value, label) for value, label in pairs]
 
 
 def _is_offered(field) -> bool:
@@ -24,34 +26,34 @@ def _is_offered(field) -> bool:
 
 def _no_control_characters(_form, field) -> None:
     if field.data and any(ord(ch) < 32 or ord(ch) == 127 for ch in field.data):
-        raise ValidationError("Remove the control characters from this field.")
+        raise ValidationError(_l("Remove the control characters from this field."))
 
 
 class DelegateFields(FlaskForm):
     """What a delegate is asked, shared by the public form and the organisers' edit form."""
     full_name = StringField(
-        "Full name, as it should appear on your badge and certificate",
+        _l("Full name, as it should appear on your badge and certificate"),
         filters=[_strip],
-        validators=[DataRequired("Enter your full name."), Length(max=NAME_MAX, message="Use at most 200 characters."), _no_control_characters],
+        validators=[DataRequired(_l("Enter your full name.")), Length(max=NAME_MAX, message=_l("Use at most 200 characters.")), _no_control_characters],
     )
     email = EmailField(
-        "Email",
+        _l("Email"),
         filters=[_strip],
-        validators=[DataRequired("Enter your email address."), Length(max=254, message="Use at most 254 characters."),
-                    Email("Enter a valid email address, like name@example.org.", check_deliverability=False)],
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254, message=_l("Use at most 254 characters.")),
+                    Email(_l("Enter a valid email address, like name@example.org."), check_deliverability=False)],
     )
     organisation = StringField(
-        "Organisation or entity you represent",
+        _l("Organisation or entity you represent"),
         filters=[_strip],
-        validators=[DataRequired("Enter the organisation you represent."), Length(max=200, message="Use at most 200 characters."), _no_control_characters],
+        validators=[DataRequired(_l("Enter the organisation you represent.")), Length(max=200, message=_l("Use at most 200 characters.")), _no_control_characters],
     )
-    country = SelectField("Country", validate_choice=False, validators=[InputRequired("Choose your country.")])
-    entity_type = SelectField("Entity type", validate_choice=False,
-                              validators=[InputRequired("Choose your entity type.")])
-    region = SelectField("Region", validate_choice=False, validators=[InputRequired("Choose your region.")])
+    country = SelectField(_l("Country"), validate_choice=False, validators=[InputRequired(_l("Choose your country."))])
+    entity_type = SelectField(_l("Entity type"), validate_choice=False,
+                              validators=[InputRequired(_l("Choose your entity type."))])
+    region = SelectField(_l("Region"), validate_choice=False, validators=[InputRequired(_l("Choose your region."))])
     def __init__(self, meeting: MeetingSession, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = _with_prompt((code, name) for code, name in countries().items())
+        self.country.choices = _with_prompt((code, name) for code, name in countries(str(get_locale())).items())
         self.entity_type.choices = _with_prompt((str(t.id), t.name) for t in meeting.entity_types)
         self.region.choices = _with_prompt((str(r.id), r.name) for r in meeting.regions)
 
@@ -65,23 +67,23 @@ class DelegateFields(FlaskForm):
     # Choices are checked here rather than by WTForms, to say which list the answer must come from.
     def validate_country(self, field) -> None:
         if field.data not in countries():
-            raise ValidationError("Choose a country from the list.")
+            raise ValidationError(_l("Choose a country from the list."))
 
     def validate_entity_type(self, field) -> None:
         if not _is_offered(field):
-            raise ValidationError("Choose an entity type from the list.")
+            raise ValidationError(_l("Choose an entity type from the list."))
 
     def validate_region(self, field) -> None:
         if not _is_offered(field):
-            raise ValidationError("Choose a region from the list.")
+            raise ValidationError(_l("Choose a region from the list."))
 
 
 class RegistrationForm(DelegateFields):
     mode = RadioField(
-        "How will you attend?",
-        choices=[SelectChoice(Mode.IN_PERSON.value, "In person, at the venue"),
-                 SelectChoice(Mode.ONLINE.value, "Online")],
-        validators=[InputRequired("Choose how you will attend.")],
+        _l("How will you attend?"),
+        choices=[SelectChoice(Mode.IN_PERSON.value, _l("In person, at the venue")),
+                 SelectChoice(Mode.ONLINE.value, _l("Online"))],
+        validators=[InputRequired(_l("Choose how you will attend."))],
     )
     def offer_online_only(self) -> None:
         """In-person seats are full: the in-person choice stays visible but cannot be picked."""
@@ -91,10 +93,10 @@ class RegistrationForm(DelegateFields):
             self.mode.data = Mode.ONLINE.value
 
     consent = BooleanField(
-        "I agree that the secretariat stores these details to organise the meeting, "
-        "record my attendance and issue my certificate.",
-        validators=[DataRequired("You need to agree to this to register.")],
+        _l("I agree that the secretariat stores these details to organise the meeting, "
+           "record my attendance and issue my certificate."),
+        validators=[DataRequired(_l("You need to agree to this to register."))],
     )
     keep_name_on_certificate = BooleanField(
-        "Optional: when the secretariat deletes the meeting's personal data, keep my name on my certificate's "
-        "public verification page.")
+        _l("Optional: when the secretariat deletes the meeting's personal data, keep my name on my certificate's "
+           "public verification page."))

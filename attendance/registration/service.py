@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import force_locale, gettext
 from sqlalchemy.exc import IntegrityError
 
 from .. import mail
@@ -44,6 +45,8 @@ class Delegate:
     region_id: int
     mode: Mode
     keep_name_on_certificate: bool = False
+    #: the language they registered in, for their emails and PDFs
+    locale: str = "en"
 
 
 def in_person_count(meeting: MeetingSession) -> int:
@@ -128,7 +131,12 @@ def reissue_badge(registration: Registration) -> str:
 
 
 def send_confirmation(registration: Registration, *, reminder: bool = False) -> None:
-    """Emails the delegate their personal link with the badge attached."""
+    """Emails the delegate their personal link with the badge attached, in the language they registered in."""
+    with force_locale(registration.locale):
+        _send_confirmation(registration, reminder)
+
+
+def _send_confirmation(registration: Registration, reminder: bool) -> None:
     meeting = registration.session
     body = render_template(
         "registration/confirmation.txt",
@@ -138,7 +146,8 @@ def send_confirmation(registration: Registration, *, reminder: bool = False) -> 
         me_url=public_url("registration.me", access_key=registration.access_key),
         join_url=public_url("registration.join", access_key=registration.access_key),
     )
-    subject = ("Your link for " if reminder else "Registered: ") + meeting.title
+    subject = (gettext("Your link for %(title)s", title=meeting.title) if reminder
+               else gettext("Registered: %(title)s", title=meeting.title))
     message = mail.build_message(
         registration.email, subject, body,
         attachments=[("badge.pdf", "application/pdf", badge_pdf(registration))],

@@ -2,6 +2,8 @@
 import logging
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from ..extensions import limiter
 from ..lookup import registration_by_key_or_404, session_or_404
@@ -35,21 +37,21 @@ def register_form(slug: str):
     duplicate = False
     if form.validate_on_submit():
         delegate = Delegate(**form.delegate_fields(), mode=Mode(form.mode.data),
-                            keep_name_on_certificate=form.keep_name_on_certificate.data)
+                            keep_name_on_certificate=form.keep_name_on_certificate.data, locale=str(get_locale()))
         try:
             registration = register(meeting, delegate)
         except AlreadyRegistered:
             duplicate = True
-            form.email.errors.append("This email address is already registered for this session.")
+            form.email.errors.append(_("This email address is already registered for this session."))
         except InPersonFull:
             seats_full = True
             form.offer_online_only()
-            form.mode.errors.append("In-person seats are now full. You can still register to attend online.")
+            form.mode.errors.append(_("In-person seats are now full. You can still register to attend online."))
         except RegistrationClosed:
             return render_template("registration/closed.html", meeting=meeting, state="closed")
         else:
             _send_confirmation_safely(registration)
-            flash("You are registered. We have emailed you the link to this page: keep it, it is your own.")
+            flash(_("You are registered. We have emailed you the link to this page: keep it, it is your own."))
             return redirect(url_for("registration.me", access_key=registration.access_key))
     status = 400 if request.method == "POST" else 200
     return render_template("registration/register.html", meeting=meeting, form=form, seats_full=seats_full,
@@ -105,7 +107,7 @@ def my_data_download(access_key: str):
 def badge(access_key: str):
     registration = registration_by_key_or_404(access_key)
     if registration.is_cancelled:
-        abort(403, "This registration is cancelled, so it has no badge.")
+        abort(403, _("This registration is cancelled, so it has no badge."))
     return badge_pdf(registration), 200, {
         "Content-Type": "application/pdf",
         "Content-Disposition": 'inline; filename="badge.pdf"',

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bea1ba5e3061
+Revision ID: 1dfd49e8e7ab
 Revises: 
-Create Date: 2026-11-28 01:39:15.551946
+Create Date: 2026-11-28 01:57:05.766452
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'bea1ba5e3061'
+revision = '1dfd49e8e7ab'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -77,6 +77,7 @@ def upgrade():
     sa.Column('certificate_online_percent', sa.Integer(), nullable=False),
     sa.Column('certificate_accepts_link_click', sa.Boolean(), nullable=False),
     sa.Column('certificate_days_required', sa.Integer(), nullable=False),
+    sa.Column('certificate_language', sa.String(length=10), nullable=False),
     sa.Column('chair_name', sa.String(length=200), nullable=False),
     sa.Column('chair_title', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -190,6 +191,7 @@ def upgrade():
     sa.Column('personal_join_url', sa.String(length=1000), nullable=False),
     sa.Column('zoom_registrant_id', sa.String(length=100), nullable=True),
     sa.Column('consented_at', sa.DateTime(), nullable=False),
+    sa.Column('locale', sa.String(length=10), nullable=False),
     sa.Column('keep_name_on_certificate', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),

@@ -1,0 +1,49 @@
+"""Languages: English and French now; the catalogues live in attendance/translations, compiled by the set-up.
+
+The interface language is the person's choice (remembered in a cookie), else their browser's Accept-Language.
+Emails and PDFs use the language the delegate registered in (a certificate may use the session's language).
+Adding Spanish, Russian or Arabic is a new catalogue plus an entry here; `is_rtl` switches the page direction.
+"""
+from flask import Blueprint, Flask, has_request_context, redirect, request, url_for
+from flask_babel import Babel, get_locale
+
+LANGUAGES = {"en": "English", "fr": "Français"}
+RIGHT_TO_LEFT = {"ar", "fa", "he", "ur"}
+COOKIE = "lang"
+
+babel = Babel()
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return "en"  # the command line and background work; emails and PDFs set their own with force_locale
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def is_rtl() -> bool:
+    return str(get_locale()).split("_")[0] in RIGHT_TO_LEFT
+
+
+@bp.post("/language")
+def choose_language():
+    """The language switcher: remembered for a year on this browser."""
+    language = request.form.get("lang", "")
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.index")
+    response = redirect(target)
+    if language in LANGUAGES:
+        response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                            secure=request.is_secure)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, default_domain="messages",
+                   default_translation_directories="translations")
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, is_rtl=is_rtl, current_locale=lambda: str(get_locale()))
