@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export FLASK_APP := attendance
 
-.PHONY: run test bench setup
+.PHONY: run test bench setup translations
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -19,7 +19,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 setup: $(VENV)/.installed
 	@$(BIN)/python -m attendance.syscheck
+	$(BIN)/pybabel compile -q -d attendance/translations
 	$(BIN)/flask db upgrade
+
+# After changing user-facing text: extract it and merge it into the catalogues, then translate the new entries.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o attendance/translations/messages.pot .
+	$(BIN)/pybabel update -q -i attendance/translations/messages.pot -d attendance/translations
 
 run: setup
 	$(BIN)/flask seed-demo

@@ -4,6 +4,7 @@ import tempfile
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import force_locale, gettext
 from flask_login import current_user
 
 from .. import audit, mail
@@ -99,9 +100,11 @@ def send_certificates(meeting) -> tuple[int, int]:
     sent = failed = 0
     for certificate, result in _eligible_pairs(meeting):
         registration = certificate.registration
-        body = render_template("certificates/email.txt", registration=registration, meeting=meeting,
-                               certificate=certificate)
-        message = mail.build_message(registration.email, f"Your certificate: {meeting.title}", body, attachments=[
+        with force_locale(registration.locale):
+            body = render_template("certificates/email.txt", registration=registration, meeting=meeting,
+                                   certificate=certificate)
+            subject = gettext("Your certificate: %(title)s", title=meeting.title)
+        message = mail.build_message(registration.email, subject, body, attachments=[
             (filename_for(certificate), "application/pdf", certificate_pdf(certificate, result))])
         try:
             mail.send(message)
