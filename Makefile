@@ -19,13 +19,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 setup: $(VENV)/.installed
 	@$(BIN)/python -m attendance.syscheck
-	$(BIN)/pybabel compile -q -d attendance/translations
+	$(BIN)/pybabel -q compile -d attendance/translations
 	$(BIN)/flask db upgrade
 
 # After changing user-facing text: extract it and merge it into the catalogues, then translate the new entries.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o attendance/translations/messages.pot .
-	$(BIN)/pybabel update -q -i attendance/translations/messages.pot -d attendance/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o attendance/translations/messages.pot .
+	$(BIN)/pybabel -q update -i attendance/translations/messages.pot -d attendance/translations
 
 run: setup
 	$(BIN)/flask seed-demo

@@ -5,7 +5,7 @@ Emails and PDFs use the language the delegate registered in (a certificate may u
 Adding Spanish, Russian or Arabic is a new catalogue plus an entry here; `is_rtl` switches the page direction.
 """
 from flask import Blueprint, Flask, has_request_context, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 
 LANGUAGES = {"en": "English", "fr": "Français"}
 RIGHT_TO_LEFT = {"ar", "fa", "he", "ur"}
@@ -45,5 +45,8 @@ def choose_language():
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_domain="messages",
                    default_translation_directories="translations")
+    # Flask-Babel caches the locale on the app context, which a request shares with an already pushed one
+    # (tests, scripts): each request chooses afresh.
+    app.before_request(refresh)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, is_rtl=is_rtl, current_locale=lambda: str(get_locale()))

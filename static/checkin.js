@@ -7,6 +7,7 @@
   if (!root) return;
   const $ = (id) => document.getElementById(id);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const words = JSON.parse(document.getElementById("scanner-words").textContent);
   const session = root.dataset.session;
   const DOOR_KEY = "attendance.door";
   const CAMERA_REPEAT_MS = 5000; // the camera sees a badge in every frame: ignore the same code this long
@@ -15,7 +16,7 @@
   // ---- door label, remembered on this device ----
   function door() { return localStorage.getItem(DOOR_KEY) || ""; }
   function showDoor() {
-    $("door-name").textContent = door() || "not set";
+    $("door-name").textContent = door() || words.not_set;
     $("door-form").hidden = Boolean(door());
   }
   $("door-form").addEventListener("submit", (event) => {
@@ -47,7 +48,7 @@
       body: JSON.stringify(body),
     });
     let data = {};
-    try { data = await response.json(); } catch (e) { data = { status: "error", reason: "Unreadable answer" }; }
+    try { data = await response.json(); } catch (e) { data = { status: "error", reason: words.unreadable }; }
     return { http: response.status, data: data };
   }
 
@@ -61,33 +62,23 @@
         await new Promise((resolve) => setTimeout(resolve, 700 * (attempt + 1)));
       }
     }
-    return { http: 0, data: { status: "offline", message: "No connection: NOT recorded. Scan again." } };
+    return { http: 0, data: { status: "offline", message: words.no_connection } };
   }
 
   // ---- the result, full screen, with text and sound: never colour alone ----
   let hideTimer = null;
   let lastOk = null;
-  const TITLES = {
-    ok: "CHECKED IN",
-    already_checked_in: "ALREADY CHECKED IN",
-    invalid: "REFUSED: UNKNOWN BADGE",
-    cancelled: "REFUSED: CANCELLED",
-    not_a_meeting_day: "REFUSED: NOT A MEETING DAY",
-    wrong_session: "REFUSED: OTHER SESSION",
-    forbidden: "REFUSED",
-    offline: "NOT RECORDED",
-    error: "ERROR",
-  };
 
   function showResult(data) {
     const status = data.status || "error";
     const kind = status === "ok" ? "ok" : status === "already_checked_in" ? "already" : "refused";
     const panel = $("result");
     panel.className = "result result-" + kind;
-    $("result-title").textContent = TITLES[status] || status;
+    $("result-title").textContent = words[status] || status;
     $("result-name").textContent = data.name || "";
     const details = [data.entity, data.entity_type, data.role,
-      data.mode ? "registered " + (data.mode === "online" ? "online" : "in person") : ""].filter(Boolean);
+      data.mode ? (data.mode === "online" ? words.registered_online : words.registered_in_person) : ""]
+      .filter(Boolean);
     $("result-details").textContent = details.join(" · ");
     $("result-message").textContent = data.message || data.reason || "";
     lastOk = status === "ok" ? data.attendance_id : null;
@@ -112,10 +103,10 @@
   $("result-undo").addEventListener("click", async () => {
     if (!lastOk) return;
     const url = root.dataset.undoUrl.replace("/0/", "/" + lastOk + "/");
-    const answer = await postJSON(url, {}).catch(() => ({ data: { status: "offline", message: "No connection" } }));
+    const answer = await postJSON(url, {}).catch(() => ({ data: { status: "offline", message: words.no_connection_short } }));
     const undone = answer.data.status === "undone";
-    showResult(undone ? { status: "forbidden", message: "Check-in undone." } : answer.data);
-    if (undone) $("result-title").textContent = "UNDONE";
+    showResult(undone ? { status: "forbidden", message: words.undone_message } : answer.data);
+    if (undone) $("result-title").textContent = words.undone;
     refreshCounts();
   });
 
@@ -171,14 +162,9 @@
   function cameraStatus(text) { $("camera-status").textContent = text; }
 
   function cameraUnavailableReason() {
-    if (!window.isSecureContext) {
-      return "The camera needs a secure page: open this site over https (ask the organiser for the https " +
-        "address). The badge field above and the name search still work.";
-    }
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      return "This browser gives no access to a camera. Use the badge field or the name search.";
-    }
-    if (typeof window.jsQR !== "function") return "The QR reader did not load. Reload the page.";
+    if (!window.isSecureContext) return words.camera_insecure;
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return words.camera_missing_api;
+    if (typeof window.jsQR !== "function") return words.camera_no_reader;
     return "";
   }
 
@@ -189,11 +175,10 @@
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
     } catch (error) {
       const reasons = {
-        NotAllowedError: "Camera permission was refused. Allow the camera for this site in the browser settings.",
-        NotFoundError: "No camera was found on this device.",
-        NotReadableError: "The camera is in use by another app.",
+        NotAllowedError: words.camera_refused, NotFoundError: words.camera_not_found,
+        NotReadableError: words.camera_busy,
       };
-      cameraStatus(reasons[error.name] || "The camera could not start (" + error.name + ").");
+      cameraStatus(reasons[error.name] || words.camera_failed + " (" + error.name + ")");
       return;
     }
     const video = $("camera-video");
@@ -202,7 +187,7 @@
     await video.play();
     $("camera-start").hidden = true;
     $("camera-stop").hidden = false;
-    cameraStatus("Camera on: hold a badge QR in front of it.");
+    cameraStatus(words.camera_on);
     requestAnimationFrame(readFrame);
   });
 
@@ -212,7 +197,7 @@
     $("camera-video").hidden = true;
     $("camera-start").hidden = false;
     $("camera-stop").hidden = true;
-    cameraStatus("Camera off.");
+    cameraStatus(words.camera_off);
   }
   $("camera-stop").addEventListener("click", stopCamera);
 
@@ -249,33 +234,33 @@
     const query = $("search-input").value.trim();
     const list = $("search-results");
     list.replaceChildren();
-    if (query.length < 3) { $("search-status").textContent = "Type at least 3 characters of the name."; return; }
-    $("search-status").textContent = "Searching…";
+    if (query.length < 3) { $("search-status").textContent = words.search_short; return; }
+    $("search-status").textContent = words.searching;
     let data;
     try {
       const response = await fetch(root.dataset.lookupUrl + "?q=" + encodeURIComponent(query),
         { credentials: "same-origin" });
       data = await response.json();
     } catch (e) {
-      $("search-status").textContent = "No connection. Try again.";
+      $("search-status").textContent = words.no_connection_short;
       return;
     }
-    if (data.status !== "ok") { $("search-status").textContent = data.reason || "Search failed."; return; }
+    if (data.status !== "ok") { $("search-status").textContent = data.reason || words.search_failed; return; }
     $("search-status").textContent = data.delegates.length
-      ? data.delegates.length + " found." : "Nobody of this session matches “" + query + "”.";
+      ? data.delegates.length + " " + words.found : words.nobody + " “" + query + "”.";
     for (const person of data.delegates) {
       const item = document.createElement("li");
       const who = document.createElement("span");
       who.dir = "auto";
-      who.textContent = person.name + " · " + person.entity + " · registered " +
-        (person.mode === "online" ? "online" : "in person") +
-        (person.status === "cancelled" ? " · CANCELLED" : "") +
-        (person.checked_in_at ? " · in since " + person.checked_in_at.slice(11, 16) : "");
+      who.textContent = person.name + " · " + person.entity + " · " +
+        (person.mode === "online" ? words.registered_online : words.registered_in_person) +
+        (person.status === "cancelled" ? " · " + words.cancelled_tag : "") +
+        (person.checked_in_at ? " · " + words.in_since + " " + person.checked_in_at.slice(11, 16) : "");
       const button = document.createElement("button");
       button.type = "button";
       button.className = "button secondary";
-      button.textContent = "Check in";
-      button.setAttribute("aria-label", "Check in " + person.name);
+      button.textContent = words.check_in;
+      button.setAttribute("aria-label", words.check_in + " " + person.name);
       button.addEventListener("click", () => checkIn({ registration_id: person.registration_id }));
       item.append(who, button);
       list.append(item);

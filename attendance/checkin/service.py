@@ -133,9 +133,9 @@ def _decide(registration: Registration | None, meeting: MeetingSession | None, d
     first = db.session.scalar(sa.select(Attendance).filter_by(
         registration_id=registration.id, day_id=session_day.id, mode=Mode.IN_PERSON))
     first_at = meeting.local(first.first_seen_at)
-    message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=f"{first_at:%H:%M}",
+    message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=first_at.strftime("%H:%M"),
                        by=first.recorded_by, door=first.door) if first.door else
-               gettext("Already checked in at %(time)s by %(by)s", time=f"{first_at:%H:%M}", by=first.recorded_by))
+               gettext("Already checked in at %(time)s by %(by)s", time=first_at.strftime("%H:%M"), by=first.recorded_by))
     return CheckIn(ScanResult.ALREADY_CHECKED_IN, payload | {
         "status": "already_checked_in", "attendance_id": first.id, "first_at": first_at.isoformat(),
         "by": first.recorded_by, "door": first.door, "message": message})

@@ -87,7 +87,7 @@ def me(access_key: str):
         registration=registration,
         meeting=registration.session,
         certificate=eligibility(registration) if _has_started(registration.session) else None,
-        qr=qr_svg(registration.badge_token, title="Your badge QR code", scale=6),
+        qr=qr_svg(registration.badge_token, title=_("Your badge QR code"), scale=6),
     )
 
 

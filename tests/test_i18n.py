@@ -1,0 +1,152 @@
+"""English and French: every delegate-facing string translated, the choice remembered, emails and PDFs in the
+delegate's language."""
+import email
+import os
+import re
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from babel.messages.pofile import read_po
+
+from attendance.extensions import db
+from attendance.models import Mode, Registration
+from helpers import csrf_token, registration_form
+from pdf_tools import pdf_text
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "attendance" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
+#: English words that a French page shows only when a string was left untranslated
+ENGLISH = re.compile(r"\b(the|your|you|and|with|this|please|register|badge code|attend|online|check in)\b", re.I)
+
+
+def test_every_string_in_the_code_has_a_french_translation(tmp_path):
+    pot = tmp_path / "messages.pot"
+    pybabel = Path(sys.executable).parent / "pybabel"
+    subprocess.run([str(pybabel), "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-o", str(pot), "."],
+                   check=True, cwd=ROOT)
+    wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(pot.open("rb")) if m.id}
+    french = {m.id if isinstance(m.id, str) else m.id[0]: m for m in read_po(CATALOGUE.open("rb"), locale="fr")
+              if m.id}
+
+    def translated(text: str) -> bool:
+        entry = french.get(text)
+        strings = entry.string if entry and isinstance(entry.string, (list, tuple)) else [getattr(entry, "string", "")]
+        return entry is not None and not entry.fuzzy and all(strings)
+
+    untranslated = sorted(text for text in wanted if not translated(text))
+    assert untranslated == [], "run `make translations` and translate these:\n" + "\n".join(untranslated)
+
+
+@pytest.fixture
+def french_session(make_session):
+    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date(),
+                           title="Session mondiale", venue="Bruxelles")
+    for term, name in zip(meeting.entity_types, ["Bureau régional", "Centre de formation", "Invité"]):
+        term.name = name
+    for term, name in zip(meeting.regions, ["Europe", "Afrique occidentale et centrale"]):
+        term.name = name
+    db.session.commit()
+    return meeting
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _french(client):
+    client.set_cookie("lang", "fr")
+
+
+def test_delegate_pages_in_french_show_no_english(client, french_session, make_registration, login):
+    _french(client)
+    meeting = french_session
+    registration = make_registration(meeting, full_name="Amélie Dubois", organisation="Bureau régional Europe",
+                                     mode=Mode.ONLINE)
+    pages = {
+        "home": client.get("/"),
+        "form": client.get(f"/sessions/{meeting.slug}/register"),
+        "form with errors": client.post(f"/sessions/{meeting.slug}/register",
+                                        data={"csrf_token": csrf_token(client, "/"), "email": "x"}),
+        "own page": client.get(f"/me/{registration.access_key}"),
+        "not found": client.get("/no-such-page"),
+        "verify unknown": client.get("/verify/NOPE"),
+        "no certificate": client.get(f"/me/{registration.access_key}/certificate.pdf"),
+    }
+    for name, response in pages.items():
+        text = _visible_text(response.get_data(as_text=True)).replace("English", "")
+        assert not ENGLISH.search(text), f"{name}: “{ENGLISH.search(text).group(0)}” in: {text[:400]}"
+    assert "S’inscrire" in pages["form"].get_data(as_text=True)
+    assert "Indiquez votre nom complet." in pages["form with errors"].get_data(as_text=True)
+    assert 'lang="fr"' in pages["own page"].get_data(as_text=True)
+
+
+def test_scanner_page_in_french(client, login, french_session):
+    login("door")
+    _french(client)
+    html = client.get(f"/sessions/{french_session.slug}/checkin").get_data(as_text=True)
+    assert not ENGLISH.search(_visible_text(html).replace("English", ""))
+    assert '"ok": "ENTR\\u00c9E ENREGISTR\\u00c9E"' in html or '"ok": "ENTRÉE ENREGISTRÉE"' in html
+
+
+def test_the_language_switcher_is_remembered_and_accept_language_is_the_default(client, french_session):
+    assert "Réunions ouvertes aux inscriptions" in client.get("/", headers={"Accept-Language": "fr-BE,fr;q=0.9"}) \
+        .get_data(as_text=True)
+    assert "Meetings open for registration" in client.get("/").get_data(as_text=True)
+    response = client.post("/language", data={"lang": "fr", "next": "/", "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "Réunions ouvertes aux inscriptions" in client.get("/").get_data(as_text=True)
+    client.post("/language", data={"lang": "en", "next": "//evil.example.org", "csrf_token": csrf_token(client)})
+    assert "Meetings open for registration" in client.get("/").get_data(as_text=True)
+
+
+def test_a_delegate_registering_in_french_gets_french_email_badge_and_certificate(app, client, french_session):
+    from attendance.certificates.render import certificate_pdf
+    from attendance.certificates.service import issue
+    from attendance.checkin.service import check_in
+    from attendance.auth import Actor
+    from attendance.registration.badges import badge_pdf
+    _french(client)
+    meeting = french_session
+    url = f"/sessions/{meeting.slug}/register"
+    assert client.post(url, data=registration_form(meeting, csrf_token=csrf_token(client, url))).status_code == 302
+    registration = db.session.scalar(sa.select(Registration))
+    assert registration.locale == "fr"
+    [name] = os.listdir(app.config["OUTBOX_DIR"])
+    message = email.message_from_bytes((Path(app.config["OUTBOX_DIR"]) / name).read_bytes(),
+                                       policy=email.policy.default)
+    assert message["Subject"].startswith("Inscription confirmée")
+    assert "Bonjour Amélie Dubois" in message.get_body(("plain",)).get_content()
+    assert "EN PERSONNE" in pdf_text(badge_pdf(registration))
+
+    check_in(actor=Actor("user:0", "test", True), registration=registration, meeting=meeting,
+             day=meeting.days[0].date)
+    with app.test_request_context():
+        certificate, result = issue(registration)
+        text = pdf_text(certificate_pdf(certificate, result))
+        assert "Certificat de participation" in text and "en personne" in text
+        meeting.certificate_language = "en"  # the session may print every certificate in one language
+        db.session.commit()
+        assert "Certificate of attendance" in pdf_text(certificate_pdf(certificate, result))
+
+
+def test_dates_are_written_for_the_locale(app):
+    from flask_babel import force_locale
+    from attendance.formatting import format_days
+    with app.test_request_context(), force_locale("fr"):
+        assert format_days([date(2024, 2, 19), date(2024, 2, 20)]) == "19–20 février 2024"
+
+
+def test_a_right_to_left_language_turns_the_page(app):
+    from flask_babel import force_locale
+    from attendance.i18n import is_rtl
+    with app.test_request_context():
+        with force_locale("ar"):
+            assert is_rtl()
+        with force_locale("fr"):
+            assert not is_rtl()
