@@ -52,3 +52,27 @@ def test_delegate_registers_online_on_a_phone(live_server, browser, make_session
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
         context.close()
+
+
+def test_a_delegate_registers_in_french_after_choosing_the_language(live_server, page, make_session):
+    meeting = make_session()
+    page.goto(f"{live_server}/sessions/{meeting.slug}/register")
+    page.get_by_role("button", name="Français").click()
+    assert page.locator("html").get_attribute("lang") == "fr"
+    page.get_by_role("button", name="S’inscrire").click()
+    assert page.get_by_text("Indiquez votre nom complet.").first.is_visible()
+    page.get_by_label("Nom complet").fill("Hélène Lefèvre")
+    page.get_by_label("Courriel").fill("helene@example.org")
+    page.get_by_label("Organisation ou entité que vous représentez").fill("CRF Europe")
+    page.get_by_label("Pays").select_option("FR")
+    page.get_by_label("Type d’entité").select_option(label=meeting.entity_types[0].name)
+    page.get_by_label("Région").select_option(label="Europe")
+    page.get_by_label("En ligne").check()
+    page.get_by_label("J’accepte").check()
+    page.get_by_role("button", name="S’inscrire").click()
+    page.wait_for_url(re.compile(r"/me/"))
+    assert page.get_by_role("heading", name="Votre badge").is_visible()
+    assert page.get_by_role("link", name="Rejoindre la réunion en ligne").is_visible()
+    # Remembered: the next page is French too.
+    page.goto(live_server + "/")
+    assert page.get_by_role("heading", name="Réunions ouvertes aux inscriptions").is_visible()
