@@ -15,37 +15,28 @@ from .headcount import COLUMNS, LABELS, Headcount, Row, Scope
 IN_PERSON_COLOUR, ONLINE_COLOUR = "#1b6e3a", "#1f4e9c"
 
 
-def bar_chart(scope: Scope, width: int = 720) -> Markup:
-    """Attended in person and online per entity type, as horizontal bars with their numbers written on them."""
+def bar_chart(scope: Scope, width: int = 420) -> Markup:
+    """Attended in person and online per entity type: a table whose labels are HTML (so any script, right-to-left
+    included, is shaped properly; WeasyPrint draws SVG text letter by letter) and whose bars are small SVGs."""
     rows = scope.by_entity_type
-    label_width, bar_height, gap, top = 250, 14, 10, 30
-    biggest = max([r.counts["attended_in_person"] + r.counts["attended_online"] for r in rows] + [1])
-    scale = (width - label_width - 40) / biggest
-    height = top + len(rows) * (2 * bar_height + gap) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-             f'role="img" aria-labelledby="chart-title"><title id="chart-title">Attended in person and online per '
-             f'entity type, {escape(scope.title)}</title>',
-             f'<rect x="{label_width}" y="4" width="12" height="12" fill="{IN_PERSON_COLOUR}"/>'
-             f'<text x="{label_width + 16}" y="14" font-size="11">In person</text>'
-             f'<rect x="{label_width + 90}" y="4" width="12" height="12" fill="{ONLINE_COLOUR}"/>'
-             f'<text x="{label_width + 106}" y="14" font-size="11">Online only</text>']
-    for i, row in enumerate(rows):
-        y = top + i * (2 * bar_height + gap)
-        parts.append(f'<text x="{label_width - 6}" y="{y + bar_height + 4}" font-size="11" text-anchor="end">'
-                     f'{escape(_short(row.label))}</text>')
+    biggest = max([max(r.counts["attended_in_person"], r.counts["attended_online"]) for r in rows] + [1])
+    scale = (width - 40) / biggest
+    parts = [f'<table class="chart"><caption>{escape(scope.title)}: '
+             f'<span class="key key-in-person"></span> in person '
+             f'<span class="key key-online"></span> online only</caption><tbody>']
+    for row in rows:
+        bars = []
         for j, (column, colour) in enumerate((("attended_in_person", IN_PERSON_COLOUR),
                                               ("attended_online", ONLINE_COLOUR))):
             value = row.counts[column]
-            bar_y = y + j * bar_height
-            parts.append(f'<rect x="{label_width}" y="{bar_y}" width="{value * scale:.1f}" height="{bar_height - 2}"'
-                         f' fill="{colour}"/><text x="{label_width + value * scale + 4:.1f}" y="{bar_y + 10}" '
-                         f'font-size="10">{value}</text>')
-    parts.append("</svg>")
+            bars.append(f'<rect x="0" y="{j * 14}" width="{value * scale:.1f}" height="12" fill="{colour}"/>'
+                        f'<text x="{value * scale + 4:.1f}" y="{j * 14 + 10}" font-size="10">{value}</text>')
+        parts.append(f'<tr><th scope="row" dir="auto">{escape(row.label)}</th><td>'
+                     f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 28" width="{width}" height="28" '
+                     f'role="img" aria-label="{row.counts["attended_in_person"]} in person, '
+                     f'{row.counts["attended_online"]} online only">{"".join(bars)}</svg></td></tr>')
+    parts.append("</tbody></table>")
     return Markup("".join(parts))
-
-
-def _short(label: str, limit: int = 42) -> str:
-    return label if len(label) <= limit else label[:limit - 1] + "…"
 
 
 def _table_rows(scope: Scope):
@@ -93,7 +84,7 @@ def to_xlsx(report: Headcount) -> bytes:
 
 def to_pdf(report: Headcount) -> bytes:
     return render_pdf("reports/headcount_pdf.html", report=report, COLUMNS=COLUMNS, LABELS=LABELS,
-                      chart=bar_chart(report.session, width=760))
+                      chart=bar_chart(report.session))
 
 
 __all__ = ["bar_chart", "to_csv", "to_xlsx", "to_pdf", "Row"]

@@ -147,7 +147,7 @@ def test_every_format_carries_the_same_numbers(client, login, known):
         for label, counts in scope["entity"].items():
             assert f"{label} {' '.join(str(counts[c]) for c in COLUMNS)}" in text
     html = client.get(base).get_data(as_text=True)
-    assert "<svg" in html and "Attended in person and online per entity type" in html
+    assert '<table class="chart">' in html and "<svg" in html and 'aria-label="1 in person, 1 online only"' in html
 
 
 def test_formula_prefixes_are_escaped_in_csv_and_xlsx(client, login, known):
