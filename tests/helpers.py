@@ -1,5 +1,8 @@
 """Helpers the tests share: reading CSRF tokens as a browser would, and filled-in forms."""
 import re
+import socket
+import time
+import urllib.request
 
 from attendance.models import MeetingSession
 
@@ -22,3 +25,22 @@ def registration_form(meeting: MeetingSession, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(base: str, seconds: float = 60) -> None:
+    """A server process takes a few seconds to start, more on a busy machine."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

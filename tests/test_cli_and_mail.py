@@ -1,5 +1,4 @@
 """The command line (staff accounts, demo data) and mail over a real SMTP server."""
-import socket
 import threading
 import unicodedata
 
@@ -9,7 +8,7 @@ from aiosmtpd.controller import Controller
 
 from attendance.extensions import db
 from attendance.models import Attendance, MeetingSession, ScanEvent, ScanResult, Mode, Registration, RegistrationStatus, Role, StaffRole, StaffUser
-from helpers import csrf_token, registration_form
+from helpers import csrf_token, free_port, registration_form
 
 
 def test_user_add_creates_a_staff_account_that_can_log_in(runner, client, app_ctx):
@@ -96,9 +95,7 @@ class _Inbox:
 @pytest.fixture
 def smtp_server(app):
     inbox = _Inbox()
-    with socket.socket() as probe:  # a free port: aiosmtpd checks its own with a connection, so 0 won't do
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # aiosmtpd checks its own port with a connection, so 0 won't do
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     saved = {k: app.config[k] for k in ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS")}

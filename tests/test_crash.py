@@ -4,7 +4,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,16 +19,11 @@ import sqlalchemy as sa
 from attendance.api.tokens import create_api_token
 from attendance.extensions import db
 from attendance.models import Attendance, Registration, ScanEvent, ScanResult
+from helpers import free_port, wait_until_up
 
 CHECK_INS, REGISTRATIONS = 150, 16
 #: the requests are spread over this many seconds, and the server is killed half-way
 BURST_SECONDS = 5
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_a_killed_server_keeps_every_acknowledged_write_and_no_half_written_one(app, make_session,
@@ -39,18 +33,13 @@ def test_a_killed_server_keeps_every_acknowledged_write_and_no_half_written_one(
     people = [(r.id, r.badge_token) for r in (make_registration(meeting) for _ in range(CHECK_INS))]
     slug, type_id, region_id = meeting.slug, str(meeting.entity_types[0].id), str(meeting.regions[0].id)
     _, token = create_api_token("crash test")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SECRET_KEY": "crash-test", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "RATELIMIT_ENABLED": "false", "OUTBOX_DIR": "/tmp/attendance-crash-outbox", "FLASK_APP": "attendance"}
     server = subprocess.Popen([sys.executable, "-m", "flask", "run", "--port", str(port), "--no-reload"],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_up(base)
 
     acknowledged_check_ins, acknowledged_keys = [], []
 

@@ -8,13 +8,14 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 
 import pytest
+
+from helpers import free_port, wait_until_up
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -30,29 +31,18 @@ def _redis_is_up() -> bool:
 pytestmark = pytest.mark.skipif(not _redis_is_up(), reason="no Redis on 127.0.0.1:6379 (apt-get install redis-server)")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def two_servers(app, tmp_path):
     env = {**os.environ, "SECRET_KEY": "shared-secret-for-both-servers", "DATABASE_URL":
            app.config["SQLALCHEMY_DATABASE_URI"], "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}", "FLASK_APP": "attendance"}
-    ports, processes = [_free_port(), _free_port()], []
+    ports, processes = [free_port(), free_port()], []
     for port in ports:
         processes.append(subprocess.Popen(
             [sys.executable, "-m", "flask", "run", "--port", str(port), "--no-reload"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     for port in ports:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_up(f"http://127.0.0.1:{port}")
     yield [f"http://127.0.0.1:{port}" for port in ports]
     for process in processes:
         process.terminate()
