@@ -35,14 +35,27 @@ def browser(playwright):
 
 
 @pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1000, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    yield page
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+def new_page(browser, request):
+    """Makes pages in fresh browser contexts; when the test fails, a screenshot of each is kept as an artefact."""
+    made = []
+
+    def make(**context_options):
+        context = browser.new_context(**{"viewport": {"width": 1000, "height": 900}, **context_options})
+        made.append((context, context.new_page()))
+        return made[-1][1]
+
+    yield make
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for n, (context, page) in enumerate(made):
+        if failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}{'-%d' % n if n else ''}.png"), full_page=True)
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page(accept_downloads=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -18,7 +18,6 @@ from attendance.certificates.service import issue
 from attendance.checkin.service import check_in
 from attendance.extensions import db
 from attendance.models import StaffRole
-from browser.conftest import ARTIFACTS
 from helpers import PASSWORD
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
@@ -27,15 +26,9 @@ DOOR_EMAIL = "door.a11y@example.org"
 
 
 @pytest.fixture
-def axe_page(browser, request):
-    """A page whose context bypasses CSP (so axe can be injected); a screenshot is kept when the test fails."""
-    context = browser.new_context(viewport={"width": 1000, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    yield page
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+def axe_page(new_page):
+    """A page whose context bypasses CSP, so that axe can be injected."""
+    return new_page(bypass_csp=True)
 
 
 def axe_violations(page) -> list[dict]:

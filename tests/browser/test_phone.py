@@ -10,7 +10,6 @@ from attendance.auth import Actor
 from attendance.certificates.service import issue
 from attendance.checkin.service import check_in
 from attendance.models import Mode
-from browser.conftest import ARTIFACTS
 from browser.test_accessibility import log_in_as_door
 
 WIDTH = 360
@@ -21,15 +20,8 @@ LONG_ORGANISATION = "Regional Intelligence Liaison Office for Western Europe (RI
 
 
 @pytest.fixture
-def phone(browser, request):
-    context = browser.new_context(viewport={"width": WIDTH, "height": 740}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
-    page = context.new_page()
-    yield page
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+def phone(new_page):
+    return new_page(viewport={"width": WIDTH, "height": 740}, is_mobile=True, has_touch=True, device_scale_factor=2)
 
 
 def assert_fits(page, where: str) -> None:
