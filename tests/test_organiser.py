@@ -88,7 +88,7 @@ def _session_form(client, **overrides) -> dict:
         "days-0-date": "2030-02-18", "days-0-starts_at": "09:30", "days-0-ends_at": "17:00",
         "days-1-date": "2030-02-19", "days-1-starts_at": "09:00", "days-1-ends_at": "13:00",
         "chair_name": "Director, ROCB Asia Pacific", "certificate_online_percent": "60",
-        "certificate_days_required": "2", "csrf_token": csrf_token(client),
+        "certificate_days_required": "2", "certificate_language": "fr", "csrf_token": csrf_token(client),
     }
     data.update(overrides)
     return data
@@ -108,6 +108,7 @@ def test_organiser_creates_and_edits_a_session_with_days_and_hours(client, login
     assert [t.name for t in meeting.entity_types] == [t.name for t in previous.entity_types]
 
     assert (meeting.certificate_online_percent, meeting.certificate_days_required) == (60, 2)
+    assert meeting.certificate_language == "fr"
     edit = _session_form(client, **{"days-0-date": "", "days-1-ends_at": "12:00", "in_person_capacity": "",
                                     "certificate_days_required": "1"})
     assert client.post("/sessions/global-meeting-21/edit", data=edit).status_code == 302

@@ -9,6 +9,7 @@ from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange
                                 ValidationError)
 
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..models import MeetingSeries, MeetingSession, Mode, Role
 from ..registration.forms import DelegateFields, _strip
 
@@ -58,6 +59,10 @@ class SessionForm(FlaskForm):
         validators=[InputRequired("Give a share from 0 to 100."),
                     NumberRange(min=0, max=100, message="Give a share from 0 to 100.")])
     certificate_accepts_link_click = BooleanField("Count a join-link click when the platform has no data for that person")
+    certificate_language = SelectField(
+        "Certificate language", default="",
+        choices=[SelectChoice("", "Each delegate's own (the language they registered in)")]
+        + [SelectChoice(code, name) for code, name in LANGUAGES.items()])
     certificate_days_required = IntegerField(
         "Days of attendance needed for a certificate", default=1,
         validators=[InputRequired("Give the number of days."), NumberRange(min=1, max=366, message="At least 1 day.")])
