@@ -132,6 +132,7 @@ def _bulk_attendance(meeting, rng: random.Random) -> None:
     past_days = meeting.days[:2]
     rows, online_plans = [], {}
     for day in past_days:
+        at = lambda hour, minute: _utc(zone, day.date, hour, minute)  # noqa: E731
         for registration_id, mode in registrations:
             roll = rng.random()
             if roll < 0.015:
@@ -140,20 +141,19 @@ def _bulk_attendance(meeting, rng: random.Random) -> None:
             if roll > 0.97:
                 attended = Mode.ONLINE if mode is Mode.IN_PERSON else Mode.IN_PERSON  # changed their mind
             if attended is Mode.IN_PERSON:
-                at = _utc(zone, day.date, 8, 40 + rng.randrange(60))
                 rows.append({"registration_id": registration_id, "day_id": day.id, "mode": Mode.IN_PERSON,
-                             "first_seen_at": at, "source": Source.SCAN, "actor": "user:0",
+                             "first_seen_at": at(8, 40 + rng.randrange(60)), "source": Source.SCAN, "actor": "user:0",
                              "recorded_by": "door@example.org", "door": rng.choice(["Main entrance", "Side"]),
                              "note": ""})
                 continue
             if rng.random() < 0.08:  # clicked the join link, the platform never saw them
                 spans = []
             elif rng.random() < 0.65:  # the whole day
-                spans = [(_utc(zone, day.date, 9, 20 + rng.randrange(15)), _utc(zone, day.date, 17, rng.randrange(5)))]
+                spans = [(at(9, 20 + rng.randrange(15)), at(17, rng.randrange(5)))]
             else:  # dropped out and rejoined
-                spans = [(_utc(zone, day.date, 9, 25 + rng.randrange(15)), _utc(zone, day.date, 11, rng.randrange(50))),
-                         (_utc(zone, day.date, 13, 30 + rng.randrange(30)), _utc(zone, day.date, 16, rng.randrange(60)))]
-            first = spans[0][0] if spans else _utc(zone, day.date, 9, 30)
+                spans = [(at(9, 25 + rng.randrange(15)), at(11, rng.randrange(50))),
+                         (at(13, 30 + rng.randrange(30)), at(16, rng.randrange(60)))]
+            first = spans[0][0] if spans else at(9, 30)
             rows.append({"registration_id": registration_id, "day_id": day.id, "mode": Mode.ONLINE,
                          "first_seen_at": first, "source": Source.ZOOM_REPORT if spans else Source.LINK,
                          "actor": "", "recorded_by": "Zoom report" if spans else "join link", "door": "",

@@ -1,8 +1,9 @@
 """PDF timings, measured in-process against the bench database (DATABASE_URL), one mode per subprocess.
 
     python bench/pdfs.py on-demand   -> floor, badge and certificate on demand (ms per document, median)
-    python bench/pdfs.py bulk N      -> write_merged_pdf for N certificates: ms per certificate, and the growth
-                                        of the process's peak memory (ru_maxrss) while writing them
+    python bench/pdfs.py bulk N      -> write_merged_pdf for N certificates: ms per certificate, the growth of
+                                        the process's peak memory (ru_maxrss) while writing them, and the
+                                        floor again, measured just before and after
 
 Each prints one JSON object as its last line. Bulk runs get a fresh process each, so that the peak-memory
 figures for 100 and 1,000 certificates can be compared: memory that grows with the count shows there.
@@ -40,13 +41,21 @@ def subsetter() -> str:
     return "fontTools (libharfbuzz-subset not loadable)"
 
 
-def _median_ms(action, repeats: int) -> float:
-    times = []
-    for i in range(repeats):
-        started = time.perf_counter()
-        action(i)
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+def _ms(action) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def render_floor() -> bytes:
+    import weasyprint
+
+    from attendance.pdf import font_config
+    return weasyprint.HTML(string=FLOOR_HTML).write_pdf(font_config=font_config())
+
+
+def floor_ms(repeats: int) -> list[float]:
+    return [_ms(render_floor) for _ in range(repeats)]
 
 
 def _large_session():
@@ -76,30 +85,26 @@ def certificate_pairs(count: int) -> list:
 
 
 def on_demand(repeats: int) -> dict:
-    import weasyprint
-
+    """Floor, badge and certificate in turn, `repeats` times, so that other load on the machine weighs on each
+    alike; the medians. Each badge and certificate is another delegate's (names in several scripts)."""
     from attendance.certificates.render import certificate_pdf
     from attendance.extensions import db
     from attendance.models import Registration
-    from attendance.pdf import font_config
     from attendance.registration.badges import badge_pdf
-
-    font_config()
-    floor = lambda _i: weasyprint.HTML(string=FLOOR_HTML).write_pdf(font_config=font_config())  # noqa: E731
-    floor(0)  # the first document loads the system fonts: not what a request pays
-    floor_ms = _median_ms(floor, repeats)
 
     meeting = _large_session()
     registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
                                        .order_by(Registration.id).limit(repeats + 1)).all()
-    badge_pdf(registrations[-1])
-    badge_ms = _median_ms(lambda i: badge_pdf(registrations[i]), repeats)
-
     pairs = certificate_pairs(repeats + 1)
-    certificate_pdf(*pairs[-1])
-    certificate_ms = _median_ms(lambda i: certificate_pdf(*pairs[i]), repeats)
-    return {"subsetter": subsetter(), "repeats": repeats, "floor_ms": floor_ms, "badge_ms": badge_ms,
-            "certificate_ms": certificate_ms}
+    # The first document of each kind loads system fonts and compiles templates: not what a request pays.
+    render_floor(), badge_pdf(registrations[-1]), certificate_pdf(*pairs[-1])
+    times = {"floor": [], "badge": [], "certificate": []}
+    for i in range(repeats):
+        times["floor"].append(_ms(render_floor))
+        times["badge"].append(_ms(lambda: badge_pdf(registrations[i])))
+        times["certificate"].append(_ms(lambda: certificate_pdf(*pairs[i])))
+    return {"subsetter": subsetter(), "repeats": repeats,
+            **{f"{kind}_ms": statistics.median(values) for kind, values in times.items()}}
 
 
 def bulk(count: int) -> dict:
@@ -109,6 +114,7 @@ def bulk(count: int) -> dict:
 
     pairs = certificate_pairs(count)
     certificate_pdf(*pairs[0])  # fonts loaded before the baseline, as in a long-running server
+    floor = floor_ms(10)  # this run's own floor, measured just before and after it
     baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
@@ -118,7 +124,8 @@ def bulk(count: int) -> dict:
         out.seek(0)
         pages = len(PdfReader(out).pages)
         size = out.seek(0, 2)
-    return {"count": written, "pages": pages, "bytes": size, "seconds": seconds,
+    floor += floor_ms(10)
+    return {"floor_ms": statistics.median(floor), "count": written, "pages": pages, "bytes": size, "seconds": seconds,
             "ms_per_certificate": seconds * 1000 / max(written, 1),
             "baseline_mb": baseline_kb / 1024, "peak_growth_mb": (peak_kb - baseline_kb) / 1024}
 

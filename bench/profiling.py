@@ -5,8 +5,11 @@
 
 WHAT is one of: checkin (N check-ins through the Flask test client, as gunicorn's workers run them), healthz,
 register (N registration form posts), badge, certificate (N PDFs on demand), bulk (write_merged_pdf of N
-certificates), headcount-pdf (N headcount PDFs). Use a database kept by `bench/run.py --keep`: check-ins use
-badges from the large session that the run has not scanned yet (today's first scan of each is a new check-in).
+certificates), headcount-pdf (N headcount PDFs). For PDFs it also prints the share of each stage (templates,
+QR codes, CSS, layout, drawing, PDF writing, merging); for all it counts the SQL statements.
+
+Use a database kept by `bench/run.py --keep`: check-ins use badges of the large session that the run has not
+scanned yet, so that each is today's first scan of that badge, a new check-in.
 """
 from __future__ import annotations
 
@@ -15,7 +18,9 @@ import cProfile
 import io
 import pstats
 import re
+import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -43,7 +48,7 @@ def prepare(what: str, n: int, app):
             from attendance.models import MeetingSession
             meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="bench-open"))
             types, regions = [t.id for t in meeting.entity_types], [r.id for r in meeting.regions]
-            counter = iter(range(10**9))
+            counter, run = iter(range(10**9)), secrets.token_hex(3)
 
             def register():
                 for _ in range(n):
@@ -51,11 +56,10 @@ def prepare(what: str, n: int, app):
                     page = client.get("/sessions/bench-open/register").get_data()
                     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
                     client.post("/sessions/bench-open/register", data={
-                        "csrf_token": token, "full_name": f"Profile {i}", "email": f"profile.{id(client)}.{i}@example.org",
+                        "csrf_token": token, "full_name": f"Profile {i}", "email": f"profile.{run}.{i}@example.org",
                         "organisation": "ROCB", "country": "BE", "entity_type": types[0], "region": regions[0],
                         "mode": "in_person", "consent": "y"})
-            register_once = register
-            return register_once
+            return register
         _record, token = create_api_token("Profile scanner")
         db.session.commit()
         meeting = _large_session()
@@ -89,6 +93,33 @@ def prepare(what: str, n: int, app):
     raise SystemExit(f"unknown: {what}")
 
 
+# Where a PDF's time goes: (label, file suffix, function name); the cumulative time of each, as a share.
+STAGES = [
+    ("app: Jinja templates", "flask/templating.py", "render_template"),
+    ("app: QR codes (segno)", "segno/__init__.py", "make"),
+    ("WeasyPrint: HTML parsing", "tinyhtml5/parser.py", "parse"),
+    ("WeasyPrint: the app's stylesheet, parsed", "weasyprint/css/__init__.py", "find_stylesheets"),
+    ("WeasyPrint: cascade (incl. the parsing)", "weasyprint/css/__init__.py", "get_all_computed_styles"),
+    ("WeasyPrint: box tree", "weasyprint/formatting_structure/build.py", "build_formatting_structure"),
+    ("WeasyPrint: layout", "weasyprint/layout/__init__.py", "layout_document"),
+    ("WeasyPrint: drawing", "weasyprint/draw/__init__.py", "draw_page"),
+    ("WeasyPrint: PDF writing (incl. subsetting)", "weasyprint/document.py", "write_pdf"),
+    ("WeasyPrint: font subsetting", "weasyprint/pdf/fonts.py", "subset"),
+    ("pypdf: merging", "pypdf/_writer.py", "append"),
+    ("pypdf: writing", "pypdf/_writer.py", "write"),
+]
+
+
+def print_stages(stats: pstats.Stats) -> None:
+    total = max(cumulative for (_calls, _prim, _tt, cumulative, _callers) in stats.stats.values())
+    print(f"Stages (cumulative share of {total:.2f} s under the profiler):")
+    for label, suffix, name in STAGES:
+        times = [entry[3] for (filename, _line, function), entry in stats.stats.items()
+                 if filename.endswith(suffix) and function == name]
+        if times:
+            print(f"  {label:<45} {max(times) / total:6.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what")
@@ -98,19 +129,31 @@ def main() -> None:
     args = parser.parse_args()
 
     from attendance import create_app
-    app = create_app({"RATELIMIT_ENABLED": False})
+    # Confirmation mails of `register` go to a temp dir, never to the repo's instance/outbox.
+    app = create_app({"RATELIMIT_ENABLED": False, "SMTP_HOST": "",
+                      "OUTBOX_DIR": tempfile.mkdtemp(prefix="attendance-profile-outbox-")})
     with app.app_context(), app.test_request_context("/", base_url="http://127.0.0.1"):
         from attendance.pdf import font_config
         font_config()
         action = prepare(args.what, args.n, app)
         if args.what not in ("checkin", "register"):
             action()  # warm-up: fonts, templates, SQL caches
+        from attendance.extensions import db
+        statements = []
+        sa.event.listen(db.engine, "before_cursor_execute",
+                        lambda _conn, _cursor, statement, *_rest: statements.append(statement))
         profiler = cProfile.Profile()
         profiler.enable()
         action()
         profiler.disable()
     stats = pstats.Stats(profiler)
     stats.sort_stats(args.sort).print_stats(args.lines)
+    if args.what in ("badge", "certificate", "bulk", "headcount-pdf"):
+        print_stages(stats)
+    if statements:
+        print(f"{len(statements)} SQL statements, {len(statements) / args.n:.1f} per unit; the first unit's:")
+    for statement in statements[:len(statements) // args.n]:
+        print("   ", " ".join(statement.split())[:150])
 
 
 if __name__ == "__main__":
