@@ -470,5 +470,5 @@ def test_a_check_in_makes_a_fixed_small_number_of_queries(client, meeting, make_
         assert post(client, {"token": people[1].badge_token}, door_token).status_code == 201
     with count_queries() as repeat_scan:
         assert post(client, {"token": people[1].badge_token}, door_token).status_code == 200
-    assert new_scan() <= 8, new_scan()
-    assert repeat_scan() <= 9, repeat_scan()
+    assert new_scan() <= 6, new_scan()
+    assert repeat_scan() <= 7, repeat_scan()

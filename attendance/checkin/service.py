@@ -59,7 +59,11 @@ def token_excerpt(raw: str) -> str:
 def find_by_token(token: str) -> Registration | None:
     if not _TOKEN_SHAPE.fullmatch(token):
         return None  # lowercase, too short, other characters: no badge looks like that
-    return db.session.scalar(sa.select(Registration).filter_by(badge_token=token))
+    # One query for all a door answer needs: the person, their session and its days, their entity type.
+    return db.session.scalar(
+        sa.select(Registration).filter_by(badge_token=token)
+        .options(sa.orm.joinedload(Registration.session).selectinload(MeetingSession.days),
+                 sa.orm.joinedload(Registration.entity_type)))
 
 
 def check_in(*, actor: Actor, token: str | None = None, registration: Registration | None = None,
@@ -118,7 +122,7 @@ def _decide(registration: Registration | None, meeting: MeetingSession | None, d
     day = day or today_for(meeting)
     event.day = day
     payload["day"] = day.isoformat()
-    session_day = db.session.scalar(sa.select(SessionDay).filter_by(session_id=meeting.id, date=day))
+    session_day = next((d for d in meeting.days if d.date == day), None)
     if session_day is None:
         return CheckIn(ScanResult.NOT_A_MEETING_DAY, payload | {
             "status": "not_a_meeting_day",
