@@ -1,4 +1,5 @@
 """ISO 3166-1 alpha-2 countries with their names, from Babel's CLDR data."""
+import unicodedata
 from functools import cache
 
 from babel import Locale
@@ -18,7 +19,7 @@ def countries(locale: str = "en") -> dict[str, str]:
 
 
 def _sort_key(name: str) -> str:
-    import unicodedata
+    """Alphabetical as people expect it: "Égypte" among the E's."""
     return "".join(c for c in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(c))
 
 

@@ -5,14 +5,13 @@ import subprocess
 import sys
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attendance.auth import ensure_staff
 from attendance.extensions import db
-from attendance.models import (Attendance, AuditEvent, Certificate, MeetingSession, Mode, Registration, StaffRole,
+from attendance.models import (Attendance, AuditEvent, MeetingSession, Mode, Registration, StaffRole,
                                StaffUser)
 from attendance.models.meeting import utcnow
 from attendance.reports.headcount import headcount

@@ -223,7 +223,6 @@ def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 
     query = query.strip().lower()
     if len(query) < 3:
         raise ValueError(gettext("Type at least 3 characters of the name."))
-    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     checked_in_today = (
         sa.select(Attendance.first_seen_at).join(SessionDay)
         .where(Attendance.registration_id == Registration.id, SessionDay.date == day,
@@ -233,7 +232,7 @@ def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 
     rows = db.session.execute(
         sa.select(Registration, checked_in_today)
         .where(Registration.session_id == meeting.id,
-               sa.func.lower(Registration.full_name).like(pattern, escape="\\"))
+               sa.func.lower(Registration.full_name).contains(query, autoescape=True))
         .order_by(sa.func.lower(Registration.full_name)).limit(limit)
     ).all()
     return [describe(r) | {"status": r.status.value,

@@ -12,7 +12,7 @@ from ..lookup import managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from . import bp
-from .service import NotAllowed, check_in, check_out, door_counts, today_for
+from .service import check_in, check_out, door_counts, today_for
 
 SCAN_LOG_LIMIT = 300
 

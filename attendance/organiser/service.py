@@ -130,11 +130,12 @@ class RegistrationFilters:
 def registrations_query(meeting: MeetingSession, filters: RegistrationFilters) -> sa.Select:
     query = sa.select(Registration).where(Registration.session_id == meeting.id)
     if filters.q:
-        pattern = "%" + filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # autoescape: a typed % or _ is searched for, not obeyed
+        needle = filters.q.lower()
         query = query.where(sa.or_(
-            sa.func.lower(Registration.full_name).like(pattern, escape="\\"),
-            Registration.email_key.like(pattern, escape="\\"),
-            sa.func.lower(Registration.organisation).like(pattern, escape="\\"),
+            sa.func.lower(Registration.full_name).contains(needle, autoescape=True),
+            Registration.email_key.contains(needle, autoescape=True),
+            sa.func.lower(Registration.organisation).contains(needle, autoescape=True),
         ))
     if filters.entity_type_id:
         query = query.where(Registration.entity_type_id == filters.entity_type_id)

@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from attendance.extensions import db
-from attendance.models import (Attendance, IdentityMapping, Mode, OnlineInterval, ReportImport, SessionDay,
-                               Source, UnmatchedPresence, ZoomEvent)
+from attendance.models import (Attendance, IdentityMapping, Mode, OnlineInterval, ReportImport, Source, UnmatchedPresence, ZoomEvent)
 from attendance.online.service import minutes_on
 from helpers import csrf_token
 from samples import teams_report, zoom_delivery, zoom_report

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from attendance.certificates.service import eligibility, issue
+from attendance.certificates.service import eligibility
 from attendance.extensions import db
-from attendance.models import (Attendance, Certificate, EntityType, Mode, OnlineInterval, RegistrationStatus,
+from attendance.models import (Attendance, Certificate, Mode, OnlineInterval, RegistrationStatus,
                                Source)
 from attendance.reports.headcount import COLUMNS, headcount
 from helpers import csrf_token
@@ -110,10 +110,6 @@ def test_link_clicks_count_as_online_when_the_session_accepts_them(known):
     db.session.commit()
     day1 = headcount(meeting).as_dict()["scopes"][1]
     assert day1["total"]["attended_online"] == 2 and day1["total"]["no_shows"] == 1
-
-
-def _login_organiser(login):
-    login("organiser")
 
 
 def test_every_format_carries_the_same_numbers(client, login, known):
