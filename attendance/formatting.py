@@ -1,8 +1,9 @@
 """Template filters for dates and times, in one style everywhere."""
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import Flask
 from flask_babel import get_locale
@@ -32,13 +33,12 @@ def format_days(days: Sequence) -> str:
 
 
 def format_moment(moment: datetime | None, meeting=None) -> str:
-    """A stored naive-UTC moment, in the session's zone when one is given."""
+    """A stored naive-UTC moment, in the session's zone when one is given, in the page's language."""
     if moment is None:
         return ""
-    if meeting is not None:
-        local = meeting.local(moment)
-        return local.strftime("%d %b %Y %H:%M ") + local.tzname()
-    return moment.strftime("%d %b %Y %H:%M UTC")
+    aware = moment.replace(tzinfo=UTC)
+    local = meeting.local(moment) if meeting is not None else aware
+    return f"{babel_format_datetime(local, 'd MMM y HH:mm', tzinfo=local.tzinfo, locale=_locale())} {local.tzname()}"
 
 
 def format_decimal(number: float) -> str:
