@@ -20,7 +20,11 @@ def font_config() -> FontConfiguration:
 
 
 def render_pdf(template: str, **context) -> bytes:
-    html = render_template(template, **context)
+    return html_to_pdf(render_template(template, **context), template)
+
+
+def html_to_pdf(html: str, template: str = "") -> bytes:
+    """`template` only names the document in warnings."""
     document = HTML(
         string=html,
         base_url=current_app.static_folder + "/",
