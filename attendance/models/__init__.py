@@ -6,6 +6,7 @@ from .meeting import EntityType, MeetingSeries, MeetingSession, Region, SessionD
 from .registration import Mode, Registration, RegistrationStatus, Role
 from .online import IdentityMapping, OnlineInterval, ReportImport, UnmatchedPresence, ZoomEvent
 from .staff import ApiToken, StaffRole, StaffUser
+from .stored_pdf import PdfKind, StoredPdf
 
 __all__ = [
     "EntityType", "MeetingSeries", "MeetingSession", "Region", "SessionDay",
@@ -14,4 +15,5 @@ __all__ = [
     "ApiToken", "StaffRole", "StaffUser",
     "Attendance", "ScanEvent", "ScanResult", "Source",
     "IdentityMapping", "OnlineInterval", "ReportImport", "UnmatchedPresence", "ZoomEvent",
+    "PdfKind", "StoredPdf",
 ]
