@@ -42,8 +42,8 @@ class Actor:
             db.select(session_organisers.c.session_id).where(session_organisers.c.user_id == user.id)))
         return cls(f"user:{user.id}", user.email, user.is_organiser, sessions)
 
-    def manages(self, meeting) -> bool:
-        return self.is_organiser and (self.managed_session_ids is None or meeting.id in self.managed_session_ids)
+    def manages(self, session_id: int) -> bool:
+        return self.is_organiser and (self.managed_session_ids is None or session_id in self.managed_session_ids)
 
 
 def ensure_staff(email: str, role: StaffRole, password: str) -> tuple[StaffUser, bool]:

@@ -1,4 +1,7 @@
 """Database helpers that differ by engine; written once here."""
+from functools import cache
+
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
@@ -10,7 +13,12 @@ def insert_or_ignore(model, values: dict, conflict_columns: list[str]) -> int | 
     Neither engine raises on the conflict, so the caller's transaction goes on: the way to be race-free
     without locks when many requests create the same row at once.
     """
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(model).values(**values)
-                 .on_conflict_do_nothing(index_elements=conflict_columns).returning(model.id))
-    return db.session.execute(statement).scalar()
+    statement = _insert_or_ignore(model.__table__, tuple(conflict_columns), db.engine.dialect.name)
+    return db.session.execute(statement, values).scalar()
+
+
+@cache
+def _insert_or_ignore(table: sa.Table, conflict_columns: tuple[str, ...], dialect_name: str) -> sa.Insert:
+    # Built once per table: the values go in as parameters, so SQLAlchemy reuses the compiled statement.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id)

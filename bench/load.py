@@ -9,9 +9,12 @@ first, so every run is bounded in count and time. Only 127.0.0.1 is ever contact
 from __future__ import annotations
 
 import http.client
+import json
 import math
 import multiprocessing
+import os
 import re
+import secrets
 import threading
 import time
 from collections import Counter
@@ -187,12 +190,17 @@ def healthz() -> Step:
     return step
 
 
-def checkins(api_token: str, badges: list[str]) -> Step:
-    """POST /api/v1/checkins with the n-th badge of `badges` (the caller mixes in repeated scans)."""
+def checkins(api_token: str, badges: list[str], slug: str) -> Step:
+    """POST /api/v1/checkins with the n-th badge of `badges` (the caller mixes in repeated scans).
+
+    The body is what the scanner page sends: the door's session, its label and a fresh nonce per scan.
+    """
     headers = {"Authorization": f"Bearer {api_token}", "Content-Type": "application/json"}
+    run = secrets.token_hex(4)
 
     def step(client: Client, n: int) -> tuple[float, bool, str]:
-        body = b'{"token": "%s"}' % badges[n % len(badges)].encode()
+        body = json.dumps({"token": badges[n % len(badges)], "session": slug, "door": f"Door {n % 4 + 1}",
+                           "nonce": f"{run}-{os.getpid()}-{n}"}).encode()
         started = time.perf_counter()
         status, _headers, _body = client.request("POST", "/api/v1/checkins", body, headers)
         return time.perf_counter() - started, status in (200, 201), str(status)

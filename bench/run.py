@@ -158,7 +158,8 @@ def http_section(table: Table, engine: str, env: dict, fixture: dict, args, log:
                       f"in {args.client_processes} processes, {ROUNDS} alternating rounds")
         # Warm up every worker: imports, the database pool, the first check-in's queries.
         load.run("warm-up", server.port, load.healthz(), clients=CLIENTS, max_units=500, max_seconds=10)
-        load.run("warm-up", server.port, load.checkins(token, warmup_badges), clients=8,
+        slug = fixture["checkin_slug"]
+        load.run("warm-up", server.port, load.checkins(token, warmup_badges, slug), clients=8,
                  max_units=len(warmup_badges), max_seconds=10)
 
         # Floor and check-ins alternate in short rounds, so that a change in the machine's other load
@@ -169,7 +170,7 @@ def http_section(table: Table, engine: str, env: dict, fixture: dict, args, log:
         for _ in range(ROUNDS):
             floor.merge(measured(server, "healthz", load.healthz(), clients=CLIENTS, max_units=20_000,
                                  max_seconds=seconds, processes=args.client_processes))
-            part = measured(server, "checkins", load.checkins(token, sequence[done:]), clients=CLIENTS,
+            part = measured(server, "checkins", load.checkins(token, sequence[done:], slug), clients=CLIENTS,
                             max_units=len(sequence) - done, max_seconds=seconds, processes=args.client_processes)
             done += part.units
             result.merge(part)

@@ -77,7 +77,7 @@ def test_certificate_draws_every_character_of_the_name(app, make_session, make_r
     meeting = make_session(first_day=date(2024, 2, 19))
     registration = make_registration(meeting, full_name=name)
     with app.test_request_context(), caplog.at_level(logging.WARNING):
-        check_in(actor=ORGANISER, registration=registration, meeting=meeting, day=meeting.days[0].date)
+        check_in(actor=ORGANISER, registration_id=registration.id, session_slug=meeting.slug, day=meeting.days[0].date)
         certificate, result = issue(registration)
         pdf = certificate_pdf(certificate, result)
     assert_drawn(pdf, name)

@@ -124,7 +124,7 @@ def test_a_delegate_registering_in_french_gets_french_email_badge_and_certificat
     assert "Bonjour Amélie Dubois" in message.get_body(("plain",)).get_content()
     assert "EN PERSONNE" in pdf_text(badge_pdf(registration))
 
-    check_in(actor=Actor("user:0", "test", True), registration=registration, meeting=meeting,
+    check_in(actor=Actor("user:0", "test", True), registration_id=registration.id, session_slug=meeting.slug,
              day=meeting.days[0].date)
     with app.test_request_context():
         certificate, result = issue(registration)

@@ -24,10 +24,17 @@ def create_api_token(label: str, *, organiser: bool = False) -> tuple[ApiToken, 
     return record, token
 
 
-def find_api_token(token: str) -> ApiToken | None:
+_tokens = ApiToken.__table__
+# Built once, read on every scanner request: the compiled statement is reused.
+_BY_DIGEST = (sa.select(_tokens.c.id, _tokens.c.label, _tokens.c.is_organiser, _tokens.c.revoked_at)
+              .where(_tokens.c.token_hash == sa.bindparam("digest")))
+
+
+def find_api_token(token: str) -> sa.Row | None:
+    """The token's id, label, is_organiser and revoked_at; None for a token we never made."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    return db.session.scalar(sa.select(ApiToken).filter_by(token_hash=_digest(token)))
+    return db.session.execute(_BY_DIGEST, {"digest": _digest(token)}).first()
 
 
 def revoke_api_token(record: ApiToken) -> None:

@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
 from ..auth import Actor
-from ..checkin.service import NotAllowed, check_in, door_counts, find_delegates, today_for, undo_check_in
+from ..checkin.service import NotAllowed, UnknownSession, check_in, door_counts, find_delegates, today_for, undo_check_in
 from ..extensions import csrf, db, limiter
 from ..models import Attendance, MeetingSession, Registration, Source
 from ..reports.headcount import headcount
@@ -39,7 +39,7 @@ def _actor() -> Actor:
         record = find_api_token(token.strip())
         if record is None:
             raise ApiError(401, "Unknown API token.")
-        if record.is_revoked:
+        if record.revoked_at is not None:
             raise ApiError(401, "This API token was revoked.")
         return Actor(f"token:{record.id}", record.label, record.is_organiser)
     if not current_user.is_authenticated:
@@ -120,15 +120,16 @@ def create_checkin():
                                         or not 0 < registration_id < 2**31):
         raise ApiError(400, "'registration_id' must be a registration's number.")
     slug = _text(body, "session", 80)
-    meeting = _session(slug) if slug else None
-    if registration_id is not None and meeting is None:
+    if registration_id is not None and not slug:
         raise ApiError(400, "'registration_id' (from a name search) needs the door's 'session'.")
     nonce, door = _text(body, "nonce", 64), _text(body, "door", 80) or ""
-    registration = db.session.get(Registration, registration_id) if registration_id is not None else None
     try:
-        outcome = check_in(actor=g.actor, token=token if registration is None else None, registration=registration,
-                           meeting=meeting, day=_day(_text(body, "day", 10)), door=door.strip(), nonce=nonce,
+        outcome = check_in(actor=g.actor, token=token if registration_id is None else None,
+                           registration_id=registration_id, session_slug=slug, day=_day(_text(body, "day", 10)),
+                           door=door.strip(), nonce=nonce,
                            source=Source.NAME_SEARCH if registration_id is not None else Source.SCAN)
+    except UnknownSession:
+        raise ApiError(404, f"No session is called '{slug[:80]}'.") from None
     except NotAllowed as refusal:
         raise ApiError(403, str(refusal), "forbidden") from None
     return jsonify(outcome.payload), outcome.http_status
@@ -188,6 +189,6 @@ def headcount_json(slug: str):
     meeting = _session(slug)
     if not g.actor.is_organiser:
         raise ApiError(403, "The headcount is for organisers.", "forbidden")
-    if not g.actor.manages(meeting):
+    if not g.actor.manages(meeting.id):
         raise ApiError(403, "You are not an organiser of this session.", "forbidden")
     return jsonify(headcount(meeting).as_dict())

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import format_date, gettext
@@ -18,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from ..auth import Actor
 from ..dbutil import insert_or_ignore
 from ..extensions import db
-from ..models import (Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult,
-                      SessionDay, Source)
+from ..models import (Attendance, EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role,
+                      ScanEvent, ScanResult, SessionDay, Source)
 from ..models.meeting import utcnow
 from ..tokens import BADGE_ALPHABET, BADGE_TOKEN_LENGTH
 
@@ -56,41 +57,99 @@ def token_excerpt(raw: str) -> str:
     return raw[:8]
 
 
-def find_by_token(token: str) -> Registration | None:
-    if not _TOKEN_SHAPE.fullmatch(token):
-        return None  # lowercase, too short, other characters: no badge looks like that
-    # One query for all a door answer needs: the person, their session and its days, their entity type.
-    return db.session.scalar(
-        sa.select(Registration).filter_by(badge_token=token)
-        .options(sa.orm.joinedload(Registration.session).selectinload(MeetingSession.days),
-                 sa.orm.joinedload(Registration.entity_type)))
+def _badge_query(*match) -> sa.Select:
+    """One row per nearby session day of the badge's registration: all a door answer needs, in one statement.
+
+    The days are those between `earliest` and `latest` (today somewhere on Earth, or the day asked for); the
+    door's session id comes along when the scanner names its session by `slug`.
+    """
+    registrations, sessions = Registration.__table__, MeetingSession.__table__
+    days, entity_types = SessionDay.__table__, EntityType.__table__
+    door_session = sa.select(sessions.c.id).where(sessions.c.slug == sa.bindparam("slug")).scalar_subquery()
+    return (
+        sa.select(registrations.c.id, registrations.c.session_id, registrations.c.full_name,
+                  registrations.c.organisation, entity_types.c.name.label("entity_type"), registrations.c.role,
+                  registrations.c.mode, registrations.c.status, sessions.c.title, sessions.c.timezone,
+                  days.c.id.label("day_id"), days.c.date.label("day"), door_session.label("door_session_id"))
+        .select_from(registrations.join(sessions, sessions.c.id == registrations.c.session_id)
+                     .join(entity_types, entity_types.c.id == registrations.c.entity_type_id)
+                     .outerjoin(days, (days.c.session_id == registrations.c.session_id)
+                                & days.c.date.between(sa.bindparam("earliest"), sa.bindparam("latest"))))
+        .where(*match)
+    )
 
 
-def check_in(*, actor: Actor, token: str | None = None, registration: Registration | None = None,
-             meeting: MeetingSession | None = None, day: date | None = None, door: str = "",
+# Built once: SQLAlchemy then finds their compiled form in its cache instead of building them per scan.
+_BY_TOKEN = _badge_query(Registration.__table__.c.badge_token == sa.bindparam("token"))
+_BY_ID = _badge_query(Registration.__table__.c.id == sa.bindparam("registration_id"))
+_SESSION_ID = sa.select(MeetingSession.__table__.c.id).where(MeetingSession.__table__.c.slug == sa.bindparam("slug"))
+_INSERT_EVENT = sa.insert(ScanEvent.__table__)
+_FIRST_ATTENDANCE = (
+    sa.select(*(Attendance.__table__.c[name] for name in ("id", "first_seen_at", "recorded_by", "door")))
+    .where(Attendance.__table__.c.registration_id == sa.bindparam("registration_id"),
+           Attendance.__table__.c.day_id == sa.bindparam("day_id"),
+           Attendance.__table__.c.mode == Mode.IN_PERSON)
+)
+
+
+@dataclass
+class _Badge:
+    """The registration a scan found, with its session and the session's days near the scanned day."""
+    row: sa.Row
+    days: dict[date, int]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.row.timezone)
+
+
+def _find_badge(token: str | None, registration_id: int | None, slug: str | None,
+                day: date | None) -> tuple[_Badge | None, int | None]:
+    """The badge (None when unknown) and the door's session id (None when the scan names none)."""
+    if day is None:  # today, somewhere between UTC-12 and UTC+14
+        utc_today = datetime.now(UTC).date()
+        earliest, latest = utc_today - timedelta(days=1), utc_today + timedelta(days=1)
+    else:
+        earliest = latest = day
+    params = {"slug": slug, "earliest": earliest, "latest": latest}
+    if registration_id is not None:
+        rows = db.session.execute(_BY_ID, params | {"registration_id": registration_id}).all()
+    elif token is not None and _TOKEN_SHAPE.fullmatch(token):  # lowercase, too short...: no badge looks like that
+        rows = db.session.execute(_BY_TOKEN, params | {"token": token}).all()
+    else:
+        rows = []
+    if rows:
+        door_session_id = rows[0].door_session_id
+    else:
+        door_session_id = db.session.scalar(_SESSION_ID, {"slug": slug}) if slug else None
+    if slug and door_session_id is None:
+        raise UnknownSession(slug)
+    badge = _Badge(rows[0], {row.day: row.day_id for row in rows if row.day_id is not None}) if rows else None
+    return badge, door_session_id
+
+
+def check_in(*, actor: Actor, token: str | None = None, registration_id: int | None = None,
+             session_slug: str | None = None, day: date | None = None, door: str = "",
              source: Source = Source.SCAN, nonce: str | None = None, note: str = "") -> CheckIn:
     """Checks a badge (or, from a name search, a registration) in for a day, in person; logs the attempt.
 
-    `meeting` is the session the door admits to, when known; `day` defaults to today in its time zone.
-    A repeated `nonce` from the same actor gets the first answer and records nothing.
+    `session_slug` names the session the door admits to, when known; `day` defaults to today in the badge's
+    session's time zone. A repeated `nonce` from the same actor gets the first answer and records nothing.
+    Raises UnknownSession for a slug that names no session, and NotAllowed for a day this actor may not name.
     """
-    if nonce:
-        replay = _replay(actor, nonce)
-        if replay is not None:
-            return replay
-    scanned = token or ""
-    if registration is None and token is not None:
-        registration = find_by_token(token)
-    event = ScanEvent(actor=actor.key, recorded_by=actor.label, door=door, source=source, nonce=nonce or None,
-                      token_excerpt=token_excerpt(scanned), note=note, session=meeting, registration=registration)
-    outcome = _decide(registration, meeting, day, actor, door, source, note, event)
-    event.result = outcome.result
-    event.response = json.dumps(outcome.payload)
-    db.session.add(event)
+    badge, door_session_id = _find_badge(token, registration_id, session_slug, day)
+    if source is not Source.SCAN and badge is not None and badge.row.session_id != door_session_id:
+        badge = None  # a name search only reaches the door's own session
+    event = dict(actor=actor.key, recorded_by=actor.label, door=door, source=source, nonce=nonce or None,
+                 token_excerpt=token_excerpt(token or ""), note=note, session_id=door_session_id,
+                 registration_id=badge.row.id if badge else None, day=None, at=utcnow())
+    outcome = _decide(badge, door_session_id, day, actor, door, source, note, event)
+    event.update(result=outcome.result, response=json.dumps(outcome.payload))
     try:
+        db.session.execute(_INSERT_EVENT, event)
         db.session.commit()
     except IntegrityError:
-        # The same nonce, sent again while its first request was still running: answer as that one did.
+        # The same nonce again, after or while its first request ran: nothing new is kept; answer as that one did.
         db.session.rollback()
         replay = _replay(actor, nonce) if nonce else None
         if replay is None:
@@ -99,44 +158,42 @@ def check_in(*, actor: Actor, token: str | None = None, registration: Registrati
     return outcome
 
 
-def _decide(registration: Registration | None, meeting: MeetingSession | None, day: date | None, actor: Actor,
-            door: str, source: Source, note: str, event: ScanEvent) -> CheckIn:
-    if source is not Source.SCAN and registration is not None and registration.session_id != getattr(meeting, "id",
-                                                                                                       None):
-        registration = event.registration = None  # a name search only reaches the door's own session
-    if registration is None:
+def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None, actor: Actor, door: str,
+            source: Source, note: str, event: dict) -> CheckIn:
+    if badge is None:
         return CheckIn(ScanResult.INVALID, {"status": "invalid", "message": gettext("Unknown or revoked badge")})
-    payload = describe(registration)
-    if meeting is not None and registration.session_id != meeting.id:
+    row = badge.row
+    payload = door_fields(row.id, row.full_name, row.organisation, row.entity_type, row.role, row.mode)
+    if door_session_id is not None and row.session_id != door_session_id:
         return CheckIn(ScanResult.WRONG_SESSION, payload | {
             "status": "wrong_session",
-            "message": gettext("Registered for %(title)s, not this session", title=registration.session.title)})
-    meeting = registration.session
-    if day is not None and day != today_for(meeting) and not actor.manages(meeting):
+            "message": gettext("Registered for %(title)s, not this session", title=row.title)})
+    today = datetime.now(badge.zone).date()
+    if day is not None and day != today and not actor.manages(row.session_id):
         raise NotAllowed(gettext("Door staff check in for today only; an organiser of this session may name "
                                  "another day."))
-    event.session = meeting
-    if registration.status is RegistrationStatus.CANCELLED:
+    event["session_id"] = row.session_id
+    if row.status is RegistrationStatus.CANCELLED:
         return CheckIn(ScanResult.CANCELLED, payload | {"status": "cancelled",
                                                         "message": gettext("Registration cancelled")})
-    day = day or today_for(meeting)
-    event.day = day
-    payload["day"] = day.isoformat()
-    session_day = next((d for d in meeting.days if d.date == day), None)
-    if session_day is None:
+    day = day or today
+    event["day"], payload["day"] = day, day.isoformat()
+    day_id = badge.days.get(day)
+    if day_id is None:
         return CheckIn(ScanResult.NOT_A_MEETING_DAY, payload | {
             "status": "not_a_meeting_day",
-            "message": gettext("%(day)s is not a day of %(title)s", day=format_date(day), title=meeting.title)})
+            "message": gettext("%(day)s is not a day of %(title)s", day=format_date(day), title=row.title)})
 
-    now = utcnow()
-    created_id = _insert_attendance(registration.id, session_day.id, now, actor, door, source, note)
+    now = event["at"]
+    created_id = insert_or_ignore(Attendance, dict(
+        registration_id=row.id, day_id=day_id, mode=Mode.IN_PERSON, first_seen_at=now, source=source,
+        actor=actor.key, recorded_by=actor.label, door=door, note=note), ["registration_id", "day_id", "mode"])
     if created_id is not None:
         return CheckIn(ScanResult.OK, payload | {
-            "status": "ok", "attendance_id": created_id, "checked_in_at": meeting.local(now).isoformat(),
+            "status": "ok", "attendance_id": created_id, "checked_in_at": _local(now, badge.zone).isoformat(),
             "by": actor.label, "door": door, "message": gettext("Checked in")})
-    first = db.session.scalar(sa.select(Attendance).filter_by(
-        registration_id=registration.id, day_id=session_day.id, mode=Mode.IN_PERSON))
-    first_at = meeting.local(first.first_seen_at)
+    first = db.session.execute(_FIRST_ATTENDANCE, {"registration_id": row.id, "day_id": day_id}).one()
+    first_at = _local(first.first_seen_at, badge.zone)
     message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=first_at.strftime("%H:%M"),
                        by=first.recorded_by, door=first.door) if first.door else
                gettext("Already checked in at %(time)s by %(by)s", time=first_at.strftime("%H:%M"), by=first.recorded_by))
@@ -145,12 +202,8 @@ def _decide(registration: Registration | None, meeting: MeetingSession | None, d
         "by": first.recorded_by, "door": first.door, "message": message})
 
 
-def _insert_attendance(registration_id: int, day_id: int, now: datetime, actor: Actor, door: str, source: Source,
-                       note: str) -> int | None:
-    """Inserts the day's in-person attendance; None when it already exists (no error, no lock wait after)."""
-    return insert_or_ignore(Attendance, dict(
-        registration_id=registration_id, day_id=day_id, mode=Mode.IN_PERSON, first_seen_at=now, source=source,
-        actor=actor.key, recorded_by=actor.label, door=door, note=note), ["registration_id", "day_id", "mode"])
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.replace(tzinfo=UTC).astimezone(zone)
 
 
 def _replay(actor: Actor, nonce: str) -> CheckIn | None:
@@ -162,24 +215,27 @@ def _replay(actor: Actor, nonce: str) -> CheckIn | None:
 
 
 def describe(registration: Registration) -> dict:
+    return door_fields(registration.id, registration.full_name, registration.organisation,
+                       registration.entity_type.name, registration.role, registration.mode)
+
+
+def door_fields(registration_id: int, name: str, organisation: str, entity_type: str, role: Role, mode: Mode) -> dict:
     """What a door needs to know of a person, and no more."""
-    return {
-        "registration_id": registration.id,
-        "name": registration.full_name,
-        "entity": registration.organisation,
-        "entity_type": registration.entity_type.name,
-        "role": registration.role.label,
-        "mode": registration.mode.value,
-    }
+    return {"registration_id": registration_id, "name": name, "entity": organisation, "entity_type": entity_type,
+            "role": role.label, "mode": mode.value}
 
 
 class NotAllowed(Exception):
-    """An undo or check-out that this actor may not make; the message says why."""
+    """A check-in, undo or check-out that this actor may not make; the message says why."""
+
+
+class UnknownSession(Exception):
+    """The scanner named a session that does not exist."""
 
 
 def undo_check_in(attendance: Attendance, actor: Actor) -> None:
     """Takes back a check-in made by mistake: within 15 minutes, by whoever made it or an organiser."""
-    if attendance.actor != actor.key and not actor.manages(attendance.registration.session):
+    if attendance.actor != actor.key and not actor.manages(attendance.registration.session_id):
         raise NotAllowed(gettext("Only the person who checked them in, or an organiser of the session, can undo this."))
     if utcnow() - attendance.first_seen_at > UNDO_WINDOW:
         raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Ask an organiser."))
@@ -188,7 +244,7 @@ def undo_check_in(attendance: Attendance, actor: Actor) -> None:
 
 def check_out(attendance: Attendance, actor: Actor, reason: str) -> None:
     """An organiser removes a day's attendance, with a reason kept in the log."""
-    if not actor.manages(attendance.registration.session):
+    if not actor.manages(attendance.registration.session_id):
         raise NotAllowed("Only organisers of the session can check people out.")
     _remove(attendance, actor, ScanResult.CHECKED_OUT, note=reason)
 

@@ -98,7 +98,7 @@ def manual_change(slug: str, registration_id: int):
     else:
         audit.record("attendance.check_in", session_id=meeting.id, target=f"registration {registration.id}",
                      details=f"{day.date}: {reason}")
-        outcome = check_in(actor=actor, registration=registration, meeting=meeting, day=day.date,
+        outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug, day=day.date,
                            source=Source.MANUAL, note=reason, door="secretariat")
         flash(f"{registration.full_name}: {outcome.payload['message']}.")
     return redirect(url_for("checkin.live_attendance", slug=slug, day=day.date.isoformat()))

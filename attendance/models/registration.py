@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -37,10 +37,13 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "chair": gettext("Chair"), "vice_chair": gettext("Vice-Chair"), "delegate": gettext("Delegate"),
-            "speaker": gettext("Speaker"), "observer": gettext("Observer"), "secretariat": gettext("Secretariat"),
-        }[self.value]
+        return str(_ROLE_LABELS[self])
+
+
+# Lazy: each is translated when shown, into the language of that moment.
+_ROLE_LABELS = {Role.CHAIR: _l("Chair"), Role.VICE_CHAIR: _l("Vice-Chair"),
+                Role.DELEGATE: _l("Delegate"), Role.SPEAKER: _l("Speaker"),
+                Role.OBSERVER: _l("Observer"), Role.SECRETARIAT: _l("Secretariat")}
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:

@@ -84,7 +84,7 @@ def test_delegate_and_verify_pages_have_no_serious_violations(live_server, axe_p
     meeting = make_session(first_day=date(2024, 2, 19))
     registration = make_registration(meeting, full_name="محمد العلي", organisation="RILO MENA")
     with app.test_request_context():
-        check_in(actor=Actor("user:0", "t", True), registration=registration, meeting=meeting,
+        check_in(actor=Actor("user:0", "t", True), registration_id=registration.id, session_slug=meeting.slug,
                  day=meeting.days[0].date)
         certificate, _ = issue(registration)
     page = axe_page

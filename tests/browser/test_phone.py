@@ -55,7 +55,7 @@ def test_delegate_page_fits_a_phone(live_server, phone, app, make_session, make_
     meeting = make_session(first_day=date(2024, 2, 19))
     registration = make_registration(meeting, full_name=LONG_NAME, organisation=LONG_ORGANISATION, mode=mode)
     with app.test_request_context():
-        check_in(actor=Actor("user:0", "t", True), registration=registration, meeting=meeting,
+        check_in(actor=Actor("user:0", "t", True), registration_id=registration.id, session_slug=meeting.slug,
                  day=meeting.days[0].date)
         issue(registration)
     phone.goto(f"{live_server}/me/{registration.access_key}")
