@@ -9,7 +9,7 @@ from . import audit
 from .checkin.service import today_for
 from .extensions import db
 from .models import (Attendance, Certificate, IdentityMapping, MeetingSession, Registration, ReportImport,
-                     ScanEvent, UnmatchedPresence, ZoomEvent)
+                     ScanEvent, StoredPdf, UnmatchedPresence, ZoomEvent)
 from .models.meeting import utcnow
 from .tokens import new_access_key, new_badge_token
 
@@ -72,6 +72,9 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
         registration.access_key, registration.badge_token = new_access_key(), new_badge_token()
     for model in (UnmatchedPresence, IdentityMapping, ZoomEvent, ReportImport):
         db.session.execute(sa.delete(model).where(model.session_id == meeting.id))
+    # Stored badges and certificates print the names: delete them rather than wait for a request to replace them.
+    db.session.execute(sa.delete(StoredPdf).where(StoredPdf.registration_id.in_(
+        sa.select(Registration.id).where(Registration.session_id == meeting.id))))
     db.session.execute(sa.update(ScanEvent).where(ScanEvent.session_id == meeting.id).values(token_excerpt=""))
     meeting.purged_at = utcnow()
     audit.record("session.purge", session_id=meeting.id, target=meeting.slug,

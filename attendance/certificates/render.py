@@ -13,9 +13,10 @@ from pypdf import PdfReader, PdfWriter
 
 from ..countries import country_name
 from ..links import public_url
-from ..models import Certificate
+from ..models import Certificate, PdfKind
 from ..pdf import render_pdf
 from ..qr import qr_png_uri
+from ..stored_pdfs import stored_pdf
 from .service import Eligibility, certificate_language
 
 #: certificates laid out per WeasyPrint document in bulk: fonts are loaded and subset once per batch
@@ -40,7 +41,9 @@ def _section(certificate: Certificate, result: Eligibility) -> Markup:
 
 
 def certificate_pdf(certificate: Certificate, result: Eligibility) -> bytes:
-    return render_pdf("certificates/certificate.html", sections=[_section(certificate, result)])
+    """Served from the stored copy while nothing printed on it (days, hours, names, language...) changed."""
+    return stored_pdf(PdfKind.CERTIFICATE, certificate.registration, "certificates/certificate.html",
+                      sections=[_section(certificate, result)])
 
 
 def _batches(pairs: Iterable[tuple[Certificate, Eligibility]]):

@@ -4,9 +4,10 @@ from collections.abc import Sequence
 from flask_babel import force_locale
 
 from ..countries import country_name
-from ..models import Registration
+from ..models import PdfKind, Registration
 from ..pdf import render_pdf
 from ..qr import qr_png_uri
+from ..stored_pdfs import stored_pdf
 
 
 def badge_context(registration: Registration) -> dict:
@@ -18,9 +19,10 @@ def badge_context(registration: Registration) -> dict:
 
 
 def badge_pdf(registration: Registration) -> bytes:
-    """In the language the delegate registered in."""
+    """In the language the delegate registered in; served from the stored copy while nothing on it changed."""
     with force_locale(registration.locale):
-        return render_pdf("badges/badge.html", badges=[badge_context(registration)], sheet=False)
+        return stored_pdf(PdfKind.BADGE, registration, "badges/badge.html",
+                          badges=[badge_context(registration)], sheet=False)
 
 
 def badge_sheet_pdf(registrations: Sequence[Registration]) -> bytes:
