@@ -1,4 +1,6 @@
 """Database helpers that differ by engine; written once here."""
+import threading
+from contextlib import nullcontext
 from functools import cache
 
 import sqlalchemy as sa
@@ -22,3 +24,16 @@ def _insert_or_ignore(table: sa.Table, conflict_columns: tuple[str, ...], dialec
     # Built once per table: the values go in as parameters, so SQLAlchemy reuses the compiled statement.
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id)
+
+
+_sqlite_writer = threading.Lock()
+
+
+def serialized_writes():
+    """A context for a short writing transaction: on SQLite, one at a time per process.
+
+    SQLite lets one connection write at a time; the others wait in its busy handler, which sleeps 1, 2, 5, 10,
+    15, 20, 25... ms between tries, so a thread could sleep long after the lock was free again. Threads of one
+    process queue on this lock instead and are woken the moment it is. PostgreSQL locks rows, not the database.
+    """
+    return _sqlite_writer if db.engine.dialect.name == "sqlite" else nullcontext()

@@ -34,7 +34,7 @@ def find_api_token(token: str) -> sa.Row | None:
     """The token's id, label, is_organiser and revoked_at; None for a token we never made."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    return db.session.execute(_BY_DIGEST, {"digest": _digest(token)}).first()
+    return db.session.connection().execute(_BY_DIGEST, {"digest": _digest(token)}).first()
 
 
 def revoke_api_token(record: ApiToken) -> None:

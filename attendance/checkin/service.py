@@ -17,7 +17,7 @@ from flask_babel import format_date, gettext
 from sqlalchemy.exc import IntegrityError
 
 from ..auth import Actor
-from ..dbutil import insert_or_ignore
+from ..dbutil import insert_or_ignore, serialized_writes
 from ..extensions import db
 from ..models import (Attendance, EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role,
                       ScanEvent, ScanResult, SessionDay, Source)
@@ -112,16 +112,18 @@ def _find_badge(token: str | None, registration_id: int | None, slug: str | None
     else:
         earliest = latest = day
     params = {"slug": slug, "earliest": earliest, "latest": latest}
+    # The session's connection, without the ORM's layer: these statements are Core and the door waits for them.
+    connection = db.session.connection()
     if registration_id is not None:
-        rows = db.session.execute(_BY_ID, params | {"registration_id": registration_id}).all()
+        rows = connection.execute(_BY_ID, params | {"registration_id": registration_id}).all()
     elif token is not None and _TOKEN_SHAPE.fullmatch(token):  # lowercase, too short...: no badge looks like that
-        rows = db.session.execute(_BY_TOKEN, params | {"token": token}).all()
+        rows = connection.execute(_BY_TOKEN, params | {"token": token}).all()
     else:
         rows = []
     if rows:
         door_session_id = rows[0].door_session_id
     else:
-        door_session_id = db.session.scalar(_SESSION_ID, {"slug": slug}) if slug else None
+        door_session_id = connection.scalar(_SESSION_ID, {"slug": slug}) if slug else None
     if slug and door_session_id is None:
         raise UnknownSession(slug)
     badge = _Badge(rows[0], {row.day: row.day_id for row in rows if row.day_id is not None}) if rows else None
@@ -143,18 +145,19 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
     event = dict(actor=actor.key, recorded_by=actor.label, door=door, source=source, nonce=nonce or None,
                  token_excerpt=token_excerpt(token or ""), note=note, session_id=door_session_id,
                  registration_id=badge.row.id if badge else None, day=None, at=utcnow())
-    outcome = _decide(badge, door_session_id, day, actor, door, source, note, event)
-    event.update(result=outcome.result, response=json.dumps(outcome.payload))
-    try:
-        db.session.execute(_INSERT_EVENT, event)
-        db.session.commit()
-    except IntegrityError:
-        # The same nonce again, after or while its first request ran: nothing new is kept; answer as that one did.
-        db.session.rollback()
-        replay = _replay(actor, nonce) if nonce else None
-        if replay is None:
-            raise
-        return replay
+    with serialized_writes():
+        outcome = _decide(badge, door_session_id, day, actor, door, source, note, event)
+        event.update(result=outcome.result, response=json.dumps(outcome.payload))
+        try:
+            db.session.connection().execute(_INSERT_EVENT, event)
+            db.session.commit()
+        except IntegrityError:
+            # The same nonce again, after or while its first request ran: nothing new is kept; answer as it did.
+            db.session.rollback()
+            replay = _replay(actor, nonce) if nonce else None
+            if replay is None:
+                raise
+            return replay
     return outcome
 
 
@@ -192,7 +195,7 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
         return CheckIn(ScanResult.OK, payload | {
             "status": "ok", "attendance_id": created_id, "checked_in_at": _local(now, badge.zone).isoformat(),
             "by": actor.label, "door": door, "message": gettext("Checked in")})
-    first = db.session.execute(_FIRST_ATTENDANCE, {"registration_id": row.id, "day_id": day_id}).one()
+    first = db.session.connection().execute(_FIRST_ATTENDANCE, {"registration_id": row.id, "day_id": day_id}).one()
     first_at = _local(first.first_seen_at, badge.zone)
     message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=first_at.strftime("%H:%M"),
                        by=first.recorded_by, door=first.door) if first.door else
