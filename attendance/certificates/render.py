@@ -1,7 +1,6 @@
 """Certificate PDFs: one on demand, or many for bulk export without holding them all in memory."""
 from __future__ import annotations
 
-import io
 import zipfile
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
@@ -9,12 +8,12 @@ from typing import BinaryIO
 from flask import render_template
 from flask_babel import force_locale
 from markupsafe import Markup
-from pypdf import PdfReader, PdfWriter
 
 from ..countries import country_name
 from ..links import public_url
 from ..models import Certificate, PdfKind
 from ..pdf import render_pdf
+from ..pdf_concat import PdfConcatenator
 from ..qr import qr_png_uri
 from ..stored_pdfs import stored_pdf
 from .service import Eligibility, certificate_language
@@ -59,14 +58,14 @@ def _batches(pairs: Iterable[tuple[Certificate, Eligibility]]):
 
 def write_merged_pdf(pairs: Iterable[tuple[Certificate, Eligibility]], out: BinaryIO,
                      progress: Callable[[int], None] = lambda n: None) -> int:
-    """All certificates as one PDF, a page each; rendered in batches, so memory holds one batch's layout."""
-    writer, count = PdfWriter(), 0
+    """All certificates as one PDF, a page each. Rendered in batches, each written to `out` as soon as it is
+    laid out: memory holds one batch, whatever the number of certificates."""
+    merged, count = PdfConcatenator(out), 0
     for batch in _batches(pairs):
-        pdf = render_pdf("certificates/certificate.html", sections=[_section(c, r) for c, r in batch])
-        writer.append(PdfReader(io.BytesIO(pdf)))
+        merged.add(render_pdf("certificates/certificate.html", sections=[_section(c, r) for c, r in batch]))
         count += len(batch)
         progress(len(batch))
-    writer.write(out)
+    merged.close()
     return count
 
 

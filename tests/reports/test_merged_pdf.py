@@ -1,0 +1,96 @@
+"""The merged certificate PDF is written batch by batch as it is laid out, and reads back whole and in order."""
+import io
+import subprocess
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+
+from attendance.auth import Actor
+from attendance.certificates import render
+from attendance.certificates.service import issue
+from attendance.checkin.service import check_in
+from attendance.pdf_concat import PdfConcatenator
+from pdf_tools import A4_POINTS, page_sizes, qr_codes
+
+ORGANISER = Actor("user:0", "t", True)
+NAMES = ["Amélie Dubois", "Анна Смирнова", "Zoë Nørgaard", "王伟", "Ole Hansen"]
+
+
+@pytest.fixture
+def issued(app, make_session, make_registration):
+    """A certificate for each of NAMES, in that order."""
+    meeting = make_session(first_day=date(2024, 2, 19))
+    pairs = []
+    with app.test_request_context():
+        for name in NAMES:
+            registration = make_registration(meeting, full_name=name)
+            check_in(actor=ORGANISER, registration_id=registration.id, session_slug=meeting.slug,
+                     day=meeting.days[0].date)
+            pairs.append(issue(registration))
+    return pairs
+
+
+class Recorder(io.BytesIO):
+    """An output that remembers how many bytes it held each time a batch was reported done."""
+
+    def __init__(self):
+        super().__init__()
+        self.sizes_at_progress: list[int] = []
+
+    def progress(self, _count: int) -> None:
+        self.sizes_at_progress.append(self.tell())
+
+
+def poppler(tool: str, pdf: bytes, *args: str) -> str:
+    done = subprocess.run([tool, *args, "-", "-"] if tool == "pdftotext" else [tool, *args, "-"], input=pdf,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == b"", done.stderr.decode()  # no syntax warnings either
+    return done.stdout.decode()
+
+
+def test_merged_pdf_is_written_batch_by_batch_and_reads_back_in_order(app, issued, monkeypatch):
+    monkeypatch.setattr(render, "BATCH", 2)  # 5 certificates: batches of 2, 2 and 1
+    out = Recorder()
+    with app.test_request_context():
+        assert render.write_merged_pdf(issued, out, progress=out.progress) == len(NAMES)
+    pdf = out.getvalue()
+
+    # Each batch reached the output before the next was laid out: nothing waits in memory for the end.
+    first, second, third = out.sizes_at_progress
+    assert 0 < first < second < third < len(pdf)
+
+    reader = PdfReader(io.BytesIO(pdf), strict=True)
+    assert len(reader.pages) == len(NAMES)
+    for page, name in zip(reader.pages, NAMES):
+        assert name.replace(" ", "") in page.extract_text().replace(" ", "").replace("\n", "")
+    assert page_sizes(pdf) == [A4_POINTS[::-1]] * len(NAMES)
+    ids = [certificate.public_id for certificate, _result in issued]
+    assert [code.rsplit("/verify/", 1)[1] for code in qr_codes(pdf, dpi=150)] == ids
+
+    assert "Pages:           5" in poppler("pdfinfo", pdf)
+    text = poppler("pdftotext", pdf).split("\f")
+    assert [i for i, page in enumerate(text[:5]) if "Ole Hansen" in page] == [4]
+
+
+def test_concatenating_keeps_each_page_its_size_and_content(app, issued):
+    with app.test_request_context():
+        a4 = render.render_pdf("certificates/certificate.html", sections=[render._section(*issued[0])])
+    from attendance.registration.badges import badge_sheet_pdf
+    a6_pages = badge_sheet_pdf([issued[1][0].registration])  # an A4 sheet
+    out = io.BytesIO()
+    merged = PdfConcatenator(out)
+    assert merged.add(a4) == 1 and merged.add(a6_pages) == 1 and merged.add(a4) == 1
+    merged.close()
+    pdf = out.getvalue()
+    assert page_sizes(pdf) == [A4_POINTS[::-1], A4_POINTS, A4_POINTS[::-1]]
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(pdf), strict=True).pages]
+    assert "Amélie Dubois" in texts[0] and "Анна Смирнова" in texts[1] and "Amélie Dubois" in texts[2]
+    poppler("pdfinfo", pdf)
+
+
+def test_an_empty_merge_is_still_a_valid_pdf():
+    out = io.BytesIO()
+    merged = PdfConcatenator(out)
+    merged.close()
+    assert len(PdfReader(io.BytesIO(out.getvalue()), strict=True).pages) == 0
