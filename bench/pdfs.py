@@ -1,6 +1,8 @@
 """PDF timings, measured in-process against the bench database (DATABASE_URL), one mode per subprocess.
 
-    python bench/pdfs.py on-demand   -> floor, badge and certificate on demand (ms per document, median)
+    python bench/pdfs.py on-demand   -> floor, badge and certificate on demand (ms per document, median): the
+                                        first render (no stored copy yet, so laid out and stored), then the same
+                                        document again, served from its stored copy
     python bench/pdfs.py bulk N      -> write_merged_pdf for N certificates: ms per certificate, the growth of
                                         the process's peak memory (ru_maxrss) while writing them, and the
                                         floor again, measured just before and after
@@ -86,23 +88,50 @@ def certificate_pairs(count: int) -> list:
 
 def on_demand(repeats: int) -> dict:
     """Floor, badge and certificate in turn, `repeats` times, so that other load on the machine weighs on each
-    alike; the medians. Each badge and certificate is another delegate's (names in several scripts)."""
+    alike; the medians. Each badge and certificate is another delegate's (names in several scripts).
+
+    `badge` and `certificate` are first renders: their stored copies are deleted before each, so WeasyPrint lays
+    them out (and the copy is stored). `*_stored` asks for the same document again, served from that copy; the
+    QR memo is cleared first, as for a worker that has not drawn this delegate's QR yet."""
     from attendance.certificates.render import certificate_pdf
     from attendance.extensions import db
-    from attendance.models import Registration
+    from attendance.models import Registration, StoredPdf
+    from attendance.qr import qr_png_uri
     from attendance.registration.badges import badge_pdf
 
     meeting = _large_session()
     registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
                                        .order_by(Registration.id).limit(repeats + 1)).all()
     pairs = certificate_pairs(repeats + 1)
+
+    # On connections of their own: a commit in the app's session would expire the delegates loaded in it.
+    def forget_stored() -> None:
+        with db.engine.begin() as connection:
+            connection.execute(sa.delete(StoredPdf))
+        qr_png_uri.cache_clear()
+
+    def stored_copies() -> dict:
+        with db.engine.connect() as connection:
+            return dict(connection.execute(sa.select(StoredPdf.kind, StoredPdf.created_at)).all())
+
     # The first document of each kind loads system fonts and compiles templates: not what a request pays.
     render_floor(), badge_pdf(registrations[-1]), certificate_pdf(*pairs[-1])
-    times = {"floor": [], "badge": [], "certificate": []}
+    times = {"floor": [], "badge": [], "certificate": [], "badge_stored": [], "certificate_stored": []}
     for i in range(repeats):
         times["floor"].append(_ms(render_floor))
-        times["badge"].append(_ms(lambda: badge_pdf(registrations[i])))
-        times["certificate"].append(_ms(lambda: certificate_pdf(*pairs[i])))
+        forget_stored()
+        first = {}
+        times["badge"].append(_ms(lambda: first.setdefault("badge", badge_pdf(registrations[i]))))
+        times["certificate"].append(_ms(lambda: first.setdefault("certificate", certificate_pdf(*pairs[i]))))
+        stored = stored_copies()
+        qr_png_uri.cache_clear()
+        again = {}
+        times["badge_stored"].append(_ms(lambda: again.setdefault("badge", badge_pdf(registrations[i]))))
+        times["certificate_stored"].append(
+            _ms(lambda: again.setdefault("certificate", certificate_pdf(*pairs[i]))))
+        # A render would have stored its copy anew: unchanged copies mean both came from the store.
+        if len(stored) != 2 or stored_copies() != stored or again != first:
+            raise SystemExit("the second request for a badge or certificate was not served from its stored copy")
     return {"subsetter": subsetter(), "repeats": repeats,
             **{f"{kind}_ms": statistics.median(values) for kind, values in times.items()}}
 

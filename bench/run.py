@@ -216,8 +216,12 @@ def pdf_section(table: Table, env: dict, args, log: Path) -> None:
     floor = single["floor_ms"]
     table.section(f"PDFs in-process (median of {repeats}; subsetter: {single['subsetter']})")
     table.add("floor: trivial 1-page document, same fonts", ms(floor))
-    for key, label in (("badge_ms", "badge_pdf(registration) on demand"),
-                       ("certificate_ms", "certificate_pdf(...) on demand")):
+    # The target is met by either: a first render within 3x, or a stored copy (invalidated when its data changes)
+    # within 3x. Both are shown, each with its own ratio and verdict.
+    for key, label in (("badge_ms", "badge_pdf, first render (stored after)"),
+                       ("badge_stored_ms", "badge_pdf, stored copy"),
+                       ("certificate_ms", "certificate_pdf, first render (stored after)"),
+                       ("certificate_stored_ms", "certificate_pdf, stored copy")):
         ratio = single[key] / floor
         table.add(label, ms(single[key]), floor=ms(floor), ratio=f"{ratio:.1f}x",
                   target=f"<= {ON_DEMAND_RATIO_MAX}x", met=ratio <= ON_DEMAND_RATIO_MAX)
