@@ -223,12 +223,13 @@ def test_a_failure_to_store_still_serves_the_badge_and_is_logged(app, client, ma
     assert stored(registration, PdfKind.BADGE) is None
 
 
-def test_a_stylesheet_change_changes_every_fingerprint(app, tmp_path, monkeypatch, app_ctx):
+def test_a_stylesheet_change_renders_the_badge_anew(app, client, tmp_path, monkeypatch, make_session,
+                                                  make_registration):
     static = tmp_path / "static"
     shutil.copytree(app.static_folder, static, ignore=shutil.ignore_patterns("vendor"))
     monkeypatch.setattr(app, "static_folder", str(static))
-    before = stored_pdfs._environment_digest.__wrapped__()
-    assert stored_pdfs._environment_digest.__wrapped__() == before
+    registration = make_registration(make_session(), full_name="Amélie Dubois")
+    assert "Amélie Dubois" in pdf_text(badge(client, registration))
     with open(static / "badge.css", "a") as css:
-        css.write("\n.name { color: red; }\n")
-    assert stored_pdfs._environment_digest.__wrapped__() != before
+        css.write("\n.name { text-transform: uppercase; }\n")
+    assert "AMÉLIE DUBOIS" in pdf_text(badge(client, registration))
