@@ -108,16 +108,20 @@ Step = Callable[[Client, int], tuple[float, bool, str]]
 
 
 def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_seconds: float,
-        processes: int = 4) -> Result:
+        processes: int = 4, pace: float = 0.0) -> Result:
     """`clients` threads spread over `processes` forked processes, so that the client side's own GIL does not
-    delay the clients (and inflate the latencies they measure) when there are many of them."""
+    delay the clients (and inflate the latencies they measure) when there are many of them.
+
+    With `pace`, each client sends one request every `pace` seconds (a door scanner's rhythm) instead of the
+    next one as soon as the last is answered.
+    """
     processes = max(1, min(processes, clients))
     deadline = time.monotonic() + max_seconds
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     children = [context.Process(target=_client_process, daemon=True,
                                 args=(queue, port, step, range(p, max_units, processes),
-                                      clients // processes + (p < clients % processes), deadline))
+                                      clients // processes + (p < clients % processes), deadline, pace))
                 for p in range(processes)]
     started = time.perf_counter()
     for child in children:
@@ -141,16 +145,21 @@ def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_s
     return result
 
 
-def _client_process(queue, port: int, step: Step, units: range, threads: int, deadline: float) -> None:
+def _client_process(queue, port: int, step: Step, units: range, threads: int, deadline: float,
+                    pace: float) -> None:
     """One client process: `threads` threads take the next of `units` until they run out or the deadline."""
     numbers = iter(units)
     lock = threading.Lock()
     latencies, outcomes, errors = [], Counter(), [0]
 
-    def worker() -> None:
+    def worker(phase: float) -> None:
         client = Client(port)
+        due = time.monotonic() + phase
         try:
             while time.monotonic() < deadline:
+                if pace:
+                    time.sleep(max(0.0, due - time.monotonic()))
+                    due += pace
                 with lock:
                     n = next(numbers, None)
                 if n is None:
@@ -171,7 +180,7 @@ def _client_process(queue, port: int, step: Step, units: range, threads: int, de
         finally:
             client.close()
 
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    pool = [threading.Thread(target=worker, args=(pace * i / threads,), daemon=True) for i in range(threads)]
     for thread in pool:
         thread.start()
     for thread in pool:
