@@ -20,6 +20,7 @@ from flask import current_app, render_template
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import pdf
+from .dbutil import serialized_writes
 from .extensions import db
 from .models import PdfKind, Registration, StoredPdf
 from .models.meeting import utcnow
@@ -69,7 +70,7 @@ def _store(kind: PdfKind, registration_id: int, fingerprint: str, document: byte
     Two first requests at once both render and both write; ON CONFLICT makes the second an update rather than an
     error, and whichever wins, a copy whose fingerprint no longer matches is simply rendered again.
     """
-    with db.engine.begin() as connection:
+    with serialized_writes(), db.engine.begin() as connection:
         connection.execute(_upsert(db.engine.dialect.name), {
             "kind": kind, "registration_id": registration_id, "fingerprint": fingerprint, "pdf": document,
             "created_at": utcnow()})
