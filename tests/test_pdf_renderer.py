@@ -1,5 +1,7 @@
 """The shared WeasyPrint renderer: stylesheets parsed once per process, and a user-agent stylesheet that WeasyPrint
 really uses, without losing what our PDFs need from it."""
+import pytest
+
 from attendance import pdf
 from pdf_tools import A6_POINTS, page_sizes, pdf_text
 
@@ -39,3 +41,26 @@ def test_weasyprint_uses_our_user_agent_stylesheet_and_lists_keep_their_markers(
     assert calls, "WeasyPrint no longer asks for the user-agent stylesheet this way: the override does nothing"
     text = pdf_text(document)
     assert "Reasons" in text and text.count("•") == 2
+
+
+def test_page_numbers_keep_their_place_in_the_margin_box(make_session):
+    """The headcount report prints "1 / 2" in its @bottom-right margin box: centred in the height of the bottom
+    margin, as WeasyPrint's user-agent stylesheet has it, although documents that fill no margin box go without
+    those rules (without them the number would sit at the top of the margin, 31 pt from the page's edge)."""
+    from attendance.reports.formats import to_pdf
+    from attendance.reports.headcount import headcount
+    from font_tools import placed_glyphs
+
+    glyphs = [g for g in placed_glyphs(to_pdf(headcount(make_session()))) if g.page == 0 and g.y < 40]
+    assert "".join(g.text for g in sorted(glyphs, key=lambda g: g.x)).replace(" ", "") == "1/2"
+    assert min(g.x for g in glyphs) > 500  # at the right margin (A4: 595 pt wide, 34 pt margin)
+    assert max(g.y for g in glyphs) < 24  # the baseline, in a bottom margin of 14 mm (40 pt)
+
+
+def test_data_uris_are_decoded_without_urllib_and_other_urls_keep_their_rules():
+    fetcher = pdf._URLFetcher()
+    response = fetcher.fetch("data:image/png;base64,iVBORw0KGgo=")
+    assert response.read() == b"\x89PNG\r\n\x1a\n" and response.content_type == "image/png"
+    assert fetcher.fetch("data:text/plain,plain%20text").read() == b"plain text"  # not base64: urllib's handler
+    with pytest.raises(ValueError, match="disallowed protocol"):
+        fetcher.fetch("http://example.org/logo.png")
