@@ -22,21 +22,25 @@ from .service import Eligibility, certificate_language
 BATCH = 50
 
 
-def certificate_context(certificate: Certificate, result: Eligibility) -> dict:
+def certificate_context(certificate: Certificate, result: Eligibility, document_language: str | None = None) -> dict:
     registration = certificate.registration
     verify_url = public_url("certificates.verify", public_id=certificate.public_id)
+    language = certificate_language(certificate)
     return {
         "certificate": certificate, "registration": registration, "meeting": registration.session,
-        "result": result, "country": country_name(registration.country, certificate_language(certificate)),
+        "result": result, "country": country_name(registration.country, language),
+        "language": language, "document_language": document_language,
         "verify_url": verify_url,
         "qr": qr_png_uri(verify_url),
     }
 
 
-def _section(certificate: Certificate, result: Eligibility) -> Markup:
-    """One certificate's page, in its own language (a merged PDF may mix languages)."""
-    with force_locale(certificate_language(certificate)):
-        return Markup(render_template("certificates/_certificate.html", c=certificate_context(certificate, result)))
+def _section(certificate: Certificate, result: Eligibility, document_language: str | None = None) -> Markup:
+    """One certificate's page, in its own language (a merged PDF may mix languages). It names its language unless
+    the whole document is in it (`document_language`)."""
+    context = certificate_context(certificate, result, document_language)
+    with force_locale(context["language"]):
+        return Markup(render_template("certificates/_certificate.html", c=context))
 
 
 def certificate_pdf(certificate: Certificate, result: Eligibility) -> bytes:
@@ -62,7 +66,10 @@ def write_merged_pdf(pairs: Iterable[tuple[Certificate, Eligibility]], out: Bina
     laid out: memory holds one batch, whatever the number of certificates."""
     merged, count = PdfConcatenator(out), 0
     for batch in _batches(pairs):
-        merged.add(render_pdf("certificates/certificate.html", sections=[_section(c, r) for c, r in batch]))
+        language = certificate_language(batch[0][0])  # the batch's document: its sections in it name no language
+        with force_locale(language):
+            merged.add(render_pdf("certificates/certificate.html",
+                                  sections=[_section(c, r, language) for c, r in batch]))
         count += len(batch)
         progress(len(batch))
     merged.close()

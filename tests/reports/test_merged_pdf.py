@@ -94,3 +94,25 @@ def test_an_empty_merge_is_still_a_valid_pdf():
     merged = PdfConcatenator(out)
     merged.close()
     assert len(PdfReader(io.BytesIO(out.getvalue()), strict=True).pages) == 0
+
+
+def test_a_merged_pdf_may_mix_languages_and_only_the_odd_one_names_its_own(app, issued, monkeypatch):
+    french = issued[1][0].registration
+    french.locale = "fr"
+    sections = []
+    real_section = render._section
+
+    def remember(*args):
+        sections.append(real_section(*args))
+        return sections[-1]
+
+    monkeypatch.setattr(render, "_section", remember)
+    out = io.BytesIO()
+    with app.test_request_context():
+        render.write_merged_pdf(issued[:3], out)
+    # In the batch's language (the first certificate's), a section names none, so that WeasyPrint can share the
+    # computed styles of all the sections; the French one says it is French.
+    assert ['lang="fr"' in section for section in sections] == [False, True, False]
+    assert all("lang=" not in section for i, section in enumerate(sections) if i != 1)
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(out.getvalue()), strict=True).pages]
+    assert "Certificat de participation" in texts[1] and "Certificate of attendance" in texts[2]
