@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import secrets
 from collections import deque
+from functools import lru_cache
 from typing import BinaryIO
 
 from pypdf import PdfReader
@@ -111,7 +112,7 @@ def _serialise(obj: PdfObject, out: io.BytesIO, number_for) -> None:
             if data is not None and key == "/Length":
                 continue
             out.write(b" ")
-            key.write_to_stream(out)
+            out.write(_name(key))
             out.write(b" ")
             _serialise(value, out, number_for)
         if data is not None:
@@ -126,5 +127,13 @@ def _serialise(obj: PdfObject, out: io.BytesIO, number_for) -> None:
             out.write(b" ")
             _serialise(item, out, number_for)
         out.write(b" ]")
+    elif isinstance(obj, NameObject):
+        out.write(_name(obj))
     else:
         obj.write_to_stream(out)
+
+
+@lru_cache(maxsize=1024)
+def _name(name: NameObject) -> bytes:
+    """A name as PDF syntax: pypdf escapes it character by character, and the same few names recur on every page."""
+    return name.renumber()

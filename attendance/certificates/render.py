@@ -31,7 +31,7 @@ def certificate_context(certificate: Certificate, result: Eligibility, document_
         "result": result, "country": country_name(registration.country, language),
         "language": language, "document_language": document_language,
         "verify_url": verify_url,
-        "qr": qr_png_uri(verify_url),
+        "qr": qr_png_uri(verify_url, fixed_mask=True),
     }
 
 
