@@ -145,8 +145,10 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
     event = dict(actor=actor.key, recorded_by=actor.label, door=door, source=source, nonce=nonce or None,
                  token_excerpt=token_excerpt(token or ""), note=note, session_id=door_session_id,
                  registration_id=badge.row.id if badge else None, day=None, at=utcnow())
+    decision = _decide(badge, door_session_id, day, actor, door, source, note, event)
+    # Only writes from here on, kept short: on SQLite the database is locked for every other writer meanwhile.
     with serialized_writes():
-        outcome = _decide(badge, door_session_id, day, actor, door, source, note, event)
+        outcome = decision if isinstance(decision, CheckIn) else _admit(decision)
         event.update(result=outcome.result, response=json.dumps(outcome.payload))
         try:
             db.session.connection().execute(_INSERT_EVENT, event)
@@ -161,8 +163,18 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
     return outcome
 
 
+@dataclass
+class _Entry:
+    """A badge that may come in today: inserting its attendance tells a first check-in from a repeat."""
+    attendance: dict
+    payload: dict  # what any answer says of the person and the day
+    first_time: dict  # what a first check-in's answer adds, but for the new attendance's id
+    zone: ZoneInfo
+
+
 def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None, actor: Actor, door: str,
-            source: Source, note: str, event: dict) -> CheckIn:
+            source: Source, note: str, event: dict) -> CheckIn | _Entry:
+    """All the reading and wording of an answer, before anything is written."""
     if badge is None:
         return CheckIn(ScanResult.INVALID, {"status": "invalid", "message": gettext("Unknown or revoked badge")})
     row = badge.row
@@ -186,21 +198,25 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
         return CheckIn(ScanResult.NOT_A_MEETING_DAY, payload | {
             "status": "not_a_meeting_day",
             "message": gettext("%(day)s is not a day of %(title)s", day=format_date(day), title=row.title)})
-
     now = event["at"]
-    created_id = insert_or_ignore(Attendance, dict(
-        registration_id=row.id, day_id=day_id, mode=Mode.IN_PERSON, first_seen_at=now, source=source,
-        actor=actor.key, recorded_by=actor.label, door=door, note=note), ["registration_id", "day_id", "mode"])
+    return _Entry(
+        attendance=dict(registration_id=row.id, day_id=day_id, mode=Mode.IN_PERSON, first_seen_at=now,
+                        source=source, actor=actor.key, recorded_by=actor.label, door=door, note=note),
+        payload=payload, first_time={"status": "ok", "checked_in_at": _local(now, badge.zone).isoformat(),
+                                     "by": actor.label, "door": door, "message": gettext("Checked in")},
+        zone=badge.zone)
+
+
+def _admit(entry: _Entry) -> CheckIn:
+    created_id = insert_or_ignore(Attendance, entry.attendance, ["registration_id", "day_id", "mode"])
     if created_id is not None:
-        return CheckIn(ScanResult.OK, payload | {
-            "status": "ok", "attendance_id": created_id, "checked_in_at": _local(now, badge.zone).isoformat(),
-            "by": actor.label, "door": door, "message": gettext("Checked in")})
-    first = db.session.connection().execute(_FIRST_ATTENDANCE, {"registration_id": row.id, "day_id": day_id}).one()
-    first_at = _local(first.first_seen_at, badge.zone)
+        return CheckIn(ScanResult.OK, entry.payload | entry.first_time | {"attendance_id": created_id})
+    first = db.session.connection().execute(_FIRST_ATTENDANCE, entry.attendance).one()
+    first_at = _local(first.first_seen_at, entry.zone)
     message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=first_at.strftime("%H:%M"),
                        by=first.recorded_by, door=first.door) if first.door else
                gettext("Already checked in at %(time)s by %(by)s", time=first_at.strftime("%H:%M"), by=first.recorded_by))
-    return CheckIn(ScanResult.ALREADY_CHECKED_IN, payload | {
+    return CheckIn(ScanResult.ALREADY_CHECKED_IN, entry.payload | {
         "status": "already_checked_in", "attendance_id": first.id, "first_at": first_at.isoformat(),
         "by": first.recorded_by, "door": first.door, "message": message})
 
