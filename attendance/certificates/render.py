@@ -18,8 +18,11 @@ from ..qr import qr_png_uri
 from ..stored_pdfs import stored_pdf
 from .service import Eligibility, certificate_language
 
-#: certificates laid out per WeasyPrint document in bulk: fonts are loaded and subset once per batch
-BATCH = 50
+#: certificates laid out per WeasyPrint document in bulk: a larger batch spreads a document's own costs (fonts
+#: subset and embedded, the PDF written and read back) over more pages, and holds more layout. Measured per
+#: certificate (CPU, 200 certificates): 30.0 ms in batches of 50, 26.2 in batches of 100, 25.4 in batches of 200;
+#: peak memory +63, +71 and +89 MB.
+BATCH = 100
 
 
 def certificate_context(certificate: Certificate, result: Eligibility, document_language: str | None = None) -> dict:
