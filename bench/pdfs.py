@@ -137,25 +137,26 @@ def on_demand(repeats: int) -> dict:
 
 
 def bulk(count: int) -> dict:
+    """The real `write_merged_pdf` of `count` issued certificates into a temporary file, in this fresh process."""
     from pypdf import PdfReader
 
-    from attendance.certificates.render import certificate_pdf, write_merged_pdf
+    from attendance.certificates import render
 
     pairs = certificate_pairs(count)
-    certificate_pdf(*pairs[0])  # fonts loaded before the baseline, as in a long-running server
+    render.certificate_pdf(*pairs[0])  # fonts loaded before the baseline, as in a long-running server
     floor = floor_ms(10)  # this run's own floor, measured just before and after it
     baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
-        written = write_merged_pdf(pairs, out)
+        written = render.write_merged_pdf(pairs, out)
         seconds = time.perf_counter() - started
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         out.seek(0)
-        pages = len(PdfReader(out).pages)
+        pages = len(PdfReader(out, strict=True).pages)
         size = out.seek(0, 2)
     floor += floor_ms(10)
     return {"floor_ms": statistics.median(floor), "count": written, "pages": pages, "bytes": size, "seconds": seconds,
-            "ms_per_certificate": seconds * 1000 / max(written, 1),
+            "batch": render.BATCH, "ms_per_certificate": seconds * 1000 / max(written, 1),
             "baseline_mb": baseline_kb / 1024, "peak_growth_mb": (peak_kb - baseline_kb) / 1024}
 
 

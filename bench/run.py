@@ -42,6 +42,7 @@ CHECKIN_RATIO_MIN = 0.5  # check-in requests/s over healthz requests/s
 CHECKIN_P99_MAX_MS = 100
 BULK_RATIO_MAX = 2  # ms per certificate in bulk over the floor document
 ON_DEMAND_RATIO_MAX = 3
+BULK_MEMORY_MARGIN_MB = 16  # peak RSS of the larger bulk export over the smaller's, still called flat
 
 CLIENTS, FORM_CLIENTS = 32, 8
 BUDGET_SECONDS = 345  # the whole run; a subprocess still running at the end is stopped and reported
@@ -233,19 +234,24 @@ def pdf_section(table: Table, env: dict, args, log: Path) -> None:
         ratio = single[key] / floor
         table.add(label, ms(single[key]), floor=ms(floor), ratio=f"{ratio:.1f}x",
                   target=f"<= {ON_DEMAND_RATIO_MAX}x", met=ratio <= ON_DEMAND_RATIO_MAX)
-    counts = (20, 100) if args.quick else (100, 1_000)
+    counts = (100, 250) if args.quick else (100, 1_000)
     bulk = {}
     for n in counts:
         bulk[n] = run_json("pdfs.py", ["bulk", str(n)], env, log, timeout=budget.timeout())
         ratio = bulk[n]["ms_per_certificate"] / bulk[n]["floor_ms"]
-        table.add(f"write_merged_pdf, {n:,} certificates", f"{ms(bulk[n]['ms_per_certificate'])}/cert",
+        pages = "" if bulk[n]["pages"] == n else f" ({bulk[n]['pages']} pages!)"
+        table.add(f"write_merged_pdf, {n:,} certificates", f"{ms(bulk[n]['ms_per_certificate'])}/cert{pages}",
                   floor=ms(bulk[n]["floor_ms"]), ratio=f"{ratio:.1f}x", target=f"<= {BULK_RATIO_MAX}x",
-                  met=ratio <= BULK_RATIO_MAX)
+                  met=ratio <= BULK_RATIO_MAX and not pages)
     small, large = (bulk[n] for n in counts)
+    # Flat: the larger export's peak may exceed the smaller's by a few MB: native caches (fonts, glyphs) and the
+    # allocator settle over the first batches (+7-11 MB from 100 to 1,000, +2 MB more to 2,500), while Python keeps
+    # nothing per certificate. Memory held per certificate shows as the slope: 900 more at 50 KB each is +44 MB.
     slope_kb = (large["peak_growth_mb"] - small["peak_growth_mb"]) * 1024 / (counts[1] - counts[0])
-    table.add(f"  peak RSS growth, {counts[0]:,} / {counts[1]:,} certs",
+    flat = large["peak_growth_mb"] <= small["peak_growth_mb"] + BULK_MEMORY_MARGIN_MB
+    table.add(f"  peak RSS growth, {counts[0]:,} / {counts[1]:,} certs (batches of {large['batch']})",
               f"+{small['peak_growth_mb']:.0f} MB / +{large['peak_growth_mb']:.0f} MB",
-              ratio=f"{slope_kb:+.0f} KB/cert")
+              ratio=f"{slope_kb:+.1f} KB/cert", target=f"flat (+{BULK_MEMORY_MARGIN_MB} MB)", met=flat)
 
 
 def server_env(url: str, smtp_port: int) -> dict:
