@@ -7,6 +7,7 @@ import base64
 import logging
 import os
 import re
+import threading
 from email.message import EmailMessage
 
 from flask import current_app, render_template
@@ -104,7 +105,18 @@ def render_pdf(template: str, **context) -> bytes:
 
 
 def html_to_pdf(html: str, template: str = "") -> bytes:
-    """`template` only names the document in warnings."""
+    """`template` only names the document in warnings. One document at a time per process: see `_rendering`."""
+    with _rendering:
+        return _html_to_pdf(html, template)
+
+
+# The font configuration and the parsed stylesheets are shared, and Pango's font map under them is not
+# thread-safe: two threads of a gthread worker laying out PDFs at once corrupted memory ("free(): invalid next
+# size", SIGSEGV). The layout holds the GIL most of the time anyway, so the lock costs little.
+_rendering = threading.Lock()
+
+
+def _html_to_pdf(html: str, template: str) -> bytes:
     stylesheets = [_stylesheet(name) for name in _LINKED_STYLESHEET.findall(html)]
     document = _HTML(
         string=_LINKED_STYLESHEET.sub("", html),

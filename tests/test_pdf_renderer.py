@@ -64,3 +64,33 @@ def test_data_uris_are_decoded_without_urllib_and_other_urls_keep_their_rules():
     assert fetcher.fetch("data:text/plain,plain%20text").read() == b"plain text"  # not base64: urllib's handler
     with pytest.raises(ValueError, match="disallowed protocol"):
         fetcher.fetch("http://example.org/logo.png")
+
+
+THREADED_RENDERS = """
+import sys, threading
+from attendance import create_app
+from attendance.pdf import html_to_pdf
+app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+html = ('<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="badge.css"></head><body>'
+        '<h1>Amélie Dubois</h1><p>Алексей Смирнов · 王小明 · <span dir="rtl">محمد علي</span></p></body></html>')
+pages = []
+def render():
+    with app.app_context():
+        for _ in range(15):
+            pages.append(html_to_pdf(html))
+threads = [threading.Thread(target=render) for _ in range(8)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+sys.exit(0 if len(pages) == 120 and all(p.startswith(b"%PDF") for p in pages) else 1)
+"""
+
+
+def test_threads_of_one_worker_can_render_pdfs_at_once():
+    """gunicorn's gthread workers render badges in several threads; unguarded, that corrupted memory and killed
+    the worker now and then (SIGSEGV, "free(): invalid next size"). Run in a process of its own: a crash is a
+    failed test, not a dead test run."""
+    import subprocess
+    import sys
+    completed = subprocess.run([sys.executable, "-c", THREADED_RENDERS], capture_output=True, text=True,
+                               timeout=120)
+    assert completed.returncode == 0, completed.stderr[-2000:]
