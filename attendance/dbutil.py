@@ -19,11 +19,29 @@ def insert_or_ignore(model, values: dict, conflict_columns: list[str]) -> int | 
     return db.session.execute(statement, values).scalar()
 
 
+def upsert(table: sa.Table, conflict_columns: list[str], update_columns: list[str]) -> sa.Insert:
+    """INSERT ... ON CONFLICT DO UPDATE of `update_columns`: execute it with the row's values."""
+    return _upsert(table, tuple(conflict_columns), tuple(update_columns), db.engine.dialect.name)
+
+
+# Built once per table: the values go in as parameters, so SQLAlchemy reuses the compiled statements.
+
 @cache
 def _insert_or_ignore(table: sa.Table, conflict_columns: tuple[str, ...], dialect_name: str) -> sa.Insert:
-    # Built once per table: the values go in as parameters, so SQLAlchemy reuses the compiled statement.
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id)
+    return (_insert(table, dialect_name).on_conflict_do_nothing(index_elements=list(conflict_columns))
+            .returning(table.c.id))
+
+
+@cache
+def _upsert(table: sa.Table, conflict_columns: tuple[str, ...], update_columns: tuple[str, ...],
+            dialect_name: str) -> sa.Insert:
+    insert = _insert(table, dialect_name)
+    return insert.on_conflict_do_update(index_elements=list(conflict_columns),
+                                        set_={name: insert.excluded[name] for name in update_columns})
+
+
+def _insert(table: sa.Table, dialect_name: str):
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
 
 
 _sqlite_writer = threading.Lock()

@@ -17,10 +17,9 @@ from pathlib import Path
 import sqlalchemy as sa
 import weasyprint
 from flask import current_app, render_template
-from sqlalchemy.dialects import postgresql, sqlite
 
 from . import pdf
-from .dbutil import serialized_writes
+from .dbutil import serialized_writes, upsert
 from .extensions import db
 from .models import PdfKind, Registration, StoredPdf
 from .models.meeting import utcnow
@@ -70,19 +69,10 @@ def _store(kind: PdfKind, registration_id: int, fingerprint: str, document: byte
     Two first requests at once both render and both write; ON CONFLICT makes the second an update rather than an
     error, and whichever wins, a copy whose fingerprint no longer matches is simply rendered again.
     """
+    statement = upsert(StoredPdf.__table__, ["registration_id", "kind"], ["fingerprint", "pdf", "created_at"])
     with serialized_writes(), db.engine.begin() as connection:
-        connection.execute(_upsert(db.engine.dialect.name), {
-            "kind": kind, "registration_id": registration_id, "fingerprint": fingerprint, "pdf": document,
-            "created_at": utcnow()})
-
-
-@cache
-def _upsert(dialect_name: str) -> sa.Insert:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    insert = dialect.insert(StoredPdf.__table__)
-    return insert.on_conflict_do_update(
-        index_elements=["registration_id", "kind"],
-        set_={name: insert.excluded[name] for name in ("fingerprint", "pdf", "created_at")})
+        connection.execute(statement, {"kind": kind, "registration_id": registration_id, "fingerprint": fingerprint,
+                                       "pdf": document, "created_at": utcnow()})
 
 
 def _failed(action: str, kind: PdfKind, registration: Registration) -> None:
