@@ -52,6 +52,9 @@ class _URLFetcher(URLFetcher):
         return URLFetcherResponse(url, base64.b64decode(data), self._headers[media_type])
 
 
+_MARGIN_BOX = re.compile(r"@(top|bottom|left|right)-")
+
+
 def _user_agent_css(margin_boxes: bool) -> str:
     """WeasyPrint's HTML user-agent stylesheet without its rules for pseudo-elements of every element, and
     without those of the page-margin boxes unless asked for.
@@ -66,14 +69,13 @@ def _user_agent_css(margin_boxes: bool) -> str:
     for line in weasyprint_html.UA.splitlines():
         if line.startswith(("::footnote-", "::note-", "@counter-style")):  # counter styles: registered already
             continue
-        if not margin_boxes and re.match(r"\s+@(top|bottom|left|right)-", line):
+        if not margin_boxes and _MARGIN_BOX.match(line.lstrip()):
             continue
         kept.append("li" + line if line.startswith("::marker") else line)
     return "\n".join(kept)
 
 
 _USER_AGENT_STYLESHEETS = {margin_boxes: CSS(string=_user_agent_css(margin_boxes)) for margin_boxes in (False, True)}
-_MARGIN_BOX = re.compile(r"@(top|bottom|left|right)-")
 
 
 class _HTML(HTML):

@@ -33,10 +33,6 @@ class PdfConcatenator:
         self._pages: list[int] = []  # object numbers of the pages, in order
         self._write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")  # binary comment: the file is not text
 
-    @property
-    def page_count(self) -> int:
-        return len(self._pages)
-
     def add(self, pdf: bytes) -> int:
         """Writes every page of `pdf` and all it references; returns the number of pages added."""
         reader = PdfReader(io.BytesIO(pdf), strict=True)
