@@ -1,6 +1,10 @@
 """Database helpers that differ by engine; written once here."""
+import fcntl
+import os
 import threading
-from contextlib import nullcontext
+from collections import namedtuple
+from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
 from functools import cache
 
 import sqlalchemy as sa
@@ -17,6 +21,11 @@ def insert_or_ignore(model, values: dict, conflict_columns: list[str]) -> int | 
     """
     statement = _insert_or_ignore(model.__table__, tuple(conflict_columns), db.engine.dialect.name)
     return db.session.execute(statement, values).scalar()
+
+
+def insert_or_ignore_statement(table: sa.Table, conflict_columns: tuple[str, ...], dialect_name: str) -> sa.Insert:
+    """The statement `insert_or_ignore` runs, for a DriverStatement; its values are the row's parameters."""
+    return _insert_or_ignore(table, conflict_columns, dialect_name)
 
 
 def upsert(table: sa.Table, conflict_columns: list[str], update_columns: list[str]) -> sa.Insert:
@@ -44,14 +53,105 @@ def _insert(table: sa.Table, dialect_name: str):
     return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
 
 
-_sqlite_writer = threading.Lock()
+class DriverStatement:
+    """A Core statement run straight on the DB-API cursor of the session's connection: for the door's hot path.
+
+    SQLAlchemy's execution (context, parameter and result objects) costs 40-80 µs a statement, more than the
+    database itself takes for the check-in's indexed look-ups and inserts. Here the statement is compiled once
+    per dialect, and the values still pass through SQLAlchemy's own type processors (enums, SQLite's dates),
+    so the rows read and written are the same as through the ORM. Cursor events fire as for any statement.
+    It applies no Python-side column defaults: an insert must name every column that has one.
+    """
+
+    def __init__(self, statement: sa.Executable | Callable[[str], sa.Executable]):
+        self._statement = statement  # or a function of the dialect's name that builds it
+        self._compiled: dict[str, tuple] = {}
+
+    def _compile(self, dialect) -> tuple:
+        statement = self._statement(dialect.name) if callable(self._statement) else self._statement
+        compiled = statement.compile(dialect=dialect)
+        unnamed = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+        if unnamed:  # SQLAlchemy computes these defaults in its execution context, which this path skips
+            raise ValueError(f"A DriverStatement applies no column defaults; give values for {', '.join(unnamed)}")
+        binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                 for bind, name in compiled.bind_names.items()}
+        columns = getattr(statement, "exported_columns", [])
+        results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
+        row = namedtuple("Row", [column.key for column in columns], rename=True) if columns else None
+        order = compiled.positiontup if dialect.positional else None
+        prepared = (compiled, {n: p for n, p in binds.items() if p}, order, row,
+                    [(i, p) for i, p in enumerate(results) if p])
+        self._compiled[dialect.name] = prepared
+        return prepared
+
+    def rows(self, connection: sa.Connection, **params) -> list[tuple]:
+        """The statement's result rows (named tuples; none for a statement that returns none), run in the
+        transaction of `connection` (the session's: `db.session.connection()`, fetched once per request)."""
+        dialect = connection.dialect
+        compiled, bind_processors, order, row, result_processors = (self._compiled.get(dialect.name)
+                                                                     or self._compile(dialect))
+        values = compiled.construct_params(params)
+        for name, process in bind_processors.items():
+            values[name] = process(values[name])
+        arguments = tuple(values[name] for name in order) if order is not None else values
+        cursor, events = connection.connection.cursor(), connection.dispatch
+        try:
+            if events.before_cursor_execute:
+                events.before_cursor_execute(connection, cursor, compiled.string, arguments, None, False)
+            cursor.execute(compiled.string, arguments)
+            if events.after_cursor_execute:
+                events.after_cursor_execute(connection, cursor, compiled.string, arguments, None, False)
+            fetched = cursor.fetchall() if row is not None else []
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor):
+                connection.invalidate(error)
+            raise sa.exc.DBAPIError.instance(compiled.string, arguments, error, dialect.loaded_dbapi.Error,
+                                             dialect=dialect) from error
+        finally:
+            cursor.close()
+        if result_processors:
+            fetched = [list(values) for values in fetched]
+            for values in fetched:
+                for i, process in result_processors:
+                    values[i] = process(values[i])
+        return [row(*values) for values in fetched]
+
+
+class _SqliteWriter:
+    """One writing transaction at a time on a SQLite file, across the threads and processes that write to it.
+
+    SQLite lets one connection write at a time; the others wait in its busy handler, which sleeps 1, 2, 5, 10,
+    15, 20, 25... ms between tries, so a writer could sleep long after the lock was free again, and two
+    gunicorn workers took turns badly. Here the threads of a process queue on a lock, and each process's next
+    writer on an exclusive `flock` of a file beside the database: the kernel wakes it the moment it is free.
+    """
+
+    def __init__(self):
+        self._threads = threading.Lock()
+        self._files: dict[tuple[int, str], int] = {}  # (pid, database): the lock file, opened once per process
+
+    @contextmanager
+    def __call__(self, database: str):
+        with self._threads:
+            key = (os.getpid(), database)
+            if key not in self._files:
+                self._files[key] = os.open(f"{database}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._files[key], fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._files[key], fcntl.LOCK_UN)
+
+
+_sqlite_writer = _SqliteWriter()
 
 
 def serialized_writes():
-    """A context for a short writing transaction: on SQLite, one at a time per process.
+    """A context for a short writing transaction: on SQLite, one at a time (see _SqliteWriter).
 
-    SQLite lets one connection write at a time; the others wait in its busy handler, which sleeps 1, 2, 5, 10,
-    15, 20, 25... ms between tries, so a thread could sleep long after the lock was free again. Threads of one
-    process queue on this lock instead and are woken the moment it is. PostgreSQL locks rows, not the database.
+    PostgreSQL locks rows, not the database: there the context does nothing.
     """
-    return _sqlite_writer if db.engine.dialect.name == "sqlite" else nullcontext()
+    database = db.engine.url.database if db.engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        return nullcontext()
+    return _sqlite_writer(database)

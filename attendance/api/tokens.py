@@ -4,6 +4,7 @@ import secrets
 
 import sqlalchemy as sa
 
+from ..dbutil import DriverStatement
 from ..extensions import db
 from ..models import ApiToken
 from ..models.meeting import utcnow
@@ -26,15 +27,16 @@ def create_api_token(label: str, *, organiser: bool = False) -> tuple[ApiToken, 
 
 _tokens = ApiToken.__table__
 # Built once, read on every scanner request: the compiled statement is reused.
-_BY_DIGEST = (sa.select(_tokens.c.id, _tokens.c.label, _tokens.c.is_organiser, _tokens.c.revoked_at)
-              .where(_tokens.c.token_hash == sa.bindparam("digest")))
+_BY_DIGEST = DriverStatement(sa.select(_tokens.c.id, _tokens.c.label, _tokens.c.is_organiser, _tokens.c.revoked_at)
+                             .where(_tokens.c.token_hash == sa.bindparam("digest")))
 
 
-def find_api_token(token: str) -> sa.Row | None:
+def find_api_token(token: str) -> tuple | None:
     """The token's id, label, is_organiser and revoked_at; None for a token we never made."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    return db.session.connection().execute(_BY_DIGEST, {"digest": _digest(token)}).first()
+    found = _BY_DIGEST.rows(db.session.connection(), digest=_digest(token))
+    return found[0] if found else None
 
 
 def revoke_api_token(record: ApiToken) -> None:

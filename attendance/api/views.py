@@ -3,7 +3,7 @@ import hashlib
 from datetime import date
 from functools import wraps
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
@@ -132,7 +132,7 @@ def create_checkin():
         raise ApiError(404, f"No session is called '{slug[:80]}'.") from None
     except NotAllowed as refusal:
         raise ApiError(403, str(refusal), "forbidden") from None
-    return jsonify(outcome.payload), outcome.http_status
+    return current_app.response_class(outcome.json, outcome.http_status, mimetype="application/json")
 
 
 @bp.post("/checkins/<int:attendance_id>/undo")

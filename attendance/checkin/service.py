@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import format_date, gettext
-from sqlalchemy.exc import IntegrityError
 
 from ..auth import Actor
-from ..dbutil import insert_or_ignore, serialized_writes
+from ..dbutil import DriverStatement, insert_or_ignore_statement, serialized_writes
 from ..extensions import db
 from ..models import (Attendance, EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role,
                       ScanEvent, ScanResult, SessionDay, Source)
@@ -46,6 +46,11 @@ class CheckIn:
     @property
     def http_status(self) -> int:
         return HTTP_STATUS[self.result]
+
+    @cached_property
+    def json(self) -> str:
+        """The payload as JSON: kept in the scan log (a replayed nonce gets it again) and sent to the door."""
+        return json.dumps(self.payload)
 
 
 def today_for(meeting: MeetingSession) -> date:
@@ -79,23 +84,32 @@ def _badge_query(*match) -> sa.Select:
     )
 
 
-# Built once: SQLAlchemy then finds their compiled form in its cache instead of building them per scan.
-_BY_TOKEN = _badge_query(Registration.__table__.c.badge_token == sa.bindparam("token"))
-_BY_ID = _badge_query(Registration.__table__.c.id == sa.bindparam("registration_id"))
-_SESSION_ID = sa.select(MeetingSession.__table__.c.id).where(MeetingSession.__table__.c.slug == sa.bindparam("slug"))
-_INSERT_EVENT = sa.insert(ScanEvent.__table__)
-_FIRST_ATTENDANCE = (
+# Built once, and run on the driver's cursor (see DriverStatement): the door waits for each of them.
+_BY_TOKEN = DriverStatement(_badge_query(Registration.__table__.c.badge_token == sa.bindparam("token")))
+_BY_ID = DriverStatement(_badge_query(Registration.__table__.c.id == sa.bindparam("registration_id")))
+_SESSION_ID = DriverStatement(sa.select(MeetingSession.__table__.c.id)
+                              .where(MeetingSession.__table__.c.slug == sa.bindparam("slug")))
+_ATTENDANCE_COLUMNS = ("registration_id", "day_id", "mode", "first_seen_at", "source", "actor", "recorded_by",
+                       "door", "note")
+_NEW_ATTENDANCE = DriverStatement(lambda dialect_name: insert_or_ignore_statement(
+    Attendance.__table__, ("registration_id", "day_id", "mode"), dialect_name
+).values({name: sa.bindparam(name) for name in _ATTENDANCE_COLUMNS}))
+_FIRST_ATTENDANCE = DriverStatement(
     sa.select(*(Attendance.__table__.c[name] for name in ("id", "first_seen_at", "recorded_by", "door")))
     .where(Attendance.__table__.c.registration_id == sa.bindparam("registration_id"),
            Attendance.__table__.c.day_id == sa.bindparam("day_id"),
            Attendance.__table__.c.mode == Mode.IN_PERSON)
 )
+_EVENT_COLUMNS = ("actor", "recorded_by", "door", "source", "nonce", "token_excerpt", "note", "session_id",
+                  "registration_id", "day", "at", "result", "response")
+_NEW_EVENT = DriverStatement(sa.insert(ScanEvent.__table__)
+                             .values({name: sa.bindparam(name) for name in _EVENT_COLUMNS}))
 
 
 @dataclass
 class _Badge:
     """The registration a scan found, with its session and the session's days near the scanned day."""
-    row: sa.Row
+    row: tuple  # a _BY_TOKEN or _BY_ID row
     days: dict[date, int]
 
     @property
@@ -103,7 +117,7 @@ class _Badge:
         return ZoneInfo(self.row.timezone)
 
 
-def _find_badge(token: str | None, registration_id: int | None, slug: str | None,
+def _find_badge(connection: sa.Connection, token: str | None, registration_id: int | None, slug: str | None,
                 day: date | None) -> tuple[_Badge | None, int | None]:
     """The badge (None when unknown) and the door's session id (None when the scan names none)."""
     if day is None:  # today, somewhere between UTC-12 and UTC+14
@@ -112,18 +126,17 @@ def _find_badge(token: str | None, registration_id: int | None, slug: str | None
     else:
         earliest = latest = day
     params = {"slug": slug, "earliest": earliest, "latest": latest}
-    # The session's connection, without the ORM's layer: these statements are Core and the door waits for them.
-    connection = db.session.connection()
     if registration_id is not None:
-        rows = connection.execute(_BY_ID, params | {"registration_id": registration_id}).all()
+        rows = _BY_ID.rows(connection, **params, registration_id=registration_id)
     elif token is not None and _TOKEN_SHAPE.fullmatch(token):  # lowercase, too short...: no badge looks like that
-        rows = connection.execute(_BY_TOKEN, params | {"token": token}).all()
+        rows = _BY_TOKEN.rows(connection, **params, token=token)
     else:
         rows = []
     if rows:
         door_session_id = rows[0].door_session_id
     else:
-        door_session_id = connection.scalar(_SESSION_ID, {"slug": slug}) if slug else None
+        found = _SESSION_ID.rows(connection, slug=slug) if slug else []
+        door_session_id = found[0].id if found else None
     if slug and door_session_id is None:
         raise UnknownSession(slug)
     badge = _Badge(rows[0], {row.day: row.day_id for row in rows if row.day_id is not None}) if rows else None
@@ -139,7 +152,8 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
     session's time zone. A repeated `nonce` from the same actor gets the first answer and records nothing.
     Raises UnknownSession for a slug that names no session, and NotAllowed for a day this actor may not name.
     """
-    badge, door_session_id = _find_badge(token, registration_id, session_slug, day)
+    connection = db.session.connection()
+    badge, door_session_id = _find_badge(connection, token, registration_id, session_slug, day)
     if source is not Source.SCAN and badge is not None and badge.row.session_id != door_session_id:
         badge = None  # a name search only reaches the door's own session
     event = dict(actor=actor.key, recorded_by=actor.label, door=door, source=source, nonce=nonce or None,
@@ -148,12 +162,12 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
     decision = _decide(badge, door_session_id, day, actor, door, source, note, event)
     # Only writes from here on, kept short: on SQLite the database is locked for every other writer meanwhile.
     with serialized_writes():
-        outcome = decision if isinstance(decision, CheckIn) else _admit(decision)
-        event.update(result=outcome.result, response=json.dumps(outcome.payload))
+        outcome = decision if isinstance(decision, CheckIn) else _admit(connection, decision)
+        event.update(result=outcome.result, response=outcome.json)
         try:
-            db.session.connection().execute(_INSERT_EVENT, event)
+            _NEW_EVENT.rows(connection, **event)
             db.session.commit()
-        except IntegrityError:
+        except sa.exc.IntegrityError:
             # The same nonce again, after or while its first request ran: nothing new is kept; answer as it did.
             db.session.rollback()
             replay = _replay(actor, nonce) if nonce else None
@@ -207,11 +221,12 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
         zone=badge.zone)
 
 
-def _admit(entry: _Entry) -> CheckIn:
-    created_id = insert_or_ignore(Attendance, entry.attendance, ["registration_id", "day_id", "mode"])
-    if created_id is not None:
-        return CheckIn(ScanResult.OK, entry.payload | entry.first_time | {"attendance_id": created_id})
-    first = db.session.connection().execute(_FIRST_ATTENDANCE, entry.attendance).one()
+def _admit(connection: sa.Connection, entry: _Entry) -> CheckIn:
+    created = _NEW_ATTENDANCE.rows(connection, **entry.attendance)
+    if created:
+        return CheckIn(ScanResult.OK, entry.payload | entry.first_time | {"attendance_id": created[0].id})
+    first, = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
+                                    day_id=entry.attendance["day_id"])
     first_at = _local(first.first_seen_at, entry.zone)
     message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=first_at.strftime("%H:%M"),
                        by=first.recorded_by, door=first.door) if first.door else
