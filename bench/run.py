@@ -274,7 +274,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (databases, logs)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--client-processes", type=int, default=4, help="processes the clients are spread over")
     args = parser.parse_args()
 

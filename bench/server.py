@@ -38,7 +38,7 @@ def flask(env: dict, *args: str, log: Path) -> None:
 
 
 class Gunicorn:
-    def __init__(self, env: dict, log: Path, *, workers: int = 2, worker_class: str = "gthread", threads: int = 2):
+    def __init__(self, env: dict, log: Path, *, workers: int = 2, worker_class: str = "gthread", threads: int = 1):
         self.env, self.log = env, log
         self.port = free_port()
         self.command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
