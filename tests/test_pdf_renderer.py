@@ -94,3 +94,15 @@ def test_threads_of_one_worker_can_render_pdfs_at_once():
     completed = subprocess.run([sys.executable, "-c", THREADED_RENDERS], capture_output=True, text=True,
                                timeout=120)
     assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+def test_the_garbage_collector_runs_again_after_a_render_that_worked_or_failed(app):
+    """Rendering pauses the collector (see pdf._collector_paused); a worker left without it would grow until
+    killed."""
+    import gc
+    with app.app_context():
+        assert pdf.html_to_pdf("<p>Amélie Dubois</p>").startswith(b"%PDF")
+        assert gc.isenabled()
+        with pytest.raises(FileNotFoundError):
+            pdf.html_to_pdf('<link rel="stylesheet" href="no-such-sheet.css"><p>x</p>')
+        assert gc.isenabled()
