@@ -1,4 +1,5 @@
 """Badges and certificates served from their stored copy, and rendered anew whenever what they show changes."""
+import io
 import logging
 import shutil
 import threading
@@ -84,6 +85,23 @@ def test_second_certificate_download_is_the_stored_copy_without_rendering(client
     assert renders == ["certificates/certificate.html"]
     db.session.expire_all()
     assert stored(registration, PdfKind.CERTIFICATE) == row
+
+
+def test_a_certificate_is_in_its_own_language_whoever_asks_so_one_stored_copy_serves_all(
+        client, make_session, make_registration, renders):
+    """The delegate reads the site in English, an organiser in French: the PDF is the one the delegate registered
+    in French for, title and all, and it is laid out once."""
+    from pypdf import PdfReader
+    meeting = make_session(first_day=date(2024, 2, 19))
+    registration = make_registration(meeting, full_name="Amélie Dubois", locale="fr")
+    attended(registration, meeting.days[0])
+    client.set_cookie("lang", "en")
+    first = certificate(client, registration)
+    client.set_cookie("lang", "fr")
+    assert certificate(client, registration) == first
+    assert renders == ["certificates/certificate.html"]
+    assert PdfReader(io.BytesIO(first)).metadata.title == "Certificat de participation"
+    assert "Certificat de participation" in pdf_text(first)
 
 
 def test_the_organisers_edit_of_a_name_shows_on_the_next_badge(client, login, make_session, make_registration,

@@ -47,9 +47,12 @@ def _section(certificate: Certificate, result: Eligibility, document_language: s
 
 
 def certificate_pdf(certificate: Certificate, result: Eligibility) -> bytes:
-    """Served from the stored copy while nothing printed on it (days, hours, names, language...) changed."""
-    return stored_pdf(PdfKind.CERTIFICATE, certificate.registration, "certificates/certificate.html",
-                      sections=[_section(certificate, result)])
+    """In the certificate's language whoever asks for it, as the bulk export makes it; served from the stored copy
+    while nothing printed on it (days, hours, names, language...) changed."""
+    language = certificate_language(certificate)
+    with force_locale(language):
+        return stored_pdf(PdfKind.CERTIFICATE, certificate.registration, "certificates/certificate.html",
+                          sections=[_section(certificate, result, language)])
 
 
 def _batches(pairs: Iterable[tuple[Certificate, Eligibility]]):
