@@ -89,6 +89,23 @@ def test_concatenating_keeps_each_page_its_size_and_content(app, issued):
     poppler("pdfinfo", pdf)
 
 
+def test_an_added_input_leaves_none_of_its_objects_to_the_garbage_collector(app, issued):
+    """Each input's parsed objects (page streams, fonts) go as soon as they are written. Rendering pauses the
+    collector, so objects that waited for it stayed through a bulk export: +20 MB at 1,000 certificates."""
+    import gc
+    from pypdf.generic import StreamObject
+    with app.test_request_context():
+        pdf = render.render_pdf("certificates/certificate.html", sections=[render._section(*issued[0])])
+    gc.collect()
+    gc.disable()
+    try:
+        PdfConcatenator(io.BytesIO()).add(pdf)
+        left = [o for o in gc.get_objects() if isinstance(o, StreamObject)]
+    finally:
+        gc.enable()
+    assert left == []
+
+
 def test_an_empty_merge_is_still_a_valid_pdf():
     out = io.BytesIO()
     merged = PdfConcatenator(out)
