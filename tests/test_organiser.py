@@ -5,6 +5,7 @@ import math
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfReader
 
 from attendance.extensions import db
 from attendance.models import EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role
@@ -216,6 +217,23 @@ def test_badge_sheet_prints_four_badges_per_a4_page(client, login, make_session,
     assert page_sizes(pdf) == [A4_POINTS] * math.ceil(6 / 4)
     text = pdf_text(pdf)
     assert all(f"Person {n}" in text for n in range(6)) and "Cancelled Person" not in text
+    assert sorted(qr_codes(pdf)) == sorted(r.badge_token for r in registrations)
+
+
+def test_a_badge_sheet_longer_than_a_batch_keeps_every_badge_in_order(client, login, make_session,
+                                                                      make_registration, monkeypatch):
+    """Sheets are laid out a batch at a time and concatenated, so that memory holds one batch."""
+    from attendance.registration import badges
+    monkeypatch.setattr(badges, "SHEET_BATCH", 8)
+    meeting = make_session()
+    registrations = [make_registration(meeting, full_name=f"Person {n:02d}") for n in range(13)]
+    login("organiser")
+    response = client.get(f"/sessions/{meeting.slug}/badges.pdf")
+    assert response.headers["Content-Disposition"].startswith("inline")
+    pdf = response.data
+    assert page_sizes(pdf) == [A4_POINTS] * 4  # 4 + 4 | 4 + 1: no blank page where the batches meet
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf), strict=True).pages]
+    assert [n for n in range(13) if f"Person {n:02d}" in pages[n // 4]] == list(range(13))
     assert sorted(qr_codes(pdf)) == sorted(r.badge_token for r in registrations)
 
 

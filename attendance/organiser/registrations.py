@@ -1,5 +1,7 @@
 """Organisers manage registrations: search and filter, fix details, cancel, reissue badges, export, print."""
-from flask import abort, flash, redirect, render_template, request, url_for
+import tempfile
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
 from .. import audit
 from ..auth import organiser_required
@@ -9,7 +11,7 @@ from ..checkin.service import today_for
 from ..lookup import managed_session_or_404
 from ..reports.headcount import headcount
 from ..models import Mode, Registration, RegistrationStatus, Role
-from ..registration.badges import badge_sheet_pdf
+from ..registration.badges import write_badge_sheets
 from ..registration.service import cancel, reinstate, reissue_badge
 from . import bp
 from .forms import CancelForm, RegistrationEditForm
@@ -69,10 +71,10 @@ def badge_sheet(slug: str):
         flash("No registration matches these filters, so there are no badges to print.")
         return redirect(url_for("organiser.registrations", slug=slug,
                                 **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}))
-    return badge_sheet_pdf(rows), 200, {
-        "Content-Type": "application/pdf",
-        "Content-Disposition": f'inline; filename="{meeting.slug}-badges.pdf"',
-    }
+    out = tempfile.TemporaryFile()
+    write_badge_sheets(rows, out)
+    out.seek(0)
+    return send_file(out, mimetype="application/pdf", download_name=f"{meeting.slug}-badges.pdf")
 
 
 def _registration_or_404(slug: str, registration_id: int) -> Registration:
