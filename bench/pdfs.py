@@ -6,9 +6,11 @@
     python bench/pdfs.py bulk N      -> write_merged_pdf for N certificates: ms per certificate, the growth of
                                         the process's peak memory (ru_maxrss) while writing them, and the
                                         floor again, measured just before and after
+    python bench/pdfs.py sheets N    -> write_badge_sheets for N delegates (four badges to an A4 page): ms per
+                                        badge and the growth of the peak memory
 
-Each prints one JSON object as its last line. Bulk runs get a fresh process each, so that the peak-memory
-figures for 100 and 1,000 certificates can be compared: memory that grows with the count shows there.
+Each prints one JSON object as its last line. Bulk and sheet runs get a fresh process each, so that the peak-memory
+figures for 100 and 1,000 documents can be compared: memory that grows with the count shows there.
 
 The floor is a trivial one-page WeasyPrint document in the certificates' own fonts, rendered with the app's
 shared FontConfiguration, exactly as `attendance.pdf.render_pdf` renders.
@@ -137,10 +139,25 @@ def on_demand(repeats: int) -> dict:
             **{f"{kind}_ms": statistics.median(values) for kind, values in times.items()}}
 
 
-def bulk(count: int) -> dict:
-    """The real `write_merged_pdf` of `count` issued certificates into a temporary file, in this fresh process."""
+def _write_measured(write) -> dict:
+    """`write(out)` into a temporary file: seconds, the growth of the process's peak memory, pages and bytes."""
     from pypdf import PdfReader
 
+    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        write(out)
+        seconds = time.perf_counter() - started
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        out.seek(0)
+        pages = len(PdfReader(out, strict=True).pages)
+        size = out.seek(0, 2)
+    return {"seconds": seconds, "pages": pages, "bytes": size, "baseline_mb": baseline_kb / 1024,
+            "peak_growth_mb": (peak_kb - baseline_kb) / 1024}
+
+
+def bulk(count: int) -> dict:
+    """The real `write_merged_pdf` of `count` issued certificates into a temporary file, in this fresh process."""
     from attendance.certificates import render
 
     pairs = certificate_pairs(count)
@@ -148,19 +165,25 @@ def bulk(count: int) -> dict:
     # certificate_pdf() may be served from the stored copy that the on-demand run left, and load nothing.
     render.write_merged_pdf(pairs[:1], io.BytesIO())
     floor = floor_ms(10)  # this run's own floor, measured just before and after it
-    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with tempfile.TemporaryFile() as out:
-        started = time.perf_counter()
-        written = render.write_merged_pdf(pairs, out)
-        seconds = time.perf_counter() - started
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        out.seek(0)
-        pages = len(PdfReader(out, strict=True).pages)
-        size = out.seek(0, 2)
+    written = {}
+    measured = _write_measured(lambda out: written.setdefault("count", render.write_merged_pdf(pairs, out)))
     floor += floor_ms(10)
-    return {"floor_ms": statistics.median(floor), "count": written, "pages": pages, "bytes": size, "seconds": seconds,
-            "batch": render.BATCH, "ms_per_certificate": seconds * 1000 / max(written, 1),
-            "baseline_mb": baseline_kb / 1024, "peak_growth_mb": (peak_kb - baseline_kb) / 1024}
+    return {**measured, "floor_ms": statistics.median(floor), "count": written["count"], "batch": render.BATCH,
+            "ms_per_certificate": measured["seconds"] * 1000 / max(written["count"], 1)}
+
+
+def sheets(count: int) -> dict:
+    """The organiser's badge sheets (`write_badge_sheets`) of `count` delegates, in this fresh process."""
+    from attendance.extensions import db
+    from attendance.models import Registration
+    from attendance.registration import badges
+
+    registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=_large_session().id)
+                                       .order_by(Registration.id).limit(count)).all()
+    badges.badge_sheet_pdf(registrations[:4])  # fonts loaded and templates compiled, as in a long-running server
+    measured = _write_measured(lambda out: badges.write_badge_sheets(registrations, out))
+    return {**measured, "count": len(registrations), "batch": badges.SHEET_BATCH,
+            "ms_per_badge": measured["seconds"] * 1000 / max(len(registrations), 1)}
 
 
 def main(argv: list[str]) -> dict:
@@ -171,7 +194,9 @@ def main(argv: list[str]) -> dict:
             return on_demand(int(argv[1]) if len(argv) > 1 else 15)
         if argv[0] == "bulk":
             return bulk(int(argv[1]))
-    raise SystemExit(f"unknown mode {argv[0]!r}: on-demand [REPEATS] | bulk N")
+        if argv[0] == "sheets":
+            return sheets(int(argv[1]))
+    raise SystemExit(f"unknown mode {argv[0]!r}: on-demand [REPEATS] | bulk N | sheets N")
 
 
 if __name__ == "__main__":

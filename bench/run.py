@@ -6,7 +6,8 @@ in the same run.
    last day is today. 32 clients scan distinct badges, a fifth of them a second time; the floor is GET /healthz
    with the same clients against the same server. Then 8 clients fill in the public registration form.
 2. PDFs in-process (bench/pdfs.py): a trivial WeasyPrint document as the floor, a badge and a certificate on
-   demand, and 100 and 1,000 certificates merged into one PDF (time per certificate and peak-memory growth).
+   demand, and 100 and 1,000 certificates merged into one PDF (time per certificate and peak-memory growth), and
+   the badge sheets of 100 and 1,000 delegates.
 3. The headcount report (bench/reports.py) over 10,000 registrations and about 20,000 attendance records.
 
 It is a measurement, not a test: it always exits 0, and says which targets were met. Every load loop is
@@ -253,6 +254,16 @@ def pdf_section(table: Table, env: dict, args, log: Path) -> None:
     table.add(f"  peak RSS growth, {counts[0]:,} / {counts[1]:,} certs (batches of {large['batch']})",
               f"+{small['peak_growth_mb']:.0f} MB / +{large['peak_growth_mb']:.0f} MB",
               ratio=f"{slope_kb:+.1f} KB/cert", target=f"flat (+{BULK_MEMORY_MARGIN_MB} MB)", met=flat)
+    # The organiser's badge sheets, batched the same way. No target in the issue: shown so that memory growing with
+    # the number of badges (one document for all took +151 MB at 1,000) would show.
+    sheet = {n: run_json("pdfs.py", ["sheets", str(n)], env, log, timeout=budget.timeout()) for n in counts}
+    for n in counts:
+        pages = "" if sheet[n]["pages"] == -(-n // 4) else f" ({sheet[n]['pages']} pages!)"
+        table.add(f"write_badge_sheets, {n:,} badges (4 an A4 page)", f"{ms(sheet[n]['ms_per_badge'])}/badge{pages}")
+    small, large = (sheet[n] for n in counts)
+    slope_kb = (large["peak_growth_mb"] - small["peak_growth_mb"]) * 1024 / (counts[1] - counts[0])
+    table.add(f"  peak RSS growth, {counts[0]:,} / {counts[1]:,} badges (batches of {large['batch']})",
+              f"+{small['peak_growth_mb']:.0f} MB / +{large['peak_growth_mb']:.0f} MB", ratio=f"{slope_kb:+.1f} KB/badge")
 
 
 def server_env(url: str, smtp_port: int) -> dict:
