@@ -13,13 +13,29 @@ from __future__ import annotations
 import io
 import secrets
 from collections import deque
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject, StreamObject
 
 CATALOG, PAGES = 1, 2  # object numbers reserved for the objects written last
+
+T = TypeVar("T")
+
+
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """`items` in lists of `size` (the last may be shorter): the documents a long PDF is laid out in, one at a time,
+    before they are concatenated. (itertools.batched, from Python 3.12.)"""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class PdfConcatenator:

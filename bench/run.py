@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import random
 import secrets
@@ -249,21 +250,24 @@ def pdf_section(table: Table, env: dict, args, log: Path) -> None:
     # glyphs) settle over the first batches, while Python keeps nothing per certificate. In batches of 100 the peak
     # grew +58-69 MB for 100 certificates, +65-89 MB for 1,000 and +75 MB for 2,500. Memory held per certificate
     # shows as the slope: 900 more certificates at pypdf's old 50 KB each would be +44 MB.
-    slope_kb = (large["peak_growth_mb"] - small["peak_growth_mb"]) * 1024 / (counts[1] - counts[0])
-    flat = large["peak_growth_mb"] <= small["peak_growth_mb"] + BULK_MEMORY_MARGIN_MB
-    table.add(f"  peak RSS growth, {counts[0]:,} / {counts[1]:,} certs (batches of {large['batch']})",
-              f"+{small['peak_growth_mb']:.0f} MB / +{large['peak_growth_mb']:.0f} MB",
-              ratio=f"{slope_kb:+.1f} KB/cert", target=f"flat (+{BULK_MEMORY_MARGIN_MB} MB)", met=flat)
+    peak_memory_row(table, "certs", counts, bulk, target=f"flat (+{BULK_MEMORY_MARGIN_MB} MB)",
+                    met=large["peak_growth_mb"] <= small["peak_growth_mb"] + BULK_MEMORY_MARGIN_MB)
     # The organiser's badge sheets, batched the same way. No target in the issue: shown so that memory growing with
     # the number of badges (one document for all took +151 MB at 1,000) would show.
     sheet = {n: run_json("pdfs.py", ["sheets", str(n)], env, log, timeout=budget.timeout()) for n in counts}
     for n in counts:
-        pages = "" if sheet[n]["pages"] == -(-n // 4) else f" ({sheet[n]['pages']} pages!)"
+        pages = "" if sheet[n]["pages"] == math.ceil(n / 4) else f" ({sheet[n]['pages']} pages!)"
         table.add(f"write_badge_sheets, {n:,} badges (4 an A4 page)", f"{ms(sheet[n]['ms_per_badge'])}/badge{pages}")
-    small, large = (sheet[n] for n in counts)
+    peak_memory_row(table, "badges", counts, sheet)
+
+
+def peak_memory_row(table: Table, unit: str, counts: tuple[int, int], results: dict, **verdict) -> None:
+    """The peak-memory growth of the smaller and the larger export, and its slope: what each document adds."""
+    small, large = (results[n] for n in counts)
     slope_kb = (large["peak_growth_mb"] - small["peak_growth_mb"]) * 1024 / (counts[1] - counts[0])
-    table.add(f"  peak RSS growth, {counts[0]:,} / {counts[1]:,} badges (batches of {large['batch']})",
-              f"+{small['peak_growth_mb']:.0f} MB / +{large['peak_growth_mb']:.0f} MB", ratio=f"{slope_kb:+.1f} KB/badge")
+    table.add(f"  peak RSS growth, {counts[0]:,} / {counts[1]:,} {unit} (batches of {large['batch']})",
+              f"+{small['peak_growth_mb']:.0f} MB / +{large['peak_growth_mb']:.0f} MB",
+              ratio=f"{slope_kb:+.1f} KB/{unit.rstrip('s')}", **verdict)
 
 
 def server_env(url: str, smtp_port: int) -> dict:

@@ -13,7 +13,7 @@ from ..countries import country_name
 from ..links import public_url
 from ..models import Certificate, PdfKind
 from ..pdf import render_pdf
-from ..pdf_concat import PdfConcatenator
+from ..pdf_concat import PdfConcatenator, batches
 from ..qr import qr_png_uri
 from ..stored_pdfs import stored_pdf
 from .service import Eligibility, certificate_language
@@ -55,23 +55,12 @@ def certificate_pdf(certificate: Certificate, result: Eligibility) -> bytes:
                           sections=[_section(certificate, result, language)])
 
 
-def _batches(pairs: Iterable[tuple[Certificate, Eligibility]]):
-    batch = []
-    for pair in pairs:
-        batch.append(pair)
-        if len(batch) == BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def write_merged_pdf(pairs: Iterable[tuple[Certificate, Eligibility]], out: BinaryIO,
                      progress: Callable[[int], None] = lambda n: None) -> int:
     """All certificates as one PDF, a page each. Rendered in batches, each written to `out` as soon as it is
     laid out: memory holds one batch, whatever the number of certificates."""
     merged, count = PdfConcatenator(out), 0
-    for batch in _batches(pairs):
+    for batch in batches(pairs, BATCH):
         language = certificate_language(batch[0][0])  # the batch's document: its sections in it name no language
         with force_locale(language):
             merged.add(render_pdf("certificates/certificate.html",

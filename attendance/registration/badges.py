@@ -7,7 +7,7 @@ from flask_babel import force_locale
 from ..countries import country_name
 from ..models import PdfKind, Registration
 from ..pdf import render_pdf
-from ..pdf_concat import PdfConcatenator
+from ..pdf_concat import PdfConcatenator, batches
 from ..qr import qr_png_uri
 from ..stored_pdfs import stored_pdf
 
@@ -37,9 +37,11 @@ def badge_sheet_pdf(registrations: Sequence[Registration]) -> bytes:
     return render_pdf("badges/badge.html", badges=[badge_context(r) for r in registrations], sheet=True)
 
 
-def write_badge_sheets(registrations: Sequence[Registration], out: BinaryIO) -> None:
-    """All the badges on A4 sheets, as one PDF written to `out` batch by batch: memory holds one batch."""
+def write_badge_sheets(registrations: Sequence[Registration], out: BinaryIO) -> int:
+    """All the badges on A4 sheets, as one PDF written to `out` batch by batch: memory holds one batch. Returns
+    the number of badges."""
     merged = PdfConcatenator(out)
-    for start in range(0, len(registrations), SHEET_BATCH):
-        merged.add(badge_sheet_pdf(registrations[start:start + SHEET_BATCH]))
+    for batch in batches(registrations, SHEET_BATCH):
+        merged.add(badge_sheet_pdf(batch))
     merged.close()
+    return len(registrations)
