@@ -33,8 +33,11 @@ class Result:
     latencies: list[float] = field(default_factory=list)  # of every unit that got an answer, in seconds
     errors: int = 0
     outcomes: Counter = field(default_factory=Counter)  # "201", "200", "error: ..." -> count
-    #: CPU seconds the server spent meanwhile, when the caller measured it
+    #: CPU seconds spent meanwhile, when the caller measured them: by the server, by the database's processes
+    #: and by the whole machine (server, database, these clients and anything else)
     server_cpu: float = 0.0
+    database_cpu: float = 0.0
+    machine_cpu: float = 0.0
 
     def merge(self, other: "Result") -> None:
         """Adds another run of the same workload (the bench alternates workloads in rounds)."""
@@ -43,10 +46,11 @@ class Result:
         self.errors += other.errors
         self.outcomes.update(other.outcomes)
         self.server_cpu += other.server_cpu
+        self.database_cpu += other.database_cpu
+        self.machine_cpu += other.machine_cpu
 
-    @property
-    def server_cpu_ms_per_unit(self) -> float:
-        return self.server_cpu * 1000 / self.units if self.units else float("nan")
+    def ms_per_unit(self, seconds: float) -> float:
+        return seconds * 1000 / self.units if self.units else float("nan")
 
     @property
     def units(self) -> int:

@@ -37,6 +37,42 @@ def flask(env: dict, *args: str, log: Path) -> None:
         raise RuntimeError(f"flask {' '.join(args)} failed; see {log}")
 
 
+def processes_cpu_seconds(select) -> float:
+    """CPU time (user + system) used so far by the processes for which `select(pid, ppid, name)` is true;
+    0 where /proc is missing. Processes that ended meanwhile are not counted."""
+    if not os.path.isdir("/proc"):
+        return 0.0
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                line = stat.read()
+        except OSError:
+            continue  # a process that just ended
+        name, fields = line[line.index("(") + 1:line.rindex(")")], line[line.rindex(")") + 2:].split()
+        # after the name: state, ppid, ..., utime (14th field of the line) and stime (15th)
+        if select(int(entry), int(fields[1]), name):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds() -> float:
+    """CPU time of this machine's PostgreSQL processes (its backends serve the app's queries)."""
+    return processes_cpu_seconds(lambda _pid, _ppid, name: name.startswith("postgres"))
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all processes of the machine have used so far (every core's time but idle and I/O wait)."""
+    try:
+        with open("/proc/stat") as stat:
+            times = [int(value) for value in stat.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    return (sum(times) - times[3] - times[4]) / os.sysconf("SC_CLK_TCK")
+
+
 class Gunicorn:
     def __init__(self, env: dict, log: Path, *, workers: int = 2, worker_class: str = "gthread", threads: int = 1):
         self.env, self.log = env, log
@@ -70,21 +106,10 @@ class Gunicorn:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the arbiter and its workers; 0 where /proc is missing."""
-        if self.process is None or not os.path.isdir("/proc"):
+        if self.process is None:
             return 0.0
-        total = 0
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # a process that just ended
-            # after the command: state, ppid, ..., utime (14th field of the line) and stime (15th)
-            if int(entry) == self.process.pid or int(fields[1]) == self.process.pid:
-                total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+        pid = self.process.pid
+        return processes_cpu_seconds(lambda entry, ppid, _name: entry == pid or ppid == pid)
 
     def __exit__(self, *_exc) -> None:
         if self.process is not None and self.process.poll() is None:
