@@ -38,7 +38,8 @@ sys.path.insert(0, str(BENCH))
 
 import data  # noqa: E402
 import load  # noqa: E402
-from server import ROOT, Gunicorn, SmtpSink, database_cpu_seconds, flask, machine_busy_seconds  # noqa: E402
+from server import (ROOT, Gunicorn, SmtpSink, database_cpu_seconds, flask, machine_busy_seconds,  # noqa: E402
+                    stolen_seconds)
 
 # The targets.
 CHECKIN_RATIO_MIN = 0.5  # check-in requests/s over healthz requests/s
@@ -303,7 +304,7 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=4, help="processes the clients are spread over")
     args = parser.parse_args()
 
-    started = time.monotonic()
+    started, stolen = time.monotonic(), stolen_seconds()
     table = Table()
     tmp = Path(tempfile.mkdtemp(prefix="attendance-bench-"))
     log = tmp / "bench.log"
@@ -344,8 +345,9 @@ def main() -> None:
     print()
     print(table.render())
     print(f"\nTargets missed: {len(table.misses)}" + "".join(f"\n  - {m}" for m in table.misses))
-    print(f"Took {time.monotonic() - started:.0f} s; load average at the end {os.getloadavg()[0]:.1f} "
-          "(other work on this machine slows the figures, ratios less).")
+    print(f"Took {time.monotonic() - started:.0f} s; load average at the end {os.getloadavg()[0]:.1f}; the hypervisor "
+          f"gave {stolen_seconds() - stolen:.1f} s of CPU to other machines meanwhile (other work slows the figures, "
+          "ratios less).")
     failed = any(row[0].endswith("FAILED") for row in table.rows)
     if args.keep or failed:
         print(f"Kept {tmp} (databases, fixtures and bench.log)")

@@ -64,13 +64,23 @@ def database_cpu_seconds() -> float:
 
 
 def machine_busy_seconds() -> float:
-    """CPU time all processes of the machine have used so far (every core's time but idle and I/O wait)."""
+    """CPU time all processes of the machine have used so far: user, nice, system, irq and softirq time of every
+    core (not idle, I/O wait, or time the hypervisor gave to other machines)."""
     try:
         with open("/proc/stat") as stat:
-            times = [int(value) for value in stat.readline().split()[1:]]
-    except OSError:
+            user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
+    except (OSError, ValueError):
         return 0.0
-    return (sum(times) - times[3] - times[4]) / os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def stolen_seconds() -> float:
+    """CPU time the hypervisor has given to other virtual machines while this one's cores wanted it ("steal")."""
+    try:
+        with open("/proc/stat") as stat:
+            return int(stat.readline().split()[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 class Gunicorn:
