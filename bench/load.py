@@ -33,11 +33,8 @@ class Result:
     latencies: list[float] = field(default_factory=list)  # of every unit that got an answer, in seconds
     errors: int = 0
     outcomes: Counter = field(default_factory=Counter)  # "201", "200", "error: ..." -> count
-    #: CPU seconds spent meanwhile, when the caller measured them: by the server, by the database's processes
-    #: and by the whole machine (server, database, these clients and anything else)
-    server_cpu: float = 0.0
-    database_cpu: float = 0.0
-    machine_cpu: float = 0.0
+    #: CPU seconds spent meanwhile, when the caller measured them, by part: "server", "PostgreSQL", "whole machine"
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def merge(self, other: "Result") -> None:
         """Adds another run of the same workload (the bench alternates workloads in rounds)."""
@@ -45,9 +42,8 @@ class Result:
         self.latencies += other.latencies
         self.errors += other.errors
         self.outcomes.update(other.outcomes)
-        self.server_cpu += other.server_cpu
-        self.database_cpu += other.database_cpu
-        self.machine_cpu += other.machine_cpu
+        for part, seconds in other.cpu.items():
+            self.cpu[part] = self.cpu.get(part, 0.0) + seconds
 
     def ms_per_unit(self, seconds: float) -> float:
         return seconds * 1000 / self.units if self.units else float("nan")

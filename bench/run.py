@@ -38,8 +38,7 @@ sys.path.insert(0, str(BENCH))
 
 import data  # noqa: E402
 import load  # noqa: E402
-from server import (ROOT, Gunicorn, SmtpSink, database_cpu_seconds, flask, machine_busy_seconds,  # noqa: E402
-                    stolen_seconds)
+from server import ROOT, Gunicorn, SmtpSink, database_cpu_seconds, flask, machine_cpu_seconds  # noqa: E402
 
 # The issue's targets.
 CHECKIN_RATIO_MIN = 0.5  # check-in requests/s over healthz requests/s
@@ -147,12 +146,18 @@ def scan_sequence(badges: list[str], count: int, rng: random.Random) -> list[str
     return sequence
 
 
-def measured(server: Gunicorn, name: str, step, **options) -> load.Result:
-    """One load run, with the CPU time the server, the database and the whole machine used over it."""
-    before = server.cpu_seconds(), database_cpu_seconds(), machine_busy_seconds()
+def measured(server: Gunicorn, name: str, step, local_database: bool = False, **options) -> load.Result:
+    """One load run, with the CPU time the server, this machine's PostgreSQL (when `local_database`) and the whole
+    machine used over it."""
+    def cpu() -> dict[str, float]:
+        parts = {"server": server.cpu_seconds()}
+        if local_database:
+            parts["PostgreSQL"] = database_cpu_seconds()
+        parts["whole machine"] = machine_cpu_seconds()[0]
+        return parts
+    before = cpu()
     result = load.run(name, server.port, step, **options)
-    after = server.cpu_seconds(), database_cpu_seconds(), machine_busy_seconds()
-    result.server_cpu, result.database_cpu, result.machine_cpu = (b - a for a, b in zip(before, after))
+    result.cpu = {part: seconds - before[part] for part, seconds in cpu().items()}
     return result
 
 
@@ -175,11 +180,15 @@ def http_section(table: Table, engine: str, env: dict, fixture: dict, args, log:
         badges, paced = badges[:-PACED_SCANS], badges[-PACED_SCANS:]  # kept back for the door's pace below
         sequence = scan_sequence(badges, 1_500 if quick else len(badges), random.Random(7))
         floor, result, done = load.Result("healthz", CLIENTS), load.Result("checkins", CLIENTS), 0
+        # PostgreSQL's CPU is measured when it runs here (SQLite works inside the server's processes).
+        local_database = (engine == "PostgreSQL"
+                          and urlsplit(env["DATABASE_URL"]).hostname in ("127.0.0.1", "localhost", None))
         for _ in range(ROUNDS):
-            floor.merge(measured(server, "healthz", load.healthz(), clients=CLIENTS, max_units=20_000,
-                                 max_seconds=seconds, processes=args.client_processes))
-            part = measured(server, "checkins", load.checkins(token, sequence[done:], slug), clients=CLIENTS,
-                            max_units=len(sequence) - done, max_seconds=seconds, processes=args.client_processes)
+            floor.merge(measured(server, "healthz", load.healthz(), local_database, clients=CLIENTS,
+                                 max_units=20_000, max_seconds=seconds, processes=args.client_processes))
+            part = measured(server, "checkins", load.checkins(token, sequence[done:], slug), local_database,
+                            clients=CLIENTS, max_units=len(sequence) - done, max_seconds=seconds,
+                            processes=args.client_processes)
             done += part.units
             result.merge(part)
         ratio = result.per_second / floor.per_second if floor.per_second else 0.0
@@ -193,17 +202,13 @@ def http_section(table: Table, engine: str, env: dict, fixture: dict, args, log:
                   met=p99 < CHECKIN_P99_MAX_MS)
         table.add("  check-in errors", f"{result.errors} of {result.units} ({answers(result)})", target="0",
                   met=result.errors == 0)
-        # Where the CPU goes: the server, the clients and PostgreSQL share this machine's cores (SQLite works
-        # inside the server's processes; a PostgreSQL on another machine is not measured).
-        parts = [("server", "server_cpu"), ("whole machine", "machine_cpu")]
-        if engine == "PostgreSQL" and urlsplit(env["DATABASE_URL"]).hostname in ("127.0.0.1", "localhost", None):
-            parts.insert(1, ("PostgreSQL", "database_cpu"))
-        for label, part in parts:
-            cpu, floor_cpu = result.ms_per_unit(getattr(result, part)), floor.ms_per_unit(getattr(floor, part))
-            table.add(f"  {label} CPU per request", ms(cpu), floor=ms(floor_cpu),
+        # Where the CPU goes: the server, the clients and PostgreSQL share this machine's cores.
+        for part, seconds in result.cpu.items():
+            cpu, floor_cpu = result.ms_per_unit(seconds), floor.ms_per_unit(floor.cpu[part])
+            table.add(f"  {part} CPU per request", ms(cpu), floor=ms(floor_cpu),
                       ratio=f"{cpu / floor_cpu:.1f}x" if floor_cpu else "")
-        table.add("  server CPU in use (cores)", f"{result.server_cpu / result.seconds:.2f}",
-                  floor=f"{floor.server_cpu / floor.seconds:.2f}")
+        table.add("  server CPU in use (cores)", f"{result.cpu['server'] / result.seconds:.2f}",
+                  floor=f"{floor.cpu['server'] / floor.seconds:.2f}")
         # The same 32 scanners at a door's rhythm rather than flat out: what a person at the door waits.
         door = load.run("door pace", server.port, load.checkins(token, paced, slug), clients=CLIENTS,
                         max_units=PACED_SCANS, max_seconds=4 if quick else 8, processes=args.client_processes,
@@ -220,7 +225,7 @@ def http_section(table: Table, engine: str, env: dict, fixture: dict, args, log:
                   p50_p99(form), target="errors 0", met=form.errors == 0)
         table.add("  answers; mails sent; server CPU per form",
                   f"{answers(form)}; {smtp.messages - before} mails; "
-                  f"{ms(form.ms_per_unit(form.server_cpu))} (GET+POST)")
+                  f"{ms(form.ms_per_unit(form.cpu['server']))} (GET+POST)")
 
 
 def headcount_section(table: Table, engine: str, env: dict, args, log: Path) -> None:
@@ -304,7 +309,7 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=4, help="processes the clients are spread over")
     args = parser.parse_args()
 
-    started, stolen = time.monotonic(), stolen_seconds()
+    started, stolen = time.monotonic(), machine_cpu_seconds()[1]
     table = Table()
     tmp = Path(tempfile.mkdtemp(prefix="attendance-bench-"))
     log = tmp / "bench.log"
@@ -345,9 +350,9 @@ def main() -> None:
     print()
     print(table.render())
     print(f"\nTargets missed: {len(table.misses)}" + "".join(f"\n  - {m}" for m in table.misses))
-    print(f"Took {time.monotonic() - started:.0f} s; load average at the end {os.getloadavg()[0]:.1f}; the hypervisor "
-          f"gave {stolen_seconds() - stolen:.1f} s of CPU to other machines meanwhile (other work slows the figures, "
-          "ratios less).")
+    print(f"Took {time.monotonic() - started:.0f} s; load average at the end {os.getloadavg()[0]:.1f}; the "
+          f"hypervisor gave {machine_cpu_seconds()[1] - stolen:.1f} s of CPU to other machines meanwhile (other work "
+          "slows the figures, ratios less).")
     failed = any(row[0].endswith("FAILED") for row in table.rows)
     if args.keep or failed:
         print(f"Kept {tmp} (databases, fixtures and bench.log)")

@@ -63,24 +63,17 @@ def database_cpu_seconds() -> float:
     return processes_cpu_seconds(lambda _pid, _ppid, name: name.startswith("postgres"))
 
 
-def machine_busy_seconds() -> float:
-    """CPU time all processes of the machine have used so far: user, nice, system, irq and softirq time of every
-    core (not idle, I/O wait, or time the hypervisor gave to other machines)."""
+def machine_cpu_seconds() -> tuple[float, float]:
+    """CPU time the whole machine has used so far, and the time the hypervisor gave to other virtual machines
+    while this one's cores wanted it ("steal"), from /proc/stat; (0, 0) where it is missing. Used: user, nice,
+    system, irq and softirq time of every core (not idle, I/O wait or steal)."""
     try:
         with open("/proc/stat") as stat:
-            user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
+            user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, stat.readline().split()[1:9])
     except (OSError, ValueError):
-        return 0.0
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-
-
-def stolen_seconds() -> float:
-    """CPU time the hypervisor has given to other virtual machines while this one's cores wanted it ("steal")."""
-    try:
-        with open("/proc/stat") as stat:
-            return int(stat.readline().split()[8]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
 class Gunicorn:
