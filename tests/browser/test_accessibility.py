@@ -202,6 +202,8 @@ def test_failed_submit_with_the_keyboard_leads_to_each_field_in_error(live_serve
         link = links.nth(i)
         link.focus()
         page.keyboard.press("Enter")
+        # The fragment's navigation moves focus a moment after the key press: wait for it to leave the link.
+        page.wait_for_function("link => document.activeElement !== link", arg=link.element_handle())
         # Focus lands on a form control (the first option of a group of radios), with its error read out with it.
         focused = page.evaluate("""() => {
             const e = document.activeElement;
