@@ -107,6 +107,12 @@ def p50_p99(result: load.Result) -> str:
     return f"{p50:,.0f} / {p99:,.0f} ms" if p50 >= 10 else f"{p50:.1f} / {p99:,.1f} ms"
 
 
+def cores(result: load.Result) -> str:
+    """Cores kept busy on average, by the server and by the whole machine. Where the whole machine's figure stays
+    below the floor's, requests waited on something other than CPU (on PostgreSQL, each commit's WAL flush)."""
+    return f"{result.cpu['server'] / result.seconds:.2f} / {result.cpu['whole machine'] / result.seconds:.2f}"
+
+
 def answers(result: load.Result) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(result.outcomes.items(), reverse=True) if k != "exception")
 
@@ -207,10 +213,6 @@ def http_section(table: Table, engine: str, env: dict, fixture: dict, args, log:
             cpu, floor_cpu = result.ms_per_unit(seconds), floor.ms_per_unit(floor.cpu[part])
             table.add(f"  {part} CPU per request", ms(cpu), floor=ms(floor_cpu),
                       ratio=f"{cpu / floor_cpu:.1f}x" if floor_cpu else "")
-        # Cores in use: where the whole machine's figure stays below the floor's, requests wait on something
-        # other than CPU (on PostgreSQL, each commit's flush of the WAL to disk).
-        def cores(run: load.Result) -> str:
-            return f"{run.cpu['server'] / run.seconds:.2f} / {run.cpu['whole machine'] / run.seconds:.2f}"
         table.add(f"  cores in use: server / whole machine (of {os.cpu_count()})", cores(result), floor=cores(floor))
         # The same 32 scanners at a door's rhythm rather than flat out: what a person at the door waits.
         door = load.run("door pace", server.port, load.checkins(token, paced, slug), clients=CLIENTS,

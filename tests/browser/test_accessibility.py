@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from attendance.auth import Actor, ensure_staff
 from attendance.certificates.service import issue
@@ -203,7 +204,7 @@ def test_failed_submit_with_the_keyboard_leads_to_each_field_in_error(live_serve
         link.focus()
         page.keyboard.press("Enter")
         # The fragment's navigation moves focus a moment after the key press: wait for it to leave the link.
-        page.wait_for_function("link => document.activeElement !== link", arg=link.element_handle())
+        expect(link).not_to_be_focused()
         # Focus lands on a form control (the first option of a group of radios), with its error read out with it.
         focused = page.evaluate("""() => {
             const e = document.activeElement;
