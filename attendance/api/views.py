@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..auth import Actor
 from ..checkin.service import NotAllowed, UnknownSession, check_in, door_counts, find_delegates, today_for, undo_check_in
+from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
 from ..models import Attendance, MeetingSession, Registration, Source
 from ..reports.headcount import headcount
@@ -108,6 +109,7 @@ def _scanner_key() -> str:
 
 
 @bp.post("/checkins")
+@autocommit  # check_in's every write is one statement on PostgreSQL
 @limiter.limit("600 per minute", key_func=_scanner_key)
 @staff_api
 def create_checkin():

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from flask_babel import format_date, gettext
 
 from ..auth import Actor
@@ -65,23 +66,52 @@ def token_excerpt(raw: str) -> str:
 def _badge_query(*match) -> sa.Select:
     """One row per nearby session day of the badge's registration: all a door answer needs, in one statement.
 
-    The days are those between `earliest` and `latest` (today somewhere on Earth, or the day asked for); the
+    The days are those between `earliest` and `latest` (today somewhere on Earth, or the day asked for), each
+    with the day's in-person attendance if there is one, so that a repeated scan needs no other read; the
     door's session id comes along when the scanner names its session by `slug`.
     """
     registrations, sessions = Registration.__table__, MeetingSession.__table__
-    days, entity_types = SessionDay.__table__, EntityType.__table__
+    days, entity_types, attendances = SessionDay.__table__, EntityType.__table__, Attendance.__table__
     door_session = sa.select(sessions.c.id).where(sessions.c.slug == sa.bindparam("slug")).scalar_subquery()
     return (
         sa.select(registrations.c.id, registrations.c.session_id, registrations.c.full_name,
                   registrations.c.organisation, entity_types.c.name.label("entity_type"), registrations.c.role,
                   registrations.c.mode, registrations.c.status, sessions.c.title, sessions.c.timezone,
-                  days.c.id.label("day_id"), days.c.date.label("day"), door_session.label("door_session_id"))
+                  days.c.id.label("day_id"), days.c.date.label("day"), door_session.label("door_session_id"),
+                  *_first_attendance_columns())
         .select_from(registrations.join(sessions, sessions.c.id == registrations.c.session_id)
                      .join(entity_types, entity_types.c.id == registrations.c.entity_type_id)
                      .outerjoin(days, (days.c.session_id == registrations.c.session_id)
-                                & days.c.date.between(sa.bindparam("earliest"), sa.bindparam("latest"))))
+                                & days.c.date.between(sa.bindparam("earliest"), sa.bindparam("latest")))
+                     .outerjoin(attendances, (attendances.c.registration_id == registrations.c.id)
+                                & (attendances.c.day_id == days.c.id) & (attendances.c.mode == Mode.IN_PERSON)))
         .where(*match)
     )
+
+
+def _first_attendance_columns() -> tuple:
+    """The day's in-person attendance, as an "already checked in" answer tells it."""
+    attendances = Attendance.__table__
+    return (attendances.c.id.label("attendance_id"), attendances.c.first_seen_at,
+            attendances.c.recorded_by.label("first_by"), attendances.c.door.label("first_door"))
+
+
+def _admit_in_one_statement(dialect_name: str) -> sa.Select:
+    """PostgreSQL's first check-in: the attendance and its log line in one statement, which commits on its own
+    under `dbutil.autocommit`. It returns the new attendance's id, or no row (and writes nothing) when the
+    badge got in meanwhile. The logged answer is the door's, completed with that id."""
+    attendances, events = Attendance.__table__, ScanEvent.__table__
+    new = (insert_or_ignore_statement(attendances, ("registration_id", "day_id", "mode"), dialect_name)
+           .values({name: sa.bindparam(name, type_=attendances.c[name].type) for name in _ATTENDANCE_COLUMNS})
+           .cte("new_attendance"))
+    response = sa.cast(sa.cast(sa.bindparam("response"), JSONB).op("||")(
+        sa.func.jsonb_build_object("attendance_id", new.c.id)), sa.Text)
+    logged = events.insert().from_select(
+        [*_EVENT_COLUMNS, "result", "response"],
+        sa.select(*(sa.bindparam(name, type_=events.c[name].type) for name in _EVENT_COLUMNS),
+                  sa.literal(ScanResult.OK, events.c.result.type), response).select_from(new)
+    ).cte("logged")
+    return sa.select(new.c.id).add_cte(logged)
 
 
 # Built once, and run on the driver's cursor (see DriverStatement): the door waits for each of them.
@@ -95,22 +125,24 @@ _NEW_ATTENDANCE = DriverStatement(lambda dialect_name: insert_or_ignore_statemen
     Attendance.__table__, ("registration_id", "day_id", "mode"), dialect_name
 ).values({name: sa.bindparam(name) for name in _ATTENDANCE_COLUMNS}))
 _FIRST_ATTENDANCE = DriverStatement(
-    sa.select(*(Attendance.__table__.c[name] for name in ("id", "first_seen_at", "recorded_by", "door")))
+    sa.select(*_first_attendance_columns())
     .where(Attendance.__table__.c.registration_id == sa.bindparam("registration_id"),
            Attendance.__table__.c.day_id == sa.bindparam("day_id"),
            Attendance.__table__.c.mode == Mode.IN_PERSON)
 )
+# A log line's columns but its result and response; an attendance shares its actor, door, source and note.
 _EVENT_COLUMNS = ("actor", "recorded_by", "door", "source", "nonce", "token_excerpt", "note", "session_id",
-                  "registration_id", "day", "at", "result", "response")
+                  "registration_id", "day", "at")
 _NEW_EVENT = DriverStatement(sa.insert(ScanEvent.__table__)
-                             .values({name: sa.bindparam(name) for name in _EVENT_COLUMNS}))
+                             .values({name: sa.bindparam(name) for name in (*_EVENT_COLUMNS, "result", "response")}))
+_ADMIT = DriverStatement(_admit_in_one_statement)
 
 
 @dataclass
 class _Badge:
     """The registration a scan found, with its session and the session's days near the scanned day."""
     row: tuple  # a _BY_TOKEN or _BY_ID row
-    days: dict[date, int]
+    days: dict[date, tuple]  # the rows of the session's days, with each day's attendance
 
     @property
     def zone(self) -> ZoneInfo:
@@ -139,7 +171,7 @@ def _find_badge(connection: sa.Connection, token: str | None, registration_id: i
         door_session_id = found[0].id if found else None
     if slug and door_session_id is None:
         raise UnknownSession(slug)
-    badge = _Badge(rows[0], {row.day: row.day_id for row in rows if row.day_id is not None}) if rows else None
+    badge = _Badge(rows[0], {row.day: row for row in rows if row.day_id is not None}) if rows else None
     return badge, door_session_id
 
 
@@ -162,10 +194,8 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
     decision = _decide(badge, door_session_id, day, actor, door, source, note, event)
     # Only writes from here on, kept short: on SQLite the database is locked for every other writer meanwhile.
     with serialized_writes():
-        outcome = decision if isinstance(decision, CheckIn) else _admit(connection, decision)
-        event.update(result=outcome.result, response=outcome.json)
         try:
-            _NEW_EVENT.rows(connection, **event)
+            outcome = _record(connection, decision, event)
             db.session.commit()
         except sa.exc.IntegrityError:
             # The same nonce again, after or while its first request ran: nothing new is kept; answer as it did.
@@ -179,8 +209,9 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
 
 @dataclass
 class _Entry:
-    """A badge that may come in today: inserting its attendance tells a first check-in from a repeat."""
+    """A badge that may come in today: its attendance, unless the badge is in already."""
     attendance: dict
+    first: tuple | None  # the day's attendance, when the badge was in already as we read it
     payload: dict  # what any answer says of the person and the day
     first_time: dict  # what a first check-in's answer adds, but for the new attendance's id
     zone: ZoneInfo
@@ -207,33 +238,62 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
                                                         "message": gettext("Registration cancelled")})
     day = day or today
     event["day"], payload["day"] = day, day.isoformat()
-    day_id = badge.days.get(day)
-    if day_id is None:
+    day_row = badge.days.get(day)
+    if day_row is None:
         return CheckIn(ScanResult.NOT_A_MEETING_DAY, payload | {
             "status": "not_a_meeting_day",
             "message": gettext("%(day)s is not a day of %(title)s", day=format_date(day), title=row.title)})
     now = event["at"]
     return _Entry(
-        attendance=dict(registration_id=row.id, day_id=day_id, mode=Mode.IN_PERSON, first_seen_at=now,
+        attendance=dict(registration_id=row.id, day_id=day_row.day_id, mode=Mode.IN_PERSON, first_seen_at=now,
                         source=source, actor=actor.key, recorded_by=actor.label, door=door, note=note),
+        first=day_row if day_row.attendance_id is not None else None,
         payload=payload, first_time={"status": "ok", "checked_in_at": _local(now, badge.zone).isoformat(),
                                      "by": actor.label, "door": door, "message": gettext("Checked in")},
         zone=badge.zone)
 
 
-def _admit(connection: sa.Connection, entry: _Entry) -> CheckIn:
+def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) -> CheckIn:
+    """Writes the attempt: its log line, and for a first check-in the attendance too."""
+    if isinstance(decision, _Entry):
+        entry, first = decision, decision.first
+        if first is None:
+            attendance_id = _admit(connection, entry, event)
+            if attendance_id is not None:
+                return CheckIn(ScanResult.OK, entry.payload | entry.first_time | {"attendance_id": attendance_id})
+            # Another scan of this badge got in between our read and our write.
+            first, = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
+                                            day_id=entry.attendance["day_id"])
+        decision = _already_in(entry, first)
+    _NEW_EVENT.rows(connection, **event, result=decision.result, response=decision.json)
+    return decision
+
+
+def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> int | None:
+    """Inserts the day's attendance and logs the scan as a first check-in: the new attendance's id, or None,
+    and nothing written, when the badge is in already. On PostgreSQL this is one statement, which commits on
+    its own in a check-in request (see dbutil.autocommit); on SQLite two, in the transaction pysqlite begins."""
+    answer = CheckIn(ScanResult.OK, entry.payload | entry.first_time)  # logged with the id the insert gives
+    if connection.dialect.name == "postgresql":
+        created = _ADMIT.rows(connection, **entry.attendance | event, response=answer.json)  # shared keys agree
+        return created[0].id if created else None
     created = _NEW_ATTENDANCE.rows(connection, **entry.attendance)
-    if created:
-        return CheckIn(ScanResult.OK, entry.payload | entry.first_time | {"attendance_id": created[0].id})
-    first, = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
-                                    day_id=entry.attendance["day_id"])
+    if not created:
+        return None
+    answer.payload["attendance_id"] = created[0].id
+    _NEW_EVENT.rows(connection, **event, result=answer.result, response=answer.json)
+    return created[0].id
+
+
+def _already_in(entry: _Entry, first: tuple) -> CheckIn:
+    """The answer to a badge that is in already: when, by whom and at which door it first came in."""
     first_at = _local(first.first_seen_at, entry.zone)
     message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=first_at.strftime("%H:%M"),
-                       by=first.recorded_by, door=first.door) if first.door else
-               gettext("Already checked in at %(time)s by %(by)s", time=first_at.strftime("%H:%M"), by=first.recorded_by))
+                       by=first.first_by, door=first.first_door) if first.first_door else
+               gettext("Already checked in at %(time)s by %(by)s", time=first_at.strftime("%H:%M"), by=first.first_by))
     return CheckIn(ScanResult.ALREADY_CHECKED_IN, entry.payload | {
-        "status": "already_checked_in", "attendance_id": first.id, "first_at": first_at.isoformat(),
-        "by": first.recorded_by, "door": first.door, "message": message})
+        "status": "already_checked_in", "attendance_id": first.attendance_id, "first_at": first_at.isoformat(),
+        "by": first.first_by, "door": first.first_door, "message": message})
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> datetime:
