@@ -258,9 +258,9 @@ def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) 
     if isinstance(decision, _Entry):
         entry, first = decision, decision.first
         if first is None:
-            attendance_id = _admit(connection, entry, event)
-            if attendance_id is not None:
-                return CheckIn(ScanResult.OK, entry.payload | entry.first_time | {"attendance_id": attendance_id})
+            admitted = _admit(connection, entry, event)
+            if admitted is not None:
+                return admitted
             # Another scan of this badge got in between our read and our write.
             first, = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
                                             day_id=entry.attendance["day_id"])
@@ -269,20 +269,20 @@ def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) 
     return decision
 
 
-def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> int | None:
-    """Inserts the day's attendance and logs the scan as a first check-in: the new attendance's id, or None,
-    and nothing written, when the badge is in already. On PostgreSQL this is one statement, which commits on
-    its own in a check-in request (see dbutil.autocommit); on SQLite two, in the transaction pysqlite begins."""
-    answer = CheckIn(ScanResult.OK, entry.payload | entry.first_time)  # logged with the id the insert gives
+def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> CheckIn | None:
+    """Inserts the day's attendance and logs the scan as a first check-in; None, and nothing written, when the
+    badge is in already. On PostgreSQL this is one statement, which commits on its own in a check-in request
+    (see dbutil.autocommit); on SQLite two, in the transaction that pysqlite begins for them."""
+    answer = CheckIn(ScanResult.OK, entry.payload | entry.first_time)  # and the new attendance's id, below
     if connection.dialect.name == "postgresql":
         created = _ADMIT.rows(connection, **entry.attendance | event, response=answer.json)  # shared keys agree
-        return created[0].id if created else None
+        return CheckIn(ScanResult.OK, answer.payload | {"attendance_id": created[0].id}) if created else None
     created = _NEW_ATTENDANCE.rows(connection, **entry.attendance)
     if not created:
         return None
     answer.payload["attendance_id"] = created[0].id
     _NEW_EVENT.rows(connection, **event, result=answer.result, response=answer.json)
-    return created[0].id
+    return answer
 
 
 def _already_in(entry: _Entry, first: tuple) -> CheckIn:
