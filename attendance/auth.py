@@ -38,9 +38,11 @@ class Actor:
 
     @classmethod
     def of_user(cls, user: StaffUser) -> "Actor":
+        if not user.is_organiser:  # door staff manage no session: no query on the door phone's every scan
+            return cls(f"user:{user.id}", user.email, False, frozenset())
         sessions = frozenset(db.session.scalars(
             db.select(session_organisers.c.session_id).where(session_organisers.c.user_id == user.id)))
-        return cls(f"user:{user.id}", user.email, user.is_organiser, sessions)
+        return cls(f"user:{user.id}", user.email, True, sessions)
 
     def manages(self, session_id: int) -> bool:
         return self.is_organiser and (self.managed_session_ids is None or session_id in self.managed_session_ids)
