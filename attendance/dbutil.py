@@ -134,7 +134,9 @@ def autocommit(view):
         try:
             return view(*args, **kwargs)
         finally:
-            db.session.rollback()  # ends the session's use of that connection; nothing is left to roll back
+            # Nothing is left to roll back; this hands the connection back to the pool, which resets its
+            # autocommit, before anything else in this app context (a test, a script) uses the session.
+            db.session.rollback()
     return wrapped
 
 

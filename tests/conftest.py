@@ -1,6 +1,8 @@
 """Fixtures: one app and schema per run (SQLite, or TEST_DATABASE_URL), emptied after every test."""
 import os
+import tempfile
 import threading
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -164,8 +166,6 @@ def login(client, app_ctx):
 @pytest.fixture
 def count_queries(app_ctx):
     """A context manager that counts the SQL statements run inside it: `with count_queries() as n: ...; n()`."""
-    from contextlib import contextmanager
-
     @contextmanager
     def counting():
         statements = []
@@ -180,4 +180,39 @@ def count_queries(app_ctx):
             yield counter
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", record)
+    return counting
+
+
+@pytest.fixture
+def round_trips(app_ctx):
+    """Counts the round trips of the app's connections to PostgreSQL in libpq's own trace: its answers
+    (ReadyForQuery), BEGIN and COMMIT included. psycopg prepares a statement on a connection's sixth use of it,
+    in a round trip of its own, once: those are left out."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs in the app's process: no round trips")
+
+    @contextmanager
+    def counting():
+        trace = tempfile.TemporaryFile()
+
+        def start(dbapi_connection, *_):
+            dbapi_connection.pgconn.trace(trace.fileno())
+
+        def stop(dbapi_connection, *_):
+            dbapi_connection.pgconn.untrace()  # flushes the trace
+
+        sa.event.listen(db.engine, "checkout", start)
+        sa.event.listen(db.engine, "checkin", stop)
+        counted = []
+        try:
+            yield lambda: counted[0]
+        finally:
+            sa.event.remove(db.engine, "checkout", start)
+            sa.event.remove(db.engine, "checkin", stop)
+            trace.seek(0)
+            lines = (line.split("\t") for line in trace.read().decode().splitlines())
+            messages = [fields[3:5] for fields in lines if len(fields) >= 5]  # not a statement's next lines
+            trace.close()
+            preparing = sum(kind == "Parse" and not rest.startswith(' ""') for kind, rest in messages)
+            counted.append(sum(kind == "ReadyForQuery" for kind, _ in messages) - preparing)
     return counting

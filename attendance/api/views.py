@@ -88,6 +88,8 @@ def _text(body: dict, name: str, max_length: int, required: bool = False) -> str
         raise ApiError(400, f"'{name}' must be a string.")
     if len(value) > max_length:
         raise ApiError(400, f"'{name}' is longer than {max_length} characters.")
+    if "\x00" in value:  # PostgreSQL's text cannot hold it
+        raise ApiError(400, f"'{name}' contains a NUL character.")
     return value
 
 
@@ -109,7 +111,7 @@ def _scanner_key() -> str:
 
 
 @bp.post("/checkins")
-@autocommit  # check_in's every write is one statement on PostgreSQL
+@autocommit  # check_in's every write is one statement; outermost, as staff_api and the limiter's key may query
 @limiter.limit("600 per minute", key_func=_scanner_key)
 @staff_api
 def create_checkin():

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from flask_babel import format_date, gettext
 
 from ..auth import Actor
@@ -96,22 +95,38 @@ def _first_attendance_columns() -> tuple:
             attendances.c.recorded_by.label("first_by"), attendances.c.door.label("first_door"))
 
 
-def _admit_in_one_statement(dialect_name: str) -> sa.Select:
+def _admit_in_one_statement() -> sa.Select:
     """PostgreSQL's first check-in: the attendance and its log line in one statement, which commits on its own
     under `dbutil.autocommit`. It returns the new attendance's id, or no row (and writes nothing) when the
-    badge got in meanwhile. The logged answer is the door's, completed with that id."""
+    badge is in already. The log line's answer is the door's: the JSON of `response` ending with that id."""
     attendances, events = Attendance.__table__, ScanEvent.__table__
-    new = (insert_or_ignore_statement(attendances, ("registration_id", "day_id", "mode"), dialect_name)
-           .values({name: sa.bindparam(name, type_=attendances.c[name].type) for name in _ATTENDANCE_COLUMNS})
+    from_the_event = {"registration_id", "source", "actor", "recorded_by", "door", "note"}
+    new = (insert_or_ignore_statement(attendances, ("registration_id", "day_id", "mode"), "postgresql")
+           .values({name: sa.bindparam(name, type_=attendances.c[name].type) for name in from_the_event}
+                   | {"day_id": sa.bindparam("day_id", type_=sa.Integer), "mode": Mode.IN_PERSON,
+                      "first_seen_at": sa.bindparam("at", type_=events.c.at.type)})
            .cte("new_attendance"))
-    response = sa.cast(sa.cast(sa.bindparam("response"), JSONB).op("||")(
-        sa.func.jsonb_build_object("attendance_id", new.c.id)), sa.Text)
+    response = (sa.func.left(sa.bindparam("response", type_=sa.Text), -1)
+                + sa.literal(', "attendance_id": ') + sa.cast(new.c.id, sa.Text) + sa.literal("}"))
     logged = events.insert().from_select(
         [*_EVENT_COLUMNS, "result", "response"],
         sa.select(*(sa.bindparam(name, type_=events.c[name].type) for name in _EVENT_COLUMNS),
                   sa.literal(ScanResult.OK, events.c.result.type), response).select_from(new)
     ).cte("logged")
     return sa.select(new.c.id).add_cte(logged)
+
+
+def _repeat_log_line() -> sa.Insert:
+    """A repeated scan's log line, written only while the attendance it reports still exists (an undo may have
+    removed it since the badge was read): returns no row, and writes nothing, when it is gone."""
+    attendances, events = Attendance.__table__, ScanEvent.__table__
+    still_in = sa.exists().where(attendances.c.id == sa.bindparam("attendance_id"))
+    return events.insert().from_select(
+        [*_EVENT_COLUMNS, "result", "response"],
+        sa.select(*(sa.bindparam(name, type_=events.c[name].type) for name in _EVENT_COLUMNS),
+                  sa.literal(ScanResult.ALREADY_CHECKED_IN, events.c.result.type),
+                  sa.bindparam("response", type_=events.c.response.type)).where(still_in)
+    ).returning(events.c.id)
 
 
 # Built once, and run on the driver's cursor (see DriverStatement): the door waits for each of them.
@@ -135,7 +150,8 @@ _EVENT_COLUMNS = ("actor", "recorded_by", "door", "source", "nonce", "token_exce
                   "registration_id", "day", "at")
 _NEW_EVENT = DriverStatement(sa.insert(ScanEvent.__table__)
                              .values({name: sa.bindparam(name) for name in (*_EVENT_COLUMNS, "result", "response")}))
-_ADMIT = DriverStatement(_admit_in_one_statement)
+_ADMIT = DriverStatement(_admit_in_one_statement())
+_REPEAT = DriverStatement(_repeat_log_line())
 
 
 @dataclass
@@ -255,33 +271,42 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
 
 def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) -> CheckIn:
     """Writes the attempt: its log line, and for a first check-in the attendance too."""
-    if isinstance(decision, _Entry):
-        entry, first = decision, decision.first
+    if not isinstance(decision, _Entry):
+        _NEW_EVENT.rows(connection, **event, result=decision.result, response=decision.json)
+        return decision
+    entry, first = decision, decision.first
+    # Between the badge's read and these writes, a rival scan may check the badge in, or an undo take its
+    # check-in back: each write checks, and a change sends the scan the other way.
+    for _attempt in range(5):
         if first is None:
             admitted = _admit(connection, entry, event)
             if admitted is not None:
                 return admitted
-            # Another scan of this badge got in between our read and our write.
-            first, = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
-                                            day_id=entry.attendance["day_id"])
-        decision = _already_in(entry, first)
-    _NEW_EVENT.rows(connection, **event, result=decision.result, response=decision.json)
-    return decision
+            found = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
+                                           day_id=entry.attendance["day_id"])
+            first = found[0] if found else None
+        if first is not None:
+            repeat = _already_in(entry, first)
+            if _REPEAT.rows(connection, **event, attendance_id=first.attendance_id, response=repeat.json):
+                return repeat
+            first = None
+    raise RuntimeError("The badge's check-in for the day kept changing under this scan")
 
 
 def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> CheckIn | None:
     """Inserts the day's attendance and logs the scan as a first check-in; None, and nothing written, when the
     badge is in already. On PostgreSQL this is one statement, which commits on its own in a check-in request
-    (see dbutil.autocommit); on SQLite two, in the transaction that pysqlite begins for them."""
-    answer = CheckIn(ScanResult.OK, entry.payload | entry.first_time)  # and the new attendance's id, below
+    (see dbutil.autocommit); SQLite has no writing CTEs: two statements, in the transaction pysqlite begins."""
     if connection.dialect.name == "postgresql":
-        created = _ADMIT.rows(connection, **entry.attendance | event, response=answer.json)  # shared keys agree
-        return CheckIn(ScanResult.OK, answer.payload | {"attendance_id": created[0].id}) if created else None
-    created = _NEW_ATTENDANCE.rows(connection, **entry.attendance)
+        created = _ADMIT.rows(connection, **event, day_id=entry.attendance["day_id"],
+                              response=CheckIn(ScanResult.OK, entry.payload | entry.first_time).json)
+    else:
+        created = _NEW_ATTENDANCE.rows(connection, **entry.attendance)
     if not created:
         return None
-    answer.payload["attendance_id"] = created[0].id
-    _NEW_EVENT.rows(connection, **event, result=answer.result, response=answer.json)
+    answer = CheckIn(ScanResult.OK, entry.payload | entry.first_time | {"attendance_id": created[0].id})
+    if connection.dialect.name != "postgresql":
+        _NEW_EVENT.rows(connection, **event, result=answer.result, response=answer.json)
     return answer
 
 
