@@ -108,25 +108,26 @@ def _admit_in_one_statement() -> sa.Select:
            .cte("new_attendance"))
     response = (sa.func.left(sa.bindparam("response", type_=sa.Text), -1)
                 + sa.literal(', "attendance_id": ') + sa.cast(new.c.id, sa.Text) + sa.literal("}"))
-    logged = events.insert().from_select(
-        [*_EVENT_COLUMNS, "result", "response"],
-        sa.select(*(sa.bindparam(name, type_=events.c[name].type) for name in _EVENT_COLUMNS),
-                  sa.literal(ScanResult.OK, events.c.result.type), response).select_from(new)
-    ).cte("logged")
-    return sa.select(new.c.id).add_cte(logged)
+    logged = events.insert().from_select(_LOG_LINE_COLUMNS, _log_line(ScanResult.OK, response).select_from(new))
+    return sa.select(new.c.id).add_cte(logged.cte("logged"))
 
 
 def _repeat_log_line() -> sa.Insert:
     """A repeated scan's log line, written only while the attendance it reports still exists (an undo may have
     removed it since the badge was read): returns no row, and writes nothing, when it is gone."""
-    attendances, events = Attendance.__table__, ScanEvent.__table__
-    still_in = sa.exists().where(attendances.c.id == sa.bindparam("attendance_id"))
-    return events.insert().from_select(
-        [*_EVENT_COLUMNS, "result", "response"],
-        sa.select(*(sa.bindparam(name, type_=events.c[name].type) for name in _EVENT_COLUMNS),
-                  sa.literal(ScanResult.ALREADY_CHECKED_IN, events.c.result.type),
-                  sa.bindparam("response", type_=events.c.response.type)).where(still_in)
-    ).returning(events.c.id)
+    events = ScanEvent.__table__
+    still_in = sa.exists().where(Attendance.__table__.c.id == sa.bindparam("attendance_id"))
+    response = sa.bindparam("response", type_=events.c.response.type)
+    return (events.insert()
+            .from_select(_LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).where(still_in))
+            .returning(events.c.id))
+
+
+def _log_line(result: ScanResult, response: sa.ColumnElement) -> sa.Select:
+    """A log line's values as a SELECT of the parameters, for an INSERT that writes it only on a condition."""
+    events = ScanEvent.__table__
+    return sa.select(*(sa.bindparam(name, type_=events.c[name].type) for name in _EVENT_COLUMNS),
+                     sa.literal(result, events.c.result.type), response)
 
 
 # Built once, and run on the driver's cursor (see DriverStatement): the door waits for each of them.
@@ -148,8 +149,9 @@ _FIRST_ATTENDANCE = DriverStatement(
 # A log line's columns but its result and response; an attendance shares its actor, door, source and note.
 _EVENT_COLUMNS = ("actor", "recorded_by", "door", "source", "nonce", "token_excerpt", "note", "session_id",
                   "registration_id", "day", "at")
+_LOG_LINE_COLUMNS = (*_EVENT_COLUMNS, "result", "response")
 _NEW_EVENT = DriverStatement(sa.insert(ScanEvent.__table__)
-                             .values({name: sa.bindparam(name) for name in (*_EVENT_COLUMNS, "result", "response")}))
+                             .values({name: sa.bindparam(name) for name in _LOG_LINE_COLUMNS}))
 _ADMIT = DriverStatement(_admit_in_one_statement())
 _REPEAT = DriverStatement(_repeat_log_line())
 
@@ -297,7 +299,8 @@ def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> CheckIn | N
     """Inserts the day's attendance and logs the scan as a first check-in; None, and nothing written, when the
     badge is in already. On PostgreSQL this is one statement, which commits on its own in a check-in request
     (see dbutil.autocommit); SQLite has no writing CTEs: two statements, in the transaction pysqlite begins."""
-    if connection.dialect.name == "postgresql":
+    in_one_statement = connection.dialect.name == "postgresql"
+    if in_one_statement:
         created = _ADMIT.rows(connection, **event, day_id=entry.attendance["day_id"],
                               response=CheckIn(ScanResult.OK, entry.payload | entry.first_time).json)
     else:
@@ -305,7 +308,7 @@ def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> CheckIn | N
     if not created:
         return None
     answer = CheckIn(ScanResult.OK, entry.payload | entry.first_time | {"attendance_id": created[0].id})
-    if connection.dialect.name != "postgresql":
+    if not in_one_statement:
         _NEW_EVENT.rows(connection, **event, result=answer.result, response=answer.json)
     return answer
 
