@@ -1,6 +1,7 @@
 """English and French: every delegate-facing string translated, the choice remembered, emails and PDFs in the
 delegate's language."""
 import email
+import io
 import os
 import re
 import subprocess
@@ -11,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 from babel.messages.pofile import read_po
+from pypdf import PdfReader
 
 from attendance.extensions import db
 from attendance.models import Mode, Registration
@@ -133,6 +136,24 @@ def test_a_delegate_registering_in_french_gets_french_email_badge_and_certificat
         meeting.certificate_language = "en"  # the session may print every certificate in one language
         db.session.commit()
         assert "Certificate of attendance" in pdf_text(certificate_pdf(certificate, result))
+
+
+def test_a_badge_sheet_prints_each_badge_in_its_delegates_language(client, login, french_session,
+                                                                     make_registration):
+    """The organiser's sheet (printed in English here) shows each badge as its delegate's own badge does."""
+    from attendance.models import Role
+    meeting = french_session
+    make_registration(meeting, full_name="Amélie Dubois", locale="fr", role=Role.DELEGATE)
+    make_registration(meeting, full_name="Ann Smith", locale="en", role=Role.DELEGATE, mode=Mode.ONLINE)
+    login("organiser")
+    pages = [page.extract_text() for page in
+             PdfReader(io.BytesIO(client.get(f"/sessions/{meeting.slug}/badges.pdf").data), strict=True).pages]
+    text = pages[0]
+    assert "EN PERSONNE" in text and "Délégué" in text and "Belgique" in text
+    assert "ONLINE" in text and "Delegate" in text and "Belgium" in text
+    month = {language: format_date(meeting.days[0].date, "MMMM y", locale=language) for language in ("fr", "en")}
+    assert month["fr"] in text and month["en"] in text
+    assert "IN PERSON" not in text and "EN LIGNE" not in text
 
 
 def test_dates_are_written_for_the_locale(app):

@@ -5,6 +5,7 @@ from typing import BinaryIO
 from flask_babel import force_locale
 
 from ..countries import country_name
+from ..formatting import format_days
 from ..models import PdfKind, Registration
 from ..pdf import render_pdf
 from ..pdf_concat import PdfConcatenator, batches
@@ -13,11 +14,17 @@ from ..stored_pdfs import stored_pdf
 
 
 def badge_context(registration: Registration) -> dict:
-    return {
-        "registration": registration,
-        "country": country_name(registration.country, registration.locale),
-        "qr": qr_png_uri(registration.badge_token),
-    }
+    """A badge's words, in the language its delegate registered in: on an organiser's sheet as on their own badge."""
+    with force_locale(registration.locale):
+        return {
+            "registration": registration,
+            "lang": registration.locale,
+            "mode": registration.mode.label,
+            "role": registration.role.label,
+            "dates": format_days(registration.session.days),
+            "country": country_name(registration.country, registration.locale),
+            "qr": qr_png_uri(registration.badge_token),
+        }
 
 
 def badge_pdf(registration: Registration) -> bytes:
