@@ -295,6 +295,9 @@ def test_api_nonce_replay_answers_like_the_first_time(client, meeting, make_regi
     ({"json": {"registration_id": 7}}, 400, "needs the door's 'session'"),
     ({"json": {"token": "A" * 26, "session": "no-such-session"}}, 404, "No session is called"),
     ({"json": {"token": "A" * 26, "door": "Door\x001"}}, 400, "'door' contains a NUL character"),
+    ({"data": '{"token": "%s", "door": "\\ud800"}' % ("A" * 26), "content_type": "application/json"}, 400,
+     "lone surrogate"),
+    ({"data": "[" * 100_000 + "]" * 100_000, "content_type": "application/json"}, 400, "nested too deeply"),
     ({"data": "x" * (3 * 1024 * 1024), "content_type": "application/json"}, 413, ""),
 ])
 def test_api_bad_input_gets_a_json_reason_and_records_nothing(client, door_token, kwargs, status, reason):

@@ -72,7 +72,10 @@ def _session(slug: str) -> MeetingSession:
 def _json_body() -> dict:
     if not request.is_json:
         raise ApiError(415, "Send a JSON object with 'Content-Type: application/json'.")
-    body = request.get_json(silent=True)
+    try:
+        body = current_app.json.loads(request.get_data())
+    except ValueError as error:
+        raise ApiError(400, f"The body is not a JSON object: {error}.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "The body is not a JSON object.")
     return body

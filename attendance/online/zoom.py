@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ import sqlalchemy as sa
 
 from ..dbutil import insert_or_ignore
 from ..extensions import db
+from ..json_input import parse_json
 from ..models import (Attendance, MeetingSession, OnlineInterval, SessionDay, Source, UnmatchedPresence,
                       ZoomEvent)
 from .service import day_at, match, record_presence
@@ -51,7 +51,7 @@ def handle_delivery(body: bytes, timestamp: str, given_signature: str, now: floa
     if age > MAX_AGE_SECONDS:
         return Answer(401, {"status": "error", "reason": "Stale request: the timestamp is over five minutes off."})
     try:
-        delivery = json.loads(body)
+        delivery = parse_json(body)
         event = delivery["event"]
         payload = delivery["payload"]
         if not isinstance(event, str) or not isinstance(payload, dict):
