@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+            event.listen(db.engine, "connect", _sqlite_connection_setup)
 
     from . import auth, cli, formatting, i18n, main, security
     from .api import bp as api_bp
@@ -65,13 +65,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_connection_setup(dbapi_connection, _record) -> None:
+    # SQLite's own lower() folds ASCII only, so a search for "Сергей" or "ÉMILE" found nobody; PostgreSQL's
+    # folds every script. Name searches and sorts use lower() on both.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA busy_timeout = 10000")
     cursor.close()
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def _error_page(error):

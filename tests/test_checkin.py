@@ -359,6 +359,15 @@ def test_door_lookup_by_name_needs_three_characters_and_shows_only_door_fields(c
     assert "badge_token" not in json.dumps(found) and found[0]["checked_in_at"] is None
 
 
+@pytest.mark.parametrize("query", ["Сергей", "сергей", "СЕРГЕЙ", "Émile", "ÉMILE", "émile", "ØDEGÅRD"])
+def test_door_lookup_by_name_ignores_case_in_every_script(client, meeting, make_registration, door_token, query):
+    make_registration(meeting, full_name="Сергей Ковальчук")
+    make_registration(meeting, full_name="Émile Ødegård")
+    found = client.get(f"/api/v1/sessions/{meeting.slug}/delegates?q={query}",
+                       headers={"Authorization": f"Bearer {door_token}"}).get_json()["delegates"]
+    assert [d["name"] for d in found] == (["Сергей Ковальчук"] if "ерге" in query.lower() else ["Émile Ødegård"])
+
+
 def test_name_search_check_in_is_recorded_as_such(client, meeting, make_registration, door_token):
     registration = make_registration(meeting)
     response = post(client, {"registration_id": registration.id, "session": meeting.slug}, door_token)
