@@ -4,7 +4,8 @@ import logging
 import shutil
 import threading
 import urllib.request
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -148,6 +149,19 @@ def test_a_reissued_badge_prints_the_new_token(client, make_session, make_regist
     assert qr_codes(badge(client, registration)) == [old_token]
     new_token = reissue_badge(registration)
     assert qr_codes(badge(client, registration)) == [new_token] != [old_token]
+
+
+def test_a_certificate_during_the_meeting_calls_the_days_ahead_still_to_come(client, make_session,
+                                                                            make_registration):
+    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())  # today and tomorrow
+    registration = make_registration(meeting)
+    attended(registration, meeting.days[0])
+    text = pdf_text(certificate(client, registration))
+    assert f"{meeting.days[1].date:%-d %B %Y} · still to come" in text and "did not attend" not in text
+    absent = make_registration(make_session(first_day=date.today() + timedelta(days=30)))
+    refusal = client.get(f"/me/{absent.access_key}/certificate.pdf")
+    assert refusal.status_code == 403 and "still to come" in refusal.get_data(as_text=True)
+    assert "not attended" not in refusal.get_data(as_text=True)
 
 
 def test_the_certificate_follows_attendance_and_revocation(client, make_session, make_registration, renders):

@@ -24,6 +24,8 @@ class DayAttendance:
     shortfall: str = ""
     #: counted on a join-link click alone (the session accepts them when the platform has no data)
     by_link: bool = False
+    #: not attended, and not over yet: a certificate during the meeting must not say "did not attend"
+    to_come: bool = False
 
 
 @dataclass
@@ -91,8 +93,12 @@ def _evaluate(registration: Registration, attendance_list: list[Attendance],
             continue
         online = attendances.get((day.id, Mode.ONLINE))
         if online is None:
-            result.days.append(DayAttendance(day, "", 0, scheduled,
-                                             gettext("%(day)s: not attended", day=_day_label(day))))
+            if end > utcnow():
+                result.days.append(DayAttendance(day, "", 0, scheduled, gettext(
+                    "%(day)s: still to come", day=_day_label(day)), to_come=True))
+            else:
+                result.days.append(DayAttendance(day, "", 0, scheduled,
+                                                 gettext("%(day)s: not attended", day=_day_label(day))))
             continue
         minutes = minutes_attended([(i.joined_at, i.left_at) for i in online.intervals], start, end).minutes
         needed = math.ceil(share * scheduled)
