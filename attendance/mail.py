@@ -3,7 +3,7 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app
@@ -18,7 +18,9 @@ def build_message(to: str, subject: str, body: str,
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="attendance.local")
+    # A Date and a Message-ID of the sender's own domain: mail without them looks like spam to filters.
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=parseaddr(message["From"])[1].rpartition("@")[2] or "localhost")
     message.set_content(body)
     for filename, mime_type, content in attachments:
         maintype, subtype = mime_type.split("/", 1)

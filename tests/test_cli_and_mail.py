@@ -1,6 +1,9 @@
 """The command line (staff accounts, demo data) and mail over a real SMTP server."""
+import email
+import email.policy
 import threading
 import unicodedata
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -116,6 +119,9 @@ def test_confirmation_goes_out_over_smtp_when_configured(app, client, make_sessi
     assert envelope.rcpt_tos == ["amelie.dubois@example.org"]
     raw = envelope.content.decode()
     assert "badge.pdf" in raw
+    message = email.message_from_string(raw, policy=email.policy.default)
+    assert abs((message["Date"].datetime - datetime.now(UTC)).total_seconds()) < 60
+    assert message["Message-ID"].endswith("@example.org>")  # the sender's domain (MAIL_FROM)
     registration = db.session.scalar(sa.select(Registration))
     assert registration.access_key in raw.replace("=\r\n", "")
 
