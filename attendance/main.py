@@ -1,5 +1,5 @@
 """The public front: the list of sessions open for registration, and the health check."""
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
 
 from .extensions import db
 from .models import MeetingSession
@@ -12,6 +12,12 @@ def index():
     sessions = db.session.scalars(db.select(MeetingSession).order_by(MeetingSession.registration_closes_at)).all()
     open_sessions = [s for s in sessions if s.registration_state() == "open"]
     return render_template("main/index.html", sessions=open_sessions)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for it on every site, whatever the page links; without it each first visit logs a 404."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml")
 
 
 @bp.get("/healthz")

@@ -15,6 +15,13 @@ def test_healthz_answers_ok_once_the_database_answers(client):
     assert response.get_json() == {"status": "ok"}
 
 
+def test_the_site_has_an_icon_where_browsers_look_for_it(client):
+    icon = client.get("/favicon.ico")  # browsers ask for it on their own; a 404 shows in every page's console
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/").get_data(as_text=True)
+    assert client.get("/static/favicon.svg").status_code == 200
+
+
 def test_migrations_and_models_agree(app_ctx):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
