@@ -377,11 +377,18 @@ def test_name_search_check_in_is_recorded_as_such(client, meeting, make_registra
 
 def test_door_counts(client, meeting, make_registration, door_token):
     people = [make_registration(meeting) for _ in range(3)]
-    make_registration(meeting, mode=Mode.ONLINE)
+    online = [make_registration(meeting, mode=Mode.ONLINE) for _ in range(2)]
+    make_registration(meeting, status=RegistrationStatus.CANCELLED)
+
+    def counts():
+        answer = client.get(f"/api/v1/sessions/{meeting.slug}/door-counts",
+                            headers={"Authorization": f"Bearer {door_token}"}).get_json()
+        return answer["checked_in"], answer["expected_in_person"], answer["registered_in_person"]
+
     post(client, {"token": people[0].badge_token}, door_token)
-    counts = client.get(f"/api/v1/sessions/{meeting.slug}/door-counts",
-                        headers={"Authorization": f"Bearer {door_token}"}).get_json()
-    assert (counts["checked_in"], counts["expected_in_person"]) == (1, 3)
+    assert counts() == (1, 3, 3)
+    post(client, {"token": online[0].badge_token}, door_token)  # registered online, walks in: expected now
+    assert counts() == (2, 4, 3)
 
 
 def test_api_undo(client, meeting, make_registration, door_token):

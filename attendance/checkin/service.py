@@ -383,17 +383,22 @@ def _remove(attendance: Attendance, actor: Actor, result: ScanResult, note: str)
 
 
 def door_counts(meeting: MeetingSession, day: date) -> dict:
-    """Checked in on `day` against the people registered to come in person."""
+    """Checked in on `day` against those expected at the door: the people registered to come in person, and
+    anyone registered online who walked in that day (else the door read "6 of 5 expected")."""
+    in_person_that_day = (Attendance.mode == Mode.IN_PERSON) & (SessionDay.date == day)
     checked_in = db.session.scalar(
         sa.select(sa.func.count(Attendance.id)).join(SessionDay)
-        .where(SessionDay.session_id == meeting.id, SessionDay.date == day, Attendance.mode == Mode.IN_PERSON)
+        .where(SessionDay.session_id == meeting.id, in_person_that_day)
     )
-    expected = db.session.scalar(
-        sa.select(sa.func.count(Registration.id)).where(
-            Registration.session_id == meeting.id, Registration.mode == Mode.IN_PERSON,
-            Registration.status == RegistrationStatus.REGISTERED)
-    )
-    return {"day": day.isoformat(), "checked_in": checked_in, "expected_in_person": expected}
+    walked_in = (sa.select(Attendance.id).join(SessionDay)
+                 .where(Attendance.registration_id == Registration.id, in_person_that_day).exists())
+    registered, expected = db.session.execute(
+        sa.select(sa.func.count(Registration.id).filter(Registration.mode == Mode.IN_PERSON),
+                  sa.func.count(Registration.id).filter((Registration.mode == Mode.IN_PERSON) | walked_in))
+        .where(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
+    ).one()
+    return {"day": day.isoformat(), "checked_in": checked_in, "expected_in_person": expected,
+            "registered_in_person": registered}
 
 
 def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 20) -> list[dict]:
