@@ -224,6 +224,22 @@ def test_registration_outside_its_window_says_so(client, make_session, opens, cl
     assert registration_count() == 0
 
 
+@pytest.mark.parametrize("vocabulary", ["entity_types", "regions"])
+def test_a_session_without_entity_types_or_regions_is_not_offered(client, login, make_session, vocabulary):
+    """A session of a new series starts with neither: its form could never be sent, so it is not open yet."""
+    meeting = make_session()
+    form = registration_form(meeting, csrf_token=csrf_token(client))
+    getattr(meeting, vocabulary).clear()
+    db.session.commit()
+    assert f"/sessions/{meeting.slug}/register" not in client.get("/").get_data(as_text=True)
+    for response in (client.get(f"/sessions/{meeting.slug}/register"),
+                     client.post(f"/sessions/{meeting.slug}/register", data=form)):
+        assert "the organisers are still setting this session up" in response.get_data(as_text=True)
+    assert registration_count() == 0
+    login("organiser")
+    assert "not ready: add entity types and regions" in client.get("/staff").get_data(as_text=True)
+
+
 def test_unknown_session_is_404(client):
     assert client.get("/sessions/no-such-session/register").status_code == 404
 

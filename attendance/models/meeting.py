@@ -90,7 +90,10 @@ class MeetingSession(db.Model):
         return ZoneInfo(self.timezone)
 
     def registration_state(self, now: datetime | None = None) -> str:
-        """'not_yet_open', 'open' or 'closed' at `now` (naive UTC)."""
+        """'not_yet_open', 'open' or 'closed' at `now` (naive UTC); 'not_ready' while the form would have no
+        entity types or regions to choose from (a session of a new series), whatever its dates."""
+        if not self.entity_types or not self.regions:
+            return "not_ready"
         now = now or utcnow()
         if self.registration_opens_at and now < self.registration_opens_at:
             return "not_yet_open"
