@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
 from ..auth import Actor
-from ..checkin.service import NotAllowed, UnknownSession, check_in, door_counts, find_delegates, today_for, undo_check_in
+from ..checkin.service import NonceReused, NotAllowed, UnknownSession, check_in, door_counts, find_delegates, today_for, undo_check_in
 from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
 from ..models import Attendance, MeetingSession, Registration, Source
@@ -139,6 +139,8 @@ def create_checkin():
         raise ApiError(404, f"No session is called '{slug[:80]}'.") from None
     except NotAllowed as refusal:
         raise ApiError(403, str(refusal), "forbidden") from None
+    except NonceReused as refusal:
+        raise ApiError(422, str(refusal)) from None
     return current_app.response_class(outcome.json, outcome.http_status, mimetype="application/json")
 
 

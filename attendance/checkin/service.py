@@ -218,7 +218,7 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
         except sa.exc.IntegrityError:
             # The same nonce again, after or while its first request ran: nothing new is kept; answer as it did.
             db.session.rollback()
-            replay = _replay(actor, nonce) if nonce else None
+            replay = _replay(actor, nonce, event) if nonce else None
             if replay is None:
                 raise
             return replay
@@ -328,11 +328,15 @@ def _local(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.replace(tzinfo=UTC).astimezone(zone)
 
 
-def _replay(actor: Actor, nonce: str) -> CheckIn | None:
-    stored = db.session.scalar(sa.select(ScanEvent.response).filter_by(actor=actor.key, nonce=nonce))
+def _replay(actor: Actor, nonce: str, event: dict) -> CheckIn | None:
+    """The first answer to this actor's nonce; NonceReused when that nonce came with another badge."""
+    stored = db.session.execute(sa.select(ScanEvent.response, ScanEvent.registration_id, ScanEvent.token_excerpt)
+                                .filter_by(actor=actor.key, nonce=nonce)).first()
     if stored is None:
         return None
-    payload = json.loads(stored)
+    if (stored.registration_id, stored.token_excerpt) != (event["registration_id"], event["token_excerpt"]):
+        raise NonceReused(gettext("This nonce came with another scan before; send a new nonce with each scan."))
+    payload = json.loads(stored.response)
     return CheckIn(ScanResult(payload["status"]), payload)
 
 
@@ -349,6 +353,10 @@ def door_fields(registration_id: int, name: str, organisation: str, entity_type:
 
 class NotAllowed(Exception):
     """A check-in, undo or check-out that this actor may not make; the message says why."""
+
+
+class NonceReused(Exception):
+    """A nonce (a retry's key) sent again with another badge: no retry, and not to be answered as one."""
 
 
 class UnknownSession(Exception):
