@@ -260,6 +260,17 @@ def test_api_status_matrix(client, meeting, make_session, make_registration, org
         assert response.get_json()["name"] == registration.full_name or case == "other_session"
     assert attendances() == []
     assert len(events()) == 1  # the refusal is logged
+    if case == "not_a_meeting_day":  # dated as everywhere else: "21 February 2024"
+        day = meeting.days[-1].date + timedelta(days=1)
+        assert response.get_json()["message"].startswith(f"{day.day} {day:%B %Y} is not a day of")
+
+
+def test_a_repeat_at_a_scanner_named_after_its_door_names_it_once(client, meeting, make_registration):
+    _, token = create_api_token("Door 4")
+    registration = make_registration(meeting)
+    post(client, {"token": registration.badge_token, "door": "Door 4"}, token)
+    message = post(client, {"token": registration.badge_token, "door": "Door 4"}, token).get_json()["message"]
+    assert message.endswith(" by Door 4") and message.count("Door 4") == 1
 
 
 def test_organiser_token_may_name_another_day_and_a_door_token_may_not(client, meeting, make_registration,

@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_babel import format_date, gettext
+from flask_babel import gettext
 
 from ..auth import Actor
 from ..dbutil import DriverStatement, insert_or_ignore_statement, serialized_writes
 from ..extensions import db
+from ..formatting import format_day
 from ..models import (Attendance, EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role,
                       ScanEvent, ScanResult, SessionDay, Source)
 from ..models.meeting import utcnow
@@ -260,7 +261,7 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
     if day_row is None:
         return CheckIn(ScanResult.NOT_A_MEETING_DAY, payload | {
             "status": "not_a_meeting_day",
-            "message": gettext("%(day)s is not a day of %(title)s", day=format_date(day), title=row.title)})
+            "message": gettext("%(day)s is not a day of %(title)s", day=format_day(day), title=row.title)})
     now = event["at"]
     return _Entry(
         attendance=dict(registration_id=row.id, day_id=day_row.day_id, mode=Mode.IN_PERSON, first_seen_at=now,
@@ -317,7 +318,8 @@ def _already_in(entry: _Entry, first: tuple) -> CheckIn:
     """The answer to a badge that is in already: when, by whom and at which door it first came in."""
     first_at = _local(first.first_seen_at, entry.zone)
     message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=first_at.strftime("%H:%M"),
-                       by=first.first_by, door=first.first_door) if first.first_door else
+                       by=first.first_by, door=first.first_door)
+               if first.first_door and first.first_door != first.first_by else  # a scanner named after its door
                gettext("Already checked in at %(time)s by %(by)s", time=first_at.strftime("%H:%M"), by=first.first_by))
     return CheckIn(ScanResult.ALREADY_CHECKED_IN, entry.payload | {
         "status": "already_checked_in", "attendance_id": first.attendance_id, "first_at": first_at.isoformat(),
