@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.lists import format_list
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import Flask
 from flask_babel import get_locale
@@ -18,11 +19,16 @@ def format_day(day: date) -> str:
 
 
 def format_days(days: Sequence) -> str:
-    """'19–20 February 2024', '30 June – 1 July 2025', or '' when no days are set."""
+    """'19–20 February 2024', '30 June – 1 July 2025', '28 and 30 November 2026' (days with a gap), or '' when
+    no days are set."""
     dates = [getattr(d, "date", d) for d in days]
     if not dates:
         return ""
     first, last = dates[0], dates[-1]
+    if (last - first).days != len(dates) - 1:  # a gap: a range would include the days between
+        if (first.year, first.month) == (last.year, last.month):
+            return format_list([str(d.day) for d in dates[:-1]] + [format_day(last)], locale=_locale())
+        return format_list([format_day(d) for d in dates], locale=_locale())
     if first == last:
         return format_day(first)
     if (first.year, first.month) == (last.year, last.month):

@@ -161,6 +161,11 @@ def test_dates_are_written_for_the_locale(app):
     from attendance.formatting import format_days
     with app.test_request_context(), force_locale("fr"):
         assert format_days([date(2024, 2, 19), date(2024, 2, 20)]) == "19–20 février 2024"
+        assert format_days([date(2026, 11, 28), date(2026, 11, 30)]) == "28 et 30 novembre 2026"  # not 28–30
+    with app.test_request_context():
+        assert format_days([date(2026, 11, 28), date(2026, 11, 29), date(2026, 12, 1)]) \
+            == "28 November 2026, 29 November 2026, and 1 December 2026"
+        assert format_days([date(2026, 11, 30), date(2026, 12, 1)]) == "30 November – 1 December 2026"
 
 
 def test_a_right_to_left_language_turns_the_page(app):
