@@ -325,3 +325,16 @@ def test_certificate_overview_queries_do_not_grow_with_the_delegates(client, log
     with count_queries() as many:
         client.get(f"/sessions/{meeting.slug}/certificates")
     assert many() == few(), "\n".join(s[:90] for s in many.statements)
+
+
+def test_no_table_caption_is_left_at_the_foot_of_a_page(client, login, runner):
+    """The demo's report (the 19th Session) runs over pages; each table's caption goes with the table."""
+    from pypdf import PdfReader
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    login("organiser")
+    pdf = client.get("/sessions/global-meeting-19/reports/headcount.pdf").data
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) > 1
+    for text in pages:
+        last_caption = max(text.rfind(": by entity type"), text.rfind(": by region"))
+        assert last_caption == -1 or "Total" in text[last_caption:], text[-300:]
