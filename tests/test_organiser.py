@@ -127,6 +127,7 @@ def test_organiser_creates_and_edits_a_session_with_days_and_hours(client, login
     ({"online_meeting_url": "not a url"}, "Enter a full link"),
     ({"in_person_capacity": "-1"}, "Enter a number of seats from 0 up"),
     ({"timezone": "Mars/Olympus"}, "Not a valid choice"),
+    ({"timezone": "localtime"}, "Not a valid choice"),  # the server's own zone, not a place
     ({"certificate_online_percent": "120"}, "Give a share from 0 to 100."),
     ({"certificate_days_required": "3"}, "The session has only 2 days."),
     ({"zoom_meeting_id": "abc"}, "Zoom meeting ids are digits."),

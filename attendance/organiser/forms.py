@@ -13,7 +13,9 @@ from ..i18n import LANGUAGES
 from ..models import MeetingSeries, MeetingSession, Mode, Role
 from ..registration.forms import DelegateFields, _strip
 
-TIMEZONES = sorted(available_timezones())
+# Area/City names and UTC: the rest (localtime, Factory, EST5EDT, posix/...) are no place a meeting is held.
+TIMEZONES = sorted(zone for zone in available_timezones()
+                   if zone == "UTC" or ("/" in zone and not zone.startswith(("posix/", "right/"))))
 
 
 class DayForm(Form):
