@@ -69,21 +69,27 @@ NAMES = {
         ["فاطمة", "محمد", "ليلى", "عمر", "سارة", "يوسف", "مريم", "خالد", "نور", "أحمد"],
         ["الزهراني", "العلي", "حداد", "الفاسي", "المنصوري", "الخطيب", "بن سالم", "الحسيني", "العمري", "الشامي"],
     ),
-    "cjk": (
-        ["伟", "娜", "敏", "静", "洋", "花子", "健太", "민준", "서연", "美咲"],
-        ["王", "李", "张", "陈", "刘", "佐藤", "鈴木", "김", "박", "高橋"],
-    ),
+    # Family name first and no space, as these names are written.
+    "chinese": (["伟", "娜", "敏", "静", "洋", "磊", "秀英", "建华", "丽", "强"],
+                ["王", "李", "张", "陈", "刘", "杨", "黄", "赵", "吴", "周"]),
+    "japanese": (["花子", "健太", "美咲", "翔太", "陽菜", "大輔", "結衣", "拓也", "さくら", "直樹"],
+                 ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]),
+    "korean": (["민준", "서연", "지훈", "수빈", "현우", "지은", "도윤", "하은", "성민", "유진"],
+               ["김", "이", "박", "최", "정", "강", "조", "윤", "장", "임"]),
 }
+# A CJK name in the language of the delegate's country; elsewhere (a diaspora, a posting) any of the three.
+CJK_BY_COUNTRY = {"CN": "chinese", "TW": "chinese", "HK": "chinese", "SG": "chinese", "MO": "chinese",
+                  "JP": "japanese", "KR": "korean"}
 
 
-def _name(rng: random.Random, script: str) -> str:
-    first, last = NAMES[script]
-    given, family = rng.choice(first), rng.choice(last)
+def _name(rng: random.Random, script: str, country: str) -> str:
     if script == "cjk":
-        # Family name first, as these names are written; Korean with a space.
-        korean = "\uac00" <= given[0] <= "\ud7a3"
-        return f"{family} {given}" if korean else f"{family}{given}"
-    return f"{given} {family}"
+        culture = CJK_BY_COUNTRY.get(country) or rng.choice(["chinese", "japanese", "korean"])
+        first, last = NAMES[culture]
+        given, family = rng.choice(first), rng.choice(last)
+        return f"{family}{given}"
+    first, last = NAMES[script]
+    return f"{rng.choice(first)} {rng.choice(last)}"
 
 
 def _ascii_handle(name: str, number: int) -> str:
@@ -261,12 +267,18 @@ def _add_delegates(meeting: MeetingSession, count: int) -> None:
     regions = {r.name: r for r in meeting.regions}
     type_names = [name for name, _ in ENTITY_TYPES]
     type_weights = [weight for _, weight in ENTITY_TYPES]
+    used_names: set[str] = set()
     for n in range(1, count + 1):
         region_name, region_short, countries, scripts = rng.choice(REGIONS)
         entity_type = rng.choices(type_names, type_weights)[0]
         script = rng.choices(list(scripts), list(scripts.values()))[0]
         country = rng.choice(countries)
-        full_name = _name(rng, script)
+        full_name = _name(rng, script, country)
+        for _attempt in range(20):  # no two delegates of the demo share a name
+            if full_name not in used_names:
+                break
+            full_name = _name(rng, script, country)
+        used_names.add(full_name)
         role = Role.DELEGATE
         if entity_type == "Secretariat":
             role = Role.SECRETARIAT

@@ -59,6 +59,10 @@ def test_seed_demo_is_idempotent_and_realistic(runner, app_ctx):
     assert any(p.status is RegistrationStatus.CANCELLED for p in people)
     scripts = {unicodedata.name(ch).split()[0] for p in people for ch in p.full_name if ch.isalpha()}
     assert {"LATIN", "CYRILLIC", "ARABIC", "CJK"} <= scripts
+    assert len({p.full_name for p in people}) == len(people)  # made-up people, each their own name
+    for person in people:  # a Korean name is Hangul alone, never a Chinese or Japanese family name with it
+        kinds = {unicodedata.name(ch).split()[0] for ch in person.full_name if ch.isalpha()}
+        assert not ("HANGUL" in kinds and kinds & {"CJK", "HIRAGANA", "KATAKANA"}), person.full_name
 
     # Door check-ins on both days: most in-person delegates, not all; one online registrant walked in.
     in_person = [p for p in people if p.mode is Mode.IN_PERSON and p.status is RegistrationStatus.REGISTERED]
