@@ -370,6 +370,9 @@ def undo_check_in(attendance: Attendance, actor: Actor) -> None:
     if attendance.actor != actor.key and not actor.manages(attendance.registration.session_id):
         raise NotAllowed(gettext("Only the person who checked them in, or an organiser of the session, can undo this."))
     if utcnow() - attendance.first_seen_at > UNDO_WINDOW:
+        if actor.manages(attendance.registration.session_id):
+            raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Check them out "
+                                     "on the session's attendance page instead."))
         raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Ask an organiser."))
     _remove(attendance, actor, ScanResult.UNDONE, note="undo")
 
