@@ -90,15 +90,27 @@
     hideTimer = setTimeout(hideResult, kind === "ok" ? RESULT_SHOWN_MS : RESULT_SHOWN_MS * 2);
   }
 
+  // The badge field is not emptied here: it may hold the start of the next scan, typed while the result showed.
   function hideResult() {
     clearTimeout(hideTimer);
     $("result").hidden = true;
-    $("badge-input").value = "";
     $("badge-input").focus();
   }
   $("result-close").addEventListener("click", hideResult);
+  // The result has the focus, but at a busy door the scanner is already typing the next badge: its characters go
+  // to the badge field and its Enter sends it, so the next result replaces this one. Enter alone still closes it.
   $("result").addEventListener("keydown", (event) => {
-    if (event.key === "Enter" || event.key === "Escape") { event.preventDefault(); hideResult(); }
+    const badge = $("badge-input");
+    if (event.key.length === 1 && event.key.trim() && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      badge.value += event.key;
+    } else if (event.key === "Enter" && badge.value.trim()) {
+      event.preventDefault();
+      submitBadge();
+    } else if (event.key === "Enter" || event.key === "Escape") {
+      event.preventDefault();
+      hideResult();
+    }
   });
   $("result-undo").addEventListener("click", async () => {
     if (!lastOk) return;
@@ -149,10 +161,15 @@
   }
 
   // ---- keyboard-wedge scanners and typing ----
+  // The field is emptied as the code is sent, so that it is free for the next scan whatever shows meanwhile.
+  function submitBadge() {
+    const token = $("badge-input").value.trim();
+    $("badge-input").value = "";
+    if (token) checkIn({ token: token });
+  }
   $("badge-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const token = $("badge-input").value.trim();
-    if (token) checkIn({ token: token });
+    submitBadge();
   });
 
   // ---- camera ----

@@ -1,16 +1,19 @@
-"""Door staff use the scanner page in Chromium: typed codes, a camera playing a badge video, name search."""
+"""Door staff use the scanner page in Chromium: typed codes (back to back, as at a busy door), a camera playing a
+badge video, name search."""
 import os
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import segno
+import sqlalchemy as sa
 from PIL import Image
 from playwright.sync_api import expect
 
 from attendance.auth import ensure_staff
 from attendance.extensions import db
-from attendance.models import StaffRole
+from attendance.models import Attendance, StaffRole
 from browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from helpers import PASSWORD
 
@@ -93,6 +96,76 @@ def test_name_search_then_check_in_and_undo(live_server, door_page, make_session
     page.get_by_role("button", name="Undo this check-in").click()
     expect(page.locator("#result-title")).to_have_text("UNDONE")
     expect(page.locator("#count-in")).to_have_text("0")
+
+
+def _wedge_scan(page, code: str) -> None:
+    """What a keyboard-wedge scanner does: types the code into whatever has the focus, then presses Enter."""
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+
+
+@pytest.fixture
+def door_phone(live_server, new_page, app_ctx):
+    ensure_staff("door.browser@example.org", StaffRole.DOOR, PASSWORD)
+    db.session.commit()
+    phone = new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, device_scale_factor=2)
+    return _log_in(phone, live_server)
+
+
+def _open_scanner(page, live_server, meeting) -> None:
+    page.goto(f"{live_server}/sessions/{meeting.slug}/checkin")
+    page.get_by_label("Which door is this device at?").fill("Main entrance")
+    page.get_by_role("button", name="Save door").click()
+
+
+def _checked_in_names() -> set[str]:
+    db.session.expire_all()
+    return {a.registration.full_name for a in db.session.scalars(sa.select(Attendance))}
+
+
+@pytest.mark.parametrize("first", ["green", "red"])
+def test_a_scan_while_a_result_shows_is_checked_in(live_server, door_phone, make_session, make_registration,
+                                                   first):
+    """A busy door: the next badge is scanned while the last result still fills the screen (4 s green, 8 s red)."""
+    meeting = _today_session(make_session)
+    ada = make_registration(meeting, full_name="Ada Mensah")
+    bruno = make_registration(meeting, full_name="Bruno Keller")
+    page = door_phone
+    _open_scanner(page, live_server, meeting)
+    result = page.locator("#result")
+
+    _wedge_scan(page, ada.badge_token if first == "green" else "NOT-A-BADGE")
+    expect(result).to_have_class(re.compile("result-ok" if first == "green" else "result-refused"))
+    expect(result).to_be_focused()
+    _wedge_scan(page, bruno.badge_token)
+
+    expect(page.locator("#result-name")).to_have_text("Bruno Keller")
+    expect(result).to_have_class(re.compile("result-ok"))
+    expect(result).to_be_focused()  # still announced as an alert, and Enter alone still dismisses it
+    expect(page.locator("#count-in")).to_have_text("2" if first == "green" else "1")
+    assert _checked_in_names() == ({"Ada Mensah", "Bruno Keller"} if first == "green" else {"Bruno Keller"})
+    page.keyboard.press("Enter")
+    expect(result).to_be_hidden()
+    expect(page.locator("#badge-input")).to_be_focused()
+    expect(page.locator("#badge-input")).to_have_value("")
+
+
+def test_a_scan_cut_by_the_result_closing_is_kept_whole(live_server, door_phone, make_session, make_registration):
+    """The result closes (here by Escape; usually its timer) halfway through the next code: no character is lost."""
+    meeting = _today_session(make_session)
+    ada = make_registration(meeting, full_name="Ada Mensah")
+    bruno = make_registration(meeting, full_name="Bruno Keller")
+    page = door_phone
+    _open_scanner(page, live_server, meeting)
+
+    _wedge_scan(page, ada.badge_token)
+    page.locator("#result.result-ok").wait_for()
+    page.keyboard.type(bruno.badge_token[:10])
+    page.keyboard.press("Escape")
+    _wedge_scan(page, bruno.badge_token[10:])
+
+    expect(page.locator("#result-name")).to_have_text("Bruno Keller")
+    assert _checked_in_names() == {"Ada Mensah", "Bruno Keller"}
 
 
 def _badge_video(path: str, text: str, seconds: int = 4) -> None:
