@@ -185,6 +185,13 @@
     return "";
   }
 
+  // Said at once, not after a tap on "Start camera": the door should know before the queue forms.
+  const cameraProblem = cameraUnavailableReason();
+  if (cameraProblem) {
+    cameraStatus(cameraProblem);
+    $("camera-start").disabled = true;
+  }
+
   $("camera-start").addEventListener("click", async () => {
     const reason = cameraUnavailableReason();
     if (reason) { cameraStatus(reason); return; }

@@ -212,3 +212,28 @@ def test_camera_reads_a_badge_qr(live_server, playwright, make_session, make_reg
         assert page.locator("#result").is_hidden()
     finally:
         browser.close()
+
+
+def test_on_plain_http_the_page_says_at_once_why_the_camera_cannot_start(live_server, playwright, make_session,
+                                                                          make_registration, app_ctx):
+    """A venue's Wi-Fi address over http is not a secure context: no camera, and the door learns it on arrival."""
+    meeting = _today_session(make_session)
+    registration = make_registration(meeting, full_name="Plain Http")
+    ensure_staff("door.browser@example.org", StaffRole.DOOR, PASSWORD)
+    db.session.commit()
+    port = live_server.rsplit(":", 1)[1]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                         args=CHROMIUM_ARGS + ["--host-resolver-rules=MAP door.test 127.0.0.1"])
+    try:
+        page = _log_in(browser.new_page(), f"http://door.test:{port}")
+        page.goto(f"http://door.test:{port}/sessions/{meeting.slug}/checkin")
+        assert page.evaluate("window.isSecureContext") is False
+        expect(page.locator("#camera-status")).to_contain_text("The camera needs a secure page")
+        assert page.get_by_role("button", name="Start camera").is_disabled()
+        _scan(page, registration.badge_token)  # the badge field still works
+        page.locator("#result.result-ok").wait_for()
+        page.keyboard.press("Enter")
+        page.get_by_role("link", name="Doors").click()  # back to the list of sessions
+        assert page.url.endswith("/checkin")
+    finally:
+        browser.close()
