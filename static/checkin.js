@@ -71,7 +71,8 @@
 
   function showResult(data) {
     const status = data.status || "error";
-    const kind = status === "ok" ? "ok" : status === "already_checked_in" ? "already" : "refused";
+    // An undo is no refusal: amber, as a badge that needs no action, not red with the refusal sound.
+    const kind = status === "ok" ? "ok" : status === "already_checked_in" || status === "undone" ? "already" : "refused";
     const panel = $("result");
     panel.className = "result result-" + kind;
     $("result-title").textContent = words[status] || status;
@@ -117,8 +118,9 @@
     const url = root.dataset.undoUrl.replace("/0/", "/" + lastOk + "/");
     const answer = await postJSON(url, {}).catch(() => ({ data: { status: "offline", message: words.no_connection_short } }));
     const undone = answer.data.status === "undone";
-    showResult(undone ? { status: "forbidden", message: words.undone_message } : answer.data);
-    if (undone) $("result-title").textContent = words.undone;
+    // The undo's answer names nobody: keep the name of the person whose check-in was taken back.
+    showResult(undone ? { status: "undone", name: $("result-name").textContent, message: words.undone_message }
+      : answer.data);
     refreshCounts();
   });
 

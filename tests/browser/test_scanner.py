@@ -95,6 +95,8 @@ def test_name_search_then_check_in_and_undo(live_server, door_page, make_session
     page.locator("#result.result-ok").wait_for()
     page.get_by_role("button", name="Undo this check-in").click()
     expect(page.locator("#result-title")).to_have_text("UNDONE")
+    assert "result-already" in page.locator("#result").get_attribute("class")  # amber: no refusal
+    assert page.locator("#result-name").text_content() == "Søren Lindqvist"  # whose check-in was undone
     expect(page.locator("#count-in")).to_have_text("0")
 
 
