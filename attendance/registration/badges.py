@@ -1,4 +1,5 @@
 """Badges: one A6 PDF per delegate, and A4 sheets of four for printing in bulk."""
+import unicodedata
 from collections.abc import Sequence
 from typing import BinaryIO
 
@@ -24,7 +25,27 @@ def badge_context(registration: Registration) -> dict:
             "dates": format_days(registration.session.days),
             "country": country_name(registration.country, registration.locale),
             "qr": qr_png_uri(registration.badge_token),
+            "name_length": _length_class(registration.full_name, NAME_LENGTHS),
+            "organisation_length": _length_class(registration.organisation, ORGANISATION_LENGTHS),
         }
+
+
+#: Names and organisations wider than these print smaller (badge.css), each in at most so many lines, so that
+#: every line of the badge stays above its QR code up to the form's 200 characters.
+NAME_LENGTHS = {"long": 32, "longer": 60, "longest": 110}
+ORGANISATION_LENGTHS = {"long": 50, "longest": 110}
+
+
+def _length_class(text: str, lengths: dict[str, int]) -> str:
+    """The class of the longest of `lengths` that `text` is wider than, or ''."""
+    width = _text_width(text)
+    return next((name for name, limit in reversed(lengths.items()) if width > limit), "")
+
+
+def _text_width(text: str) -> float:
+    """About how wide `text` prints, in widths of a lower-case Latin letter: a capital is wider, a CJK
+    character about two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1.3 if c.isupper() else 1 for c in text)
 
 
 def badge_pdf(registration: Registration) -> bytes:
