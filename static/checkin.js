@@ -107,7 +107,9 @@
       badge.value += event.key;
     } else if (event.key === "Enter" && badge.value.trim()) {
       event.preventDefault();
-      submitBadge();
+      submitBadge();  // a scanner's Enter sends its code, even with the focus on Undo
+    } else if (event.key === "Enter" && event.target.tagName === "BUTTON") {
+      // Enter on a focused button (Undo, Next) presses it, as in any page.
     } else if (event.key === "Enter" || event.key === "Escape") {
       event.preventDefault();
       hideResult();
@@ -156,9 +158,13 @@
   }
   setInterval(refreshCounts, 30000);
 
+  // Two scans in quick succession on a slow network may be answered out of order: the screen shows the last
+  // scan's answer, never an earlier one over it (both are recorded either way).
+  let scansSent = 0;
   async function checkIn(fields) {
+    const scan = ++scansSent;
     const answer = await sendCheckIn(fields);
-    showResult(answer.data);
+    if (scan === scansSent) showResult(answer.data);
     if (answer.data.status === "ok") refreshCounts();
   }
 

@@ -239,3 +239,41 @@ def test_on_plain_http_the_page_says_at_once_why_the_camera_cannot_start(live_se
         assert page.url.endswith("/checkin")
     finally:
         browser.close()
+
+
+def test_enter_on_the_focused_undo_button_undoes_but_a_scan_is_sent(live_server, door_phone, make_session,
+                                                                    make_registration):
+    meeting = _today_session(make_session)
+    ada = make_registration(meeting, full_name="Ada Mensah")
+    bruno = make_registration(meeting, full_name="Bruno Keller")
+    page = door_phone
+    _open_scanner(page, live_server, meeting)
+    _wedge_scan(page, ada.badge_token)
+    expect(page.locator("#result")).to_have_class(re.compile("result-ok"))
+    page.locator("#result-undo").focus()
+    _wedge_scan(page, bruno.badge_token)  # a scanner's Enter sends its code; it does not press Undo
+    expect(page.locator("#result-name")).to_have_text("Bruno Keller")
+    page.locator("#result-undo").focus()
+    page.keyboard.press("Enter")  # staff who moved to Undo and press Enter mean it
+    expect(page.locator("#result-title")).to_have_text("UNDONE")
+    assert _checked_in_names() == {"Ada Mensah"}
+
+
+def test_a_slow_answer_never_covers_a_later_scans_result(live_server, door_phone, make_session, make_registration):
+    """On poor Wi-Fi the first scan's answer may arrive after the second's: the screen keeps the second."""
+    meeting = _today_session(make_session)
+    ada = make_registration(meeting, full_name="Ada Mensah")
+    bruno = make_registration(meeting, full_name="Bruno Keller")
+    page = door_phone
+    _open_scanner(page, live_server, meeting)
+    held = []
+    page.route("**/api/v1/checkins", lambda route: held.append(route) if not held else route.continue_())
+    _wedge_scan(page, ada.badge_token)
+    page.wait_for_timeout(200)
+    _wedge_scan(page, bruno.badge_token)
+    expect(page.locator("#result-name")).to_have_text("Bruno Keller")
+    held[0].continue_()  # Ada's answer arrives last
+    expect(page.locator("#count-in")).to_have_text("2")
+    page.wait_for_timeout(300)
+    expect(page.locator("#result-name")).to_have_text("Bruno Keller")
+    assert _checked_in_names() == {"Ada Mensah", "Bruno Keller"}
