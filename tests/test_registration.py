@@ -267,6 +267,46 @@ def test_domain_register_refuses_duplicates_and_full_seats(make_session):
     assert registration_count() == 1
 
 
+@pytest.mark.parametrize("first, second", [("пользователь@пример.рф", "Пользователь@XN--E1AFMKFD.XN--P1AI"),
+                                           ("pat@xn--mnchen-3ya.de", "PAT@MÜNCHEN.DE")])
+def test_an_internationalised_domain_is_one_address_in_either_spelling(client, make_session, first, second):
+    meeting = make_session()
+    delegate = Delegate("A B", first, "Org", "BE", meeting.entity_types[0].id, meeting.regions[0].id, Mode.ONLINE)
+    register(meeting, delegate)
+    with pytest.raises(AlreadyRegistered):
+        register(meeting, Delegate(**{**vars(delegate), "email": second}))
+    assert registration_count() == 1
+    from attendance.registration.service import find_by_email
+    assert find_by_email(meeting, second).email == first  # "email me my link again" finds it either way
+
+
+def test_the_migration_gives_existing_addresses_the_new_keys(tmp_path):
+    """Keys written before the IDN rule are recomputed; a session holding both spellings keeps both rows."""
+    from flask_migrate import upgrade
+    from attendance import create_app
+    from attendance.models import EntityType, MeetingSeries, MeetingSession, Region
+    old = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}"})
+    with old.app_context():
+        upgrade(revision="ddee83165a19")  # the schema before this rule
+        meeting = MeetingSession(series=MeetingSeries(name="S"), slug="s", number=1, title="S",
+                                 timezone="Europe/Brussels", entity_types=[EntityType(name="T", position=0)],
+                                 regions=[Region(name="R", position=0)])
+        emails = ["ana@пример.рф", "Bo@Пример.рф", "bo@xn--e1afmkfd.xn--p1ai", "cy@example.org"]
+        for email in emails:
+            registration = Registration(session=meeting, full_name=email, email=email, organisation="O", country="BE",
+                                        entity_type=meeting.entity_types[0], region=meeting.regions[0],
+                                        mode=Mode.ONLINE)
+            registration.email_key = email.lower()  # as the rule before wrote it
+            db.session.add(registration)
+        db.session.commit()
+        upgrade()
+        keys = dict(db.session.execute(sa.select(Registration.email, Registration.email_key)).all())
+        db.session.remove()
+        db.engine.dispose()
+    assert keys == {"ana@пример.рф": "ana@xn--e1afmkfd.xn--p1ai", "Bo@Пример.рф": "bo@пример.рф",
+                    "bo@xn--e1afmkfd.xn--p1ai": "bo@xn--e1afmkfd.xn--p1ai", "cy@example.org": "cy@example.org"}
+
+
 def test_two_delegates_racing_for_the_last_seat_get_exactly_one(app, make_session):
     """Many threads register in person at once for 3 seats: exactly 3 succeed, the rest are told it is full."""
     meeting = make_session(in_person_capacity=3)

@@ -102,7 +102,7 @@ class Registration(db.Model):
     @validates("email")
     def _set_email_key(self, _key: str, email: str) -> str:
         email = email.strip()
-        self.email_key = email.lower()
+        self.email_key = email_key(email)
         return email
 
     @property
@@ -111,3 +111,14 @@ class Registration(db.Model):
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.session_id}>"
+
+
+def email_key(email: str) -> str:
+    """How addresses are compared: ignoring case, and with an internationalised domain in its ASCII form, so that
+    the same mailbox written пример.рф or xn--e1afmkfd.xn--p1ai registers once per session."""
+    local, at, domain = email.strip().rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:  # no valid domain name: compared as typed
+        pass
+    return f"{local}{at}{domain}".lower()

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import (Attendance, IdentityMapping, MeetingSession, Mode, OnlineInterval, Registration, SessionDay,
                       Source, UnmatchedPresence)
 from ..models.meeting import utcnow
+from ..models.registration import email_key
 from .intervals import Minutes, day_window, minutes_attended
 
 
@@ -39,7 +40,7 @@ def match(meeting: MeetingSession, *, email: str = "", name: str = "",
             return found
     if email.strip():
         found = db.session.scalar(sa.select(Registration).filter_by(session_id=meeting.id,
-                                                                    email_key=email.strip().lower()))
+                                                                    email_key=email_key(email)))
         if found is not None:
             return found
     keys = identity_keys(email, name)

@@ -134,7 +134,7 @@ def registrations_query(meeting: MeetingSession, filters: RegistrationFilters) -
         needle = filters.q.lower()
         query = query.where(sa.or_(
             sa.func.lower(Registration.full_name).contains(needle, autoescape=True),
-            Registration.email_key.contains(needle, autoescape=True),
+            sa.func.lower(Registration.email).contains(needle, autoescape=True),
             sa.func.lower(Registration.organisation).contains(needle, autoescape=True),
         ))
     if filters.entity_type_id:

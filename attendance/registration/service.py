@@ -13,6 +13,7 @@ from ..extensions import db
 from ..links import public_url
 from ..models import EntityType, MeetingSession, Mode, Region, Registration, RegistrationStatus
 from ..models.meeting import utcnow
+from ..models.registration import email_key
 from ..tokens import new_badge_token
 from .badges import badge_pdf
 
@@ -65,7 +66,7 @@ def in_person_full(meeting: MeetingSession) -> bool:
 
 def find_by_email(meeting: MeetingSession, email: str) -> Registration | None:
     return db.session.scalar(
-        sa.select(Registration).filter_by(session_id=meeting.id, email_key=email.strip().lower())
+        sa.select(Registration).filter_by(session_id=meeting.id, email_key=email_key(email))
     )
 
 
