@@ -153,8 +153,9 @@ def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int],
                                       email=row.email, name=row.name)
             counts[outcome] += 1
         report.saved_at = utcnow()
-        report.summary = (f"{counts['interval']} intervals added, {counts['unmatched']} unmatched kept for mapping, "
-                          f"{counts['duplicate']} duplicates skipped, {counts['error']} rows with errors")
+        report.summary = (f"{_n(counts['interval'], 'interval')} added, {counts['unmatched']} unmatched kept for "
+                          f"mapping, {_n(counts['duplicate'], 'duplicate')} skipped, "
+                          f"{_n(counts['error'], 'row')} with errors")
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -163,3 +164,8 @@ def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int],
 
 
 __all__ = ["ReportError", "upload", "preview", "save", "Preview", "ImportRow"]
+
+
+def _n(count: int, noun: str) -> str:
+    """'1 row', '2 rows': the organiser's summaries (English only)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -212,12 +212,15 @@ def test_teams_report_preview_then_save_then_reimport_changes_nothing(client, lo
     assert response.status_code == 302
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Guest Expert" in preview and "No registration with this email or name." in preview
+    assert "Microsoft Teams report" in preview
     assert db.session.scalars(sa.select(OnlineInterval)).all() == []  # nothing before saving
 
     import_id = saved_import_id(past_meeting)
     client.post(f"/sessions/{past_meeting.slug}/imports/{import_id}/save", data={"csrf_token": csrf_token(client)})
     assert minutes_on(ana, past_meeting.days[0]).minutes == 90 + 75.5
     assert len(db.session.scalars(sa.select(UnmatchedPresence)).all()) == 1
+    saved = client.get(f"/sessions/{past_meeting.slug}/imports/{import_id}").get_data(as_text=True)
+    assert "2 intervals added, 1 unmatched kept for mapping, 0 duplicates skipped, 1 row with errors" in saved
 
     response = upload(client, past_meeting, report, "AttendanceReport (1).csv")
     again = client.get(response.headers["Location"]).get_data(as_text=True)
