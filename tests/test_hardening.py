@@ -50,7 +50,8 @@ def test_organiser_actions_are_audited_in_the_same_transaction(client, login, ma
                "mode": "online", "role": "delegate", "csrf_token": csrf_token(client)}
     assert client.post(base, data=refused).status_code == 400
     assert len(db.session.scalars(sa.select(AuditEvent)).all()) == 1  # the refused change left no audit line
-    assert "registration.cancel" in client.get("/staff/audit").get_data(as_text=True)
+    page = client.get("/staff/audit").get_data(as_text=True)
+    assert "registration.cancel" in page and f"<td>{meeting.slug}</td>" in page  # the session by name, not number
 
 
 def test_deleting_a_session_needs_its_name_typed_and_is_audited(client, login, make_session, make_registration):
@@ -69,6 +70,7 @@ def test_deleting_a_session_needs_its_name_typed_and_is_audited(client, login, m
     assert db.session.scalars(sa.select(Registration)).all() == []
     [event] = db.session.scalars(sa.select(AuditEvent).filter_by(action="session.delete")).all()
     assert event.target == slug and "1 registrations" in event.details
+    assert f"#{meeting_id} (deleted)" in client.get("/staff/audit").get_data(as_text=True)
 
 
 def test_production_marks_cookies_secure_and_sends_hsts(tmp_path):

@@ -208,4 +208,6 @@ def audit_log():
     events = db.session.scalars(
         db.select(AuditEvent).where(sa.or_(AuditEvent.session_id.in_(managed), AuditEvent.actor == current_user.email))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(500)).all()
-    return render_template("organiser/audit.html", events=events)
+    slugs = dict(db.session.execute(db.select(MeetingSession.id, MeetingSession.slug).where(
+        MeetingSession.id.in_({e.session_id for e in events if e.session_id}))).all())
+    return render_template("organiser/audit.html", events=events, slugs=slugs)
