@@ -15,7 +15,8 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 def parse_json(data: str | bytes):
     """`json.loads` of UTF-8 JSON text, raising ValueError for anything that is not valid text or nests too deep."""
-    text = data.decode("utf-8") if isinstance(data, bytes) else data  # UnicodeDecodeError is a ValueError
+    # A UTF-8 BOM, which some Windows clients send, is allowed, as json.loads allows it in bytes.
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data  # UnicodeDecodeError is a ValueError
     try:
         value = json.loads(text)
         if _SURROGATE_ESCAPE.search(text):  # rare: only then check the decoded strings

@@ -283,6 +283,14 @@ def test_organiser_token_may_name_another_day_and_a_door_token_may_not(client, m
     assert allowed.status_code == 201 and allowed.get_json()["day"] == tomorrow
 
 
+def test_api_accepts_a_body_that_starts_with_a_utf8_bom(client, meeting, make_registration, door_token):
+    registration = make_registration(meeting)
+    body = b"\xef\xbb\xbf" + json.dumps({"token": registration.badge_token}).encode()  # as some Windows clients send
+    response = client.post("/api/v1/checkins", data=body, content_type="application/json",
+                           headers={"Authorization": f"Bearer {door_token}"})
+    assert response.status_code == 201
+
+
 def test_api_nonce_replay_answers_like_the_first_time(client, meeting, make_registration, door_token):
     registration = make_registration(meeting)
     body = {"token": registration.badge_token, "nonce": "3b9d1c1e-retry"}
