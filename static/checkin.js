@@ -118,11 +118,12 @@
   $("result-undo").addEventListener("click", async () => {
     if (!lastOk) return;
     const url = root.dataset.undoUrl.replace("/0/", "/" + lastOk + "/");
+    const name = $("result-name").textContent;  // the undo's answer names nobody: this is whose check-in it was
+    const shownBefore = scanShown;
     const answer = await postJSON(url, {}).catch(() => ({ data: { status: "offline", message: words.no_connection_short } }));
+    if (scanShown !== shownBefore) { refreshCounts(); return; }  // a scan's answer came meanwhile: leave it showing
     const undone = answer.data.status === "undone";
-    // The undo's answer names nobody: keep the name of the person whose check-in was taken back.
-    showResult(undone ? { status: "undone", name: $("result-name").textContent, message: words.undone_message }
-      : answer.data);
+    showResult(undone ? { status: "undone", name: name, message: words.undone_message } : answer.data);
     refreshCounts();
   });
 
@@ -161,10 +162,14 @@
   // Two scans in quick succession on a slow network may be answered out of order: the screen shows the last
   // scan's answer, never an earlier one over it (both are recorded either way).
   let scansSent = 0;
+  let scanShown = 0;
   async function checkIn(fields) {
     const scan = ++scansSent;
     const answer = await sendCheckIn(fields);
-    if (scan === scansSent) showResult(answer.data);
+    if (scan > scanShown) {  // an earlier scan's answer is shown until a later one's arrives, never after it
+      scanShown = scan;
+      showResult(answer.data);
+    }
     if (answer.data.status === "ok") refreshCounts();
   }
 

@@ -277,3 +277,24 @@ def test_a_slow_answer_never_covers_a_later_scans_result(live_server, door_phone
     page.wait_for_timeout(300)
     expect(page.locator("#result-name")).to_have_text("Bruno Keller")
     assert _checked_in_names() == {"Ada Mensah", "Bruno Keller"}
+
+
+def test_an_answer_shows_while_a_later_scan_is_still_on_its_way(live_server, door_phone, make_session,
+                                                                 make_registration):
+    """A refusal must be seen even when the next badge was scanned before it came back."""
+    meeting = _today_session(make_session)
+    bruno = make_registration(meeting, full_name="Bruno Keller")
+    page = door_phone
+    _open_scanner(page, live_server, meeting)
+    calls, held = [], []
+
+    def hold_the_second(route):
+        calls.append(route)
+        (held.append if len(calls) == 2 else lambda r: r.continue_())(route)
+    page.route("**/api/v1/checkins", hold_the_second)
+    _wedge_scan(page, "NOT-A-BADGE")
+    _wedge_scan(page, bruno.badge_token)  # on its way while the refusal comes back
+    expect(page.locator("#result-title")).to_contain_text("UNKNOWN BADGE")
+    held[0].continue_()
+    expect(page.locator("#result-name")).to_have_text("Bruno Keller")
+    expect(page.locator("#result")).to_have_class(re.compile("result-ok"))
