@@ -5,6 +5,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -116,9 +117,9 @@ class Registration(db.Model):
 def email_key(email: str) -> str:
     """How addresses are compared: ignoring case, and with an internationalised domain in its ASCII form, so that
     the same mailbox written пример.рф or xn--e1afmkfd.xn--p1ai registers once per session."""
-    local, at, domain = email.strip().rpartition("@")
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:  # no valid domain name: compared as typed
-        pass
-    return f"{local}{at}{domain}".lower()
+    email = email.strip()
+    try:  # today's IDNA (2008), as the form's validator: faß.de and fass.de stay two domains
+        domain = validate_email(email, check_deliverability=False).ascii_domain
+    except EmailNotValidError:  # not an address (a platform's report may hold anything): compared as typed
+        return email.lower()
+    return f"{email.rpartition('@')[0]}@{domain}".lower()

@@ -27,12 +27,13 @@ registrations = sa.table("registrations", sa.column("id", sa.Integer), sa.column
 
 def _key(email: str) -> str:
     # The rule of `attendance.models.registration.email_key` as of this revision (a migration keeps its own copy).
-    local, at, domain = email.strip().rpartition("@")
+    from email_validator import EmailNotValidError, validate_email
+    email = email.strip()
     try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
-    return f"{local}{at}{domain}".lower()
+        domain = validate_email(email, check_deliverability=False).ascii_domain
+    except EmailNotValidError:
+        return email.lower()
+    return f"{email.rpartition('@')[0]}@{domain}".lower()
 
 
 def upgrade():
