@@ -118,6 +118,13 @@ def test_organiser_creates_and_edits_a_session_with_days_and_hours(client, login
     assert meeting.in_person_capacity is None
 
 
+def test_a_session_in_an_older_zone_name_keeps_it_when_edited(client, login, make_session):
+    meeting = make_session(timezone="Singapore")  # not offered for new sessions, but valid
+    login("organiser")
+    page = client.get(f"/sessions/{meeting.slug}/edit").get_data(as_text=True)
+    assert '<option selected value="Singapore">' in page or '<option value="Singapore" selected>' in page
+
+
 @pytest.mark.parametrize("overrides, message", [
     ({"slug": "Not A Slug"}, "Use lowercase letters"),
     ({"days-0-date": "", "days-1-date": ""}, "Give the session at least one day."),

@@ -75,6 +75,8 @@ class SessionForm(FlaskForm):
     def __init__(self, *args, editing: MeetingSession | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self._editing = editing
+        if editing is not None and editing.timezone not in TIMEZONES:  # an older name (Singapore, GMT): kept as is
+            self.timezone.choices = [SelectChoice(editing.timezone, editing.timezone), *self.timezone.choices]
 
     def validate_slug(self, field) -> None:
         taken = db.session.scalar(db.select(MeetingSession).filter_by(slug=field.data))
