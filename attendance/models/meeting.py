@@ -90,17 +90,17 @@ class MeetingSession(db.Model):
         return ZoneInfo(self.timezone)
 
     def registration_state(self, now: datetime | None = None) -> str:
-        """'not_yet_open', 'open' or 'closed' at `now` (naive UTC); 'not_ready' while the form would have no
-        entity types or regions to choose from (a session of a new series), whatever its dates."""
-        if not self.entity_types or not self.regions:
-            return "not_ready"
+        """'not_yet_open', 'open' or 'closed' at `now` (naive UTC); 'not_ready' instead of open or not yet open
+        while the form would have no entity types or regions to choose from (a session of a new series)."""
         now = now or utcnow()
-        if self.registration_opens_at and now < self.registration_opens_at:
-            return "not_yet_open"
         if self.registration_closes_at and now >= self.registration_closes_at:
             return "closed"
         if self.days and self.days[-1].date < now.replace(tzinfo=UTC).astimezone(self.zone).date():
             return "closed"
+        if not self.entity_types or not self.regions:
+            return "not_ready"
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return "not_yet_open"
         return "open"
 
     @property
