@@ -408,6 +408,9 @@ def test_door_counts(client, meeting, make_registration, door_token):
     assert counts() == (1, 3, 3)
     post(client, {"token": online[0].badge_token}, door_token)  # registered online, walks in: expected now
     assert counts() == (2, 4, 3)
+    people[0].status = RegistrationStatus.CANCELLED  # cancelled after coming in: neither in nor expected
+    db.session.commit()
+    assert counts() == (1, 3, 2)
 
 
 def test_api_undo(client, meeting, make_registration, door_token):

@@ -399,9 +399,10 @@ def door_counts(meeting: MeetingSession, day: date) -> dict:
     """Checked in on `day` against those expected at the door: the people registered to come in person, and
     anyone registered online who walked in that day (else the door read "6 of 5 expected")."""
     in_person_that_day = (Attendance.mode == Mode.IN_PERSON) & (SessionDay.date == day)
-    checked_in = db.session.scalar(
-        sa.select(sa.func.count(Attendance.id)).join(SessionDay)
-        .where(SessionDay.session_id == meeting.id, in_person_that_day)
+    checked_in = db.session.scalar(  # of registrations still standing, as the expected ones are
+        sa.select(sa.func.count(Attendance.id)).join(SessionDay).join(Registration)
+        .where(SessionDay.session_id == meeting.id, in_person_that_day,
+               Registration.status == RegistrationStatus.REGISTERED)
     )
     walked_in = (sa.select(Attendance.id).join(SessionDay)
                  .where(Attendance.registration_id == Registration.id, in_person_that_day).exists())
