@@ -92,21 +92,20 @@ def _evaluate(registration: Registration, attendance_list: list[Attendance],
             result.days.append(DayAttendance(day, Mode.IN_PERSON.value, scheduled, scheduled))
             continue
         online = attendances.get((day.id, Mode.ONLINE))
-        if online is None:
-            if end > utcnow():
-                result.days.append(DayAttendance(day, "", 0, scheduled, gettext(
-                    "%(day)s: still to come", day=_day_label(day)), to_come=True))
-            else:
-                result.days.append(DayAttendance(day, "", 0, scheduled,
-                                                 gettext("%(day)s: not attended", day=_day_label(day))))
-            continue
-        minutes = minutes_attended([(i.joined_at, i.left_at) for i in online.intervals], start, end).minutes
+        intervals = online.intervals if online is not None else []
+        minutes = minutes_attended([(i.joined_at, i.left_at) for i in intervals], start, end).minutes
         needed = math.ceil(share * scheduled)
-        if minutes >= needed and (minutes > 0 or needed == 0):
+        if online is not None and minutes >= needed and (minutes > 0 or needed == 0):
             result.days.append(DayAttendance(day, Mode.ONLINE.value, minutes, scheduled))
-        elif not online.intervals and meeting.certificate_accepts_link_click:
+        elif online is not None and not intervals and meeting.certificate_accepts_link_click:
             result.days.append(DayAttendance(day, Mode.ONLINE.value, scheduled * share, scheduled, by_link=True))
-        elif not online.intervals:
+        elif end > utcnow():  # not counted yet, and not over: whatever is missing may still come
+            result.days.append(DayAttendance(day, "", minutes, scheduled, gettext(
+                "%(day)s: still to come", day=_day_label(day)), to_come=True))
+        elif online is None:
+            result.days.append(DayAttendance(day, "", 0, scheduled,
+                                             gettext("%(day)s: not attended", day=_day_label(day))))
+        elif not intervals:
             result.days.append(DayAttendance(day, "", 0, scheduled, gettext(
                 "%(day)s: joined by link, but the platform has no record", day=_day_label(day))))
         else:
