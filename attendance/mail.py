@@ -20,12 +20,20 @@ def build_message(to: str, subject: str, body: str,
     message["Subject"] = subject
     # A Date and a Message-ID of the sender's own domain: mail without them looks like spam to filters.
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=parseaddr(message["From"])[1].rpartition("@")[2] or "localhost")
+    message["Message-ID"] = make_msgid(domain=_ascii_domain(parseaddr(message["From"])[1].rpartition("@")[2]))
     message.set_content(body)
     for filename, mime_type, content in attachments:
         maintype, subtype = mime_type.split("/", 1)
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
+
+
+def _ascii_domain(domain: str) -> str:
+    """A domain as a header may carry it (ASCII: münchen.de is xn--mnchen-3ya.de)."""
+    try:
+        return domain.encode("idna").decode("ascii") or "localhost"
+    except UnicodeError:
+        return "localhost"
 
 
 def send(message: EmailMessage) -> None:

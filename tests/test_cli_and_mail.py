@@ -140,3 +140,11 @@ def test_registration_stands_when_the_mail_server_is_down(app, client, make_sess
         app.config.update(SMTP_HOST="")
     assert response.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1
+
+
+def test_a_sender_with_an_internationalised_domain_gets_an_ascii_message_id(app, monkeypatch):
+    from attendance.mail import build_message
+    monkeypatch.setitem(app.config, "MAIL_FROM", "Secrétariat <noreply@münchen.de>")
+    with app.app_context():
+        message = build_message("a@example.org", "Subject", "Body")
+    assert message["Message-ID"].endswith("@xn--mnchen-3ya.de>") and bytes(message).isascii()
