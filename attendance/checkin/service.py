@@ -397,18 +397,16 @@ def _remove(attendance: Attendance, actor: Actor, result: ScanResult, note: str)
 
 def door_counts(meeting: MeetingSession, day: date) -> dict:
     """Checked in on `day` against those expected at the door: the people registered to come in person, and
-    anyone registered online who walked in that day (else the door read "6 of 5 expected")."""
-    in_person_that_day = (Attendance.mode == Mode.IN_PERSON) & (SessionDay.date == day)
-    checked_in = db.session.scalar(  # of registrations still standing, as the expected ones are
-        sa.select(sa.func.count(Attendance.id)).join(SessionDay).join(Registration)
-        .where(SessionDay.session_id == meeting.id, in_person_that_day,
-               Registration.status == RegistrationStatus.REGISTERED)
-    )
-    walked_in = (sa.select(Attendance.id).join(SessionDay)
-                 .where(Attendance.registration_id == Registration.id, in_person_that_day).exists())
-    registered, expected = db.session.execute(
-        sa.select(sa.func.count(Registration.id).filter(Registration.mode == Mode.IN_PERSON),
-                  sa.func.count(Registration.id).filter((Registration.mode == Mode.IN_PERSON) | walked_in))
+    anyone registered online who walked in that day (else the door read "6 of 5 expected"). Cancelled
+    registrations count in neither. One query: each registration has at most one in-person attendance a day."""
+    came_in = (sa.select(Attendance.id).join(SessionDay)
+               .where(Attendance.registration_id == Registration.id, Attendance.mode == Mode.IN_PERSON,
+                      SessionDay.date == day).exists())
+    registered_in_person = Registration.mode == Mode.IN_PERSON
+    checked_in, expected, registered = db.session.execute(
+        sa.select(sa.func.count(Registration.id).filter(came_in),
+                  sa.func.count(Registration.id).filter(registered_in_person | came_in),
+                  sa.func.count(Registration.id).filter(registered_in_person))
         .where(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
     ).one()
     return {"day": day.isoformat(), "checked_in": checked_in, "expected_in_person": expected,
