@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ def build_message(to: str, subject: str, body: str,
     message["Subject"] = subject
     # A Date and a Message-ID of the sender's own domain: mail without them looks like spam to filters.
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=_ascii_domain(parseaddr(message["From"])[1].rpartition("@")[2]))
+    message["Message-ID"] = make_msgid(domain=_ascii_domain(parseaddr(message["From"])[1]))
     message.set_content(body)
     for filename, mime_type, content in attachments:
         maintype, subtype = mime_type.split("/", 1)
@@ -28,11 +29,12 @@ def build_message(to: str, subject: str, body: str,
     return message
 
 
-def _ascii_domain(domain: str) -> str:
-    """A domain as a header may carry it (ASCII: münchen.de is xn--mnchen-3ya.de)."""
+def _ascii_domain(address: str) -> str:
+    """The address's domain as a header may carry it (ASCII: münchen.de is xn--mnchen-3ya.de), by the same rule as
+    email keys (email_validator)."""
     try:
-        return domain.encode("idna").decode("ascii") or "localhost"
-    except UnicodeError:
+        return validate_email(address, check_deliverability=False).ascii_domain
+    except EmailNotValidError:
         return "localhost"
 
 
