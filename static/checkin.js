@@ -205,9 +205,7 @@
     $("camera-start").disabled = true;
   }
 
-  $("camera-start").addEventListener("click", async () => {
-    const reason = cameraUnavailableReason();
-    if (reason) { cameraStatus(reason); return; }
+  $("camera-start").addEventListener("click", async () => {  // disabled above when the camera cannot start
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
     } catch (error) {
