@@ -4,6 +4,8 @@ import io
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,14 +26,21 @@ def page_sizes(pdf: bytes) -> list[tuple[float, float]]:
             for p in PdfReader(io.BytesIO(pdf)).pages]
 
 
-def qr_codes(pdf: bytes, dpi: int = 200) -> list[str]:
-    """Renders every page with poppler and decodes every QR code on it with zxing-cpp."""
+@contextmanager
+def _on_disk(pdf: bytes) -> Iterator[Path]:
+    """The PDF as a file in a temporary folder, for poppler's tools (which may write beside it)."""
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "doc.pdf"
         source.write_bytes(pdf)
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(source), str(Path(folder) / "page")], check=True)
+        yield source
+
+
+def qr_codes(pdf: bytes, dpi: int = 200) -> list[str]:
+    """Renders every page with poppler and decodes every QR code on it with zxing-cpp."""
+    with _on_disk(pdf) as source:
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(source), str(source.parent / "page")], check=True)
         texts = []
-        for image_path in sorted(Path(folder).glob("page*.png")):
+        for image_path in sorted(source.parent.glob("page*.png")):
             with Image.open(image_path) as image:
                 texts += [code.text for code in zxingcpp.read_barcodes(image.convert("L"))
                           if code.format == zxingcpp.BarcodeFormat.QRCode]
@@ -52,9 +61,7 @@ class Box(NamedTuple):
 
 def words(pdf: bytes) -> list[list[tuple[str, Box]]]:
     """Per page, each word with the box poppler gives it (its glyphs' advance, its font's ascent and descent)."""
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "doc.pdf"
-        source.write_bytes(pdf)
+    with _on_disk(pdf) as source:
         xhtml = subprocess.run(["pdftotext", "-bbox", str(source), "-"], check=True, capture_output=True).stdout
     pages = ET.fromstring(xhtml).iter("{http://www.w3.org/1999/xhtml}page")
     return [[(word.text or "", Box(*(float(word.get(k)) for k in ("xMin", "yMin", "xMax", "yMax"))))

@@ -125,15 +125,35 @@ def _checked_in_names() -> set[str]:
     return {a.registration.full_name for a in db.session.scalars(sa.select(Attendance))}
 
 
-@pytest.mark.parametrize("first", ["green", "red"])
-def test_a_scan_while_a_result_shows_is_checked_in(live_server, door_phone, make_session, make_registration,
-                                                   first):
-    """A busy door: the next badge is scanned while the last result still fills the screen (4 s green, 8 s red)."""
+@pytest.fixture
+def busy_door(live_server, door_phone, make_session, make_registration):
+    """The door phone on today's scanner page, and two delegates coming in one after the other."""
     meeting = _today_session(make_session)
     ada = make_registration(meeting, full_name="Ada Mensah")
     bruno = make_registration(meeting, full_name="Bruno Keller")
-    page = door_phone
-    _open_scanner(page, live_server, meeting)
+    _open_scanner(door_phone, live_server, meeting)
+    return door_phone, ada, bruno
+
+
+def _hold_checkin(page, number: int) -> list:
+    """Holds back the `number`-th check-in request (1 for the first) as a slow network would: the list it returns
+    gets its route, to `continue_()` when the test lets it through."""
+    sent, held = [], []
+
+    def route(request_route):
+        sent.append(request_route)
+        if len(sent) == number:
+            held.append(request_route)
+        else:
+            request_route.continue_()
+    page.route("**/api/v1/checkins", route)
+    return held
+
+
+@pytest.mark.parametrize("first", ["green", "red"])
+def test_a_scan_while_a_result_shows_is_checked_in(busy_door, first):
+    """A busy door: the next badge is scanned while the last result still fills the screen (4 s green, 8 s red)."""
+    page, ada, bruno = busy_door
     result = page.locator("#result")
 
     _wedge_scan(page, ada.badge_token if first == "green" else "NOT-A-BADGE")
@@ -152,13 +172,9 @@ def test_a_scan_while_a_result_shows_is_checked_in(live_server, door_phone, make
     expect(page.locator("#badge-input")).to_have_value("")
 
 
-def test_a_scan_cut_by_the_result_closing_is_kept_whole(live_server, door_phone, make_session, make_registration):
+def test_a_scan_cut_by_the_result_closing_is_kept_whole(busy_door):
     """The result closes (here by Escape; usually its timer) halfway through the next code: no character is lost."""
-    meeting = _today_session(make_session)
-    ada = make_registration(meeting, full_name="Ada Mensah")
-    bruno = make_registration(meeting, full_name="Bruno Keller")
-    page = door_phone
-    _open_scanner(page, live_server, meeting)
+    page, ada, bruno = busy_door
 
     _wedge_scan(page, ada.badge_token)
     page.locator("#result.result-ok").wait_for()
@@ -241,13 +257,8 @@ def test_on_plain_http_the_page_says_at_once_why_the_camera_cannot_start(live_se
         browser.close()
 
 
-def test_enter_on_the_focused_undo_button_undoes_but_a_scan_is_sent(live_server, door_phone, make_session,
-                                                                    make_registration):
-    meeting = _today_session(make_session)
-    ada = make_registration(meeting, full_name="Ada Mensah")
-    bruno = make_registration(meeting, full_name="Bruno Keller")
-    page = door_phone
-    _open_scanner(page, live_server, meeting)
+def test_enter_on_the_focused_undo_button_undoes_but_a_scan_is_sent(busy_door):
+    page, ada, bruno = busy_door
     _wedge_scan(page, ada.badge_token)
     expect(page.locator("#result")).to_have_class(re.compile("result-ok"))
     page.locator("#result-undo").focus()
@@ -259,15 +270,10 @@ def test_enter_on_the_focused_undo_button_undoes_but_a_scan_is_sent(live_server,
     assert _checked_in_names() == {"Ada Mensah"}
 
 
-def test_a_slow_answer_never_covers_a_later_scans_result(live_server, door_phone, make_session, make_registration):
+def test_a_slow_answer_never_covers_a_later_scans_result(busy_door):
     """On poor Wi-Fi the first scan's answer may arrive after the second's: the screen keeps the second."""
-    meeting = _today_session(make_session)
-    ada = make_registration(meeting, full_name="Ada Mensah")
-    bruno = make_registration(meeting, full_name="Bruno Keller")
-    page = door_phone
-    _open_scanner(page, live_server, meeting)
-    held = []
-    page.route("**/api/v1/checkins", lambda route: held.append(route) if not held else route.continue_())
+    page, ada, bruno = busy_door
+    held = _hold_checkin(page, 1)
     _wedge_scan(page, ada.badge_token)
     page.wait_for_timeout(200)
     _wedge_scan(page, bruno.badge_token)
@@ -279,19 +285,10 @@ def test_a_slow_answer_never_covers_a_later_scans_result(live_server, door_phone
     assert _checked_in_names() == {"Ada Mensah", "Bruno Keller"}
 
 
-def test_an_answer_shows_while_a_later_scan_is_still_on_its_way(live_server, door_phone, make_session,
-                                                                 make_registration):
+def test_an_answer_shows_while_a_later_scan_is_still_on_its_way(busy_door):
     """A refusal must be seen even when the next badge was scanned before it came back."""
-    meeting = _today_session(make_session)
-    bruno = make_registration(meeting, full_name="Bruno Keller")
-    page = door_phone
-    _open_scanner(page, live_server, meeting)
-    calls, held = [], []
-
-    def hold_the_second(route):
-        calls.append(route)
-        (held.append if len(calls) == 2 else lambda r: r.continue_())(route)
-    page.route("**/api/v1/checkins", hold_the_second)
+    page, _ada, bruno = busy_door
+    held = _hold_checkin(page, 2)
     _wedge_scan(page, "NOT-A-BADGE")
     _wedge_scan(page, bruno.badge_token)  # on its way while the refusal comes back
     expect(page.locator("#result-title")).to_contain_text("UNKNOWN BADGE")
