@@ -85,6 +85,19 @@ def test_online_delegate_join_link_leads_to_meeting(client, make_session, make_r
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
+@pytest.mark.parametrize("first_day_offset, offered", [(30, True), (-1, True), (-2, False), (-400, False)])
+def test_the_own_page_offers_the_join_link_until_the_meeting_ends(client, make_session, make_registration,
+                                                                 first_day_offset, offered):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    today = datetime.now(ZoneInfo("Europe/Brussels")).date()
+    meeting = make_session(first_day=today + timedelta(days=first_day_offset))  # two days
+    registration = make_registration(meeting, mode=Mode.ONLINE)
+    html = client.get(f"/me/{registration.access_key}").get_data(as_text=True)
+    assert (f"/join/{registration.access_key}" in html) is offered
+    assert ("Join the meeting online" in html) is offered
+
+
 def test_badge_token_and_access_key_are_separate_unguessable_secrets(make_session, make_registration):
     meeting = make_session()
     a, b = make_registration(meeting), make_registration(meeting)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from ..extensions import limiter
 from ..lookup import registration_by_key_or_404, session_or_404
-from ..models import MeetingSession, Mode, Registration
+from ..models import Mode, Registration
 from ..certificates.service import eligibility
 from ..checkin.service import today_for
 from ..online.service import log_link_click
@@ -82,17 +82,17 @@ def _send_confirmation_safely(registration: Registration, **options) -> None:
 @bp.get("/me/<access_key>")
 def me(access_key: str):
     registration = registration_by_key_or_404(access_key)
+    meeting = registration.session
+    today = today_for(meeting)
+    has_started = bool(meeting.days) and meeting.days[0].date <= today
     return render_template(
         "registration/me.html",
         registration=registration,
-        meeting=registration.session,
-        certificate=eligibility(registration) if _has_started(registration.session) else None,
+        meeting=meeting,
+        has_ended=bool(meeting.days) and meeting.days[-1].date < today,
+        certificate=eligibility(registration) if has_started else None,
         qr=qr_svg(registration.badge_token, title=_("Your badge QR code"), scale=6),
     )
-
-
-def _has_started(meeting: MeetingSession) -> bool:
-    return bool(meeting.days) and meeting.days[0].date <= today_for(meeting)
 
 
 @bp.get("/me/<access_key>/data.json")
