@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from ..exports import spreadsheet_safe
+from ..exports import append_text_safe, spreadsheet_safe
 from ..pdf import render_pdf
 from .headcount import COLUMNS, LABELS, Headcount, Row, Scope
 
@@ -62,15 +62,15 @@ def to_xlsx(report: Headcount) -> bytes:
     bold = Font(bold=True)
     for scope in report.scopes:
         sheet = workbook.create_sheet(title="Whole session" if scope.key == "session" else scope.key)
-        sheet.append([report.meeting.title])
-        sheet.append([scope.title])
+        append_text_safe(sheet, [report.meeting.title])
+        append_text_safe(sheet, [scope.title])
         for heading, rows in (("Entity type", scope.by_entity_type), ("Region", scope.by_region)):
             sheet.append([])
             sheet.append([heading] + [LABELS[c] for c in COLUMNS])
             for cell in sheet[sheet.max_row]:
                 cell.font = bold
             for row in rows + [scope.total]:
-                sheet.append([spreadsheet_safe(row.label)] + [row.counts[c] for c in COLUMNS])
+                append_text_safe(sheet, [row.label] + [row.counts[c] for c in COLUMNS])
                 if row is scope.total:
                     for cell in sheet[sheet.max_row]:
                         cell.font = bold
