@@ -248,24 +248,26 @@ def pdf_section(table: Table, env: dict, args, log: Path) -> None:
     floor = single["floor_ms"]
     table.section(f"PDFs in-process (median of {repeats}; subsetter: {single['subsetter']})")
     table.add("floor: trivial 1-page document, same fonts", ms(floor))
-    # The target is met by either: a first render within 3x, or a stored copy (invalidated when its data changes)
-    # within 3x. Both are shown, each with its own ratio and verdict.
-    for key, label in (("badge_ms", "badge_pdf, first render (stored after)"),
-                       ("badge_stored_ms", "badge_pdf, stored copy"),
-                       ("certificate_ms", "certificate_pdf, first render (stored after)"),
-                       ("certificate_stored_ms", "certificate_pdf, stored copy")):
-        ratio = single[key] / floor
-        table.add(label, ms(single[key]), floor=ms(floor), ratio=f"{ratio:.1f}x",
-                  target=f"<= {ON_DEMAND_RATIO_MAX}x", met=ratio <= ON_DEMAND_RATIO_MAX)
+    # The issue's on-demand target is met by either a first render within 3x or a stored copy within 3x (the copy
+    # is invalidated when its data changes): one verdict per document, on its stored copy's row, naming both.
+    for kind in ("badge", "certificate"):
+        first, stored = single[f"{kind}_ms"] / floor, single[f"{kind}_stored_ms"] / floor
+        table.add(f"{kind}_pdf, first render (stored after)", ms(single[f"{kind}_ms"]), floor=ms(floor),
+                  ratio=f"{first:.1f}x")
+        table.add(f"{kind}_pdf, stored copy", ms(single[f"{kind}_stored_ms"]), floor=ms(floor), ratio=f"{stored:.1f}x",
+                  target=f"either <= {ON_DEMAND_RATIO_MAX}x", met=min(first, stored) <= ON_DEMAND_RATIO_MAX)
     counts = (100, 250) if args.quick else (100, 1_000)
     bulk = {}
     for n in counts:
         bulk[n] = run_json("pdfs.py", ["bulk", str(n)], env, log, timeout=budget.timeout())
         ratio = bulk[n]["ms_per_certificate"] / bulk[n]["floor_ms"]
         pages = "" if bulk[n]["pages"] == n else f" ({bulk[n]['pages']} pages!)"
+        # The issue sets the bulk target on the export of 1,000; the smaller export shows how the first batch weighs.
+        judged = n == counts[-1]
         table.add(f"write_merged_pdf, {n:,} certificates", f"{ms(bulk[n]['ms_per_certificate'])}/cert{pages}",
-                  floor=ms(bulk[n]["floor_ms"]), ratio=f"{ratio:.1f}x", target=f"<= {BULK_RATIO_MAX}x",
-                  met=ratio <= BULK_RATIO_MAX and not pages)
+                  floor=ms(bulk[n]["floor_ms"]), ratio=f"{ratio:.1f}x",
+                  target=f"<= {BULK_RATIO_MAX}x" if judged else ("a page each" if pages else ""),
+                  met=(ratio <= BULK_RATIO_MAX and not pages) if judged else (False if pages else None))
     small, large = (bulk[n] for n in counts)
     # Flat: the larger export's peak may exceed the smaller's by some MB: the allocator and native caches (fonts,
     # glyphs) settle over the first batches, while Python keeps nothing per certificate. In batches of 100 the peak
