@@ -100,6 +100,7 @@ def _bulk_registrations(meeting, rng: random.Random) -> None:
     from attendance.extensions import db
     from attendance.models import Mode, Registration, RegistrationStatus, Role
     from attendance.models.meeting import utcnow
+    from attendance.text import search_key
     from attendance.tokens import new_access_key, new_badge_token
 
     now = utcnow()
@@ -107,9 +108,10 @@ def _bulk_registrations(meeting, rng: random.Random) -> None:
     region_ids = [r.id for r in meeting.regions]
     rows = []
     for n in range(1, LARGE_SIZE + 1):
-        email = f"bench.delegate.{n:05d}@example.org"
+        email, name = f"bench.delegate.{n:05d}@example.org", _name(rng)
         rows.append({
-            "session_id": meeting.id, "full_name": _name(rng), "email": email, "email_key": email,
+            "session_id": meeting.id, "full_name": name, "name_key": search_key(name),
+            "email": email, "email_key": email,
             "organisation": f"Bench Entity {n % 97}", "country": rng.choice(COUNTRIES),
             "entity_type_id": rng.choice(type_ids), "region_id": rng.choice(region_ids), "role": Role.DELEGATE,
             "mode": Mode.IN_PERSON if rng.random() < 0.66 else Mode.ONLINE,

@@ -164,7 +164,7 @@ def reinstate(certificate: Certificate) -> None:
 def eligible_registrations(meeting: MeetingSession) -> list[tuple[Registration, Eligibility]]:
     """Every registration of the session that earns a certificate now, by name."""
     registrations = db.session.scalars(
-        sa.select(Registration).filter_by(session_id=meeting.id).order_by(sa.func.lower(Registration.full_name))
+        sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.name_key, Registration.id)
         .options(sa.orm.joinedload(Registration.entity_type))
     ).all()
     results = eligibilities(registrations)

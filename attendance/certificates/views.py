@@ -52,7 +52,7 @@ def verify(public_id: str):
 def overview(slug: str):
     meeting = managed_session_or_404(slug)
     registrations = db.session.scalars(
-        sa.select(Registration).filter_by(session_id=meeting.id).order_by(sa.func.lower(Registration.full_name))
+        sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.name_key, Registration.id)
         .options(sa.orm.joinedload(Registration.entity_type))).all()
     certificates = {c.registration_id: c for c in db.session.scalars(
         sa.select(Certificate).join(Registration).where(Registration.session_id == meeting.id))}

@@ -23,6 +23,7 @@ from ..formatting import format_day
 from ..models import (Attendance, EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role,
                       ScanEvent, ScanResult, SessionDay, Source)
 from ..models.meeting import utcnow
+from ..text import search_key
 from ..tokens import BADGE_ALPHABET, BADGE_TOKEN_LENGTH
 
 UNDO_WINDOW = timedelta(minutes=15)
@@ -415,8 +416,7 @@ def door_counts(meeting: MeetingSession, day: date) -> dict:
 
 def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 20) -> list[dict]:
     """Door look-up by name (at least 3 characters): only what a door needs, and whether they are in today."""
-    query = query.strip().lower()
-    if len(query) < 3:
+    if len(search_key(query).replace(" ", "")) < 3:
         raise ValueError(gettext("Type at least 3 characters of the name."))
     checked_in_today = (
         sa.select(Attendance.first_seen_at).join(SessionDay)
@@ -426,9 +426,8 @@ def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 
     )
     rows = db.session.execute(
         sa.select(Registration, checked_in_today)
-        .where(Registration.session_id == meeting.id,
-               sa.func.lower(Registration.full_name).contains(query, autoescape=True))
-        .order_by(sa.func.lower(Registration.full_name)).limit(limit)
+        .where(Registration.session_id == meeting.id, Registration.name_has_words(query))
+        .order_by(Registration.name_key, Registration.id).limit(limit)
     ).all()
     return [describe(r) | {"status": r.status.value,
                            "checked_in_at": meeting.local(at).isoformat() if at else None}

@@ -66,7 +66,7 @@ def live_attendance(slug: str):
             Registration.session_id == meeting.id,
             sa.or_(sa.and_(Registration.mode == Mode.IN_PERSON, Registration.status == RegistrationStatus.REGISTERED),
                    Registration.id.in_(list(attended) or [-1])))
-        .order_by(sa.func.lower(Registration.full_name))
+        .order_by(Registration.name_key, Registration.id)
     ).all()
     present = [r for r in people if r.id in attended]
     absent = [r for r in people if r.id not in attended]

@@ -10,6 +10,7 @@ from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..text import search_key
 from ..tokens import new_access_key, new_badge_token
 from .meeting import EntityType, MeetingSession, Region, utcnow
 
@@ -62,8 +63,9 @@ class Registration(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="RESTRICT"), index=True)
-    #: as the delegate writes it, in any script
+    #: as the delegate writes it, in any script; `name_key` is its `search_key`, kept by `_set_name_key`
     full_name: Mapped[str] = mapped_column(sa.String(200))
+    name_key: Mapped[str] = mapped_column(sa.Text)
     #: as typed; `email_key` is its lowercase form, kept by `_set_email_key`
     email: Mapped[str] = mapped_column(sa.String(254))
     email_key: Mapped[str] = mapped_column(sa.String(254))
@@ -100,11 +102,25 @@ class Registration(db.Model):
     entity_type: Mapped[EntityType] = relationship()
     region: Mapped[Region] = relationship()
 
+    @validates("full_name")
+    def _set_name_key(self, _key: str, full_name: str) -> str:
+        self.name_key = search_key(full_name)
+        return full_name
+
     @validates("email")
     def _set_email_key(self, _key: str, email: str) -> str:
         email = email.strip()
         self.email_key = email_key(email)
         return email
+
+    @classmethod
+    def name_has_words(cls, query: str) -> sa.ColumnElement[bool]:
+        """Whether the name holds every word of `query`, in any order, compared by `search_key`: "garcia jose"
+        finds "José García". Nothing matches a query that has no letters left."""
+        words = search_key(query).split()
+        if not words:
+            return sa.false()
+        return sa.and_(*(cls.name_key.contains(word, autoescape=True) for word in words))
 
     @property
     def is_cancelled(self) -> bool:

@@ -17,6 +17,7 @@ from ..models import (Attendance, IdentityMapping, MeetingSession, Mode, OnlineI
                       Source, UnmatchedPresence)
 from ..models.meeting import utcnow
 from ..models.registration import email_key
+from ..text import search_key
 from .intervals import Minutes, day_window, minutes_attended
 
 
@@ -171,7 +172,7 @@ def online_day(meeting: MeetingSession, day: SessionDay) -> list[OnlineDayRow]:
                                                              start, end),
                          scheduled, sorted({i.source for i in a.intervals}))
             for a in attendances]
-    return sorted(rows, key=lambda row: row.registration.full_name.lower())
+    return sorted(rows, key=lambda row: row.registration.name_key)
 
 
 def minutes_on(registration: Registration, day: SessionDay) -> Minutes:
@@ -195,4 +196,4 @@ def unmatched_people(meeting: MeetingSession, day: SessionDay | None = None) -> 
             "sources": set(), "intervals": 0})
         person["sources"].add(presence.source)
         person["intervals"] += 1
-    return sorted(people.values(), key=lambda p: (p["name"] or p["email"]).lower())
+    return sorted(people.values(), key=lambda p: search_key(p["name"] or p["email"]))

@@ -25,7 +25,7 @@ class UploadForm(FlaskForm):
 
 def _registrations(meeting):
     return db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
-                              .order_by(sa.func.lower(Registration.full_name))).all()
+                              .order_by(Registration.name_key, Registration.id)).all()
 
 
 @bp.get("/sessions/<slug>/online")

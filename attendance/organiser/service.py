@@ -133,7 +133,7 @@ def registrations_query(meeting: MeetingSession, filters: RegistrationFilters) -
         # autoescape: a typed % or _ is searched for, not obeyed
         needle = filters.q.lower()
         query = query.where(sa.or_(
-            sa.func.lower(Registration.full_name).contains(needle, autoescape=True),
+            Registration.name_has_words(filters.q),
             sa.func.lower(Registration.email).contains(needle, autoescape=True),
             sa.func.lower(Registration.organisation).contains(needle, autoescape=True),
         ))
@@ -145,7 +145,7 @@ def registrations_query(meeting: MeetingSession, filters: RegistrationFilters) -
         query = query.where(Registration.mode == filters.mode)
     if filters.status:
         query = query.where(Registration.status == filters.status)
-    return query.order_by(sa.func.lower(Registration.full_name), Registration.id)
+    return query.order_by(Registration.name_key, Registration.id)
 
 
 class EmailTaken(Exception):
