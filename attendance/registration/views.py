@@ -50,8 +50,11 @@ def register_form(slug: str):
         except RegistrationClosed:
             return render_template("registration/closed.html", meeting=meeting, state="closed")
         else:
-            _send_confirmation_safely(registration)
-            flash(_("You are registered. We have emailed you the link to this page: keep it, it is your own."))
+            if _send_confirmation_safely(registration):
+                flash(_("You are registered. We have emailed you the link to this page: keep it, it is your own."))
+            else:
+                flash(_("You are registered, but we could not email you the link to this page. Bookmark it now: "
+                        "it is your own, and you need it for your badge and certificate."), "warning")
             return redirect(url_for("registration.me", access_key=registration.access_key))
     status = 400 if request.method == "POST" else 200
     return render_template("registration/register.html", meeting=meeting, form=form, seats_full=seats_full,
@@ -70,13 +73,15 @@ def resend_link(slug: str):
     return render_template("registration/resent.html", meeting=meeting)
 
 
-def _send_confirmation_safely(registration: Registration, **options) -> None:
-    # The registration stands even when mail is down; the delegate sees their page either way.
+def _send_confirmation_safely(registration: Registration, **options) -> bool:
+    """Whether the mail went. The registration stands even when mail is down; the delegate sees their page."""
     try:
         send_confirmation(registration, **options)
     except Exception:
         log.exception("could not send the confirmation for registration %s (key %s)",
                       registration.id, redact(registration.access_key))
+        return False
+    return True
 
 
 @bp.get("/me/<access_key>")
