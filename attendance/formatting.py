@@ -5,9 +5,8 @@ from datetime import UTC, date, datetime
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.lists import format_list
-from babel.numbers import format_decimal as babel_format_decimal
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 
 def _locale() -> str:
@@ -47,12 +46,14 @@ def format_moment(moment: datetime | None, meeting=None) -> str:
     return f"{babel_format_datetime(local, 'd MMM y HH:mm', tzinfo=local.tzinfo, locale=_locale())} {local.tzname()}"
 
 
-def format_decimal(number: float) -> str:
-    return babel_format_decimal(number, locale=_locale())
+def format_duration(minutes: float) -> str:
+    """'7 h 30 min', in whole minutes (119.7 minutes are '2 h 00 min', never '1 h 60 min')."""
+    hours, rest = divmod(round(minutes), 60)
+    return gettext("%(hours)d h %(minutes)02d min", hours=hours, minutes=rest)
 
 
 def init_app(app: Flask) -> None:
-    app.add_template_filter(format_decimal)
+    app.add_template_filter(format_duration)
     app.add_template_filter(format_day)
     app.add_template_filter(format_days)
     app.add_template_filter(format_moment)

@@ -173,18 +173,18 @@ def test_the_certificate_follows_attendance_and_revocation(client, make_session,
     registration = make_registration(meeting)
     attended(registration, meeting.days[0])
     one_day = pdf_text(certificate(client, registration))
-    assert "7.5 hours" in one_day and "did not attend" in one_day
+    assert "Total · 7 h 30 min" in one_day and "did not attend" in one_day
 
     attended(registration, meeting.days[1])
     two_days = pdf_text(certificate(client, registration))
-    assert "15 hours" in two_days and "did not attend" not in two_days
+    assert "Total · 15 h 00 min" in two_days and "did not attend" not in two_days
     assert len(renders) == 2
 
     revoke(certificate_of(registration), "Signed in for a colleague", "organiser@example.org")
     refused = client.get(f"/me/{registration.access_key}/certificate.pdf")
     assert refused.status_code == 403 and not refused.data.startswith(b"%PDF")
     reinstate(certificate_of(registration))
-    assert "15 hours" in pdf_text(certificate(client, registration))
+    assert "Total · 15 h 00 min" in pdf_text(certificate(client, registration))
     assert len(renders) == 2  # valid again, and printed as before: the stored copy serves
 
 

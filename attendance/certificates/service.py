@@ -43,8 +43,9 @@ class Eligibility:
         return [d for d in self.days if d.mode]
 
     @property
-    def total_hours(self) -> float:
-        return round(sum(d.minutes for d in self.attended_days) / 60, 1)
+    def total_minutes(self) -> int:
+        """The sum of the days as the certificate prints them, in whole minutes, so that they add up."""
+        return sum(round(d.minutes) for d in self.attended_days)
 
     @property
     def modes(self) -> list[str]:

@@ -193,8 +193,8 @@ def test_a_session_with_no_days_reports_its_session_table_only(client, login, ma
 def test_eligibility_and_its_reasons(known):
     meeting, people = known
     p1, p2, p3 = (eligibility(people[k]) for k in ("p1", "p2", "p3"))
-    assert p1.eligible and [d.mode for d in p1.days] == ["in_person", "in_person"] and p1.total_hours == 8.0
-    assert p2.eligible and [d.mode for d in p2.days] == ["online", ""] and p2.total_hours == 3.0
+    assert p1.eligible and [d.mode for d in p1.days] == ["in_person", "in_person"] and p1.total_minutes == 480
+    assert p2.eligible and [d.mode for d in p2.days] == ["online", ""] and p2.total_minutes == 180
     assert p2.days[1].shortfall == "20 Feb: 60 of 240 minutes online; 50 % needed"
     assert p3.eligible and [d.mode for d in p3.days] == ["in_person", "online"]
     assert eligibility(people["p4"]).reasons == [
@@ -231,6 +231,17 @@ def test_certificate_pdf_has_the_name_the_days_and_a_qr_to_its_verify_page(clien
     assert code == f"http://localhost/verify/{certificate.public_id}"
     page = client.get(f"/verify/{certificate.public_id}").get_data(as_text=True)
     assert "VALID" in page and registration.full_name in page and registration.email not in page
+
+
+def test_certificate_durations_are_whole_minutes_that_add_up(client, known, make_registration):
+    meeting, _ = known
+    d1, d2 = meeting.days
+    registration = make_registration(meeting, full_name="Seconds Counted", mode=Mode.ONLINE)
+    online(registration, d1, 179 + 40 / 60)  # 179 min 40 s: "3 h 00 min", not "2 h 60 min"
+    online(registration, d2, 130 + 20 / 60)
+    db.session.commit()
+    text = " ".join(pdf_text(client.get(f"/me/{registration.access_key}/certificate.pdf").data).split())
+    assert "online · 3 h 00 min" in text and "online · 2 h 10 min" in text and "Total · 5 h 10 min" in text
 
 
 def test_a_chinese_name_reaches_the_certificate(client, known):
