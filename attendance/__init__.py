@@ -83,6 +83,7 @@ def _lower(value):
 
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
+    db.session.rollback()  # a failed statement leaves the session unusable, and the page may need it
     if request.path.startswith("/api/"):
         reason = error.description if code < 500 else "Internal error; it was logged."
         return jsonify(status="error", reason=reason), code

@@ -75,6 +75,20 @@ def test_deleting_a_session_needs_its_name_typed_and_is_audited(client, login, m
     assert f"#{meeting_id} (deleted)" in client.get("/staff/audit").get_data(as_text=True)
 
 
+def test_an_organiser_never_sees_the_history_of_a_deleted_session_that_had_the_same_id(client, login, make_session):
+    meeting = make_session()
+    # SQLite gives a deleted session's id to the next session created; the deleted one's lines stay in the log.
+    db.session.add(AuditEvent(actor="someone-else@example.org", action="entity-types.save", session_id=meeting.id,
+                              target="Confidential partner list", at=meeting.created_at - timedelta(minutes=5)))
+    db.session.add(AuditEvent(actor="someone-else@example.org", action="registration.cancel", session_id=meeting.id,
+                              target="this session's own line", at=utcnow()))
+    db.session.commit()
+    login("organiser")
+    page = client.get("/staff/audit").get_data(as_text=True)
+    assert "Confidential partner list" not in page
+    assert "this session&#39;s own line" in page and f"<td>{meeting.slug}</td>" in page
+
+
 def test_production_marks_cookies_secure_and_sends_hsts(tmp_path):
     code = ("from attendance import create_app; app = create_app(); c = app.test_client();"
             "r = c.get('/login'); print(app.config['SESSION_COOKIE_SECURE'], r.headers.get('Strict-Transport-Security'))")

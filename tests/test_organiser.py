@@ -2,13 +2,15 @@
 import csv
 import io
 import math
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
 from attendance.extensions import db
-from attendance.models import EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role
+from attendance.models import (Attendance, AuditEvent, EntityType, MeetingSession, Mode, Registration,
+                               RegistrationStatus, Role)
 from helpers import csrf_token
 from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
 
@@ -107,6 +109,8 @@ def test_organiser_creates_and_edits_a_session_with_days_and_hours(client, login
         ("2030-02-18", "09:30:00", "17:00:00"), ("2030-02-19", "09:00:00", "13:00:00")]
     assert meeting.registration_opens_at.isoformat() == "2030-01-01T08:00:00"  # Brussels winter time is UTC+1
     assert [t.name for t in meeting.entity_types] == [t.name for t in previous.entity_types]
+    [created] = db.session.scalars(sa.select(AuditEvent).filter_by(action="session.create")).all()
+    assert (created.session_id, created.target) == (meeting.id, "global-meeting-21")  # recorded with its id
 
     assert (meeting.certificate_online_percent, meeting.certificate_days_required) == (60, 2)
     assert meeting.certificate_language == "fr"
@@ -129,9 +133,21 @@ def test_a_session_in_an_older_zone_name_keeps_it_when_edited(client, login, mak
     ({"slug": "Not A Slug"}, "Use lowercase letters"),
     ({"days-0-date": "", "days-1-date": ""}, "Give the session at least one day."),
     ({"days-1-date": "2030-02-18"}, "A date is listed twice."),
-    ({"days-0-ends_at": "08:00"}, "The day must end after it starts."),
+    ({"days-0-ends_at": "08:00"}, "The day must end after it starts (09:30)."),
+    # an empty time is its default (09:00-17:00), which must fit the time given: these were a 500
+    ({"days-0-starts_at": "", "days-0-ends_at": "08:00"}, "The day must end after it starts (09:00)."),
+    ({"days-0-starts_at": "18:00", "days-0-ends_at": ""}, "The day must end after it starts (18:00)."),
+    ({"registration_opens_at": "0001-01-01T00:00", "timezone": "Asia/Tokyo"}, "Give a date between 1970 and 2200."),
+    ({"registration_closes_at": "9999-12-31T23:00", "timezone": "America/New_York"},
+     "Give a date between 1970 and 2200."),
+    ({"days-1-date": "0001-01-01"}, "Give a date between 1970 and 2200."),
+    ({"number": "99999999999999999999"}, "Number must be between 1 and 10000."),
+    ({"registration_opens_at": "2030-03-01T09:00", "registration_closes_at": "2030-03-02T09:00"},
+     "Registration would open after the session&#39;s last day (19 February 2030)."),
+    ({"title": "21st\x00Session"}, "Remove the control characters from this field."),
+    ({"venue": "Brussels\x07"}, "Remove the control characters from this field."),
+    ({"online_meeting_url": "meet.example.org/21"}, "Enter a full link, like https://"),
     ({"registration_closes_at": "2029-12-01T09:00"}, "Registration must close after it opens."),
-    ({"online_meeting_url": "not a url"}, "Enter a full link"),
     ({"in_person_capacity": "-1"}, "Enter a number of seats from 0 up"),
     ({"timezone": "Mars/Olympus"}, "Not a valid choice"),
     ({"timezone": "localtime"}, "Not a valid choice"),  # the server's own zone, not a place
@@ -154,6 +170,43 @@ def test_a_taken_slug_is_refused(client, login, make_session):
     assert "Another session already uses this short name." in response.get_data(as_text=True)
 
 
+def test_a_series_is_found_whatever_the_case_it_is_typed_in(client, login, make_session):
+    previous = make_session(number=21)
+    previous.series.name = "Global Meeting of the Regional Entities"
+    db.session.commit()
+    login("organiser")
+    form = _session_form(client, series_name="global meeting of the REGIONAL entities")
+    assert "This series already has a session with this number." in client.post("/sessions/new", data=form).get_data(
+        as_text=True)
+    assert "<datalist id=\"series-names\"><option value=\"Global Meeting of the Regional Entities\">" in \
+        client.get("/sessions/new").get_data(as_text=True)
+    form = _session_form(client, series_name="global meeting of the REGIONAL entities", number="22")
+    assert client.post("/sessions/new", data=form).status_code == 302
+    meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-21"))
+    assert meeting.series is previous.series and [t.name for t in meeting.entity_types] == [
+        t.name for t in previous.entity_types]
+
+
+def test_the_time_zone_stays_once_attendance_is_recorded(client, login, make_session, make_registration):
+    meeting = make_session(first_day=date(2030, 2, 18))
+    login("organiser")
+    edit = _session_form(client, slug=meeting.slug, number=str(meeting.number), series_name=meeting.series.name,
+                         timezone="Asia/Tokyo")
+    assert client.post(f"/sessions/{meeting.slug}/edit", data=edit).status_code == 302  # nothing recorded yet
+    db.session.refresh(meeting)
+    assert meeting.timezone == "Asia/Tokyo"
+    db.session.add(Attendance(registration=make_registration(meeting), day=meeting.days[0], mode=Mode.IN_PERSON,
+                              source="scan"))
+    db.session.commit()
+    edit = _session_form(client, slug=meeting.slug, number=str(meeting.number), series_name=meeting.series.name,
+                         timezone="America/New_York")
+    response = client.post(f"/sessions/{meeting.slug}/edit", data=edit)
+    assert response.status_code == 400
+    assert "has recorded attendance, so its time zone stays Asia/Tokyo" in response.get_data(as_text=True)
+    db.session.refresh(meeting)
+    assert meeting.timezone == "Asia/Tokyo"
+
+
 def test_entity_types_are_added_renamed_and_deleted_only_when_unused(client, login, meeting):
     login("organiser")
     url = f"/sessions/{meeting.slug}/entity-types"
@@ -166,8 +219,14 @@ def test_entity_types_are_added_renamed_and_deleted_only_when_unused(client, log
     db.session.refresh(added)
     assert added.name == "RCL"
 
-    duplicate = client.post(url, data={"name": "RCL", "csrf_token": csrf_token(client)}, follow_redirects=True)
-    assert "is already in the list" in duplicate.get_data(as_text=True)
+    for same in ("RCL", "rcl"):  # in any case
+        duplicate = client.post(url, data={"name": same, "csrf_token": csrf_token(client)}, follow_redirects=True)
+        assert "is already in the list" in duplicate.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).where(EntityType.session_id == meeting.id,
+                                                              sa.func.lower(EntityType.name) == "rcl")) == 1
+    client.post(url, data={"term_id": added.id, "name": "Rcl", "position": "9", "csrf_token": csrf_token(client)})
+    db.session.refresh(added)
+    assert added.name == "Rcl"  # a term may change its own case
 
     in_use = meeting.entity_types[0]
     response = client.post(f"{url}/{in_use.id}/delete", data={"csrf_token": csrf_token(client)},

@@ -4,7 +4,8 @@ import logging
 import pytest
 
 from attendance import create_app
-from attendance.extensions import limiter
+from attendance.extensions import db, limiter
+from attendance.models import MeetingSession
 from attendance.security import RedactSecretLinks
 from helpers import csrf_token, registration_form
 
@@ -86,3 +87,28 @@ def test_an_error_on_a_secret_page_does_not_log_the_whole_key(app, client, make_
         app.config["PROPAGATE_EXCEPTIONS"], app.testing = None, True
     assert registration.access_key not in caplog.text
     assert registration.access_key[:6] in caplog.text
+
+
+def test_a_failed_statement_still_shows_a_logged_in_organiser_the_error_page(app, client, login, make_session,
+                                                                             monkeypatch):
+    """A write the database refuses leaves the session needing a rollback; the error page must still render."""
+    import attendance.organiser.sessions as views
+    taken = make_session()
+
+    def refused_write(*_args, **_kwargs):
+        db.session.add(MeetingSession(series=taken.series, slug=taken.slug, number=99, title="Clash",
+                                      timezone="UTC"))
+        db.session.flush()  # the unique slug: IntegrityError
+
+    login("organiser")
+    page = client.get("/staff/audit")  # a page that works, before
+    monkeypatch.setattr(views, "delete_session", refused_write)
+    app.config["PROPAGATE_EXCEPTIONS"], app.testing = False, False
+    try:
+        response = client.post(f"/sessions/{taken.slug}/delete",
+                               data={"confirm": taken.slug, "csrf_token": csrf_token(client)})
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"], app.testing = None, True
+    assert page.status_code == 200 and response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Something went wrong" in html and "The error was logged" in html and "Log out" in html

@@ -22,6 +22,11 @@ class MeetingSeries(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     sessions: Mapped[list[MeetingSession]] = relationship(back_populates="series", order_by="MeetingSession.number")
 
+    @classmethod
+    def matches(cls, name: str) -> sa.ColumnElement[bool]:
+        """The series an organiser means by `name`, whatever its case: "Global meeting" is "Global Meeting"."""
+        return sa.func.lower(cls.name) == name.lower()
+
 
 class MeetingSession(db.Model):
     """One numbered session of a series ("19th Session"), held over one or more days."""

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..countries import country_name
 from ..exports import spreadsheet_safe
 from ..extensions import db
@@ -32,7 +33,7 @@ def to_utc(local: datetime | None, timezone: str) -> datetime | None:
 
 
 def series_named(name: str) -> MeetingSeries:
-    series = db.session.scalar(sa.select(MeetingSeries).filter_by(name=name))
+    series = db.session.scalar(sa.select(MeetingSeries).where(MeetingSeries.matches(name)))
     if series is None:
         series = MeetingSeries(name=name)
         db.session.add(series)
@@ -73,6 +74,9 @@ def save_session(meeting: MeetingSession, *, series_name: str, days: list[DayHou
         day.starts_at, day.ends_at = hours.starts_at, hours.ends_at
         if day not in meeting.days:
             meeting.days.append(day)
+    is_new = meeting.id is None
+    db.session.flush()  # a new session's id, for its audit line
+    audit.record("session.create" if is_new else "session.update", session_id=meeting.id, target=meeting.slug)
     db.session.commit()
     return meeting
 
@@ -99,6 +103,13 @@ class NameTaken(Exception):
 
 
 def save_term(term: EntityType | Region, name: str, position: int) -> None:
+    model = type(term)
+    # The database keeps names unique as written; "secretariat" beside "Secretariat" is the same term too.
+    with db.session.no_autoflush:
+        if db.session.scalar(sa.select(model.id).where(model.session_id == term.session.id, model.id != term.id,
+                                                       sa.func.lower(model.name) == name.lower()).limit(1)):
+            db.session.rollback()  # as for the database's refusal below: the new term leaves nothing behind
+            raise NameTaken(name)
     term.name, term.position = name, position
     try:
         db.session.add(term)

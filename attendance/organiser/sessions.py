@@ -1,6 +1,4 @@
 """Organisers set up sessions: details, days and hours, entity types and regions."""
-from datetime import time
-
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -9,14 +7,13 @@ from .. import audit
 from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import managed_session_or_404, small_int
-from ..models import AuditEvent, MeetingSession, Registration, RegistrationStatus, StaffUser
+from ..models import AuditEvent, MeetingSeries, MeetingSession, Registration, RegistrationStatus, StaffUser
 from ..models.staff import session_organisers
 from . import bp
 from .forms import SessionForm, VocabularyForm
 from .service import VOCABULARIES, DayHours, DayInUse, delete_session, session_contents, NameTaken, VocabularyInUse, delete_term, save_session, save_term, to_utc
 
-BLANK_DAY_ROWS = 2
-DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 0)
+NEW_SESSION_DAY_ROWS, EXTRA_DAY_ROWS = 5, 2  # empty rows are left out: room for a week's meeting
 
 
 @bp.get("/staff")
@@ -50,12 +47,9 @@ def _edit_session(meeting: MeetingSession):
     if request.method == "GET":
         _fill_session_form(form, meeting)
     if form.validate_on_submit():
-        days = [DayHours(row.date.data, row.starts_at.data or DEFAULT_START, row.ends_at.data or DEFAULT_END)
-                for row in form.days if row.date.data]
+        days = [DayHours(row.date.data, *row.hours) for row in form.days if row.date.data]
         tz = form.timezone.data
         try:
-            audit.record("session.create" if is_new else "session.update", session_id=meeting.id,
-                         target=form.slug.data)
             save_session(
                 meeting,
                 organiser=current_user,
@@ -80,14 +74,16 @@ def _edit_session(meeting: MeetingSession):
             flash("Session created." if is_new else "Session saved.")
             return redirect(url_for("organiser.registrations", slug=meeting.slug))
     status = 400 if request.method == "POST" else 200
-    return render_template("organiser/session_form.html", form=form, meeting=meeting, is_new=is_new), status
+    series_names = db.session.scalars(sa.select(MeetingSeries.name).order_by(MeetingSeries.name)).all()
+    return render_template("organiser/session_form.html", form=form, meeting=meeting, is_new=is_new,
+                           series_names=series_names), status
 
 
 def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
     while len(form.days):
         form.days.pop_entry()
     if meeting.id is None:
-        for _ in range(BLANK_DAY_ROWS):
+        for _ in range(NEW_SESSION_DAY_ROWS):
             form.days.append_entry()
         return
     form.series_name.data = meeting.series.name
@@ -100,7 +96,7 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
         getattr(form, name).data = meeting.local(moment).replace(tzinfo=None) if moment else None
     for day in meeting.days:
         form.days.append_entry({"date": day.date, "starts_at": day.starts_at, "ends_at": day.ends_at})
-    for _ in range(BLANK_DAY_ROWS):
+    for _ in range(EXTRA_DAY_ROWS):
         form.days.append_entry()
 
 
@@ -205,9 +201,12 @@ def delete_session_page(slug: str):
 def audit_log():
     """What organisers did in the sessions you run, and everything you did yourself."""
     managed = db.select(session_organisers.c.session_id).where(session_organisers.c.user_id == current_user.id)
-    events = db.session.scalars(
-        db.select(AuditEvent).where(sa.or_(AuditEvent.session_id.in_(managed), AuditEvent.actor == current_user.email))
+    # An event's session is the one of that id created before it: SQLite hands a deleted session's id to the next
+    # one created, and that session's organisers must not see the deleted one's history.
+    rows = db.session.execute(
+        db.select(AuditEvent, MeetingSession.slug)
+        .outerjoin(MeetingSession, sa.and_(MeetingSession.id == AuditEvent.session_id,
+                                           MeetingSession.created_at <= AuditEvent.at))
+        .where(sa.or_(MeetingSession.id.in_(managed), AuditEvent.actor == current_user.email))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(500)).all()
-    slugs = dict(db.session.execute(db.select(MeetingSession.id, MeetingSession.slug).where(
-        MeetingSession.id.in_({e.session_id for e in events if e.session_id}))).all())
-    return render_template("organiser/audit.html", events=events, slugs=slugs)
+    return render_template("organiser/audit.html", rows=rows)
