@@ -1,16 +1,19 @@
-"""Phones: at 360 px wide, the registration form, the delegate's page and the door scanner fit the screen (no
-sideways scrolling) and their main buttons are on screen and big enough to tap (40 px tall at least)."""
+"""Phones: at 360 px wide, the registration form, the delegate's page, the door scanner and the organiser's pages
+fit the screen (no sideways scrolling) and their main buttons are on screen and big enough to tap (40 px tall at
+least)."""
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from attendance.auth import Actor
+from attendance.auth import Actor, ensure_staff
 from attendance.certificates.service import issue
 from attendance.checkin.service import check_in
-from attendance.models import Mode
+from attendance.extensions import db
+from attendance.models import Mode, StaffRole
 from browser.test_accessibility import log_in_as_door
+from helpers import PASSWORD
 
 WIDTH = 360
 MIN_TAP_HEIGHT = 40
@@ -98,3 +101,26 @@ def test_door_scanner_fits_a_phone(live_server, phone, app_ctx, make_session, ma
     assert_tappable(phone, phone.get_by_role("button", name="Next (Enter)"), "Next")
     assert_tappable(phone, phone.get_by_role("button", name="Undo this check-in"), "Undo")
     assert phone.locator("#result-name").text_content() == LONG_NAME
+
+
+def test_organiser_pages_fit_a_phone(live_server, phone, app, make_session, make_registration):
+    """Wide tables scroll by themselves; the page keeps the phone's width."""
+    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date() - timedelta(days=1))
+    for mode in (Mode.IN_PERSON, Mode.ONLINE):
+        registration = make_registration(meeting, full_name=LONG_NAME, organisation=LONG_ORGANISATION, mode=mode)
+        with app.test_request_context():
+            check_in(actor=Actor("user:0", "t", True), registration_id=registration.id, session_slug=meeting.slug,
+                     day=meeting.days[0].date, door="Main entrance, north side")
+    user, _ = ensure_staff("organiser.phone@example.org", StaffRole.ORGANISER, PASSWORD)
+    meeting.organisers.append(user)
+    db.session.commit()
+    phone.goto(f"{live_server}/login")
+    phone.get_by_label("Email").fill("organiser.phone@example.org")
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("button", name="Log in").click()
+    phone.wait_for_url(re.compile(r"^(?!.*/login)"))
+    for path in ("/sessions/new", f"/sessions/{meeting.slug}/edit", f"/sessions/{meeting.slug}/attendance",
+                 f"/sessions/{meeting.slug}/scans", f"/sessions/{meeting.slug}/reports/headcount",
+                 f"/sessions/{meeting.slug}/certificates", f"/sessions/{meeting.slug}/online", "/staff/audit"):
+        assert phone.goto(live_server + path).status == 200, path
+        assert_fits(phone, path)
