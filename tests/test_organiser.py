@@ -2,6 +2,7 @@
 import csv
 import io
 import math
+import re
 from datetime import date
 
 import pytest
@@ -151,6 +152,8 @@ def test_a_session_in_an_older_zone_name_keeps_it_when_edited(client, login, mak
     ({"in_person_capacity": "-1"}, "Enter a number of seats from 0 up"),
     ({"timezone": "Mars/Olympus"}, "Not a valid choice"),
     ({"timezone": "localtime"}, "Not a valid choice"),  # the server's own zone, not a place
+    ({"timezone": "Etc/GMT+3"}, "Not a valid choice"),  # three hours behind UTC, whatever its name says
+    ({"timezone": "US/Eastern"}, "Not a valid choice"),  # an old alias: America/New_York is offered
     ({"certificate_online_percent": "120"}, "Give a share from 0 to 100."),
     ({"certificate_days_required": "3"}, "The session has only 2 days."),
     ({"zoom_meeting_id": "abc"}, "Zoom meeting ids are digits."),
@@ -235,6 +238,15 @@ def test_entity_types_are_added_renamed_and_deleted_only_when_unused(client, log
     client.post(f"{url}/{added.id}/delete", data={"csrf_token": csrf_token(client)})
     assert db.session.get(EntityType, added.id) is None
     assert db.session.get(EntityType, in_use.id) is not None
+
+
+@pytest.mark.parametrize("path, current", [("registrations", "Registrations"), ("regions", "Regions"),
+                                           ("entity-types", "Entity types"), ("reports/headcount", "Headcount")])
+def test_the_session_tabs_mark_the_page_you_are_on(client, login, make_session, path, current):
+    meeting = make_session()
+    login("organiser")
+    html = client.get(f"/sessions/{meeting.slug}/{path}").get_data(as_text=True)
+    assert re.findall(r'aria-current="page">([^<]+)</a>', html) == [current]
 
 
 def test_registrations_are_searched_and_filtered(client, login, make_session, make_registration):

@@ -16,9 +16,10 @@ from ..i18n import LANGUAGES
 from ..models import Attendance, MeetingSeries, MeetingSession, Mode, Role, SessionDay
 from ..registration.forms import DelegateFields, _no_control_characters, _strip
 
-# Area/City names and UTC: the rest (localtime, Factory, EST5EDT, posix/...) are no place a meeting is held.
-TIMEZONES = sorted(zone for zone in available_timezones()
-                   if zone == "UTC" or ("/" in zone and not zone.startswith(("posix/", "right/"))))
+# UTC and the Area/City names of the continents and oceans. Left out: localtime, Factory, EST5EDT, posix/...,
+# the old country aliases (US/Eastern, Canada/Pacific) and Etc/GMT+3, which is three hours *behind* UTC.
+AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
+TIMEZONES = sorted(zone for zone in available_timezones() if zone == "UTC" or zone.split("/")[0] in AREAS)
 
 
 # A day's hours when the organiser leaves them empty.
