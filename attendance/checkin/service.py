@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
@@ -414,10 +415,16 @@ def door_counts(meeting: MeetingSession, day: date) -> dict:
             "registered_in_person": registered}
 
 
+def _query_weight(key: str) -> int:
+    """How much of a name a query gives: a character each, two for a Chinese, Japanese or Korean one, which says as
+    much as two or three Latin letters (a name such as 王伟 has two in all)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in key if not c.isspace())
+
+
 def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 20) -> list[dict]:
     """Door look-up by name (at least 3 characters): only what a door needs, and whether they are in today."""
-    if len(search_key(query).replace(" ", "")) < 3:
-        raise ValueError(gettext("Type at least 3 characters of the name."))
+    if _query_weight(unicodedata.normalize("NFC", search_key(query))) < 3:  # NFC: Korean syllables whole again
+        raise ValueError(gettext("Type at least 3 characters of the name (2 of a Chinese, Japanese or Korean name)."))
     checked_in_today = (
         sa.select(Attendance.first_seen_at).join(SessionDay)
         .where(Attendance.registration_id == Registration.id, SessionDay.date == day,
