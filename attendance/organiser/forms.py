@@ -3,7 +3,6 @@ from datetime import time
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
-
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, FieldList, Form, FormField, IntegerField, SelectField,
                      StringField, TextAreaField, TimeField, URLField)
@@ -20,7 +19,6 @@ from ..registration.forms import DelegateFields, _no_control_characters, _strip
 # the old country aliases (US/Eastern, Canada/Pacific) and Etc/GMT+3, which is three hours *behind* UTC.
 AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 TIMEZONES = sorted(zone for zone in available_timezones() if zone == "UTC" or zone.split("/")[0] in AREAS)
-
 
 # A day's hours when the organiser leaves them empty.
 DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 0)
