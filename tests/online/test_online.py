@@ -251,6 +251,23 @@ def test_mapping_an_unmatched_row_in_the_preview_is_remembered_for_the_next_impo
     assert minutes_on(lars, past_meeting.days[1]).minutes == 30
 
 
+def test_semicolon_report_from_excel_previews_and_saves(client, login, past_meeting, make_registration):
+    ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
+    login("organiser")
+    report = ("\ufeffemail;joined;left\r\n"
+              "ana@example.org;19/02/2024 09:30;19/02/2024 11:00\r\n"
+              'ana@example.org;"19/02/2024, 13:00";"19/02/2024, 14:00"\r\n').encode("utf-8")
+
+    response = upload(client, past_meeting, report, "presences.csv")
+
+    assert response.status_code == 302
+    preview = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "No column for the join time" not in preview and "CSV report" in preview
+    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
+                data={"csrf_token": csrf_token(client)})
+    assert minutes_on(ana, past_meeting.days[0]).minutes == 90 + 60
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "empty"),
     (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not"),
