@@ -59,8 +59,16 @@ _COLUMNS = {
 }
 _START_KEYS = ("start time", "meeting start time")
 _TITLE = re.compile(r"([1-9])\.\s+\S.*")
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
-                  r" ?(Z|[+-]\d{2}:?\d{2})?", re.I)
+# Year first is always year, month, day: ISO's dashes, or the slashes of Japanese and Chinese exports.
+_ISO = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:T|,? )(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+                  r"(?: ?([ap])\.?m\.?)? ?(Z|[+-]\d{2}:?\d{2})?", re.I)
+# An English month name ("Apr 12, 2027 9:30:00 AM", "12 April 2027 09:30") leaves no doubt about the order.
+_NAMED = re.compile(r"(?:([a-z]{3,9})\.? (\d{1,2})|(\d{1,2}) ([a-z]{3,9})\.?),? (\d{4}),? (\d{1,2}):(\d{2})"
+                    r"(?::(\d{2}))?(?: ?([ap])\.?m\.?)?", re.I)
+_MONTHS = {name: number for number, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")], start=1) for name in names}
 _LOCAL = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2}),? (\d{1,2}):(\d{2})(?::(\d{2}))?"
                     r"(?: ?([ap])\.?m\.?)?", re.I)
 _HMS = re.compile(r"(?:(\d+) ?h)? ?(?:(\d+) ?m(?:in)?)? ?(?:(\d+) ?s)?", re.I)
@@ -300,8 +308,13 @@ def _choose_order(texts: list[str], tz: ZoneInfo, expected: set[date]) -> str:
 def _parse_time(text: str, order: str, tz: ZoneInfo) -> datetime | None:
     text = " ".join(text.split())  # Teams may put a narrow no-break space before AM/PM
     if match := _ISO.fullmatch(text):
-        year, month, day, hour, minute, second, offset = match.groups()
-        am_pm = None
+        year, _, month, day, hour, minute, second, am_pm, offset = match.groups()
+    elif match := _NAMED.fullmatch(text):
+        name_before, day_after, day_before, name_after, year, hour, minute, second, am_pm = match.groups()
+        month = _MONTHS.get((name_before or name_after).lower())
+        if month is None:
+            return None
+        day, offset = day_after or day_before, None
     elif match := _LOCAL.fullmatch(text):
         first, separator, second_part, year, hour, minute, second, am_pm = match.groups()
         day_first = order == "dmy" or separator == "."  # dotted dates (de) are always day-first

@@ -268,6 +268,23 @@ def test_semicolon_report_from_excel_previews_and_saves(client, login, past_meet
     assert minutes_on(ana, past_meeting.days[0]).minutes == 90 + 60
 
 
+def test_report_with_year_first_and_month_name_dates_previews_without_errors(client, login, past_meeting,
+                                                                              make_registration):
+    mei = make_registration(past_meeting, full_name="王美", email="mei.wang@example.cn", mode=Mode.ONLINE)
+    login("organiser")
+    report = ("\ufeffname,email,joined,left\r\n"
+              "王美,mei.wang@example.cn,2024/02/19 09:30,2024/02/19 11:00\r\n"
+              '王美,mei.wang@example.cn,"Feb 19, 2024 1:00:00 PM","Feb 19, 2024 2:30:00 PM"\r\n').encode("utf-8")
+
+    preview = client.get(upload(client, past_meeting, report).headers["Location"]).get_data(as_text=True)
+
+    assert "cannot read" not in preview
+    assert "19 Feb 09:30–11:00" in preview and "19 Feb 13:00–14:30" in preview
+    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
+                data={"csrf_token": csrf_token(client)})
+    assert minutes_on(mei, past_meeting.days[0]).minutes == 90 + 90
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "empty"),
     (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not"),
