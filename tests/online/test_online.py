@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import time
 from datetime import date, datetime, time as clock, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from attendance.extensions import db
-from attendance.models import (Attendance, IdentityMapping, Mode, OnlineInterval, ReportImport, Source, UnmatchedPresence, ZoomEvent)
+from attendance.models import (Attendance, IdentityMapping, Mode, OnlineInterval, Registration, ReportImport, Source,
+                               UnmatchedPresence, ZoomEvent)
+from attendance.online import imports
 from attendance.online.service import minutes_on
 from helpers import csrf_token
 from samples import teams_report, zoom_delivery, zoom_report
@@ -283,6 +286,81 @@ def test_report_with_year_first_and_month_name_dates_previews_without_errors(cli
     client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
                 data={"csrf_token": csrf_token(client)})
     assert minutes_on(mei, past_meeting.days[0]).minutes == 90 + 90
+
+
+def minjun_report() -> bytes:
+    """A Zoom export (meeting block on lines 1-3, header on line 4) where one unregistered device shows twice."""
+    return zoom_report([
+        ("Ana Silva", "ana@example.org", "02/19/2024 09:00:00 AM", "02/19/2024 05:00:00 PM", 480),
+        ("Lars Banda", "lars@example.org", "02/19/2024 09:05:00 AM", "02/19/2024 12:00:00 PM", 175),
+        ("Guest Expert", "expert@partner.example", "02/19/2024 10:00:00 AM", "02/19/2024 10:45:00 AM", 45),
+        ("김민준 (Minjun iPhone)", "", "02/19/2024 09:00:00 AM", "02/19/2024 10:20:00 AM", 80),  # line 8
+        ("김민준 (Minjun iPhone)", "", "02/19/2024 10:20:00 AM", "02/19/2024 05:00:00 PM", 400),  # line 9
+    ])
+
+
+@pytest.fixture
+def full_day_meeting(past_meeting, make_registration):
+    """The past meeting with an eight-hour first day and three registrations."""
+    past_meeting.days[0].starts_at, past_meeting.days[0].ends_at = clock(9, 0), clock(17, 0)
+    db.session.commit()
+    for name, email in [("Ana Silva", "ana@example.org"), ("Lars Banda", "lars@example.org"),
+                        ("Kim Minjun", "minjun.kim@example.kr")]:
+        make_registration(past_meeting, full_name=name, email=email, mode=Mode.ONLINE)
+    return past_meeting
+
+
+def registration_named(meeting, name) -> Registration:
+    return db.session.scalar(sa.select(Registration).filter_by(session_id=meeting.id, full_name=name))
+
+
+def test_mapping_a_person_in_the_preview_covers_all_their_lines_in_the_file(client, login, full_day_meeting):
+    meeting, minjun = full_day_meeting, registration_named(full_day_meeting, "Kim Minjun")
+    login("organiser")
+    page = client.get(upload(client, meeting, minjun_report()).headers["Location"]).get_data(as_text=True)
+
+    # One choice per unknown person: line 9 follows line 8.
+    assert re.findall(r'<select name="map-(\d+)"', page) == ["7", "8"]
+    assert 'aria-label="Registration for 김민준 (Minjun iPhone) (lines 8, 9)"' in page
+    assert "Same person as line 8: the choice there covers this line." in page
+    assert "2 people to map" in page
+
+    client.post(f"/sessions/{meeting.slug}/imports/{saved_import_id(meeting)}/save",
+                data={"map-8": str(minjun.id), "map-7": "", "csrf_token": csrf_token(client)})
+    assert minutes_on(minjun, meeting.days[0]).minutes == 480
+    assert [p.display_name for p in db.session.scalars(sa.select(UnmatchedPresence))] == ["Guest Expert"]
+
+    # The same file again adds nothing.
+    intervals = db.session.scalar(sa.select(sa.func.count(OnlineInterval.id)))
+    again = client.get(upload(client, meeting, minjun_report()).headers["Location"]).get_data(as_text=True)
+    assert again.count("Already imported.") == 5 and "<select" not in again
+    client.post(f"/sessions/{meeting.slug}/imports/{saved_import_id(meeting)}/save",
+                data={"csrf_token": csrf_token(client)})
+    assert db.session.scalar(sa.select(sa.func.count(OnlineInterval.id))) == intervals
+    assert minutes_on(minjun, meeting.days[0]).minutes == 480
+
+
+def test_a_choice_on_any_line_of_a_person_covers_their_other_lines(full_day_meeting):
+    meeting, minjun = full_day_meeting, registration_named(full_day_meeting, "Kim Minjun")
+    report = imports.upload(meeting, "participants.csv", minjun_report(), "organiser@example.org")
+
+    summary = imports.save(meeting, report, {9: minjun.id}, "organiser@example.org")
+
+    assert minutes_on(minjun, meeting.days[0]).minutes == 480
+    assert summary.startswith("4 intervals added, 1 unmatched kept for mapping")
+
+
+def test_different_choices_for_one_person_save_nothing(full_day_meeting):
+    meeting = full_day_meeting
+    ana, minjun = registration_named(meeting, "Ana Silva"), registration_named(meeting, "Kim Minjun")
+    report = imports.upload(meeting, "participants.csv", minjun_report(), "organiser@example.org")
+
+    with pytest.raises(ValueError, match="Lines 8 and 9 are the same person"):
+        imports.save(meeting, report, {8: minjun.id, 9: ana.id}, "organiser@example.org")
+
+    assert db.session.scalars(sa.select(OnlineInterval)).all() == []
+    assert db.session.scalars(sa.select(IdentityMapping)).all() == []
+    assert db.session.get(ReportImport, report.id).saved_at is None
 
 
 @pytest.mark.parametrize("content, message", [
