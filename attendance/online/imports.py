@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import (Attendance, MeetingSession, OnlineInterval, Registration, ReportImport, SessionDay, Source,
                       UnmatchedPresence)
 from ..models.meeting import utcnow
+from ..text import search_key
 from .intervals import day_window
 from .reports import ParsedReport, ReportError, parse_report
 from .service import day_at, identity_keys, map_identity_in_transaction, match, record_presence
@@ -41,6 +42,8 @@ class ImportRow:
     estimated: bool = False
     #: unmatched: the line of this person's first unmatched row, where the organiser chooses for all of them
     first_line: int = 0
+    #: unmatched: the only registration with the same name, offered pre-selected for the organiser to confirm
+    suggestion: Registration | None = None
 
 
 @dataclass
@@ -58,6 +61,10 @@ class Preview:
     @property
     def unmatched_people(self) -> int:
         return len({row.first_line for row in self.rows if row.status == UNMATCHED})
+
+    @property
+    def suggested_people(self) -> int:
+        return len({row.first_line for row in self.rows if row.status == UNMATCHED and row.suggestion})
 
 
 def _parse(meeting: MeetingSession, content: bytes) -> ParsedReport:
@@ -84,6 +91,7 @@ def preview(meeting: MeetingSession, report: ReportImport) -> Preview:
     result = Preview(parsed.kind)
     seen: set[str] = set()
     first_lines: dict[str, int] = {}  # identity -> line of its first unmatched row
+    suggestions: dict[str, Registration | None] = {}
     for row in parsed.rows:
         item = ImportRow(row.line, row.name, row.email, ERROR, row.error)
         result.rows.append(item)
@@ -121,11 +129,38 @@ def preview(meeting: MeetingSession, report: ReportImport) -> Preview:
             item.status, item.reason = DUPLICATE, "Already imported."
         else:
             item.status = MATCHED if item.registration is not None else UNMATCHED
-            item.reason = "" if item.registration else "No registration with this email or name."
             if item.status == UNMATCHED:
                 item.first_line = first_lines.setdefault(item.identity_key, item.line)
+                if item.identity_key not in suggestions:
+                    suggestions[item.identity_key] = _only_registration_named(meeting, row.name)
+                item.suggestion = suggestions[item.identity_key]
+                item.reason = _unmatched_reason(row.email, item.suggestion)
         seen.add(item.source_key)
     return result
+
+
+def _only_registration_named(meeting: MeetingSession, name: str) -> Registration | None:
+    """The session's one registration with this name, ignoring case, accents and spacing; None if none or several.
+
+    Only ever a suggestion: display names are self-chosen, so a name alone never matches without the organiser."""
+    key = search_key(name)
+    if not key:
+        return None
+    found = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id, name_key=key)
+                               .order_by(Registration.id).limit(2)).all()
+    return found[0] if len(found) == 1 else None
+
+
+def _unmatched_reason(email: str, suggestion: Registration | None) -> str:
+    """What was tried (`match`: email, then earlier mappings) and what the organiser can do."""
+    if email.strip():
+        reason = "No registration with this email, and no earlier mapping of this person."
+    else:
+        reason = "No email in the report, and no earlier mapping of this name (names are not matched on their own)."
+    if suggestion is None:
+        return reason + " Choose their registration to map them."
+    return (reason + f" Suggested: {suggestion.full_name}, the only registration with the same name; "
+            "saving confirms it.")
 
 
 def _day_for_duration_only(meeting: MeetingSession, parsed: ParsedReport) -> SessionDay | None:

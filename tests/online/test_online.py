@@ -6,6 +6,7 @@ import json
 import re
 import time
 from datetime import date, datetime, time as clock, timedelta
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -214,7 +215,8 @@ def test_teams_report_preview_then_save_then_reimport_changes_nothing(client, lo
     response = upload(client, past_meeting, report, "AttendanceReport.csv")
     assert response.status_code == 302
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Guest Expert" in preview and "No registration with this email or name." in preview
+    assert "Guest Expert" in preview
+    assert "No registration with this email, and no earlier mapping of this person. Choose their registration" in preview
     assert "Microsoft Teams report" in preview
     assert db.session.scalars(sa.select(OnlineInterval)).all() == []  # nothing before saving
 
@@ -361,6 +363,78 @@ def test_different_choices_for_one_person_save_nothing(full_day_meeting):
     assert db.session.scalars(sa.select(OnlineInterval)).all() == []
     assert db.session.scalars(sa.select(IdentityMapping)).all() == []
     assert db.session.get(ReportImport, report.id).saved_at is None
+
+
+class _FormReader(HTMLParser):
+    """The fields of a page's POST form as a browser submits them: inputs, and each select's selected option."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields, self._select, self._first = {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value", "")
+        elif tag == "select":
+            self._select, self._first = attrs["name"], None
+        elif tag == "option" and self._select:
+            if self._first is None:
+                self._first = self.fields[self._select] = attrs.get("value", "")
+            if "selected" in attrs:
+                self.fields[self._select] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def form_as_sent(page: str) -> dict:
+    reader = _FormReader()
+    reader.feed(page)
+    return reader.fields
+
+
+def test_a_name_like_one_registration_is_suggested_and_saved_only_when_the_organiser_saves(client, login,
+                                                                                          past_meeting,
+                                                                                          make_registration):
+    jose = make_registration(past_meeting, full_name="José Álvarez Müller", email="jose@example.es")
+    make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org")
+    make_registration(past_meeting, full_name="Ana  SILVA", email="ana.silva@example.pt")
+    login("organiser")
+    report = ("\ufeffName,Email,Joined,Left\r\n"
+              '"jose ALVAREZ  muller",,2024-02-19 09:30,2024-02-19 11:30\r\n'
+              '"Ana Silva",,2024-02-19 09:30,2024-02-19 10:30\r\n').encode("utf-8")
+    page = client.get(upload(client, past_meeting, report).headers["Location"]).get_data(as_text=True)
+
+    # Suggested and pre-selected, but still unmatched until saved: display names are self-chosen.
+    assert "No registration with this email or name" not in page
+    assert ("No email in the report, and no earlier mapping of this name (names are not matched on their own). "
+            "Suggested: José Álvarez Müller, the only registration with the same name; saving confirms it.") in page
+    assert "2 people to map, 1 suggested by name" in page
+    sent = form_as_sent(page)
+    assert (sent["map-2"], sent["map-3"]) == (str(jose.id), "")  # two Ana Silvas: no suggestion
+    assert "Choose their registration to map them." in page
+    assert db.session.scalars(sa.select(IdentityMapping)).all() == []
+
+    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save", data=sent)
+    assert minutes_on(jose, past_meeting.days[0]).minutes == 120
+    assert db.session.scalar(sa.select(IdentityMapping.identity_key)) == "name:jose alvarez muller"
+    assert [p.display_name for p in db.session.scalars(sa.select(UnmatchedPresence))] == ["Ana Silva"]
+
+
+def test_a_suggestion_alone_matches_nobody(past_meeting, make_registration):
+    jose = make_registration(past_meeting, full_name="José Álvarez Müller", email="jose@example.es")
+    report = imports.upload(past_meeting, "report.csv",
+                            "name,joined,left\nJosé Álvarez Müller,2024-02-19 09:30,2024-02-19 11:30\n".encode(),
+                            "organiser@example.org")
+    [row] = imports.preview(past_meeting, report).rows
+    assert (row.status, row.suggestion) == ("unmatched", jose)
+
+    imports.save(past_meeting, report, {}, "organiser@example.org")
+
+    assert minutes_on(jose, past_meeting.days[0]).minutes == 0
+    assert len(db.session.scalars(sa.select(UnmatchedPresence)).all()) == 1
 
 
 @pytest.mark.parametrize("content, message", [
