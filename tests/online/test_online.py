@@ -216,7 +216,8 @@ def test_teams_report_preview_then_save_then_reimport_changes_nothing(client, lo
     assert response.status_code == 302
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Guest Expert" in preview
-    assert "No registration with this email, and no earlier mapping of this person. Choose their registration" in preview
+    assert ("No registration with this email, and no earlier mapping of this person. "
+            "Choose their registration to map them.") in preview
     assert "Microsoft Teams report" in preview
     assert db.session.scalars(sa.select(OnlineInterval)).all() == []  # nothing before saving
 

@@ -244,7 +244,8 @@ def test_semicolon_csv_as_excel_saves_it_in_french_or_german_is_read():
 
 def test_semicolon_zoom_export_resaved_by_excel_in_windows_1252_is_read():
     data = ("Meeting ID;Topic;Start Time;End Time;User Email;Duration (Minutes);Participants\r\n"
-            '850 1234 5678;"Global Meeting, day 1";02/19/2024 09:25:00 AM;02/19/2024 05:05:00 PM;host@example.org;460;2\r\n'
+            '850 1234 5678;"Global Meeting, day 1";02/19/2024 09:25:00 AM;02/19/2024 05:05:00 PM;'
+            "host@example.org;460;2\r\n"
             "\r\n"
             "Name (Original Name);User Email;Join Time;Leave Time;Duration (Minutes);Guest\r\n"
             "Jürgen Groß;juergen@example.de;02/19/2024 09:30:00 AM;02/19/2024 12:00:00 PM;150;No\r\n"
