@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import (Attendance, MeetingSession, OnlineInterval, Registration, ReportImport, SessionDay, Source,
                       UnmatchedPresence)
 from ..models.meeting import utcnow
+from ..text import search_key
 from .intervals import day_window
 from .reports import ParsedReport, ReportError, parse_report
 from .service import day_at, identity_keys, map_identity_in_transaction, match, record_presence
@@ -39,6 +40,10 @@ class ImportRow:
     source_key: str = ""
     #: the report gave only a duration, so the times were placed from the day's start
     estimated: bool = False
+    #: unmatched: the line of this person's first unmatched row, where the organiser chooses for all of them
+    first_line: int = 0
+    #: unmatched: the only registration with the same name, offered pre-selected for the organiser to confirm
+    suggestion: Registration | None = None
 
 
 @dataclass
@@ -48,6 +53,18 @@ class Preview:
 
     def count(self, status: str) -> int:
         return sum(1 for row in self.rows if row.status == status)
+
+    def unmatched_lines(self, first_line: int) -> list[int]:
+        """The lines of the unmatched person whose first row is `first_line`."""
+        return [row.line for row in self.rows if row.status == UNMATCHED and row.first_line == first_line]
+
+    @property
+    def unmatched_people(self) -> int:
+        return len({row.first_line for row in self.rows if row.status == UNMATCHED})
+
+    @property
+    def suggested_people(self) -> int:
+        return len({row.first_line for row in self.rows if row.status == UNMATCHED and row.suggestion})
 
 
 def _parse(meeting: MeetingSession, content: bytes) -> ParsedReport:
@@ -73,6 +90,8 @@ def preview(meeting: MeetingSession, report: ReportImport) -> Preview:
     source = SOURCES[parsed.kind]
     result = Preview(parsed.kind)
     seen: set[str] = set()
+    first_lines: dict[str, int] = {}  # identity -> line of its first unmatched row
+    suggestions: dict[str, Registration | None] = {}
     for row in parsed.rows:
         item = ImportRow(row.line, row.name, row.email, ERROR, row.error)
         result.rows.append(item)
@@ -110,9 +129,38 @@ def preview(meeting: MeetingSession, report: ReportImport) -> Preview:
             item.status, item.reason = DUPLICATE, "Already imported."
         else:
             item.status = MATCHED if item.registration is not None else UNMATCHED
-            item.reason = "" if item.registration else "No registration with this email or name."
+            if item.status == UNMATCHED:
+                item.first_line = first_lines.setdefault(item.identity_key, item.line)
+                if item.identity_key not in suggestions:
+                    suggestions[item.identity_key] = _only_registration_named(meeting, row.name)
+                item.suggestion = suggestions[item.identity_key]
+                item.reason = _unmatched_reason(row.email, item.suggestion)
         seen.add(item.source_key)
     return result
+
+
+def _only_registration_named(meeting: MeetingSession, name: str) -> Registration | None:
+    """The session's one registration with this name, ignoring case, accents and spacing; None if none or several.
+
+    Only ever a suggestion: display names are self-chosen, so a name alone never matches without the organiser."""
+    key = search_key(name)
+    if not key:
+        return None
+    found = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id, name_key=key)
+                               .order_by(Registration.id).limit(2)).all()
+    return found[0] if len(found) == 1 else None
+
+
+def _unmatched_reason(email: str, suggestion: Registration | None) -> str:
+    """What was tried (`match`: email, then earlier mappings) and what the organiser can do."""
+    if email.strip():
+        reason = "No registration with this email, and no earlier mapping of this person."
+    else:
+        reason = "No email in the report, and no earlier mapping of this name (names are not matched on their own)."
+    if suggestion is None:
+        return reason + " Choose their registration to map them."
+    return (reason + f" Suggested: {suggestion.full_name}, the only registration with the same name; "
+            "saving confirms it.")
 
 
 def _day_for_duration_only(meeting: MeetingSession, parsed: ParsedReport) -> SessionDay | None:
@@ -133,21 +181,20 @@ def _already_imported(meeting: MeetingSession, item: ImportRow, source: Source) 
 
 
 def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int], by: str) -> str:
-    """Saves the previewed rows in one transaction; `choices` maps unmatched lines to registration ids, and
-    each choice is remembered for later imports and webhooks. Returns a summary for the organiser."""
+    """Saves the previewed rows in one transaction; `choices` maps unmatched lines to registration ids. A choice
+    covers every row of that person (same email, or same name without one) in the file, and is remembered for
+    later imports and webhooks. Returns a summary for the organiser."""
     result = preview(meeting, report)
     counts = {"interval": 0, "unmatched": 0, "duplicate": result.count(DUPLICATE), "error": result.count(ERROR)}
     try:
+        chosen = _chosen_registrations(meeting, result, choices)
+        for identity_key, registration in chosen.items():
+            map_identity_in_transaction(meeting, identity_key, registration, by)
         for row in result.rows:
             if row.status not in (MATCHED, UNMATCHED):
                 continue
-            chosen = choices.get(row.line)
-            if row.status == UNMATCHED and chosen:
-                row.registration = db.session.get(Registration, chosen)
-                if row.registration is None or row.registration.session_id != meeting.id:
-                    raise ValueError(f"Line {row.line}: that registration is not of this session.")
-                if row.identity_key:
-                    map_identity_in_transaction(meeting, row.identity_key, row.registration, by)
+            if row.status == UNMATCHED:
+                row.registration = chosen.get(row.identity_key)
             outcome = record_presence(meeting, row.day, row.registration, joined_at=row.joined_at,
                                       left_at=row.left_at, source=SOURCES[result.kind], source_key=row.source_key,
                                       email=row.email, name=row.name)
@@ -161,6 +208,28 @@ def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int],
         db.session.rollback()
         raise
     return report.summary
+
+
+def _chosen_registrations(meeting: MeetingSession, result: Preview,
+                          choices: dict[int, int]) -> dict[str, Registration]:
+    """The organiser's choices by person: a choice on any line of an unmatched person is for all their lines."""
+    unmatched = {row.line: row for row in result.rows if row.status == UNMATCHED}
+    chosen: dict[str, tuple[int, int]] = {}  # identity -> (line, registration id)
+    for line, registration_id in sorted(choices.items()):
+        row = unmatched.get(line)
+        if row is None or not registration_id:
+            continue  # a line that is no longer unmatched keeps what the database says now
+        earlier_line, earlier_id = chosen.setdefault(row.identity_key, (line, registration_id))
+        if earlier_id != registration_id:
+            raise ValueError(f"Lines {earlier_line} and {line} are the same person ({row.name or row.email}) "
+                             "but were given different registrations.")
+    registrations = {}
+    for identity_key, (line, registration_id) in chosen.items():
+        registration = db.session.get(Registration, registration_id)
+        if registration is None or registration.session_id != meeting.id:
+            raise ValueError(f"Line {line}: that registration is not of this session.")
+        registrations[identity_key] = registration
+    return registrations
 
 
 __all__ = ["ReportError", "upload", "preview", "save", "Preview", "ImportRow"]

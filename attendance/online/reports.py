@@ -59,13 +59,23 @@ _COLUMNS = {
 }
 _START_KEYS = ("start time", "meeting start time")
 _TITLE = re.compile(r"([1-9])\.\s+\S.*")
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
-                  r" ?(Z|[+-]\d{2}:?\d{2})?", re.I)
+# Year first is always year, month, day: ISO's dashes, or the slashes of Japanese and Chinese exports.
+_ISO = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:T|,? )(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+                  r"(?: ?([ap])\.?m\.?)? ?(Z|[+-]\d{2}:?\d{2})?", re.I)
+# An English month name ("Apr 12, 2027 9:30:00 AM", "12 April 2027 09:30") leaves no doubt about the order.
+_NAMED = re.compile(r"(?:([a-z]{3,9})\.? (\d{1,2})|(\d{1,2}) ([a-z]{3,9})\.?),? (\d{4}),? (\d{1,2}):(\d{2})"
+                    r"(?::(\d{2}))?(?: ?([ap])\.?m\.?)?", re.I)
+_MONTHS = {name: number for number, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")], start=1) for name in names}
 _LOCAL = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2}),? (\d{1,2}):(\d{2})(?::(\d{2}))?"
                     r"(?: ?([ap])\.?m\.?)?", re.I)
 _HMS = re.compile(r"(?:(\d+) ?h)? ?(?:(\d+) ?m(?:in)?)? ?(?:(\d+) ?s)?", re.I)
 
 Record = tuple[int, list[str]]  # (1-based line number, cells)
+_SEPARATORS = (",", ";", "\t")
+_SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 
 
 @dataclass
@@ -88,7 +98,7 @@ def parse_report(data: bytes, *, timezone: ZoneInfo, expected_dates: Sequence[da
     records, delimiter = _records(_decode(data))
     first_cells = records[0][1]
     if len(first_cells) == 1 and _TITLE.fullmatch(first_cells[0].strip()):
-        kind, (start, raws, unique) = "teams", _teams(records)
+        kind, (start, raws, unique) = "teams", _teams(records, delimiter)
     else:
         kind, start, raws, unique = _plain_table(records, delimiter)
     texts = [text for raw in raws for text in (raw.joined, raw.left) if text] + ([start] if start else [])
@@ -133,9 +143,8 @@ def _decode(data: bytes) -> str:
 
 
 def _records(text: str) -> tuple[list[Record], str]:
-    """The non-blank lines as cells, each with its line number; tab-separated if Teams wrote it."""
-    sample = next((line for line in text.splitlines() if "\t" in line or "," in line), "")
-    delimiter = "\t" if "\t" in sample else ","
+    """The non-blank lines as cells, each with its line number, split at the file's separator."""
+    delimiter = _separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records, line = [], 1
     try:
@@ -148,6 +157,33 @@ def _records(text: str) -> tuple[list[Record], str]:
     if not records:
         raise ReportError("The file is empty.")
     return records, delimiter
+
+
+def _split(line: str, separator: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=separator), [])
+    except csv.Error:
+        return []
+
+
+def _separator(text: str) -> str:
+    """Comma, semicolon (Excel in French, German or Spanish) or tab (Teams), as the header line is split.
+
+    Each line is split as CSV, so a comma inside a quoted name or date counts for nothing. The first line that
+    reads as a report's header under some separator decides; when none does, the first line that splits at all.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    for line in lines:
+        headers = [(len(_columns(cells)), len(cells), -rank, separator)
+                   for rank, separator in enumerate(_SEPARATORS)
+                   if _is_header(_columns(cells := _split(line, separator)))]
+        if headers:
+            return max(headers)[-1]
+    for line in lines:
+        widths = [(len(_split(line, separator)), -rank, separator) for rank, separator in enumerate(_SEPARATORS)]
+        if max(widths)[0] > 1:
+            return max(widths)[-1]
+    return ","
 
 
 def _norm(cell: str) -> str:
@@ -168,10 +204,15 @@ def _is_header(columns: dict[str, int]) -> bool:
     return "join" in columns or "total" in columns or {"action", "timestamp"} <= columns.keys()
 
 
-def _no_join_column(header: list[str]) -> ReportError:
+def _no_join_column(header: list[str], separator: str) -> ReportError:
     found = ", ".join(cell.strip()[:40] for cell in header[:12] if cell.strip())
+    if len(header) > 1:
+        how = (f"read as separated by {_SEPARATOR_NAMES[separator]}; "
+               "columns separated by commas, semicolons or tabs are all understood")
+    else:  # one column: the separator is likely something else (a pipe, spaces)
+        how = "only one column: separate the columns with commas, semicolons or tabs"
     return ReportError("No column for the join time: this does not look like a Zoom, Teams or "
-                       f"email,joined,left report. Columns found: {found}")
+                       f"email,joined,left report. Columns found: {found} ({how}).")
 
 
 def _meeting_start(records: list[Record]) -> str:
@@ -191,7 +232,7 @@ def _plain_table(records: list[Record], delimiter: str) -> tuple[str, str, list[
     """A Zoom export (maybe under its meeting block), a plain CSV or an older one-table Teams report."""
     at = next((i for i, (_, cells) in enumerate(records) if _is_header(_columns(cells))), None)
     if at is None:
-        raise _no_join_column(records[0][1])
+        raise _no_join_column(records[0][1], delimiter)
     header = records[at][1]
     raws, unique = _table(header, records[at + 1:])
     if "joined" in map(_norm, header):
@@ -201,7 +242,7 @@ def _plain_table(records: list[Record], delimiter: str) -> tuple[str, str, list[
     return kind, _meeting_start(records[:at]), raws, unique
 
 
-def _teams(records: list[Record]) -> tuple[str, list[_Raw], bool]:
+def _teams(records: list[Record], delimiter: str) -> tuple[str, list[_Raw], bool]:
     titles = [(i, match.group(1)) for i, (_, cells) in enumerate(records)
               if len(cells) == 1 and (match := _TITLE.fullmatch(cells[0].strip()))]
     ends = [i for i, _ in titles[1:]] + [len(records)]
@@ -213,7 +254,7 @@ def _teams(records: list[Record]) -> tuple[str, list[_Raw], bool]:
                           "('2. Participants' or '3. In-Meeting Activities').")
     table = next((section for section in candidates if len(section) > 1), candidates[0])
     if not _is_header(_columns(table[0][1])):
-        raise _no_join_column(table[0][1])
+        raise _no_join_column(table[0][1], delimiter)
     raws, unique = _table(table[0][1], table[1:])
     return _meeting_start(sections.get("1", [])), raws, unique
 
@@ -267,8 +308,13 @@ def _choose_order(texts: list[str], tz: ZoneInfo, expected: set[date]) -> str:
 def _parse_time(text: str, order: str, tz: ZoneInfo) -> datetime | None:
     text = " ".join(text.split())  # Teams may put a narrow no-break space before AM/PM
     if match := _ISO.fullmatch(text):
-        year, month, day, hour, minute, second, offset = match.groups()
-        am_pm = None
+        year, _, month, day, hour, minute, second, am_pm, offset = match.groups()
+    elif match := _NAMED.fullmatch(text):
+        name_before, day_after, day_before, name_after, year, hour, minute, second, am_pm = match.groups()
+        month = _MONTHS.get((name_before or name_after).lower())
+        if month is None:
+            return None
+        day, offset = day_after or day_before, None
     elif match := _LOCAL.fullmatch(text):
         first, separator, second_part, year, hour, minute, second, am_pm = match.groups()
         day_first = order == "dmy" or separator == "."  # dotted dates (de) are always day-first

@@ -100,7 +100,7 @@ def import_save(slug: str, import_id: int):
                if name.startswith("map-") and name[4:].isdigit() and value.isdigit() and 0 < int(value) <= MAX_ID}
     try:
         audit.record("online.import_save", session_id=meeting.id, target=report.filename,
-                     details=f"{len(choices)} rows mapped by hand")
+                     details=f"{len(choices)} people mapped by hand")
         summary = save(meeting, report, choices, current_user.email)
     except ValueError as error:
         flash(f"Nothing was saved: {error}")

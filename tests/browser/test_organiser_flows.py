@@ -3,7 +3,7 @@ headcount report as CSV, XLSX and PDF from the headcount page's links."""
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, time
 
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -13,7 +13,7 @@ from attendance.extensions import db
 from attendance.models import Mode, StaffRole
 from helpers import PASSWORD
 from pdf_tools import pdf_text
-from online.samples import teams_report
+from online.samples import teams_report, zoom_report
 
 ORGANISER_EMAIL = "organiser.browser@example.org"
 
@@ -86,3 +86,45 @@ def test_organiser_imports_a_teams_report_and_downloads_the_headcount(live_serve
     assert pdf.startswith(b"%PDF-")
     text = pdf_text(pdf)
     assert "Headcount" in text and "19th Session" in text
+
+
+def test_organiser_maps_a_device_once_and_confirms_a_suggested_name(live_server, page, app_ctx, make_session,
+                                                                    make_registration):
+    meeting = make_session(first_day=date(2024, 2, 19), title="19th Session")
+    meeting.days[0].starts_at, meeting.days[0].ends_at = time(9, 0), time(17, 0)
+    user, _ = ensure_staff(ORGANISER_EMAIL, StaffRole.ORGANISER, PASSWORD)
+    meeting.organisers.append(user)
+    db.session.commit()
+    make_registration(meeting, full_name="Kim Minjun", email="minjun.kim@example.kr", mode=Mode.ONLINE)
+    jose = make_registration(meeting, full_name="José Álvarez Müller", email="jose@example.es", mode=Mode.ONLINE)
+    report = zoom_report([
+        ("Ana Silva", "ana.silva@example.org", "02/19/2024 09:00:00 AM", "02/19/2024 05:00:00 PM", 480),
+        ("jose alvarez muller", "", "02/19/2024 09:00:00 AM", "02/19/2024 01:00:00 PM", 240),
+        ("Guest Expert", "expert@partner.example", "02/19/2024 10:00:00 AM", "02/19/2024 10:45:00 AM", 45),
+        ("김민준 (Minjun iPhone)", "", "02/19/2024 09:00:00 AM", "02/19/2024 10:20:00 AM", 80),
+        ("김민준 (Minjun iPhone)", "", "02/19/2024 10:20:00 AM", "02/19/2024 05:00:00 PM", 400),
+    ])
+
+    page.goto(live_server + "/login")
+    page.get_by_label("Email").fill(ORGANISER_EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server}/sessions/{meeting.slug}/imports")
+    page.get_by_label(re.compile("^Attendance report")).set_input_files(
+        files=[{"name": "participants.csv", "mimeType": "text/csv", "buffer": report}])
+    page.get_by_role("button", name="Upload and preview").click()
+
+    # One list per unknown person; the same name as a registration comes pre-selected.
+    expect(page.get_by_role("combobox")).to_have_count(4)
+    expect(page.get_by_label("Registration for jose alvarez muller (line 6)")).to_have_value(str(jose.id))
+    expect(page.get_by_label("Registration for Guest Expert (line 7)")).to_have_value("")
+    expect(page.get_by_text("Same person as line 8: the choice there covers this line.")).to_be_visible()
+    page.get_by_label("Registration for 김민준 (Minjun iPhone) (lines 8, 9)").select_option(
+        label="Kim Minjun · minjun.kim@example.kr")
+    page.get_by_role("button", name="Save this import").click()
+
+    expect(page.get_by_role("status").filter(has_text="Saved: 3 intervals added, 2 unmatched")).to_be_visible()
+    page.get_by_role("navigation", name="Days").get_by_role("link", name="19 February 2024").click()
+    expect(page.get_by_role("row", name=re.compile("^Kim Minjun "))).to_contain_text("480 of 480")
+    expect(page.get_by_role("row", name=re.compile("^José Álvarez Müller "))).to_contain_text("240 of 480")
+    expect(page.get_by_role("row", name=re.compile("^Guest Expert "))).to_contain_text("1 ×")

@@ -3,15 +3,19 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import time
 from datetime import date, datetime, time as clock, timedelta
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from attendance.extensions import db
-from attendance.models import (Attendance, IdentityMapping, Mode, OnlineInterval, ReportImport, Source, UnmatchedPresence, ZoomEvent)
+from attendance.models import (Attendance, IdentityMapping, Mode, OnlineInterval, Registration, ReportImport, Source,
+                               UnmatchedPresence, ZoomEvent)
+from attendance.online import imports
 from attendance.online.service import minutes_on
 from helpers import csrf_token
 from samples import teams_report, zoom_delivery, zoom_report
@@ -211,7 +215,9 @@ def test_teams_report_preview_then_save_then_reimport_changes_nothing(client, lo
     response = upload(client, past_meeting, report, "AttendanceReport.csv")
     assert response.status_code == 302
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Guest Expert" in preview and "No registration with this email or name." in preview
+    assert "Guest Expert" in preview
+    assert ("No registration with this email, and no earlier mapping of this person. "
+            "Choose their registration to map them.") in preview
     assert "Microsoft Teams report" in preview
     assert db.session.scalars(sa.select(OnlineInterval)).all() == []  # nothing before saving
 
@@ -249,6 +255,187 @@ def test_mapping_an_unmatched_row_in_the_preview_is_remembered_for_the_next_impo
     client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
                 data={"csrf_token": csrf_token(client)})
     assert minutes_on(lars, past_meeting.days[1]).minutes == 30
+
+
+def test_semicolon_report_from_excel_previews_and_saves(client, login, past_meeting, make_registration):
+    ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
+    login("organiser")
+    report = ("\ufeffemail;joined;left\r\n"
+              "ana@example.org;19/02/2024 09:30;19/02/2024 11:00\r\n"
+              'ana@example.org;"19/02/2024, 13:00";"19/02/2024, 14:00"\r\n').encode("utf-8")
+
+    response = upload(client, past_meeting, report, "presences.csv")
+
+    assert response.status_code == 302
+    preview = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "No column for the join time" not in preview and "CSV report" in preview
+    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
+                data={"csrf_token": csrf_token(client)})
+    assert minutes_on(ana, past_meeting.days[0]).minutes == 90 + 60
+
+
+def test_report_with_year_first_and_month_name_dates_previews_without_errors(client, login, past_meeting,
+                                                                              make_registration):
+    mei = make_registration(past_meeting, full_name="王美", email="mei.wang@example.cn", mode=Mode.ONLINE)
+    login("organiser")
+    report = ("\ufeffname,email,joined,left\r\n"
+              "王美,mei.wang@example.cn,2024/02/19 09:30,2024/02/19 11:00\r\n"
+              '王美,mei.wang@example.cn,"Feb 19, 2024 1:00:00 PM","Feb 19, 2024 2:30:00 PM"\r\n').encode("utf-8")
+
+    preview = client.get(upload(client, past_meeting, report).headers["Location"]).get_data(as_text=True)
+
+    assert "cannot read" not in preview
+    assert "19 Feb 09:30–11:00" in preview and "19 Feb 13:00–14:30" in preview
+    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
+                data={"csrf_token": csrf_token(client)})
+    assert minutes_on(mei, past_meeting.days[0]).minutes == 90 + 90
+
+
+def minjun_report() -> bytes:
+    """A Zoom export (meeting block on lines 1-3, header on line 4) where one unregistered device shows twice."""
+    return zoom_report([
+        ("Ana Silva", "ana@example.org", "02/19/2024 09:00:00 AM", "02/19/2024 05:00:00 PM", 480),
+        ("Lars Banda", "lars@example.org", "02/19/2024 09:05:00 AM", "02/19/2024 12:00:00 PM", 175),
+        ("Guest Expert", "expert@partner.example", "02/19/2024 10:00:00 AM", "02/19/2024 10:45:00 AM", 45),
+        ("김민준 (Minjun iPhone)", "", "02/19/2024 09:00:00 AM", "02/19/2024 10:20:00 AM", 80),  # line 8
+        ("김민준 (Minjun iPhone)", "", "02/19/2024 10:20:00 AM", "02/19/2024 05:00:00 PM", 400),  # line 9
+    ])
+
+
+@pytest.fixture
+def full_day_meeting(past_meeting, make_registration):
+    """The past meeting with an eight-hour first day and three registrations."""
+    past_meeting.days[0].starts_at, past_meeting.days[0].ends_at = clock(9, 0), clock(17, 0)
+    db.session.commit()
+    for name, email in [("Ana Silva", "ana@example.org"), ("Lars Banda", "lars@example.org"),
+                        ("Kim Minjun", "minjun.kim@example.kr")]:
+        make_registration(past_meeting, full_name=name, email=email, mode=Mode.ONLINE)
+    return past_meeting
+
+
+def registration_named(meeting, name) -> Registration:
+    return db.session.scalar(sa.select(Registration).filter_by(session_id=meeting.id, full_name=name))
+
+
+def test_mapping_a_person_in_the_preview_covers_all_their_lines_in_the_file(client, login, full_day_meeting):
+    meeting, minjun = full_day_meeting, registration_named(full_day_meeting, "Kim Minjun")
+    login("organiser")
+    page = client.get(upload(client, meeting, minjun_report()).headers["Location"]).get_data(as_text=True)
+
+    # One choice per unknown person: line 9 follows line 8.
+    assert re.findall(r'<select name="map-(\d+)"', page) == ["7", "8"]
+    assert 'aria-label="Registration for 김민준 (Minjun iPhone) (lines 8, 9)"' in page
+    assert "Same person as line 8: the choice there covers this line." in page
+    assert "2 people to map" in page
+
+    client.post(f"/sessions/{meeting.slug}/imports/{saved_import_id(meeting)}/save",
+                data={"map-8": str(minjun.id), "map-7": "", "csrf_token": csrf_token(client)})
+    assert minutes_on(minjun, meeting.days[0]).minutes == 480
+    assert [p.display_name for p in db.session.scalars(sa.select(UnmatchedPresence))] == ["Guest Expert"]
+
+    # The same file again adds nothing.
+    intervals = db.session.scalar(sa.select(sa.func.count(OnlineInterval.id)))
+    again = client.get(upload(client, meeting, minjun_report()).headers["Location"]).get_data(as_text=True)
+    assert again.count("Already imported.") == 5 and "<select" not in again
+    client.post(f"/sessions/{meeting.slug}/imports/{saved_import_id(meeting)}/save",
+                data={"csrf_token": csrf_token(client)})
+    assert db.session.scalar(sa.select(sa.func.count(OnlineInterval.id))) == intervals
+    assert minutes_on(minjun, meeting.days[0]).minutes == 480
+
+
+def test_a_choice_on_any_line_of_a_person_covers_their_other_lines(full_day_meeting):
+    meeting, minjun = full_day_meeting, registration_named(full_day_meeting, "Kim Minjun")
+    report = imports.upload(meeting, "participants.csv", minjun_report(), "organiser@example.org")
+
+    summary = imports.save(meeting, report, {9: minjun.id}, "organiser@example.org")
+
+    assert minutes_on(minjun, meeting.days[0]).minutes == 480
+    assert summary.startswith("4 intervals added, 1 unmatched kept for mapping")
+
+
+def test_different_choices_for_one_person_save_nothing(full_day_meeting):
+    meeting = full_day_meeting
+    ana, minjun = registration_named(meeting, "Ana Silva"), registration_named(meeting, "Kim Minjun")
+    report = imports.upload(meeting, "participants.csv", minjun_report(), "organiser@example.org")
+
+    with pytest.raises(ValueError, match="Lines 8 and 9 are the same person"):
+        imports.save(meeting, report, {8: minjun.id, 9: ana.id}, "organiser@example.org")
+
+    assert db.session.scalars(sa.select(OnlineInterval)).all() == []
+    assert db.session.scalars(sa.select(IdentityMapping)).all() == []
+    assert db.session.get(ReportImport, report.id).saved_at is None
+
+
+class _FormReader(HTMLParser):
+    """The fields of a page's POST form as a browser submits them: inputs, and each select's selected option."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields, self._select, self._first = {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value", "")
+        elif tag == "select":
+            self._select, self._first = attrs["name"], None
+        elif tag == "option" and self._select:
+            if self._first is None:
+                self._first = self.fields[self._select] = attrs.get("value", "")
+            if "selected" in attrs:
+                self.fields[self._select] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def form_as_sent(page: str) -> dict:
+    reader = _FormReader()
+    reader.feed(page)
+    return reader.fields
+
+
+def test_a_name_like_one_registration_is_suggested_and_saved_only_when_the_organiser_saves(client, login,
+                                                                                          past_meeting,
+                                                                                          make_registration):
+    jose = make_registration(past_meeting, full_name="José Álvarez Müller", email="jose@example.es")
+    make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org")
+    make_registration(past_meeting, full_name="Ana  SILVA", email="ana.silva@example.pt")
+    login("organiser")
+    report = ("\ufeffName,Email,Joined,Left\r\n"
+              '"jose ALVAREZ  muller",,2024-02-19 09:30,2024-02-19 11:30\r\n'
+              '"Ana Silva",,2024-02-19 09:30,2024-02-19 10:30\r\n').encode("utf-8")
+    page = client.get(upload(client, past_meeting, report).headers["Location"]).get_data(as_text=True)
+
+    # Suggested and pre-selected, but still unmatched until saved: display names are self-chosen.
+    assert "No registration with this email or name" not in page
+    assert ("No email in the report, and no earlier mapping of this name (names are not matched on their own). "
+            "Suggested: José Álvarez Müller, the only registration with the same name; saving confirms it.") in page
+    assert "2 people to map, 1 suggested by name" in page
+    sent = form_as_sent(page)
+    assert (sent["map-2"], sent["map-3"]) == (str(jose.id), "")  # two Ana Silvas: no suggestion
+    assert "Choose their registration to map them." in page
+    assert db.session.scalars(sa.select(IdentityMapping)).all() == []
+
+    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save", data=sent)
+    assert minutes_on(jose, past_meeting.days[0]).minutes == 120
+    assert db.session.scalar(sa.select(IdentityMapping.identity_key)) == "name:jose alvarez muller"
+    assert [p.display_name for p in db.session.scalars(sa.select(UnmatchedPresence))] == ["Ana Silva"]
+
+
+def test_a_suggestion_alone_matches_nobody(past_meeting, make_registration):
+    jose = make_registration(past_meeting, full_name="José Álvarez Müller", email="jose@example.es")
+    report = imports.upload(past_meeting, "report.csv",
+                            "name,joined,left\nJosé Álvarez Müller,2024-02-19 09:30,2024-02-19 11:30\n".encode(),
+                            "organiser@example.org")
+    [row] = imports.preview(past_meeting, report).rows
+    assert (row.status, row.suggestion) == ("unmatched", jose)
+
+    imports.save(past_meeting, report, {}, "organiser@example.org")
+
+    assert minutes_on(jose, past_meeting.days[0]).minutes == 0
+    assert len(db.session.scalars(sa.select(UnmatchedPresence)).all()) == 1
 
 
 @pytest.mark.parametrize("content, message", [

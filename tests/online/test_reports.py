@@ -226,8 +226,112 @@ def test_plain_csv_keeps_offsets_and_puts_naive_times_in_the_timezone():
     assert ben.joined.tzinfo is BRUSSELS
 
 
+def test_semicolon_csv_as_excel_saves_it_in_french_or_german_is_read():
+    # Excel's "CSV UTF-8" in a French locale: a byte-order mark, semicolons, CRLF, and quotes only where needed;
+    # names and dates with commas inside quotes must not be taken for separators.
+    data = ("\ufeffName;Email;Joined;Left\r\n"
+            '"Álvarez Müller, José";jose.alvarez@example.es;19/02/2024 09:30;19/02/2024 11:00\r\n'
+            '"Okafor, Ben; guest";;"19/02/2024, 13:00";"19/02/2024, 14:15"\r\n').encode("utf-8")
+
+    report = parse_report(data, timezone=BRUSSELS, expected_dates=[date(2024, 2, 19)])
+
+    assert report.kind == "csv"
+    assert [(r.line, r.name, r.email, r.joined, r.left, r.error) for r in report.rows] == [
+        (2, "Álvarez Müller, José", "jose.alvarez@example.es", at(2024, 2, 19, 9, 30), at(2024, 2, 19, 11), ""),
+        (3, "Okafor, Ben; guest", "", at(2024, 2, 19, 13), at(2024, 2, 19, 14, 15), ""),
+    ]
+
+
+def test_semicolon_zoom_export_resaved_by_excel_in_windows_1252_is_read():
+    data = ("Meeting ID;Topic;Start Time;End Time;User Email;Duration (Minutes);Participants\r\n"
+            '850 1234 5678;"Global Meeting, day 1";02/19/2024 09:25:00 AM;02/19/2024 05:05:00 PM;'
+            "host@example.org;460;2\r\n"
+            "\r\n"
+            "Name (Original Name);User Email;Join Time;Leave Time;Duration (Minutes);Guest\r\n"
+            "Jürgen Groß;juergen@example.de;02/19/2024 09:30:00 AM;02/19/2024 12:00:00 PM;150;No\r\n"
+            ).encode("cp1252")
+
+    report = parse_report(data, timezone=BRUSSELS)
+
+    assert report.kind == "zoom" and report.meeting_start == at(2024, 2, 19, 9, 25)
+    assert [(r.name, r.joined, r.left, r.minutes) for r in report.rows] == [
+        ("Jürgen Groß", at(2024, 2, 19, 9, 30), at(2024, 2, 19, 12), 150)]
+
+
+def test_comma_csv_with_semicolons_in_quoted_names_stays_comma_separated():
+    data = ('\ufeff"Full Name",email,joined,left\n'
+            '"Diallo; Awa",awa@example.org,2024-02-19 09:00,2024-02-19 10:00\n').encode("utf-8")
+
+    [row] = parse_report(data, timezone=BRUSSELS).rows
+
+    assert (row.name, row.email, row.joined, row.error) == ("Diallo; Awa", "awa@example.org", at(2024, 2, 19, 9), "")
+
+
+@pytest.mark.parametrize("header, hint", [
+    ("Courriel;Arrivée;Départ", "Columns found: Courriel, Arrivée, Départ (read as separated by semicolons; "
+                                "columns separated by commas, semicolons or tabs are all understood)"),
+    ("email|joined|left", "Columns found: email|joined|left (only one column: separate the columns with commas, "
+                          "semicolons or tabs)"),
+])
+def test_unknown_columns_error_says_how_the_columns_were_separated(header, hint):
+    data = f"\ufeff{header}\r\nana@example.org;19/02/2024 09:00;19/02/2024 10:00\r\n".encode("utf-8")
+
+    with pytest.raises(ReportError) as raised:
+        parse_report(data, timezone=BRUSSELS)
+
+    assert hint in str(raised.value)
+
+
+def test_zoom_export_with_english_month_names_is_read():
+    # Some Zoom exports write "Apr 12, 2027 9:30:00 AM", quoted because of its comma.
+    data = zoom_file(
+        "Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants",
+        '850 1234 5678,Global Meeting,"Apr 12, 2027 9:25:00 AM","Apr 12, 2027 5:05:00 PM",host@example.org,460,2',
+        "",
+        "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest",
+        'Jane Doe,jane@example.org,"Apr 12, 2027 9:30:00 AM","Apr 12, 2027 12:00:00 PM",150,No',
+        '"Mensah, Kofi",kofi@example.org,"Sept 13, 2027 12:30:00 AM","September 13, 2027 1:15:00 PM",765,Yes')
+
+    report = parse_report(data, timezone=BRUSSELS)
+
+    assert report.meeting_start == at(2027, 4, 12, 9, 25)
+    assert [(r.name, r.joined, r.left, r.error) for r in report.rows] == [
+        ("Jane Doe", at(2027, 4, 12, 9, 30), at(2027, 4, 12, 12), ""),
+        ("Mensah, Kofi", at(2027, 9, 13, 0, 30), at(2027, 9, 13, 13, 15), ""),
+    ]
+
+
+@pytest.mark.parametrize("joined, left, expected", [
+    ("2027/04/12 09:30", "2027/04/12 17:00", (at(2027, 4, 12, 9, 30), at(2027, 4, 12, 17))),  # ja, zh exports
+    ("2027/4/12 9:30:05", "2027/4/12 13:00:00", (at(2027, 4, 12, 9, 30, 5), at(2027, 4, 12, 13))),
+    ("12 Apr 2027 09:30", "12 April 2027, 17:00", (at(2027, 4, 12, 9, 30), at(2027, 4, 12, 17))),
+])
+def test_year_first_slashes_and_day_month_name_dates_are_read(joined, left, expected):
+    data = f'\ufeffname,email,joined,left\r\n佐藤 花子,hanako@example.jp,"{joined}","{left}"\r\n'.encode("utf-8")
+
+    [row] = parse_report(data, timezone=BRUSSELS).rows
+
+    assert (row.joined, row.left, row.error) == (*expected, "")
+
+
+def test_named_and_year_first_dates_do_not_change_how_numeric_dates_are_ordered():
+    # 03/04/2027 alone is ambiguous; the session's days decide, as before, whatever else the file holds.
+    data = (b"email,joined,left\n"
+            b"ana@example.org,03/04/2027 09:00,03/04/2027 10:00\n"
+            b"ben@example.org,2027/04/03 11:00,\"Apr 3, 2027 12:00 PM\"\n")
+
+    report = parse_report(data, timezone=BRUSSELS, expected_dates=[date(2027, 4, 3)])
+
+    assert [(r.joined, r.left) for r in report.rows] == [
+        (at(2027, 4, 3, 9), at(2027, 4, 3, 10)), (at(2027, 4, 3, 11), at(2027, 4, 3, 12))]
+
+
 @pytest.mark.parametrize("row, error", [
     ("ana@example.org,31/31/2024 9:00,", "Line 3: cannot read the join time '31/31/2024 9:00'"),
+    ('ana@example.org,"Apr 31, 2027 9:00 AM",', "Line 3: cannot read the join time 'Apr 31, 2027 9:00 AM'"),
+    ('ana@example.org,"Avr 12, 2027 9:00",', "Line 3: cannot read the join time 'Avr 12, 2027 9:00'"),
+    ("ana@example.org,2027/13/12 09:00,", "Line 3: cannot read the join time '2027/13/12 09:00'"),
+    ("ana@example.org,2027/04/12 13:00 PM,", "Line 3: cannot read the join time '2027/04/12 13:00 PM'"),
     ("ana@example.org,2024-02-19 10:00,2024-02-19 09:00", "Line 3: leaves (09:00) before joining (10:00)"),
     ("ana@example.org,2024-02-19 10:00,tea time", "Line 3: cannot read the leave time 'tea time'"),
     ("ana@example.org,,2024-02-19 09:00", "Line 3: no join time"),
