@@ -141,13 +141,31 @@ def issue(registration: Registration, result: Eligibility | None = None) -> tupl
     result = result or eligibility(registration)
     if not result.eligible:
         raise NotEligible(result)
-    certificate = certificate_of(registration)
+    certificate = _issued(registration, certificate_of(registration))
+    db.session.commit()
+    return certificate, result
+
+
+def issue_all(meeting: MeetingSession) -> list[tuple[Certificate, Eligibility]]:
+    """Every eligible delegate's certificate, by name, those not yet issued issued now: in one transaction, committed
+    before anything is rendered (a stored PDF is written on a connection of its own, which SQLite would make wait).
+
+    Issuing only gives an eligible person the id their own download would give them, so doing it again changes
+    nothing but `generated_at`."""
+    pairs = eligible_registrations(meeting)
+    certificates = {c.registration_id: c for c in db.session.scalars(
+        sa.select(Certificate).join(Registration).where(Registration.session_id == meeting.id))}
+    issued = [(_issued(registration, certificates.get(registration.id)), result) for registration, result in pairs]
+    db.session.commit()
+    return issued
+
+
+def _issued(registration: Registration, certificate: Certificate | None) -> Certificate:
     if certificate is None:
         certificate = Certificate(registration=registration)
         db.session.add(certificate)
     certificate.generated_at = utcnow()
-    db.session.commit()
-    return certificate, result
+    return certificate
 
 
 def revoke(certificate: Certificate, reason: str, by: str) -> None:

@@ -1,24 +1,20 @@
 """The delegate's certificate, public verification, and organisers' certificate pages and bulk downloads."""
-import logging
 import tempfile
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import force_locale, gettext
 from flask_login import current_user
 
-from .. import audit, mail
+from .. import audit
 from ..auth import organiser_required
 from ..extensions import db, limiter
 from ..lookup import managed_session_or_404, registration_by_key_or_404
 from ..models import Certificate, Registration
-from ..tokens import redact
 from . import bp
-from .render import certificate_pdf, filename_for, write_merged_pdf, write_zip
+from .mailing import email_certificates
+from .render import certificate_pdf, write_merged_pdf, write_zip
 from .service import (NotEligible, certificate_of, eligibilities, eligibility, eligible_registrations, issue,
                       reinstate, revoke)
-
-log = logging.getLogger(__name__)
 
 
 @bp.get("/me/<access_key>/certificate.pdf")
@@ -58,8 +54,9 @@ def overview(slug: str):
         sa.select(Certificate).join(Registration).where(Registration.session_id == meeting.id))}
     results = eligibilities(registrations)
     rows = [(r, results[r.id], certificates.get(r.id)) for r in registrations]
-    return render_template("certificates/overview.html", meeting=meeting, rows=rows,
-                           eligible=sum(1 for _, e, _ in rows if e.eligible))
+    eligible = [c for _, e, c in rows if e.eligible]
+    return render_template("certificates/overview.html", meeting=meeting, rows=rows, eligible=len(eligible),
+                           not_yet_sent=sum(1 for c in eligible if c is None or c.emailed_at is None))
 
 
 def _eligible_pairs(meeting):
@@ -86,34 +83,16 @@ def bulk(slug: str, kind: str):
 @bp.post("/sessions/<slug>/certificates/email")
 @organiser_required
 def email_all(slug: str):
+    """Emails the certificates not yet sent; with `everyone` and its confirmation, all of them again."""
     meeting = managed_session_or_404(slug)
-    sent, failed = send_certificates(meeting)
-    audit.record("certificates.email", session_id=meeting.id, details=f"{sent} sent, {failed} failed")
-    db.session.commit()
-    flash(f"Certificates emailed to {sent} delegates." + (f" {failed} could not be sent; see the log." if failed
-                                                           else ""))
+    everyone = request.form.get("everyone") == "1"
+    if everyone and request.form.get("confirm") != "yes":
+        flash("Nothing was sent: tick the box to confirm that every eligible delegate gets their certificate again.",
+              "warning")
+    else:
+        mailing = email_certificates(meeting, everyone=everyone)
+        flash(mailing.message(), "warning" if mailing.failed else "message")
     return redirect(url_for("certificates.overview", slug=slug))
-
-
-def send_certificates(meeting) -> tuple[int, int]:
-    """Emails every eligible delegate their certificate; returns (sent, failed)."""
-    sent = failed = 0
-    for certificate, result in _eligible_pairs(meeting):
-        registration = certificate.registration
-        with force_locale(registration.locale):
-            body = render_template("certificates/email.txt", registration=registration, meeting=meeting,
-                                   certificate=certificate)
-            subject = gettext("Your certificate: %(title)s", title=meeting.title)
-        message = mail.build_message(registration.email, subject, body, attachments=[
-            (filename_for(certificate), "application/pdf", certificate_pdf(certificate, result))])
-        try:
-            mail.send(message)
-            sent += 1
-        except Exception:
-            failed += 1
-            log.exception("could not email certificate to registration %s (key %s)", registration.id,
-                          redact(registration.access_key))
-    return sent, failed
 
 
 def _certificate_or_404(slug: str, registration_id: int) -> Certificate:
