@@ -13,8 +13,7 @@ from ..models import Certificate, Registration
 from . import bp
 from .mailing import email_certificates
 from .render import certificate_pdf, write_merged_pdf, write_zip
-from .service import (NotEligible, certificate_of, eligibilities, eligibility, eligible_registrations, issue,
-                      reinstate, revoke)
+from .service import NotEligible, certificate_of, eligibilities, eligibility, issue, issue_all, reinstate, revoke
 
 
 @bp.get("/me/<access_key>/certificate.pdf")
@@ -59,22 +58,22 @@ def overview(slug: str):
                            not_yet_sent=sum(1 for c in eligible if c is None or c.emailed_at is None))
 
 
-def _eligible_pairs(meeting):
-    for registration, result in eligible_registrations(meeting):
-        yield issue(registration, result)
-
-
+# A GET that writes: it issues the certificates not yet issued (gives eligible people the ids their own download
+# would give them: nothing else changes, and again changes nothing) and audits the export. Kept a GET so that it
+# stays a plain download link; only organisers of the session reach it.
 @bp.get("/sessions/<slug>/certificates.<any(zip, pdf):kind>")
 @organiser_required
 def bulk(slug: str, kind: str):
     """All eligible delegates' certificates, as a ZIP of PDFs or one merged PDF, spooled through a temporary file."""
     meeting = managed_session_or_404(slug)
-    out = tempfile.TemporaryFile()
-    count = (write_zip if kind == "zip" else write_merged_pdf)(_eligible_pairs(meeting), out)
-    if count == 0:
-        out.close()
+    pairs = issue_all(meeting)
+    if not pairs:
         flash("No delegate is eligible for a certificate yet.")
         return redirect(url_for("certificates.overview", slug=slug))
+    out = tempfile.TemporaryFile()
+    count = (write_zip if kind == "zip" else write_merged_pdf)(pairs, out)
+    audit.record("certificates.export", session_id=meeting.id, details=f"{kind}: {count} certificates")
+    db.session.commit()
     out.seek(0)
     return send_file(out, mimetype="application/zip" if kind == "zip" else "application/pdf", as_attachment=True,
                      download_name=f"{meeting.slug}-certificates.{kind}")
