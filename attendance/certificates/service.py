@@ -122,7 +122,8 @@ def _evaluate(registration: Registration, attendance_list: list[Attendance],
                                        required, recorded=len(result.attended_days)))
         result.reasons += [d.shortfall for d in result.days if d.shortfall]
     if certificate is not None and certificate.is_revoked:
-        result.reasons.append(gettext("The certificate was revoked: %(reason)s", reason=certificate.revoke_reason))
+        result.reasons.append(gettext("The certificate was revoked: %(reason)s", reason=certificate.revoke_reason)
+                              if certificate.revoke_reason else gettext("The certificate was revoked."))
     return result
 
 
