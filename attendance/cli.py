@@ -8,7 +8,7 @@ from . import audit
 from .api.tokens import create_api_token, revoke_api_token
 from .auth import ensure_staff
 from .certificates.render import certificate_pdf, filename_for
-from .certificates.service import issue_all
+from .certificates.service import SessionPurged, issue_all
 from .demo import seed_demo
 from .extensions import db
 from .privacy import TooRecent, purge_session
@@ -115,7 +115,11 @@ def export_certificates(slug: str, out_dir: Path) -> None:
     meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
     if meeting is None:
         raise click.BadParameter(f"no session is called '{slug}'", param_hint="SLUG")
-    pairs = issue_all(meeting)
+    try:
+        pairs = issue_all(meeting)
+    except SessionPurged:
+        raise click.ClickException(f"{slug} was purged on {meeting.purged_at:%d %B %Y}: its certificates would be "
+                                   "made out to 'Delegate N (purged)', so none is written.") from None
     out_dir.mkdir(parents=True, exist_ok=True)
     with current_app.test_request_context(), click.progressbar(pairs, label="Certificates") as bar:
         for certificate, result in bar:

@@ -185,6 +185,42 @@ def test_purge_leaves_no_trace_of_a_delegate_in_any_table(runner, client, login,
     assert "REVOKED" in verification and "withheld" in verification
 
 
+def test_after_a_purge_certificates_are_neither_downloaded_nor_emailed(app, runner, client, login, make_session,
+                                                                       make_registration, tmp_path):
+    from attendance.certificates.service import issue
+    meeting = make_session(first_day=utcnow().date() - timedelta(days=100))
+    delegate = make_registration(meeting, full_name="Keeps Name", keep_name_on_certificate=True)
+    db.session.add(Attendance(registration=delegate, day=meeting.days[0], mode=Mode.IN_PERSON, source="scan"))
+    db.session.commit()
+    with client.application.test_request_context():
+        public_id = issue(delegate)[0].public_id
+    old_key = delegate.access_key
+    assert runner.invoke(args=["purge", meeting.slug, "--older-than", "90"]).exit_code == 0
+    db.session.expire_all()
+    login("organiser")
+    base = f"/sessions/{meeting.slug}/certificates"
+
+    page = client.get(base).get_data(as_text=True)
+    assert "was purged on" in page and "certificates.zip" not in page and "not yet sent" not in page
+    for kind in ("zip", "pdf"):
+        refused = client.get(f"{base}.{kind}", follow_redirects=True)
+        assert refused.mimetype == "text/html"
+        assert "Nothing was downloaded: this session was purged." in refused.get_data(as_text=True)
+    mailed = client.post(f"{base}/email", data={"csrf_token": csrf_token(client)}, follow_redirects=True)
+    assert "Nothing was sent: this session was purged." in mailed.get_data(as_text=True)
+    assert os.listdir(app.config["OUTBOX_DIR"]) == []
+    exported = runner.invoke(args=["certificates", "export", meeting.slug, "--out", str(tmp_path / "out")])
+    assert exported.exit_code != 0 and "was purged on" in exported.output and not (tmp_path / "out").exists()
+    assert not any(e.action == "certificates.export" for e in db.session.scalars(sa.select(AuditEvent)))
+
+    assert client.get(f"/me/{old_key}/certificate.pdf").status_code == 404  # the delegate's link is dead
+    new_key = db.session.get(Registration, delegate.id).access_key
+    own = client.get(f"/me/{new_key}/certificate.pdf")
+    assert own.status_code == 403 and "personal data was deleted" in own.get_data(as_text=True)
+    verification = client.get(f"/verify/{public_id}").get_data(as_text=True)
+    assert "VALID" in verification and "Keeps Name" in verification
+
+
 # ---- junk in, no 500s out ----
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -61,7 +61,7 @@ class Mailing:
 
 def email_certificates(meeting: MeetingSession, *, everyone: bool = False) -> Mailing:
     """Emails eligible delegates their certificates: those not yet sent theirs or, with `everyone`, all of them again
-    (after a correction). Issues the certificates not yet issued."""
+    (after a correction). Issues the certificates not yet issued; refuses a purged session (SessionPurged)."""
     pairs = issue_all(meeting)
     mailing = Mailing(everyone, eligible=len(pairs))
     # Every mark read before the first mail: a claim later succeeds only if the mark is still this one.

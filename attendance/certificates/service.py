@@ -137,8 +137,22 @@ class NotEligible(Exception):
         self.eligibility = eligibility_
 
 
+class SessionPurged(Exception):
+    """The session's personal data was purged: a certificate made now would be made out to "Delegate N (purged)".
+    Verification of the certificates issued before still works."""
+    def __init__(self, meeting: MeetingSession):
+        super().__init__(f"{meeting.slug} was purged on {meeting.purged_at:%d %B %Y}")
+        self.meeting = meeting
+
+
+def _refuse_if_purged(meeting: MeetingSession) -> None:
+    if meeting.purged_at is not None:
+        raise SessionPurged(meeting)
+
+
 def issue(registration: Registration, result: Eligibility | None = None) -> tuple[Certificate, Eligibility]:
     """The registration's certificate, issued on first need; its public id never changes afterwards."""
+    _refuse_if_purged(registration.session)
     result = result or eligibility(registration)
     if not result.eligible:
         raise NotEligible(result)
@@ -153,6 +167,7 @@ def issue_all(meeting: MeetingSession) -> list[tuple[Certificate, Eligibility]]:
 
     Issuing only gives an eligible person the id their own download would give them, so doing it again changes
     nothing but `generated_at`."""
+    _refuse_if_purged(meeting)
     pairs = eligible_registrations(meeting)
     certificates = {c.registration_id: c for c in db.session.scalars(
         sa.select(Certificate).join(Registration).where(Registration.session_id == meeting.id))}

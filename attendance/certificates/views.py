@@ -3,6 +3,7 @@ import tempfile
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from .. import audit
@@ -13,7 +14,8 @@ from ..models import Certificate, Registration
 from . import bp
 from .mailing import email_certificates
 from .render import certificate_pdf, write_merged_pdf, write_zip
-from .service import NotEligible, certificate_of, eligibilities, eligibility, issue, issue_all, reinstate, revoke
+from .service import (NotEligible, SessionPurged, certificate_of, eligibilities, eligibility, issue, issue_all,
+                      reinstate, revoke)
 
 
 @bp.get("/me/<access_key>/certificate.pdf")
@@ -24,6 +26,9 @@ def my_certificate(access_key: str):
     except NotEligible as refusal:
         return render_template("certificates/not_eligible.html", registration=registration,
                                result=refusal.eligibility), 403
+    except SessionPurged:  # no old link leads here (the purge changed every access key); the rule holds anyway
+        abort(403, gettext("This meeting's personal data was deleted, so its certificates can no longer be "
+                           "downloaded. Certificates issued before can still be checked on their verification page."))
     return certificate_pdf(certificate, result), 200, {
         "Content-Type": "application/pdf",
         "Content-Disposition": f'inline; filename="certificate-{certificate.public_id}.pdf"',
@@ -55,7 +60,14 @@ def overview(slug: str):
     rows = [(r, results[r.id], certificates.get(r.id)) for r in registrations]
     eligible = [c for _, e, c in rows if e.eligible]
     return render_template("certificates/overview.html", meeting=meeting, rows=rows, eligible=len(eligible),
-                           not_yet_sent=sum(1 for c in eligible if c is None or c.emailed_at is None))
+                           not_yet_sent=sum(1 for c in eligible if c is None or c.emailed_at is None),
+                           purged_message=_purged_message(meeting) if meeting.purged_at else "")
+
+
+def _purged_message(meeting) -> str:
+    return (f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}, so its certificates can "
+            "no longer be downloaded or emailed: they would be made out to “Delegate N (purged)”. The verification "
+            "pages of the certificates issued before still answer.")
 
 
 # A GET that writes: it issues the certificates not yet issued (gives eligible people the ids their own download
@@ -66,7 +78,11 @@ def overview(slug: str):
 def bulk(slug: str, kind: str):
     """All eligible delegates' certificates, as a ZIP of PDFs or one merged PDF, spooled through a temporary file."""
     meeting = managed_session_or_404(slug)
-    pairs = issue_all(meeting)
+    try:
+        pairs = issue_all(meeting)
+    except SessionPurged:  # the page it returns to says why
+        flash("Nothing was downloaded: this session was purged.", "warning")
+        return redirect(url_for("certificates.overview", slug=slug))
     if not pairs:
         flash("No delegate is eligible for a certificate yet.")
         return redirect(url_for("certificates.overview", slug=slug))
@@ -89,8 +105,12 @@ def email_all(slug: str):
         flash("Nothing was sent: tick the box to confirm that every eligible delegate gets their certificate again.",
               "warning")
     else:
-        mailing = email_certificates(meeting, everyone=everyone)
-        flash(mailing.message(), "warning" if mailing.failed else "message")
+        try:
+            mailing = email_certificates(meeting, everyone=everyone)
+        except SessionPurged:
+            flash("Nothing was sent: this session was purged.", "warning")
+        else:
+            flash(mailing.message(), "warning" if mailing.failed else "message")
     return redirect(url_for("certificates.overview", slug=slug))
 
 
