@@ -1,9 +1,34 @@
 """Recording organisers' actions. `record` adds to the caller's transaction: the audit line and the change it
 describes are committed together, or neither is."""
+import re
+
+import sqlalchemy as sa
 from flask_login import current_user
 
 from .extensions import db
 from .models.audit import AuditEvent
+
+#: What each action's line may hold that names a delegate: free text as typed (reasons), platform identities
+#: ("name:…", "email:…"), uploaded file names. Purging a session blanks these in its lines and keeps the rest: who,
+#: when, what, which registration or certificate number, counts, field names, staff accounts, entity types and
+#: regions. An action missing here is blanked whole (target and details), so that a new one names nobody after a
+#: purge until someone decides what it holds.
+PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    "registration.cancel": ("details",),
+    "certificate.revoke": ("details",),
+    "attendance.check_in": ("details",),
+    "attendance.check_out": ("details",),
+    "online.map_identity": ("target",),
+    "online.import_save": ("target",),
+    **dict.fromkeys((
+        "registration.update", "registration.reinstate", "registration.reissue_badge", "certificate.reinstate",
+        "registrations.export", "badges.export", "certificates.export", "certificates.email", "headcount.export",
+        "session.create", "session.update", "session.delete", "session.purge", "session.add_organiser",
+        "session.remove_organiser", "entity-types.save", "entity-types.delete", "regions.save", "regions.delete",
+    ), ()),
+}
+PURGED = "(purged)"
+_LEADING_DAY = re.compile(r"\d{4}-\d{2}-\d{2}: ")
 
 
 def record(action: str, *, session_id: int | None = None, target: str = "", details: str = "",
@@ -12,3 +37,13 @@ def record(action: str, *, session_id: int | None = None, target: str = "", deta
         actor = current_user.email if current_user and current_user.is_authenticated else "cli"
     db.session.add(AuditEvent(actor=actor[:254], action=action[:60], session_id=session_id, target=target[:200],
                               details=details[:1000]))
+
+
+def anonymise_session(session_id: int) -> None:
+    """Blanks what the session's lines may say of its delegates (PERSONAL_FIELDS). In the caller's transaction."""
+    for event in db.session.scalars(sa.select(AuditEvent).filter_by(session_id=session_id)):
+        for name in PERSONAL_FIELDS.get(event.action, ("target", "details")):
+            value = getattr(event, name)
+            if value:
+                day = _LEADING_DAY.match(value)  # a check-in's day stays: it names nobody
+                setattr(event, name, (day.group(0) if day else "") + PURGED)

@@ -4,10 +4,11 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from . import audit
 from .api.tokens import create_api_token, revoke_api_token
 from .auth import ensure_staff
 from .certificates.render import certificate_pdf, filename_for
-from .certificates.service import eligible_registrations, issue
+from .certificates.service import SessionPurged, issue_all
 from .demo import seed_demo
 from .extensions import db
 from .privacy import TooRecent, purge_session
@@ -114,13 +115,19 @@ def export_certificates(slug: str, out_dir: Path) -> None:
     meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
     if meeting is None:
         raise click.BadParameter(f"no session is called '{slug}'", param_hint="SLUG")
+    try:
+        pairs = issue_all(meeting)
+    except SessionPurged:
+        raise click.ClickException(f"{slug} was purged on {meeting.purged_at:%d %B %Y}: its certificates would be "
+                                   "made out to 'Delegate N (purged)', so none is written.") from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    eligible = eligible_registrations(meeting)
-    with current_app.test_request_context(), click.progressbar(eligible, label="Certificates") as bar:
-        for registration, result in bar:
-            certificate, result = issue(registration, result)
+    with current_app.test_request_context(), click.progressbar(pairs, label="Certificates") as bar:
+        for certificate, result in bar:
             (out_dir / filename_for(certificate)).write_bytes(certificate_pdf(certificate, result))
-    click.echo(f"Wrote {len(eligible)} certificates to {out_dir}.")
+    audit.record("certificates.export", session_id=meeting.id, details=f"folder: {len(pairs)} certificates",
+                 actor="cli")
+    db.session.commit()
+    click.echo(f"Wrote {len(pairs)} certificates to {out_dir}.")
 
 
 @click.command("purge")

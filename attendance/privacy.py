@@ -1,6 +1,7 @@
 """Personal data: what a delegate may download about themselves, and purging a past session."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -8,8 +9,8 @@ import sqlalchemy as sa
 from . import audit
 from .checkin.service import today_for
 from .extensions import db
-from .models import (Attendance, Certificate, IdentityMapping, MeetingSession, Registration, ReportImport,
-                     ScanEvent, StoredPdf, UnmatchedPresence, ZoomEvent)
+from .models import (Attendance, Certificate, IdentityMapping, MeetingSession, OnlineInterval, Registration,
+                     ReportImport, Role, ScanEvent, StoredPdf, UnmatchedPresence, ZoomEvent)
 from .models.meeting import utcnow
 from .tokens import new_access_key, new_badge_token
 
@@ -52,8 +53,9 @@ class TooRecent(Exception):
 def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
     """Anonymises a past session's delegates, keeping its counts and its certificates' verification.
 
-    Names stay on certificate records only for delegates who agreed to it. One transaction; returns how many
-    registrations were anonymised.
+    What stays per registration is what the counts need (entity type, region, mode, status, attendance) and the
+    certificate's id and state; names stay on certificate records only for delegates who agreed to it. One
+    transaction; returns how many registrations were anonymised.
     """
     last_day = meeting.days[-1].date if meeting.days else None
     if last_day is None or today_for(meeting) - last_day < timedelta(days=older_than_days):
@@ -65,19 +67,46 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
         certificate = certificates.get(registration.id)
         if certificate is not None and registration.keep_name_on_certificate and not certificate.holder_name:
             certificate.holder_name = registration.full_name
+        if certificate is not None and certificate.revoke_reason:
+            certificate.revoke_reason = ""  # typed by an organiser, shown on the public page: it may name them
         registration.full_name = f"Delegate {registration.id} (purged)"
         registration.email = f"purged-{registration.id}@invalid.example"
+        # "Office of the Vice-Chair, Americas region", a Chair, or an office with its country each point at one
+        # person; the counts need none of them.
+        registration.organisation, registration.country, registration.role = audit.PURGED, "", Role.DELEGATE
         registration.personal_join_url, registration.zoom_registrant_id, registration.cancel_reason = "", None, ""
         # The old links and badge stop working; nobody holds the new ones.
         registration.access_key, registration.badge_token = new_access_key(), new_badge_token()
     for model in (UnmatchedPresence, IdentityMapping, ZoomEvent, ReportImport):
         db.session.execute(sa.delete(model).where(model.session_id == meeting.id))
+    registration_ids = sa.select(Registration.id).where(Registration.session_id == meeting.id)
     # Stored badges and certificates print the names: delete them rather than wait for a request to replace them.
-    db.session.execute(sa.delete(StoredPdf).where(StoredPdf.registration_id.in_(
-        sa.select(Registration.id).where(Registration.session_id == meeting.id))))
-    db.session.execute(sa.update(ScanEvent).where(ScanEvent.session_id == meeting.id).values(token_excerpt=""))
+    db.session.execute(sa.delete(StoredPdf).where(StoredPdf.registration_id.in_(registration_ids)))
+    _anonymise_attendance(meeting, registration_ids, {r.id: r.full_name for r in registrations})
+    audit.anonymise_session(meeting.id)
     meeting.purged_at = utcnow()
     audit.record("session.purge", session_id=meeting.id, target=meeting.slug,
                  details=f"{len(registrations)} registrations anonymised", actor="cli")
     db.session.commit()
     return len(registrations)
+
+
+def _anonymise_attendance(meeting: MeetingSession, registration_ids: sa.Select,
+                          purged_names: dict[int, str]) -> None:
+    """Keeps every attendance, interval and scan (the counts and the certificates rest on them) without what names
+    a person: reasons typed at check-ins, the platform's names and emails in interval keys, and the name, entity
+    and role each door answer logged."""
+    db.session.execute(sa.update(Attendance).where(Attendance.registration_id.in_(registration_ids)).values(note=""))
+    # The key only tells a report's rows apart on a later import; the interval's id does that as well.
+    db.session.execute(sa.update(OnlineInterval).where(OnlineInterval.attendance_id.in_(
+        sa.select(Attendance.id).where(Attendance.registration_id.in_(registration_ids))))
+        .values(source_key=sa.literal("purged:") + sa.cast(OnlineInterval.id, sa.String)))
+    # The session's scans, and its delegates' badges scanned at another session's door.
+    scans = sa.or_(ScanEvent.session_id == meeting.id, ScanEvent.registration_id.in_(registration_ids))
+    db.session.execute(sa.update(ScanEvent).where(scans).values(token_excerpt="", note=""))
+    for event in db.session.scalars(sa.select(ScanEvent).where(scans, ScanEvent.response != "")):
+        answer = json.loads(event.response)  # replayed for a repeated nonce: it stays an answer, naming nobody
+        answer.update({key: audit.PURGED for key in ("entity", "role") if key in answer})
+        if "name" in answer:
+            answer["name"] = purged_names.get(event.registration_id, audit.PURGED)
+        event.response = json.dumps(answer)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from attendance.auth import ensure_staff
 from attendance.extensions import db
-from attendance.models import (Attendance, AuditEvent, MeetingSession, Mode, Registration, StaffRole,
-                               StaffUser)
+from attendance.models import (Attendance, AuditEvent, Certificate, MeetingSession, Mode, OnlineInterval,
+                               Registration, Role, Source, StaffRole, StaffUser)
 from attendance.models.meeting import utcnow
 from attendance.reports.headcount import headcount
 from helpers import PASSWORD, csrf_token
@@ -138,6 +138,101 @@ def test_purge_anonymises_a_past_session_and_keeps_its_counts_and_certificates(r
     assert "Keeps Name" in client.get(f"/verify/{ids[0]}").get_data(as_text=True)
     withheld = client.get(f"/verify/{ids[1]}").get_data(as_text=True)
     assert "Private Person" not in withheld and "withheld" in withheld and "VALID" in withheld
+
+
+ZEBULON = {"full_name": "Zébulon Quaternion", "email": "zebulon.quaternion@example.org",
+           "organisation": "Office of the Vice-Chair, Americas region", "role": Role.VICE_CHAIR}
+#: what would tell who Zébulon was, as it may be written anywhere (folded for comparison)
+ZEBULON_TRACES = ("zébulon", "zebulon", "quaternion", "office of the vice-chair")
+
+
+def _all_text_in_the_database() -> str:
+    texts = []
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(sa.select(table)):
+            texts += [v.decode("utf-8", "ignore") if isinstance(v, bytes) else v for v in row
+                      if isinstance(v, (str, bytes))]
+    return "\n".join(texts).casefold()
+
+
+def test_purge_leaves_no_trace_of_a_delegate_in_any_table(runner, client, login, make_session, make_registration):
+    """Their organisation, role, reasons typed about them, the platform's name for them, what the door logged."""
+    meeting = make_session(first_day=utcnow().date() - timedelta(days=100))
+    zebulon, other = make_registration(meeting, **ZEBULON), make_registration(meeting)
+    day = meeting.days[0]
+    online = Attendance(registration=zebulon, day=meeting.days[1], mode=Mode.ONLINE, source=Source.ZOOM_REPORT)
+    online.intervals = [OnlineInterval(joined_at=utcnow() - timedelta(days=99), source=Source.ZOOM_REPORT,
+                                       left_at=utcnow() - timedelta(days=99) + timedelta(hours=5),
+                                       source_key=f"email:{zebulon.email}|2024-02-19T09:00:00|")]
+    db.session.add(online)
+    db.session.commit()
+    login("organiser")
+    base, token = f"/sessions/{meeting.slug}", csrf_token(client)
+    client.post(f"{base}/attendance/{zebulon.id}", data={"day": day.date.isoformat(), "csrf_token": token,
+                                                         "reason": "Zébulon Quaternion forgot his badge"})
+    client.post(f"{base}/registrations/{other.id}/cancel",
+                data={"reason": "Registered Zébulon Quaternion twice", "csrf_token": token})
+    client.post(f"{base}/online/map", data={"registration_id": zebulon.id, "csrf_token": token,
+                                            "identity_key": "name:zébulon quaternion (iphone)"})
+    client.get(f"/me/{zebulon.access_key}/certificate.pdf")
+    client.post(f"{base}/certificates/{zebulon.id}/revoke",
+                data={"reason": "Zébulon Quaternion asked for another spelling", "csrf_token": token})
+    public_id = db.session.scalar(sa.select(Certificate.public_id))
+    assert all(trace in _all_text_in_the_database() for trace in ZEBULON_TRACES)  # the test plants what it seeks
+    before = headcount(meeting).as_dict()
+
+    result = runner.invoke(args=["purge", meeting.slug, "--older-than", "90"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+
+    left = _all_text_in_the_database()
+    assert [trace for trace in ZEBULON_TRACES if trace in left] == []
+    assert db.session.get(Registration, zebulon.id).role is Role.DELEGATE  # one person held it
+    assert headcount(meeting).as_dict() == before
+    events = db.session.execute(sa.select(AuditEvent.action, AuditEvent.target, AuditEvent.details)
+                                .order_by(AuditEvent.id)).all()
+    assert (("attendance.check_in", f"registration {zebulon.id}", f"{day.date.isoformat()}: (purged)") in events
+            and ("registration.cancel", f"registration {other.id}", "(purged)") in events
+            and ("online.map_identity", "(purged)", f"registration {zebulon.id}") in events
+            and ("certificate.revoke", public_id, "(purged)") in events)
+    verification = client.get(f"/verify/{public_id}").get_data(as_text=True)
+    assert "REVOKED" in verification and "withheld" in verification
+
+
+def test_after_a_purge_certificates_are_neither_downloaded_nor_emailed(app, runner, client, login, make_session,
+                                                                       make_registration, tmp_path):
+    from attendance.certificates.service import issue
+    meeting = make_session(first_day=utcnow().date() - timedelta(days=100))
+    delegate = make_registration(meeting, full_name="Keeps Name", keep_name_on_certificate=True)
+    db.session.add(Attendance(registration=delegate, day=meeting.days[0], mode=Mode.IN_PERSON, source="scan"))
+    db.session.commit()
+    with client.application.test_request_context():
+        public_id = issue(delegate)[0].public_id
+    old_key = delegate.access_key
+    assert runner.invoke(args=["purge", meeting.slug, "--older-than", "90"]).exit_code == 0
+    db.session.expire_all()
+    login("organiser")
+    base = f"/sessions/{meeting.slug}/certificates"
+
+    page = client.get(base).get_data(as_text=True)
+    assert "was purged on" in page and "certificates.zip" not in page and "not yet sent" not in page
+    for kind in ("zip", "pdf"):
+        refused = client.get(f"{base}.{kind}", follow_redirects=True)
+        assert refused.mimetype == "text/html"
+        assert "Nothing was downloaded: this session was purged." in refused.get_data(as_text=True)
+    mailed = client.post(f"{base}/email", data={"csrf_token": csrf_token(client)}, follow_redirects=True)
+    assert "Nothing was sent: this session was purged." in mailed.get_data(as_text=True)
+    assert os.listdir(app.config["OUTBOX_DIR"]) == []
+    exported = runner.invoke(args=["certificates", "export", meeting.slug, "--out", str(tmp_path / "out")])
+    assert exported.exit_code != 0 and "was purged on" in exported.output and not (tmp_path / "out").exists()
+    assert not any(e.action == "certificates.export" for e in db.session.scalars(sa.select(AuditEvent)))
+
+    assert client.get(f"/me/{old_key}/certificate.pdf").status_code == 404  # the delegate's link is dead
+    new_key = db.session.get(Registration, delegate.id).access_key
+    own = client.get(f"/me/{new_key}/certificate.pdf")
+    assert own.status_code == 403 and "personal data was deleted" in own.get_data(as_text=True)
+    verification = client.get(f"/verify/{public_id}").get_data(as_text=True)
+    assert "VALID" in verification and "Keeps Name" in verification
 
 
 # ---- junk in, no 500s out ----

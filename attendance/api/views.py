@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
+from .. import audit
 from ..auth import Actor
 from ..checkin.service import NonceReused, NotAllowed, UnknownSession, check_in, door_counts, find_delegates, today_for, undo_check_in
 from ..dbutil import autocommit
@@ -200,4 +201,10 @@ def headcount_json(slug: str):
         raise ApiError(403, "The headcount is for organisers.", "forbidden")
     if not g.actor.manages(meeting.id):
         raise ApiError(403, "You are not an organiser of this session.", "forbidden")
-    return jsonify(headcount(meeting).as_dict())
+    report = headcount(meeting)
+    # An export like the report's files: the numbers leave the app, for another system.
+    actor = g.actor.label if g.actor.key.startswith("user:") else f"API token “{g.actor.label}”"
+    audit.record("headcount.export", session_id=meeting.id, actor=actor,
+                 details=f"json (API): {report.registrations_counted} registrations counted")
+    db.session.commit()
+    return jsonify(report.as_dict())

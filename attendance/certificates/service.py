@@ -122,7 +122,8 @@ def _evaluate(registration: Registration, attendance_list: list[Attendance],
                                        required, recorded=len(result.attended_days)))
         result.reasons += [d.shortfall for d in result.days if d.shortfall]
     if certificate is not None and certificate.is_revoked:
-        result.reasons.append(gettext("The certificate was revoked: %(reason)s", reason=certificate.revoke_reason))
+        result.reasons.append(gettext("The certificate was revoked: %(reason)s", reason=certificate.revoke_reason)
+                              if certificate.revoke_reason else gettext("The certificate was revoked."))
     return result
 
 
@@ -136,18 +137,51 @@ class NotEligible(Exception):
         self.eligibility = eligibility_
 
 
+class SessionPurged(Exception):
+    """The session's personal data was purged: a certificate made now would be made out to "Delegate N (purged)".
+    Verification of the certificates issued before still works."""
+    def __init__(self, meeting: MeetingSession):
+        super().__init__(f"{meeting.slug} was purged on {meeting.purged_at:%d %B %Y}")
+        self.meeting = meeting
+
+
+def _refuse_if_purged(meeting: MeetingSession) -> None:
+    if meeting.purged_at is not None:
+        raise SessionPurged(meeting)
+
+
 def issue(registration: Registration, result: Eligibility | None = None) -> tuple[Certificate, Eligibility]:
     """The registration's certificate, issued on first need; its public id never changes afterwards."""
+    _refuse_if_purged(registration.session)
     result = result or eligibility(registration)
     if not result.eligible:
         raise NotEligible(result)
-    certificate = certificate_of(registration)
+    certificate = _issued(registration, certificate_of(registration))
+    db.session.commit()
+    return certificate, result
+
+
+def issue_all(meeting: MeetingSession) -> list[tuple[Certificate, Eligibility]]:
+    """Every eligible delegate's certificate, by name, those not yet issued issued now: in one transaction, committed
+    before anything is rendered (a stored PDF is written on a connection of its own, which SQLite would make wait).
+
+    Issuing only gives an eligible person the id their own download would give them, so doing it again changes
+    nothing but `generated_at`."""
+    _refuse_if_purged(meeting)
+    pairs = eligible_registrations(meeting)
+    certificates = {c.registration_id: c for c in db.session.scalars(
+        sa.select(Certificate).join(Registration).where(Registration.session_id == meeting.id))}
+    issued = [(_issued(registration, certificates.get(registration.id)), result) for registration, result in pairs]
+    db.session.commit()
+    return issued
+
+
+def _issued(registration: Registration, certificate: Certificate | None) -> Certificate:
     if certificate is None:
         certificate = Certificate(registration=registration)
         db.session.add(certificate)
     certificate.generated_at = utcnow()
-    db.session.commit()
-    return certificate, result
+    return certificate
 
 
 def revoke(certificate: Certificate, reason: str, by: str) -> None:

@@ -1,24 +1,21 @@
 """The delegate's certificate, public verification, and organisers' certificate pages and bulk downloads."""
-import logging
 import tempfile
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_login import current_user
 
-from .. import audit, mail
+from .. import audit
 from ..auth import organiser_required
 from ..extensions import db, limiter
 from ..lookup import managed_session_or_404, registration_by_key_or_404
 from ..models import Certificate, Registration
-from ..tokens import redact
 from . import bp
-from .render import certificate_pdf, filename_for, write_merged_pdf, write_zip
-from .service import (NotEligible, certificate_of, eligibilities, eligibility, eligible_registrations, issue,
+from .mailing import email_certificates
+from .render import certificate_pdf, write_merged_pdf, write_zip
+from .service import (NotEligible, SessionPurged, certificate_of, eligibilities, eligibility, issue, issue_all,
                       reinstate, revoke)
-
-log = logging.getLogger(__name__)
 
 
 @bp.get("/me/<access_key>/certificate.pdf")
@@ -29,6 +26,9 @@ def my_certificate(access_key: str):
     except NotEligible as refusal:
         return render_template("certificates/not_eligible.html", registration=registration,
                                result=refusal.eligibility), 403
+    except SessionPurged:  # no old link leads here (the purge changed every access key); the rule holds anyway
+        abort(403, gettext("This meeting's personal data was deleted, so its certificates can no longer be "
+                           "downloaded. Certificates issued before can still be checked on their verification page."))
     return certificate_pdf(certificate, result), 200, {
         "Content-Type": "application/pdf",
         "Content-Disposition": f'inline; filename="certificate-{certificate.public_id}.pdf"',
@@ -58,26 +58,38 @@ def overview(slug: str):
         sa.select(Certificate).join(Registration).where(Registration.session_id == meeting.id))}
     results = eligibilities(registrations)
     rows = [(r, results[r.id], certificates.get(r.id)) for r in registrations]
-    return render_template("certificates/overview.html", meeting=meeting, rows=rows,
-                           eligible=sum(1 for _, e, _ in rows if e.eligible))
+    eligible = [c for _, e, c in rows if e.eligible]
+    return render_template("certificates/overview.html", meeting=meeting, rows=rows, eligible=len(eligible),
+                           not_yet_sent=sum(1 for c in eligible if c is None or c.emailed_at is None),
+                           purged_message=_purged_message(meeting) if meeting.purged_at else "")
 
 
-def _eligible_pairs(meeting):
-    for registration, result in eligible_registrations(meeting):
-        yield issue(registration, result)
+def _purged_message(meeting) -> str:
+    return (f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}, so its certificates can "
+            "no longer be downloaded or emailed: they would be made out to “Delegate N (purged)”. The verification "
+            "pages of the certificates issued before still answer.")
 
 
+# A GET that writes: it issues the certificates not yet issued (gives eligible people the ids their own download
+# would give them: nothing else changes, and again changes nothing) and audits the export. Kept a GET so that it
+# stays a plain download link; only organisers of the session reach it.
 @bp.get("/sessions/<slug>/certificates.<any(zip, pdf):kind>")
 @organiser_required
 def bulk(slug: str, kind: str):
     """All eligible delegates' certificates, as a ZIP of PDFs or one merged PDF, spooled through a temporary file."""
     meeting = managed_session_or_404(slug)
-    out = tempfile.TemporaryFile()
-    count = (write_zip if kind == "zip" else write_merged_pdf)(_eligible_pairs(meeting), out)
-    if count == 0:
-        out.close()
+    try:
+        pairs = issue_all(meeting)
+    except SessionPurged:  # the page it returns to says why
+        flash("Nothing was downloaded: this session was purged.", "warning")
+        return redirect(url_for("certificates.overview", slug=slug))
+    if not pairs:
         flash("No delegate is eligible for a certificate yet.")
         return redirect(url_for("certificates.overview", slug=slug))
+    out = tempfile.TemporaryFile()
+    count = (write_zip if kind == "zip" else write_merged_pdf)(pairs, out)
+    audit.record("certificates.export", session_id=meeting.id, details=f"{kind}: {count} certificates")
+    db.session.commit()
     out.seek(0)
     return send_file(out, mimetype="application/zip" if kind == "zip" else "application/pdf", as_attachment=True,
                      download_name=f"{meeting.slug}-certificates.{kind}")
@@ -86,34 +98,20 @@ def bulk(slug: str, kind: str):
 @bp.post("/sessions/<slug>/certificates/email")
 @organiser_required
 def email_all(slug: str):
+    """Emails the certificates not yet sent; with `everyone` and its confirmation, all of them again."""
     meeting = managed_session_or_404(slug)
-    sent, failed = send_certificates(meeting)
-    audit.record("certificates.email", session_id=meeting.id, details=f"{sent} sent, {failed} failed")
-    db.session.commit()
-    flash(f"Certificates emailed to {sent} delegates." + (f" {failed} could not be sent; see the log." if failed
-                                                           else ""))
-    return redirect(url_for("certificates.overview", slug=slug))
-
-
-def send_certificates(meeting) -> tuple[int, int]:
-    """Emails every eligible delegate their certificate; returns (sent, failed)."""
-    sent = failed = 0
-    for certificate, result in _eligible_pairs(meeting):
-        registration = certificate.registration
-        with force_locale(registration.locale):
-            body = render_template("certificates/email.txt", registration=registration, meeting=meeting,
-                                   certificate=certificate)
-            subject = gettext("Your certificate: %(title)s", title=meeting.title)
-        message = mail.build_message(registration.email, subject, body, attachments=[
-            (filename_for(certificate), "application/pdf", certificate_pdf(certificate, result))])
+    everyone = request.form.get("everyone") == "1"
+    if everyone and request.form.get("confirm") != "yes":
+        flash("Nothing was sent: tick the box to confirm that every eligible delegate gets their certificate again.",
+              "warning")
+    else:
         try:
-            mail.send(message)
-            sent += 1
-        except Exception:
-            failed += 1
-            log.exception("could not email certificate to registration %s (key %s)", registration.id,
-                          redact(registration.access_key))
-    return sent, failed
+            mailing = email_certificates(meeting, everyone=everyone)
+        except SessionPurged:
+            flash("Nothing was sent: this session was purged.", "warning")
+        else:
+            flash(mailing.message(), "warning" if mailing.failed else "message")
+    return redirect(url_for("certificates.overview", slug=slug))
 
 
 def _certificate_or_404(slug: str, registration_id: int) -> Certificate:

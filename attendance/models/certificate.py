@@ -30,6 +30,8 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None]
     revoke_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     revoked_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    #: when it was last emailed to its delegate; None: never. A mailing goes by default to those not yet sent.
+    emailed_at: Mapped[datetime | None]
 
     #: the name kept for verification once the registration's personal data is purged (only with consent)
     holder_name: Mapped[str] = mapped_column(sa.String(200), default="")

@@ -72,7 +72,9 @@ def badge_sheet(slug: str):
         return redirect(url_for("organiser.registrations", slug=slug,
                                 **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}))
     out = tempfile.TemporaryFile()
-    write_badge_sheets(rows, out)
+    count = write_badge_sheets(rows, out)
+    audit.record("badges.export", session_id=meeting.id, details=f"{count} badges")
+    db.session.commit()
     out.seek(0)
     return send_file(out, mimetype="application/pdf", download_name=f"{meeting.slug}-badges.pdf")
 

@@ -58,6 +58,12 @@ class Headcount:
     def session(self) -> Scope:
         return self.scopes[0]
 
+    @property
+    def registrations_counted(self) -> int:
+        """The active registrations the report counts, each once: for the audit log of its exports."""
+        total = self.session.total.counts
+        return total["registered_in_person"] + total["registered_online"]
+
     def as_dict(self) -> dict:
         def table(rows: list[Row]) -> list[dict]:
             return [{"label": row.label, **row.counts} for row in rows]
