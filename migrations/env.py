@@ -92,6 +92,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # The app turns SQLite's foreign keys on for every connection. A batch migration rebuilds a table (a copy,
+        # then DROP TABLE), and with them on, the drop would run every ON DELETE CASCADE / SET NULL of the tables
+        # that refer to it: attendance and certificates gone. Off during migrations (outside a transaction, where
+        # SQLite obeys it), checked after, and on again for the pool.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()  # ends the transaction SQLAlchemy began: Alembic commits only one it began itself
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -100,6 +108,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"The migrations left rows whose foreign keys point nowhere: {broken[:5]}")
 
 
 if context.is_offline_mode():

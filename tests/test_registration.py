@@ -299,11 +299,13 @@ def test_an_internationalised_domain_is_one_address_in_either_spelling(client, m
 
 @contextlib.contextmanager
 def database_before(revision: str, tmp_path, registrations: list[dict]):
-    """An app whose database has the schema of `revision` and a session with these registrations, written with
-    the columns that schema has (today's model may have more); the test then runs the later migrations."""
-    from flask_migrate import upgrade
+    """An app whose database has the schema of `revision` and a session with these registrations, each with a
+    check-in, a certificate and a scan (what hangs on a registration by a foreign key), written with the columns
+    that schema has (today's model may have more); the test then runs the later migrations."""
+    from datetime import date, time
+    from flask_migrate import downgrade, upgrade
     from attendance import create_app
-    from attendance.models import EntityType, MeetingSeries, MeetingSession, Region
+    from attendance.models import EntityType, MeetingSeries, MeetingSession, Region, SessionDay
     from attendance.tokens import new_access_key, new_badge_token
     # Extensions are shared between apps (the limiter takes this app's settings): configured as the suite's app.
     old = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}",
@@ -312,20 +314,32 @@ def database_before(revision: str, tmp_path, registrations: list[dict]):
         upgrade(revision=revision)
         meeting = MeetingSession(series=MeetingSeries(name="S"), slug="s", number=1, title="S",
                                  timezone="Europe/Brussels", entity_types=[EntityType(name="T", position=0)],
-                                 regions=[Region(name="R", position=0)])
+                                 regions=[Region(name="R", position=0)],
+                                 days=[SessionDay(date=date(2026, 2, 2), starts_at=time(9), ends_at=time(17))])
         db.session.add(meeting)
         db.session.flush()
-        reflected = sa.Table("registrations", sa.MetaData(), autoload_with=db.engine)
+        tables = {name: sa.Table(name, sa.MetaData(), autoload_with=db.engine)
+                  for name in ("registrations", "attendances", "certificates", "scan_events")}
         now = utcnow()
-        for values in registrations:
-            db.session.execute(sa.insert(reflected).values(
+        for n, values in enumerate(registrations):
+            registration_id = db.session.execute(sa.insert(tables["registrations"]).values(
                 session_id=meeting.id, entity_type_id=meeting.entity_types[0].id, region_id=meeting.regions[0].id,
                 organisation="O", country="BE", role="delegate", mode="online", status="registered", cancel_reason="",
                 badge_token=new_badge_token(), access_key=new_access_key(), personal_join_url="", consented_at=now,
-                locale="en", keep_name_on_certificate=False, created_at=now, updated_at=now, **values))
+                locale="en", keep_name_on_certificate=False, created_at=now, updated_at=now, **values)
+            ).inserted_primary_key[0]
+            db.session.execute(sa.insert(tables["attendances"]).values(
+                registration_id=registration_id, day_id=meeting.days[0].id, mode="in_person", first_seen_at=now,
+                source="scan", actor="t", recorded_by="t", door="", note=""))
+            db.session.execute(sa.insert(tables["certificates"]).values(
+                registration_id=registration_id, public_id=f"C{n}", issued_at=now, generated_at=now,
+                revoke_reason="", revoked_by="", holder_name=""))
+            db.session.execute(sa.insert(tables["scan_events"]).values(
+                session_id=meeting.id, registration_id=registration_id, at=now, result="ok", token_excerpt="",
+                actor="t", recorded_by="t", door="", source="scan", note="", response=""))
         db.session.commit()
         try:
-            yield upgrade
+            yield upgrade, downgrade
         finally:
             db.session.remove()
             db.engine.dispose()
@@ -336,7 +350,7 @@ def test_the_migration_gives_existing_addresses_the_new_keys(tmp_path):
     emails = ["ana@пример.рф", "Bo@Пример.рф", "bo@xn--e1afmkfd.xn--p1ai", "cy@example.org"]
     # email_key as the rule before wrote it
     with database_before("ddee83165a19", tmp_path, [dict(full_name=email, email=email, email_key=email.lower())
-                                                    for email in emails]) as upgrade:
+                                                    for email in emails]) as (upgrade, _):
         upgrade(revision="585946efb531")
         keys = dict(db.session.execute(sa.text("SELECT email, email_key FROM registrations")).all())
     assert keys == {"ana@пример.рф": "ana@xn--e1afmkfd.xn--p1ai", "Bo@Пример.рф": "bo@пример.рф",
@@ -345,12 +359,25 @@ def test_the_migration_gives_existing_addresses_the_new_keys(tmp_path):
 
 def test_the_migration_gives_existing_registrations_their_name_keys(tmp_path):
     names = ["Nguyễn Văn Đức", "ØDEGÅRD  Émile", "王小明"]
+
+    def counts() -> list[int]:
+        return [db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+                for table in ("registrations", "attendances", "certificates", "scan_events")]
+
+    def scans_without_registration() -> int:
+        return db.session.scalar(sa.text("SELECT count(*) FROM scan_events WHERE registration_id IS NULL"))
+
     with database_before("585946efb531", tmp_path, [dict(full_name=name, email=f"{n}@example.org",
                                                          email_key=f"{n}@example.org")
-                                                    for n, name in enumerate(names)]) as upgrade:
+                                                    for n, name in enumerate(names)]) as (upgrade, downgrade):
         upgrade()
         keys = dict(db.session.execute(sa.select(Registration.full_name, Registration.name_key)).all())
+        # What hangs on the registrations stays: on SQLite a rebuilt table, with foreign keys on, took it all
+        after_upgrade = counts(), scans_without_registration()
+        downgrade(revision="585946efb531")  # the way back rebuilds the table
+        after_downgrade = counts(), scans_without_registration()
     assert keys == {"Nguyễn Văn Đức": "nguyen van duc", "ØDEGÅRD  Émile": "odegard emile", "王小明": "王小明"}
+    assert after_upgrade == after_downgrade == ([3, 3, 3, 3], 0)
 
 
 def test_two_delegates_racing_for_the_last_seat_get_exactly_one(app, make_session):

@@ -36,16 +36,16 @@ def _key(text: str) -> str:
 
 
 def upgrade():
-    with op.batch_alter_table("registrations") as batch:
-        batch.add_column(sa.Column("name_key", sa.Text(), nullable=True))
+    # Added NOT NULL with a default, which both engines do in place: no rebuild of the table others refer to.
+    op.add_column("registrations", sa.Column("name_key", sa.Text(), nullable=False, server_default=""))
     connection = op.get_bind()
     rows = connection.execute(sa.select(registrations.c.id, registrations.c.full_name)).all()
     if rows:
         connection.execute(registrations.update().where(registrations.c.id == sa.bindparam("row_id"))
                            .values(name_key=sa.bindparam("key")),
                            [{"row_id": row.id, "key": _key(row.full_name)} for row in rows])
-    with op.batch_alter_table("registrations") as batch:
-        batch.alter_column("name_key", existing_type=sa.Text(), nullable=False)
+    if connection.dialect.name != "sqlite":  # SQLite can drop a default only by rebuilding the table
+        op.alter_column("registrations", "name_key", server_default=None)
 
 
 def downgrade():
