@@ -1,18 +1,23 @@
 """How names are compared when people search or sort them."""
+import re
 import unicodedata
 
 # Letters that are not a base letter plus an accent in Unicode, so decomposing leaves them as they are.
 _BASE_LETTERS = str.maketrans({"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae",
                                "œ": "oe", "þ": "th"})
+# Marks people leave out when they type a name: Latin, Greek and Cyrillic accents, Hebrew points and Arabic
+# vowel signs. Not kana's voicing marks or Indic vowel signs, which make other letters (さとう is not さどう).
+_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+                      "\u0591-\u05c7\u064b-\u065f\u0670]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def search_key(text: str) -> str:
     """`text` as people type it when they do not know its accents or case: "Nguyễn Ødegård" -> "nguyen odegard".
 
-    Unicode's compatibility caseless form (so "Straße" is "strasse" and full-width letters are plain ones) without
-    accents or other combining marks, and with its spaces collapsed. Scripts without case or accents are unchanged
-    in what they match.
+    Unicode's compatibility caseless form (so "Straße" is "strasse" and full-width letters are plain ones), without
+    accents, control characters or extra spaces, and composed again (Korean syllables, kana with their marks).
     """
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    bare = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(bare.translate(_BASE_LETTERS).split())
+    bare = _ACCENTS.sub("", _CONTROL.sub(" ", folded)).translate(_BASE_LETTERS)
+    return unicodedata.normalize("NFC", " ".join(bare.split()))

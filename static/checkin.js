@@ -269,7 +269,7 @@
     const query = $("search-input").value.trim();
     const list = $("search-results");
     list.replaceChildren();
-    if (!query) return;  // the server says how much of a name it needs
+    if (!query) { $("search-status").textContent = ""; return; }  // the server says how much of a name it needs
     $("search-status").textContent = words.searching;
     let data;
     try {

@@ -415,16 +415,20 @@ def door_counts(meeting: MeetingSession, day: date) -> dict:
             "registered_in_person": registered}
 
 
-def _query_weight(key: str) -> int:
-    """How much of a name a query gives: a character each, two for a Chinese, Japanese or Korean one, which says as
+def _weight(word: str) -> int:
+    """How much of a name a word gives: a character each, two for a Chinese, Japanese or Korean one, which says as
     much as two or three Latin letters (a name such as 王伟 has two in all)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in key if not c.isspace())
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in word)
 
 
 def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 20) -> list[dict]:
-    """Door look-up by name (at least 3 characters): only what a door needs, and whether they are in today."""
-    if _query_weight(unicodedata.normalize("NFC", search_key(query))) < 3:  # NFC: Korean syllables whole again
+    """Door look-up by name: only what a door needs, and whether they are in today. The query needs 3 letters (2
+    Chinese, Japanese or Korean characters) in words of 2 at least: single letters, such as an initial, narrow
+    nothing, and "a e i" would list everyone."""
+    words = [word for word in search_key(query).split() if _weight(word) >= 2]
+    if sum(map(_weight, words)) < 3:
         raise ValueError(gettext("Type at least 3 characters of the name (2 of a Chinese, Japanese or Korean name)."))
+    query = " ".join(words)
     checked_in_today = (
         sa.select(Attendance.first_seen_at).join(SessionDay)
         .where(Attendance.registration_id == Registration.id, SessionDay.date == day,

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import (Attendance, MeetingSession, OnlineInterval, Registration, ReportImport, SessionDay, Source,
-                      UnmatchedPresence)
+from ..models import (Attendance, MeetingSession, OnlineInterval, Registration, RegistrationStatus, ReportImport,
+                      SessionDay, Source, UnmatchedPresence)
 from ..models.meeting import utcnow
 from ..text import search_key
 from .intervals import day_window
@@ -146,7 +146,8 @@ def _only_registration_named(meeting: MeetingSession, name: str) -> Registration
     key = search_key(name)
     if not key:
         return None
-    found = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id, name_key=key)
+    found = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id, name_key=key,
+                                                                 status=RegistrationStatus.REGISTERED)
                                .order_by(Registration.id).limit(2)).all()
     return found[0] if len(found) == 1 else None
 
@@ -156,11 +157,11 @@ def _unmatched_reason(email: str, suggestion: Registration | None) -> str:
     if email.strip():
         reason = "No registration with this email, and no earlier mapping of this person."
     else:
-        reason = "No email in the report, and no earlier mapping of this name (names are not matched on their own)."
+        reason = "No email in the report, and no earlier mapping of this name (a name alone is only suggested)."
     if suggestion is None:
         return reason + " Choose their registration to map them."
     return (reason + f" Suggested: {suggestion.full_name}, the only registration with the same name; "
-            "saving confirms it.")
+            "saving confirms it, “Keep unmatched” declines it.")
 
 
 def _day_for_duration_only(meeting: MeetingSession, parsed: ParsedReport) -> SessionDay | None:

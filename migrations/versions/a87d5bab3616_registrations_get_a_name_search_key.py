@@ -9,6 +9,7 @@ Revises: 585946efb531
 Create Date: 2026-11-29 10:24:00
 
 """
+import re
 import unicodedata
 
 from alembic import op
@@ -26,13 +27,16 @@ registrations = sa.table("registrations", sa.column("id", sa.Integer), sa.column
 
 _BASE_LETTERS = str.maketrans({"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae",
                                "œ": "oe", "þ": "th"})
+_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+                      "\u0591-\u05c7\u064b-\u065f\u0670]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _key(text: str) -> str:
     # The rule of `attendance.text.search_key` as of this revision (a migration keeps its own copy).
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    bare = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(bare.translate(_BASE_LETTERS).split())
+    bare = _ACCENTS.sub("", _CONTROL.sub(" ", folded)).translate(_BASE_LETTERS)
+    return unicodedata.normalize("NFC", " ".join(bare.split()))
 
 
 def upgrade():

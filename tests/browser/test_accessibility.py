@@ -121,7 +121,7 @@ def test_door_scanner_has_no_serious_violations_in_any_state(live_server, axe_pa
         page.keyboard.press("Enter")
         page.locator("#result").wait_for(state="hidden")
 
-    page.get_by_label("Name (at least 3 characters)").fill("Ngozi")
+    page.get_by_label("Name: 3 letters at least").fill("Ngozi")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("button", name="Check in Ngozi Okonkwo").wait_for()
     assert_accessible(page, "the scanner's search results")

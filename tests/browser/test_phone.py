@@ -88,7 +88,7 @@ def test_door_scanner_fits_a_phone(live_server, phone, app_ctx, make_session, ma
     # The badge field is wide enough to read a whole 26-character code.
     assert phone.locator("#badge-input").bounding_box()["width"] >= 200
 
-    phone.get_by_label("Name (at least 3 characters)").fill("Zoë")
+    phone.get_by_label("Name: 3 letters at least").fill("Zoë")
     phone.get_by_role("button", name="Search").click()
     check_in_button = phone.get_by_role("button", name=re.compile("^Check in Zoë"))
     check_in_button.wait_for()

@@ -86,10 +86,10 @@ def test_name_search_then_check_in_and_undo(live_server, door_page, make_session
     page.goto(f"{live_server}/sessions/{meeting.slug}/checkin")
     page.get_by_label("Which door is this device at?").fill("Main entrance")
     page.get_by_role("button", name="Save door").click()
-    page.get_by_label("Name (at least 3 characters)").fill("sø")
+    page.get_by_label("Name: 3 letters at least").fill("sø")
     page.get_by_role("button", name="Search").click()
     expect(page.locator("#search-status")).to_contain_text("at least 3")  # the server's reason
-    page.get_by_label("Name (at least 3 characters)").fill("søren")
+    page.get_by_label("Name: 3 letters at least").fill("søren")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("button", name="Check in Søren Lindqvist").click()
     page.locator("#result.result-ok").wait_for()

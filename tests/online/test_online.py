@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from attendance.extensions import db
-from attendance.models import (Attendance, IdentityMapping, Mode, OnlineInterval, Registration, ReportImport, Source,
-                               UnmatchedPresence, ZoomEvent)
+from attendance.models import (Attendance, IdentityMapping, Mode, OnlineInterval, Registration, RegistrationStatus,
+                               ReportImport, Source, UnmatchedPresence, ZoomEvent)
 from attendance.online import imports
 from attendance.online.service import minutes_on
 from helpers import csrf_token
@@ -410,8 +410,9 @@ def test_a_name_like_one_registration_is_suggested_and_saved_only_when_the_organ
 
     # Suggested and pre-selected, but still unmatched until saved: display names are self-chosen.
     assert "No registration with this email or name" not in page
-    assert ("No email in the report, and no earlier mapping of this name (names are not matched on their own). "
-            "Suggested: José Álvarez Müller, the only registration with the same name; saving confirms it.") in page
+    assert ("No email in the report, and no earlier mapping of this name (a name alone is only suggested). "
+            "Suggested: José Álvarez Müller, the only registration with the same name; saving confirms it, "
+            "“Keep unmatched” declines it.") in page
     assert "2 people to map, 1 suggested by name" in page
     sent = form_as_sent(page)
     assert (sent["map-2"], sent["map-3"]) == (str(jose.id), "")  # two Ana Silvas: no suggestion
@@ -436,6 +437,15 @@ def test_a_suggestion_alone_matches_nobody(past_meeting, make_registration):
 
     assert minutes_on(jose, past_meeting.days[0]).minutes == 0
     assert len(db.session.scalars(sa.select(UnmatchedPresence)).all()) == 1
+
+
+def test_a_cancelled_registration_is_never_suggested(past_meeting, make_registration):
+    make_registration(past_meeting, full_name="José Álvarez Müller", status=RegistrationStatus.CANCELLED)
+    report = imports.upload(past_meeting, "report.csv",
+                            "name,joined,left\nJosé Álvarez Müller,2024-02-19 09:30,2024-02-19 11:30\n".encode(),
+                            "organiser@example.org")
+    [row] = imports.preview(past_meeting, report).rows
+    assert (row.status, row.suggestion) == ("unmatched", None)
 
 
 @pytest.mark.parametrize("content, message", [
