@@ -10,7 +10,7 @@ from attendance.api.tokens import create_api_token, revoke_api_token
 from attendance.auth import Actor
 from attendance.checkin.service import NotAllowed, check_in, undo_check_in
 from attendance.extensions import db
-from attendance.models import Attendance, Mode, RegistrationStatus, ScanEvent, ScanResult, Source
+from attendance.models import Attendance, AuditEvent, Mode, RegistrationStatus, ScanEvent, ScanResult, Source
 from attendance.models.meeting import utcnow
 from helpers import csrf_token
 
@@ -76,11 +76,11 @@ def test_online_registrant_who_walks_in_is_checked_in_in_person(meeting, make_re
     assert attendances()[0].mode is Mode.IN_PERSON
 
 
-def test_each_day_gets_its_own_check_in(meeting, make_registration):
+def test_each_day_gets_its_own_check_in(make_session, make_registration):
+    meeting = make_session(first_day=brussels_today() - timedelta(days=1))  # yesterday and today
     registration = make_registration(meeting)
-    tomorrow = meeting.days[1].date
     assert check_in(actor=DOOR, token=registration.badge_token).result is ScanResult.OK
-    assert check_in(actor=ORGANISER, token=registration.badge_token, day=tomorrow).result is ScanResult.OK
+    assert check_in(actor=ORGANISER, token=registration.badge_token, day=meeting.days[0].date).result is ScanResult.OK
     assert len(attendances()) == 2
 
 
@@ -273,14 +273,23 @@ def test_a_repeat_at_a_scanner_named_after_its_door_names_it_once(client, meetin
     assert message.endswith(" by Door 4") and message.count("Door 4") == 1
 
 
-def test_organiser_token_may_name_another_day_and_a_door_token_may_not(client, meeting, make_registration,
-                                                                       door_token, organiser_token):
+def test_organiser_token_may_name_a_past_day_and_a_door_token_may_not(client, make_session, make_registration,
+                                                                     door_token, organiser_token):
+    meeting = make_session(first_day=brussels_today() - timedelta(days=1))  # yesterday and today
     registration = make_registration(meeting)
-    tomorrow = meeting.days[1].date.isoformat()
-    refused = post(client, {"token": registration.badge_token, "day": tomorrow}, door_token)
+    yesterday = meeting.days[0].date.isoformat()
+    refused = post(client, {"token": registration.badge_token, "day": yesterday}, door_token)
     assert refused.status_code == 403 and "today only" in refused.get_json()["reason"]
-    allowed = post(client, {"token": registration.badge_token, "day": tomorrow}, organiser_token)
-    assert allowed.status_code == 201 and allowed.get_json()["day"] == tomorrow
+    allowed = post(client, {"token": registration.badge_token, "day": yesterday}, organiser_token)
+    assert allowed.status_code == 201 and allowed.get_json()["day"] == yesterday
+
+
+def test_nobody_is_checked_in_for_a_day_still_to_come(client, meeting, make_registration, organiser_token):
+    registration = make_registration(meeting)
+    tomorrow = meeting.days[1].date
+    refused = post(client, {"token": registration.badge_token, "day": tomorrow.isoformat()}, organiser_token)
+    assert refused.status_code == 403 and "has not come yet" in refused.get_json()["reason"]
+    assert attendances() == []
 
 
 def test_api_accepts_a_body_that_starts_with_a_utf8_bom(client, meeting, make_registration, door_token):
@@ -485,6 +494,19 @@ def test_organiser_checks_in_and_out_by_hand_with_a_reason(client, login, meetin
     assert attendances() == []
     log = client.get(f"/sessions/{meeting.slug}/scans").get_data(as_text=True)
     assert "checked out" in log and "Left before the opening" in log
+
+
+def test_a_day_still_to_come_has_no_check_in_by_hand(client, login, meeting, make_registration):
+    registration = make_registration(meeting, full_name="Early Bird")
+    login("organiser")
+    tomorrow = meeting.days[1].date
+    page = client.get(f"/sessions/{meeting.slug}/attendance?day={tomorrow}").get_data(as_text=True)
+    assert "Early Bird" in page and "On the day" in page and 'value="check_in"' not in page
+    response = client.post(f"/sessions/{meeting.slug}/attendance/{registration.id}?day={tomorrow}",
+                           data={"action": "check_in", "reason": "Arrived early", "csrf_token": csrf_token(client)},
+                           follow_redirects=True)
+    assert "has not come yet" in response.get_data(as_text=True)
+    assert attendances() == [] and db.session.scalars(sa.select(AuditEvent)).all() == []
 
 
 def test_scan_log_summarises_invalid_scans_per_door(client, login, meeting, door_token):

@@ -12,7 +12,7 @@ from ..lookup import managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from . import bp
-from .service import check_in, check_out, door_counts, today_for
+from .service import NotAllowed, check_in, check_out, door_counts, today_for
 
 SCAN_LOG_LIMIT = 300
 
@@ -71,7 +71,8 @@ def live_attendance(slug: str):
     present = [r for r in people if r.id in attended]
     absent = [r for r in people if r.id not in attended]
     return render_template("checkin/attendance.html", meeting=meeting, day=day, present=present, absent=absent,
-                           attended=attended, counts=door_counts(meeting, day.date))
+                           attended=attended, counts=door_counts(meeting, day.date),
+                           to_come=day.date > today_for(meeting))
 
 
 @bp.post("/sessions/<slug>/attendance/<int:registration_id>")
@@ -98,9 +99,14 @@ def manual_change(slug: str, registration_id: int):
     else:
         audit.record("attendance.check_in", session_id=meeting.id, target=f"registration {registration.id}",
                      details=f"{day.date}: {reason}")
-        outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug, day=day.date,
-                           source=Source.MANUAL, note=reason, door="secretariat")
-        flash(f"{registration.full_name}: {outcome.payload['message']}.")
+        try:
+            outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug,
+                               day=day.date, source=Source.MANUAL, note=reason, door="secretariat")
+        except NotAllowed as refusal:
+            db.session.rollback()  # the audit line goes with the refused check-in
+            flash(str(refusal))
+        else:
+            flash(f"{registration.full_name}: {outcome.payload['message']}.")
     return redirect(url_for("checkin.live_attendance", slug=slug, day=day.date.isoformat()))
 
 
