@@ -191,6 +191,25 @@ def test_same_email_in_other_case_is_told_and_offered_the_link_again(app, client
     assert messages[-1]["To"] == "amelie.dubois@example.org"  # the registered address, not the typed one
 
 
+def test_a_cancelled_delegate_asking_for_the_link_gets_it_without_a_badge(app, client, make_session,
+                                                                          make_registration):
+    meeting = make_session()
+    registration = make_registration(meeting, mode=Mode.IN_PERSON, status=RegistrationStatus.CANCELLED)
+    client.post(f"/sessions/{meeting.slug}/resend", data={"email": registration.email, "csrf_token": csrf_token(client)})
+    [message] = outbox(app)
+    body = message.get_body(("plain",)).get_content()
+    assert "is cancelled, so it has no badge" in body and f"/me/{registration.access_key}" in body
+    assert "You will attend" not in body and "badge is attached" not in body
+    assert [part.get_filename() for part in message.iter_attachments()] == []
+
+
+def test_a_confirmation_reads_as_before(app, client, make_session):
+    post_registration(client, make_session())
+    body = outbox(app)[-1].get_body(("plain",)).get_content()
+    assert body.startswith("Dear Amélie Dubois,\n\nYou are registered for ")
+    assert body.rstrip().endswith("open your own registration.\n\nThe secretariat")
+
+
 def test_resend_for_an_unknown_address_looks_the_same_and_sends_nothing(app, client, make_session):
     meeting = make_session()
     response = client.post(f"/sessions/{meeting.slug}/resend",

@@ -149,8 +149,7 @@ def _send_confirmation(registration: Registration, reminder: bool) -> None:
     )
     subject = (gettext("Your link for %(title)s", title=meeting.title) if reminder
                else gettext("Registered: %(title)s", title=meeting.title))
-    message = mail.build_message(
-        registration.email, subject, body,
-        attachments=[("badge.pdf", "application/pdf", badge_pdf(registration))],
-    )
+    # A cancelled registration has no badge (its page refuses one too).
+    attachments = [] if registration.is_cancelled else [("badge.pdf", "application/pdf", badge_pdf(registration))]
+    message = mail.build_message(registration.email, subject, body, attachments=attachments)
     mail.send(message)
