@@ -113,6 +113,8 @@ def test_badge_token_and_access_key_are_separate_unguessable_secrets(make_sessio
 @pytest.mark.parametrize("field, value, message", [
     ("full_name", "", "Enter your full name."),
     ("full_name", "   ", "Enter your full name."),
+    ("full_name", "\u200b\u200b", "Enter your full name."),  # zero-width spaces: nothing to print on a badge
+    ("organisation", "\ufeff\u200e ", "Enter the organisation you represent."),
     ("full_name", "x" * 201, "Use at most 200 characters."),
     ("email", "not-an-email", "Enter a valid email address"),
     ("email", "", "Enter your email address."),

@@ -1,4 +1,6 @@
 """The public registration form."""
+import re
+
 from flask_wtf import FlaskForm
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -12,8 +14,14 @@ from ..models import MeetingSession, Mode
 NAME_MAX = 200
 
 
+# Spaces and invisible format characters (zero-width spaces, direction marks, a byte-order mark): a name made of
+# nothing else is empty, and one padded with them is the same name.
+_INVISIBLE = "\\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+_EDGES = re.compile(f"^[{_INVISIBLE}]+|[{_INVISIBLE}]+$")
+
+
 def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+    return _EDGES.sub("", value) if isinstance(value, str) else value
 
 
 def _with_prompt(pairs) -> list[SelectChoice]:
