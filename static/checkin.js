@@ -176,7 +176,8 @@
   // ---- keyboard-wedge scanners and typing ----
   // The field is emptied as the code is sent, so that it is free for the next scan whatever shows meanwhile.
   function submitBadge() {
-    const token = $("badge-input").value.trim();
+    // Badges hold 0-9 and A-Z only: a scanner typing with Caps Lock on sends lowercase, which means the same code.
+    const token = $("badge-input").value.trim().toUpperCase();
     $("badge-input").value = "";
     if (token) checkIn({ token: token });
   }
