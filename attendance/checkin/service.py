@@ -264,9 +264,6 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
         return CheckIn(ScanResult.NOT_A_MEETING_DAY, payload | {
             "status": "not_a_meeting_day",
             "message": gettext("%(day)s is not a day of %(title)s", day=format_day(day), title=row.title)})
-    if day > today:  # an organiser may name a day gone by, to correct it; nobody has come to one still ahead
-        raise NotAllowed(gettext("%(day)s has not come yet: a check-in is for today or a day gone by.",
-                                 day=format_day(day)))
     now = event["at"]
     return _Entry(
         attendance=dict(registration_id=row.id, day_id=day_row.day_id, mode=Mode.IN_PERSON, first_seen_at=now,

@@ -12,7 +12,7 @@ from ..lookup import managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from . import bp
-from .service import NotAllowed, check_in, check_out, door_counts, today_for
+from .service import check_in, check_out, door_counts, today_for
 
 SCAN_LOG_LIMIT = 300
 
@@ -88,6 +88,8 @@ def manual_change(slug: str, registration_id: int):
     actor = Actor.of_user(current_user)
     if not reason:
         flash("Give a reason: it is kept in the scan log.")
+    elif day.date > today_for(meeting):  # nobody has come yet to a day still ahead
+        flash(f"{day.date:%d %B %Y} has not come yet: check people in on the day, or for a day gone by.")
     elif request.form.get("action") == "check_out":
         attendance = db.session.scalar(sa.select(Attendance).filter_by(
             registration_id=registration.id, day_id=day.id, mode=Mode.IN_PERSON))
@@ -99,14 +101,9 @@ def manual_change(slug: str, registration_id: int):
     else:
         audit.record("attendance.check_in", session_id=meeting.id, target=f"registration {registration.id}",
                      details=f"{day.date}: {reason}")
-        try:
-            outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug,
-                               day=day.date, source=Source.MANUAL, note=reason, door="secretariat")
-        except NotAllowed as refusal:
-            db.session.rollback()  # the audit line goes with the refused check-in
-            flash(str(refusal))
-        else:
-            flash(f"{registration.full_name}: {outcome.payload['message']}.")
+        outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug, day=day.date,
+                           source=Source.MANUAL, note=reason, door="secretariat")
+        flash(f"{registration.full_name}: {outcome.payload['message']}.")
     return redirect(url_for("checkin.live_attendance", slug=slug, day=day.date.isoformat()))
 
 
