@@ -329,6 +329,13 @@ def test_a_certificate_of_a_cancelled_registration_is_no_longer_valid(client, kn
     assert "NOT VALID" in page and "VALID</strong>: this certificate was issued" not in page
 
 
+def test_certificate_overview_counts_the_registrations_that_stand(client, login, known):
+    meeting, _ = known  # six registrations, one cancelled; p1, p2 and p3 earn one
+    login("organiser")
+    text = " ".join(client.get(f"/sessions/{meeting.slug}/certificates").get_data(as_text=True).split())
+    assert "<strong>3</strong> of 5 registrations earn a certificate (1 cancelled, not counted)." in text
+
+
 def test_certificate_overview_queries_do_not_grow_with_the_delegates(client, login, known, make_registration,
                                                                      count_queries):
     meeting, _ = known
