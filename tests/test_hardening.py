@@ -1,4 +1,5 @@
 """Hardening: lock-out, audit log, confirmed deletion, production settings, privacy, and no 500s on junk."""
+import io
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from attendance.auth import ensure_staff
 from attendance.extensions import db
 from attendance.models import (Attendance, AuditEvent, Certificate, MeetingSession, Mode, OnlineInterval,
-                               Registration, Role, Source, StaffRole, StaffUser)
+                               Registration, ReportImport, Role, Source, StaffRole, StaffUser)
 from attendance.models.meeting import utcnow
 from attendance.reports.headcount import headcount
 from helpers import PASSWORD, csrf_token
@@ -233,6 +234,23 @@ def test_after_a_purge_certificates_are_neither_downloaded_nor_emailed(app, runn
     assert own.status_code == 403 and "personal data was deleted" in own.get_data(as_text=True)
     verification = client.get(f"/verify/{public_id}").get_data(as_text=True)
     assert "VALID" in verification and "Keeps Name" in verification
+
+
+def test_after_a_purge_no_badges_are_printed_and_no_reports_imported(client, login, make_session, make_registration):
+    meeting = make_session(first_day=utcnow().date() - timedelta(days=100))
+    make_registration(meeting)
+    meeting.purged_at = utcnow()
+    db.session.commit()
+    login("organiser")
+    badges = client.get(f"/sessions/{meeting.slug}/badges.pdf", follow_redirects=True)
+    assert badges.mimetype == "text/html" and "was purged on" in badges.get_data(as_text=True)
+    report = b"email,joined,left\na@example.org,2024-02-19 09:00,2024-02-19 10:00\n"
+    upload = client.post(f"/sessions/{meeting.slug}/imports",
+                         data={"report": (io.BytesIO(report), "report.csv"), "csrf_token": csrf_token(client)},
+                         content_type="multipart/form-data")
+    assert upload.status_code == 400 and "nobody left to match a report to" in upload.get_data(as_text=True)
+    assert db.session.scalars(sa.select(ReportImport)).all() == []
+    assert not any(e.action == "badges.export" for e in db.session.scalars(sa.select(AuditEvent)))
 
 
 # ---- junk in, no 500s out ----

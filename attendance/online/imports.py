@@ -72,7 +72,11 @@ def _parse(meeting: MeetingSession, content: bytes) -> ParsedReport:
 
 
 def upload(meeting: MeetingSession, filename: str, content: bytes, by: str) -> ReportImport:
-    """Keeps an uploaded report for preview; raises ReportError when it is not a report we can read."""
+    """Keeps an uploaded report for preview; raises ReportError when it is not a report we can read, or when the
+    session's personal data was purged (nobody is left to match it to)."""
+    if meeting.purged_at is not None:
+        raise ReportError(f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}: "
+                          "there is nobody left to match a report to.")
     parsed = _parse(meeting, content)
     report = ReportImport(session_id=meeting.id, filename=filename[:255] or "report", kind=parsed.kind,
                           sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by=by)

@@ -64,6 +64,10 @@ def registrations_export(slug: str):
 def badge_sheet(slug: str):
     """Every badge that matches the filters (by default, everyone registered), four to an A4 page."""
     meeting = managed_session_or_404(slug)
+    if meeting.purged_at is not None:
+        flash(f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}: its badges would "
+              "read “Delegate N (purged)”.")
+        return redirect(url_for("organiser.registrations", slug=slug))
     filters = _filters()
     filters.status = filters.status or RegistrationStatus.REGISTERED
     rows = db.session.scalars(registrations_query(meeting, filters)).all()
