@@ -201,6 +201,12 @@ def saved_import_id(meeting) -> int:
     return db.session.scalar(sa.select(ReportImport.id).order_by(ReportImport.id.desc()))
 
 
+def save_import(client, meeting, choices: dict | None = None):
+    """Saves the last uploaded report, with the preview's choices ({"map-<line>": "<registration id>"})."""
+    return client.post(f"/sessions/{meeting.slug}/imports/{saved_import_id(meeting)}/save",
+                       data={"csrf_token": csrf_token(client), **(choices or {})})
+
+
 def test_teams_report_preview_then_save_then_reimport_changes_nothing(client, login, past_meeting,
                                                                      make_registration):
     ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
@@ -231,8 +237,7 @@ def test_teams_report_preview_then_save_then_reimport_changes_nothing(client, lo
     response = upload(client, past_meeting, report, "AttendanceReport (1).csv")
     again = client.get(response.headers["Location"]).get_data(as_text=True)
     assert again.count("Already imported.") == 3
-    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
-                data={"csrf_token": csrf_token(client)})
+    save_import(client, past_meeting)
     assert len(db.session.scalars(sa.select(OnlineInterval)).all()) == 2
     assert len(db.session.scalars(sa.select(UnmatchedPresence)).all()) == 1
 
@@ -243,8 +248,7 @@ def test_mapping_an_unmatched_row_in_the_preview_is_remembered_for_the_next_impo
     login("organiser")
     day1 = zoom_report([("Lars B (iPad)", "", "02/19/2024 09:35:00 AM", "02/19/2024 10:35:00 AM", 60)])
     upload(client, past_meeting, day1)
-    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
-                data={"map-5": str(lars.id), "csrf_token": csrf_token(client)})
+    save_import(client, past_meeting, {"map-5": str(lars.id)})
     assert minutes_on(lars, past_meeting.days[0]).minutes == 60
     assert db.session.scalar(sa.select(IdentityMapping.identity_key)) == "name:lars b (ipad)"
 
@@ -252,8 +256,7 @@ def test_mapping_an_unmatched_row_in_the_preview_is_remembered_for_the_next_impo
                        meeting_block=False, duration_header="Total Duration (Minutes)")
     response = upload(client, past_meeting, day2)
     assert "matched" in client.get(response.headers["Location"]).get_data(as_text=True)
-    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
-                data={"csrf_token": csrf_token(client)})
+    save_import(client, past_meeting)
     assert minutes_on(lars, past_meeting.days[1]).minutes == 30
 
 
@@ -269,8 +272,7 @@ def test_semicolon_report_from_excel_previews_and_saves(client, login, past_meet
     assert response.status_code == 302
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "No column for the join time" not in preview and "CSV report" in preview
-    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
-                data={"csrf_token": csrf_token(client)})
+    save_import(client, past_meeting)
     assert minutes_on(ana, past_meeting.days[0]).minutes == 90 + 60
 
 
@@ -286,8 +288,7 @@ def test_report_with_year_first_and_month_name_dates_previews_without_errors(cli
 
     assert "cannot read" not in preview
     assert "19 Feb 09:30–11:00" in preview and "19 Feb 13:00–14:30" in preview
-    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save",
-                data={"csrf_token": csrf_token(client)})
+    save_import(client, past_meeting)
     assert minutes_on(mei, past_meeting.days[0]).minutes == 90 + 90
 
 
@@ -328,8 +329,7 @@ def test_mapping_a_person_in_the_preview_covers_all_their_lines_in_the_file(clie
     assert "Same person as line 8: the choice there covers this line." in page
     assert "2 people to map" in page
 
-    client.post(f"/sessions/{meeting.slug}/imports/{saved_import_id(meeting)}/save",
-                data={"map-8": str(minjun.id), "map-7": "", "csrf_token": csrf_token(client)})
+    save_import(client, meeting, {"map-8": str(minjun.id), "map-7": ""})
     assert minutes_on(minjun, meeting.days[0]).minutes == 480
     assert [p.display_name for p in db.session.scalars(sa.select(UnmatchedPresence))] == ["Guest Expert"]
 
@@ -337,8 +337,7 @@ def test_mapping_a_person_in_the_preview_covers_all_their_lines_in_the_file(clie
     intervals = db.session.scalar(sa.select(sa.func.count(OnlineInterval.id)))
     again = client.get(upload(client, meeting, minjun_report()).headers["Location"]).get_data(as_text=True)
     assert again.count("Already imported.") == 5 and "<select" not in again
-    client.post(f"/sessions/{meeting.slug}/imports/{saved_import_id(meeting)}/save",
-                data={"csrf_token": csrf_token(client)})
+    save_import(client, meeting)
     assert db.session.scalar(sa.select(sa.func.count(OnlineInterval.id))) == intervals
     assert minutes_on(minjun, meeting.days[0]).minutes == 480
 
@@ -419,7 +418,7 @@ def test_a_name_like_one_registration_is_suggested_and_saved_only_when_the_organ
     assert "Choose their registration to map them." in page
     assert db.session.scalars(sa.select(IdentityMapping)).all() == []
 
-    client.post(f"/sessions/{past_meeting.slug}/imports/{saved_import_id(past_meeting)}/save", data=sent)
+    save_import(client, past_meeting, sent)
     assert minutes_on(jose, past_meeting.days[0]).minutes == 120
     assert db.session.scalar(sa.select(IdentityMapping.identity_key)) == "name:jose alvarez muller"
     assert [p.display_name for p in db.session.scalars(sa.select(UnmatchedPresence))] == ["Ana Silva"]
@@ -501,8 +500,7 @@ def test_click_webhook_and_teams_report_reconcile_into_one_days_minutes(client, 
         ("Kofi Mensah", us(9, 30), us(10, 30), "1h", "kofi@example.org"),  # overlaps the webhook's hour
         ("Kofi Mensah", us(12, 0), us(14, 0), "2h", "kofi@example.org"),  # runs past the day's end
     ], start=us(9, 0)))
-    client.post(f"/sessions/{meeting.slug}/imports/{saved_import_id(meeting)}/save",
-                data={"csrf_token": csrf_token(client)})
+    save_import(client, meeting)
     # 9:00-10:30 (union of webhook and report) + 12:00-13:00 (clipped) = 150 minutes
     assert minutes_on(registration, day).minutes == 150
     [attendance] = online_attendances()
