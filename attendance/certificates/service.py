@@ -31,6 +31,8 @@ class DayAttendance:
 @dataclass
 class Eligibility:
     registration: Registration
+    #: the certificate issued to it, if any (even when no longer eligible: revoked, or attendance removed since)
+    certificate: Certificate | None = None
     days: list[DayAttendance] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
 
@@ -83,7 +85,7 @@ def eligibilities(registrations: list[Registration]) -> dict[int, Eligibility]:
 def _evaluate(registration: Registration, attendance_list: list[Attendance],
               certificate: Certificate | None) -> Eligibility:
     meeting = registration.session
-    result = Eligibility(registration)
+    result = Eligibility(registration, certificate)
     attendances = {(a.day_id, a.mode): a for a in attendance_list}
     share = meeting.certificate_online_percent / 100
     for day in meeting.days:
@@ -156,7 +158,7 @@ def issue(registration: Registration, result: Eligibility | None = None) -> tupl
     result = result or eligibility(registration)
     if not result.eligible:
         raise NotEligible(result)
-    certificate = _issued(registration, certificate_of(registration))
+    certificate = _issued(registration, result.certificate)
     db.session.commit()
     return certificate, result
 
@@ -168,10 +170,8 @@ def issue_all(meeting: MeetingSession) -> list[tuple[Certificate, Eligibility]]:
     Issuing only gives an eligible person the id their own download would give them, so doing it again changes
     nothing but `generated_at`."""
     _refuse_if_purged(meeting)
-    pairs = eligible_registrations(meeting)
-    certificates = {c.registration_id: c for c in db.session.scalars(
-        sa.select(Certificate).join(Registration).where(Registration.session_id == meeting.id))}
-    issued = [(_issued(registration, certificates.get(registration.id)), result) for registration, result in pairs]
+    issued = [(_issued(result.registration, result.certificate), result)
+              for result in session_eligibilities(meeting) if result.eligible]
     db.session.commit()
     return issued
 
@@ -196,14 +196,14 @@ def reinstate(certificate: Certificate) -> None:
     db.session.commit()
 
 
-def eligible_registrations(meeting: MeetingSession) -> list[tuple[Registration, Eligibility]]:
-    """Every registration of the session that earns a certificate now, by name."""
+def session_eligibilities(meeting: MeetingSession) -> list[Eligibility]:
+    """Every registration of the session, by name, with whether it earns a certificate now and the one it has."""
     registrations = db.session.scalars(
         sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.name_key, Registration.id)
         .options(sa.orm.joinedload(Registration.entity_type))
     ).all()
     results = eligibilities(registrations)
-    return [(r, results[r.id]) for r in registrations if results[r.id].eligible]
+    return [results[r.id] for r in registrations]
 
 
 def certificate_language(certificate: Certificate) -> str:

@@ -14,8 +14,8 @@ from ..models import Certificate, Registration
 from . import bp
 from .mailing import email_certificates
 from .render import certificate_pdf, write_merged_pdf, write_zip
-from .service import (NotEligible, SessionPurged, certificate_of, eligibilities, eligibility, issue, issue_all,
-                      reinstate, revoke)
+from .service import (NotEligible, SessionPurged, certificate_of, eligibility, issue, issue_all, reinstate, revoke,
+                      session_eligibilities)
 
 
 @bp.get("/me/<access_key>/certificate.pdf")
@@ -51,13 +51,7 @@ def verify(public_id: str):
 @organiser_required
 def overview(slug: str):
     meeting = managed_session_or_404(slug)
-    registrations = db.session.scalars(
-        sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.name_key, Registration.id)
-        .options(sa.orm.joinedload(Registration.entity_type))).all()
-    certificates = {c.registration_id: c for c in db.session.scalars(
-        sa.select(Certificate).join(Registration).where(Registration.session_id == meeting.id))}
-    results = eligibilities(registrations)
-    rows = [(r, results[r.id], certificates.get(r.id)) for r in registrations]
+    rows = [(e.registration, e, e.certificate) for e in session_eligibilities(meeting)]
     eligible = [c for _, e, c in rows if e.eligible]
     return render_template("certificates/overview.html", meeting=meeting, rows=rows, eligible=len(eligible),
                            not_yet_sent=sum(1 for c in eligible if c is None or c.emailed_at is None),
