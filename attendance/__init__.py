@@ -66,8 +66,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _sqlite_connection_setup(dbapi_connection, _record) -> None:
-    # SQLite's own lower() folds ASCII only, so a search for "Сергей" or "ÉMILE" found nobody; PostgreSQL's
-    # folds every script. Name searches and sorts use lower() on both.
+    # SQLite's own lower() folds ASCII only; PostgreSQL's folds every script. Searches of emails and organisations,
+    # and series, entity types and regions compared whatever their case, use lower() on both.
     dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")

@@ -1,4 +1,4 @@
-"""How names are compared when people search or sort them."""
+"""Text as people type and read it: how names are compared when searched or sorted, and how wide they are."""
 import re
 import unicodedata
 
@@ -21,3 +21,8 @@ def search_key(text: str) -> str:
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     bare = _ACCENTS.sub("", _CONTROL.sub(" ", folded)).translate(_BASE_LETTERS)
     return unicodedata.normalize("NFC", " ".join(bare.split()))
+
+
+def is_wide(character: str) -> bool:
+    """Whether a character is as wide as about two Latin letters: Chinese, Japanese, Korean, full-width forms."""
+    return unicodedata.east_asian_width(character) in "WF"

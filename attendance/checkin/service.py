@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +23,7 @@ from ..formatting import format_day
 from ..models import (Attendance, EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role,
                       ScanEvent, ScanResult, SessionDay, Source)
 from ..models.meeting import utcnow
-from ..text import search_key
+from ..text import is_wide, search_key
 from ..tokens import BADGE_ALPHABET, BADGE_TOKEN_LENGTH
 
 UNDO_WINDOW = timedelta(minutes=15)
@@ -418,7 +417,7 @@ def door_counts(meeting: MeetingSession, day: date) -> dict:
 def _weight(word: str) -> int:
     """How much of a name a word gives: a character each, two for a Chinese, Japanese or Korean one, which says as
     much as two or three Latin letters (a name such as 王伟 has two in all)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in word)
+    return sum(2 if is_wide(c) else 1 for c in word)
 
 
 def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 20) -> list[dict]:

@@ -100,13 +100,21 @@ class MeetingSession(db.Model):
         now = now or utcnow()
         if self.registration_closes_at and now >= self.registration_closes_at:
             return "closed"
-        if self.days and self.days[-1].date < now.replace(tzinfo=UTC).astimezone(self.zone).date():
+        if self.is_over(now.replace(tzinfo=UTC).astimezone(self.zone).date()):
             return "closed"
         if not self.entity_types or not self.regions:
             return "not_ready"
         if self.registration_opens_at and now < self.registration_opens_at:
             return "not_yet_open"
         return "open"
+
+    def has_begun(self, today: date) -> bool:
+        """Whether its first day has come, `today` being the date in the session's zone."""
+        return bool(self.days) and self.days[0].date <= today
+
+    def is_over(self, today: date) -> bool:
+        """Whether its last day has gone by, `today` being the date in the session's zone."""
+        return bool(self.days) and self.days[-1].date < today
 
     @property
     def is_hybrid(self) -> bool:

@@ -1,5 +1,4 @@
 """Badges: one A6 PDF per delegate, and A4 sheets of four for printing in bulk."""
-import unicodedata
 from collections.abc import Sequence
 from typing import BinaryIO
 
@@ -12,6 +11,7 @@ from ..pdf import render_pdf
 from ..pdf_concat import PdfConcatenator, batches
 from ..qr import qr_png_uri
 from ..stored_pdfs import stored_pdf
+from ..text import is_wide
 
 
 def badge_context(registration: Registration) -> dict:
@@ -45,7 +45,7 @@ def _length_class(text: str, lengths: dict[str, int]) -> str:
 def _text_width(text: str) -> float:
     """About how wide `text` prints, in widths of a lower-case Latin letter: a capital is wider, a CJK
     character about two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1.3 if c.isupper() else 1 for c in text)
+    return sum(2 if is_wide(c) else 1.3 if c.isupper() else 1 for c in text)
 
 
 def badge_pdf(registration: Registration) -> bytes:

@@ -89,13 +89,12 @@ def me(access_key: str):
     registration = registration_by_key_or_404(access_key)
     meeting = registration.session
     today = today_for(meeting)
-    has_started = bool(meeting.days) and meeting.days[0].date <= today
     return render_template(
         "registration/me.html",
         registration=registration,
         meeting=meeting,
-        has_ended=bool(meeting.days) and meeting.days[-1].date < today,
-        certificate=eligibility(registration) if has_started else None,
+        has_ended=meeting.is_over(today),
+        certificate=eligibility(registration) if meeting.has_begun(today) else None,
         qr=qr_svg(registration.badge_token, title=_("Your badge QR code"), scale=6),
     )
 

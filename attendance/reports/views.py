@@ -15,8 +15,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.get("/sessions/<slug>/reports/headcount")
 @organiser_required
 def headcount_page(slug: str):
-    """Not audited: the numbers stay on an organiser's page in the app. Their downloads, the files here and the JSON
-    API, take them out of it, and are audited."""
+    """Not audited: the numbers stay on an organiser's page in the app. The files below take them out of it, and
+    are audited."""
     meeting = managed_session_or_404(slug)
     report = headcount(meeting)
     return render_template("reports/headcount.html", meeting=meeting, report=report, COLUMNS=COLUMNS, LABELS=LABELS,
