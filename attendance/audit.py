@@ -18,6 +18,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "certificate.revoke": ("details",),
     "attendance.check_in": ("details",),
     "attendance.check_out": ("details",),
+    "attendance.remove": ("details",),
     "online.map_identity": ("target",),
     "online.import_save": ("target",),
     **dict.fromkeys((

@@ -211,7 +211,7 @@ def test_undo_within_fifteen_minutes_by_the_same_person_or_an_organiser(meeting,
     db.session.commit()
     with pytest.raises(NotAllowed, match="15 minutes. Ask an organiser"):
         undo_check_in(attendance, DOOR)
-    with pytest.raises(NotAllowed, match="15 minutes. Check them out"):  # with a reason, which undo has not
+    with pytest.raises(NotAllowed, match="15 minutes. Remove it"):  # with a reason, which undo has not
         undo_check_in(attendance, ORGANISER)
     assert len(attendances()) == 1
 
@@ -488,11 +488,11 @@ def test_organiser_checks_in_and_out_by_hand_with_a_reason(client, login, meetin
     page = client.get(f"/sessions/{meeting.slug}/attendance").get_data(as_text=True)
     assert "Forgot Badge" in page.split("not yet come", 1)[0]
 
-    client.post(url, data={"action": "check_out", "reason": "Left before the opening",
+    client.post(url, data={"action": "remove", "reason": "Checked in the wrong person",
                            "csrf_token": csrf_token(client)})
     assert attendances() == []
     log = client.get(f"/sessions/{meeting.slug}/scans").get_data(as_text=True)
-    assert "checked out" in log and "Left before the opening" in log
+    assert "undone" in log and "Checked in the wrong person" in log
 
 
 def test_a_day_still_to_come_has_no_check_in_by_hand(client, login, meeting, make_registration):

@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
 from ..auth import Actor
-from ..checkin.service import NonceReused, NotAllowed, UnknownSession, check_in, door_counts, find_delegates, today_for, undo_check_in
+from ..checkin.service import NonceReused, NotAllowed, NotUndoable, UnknownSession, check_in, door_counts, find_delegates, today_for, undo_check_in
 from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
 from ..models import Attendance, MeetingSession, Registration, Source
@@ -152,6 +152,8 @@ def undo_checkin(attendance_id: int):
         raise ApiError(404, "This check-in does not exist (already undone?).")
     try:
         undo_check_in(attendance, g.actor)
+    except NotUndoable as refusal:
+        raise ApiError(409, str(refusal), "not_undoable") from None
     except NotAllowed as refusal:
         raise ApiError(403, str(refusal), "forbidden") from None
     return jsonify(status="undone", attendance_id=attendance_id)

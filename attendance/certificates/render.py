@@ -16,7 +16,7 @@ from ..pdf import render_pdf
 from ..pdf_concat import PdfConcatenator, batches
 from ..qr import qr_png_uri
 from ..stored_pdfs import stored_pdf
-from .service import Eligibility, certificate_language
+from .service import Eligibility, certificate_language, day_statement
 
 #: certificates laid out per WeasyPrint document in bulk: a larger batch spreads a document's own costs (fonts
 #: subset and embedded, the PDF written and read back) over more pages, and holds more layout. Measured per
@@ -34,7 +34,7 @@ def certificate_context(certificate: Certificate, result: Eligibility, document_
         "result": result, "country": country_name(registration.country, language),
         "language": language, "document_language": document_language,
         "verify_url": verify_url,
-        "qr": qr_png_uri(verify_url, fixed_mask=True),
+        "qr": qr_png_uri(verify_url, fixed_mask=True), "statement": day_statement,
     }
 
 

@@ -1,31 +1,18 @@
 """The certificate rule, and issuing, generating and revoking certificates: all changes of a certificate here."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import format_date, gettext, ngettext
 
+from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, days_of, scheduled_minutes, session_days_of
 from ..extensions import db
-from ..models import Attendance, Certificate, MeetingSession, Mode, Registration, SessionDay
+from ..formatting import format_day, format_duration
+from ..models import Certificate, MeetingSession, Registration, SessionDay
 from ..models.meeting import utcnow
-from ..online.intervals import day_window, minutes_attended
-
-
-@dataclass
-class DayAttendance:
-    day: SessionDay
-    #: "in_person", "online" or "" (not present by the rule)
-    mode: str
-    minutes: float
-    scheduled_minutes: float
-    #: why the day does not count, in words; "" when it does
-    shortfall: str = ""
-    #: counted on a join-link click alone (the session accepts them when the platform has no data)
-    by_link: bool = False
-    #: not attended, and not over yet: a certificate during the meeting must not say "did not attend"
-    to_come: bool = False
+from ..online.intervals import day_window
 
 
 @dataclass
@@ -33,21 +20,44 @@ class Eligibility:
     registration: Registration
     #: the certificate issued to it, if any (even when no longer eligible: revoked, or attendance removed since)
     certificate: Certificate | None = None
-    days: list[DayAttendance] = field(default_factory=list)
+    #: every day of the session, judged by the one attendance rule
+    days: list[DayRecord] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    #: naive UTC end of the last day, while it is still to come: no certificate before then
+    ready_at: datetime | None = None
 
     @property
     def eligible(self) -> bool:
         return not self.reasons
 
     @property
-    def attended_days(self) -> list[DayAttendance]:
-        return [d for d in self.days if d.mode]
+    def attended_days(self) -> list[DayRecord]:
+        return [d for d in self.days if d.attended]
+
+    @property
+    def certifies_scheduled_hours(self) -> bool:
+        return self.registration.session.certify_scheduled_hours
+
+    def certified_minutes(self, day: DayRecord) -> int | None:
+        """What the certificate prints for the day, in whole minutes; None for "joined by link" or not attended."""
+        if day.mode == IN_PERSON and self.certifies_scheduled_hours:
+            return round(scheduled_minutes(day.day))
+        return round(day.minutes) if day.attended and day.minutes is not None else None
 
     @property
     def total_minutes(self) -> int:
-        """The sum of the days as the certificate prints them, in whole minutes, so that they add up."""
-        return sum(round(d.minutes) for d in self.attended_days)
+        """The time measured, as the certificate prints it day by day (whole minutes, so that they add up): no
+        scheduled programme, no link clicks."""
+        if self.certifies_scheduled_hours:
+            return sum(round(d.minutes) for d in self.attended_days if d.mode == ONLINE and d.minutes is not None)
+        return sum(self.certified_minutes(d) or 0 for d in self.attended_days)
+
+    @property
+    def scheduled_programme_minutes(self) -> int:
+        """The scheduled hours certified for in-person days, when the session certifies those; else 0."""
+        if not self.certifies_scheduled_hours:
+            return 0
+        return sum(self.certified_minutes(d) or 0 for d in self.attended_days if d.mode == IN_PERSON)
 
     @property
     def modes(self) -> list[str]:
@@ -58,71 +68,80 @@ def _day_label(day: SessionDay) -> str:
     return format_date(day.date, "d MMM")
 
 
+def day_statement(result: Eligibility, record: DayRecord) -> str:
+    """What a certificate says of one day: only what was measured, or plainly how it counted."""
+    meeting = result.registration.session
+    minutes = result.certified_minutes(record)
+    if record.mode == IN_PERSON:
+        if result.certifies_scheduled_hours:
+            return gettext("in person · scheduled programme: %(duration)s", duration=format_duration(minutes))
+        start = meeting.local(record.present_from).strftime("%H:%M")
+        if record.until_day_end:
+            return gettext("in person, from %(start)s to the end of the day: %(duration)s", start=start,
+                           duration=format_duration(minutes))
+        return gettext("in person, from %(start)s to %(end)s: %(duration)s", start=start,
+                       end=meeting.local(record.present_until).strftime("%H:%M"), duration=format_duration(minutes))
+    if record.by_link:
+        return gettext("online · joined by link")
+    if record.mode == ONLINE:
+        return gettext("online · %(duration)s", duration=format_duration(minutes))
+    return gettext("did not attend")
+
+
 def eligibility(registration: Registration) -> Eligibility:
     """Whether the registration earns a certificate by its session's rule and, when not, why in words.
 
-    A day counts in person when the person was checked in; online when the platform's minutes reach the session's
-    share of the scheduled time (or, if the session says so, on a join-link click when the platform has no data).
-    In-person days count their scheduled hours; online days the minutes attended.
+    Days count by the one attendance rule (`attendance_rule`); the session says how many are needed. No certificate
+    before the last day has ended: a day still to come may change it.
     """
-    attendances = db.session.scalars(sa.select(Attendance).filter_by(registration_id=registration.id)
-                                     .options(sa.orm.selectinload(Attendance.intervals))).all()
-    return _evaluate(registration, attendances, certificate_of(registration))
+    return _evaluate(registration, days_of(registration), certificate_of(registration))
 
 
 def eligibilities(registrations: list[Registration]) -> dict[int, Eligibility]:
-    """`eligibility` for many registrations in three queries, whatever their number."""
-    ids = [r.id for r in registrations]
-    attendances: dict[int, list[Attendance]] = {i: [] for i in ids}
-    for attendance in db.session.scalars(sa.select(Attendance).where(Attendance.registration_id.in_(ids))
-                                         .options(sa.orm.selectinload(Attendance.intervals))):
-        attendances[attendance.registration_id].append(attendance)
+    """`eligibility` for many registrations of one session in three queries, whatever their number."""
+    if not registrations:
+        return {}
+    days = session_days_of(registrations[0].session, registrations)
     certificates = {c.registration_id: c for c in db.session.scalars(
-        sa.select(Certificate).where(Certificate.registration_id.in_(ids)))}
-    return {r.id: _evaluate(r, attendances[r.id], certificates.get(r.id)) for r in registrations}
+        sa.select(Certificate).where(Certificate.registration_id.in_([r.id for r in registrations])))}
+    return {r.id: _evaluate(r, days[r.id], certificates.get(r.id)) for r in registrations}
 
 
-def _evaluate(registration: Registration, attendance_list: list[Attendance],
-              certificate: Certificate | None) -> Eligibility:
+def meeting_ends_at(meeting: MeetingSession) -> datetime | None:
+    """The end of the session's last day, naive UTC; None for a session without days."""
+    return day_window(meeting.days[-1])[1] if meeting.days else None
+
+
+def _shortfall(meeting: MeetingSession, record: DayRecord) -> str:
+    label = _day_label(record.day)
+    if record.clicked_link:
+        return gettext("%(day)s: joined by link, but the platform has no record", day=label)
+    if record.online_minutes > 0:
+        return gettext("%(day)s: %(minutes)d of %(scheduled)d minutes online; %(percent)d %% needed", day=label,
+                       minutes=round(record.online_minutes), scheduled=round(scheduled_minutes(record.day)),
+                       percent=meeting.certificate_online_percent)
+    return gettext("%(day)s: not attended", day=label)
+
+
+def _evaluate(registration: Registration, days: list[DayRecord], certificate: Certificate | None) -> Eligibility:
     meeting = registration.session
-    result = Eligibility(registration, certificate)
-    attendances = {(a.day_id, a.mode): a for a in attendance_list}
-    share = meeting.certificate_online_percent / 100
-    for day in meeting.days:
-        start, end = day_window(day)
-        scheduled = (end - start).total_seconds() / 60
-        if (day.id, Mode.IN_PERSON) in attendances:
-            result.days.append(DayAttendance(day, Mode.IN_PERSON.value, scheduled, scheduled))
-            continue
-        online = attendances.get((day.id, Mode.ONLINE))
-        intervals = online.intervals if online is not None else []
-        minutes = minutes_attended([(i.joined_at, i.left_at) for i in intervals], start, end).minutes
-        needed = math.ceil(share * scheduled)
-        if online is not None and minutes >= needed and (minutes > 0 or needed == 0):
-            result.days.append(DayAttendance(day, Mode.ONLINE.value, minutes, scheduled))
-        elif online is not None and not intervals and meeting.certificate_accepts_link_click:
-            result.days.append(DayAttendance(day, Mode.ONLINE.value, scheduled * share, scheduled, by_link=True))
-        elif end > utcnow():  # not counted yet, and not over: whatever is missing may still come
-            result.days.append(DayAttendance(day, "", minutes, scheduled, gettext(
-                "%(day)s: still to come", day=_day_label(day)), to_come=True))
-        elif online is None:
-            result.days.append(DayAttendance(day, "", 0, scheduled,
-                                             gettext("%(day)s: not attended", day=_day_label(day))))
-        elif not intervals:
-            result.days.append(DayAttendance(day, "", 0, scheduled, gettext(
-                "%(day)s: joined by link, but the platform has no record", day=_day_label(day))))
-        else:
-            result.days.append(DayAttendance(day, "", minutes, scheduled, gettext(
-                "%(day)s: %(minutes)d of %(scheduled)d minutes online; %(percent)d %% needed", day=_day_label(day),
-                minutes=round(minutes), scheduled=round(scheduled), percent=meeting.certificate_online_percent)))
+    result = Eligibility(registration, certificate, days)
     if registration.is_cancelled:
         result.reasons.append(gettext("The registration is cancelled."))
-    required = meeting.certificate_days_required
-    if len(result.attended_days) < required:
-        result.reasons.append(ngettext("Attendance on %(num)d day is needed; %(recorded)d recorded.",
-                                       "Attendance on %(num)d days is needed; %(recorded)d recorded.",
-                                       required, recorded=len(result.attended_days)))
-        result.reasons += [d.shortfall for d in result.days if d.shortfall]
+    ends_at = meeting_ends_at(meeting)
+    if ends_at is not None and utcnow() < ends_at:
+        result.ready_at = ends_at
+        local_end = meeting.local(ends_at)
+        result.reasons.append(gettext(
+            "The certificate will be ready when the meeting ends, on %(date)s at %(time)s.",
+            date=format_day(local_end.date()), time=local_end.strftime("%H:%M")))
+    else:
+        required = meeting.certificate_days_required
+        if len(result.attended_days) < required:
+            result.reasons.append(ngettext("Attendance on %(num)d day is needed; %(recorded)d recorded.",
+                                           "Attendance on %(num)d days is needed; %(recorded)d recorded.",
+                                           required, recorded=len(result.attended_days)))
+            result.reasons += [_shortfall(meeting, d) for d in days if not d.attended]
     if certificate is not None and certificate.is_revoked:
         result.reasons.append(gettext("The certificate was revoked: %(reason)s", reason=certificate.revoke_reason)
                               if certificate.revoke_reason else gettext("The certificate was revoked."))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
@@ -197,12 +198,14 @@ def _find_badge(connection: sa.Connection, token: str | None, registration_id: i
 
 def check_in(*, actor: Actor, token: str | None = None, registration_id: int | None = None,
              session_slug: str | None = None, day: date | None = None, door: str = "",
-             source: Source = Source.SCAN, nonce: str | None = None, note: str = "") -> CheckIn:
+             source: Source = Source.SCAN, nonce: str | None = None, note: str = "",
+             on_admitted: Callable[[CheckIn], None] | None = None) -> CheckIn:
     """Checks a badge (or, from a name search, a registration) in for a day, in person; logs the attempt.
 
     `session_slug` names the session the door admits to, when known; `day` defaults to today in the badge's
     session's time zone. A repeated `nonce` from the same actor gets the first answer and records nothing.
     Raises UnknownSession for a slug that names no session, and NotAllowed for a day this actor may not name.
+    `on_admitted` runs in the check-in's transaction only when the badge is admitted now (e.g. to audit it).
     """
     connection = db.session.connection()
     badge, door_session_id = _find_badge(connection, token, registration_id, session_slug, day)
@@ -216,6 +219,8 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
     with serialized_writes():
         try:
             outcome = _record(connection, decision, event)
+            if on_admitted is not None and outcome.result is ScanResult.OK:
+                on_admitted(outcome)
             db.session.commit()
         except sa.exc.IntegrityError:
             # The same nonce again, after or while its first request ran: nothing new is kept; answer as it did.
@@ -358,6 +363,10 @@ class NotAllowed(Exception):
     """A check-in, undo or check-out that this actor may not make; the message says why."""
 
 
+class NotUndoable(NotAllowed):
+    """An undo of something that is no door check-in (an online attendance): a conflict, not a permission."""
+
+
 class NonceReused(Exception):
     """A nonce (a retry's key) sent again with another badge: no retry, and not to be answered as one."""
 
@@ -367,33 +376,56 @@ class UnknownSession(Exception):
 
 
 def undo_check_in(attendance: Attendance, actor: Actor) -> None:
-    """Takes back a check-in made by mistake: within 15 minutes, by whoever made it or an organiser."""
+    """Takes back a door check-in made by mistake: within 15 minutes, by whoever made it or an organiser. Online
+    attendance is the platform's evidence, not a door's mistake: it is never undone here."""
+    if attendance.mode is not Mode.IN_PERSON:
+        raise NotUndoable(gettext("This is an online attendance, recorded from the video platform or a join link, "
+                                  "not a door check-in: it cannot be undone."))
     if attendance.actor != actor.key and not actor.manages(attendance.registration.session_id):
         raise NotAllowed(gettext("Only the person who checked them in, or an organiser of the session, can undo this."))
     if utcnow() - attendance.first_seen_at > UNDO_WINDOW:
         if actor.manages(attendance.registration.session_id):
-            raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Check them out "
+            raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Remove it "
                                      "on the session's attendance page instead."))
         raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Ask an organiser."))
-    _remove(attendance, actor, ScanResult.UNDONE, note="undo")
+    _log_change(attendance, actor, ScanResult.UNDONE, "undo")
+    db.session.delete(attendance)
+    db.session.commit()
 
 
-def check_out(attendance: Attendance, actor: Actor, reason: str) -> None:
-    """An organiser removes a day's attendance, with a reason kept in the log."""
+def remove_check_in(attendance: Attendance, actor: Actor, note: str) -> None:
+    """An organiser deletes a day's in-person attendance (a check-in by mistake), logged as undone with the reason.
+    Not committed."""
     if not actor.manages(attendance.registration.session_id):
-        raise NotAllowed("Only organisers of the session can check people out.")
-    _remove(attendance, actor, ScanResult.CHECKED_OUT, note=reason)
+        raise NotAllowed(gettext("Only organisers of the session can remove a check-in."))
+    _log_change(attendance, actor, ScanResult.UNDONE, note)
+    db.session.delete(attendance)
 
 
-def _remove(attendance: Attendance, actor: Actor, result: ScanResult, note: str) -> None:
+def check_out(attendance: Attendance, actor: Actor, at: datetime, note: str = "") -> None:
+    """Records when a person checked in left (naive UTC): their in-person time ends there. Not committed."""
+    if not actor.manages(attendance.registration.session_id):
+        raise NotAllowed(gettext("Only organisers of the session can check people out."))
+    if attendance.mode is not Mode.IN_PERSON:
+        raise NotAllowed(gettext("Only an in-person attendance has a check-out."))
+    meeting = attendance.registration.session
+    if at < attendance.first_seen_at:
+        raise NotAllowed(gettext("The check-out cannot come before the check-in at %(time)s.",
+                                 time=meeting.local(attendance.first_seen_at).strftime("%H:%M")))
+    if at > utcnow() + timedelta(minutes=2):
+        raise NotAllowed(gettext("The check-out cannot be in the future."))
+    attendance.checked_out_at = at
+    _log_change(attendance, actor, ScanResult.CHECKED_OUT,
+                note or gettext("left at %(time)s", time=meeting.local(at).strftime("%H:%M")))
+
+
+def _log_change(attendance: Attendance, actor: Actor, result: ScanResult, note: str) -> None:
     registration = attendance.registration
     db.session.add(ScanEvent(
         session_id=registration.session_id, registration=registration, day=attendance.day.date, result=result,
-        actor=actor.key, recorded_by=actor.label, door=attendance.door, source=Source.MANUAL, note=note,
+        actor=actor.key, recorded_by=actor.label, door=attendance.door, source=Source.MANUAL, note=note[:500],
         response=json.dumps(describe(registration) | {"status": result.value}),
     ))
-    db.session.delete(attendance)
-    db.session.commit()
 
 
 def door_counts(meeting: MeetingSession, day: date) -> dict:

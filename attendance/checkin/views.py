@@ -1,5 +1,6 @@
 """The door's scanner page, and organisers' live attendance, manual check-in/out and the scan log."""
-from datetime import date
+import re
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -12,7 +13,8 @@ from ..lookup import managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from . import bp
-from .service import check_in, check_out, door_counts, today_for
+from ..models.meeting import utcnow
+from .service import NotAllowed, check_in, check_out, door_counts, remove_check_in, today_for
 
 SCAN_LOG_LIMIT = 300
 
@@ -78,33 +80,66 @@ def live_attendance(slug: str):
 @bp.post("/sessions/<slug>/attendance/<int:registration_id>")
 @organiser_required
 def manual_change(slug: str, registration_id: int):
-    """An organiser checks a person in or out by hand, with a reason."""
+    """An organiser checks a person in by hand, records when they left (check-out), or removes a check-in made by
+    mistake; check-ins and removals need a reason."""
     meeting = managed_session_or_404(slug)
     registration = db.get_or_404(Registration, registration_id)
     if registration.session_id != meeting.id:
         abort(404)
     day = _chosen_day(meeting, exact=True)
     reason = request.form.get("reason", "").strip()[:500]
+    action = request.form.get("action")
     actor = Actor.of_user(current_user)
-    if not reason:
-        flash("Give a reason: it is kept in the scan log.")
-    elif day.date > today_for(meeting):  # nobody has come yet to a day still ahead
+    target = f"registration {registration.id}"
+    attendance = db.session.scalar(sa.select(Attendance).filter_by(
+        registration_id=registration.id, day_id=day.id, mode=Mode.IN_PERSON))
+    if day.date > today_for(meeting):  # nobody has come yet to a day still ahead
         flash(f"{day.date:%d %B %Y} has not come yet: check people in on the day, or for a day gone by.")
-    elif request.form.get("action") == "check_out":
-        attendance = db.session.scalar(sa.select(Attendance).filter_by(
-            registration_id=registration.id, day_id=day.id, mode=Mode.IN_PERSON))
+    elif action == "check_out":
+        if attendance is None:
+            flash(f"{registration.full_name} is not checked in on {day.date:%d %b}.")
+        else:
+            try:
+                left_at = _moment_on(meeting, day, request.form.get("time", ""))
+                check_out(attendance, actor, left_at, reason)
+            except (ValueError, NotAllowed) as refusal:
+                db.session.rollback()
+                flash(f"Not checked out: {refusal}")
+            else:
+                audit.record("attendance.check_out", session_id=meeting.id, target=target,
+                             details=f"{day.date}: {meeting.local(left_at):%H:%M} {reason}".strip())
+                db.session.commit()
+                flash(f"{registration.full_name} checked out at {meeting.local(left_at):%H:%M} on {day.date:%d %b}.")
+    elif not reason:
+        flash("Give a reason: it is kept in the scan log.")
+    elif action == "remove":
         if attendance is not None:
-            audit.record("attendance.check_out", session_id=meeting.id, target=f"registration {registration.id}",
-                         details=f"{day.date}: {reason}")
-            check_out(attendance, actor, reason)
-            flash(f"{registration.full_name} checked out for {day.date:%d %b}.")
+            remove_check_in(attendance, actor, reason)
+            audit.record("attendance.remove", session_id=meeting.id, target=target, details=f"{day.date}: {reason}")
+            db.session.commit()
+            flash(f"{registration.full_name}: check-in of {day.date:%d %b} removed.")
     else:
-        audit.record("attendance.check_in", session_id=meeting.id, target=f"registration {registration.id}",
-                     details=f"{day.date}: {reason}")
+        def audit_check_in(_admitted) -> None:  # only an admission is audited, not a refusal
+            audit.record("attendance.check_in", session_id=meeting.id, target=target, details=f"{day.date}: {reason}")
         outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug, day=day.date,
-                           source=Source.MANUAL, note=reason, door="secretariat")
+                           source=Source.MANUAL, note=reason, door="secretariat", on_admitted=audit_check_in)
         flash(f"{registration.full_name}: {outcome.payload['message']}.")
     return redirect(url_for("checkin.live_attendance", slug=slug, day=day.date.isoformat()))
+
+
+_CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+
+
+def _moment_on(meeting: MeetingSession, day: SessionDay, clock: str) -> datetime:
+    """"HH:MM" on the day in the session's zone, as naive UTC; empty: now."""
+    clock = clock.strip()
+    if not clock:
+        return utcnow()
+    matched = _CLOCK_TIME.fullmatch(clock)
+    if matched is None:
+        raise ValueError("write the time as HH:MM, e.g. 15:40.")
+    local = datetime.combine(day.date, time(int(matched[1]), int(matched[2])), tzinfo=meeting.zone)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 @bp.get("/sessions/<slug>/scans")

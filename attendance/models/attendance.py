@@ -47,6 +47,8 @@ class Attendance(db.Model):
     mode: Mapped[Mode] = mapped_column(_enum(Mode, "mode"))
     #: naive UTC, the first time they were seen that day
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: naive UTC, when an organiser recorded that they left (in person); None: counted to the day's end
+    checked_out_at: Mapped[datetime | None]
     source: Mapped[Source] = mapped_column(_enum(Source, "source"))
     #: who recorded it: "user:<id>" or "token:<id>", and the email or token label shown to people
     actor: Mapped[str] = mapped_column(sa.String(40), default="")

@@ -66,6 +66,8 @@ class MeetingSession(db.Model):
     certificate_online_percent: Mapped[int] = mapped_column(default=50)
     #: ... or, when the platform has no data on a person for a day, when they clicked their join link
     certificate_accepts_link_click: Mapped[bool] = mapped_column(default=False)
+    #: certificates print each in-person day's scheduled hours ("scheduled programme") instead of the time measured
+    certify_scheduled_hours: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: how many days a delegate must have attended
     certificate_days_required: Mapped[int] = mapped_column(default=1)
     #: the language of its certificates; "" means each delegate's own

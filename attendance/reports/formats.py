@@ -10,7 +10,7 @@ from openpyxl.styles import Font
 
 from ..exports import append_text_safe, spreadsheet_safe
 from ..pdf import render_pdf
-from .headcount import COLUMNS, LABELS, Headcount, Row, Scope
+from .headcount import COLUMNS, LABELS, Headcount, Row, Scope, explain_columns
 
 IN_PERSON_COLOUR, ONLINE_COLOUR = "#1b6e3a", "#1f4e9c"
 
@@ -74,6 +74,11 @@ def to_xlsx(report: Headcount) -> bytes:
                 if row is scope.total:
                     for cell in sheet[sheet.max_row]:
                         cell.font = bold
+        sheet.append([])
+        append_text_safe(sheet, ["What the columns count"])
+        sheet[sheet.max_row][0].font = bold
+        for column, sentence in explain_columns(report.meeting).items():
+            append_text_safe(sheet, [LABELS[column], sentence])
         sheet.column_dimensions["A"].width = 60
         for letter in "BCDEFG":
             sheet.column_dimensions[letter].width = 16
@@ -84,7 +89,7 @@ def to_xlsx(report: Headcount) -> bytes:
 
 def to_pdf(report: Headcount) -> bytes:
     return render_pdf("reports/headcount_pdf.html", report=report, COLUMNS=COLUMNS, LABELS=LABELS,
-                      chart=bar_chart(report.session))
+                      chart=bar_chart(report.session), explanations=explain_columns(report.meeting))
 
 
 __all__ = ["bar_chart", "to_csv", "to_xlsx", "to_pdf", "Row"]

@@ -1,13 +1,14 @@
 """The headcount: per entity type and per region, registered and attended, in person and online.
 
-Computed with SQL aggregation, one query per scope (each day, and the whole session), so every format (page,
-CSV, XLSX, PDF, JSON) shows the same numbers from the same function.
+Every day of every active registration is judged by the one attendance rule (`attendance_rule`), the same the
+certificates, pages and API read, and counted here, so every format (page, CSV, XLSX, PDF, JSON) shows the same
+numbers from the same function.
 
-Definitions, for each scope:
+Definitions, for each scope (a day, or the whole session):
 - registered in person / online: active registrations by the mode they registered in;
-- attended in person: checked in at the door (on the day; on any day for the whole session);
-- attended online: platform evidence (or a join-link click, when the session accepts those) and not in person
-  (that day; on no day for the whole session), so that a person counts once;
+- attended in person: attended in person by the rule (on the day; on any day for the whole session);
+- attended online only: attended online by the rule and not in person (that day; on no day for the whole
+  session), so that a person counts once;
 - no-shows: active registrations who attended neither way.
 """
 from __future__ import annotations
@@ -16,9 +17,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
+from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, online_minutes_needed, session_days_of
 from ..extensions import db
-from ..models import Attendance, MeetingSession, Mode, OnlineInterval, Registration, RegistrationStatus, SessionDay
+from ..models import MeetingSession, Mode, Registration, RegistrationStatus, SessionDay
 
 COLUMNS = ["registered_in_person", "registered_online", "attended_in_person", "attended_online", "no_shows",
            "total_attended"]
@@ -27,6 +30,32 @@ LABELS = {
     "attended_in_person": "Attended in person", "attended_online": "Attended online only",
     "no_shows": "No-shows", "total_attended": "Total attended",
 }
+
+
+def explain_columns(meeting: MeetingSession) -> dict[str, str]:
+    """A sentence per column saying what it counts, by the session's own settings: for the page, PDF and XLSX."""
+    link = (gettext("A join-link click counts as attending online (\u201cjoined by link\u201d, no minutes) when the "
+                    "platform has no record of the person that day.") if meeting.certificate_accepts_link_click else
+            gettext("A join-link click alone does not count: it shows an intention, not presence."))
+    return {
+        "registered_in_person": gettext("Active registrations (cancelled ones are not counted) that chose to "
+                                        "attend in person."),
+        "registered_online": gettext("Active registrations that chose to attend online."),
+        "attended_in_person": gettext("Checked in at the door that day (for the whole session: on at least one "
+                                      "day), whatever mode they registered in."),
+        "attended_online": gettext(
+            "Not checked in at the door, but seen by the video platform for at least %(percent)d %% of the "
+            "day's scheduled hours (at least one minute). %(link)s",
+            percent=meeting.certificate_online_percent, link=link),
+        "no_shows": gettext("Active registrations that attended neither in person nor online by these rules "
+                            "(for the whole session: on no day)."),
+        "total_attended": gettext("In person plus online only: each person counts once."),
+    }
+
+
+def online_thresholds(meeting: MeetingSession) -> list[tuple[SessionDay, int]]:
+    """The platform minutes that make an online day, day by day."""
+    return [(day, online_minutes_needed(meeting, day)) for day in meeting.days]
 
 
 @dataclass
@@ -76,42 +105,28 @@ class Headcount:
         }
 
 
-def _counts(meeting: MeetingSession, day: SessionDay | None) -> list[tuple[int, int, dict[str, int]]]:
-    """(entity type id, region id, counts) for the scope, one SQL query grouped by both."""
-    def evidence(mode: Mode):
-        condition = sa.and_(Attendance.registration_id == Registration.id, Attendance.mode == mode)
-        if day is not None:
-            condition = sa.and_(condition, Attendance.day_id == day.id)
-        if mode is Mode.ONLINE and not meeting.certificate_accepts_link_click:
-            condition = sa.and_(condition, sa.exists().where(OnlineInterval.attendance_id == Attendance.id))
-        return sa.exists().where(condition)
-
-    in_person, online = evidence(Mode.IN_PERSON), evidence(Mode.ONLINE)
-
-    def count(condition):
-        return sa.func.sum(sa.case((condition, 1), else_=0))
-
-    rows = db.session.execute(
-        sa.select(Registration.entity_type_id, Registration.region_id,
-                  count(Registration.mode == Mode.IN_PERSON), count(Registration.mode == Mode.ONLINE),
-                  count(in_person), count(sa.and_(~in_person, online)), count(sa.and_(~in_person, ~online)))
-        .where(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
-        .group_by(Registration.entity_type_id, Registration.region_id)
-    ).all()
+def _counts(day_records: dict[int, list[DayRecord]], registrations: list[Registration],
+            day_index: int | None) -> list[tuple[int, int, dict[str, int]]]:
+    """(entity type id, region id, counts) of each registration for the scope: one day (its index) or all."""
     result = []
-    for type_id, region_id, reg_ip, reg_on, att_ip, att_on, no_shows in rows:
-        counts = {"registered_in_person": reg_ip or 0, "registered_online": reg_on or 0,
-                  "attended_in_person": att_ip or 0, "attended_online": att_on or 0, "no_shows": no_shows or 0,
-                  "total_attended": (att_ip or 0) + (att_on or 0)}
-        result.append((type_id, region_id, counts))
+    for registration in registrations:
+        days = day_records[registration.id]
+        scope = days if day_index is None else [days[day_index]]
+        in_person = any(d.mode == IN_PERSON for d in scope)
+        online_only = not in_person and any(d.mode == ONLINE for d in scope)
+        counts = {"registered_in_person": int(registration.mode == Mode.IN_PERSON),
+                  "registered_online": int(registration.mode == Mode.ONLINE),
+                  "attended_in_person": int(in_person), "attended_online": int(online_only),
+                  "no_shows": int(not in_person and not online_only), "total_attended": int(in_person or online_only)}
+        result.append((registration.entity_type_id, registration.region_id, counts))
     return result
 
 
-def _scope(meeting: MeetingSession, day: SessionDay | None) -> Scope:
+def _scope(meeting: MeetingSession, counted: list[tuple[int, int, dict[str, int]]], day: SessionDay | None) -> Scope:
     by_type: dict[int, dict] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     by_region: dict[int, dict] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     total = Row("Total")
-    for type_id, region_id, counts in _counts(meeting, day):
+    for type_id, region_id, counts in counted:
         for column in COLUMNS:
             by_type[type_id][column] += counts[column]
             by_region[region_id][column] += counts[column]
@@ -125,4 +140,8 @@ def _scope(meeting: MeetingSession, day: SessionDay | None) -> Scope:
 
 
 def headcount(meeting: MeetingSession) -> Headcount:
-    return Headcount(meeting, [_scope(meeting, None)] + [_scope(meeting, day) for day in meeting.days])
+    registrations = db.session.scalars(sa.select(Registration).where(
+        Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)).all()
+    day_records = session_days_of(meeting, registrations)
+    return Headcount(meeting, [_scope(meeting, _counts(day_records, registrations, None), None)]
+                     + [_scope(meeting, _counts(day_records, registrations, i), day) for i, day in enumerate(meeting.days)])

@@ -7,7 +7,7 @@ from ..extensions import db
 from ..lookup import managed_session_or_404
 from . import bp
 from .formats import bar_chart, to_csv, to_pdf, to_xlsx
-from .headcount import COLUMNS, LABELS, headcount
+from .headcount import COLUMNS, LABELS, explain_columns, headcount, online_thresholds
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -20,7 +20,8 @@ def headcount_page(slug: str):
     meeting = managed_session_or_404(slug)
     report = headcount(meeting)
     return render_template("reports/headcount.html", meeting=meeting, report=report, COLUMNS=COLUMNS, LABELS=LABELS,
-                           chart=bar_chart(report.session))
+                           chart=bar_chart(report.session), explanations=explain_columns(meeting),
+                           thresholds=online_thresholds(meeting))
 
 
 @bp.get("/sessions/<slug>/reports/headcount.<any(csv, xlsx, pdf):kind>")

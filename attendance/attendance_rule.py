@@ -1,0 +1,119 @@
+"""What counts as attendance: the one rule the headcount, certificates, organisers' pages, the delegate's page and
+the JSON API all read, per registration and session day.
+
+- **In person**: a door check-in that day (scan, name search or by hand).
+- **Online**: platform evidence (Zoom, Teams, a CSV report) of at least the session's share of the day's scheduled
+  time (`MeetingSession.certificate_online_percent`, and never less than one minute); or, where the session
+  accepts link clicks (`certificate_accepts_link_click`), a join-link click when the platform has no data on the
+  person that day: then "joined by link", never minutes.
+- A person counts once a day: in person wins over online.
+
+What was measured goes with it: in person, from the first check-in (clipped to the day's start) to the check-out,
+or to the day's end when there is none; online, the union of the platform's intervals within the day's hours.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import Attendance, MeetingSession, Mode, Registration, SessionDay
+from .online.intervals import day_window, minutes_attended
+
+IN_PERSON, ONLINE = Mode.IN_PERSON.value, Mode.ONLINE.value
+
+
+def scheduled_minutes(day: SessionDay) -> float:
+    start, end = day_window(day)
+    return (end - start).total_seconds() / 60
+
+
+def online_minutes_needed(meeting: MeetingSession, day: SessionDay) -> int:
+    """The platform minutes that make an online day: the session's share of the scheduled time, at least one."""
+    return max(1, math.ceil(meeting.certificate_online_percent / 100 * scheduled_minutes(day)))
+
+
+@dataclass
+class DayRecord:
+    """One registration's day, judged by the rule, with what was measured."""
+    day: SessionDay
+    #: "in_person", "online" or "" (did not attend by the rule)
+    mode: str = ""
+    #: counted online on a join-link click alone: "joined by link", no minutes
+    by_link: bool = False
+    #: minutes measured in the counted mode (in person: check-in to check-out or the day's end); None: not measured
+    minutes: float | None = None
+    #: the platform's minutes that day, counted or not
+    online_minutes: float = 0.0
+    online_needed: int = 0
+    #: the in-person stretch measured, naive UTC; `until_day_end` when no check-out was recorded
+    present_from: datetime | None = None
+    present_until: datetime | None = None
+    until_day_end: bool = False
+    #: a record exists but does not count (online below the threshold, or a link click the session does not accept)
+    clicked_link: bool = False
+    #: how it was learned: Source values of the day's records
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def attended(self) -> bool:
+        return bool(self.mode)
+
+
+def judge_day(meeting: MeetingSession, day: SessionDay, in_person: Attendance | None,
+              online: Attendance | None) -> DayRecord:
+    """The rule for one day, from the day's in-person and online attendance records (either may be None)."""
+    start, end = day_window(day)
+    record = DayRecord(day, online_needed=online_minutes_needed(meeting, day),
+                       sources=[a.source.value for a in (in_person, online) if a is not None])
+    if online is not None:
+        record.online_minutes = minutes_attended([(i.joined_at, i.left_at) for i in online.intervals],
+                                                 start, end).minutes
+    if in_person is not None:
+        record.mode = IN_PERSON
+        record.present_from = min(max(in_person.first_seen_at, start), end)
+        checked_out = in_person.checked_out_at
+        record.until_day_end = checked_out is None or checked_out >= end
+        record.present_until = end if record.until_day_end else max(checked_out, record.present_from)
+        record.minutes = (record.present_until - record.present_from).total_seconds() / 60
+    elif online is not None:
+        if online.intervals and record.online_minutes >= record.online_needed:
+            record.mode, record.minutes = ONLINE, record.online_minutes
+        elif not online.intervals and meeting.certificate_accepts_link_click:
+            record.mode, record.by_link = ONLINE, True
+        else:
+            record.clicked_link = not online.intervals
+    return record
+
+
+def judge(meeting: MeetingSession, attendances: Iterable[Attendance]) -> list[DayRecord]:
+    """Every day of the session for one registration, from all its attendance records (intervals loaded)."""
+    by_day_mode = {(a.day_id, a.mode): a for a in attendances}
+    return [judge_day(meeting, day, by_day_mode.get((day.id, Mode.IN_PERSON)), by_day_mode.get((day.id, Mode.ONLINE)))
+            for day in meeting.days]
+
+
+def attendances_of(registration_ids: list[int]) -> dict[int, list[Attendance]]:
+    """The attendance records of many registrations, with their intervals, in two queries."""
+    found: dict[int, list[Attendance]] = {i: [] for i in registration_ids}
+    if registration_ids:
+        for attendance in db.session.scalars(
+                sa.select(Attendance).where(Attendance.registration_id.in_(registration_ids))
+                .options(sa.orm.selectinload(Attendance.intervals))):
+            found[attendance.registration_id].append(attendance)
+    return found
+
+
+def days_of(registration: Registration) -> list[DayRecord]:
+    """One registration's days, judged by the rule."""
+    return judge(registration.session, attendances_of([registration.id])[registration.id])
+
+
+def session_days_of(meeting: MeetingSession, registrations: list[Registration]) -> dict[int, list[DayRecord]]:
+    """Many registrations of one session, judged by the rule, in two queries whatever their number."""
+    found = attendances_of([r.id for r in registrations])
+    return {r.id: judge(meeting, found[r.id]) for r in registrations}
