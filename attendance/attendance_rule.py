@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext, ngettext
 
 from .extensions import db
-from .models import Attendance, MeetingSession, Mode, Registration, SessionDay
+from .formatting import format_duration
+from .models import Attendance, MeetingSession, Mode, Registration, SessionDay, Source
+from .models.meeting import utcnow
 from .online.intervals import day_window, minutes_attended
 
 IN_PERSON, ONLINE = Mode.IN_PERSON.value, Mode.ONLINE.value
@@ -56,8 +59,10 @@ class DayRecord:
     until_day_end: bool = False
     #: a record exists but does not count (online below the threshold, or a link click the session does not accept)
     clicked_link: bool = False
-    #: how it was learned: Source values of the day's records
-    sources: list[str] = field(default_factory=list)
+    #: how it was learned: the Source of the day's records (and of the platform's intervals)
+    sources: list[Source] = field(default_factory=list)
+    #: the day's scheduled hours have ended
+    over: bool = True
 
     @property
     def attended(self) -> bool:
@@ -68,8 +73,9 @@ def judge_day(meeting: MeetingSession, day: SessionDay, in_person: Attendance | 
               online: Attendance | None) -> DayRecord:
     """The rule for one day, from the day's in-person and online attendance records (either may be None)."""
     start, end = day_window(day)
-    record = DayRecord(day, online_needed=online_minutes_needed(meeting, day),
-                       sources=[a.source.value for a in (in_person, online) if a is not None])
+    record = DayRecord(day, online_needed=online_minutes_needed(meeting, day), over=end <= utcnow(),
+                       sources=list(dict.fromkeys([a.source for a in (in_person, online) if a is not None]
+                                                  + [i.source for i in (online.intervals if online else [])])))
     if online is not None:
         record.online_minutes = minutes_attended([(i.joined_at, i.left_at) for i in online.intervals],
                                                  start, end).minutes
@@ -88,6 +94,32 @@ def judge_day(meeting: MeetingSession, day: SessionDay, in_person: Attendance | 
         else:
             record.clicked_link = not online.intervals
     return record
+
+
+def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
+    """The day as measured, in words: "in person, from 13:12 to the end of the day: 3 h 48 min", "online: 2 h 10
+    min", "joined by link"..."""
+    if record.mode == IN_PERSON:
+        start = meeting.local(record.present_from).strftime("%H:%M")
+        if record.until_day_end:
+            return gettext("in person, from %(start)s to the end of the day: %(duration)s", start=start,
+                           duration=format_duration(record.minutes))
+        return gettext("in person, from %(start)s to %(end)s: %(duration)s", start=start,
+                       end=meeting.local(record.present_until).strftime("%H:%M"),
+                       duration=format_duration(record.minutes))
+    if record.by_link:
+        return gettext("online · joined by link")
+    if record.mode == ONLINE:
+        return gettext("online · %(duration)s", duration=format_duration(record.minutes))
+    if not record.over:
+        return gettext("still to come")
+    if record.online_minutes > 0:
+        return ngettext("online %(minutes)d minute: fewer than the %(num)d needed",
+                        "online %(minutes)d minutes: fewer than the %(num)d needed", record.online_needed,
+                        minutes=round(record.online_minutes))
+    if record.clicked_link:
+        return gettext("clicked the join link, but the platform has no record: not counted")
+    return gettext("did not attend")
 
 
 def judge(meeting: MeetingSession, attendances: Iterable[Attendance]) -> list[DayRecord]:

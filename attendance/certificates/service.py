@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import format_date, gettext, ngettext
 
-from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, days_of, scheduled_minutes, session_days_of
+from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, days_of, describe_day, scheduled_minutes, session_days_of
 from ..extensions import db
 from ..formatting import format_day, format_duration
 from ..models import Certificate, MeetingSession, Registration, SessionDay
@@ -70,22 +70,12 @@ def _day_label(day: SessionDay) -> str:
 
 def day_statement(result: Eligibility, record: DayRecord) -> str:
     """What a certificate says of one day: only what was measured, or plainly how it counted."""
-    meeting = result.registration.session
-    minutes = result.certified_minutes(record)
-    if record.mode == IN_PERSON:
-        if result.certifies_scheduled_hours:
-            return gettext("in person · scheduled programme: %(duration)s", duration=format_duration(minutes))
-        start = meeting.local(record.present_from).strftime("%H:%M")
-        if record.until_day_end:
-            return gettext("in person, from %(start)s to the end of the day: %(duration)s", start=start,
-                           duration=format_duration(minutes))
-        return gettext("in person, from %(start)s to %(end)s: %(duration)s", start=start,
-                       end=meeting.local(record.present_until).strftime("%H:%M"), duration=format_duration(minutes))
-    if record.by_link:
-        return gettext("online · joined by link")
-    if record.mode == ONLINE:
-        return gettext("online · %(duration)s", duration=format_duration(minutes))
-    return gettext("did not attend")
+    if record.mode == IN_PERSON and result.certifies_scheduled_hours:
+        return gettext("in person · scheduled programme: %(duration)s",
+                       duration=format_duration(result.certified_minutes(record)))
+    if not record.attended:
+        return gettext("did not attend")
+    return describe_day(result.registration.session, record)
 
 
 def eligibility(registration: Registration) -> Eligibility:

@@ -7,6 +7,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from .. import audit
+from ..attendance_rule import describe_day
 from ..auth import organiser_required
 from ..extensions import db, limiter
 from ..lookup import managed_session_or_404, registration_by_key_or_404
@@ -55,7 +56,8 @@ def overview(slug: str):
     eligible = [c for _, e, c in rows if e.eligible]
     return render_template("certificates/overview.html", meeting=meeting, rows=rows, eligible=len(eligible),
                            not_yet_sent=sum(1 for c in eligible if c is None or c.emailed_at is None),
-                           purged_message=_purged_message(meeting) if meeting.purged_at else "")
+                           purged_message=_purged_message(meeting) if meeting.purged_at else "",
+                           describe_day=describe_day)
 
 
 def _purged_message(meeting) -> str:

@@ -79,10 +79,13 @@ class SessionForm(FlaskForm):
                              validators=[Length(max=200), _no_control_characters])
     chair_title = StringField("Chair's title", filters=[_strip], validators=[Length(max=200), _no_control_characters])
     certificate_online_percent = IntegerField(
-        "Online day counts from this share of the day's scheduled time (%)", default=50,
+        "Attended online: platform minutes from this share of the day's scheduled time (%)", default=50,
         validators=[InputRequired("Give a share from 0 to 100."),
                     NumberRange(min=0, max=100, message="Give a share from 0 to 100.")])
     certificate_accepts_link_click = BooleanField("Count a join-link click when the platform has no data for that person")
+    certify_scheduled_hours = BooleanField(
+        "Certify the scheduled hours for in-person days (printed as \u201cscheduled programme\u201d) instead of the "
+        "time measured from check-in to check-out")
     certificate_language = SelectField(
         "Certificate language", default="",
         choices=[SelectChoice("", "Each delegate's own (the language they registered in)")]

@@ -4,6 +4,8 @@ import tempfile
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
 from .. import audit
+from ..attendance_rule import describe_day
+from ..certificates.service import eligibility
 from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import small_int
@@ -110,7 +112,8 @@ def edit_registration(slug: str, registration_id: int):
             flash("Registration saved.")
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     return render_template("organiser/registration.html", meeting=meeting, registration=registration, form=form,
-                           cancel_form=CancelForm()), 400 if request.method == "POST" else 200
+                           cancel_form=CancelForm(), certificate=eligibility(registration),
+                           describe_day=describe_day), 400 if request.method == "POST" else 200
 
 
 def _changes(registration: Registration, form: RegistrationEditForm) -> str:

@@ -62,6 +62,7 @@ def _edit_session(meeting: MeetingSession):
                 chair_name=form.chair_name.data or "", chair_title=form.chair_title.data or "",
                 certificate_online_percent=form.certificate_online_percent.data,
                 certificate_accepts_link_click=form.certificate_accepts_link_click.data,
+                certify_scheduled_hours=form.certify_scheduled_hours.data,
                 certificate_days_required=form.certificate_days_required.data,
                 certificate_language=form.certificate_language.data or "",
                 registration_opens_at=to_utc(form.registration_opens_at.data, tz),
@@ -89,7 +90,8 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
     form.series_name.data = meeting.series.name
     for name in ("number", "title", "slug", "venue", "timezone", "online_meeting_url", "in_person_capacity",
                  "zoom_meeting_id", "zoom_webhook_secret", "chair_name", "chair_title", "certificate_online_percent",
-                 "certificate_accepts_link_click", "certificate_days_required", "certificate_language"):
+                 "certificate_accepts_link_click", "certify_scheduled_hours", "certificate_days_required",
+                 "certificate_language"):
         getattr(form, name).data = getattr(meeting, name)
     for name in ("registration_opens_at", "registration_closes_at"):
         moment = getattr(meeting, name)

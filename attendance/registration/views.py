@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from ..extensions import limiter
 from ..lookup import registration_by_key_or_404, session_or_404
 from ..models import Mode, Registration
+from ..attendance_rule import describe_day
 from ..certificates.service import eligibility
 from ..checkin.service import today_for
 from ..online.service import log_link_click
@@ -95,7 +96,7 @@ def me(access_key: str):
         meeting=meeting,
         has_ended=meeting.is_over(today),
         certificate=eligibility(registration) if meeting.has_begun(today) else None,
-        qr=qr_svg(registration.badge_token, title=_("Your badge QR code"), scale=6),
+        qr=qr_svg(registration.badge_token, title=_("Your badge QR code"), scale=6), describe_day=describe_day,
     )
 
 
