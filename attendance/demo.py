@@ -182,6 +182,7 @@ def _add_door_check_ins(meeting: MeetingSession, door_staff: list) -> None:
     """Realistic door traffic: most arrive before the opening, some late, a few never; one online registrant
     walks in; some badges are scanned twice, and a few unknown codes are scanned at the side door."""
     rng = random.Random(2024_02_19)
+    leavers = random.Random(2024_02_21)  # a generator of its own: the check-ins stay what they were
     registrations = db.session.scalars(
         sa.select(Registration).where(Registration.session_id == meeting.id,
                                       Registration.status == RegistrationStatus.REGISTERED)
@@ -202,8 +203,15 @@ def _add_door_check_ins(meeting: MeetingSession, door_staff: list) -> None:
             door_index = rng.randrange(2)
             user = door_staff[door_index]
             common = dict(actor=f"user:{user.id}", recorded_by=user.email, door=DOORS[door_index])
-            db.session.add(Attendance(registration=registration, day=day, mode=Mode.IN_PERSON, first_seen_at=at,
-                                      source=Source.SCAN, **common))
+            attendance = Attendance(registration=registration, day=day, mode=Mode.IN_PERSON, first_seen_at=at,
+                                    source=Source.SCAN, **common)
+            db.session.add(attendance)
+            if leavers.random() < 0.06:  # left early, and the secretariat recorded it: certificates count to then
+                left = datetime.combine(day.date, time(14, 0)) + timedelta(minutes=leavers.randrange(150))
+                attendance.checked_out_at = left.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+                db.session.add(ScanEvent(session=meeting, registration=registration, day=day.date,
+                                         at=attendance.checked_out_at, result=ScanResult.CHECKED_OUT,
+                                         source=Source.MANUAL, note=f"left at {left:%H:%M}", **common))
             db.session.add(ScanEvent(session=meeting, registration=registration, day=day.date, at=at,
                                      result=ScanResult.OK, token_excerpt=registration.badge_token[:8], **common))
             if rng.random() < 0.05:  # shown twice at the door

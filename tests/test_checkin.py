@@ -645,3 +645,61 @@ def test_a_nonce_reused_for_another_badge_writes_nothing(client, meeting, make_r
     assert again.status_code == 422 and "nonce came with another scan" in again.json["reason"]  # not a retry
     assert [a.registration_id for a in attendances()] == [first.id]
     assert db.session.scalar(sa.select(sa.func.count(ScanEvent.id))) == 1
+
+
+def test_undo_refuses_an_online_attendance_and_deletes_nothing(client, meeting, make_registration, app_ctx):
+    from attendance.models import OnlineInterval
+    registration = make_registration(meeting, mode=Mode.ONLINE)
+    joined = utcnow() - timedelta(minutes=5)
+    online = Attendance(registration=registration, day=meeting.days[0], mode=Mode.ONLINE, first_seen_at=joined,
+                        source=Source.ZOOM_REPORT)
+    online.intervals = [OnlineInterval(joined_at=joined, left_at=None, source=Source.ZOOM_REPORT, source_key="z1")]
+    db.session.add(online)
+    db.session.commit()
+    organiser_token = create_api_token("Secretariat", organiser=True)[1]
+    response = client.post(f"/api/v1/checkins/{online.id}/undo",
+                           headers={"Authorization": f"Bearer {organiser_token}"})
+    assert response.status_code == 409
+    assert response.get_json()["status"] == "not_undoable" and "online attendance" in response.get_json()["reason"]
+    db.session.expire_all()
+    assert [(a.mode, len(a.intervals)) for a in attendances()] == [(Mode.ONLINE, 1)]
+    assert ScanResult.UNDONE not in [e.result for e in events()]
+
+
+def test_a_refused_manual_check_in_is_not_audited_as_a_check_in(client, login, meeting, make_registration):
+    registration = make_registration(meeting, full_name="Gone Away", status=RegistrationStatus.CANCELLED)
+    login("organiser")
+    url = f"/sessions/{meeting.slug}/attendance/{registration.id}?day={meeting.days[0].date}"
+    page = client.post(url, data={"action": "check_in", "reason": "Says they registered",
+                                  "csrf_token": csrf_token(client)}, follow_redirects=True).get_data(as_text=True)
+    assert "Registration cancelled" in page
+    assert attendances() == []
+    assert [e.result for e in events()] == [ScanResult.CANCELLED]  # the door log keeps the refusal
+    assert db.session.scalars(sa.select(AuditEvent.action)).all() == []
+
+
+def test_an_organiser_records_a_check_out_time_and_the_attendance_stays(client, login, meeting, make_registration):
+    registration = make_registration(meeting, full_name="Leaves Early")
+    zone = ZoneInfo("Europe/Brussels")
+    first = datetime.combine(meeting.days[0].date, datetime.min.time().replace(hour=0, minute=1), tzinfo=zone)
+    check_in(actor=DOOR, registration_id=registration.id, session_slug=meeting.slug, day=meeting.days[0].date,
+             source=Source.NAME_SEARCH)
+    attendance = attendances()[0]
+    attendance.first_seen_at = first.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    db.session.commit()
+    login("organiser")
+    url = f"/sessions/{meeting.slug}/attendance/{registration.id}?day={meeting.days[0].date}"
+    for bad, message in (("1５:00", "HH:MM"), ("25:00", "HH:MM"), ("00:00", "before the check-in at 00:01")):
+        page = client.post(url, data={"action": "check_out", "time": bad, "csrf_token": csrf_token(client)},
+                           follow_redirects=True).get_data(as_text=True)
+        assert "Not checked out" in page and message in page
+        db.session.expire_all()
+        assert attendances()[0].checked_out_at is None
+    page = client.post(url, data={"action": "check_out", "time": "00:02", "csrf_token": csrf_token(client)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Leaves Early checked out at 00:02" in page
+    db.session.expire_all()
+    [attendance] = attendances()
+    assert meeting.local(attendance.checked_out_at).strftime("%H:%M") == "00:02"
+    assert ScanResult.CHECKED_OUT in [e.result for e in events()]
+    assert "attendance.check_out" in db.session.scalars(sa.select(AuditEvent.action)).all()

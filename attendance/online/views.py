@@ -6,7 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 
 import sqlalchemy as sa
 
-from ..attendance_rule import describe_day, online_minutes_needed, session_days_of
+from .. import attendance_rule  # a module, not its names: it imports online.intervals, so this package
 from .. import audit
 from ..auth import organiser_required
 from ..checkin.views import _chosen_day
@@ -37,9 +37,10 @@ def online_attendance(slug: str):
     rows = online_day(meeting, day)
     day_index = meeting.days.index(day)
     counted = {registration_id: days[day_index] for registration_id, days
-               in session_days_of(meeting, [r.registration for r in rows]).items()}
+               in attendance_rule.session_days_of(meeting, [r.registration for r in rows]).items()}
     return render_template("online/day.html", meeting=meeting, day=day, counted=counted,
-                           needed=online_minutes_needed(meeting, day), describe_day=describe_day,
+                           needed=attendance_rule.online_minutes_needed(meeting, day),
+                           describe_day=attendance_rule.describe_day,
                            attended=[r for r in rows if not r.link_only], link_only=[r for r in rows if r.link_only],
                            unmatched=unmatched_people(meeting, day), registrations=_registrations(meeting))
 

@@ -1,0 +1,223 @@
+"""The one attendance rule: certificates state only what was measured, and the headcount, the certificates page,
+the delegate's page, the registration's page and the JSON API agree on every delegate's every day."""
+import random
+import re
+from datetime import date, datetime, time, timedelta
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from attendance.api.tokens import create_api_token
+from attendance.extensions import db
+from attendance.models import (Attendance, MeetingSession, Mode, OnlineInterval, Registration, RegistrationStatus,
+                               Source)
+from attendance.reports.headcount import headcount
+from pdf_tools import pdf_text
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+def utc(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=BRUSSELS).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def checked_in(registration, day, hour, minute, left: tuple[int, int] | None = None) -> Attendance:
+    attendance = Attendance(registration=registration, day=day, mode=Mode.IN_PERSON, source=Source.SCAN,
+                            first_seen_at=utc(day.date, hour, minute),
+                            checked_out_at=utc(day.date, *left) if left else None)
+    db.session.add(attendance)
+    return attendance
+
+
+def seen_online(registration, day, spans: list[tuple[tuple[int, int], tuple[int, int]]]) -> Attendance:
+    """Online on `day`; no spans: a join-link click only."""
+    attendance = Attendance(registration=registration, day=day, mode=Mode.ONLINE, source=Source.LINK,
+                            first_seen_at=utc(day.date, 9))
+    attendance.intervals = [OnlineInterval(joined_at=utc(day.date, *a), left_at=utc(day.date, *b),
+                                           source=Source.ZOOM_REPORT, source_key=f"{registration.id}-{day.id}-{n}")
+                            for n, (a, b) in enumerate(spans)]
+    db.session.add(attendance)
+    return attendance
+
+
+def certificate_text(client, registration) -> str:
+    response = client.get(f"/me/{registration.access_key}/certificate.pdf")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return " ".join(pdf_text(response.data).split())
+
+
+@pytest.fixture
+def past(make_session):
+    """Two past days of 09:30-17:00, Brussels."""
+    return make_session(first_day=date(2024, 3, 4))
+
+
+def test_a_late_check_in_is_certified_from_its_time_to_the_day_end(client, past, make_registration):
+    registration = make_registration(past, full_name="Late Comer")
+    checked_in(registration, past.days[0], 13, 12)
+    db.session.commit()
+    text = certificate_text(client, registration)
+    assert "4 March 2024 · in person, from 13:12 to the end of the day: 3 h 48 min" in text
+    assert "5 March 2024 · did not attend" in text
+    assert "Total time measured · 3 h 48 min" in text
+    assert "7 h 30 min" not in text
+
+
+def test_a_session_may_certify_the_scheduled_programme_instead(client, past, make_registration):
+    registration = make_registration(past, full_name="Late Comer")
+    checked_in(registration, past.days[0], 13, 12)
+    past.certify_scheduled_hours = True
+    db.session.commit()
+    text = certificate_text(client, registration)
+    assert "in person · scheduled programme: 7 h 30 min" in text and "3 h 48 min" not in text
+    assert "Scheduled programme, in person · 7 h 30 min" in text and "Total time measured" not in text
+
+
+def test_a_check_out_ends_the_time_in_person_and_an_early_check_in_starts_at_the_opening(client, past,
+                                                                                          make_registration):
+    registration = make_registration(past, full_name="Half Day")
+    checked_in(registration, past.days[0], 8, 50, left=(12, 0))
+    checked_in(registration, past.days[1], 13, 12, left=(15, 0))
+    db.session.commit()
+    text = certificate_text(client, registration)
+    assert "in person, from 09:30 to 12:00: 2 h 30 min" in text
+    assert "in person, from 13:12 to 15:00: 1 h 48 min" in text
+    assert "Total time measured · 4 h 18 min" in text
+
+
+def test_online_prints_the_platform_minutes_and_a_link_click_no_minutes(client, past, make_registration):
+    registration = make_registration(past, full_name="Far Away", mode=Mode.ONLINE)
+    seen_online(registration, past.days[0], [((9, 30), (12, 0)), ((11, 0), (14, 0))])  # overlap counts once
+    seen_online(registration, past.days[1], [])
+    past.certificate_accepts_link_click = True
+    db.session.commit()
+    text = certificate_text(client, registration)
+    assert "4 March 2024 · online · 4 h 30 min" in text
+    assert "5 March 2024 · online · joined by link" in text
+    assert "Total time measured · 4 h 30 min" in text
+
+
+def test_a_link_click_alone_counts_nowhere_unless_the_session_accepts_it(client, past, make_registration):
+    """Even at 0 %: a click is an intention, and the headcount and the certificate say the same."""
+    registration = make_registration(past, full_name="Clicked Only", mode=Mode.ONLINE)
+    seen_online(registration, past.days[0], [])
+    past.certificate_online_percent = 0
+    db.session.commit()
+    assert client.get(f"/me/{registration.access_key}/certificate.pdf").status_code == 403
+    assert headcount(past).session.total.counts["no_shows"] == 1
+    past.certificate_accepts_link_click = True
+    db.session.commit()
+    assert client.get(f"/me/{registration.access_key}/certificate.pdf").status_code == 200
+    assert headcount(past).session.total.counts["attended_online"] == 1
+
+
+def test_no_certificate_before_the_last_day_ends(client, make_session, make_registration):
+    today = datetime.now(BRUSSELS).date()
+    meeting = make_session(first_day=today - timedelta(days=1))
+    meeting.days[1].date = today + timedelta(days=1)
+    db.session.commit()
+    registration = make_registration(meeting, full_name="Early Asker")
+    checked_in(registration, meeting.days[0], 9, 0)
+    db.session.commit()
+    last_day = f"{(today + timedelta(days=1)).day} {today + timedelta(days=1):%B %Y}"
+    response = client.get(f"/me/{registration.access_key}/certificate.pdf")
+    ready = f"The certificate will be ready when the meeting ends, on {last_day} at 17:00."
+    assert response.status_code == 403 and ready in response.get_data(as_text=True)
+    page = client.get(f"/me/{registration.access_key}").get_data(as_text=True)
+    assert ready in page and "in person, from 09:30 to the end of the day: 7 h 30 min" in page
+
+
+# ---- every view agrees ----
+
+class _Verdicts(HTMLParser):
+    """The `data-attended` verdicts of a page, per registration (a `data-registration` ancestor) and day."""
+    def __init__(self, registration_id: int | None = None):
+        super().__init__()
+        self.current, self.found = registration_id, {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "data-registration" in attrs:
+            self.current = int(attrs["data-registration"])
+        if "data-day" in attrs:
+            self.found[(self.current, attrs["data-day"])] = attrs["data-attended"]
+
+
+def verdicts(html: str, registration_id: int | None = None) -> dict[tuple[int, str], str]:
+    parser = _Verdicts(registration_id)
+    parser.feed(html)
+    return parser.found
+
+
+def assert_every_view_agrees(client, meeting: MeetingSession) -> dict[tuple[int, str], str]:
+    active = db.session.scalars(sa.select(Registration).filter_by(
+        session_id=meeting.id, status=RegistrationStatus.REGISTERED)).all()
+    days = [d.date.isoformat() for d in meeting.days]
+    on_certificates_page = verdicts(client.get(f"/sessions/{meeting.slug}/certificates").get_data(as_text=True))
+    truth = {key: value for key, value in on_certificates_page.items() if key[0] in {r.id for r in active}}
+    assert len(truth) == len(active) * len(days)
+    for registration in active:
+        mine = {key: value for key, value in truth.items() if key[0] == registration.id}
+        delegate_page = client.get(f"/me/{registration.access_key}").get_data(as_text=True)
+        assert verdicts(delegate_page, registration.id) == mine, registration.full_name
+        organiser_page = client.get(f"/sessions/{meeting.slug}/registrations/{registration.id}").get_data(as_text=True)
+        assert verdicts(organiser_page, registration.id) == mine, registration.full_name
+
+    token = create_api_token("Dashboard", organiser=True)[1]
+    report = client.get(f"/api/v1/sessions/{meeting.slug}/headcount",
+                        headers={"Authorization": f"Bearer {token}"}).get_json()
+    scopes = {scope["scope"]: scope["total"] for scope in report["scopes"]}
+    for day in days:
+        attended = [truth[(r.id, day)] for r in active]
+        assert scopes[day]["attended_in_person"] == attended.count("in_person"), day
+        assert scopes[day]["attended_online"] == attended.count("online"), day
+        assert scopes[day]["no_shows"] == attended.count(""), day
+    per_person = [{truth[(r.id, day)] for day in days} for r in active]
+    assert scopes["session"]["attended_in_person"] == sum("in_person" in p for p in per_person)
+    assert scopes["session"]["attended_online"] == sum("online" in p and "in_person" not in p for p in per_person)
+    assert scopes["session"]["no_shows"] == sum(p == {""} for p in per_person)
+
+    page = client.get(f"/sessions/{meeting.slug}/certificates").get_data(as_text=True)
+    eligible = int(re.search(r"<strong>(\d+)</strong> of \d+ registrations? earn", page)[1])
+    assert eligible == sum(sum(truth[(r.id, d)] != "" for d in days) >= meeting.certificate_days_required
+                           for r in active)
+    return truth
+
+
+def test_every_view_agrees_on_the_demo(client, login, runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    login("organiser")
+    meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-19"))
+    truth = assert_every_view_agrees(client, meeting)
+    assert set(truth.values()) == {"in_person", "online", ""}
+    page = client.get(f"/sessions/{meeting.slug}/reports/headcount").get_data(as_text=True)
+    assert "What the columns count" in page and "Active registrations that attended neither" in page
+    assert "Online, a day counts from this many platform minutes" in page
+
+
+@pytest.mark.parametrize("accepts_link_click", [False, True])
+def test_every_view_agrees_on_a_generated_meeting(client, login, past, make_registration, accepts_link_click):
+    rng = random.Random(7)
+    past.certificate_accepts_link_click = accepts_link_click
+    past.certificate_online_percent = 40
+    for n in range(40):
+        registration = make_registration(past, full_name=f"Generated {n}", mode=rng.choice(list(Mode)),
+                                         status=RegistrationStatus.CANCELLED if n % 13 == 5 else
+                                         RegistrationStatus.REGISTERED)
+        for day in past.days:
+            roll = rng.random()
+            if roll < 0.35:
+                checked_in(registration, day, rng.randrange(8, 16), rng.randrange(60),
+                           left=(16, rng.randrange(60)) if rng.random() < 0.3 else None)
+            if 0.25 < roll < 0.8:
+                start = rng.randrange(9 * 60, 16 * 60)
+                spans = [] if rng.random() < 0.2 else [((start // 60, start % 60),
+                                                        (min(17, (start + rng.randrange(10, 400)) // 60), 0))]
+                if not spans or spans[0][1] > spans[0][0]:
+                    seen_online(registration, day, spans)
+    db.session.commit()
+    login("organiser")
+    truth = assert_every_view_agrees(client, past)
+    assert "online" in truth.values() and "in_person" in truth.values() and "" in truth.values()
