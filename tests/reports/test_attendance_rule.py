@@ -221,3 +221,25 @@ def test_every_view_agrees_on_a_generated_meeting(client, login, past, make_regi
     login("organiser")
     truth = assert_every_view_agrees(client, past)
     assert "online" in truth.values() and "in_person" in truth.values() and "" in truth.values()
+
+
+def test_the_session_form_sets_scheduled_hours_and_refuses_a_share_out_of_range(client, login, past):
+    from helpers import csrf_token
+    login("organiser")
+    form = {"series_name": past.series.name, "number": past.number, "title": past.title, "slug": past.slug,
+            "timezone": past.timezone, "certificate_days_required": "1", "certify_scheduled_hours": "y",
+            **{f"days-{i}-date": d.date.isoformat() for i, d in enumerate(past.days)}}
+    refused = client.post(f"/sessions/{past.slug}/edit",
+                          data=form | {"certificate_online_percent": "150", "csrf_token": csrf_token(client)})
+    assert refused.status_code == 400
+    db.session.expire_all()
+    assert not past.certify_scheduled_hours and past.certificate_online_percent == 50
+    saved = client.post(f"/sessions/{past.slug}/edit",
+                        data=form | {"certificate_online_percent": "30", "csrf_token": csrf_token(client)})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert past.certify_scheduled_hours and past.certificate_online_percent == 30
+    page = client.get(f"/sessions/{past.slug}/edit").get_data(as_text=True)
+    assert 'name="certify_scheduled_hours" type="checkbox" value="y" checked' in page or \
+        re.search(r'<input[^>]*checked[^>]*name="certify_scheduled_hours"|name="certify_scheduled_hours"[^>]*checked',
+                  page)
