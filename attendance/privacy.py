@@ -36,7 +36,7 @@ def my_data(registration: Registration) -> dict:
         },
         "attendance": [{
             "day": a.day.date.isoformat(), "mode": a.mode.value, "first_seen_at": iso(a.first_seen_at),
-            "source": a.source.value, "door": a.door,
+            "checked_out_at": iso(a.checked_out_at), "source": a.source.value, "door": a.door,
             "online_intervals": [{"joined_at": iso(i.joined_at), "left_at": iso(i.left_at), "source": i.source.value}
                                  for i in a.intervals],
         } for a in attendances],

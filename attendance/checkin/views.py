@@ -100,7 +100,8 @@ def manual_change(slug: str, registration_id: int):
             flash(f"{registration.full_name} is not checked in on {day.date:%d %b}.")
         else:
             try:
-                left_at = _moment_on(meeting, day, request.form.get("time", ""))
+                left_at = _moment_on(meeting, day, request.form.get("time", ""),
+                                     today=day.date == today_for(meeting))
                 check_out(attendance, actor, left_at, reason)
             except (ValueError, NotAllowed) as refusal:
                 db.session.rollback()
@@ -130,10 +131,12 @@ def manual_change(slug: str, registration_id: int):
 _CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
-def _moment_on(meeting: MeetingSession, day: SessionDay, clock: str) -> datetime:
-    """"HH:MM" on the day in the session's zone, as naive UTC; empty: now."""
+def _moment_on(meeting: MeetingSession, day: SessionDay, clock: str, today: bool) -> datetime:
+    """"HH:MM" on the day in the session's zone, as naive UTC; empty: now, on the day itself."""
     clock = clock.strip()
     if not clock:
+        if not today:
+            raise ValueError("give the time they left, as HH:MM.")
         return utcnow()
     matched = _CLOCK_TIME.fullmatch(clock)
     if matched is None:

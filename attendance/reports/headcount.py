@@ -100,6 +100,11 @@ class Headcount:
             "slug": self.meeting.slug, "title": self.meeting.title,
             "days": [d.date.isoformat() for d in self.meeting.days],
             "columns": COLUMNS,
+            # the attendance rule the numbers follow, as the certificates do
+            "rule": {"online_percent": self.meeting.certificate_online_percent,
+                     "online_minutes_needed": {day.date.isoformat(): minutes
+                                               for day, minutes in online_thresholds(self.meeting)},
+                     "link_click_counts": self.meeting.certificate_accepts_link_click},
             "scopes": [{"scope": s.key, "title": s.title, "by_entity_type": table(s.by_entity_type),
                         "by_region": table(s.by_region), "total": s.total.counts} for s in self.scopes],
         }

@@ -243,3 +243,23 @@ def test_the_session_form_sets_scheduled_hours_and_refuses_a_share_out_of_range(
     assert 'name="certify_scheduled_hours" type="checkbox" value="y" checked' in page or \
         re.search(r'<input[^>]*checked[^>]*name="certify_scheduled_hours"|name="certify_scheduled_hours"[^>]*checked',
                   page)
+
+
+def test_a_check_out_recorded_on_the_attendance_page_reaches_the_certificate(client, login, past, make_registration):
+    from helpers import csrf_token
+    registration = make_registration(past, full_name="Left At Three")
+    checked_in(registration, past.days[0], 13, 12)
+    db.session.commit()
+    login("organiser")
+    url = f"/sessions/{past.slug}/attendance/{registration.id}?day={past.days[0].date}"
+    page = client.post(url, data={"action": "check_out", "time": "", "csrf_token": csrf_token(client)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "give the time they left" in page  # a day gone by: "now" would be after its end
+    page = client.post(url, data={"action": "check_out", "time": "15:00", "csrf_token": csrf_token(client)},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Left At Three checked out at 15:00" in page and "counted to the day's end" not in page
+    text = certificate_text(client, registration)
+    assert "in person, from 13:12 to 15:00: 1 h 48 min" in text and "Total time measured · 1 h 48 min" in text
+    registration_page = client.get(f"/sessions/{past.slug}/registrations/{registration.id}").get_data(as_text=True)
+    assert "in person, from 13:12 to 15:00: 1 h 48 min" in registration_page and "badge scan" in registration_page
+    assert "eligible" in registration_page
