@@ -263,3 +263,20 @@ def test_a_check_out_recorded_on_the_attendance_page_reaches_the_certificate(cli
     registration_page = client.get(f"/sessions/{past.slug}/registrations/{registration.id}").get_data(as_text=True)
     assert "in person, from 13:12 to 15:00: 1 h 48 min" in registration_page and "badge scan" in registration_page
     assert "eligible" in registration_page
+
+
+def test_the_certificates_page_shows_partial_minutes_and_the_report_counts_in_words(client, login, past,
+                                                                                     make_registration):
+    partial = make_registration(past, full_name="Partly There", mode=Mode.ONLINE)
+    seen_online(partial, past.days[0], [((10, 0), (10, 40))])  # 40 of 450 minutes; 225 needed
+    db.session.commit()
+    login("organiser")
+    page = client.get(f"/sessions/{past.slug}/certificates").get_data(as_text=True)
+    assert "4 March 2024: online 40 minutes: fewer than the 225 needed" in page
+    assert "<strong>0</strong> of 1 registration earn a certificate" in page
+    report = client.get(f"/sessions/{past.slug}/reports/headcount").get_data(as_text=True)
+    assert re.search(r'big-number">1</span> no-show<', report) and "1 no-shows" not in report
+    assert "4 March 2024: 225 minutes" in report
+    make_registration(past, full_name="Never Came")
+    report = client.get(f"/sessions/{past.slug}/reports/headcount").get_data(as_text=True)
+    assert re.search(r'big-number">2</span> no-shows<', report)
