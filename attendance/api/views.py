@@ -9,7 +9,8 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 
 from ..auth import Actor
-from ..checkin.service import NonceReused, NotAllowed, NotUndoable, UnknownSession, check_in, door_counts, find_delegates, today_for, undo_check_in
+from ..checkin.service import NonceReused, NotAllowed, UnknownSession, check_in, door_counts, find_delegates, today_for, undo_check_in
+from ..checkin.service import NotUndoable
 from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
 from ..models import Attendance, MeetingSession, Registration, Source

@@ -7,7 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import format_date, gettext, ngettext
 
-from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, days_of, describe_day, scheduled_minutes, session_days_of
+from ..attendance_rule import (IN_PERSON, ONLINE, DayRecord, days_of, describe_day, scheduled_minutes,
+                               session_days_of)
 from ..extensions import db
 from ..formatting import format_day, format_duration
 from ..models import Certificate, MeetingSession, Registration, SessionDay

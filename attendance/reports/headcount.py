@@ -148,5 +148,6 @@ def headcount(meeting: MeetingSession) -> Headcount:
     registrations = db.session.scalars(sa.select(Registration).where(
         Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)).all()
     day_records = session_days_of(meeting, registrations)
-    return Headcount(meeting, [_scope(meeting, _counts(day_records, registrations, None), None)]
-                     + [_scope(meeting, _counts(day_records, registrations, i), day) for i, day in enumerate(meeting.days)])
+    scopes = [_scope(meeting, _counts(day_records, registrations, None), None)]
+    scopes += [_scope(meeting, _counts(day_records, registrations, i), day) for i, day in enumerate(meeting.days)]
+    return Headcount(meeting, scopes)
