@@ -2,7 +2,7 @@
 fit the screen (no sideways scrolling) and their main buttons are on screen and big enough to tap (40 px tall at
 least)."""
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -55,8 +55,11 @@ def test_registration_form_fits_a_phone(live_server, phone, make_session):
 
 @pytest.mark.parametrize("mode", [Mode.IN_PERSON, Mode.ONLINE])
 def test_delegate_page_fits_a_phone(live_server, phone, app, make_session, make_registration, mode):
-    # Its second day is today: the page shows the certificate and, as the meeting is not over, the join link.
+    # Its second day is today, and its hours are over: the page shows the certificate (ready once the last day has
+    # ended) and, as the day is still today, the join link.
     meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date() - timedelta(days=1))
+    meeting.days[1].starts_at, meeting.days[1].ends_at = time(0, 0), time(0, 1)
+    db.session.commit()
     registration = make_registration(meeting, full_name=LONG_NAME, organisation=LONG_ORGANISATION, mode=mode)
     with app.test_request_context():
         for day in meeting.days:
