@@ -12,8 +12,8 @@ from ..extensions import db
 from ..lookup import managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
-from . import bp
 from ..models.meeting import utcnow
+from . import bp
 from .service import NotAllowed, check_in, check_out, door_counts, remove_check_in, today_for
 
 SCAN_LOG_LIMIT = 300
