@@ -280,3 +280,20 @@ def test_the_certificates_page_shows_partial_minutes_and_the_report_counts_in_wo
     make_registration(past, full_name="Never Came")
     report = client.get(f"/sessions/{past.slug}/reports/headcount").get_data(as_text=True)
     assert re.search(r'big-number">2</span> no-shows<', report)
+
+
+def test_the_headcount_judges_everyone_in_a_fixed_number_of_queries(client, login, past, make_registration,
+                                                                    count_queries):
+    login("organiser")
+    first = make_registration(past)
+    checked_in(first, past.days[0], 10, 0)
+    db.session.commit()
+    with count_queries() as few:
+        client.get(f"/sessions/{past.slug}/reports/headcount")
+    for n in range(10):
+        registration = make_registration(past, mode=Mode.ONLINE)
+        seen_online(registration, past.days[n % 2], [((9, 30), (16, 0))])
+    db.session.commit()
+    with count_queries() as many:
+        client.get(f"/sessions/{past.slug}/reports/headcount")
+    assert many() == few(), "\n".join(s[:90] for s in many.statements)
