@@ -417,3 +417,31 @@ def test_csv_downloads_start_with_a_bom_and_keep_any_script(client, login, meeti
         assert {row[-1] for row in rows[1:]} == {"form"}
     else:
         assert "Регіональний офіс" in text
+
+
+def test_the_migration_marks_existing_registrations_as_from_the_form_and_goes_back(tmp_path):
+    from test_registration import database_before
+    with database_before("ea83f5909e5d", tmp_path, [dict(full_name="Old", email="old@example.org",
+                                                         email_key="old@example.org")]) as (upgrade, downgrade):
+        upgrade()
+        assert db.session.execute(sa.text("SELECT source FROM registrations")).scalars().all() == ["form"]
+        # a walk-in without an address, then the way back: its key gets a placeholder, nothing is lost
+        db.session.execute(sa.text("UPDATE registrations SET email = '', email_key = NULL"))
+        db.session.commit()
+        downgrade(revision="ea83f5909e5d")
+        keys = db.session.execute(sa.text("SELECT email_key FROM registrations")).scalars().all()
+        counts = [db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+                  for table in ("registrations", "attendances", "certificates", "scan_events")]
+    assert keys[0].startswith("no-email-") and counts == [1, 1, 1, 1]
+
+
+def test_certificate_mailing_skips_a_walk_in_without_an_address(app, make_session, make_registration):
+    from attendance.certificates.mailing import email_certificates
+    from attendance.models import Mode, Source
+    finished = make_session(first_day=utcnow().date() - timedelta(days=8))
+    walk_in = make_registration(finished, email="")
+    db.session.add(Attendance(registration=walk_in, day=finished.days[0], mode=Mode.IN_PERSON, source=Source.MANUAL))
+    db.session.commit()
+    mailing = email_certificates(finished)
+    assert (mailing.sent, mailing.failed, mailing.no_address) == (0, [], 1)
+    assert "without an email address" in mailing.message()
