@@ -14,6 +14,7 @@ from .. import audit, mail
 from ..auth import Actor
 from ..checkin.service import CheckIn, check_in, today_for
 from ..countries import countries
+from ..dbutil import serialized_writes
 from ..extensions import db
 from ..links import public_url
 from ..models import (EntityType, MeetingSession, Mode, Region, Registration, RegistrationSource, RegistrationStatus,
@@ -253,27 +254,30 @@ def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: Regi
     errors = entry_errors(meeting, entry, check_in_now=check_in_now)
     if errors:
         raise InvalidEntry(errors)
-    registration = Registration(
-        session=meeting, source=source, full_name=entry.full_name, email=entry.email,
-        organisation=entry.organisation, country=entry.country, mode=Mode(entry.mode),
-        entity_type=_term_named(meeting.entity_types, entry.entity_type),
-        region=_term_named(meeting.regions, entry.region),
-        locale=str(get_locale()) if has_request_context() else "en")
-    db.session.add(registration)
-    try:
-        db.session.flush()
-    except IntegrityError:  # the same address registered meanwhile
-        db.session.rollback()
-        raise InvalidEntry({"email": gettext("This email address is already registered for this session.")}) \
-            from None
-    audit.record("registration.add", session_id=meeting.id, target=f"registration {registration.id}",
-                 details=f"source: {source.value}" + (", checked in" if check_in_now else ""), actor=actor.label)
-    outcome = None
-    if check_in_now:  # check_in commits: the registration, its audit line and the check-in go together
-        outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug,
-                           source=Source.MANUAL, note="walk-in", door=door)
-    else:
-        db.session.commit()
+    # One transaction, and on SQLite one writer from the insert to the check-in's commit (a rival door's
+    # check-in waiting for the lock cannot then hold up this one).
+    with serialized_writes():
+        registration = Registration(
+            session=meeting, source=source, full_name=entry.full_name, email=entry.email,
+            organisation=entry.organisation, country=entry.country, mode=Mode(entry.mode),
+            entity_type=_term_named(meeting.entity_types, entry.entity_type),
+            region=_term_named(meeting.regions, entry.region),
+            locale=str(get_locale()) if has_request_context() else "en")
+        db.session.add(registration)
+        try:
+            db.session.flush()
+        except IntegrityError:  # the same address registered meanwhile
+            db.session.rollback()
+            raise InvalidEntry({"email": gettext("This email address is already registered for this session.")}) \
+                from None
+        audit.record("registration.add", session_id=meeting.id, target=f"registration {registration.id}",
+                     details=f"source: {source.value}" + (", checked in" if check_in_now else ""), actor=actor.label)
+        outcome = None
+        if check_in_now:  # check_in commits: the registration, its audit line and the check-in go together
+            outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug,
+                               source=Source.MANUAL, note="walk-in", door=door)
+        else:
+            db.session.commit()
     if registration.email:
         send_safely(send_confirmation, registration)
     return Added(registration, outcome)
