@@ -170,6 +170,7 @@ def session_info(slug: str):
         registration_open=meeting.registration_state() == "open",
         timezone=meeting.timezone, venue=meeting.venue, hybrid=meeting.is_hybrid,
         in_person_capacity=meeting.in_person_capacity,
+        allows_walk_ins=meeting.allows_walk_ins,
         today=today.isoformat(), today_is_a_meeting_day=any(d.date == today for d in meeting.days),
     )
 
