@@ -445,3 +445,9 @@ def test_certificate_mailing_skips_a_walk_in_without_an_address(app, make_sessio
     mailing = email_certificates(finished)
     assert (mailing.sent, mailing.failed, mailing.no_address) == (0, [], 1)
     assert "without an email address" in mailing.message()
+
+
+def test_session_api_says_whether_walk_ins_are_allowed(client, meeting):
+    token = create_api_token("Desk laptop")[1]
+    answer = client.get(f"/api/v1/sessions/{meeting.slug}", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert answer["allows_walk_ins"] is True
