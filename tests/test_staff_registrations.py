@@ -216,7 +216,7 @@ def test_desk_walk_in_form_checks_in_and_opens_the_badge(client, login, meeting)
     [registration] = registrations()
     assert registration.source is RegistrationSource.DESK
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "checked in" in page and f"/registrations/{registration.id}/badge.pdf" in page
+    assert "Checked in today at" in page and f"/registrations/{registration.id}/badge.pdf" in page
     badge = client.get(f"/sessions/{meeting.slug}/registrations/{registration.id}/badge.pdf")
     assert badge.status_code == 200 and qr_codes(badge.data) == [registration.badge_token]
     assert db.session.scalar(sa.select(sa.func.count(Attendance.id))) == 1

@@ -1,4 +1,5 @@
 """The desk's pages. Door staff may look people up and (re)print badges, never export lists."""
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,7 +9,7 @@ from ..auth import Actor, staff_required
 from ..checkin.service import find_delegates, today_for
 from ..extensions import db
 from ..lookup import session_or_404
-from ..models import MeetingSession, Registration, RegistrationSource
+from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationSource, SessionDay
 from ..registration.badges import badge_pdf
 from ..registration.service import InvalidEntry, add_registration, replace_badge
 from . import bp
@@ -65,7 +66,12 @@ def person(slug: str, registration_id: int):
     """One person at the desk: their badge, ready to print, and "lost badge"."""
     meeting = session_or_404(slug)
     registration = _registration_or_404(meeting, registration_id)
-    return render_template("desk/person.html", meeting=meeting, registration=registration)
+    checked_in_at = db.session.scalar(
+        sa.select(Attendance.first_seen_at).join(SessionDay)
+        .where(Attendance.registration_id == registration.id, Attendance.mode == Mode.IN_PERSON,
+               SessionDay.date == today_for(meeting)))
+    return render_template("desk/person.html", meeting=meeting, registration=registration,
+                           checked_in_at=meeting.local(checked_in_at) if checked_in_at else None)
 
 
 @bp.get("/sessions/<slug>/registrations/<int:registration_id>/badge.pdf")

@@ -218,7 +218,7 @@ def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bo
         elif any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             errors[name] = gettext("Remove the control characters from this field.")
     if entry.country not in countries():
-        errors["country"] = gettext("Give a country as its two-letter ISO code, like BE or KE.")
+        errors["country"] = gettext("Choose a country (by its two-letter ISO code, like BE or KE).")
     if _term_named(meeting.entity_types, entry.entity_type) is None:
         errors["entity_type"] = gettext("Choose one of this session's entity types.")
     if _term_named(meeting.regions, entry.region) is None:
