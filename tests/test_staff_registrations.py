@@ -451,3 +451,19 @@ def test_session_api_says_whether_walk_ins_are_allowed(client, meeting):
     token = create_api_token("Desk laptop")[1]
     answer = client.get(f"/api/v1/sessions/{meeting.slug}", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert answer["allows_walk_ins"] is True
+
+
+def test_organiser_edits_a_walk_in_who_has_no_email(client, login, meeting, make_registration):
+    walk_in = make_registration(meeting, email="", source=RegistrationSource.DESK)
+    someone = make_registration(meeting)
+    login("organiser")
+    url = f"/sessions/{meeting.slug}/registrations/{walk_in.id}"
+    data = {"full_name": walk_in.full_name, "email": "", "organisation": "RILO Western Europe", "country": "BE",
+            "entity_type": str(meeting.entity_types[0].id), "region": str(meeting.regions[0].id),
+            "mode": "in_person", "role": "delegate", "csrf_token": csrf_token(client, url)}
+    assert client.post(url, data=data).status_code == 302
+    db.session.refresh(walk_in)
+    assert walk_in.organisation == "RILO Western Europe" and walk_in.email_key is None
+    other = f"/sessions/{meeting.slug}/registrations/{someone.id}"  # one who has an address must keep one
+    response = client.post(other, data=data | {"csrf_token": csrf_token(client, other)})
+    assert response.status_code == 400

@@ -183,6 +183,10 @@ class RegistrationEditForm(DelegateFields):
     zoom_registrant_id = StringField("Zoom registrant id (optional)", filters=[_strip],
                                      validators=[Optional(), Length(max=100)])
 
+    def email_optional(self) -> None:
+        # A new list for this form only: the field class's validators are shared by every form
+        self.email.validators = [Optional()] + [v for v in self.email.validators if not isinstance(v, DataRequired)]
+
 
 class CancelForm(FlaskForm):
     reason = TextAreaField("Reason for cancelling", filters=[_strip],

@@ -128,6 +128,8 @@ def edit_registration(slug: str, registration_id: int):
     registration = _registration_or_404(slug, registration_id)
     meeting = registration.session
     form = RegistrationEditForm(meeting, data=_form_data(registration))
+    if not registration.email:  # a walk-in who gave none may stay without one
+        form.email_optional()
     if form.validate_on_submit():
         try:
             audit.record("registration.update", session_id=meeting.id, target=f"registration {registration.id}",
