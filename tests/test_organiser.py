@@ -30,6 +30,9 @@ ORGANISER_PAGES = [
     ("POST", "/sessions/{slug}/registrations/{registration_id}/cancel"),
     ("POST", "/sessions/{slug}/registrations/{registration_id}/reinstate"),
     ("POST", "/sessions/{slug}/registrations/{registration_id}/reissue-badge"),
+    ("GET", "/sessions/{slug}/registrations/{registration_id}/reissue-badge"),
+    ("GET", "/sessions/{slug}/registrations/new"),
+    ("POST", "/sessions/{slug}/registrations/new"),
 ]
 
 

@@ -467,3 +467,29 @@ def test_organiser_edits_a_walk_in_who_has_no_email(client, login, meeting, make
     other = f"/sessions/{meeting.slug}/registrations/{someone.id}"  # one who has an address must keep one
     response = client.post(other, data=data | {"csrf_token": csrf_token(client, other)})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/desk"), ("GET", "/desk/walk-in"), ("POST", "/desk/walk-in"), ("GET", "/desk/people/{id}"),
+    ("GET", "/desk/people/{id}/new-badge"), ("POST", "/desk/people/{id}/new-badge"),
+    ("GET", "/registrations/{id}/badge.pdf"),
+])
+def test_desk_pages_send_anonymous_users_to_login(client, meeting, make_registration, method, path):
+    registration = make_registration(meeting)
+    response = client.open(f"/sessions/{meeting.slug}" + path.format(id=registration.id), method=method,
+                           data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("path", ["/registrations/new", "/registrations/{id}/cancel",
+                                  "/registrations/{id}/reissue-badge"])
+def test_organiser_changes_refuse_a_forged_csrf_token(client, login, meeting, make_registration, path):
+    registration = make_registration(meeting)
+    token = registration.badge_token
+    login("organiser")
+    response = client.post(f"/sessions/{meeting.slug}" + path.format(id=registration.id),
+                           data=entry(meeting, email="x@example.org") | {"reason": "r", "confirmed": "yes",
+                                                                         "csrf_token": "forged"})
+    assert response.status_code == 400
+    db.session.refresh(registration)
+    assert registrations() == [registration] and registration.badge_token == token and not registration.is_cancelled
