@@ -22,7 +22,8 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "online.map_identity": ("target",),
     "online.import_save": ("target",),
     **dict.fromkeys((
-        "registration.update", "registration.reinstate", "registration.reissue_badge", "certificate.reinstate",
+        "registration.update", "registration.reinstate", "registration.reissue_badge", "registration.add",
+        "registration.reprint_badge", "certificate.reinstate",
         "registrations.export", "badges.export", "certificates.export", "certificates.email", "headcount.export",
         "session.create", "session.update", "session.delete", "session.purge", "session.add_organiser",
         "session.remove_organiser", "entity-types.save", "entity-types.delete", "regions.save", "regions.delete",

@@ -152,17 +152,29 @@ class _SqliteWriter:
     def __init__(self):
         self._threads = threading.Lock()
         self._files: dict[tuple[int, str], int] = {}  # (pid, database): the lock file, opened once per process
+        self._held = threading.local()
 
     @contextmanager
     def __call__(self, database: str):
+        # Re-entrant: a unit of work that writes and then calls a rule that writes (a walk-in's registration,
+        # then its check-in) holds the lock throughout, instead of waiting for itself.
+        if getattr(self._held, "depth", 0):
+            self._held.depth += 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+            return
         with self._threads:
             key = (os.getpid(), database)
             if key not in self._files:
                 self._files[key] = os.open(f"{database}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
             fcntl.flock(self._files[key], fcntl.LOCK_EX)
+            self._held.depth = 1
             try:
                 yield
             finally:
+                self._held.depth = 0
                 fcntl.flock(self._files[key], fcntl.LOCK_UN)
 
 

@@ -141,7 +141,7 @@ def seed_demo(delegates: int = 172) -> dict:
         title="19th Session of the Global Meeting of the Regional Entities",
         venue="Brussels, Belgium", timezone="Europe/Brussels",
         online_meeting_url="https://meet.example.org/global-meeting-19", zoom_meeting_id="85012345678",
-        in_person_capacity=150,
+        in_person_capacity=150, secretariat_email="secretariat@example.org", secretariat_phone="+32 2 209 92 11",
         registration_opens_at=datetime(2023, 12, 1, 8, 0), registration_closes_at=datetime(2024, 2, 16, 17, 0),
     )
     staff = {email: ensure_staff(email, role, password)[0] for email, role, password in DEMO_STAFF}
@@ -161,7 +161,8 @@ def seed_demo(delegates: int = 172) -> dict:
         title="20th Session of the Global Meeting of the Regional Entities",
         venue="Brussels, Belgium", timezone="Europe/Brussels",
         online_meeting_url="https://meet.example.org/global-meeting-20",
-        in_person_capacity=120,
+        in_person_capacity=120, secretariat_email="secretariat@example.org", secretariat_phone="+32 2 209 92 11",
+        allows_walk_ins=True,
         registration_opens_at=utcnow().replace(microsecond=0) - timedelta(days=1),
         registration_closes_at=datetime.combine(first_day - timedelta(days=3), time(17, 0)),
     )

@@ -42,7 +42,7 @@ def test_organiser_actions_are_audited_in_the_same_transaction(client, login, ma
     registration, other = make_registration(meeting), make_registration(meeting)
     me = login("organiser")
     base = f"/sessions/{meeting.slug}/registrations/{registration.id}"
-    client.post(base + "/cancel", data={"reason": "Duplicate", "csrf_token": csrf_token(client)})
+    client.post(base + "/cancel", data={"reason": "Duplicate", "confirmed": "yes", "csrf_token": csrf_token(client)})
     [event] = db.session.scalars(sa.select(AuditEvent)).all()
     assert (event.actor, event.action, event.session_id, event.details) == (
         me, "registration.cancel", meeting.id, "Duplicate")
@@ -172,7 +172,7 @@ def test_purge_leaves_no_trace_of_a_delegate_in_any_table(runner, client, login,
     client.post(f"{base}/attendance/{zebulon.id}", data={"day": day.date.isoformat(), "csrf_token": token,
                                                          "reason": "Zébulon Quaternion forgot his badge"})
     client.post(f"{base}/registrations/{other.id}/cancel",
-                data={"reason": "Registered Zébulon Quaternion twice", "csrf_token": token})
+                data={"reason": "Registered Zébulon Quaternion twice", "confirmed": "yes", "csrf_token": token})
     client.post(f"{base}/online/map", data={"registration_id": zebulon.id, "csrf_token": token,
                                             "identity_key": "name:zébulon quaternion (iphone)"})
     client.get(f"/me/{zebulon.access_key}/certificate.pdf")

@@ -30,6 +30,9 @@ ORGANISER_PAGES = [
     ("POST", "/sessions/{slug}/registrations/{registration_id}/cancel"),
     ("POST", "/sessions/{slug}/registrations/{registration_id}/reinstate"),
     ("POST", "/sessions/{slug}/registrations/{registration_id}/reissue-badge"),
+    ("GET", "/sessions/{slug}/registrations/{registration_id}/reissue-badge"),
+    ("GET", "/sessions/{slug}/registrations/new"),
+    ("POST", "/sessions/{slug}/registrations/new"),
 ]
 
 
@@ -353,7 +356,12 @@ def test_cancel_needs_a_reason_and_stops_the_badge(client, login, make_session, 
     db.session.refresh(registration)
     assert registration.status is RegistrationStatus.REGISTERED
 
-    client.post(base + "/cancel", data={"reason": "Duplicate of #12", "csrf_token": csrf_token(client)})
+    asked = client.post(base + "/cancel", data={"reason": "Duplicate of #12", "csrf_token": csrf_token(client)})
+    assert asked.status_code == 200 and "Yes, cancel the registration" in asked.get_data(as_text=True)
+    db.session.refresh(registration)
+    assert registration.status is RegistrationStatus.REGISTERED  # not before the organiser confirms
+    client.post(base + "/cancel", data={"reason": "Duplicate of #12", "confirmed": "yes",
+                                        "csrf_token": csrf_token(client)})
     db.session.refresh(registration)
     assert registration.status is RegistrationStatus.CANCELLED and registration.cancel_reason == "Duplicate of #12"
     assert client.get(f"/me/{registration.access_key}/badge.pdf").status_code == 403

@@ -3,7 +3,7 @@ import hashlib
 from datetime import date
 from functools import wraps
 
-from flask import current_app, g, jsonify, request
+from flask import abort, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
@@ -13,7 +13,8 @@ from ..checkin.service import NonceReused, NotAllowed, UnknownSession, check_in,
 from ..checkin.service import NotUndoable
 from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
-from ..models import Attendance, MeetingSession, Registration, Source
+from ..models import Attendance, MeetingSession, Registration, RegistrationSource, Source
+from ..registration.service import InvalidEntry, StaffEntry, add_registration
 from ..reports.headcount import headcount
 from . import bp
 from .tokens import find_api_token
@@ -172,6 +173,7 @@ def session_info(slug: str):
         registration_open=meeting.registration_state() == "open",
         timezone=meeting.timezone, venue=meeting.venue, hybrid=meeting.is_hybrid,
         in_person_capacity=meeting.in_person_capacity,
+        allows_walk_ins=meeting.allows_walk_ins,
         today=today.isoformat(), today_is_a_meeting_day=any(d.date == today for d in meeting.days),
     )
 
@@ -206,3 +208,52 @@ def headcount_json(slug: str):
     # Not audited, unlike the report's files: counts only, no one's data, and a dashboard polling them every
     # minute would push all else out of the audit page.
     return jsonify(headcount(meeting).as_dict())
+
+
+@bp.post("/sessions/<slug>/registrations")
+@staff_api
+def add_registration_json(slug: str):
+    """Registers a person: an organiser of the session, or door staff where the session takes walk-ins."""
+    meeting = _session(slug)
+    actor = g.actor
+    if actor.is_organiser:
+        if not actor.manages(meeting.id):
+            raise ApiError(403, "You are not an organiser of this session.", "forbidden")
+    elif not meeting.allows_walk_ins:
+        raise ApiError(403, "This session does not take walk-ins: ask an organiser to add the person.", "forbidden")
+    body = _json_body()
+    errors, values = {}, {}
+    for name in StaffEntry.__dataclass_fields__:
+        value = body.get(name, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors[name] = "Must be a string."
+        elif "\x00" in value:  # PostgreSQL's text cannot hold it
+            errors[name] = "Contains a NUL character."
+        else:
+            values[name] = value[:1000]  # longer is refused by the rule's limits anyway
+    check_in_now = body.get("check_in", False)
+    if not isinstance(check_in_now, bool):
+        errors["check_in"] = "Must be true or false."
+        check_in_now = False
+    if errors:
+        raise_invalid(errors)
+    try:
+        added = add_registration(meeting, StaffEntry(**values), actor=actor, check_in_now=check_in_now,
+                                 door=_text(body, "door", 80) or "",
+                                 source=RegistrationSource.ORGANISER if actor.is_organiser else RegistrationSource.DESK)
+    except InvalidEntry as invalid:
+        raise_invalid(invalid.errors)
+    registration = added.registration
+    return jsonify(id=registration.id, full_name=registration.full_name, status=registration.status.value,
+                   source=registration.source.value,
+                   badge_pdf=url_for("desk.badge", slug=meeting.slug, registration_id=registration.id,
+                                     _external=True),
+                   checkin=added.checkin.payload if added.checkin else None), 201
+
+
+def raise_invalid(errors: dict[str, str]):
+    response = jsonify(status="invalid", reason="Some fields are wrong: see 'errors'.", errors=errors)
+    response.status_code = 422
+    abort(response)

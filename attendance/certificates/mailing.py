@@ -37,11 +37,15 @@ class Mailing:
     already: int = 0
     #: the registrations whose mail could not be sent: still "not yet sent", so the next mailing tries them again
     failed: list[int] = field(default_factory=list)
+    #: eligible walk-ins who gave no e-mail address: staff print theirs
+    no_address: int = 0
 
     def summary(self) -> str:
         """For the audit log: counts and registration numbers, no names."""
         text = (f"{'everyone again' if self.everyone else 'not yet sent'}: {self.sent} sent, {len(self.failed)} "
                 f"failed, {self.already} had theirs already")
+        if self.no_address:
+            text += f", {self.no_address} without an email address"
         if self.failed:
             text += "; failed: registrations " + ", ".join(map(str, self.failed))
         return text[:1000]
@@ -53,6 +57,8 @@ class Mailing:
         text = f"{self.sent} sent" + (f"; {self.already} had theirs already" if self.already else "") + "."
         if self.everyone:
             text = "Sent again to everyone: " + text
+        if self.no_address:
+            text += f" {self.no_address} registered without an email address: print theirs from their registration."
         if self.failed:
             text += (f" {len(self.failed)} could not be sent (the server log says why); they are still marked "
                      "not yet sent, so emailing those not yet sent tries them again.")
@@ -67,6 +73,9 @@ def email_certificates(meeting: MeetingSession, *, everyone: bool = False) -> Ma
     # Every mark read before the first mail: a claim later succeeds only if the mark is still this one.
     plan = [(certificate, result, certificate.emailed_at) for certificate, result in pairs]
     for certificate, result, last_emailed in plan:
+        if not certificate.registration.email:  # a walk-in who gave none
+            mailing.no_address += 1
+            continue
         claimed_at = utcnow()
         if (last_emailed is not None and not everyone) or not _claim(certificate.id, last_emailed, claimed_at):
             mailing.already += 1

@@ -3,14 +3,14 @@ from .audit import AuditEvent
 from .certificate import Certificate
 from .attendance import Attendance, ScanEvent, ScanResult, Source
 from .meeting import EntityType, MeetingSeries, MeetingSession, Region, SessionDay
-from .registration import Mode, Registration, RegistrationStatus, Role
+from .registration import Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from .online import IdentityMapping, OnlineInterval, ReportImport, UnmatchedPresence, ZoomEvent
 from .staff import ApiToken, StaffRole, StaffUser
 from .stored_pdf import PdfKind, StoredPdf
 
 __all__ = [
     "EntityType", "MeetingSeries", "MeetingSession", "Region", "SessionDay",
-    "Mode", "Registration", "RegistrationStatus", "Role",
+    "Mode", "Registration", "RegistrationSource", "RegistrationStatus", "Role",
     "AuditEvent", "Certificate",
     "ApiToken", "StaffRole", "StaffUser",
     "Attendance", "ScanEvent", "ScanResult", "Source",

@@ -79,6 +79,11 @@ class MeetingSession(db.Model):
     #: who signs the certificates
     chair_name: Mapped[str] = mapped_column(sa.String(200), default="")
     chair_title: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: door staff may register people who turn up unregistered (at the desk, or through the API)
+    allows_walk_ins: Mapped[bool] = mapped_column(default=False)
+    #: whom delegates contact: shown wherever a page or mail says "contact the secretariat"
+    secretariat_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    secretariat_phone: Mapped[str] = mapped_column(sa.String(40), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: when the delegates' personal data was anonymised (`flask purge`)
     purged_at: Mapped[datetime | None]

@@ -29,6 +29,18 @@ class RegistrationStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class RegistrationSource(enum.StrEnum):
+    """How a registration came in: the public form, the door's desk, an organiser's page, or an import."""
+    FORM = "form"
+    DESK = "desk"
+    ORGANISER = "organiser"
+    IMPORT = "import"
+
+    @property
+    def label(self) -> str:
+        return str(_SOURCE_LABELS[self])
+
+
 class Role(enum.StrEnum):
     CHAIR = "chair"
     VICE_CHAIR = "vice_chair"
@@ -46,6 +58,9 @@ class Role(enum.StrEnum):
 _ROLE_LABELS = {Role.CHAIR: _l("Chair"), Role.VICE_CHAIR: _l("Vice-Chair"),
                 Role.DELEGATE: _l("Delegate"), Role.SPEAKER: _l("Speaker"),
                 Role.OBSERVER: _l("Observer"), Role.SECRETARIAT: _l("Secretariat")}
+
+_SOURCE_LABELS = {RegistrationSource.FORM: _l("Public form"), RegistrationSource.DESK: _l("Desk (walk-in)"),
+                  RegistrationSource.ORGANISER: _l("Added by an organiser"), RegistrationSource.IMPORT: _l("Import")}
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:
@@ -66,9 +81,10 @@ class Registration(db.Model):
     #: as the delegate writes it, in any script; `name_key` is its `search_key`, kept by `_set_name_key`
     full_name: Mapped[str] = mapped_column(sa.String(200))
     name_key: Mapped[str] = mapped_column(sa.Text)
-    #: as typed; `email_key` is its lowercase form, kept by `_set_email_key`
+    #: as typed, or "" for a walk-in who gave none; `email_key` is its lowercase form (None when there is no
+    #: address, so that walk-ins without one do not collide), kept by `_set_email_key`
     email: Mapped[str] = mapped_column(sa.String(254))
-    email_key: Mapped[str] = mapped_column(sa.String(254))
+    email_key: Mapped[str | None] = mapped_column(sa.String(254))
     organisation: Mapped[str] = mapped_column(sa.String(200))
     #: ISO 3166-1 alpha-2
     country: Mapped[str] = mapped_column(sa.String(2))
@@ -80,6 +96,9 @@ class Registration(db.Model):
     status: Mapped[RegistrationStatus] = mapped_column(
         _enum(RegistrationStatus, "status"), default=RegistrationStatus.REGISTERED
     )
+    #: how the registration came in
+    source: Mapped[RegistrationSource] = mapped_column(_enum(RegistrationSource, "source"),
+                                                      default=RegistrationSource.FORM)
     cancel_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     cancelled_at: Mapped[datetime | None]
     #: what the badge QR holds; a door scan looks it up. Reissuing replaces it.
@@ -110,7 +129,7 @@ class Registration(db.Model):
     @validates("email")
     def _set_email_key(self, _key: str, email: str) -> str:
         email = email.strip()
-        self.email_key = email_key(email)
+        self.email_key = email_key(email) if email else None
         return email
 
     @classmethod

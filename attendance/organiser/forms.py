@@ -1,13 +1,14 @@
 """Forms for setting up sessions and fixing registrations."""
+import re
 from datetime import time
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, FieldList, Form, FormField, IntegerField, SelectField,
-                     StringField, TextAreaField, TimeField, URLField)
+from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, FieldList, Form, FormField, IntegerField,
+                     SelectField, StringField, TextAreaField, TimeField, URLField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, URL,
+from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, URL,
                                 ValidationError)
 
 from ..extensions import db
@@ -93,6 +94,18 @@ class SessionForm(FlaskForm):
     certificate_days_required = IntegerField(
         "Days of attendance needed for a certificate", default=1,
         validators=[InputRequired("Give the number of days."), NumberRange(min=1, max=366, message="At least 1 day.")])
+    allows_walk_ins = BooleanField("Door staff may register walk-ins at the desk (they are checked in at once)")
+    secretariat_email = EmailField("Secretariat's email (shown to delegates wherever they are told to contact it)",
+                                   filters=[_strip],
+                                   validators=[Optional(), Length(max=254),
+                                               Email("Enter a valid email address, like secretariat@example.org.",
+                                                     check_deliverability=False)])
+    secretariat_phone = StringField(
+        "Secretariat's phone (optional)", filters=[_strip],
+        validators=[Optional(), Length(max=40, message="Use at most 40 characters."),
+                    Regexp(r"^\+?[0-9 ().-]{4,40}\Z",
+                           message="Write the phone number with digits 0-9, spaces, and + ( ) - . only, like "
+                                   "+32 2 209 92 11.")])
     registration_opens_at = DateTimeLocalField("Registration opens (session time)",
                                                validators=[Optional(), _plausible_date])
     registration_closes_at = DateTimeLocalField("Registration closes (session time)",
@@ -172,6 +185,10 @@ class RegistrationEditForm(DelegateFields):
                                  validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)])
     zoom_registrant_id = StringField("Zoom registrant id (optional)", filters=[_strip],
                                      validators=[Optional(), Length(max=100)])
+
+    def email_optional(self) -> None:
+        # A new list for this form only: the field class's validators are shared by every form
+        self.email.validators = [Optional()] + [v for v in self.email.validators if not isinstance(v, DataRequired)]
 
 
 class CancelForm(FlaskForm):

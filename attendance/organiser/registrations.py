@@ -2,6 +2,7 @@
 import tempfile
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
 
 from .. import audit
 from ..attendance_rule import describe_day
@@ -14,7 +15,11 @@ from ..lookup import managed_session_or_404
 from ..reports.headcount import headcount
 from ..models import Mode, Registration, RegistrationStatus, Role
 from ..registration.badges import write_badge_sheets
-from ..registration.service import cancel, reinstate, reissue_badge
+from ..auth import Actor
+from ..desk.forms import OrganiserEntryForm
+from ..exports import CSV_BOM
+from ..models import RegistrationSource
+from ..registration.service import InvalidEntry, add_registration, cancel_and_tell, reinstate, replace_badge
 from . import bp
 from .forms import CancelForm, RegistrationEditForm
 from .service import EmailTaken, RegistrationFilters, registrations_csv, registrations_query, update_registration
@@ -55,10 +60,36 @@ def registrations_export(slug: str):
     rows = db.session.scalars(registrations_query(meeting, _filters())).all()
     audit.record("registrations.export", session_id=meeting.id, details=f"{len(rows)} rows")
     db.session.commit()
-    return registrations_csv(rows), 200, {
+    return CSV_BOM + registrations_csv(rows), 200, {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{meeting.slug}-registrations.csv"',
     }
+
+
+@bp.route("/sessions/<slug>/registrations/new", methods=["GET", "POST"])
+@organiser_required
+def add_registration_page(slug: str):
+    """A walk-in, someone seen only on the video platform, a session recorded afterwards: without the public form's
+    window or seat limit."""
+    meeting = managed_session_or_404(slug)
+    form = OrganiserEntryForm(meeting)
+    problems = []
+    if form.validate_on_submit():
+        try:
+            added = add_registration(meeting, form.entry(), source=RegistrationSource.ORGANISER,
+                                     actor=Actor.of_user(current_user), check_in_now=form.check_in.data,
+                                     door="secretariat")
+        except InvalidEntry as invalid:
+            problems = form.show_errors(invalid.errors)
+        else:
+            registration = added.registration
+            flash(f"{registration.full_name} added" + (" and checked in." if added.checkin else ".")
+                  + (" Their confirmation with the badge was emailed." if registration.email else ""))
+            return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
+    elif request.method == "GET":
+        form.mode.data = "in_person"
+    return render_template("organiser/add_registration.html", meeting=meeting, form=form, problems=problems), \
+        400 if request.method == "POST" else 200
 
 
 @bp.get("/sessions/<slug>/badges.pdf")
@@ -99,6 +130,8 @@ def edit_registration(slug: str, registration_id: int):
     registration = _registration_or_404(slug, registration_id)
     meeting = registration.session
     form = RegistrationEditForm(meeting, data=_form_data(registration))
+    if not registration.email:  # a walk-in who gave none may stay without one
+        form.email_optional()
     if form.validate_on_submit():
         try:
             audit.record("registration.update", session_id=meeting.id, target=f"registration {registration.id}",
@@ -133,19 +166,22 @@ def _form_data(registration: Registration) -> dict:
     }
 
 
-@bp.post("/sessions/<slug>/registrations/<int:registration_id>/cancel")
+@bp.route("/sessions/<slug>/registrations/<int:registration_id>/cancel", methods=["GET", "POST"])
 @organiser_required
 def cancel_registration(slug: str, registration_id: int):
+    """Asks first (the delegate is told by e-mail), then cancels."""
     registration = _registration_or_404(slug, registration_id)
     form = CancelForm()
-    if not form.validate():
-        flash(" ".join(form.reason.errors))
-    else:
-        audit.record("registration.cancel", session_id=registration.session_id,
-                     target=f"registration {registration.id}", details=form.reason.data)
-        cancel(registration, form.reason.data)
-        flash("Registration cancelled. Their badge no longer admits them.")
-    return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
+    if registration.is_cancelled:
+        flash("This registration is already cancelled.")
+        return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
+    if request.method == "POST" and form.validate() and request.form.get("confirmed") == "yes":
+        mailed = cancel_and_tell(registration, form.reason.data)
+        flash("Registration cancelled. Their badge no longer admits them. "
+              + ("The delegate was told by email." if mailed else "No email could be sent: tell them yourself."))
+        return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
+    return render_template("organiser/confirm_cancel.html", meeting=registration.session, registration=registration,
+                           form=form), 400 if request.method == "POST" and form.errors else 200
 
 
 @bp.post("/sessions/<slug>/registrations/<int:registration_id>/reinstate")
@@ -159,12 +195,17 @@ def reinstate_registration(slug: str, registration_id: int):
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
 
 
-@bp.post("/sessions/<slug>/registrations/<int:registration_id>/reissue-badge")
+@bp.route("/sessions/<slug>/registrations/<int:registration_id>/reissue-badge", methods=["GET", "POST"])
 @organiser_required
 def reissue_registration_badge(slug: str, registration_id: int):
+    """Asks first, then gives a new badge code and mails the new badge."""
     registration = _registration_or_404(slug, registration_id)
-    audit.record("registration.reissue_badge", session_id=registration.session_id,
-                 target=f"registration {registration.id}")
-    reissue_badge(registration)
-    flash("New badge issued. The old badge no longer works; the delegate's page shows the new one.")
-    return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
+    if registration.is_cancelled:
+        flash("This registration is cancelled, so it has no badge.")
+        return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
+    if request.method == "POST":  # CSRFProtect has checked the form's token
+        mailed = replace_badge(registration)
+        flash("New badge issued. The old badge no longer works; the delegate's page shows the new one. "
+              + ("The new badge was emailed to them." if mailed else "No email could be sent: tell them yourself."))
+        return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
+    return render_template("organiser/confirm_reissue.html", meeting=registration.session, registration=registration)

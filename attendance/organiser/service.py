@@ -175,7 +175,7 @@ def update_registration(registration: Registration, *, mode: Mode, role: Role, *
 
 
 CSV_COLUMNS = ["id", "full_name", "email", "organisation", "country", "country_name", "entity_type", "region",
-               "role", "mode", "status", "cancel_reason", "registered_at_utc"]
+               "role", "mode", "status", "cancel_reason", "registered_at_utc", "source"]
 
 
 def registrations_csv(registrations) -> str:
@@ -186,7 +186,7 @@ def registrations_csv(registrations) -> str:
         writer.writerow([r.id] + [spreadsheet_safe(str(v)) for v in (
             r.full_name, r.email, r.organisation, r.country, country_name(r.country), r.entity_type.name,
             r.region.name, r.role.value, r.mode.value, r.status.value, r.cancel_reason,
-            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.created_at.strftime("%Y-%m-%d %H:%M:%S"), r.source.value,
         )])
     return out.getvalue()
 

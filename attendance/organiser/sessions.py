@@ -65,6 +65,8 @@ def _edit_session(meeting: MeetingSession):
                 certify_scheduled_hours=form.certify_scheduled_hours.data,
                 certificate_days_required=form.certificate_days_required.data,
                 certificate_language=form.certificate_language.data or "",
+                allows_walk_ins=form.allows_walk_ins.data,
+                secretariat_email=form.secretariat_email.data or "", secretariat_phone=form.secretariat_phone.data or "",
                 registration_opens_at=to_utc(form.registration_opens_at.data, tz),
                 registration_closes_at=to_utc(form.registration_closes_at.data, tz),
             )
@@ -91,7 +93,7 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
     for name in ("number", "title", "slug", "venue", "timezone", "online_meeting_url", "in_person_capacity",
                  "zoom_meeting_id", "zoom_webhook_secret", "chair_name", "chair_title", "certificate_online_percent",
                  "certificate_accepts_link_click", "certify_scheduled_hours", "certificate_days_required",
-                 "certificate_language"):
+                 "certificate_language", "allows_walk_ins", "secretariat_email", "secretariat_phone"):
         getattr(form, name).data = getattr(meeting, name)
     for name in ("registration_opens_at", "registration_closes_at"):
         moment = getattr(meeting, name)

@@ -1,21 +1,31 @@
 """Registering, cancelling and re-keying registrations: every change of a registration's state happens here."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import render_template
-from flask_babel import force_locale, gettext
+from email_validator import EmailNotValidError, validate_email
+from flask import has_request_context, render_template
+from flask_babel import force_locale, get_locale, gettext
 from sqlalchemy.exc import IntegrityError
 
-from .. import mail
+from .. import audit, mail
+from ..auth import Actor
+from ..checkin.service import CheckIn, check_in, today_for
+from ..countries import countries
+from ..dbutil import serialized_writes
 from ..extensions import db
 from ..links import public_url
-from ..models import EntityType, MeetingSession, Mode, Region, Registration, RegistrationStatus
+from ..models import (EntityType, MeetingSession, Mode, Region, Registration, RegistrationSource, RegistrationStatus,
+                      Source)
 from ..models.meeting import utcnow
 from ..models.registration import email_key
-from ..tokens import new_badge_token
+from ..tokens import new_badge_token, redact
 from .badges import badge_pdf
+from .forms import NAME_MAX, _strip
+
+log = logging.getLogger(__name__)
 
 
 class RegistrationError(Exception):
@@ -153,3 +163,167 @@ def _send_confirmation(registration: Registration, reminder: bool) -> None:
     attachments = [] if registration.is_cancelled else [("badge.pdf", "application/pdf", badge_pdf(registration))]
     message = mail.build_message(registration.email, subject, body, attachments=attachments)
     mail.send(message)
+
+
+# Adding a registration by staff: one rule for the organiser's page, the desk's walk-in form and the JSON API.
+
+@dataclass
+class StaffEntry:
+    """What staff type in for a person, as given: entity type and region by name, mode by its value."""
+    full_name: str = ""
+    organisation: str = ""
+    country: str = ""
+    entity_type: str = ""
+    region: str = ""
+    mode: str = ""
+    email: str = ""
+
+
+class InvalidEntry(Exception):
+    """A staff entry refused, with a reason per field (the entry's field names, and "check_in")."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass
+class Added:
+    registration: Registration
+    #: the door's answer, when the person was checked in at once
+    checkin: CheckIn | None
+
+
+TEXT_MAX = {"full_name": NAME_MAX, "organisation": 200, "email": 254}
+
+
+def _term_named(terms: list, name: str):
+    """The session's entity type or region of this name, exact or else ignoring case."""
+    return (next((t for t in terms if t.name == name), None)
+            or next((t for t in terms if t.name.casefold() == name.casefold()), None))
+
+
+def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bool) -> dict[str, str]:
+    """Why staff cannot add this entry to the session, per field; empty when they can."""
+    errors: dict[str, str] = {}
+    for name, label in (("full_name", gettext("Enter the person's full name.")),
+                        ("organisation", gettext("Enter the organisation they represent."))):
+        value = getattr(entry, name)
+        if not value:
+            errors[name] = label
+    for name, limit in TEXT_MAX.items():
+        value = getattr(entry, name)
+        if len(value) > limit:
+            errors[name] = gettext("Use at most %(count)d characters.", count=limit)
+        elif any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            errors[name] = gettext("Remove the control characters from this field.")
+    if entry.country not in countries():
+        errors["country"] = gettext("Choose a country (by its two-letter ISO code, like BE or KE).")
+    if _term_named(meeting.entity_types, entry.entity_type) is None:
+        errors["entity_type"] = gettext("Choose one of this session's entity types.")
+    if _term_named(meeting.regions, entry.region) is None:
+        errors["region"] = gettext("Choose one of this session's regions.")
+    if entry.mode not in Mode._value2member_map_:
+        errors["mode"] = gettext("Choose in_person or online.")
+    if "email" not in errors:
+        if not entry.email:
+            if not check_in_now:  # only someone standing at the desk may come without an address
+                errors["email"] = gettext("Enter an email address (optional only for a walk-in checked in now).")
+        else:
+            try:
+                validate_email(entry.email, check_deliverability=False)
+            except EmailNotValidError:
+                errors["email"] = gettext("Enter a valid email address, like name@example.org.")
+            else:
+                if find_by_email(meeting, entry.email) is not None:
+                    errors["email"] = gettext("This email address is already registered for this session.")
+    if check_in_now:
+        today = today_for(meeting)
+        if not any(day.date == today for day in meeting.days):
+            errors["check_in"] = gettext("Today is not a day of this session: nobody can be checked in.")
+    return errors
+
+
+def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: RegistrationSource, actor: Actor,
+                     check_in_now: bool = False, door: str = "") -> Added:
+    """Registers a person on staff's word, in one transaction: without the public form's window or seat limit,
+    audited, and checked in at once when `check_in_now` (a walk-in; then the e-mail is optional). Raises
+    InvalidEntry, with nothing changed, when an answer is wrong."""
+    entry = StaffEntry(**{name: _strip(value) or "" for name, value in vars(entry).items()})
+    entry.country = entry.country.upper()
+    errors = entry_errors(meeting, entry, check_in_now=check_in_now)
+    if errors:
+        raise InvalidEntry(errors)
+    # One transaction, and on SQLite one writer from the insert to the check-in's commit (a rival door's
+    # check-in waiting for the lock cannot then hold up this one).
+    with serialized_writes():
+        registration = Registration(
+            session=meeting, source=source, full_name=entry.full_name, email=entry.email,
+            organisation=entry.organisation, country=entry.country, mode=Mode(entry.mode),
+            entity_type=_term_named(meeting.entity_types, entry.entity_type),
+            region=_term_named(meeting.regions, entry.region),
+            locale=str(get_locale()) if has_request_context() else "en")
+        db.session.add(registration)
+        try:
+            db.session.flush()
+        except IntegrityError:  # the same address registered meanwhile
+            db.session.rollback()
+            raise InvalidEntry({"email": gettext("This email address is already registered for this session.")}) \
+                from None
+        audit.record("registration.add", session_id=meeting.id, target=f"registration {registration.id}",
+                     details=f"source: {source.value}" + (", checked in" if check_in_now else ""), actor=actor.label)
+        outcome = None
+        if check_in_now:  # check_in commits: the registration, its audit line and the check-in go together
+            outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug,
+                               source=Source.MANUAL, note="walk-in", door=door)
+        else:
+            db.session.commit()
+    if registration.email:
+        send_safely(send_confirmation, registration)
+    return Added(registration, outcome)
+
+
+def send_safely(send, registration: Registration, **options) -> bool:
+    """Whether the mail went. The change it tells of stands even when mail is down."""
+    try:
+        send(registration, **options)
+    except Exception:
+        log.exception("could not mail registration %s (key %s)", registration.id, redact(registration.access_key))
+        return False
+    return True
+
+
+def send_notice(registration: Registration, kind: str) -> None:
+    """Tells the delegate, in their language, that their registration was cancelled ("cancelled") or that their
+    badge was replaced ("reissued", with the new badge attached). Nothing is sent to a registration without an
+    address."""
+    if not registration.email:
+        return
+    with force_locale(registration.locale):
+        meeting = registration.session
+        body = render_template("registration/notice.txt", registration=registration, meeting=meeting, kind=kind,
+                               me_url=public_url("registration.me", access_key=registration.access_key))
+        if kind == "cancelled":
+            subject = gettext("Registration cancelled: %(title)s", title=meeting.title)
+            attachments = []
+        else:
+            subject = gettext("Your new badge for %(title)s", title=meeting.title)
+            attachments = [("badge.pdf", "application/pdf", badge_pdf(registration))]
+        mail.send(mail.build_message(registration.email, subject, body, attachments=attachments))
+
+
+def replace_badge(registration: Registration) -> bool:
+    """A lost or shared badge: a new code (audited), the old badge refused from now on, and the new one mailed to
+    the delegate. Whether the mail went (never, without an address)."""
+    audit.record("registration.reissue_badge", session_id=registration.session_id,
+                 target=f"registration {registration.id}")
+    reissue_badge(registration)
+    return bool(registration.email) and send_safely(send_notice, registration, kind="reissued")
+
+
+def cancel_and_tell(registration: Registration, reason: str) -> bool:
+    """Cancels (audited, with the reason) and mails the delegate a short notice; whether the mail went."""
+    audit.record("registration.cancel", session_id=registration.session_id,
+                 target=f"registration {registration.id}", details=reason)
+    cancel(registration, reason)
+    return bool(registration.email) and send_safely(send_notice, registration, kind="cancelled")

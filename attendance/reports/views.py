@@ -6,6 +6,7 @@ from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import managed_session_or_404
 from . import bp
+from ..exports import CSV_BOM
 from .formats import bar_chart, to_csv, to_pdf, to_xlsx
 from .headcount import COLUMNS, LABELS, explain_columns, headcount, online_thresholds
 
@@ -30,7 +31,7 @@ def headcount_download(slug: str, kind: str):
     meeting = managed_session_or_404(slug)
     report = headcount(meeting)
     body, mimetype = {
-        "csv": lambda: (to_csv(report), "text/csv; charset=utf-8"),
+        "csv": lambda: (CSV_BOM + to_csv(report), "text/csv; charset=utf-8"),
         "xlsx": lambda: (to_xlsx(report), XLSX),
         "pdf": lambda: (to_pdf(report), "application/pdf"),
     }[kind]()

@@ -63,7 +63,7 @@ def test_organiser_imports_a_teams_report_and_downloads_the_headcount(live_serve
         page.get_by_role("link", name="CSV").click()
     download = download_info.value
     assert download.suggested_filename == f"{meeting.slug}-headcount.csv"
-    rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8-sig").read())))  # BOM for Excel
     totals = [r for r in rows if r["scope"] == "session" and r["table"] == "entity_type" and r["label"] == "Total"]
     assert totals and totals[0]["attended_online"] == "1" and totals[0]["registered_online"] == "2"
 
