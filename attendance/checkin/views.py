@@ -9,6 +9,7 @@ from .. import audit
 from ..auth import Actor, organiser_required, staff_required
 from ..extensions import db
 from ..lookup import managed_session_or_404, session_or_404
+from ..security import reads_badges_with_camera
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from . import bp
@@ -27,6 +28,7 @@ def doors():
 
 @bp.get("/sessions/<slug>/checkin")
 @staff_required
+@reads_badges_with_camera
 def scanner(slug: str):
     meeting = session_or_404(slug)
     today = today_for(meeting)
