@@ -79,6 +79,26 @@ def test_typed_badge_shows_green_then_amber_then_red(live_server, door_page, mak
     assert page.locator("#door-name").text_content() == "Door 2"
 
 
+def test_a_code_typed_from_the_badge_in_groups_is_checked_in(live_server, door_page, make_session,
+                                                             make_registration):
+    """The QR is unreadable: the door types the printed code, with its spaces, or with hyphens, in lowercase, and
+    reads its 0 as O and 1 as I or L (letters a code never holds)."""
+    meeting = _today_session(make_session)
+    registration = make_registration(meeting, full_name="Typed By Hand")
+    registration.badge_token = token = "10" + registration.badge_token[2:]
+    db.session.commit()
+    page = door_page
+    _open_scanner(page, live_server, meeting)
+    groups = [token[i:i + 4] for i in range(0, len(token), 4)]
+    _scan(page, "lO" + " ".join(groups)[2:])
+    expect(page.locator("#result")).to_have_class(re.compile("result-ok"))
+    expect(page.locator("#result-name")).to_have_text("Typed By Hand")
+    page.keyboard.press("Enter")
+    _scan(page, "-".join(groups).lower())
+    expect(page.locator("#result")).to_have_class(re.compile("result-already"))
+    expect(page.locator("#result-name")).to_have_text("Typed By Hand")
+
+
 def test_name_search_then_check_in_and_undo(live_server, door_page, make_session, make_registration):
     meeting = _today_session(make_session)
     make_registration(meeting, full_name="Søren Lindqvist")
