@@ -13,6 +13,7 @@ from ..security import reads_badges_with_camera
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from . import bp
+from .kiosk import registration_from_badge_link
 from .service import check_in, check_out, door_counts, today_for
 
 SCAN_LOG_LIMIT = 300
@@ -35,6 +36,26 @@ def scanner(slug: str):
     return render_template("checkin/scanner.html", meeting=meeting, today=today,
                            is_meeting_day=any(d.date == today for d in meeting.days),
                            counts=door_counts(meeting, today))
+
+
+@bp.get("/sessions/<slug>/kiosk")
+@reads_badges_with_camera
+def kiosk(slug: str):
+    """The self check-in kiosk: public, as it shows nothing until a staff member gives it an API token for this
+    session (kept in the tablet's browser), and then only the welcome of whoever shows their badge."""
+    return render_template("checkin/kiosk.html", meeting=session_or_404(slug))
+
+
+@bp.get("/kiosk/badge/<link>")
+def kiosk_badge(link: str):
+    """The badge of the delegate a kiosk just welcomed, from the short-lived link its answer carried."""
+    from ..registration.badges import badge_pdf  # not at the top: the registration package imports this one
+    registration = registration_from_badge_link(link)
+    if registration is None:
+        abort(404, "This badge link has expired: show your badge QR to the kiosk again.")
+    return badge_pdf(registration), 200, {
+        "Content-Type": "application/pdf", "Content-Disposition": 'inline; filename="badge.pdf"',
+        "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
 
 def _chosen_day(meeting: MeetingSession, *, exact: bool = False) -> SessionDay:
