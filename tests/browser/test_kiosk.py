@@ -55,9 +55,14 @@ def test_a_badge_scanner_at_the_kiosk_welcomes_its_holder_only(live_server, new_
     meeting, amelie, token = entrance
     page = new_page(viewport={"width": 1024, "height": 768}, has_touch=True)
     _set_up_kiosk(page, live_server, meeting, token)
+    page.clock.install()
     page.keyboard.type(amelie.badge_token)  # a USB scanner types into the hidden field that keeps the focus
     page.keyboard.press("Enter")
     _expect_only_amelies_welcome(page, amelie)
+    page.clock.run_for(16_000)  # the next person in the queue steps up: Amélie's name is gone from the page
+    expect(page.locator("#kiosk-answer")).to_be_hidden()
+    assert "Amélie" not in page.content()
+    expect(page.locator("#kiosk-prompt")).to_be_visible()
 
 
 def test_the_kiosk_camera_reads_a_badge(live_server, playwright, entrance, tmp_path):

@@ -279,6 +279,23 @@ def test_a_reader_that_cannot_load_is_said_plainly(live_server, playwright, make
         browser.close()
 
 
+def test_a_refused_camera_permission_is_said_plainly(live_server, playwright, make_session, app_ctx, tmp_path):
+    meeting = _today_session(make_session)
+    ensure_staff("door.browser@example.org", StaffRole.DOOR, PASSWORD)
+    db.session.commit()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
+        "--use-fake-device-for-media-stream", "--deny-permission-prompts"])
+    try:
+        page = _log_in(browser.new_context().new_page(), live_server)
+        page.goto(f"{live_server}/sessions/{meeting.slug}/checkin")
+        page.get_by_role("button", name="Start camera").click()
+        expect(page.locator("#camera-status")).to_have_text(
+            "Camera permission was refused. Allow the camera for this site in the browser settings.")
+        expect(page.get_by_role("button", name="Start camera")).to_be_visible()
+    finally:
+        browser.close()
+
+
 def test_on_plain_http_the_page_says_at_once_why_the_camera_cannot_start(live_server, playwright, make_session,
                                                                           make_registration, app_ctx):
     """A venue's Wi-Fi address over http is not a secure context: no camera, and the door learns it on arrival."""
