@@ -1,17 +1,19 @@
-"""The door's scanner page, and organisers' live attendance, manual check-in/out and the scan log."""
+"""The door's scanner page and the entrance kiosk, and organisers' live attendance, manual check-in/out and the scan
+log."""
 from datetime import date
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from .. import audit
 from ..auth import Actor, organiser_required, staff_required
 from ..extensions import db
 from ..lookup import managed_session_or_404, session_or_404
-from ..security import reads_badges_with_camera
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
+from ..security import reads_badges_with_camera
 from . import bp
 from .kiosk import registration_from_badge_link
 from .service import check_in, check_out, door_counts, today_for
@@ -52,7 +54,7 @@ def kiosk_badge(link: str):
     from ..registration.badges import badge_pdf  # not at the top: the registration package imports this one
     registration = registration_from_badge_link(link)
     if registration is None:
-        abort(404, "This badge link has expired: show your badge QR to the kiosk again.")
+        abort(404, gettext("This badge link has expired: show your badge QR code to the kiosk again."))
     return badge_pdf(registration), 200, {
         "Content-Type": "application/pdf", "Content-Disposition": 'inline; filename="badge.pdf"',
         "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
