@@ -34,6 +34,7 @@ def _set_up_kiosk(page, live_server, meeting, token: str) -> None:
     expect(page.locator("#kiosk-setup-status")).to_have_text("Unknown API token.")
     page.get_by_label("API token for this session").fill(token)
     page.get_by_role("button", name="Use this token").click()
+    expect(page.get_by_role("button", name="Start the kiosk")).to_be_visible()  # the server said yes
     page.reload()  # the token stays in this browser: after a reload, staff only start the kiosk again
     page.get_by_role("button", name="Start the kiosk").click()
 
