@@ -1,4 +1,4 @@
-// The door's scanner page: keyboard-wedge field, camera (jsQR), name search, full-screen result, undo.
+// The door's scanner page: keyboard-wedge field, camera (camera.js), name search, full-screen result, undo.
 // Every decision is the server's; this file only sends what was scanned and shows the answer.
 (function () {
   "use strict";
@@ -10,7 +10,6 @@
   const words = JSON.parse(document.getElementById("scanner-words").textContent);
   const session = root.dataset.session;
   const DOOR_KEY = "attendance.door";
-  const CAMERA_REPEAT_MS = 5000; // the camera sees a badge in every frame: ignore the same code this long
   const RESULT_SHOWN_MS = 4000;
 
   // ---- door label, remembered on this device ----
@@ -176,8 +175,7 @@
   // ---- keyboard-wedge scanners and typing ----
   // The field is emptied as the code is sent, so that it is free for the next scan whatever shows meanwhile.
   function submitBadge() {
-    // Badges hold 0-9 and A-Z only: a scanner typing with Caps Lock on sends lowercase, which means the same code.
-    const token = $("badge-input").value.trim().toUpperCase();
+    const token = BadgeCamera.typedCode($("badge-input").value);
     $("badge-input").value = "";
     if (token) checkIn({ token: token });
   }
@@ -186,83 +184,29 @@
     submitBadge();
   });
 
-  // ---- camera ----
-  let stream = null;
-  let lastCode = "";
-  let lastCodeAt = 0;
-  function cameraStatus(text) { $("camera-status").textContent = text; }
-
-  function cameraUnavailableReason() {
-    if (!window.isSecureContext) return words.camera_insecure;
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return words.camera_missing_api;
-    if (typeof window.jsQR !== "function") return words.camera_no_reader;
-    return "";
+  // ---- camera (static/camera.js) ----
+  function cameraStatus(key, detail) {
+    const text = words["camera_" + key] || words.camera_failed;
+    $("camera-status").textContent = key === "failed" && detail ? text + " (" + detail + ")" : text;
+    const on = key === "on";
+    $("camera-start").hidden = on;
+    $("camera-stop").hidden = !on;
+    if (!on) $("camera-video").hidden = true;
   }
 
   // Said at once, not after a tap on "Start camera": the door should know before the queue forms.
-  const cameraProblem = cameraUnavailableReason();
+  const cameraProblem = BadgeCamera.unavailableReason();
   if (cameraProblem) {
     cameraStatus(cameraProblem);
     $("camera-start").disabled = true;
   }
-
-  $("camera-start").addEventListener("click", async () => {  // disabled above when the camera cannot start
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
-    } catch (error) {
-      const reasons = {
-        NotAllowedError: words.camera_refused, NotFoundError: words.camera_not_found,
-        NotReadableError: words.camera_busy,
-      };
-      cameraStatus(reasons[error.name] || words.camera_failed + " (" + error.name + ")");
-      return;
-    }
-    const video = $("camera-video");
-    video.srcObject = stream;
-    video.hidden = false;
-    await video.play();
-    $("camera-start").hidden = true;
-    $("camera-stop").hidden = false;
-    cameraStatus(words.camera_on);
-    requestAnimationFrame(readFrame);
+  $("camera-start").addEventListener("click", () => {  // disabled above when the camera cannot start
+    BadgeCamera.start($("camera-video"), (code) => checkIn({ token: code }), cameraStatus);
   });
-
-  function stopCamera() {
-    if (stream) stream.getTracks().forEach((track) => track.stop());
-    stream = null;
-    $("camera-video").hidden = true;
-    $("camera-start").hidden = false;
-    $("camera-stop").hidden = true;
-    cameraStatus(words.camera_off);
-  }
-  $("camera-stop").addEventListener("click", stopCamera);
-
-  let lastFrameAt = 0;
-  function readFrame(now) {
-    if (!stream) return;
-    const video = $("camera-video");
-    if (now - lastFrameAt > 120 && video.readyState >= 2 && video.videoWidth) {
-      lastFrameAt = now;
-      const canvas = $("camera-canvas");
-      const scale = Math.min(1, 640 / video.videoWidth);
-      canvas.width = Math.round(video.videoWidth * scale);
-      canvas.height = Math.round(video.videoHeight * scale);
-      const context = canvas.getContext("2d", { willReadFrequently: true });
-      context.drawImage(video, 0, 0, canvas.width, canvas.height);
-      const image = context.getImageData(0, 0, canvas.width, canvas.height);
-      const code = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
-      if (code && code.data) {
-        const text = code.data.trim();
-        const repeated = text === lastCode && Date.now() - lastCodeAt < CAMERA_REPEAT_MS;
-        lastCodeAt = Date.now();
-        if (!repeated) {
-          lastCode = text;
-          checkIn({ token: text });
-        }
-      }
-    }
-    requestAnimationFrame(readFrame);
-  }
+  $("camera-stop").addEventListener("click", () => {
+    BadgeCamera.stop();
+    cameraStatus("off");
+  });
 
   // ---- name search ----
   $("search-form").addEventListener("submit", async (event) => {

@@ -470,10 +470,19 @@ def test_scanner_page_is_for_staff(client, login, meeting):
     assert client.get(f"/sessions/{meeting.slug}/checkin").status_code == 302
     login("door")
     html = client.get(f"/sessions/{meeting.slug}/checkin").get_data(as_text=True)
-    assert 'id="badge-input"' in html and "vendor/jsqr/jsQR.js" in html
+    assert 'id="badge-input"' in html and "vendor/barcode-detector/barcode-detector.js" in html
     assert "https://" not in html.split("<main", 1)[1]  # nothing loaded from another host
     assert client.get(f"/sessions/{meeting.slug}/attendance").status_code == 403
     assert client.get(f"/sessions/{meeting.slug}/scans").status_code == 403
+
+
+def test_only_the_camera_pages_may_compile_the_qr_readers_webassembly(client, login, meeting):
+    login("door")
+    assert "'wasm-unsafe-eval'" in client.get(f"/sessions/{meeting.slug}/checkin").headers["Content-Security-Policy"]
+    assert "wasm" not in client.get("/checkin").headers["Content-Security-Policy"]
+    wasm = client.get("/static/vendor/barcode-detector/zxing_reader.wasm")
+    assert wasm.status_code == 200 and wasm.mimetype == "application/wasm"  # what streaming compilation needs
+    wasm.close()
 
 
 def test_organiser_checks_in_and_out_by_hand_with_a_reason(client, login, meeting, make_registration):

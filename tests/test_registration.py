@@ -99,6 +99,13 @@ def test_the_own_page_offers_the_join_link_until_the_meeting_ends(client, make_s
     assert ("Join the meeting online" in html) is offered
 
 
+def test_the_own_page_shows_the_whole_badge_code_in_groups_of_four(client, make_session, make_registration):
+    registration = make_registration(make_session())
+    token = registration.badge_token
+    html = client.get(f"/me/{registration.access_key}").get_data(as_text=True)
+    assert f"{token[:4]} {token[4:8]} {token[8:12]} {token[12:16]} {token[16:20]} {token[20:24]} {token[24:]}" in html
+
+
 def test_badge_token_and_access_key_are_separate_unguessable_secrets(make_session, make_registration):
     meeting = make_session()
     a, b = make_registration(meeting), make_registration(meeting)

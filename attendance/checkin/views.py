@@ -1,9 +1,11 @@
-"""The door's scanner page, and organisers' live attendance, manual check-in/out and the scan log."""
+"""The door's scanner page and the entrance kiosk, and organisers' live attendance, manual check-in/out and the scan
+log."""
 import re
 from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from .. import audit
@@ -13,7 +15,9 @@ from ..lookup import managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from ..models.meeting import utcnow
+from ..security import reads_badges_with_camera
 from . import bp
+from .kiosk import registration_from_badge_link
 from .service import NotAllowed, check_in, check_out, door_counts, remove_check_in, today_for
 
 SCAN_LOG_LIMIT = 300
@@ -29,12 +33,33 @@ def doors():
 
 @bp.get("/sessions/<slug>/checkin")
 @staff_required
+@reads_badges_with_camera
 def scanner(slug: str):
     meeting = session_or_404(slug)
     today = today_for(meeting)
     return render_template("checkin/scanner.html", meeting=meeting, today=today,
                            is_meeting_day=any(d.date == today for d in meeting.days),
                            counts=door_counts(meeting, today))
+
+
+@bp.get("/sessions/<slug>/kiosk")
+@reads_badges_with_camera
+def kiosk(slug: str):
+    """The self check-in kiosk: public, as it shows nothing until a staff member gives it an API token for this
+    session (kept in the tablet's browser), and then only the welcome of whoever shows their badge."""
+    return render_template("checkin/kiosk.html", meeting=session_or_404(slug))
+
+
+@bp.get("/kiosk/badge/<link>")
+def kiosk_badge(link: str):
+    """The badge of the delegate a kiosk just welcomed, from the short-lived link its answer carried."""
+    from ..registration.badges import badge_pdf  # not at the top: the registration package imports this one
+    registration = registration_from_badge_link(link)
+    if registration is None:
+        abort(404, gettext("This badge link has expired: show your badge QR code to the kiosk again."))
+    return badge_pdf(registration), 200, {
+        "Content-Type": "application/pdf", "Content-Disposition": 'inline; filename="badge.pdf"',
+        "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
 
 def _chosen_day(meeting: MeetingSession, *, exact: bool = False) -> SessionDay:
