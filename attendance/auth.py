@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -24,7 +25,10 @@ login_manager.session_protection = "strong"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
-    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    if not user_id.isdigit():
+        return None
+    # With the door assignments in the same statement: a door phone's every scan checks them.
+    return db.session.get(StaffUser, int(user_id), options=[joinedload(StaffUser.door_assignments)])
 
 
 @dataclass(frozen=True)

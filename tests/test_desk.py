@@ -120,3 +120,165 @@ def test_the_migration_gives_existing_registrations_latin_keys(tmp_path):
     assert keys["ليلى حداد"].startswith("ليلى حداد\nlyla hdd\n") and keys["ليلى حداد"].endswith("~hd")
     assert old_keys == {"Ольга Петрова": "ольга петрова", "ليلى حداد": "ليلى حداد"}
     assert counts == [2, 2, 2, 2]
+
+
+# ---- devices and staff bound to sessions ----
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def recorded() -> tuple[int, int]:
+    from attendance.models import Attendance, ScanEvent
+    return (db.session.scalar(sa.select(sa.func.count(Attendance.id))),
+            db.session.scalar(sa.select(sa.func.count(ScanEvent.id))))
+
+
+def new_token(runner, *args: str) -> str:
+    result = runner.invoke(args=["token", "add", "Kiosk", *args])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+def test_a_token_bound_to_a_session_checks_in_there_only(client, runner, make_session, make_registration):
+    today = datetime.now(ZoneInfo("Europe/Brussels")).date()
+    ours, theirs = make_session(first_day=today), make_session(first_day=today)
+    token = new_token(runner, "--session", ours.slug)
+    assert f"for {ours.slug} only" in runner.invoke(args=["token", "add", "x", "--session", ours.slug]).output
+    mine, other = make_registration(ours), make_registration(theirs, full_name="Ольга Петрова")
+
+    ok = client.post("/api/v1/checkins", json={"token": mine.badge_token}, headers=bearer(token))
+    assert ok.status_code == 201
+    before = recorded()
+    for body in ({"token": other.badge_token}, {"token": other.badge_token, "session": theirs.slug},
+                 {"registration_id": other.id, "session": theirs.slug}):
+        refused = client.post("/api/v1/checkins", json=body, headers=bearer(token))
+        assert refused.status_code == 403, body
+        assert refused.get_json()["status"] == "forbidden" and "bound" in refused.get_json()["reason"]
+    assert recorded() == before  # nothing recorded, anywhere
+
+    # At its own door, another session's badge is the usual "wrong session", naming nobody of that session.
+    wrong = client.post("/api/v1/checkins", json={"token": other.badge_token, "session": ours.slug},
+                        headers=bearer(token))
+    assert wrong.status_code == 409 and wrong.get_json()["status"] == "wrong_session"
+    assert "Петрова" not in wrong.get_data(as_text=True) and theirs.title not in wrong.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["", "/delegates?q=petrova", "/door-counts", "/headcount"])
+def test_every_session_endpoint_refuses_a_token_bound_to_another_session(client, runner, make_session,
+                                                                         make_registration, path):
+    ours, theirs = make_session(), make_session()
+    make_registration(theirs, full_name="Ольга Петрова")
+    token = new_token(runner, "--organiser", "--session", ours.slug)
+    refused = client.get(f"/api/v1/sessions/{theirs.slug}{path}", headers=bearer(token))
+    assert refused.status_code == 403 and refused.get_json()["status"] == "forbidden"
+    assert "Петрова" not in refused.get_data(as_text=True)
+    assert client.get(f"/api/v1/sessions/{ours.slug}{path}", headers=bearer(token)).status_code == 200
+
+
+def test_a_bound_token_cannot_undo_another_sessions_check_in(client, runner, make_session, make_registration):
+    today = datetime.now(ZoneInfo("Europe/Brussels")).date()
+    ours, theirs = make_session(first_day=today), make_session(first_day=today)
+    everywhere = new_token(runner)
+    other = make_registration(theirs)
+    attendance_id = client.post("/api/v1/checkins", json={"token": other.badge_token},
+                                headers=bearer(everywhere)).get_json()["attendance_id"]
+    bound = new_token(runner, "--organiser", "--session", ours.slug)
+    assert client.post(f"/api/v1/checkins/{attendance_id}/undo", headers=bearer(bound)).status_code == 403
+    assert recorded()[0] == 1
+
+
+def test_token_add_refuses_an_unknown_session(runner, app_ctx):
+    result = runner.invoke(args=["token", "add", "Door", "--session", "nowhere"])
+    assert result.exit_code != 0 and "no session is called 'nowhere'" in result.output
+    from attendance.models import ApiToken
+    assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 0
+
+
+def test_allows_session_is_the_tokens_own_check(make_session, app_ctx):
+    ours, theirs = make_session(), make_session()
+    bound, _ = create_api_token("Kiosk", session_id=ours.id)
+    free, _ = create_api_token("Door")
+    assert bound.allows_session(ours.id) and not bound.allows_session(theirs.id)
+    assert free.allows_session(ours.id) and free.allows_session(theirs.id)
+
+
+def assign(client, meeting, email: str):
+    from helpers import csrf_token
+    return client.post(f"/sessions/{meeting.slug}/door-staff",
+                       data={"email": email, "csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/edit")})
+
+
+def test_an_organiser_assigns_door_staff_on_the_session_page_and_it_is_audited(client, login, make_session):
+    from attendance.auth import ensure_staff
+    from attendance.models import AuditEvent, DoorAssignment, StaffRole
+    login("organiser")
+    meeting = make_session()
+    ensure_staff("volunteer@example.org", StaffRole.DOOR, "long enough")
+    db.session.commit()
+    response = assign(client, meeting, "Volunteer@Example.org")
+    assert response.status_code == 302
+    page = client.get(f"/sessions/{meeting.slug}/edit").get_data(as_text=True)
+    assert "volunteer@example.org now works the doors" in page
+    assert page.count("volunteer@example.org") >= 2  # the message and the list
+    assert assign(client, meeting, "volunteer@example.org").status_code == 302  # twice: still one assignment
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DoorAssignment)) == 1
+    for nobody in ("unknown@example.org", db.session.scalar(sa.select(AuditEvent.actor))):  # an organiser's email
+        assign(client, meeting, nobody)
+        assert "No door staff account has the email" in client.get(f"/sessions/{meeting.slug}/edit").get_data(
+            as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DoorAssignment)) == 1
+    assert [(e.action, e.target) for e in db.session.scalars(sa.select(AuditEvent))] == \
+        [("session.add_door_staff", "volunteer@example.org")]
+
+    from helpers import csrf_token
+    user_id = db.session.scalar(sa.select(DoorAssignment.user_id))
+    client.post(f"/sessions/{meeting.slug}/door-staff/{user_id}/remove",
+                data={"csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/edit")})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DoorAssignment)) == 0
+    assert db.session.scalar(sa.select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == \
+        "session.remove_door_staff"
+
+
+def test_door_staff_see_search_and_scan_only_their_sessions(app, client, login, make_session, make_registration):
+    from attendance.models import StaffUser
+    from attendance.organiser.door_staff import assign_door_staff
+    from helpers import csrf_token
+    today = datetime.now(ZoneInfo("Europe/Brussels")).date()
+    ours = make_session(first_day=today, title="Our session")
+    theirs = make_session(first_day=today, title="Their session")
+    other = make_registration(theirs, full_name="Ольга Петрова")
+    mine = make_registration(ours, full_name="Kofi Mensah")
+    email = login("door")
+    # Not assigned anywhere yet: every session, as before.
+    page = client.get("/checkin").get_data(as_text=True)
+    assert "Our session" in page and "Their session" in page
+    assign_door_staff(ours, email)
+    db.session.commit()
+
+    page = client.get("/checkin").get_data(as_text=True)
+    assert "Our session" in page and "Their session" not in page
+    assert client.get(f"/sessions/{ours.slug}/checkin").status_code == 200
+    refused = client.get(f"/sessions/{theirs.slug}/checkin")
+    assert refused.status_code == 403 and "other sessions" in refused.get_data(as_text=True)
+    assert client.get(f"/api/v1/sessions/{theirs.slug}/delegates?q=petrova").status_code == 403
+    assert client.get(f"/api/v1/sessions/{ours.slug}/delegates?q=mensah").get_json()["delegates"][0]["name"] == \
+        "Kofi Mensah"
+    headers = {"X-CSRFToken": csrf_token(client, f"/sessions/{ours.slug}/checkin")}
+    before = recorded()
+    assert client.post("/api/v1/checkins", json={"token": other.badge_token}, headers=headers).status_code == 403
+    assert recorded() == before
+    assert client.post("/api/v1/checkins", json={"token": mine.badge_token, "session": ours.slug},
+                       headers=headers).status_code == 201
+    assert db.session.scalar(sa.select(StaffUser).filter_by(email=email)).door_session_ids == {ours.id}
+
+
+def test_user_add_assigns_door_staff_to_sessions(runner, make_session):
+    from attendance.models import AuditEvent, StaffUser
+    meeting = make_session()
+    result = runner.invoke(args=["user", "add", "door9@example.org", "--role", "door", "--password", "long enough",
+                                 "--session", meeting.slug])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(StaffUser).filter_by(email="door9@example.org"))
+    assert user.door_session_ids == {meeting.id}
+    assert db.session.scalar(sa.select(AuditEvent.actor)) == "cli"

@@ -50,9 +50,8 @@ class StaffUser(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: loaded with the user, in the same statement: a door phone's every scan checks them
-    door_assignments: Mapped[list[DoorAssignment]] = relationship(lazy="joined", cascade="all, delete-orphan",
-                                                                  passive_deletes=True)
+    #: the login loads them with the user, in the same statement: a door phone's every scan checks them
+    door_assignments: Mapped[list[DoorAssignment]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     @validates("email")
     def _normalise_email(self, _key: str, email: str) -> str:
@@ -102,6 +101,8 @@ class ApiToken(db.Model):
                                                    index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+    session: Mapped["MeetingSession | None"] = relationship()  # noqa: F821  (models/meeting.py)
 
     @property
     def is_revoked(self) -> bool:
