@@ -28,7 +28,8 @@ def load_user(user_id: str) -> StaffUser | None:
     if not user_id.isdigit():
         return None
     # With the door assignments in the same statement: a door phone's every scan checks them.
-    return db.session.get(StaffUser, int(user_id), options=[joinedload(StaffUser.door_assignments)])
+    return db.session.get(StaffUser, int(user_id), options=[joinedload(StaffUser.door_assignments)],
+                          populate_existing=True)
 
 
 @dataclass(frozen=True)
