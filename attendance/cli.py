@@ -2,7 +2,7 @@
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 
 from . import audit
 from .api.tokens import create_api_token, revoke_api_token
@@ -25,13 +25,17 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("seed-demo")
-def seed_demo_command() -> None:
-    """Load the demo meeting (idempotent)."""
+@click.option("--base-url", default="", metavar="URL", help="Where the app is served, to print full links.")
+def seed_demo_command(base_url: str) -> None:
+    """Load the demo meeting (idempotent); today's practice session moves to today."""
     result = seed_demo()
     click.echo(f"Demo loaded: sessions {', '.join(result['sessions'])}.")
     click.echo("Demo staff logins (email / password):")
     for email, role, password in result["staff"]:
         click.echo(f"  {role.value:<9} {email} / {password}")
+    with current_app.test_request_context():
+        scanner = url_for("checkin.scanner", slug=result["today"])
+    click.echo(f"Door scanner of today's demo session: {base_url.rstrip('/')}{scanner}")
 
 
 @click.group("user")

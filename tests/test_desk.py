@@ -282,3 +282,51 @@ def test_user_add_assigns_door_staff_to_sessions(runner, make_session):
     user = db.session.scalar(sa.select(StaffUser).filter_by(email="door9@example.org"))
     assert user.door_session_ids == {meeting.id}
     assert db.session.scalar(sa.select(AuditEvent.actor)) == "cli"
+
+
+# ---- a demo session that runs today ----
+
+def test_seed_demo_keeps_one_session_running_today_and_its_scanner_answers_door_staff(runner, client, app_ctx):
+    from attendance.models import Attendance, MeetingSession, Mode, SessionDay
+    from helpers import csrf_token
+
+    def practice() -> list[MeetingSession]:
+        db.session.expire_all()
+        return db.session.scalars(sa.select(MeetingSession).filter_by(slug="door-practice")).all()
+
+    first = runner.invoke(args=["seed-demo", "--base-url", "http://127.0.0.1:5123"])
+    assert first.exit_code == 0, first.output
+    assert "Door scanner of today's demo session: http://127.0.0.1:5123/sessions/door-practice/checkin" \
+        in first.output
+    [meeting] = practice()
+    today = datetime.now(ZoneInfo(meeting.timezone)).date()
+    assert [d.date for d in meeting.days] == [today]
+    people = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)).all()
+    assert 35 <= len(people) <= 45 and all(p.email.endswith("@example.org") for p in people)
+    assert {"Ольга Петрова", "王伟", "ليلى حداد"} <= {p.full_name for p in people}
+    modes = dict(db.session.execute(sa.select(Attendance.mode, sa.func.count()).join(Registration)
+                                    .where(Registration.session_id == meeting.id).group_by(Attendance.mode)).all())
+    assert modes[Mode.IN_PERSON] >= 3 and modes[Mode.ONLINE] >= 1
+    # Nobody was let in in the future.
+    assert all(a.first_seen_at <= datetime.utcnow() for a in db.session.scalars(sa.select(Attendance)))
+
+    # A day later: moved to today, its check-ins made afresh, nothing doubled.
+    meeting.days[0].date = today.replace(day=1) if today.day != 1 else today.replace(day=2)
+    db.session.commit()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    [meeting] = practice()
+    assert [d.date for d in meeting.days] == [today]
+    assert db.session.scalar(sa.select(sa.func.count(SessionDay.id)).filter_by(session_id=meeting.id)) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Registration.id)).filter_by(session_id=meeting.id)) == len(people)
+    assert dict(db.session.execute(sa.select(Attendance.mode, sa.func.count()).join(Registration)
+                                   .where(Registration.session_id == meeting.id).group_by(Attendance.mode)).all()) \
+        == modes
+
+    response = client.post("/login", data={"email": "door1@example.org", "password": "demo-door",
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    scanner = client.get("/sessions/door-practice/checkin")
+    assert scanner.status_code == 200 and "Door practice session" in scanner.get_data(as_text=True)
+    petrova = client.get("/api/v1/sessions/door-practice/delegates?q=petrova").get_json()["delegates"]
+    assert [p["name"] for p in petrova] == ["Ольга Петрова"]
