@@ -330,3 +330,99 @@ def test_seed_demo_keeps_one_session_running_today_and_its_scanner_answers_door_
     assert scanner.status_code == 200 and "Door practice session" in scanner.get_data(as_text=True)
     petrova = client.get("/api/v1/sessions/door-practice/delegates?q=petrova").get_json()["delegates"]
     assert [p["name"] for p in petrova] == ["Ольга Петрова"]
+
+
+# ---- /me: find my registration ----
+
+from test_cli_and_mail import smtp_server  # noqa: E402,F401  (a fixture: the local SMTP server)
+from test_security import rate_limited_client  # noqa: E402,F401  (a fixture: an app with rate limits on)
+
+
+def ask_for_links(client, address: str, **kwargs):
+    from helpers import csrf_token
+    response = client.post("/me", data={"email": address, "csrf_token": csrf_token(client, "/me")}, **kwargs)
+    response.close()  # as a server does once the answer is sent: the mail goes then
+    return response
+
+
+def test_every_public_page_links_to_find_my_registration(client, make_session):
+    from datetime import timedelta
+    from attendance.models.meeting import utcnow
+    open_session = make_session()
+    closed = make_session(registration_closes_at=utcnow() - timedelta(hours=1),
+                          registration_opens_at=utcnow() - timedelta(days=3))
+    for url in ("/", f"/sessions/{open_session.slug}/register", f"/sessions/{closed.slug}/register"):
+        assert 'href="/me"' in client.get(url).get_data(as_text=True), url
+    page = client.get("/me")
+    assert page.status_code == 200 and 'name="csrf_token"' in page.get_data(as_text=True)
+
+
+def test_find_my_registration_emails_every_link_of_that_address(app, client, make_session, make_registration,
+                                                               smtp_server):
+    import email as email_parser
+    import email.policy
+    from datetime import date, timedelta
+    from attendance.registration.service import cancel
+    past = make_session(first_day=date.today() - timedelta(days=30), title="Past Session",
+                        registration_opens_at=None, registration_closes_at=None)
+    upcoming = make_session(title="Upcoming Session")
+    cancelled_one = make_session(title="Dropped Session")
+    kept = make_registration(past, email="Ana.Lima@Example.org")
+    soon = make_registration(upcoming, email="ana.lima@example.org")
+    dropped = make_registration(cancelled_one, email="ana.lima@example.org")
+    cancel(dropped, "changed plans")
+    make_registration(upcoming, email="someone.else@example.org")
+
+    answer = ask_for_links(client, " ANA.LIMA@example.org ")
+    assert answer.status_code == 200 and "Check your email" in answer.get_data(as_text=True)
+    assert smtp_server.received.wait(5)
+    [envelope] = smtp_server.messages
+    assert [to.lower() for to in envelope.rcpt_tos] == ["ana.lima@example.org"]  # as registered, not as typed
+    message = email_parser.message_from_bytes(envelope.content, policy=email.policy.default)
+    body = message.get_content()
+    for registration in (kept, soon, dropped):
+        assert f"/me/{registration.access_key}" in body
+    assert "Past Session" in body and "Upcoming Session" in body
+    dropped_part = body[body.index("Dropped Session"):]
+    assert dropped_part.index("cancelled") < dropped_part.index(dropped.access_key)
+    assert "someone.else" not in body and message["Subject"] == "Your registration links"
+
+
+def test_find_my_registration_answers_the_same_for_an_unknown_address_and_sends_nothing(
+        client, make_session, make_registration, smtp_server):
+    meeting = make_session()
+    make_registration(meeting, email="known@example.org")
+    unknown = ask_for_links(client, "unknown@example.org")
+    assert not smtp_server.received.wait(1)
+    known = ask_for_links(client, "known@example.org")
+    assert smtp_server.received.wait(5)
+    assert (unknown.status_code, unknown.get_data()) == (known.status_code, known.get_data())
+
+
+def test_find_my_registration_refuses_bad_input_and_sends_nothing(client, make_session, make_registration,
+                                                                  smtp_server):
+    meeting = make_session()
+    make_registration(meeting, email="known@example.org")
+    no_csrf = client.post("/me", data={"email": "known@example.org"})
+    no_csrf.close()
+    assert no_csrf.status_code == 400
+    bad = ask_for_links(client, "not an address")
+    assert bad.status_code == 400 and "Enter a valid email address" in bad.get_data(as_text=True)
+    assert not smtp_server.received.wait(1)
+
+
+def test_find_my_registration_is_rate_limited_per_address_and_per_machine(rate_limited_client, make_session):
+    from helpers import csrf_token
+    client = rate_limited_client
+    token = csrf_token(client, "/me")
+
+    def ask(address: str, ip: str) -> int:
+        response = client.post("/me", data={"email": address, "csrf_token": token},
+                               environ_base={"REMOTE_ADDR": ip})
+        response.close()
+        return response.status_code
+
+    # One address, asked from many machines: three an hour.
+    assert [ask("target@example.org", f"10.0.0.{n}") for n in range(1, 5)] == [200, 200, 200, 429]
+    # One machine, asking about many addresses: ten a minute.
+    assert [ask(f"person{n}@example.org", "10.0.1.1") for n in range(11)] == [200] * 10 + [429]
