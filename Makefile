@@ -28,7 +28,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel -q update --no-wrap -i attendance/translations/messages.pot -d attendance/translations
 
 run: setup
-	$(BIN)/flask seed-demo
+	$(BIN)/flask seed-demo --base-url http://127.0.0.1:$(PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT)  (staff log in at http://127.0.0.1:$(PORT)/login)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -24,7 +25,11 @@ login_manager.session_protection = "strong"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
-    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    if not user_id.isdigit():
+        return None
+    # With the door assignments in the same statement: a door phone's every scan checks them.
+    return db.session.get(StaffUser, int(user_id), options=[joinedload(StaffUser.door_assignments)],
+                          populate_existing=True)
 
 
 @dataclass(frozen=True)
@@ -35,17 +40,29 @@ class Actor:
     is_organiser: bool
     #: the sessions an organiser runs; None: every session (an organiser API token, made on the command line)
     managed_session_ids: frozenset[int] | None = None
+    #: the sessions it may read and check in for; None: every session (see `StaffUser.door_session_ids`)
+    door_session_ids: frozenset[int] | None = None
 
     @classmethod
     def of_user(cls, user: StaffUser) -> "Actor":
-        if not user.is_organiser:  # door staff manage no session: no query on the door phone's every scan
-            return cls(f"user:{user.id}", user.email, False, frozenset())
+        if not user.is_organiser:  # door staff manage no session; their assignments came with the user's row
+            return cls(f"user:{user.id}", user.email, False, frozenset(), user.door_session_ids)
         sessions = frozenset(db.session.scalars(
             db.select(session_organisers.c.session_id).where(session_organisers.c.user_id == user.id)))
         return cls(f"user:{user.id}", user.email, True, sessions)
 
+    @classmethod
+    def of_token(cls, token_id: int, label: str, is_organiser: bool, session_id: int | None) -> "Actor":
+        """A scanner token; one made with `--session` reads, checks in and (organiser) manages that session only."""
+        bound = None if session_id is None else frozenset({session_id})
+        return cls(f"token:{token_id}", label, is_organiser, bound, bound)
+
     def manages(self, session_id: int) -> bool:
         return self.is_organiser and (self.managed_session_ids is None or session_id in self.managed_session_ids)
+
+    def may_use(self, session_id: int) -> bool:
+        """Whether it may see, search and check in for that session at the door."""
+        return self.door_session_ids is None or session_id in self.door_session_ids
 
 
 def ensure_staff(email: str, role: StaffRole, password: str) -> tuple[StaffUser, bool]:

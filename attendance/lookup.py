@@ -1,5 +1,6 @@
 """Loading what a URL names, or answering 404: shared by every blueprint's views."""
 from flask import abort
+from flask_babel import gettext
 from werkzeug.routing import IntegerConverter
 from flask_login import current_user
 
@@ -23,6 +24,16 @@ def managed_session_or_404(slug: str) -> MeetingSession:
     meeting = session_or_404(slug)
     if not current_user.is_authenticated or not current_user.manages(meeting):
         abort(403, "You are not an organiser of this session. Ask one of its organisers to add you.")
+    return meeting
+
+
+def door_session_or_403(slug: str) -> MeetingSession:
+    """A session the logged-in staff member may see and scan at; door staff assigned to other sessions get 403."""
+    meeting = session_or_404(slug)
+    allowed = current_user.door_session_ids
+    if allowed is not None and meeting.id not in allowed:
+        abort(403, gettext("You are assigned to the doors of other sessions. Ask an organiser of this session to "
+                           "add you to its door staff."))
     return meeting
 
 

@@ -44,7 +44,7 @@ def _actor() -> Actor:
             raise ApiError(401, "Unknown API token.")
         if record.revoked_at is not None:
             raise ApiError(401, "This API token was revoked.")
-        return Actor(f"token:{record.id}", record.label, record.is_organiser)
+        return Actor.of_token(record.id, record.label, record.is_organiser, record.session_id)
     if not current_user.is_authenticated:
         raise ApiError(401, "Log in as staff, or send 'Authorization: Bearer <api-token>'.")
     if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -65,10 +65,16 @@ def staff_api(view):
 
 
 def _session(slug: str) -> MeetingSession:
+    """The session a URL names, if the caller may use it: a token or door staff bound to other sessions get 403."""
     meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
     if meeting is None:
         raise ApiError(404, f"No session is called '{slug[:80]}'.")
+    if not g.actor.may_use(meeting.id):
+        raise ApiError(403, NOT_YOUR_SESSION, "forbidden")
     return meeting
+
+
+NOT_YOUR_SESSION = "This token or account is bound to other sessions; it cannot read or check in for this one."
 
 
 def _json_body() -> dict:
@@ -152,6 +158,8 @@ def undo_checkin(attendance_id: int):
     attendance = db.session.get(Attendance, attendance_id)
     if attendance is None:
         raise ApiError(404, "This check-in does not exist (already undone?).")
+    if not g.actor.may_use(attendance.registration.session_id):
+        raise ApiError(403, NOT_YOUR_SESSION, "forbidden")
     try:
         undo_check_in(attendance, g.actor)
     except NotUndoable as refusal:

@@ -209,6 +209,12 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
     """
     connection = db.session.connection()
     badge, door_session_id = _find_badge(connection, token, registration_id, session_slug, day)
+    # A token or door staff bound to some sessions: refused, and nothing written, at another session's door, or
+    # for another session's badge when no door is named (at their own door that is a "wrong session" below).
+    scanned_for = door_session_id if door_session_id is not None else badge.row.session_id if badge else None
+    if scanned_for is not None and not actor.may_use(scanned_for):
+        raise NotAllowed(gettext("This token or account is bound to other sessions; it cannot check in for "
+                                 "this one."))
     if source is not Source.SCAN and badge is not None and badge.row.session_id != door_session_id:
         badge = None  # a name search only reaches the door's own session
     event = dict(actor=actor.key, recorded_by=actor.label, door=door, source=source, nonce=nonce or None,
@@ -250,6 +256,10 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
     row = badge.row
     payload = door_fields(row.id, row.full_name, row.organisation, row.entity_type, row.role, row.mode)
     if door_session_id is not None and row.session_id != door_session_id:
+        if not actor.may_use(row.session_id):  # who is registered elsewhere is none of this door's business
+            event["registration_id"] = None
+            return CheckIn(ScanResult.WRONG_SESSION, {
+                "status": "wrong_session", "message": gettext("Registered for another session, not this one")})
         return CheckIn(ScanResult.WRONG_SESSION, payload | {
             "status": "wrong_session",
             "message": gettext("Registered for %(title)s, not this session", title=row.title)})

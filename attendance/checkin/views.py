@@ -11,7 +11,7 @@ from flask_login import current_user
 from .. import audit
 from ..auth import Actor, organiser_required, staff_required
 from ..extensions import db
-from ..lookup import managed_session_or_404, session_or_404
+from ..lookup import door_session_or_403, managed_session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from ..models.meeting import utcnow
@@ -26,8 +26,11 @@ SCAN_LOG_LIMIT = 300
 @bp.get("/checkin")
 @staff_required
 def doors():
-    """Door staff pick the session they admit to."""
-    sessions = db.session.scalars(db.select(MeetingSession).order_by(MeetingSession.created_at.desc())).all()
+    """Door staff pick the session they admit to: among the sessions they are assigned to, if any."""
+    query = db.select(MeetingSession).order_by(MeetingSession.created_at.desc())
+    if current_user.door_session_ids is not None:
+        query = query.where(MeetingSession.id.in_(current_user.door_session_ids))
+    sessions = db.session.scalars(query).all()
     return render_template("checkin/doors.html", sessions=sessions, today_for=today_for)
 
 
@@ -35,7 +38,7 @@ def doors():
 @staff_required
 @reads_badges_with_camera
 def scanner(slug: str):
-    meeting = session_or_404(slug)
+    meeting = door_session_or_403(slug)
     today = today_for(meeting)
     return render_template("checkin/scanner.html", meeting=meeting, today=today,
                            is_meeting_day=any(d.date == today for d in meeting.days),

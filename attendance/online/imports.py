@@ -150,8 +150,9 @@ def _only_registration_named(meeting: MeetingSession, name: str) -> Registration
     key = search_key(name)
     if not key:
         return None
-    found = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id, name_key=key,
+    found = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id,
                                                                  status=RegistrationStatus.REGISTERED)
+                               .where(Registration.name_is(key))
                                .order_by(Registration.id).limit(2)).all()
     return found[0] if len(found) == 1 else None
 
