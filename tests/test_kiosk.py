@@ -20,8 +20,8 @@ def meeting(make_session):
 
 
 @pytest.fixture
-def kiosk_token(app_ctx):
-    return create_api_token("Entrance kiosk")[1]
+def kiosk_token(app_ctx, meeting):
+    return create_api_token("Entrance kiosk", session_id=meeting.id)[1]
 
 
 def bearer(token: str) -> dict:
@@ -43,14 +43,19 @@ def test_the_kiosk_page_is_public_and_shows_no_delegate(client, meeting, make_re
     assert client.get("/sessions/no-such-session/kiosk").status_code == 404
 
 
-def test_a_kiosk_starts_only_on_a_valid_door_token(client, login, meeting, kiosk_token):
+def test_a_kiosk_starts_only_on_a_door_token_bound_to_its_session(client, login, meeting, kiosk_token, make_session):
     url = f"/api/v1/sessions/{meeting.slug}/kiosk"
     assert client.get(url, headers=bearer(kiosk_token)).get_json() == {"status": "ok", "title": meeting.title}
     assert client.get(url).status_code == 401
     assert client.get(url, headers=bearer("att_not-a-token")).get_json()["reason"] == "Unknown API token."
     organiser = client.get(url, headers=bearer(create_api_token("Laptop", organiser=True)[1]))
     assert organiser.status_code == 403 and "organiser token may not run a kiosk" in organiser.get_json()["reason"]
-    record, revoked = create_api_token("Stolen tablet")
+    unbound = client.get(url, headers=bearer(create_api_token("Door laptop")[1]))
+    assert unbound.status_code == 403 and "bound to this session" in unbound.get_json()["reason"]
+    other = make_session(title="Another meeting")
+    elsewhere = client.get(url, headers=bearer(create_api_token("Other kiosk", session_id=other.id)[1]))
+    assert elsewhere.status_code == 403 and "bound to this session" in elsewhere.get_json()["reason"]
+    record, revoked = create_api_token("Stolen tablet", session_id=meeting.id)
     revoke_api_token(record)
     assert client.get(url, headers=bearer(revoked)).get_json()["reason"] == "This API token was revoked."
     login("door")  # a staff login is no kiosk: the tablet would hold a staff session

@@ -28,13 +28,17 @@ def kiosk_refusal(token, meeting: MeetingSession) -> str | None:
     """Why a kiosk may not run for `meeting` on `token` (a row of `api.tokens.find_api_token`, or None), or None.
 
     The one check the kiosk page and every kiosk request go through. A kiosk is a device left where anyone can
-    reach it: an organiser token, which may check in for other days, is refused."""
+    reach it: an organiser token, which may check in for other days, is refused, and so is a token that is not bound
+    to this very session (a lost tablet then opens no other door)."""
     if token is None:
         return gettext("Unknown API token.")
     if token.revoked_at is not None:
         return gettext("This API token was revoked.")
     if token.is_organiser:
         return gettext("An organiser token may not run a kiosk: create a door token for it.")
+    if token.session_id != meeting.id:
+        return gettext("A kiosk runs on a token bound to this session only: create one with "
+                       "'token add LABEL --session %(slug)s'.", slug=meeting.slug)
     return None
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from .. import audit
 from ..auth import Actor, organiser_required, staff_required
 from ..extensions import db
-from ..lookup import door_session_or_403, managed_session_or_404
+from ..lookup import door_session_or_403, managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from ..models.meeting import utcnow

@@ -24,7 +24,7 @@ def entrance(make_session, make_registration, app_ctx):
                                locale="fr")
     other = make_registration(meeting, full_name="Kwame Asante", organisation="RILO West Africa")
     check_in(actor=SOMEONE_ELSE, token=other.badge_token, door="Main entrance")
-    return meeting, amelie, create_api_token("Entrance kiosk")[1]
+    return meeting, amelie, create_api_token("Entrance kiosk", session_id=meeting.id)[1]
 
 
 def _set_up_kiosk(page, live_server, meeting, token: str) -> None:
