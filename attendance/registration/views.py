@@ -95,7 +95,7 @@ def me(access_key: str):
         meeting=meeting,
         has_ended=meeting.is_over(today),
         certificate=eligibility(registration) if meeting.has_begun(today) else None,
-        qr=qr_svg(registration.badge_token, title=_("Your badge QR code"), scale=6),
+        qr=qr_svg(registration.badge_token, title=_("Your badge QR code")),
     )
 
 
