@@ -68,12 +68,14 @@ def qr_png_uri(data: str, *, fixed_mask: bool = False) -> str:
     and the PDF embeds a few hundred bytes instead of a path WeasyPrint takes ~13 ms to parse and draw.
 
     Remembered (a few hundred bytes each): making the code is most of serving a stored badge, and most of that
-    is trying all eight masks and scoring each by the standard's penalty rules; `fixed_mask` skips that (qrcode,
-    version 4: 3.9 against 14 ms on a loaded machine; segno before it took 5.9 and 28.8 in the same run), for
-    certificates, thousands of which a bulk export makes. Any mask is valid to every reader; the penalty only
-    avoids patterns that might confuse one. zxing-cpp read degraded (noisy, blurred, half-size) renderings of 300
-    certificate codes about as often with FIXED_MASK as with the best mask (blur: 227 and 222 of 300; noise: 190
-    and 208). Badges, scanned at a busy door, keep the best mask."""
+    is trying all eight masks and scoring each by the standard's penalty rules; `fixed_mask` skips that, for
+    certificates, thousands of which a bulk export makes. Measured interleaved with segno, which made them before
+    (40 codes a round, median of 5 rounds, PNG included, on a 2-core machine at load 8, so slow for both): a badge
+    token with the best mask 20.9 ms (segno 19.0), a verification URL with the fixed mask 9.5 ms (segno 10.6).
+    Any mask is valid to every reader; the penalty only avoids patterns that might confuse one. zxing-cpp read
+    degraded (noisy, blurred, half-size) renderings of 300 certificate codes about as often with FIXED_MASK as with
+    the best mask (blur: 227 and 222 of 300; noise: 190 and 208). Badges, scanned at a busy door, keep the best
+    mask."""
     matrix = qr_code(data, fixed_mask=fixed_mask).get_matrix()
     image = Image.new("1", (len(matrix), len(matrix)))
     image.putdata([0 if dark else 1 for row in matrix for dark in row])
