@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import secrets
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, TypeVar
 
 from pypdf import PdfReader
@@ -111,7 +111,7 @@ class PdfConcatenator:
         self._offset += len(data)
 
 
-def _renumbered(obj: PdfObject, number_for) -> PdfObject:
+def _renumbered(obj: PdfObject, number_for: Callable[[IndirectObject], int]) -> PdfObject:
     """`obj` with each indirect reference in it replaced by a reference to its number in the output. Dictionaries
     and arrays are changed in place: the input is read once and closed after."""
     if isinstance(obj, IndirectObject):
