@@ -3,7 +3,7 @@ from flask import g, jsonify, request
 
 from ..checkin.kiosk import kiosk_check_in, kiosk_refusal
 from ..checkin.service import NonceReused
-from ..extensions import limiter
+from ..extensions import db, limiter
 from ..models import MeetingSession
 from . import bp
 from .tokens import find_api_token
@@ -12,7 +12,9 @@ from .views import ApiError, _actor, _json_body, _scanner_key, _session, _text
 
 def _kiosk(slug: str) -> MeetingSession:
     """The session, once the request's API token may run its kiosk; the caller is `g.actor`."""
-    meeting = _session(slug)
+    meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
+    if meeting is None:
+        raise ApiError(404, f"No session is called '{slug[:80]}'.")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "The kiosk runs on an API token: send 'Authorization: Bearer <token>'.")
@@ -20,7 +22,7 @@ def _kiosk(slug: str) -> MeetingSession:
     if refusal:
         raise ApiError(403, refusal, "forbidden")
     g.actor = _actor()  # the same checks as every scanner request
-    return meeting
+    return _session(slug)
 
 
 @bp.get("/sessions/<slug>/kiosk")
