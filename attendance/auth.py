@@ -2,7 +2,6 @@
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -11,6 +10,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from .extensions import db, limiter, login_manager
+from .links import same_site_path
 from .models import StaffRole, StaffUser
 from .models.meeting import utcnow
 from .models.staff import session_organisers
@@ -81,16 +81,6 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: a login link must not bounce people to another host."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 LOCK_AFTER = 5
 LOCK_MINUTES = 15
 
@@ -130,7 +120,7 @@ def login():
         else:
             login_user(user)
             default = url_for("organiser.dashboard") if user.is_organiser else url_for("checkin.doors")
-            return redirect(_safe_next(request.args.get("next")) or default)
+            return redirect(same_site_path(request.args.get("next")) or default)
     return render_template("auth/login.html", form=form)
 
 
