@@ -166,7 +166,10 @@ def test_unmatched_participant_waits_until_an_organiser_maps_them(client, login,
     ("bad_signature", 401, "Bad signature"),
     ("no_signature", 401, "Missing"),
     ("stale", 401, "Stale"),
-    ("unknown_meeting", 404, "No session uses Zoom meeting id"),
+    ("unknown_meeting", 401, "Bad signature"),
+    ("absurd_timestamp", 401, "Stale"),
+    ("negative_timestamp", 401, "not a number"),
+    ("superscript_timestamp", 401, "not a number"),
     ("malformed", 400, "not a Zoom event"),
 ])
 def test_webhook_refuses_bad_deliveries_with_a_reason(client, past_meeting, make_registration, change, status,
@@ -179,6 +182,13 @@ def test_webhook_refuses_bad_deliveries_with_a_reason(client, past_meeting, make
         timestamp=int(time.time()) - 600 if change == "stale" else None)
     if change == "no_signature":
         del headers["x-zm-signature"]
+    absurd = {"absurd_timestamp": "9" * 400, "negative_timestamp": "-5", "superscript_timestamp": "17²"}
+    if change in absurd:
+        body, headers = zoom_delivery(SECRET, "meeting.participant_joined", MEETING_ID,
+                                      joined("jane@example.org", datetime(2024, 2, 19, 9, 40)), timestamp=0)
+        headers["x-zm-request-timestamp"] = absurd[change]
+        headers["x-zm-signature"] = "v0=" + hmac.new(SECRET.encode(), f"v0:{absurd[change]}:".encode() + body,
+                                                     hashlib.sha256).hexdigest()
     if change == "malformed":
         body = b"{not json"
         stamp = headers["x-zm-request-timestamp"]
@@ -187,6 +197,16 @@ def test_webhook_refuses_bad_deliveries_with_a_reason(client, past_meeting, make
     response = client.post("/integrations/zoom/webhook", data=body, headers=headers)
     assert response.status_code == status and reason in response.get_json()["reason"]
     assert online_attendances() == [] and db.session.scalars(sa.select(ZoomEvent)).all() == []
+
+
+def test_an_unsigned_delivery_gets_the_same_answer_whether_or_not_its_meeting_is_set_up(client, past_meeting):
+    answers = []
+    for meeting_id in (MEETING_ID, "999"):
+        body, headers = zoom_delivery("a guess", "meeting.participant_joined", meeting_id,
+                                      joined("jane@example.org", datetime(2024, 2, 19, 9, 40)))
+        response = client.post("/integrations/zoom/webhook", data=body, headers=headers)
+        answers.append((response.status_code, response.get_json()))
+    assert answers[0] == answers[1] and answers[0][0] == 401
 
 
 # ---- report imports ----
