@@ -10,7 +10,7 @@ from .. import audit
 from ..auth import organiser_required
 from ..checkin.views import _chosen_day
 from ..extensions import csrf, db, limiter
-from ..lookup import MAX_ID, managed_session_or_404, small_int
+from ..lookup import managed_session_or_404, small_int
 from ..models import Registration, ReportImport
 from . import bp
 from .imports import ERROR, MATCHED, UNMATCHED, ReportError, preview, save, upload
@@ -96,8 +96,11 @@ def import_preview(slug: str, import_id: int):
 def import_save(slug: str, import_id: int):
     meeting = managed_session_or_404(slug)
     report = _import_or_404(meeting, import_id)
-    choices = {int(name[4:]): int(value) for name, value in request.form.items()
-               if name.startswith("map-") and name[4:].isdigit() and value.isdigit() and 0 < int(value) <= MAX_ID}
+    try:
+        choices = {small_int(name[4:]): small_int(value) for name, value in request.form.items()
+                   if name.startswith("map-") and value}
+    except ValueError:
+        abort(400, "Each choice must be a registration of the list (a line and an id written with digits).")
     try:
         audit.record("online.import_save", session_id=meeting.id, target=report.filename,
                      details=f"{len(choices)} people mapped by hand")

@@ -280,6 +280,19 @@ def test_mapping_an_unmatched_row_in_the_preview_is_remembered_for_the_next_impo
     assert minutes_on(lars, past_meeting.days[1]).minutes == 30
 
 
+@pytest.mark.parametrize("choice", [{"map-5": "²"}, {"map-5": "٣"}, {"map-٥": "1"}])
+def test_a_choice_written_with_other_digits_is_refused_and_nothing_is_saved(client, login, past_meeting,
+                                                                         make_registration, choice):
+    make_registration(past_meeting, full_name="Lars Banda", email="lars@example.org")
+    login("organiser")
+    upload(client, past_meeting, zoom_report([("Lars B (iPad)", "", "02/19/2024 09:35:00 AM",
+                                                "02/19/2024 10:35:00 AM", 60)]))
+    response = save_import(client, past_meeting, choice)
+    assert response.status_code == 400 and "digits" in response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(UnmatchedPresence)).all() == []
+    assert db.session.scalar(sa.select(ReportImport.saved_at)) is None
+
+
 def test_semicolon_report_from_excel_previews_and_saves(client, login, past_meeting, make_registration):
     ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
     login("organiser")
