@@ -5,14 +5,14 @@ from .attendance import Attendance, ScanEvent, ScanResult, Source
 from .meeting import EntityType, MeetingSeries, MeetingSession, Region, SessionDay
 from .registration import Mode, Registration, RegistrationStatus, Role
 from .online import IdentityMapping, OnlineInterval, ReportImport, UnmatchedPresence, ZoomEvent
-from .staff import ApiToken, StaffRole, StaffUser
+from .staff import ApiToken, LoginFailure, StaffRole, StaffUser
 from .stored_pdf import PdfKind, StoredPdf
 
 __all__ = [
     "EntityType", "MeetingSeries", "MeetingSession", "Region", "SessionDay",
     "Mode", "Registration", "RegistrationStatus", "Role",
     "AuditEvent", "Certificate",
-    "ApiToken", "StaffRole", "StaffUser",
+    "ApiToken", "LoginFailure", "StaffRole", "StaffUser",
     "Attendance", "ScanEvent", "ScanResult", "Source",
     "IdentityMapping", "OnlineInterval", "ReportImport", "UnmatchedPresence", "ZoomEvent",
     "PdfKind", "StoredPdf",

@@ -36,9 +36,8 @@ class StaffUser(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
     active: Mapped[bool] = mapped_column(default=True)
-    #: failed logins in a row; at LOCK_AFTER the account is locked for LOCK_MINUTES
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    #: raised by a logout and a password change: a login cookie made before names an older version, and is refused
+    session_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @validates("email")
@@ -46,7 +45,17 @@ class StaffUser(UserMixin, db.Model):
         return email.strip().lower()
 
     def set_password(self, password: str) -> None:
+        """A new password also ends every session logged in with the old one."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every login of this account, on every browser, stops working at its next request."""
+        self.session_version = (self.session_version or 0) + 1
+
+    def get_id(self) -> str:
+        """What the login cookie holds (Flask-Login): the account and its session version."""
+        return f"{self.id}:{self.session_version}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -62,6 +71,22 @@ class StaffUser(UserMixin, db.Model):
     def manages(self, meeting) -> bool:
         """Organisers run the sessions they are organisers of; door staff run none."""
         return self.is_organiser and self in meeting.organisers
+
+
+class LoginFailure(db.Model):
+    """Failed logins in a row to one account from one address. At LOCK_AFTER that address may not try that
+    account for LOCK_MINUTES; other addresses still can, so a stranger cannot lock door staff out."""
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.UniqueConstraint("email", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: as typed, lowercase: unknown addresses are counted as known ones are, so the answers do not differ
+    email: Mapped[str] = mapped_column(sa.String(254))
+    #: the client's IP address
+    address: Mapped[str] = mapped_column(sa.String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_failed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ApiToken(db.Model):
