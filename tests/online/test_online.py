@@ -293,6 +293,32 @@ def test_a_choice_written_with_other_digits_is_refused_and_nothing_is_saved(clie
     assert db.session.scalar(sa.select(ReportImport.saved_at)) is None
 
 
+def test_online_identities_are_compared_as_registrations_are(past_meeting, make_registration):
+    from attendance.online.service import identity_keys, map_identity, match
+    assert identity_keys(name="José  García") == identity_keys(name="JOSE GARCIA") == ["name:jose garcia"]
+    assert identity_keys(email="Anna@Bücher.example") == identity_keys(email="anna@xn--bcher-kva.example")
+    anna = make_registration(past_meeting, full_name="Anna Weber", email="anna.weber@example.org")
+    jose = make_registration(past_meeting, full_name="José García", email="jg@example.org")
+    map_identity(past_meeting, identity_keys(email="Anna@Bücher.example")[0], anna, "organiser@example.org")
+    map_identity(past_meeting, identity_keys(name="José García (iPad)")[0], jose, "organiser@example.org")
+    assert match(past_meeting, email="anna@xn--bcher-kva.example") == anna
+    assert match(past_meeting, name="Jose Garcia (ipad)") == jose
+
+
+def test_a_name_mapped_in_one_report_is_recognised_without_its_accents_in_the_next(client, login, past_meeting,
+                                                                                  make_registration):
+    jose = make_registration(past_meeting, full_name="José García", email="jose@example.org")
+    login("organiser")
+    upload(client, past_meeting, zoom_report([("José García", "", "02/19/2024 09:35:00 AM",
+                                               "02/19/2024 10:35:00 AM", 60)]))
+    save_import(client, past_meeting, {"map-5": str(jose.id)})
+    response = upload(client, past_meeting, zoom_report([("Jose  Garcia", "", "02/20/2024 09:30:00 AM",
+                                                          "02/20/2024 10:00:00 AM", 30)]))
+    assert "1</span> matched" in client.get(response.headers["Location"]).get_data(as_text=True)
+    save_import(client, past_meeting)
+    assert minutes_on(jose, past_meeting.days[1]).minutes == 30
+
+
 def test_semicolon_report_from_excel_previews_and_saves(client, login, past_meeting, make_registration):
     ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
     login("organiser")
