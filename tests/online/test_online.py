@@ -319,6 +319,56 @@ def test_a_name_mapped_in_one_report_is_recognised_without_its_accents_in_the_ne
     assert minutes_on(jose, past_meeting.days[1]).minutes == 30
 
 
+def test_a_large_report_is_previewed_once_and_paged_with_counts_for_the_rest(client, login, past_meeting,
+                                                                           make_registration, count_queries):
+    from attendance.online.imports import PREVIEW_ROWS
+    ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
+    people = 4000
+    lines = ["email,joined,left", "ana@example.org,2024-02-20 09:30,2024-02-20 11:00"]
+    lines += [f"guest{n}@example.net,2024-02-20 10:{n % 60:02d},2024-02-20 12:00" for n in range(people)]
+    lines += ["not-a-time,someone,x"] * 10
+    login("organiser")
+    with count_queries() as upload_queries:
+        response = upload(client, past_meeting, "\n".join(lines).encode())
+    assert response.status_code == 302
+    assert upload_queries() < 40  # the rows are matched in memory, not one query each
+
+    with count_queries() as view_queries:
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert view_queries() < 20  # the stored preview: nothing recomputed per view
+    assert page.count('<tr class="import-') == PREVIEW_ROWS
+    assert len(page) < 1_000_000
+    assert '<span class="big-number">1</span> matched' in page
+    assert f'<span class="big-number">{people}</span> unmatched' in page and f"{people} people to map" in page
+    assert '<span class="big-number">10</span> with errors' in page
+    assert f"Not shown: 10 error, {people + 1 - (PREVIEW_ROWS - 0)} unmatched." in page
+
+    response = save_import(client, past_meeting)
+    assert response.headers["Location"].endswith("/online?day=2024-02-20")  # the day the report is about
+    assert minutes_on(ana, past_meeting.days[1]).minutes == 90
+    assert db.session.scalar(sa.select(sa.func.count(UnmatchedPresence.id))) == people
+
+
+def test_a_report_of_unreadable_rows_makes_a_small_page_with_their_count(client, login, past_meeting):
+    login("organiser")
+    content = ("email,joined,left\n" + ";;\n" * 200_000 + "x@example.org,2024-02-19 09:30,\n").encode()
+    assert len(content) < 2 * 1024 * 1024
+    response = upload(client, past_meeting, content)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert len(page) < 1_000_000 and page.count('<tr class="import-') == 300
+    assert '<span class="big-number">50000</span> with errors' in page and "Not shown: 49700 error, 1 unmatched." in page
+
+
+def test_saving_an_import_opens_the_online_page_on_the_imported_day(client, login, past_meeting, make_registration):
+    make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
+    login("organiser")
+    upload(client, past_meeting, b"email,joined,left\nana@example.org,2024-02-20 09:30,2024-02-20 11:00\n")
+    response = save_import(client, past_meeting)
+    assert response.headers["Location"].endswith("/online?day=2024-02-20")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'href="/sessions/%s/online?day=2024-02-20"\n         aria-current="page"' % past_meeting.slug in page
+
+
 def test_semicolon_report_from_excel_previews_and_saves(client, login, past_meeting, make_registration):
     ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
     login("organiser")
