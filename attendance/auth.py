@@ -24,6 +24,7 @@ bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in as staff to see that page.")
+login_manager.localize_callback = str  # translated when flashed, in the language of that request
 login_manager.session_protection = "strong"
 
 
@@ -114,7 +115,8 @@ def check_login(email: str, password: str, address: str) -> StaffUser:
     failures = db.session.scalar(db.select(LoginFailure).filter_by(email=email, address=address))
     if failures is not None and failures.locked_until and failures.locked_until > now:
         raise LoginRefused(gettext("Too many failed attempts from this device: wait until %(time)s UTC and try "
-                                   "again, or log in from another device.", time=failures.locked_until.strftime("%H:%M")))
+                                   "again, or log in from another device.",
+                                   time=failures.locked_until.strftime("%H:%M")))
     user = db.session.scalar(db.select(StaffUser).filter_by(email=email))
     password_matches = check_password_hash(user.password_hash if user else _unknown_account_hash(), password)
     if user is None or not user.active or not password_matches:
@@ -130,8 +132,9 @@ def check_login(email: str, password: str, address: str) -> StaffUser:
 def _count_failure(email: str, address: str, now: datetime) -> None:
     insert_or_ignore(LoginFailure, dict(email=email, address=address, failures=0, last_failed_at=now),
                      ["email", "address"])
+    # Locked and read afresh: two wrong passwords at the same instant count twice.
     failures = db.session.scalar(db.select(LoginFailure).filter_by(email=email, address=address)
-                                 .with_for_update())
+                                 .with_for_update().execution_options(populate_existing=True))
     failures.failures += 1
     failures.last_failed_at = now
     if failures.failures >= LOCK_AFTER:

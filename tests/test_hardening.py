@@ -87,6 +87,8 @@ def test_login_and_pause_messages_are_translated(client, app_ctx):
                                                     "csrf_token": csrf_token(client)})
     assert "Trop de tentatives" in client.post("/login", headers=french, data={
         "email": "x@example.org", "password": "guess", "csrf_token": csrf_token(client)}).get_data(as_text=True)
+    asked = client.get("/staff", headers=french, follow_redirects=True).get_data(as_text=True)
+    assert "Connectez-vous avec un compte du personnel pour voir cette page." in asked
 
 
 def test_logout_ends_the_session_everywhere_even_for_a_saved_cookie(app, client, login):
