@@ -359,6 +359,19 @@ def test_a_report_of_unreadable_rows_makes_a_small_page_with_their_count(client,
     assert '<span class="big-number">50000</span> with errors' in page and "Not shown: 49700 error, 1 unmatched." in page
 
 
+def test_an_import_uploaded_before_previews_were_stored_gets_its_preview_on_first_view(client, login, past_meeting,
+                                                                                      make_registration):
+    make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
+    login("organiser")
+    response = upload(client, past_meeting, b"email,joined,left\nana@example.org,2024-02-20 09:30,2024-02-20 11:00\n")
+    report = db.session.get(ReportImport, saved_import_id(past_meeting))
+    report.preview = None  # as the migration leaves the imports made before it
+    db.session.commit()
+    assert '<span class="big-number">1</span> matched' in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ReportImport, report.id).preview["counts"]["matched"] == 1
+
+
 def test_saving_an_import_opens_the_online_page_on_the_imported_day(client, login, past_meeting, make_registration):
     make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
     login("organiser")
