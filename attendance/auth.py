@@ -6,6 +6,7 @@ from functools import cache, wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -145,8 +146,15 @@ class LoginRefused(Exception):
     pass
 
 
+def _login_attempt_key() -> str:
+    """Login tries are limited per client address and account: staff behind a venue's shared address are not held
+    back by a stranger trying other accounts from the same Wi-Fi."""
+    return f"{get_remote_address()}|{request.form.get('email', '').strip().lower()[:254]}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], key_func=_login_attempt_key)
+@limiter.limit("60 per minute", methods=["POST"])  # and per address, against trying many accounts
 def login():
     form = LoginForm()
     if form.validate_on_submit():
