@@ -48,9 +48,18 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def ascii_int(value: str) -> int:
+    """A whole number written with the digits 0-9 only, else ValueError. `int()` also reads "٣" (Arabic-Indic)
+    and full-width digits, and `str.isdigit()` passes "²", which `int()` then refuses."""
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError(f"not a number written with the digits 0-9: {value[:20]!r}")
+    return int(value)
+
+
 def small_int(value: str) -> int:
     """For `request.args.get(..., type=small_int)`: an id-sized number, else ValueError (the default applies)."""
-    number = int(value)
+    number = ascii_int(value)
     if not 0 < number <= MAX_ID:
         raise ValueError(value)
     return number

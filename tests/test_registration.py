@@ -448,3 +448,41 @@ def test_two_delegates_racing_for_the_last_seat_get_exactly_one(app, make_sessio
         thread.join()
     assert sorted(results) == ["full"] * 9 + ["ok"] * 3
     assert registration_count() == 3
+
+
+def test_the_migration_rewrites_online_identities_with_the_registrations_rules_and_downgrades(tmp_path):
+    """Keys stored before are recognised after: "José García" is "jose garcia", an IDN its ASCII form; two old
+    keys that become one keep the earlier row. Staff, their sessions and what hangs on them survive both ways."""
+    with database_before("ea83f5909e5d", tmp_path, [dict(full_name="José García", email="jose@example.org",
+                                                         email_key="jose@example.org")]) as (upgrade, downgrade):
+        run = lambda sql, **values: db.session.execute(sa.text(sql), values)  # noqa: E731
+        now = utcnow()
+        session_id, day_id = run("SELECT id FROM meeting_sessions").scalar(), run("SELECT id FROM session_days").scalar()
+        registration_id = run("SELECT id FROM registrations").scalar()
+        run("INSERT INTO staff_users (email, password_hash, role, active, failed_logins, created_at) "
+            "VALUES ('door@example.org', 'x', 'door', true, 3, :now)", now=now)
+        for key in ("name:josé garcía", "name:jose garcia", "email:anna@bücher.example"):
+            run("INSERT INTO identity_mappings (session_id, identity_key, registration_id, created_by, created_at) "
+                "VALUES (:s, :k, :r, '', :now)", s=session_id, k=key, r=registration_id, now=now)
+        run("INSERT INTO unmatched_presences (session_id, day_id, identity_key, display_name, email, joined_at, "
+            "source, source_key) VALUES (:s, :d, 'name:zoë  (ipad)', '', '', :now, 'zoom_report', "
+            "'name:zoë  (ipad)|2026-02-02T08:00:00|2026-02-02T09:00:00')", s=session_id, d=day_id, now=now)
+        attendance_id = run("INSERT INTO attendances (registration_id, day_id, mode, first_seen_at, source, actor, "
+                            "recorded_by, door, note) VALUES (:r, :d, 'online', :now, 'zoom_report', '', '', '', '') "
+                            "RETURNING id", r=registration_id, d=day_id, now=now).scalar()
+        run("INSERT INTO online_intervals (attendance_id, joined_at, source, source_key) VALUES "
+            "(:a, :now, 'teams_report', 'email:anna@bücher.example|2026-02-02T08:00:00|')", a=attendance_id, now=now)
+        db.session.commit()
+
+        upgrade()
+        mappings = run("SELECT identity_key FROM identity_mappings ORDER BY id").scalars().all()
+        presence = run("SELECT identity_key, source_key FROM unmatched_presences").one()
+        interval_key = run("SELECT source_key FROM online_intervals").scalar()
+        version = run("SELECT session_version FROM staff_users").scalar()
+        db.session.commit()
+        downgrade(revision="ea83f5909e5d")
+        staff_after_downgrade = run("SELECT email FROM staff_users").scalars().all()
+    assert mappings == ["name:jose garcia", "email:anna@xn--bcher-kva.example"]
+    assert tuple(presence) == ("name:zoe (ipad)", "name:zoe (ipad)|2026-02-02T08:00:00|2026-02-02T09:00:00")
+    assert interval_key == "email:anna@xn--bcher-kva.example|2026-02-02T08:00:00|"
+    assert version == 0 and staff_after_downgrade == ["door@example.org"]

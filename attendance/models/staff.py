@@ -46,9 +46,8 @@ class StaffUser(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
     active: Mapped[bool] = mapped_column(default=True)
-    #: failed logins in a row; at LOCK_AFTER the account is locked for LOCK_MINUTES
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    #: raised by a logout and a password change: a login cookie made before names an older version, and is refused
+    session_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: the login loads them with the user, in the same statement: a door phone's every scan checks them
     door_assignments: Mapped[list[DoorAssignment]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
@@ -58,7 +57,17 @@ class StaffUser(UserMixin, db.Model):
         return email.strip().lower()
 
     def set_password(self, password: str) -> None:
+        """A new password also ends every session logged in with the old one."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every login of this account, on every browser, stops working at its next request."""
+        self.session_version = (self.session_version or 0) + 1
+
+    def get_id(self) -> str:
+        """What the login cookie holds (Flask-Login): the account and its session version."""
+        return f"{self.id}:{self.session_version}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -82,6 +91,22 @@ class StaffUser(UserMixin, db.Model):
         if self.is_organiser or not self.door_assignments:
             return None
         return frozenset(assignment.session_id for assignment in self.door_assignments)
+
+
+class LoginFailure(db.Model):
+    """Failed logins in a row to one account from one address. At LOCK_AFTER that address may not try that
+    account for LOCK_MINUTES; other addresses still can, so a stranger cannot lock door staff out."""
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.UniqueConstraint("email", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: as typed, lowercase: unknown addresses are counted as known ones are, so the answers do not differ
+    email: Mapped[str] = mapped_column(sa.String(254))
+    #: the client's IP address
+    address: Mapped[str] = mapped_column(sa.String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_failed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ApiToken(db.Model):
