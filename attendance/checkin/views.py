@@ -1,4 +1,5 @@
 """The door's scanner page, and organisers' live attendance, manual check-in/out and the scan log."""
+import json
 from datetime import date
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from ..lookup import managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from . import bp
+from .roster import is_offline_conflict
 from .service import check_in, check_out, door_counts, today_for
 
 SCAN_LOG_LIMIT = 300
@@ -132,6 +134,13 @@ def scan_log(slug: str):
         .order_by(ScanEvent.at.desc(), ScanEvent.id.desc()).limit(SCAN_LOG_LIMIT)
     ).all()
     doors = db.session.scalars(sa.select(ScanEvent.door).where(ScanEvent.session_id == meeting.id).distinct()).all()
-    return render_template("checkin/scans.html", meeting=meeting, summary=summary, events=events,
+    queued_and_answered_otherwise = db.session.scalars(
+        sa.select(ScanEvent).where(*filters, ScanEvent.provisional.is_not(None), ScanEvent.result != ScanResult.OK)
+        .options(sa.orm.selectinload(ScanEvent.registration))
+        .order_by(ScanEvent.scanned_at.desc(), ScanEvent.id.desc()).limit(SCAN_LOG_LIMIT)
+    ).all()
+    conflicts = [event for event in queued_and_answered_otherwise if is_offline_conflict(event)]
+    return render_template("checkin/scans.html", meeting=meeting, summary=summary, events=events, conflicts=conflicts,
+                           server_messages={e.id: json.loads(e.response or "{}").get("message", "") for e in conflicts},
                            doors=sorted(doors), results=list(ScanResult), limit=SCAN_LOG_LIMIT,
                            chosen={"day": day, "door": door, "result": result})
