@@ -3,7 +3,8 @@ import json
 from datetime import date
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from .. import audit
@@ -13,6 +14,7 @@ from ..lookup import managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from . import bp
+from ..tokens import BADGE_TOKEN_LENGTH
 from .roster import is_offline_conflict
 from .service import check_in, check_out, door_counts, today_for
 
@@ -34,7 +36,30 @@ def scanner(slug: str):
     today = today_for(meeting)
     return render_template("checkin/scanner.html", meeting=meeting, today=today,
                            is_meeting_day=any(d.date == today for d in meeting.days),
-                           counts=door_counts(meeting, today))
+                           counts=door_counts(meeting, today), token_length=BADGE_TOKEN_LENGTH,
+                           zero_is_singular=get_locale().plural_form(0) == "one")
+
+
+@bp.get("/checkin-sw.js")
+def scanner_worker():
+    """The scanner's service worker, served from the site's root so that its scope can cover /sessions/."""
+    response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/sessions/"
+    return response
+
+
+@bp.get("/sessions/<slug>/checkin/manifest.webmanifest")
+def scanner_manifest(slug: str):
+    """Makes a session's scanner installable on a door phone, opening straight on that session's door."""
+    meeting = session_or_404(slug)
+    response = jsonify({
+        "name": gettext("Door: %(title)s", title=meeting.title), "short_name": gettext("Door"),
+        "start_url": url_for("checkin.scanner", slug=slug), "scope": url_for("checkin.scanner", slug=slug),
+        "display": "standalone", "background_color": "#ffffff", "theme_color": "#14612f",
+        "icons": [{"src": url_for("static", filename="favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    })
+    response.mimetype = "application/manifest+json"
+    return response
 
 
 def _chosen_day(meeting: MeetingSession, *, exact: bool = False) -> SessionDay:
