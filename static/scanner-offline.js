@@ -37,8 +37,11 @@
     $("roster-status").textContent = plural(words.roster, count);
   }
 
+  let backlog = 0;  // scans answered offline, waiting to be sent
   async function showWaiting() {
-    const count = store ? (await store.queued()).length : 0;
+    const queued = store ? await store.queued() : [];
+    const count = queued.length;
+    backlog = queued.filter((q) => q.answered_offline).length;
     $("queue-count").textContent = plural(words.waiting, count);
     $("queue-count").classList.toggle("waiting", count > 0);
   }
@@ -214,17 +217,20 @@
   // One scan: queued first, then sent at once when no scan answered offline waits, else answered from the roster.
   async function scan(fields, nonce) {
     const item = { session: session, door: fields.door, token: fields.token, nonce: nonce,
-      scanned_at: serverTime().toISOString(), hash: await sha256(fields.token) };
-    item.id = await store.enqueue(item);
-    await showWaiting();
+      scanned_at: serverTime().toISOString() };
+    // Written to the queue while the request goes out: a busy door does not wait for the disk. The nonce makes
+    // the request and a later send of the queued scan one check-in.
+    const saved = store.enqueue(item).then((id) => { item.id = id; showWaiting(); });
+    const hashed = sha256(fields.token).then((hash) => { item.hash = hash; });
     // Scans answered offline go first, in order; a scan on its first try does not hold up the next (a busy door).
-    const older = (await store.queued()).some((q) => q.id < item.id && q.answered_offline);
+    const older = backlog > 0;
     if (navigator.onLine && !older) {
       try {
         const answer = await post(item, ONLINE_ANSWER_MS);
         reachable = true;
         showNetwork();
         if (isFinal(answer)) {
+          await saved;
           await settle(item, answer);
           await showWaiting();
           refreshRoster();
@@ -235,6 +241,8 @@
         showNetwork();
       }
     }
+    await saved;
+    await hashed;
     const data = await provisionalAnswer(item);
     if (data.status === "invalid" || data.status === "cancelled") {
       await store.dequeue(item.id);  // red: nobody was let in, nothing to send
