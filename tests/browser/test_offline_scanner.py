@@ -228,3 +228,125 @@ def test_without_storage_the_page_says_offline_scanning_is_off_and_works_online(
         expect(page.locator("#result-provisional")).to_be_hidden()
     finally:
         context.close()
+
+
+_READ_STORE = """async (name) => await new Promise((resolve, reject) => {
+    const opening = indexedDB.open("attendance-door");
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+        const db = opening.result;
+        const reading = db.transaction(name).objectStore(name).getAll();
+        reading.onsuccess = () => { db.close(); resolve(reading.result); };
+    };
+})"""
+
+_CHANGE_ROSTER = """async (change) => await new Promise((resolve, reject) => {
+    const opening = indexedDB.open("attendance-door");
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+        const db = opening.result;
+        const store = db.transaction("rosters", "readwrite").objectStore("rosters");
+        store.getAll().onsuccess = (event) => {
+            for (const roster of event.target.result) {
+                Object.assign(roster, change.fields || {});
+                for (const [hash, badge] of Object.entries(change.badges || {})) {
+                    roster.badges[hash] = Object.assign(roster.badges[hash] || {}, badge);
+                }
+                store.put(roster);
+            }
+            store.transaction.oncomplete = () => { db.close(); resolve(); };
+        };
+    };
+})"""
+
+
+def test_logout_wipes_the_roster_but_keeps_the_waiting_scans(live_server, browser, staff, make_session,
+                                                             make_registration):
+    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
+    rita = make_registration(meeting, full_name="Rita Alves")
+    context = browser.new_context()
+    try:
+        page = _log_in(context.new_page(), live_server, "door.offline@example.org")
+        _open_scanner(page, live_server, meeting, "Door 6")
+        expect(page.locator("#roster-status")).to_contain_text("1 badge known offline")
+        page.route("**/api/v1/checkins", lambda route: route.abort("internetdisconnected"))  # Wi-Fi down
+        _wedge_scan(page, rita.badge_token)
+        expect(page.locator("#result-provisional")).to_be_visible()
+        _next(page)
+        expect(page.locator("#queue-count")).to_have_text("1 scan waiting")
+        page.unroute("**/api/v1/checkins")
+        page.route("**/api/v1/checkins", lambda route: route.abort("internetdisconnected"))
+
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url("**/login")
+        page.wait_for_function(f"async () => (await ({_READ_STORE})('rosters')).length === 0", polling=200)
+        assert len(page.evaluate(_READ_STORE, "queue")) == 1  # nothing scanned is lost
+
+        page.unroute("**/api/v1/checkins")
+        _log_in(page, live_server, "door.offline@example.org")
+        page.goto(f"{live_server}/sessions/{meeting.slug}/checkin")
+        expect(page.locator("#queue-count")).to_have_text("0 scans waiting", timeout=20000)
+        db.session.expire_all()
+        assert db.session.scalar(sa.select(Attendance.door).filter_by(registration_id=rita.id)) == "Door 6"
+    finally:
+        context.close()
+
+
+def test_a_roster_whose_day_is_over_is_wiped(live_server, browser, staff, make_session, make_registration):
+    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
+    nadia = make_registration(meeting, full_name="Nadia Haddad")
+    context = browser.new_context()
+    try:
+        page = _log_in(context.new_page(), live_server, "door.offline@example.org")
+        _open_scanner(page, live_server, meeting, "Door 7")
+        _kept_for_offline(page)
+        context.set_offline(True)
+        page.evaluate(_CHANGE_ROSTER, {"fields": {"valid_until": "2024-02-20T00:00:00+01:00"}})
+        page.reload()
+        expect(page.locator("#roster-status")).to_have_text("0 badges known offline")
+        assert page.evaluate(_READ_STORE, "rosters") == []
+        _wedge_scan(page, nadia.badge_token)  # no roster: the door checks by eye, and the scan waits
+        expect(page.locator("#result")).to_have_class(re.compile("result-already"))
+        expect(page.locator("#result-title")).to_have_text("OFFLINE: NOT CHECKED")
+        _next(page)
+        expect(page.locator("#queue-count")).to_have_text("1 scan waiting")
+        context.set_offline(False)
+        expect(page.locator("#queue-count")).to_have_text("0 scans waiting", timeout=20000)
+        db.session.expire_all()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 1
+    finally:
+        context.close()
+
+
+def test_a_tampered_roster_changes_a_colour_never_what_is_recorded(live_server, browser, staff, make_session,
+                                                                  make_registration):
+    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
+    from attendance.models import RegistrationStatus
+    gone = make_registration(meeting, full_name="Cancelled Person", status=RegistrationStatus.CANCELLED)
+    context = browser.new_context()
+    try:
+        page = _log_in(context.new_page(), live_server, "door.offline@example.org")
+        _open_scanner(page, live_server, meeting, "Door 8")
+        _kept_for_offline(page)
+        from attendance.checkin.roster import token_hash
+        page.evaluate(_CHANGE_ROSTER, {"badges": {
+            token_hash(gone.badge_token): {"status": "registered"},
+            token_hash(UNKNOWN_BADGE): {"name": "Made Up", "status": "registered", "in": False}}})
+        page.reload()
+        context.set_offline(True)
+        for code in (gone.badge_token, UNKNOWN_BADGE):
+            _wedge_scan(page, code)
+            expect(page.locator("#result")).to_have_class(re.compile("result-ok"))  # the wrong colour
+            _next(page)
+        expect(page.locator("#queue-count")).to_have_text("2 scans waiting")
+        context.set_offline(False)
+        expect(page.locator("#queue-count")).to_have_text("0 scans waiting", timeout=20000)
+        expect(page.locator("#conflicts li")).to_have_count(2)
+        expect(page.locator("#conflicts")).to_contain_text("the server said REFUSED: CANCELLED")
+        expect(page.locator("#conflicts")).to_contain_text("the server said REFUSED: UNKNOWN BADGE")
+        db.session.expire_all()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0
+        assert {e.result for e in db.session.scalars(sa.select(ScanEvent))} == {ScanResult.CANCELLED,
+                                                                                ScanResult.INVALID}
+    finally:
+        context.close()
