@@ -242,3 +242,19 @@ def test_scan_log_without_conflicts_says_so(client, login, meeting):
     login("organiser")
     page = client.get(f"/sessions/{meeting.slug}/scans").get_data(as_text=True)
     assert "No conflicts between offline scans and the server." in page
+
+
+def test_the_scanner_is_installable_with_a_worker_whose_scope_covers_the_scanner_pages(client, login, meeting):
+    manifest = client.get(f"/sessions/{meeting.slug}/checkin/manifest.webmanifest")
+    assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
+    body = manifest.get_json()
+    assert body["start_url"] == f"/sessions/{meeting.slug}/checkin" and body["display"] == "standalone"
+    assert body["icons"]
+    worker = client.get("/checkin-sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Service-Worker-Allowed"] == "/sessions/"
+    assert "no-cache" in worker.headers.get("Cache-Control", "") or "max-age=0" in worker.headers["Cache-Control"]
+    login("door")
+    page = client.get(f"/sessions/{meeting.slug}/checkin").get_data(as_text=True)
+    assert f'href="/sessions/{meeting.slug}/checkin/manifest.webmanifest"' in page
+    assert 'data-worker-url="/checkin-sw.js"' in page and "scanner-offline.js" in page
