@@ -47,10 +47,11 @@ def events() -> list[ScanEvent]:
 
 
 def earlier(minutes: int) -> datetime:
-    """A moment earlier today in Brussels, never before its midnight (the scan must be of today)."""
+    """A moment `minutes` ago in Brussels; closer together just after midnight, so that it is still today (and
+    a larger number still an earlier moment)."""
     now = brussels_now()
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(now - timedelta(minutes=minutes), midnight + timedelta(seconds=minutes))
+    since_midnight = now - now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return now - min(timedelta(minutes=minutes), since_midnight * minutes / 100)
 
 
 def naive_utc(moment: datetime) -> datetime:
