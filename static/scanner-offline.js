@@ -162,8 +162,11 @@
 
   // A server answer ends a scan's wait, but for a server that is down (5xx) or a login that ran out (401):
   // those scans stay queued until they can be decided.
+  // So does a refused CSRF token (a page reopened from the device's cache holds an old one): the roster brings
+  // a fresh one before the next try.
   function isFinal(answer) {
-    return answer.http !== 401 && answer.http < 500;
+    const staleToken = answer.http === 400 && /CSRF/i.test(answer.data.reason || "");
+    return answer.http !== 401 && answer.http < 500 && !staleToken;
   }
 
   // The door let someone in (or said they were in) and the server says otherwise: shown, never dropped.
@@ -189,15 +192,14 @@
     if (!flushing) {
       flushing = (async () => {
         try {
+          await refreshRoster();  // and with it a fresh CSRF token
           for (const scan of await store.queued()) {
             if (!scan.answered_offline) continue;  // its first try is still under way
             let answer;
             try { answer = await post(scan, 0); } catch (e) { reachable = false; break; }
             reachable = true;
-            if (!isFinal(answer)) {
-              if (answer.http === 401) $("queue-login").hidden = false;
-              break;
-            }
+            $("queue-login").hidden = answer.http !== 401;
+            if (!isFinal(answer)) break;
             await settle(scan, answer);
           }
         } finally {
@@ -290,9 +292,9 @@
     await showConflicts();
     await forgetOldRosters();
     await refreshRoster();
-    if (navigator.onLine) flush();
+    if (navigator.onLine && backlog > 0) flush();
     setInterval(refreshRoster, ROSTER_EVERY_MS);
-    setInterval(() => { if (navigator.onLine) flush(); }, RETRY_EVERY_MS);
+    setInterval(() => { if (navigator.onLine && backlog > 0) flush(); }, RETRY_EVERY_MS);
     if ("serviceWorker" in navigator && root.dataset.workerUrl) {
       navigator.serviceWorker.register(root.dataset.workerUrl, { scope: root.dataset.workerScope })
         .then(() => navigator.serviceWorker.ready)

@@ -350,3 +350,35 @@ def test_a_tampered_roster_changes_a_colour_never_what_is_recorded(live_server, 
                                                                                 ScanResult.INVALID}
     finally:
         context.close()
+
+
+def test_a_page_reopened_offline_with_an_old_csrf_token_still_sends_its_scans(live_server, browser, staff,
+                                                                              make_session, make_registration):
+    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
+    omar = make_registration(meeting, full_name="Omar Farouk")
+    context = browser.new_context()
+    try:
+        page = _log_in(context.new_page(), live_server, "door.offline@example.org")
+        _open_scanner(page, live_server, meeting, "Door 9")
+        _kept_for_offline(page)
+        context.set_offline(True)
+        # The kept page's token has run out by the time the network is back (hours at a dead door).
+        page.evaluate("""async () => {
+            const cache = await caches.open("door-scanner-v1");
+            const kept = await (await cache.match(location.href)).text();
+            await cache.put(location.href, new Response(
+                kept.replace(/name="csrf-token" content="[^"]+"/, 'name="csrf-token" content="expired"'),
+                {headers: {"Content-Type": "text/html; charset=utf-8"}}));
+        }""")
+        page.reload()
+        assert page.locator('meta[name="csrf-token"]').get_attribute("content") == "expired"
+        _wedge_scan(page, omar.badge_token)
+        expect(page.locator("#result-provisional")).to_be_visible()
+        _next(page)
+        context.set_offline(False)
+        expect(page.locator("#queue-count")).to_have_text("0 scans waiting", timeout=20000)
+        expect(page.locator("#conflicts")).to_be_hidden()
+        db.session.expire_all()
+        assert db.session.scalar(sa.select(Attendance.door).filter_by(registration_id=omar.id)) == "Door 9"
+    finally:
+        context.close()
