@@ -10,8 +10,6 @@
 //                                          "busy", "failed", "no_reader" or one of unavailableReason's
 //   BadgeCamera.stop()
 //   BadgeCamera.readerName                 "native" or "zxing-wasm" once a reader is loaded
-//   BadgeCamera.typedCode(text)            a badge code as a person or a keyboard-wedge scanner typed it, made
-//                                          into the code the QR holds
 (function () {
   "use strict";
 
@@ -141,14 +139,6 @@
     stream = null;
   }
 
-  // Badges print their code in groups of four ("1R5E 8K2M ..."): spaces and hyphens are dropped, and lowercase (a
-  // scanner with Caps Lock on, a phone keyboard) means the same code. The codes never hold O, I or L (Crockford's
-  // base32, attendance/tokens.py), so a person who typed one meant 0 or 1.
-  function typedCode(text) {
-    return String(text).replace(/[\s\-\u2010-\u2015]+/g, "").toUpperCase()
-      .replace(/O/g, "0").replace(/[IL]/g, "1");
-  }
-
-  window.BadgeCamera = { unavailableReason: unavailableReason, start: start, stop: stop, typedCode: typedCode,
+  window.BadgeCamera = { unavailableReason: unavailableReason, start: start, stop: stop,
                          readerName: "" };
 })();

@@ -92,7 +92,7 @@
   $("kiosk-wedge").addEventListener("blur", () => setTimeout(keepWedgeFocused, 0));
   $("kiosk-wedge-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const code = BadgeCamera.typedCode($("kiosk-wedge").value);
+    const code = window.BadgeCode.normalize($("kiosk-wedge").value, Number(root.dataset.tokenLength));
     $("kiosk-wedge").value = "";
     if (code) checkIn(code);
   });
