@@ -2,6 +2,7 @@
 import io
 import os
 import re
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -218,3 +219,13 @@ def test_another_sessions_import_is_not_found(client, login, meeting, make_sessi
 def test_door_staff_cannot_import(client, login, meeting):
     login("door")
     assert client.get(f"/sessions/{meeting.slug}/registrations/import").status_code == 403
+
+
+def test_a_purge_deletes_the_lists_and_a_purged_session_takes_none(runner, app_ctx, make_session):
+    meeting = make_session(first_day=date.today() - timedelta(days=100))
+    upload_list(meeting, "list.csv", _delegation_csv(meeting, make_session()), "organiser@example.org")
+    assert runner.invoke(args=["purge", meeting.slug, "--older-than", "90"]).exit_code == 0
+    assert db.session.scalars(sa.select(RegistrationImport)).all() == []
+    db.session.expire_all()
+    with pytest.raises(ListError, match="was purged on"):
+        upload_list(meeting, "list.csv", b"anything", "organiser@example.org")

@@ -248,7 +248,11 @@ def fingerprint(upload: RegistrationImport, rows: list[PreviewRow]) -> str:
 
 
 def upload_list(meeting: MeetingSession, filename: str, content: bytes, by: str) -> RegistrationImport:
-    """Keeps a readable list for its preview (raises ListError, keeping nothing, when it is not one)."""
+    """Keeps a readable list for its preview (raises ListError, keeping nothing, when it is not one, or when the
+    session's personal data was purged: it is over and done with)."""
+    if meeting.purged_at is not None:
+        raise ListError(f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}: "
+                        "it takes no more registrations.")
     read_list(filename, content)
     upload = RegistrationImport(session_id=meeting.id, filename=(filename or "list")[:255], content=content,
                                 sha256=hashlib.sha256(content).hexdigest(), uploaded_by=by)
