@@ -2,6 +2,7 @@
 import io
 import os
 import re
+import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -186,6 +187,13 @@ def test_comma_separated_without_bom(app_ctx, meeting):
     assert row.status == NEW and row.entry.full_name == "Dubois, Amélie" and row.entry.country == "BE"
 
 
+def _zip_bomb() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b" " * (50 * 1024 * 1024))
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("content, reason", [
     (b"Full name;E-mail\nA;a@example.org\n", "The list has no column “Organisation”"),
     ("Full name;E-mail\nJosé;j@example.org\n".encode("latin-1"), "not UTF-8"),
@@ -194,6 +202,8 @@ def test_comma_separated_without_bom(app_ctx, meeting):
     (b"", "empty"),
     (b"x" * (1024 * 1024 + 1), "larger than"),
     (HEADER.encode() + b"\n", "no delegates"),
+    (HEADER.encode() + b"\n" + b"A;\"" + b"x" * 200_000 + b"\"\n", "not a CSV list we can read"),
+    (_zip_bomb(), "unpacks to more"),
 ])
 def test_files_that_are_not_lists_are_refused_with_a_reason(content, reason):
     with pytest.raises(ListError, match=reason):

@@ -35,6 +35,7 @@ from ..text import search_key
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 2000
+MAX_UNPACKED_BYTES = 40 * 1024 * 1024
 #: a delegation list has a few columns; a row of thousands of cells is not one
 MAX_COLUMNS = 50
 NEW, REGISTERED, ERROR = "new", "already_registered", "error"
@@ -117,12 +118,21 @@ def _csv_records(content: bytes):
         raise ListError("The file is not a CSV list (it holds binary data).")
     header = text.split("\n", 1)[0]
     separator = ";" if header.count(";") > header.count(",") else ","
-    for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=separator), start=1):
-        yield number, [(cell, False) for cell in cells[:MAX_COLUMNS]]
+    try:
+        for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=separator), start=1):
+            yield number, [(cell, False) for cell in cells[:MAX_COLUMNS]]
+    except csv.Error as error:  # a cell longer than the csv module allows, a stray quote at the end of the file
+        raise ListError(f"The file is not a CSV list we can read ({error}).") from None
 
 
 def _xlsx_records(content: bytes):
     from openpyxl import load_workbook
+    try:  # a small file that unpacks to gigabytes is not a delegation list (zipfile reads no more than it declares)
+        unpacked = sum(item.file_size for item in zipfile.ZipFile(io.BytesIO(content)).infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ListError("The file is not an Excel workbook we can read (a damaged ZIP).") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ListError("The workbook unpacks to more than a delegation list holds: save just the list as CSV.")
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
