@@ -4,7 +4,7 @@
   confirm (the file is read again on saving), with when it was saved and what that did.
 
 Revision ID: 2f9cc336dd46
-Revises: c41e7a9d2b60
+Revises: b7d1c0ffee19
 Create Date: 2026-12-04 23:56:36.312412
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '2f9cc336dd46'
-down_revision = 'c41e7a9d2b60'
+down_revision = 'b7d1c0ffee19'
 branch_labels = None
 depends_on = None
 
