@@ -8,6 +8,7 @@ PREVIEW_ROWS rows, so that a report of tens of thousands of rows neither slows e
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -137,6 +138,56 @@ def _stored(meeting: MeetingSession, result: Preview) -> dict:
     }
 
 
+#: the registration's number at the end of a choice, as `choice_label` writes it
+_CHOSEN_NUMBER = re.compile(r"#([0-9]{1,9})\s*\Z")
+
+
+def choice_label(registration: Registration) -> str:
+    """A registration as the organiser's list of choices writes it (one shared list, whatever the number of
+    rows): name, e-mail, and the number that `ChoiceReader` reads it back by."""
+    return " · ".join(part for part in (registration.full_name, registration.email, f"#{registration.id}") if part)
+
+
+class ChoiceReader:
+    """Reads back which registration of the session an organiser's choice names: a label picked from the list
+    (by its number), a number alone, an e-mail address, or the one registration with that name. Reads the
+    session's registrations once, however many choices a form sends."""
+
+    def __init__(self, meeting: MeetingSession):
+        registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)).all()
+        self.by_id = {r.id: r for r in registrations}
+        self.by_email = {r.email_key: r for r in registrations if r.email_key}
+        self.by_name: dict[str, list[Registration]] = defaultdict(list)
+        for registration in registrations:
+            self.by_name[search_key(registration.full_name)].append(registration)
+
+    def read(self, text: str) -> Registration | None:
+        """The registration named; None for an empty choice (keep the person unmatched). Raises ValueError, for
+        the organiser, when the text names no registration of this session, or several."""
+        text = text.strip()
+        if not text:
+            return None
+        number = text if text.isascii() and text.isdigit() else None
+        if number is None and (found := _CHOSEN_NUMBER.search(text)):
+            number = found.group(1)
+        if number is not None:
+            if (registration := self.by_id.get(int(number))) is None:
+                raise ValueError(f"“{text[:100]}” is not a registration of this session: choose one from the list.")
+            return registration
+        parts = [part.strip() for part in text.split("·") if part.strip()]
+        for part in parts:
+            if "@" in part and (registration := self.by_email.get(email_key(part))) is not None:
+                return registration
+        named = self.by_name.get(search_key(parts[0]), []) if parts and search_key(parts[0]) else []
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise ValueError(f"Several registrations are named “{parts[0][:100]}”: choose one from the list "
+                             "(it shows their e-mail addresses).")
+        raise ValueError(f"“{text[:100]}” names no registration of this session: choose one from the list, or "
+                         "leave the field empty to keep the person unmatched.")
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
 
@@ -258,7 +309,7 @@ def _unmatched_reason(email: str, suggestion: Registration | None) -> str:
     if suggestion is None:
         return reason + " Choose their registration to map them."
     return (reason + f" Suggested: {suggestion.full_name}, the only registration with the same name; "
-            "saving confirms it, “Keep unmatched” declines it.")
+            "saving confirms it, emptying the field declines it.")
 
 
 def _day_for_duration_only(meeting: MeetingSession, parsed: ParsedReport) -> SessionDay | None:
@@ -319,7 +370,8 @@ def _chosen_registrations(meeting: MeetingSession, result: Preview,
     return registrations
 
 
-__all__ = ["ReportError", "upload", "preview", "stored_preview", "save", "Preview", "ImportRow"]
+__all__ = ["ReportError", "upload", "preview", "stored_preview", "save", "Preview", "ImportRow", "ChoiceReader",
+           "choice_label"]
 
 
 def _n(count: int, noun: str) -> str:
