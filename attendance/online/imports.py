@@ -224,15 +224,18 @@ class _SessionIndex:
             self._email_keys[email] = email_key(email)
         return self._email_keys[email]
 
-    def match(self, email: str, name: str) -> Registration | None:
+    def match(self, email: str, keys: list[str]) -> Registration | None:
+        """By email, then a mapping of one of the row's identity keys (`identity_keys(email, name)`)."""
         if email.strip() and (found := self.by_email.get(self.email_key(email))) is not None:
             return found
-        return next((self.mapped[key] for key in identity_keys(email, name) if key in self.mapped), None)
+        return next((self.mapped[key] for key in keys if key in self.mapped), None)
 
-    def only_registration_named(self, name: str) -> Registration | None:
-        """The session's one registration with this name, ignoring case, accents and spacing; None if none or
-        several. Only ever a suggestion: display names are self-chosen, so a name alone never matches."""
-        found = self.by_name.get(search_key(name), []) if search_key(name) else []
+    def only_registration_named(self, keys: list[str]) -> Registration | None:
+        """The session's one registration with the row's name (its "name:" identity key: ignoring case, accents
+        and spacing); None if none or several. Only ever a suggestion: display names are self-chosen, so a name
+        alone never matches."""
+        name_key = next((key.removeprefix("name:") for key in keys if key.startswith("name:")), "")
+        found = self.by_name.get(name_key, []) if name_key else []
         return found[0] if len(found) == 1 else None
 
     def already_imported(self, item: ImportRow) -> bool:
@@ -283,7 +286,7 @@ def _preview_of(meeting: MeetingSession, parsed: ParsedReport) -> Preview:
         keys = identity_keys(row.email, row.name)
         item.identity_key = keys[0] if keys else ""
         item.source_key = f"{item.identity_key}|{joined.isoformat()}|{left.isoformat() if left else ''}"[:200]
-        item.registration = index.match(row.email, row.name)
+        item.registration = index.match(row.email, keys)
         if item.source_key in seen:
             item.status, item.reason = DUPLICATE, "The same row appears earlier in this file."
         elif index.already_imported(item):
@@ -293,7 +296,7 @@ def _preview_of(meeting: MeetingSession, parsed: ParsedReport) -> Preview:
             if item.status == UNMATCHED:
                 item.first_line = first_lines.setdefault(item.identity_key, item.line)
                 if item.identity_key not in suggestions:
-                    suggestions[item.identity_key] = index.only_registration_named(row.name)
+                    suggestions[item.identity_key] = index.only_registration_named(keys)
                 item.suggestion = suggestions[item.identity_key]
                 item.reason = _unmatched_reason(row.email, item.suggestion)
         seen.add(item.source_key)
