@@ -7,6 +7,7 @@ from .registration import Mode, Registration, RegistrationSource, RegistrationSt
 from .online import IdentityMapping, OnlineInterval, ReportImport, UnmatchedPresence, ZoomEvent
 from .staff import ApiToken, StaffRole, StaffUser
 from .stored_pdf import PdfKind, StoredPdf
+from .jobs import Job, JobStatus, MailStatus, OutboxMail
 
 __all__ = [
     "EntityType", "MeetingSeries", "MeetingSession", "Region", "SessionDay",
@@ -16,4 +17,5 @@ __all__ = [
     "Attendance", "ScanEvent", "ScanResult", "Source",
     "IdentityMapping", "OnlineInterval", "ReportImport", "UnmatchedPresence", "ZoomEvent",
     "PdfKind", "StoredPdf",
+    "Job", "JobStatus", "MailStatus", "OutboxMail",
 ]
