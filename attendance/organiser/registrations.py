@@ -176,7 +176,7 @@ def cancel_registration(slug: str, registration_id: int):
     if request.method == "POST" and form.validate() and request.form.get("confirmed") == "yes":
         mailed = cancel_and_tell(registration, form.reason.data)
         flash("Registration cancelled. Their badge no longer admits them. "
-              + ("The delegate was told by email." if mailed else "No email could be sent: tell them yourself."))
+              + ("The delegate is being told by email." if mailed else "No email could be sent: tell them yourself."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_cancel.html", meeting=registration.session, registration=registration,
                            form=form), 400 if request.method == "POST" and form.errors else 200
@@ -204,6 +204,7 @@ def reissue_registration_badge(slug: str, registration_id: int):
     if request.method == "POST":  # CSRFProtect has checked the form's token
         mailed = replace_badge(registration)
         flash("New badge issued. The old badge no longer works; the delegate's page shows the new one. "
-              + ("The new badge was emailed to them." if mailed else "No email could be sent: tell them yourself."))
+              + ("The new badge is being emailed to them." if mailed
+                 else "No email could be sent: tell them yourself."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_reissue.html", meeting=registration.session, registration=registration)
