@@ -7,6 +7,8 @@ Adding Spanish, Russian or Arabic is a new catalogue plus an entry here; `is_rtl
 from flask import Blueprint, Flask, has_request_context, redirect, request, url_for
 from flask_babel import Babel, get_locale, refresh
 
+from .links import same_site_path
+
 LANGUAGES = {"en": "English", "fr": "Français"}
 RIGHT_TO_LEFT = {"ar", "fa", "he", "ur"}
 COOKIE = "lang"
@@ -32,10 +34,7 @@ def is_rtl() -> bool:
 def choose_language():
     """The language switcher: remembered for a year on this browser."""
     language = request.form.get("lang", "")
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    response = redirect(target)
+    response = redirect(same_site_path(request.form.get("next")) or url_for("main.index"))
     if language in LANGUAGES:
         response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                             secure=request.is_secure)

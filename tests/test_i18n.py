@@ -108,6 +108,19 @@ def test_the_language_switcher_is_remembered_and_accept_language_is_the_default(
     assert "Meetings open for registration" in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("target", ["//evil.example.org", "/\t/evil.example.org", "/\\evil.example.org",
+                                    "/\n/evil.example.org", "/sessions\r\nSet-Cookie: x=1", "https://evil.example.org/",
+                                    "evil.example.org", ""])
+def test_the_language_switcher_never_sends_anyone_off_the_site(client, target):
+    response = client.post("/language", data={"lang": "fr", "next": target, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_the_language_switcher_keeps_a_path_on_the_site(client):
+    response = client.post("/language", data={"lang": "fr", "next": "/me?x=1", "csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == "/me?x=1"
+
+
 def test_a_delegate_registering_in_french_gets_french_email_badge_and_certificate(app, client, french_session):
     from attendance.certificates.render import certificate_pdf
     from attendance.certificates.service import issue

@@ -16,6 +16,17 @@ from ..i18n import LANGUAGES
 from ..models import Attendance, MeetingSeries, MeetingSession, Mode, Role, SessionDay
 from ..registration.forms import DelegateFields, _no_control_characters, _strip
 
+class WholeNumberField(IntegerField):
+    """An IntegerField that reads only the digits 0-9: `int()` would also take "٣" or full-width digits."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip() and not (valuelist[0].strip().isascii()
+                                                       and valuelist[0].strip().lstrip("-").isdigit()):
+            self.data = None
+            raise ValueError("Write the number with the digits 0-9.")
+        super().process_formdata(valuelist)
+
+
 # UTC and the Area/City names of the continents and oceans. Left out: localtime, Factory, EST5EDT, posix/...,
 # the old country aliases (US/Eastern, Canada/Pacific) and Etc/GMT+3, which is three hours *behind* UTC.
 AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
@@ -55,7 +66,7 @@ class SessionForm(FlaskForm):
     series_name = StringField("Meeting series", filters=[_strip], render_kw={"list": "series-names"},
                               validators=[DataRequired("Name the meeting series."), Length(max=200),
                                           _no_control_characters])
-    number = IntegerField("Session number", validators=[InputRequired("Give the session's number."),
+    number = WholeNumberField("Session number", validators=[InputRequired("Give the session's number."),
                                                         NumberRange(min=1, max=10000)])
     title = StringField("Title", filters=[_strip], validators=[DataRequired("Give the session a title."),
                                                                Length(max=300), _no_control_characters])
@@ -74,12 +85,12 @@ class SessionForm(FlaskForm):
                                               Regexp(r"^[0-9 ]+$", message="Zoom meeting ids are digits.")])
     zoom_webhook_secret = StringField("Zoom app's secret token (signs its webhook requests)", filters=[_strip],
                                       validators=[Optional(), Length(max=200)])
-    in_person_capacity = IntegerField("In-person seats (empty: no limit)",
+    in_person_capacity = WholeNumberField("In-person seats (empty: no limit)",
                                       validators=[Optional(), NumberRange(min=0, max=1_000_000, message="Enter a number of seats from 0 up, or leave it empty.")])
     chair_name = StringField("Chair's name (signs the certificates)", filters=[_strip],
                              validators=[Length(max=200), _no_control_characters])
     chair_title = StringField("Chair's title", filters=[_strip], validators=[Length(max=200), _no_control_characters])
-    certificate_online_percent = IntegerField(
+    certificate_online_percent = WholeNumberField(
         "Attended online: platform minutes from this share of the day's scheduled time (%)", default=50,
         validators=[InputRequired("Give a share from 0 to 100."),
                     NumberRange(min=0, max=100, message="Give a share from 0 to 100.")])
@@ -91,7 +102,7 @@ class SessionForm(FlaskForm):
         "Certificate language", default="",
         choices=[SelectChoice("", "Each delegate's own (the language they registered in)")]
         + [SelectChoice(code, name) for code, name in LANGUAGES.items()])
-    certificate_days_required = IntegerField(
+    certificate_days_required = WholeNumberField(
         "Days of attendance needed for a certificate", default=1,
         validators=[InputRequired("Give the number of days."), NumberRange(min=1, max=366, message="At least 1 day.")])
     allows_walk_ins = BooleanField("Door staff may register walk-ins at the desk (they are checked in at once)")
@@ -175,7 +186,7 @@ class SessionForm(FlaskForm):
 class VocabularyForm(FlaskForm):
     name = StringField("Name", filters=[_strip],
                        validators=[DataRequired("Enter a name."), Length(max=200), _no_control_characters])
-    position = IntegerField("Order", default=0, validators=[Optional(), NumberRange(min=0, max=10000)])
+    position = WholeNumberField("Order", default=0, validators=[Optional(), NumberRange(min=0, max=10000)])
 
 
 class RegistrationEditForm(DelegateFields):
