@@ -10,6 +10,7 @@ from ..auth import organiser_required
 from ..extensions import db, limiter
 from ..lookup import managed_session_or_404, registration_by_key_or_404
 from ..models import Certificate, Registration
+from ..text import has_control_characters
 from . import bp
 from ..jobs.kinds import request_job
 from ..jobs.queue import start_job
@@ -124,6 +125,8 @@ def revoke_certificate(slug: str, registration_id: int):
     if not reason:
         flash("Give a reason for revoking: it stays in the audit log, and on the verification page only if you "
               "tick “show on the public verification page”.", "warning")
+    elif has_control_characters(reason):
+        flash("Nothing was revoked: remove the control characters from the reason.", "warning")
     elif len(reason) > MAX_REVOKE_REASON:
         flash(f"Nothing was revoked: the reason has {len(reason)} characters; use at most {MAX_REVOKE_REASON}.",
               "warning")

@@ -15,6 +15,7 @@ from ..reports.headcount import headcount
 from ..models import Mode, Registration, RegistrationStatus, Role
 from ..jobs.kinds import badge_job_options, request_job
 from ..jobs.queue import start_job
+from ..text import without_control_characters
 from ..auth import Actor
 from ..desk.forms import OrganiserEntryForm
 from ..exports import CSV_BOM
@@ -32,7 +33,7 @@ def _filters() -> RegistrationFilters:
     args = request.args
     mode, status = args.get("mode", ""), args.get("status", "")
     return RegistrationFilters(
-        q=args.get("q", "").strip()[:200],
+        q=without_control_characters(args.get("q", "")).strip()[:200],
         entity_type_id=args.get("entity_type", type=small_int),
         region_id=args.get("region", type=small_int),
         mode=Mode(mode) if mode in Mode._value2member_map_ else None,

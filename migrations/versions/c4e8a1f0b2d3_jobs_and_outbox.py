@@ -4,7 +4,7 @@ Background jobs (bulk exports, certificate mailings) with their progress, and on
 registration, purpose and version so that a job run again sends nobody a second mail.
 
 Revision ID: c4e8a1f0b2d3
-Revises: b7d1c0ffee19
+Revises: 2f9cc336dd46
 Create Date: 2026-12-04 23:40:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c4e8a1f0b2d3'
-down_revision = 'b7d1c0ffee19'
+down_revision = '2f9cc336dd46'
 branch_labels = None
 depends_on = None
 
