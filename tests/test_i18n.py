@@ -192,3 +192,39 @@ def test_a_right_to_left_language_turns_the_page(app):
             assert is_rtl()
         with force_locale("fr"):
             assert not is_rtl()
+
+
+#: the headcount's column names and headings, which a French report must not show in English
+HEADCOUNT_ENGLISH = ["Registered in person", "Registered online", "Attended in person", "Attended online only",
+                     "No-shows", "Total attended", "What the columns count", "Entity type", "Whole session"]
+
+
+def test_the_headcount_in_french_names_its_columns_in_french_in_every_format(client, login, french_session,
+                                                                           make_registration):
+    from openpyxl import load_workbook
+    make_registration(french_session, full_name="Amélie Dubois", mode=Mode.ONLINE)
+    login("organiser")
+    _french(client)
+    base = f"/sessions/{french_session.slug}/reports/headcount"
+    page = _visible_text(client.get(base).get_data(as_text=True))
+    pdf = re.sub(r"\s+", " ", pdf_text(client.get(base + ".pdf").data))
+    workbook = load_workbook(io.BytesIO(client.get(base + ".xlsx").data))
+    cells = " ".join(str(cell.value) for sheet in workbook for row in sheet.iter_rows() for cell in row
+                     if cell.value is not None)
+    for name, text in {"page": page, "PDF": pdf, "XLSX": cells}.items():
+        assert [english for english in HEADCOUNT_ENGLISH if re.search(rf"\b{english}\b", text)] == [], name
+        assert "Inscriptions en présentiel" in text and "Ce que comptent les colonnes" in text, name
+
+
+def test_organiser_pages_in_french_explain_the_attendance_rule_in_french(client, login, french_session,
+                                                                        make_registration):
+    registration = make_registration(french_session, full_name="Amélie Dubois", mode=Mode.ONLINE)
+    login("organiser")
+    _french(client)
+    slug = french_session.slug
+    certificates = client.get(f"/sessions/{slug}/certificates").get_data(as_text=True)
+    online = client.get(f"/sessions/{slug}/online").get_data(as_text=True)
+    own = client.get(f"/sessions/{slug}/registrations/{registration.id}").get_data(as_text=True)
+    assert "rule: an online day counts" not in certificates and "règle" in certificates
+    assert "A join-link click alone" not in online
+    assert "Each day as the one attendance rule" not in own

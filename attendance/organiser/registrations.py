@@ -85,7 +85,8 @@ def add_registration_page(slug: str):
         else:
             registration = added.registration
             flash(f"{registration.full_name} added" + (" and checked in." if added.checkin else ".")
-                  + (" Their confirmation with the badge was emailed." if registration.email else ""))
+                  + (" Their confirmation with the badge was emailed." if registration.email
+                     else " No email address: they get no mail."))
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     elif request.method == "GET":
         form.mode.data = "in_person"

@@ -217,8 +217,11 @@ def _term_named(terms: list, name: str):
             or next((t for t in terms if t.name.casefold() == name.casefold()), None))
 
 
-def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bool) -> dict[str, str]:
-    """Why staff cannot add this entry to the session, per field; empty when they can."""
+def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bool,
+                 by_organiser: bool = False) -> dict[str, str]:
+    """Why staff cannot add this entry to the session, per field; empty when they can. The e-mail is optional for
+    a walk-in checked in now, and for the session's organisers, who record what happened (someone seen only on the
+    video platform, a session recorded afterwards); such a registration gets no mail."""
     errors: dict[str, str] = {}
     for name, label in (("full_name", gettext("Enter the person's full name.")),
                         ("organisation", gettext("Enter the organisation they represent."))):
@@ -241,7 +244,7 @@ def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bo
         errors["mode"] = gettext("Choose in_person or online.")
     if "email" not in errors:
         if not entry.email:
-            if not check_in_now:  # only someone standing at the desk may come without an address
+            if not (check_in_now or by_organiser):  # door staff: only someone standing at the desk
                 errors["email"] = gettext("Enter an email address (optional only for a walk-in checked in now).")
         else:
             try:
@@ -261,11 +264,12 @@ def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bo
 def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: RegistrationSource, actor: Actor,
                      check_in_now: bool = False, door: str = "") -> Added:
     """Registers a person on staff's word, in one transaction: without the public form's window or seat limit,
-    audited, and checked in at once when `check_in_now` (a walk-in; then the e-mail is optional). Raises
-    InvalidEntry, with nothing changed, when an answer is wrong."""
+    audited, and checked in at once when `check_in_now` (a walk-in). The e-mail is optional for a walk-in and for
+    an organiser of the session (`entry_errors`). Raises InvalidEntry, with nothing changed, when an answer is
+    wrong."""
     entry = StaffEntry(**{name: _strip(value) or "" for name, value in vars(entry).items()})
     entry.country = entry.country.upper()
-    errors = entry_errors(meeting, entry, check_in_now=check_in_now)
+    errors = entry_errors(meeting, entry, check_in_now=check_in_now, by_organiser=actor.manages(meeting.id))
     if errors:
         raise InvalidEntry(errors)
     # One transaction, and on SQLite one writer from the insert to the check-in's commit (a rival door's

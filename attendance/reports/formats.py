@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -22,8 +23,8 @@ def bar_chart(scope: Scope, width: int = 420) -> Markup:
     biggest = max([max(r.counts["attended_in_person"], r.counts["attended_online"]) for r in rows] + [1])
     scale = (width - 40) / biggest
     parts = [f'<table class="chart"><caption>{escape(scope.title)}: '
-             f'<span class="key key-in-person"></span> in person '
-             f'<span class="key key-online"></span> online only</caption><tbody>']
+             f'<span class="key key-in-person"></span> {escape(gettext("in person"))} '
+             f'<span class="key key-online"></span> {escape(gettext("online only"))}</caption><tbody>']
     for row in rows:
         bars = []
         for j, (column, colour) in enumerate((("attended_in_person", IN_PERSON_COLOUR),
@@ -61,24 +62,25 @@ def to_xlsx(report: Headcount) -> bytes:
     workbook.remove(workbook.active)
     bold = Font(bold=True)
     for scope in report.scopes:
-        sheet = workbook.create_sheet(title="Whole session" if scope.key == "session" else scope.key)
+        sheet = workbook.create_sheet(title=gettext("Whole session") if scope.key == "session" else scope.key)
         append_text_safe(sheet, [report.meeting.title])
         append_text_safe(sheet, [scope.title])
-        for heading, rows in (("Entity type", scope.by_entity_type), ("Region", scope.by_region)):
+        for heading, rows in ((gettext("Entity type"), scope.by_entity_type), (gettext("Region"), scope.by_region)):
             sheet.append([])
-            sheet.append([heading] + [LABELS[c] for c in COLUMNS])
+            sheet.append([heading] + [str(LABELS[c]) for c in COLUMNS])
             for cell in sheet[sheet.max_row]:
                 cell.font = bold
             for row in rows + [scope.total]:
-                append_text_safe(sheet, [row.label] + [row.counts[c] for c in COLUMNS])
+                label = gettext("Total") if row is scope.total else row.label
+                append_text_safe(sheet, [label] + [row.counts[c] for c in COLUMNS])
                 if row is scope.total:
                     for cell in sheet[sheet.max_row]:
                         cell.font = bold
         sheet.append([])
-        append_text_safe(sheet, ["What the columns count"])
+        append_text_safe(sheet, [gettext("What the columns count")])
         sheet[sheet.max_row][0].font = bold
         for column, sentence in explain_columns(report.meeting).items():
-            append_text_safe(sheet, [LABELS[column], sentence])
+            append_text_safe(sheet, [str(LABELS[column]), sentence])
         sheet.column_dimensions["A"].width = 60
         for letter in "BCDEFG":
             sheet.column_dimensions[letter].width = 16
