@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from attendance.extensions import db
 from attendance.models import Mode, Registration
-from helpers import csrf_token, registration_form
+from helpers import csrf_token, registration_form, export
 from pdf_tools import pdf_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,7 +163,7 @@ def test_a_badge_sheet_prints_each_badge_in_its_delegates_language(client, login
     make_registration(meeting, full_name="Ann Smith", locale="en", role=Role.DELEGATE, mode=Mode.ONLINE)
     login("organiser")
     pages = [page.extract_text() for page in
-             PdfReader(io.BytesIO(client.get(f"/sessions/{meeting.slug}/badges.pdf").data), strict=True).pages]
+             PdfReader(io.BytesIO(export(client, f"/sessions/{meeting.slug}/badges.pdf").data), strict=True).pages]
     text = pages[0]
     assert "EN PERSONNE" in text and "Délégué" in text and "Belgique" in text
     assert "ONLINE" in text and "Delegate" in text and "Belgium" in text

@@ -1,7 +1,6 @@
 """Organisers manage registrations: search and filter, fix details, cancel, reissue badges, export, print."""
-import tempfile
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import audit
@@ -14,8 +13,9 @@ from ..checkin.service import today_for
 from ..lookup import managed_session_or_404
 from ..reports.headcount import headcount
 from ..models import Mode, Registration, RegistrationStatus, Role
+from ..jobs.kinds import badge_job_options, request_job
+from ..jobs.queue import start_job
 from ..text import without_control_characters
-from ..registration.badges import write_badge_sheets
 from ..auth import Actor
 from ..desk.forms import OrganiserEntryForm
 from ..exports import CSV_BOM
@@ -105,17 +105,15 @@ def badge_sheet(slug: str):
         return redirect(url_for("organiser.registrations", slug=slug))
     filters = _filters()
     filters.status = filters.status or RegistrationStatus.REGISTERED
-    rows = db.session.scalars(registrations_query(meeting, filters)).all()
-    if not rows:
+    if db.session.scalar(registrations_query(meeting, filters).limit(1)) is None:
         flash("No registration matches these filters, so there are no badges to print.")
         return redirect(url_for("organiser.registrations", slug=slug,
                                 **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}))
-    out = tempfile.TemporaryFile()
-    count = write_badge_sheets(rows, out)
-    audit.record("badges.export", session_id=meeting.id, details=f"{count} badges")
-    db.session.commit()
-    out.seek(0)
-    return send_file(out, mimetype="application/pdf", download_name=f"{meeting.slug}-badges.pdf")
+    job, new = request_job(meeting, "badges.pdf", requested_by=current_user.email,
+                           options=badge_job_options(filters))
+    if new and not start_job(job.id):
+        flash("The job queue is unavailable: the job waits, and starts when a worker is back.", "warning")
+    return redirect(url_for("jobs.job_page", slug=slug, job_id=job.id))
 
 
 def _registration_or_404(slug: str, registration_id: int) -> Registration:
@@ -180,7 +178,7 @@ def cancel_registration(slug: str, registration_id: int):
     if request.method == "POST" and form.validate() and request.form.get("confirmed") == "yes":
         mailed = cancel_and_tell(registration, form.reason.data)
         flash("Registration cancelled. Their badge no longer admits them. "
-              + ("The delegate was told by email." if mailed else "No email could be sent: tell them yourself."))
+              + ("The delegate is being told by email." if mailed else "No email could be sent: tell them yourself."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_cancel.html", meeting=registration.session, registration=registration,
                            form=form), 400 if request.method == "POST" and form.errors else 200
@@ -208,6 +206,7 @@ def reissue_registration_badge(slug: str, registration_id: int):
     if request.method == "POST":  # CSRFProtect has checked the form's token
         mailed = replace_badge(registration)
         flash("New badge issued. The old badge no longer works; the delegate's page shows the new one. "
-              + ("The new badge was emailed to them." if mailed else "No email could be sent: tell them yourself."))
+              + ("The new badge is being emailed to them." if mailed
+                 else "No email could be sent: tell them yourself."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_reissue.html", meeting=registration.session, registration=registration)
