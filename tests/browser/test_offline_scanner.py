@@ -370,6 +370,7 @@ def test_a_tampered_roster_changes_a_colour_never_what_is_recorded(live_server, 
             token_hash(gone.badge_token): {"status": "registered"},
             token_hash(UNKNOWN_BADGE): {"name": "Made Up", "status": "registered", "in": False}}})
         page.reload()
+        expect(page.locator("#roster-status")).to_contain_text("known offline")  # the page has read it again
         context.set_offline(True)
         for code in (gone.badge_token, UNKNOWN_BADGE):
             _wedge_scan(page, code)
