@@ -1,13 +1,14 @@
-"""Languages: English and French now; the catalogues live in attendance/translations, compiled by the set-up.
+"""Languages: English, French, Spanish and Arabic; the catalogues live in attendance/translations, compiled by the set-up.
 
 The interface language is the person's choice (remembered in a cookie), else their browser's Accept-Language.
 Emails and PDFs use the language the delegate registered in (a certificate may use the session's language).
-Adding Spanish, Russian or Arabic is a new catalogue plus an entry here; `is_rtl` switches the page direction.
+Spanish and Arabic cover what delegates, door staff and the kiosk see; organiser pages are English and French.
+Adding a language is a new catalogue plus an entry here; `is_rtl` switches the page direction.
 """
 from flask import Blueprint, Flask, has_request_context, redirect, request, url_for
 from flask_babel import Babel, get_locale, refresh
 
-LANGUAGES = {"en": "English", "fr": "Français"}
+LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية"}
 RIGHT_TO_LEFT = {"ar", "fa", "he", "ur"}
 COOKIE = "lang"
 
