@@ -5,6 +5,8 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -18,7 +20,8 @@ from .models.staff import session_organisers
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in as staff to see that page."
+login_manager.login_message = _l("Please log in as staff to see that page.")
+login_manager.localize_callback = str  # flashed as plain text, in the reader's language
 login_manager.session_protection = "strong"
 
 
@@ -66,7 +69,7 @@ def organiser_required(view):
     @login_required
     def wrapped(*args, **kwargs):
         if not current_user.is_organiser:
-            abort(403, "This page is for organisers.")
+            abort(403, gettext("This page is for organisers."))
         return view(*args, **kwargs)
     return wrapped
 
@@ -77,8 +80,8 @@ def staff_required(view):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -100,15 +103,15 @@ def check_login(email: str, password: str) -> StaffUser:
     user = db.session.scalar(db.select(StaffUser).filter_by(email=email.strip().lower()))
     now = utcnow()
     if user is not None and user.locked_until and user.locked_until > now:
-        raise LoginRefused(f"Too many failed attempts: this account is locked until "
-                           f"{user.locked_until:%H:%M} UTC. Try again then, or ask an organiser.")
+        raise LoginRefused(gettext("Too many failed attempts: this account is locked until %(time)s UTC. Try again "
+                                   "then, or ask an organiser.", time=f"{user.locked_until:%H:%M}"))
     if user is None or not user.active or not user.check_password(password):
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= LOCK_AFTER:
                 user.failed_logins, user.locked_until = 0, now + timedelta(minutes=LOCK_MINUTES)
             db.session.commit()
-        raise LoginRefused("Wrong email or password.")
+        raise LoginRefused(gettext("Wrong email or password."))
     user.failed_logins, user.locked_until = 0, None
     db.session.commit()
     return user
@@ -137,5 +140,5 @@ def login():
 @bp.post("/logout")
 def logout():
     logout_user()
-    flash("You are logged out.")
+    flash(gettext("You are logged out."))
     return redirect(url_for("auth.login"))

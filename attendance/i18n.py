@@ -7,6 +7,9 @@ Adding a language is a new catalogue plus an entry here; `is_rtl` switches the p
 """
 from flask import Blueprint, Flask, has_request_context, redirect, request, url_for
 from flask_babel import Babel, get_locale, refresh
+from markupsafe import Markup
+
+from .text import direction, isolate
 
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية"}
 RIGHT_TO_LEFT = {"ar", "fa", "he", "ur"}
@@ -29,6 +32,11 @@ def is_rtl() -> bool:
     return str(get_locale()).split("_")[0] in RIGHT_TO_LEFT
 
 
+def language_direction(language: str | None = None) -> str:
+    """'rtl' or 'ltr': of `language`, or of the language being written now."""
+    return "rtl" if (language or str(get_locale())).split("_")[0] in RIGHT_TO_LEFT else "ltr"
+
+
 @bp.post("/language")
 def choose_language():
     """The language switcher: remembered for a year on this browser."""
@@ -43,6 +51,11 @@ def choose_language():
     return response
 
 
+def bdi(text: str) -> Markup:
+    """A user-given text on a page, set apart for direction (`<bdi>`), escaped."""
+    return Markup("<bdi>%s</bdi>") % text if text else Markup("")
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_domain="messages",
                    default_translation_directories="translations")
@@ -50,4 +63,8 @@ def init_app(app: Flask) -> None:
     # (tests, scripts): each request chooses afresh.
     app.before_request(refresh)
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, is_rtl=is_rtl, current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, is_rtl=is_rtl, language_direction=language_direction,
+                                 current_locale=lambda: str(get_locale()))
+    app.add_template_filter(isolate)
+    app.add_template_filter(bdi)
+    app.add_template_filter(direction, "text_direction")

@@ -28,7 +28,7 @@ CATALOGUE = CATALOGUES / "fr" / "LC_MESSAGES" / "messages.po"
 DELEGATE_AND_DOOR = re.compile(
     r"^(templates/(registration|certificates/(?!overview)|badges|checkin/scanner|desk|kiosk|me|main|auth|base|error"
     r"|_secretariat)|attendance/(registration|checkin/service|desk|kiosk|me|certificates|models/registration"
-    r"|attendance_rule|formatting)|static/)")
+    r"|attendance_rule|formatting|auth)|static/)")
 #: English words that a French page shows only when a string was left untranslated
 ENGLISH = re.compile(r"\b(the|your|you|and|with|this|please|register|badge code|attend|online|check in)\b", re.I)
 
