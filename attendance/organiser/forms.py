@@ -4,6 +4,7 @@ from datetime import time
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, FieldList, Form, FormField, IntegerField,
                      SelectField, StringField, TextAreaField, TimeField, URLField)
@@ -181,6 +182,8 @@ class VocabularyForm(FlaskForm):
 class RegistrationEditForm(DelegateFields):
     mode = SelectField("Registered mode", choices=[SelectChoice(m.value, m.label) for m in Mode])
     role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
+    locale = SelectField(_l("Language of their e-mails, badge and certificate"),
+                         choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
     personal_join_url = URLField("Personal join link on the platform (optional)", filters=[_strip],
                                  validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)])
     zoom_registrant_id = StringField("Zoom registrant id (optional)", filters=[_strip],

@@ -137,7 +137,7 @@ def edit_registration(slug: str, registration_id: int):
             audit.record("registration.update", session_id=meeting.id, target=f"registration {registration.id}",
                          details=_changes(registration, form))
             update_registration(registration, **form.delegate_fields(), mode=Mode(form.mode.data),
-                                role=Role(form.role.data), personal_join_url=form.personal_join_url.data or "",
+                                role=Role(form.role.data), locale=form.locale.data, personal_join_url=form.personal_join_url.data or "",
                                 zoom_registrant_id=form.zoom_registrant_id.data or None)
         except EmailTaken:
             form.email.errors.append("Another registration for this session already uses this email.")
@@ -161,7 +161,7 @@ def _form_data(registration: Registration) -> dict:
         "full_name": registration.full_name, "email": registration.email,
         "organisation": registration.organisation, "country": registration.country,
         "entity_type": str(registration.entity_type_id), "region": str(registration.region_id),
-        "mode": registration.mode.value, "role": registration.role.value,
+        "mode": registration.mode.value, "role": registration.role.value, "locale": registration.locale,
         "personal_join_url": registration.personal_join_url, "zoom_registrant_id": registration.zoom_registrant_id,
     }
 
