@@ -27,7 +27,7 @@ CATALOGUE = CATALOGUES / "fr" / "LC_MESSAGES" / "messages.po"
 #: where the strings a delegate, a door person or the kiosk sees come from (Spanish and Arabic cover these)
 DELEGATE_AND_DOOR = re.compile(
     r"^(templates/(registration|certificates/(?!overview)|badges|checkin/scanner|desk|kiosk|me|main|auth|base|error"
-    r"|_secretariat)|attendance/(registration|checkin/service|desk|kiosk|me|certificates|models/registration"
+    r"|_secretariat)|attendance/(registration|checkin/service|desk|kiosk|me|certificates/(service|render)|models/registration"
     r"|attendance_rule|formatting|auth)|static/)")
 #: English words that a French page shows only when a string was left untranslated
 ENGLISH = re.compile(r"\b(the|your|you|and|with|this|please|register|badge code|attend|online|check in)\b", re.I)
@@ -231,3 +231,23 @@ def test_a_right_to_left_language_turns_the_page(app):
             assert is_rtl()
         with force_locale("fr"):
             assert not is_rtl()
+
+
+def test_organiser_pages_in_french_show_no_english(client, login, french_session, make_registration):
+    meeting = french_session
+    registration = make_registration(meeting, full_name="Amélie Dubois", organisation="Bureau régional Europe")
+    login("organiser")
+    _french(client)
+    base = f"/sessions/{meeting.slug}"
+    day = meeting.days[0].date.isoformat()
+    pages = ["/staff", base + "/registrations", f"{base}/registrations/{registration.id}", "/sessions/new",
+             base + "/edit", base + "/entity-types", base + "/regions", f"{base}/attendance?day={day}",
+             base + "/scans", f"{base}/online?day={day}", base + "/imports", base + "/certificates",
+             base + "/reports/headcount", "/staff/audit", base + "/registrations/new",
+             f"{base}/registrations/{registration.id}/cancel", f"{base}/registrations/{registration.id}/reissue-badge",
+             base + "/delete", "/checkin", "/login"]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = _visible_text(response.get_data(as_text=True)).replace("English", "")
+        assert not ENGLISH.search(text), f"{url}: “{ENGLISH.search(text).group(0)}” in: {text[:600]}"

@@ -10,6 +10,7 @@ from .. import audit
 from ..attendance_rule import describe_day
 from ..auth import organiser_required
 from ..extensions import db, limiter
+from ..formatting import format_day
 from ..lookup import managed_session_or_404, registration_by_key_or_404
 from ..models import Certificate, Registration
 from . import bp
@@ -61,9 +62,9 @@ def overview(slug: str):
 
 
 def _purged_message(meeting) -> str:
-    return (f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}, so its certificates can "
-            "no longer be downloaded or emailed: they would be made out to “Delegate N (purged)”. The verification "
-            "pages of the certificates issued before still answer.")
+    return gettext("The personal data of this session was purged on %(day)s, so its certificates can no longer be "
+                   "downloaded or emailed: they would be made out to “Delegate N (purged)”. The verification pages "
+                   "of the certificates issued before still answer.", day=format_day(meeting.purged_at))
 
 
 # A GET that writes: it issues the certificates not yet issued (gives eligible people the ids their own download
@@ -77,10 +78,10 @@ def bulk(slug: str, kind: str):
     try:
         pairs = issue_all(meeting)
     except SessionPurged:  # the page it returns to says why
-        flash("Nothing was downloaded: this session was purged.", "warning")
+        flash(gettext("Nothing was downloaded: this session was purged."), "warning")
         return redirect(url_for("certificates.overview", slug=slug))
     if not pairs:
-        flash("No delegate is eligible for a certificate yet.")
+        flash(gettext("No delegate is eligible for a certificate yet."))
         return redirect(url_for("certificates.overview", slug=slug))
     out = tempfile.TemporaryFile()
     count = (write_zip if kind == "zip" else write_merged_pdf)(pairs, out)
@@ -98,13 +99,13 @@ def email_all(slug: str):
     meeting = managed_session_or_404(slug)
     everyone = request.form.get("everyone") == "1"
     if everyone and request.form.get("confirm") != "yes":
-        flash("Nothing was sent: tick the box to confirm that every eligible delegate gets their certificate again.",
+        flash(gettext("Nothing was sent: tick the box to confirm that every eligible delegate gets their certificate again."),
               "warning")
     else:
         try:
             mailing = email_certificates(meeting, everyone=everyone)
         except SessionPurged:
-            flash("Nothing was sent: this session was purged.", "warning")
+            flash(gettext("Nothing was sent: this session was purged."), "warning")
         else:
             flash(mailing.message(), "warning" if mailing.failed else "message")
     return redirect(url_for("certificates.overview", slug=slug))
@@ -125,12 +126,12 @@ def revoke_certificate(slug: str, registration_id: int):
     certificate = _certificate_or_404(slug, registration_id)
     reason = request.form.get("reason", "").strip()
     if not reason:
-        flash("Give a reason for revoking: the verification page shows that it was revoked.")
+        flash(gettext("Give a reason for revoking: the verification page shows that it was revoked."))
     else:
         audit.record("certificate.revoke", session_id=certificate.registration.session_id,
                      target=certificate.public_id, details=reason)
         revoke(certificate, reason, current_user.email)
-        flash(f"Certificate {certificate.public_id} revoked.")
+        flash(gettext("Certificate %(id)s revoked.", id=certificate.public_id))
     return redirect(url_for("certificates.overview", slug=slug))
 
 
@@ -141,5 +142,5 @@ def reinstate_certificate(slug: str, registration_id: int):
     audit.record("certificate.reinstate", session_id=certificate.registration.session_id,
                  target=certificate.public_id)
     reinstate(certificate)
-    flash(f"Certificate {certificate.public_id} is valid again.")
+    flash(gettext("Certificate %(id)s is valid again.", id=certificate.public_id))
     return redirect(url_for("certificates.overview", slug=slug))

@@ -2,7 +2,10 @@
 import tempfile
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_login import current_user
+
+from ..formatting import format_day
 
 from .. import audit
 from ..attendance_rule import describe_day
@@ -83,8 +86,9 @@ def add_registration_page(slug: str):
             problems = form.show_errors(invalid.errors)
         else:
             registration = added.registration
-            flash(f"{registration.full_name} added" + (" and checked in." if added.checkin else ".")
-                  + (" Their confirmation with the badge was emailed." if registration.email else ""))
+            flash((gettext("%(name)s added and checked in.", name=registration.full_name) if added.checkin
+                   else gettext("%(name)s added.", name=registration.full_name))
+                  + (" " + gettext("Their confirmation with the badge was emailed.") if registration.email else ""))
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     elif request.method == "GET":
         form.mode.data = "in_person"
@@ -98,14 +102,14 @@ def badge_sheet(slug: str):
     """Every badge that matches the filters (by default, everyone registered), four to an A4 page."""
     meeting = managed_session_or_404(slug)
     if meeting.purged_at is not None:
-        flash(f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}: its badges would "
-              "read “Delegate N (purged)”.")
+        flash(gettext("The personal data of this session was purged on %(day)s: its badges would read “Delegate "
+                      "N (purged)”.", day=format_day(meeting.purged_at)))
         return redirect(url_for("organiser.registrations", slug=slug))
     filters = _filters()
     filters.status = filters.status or RegistrationStatus.REGISTERED
     rows = db.session.scalars(registrations_query(meeting, filters)).all()
     if not rows:
-        flash("No registration matches these filters, so there are no badges to print.")
+        flash(gettext("No registration matches these filters, so there are no badges to print."))
         return redirect(url_for("organiser.registrations", slug=slug,
                                 **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}))
     out = tempfile.TemporaryFile()
@@ -140,9 +144,9 @@ def edit_registration(slug: str, registration_id: int):
                                 role=Role(form.role.data), locale=form.locale.data, personal_join_url=form.personal_join_url.data or "",
                                 zoom_registrant_id=form.zoom_registrant_id.data or None)
         except EmailTaken:
-            form.email.errors.append("Another registration for this session already uses this email.")
+            form.email.errors.append(gettext("Another registration for this session already uses this email."))
         else:
-            flash("Registration saved.")
+            flash(gettext("Registration saved."))
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     return render_template("organiser/registration.html", meeting=meeting, registration=registration, form=form,
                            cancel_form=CancelForm(), certificate=eligibility(registration),
@@ -173,12 +177,13 @@ def cancel_registration(slug: str, registration_id: int):
     registration = _registration_or_404(slug, registration_id)
     form = CancelForm()
     if registration.is_cancelled:
-        flash("This registration is already cancelled.")
+        flash(gettext("This registration is already cancelled."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST" and form.validate() and request.form.get("confirmed") == "yes":
         mailed = cancel_and_tell(registration, form.reason.data)
-        flash("Registration cancelled. Their badge no longer admits them. "
-              + ("The delegate was told by email." if mailed else "No email could be sent: tell them yourself."))
+        flash(gettext("Registration cancelled. Their badge no longer admits them.") + " "
+              + (gettext("The delegate was told by email.") if mailed
+                 else gettext("No email could be sent: tell them yourself.")))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_cancel.html", meeting=registration.session, registration=registration,
                            form=form), 400 if request.method == "POST" and form.errors else 200
@@ -191,7 +196,7 @@ def reinstate_registration(slug: str, registration_id: int):
     audit.record("registration.reinstate", session_id=registration.session_id,
                  target=f"registration {registration.id}")
     reinstate(registration)
-    flash("Registration reinstated.")
+    flash(gettext("Registration reinstated."))
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
 
 
@@ -201,11 +206,12 @@ def reissue_registration_badge(slug: str, registration_id: int):
     """Asks first, then gives a new badge code and mails the new badge."""
     registration = _registration_or_404(slug, registration_id)
     if registration.is_cancelled:
-        flash("This registration is cancelled, so it has no badge.")
+        flash(gettext("This registration is cancelled, so it has no badge."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST":  # CSRFProtect has checked the form's token
         mailed = replace_badge(registration)
-        flash("New badge issued. The old badge no longer works; the delegate's page shows the new one. "
-              + ("The new badge was emailed to them." if mailed else "No email could be sent: tell them yourself."))
+        flash(gettext("New badge issued. The old badge no longer works; the delegate's page shows the new one.") + " "
+              + (gettext("The new badge was emailed to them.") if mailed
+                 else gettext("No email could be sent: tell them yourself.")))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_reissue.html", meeting=registration.session, registration=registration)

@@ -1,7 +1,10 @@
 """Organisers set up sessions: details, days and hours, entity types and regions."""
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
+
+from ..formatting import format_day
 
 from .. import audit
 from ..auth import organiser_required
@@ -72,9 +75,9 @@ def _edit_session(meeting: MeetingSession):
             )
         except DayInUse as in_use:
             db.session.rollback()
-            form.days.errors.append(f"{in_use.args[0]:%d %B %Y} has recorded attendance, so it stays.")
+            form.days.errors.append(gettext("%(day)s has recorded attendance, so it stays.", day=format_day(in_use.args[0])))
         else:
-            flash("Session created." if is_new else "Session saved.")
+            flash(gettext("Session created.") if is_new else gettext("Session saved."))
             return redirect(url_for("organiser.registrations", slug=meeting.slug))
     status = 400 if request.method == "POST" else 200
     series_names = db.session.scalars(sa.select(MeetingSeries.name).order_by(MeetingSeries.name)).all()
@@ -121,9 +124,9 @@ def vocabulary(slug: str, kind: str):
                          details=f"was “{term.name}”" if term.id else "added")
             save_term(term, form.name.data, form.position.data or 0)
         except NameTaken:
-            flash(f"“{form.name.data}” is already in the list.")
+            flash(gettext("“%(name)s” is already in the list.", name=form.name.data))
         else:
-            flash(f"Saved “{form.name.data}”.")
+            flash(gettext("Saved “%(name)s”.", name=form.name.data))
         return redirect(url_for("organiser.vocabulary", slug=slug, kind=kind))
     terms = meeting.entity_types if kind == "entity-types" else meeting.regions
     return render_template("organiser/vocabulary.html", meeting=meeting, kind=kind, terms=terms, form=form), \
@@ -142,9 +145,9 @@ def delete_vocabulary_term(slug: str, kind: str, term_id: int):
         delete_term(term)
     except VocabularyInUse as in_use:
         db.session.rollback()
-        flash(f"“{term.name}” is used by {in_use.args[0]} registrations, so it stays. Rename it instead.")
+        flash(ngettext("“%(name)s” is used by %(num)d registration, so it stays. Rename it instead.", "“%(name)s” is used by %(num)d registrations, so it stays. Rename it instead.", in_use.args[0], name=term.name))
     else:
-        flash(f"Deleted “{term.name}”.")
+        flash(gettext("Deleted “%(name)s”.", name=term.name))
     return redirect(url_for("organiser.vocabulary", slug=slug, kind=kind))
 
 
@@ -155,14 +158,14 @@ def add_organiser(slug: str):
     email = request.form.get("email", "").strip().lower()[:254]
     user = db.session.scalar(db.select(StaffUser).filter_by(email=email))
     if user is None or not user.is_organiser:
-        flash(f"No organiser account has the email “{email}”. Create it with `flask user add` first.")
+        flash(gettext("No organiser account has the email “%(email)s”. Create it with `flask user add` first.", email=email))
     elif user in meeting.organisers:
-        flash(f"{email} already runs this session.")
+        flash(gettext("%(email)s already runs this session.", email=email))
     else:
         audit.record("session.add_organiser", session_id=meeting.id, target=email)
         meeting.organisers.append(user)
         db.session.commit()
-        flash(f"{email} is now an organiser of this session.")
+        flash(gettext("%(email)s is now an organiser of this session.", email=email))
     return redirect(url_for("organiser.edit_session", slug=slug))
 
 
@@ -175,9 +178,9 @@ def remove_organiser(slug: str, user_id: int):
         audit.record("session.remove_organiser", session_id=meeting.id, target=user.email)
         meeting.organisers.remove(user)
         db.session.commit()
-        flash(f"{user.email} no longer runs this session.")
+        flash(gettext("%(email)s no longer runs this session.", email=user.email))
     else:
-        flash("A session keeps at least one organiser.")
+        flash(gettext("A session keeps at least one organiser."))
     return redirect(url_for("organiser.edit_session", slug=slug))
 
 
@@ -189,13 +192,13 @@ def delete_session_page(slug: str):
     counts = session_contents(meeting)
     if request.method == "POST":
         if request.form.get("confirm", "").strip() != meeting.slug:
-            flash(f"Type “{meeting.slug}” exactly to confirm. Nothing was deleted.")
+            flash(gettext("Type “%(slug)s” exactly to confirm. Nothing was deleted.", slug=meeting.slug))
             return render_template("organiser/delete_session.html", meeting=meeting, counts=counts), 400
         audit.record("session.delete", session_id=meeting.id, target=meeting.slug,
                      details=f"{meeting.title}; " + ", ".join(f"{n} {what}" for what, n in counts.items()))
         title = meeting.title
         delete_session(meeting)
-        flash(f"Deleted “{title}” and everything recorded for it.")
+        flash(gettext("Deleted “%(title)s” and everything recorded for it.", title=title))
         return redirect(url_for("organiser.dashboard"))
     return render_template("organiser/delete_session.html", meeting=meeting, counts=counts)
 

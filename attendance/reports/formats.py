@@ -4,12 +4,14 @@ from __future__ import annotations
 import csv
 import io
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from ..exports import append_text_safe, spreadsheet_safe
 from ..pdf import render_pdf
+from ..text import isolate
 from .headcount import COLUMNS, LABELS, Headcount, Row, Scope, explain_columns
 
 IN_PERSON_COLOUR, ONLINE_COLOUR = "#1b6e3a", "#1f4e9c"
@@ -22,8 +24,8 @@ def bar_chart(scope: Scope, width: int = 420) -> Markup:
     biggest = max([max(r.counts["attended_in_person"], r.counts["attended_online"]) for r in rows] + [1])
     scale = (width - 40) / biggest
     parts = [f'<table class="chart"><caption>{escape(scope.title)}: '
-             f'<span class="key key-in-person"></span> in person '
-             f'<span class="key key-online"></span> online only</caption><tbody>']
+             f'<span class="key key-in-person"></span> {escape(gettext("in person"))} '
+             f'<span class="key key-online"></span> {escape(gettext("online only"))}</caption><tbody>']
     for row in rows:
         bars = []
         for j, (column, colour) in enumerate((("attended_in_person", IN_PERSON_COLOUR),
@@ -31,10 +33,10 @@ def bar_chart(scope: Scope, width: int = 420) -> Markup:
             value = row.counts[column]
             bars.append(f'<rect x="0" y="{j * 14}" width="{value * scale:.1f}" height="12" fill="{colour}"/>'
                         f'<text x="{value * scale + 4:.1f}" y="{j * 14 + 10}" font-size="10">{value}</text>')
-        parts.append(f'<tr><th scope="row" dir="auto">{escape(row.label)}</th><td>'
+        parts.append(f'<tr><th scope="row" dir="auto">{escape(isolate(row.label))}</th><td>'
                      f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 28" width="{width}" height="28" '
-                     f'role="img" aria-label="{row.counts["attended_in_person"]} in person, '
-                     f'{row.counts["attended_online"]} online only">{"".join(bars)}</svg></td></tr>')
+                     f'role="img" aria-label="{escape(gettext("%(in_person)d in person, %(online)d online only", in_person=row.counts["attended_in_person"], online=row.counts["attended_online"]))}">'
+                     f'{"".join(bars)}</svg></td></tr>')
     parts.append("</tbody></table>")
     return Markup("".join(parts))
 
@@ -61,12 +63,12 @@ def to_xlsx(report: Headcount) -> bytes:
     workbook.remove(workbook.active)
     bold = Font(bold=True)
     for scope in report.scopes:
-        sheet = workbook.create_sheet(title="Whole session" if scope.key == "session" else scope.key)
+        sheet = workbook.create_sheet(title=gettext("Whole session") if scope.key == "session" else scope.key)
         append_text_safe(sheet, [report.meeting.title])
         append_text_safe(sheet, [scope.title])
-        for heading, rows in (("Entity type", scope.by_entity_type), ("Region", scope.by_region)):
+        for heading, rows in ((gettext("Entity type"), scope.by_entity_type), (gettext("Region"), scope.by_region)):
             sheet.append([])
-            sheet.append([heading] + [LABELS[c] for c in COLUMNS])
+            sheet.append([heading] + [str(LABELS[c]) for c in COLUMNS])
             for cell in sheet[sheet.max_row]:
                 cell.font = bold
             for row in rows + [scope.total]:
@@ -75,10 +77,10 @@ def to_xlsx(report: Headcount) -> bytes:
                     for cell in sheet[sheet.max_row]:
                         cell.font = bold
         sheet.append([])
-        append_text_safe(sheet, ["What the columns count"])
+        append_text_safe(sheet, [gettext("What the columns count")])
         sheet[sheet.max_row][0].font = bold
         for column, sentence in explain_columns(report.meeting).items():
-            append_text_safe(sheet, [LABELS[column], sentence])
+            append_text_safe(sheet, [str(LABELS[column]), sentence])
         sheet.column_dimensions["A"].width = 60
         for letter in "BCDEFG":
             sheet.column_dimensions[letter].width = 16
