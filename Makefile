@@ -3,19 +3,29 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+LOCK   := requirements.lock
 export FLASK_APP := attendance
 
-.PHONY: run test bench setup translations
+.PHONY: run test bench setup translations lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Reinstall only when pyproject.toml or the lock file changes: the exact versions (and hashes) of requirements.lock,
+# then the app itself, editable; it fails, saying so, when pyproject.toml asks for something the lock lacks.
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python .ci/lock_matches.py
 	@touch $@
+
+# Resolves pyproject.toml's ranges into $(LOCK), keeping the versions already locked; to take new releases on
+# purpose: `make lock LOCK_ARGS=--upgrade` (all) or `LOCK_ARGS="--upgrade-package weasyprint"` (one), then run the tests.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "pip-tools>=7.4"
+	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links $(LOCK_ARGS) -o $(LOCK) pyproject.toml
 
 setup: $(VENV)/.installed
 	@$(BIN)/python -m attendance.syscheck
@@ -28,7 +38,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel -q update --no-wrap --no-fuzzy-matching -i attendance/translations/messages.pot -d attendance/translations
 
 run: setup
-	$(BIN)/flask seed-demo
+	$(BIN)/flask seed-demo --base-url http://127.0.0.1:$(PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT)  (staff log in at http://127.0.0.1:$(PORT)/login)"
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 

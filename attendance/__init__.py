@@ -8,15 +8,21 @@ from sqlalchemy import event
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+# templates/, static/ and migrations/ sit beside the package in a checkout (and an editable install); a built wheel
+# carries them inside it (setup.py). A checkout keeps its instance/ beside them; an installed app uses Flask's
+# default, <prefix>/var/attendance-instance.
+IN_CHECKOUT = (ROOT / "templates").is_dir() and not (PACKAGE / "templates").is_dir()
+DATA = ROOT if IN_CHECKOUT else PACKAGE
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance") if IN_CHECKOUT else None,
+        template_folder=str(DATA / "templates"),
+        static_folder=str(DATA / "static"),
     )
     from .json_input import JSONProvider
     app.json = JSONProvider(app)
@@ -29,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .lookup import IdConverter
     app.url_map.converters["int"] = IdConverter
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=str(DATA / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 
 from . import audit
 from .api.tokens import create_api_token, revoke_api_token
@@ -13,6 +13,7 @@ from .demo import seed_demo
 from .extensions import db
 from .privacy import TooRecent, purge_session
 from .models import ApiToken, MeetingSession, StaffRole
+from .organiser.door_staff import assign_door_staff
 
 
 def init_app(app: Flask) -> None:
@@ -24,13 +25,17 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("seed-demo")
-def seed_demo_command() -> None:
-    """Load the demo meeting (idempotent)."""
+@click.option("--base-url", default="", metavar="URL", help="Where the app is served, to print full links.")
+def seed_demo_command(base_url: str) -> None:
+    """Load the demo meeting (idempotent); today's practice session moves to today."""
     result = seed_demo()
     click.echo(f"Demo loaded: sessions {', '.join(result['sessions'])}.")
     click.echo("Demo staff logins (email / password):")
     for email, role, password in result["staff"]:
         click.echo(f"  {role.value:<9} {email} / {password}")
+    with current_app.test_request_context():
+        scanner = url_for("checkin.scanner", slug=result["today"])
+    click.echo(f"Door scanner of today's demo session: {base_url.rstrip('/')}{scanner}")
 
 
 @click.group("user")
@@ -43,7 +48,7 @@ def user_group() -> None:
 @click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--session", "slugs", multiple=True, metavar="SLUG",
-              help="For an organiser: a session they run (repeat for more).")
+              help="A session they run (organiser) or work the doors of (door staff); repeat for more.")
 def add_user(email: str, role: str, password: str, slugs: tuple[str, ...]) -> None:
     """Create a staff account (or reset its role and password)."""
     if "@" not in email or len(email) > 254:
@@ -53,12 +58,14 @@ def add_user(email: str, role: str, password: str, slugs: tuple[str, ...]) -> No
     meetings = [db.session.scalar(db.select(MeetingSession).filter_by(slug=slug)) for slug in slugs]
     if None in meetings:
         raise click.BadParameter(f"no session is called '{slugs[meetings.index(None)]}'", param_hint="--session")
-    if meetings and role != StaffRole.ORGANISER.value:
-        raise click.BadParameter("only organisers run sessions", param_hint="--session")
     user, created = ensure_staff(email, StaffRole(role), password)
     for meeting in meetings:
-        if user not in meeting.organisers:
-            meeting.organisers.append(user)
+        if user.is_organiser:
+            if user not in meeting.organisers:
+                meeting.organisers.append(user)
+        else:
+            db.session.flush()  # the new account's id
+            assign_door_staff(meeting, user.email, actor="cli")
     db.session.commit()
     click.echo(f"{'Created' if created else 'Updated'} {role} {user.email}.")
 
@@ -71,12 +78,19 @@ def token_group() -> None:
 @token_group.command("add")
 @click.argument("label")
 @click.option("--organiser", is_flag=True, help="May also check in for a day other than today.")
-def add_token(label: str, organiser: bool) -> None:
+@click.option("--session", "slug", metavar="SLUG", help="Bind it to this session: 403 for any other.")
+def add_token(label: str, organiser: bool, slug: str | None) -> None:
     """Create a scanner API token and print it once."""
     if not label.strip():
         raise click.BadParameter("give the token a label, such as 'Door 2 scanner'", param_hint="LABEL")
-    record, token = create_api_token(label, organiser=organiser)
-    click.echo(f"Created {'organiser' if organiser else 'door'} token #{record.id} '{record.label}'. "
+    meeting = None
+    if slug is not None:
+        meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
+        if meeting is None:
+            raise click.BadParameter(f"no session is called '{slug}'", param_hint="--session")
+    record, token = create_api_token(label, organiser=organiser, session_id=meeting.id if meeting else None)
+    bound = f" for {meeting.slug} only" if meeting else ""
+    click.echo(f"Created {'organiser' if organiser else 'door'} token #{record.id} '{record.label}'{bound}. "
                "It is shown only now; store it in the scanner:")
     click.echo(token)
 
@@ -87,7 +101,8 @@ def list_tokens() -> None:
     for record in db.session.scalars(db.select(ApiToken).order_by(ApiToken.id)):
         state = f"revoked {record.revoked_at:%Y-%m-%d}" if record.is_revoked else "active"
         kind = "organiser" if record.is_organiser else "door"
-        click.echo(f"#{record.id}  {record.prefix}…  {kind:<9}  {state:<18}  {record.label}")
+        scope = record.session.slug if record.session else "every session"
+        click.echo(f"#{record.id}  {record.prefix}…  {kind:<9}  {state:<18}  {scope:<20}  {record.label}")
 
 
 @token_group.command("revoke")

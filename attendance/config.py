@@ -22,8 +22,18 @@ def _database_url(instance_path: Path) -> str:
     return url
 
 
+#: a shorter key can be guessed offline from one signed cookie, and then any login forged
+MIN_SECRET_KEY_BYTES = 32
+
+
 def _secret_key(instance_path: Path, production: bool) -> str:
     key = os.environ.get("SECRET_KEY", "")
+    if production and key and len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(
+            f"SECRET_KEY is too short ({len(key.encode())} bytes). In production (ATTENDANCE_ENV=production) it must "
+            f"be at least {MIN_SECRET_KEY_BYTES} bytes: generate one with "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
     if key:
         return key
     if production:

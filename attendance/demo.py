@@ -1,4 +1,5 @@
-"""The demo meeting: the Global Meeting's 19th Session (past, with about 170 delegates) and its 20th (open).
+"""The demo meeting: the Global Meeting's 19th Session (past, with about 170 delegates) and its 20th (open), and
+a small session whose day is always today, to try the door scanner on.
 
 Delegates are invented, with example.org addresses; no real person from the news item appears in them.
 """
@@ -7,14 +8,17 @@ from __future__ import annotations
 import random
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from .auth import ensure_staff
+from .organiser.door_staff import assign_door_staff
 from .extensions import db
 from .models import (Attendance, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration,
                      RegistrationStatus, Role, ScanEvent, ScanResult, SessionDay, Source, StaffRole)
 from .models.meeting import utcnow
+from .text import latin_key
 
 SERIES_NAME = "Global Meeting of the Regional Entities"
 DEMO_STAFF = [
@@ -169,11 +173,98 @@ def seed_demo(delegates: int = 172) -> dict:
     if created:
         twentieth.days = [SessionDay(date=first_day + timedelta(days=i), starts_at=time(9, 30), ends_at=time(17, 0))
                           for i in (0, 1)]
-    for meeting in (nineteenth, twentieth):
+    todays = _ensure_todays_session([staff["door1@example.org"], staff["door2@example.org"]])
+    for meeting in (nineteenth, twentieth, todays):
         if staff["organiser@example.org"] not in meeting.organisers:
             meeting.organisers.append(staff["organiser@example.org"])
+        for email in ("door1@example.org", "door2@example.org"):
+            assign_door_staff(meeting, email, actor="seed-demo")
     db.session.commit()
-    return {"sessions": [nineteenth.slug, twentieth.slug], "staff": DEMO_STAFF}
+    return {"sessions": [nineteenth.slug, twentieth.slug, todays.slug], "staff": DEMO_STAFF,
+            "today": todays.slug}
+
+
+TODAY_SLUG = "door-practice"
+TODAY_ZONE = "Europe/Brussels"
+# The names the README's look-up examples find by Latin letters, among others of many scripts.
+TODAY_NAMES = ["Ольга Петрова", "王伟", "Nguyễn Thị Lan", "ليلى حداد"]
+
+
+def _ensure_todays_session(door_staff: list) -> MeetingSession:
+    """A one-day session on today's date in its time zone, with about 40 delegates, some already in and some
+    online: created once, and moved to today (its check-ins made afresh) when it is a day behind."""
+    series = db.session.scalar(sa.select(MeetingSeries).filter_by(name="Door practice"))
+    if series is None:
+        series = MeetingSeries(name="Door practice")
+        db.session.add(series)
+    meeting, created = _ensure_session(
+        series, TODAY_SLUG, number=1, title="Door practice session (runs today)", venue="Brussels, Belgium",
+        timezone=TODAY_ZONE, online_meeting_url="https://meet.example.org/door-practice", in_person_capacity=60)
+    today = datetime.now(ZoneInfo(TODAY_ZONE)).date()
+    if created:
+        meeting.days = [SessionDay(date=today, starts_at=time(8, 0), ends_at=time(18, 0))]
+        db.session.flush()
+        _add_todays_delegates(meeting)
+    elif meeting.days[0].date == today:
+        return meeting
+    else:
+        _forget_attendance(meeting)
+        meeting.days[0].date = today
+    db.session.flush()
+    _add_todays_arrivals(meeting, door_staff)
+    return meeting
+
+
+def _add_todays_delegates(meeting: MeetingSession, count: int = 40) -> None:
+    rng = random.Random(2026)
+    names, used = list(TODAY_NAMES), set(TODAY_NAMES)
+    while len(names) < count:
+        _region, _short, countries, scripts = rng.choice(REGIONS)
+        script = rng.choice(list(scripts) + ["cjk"] * (len(names) % 5 == 0))
+        name = _name(rng, script, rng.choice(countries))
+        if name not in used:
+            names.append(name)
+            used.add(name)
+    for n, full_name in enumerate(names, start=1):
+        region_name, region_short, countries, _scripts = rng.choice(REGIONS)
+        entity_type, country = rng.choices(ENTITY_TYPES, [w for _, w in ENTITY_TYPES])[0][0], rng.choice(countries)
+        db.session.add(Registration(
+            session=meeting, full_name=full_name, email=_ascii_handle(latin_key(full_name), n),
+            organisation=_organisation(entity_type, region_short, country, rng), country=country,
+            entity_type=next(t for t in meeting.entity_types if t.name == entity_type),
+            region=next(r for r in meeting.regions if r.name == region_name),
+            mode=Mode.ONLINE if n % 4 == 0 else Mode.IN_PERSON))
+
+
+def _forget_attendance(meeting: MeetingSession) -> None:
+    """Yesterday's practice: its check-ins, joins and scans go, so that today's start afresh."""
+    registrations = sa.select(Registration.id).where(Registration.session_id == meeting.id)
+    db.session.execute(sa.delete(Attendance).where(Attendance.registration_id.in_(registrations)))
+    db.session.execute(sa.delete(ScanEvent).where(ScanEvent.session_id == meeting.id))
+
+
+def _add_todays_arrivals(meeting: MeetingSession, door_staff: list) -> None:
+    """About a third of those coming in person are in already (scanned in the last hour and a half, never in the
+    future), and a few online delegates clicked their join link."""
+    from .online.service import ensure_online_attendance
+    rng = random.Random(meeting.days[0].date.toordinal())
+    day, now = meeting.days[0], utcnow()
+    midnight = datetime.combine(day.date, time(0, 0)).replace(tzinfo=meeting.zone).astimezone(UTC).replace(tzinfo=None)
+    people = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
+                                .order_by(Registration.id)).all()
+    for n, registration in enumerate(people):
+        at = max(midnight, now - timedelta(minutes=rng.randrange(5, 90)))
+        if registration.full_name in TODAY_NAMES:
+            continue  # left to be found and let in
+        if registration.mode is Mode.IN_PERSON and rng.random() < 0.35:
+            user = door_staff[n % 2]
+            common = dict(actor=f"user:{user.id}", recorded_by=user.email, door=DOORS[n % 2])
+            db.session.add(Attendance(registration=registration, day=day, mode=Mode.IN_PERSON, first_seen_at=at,
+                                      source=Source.SCAN, **common))
+            db.session.add(ScanEvent(session=meeting, registration=registration, day=day.date, at=at,
+                                     result=ScanResult.OK, token_excerpt=registration.badge_token[:8], **common))
+        elif registration.mode is Mode.ONLINE and rng.random() < 0.6:
+            ensure_online_attendance(registration, day, at, Source.LINK)
 
 
 DOORS = ["Main entrance", "Side entrance"]

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, has_request_context, redirect, request, url_
 from flask_babel import Babel, get_locale, refresh
 from markupsafe import Markup
 
+from .links import same_site_path
 from .text import direction, isolate
 
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية"}
@@ -41,10 +42,7 @@ def language_direction(language: str | None = None) -> str:
 def choose_language():
     """The language switcher: remembered for a year on this browser."""
     language = request.form.get("lang", "")
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    response = redirect(target)
+    response = redirect(same_site_path(request.form.get("next")) or url_for("main.index"))
     if language in LANGUAGES:
         response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                             secure=request.is_secure)

@@ -27,6 +27,16 @@ def managed_session_or_404(slug: str) -> MeetingSession:
     return meeting
 
 
+def door_session_or_403(slug: str) -> MeetingSession:
+    """A session the logged-in staff member may see and scan at; door staff assigned to other sessions get 403."""
+    meeting = session_or_404(slug)
+    allowed = current_user.door_session_ids
+    if allowed is not None and meeting.id not in allowed:
+        abort(403, gettext("You are assigned to the doors of other sessions. Ask an organiser of this session to "
+                           "add you to its door staff."))
+    return meeting
+
+
 MAX_ID = 2**31 - 1  # the largest id either database's INTEGER holds
 
 
@@ -38,9 +48,18 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def ascii_int(value: str) -> int:
+    """A whole number written with the digits 0-9 only, else ValueError. `int()` also reads "٣" (Arabic-Indic)
+    and full-width digits, and `str.isdigit()` passes "²", which `int()` then refuses."""
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()):
+        raise ValueError(f"not a number written with the digits 0-9: {value[:20]!r}")
+    return int(value)
+
+
 def small_int(value: str) -> int:
     """For `request.args.get(..., type=small_int)`: an id-sized number, else ValueError (the default applies)."""
-    number = int(value)
+    number = ascii_int(value)
     if not 0 < number <= MAX_ID:
         raise ValueError(value)
     return number

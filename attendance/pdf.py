@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from email.message import EmailMessage
 
 from flask import current_app, render_template
-from weasyprint import CSS, HTML, URLFetcher
-from weasyprint.urls import URLFetcherResponse
-from weasyprint import html as weasyprint_html
-from weasyprint.formatting_structure.boxes import TextBox
+from weasyprint import CSS, HTML, Document, URLFetcher
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcherResponse
+
+from . import weasyprint_ua
 
 log = logging.getLogger(__name__)
 
@@ -55,41 +55,6 @@ class _URLFetcher(URLFetcher):
 
 
 _MARGIN_BOX = re.compile(r"@(top|bottom|left|right)-")
-
-
-def _user_agent_css(margin_boxes: bool) -> str:
-    """WeasyPrint's HTML user-agent stylesheet without its rules for pseudo-elements of every element, and
-    without those of the page-margin boxes unless asked for.
-
-    `::marker`, `::footnote-call`, `::footnote-marker`, `::note-call`, `::note-marker` and `::note-callback` match
-    any element, so WeasyPrint computed six pseudo-element styles for each element of every PDF: about a fifth of
-    the cascade. Our PDFs have no footnotes or notes, and list markers only on `li`. The sixteen page-margin box
-    rules (their default alignment) cost a computed style each on every page, needed only where a stylesheet puts
-    something in a margin box.
-    """
-    kept = []
-    for line in weasyprint_html.UA.splitlines():
-        if line.startswith(("::footnote-", "::note-", "@counter-style")):  # counter styles: registered already
-            continue
-        if not margin_boxes and _MARGIN_BOX.match(line.lstrip()):
-            continue
-        kept.append("li" + line if line.startswith("::marker") else line)
-    return "\n".join(kept)
-
-
-_USER_AGENT_STYLESHEETS = {margin_boxes: CSS(string=_user_agent_css(margin_boxes)) for margin_boxes in (False, True)}
-
-
-class _HTML(HTML):
-    """WeasyPrint's HTML with our user-agent stylesheet (WeasyPrint's own tests replace it the same way; WeasyPrint
-    is pinned in pyproject.toml)."""
-
-    def __init__(self, *args, margin_boxes: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user_agent_stylesheet = _USER_AGENT_STYLESHEETS[margin_boxes]
-
-    def _ua_stylesheets(self, forms=False):
-        return [self.user_agent_stylesheet, *([weasyprint_html.UA_FORM_STYLESHEET] if forms else [])]
 
 
 def _stylesheet(name: str) -> tuple[CSS, bool]:
@@ -142,25 +107,27 @@ _rendering = threading.Lock()
 
 def _html_to_pdf(html: str, template: str) -> bytes:
     stylesheets = [_stylesheet(name) for name in _LINKED_STYLESHEET.findall(html)]
-    document = _HTML(
+    source = weasyprint_ua.html(
         string=_LINKED_STYLESHEET.sub("", html),
         base_url=current_app.static_folder + "/",
         url_fetcher=_URLFetcher(),
         margin_boxes=any(margin_boxes for _sheet, margin_boxes in stylesheets),
-    ).render(font_config=font_config(), stylesheets=[sheet for sheet, _margin_boxes in stylesheets])
+    )
+    document = source.render(font_config=font_config(), stylesheets=[sheet for sheet, _margin_boxes in stylesheets])
     pdf = document.write_pdf()
     try:
-        warn_missing_glyphs(document, template)
+        warn_missing_glyphs(document, source, template)
     except Exception:  # a diagnostic must never cost the delegate their PDF
         log.exception("Could not check %s for missing glyphs", template)
     return pdf
 
 
-def warn_missing_glyphs(document, template: str = "") -> None:
+def warn_missing_glyphs(document: Document, source: HTML, template: str = "") -> None:
     """Logs a warning for each text that printed a character as an empty box, naming the font that lacks it.
 
     WeasyPrint records, per font it drew with, the characters that no installed font has a glyph for (Pango fell
-    back to that font and drew .notdef). Reading that record costs nothing when it is empty, which is the usual case.
+    back to that font and drew .notdef). Reading that record costs nothing when it is empty, which is the usual case;
+    the texts are then looked up in the parsed HTML (`source`).
     """
     missing: dict[str, set[str]] = {}  # character -> families of the fonts that drew it as a box
     for font in document.fonts.values():
@@ -170,24 +137,24 @@ def warn_missing_glyphs(document, template: str = "") -> None:
         return
     reported: set[str] = set()
     unreported = set(missing)
-    for page in document.pages:
-        page_box = getattr(page, "_page_box", None)  # WeasyPrint is pinned; its box tree has no public name
-        for box in page_box.descendants() if page_box is not None else ():
-            if not isinstance(box, TextBox) or not missing.keys() & set(box.text):
-                continue
-            text = " ".join("".join(box.element.itertext()).split()) if box.element is not None else box.text
-            if text in reported:
-                continue
-            reported.add(text)
-            chars = [c for c in dict.fromkeys(text) if c in missing]
-            log.warning(
-                "Missing glyph in %s: no installed font has %s, printed as an empty box in %r. "
-                "Font lacking it: %s; font-family asked: %s. Install a font that covers it "
-                "(Debian: fonts-noto-core, fonts-noto-cjk) or add one to the stylesheet's font-family.",
-                template or "a PDF", ", ".join(f"{c!r} (U+{ord(c):04X})" for c in chars), text[:200],
-                ", ".join(sorted(set().union(*(missing[c] for c in chars)))),
-                ", ".join(box.style["font_family"]))
-            unreported.difference_update(chars)
-    for char in sorted(unreported):  # drawn outside the text boxes, e.g. in an SVG chart
+    for element in source.etree_element.iter():
+        if not isinstance(element.tag, str):  # a comment
+            continue
+        own_text = (element.text or "") + "".join(child.tail or "" for child in element)
+        if not missing.keys() & set(own_text):
+            continue
+        text = " ".join("".join(element.itertext()).split())
+        if text in reported:
+            continue
+        reported.add(text)
+        chars = [c for c in dict.fromkeys(text) if c in missing]
+        log.warning(
+            "Missing glyph in %s: no installed font has %s, printed as an empty box in %r. "
+            "Font lacking it: %s. Install a font that covers it (Debian: fonts-noto-core, fonts-noto-cjk) or "
+            "add one to the stylesheet's font-family.",
+            template or "a PDF", ", ".join(f"{c!r} (U+{ord(c):04X})" for c in chars), text[:200],
+            ", ".join(sorted(set().union(*(missing[c] for c in chars)))))
+        unreported.difference_update(chars)
+    for char in sorted(unreported):  # drawn outside the HTML's text, e.g. in an SVG chart
         log.warning("Missing glyph in %s: no installed font has %r (U+%04X), printed as an empty box. "
                     "Font lacking it: %s.", template or "a PDF", char, ord(char), ", ".join(sorted(missing[char])))

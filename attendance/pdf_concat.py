@@ -6,19 +6,23 @@ out as soon as the input is added; what stays in memory is one object number and
 written. The page tree, the catalog, the cross-reference table and the trailer come at the end.
 
 Inputs are read with pypdf in strict mode: only what the pages reference is carried over (contents, resources,
-fonts, images, annotations), not each input's outline or document-level names.
+fonts, images, annotations), not each input's outline or document-level names. Only pypdf's public API is used:
+each object's references are pointed at their numbers in the output, then pypdf writes the object
+(`write_to_stream`, with a stream's bytes still encoded, as PdfWriter writes them).
+
+Why not PdfWriter.append: it holds every object until `write`. Measured with 10 copies of one 100-certificate batch
+(348 KB) into a 3.8 MB PDF: PdfWriter's peak memory grew by 21.6 MB (2.76 ms a page), this by 0.2 MB (2.9 ms).
 """
 from __future__ import annotations
 
 import io
 import secrets
 from collections import deque
-from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, TypeVar
 
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject, StreamObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
 
 CATALOG, PAGES = 1, 2  # object numbers reserved for the objects written last
 
@@ -69,11 +73,14 @@ class PdfConcatenator:
                 self._pages.append(number_for(page.indirect_reference))
             while queue:
                 number, obj = queue.popleft()
-                if isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page":
-                    obj = DictionaryObject({key: value for key, value in obj.items() if key != "/Parent"})
-                    obj[NameObject("/Parent")] = _Raw(b"%d 0 R" % PAGES)
+                is_page = isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page"
+                if is_page:  # not the input's page tree, but the output's
+                    del obj["/Parent"]
+                obj = _renumbered(obj, number_for)
+                if is_page:
+                    obj[NameObject("/Parent")] = IndirectObject(PAGES, 0, None)
                 body = io.BytesIO()
-                _serialise(obj, body, number_for)
+                obj.write_to_stream(body)
                 self._write_object(number, body.getvalue())
         return len(pages)
 
@@ -104,50 +111,17 @@ class PdfConcatenator:
         self._offset += len(data)
 
 
-class _Raw(PdfObject):
-    """PDF syntax written as it is: a reference to an object of the output rather than of an input."""
-
-    def __init__(self, syntax: bytes):
-        self.syntax = syntax
-
-    def write_to_stream(self, stream, encryption_key=None) -> None:
-        stream.write(self.syntax)
-
-
-def _serialise(obj: PdfObject, out: io.BytesIO, number_for) -> None:
-    """Writes `obj` as PDF syntax, each indirect reference replaced by its number in the output."""
+def _renumbered(obj: PdfObject, number_for: Callable[[IndirectObject], int]) -> PdfObject:
+    """`obj` with each indirect reference in it replaced by a reference to its number in the output. Dictionaries
+    and arrays are changed in place: the input is read once and closed after."""
     if isinstance(obj, IndirectObject):
-        out.write(b"%d 0 R" % number_for(obj))
-    elif isinstance(obj, DictionaryObject):
-        # A stream's bytes as stored, still encoded (get_data() would decode them): what pypdf's writer writes too
-        data = obj._data if isinstance(obj, StreamObject) else None
-        out.write(b"<<")
+        return IndirectObject(number_for(obj), 0, None)
+    if isinstance(obj, DictionaryObject):  # streams too: their bytes stay as they are
         for key, value in obj.items():
-            if data is not None and key == "/Length":
-                continue
-            out.write(b" ")
-            out.write(_name(key))
-            out.write(b" ")
-            _serialise(value, out, number_for)
-        if data is not None:
-            out.write(b" /Length %d >>\nstream\n" % len(data))
-            out.write(data)
-            out.write(b"\nendstream")
-        else:
-            out.write(b" >>")
+            if isinstance(value, (IndirectObject, DictionaryObject, ArrayObject)):
+                obj[key] = _renumbered(value, number_for)
     elif isinstance(obj, ArrayObject):
-        out.write(b"[")
-        for item in obj:
-            out.write(b" ")
-            _serialise(item, out, number_for)
-        out.write(b" ]")
-    elif isinstance(obj, NameObject):
-        out.write(_name(obj))
-    else:
-        obj.write_to_stream(out)
-
-
-@lru_cache(maxsize=1024)
-def _name(name: NameObject) -> bytes:
-    """A name as PDF syntax: pypdf escapes it character by character, and the same few names recur on every page."""
-    return name.renumber()
+        for index, value in enumerate(obj):
+            if isinstance(value, (IndirectObject, DictionaryObject, ArrayObject)):
+                obj[index] = _renumbered(value, number_for)
+    return obj

@@ -1,15 +1,28 @@
 """Response headers that every page gets, and the stricter ones for secret links."""
 import logging
 import re
+from functools import wraps
 
-from flask import Flask, request
+from flask import Flask, make_response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+#: Pages whose camera reads badges with the vendored ZXing-C++ WebAssembly may compile it; no other page may.
+CAMERA_PAGE_POLICY = CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
 SECRET_LINK_PREFIXES = ("/me/", "/join/")
+
+
+def reads_badges_with_camera(view):
+    """Sends CAMERA_PAGE_POLICY with the view's page."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        response.headers["Content-Security-Policy"] = CAMERA_PAGE_POLICY
+        return response
+    return wrapped
 
 
 def init_app(app: Flask) -> None:

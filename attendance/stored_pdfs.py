@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import weasyprint
 from flask import current_app, render_template
 
-from . import pdf
+from . import pdf, weasyprint_ua
 from .dbutil import serialized_writes, upsert
 from .extensions import db
 from .models import PdfKind, Registration, StoredPdf
@@ -102,7 +102,8 @@ def _digest(stylesheets: tuple[tuple[str, int], ...]) -> bytes:
 @cache
 def _process_digest() -> bytes:
     digest = hashlib.sha256(f"weasyprint {weasyprint.__version__}\n".encode())
-    digest.update(Path(pdf.__file__).read_bytes())
+    for renderer in (pdf, weasyprint_ua):  # its options and its user-agent stylesheet
+        digest.update(Path(renderer.__file__).read_bytes())
     digest.update(_installed_fonts().encode())
     return digest.digest()
 

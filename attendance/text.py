@@ -2,6 +2,8 @@
 import re
 import unicodedata
 
+from anyascii import anyascii
+
 # Letters that are not a base letter plus an accent in Unicode, so decomposing leaves them as they are.
 _BASE_LETTERS = str.maketrans({"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae",
                                "œ": "oe", "þ": "th"})
@@ -16,15 +18,84 @@ BIDI_CONTROLS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
 
 
+def _without_format_characters(text: str) -> str:
+    # Direction marks and isolates (U+200E, U+2067...), zero-width joiners, soft hyphens: invisible, never typed.
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
 def search_key(text: str) -> str:
     """`text` as people type it when they do not know its accents or case: "Nguyễn Ødegård" -> "nguyen odegard".
 
     Unicode's compatibility caseless form (so "Straße" is "strasse" and full-width letters are plain ones), without
-    accents, control characters, direction marks or extra spaces, and composed again (Korean syllables, kana with their marks).
+    accents, control or format characters (direction marks) or extra spaces, and composed again (Korean syllables,
+    kana with their marks).
     """
-    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    bare = _ACCENTS.sub("", BIDI_CONTROLS.sub("", _CONTROL.sub(" ", folded))).translate(_BASE_LETTERS)
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", _without_format_characters(text)).casefold())
+    bare = _ACCENTS.sub("", _CONTROL.sub(" ", folded)).translate(_BASE_LETTERS)
     return unicodedata.normalize("NFC", " ".join(bare.split()))
+
+
+#: between the parts of a registration's search text; search_key never leaves one, so no word spans two parts
+PART_SEPARATOR = "\n"
+#: starts each consonant skeleton in a search text (see `_skeleton`)
+SKELETON_MARK = "~"
+_APOSTROPHES = re.compile("['`ʹʼ]")  # anyascii writes Cyrillic ь and Arabic ع, ء so: "Ol'ga", "`mr"
+_NOT_ALPHANUMERIC = re.compile("[^0-9A-Za-z]+")
+_SYLLABLE_BOUNDARY = re.compile("(?<=[a-z])(?=[A-Z])")  # anyascii's "WangWei" for 王伟
+_ABJAD = re.compile("[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_VOWELS_AND_GLIDES = re.compile("[aeiouwy]")
+_REPEATS = re.compile(r"(.)\1+")
+
+
+def latin_key(text: str) -> str:
+    """`text` in Latin letters, as a door volunteer would type it: "Ольга Петрова" -> "olga petrova",
+    "王伟" -> "wang wei" (anyascii's transliteration, one word per Chinese syllable)."""
+    latin = _NOT_ALPHANUMERIC.sub(" ", _APOSTROPHES.sub("", anyascii(_without_format_characters(text))))
+    return search_key(_SYLLABLE_BOUNDARY.sub(" ", latin))
+
+
+def _skeleton(latin_word: str) -> str:
+    """The consonants of a word, each once in a row: "haddad" -> "hd", "hdd" -> "hd". Arabic and Hebrew write
+    few vowels, so anyascii gives حداد as "hdd": compared by skeleton, the "haddad" people type finds it."""
+    return _REPEATS.sub(r"\1", _VOWELS_AND_GLIDES.sub("", _NOT_ALPHANUMERIC.sub("", latin_word.lower())))
+
+
+def _abjad_skeletons(text: str) -> list[str]:
+    """The skeletons of the Arabic and Hebrew words of `text`, also without the article: الزهراني is found
+    by "alzahrani" and by "zahrani"."""
+    skeletons = []
+    for word in search_key(text).split():
+        if not _ABJAD.search(word):
+            continue
+        variants = [word, word[2:]] if word.startswith("ال") and len(word) > 3 else [word]
+        skeletons += [_skeleton(latin_key(variant)) for variant in variants]
+    return [skeleton for skeleton in skeletons if skeleton]
+
+
+def search_text(*texts: str, verbatim: tuple[str, ...] = ()) -> str:
+    """What a search looks in: each of `texts` (a name, an organisation) in its own script and in Latin letters,
+    the `verbatim` ones (an email key) as they are, then the consonant skeletons of the texts' Arabic and Hebrew
+    words. The first part is always the first text's `search_key`, so sorting by it sorts by name."""
+    parts: list[str] = []
+    for part in [key for text in texts for key in (search_key(text), latin_key(text))] + list(verbatim):
+        if part not in parts:
+            parts.append(part)
+    skeletons = [SKELETON_MARK + skeleton for text in texts for skeleton in _abjad_skeletons(text)
+                 if len(skeleton) >= 2]
+    if skeletons:
+        parts.append(" ".join(skeletons))
+    return PART_SEPARATOR.join(parts)
+
+
+def word_patterns(word: str) -> list[str]:
+    """What a search text must contain for a query word (a `search_key` word) to match: the word itself, or for
+    a word in Latin letters, the start of a skeleton (see `_skeleton`) when it has two consonants at least."""
+    patterns = [word]
+    if word.isascii() and word.isalpha():
+        skeleton = _skeleton(word)
+        if len(skeleton) >= 2:
+            patterns.append(SKELETON_MARK + skeleton)
+    return patterns
 
 
 def is_wide(character: str) -> bool:

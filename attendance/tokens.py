@@ -11,6 +11,12 @@ def new_badge_token() -> str:
     return "".join(secrets.choice(BADGE_ALPHABET) for _ in range(BADGE_TOKEN_LENGTH))
 
 
+def grouped_badge_code(token: str) -> str:
+    """The badge token in groups of four, as badges and the delegate's page print it for a person to type when
+    the QR cannot be read; the scanner page drops the spaces again."""
+    return " ".join(token[start:start + 4] for start in range(0, len(token), 4))
+
+
 def new_access_key() -> str:
     return secrets.token_urlsafe(32)
 

@@ -109,7 +109,7 @@ def prepare(what: str, n: int, app):
 # Where a PDF's time goes: (label, file suffix, function name); the cumulative time of each, as a share.
 STAGES = [
     ("app: Jinja templates", "flask/templating.py", "render_template"),
-    ("app: QR codes (segno)", "segno/__init__.py", "make"),
+    ("app: QR codes (qrcode)", "attendance/qr.py", "qr_code"),
     ("WeasyPrint: HTML parsing", "tinyhtml5/parser.py", "parse"),
     ("WeasyPrint: the app's stylesheet, parsed", "weasyprint/css/__init__.py", "find_stylesheets"),
     ("WeasyPrint: cascade (incl. the parsing)", "weasyprint/css/__init__.py", "get_all_computed_styles"),

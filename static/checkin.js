@@ -1,5 +1,6 @@
-// The door's scanner page: keyboard-wedge field, camera (jsQR), name search, full-screen result, undo.
-// Every decision is the server's; this file only sends what was scanned and shows the answer.
+// The door's scanner page: keyboard-wedge field, camera (camera.js), name search, full-screen result, undo.
+// Every decision is the server's; this file only sends what was scanned and shows the answer (offline, the
+// answer of scanner-offline.js, from the device's roster, marked provisional).
 (function () {
   "use strict";
 
@@ -13,7 +14,6 @@
   const isolated = (text) => (text ? "\u2068" + text + "\u2069" : "");
   const session = root.dataset.session;
   const DOOR_KEY = "attendance.door";
-  const CAMERA_REPEAT_MS = 5000; // the camera sees a badge in every frame: ignore the same code this long
   const RESULT_SHOWN_MS = 4000;
 
   // ---- door label, remembered on this device ----
@@ -28,7 +28,7 @@
     if (!value) return;
     localStorage.setItem(DOOR_KEY, value);
     showDoor();
-    $("badge-input").focus();
+    focusBadgeField();
   });
   $("door-change").addEventListener("click", () => {
     $("door-form").hidden = false;
@@ -36,6 +36,26 @@
     $("door-input").focus();
   });
   showDoor();
+
+  // ---- the badge field takes the focus only where a keyboard is: on a phone, the on-screen keyboard would
+  // cover the camera and the result. A wedge scanner typing on a phone gives the field the focus itself. ----
+  const hasPhysicalKeyboard = window.matchMedia && window.matchMedia("(pointer: fine)").matches;
+  let wedgeTyped = false;
+  function focusBadgeField() {
+    if (hasPhysicalKeyboard || wedgeTyped) $("badge-input").focus();
+  }
+  focusBadgeField();
+  $("badge-input").addEventListener("keydown", () => { wedgeTyped = true; });
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (target.closest && (target.closest("input, textarea, select, [contenteditable]") || target.closest("#result"))) return;
+    if (event.ctrlKey || event.metaKey || event.altKey || event.key.length !== 1 || !event.key.trim()) return;
+    event.preventDefault();
+    wedgeTyped = true;
+    const badge = $("badge-input");
+    badge.value += event.key;
+    badge.focus();
+  });
 
   // ---- talking to the server ----
   function newNonce() {
@@ -58,6 +78,10 @@
   // Poor venue Wi-Fi: retry with the same nonce, so a check-in that did reach the server is not made twice.
   async function sendCheckIn(fields) {
     const body = Object.assign({ session: session, door: door(), nonce: newNonce() }, fields);
+    if (window.offlineDoor && body.token) {  // queued on this device first; answered from its roster offline
+      const answer = await window.offlineDoor.scan(body, body.nonce);
+      if (answer) return answer;
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         return await postJSON(root.dataset.checkinUrl, body);
@@ -74,11 +98,15 @@
 
   function showResult(data) {
     const status = data.status || "error";
-    // An undo is no refusal: amber, as a badge that needs no action, not red with the refusal sound.
-    const kind = status === "ok" ? "ok" : status === "already_checked_in" || status === "undone" ? "already" : "refused";
+    // An undo is no refusal: amber, as a badge that needs no action, not red with the refusal sound. So is a
+    // scan offline with no roster on the device: the door checks the badge by eye.
+    const kind = status === "ok" ? "ok"
+      : ["already_checked_in", "undone", "no_roster"].includes(status) ? "already" : "refused";
     const panel = $("result");
-    panel.className = "result result-" + kind;
-    $("result-title").textContent = words[status] || status;
+    panel.className = "result result-" + kind + (data.provisional ? " result-is-provisional" : "");
+    $("result-title").textContent = status === "no_roster" ? words.no_roster_title : words[status] || status;
+    $("result-provisional").hidden = !data.provisional;
+    $("result-provisional").textContent = kind === "refused" ? words.provisional_red : words.provisional;
     $("result-name").textContent = data.name || "";
     const details = [isolated(data.entity), isolated(data.entity_type), data.role,
       data.mode ? (data.mode === "online" ? words.registered_online : words.registered_in_person) : ""]
@@ -89,6 +117,11 @@
     $("result-undo").hidden = !lastOk;
     panel.hidden = false;
     panel.focus();
+    const last = $("last-result");
+    last.hidden = false;
+    last.className = "last-result last-" + kind;
+    last.textContent = words.last + " " + $("result-title").textContent + (data.name ? " · " + data.name : "") +
+      (data.provisional ? " (" + $("result-provisional").textContent + ")" : "");
     beep(kind);
     clearTimeout(hideTimer);
     hideTimer = setTimeout(hideResult, kind === "ok" ? RESULT_SHOWN_MS : RESULT_SHOWN_MS * 2);
@@ -98,7 +131,7 @@
   function hideResult() {
     clearTimeout(hideTimer);
     $("result").hidden = true;
-    $("badge-input").focus();
+    focusBadgeField();
   }
   $("result-close").addEventListener("click", hideResult);
   // The result has the focus, but at a busy door the scanner is already typing the next badge: its characters go
@@ -161,6 +194,7 @@
     } catch (e) { /* offline: keep the last count */ }
   }
   setInterval(refreshCounts, 30000);
+  document.addEventListener("door:sent", refreshCounts);  // the waiting scans reached the server
 
   // Two scans in quick succession on a slow network may be answered out of order: the screen shows the last
   // scan's answer, never an earlier one over it (both are recorded either way).
@@ -179,8 +213,9 @@
   // ---- keyboard-wedge scanners and typing ----
   // The field is emptied as the code is sent, so that it is free for the next scan whatever shows meanwhile.
   function submitBadge() {
-    // Badges hold 0-9 and A-Z only: a scanner typing with Caps Lock on sends lowercase, which means the same code.
-    const token = $("badge-input").value.trim().toUpperCase();
+    // Badges hold 0-9 and A-Z only: a scanner typing with Caps Lock on sends lowercase, which means the same code;
+    // one on an AZERTY layout types the digit row unshifted; people type the code in groups.
+    const token = window.BadgeCode.normalize($("badge-input").value, Number(root.dataset.tokenLength));
     $("badge-input").value = "";
     if (token) checkIn({ token: token });
   }
@@ -189,83 +224,29 @@
     submitBadge();
   });
 
-  // ---- camera ----
-  let stream = null;
-  let lastCode = "";
-  let lastCodeAt = 0;
-  function cameraStatus(text) { $("camera-status").textContent = text; }
-
-  function cameraUnavailableReason() {
-    if (!window.isSecureContext) return words.camera_insecure;
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return words.camera_missing_api;
-    if (typeof window.jsQR !== "function") return words.camera_no_reader;
-    return "";
+  // ---- camera (static/camera.js) ----
+  function cameraStatus(key, detail) {
+    const text = words["camera_" + key] || words.camera_failed;
+    $("camera-status").textContent = key === "failed" && detail ? text + " (" + detail + ")" : text;
+    const on = key === "on";
+    $("camera-start").hidden = on;
+    $("camera-stop").hidden = !on;
+    if (!on) $("camera-video").hidden = true;
   }
 
   // Said at once, not after a tap on "Start camera": the door should know before the queue forms.
-  const cameraProblem = cameraUnavailableReason();
+  const cameraProblem = BadgeCamera.unavailableReason();
   if (cameraProblem) {
     cameraStatus(cameraProblem);
     $("camera-start").disabled = true;
   }
-
-  $("camera-start").addEventListener("click", async () => {  // disabled above when the camera cannot start
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
-    } catch (error) {
-      const reasons = {
-        NotAllowedError: words.camera_refused, NotFoundError: words.camera_not_found,
-        NotReadableError: words.camera_busy,
-      };
-      cameraStatus(reasons[error.name] || words.camera_failed + " (" + error.name + ")");
-      return;
-    }
-    const video = $("camera-video");
-    video.srcObject = stream;
-    video.hidden = false;
-    await video.play();
-    $("camera-start").hidden = true;
-    $("camera-stop").hidden = false;
-    cameraStatus(words.camera_on);
-    requestAnimationFrame(readFrame);
+  $("camera-start").addEventListener("click", () => {  // disabled above when the camera cannot start
+    BadgeCamera.start($("camera-video"), (code) => checkIn({ token: code }), cameraStatus);
   });
-
-  function stopCamera() {
-    if (stream) stream.getTracks().forEach((track) => track.stop());
-    stream = null;
-    $("camera-video").hidden = true;
-    $("camera-start").hidden = false;
-    $("camera-stop").hidden = true;
-    cameraStatus(words.camera_off);
-  }
-  $("camera-stop").addEventListener("click", stopCamera);
-
-  let lastFrameAt = 0;
-  function readFrame(now) {
-    if (!stream) return;
-    const video = $("camera-video");
-    if (now - lastFrameAt > 120 && video.readyState >= 2 && video.videoWidth) {
-      lastFrameAt = now;
-      const canvas = $("camera-canvas");
-      const scale = Math.min(1, 640 / video.videoWidth);
-      canvas.width = Math.round(video.videoWidth * scale);
-      canvas.height = Math.round(video.videoHeight * scale);
-      const context = canvas.getContext("2d", { willReadFrequently: true });
-      context.drawImage(video, 0, 0, canvas.width, canvas.height);
-      const image = context.getImageData(0, 0, canvas.width, canvas.height);
-      const code = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
-      if (code && code.data) {
-        const text = code.data.trim();
-        const repeated = text === lastCode && Date.now() - lastCodeAt < CAMERA_REPEAT_MS;
-        lastCodeAt = Date.now();
-        if (!repeated) {
-          lastCode = text;
-          checkIn({ token: text });
-        }
-      }
-    }
-    requestAnimationFrame(readFrame);
-  }
+  $("camera-stop").addEventListener("click", () => {
+    BadgeCamera.stop();
+    cameraStatus("off");
+  });
 
   // ---- name search ----
   $("search-form").addEventListener("submit", async (event) => {

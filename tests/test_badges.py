@@ -1,11 +1,15 @@
 """Badge PDFs: A6, the delegate's details, and a QR that a real decoder reads as the badge token."""
+import subprocess
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from attendance.extensions import db
 from attendance.models import EntityType, Mode, RegistrationStatus, Role
 from attendance.registration import badges
 from attendance.registration.badges import badge_pdf, badge_sheet_pdf
-from pdf_tools import (A4_POINTS, A6_POINTS, page_sizes, pdf_text, qr_codes, words_across_cells,
+from pdf_tools import (A4_POINTS, A6_POINTS, image_boxes, page_sizes, pdf_text, qr_codes, words, words_across_cells,
                        words_under_images)
 
 MM = 72 / 25.4
@@ -138,3 +142,21 @@ def test_a_sheet_of_long_badges_leaves_every_line_above_its_qr(crowded_session, 
     assert words_under_images(pdf) == []
     assert words_across_cells(pdf, A6_BADGE) == []
     assert sorted(qr_codes(pdf)) == sorted(r.badge_token for r in registrations)
+
+
+def test_badge_prints_the_whole_code_in_groups_of_four_below_the_qr(make_session, make_registration):
+    """A cracked phone screen or a creased badge leaves a code a person can read out and type."""
+    registration = make_registration(make_session())
+    token = registration.badge_token
+    pdf = badge_pdf(registration)
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "badge.pdf"
+        source.write_bytes(pdf)
+        text = subprocess.run(["pdftotext", "-layout", str(source), "-"], check=True, capture_output=True,
+                              text=True).stdout
+    groups = [token[i:i + 4] for i in range(0, len(token), 4)]
+    assert " ".join(groups) in " ".join(text.split())
+    [page_words], [[qr]] = words(pdf), image_boxes(pdf)
+    code_boxes = [box for word, box in page_words if word in groups]
+    assert len(code_boxes) == len(groups)
+    assert all(box.top >= qr.bottom for box in code_boxes)  # below the QR, none under it

@@ -124,7 +124,7 @@ def test_a_character_no_font_has_is_logged_with_its_text_and_font(make_session, 
     message = warnings[0].getMessage()
     assert warnings[0].levelno == logging.WARNING
     assert "U+10FFFD" in message and repr(name) in message
-    assert "Font lacking it: Noto Sans;" in message
+    assert "Font lacking it: Noto Sans." in message
     # And the check above sees the box that the warning is about.
     assert coverage(pdf, name).missing == {"\U0010FFFD"}
     assert_drawn(pdf, "Ana Silva")
@@ -140,9 +140,10 @@ RENDER_WITH_DEJAVU_ONLY = textwrap.dedent("""
     names = sys.argv[2:]
     html = ("<html><head><link rel=stylesheet href='badge.css'></head><body>"
             + "".join(f"<h1 class=name dir=auto>{n}</h1>" for n in names) + "</body></html>")
-    document = HTML(string=html, base_url=sys.argv[1]).render()
+    source = HTML(string=html, base_url=sys.argv[1])
+    document = source.render()
     sys.stdout.buffer.write(document.write_pdf())
-    warn_missing_glyphs(document, "badges/badge.html")
+    warn_missing_glyphs(document, source, "badges/badge.html")
 """)
 
 
@@ -174,4 +175,4 @@ def test_with_dejavu_only_chinese_prints_as_boxes_the_check_fails_and_the_app_wa
         assert_drawn(pdf, NAMES["chinese"])
     app_warnings = [line for line in done.stderr.decode().splitlines() if line.startswith("attendance.pdf|")]
     assert len(app_warnings) == 1
-    assert "'王伟'" in app_warnings[0] and "U+738B" in app_warnings[0] and "Font lacking it: DejaVu Sans;" in app_warnings[0]
+    assert "'王伟'" in app_warnings[0] and "U+738B" in app_warnings[0] and "Font lacking it: DejaVu Sans." in app_warnings[0]

@@ -1,6 +1,7 @@
 """Hardening: lock-out, audit log, confirmed deletion, production settings, privacy, and no 500s on junk."""
 import io
 import json
+import re
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from attendance.auth import ensure_staff
 from attendance.extensions import db
-from attendance.models import (Attendance, AuditEvent, Certificate, MeetingSession, Mode, OnlineInterval,
+from attendance.models import (Attendance, AuditEvent, Certificate, LoginFailure, MeetingSession, Mode, OnlineInterval,
                                Registration, ReportImport, Role, Source, StaffRole, StaffUser)
 from attendance.models.meeting import utcnow
 from attendance.reports.headcount import headcount
@@ -24,17 +25,127 @@ def _login(client, email, password):
     return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)})
 
 
-def test_an_account_is_locked_after_five_failed_logins(client, app_ctx):
+def _as_another_client() -> None:
+    """The test's app context outlives requests: what Flask-WTF and Flask-Login cache in `g` for one client is
+    not another's."""
+    g.pop("csrf_token", None)
+    g.pop("_login_user", None)
+
+
+def _login_from(client, address, email, password):
+    _as_another_client()
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_five_failed_logins_pause_that_client_only_so_a_stranger_cannot_lock_door_staff_out(client, app, app_ctx):
     ensure_staff("door9@example.org", StaffRole.DOOR, PASSWORD)
     db.session.commit()
     for _ in range(5):
-        assert "Wrong email or password." in _login(client, "door9@example.org", "guess").get_data(as_text=True)
-    locked = _login(client, "door9@example.org", PASSWORD)
-    assert locked.status_code == 200 and "locked until" in locked.get_data(as_text=True)
-    user = db.session.scalar(sa.select(StaffUser).filter_by(email="door9@example.org"))
-    user.locked_until = utcnow() - timedelta(seconds=1)
+        refused = _login_from(client, "203.0.113.9", "door9@example.org", "guess").get_data(as_text=True)
+        assert "Wrong email or password." in refused
+    locked = _login_from(client, "203.0.113.9", "door9@example.org", PASSWORD)
+    assert locked.status_code == 200 and "Too many failed attempts from this device" in locked.get_data(as_text=True)
+    # The door staff member, on their own phone, logs in as usual.
+    assert _login_from(app.test_client(), "198.51.100.7", "door9@example.org", PASSWORD).status_code == 302
+
+    failures = db.session.scalar(sa.select(LoginFailure).filter_by(email="door9@example.org", address="203.0.113.9"))
+    failures.locked_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    assert _login(client, "door9@example.org", PASSWORD).status_code == 302
+    assert _login_from(client, "203.0.113.9", "door9@example.org", PASSWORD).status_code == 302
+
+
+def test_an_unknown_email_gets_the_same_answer_and_the_same_work_as_a_wrong_password(client, app, app_ctx,
+                                                                                   monkeypatch):
+    import attendance.auth as auth
+    ensure_staff("door10@example.org", StaffRole.DOOR, PASSWORD)
+    db.session.commit()
+    checked = []
+    real_check = auth.check_password_hash
+    monkeypatch.setattr(auth, "check_password_hash", lambda *args: checked.append(args) or real_check(*args))
+
+    def answer(email: str) -> str:
+        _as_another_client()
+        page = _login_from(app.test_client(), "192.0.2.1", email, "guess").get_data(as_text=True)
+        return re.sub(r'(name="csrf_token"[^>]*value=")[^"]+', r"\1", page.replace(email, "EMAIL"))
+
+    assert answer("door10@example.org") == answer("nobody@example.org")
+    assert len(checked) == 2  # a password hash was checked for the unknown address too
+    for _ in range(5):
+        _login_from(client, "192.0.2.1", "nobody@example.org", "guess")
+    assert "Too many failed attempts" in _login_from(client, "192.0.2.1", "nobody@example.org", "x").get_data(
+        as_text=True)  # unknown addresses pause alike: the pause does not tell which accounts exist
+
+
+def test_login_and_pause_messages_are_translated(client, app_ctx):
+    french = {"Accept-Language": "fr"}
+    page = client.post("/login", headers=french, data={"email": "x@example.org", "password": "guess",
+                                                       "csrf_token": csrf_token(client)}).get_data(as_text=True)
+    assert "Adresse e-mail ou mot de passe incorrect." in page and "Connexion du personnel" in page
+    for _ in range(5):
+        client.post("/login", headers=french, data={"email": "x@example.org", "password": "guess",
+                                                    "csrf_token": csrf_token(client)})
+    assert "Trop de tentatives" in client.post("/login", headers=french, data={
+        "email": "x@example.org", "password": "guess", "csrf_token": csrf_token(client)}).get_data(as_text=True)
+    asked = client.get("/staff", headers=french, follow_redirects=True).get_data(as_text=True)
+    assert "Connectez-vous avec un compte du personnel pour voir cette page." in asked
+
+
+def test_logout_ends_the_session_everywhere_even_for_a_saved_cookie(app, client, login):
+    email = login("organiser")
+    version = db.session.scalar(sa.select(StaffUser.session_version).filter_by(email=email))
+    other_device = app.test_client()
+    for cookie in client._cookies.values():  # the same login cookie, copied before the logout
+        other_device.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    _as_another_client()
+    assert other_device.get("/staff").status_code == 200
+    _as_another_client()
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/staff")})
+    _as_another_client()
+    replayed = other_device.get("/staff")
+    assert replayed.status_code == 302 and replayed.headers["Location"].startswith("/login")
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(StaffUser.session_version).filter_by(email=email)) == version + 1
+
+
+def test_a_password_change_ends_other_sessions_and_keeps_this_one(app, client, login):
+    email = login("door")
+    other_device = app.test_client()
+    assert _login_from(other_device, "192.0.2.5", email, PASSWORD).status_code == 302
+    url = "/account/password"
+
+    def change(current: str, new: str, confirm: str | None = None, token: str | None = None):
+        _as_another_client()
+        return client.post(url, follow_redirects=True, data={
+            "current_password": current, "new_password": new, "confirm": new if confirm is None else confirm,
+            "csrf_token": token or csrf_token(client, url)})
+
+    def still_in(device, address: str = "127.0.0.1") -> bool:
+        _as_another_client()
+        return device.get("/checkin", environ_base={"REMOTE_ADDR": address}).status_code == 200
+
+    wrong = change("nope", "a new long passphrase")
+    assert wrong.status_code == 400 and "That is not your current password." in wrong.get_data(as_text=True)
+    short = change(PASSWORD, "short")
+    assert short.status_code == 400 and "Use from 12 to 200 characters." in short.get_data(as_text=True)
+    differ = change(PASSWORD, "a new long passphrase", "another long passphrase")
+    assert differ.status_code == 400 and "The two new passwords differ." in differ.get_data(as_text=True)
+    assert change(PASSWORD, "a new long passphrase", token="forged").status_code == 400
+    assert change(PASSWORD, "x" * 201).status_code == 400
+    assert still_in(other_device, "192.0.2.5")  # a refused change ends nothing
+
+    changed = change(PASSWORD, "a new long passphrase")
+    assert "Your password is changed" in changed.get_data(as_text=True)
+    assert still_in(client) and not still_in(other_device, "192.0.2.5")
+    assert _login_from(app.test_client(), "192.0.2.6", email, "a new long passphrase").status_code == 302
+
+
+def test_user_add_with_a_new_password_ends_the_accounts_sessions(app, client, login, runner):
+    email = login("door")
+    result = runner.invoke(args=["user", "add", email, "--role", "door", "--password", "another long password"])
+    assert result.exit_code == 0, result.output
+    _as_another_client()
+    assert client.get("/checkin").status_code == 302
 
 
 def test_organiser_actions_are_audited_in_the_same_transaction(client, login, make_session, make_registration):

@@ -26,8 +26,8 @@ CATALOGUES = ROOT / "attendance" / "translations"
 CATALOGUE = CATALOGUES / "fr" / "LC_MESSAGES" / "messages.po"
 #: where the strings a delegate, a door person or the kiosk sees come from (Spanish and Arabic cover these)
 DELEGATE_AND_DOOR = re.compile(
-    r"^(templates/(registration|certificates/(?!overview)|badges|checkin/scanner|desk|kiosk|me|main|auth|base|error"
-    r"|_secretariat)|attendance/(registration|checkin/service|desk|kiosk|me|certificates/(service|render)|models/registration"
+    r"^(templates/(registration|certificates/(?!overview)|badges|checkin/(scanner|kiosk)|desk|kiosk|me|main|auth|base|error"
+    r"|_secretariat)|attendance/(registration|checkin/(service|kiosk)|desk|kiosk|me|certificates/(service|render)|models/registration"
     r"|attendance_rule|formatting|auth)|static/)")
 #: English words that a French page shows only when a string was left untranslated
 ENGLISH = re.compile(r"\b(the|your|you|and|with|this|please|register|badge code|attend|online|check in)\b", re.I)
@@ -140,6 +140,17 @@ def test_the_language_switcher_is_remembered_and_accept_language_is_the_default(
     assert "Meetings open for registration" in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("target", ["//evil.example.org", "/\t/evil.example.org", "/\\evil.example.org",
+                                    "/\n/evil.example.org", "/sessions\r\nSet-Cookie: x=1", "https://evil.example.org/",
+                                    "evil.example.org", ""])
+def test_the_language_switcher_never_sends_anyone_off_the_site(client, target):
+    response = client.post("/language", data={"lang": "fr", "next": target, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_the_language_switcher_keeps_a_path_on_the_site(client):
+    response = client.post("/language", data={"lang": "fr", "next": "/me?x=1", "csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == "/me?x=1"
 @pytest.mark.parametrize("language, heading, direction", [
     ("es", "Reuniones abiertas a inscripción", "ltr"), ("ar", "اجتماعات مفتوحة للتسجيل", "rtl")])
 def test_spanish_and_arabic_are_offered_and_remembered(client, french_session, language, heading, direction):

@@ -160,6 +160,11 @@ def test_a_session_in_an_older_zone_name_keeps_it_when_edited(client, login, mak
     ({"certificate_online_percent": "120"}, "Give a share from 0 to 100."),
     ({"certificate_days_required": "3"}, "The session has only 2 days."),
     ({"zoom_meeting_id": "abc"}, "Zoom meeting ids are digits."),
+    ({"number": "²"}, "Write the number with the digits 0-9."),
+    ({"number": "٢١"}, "Write the number with the digits 0-9."),  # Arabic-Indic digits: int() would read 21
+    ({"in_person_capacity": "１００"}, "Write the number with the digits 0-9."),
+    ({"certificate_online_percent": "5⁰"}, "Write the number with the digits 0-9."),
+    ({"zoom_meeting_id": "٨٥٠"}, "Zoom meeting ids are digits."),
 ])
 def test_bad_session_input_is_explained_and_saves_nothing(client, login, overrides, message):
     login("organiser")
@@ -241,6 +246,17 @@ def test_entity_types_are_added_renamed_and_deleted_only_when_unused(client, log
     client.post(f"{url}/{added.id}/delete", data={"csrf_token": csrf_token(client)})
     assert db.session.get(EntityType, added.id) is None
     assert db.session.get(EntityType, in_use.id) is not None
+
+
+@pytest.mark.parametrize("term_id", ["²", "٣", "1e3"])
+def test_an_entity_type_named_by_a_non_ascii_number_is_refused_and_nothing_changes(client, login, meeting, term_id):
+    login("organiser")
+    before = [(t.id, t.name) for t in meeting.entity_types]
+    response = client.post(f"/sessions/{meeting.slug}/entity-types", data={
+        "term_id": term_id, "name": "Renamed", "position": "1", "csrf_token": csrf_token(client)})
+    assert response.status_code == 400 and "digits 0-9" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert [(t.id, t.name) for t in db.session.get(MeetingSession, meeting.id).entity_types] == before
 
 
 @pytest.mark.parametrize("path, current", [("registrations", "Registrations"), ("regions", "Regions"),

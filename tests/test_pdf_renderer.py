@@ -1,8 +1,9 @@
 """The shared WeasyPrint renderer: stylesheets parsed once per process, and a user-agent stylesheet that WeasyPrint
 really uses, without losing what our PDFs need from it."""
 import pytest
+import weasyprint
 
-from attendance import pdf
+from attendance import pdf, weasyprint_ua
 from pdf_tools import A6_POINTS, page_sizes, pdf_text
 
 
@@ -27,18 +28,35 @@ def test_a_linked_stylesheet_is_parsed_once_and_still_applies(app, make_session,
         assert page_sizes(document) == [A6_POINTS]  # `@page { size: A6 }` comes from badge.css
 
 
+def test_the_guarded_weasyprint_hook_is_checked_on_this_version():
+    """Fails on a WeasyPrint that the trimmed user-agent stylesheet was not checked on: see weasyprint_ua.py."""
+    assert weasyprint_ua.USABLE, (f"WeasyPrint {weasyprint.__version__}: check weasyprint_ua's hook on it and add "
+                                  "it to CHECKED_VERSIONS")
+    assert not weasyprint_ua.hook_is_usable("71.0")
+
+
 def test_weasyprint_uses_our_user_agent_stylesheet_and_lists_keep_their_markers(app, monkeypatch):
     calls = []
-    original = pdf._HTML._ua_stylesheets
+    original = weasyprint_ua._TrimmedHTML._ua_stylesheets
 
     def spy(self, *args, **kwargs):
         calls.append(1)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(pdf._HTML, "_ua_stylesheets", spy)
+    monkeypatch.setattr(weasyprint_ua._TrimmedHTML, "_ua_stylesheets", spy)
     with app.test_request_context():
         document = pdf.html_to_pdf("<html><body><h1>Reasons</h1><ul><li>first</li><li>second</li></ul></body></html>")
     assert calls, "WeasyPrint no longer asks for the user-agent stylesheet this way: the override does nothing"
+    text = pdf_text(document)
+    assert "Reasons" in text and text.count("•") == 2
+
+
+@pytest.mark.parametrize("hook_usable", [True, False])
+def test_pdfs_are_the_same_to_read_with_or_without_the_guarded_hook(app, monkeypatch, hook_usable):
+    """On an unchecked WeasyPrint the renderer falls back to WeasyPrint's own stylesheet: slower, same content."""
+    monkeypatch.setattr(weasyprint_ua, "USABLE", hook_usable)
+    with app.test_request_context():
+        document = pdf.html_to_pdf("<html><body><h1>Reasons</h1><ul><li>first</li><li>second</li></ul></body></html>")
     text = pdf_text(document)
     assert "Reasons" in text and text.count("•") == 2
 

@@ -99,6 +99,13 @@ def test_the_own_page_offers_the_join_link_until_the_meeting_ends(client, make_s
     assert ("Join the meeting online" in html) is offered
 
 
+def test_the_own_page_shows_the_whole_badge_code_in_groups_of_four(client, make_session, make_registration):
+    registration = make_registration(make_session())
+    token = registration.badge_token
+    html = client.get(f"/me/{registration.access_key}").get_data(as_text=True)
+    assert f"{token[:4]} {token[4:8]} {token[8:12]} {token[12:16]} {token[16:20]} {token[20:24]} {token[24:]}" in html
+
+
 def test_badge_token_and_access_key_are_separate_unguessable_secrets(make_session, make_registration):
     meeting = make_session()
     a, b = make_registration(meeting), make_registration(meeting)
@@ -404,7 +411,7 @@ def test_the_migration_gives_existing_registrations_their_name_keys(tmp_path):
     with database_before("585946efb531", tmp_path, [dict(full_name=name, email=f"{n}@example.org",
                                                          email_key=f"{n}@example.org")
                                                     for n, name in enumerate(names)]) as (upgrade, downgrade):
-        upgrade()
+        upgrade(revision="a87d5bab3616")  # the keys of that revision; later ones add more to them
         keys = dict(db.session.execute(sa.select(Registration.full_name, Registration.name_key)).all())
         # What hangs on the registrations stays: on SQLite a rebuilt table, with foreign keys on, took it all
         after_upgrade = counts(), scans_without_registration()
@@ -441,3 +448,41 @@ def test_two_delegates_racing_for_the_last_seat_get_exactly_one(app, make_sessio
         thread.join()
     assert sorted(results) == ["full"] * 9 + ["ok"] * 3
     assert registration_count() == 3
+
+
+def test_the_migration_rewrites_online_identities_with_the_registrations_rules_and_downgrades(tmp_path):
+    """Keys stored before are recognised after: "José García" is "jose garcia", an IDN its ASCII form; two old
+    keys that become one keep the earlier row. Staff, their sessions and what hangs on them survive both ways."""
+    with database_before("ea83f5909e5d", tmp_path, [dict(full_name="José García", email="jose@example.org",
+                                                         email_key="jose@example.org")]) as (upgrade, downgrade):
+        run = lambda sql, **values: db.session.execute(sa.text(sql), values)  # noqa: E731
+        now = utcnow()
+        session_id, day_id = run("SELECT id FROM meeting_sessions").scalar(), run("SELECT id FROM session_days").scalar()
+        registration_id = run("SELECT id FROM registrations").scalar()
+        run("INSERT INTO staff_users (email, password_hash, role, active, failed_logins, created_at) "
+            "VALUES ('door@example.org', 'x', 'door', true, 3, :now)", now=now)
+        for key in ("name:josé garcía", "name:jose garcia", "email:anna@bücher.example"):
+            run("INSERT INTO identity_mappings (session_id, identity_key, registration_id, created_by, created_at) "
+                "VALUES (:s, :k, :r, '', :now)", s=session_id, k=key, r=registration_id, now=now)
+        run("INSERT INTO unmatched_presences (session_id, day_id, identity_key, display_name, email, joined_at, "
+            "source, source_key) VALUES (:s, :d, 'name:zoë  (ipad)', '', '', :now, 'zoom_report', "
+            "'name:zoë  (ipad)|2026-02-02T08:00:00|2026-02-02T09:00:00')", s=session_id, d=day_id, now=now)
+        attendance_id = run("INSERT INTO attendances (registration_id, day_id, mode, first_seen_at, source, actor, "
+                            "recorded_by, door, note) VALUES (:r, :d, 'online', :now, 'zoom_report', '', '', '', '') "
+                            "RETURNING id", r=registration_id, d=day_id, now=now).scalar()
+        run("INSERT INTO online_intervals (attendance_id, joined_at, source, source_key) VALUES "
+            "(:a, :now, 'teams_report', 'email:anna@bücher.example|2026-02-02T08:00:00|')", a=attendance_id, now=now)
+        db.session.commit()
+
+        upgrade()
+        mappings = run("SELECT identity_key FROM identity_mappings ORDER BY id").scalars().all()
+        presence = run("SELECT identity_key, source_key FROM unmatched_presences").one()
+        interval_key = run("SELECT source_key FROM online_intervals").scalar()
+        version = run("SELECT session_version FROM staff_users").scalar()
+        db.session.commit()
+        downgrade(revision="ea83f5909e5d")
+        staff_after_downgrade = run("SELECT email FROM staff_users").scalars().all()
+    assert mappings == ["name:jose garcia", "email:anna@xn--bcher-kva.example"]
+    assert tuple(presence) == ("name:zoe (ipad)", "name:zoe (ipad)|2026-02-02T08:00:00|2026-02-02T09:00:00")
+    assert interval_key == "email:anna@xn--bcher-kva.example|2026-02-02T08:00:00|"
+    assert version == 0 and staff_after_downgrade == ["door@example.org"]

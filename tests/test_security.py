@@ -7,7 +7,7 @@ from attendance import create_app
 from attendance.extensions import db, limiter
 from attendance.models import MeetingSession
 from attendance.security import RedactSecretLinks
-from helpers import csrf_token, registration_form
+from helpers import PASSWORD, csrf_token, registration_form
 
 
 def test_every_page_sends_security_headers(client):
@@ -71,7 +71,11 @@ def test_login_is_rate_limited(rate_limited_client):
     statuses = [rate_limited_client.post("/login", data={"email": "x@example.org", "password": "guess",
                                                          "csrf_token": token}).status_code for _ in range(12)]
     assert statuses[:10] == [200] * 10 and statuses[-1] == 429
-    assert "Please wait a minute" in rate_limited_client.post("/login", data={"csrf_token": token}).get_data(as_text=True)
+    assert "Please wait a minute" in rate_limited_client.post("/login", data={
+        "email": "x@example.org", "csrf_token": token}).get_data(as_text=True)
+    # Someone else behind the same address, with their own account, still gets in.
+    assert rate_limited_client.post("/login", data={"email": "door@example.org", "password": "guess",
+                                                    "csrf_token": token}).status_code == 200
 
 
 def test_an_error_on_a_secret_page_does_not_log_the_whole_key(app, client, make_session, make_registration, caplog,
@@ -112,3 +116,15 @@ def test_a_failed_statement_still_shows_a_logged_in_organiser_the_error_page(app
     assert page.status_code == 200 and response.status_code == 500
     html = response.get_data(as_text=True)
     assert "Something went wrong" in html and "The error was logged" in html and "Log out" in html
+
+
+@pytest.mark.parametrize("target", ["//evil.example.org", "/\t/evil.example.org", "/\\evil.example.org",
+                                    "https://evil.example.org/"])
+def test_login_never_sends_staff_off_the_site_after_logging_in(client, app_ctx, target):
+    from attendance.auth import ensure_staff
+    from attendance.models import StaffRole
+    ensure_staff("door-next@example.org", StaffRole.DOOR, PASSWORD)
+    db.session.commit()
+    response = client.post("/login", query_string={"next": target},
+                           data={"email": "door-next@example.org", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/checkin"

@@ -46,6 +46,16 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_production_refuses_a_secret_key_shorter_than_32_bytes(tmp_path):
+    env = {"ATTENDANCE_ENV": "production", "PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    start = [sys.executable, "-c", "from attendance import create_app; create_app()"]
+    short = subprocess.run(start, env={**env, "SECRET_KEY": "é" * 15 + "x"}, capture_output=True, text=True)
+    assert short.returncode != 0
+    assert "SECRET_KEY is too short (31 bytes)" in short.stderr and "at least 32 bytes" in short.stderr
+    enough = subprocess.run(start, env={**env, "SECRET_KEY": "é" * 16}, capture_output=True, text=True)
+    assert enough.returncode == 0, enough.stderr
+
+
 def test_every_enum_value_is_allowed_by_the_migrated_databases_check_constraints(app_ctx):
     """Autogenerate does not notice a value added to an enum; this does."""
     import sqlalchemy as sa

@@ -1,16 +1,17 @@
 """JSON endpoints for scanners and the door page. Errors are JSON too: {"status": ..., "reason": ...}."""
 import hashlib
-from datetime import date
+from datetime import date, datetime
 from functools import wraps
 
 from flask import abort, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..auth import Actor
-from ..checkin.service import NonceReused, NotAllowed, UnknownSession, check_in, door_counts, find_delegates, today_for, undo_check_in
-from ..checkin.service import NotUndoable
+from ..checkin.roster import door_roster
+from ..checkin.service import (PROVISIONAL_ANSWERS, NonceReused, NotAllowed, NotUndoable, ScanTimeRejected, UnknownSession,
+                               check_in, door_counts, find_delegates, today_for, undo_check_in)
 from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
 from ..models import Attendance, MeetingSession, Registration, RegistrationSource, Source
@@ -44,7 +45,7 @@ def _actor() -> Actor:
             raise ApiError(401, "Unknown API token.")
         if record.revoked_at is not None:
             raise ApiError(401, "This API token was revoked.")
-        return Actor(f"token:{record.id}", record.label, record.is_organiser)
+        return Actor.of_token(record.id, record.label, record.is_organiser, record.session_id)
     if not current_user.is_authenticated:
         raise ApiError(401, "Log in as staff, or send 'Authorization: Bearer <api-token>'.")
     if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -65,10 +66,16 @@ def staff_api(view):
 
 
 def _session(slug: str) -> MeetingSession:
+    """The session a URL names, if the caller may use it: a token or door staff bound to other sessions get 403."""
     meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
     if meeting is None:
         raise ApiError(404, f"No session is called '{slug[:80]}'.")
+    if not g.actor.may_use(meeting.id):
+        raise ApiError(403, NOT_YOUR_SESSION, "forbidden")
     return meeting
+
+
+NOT_YOUR_SESSION = "This token or account is bound to other sessions; it cannot read or check in for this one."
 
 
 def _json_body() -> dict:
@@ -107,6 +114,22 @@ def _day(value: str | None) -> date | None:
         raise ApiError(400, "'day' must be a date written YYYY-MM-DD.") from None
 
 
+def _scanned_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ApiError(422, "'scanned_at' must be a moment written ISO 8601 with its offset, "
+                            "e.g. 2024-02-19T09:12:00+01:00.") from None
+
+
+def _provisional(value: str | None) -> str | None:
+    if value is not None and value not in PROVISIONAL_ANSWERS:
+        raise ApiError(400, f"'provisional' must be one of: {', '.join(PROVISIONAL_ANSWERS)}.")
+    return value
+
+
 def _scanner_key() -> str:
     """Rate limits per scanner (token or staff login), not per address: a venue's door phones share one NAT."""
     header = request.headers.get("Authorization", "")
@@ -136,12 +159,14 @@ def create_checkin():
         outcome = check_in(actor=g.actor, token=token if registration_id is None else None,
                            registration_id=registration_id, session_slug=slug, day=_day(_text(body, "day", 10)),
                            door=door.strip(), nonce=nonce,
-                           source=Source.NAME_SEARCH if registration_id is not None else Source.SCAN)
+                           source=Source.NAME_SEARCH if registration_id is not None else Source.SCAN,
+                           scanned_at=_scanned_at(_text(body, "scanned_at", 40)),
+                           provisional=_provisional(_text(body, "provisional", 20)))
     except UnknownSession:
         raise ApiError(404, f"No session is called '{slug[:80]}'.") from None
     except NotAllowed as refusal:
         raise ApiError(403, str(refusal), "forbidden") from None
-    except NonceReused as refusal:
+    except (NonceReused, ScanTimeRejected) as refusal:
         raise ApiError(422, str(refusal)) from None
     return current_app.response_class(outcome.json, outcome.http_status, mimetype="application/json")
 
@@ -152,6 +177,8 @@ def undo_checkin(attendance_id: int):
     attendance = db.session.get(Attendance, attendance_id)
     if attendance is None:
         raise ApiError(404, "This check-in does not exist (already undone?).")
+    if not g.actor.may_use(attendance.registration.session_id):
+        raise ApiError(403, NOT_YOUR_SESSION, "forbidden")
     try:
         undo_check_in(attendance, g.actor)
     except NotUndoable as refusal:
@@ -257,3 +284,18 @@ def raise_invalid(errors: dict[str, str]):
     response = jsonify(status="invalid", reason="Some fields are wrong: see 'errors'.", errors=errors)
     response.status_code = 422
     abort(response)
+
+
+@bp.get("/sessions/<slug>/roster")
+@staff_api
+def roster(slug: str):
+    """The door's offline roster for today: hashes of the badge tokens, never the tokens. Answers 304 to a
+    scanner that sends the ETag of the roster it holds."""
+    meeting = _session(slug)
+    response = jsonify(door_roster(meeting, today_for(meeting)))
+    response.headers["Cache-Control"] = "private, no-cache"
+    if not request.headers.get("Authorization"):
+        # A page that reopened from the device's cache holds an old CSRF token: the roster brings a fresh one.
+        response.headers["X-CSRFToken"] = generate_csrf()
+    response.add_etag()
+    return response.make_conditional(request)

@@ -135,7 +135,8 @@ def _evaluate(registration: Registration, days: list[DayRecord], certificate: Ce
             result.reasons += [_shortfall(meeting, d) for d in days if not d.attended]
     if certificate is not None and certificate.is_revoked:
         result.reasons.append(gettext("The certificate was revoked: %(reason)s", reason=certificate.revoke_reason)
-                              if certificate.revoke_reason else gettext("The certificate was revoked."))
+                              if certificate.revoke_reason and certificate.revoke_reason_public
+                              else gettext("The certificate was revoked."))
     return result
 
 
@@ -194,15 +195,19 @@ def _issued(registration: Registration, certificate: Certificate | None) -> Cert
     return certificate
 
 
-def revoke(certificate: Certificate, reason: str, by: str) -> None:
+def revoke(certificate: Certificate, reason: str, by: str, *, reason_public: bool = False) -> None:
+    """Revokes with the organiser's reason, which stays internal unless `reason_public`: the verification page is
+    public, and a reason may name people or mistakes."""
     certificate.revoked_at = utcnow()
     certificate.revoke_reason = reason.strip()[:500]
+    certificate.revoke_reason_public = reason_public
     certificate.revoked_by = by
     db.session.commit()
 
 
 def reinstate(certificate: Certificate) -> None:
     certificate.revoked_at, certificate.revoke_reason, certificate.revoked_by = None, "", ""
+    certificate.revoke_reason_public = False
     db.session.commit()
 
 

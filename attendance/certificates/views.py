@@ -120,17 +120,25 @@ def _certificate_or_404(slug: str, registration_id: int) -> Certificate:
     return certificate
 
 
+MAX_REVOKE_REASON = 500
+
+
 @bp.post("/sessions/<slug>/certificates/<int:registration_id>/revoke")
 @organiser_required
 def revoke_certificate(slug: str, registration_id: int):
     certificate = _certificate_or_404(slug, registration_id)
     reason = request.form.get("reason", "").strip()
+    reason_public = request.form.get("reason_public") == "y"
     if not reason:
-        flash(gettext("Give a reason for revoking: the verification page shows that it was revoked."))
+        flash(gettext("Give a reason for revoking: it stays in the audit log, and on the verification page only if "
+                      "you tick “show on the public verification page”."), "warning")
+    elif len(reason) > MAX_REVOKE_REASON:
+        flash(gettext("Nothing was revoked: the reason has %(length)d characters; use at most %(most)d.",
+                      length=len(reason), most=MAX_REVOKE_REASON), "warning")
     else:
         audit.record("certificate.revoke", session_id=certificate.registration.session_id,
-                     target=certificate.public_id, details=reason)
-        revoke(certificate, reason, current_user.email)
+                     target=certificate.public_id, details=reason + (" (public)" if reason_public else ""))
+        revoke(certificate, reason, current_user.email, reason_public=reason_public)
         flash(gettext("Certificate %(id)s revoked.", id=certificate.public_id))
     return redirect(url_for("certificates.overview", slug=slug))
 

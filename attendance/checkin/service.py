@@ -28,6 +28,10 @@ from ..text import is_wide, search_key
 from ..tokens import BADGE_ALPHABET, BADGE_TOKEN_LENGTH
 
 UNDO_WINDOW = timedelta(minutes=15)
+#: how far ahead of our clock a device's `scanned_at` may be: phones' clocks drift
+CLOCK_SKEW = timedelta(minutes=2)
+#: what an offline device may say it showed for a queued scan (red scans are never queued)
+PROVISIONAL_ANSWERS = ("ok", "already_checked_in")
 _TOKEN_SHAPE = re.compile(f"[{BADGE_ALPHABET}]{{{BADGE_TOKEN_LENGTH}}}")
 
 HTTP_STATUS = {
@@ -107,7 +111,7 @@ def _admit_in_one_statement() -> sa.Select:
     new = (insert_or_ignore_statement(attendances, ("registration_id", "day_id", "mode"), "postgresql")
            .values({name: sa.bindparam(name, type_=attendances.c[name].type) for name in from_the_event}
                    | {"day_id": sa.bindparam("day_id", type_=sa.Integer), "mode": Mode.IN_PERSON,
-                      "first_seen_at": sa.bindparam("at", type_=events.c.at.type)})
+                      "first_seen_at": sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type)})
            .cte("new_attendance"))
     response = (sa.func.left(sa.bindparam("response", type_=sa.Text), -1)
                 + sa.literal(', "attendance_id": ') + sa.cast(new.c.id, sa.Text) + sa.literal("}"))
@@ -124,6 +128,28 @@ def _repeat_log_line() -> sa.Insert:
     return (events.insert()
             .from_select(_LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).where(still_in))
             .returning(events.c.id))
+
+
+def _move_back_statement(dialect_name: str) -> sa.Select | sa.Update:
+    """A scan queued offline that was made before the day's check-in becomes its first moment: the attendance
+    takes the scan's time, actor and door, only while its own first moment is later (so of two such scans
+    arriving at once, the earlier wins whatever the order). On PostgreSQL the log line goes in the same
+    statement (see _admit_in_one_statement); SQLite's UPDATE returns the id and the log line follows it."""
+    attendances, events = Attendance.__table__, ScanEvent.__table__
+    moved = (attendances.update()
+             .where(attendances.c.id == sa.bindparam("attendance_id"),
+                    attendances.c.first_seen_at > sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type))
+             .values(first_seen_at=sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type),
+                     actor=sa.bindparam("actor"),
+                     recorded_by=sa.bindparam("recorded_by"), door=sa.bindparam("door"))
+             .returning(attendances.c.id))
+    if dialect_name != "postgresql":
+        return moved
+    moved = moved.cte("moved")
+    response = sa.bindparam("response", type_=events.c.response.type)
+    logged = events.insert().from_select(_LOG_LINE_COLUMNS,
+                                         _log_line(ScanResult.ALREADY_CHECKED_IN, response).select_from(moved))
+    return sa.select(moved.c.id).add_cte(logged.cte("logged"))
 
 
 def _log_line(result: ScanResult, response: sa.ColumnElement) -> sa.Select:
@@ -151,12 +177,13 @@ _FIRST_ATTENDANCE = DriverStatement(
 )
 # A log line's columns but its result and response; an attendance shares its actor, door, source and note.
 _EVENT_COLUMNS = ("actor", "recorded_by", "door", "source", "nonce", "token_excerpt", "note", "session_id",
-                  "registration_id", "day", "at")
+                  "registration_id", "day", "at", "scanned_at", "provisional")
 _LOG_LINE_COLUMNS = (*_EVENT_COLUMNS, "result", "response")
 _NEW_EVENT = DriverStatement(sa.insert(ScanEvent.__table__)
                              .values({name: sa.bindparam(name) for name in _LOG_LINE_COLUMNS}))
 _ADMIT = DriverStatement(_admit_in_one_statement())
 _REPEAT = DriverStatement(_repeat_log_line())
+_MOVE_BACK = DriverStatement(_move_back_statement)
 
 
 @dataclass
@@ -171,10 +198,10 @@ class _Badge:
 
 
 def _find_badge(connection: sa.Connection, token: str | None, registration_id: int | None, slug: str | None,
-                day: date | None) -> tuple[_Badge | None, int | None]:
+                day: date | None, scanned_at: datetime | None = None) -> tuple[_Badge | None, int | None]:
     """The badge (None when unknown) and the door's session id (None when the scan names none)."""
-    if day is None:  # today, somewhere between UTC-12 and UTC+14
-        utc_today = datetime.now(UTC).date()
+    if day is None:  # today (or the scan's day), somewhere between UTC-12 and UTC+14
+        utc_today = scanned_at.date() if scanned_at else datetime.now(UTC).date()
         earliest, latest = utc_today - timedelta(days=1), utc_today + timedelta(days=1)
     else:
         earliest = latest = day
@@ -199,21 +226,34 @@ def _find_badge(connection: sa.Connection, token: str | None, registration_id: i
 def check_in(*, actor: Actor, token: str | None = None, registration_id: int | None = None,
              session_slug: str | None = None, day: date | None = None, door: str = "",
              source: Source = Source.SCAN, nonce: str | None = None, note: str = "",
-             on_admitted: Callable[[CheckIn], None] | None = None) -> CheckIn:
+             on_admitted: Callable[[CheckIn], None] | None = None, scanned_at: datetime | None = None,
+             provisional: str | None = None) -> CheckIn:
     """Checks a badge (or, from a name search, a registration) in for a day, in person; logs the attempt.
 
     `session_slug` names the session the door admits to, when known; `day` defaults to today in the badge's
     session's time zone. A repeated `nonce` from the same actor gets the first answer and records nothing.
-    Raises UnknownSession for a slug that names no session, and NotAllowed for a day this actor may not name.
+    Raises UnknownSession for a slug that names no session, NotAllowed for a day this actor may not name, and
+    ScanTimeRejected for a `scanned_at` in the future or off the day.
     `on_admitted` runs in the check-in's transaction only when the badge is admitted now (e.g. to audit it).
+    `scanned_at` (aware) is when a scan queued offline was made: its day is the day checked in for, and the day's
+    first moment is the earliest scan; `provisional` is what the offline device showed, kept for the scan log.
     """
+    if scanned_at is not None:
+        scanned_at = _scan_moment(scanned_at)
     connection = db.session.connection()
-    badge, door_session_id = _find_badge(connection, token, registration_id, session_slug, day)
+    badge, door_session_id = _find_badge(connection, token, registration_id, session_slug, day, scanned_at)
+    # A token or door staff bound to some sessions: refused, and nothing written, at another session's door, or
+    # for another session's badge when no door is named (at their own door that is a "wrong session" below).
+    scanned_for = door_session_id if door_session_id is not None else badge.row.session_id if badge else None
+    if scanned_for is not None and not actor.may_use(scanned_for):
+        raise NotAllowed(gettext("This token or account is bound to other sessions; it cannot check in for "
+                                 "this one."))
     if source is not Source.SCAN and badge is not None and badge.row.session_id != door_session_id:
         badge = None  # a name search only reaches the door's own session
     event = dict(actor=actor.key, recorded_by=actor.label, door=door, source=source, nonce=nonce or None,
                  token_excerpt=token_excerpt(token or ""), note=note, session_id=door_session_id,
-                 registration_id=badge.row.id if badge else None, day=None, at=utcnow())
+                 registration_id=badge.row.id if badge else None, day=None, at=utcnow(), scanned_at=scanned_at,
+                 provisional=provisional)
     decision = _decide(badge, door_session_id, day, actor, door, source, note, event)
     # Only writes from here on, kept short: on SQLite the database is locked for every other writer meanwhile.
     with serialized_writes():
@@ -232,6 +272,33 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
     return outcome
 
 
+def _scan_moment(scanned_at: datetime) -> datetime:
+    """A device's `scanned_at` as naive UTC, once it is known to be no later than now (give or take the skew)."""
+    if scanned_at.tzinfo is None:
+        raise ScanTimeRejected(gettext("'scanned_at' needs a time zone offset, e.g. 2024-02-19T09:12:00+01:00."))
+    moment = scanned_at.astimezone(UTC).replace(tzinfo=None)
+    if moment > utcnow() + CLOCK_SKEW:
+        raise ScanTimeRejected(gettext("'scanned_at' is in the future: check the device's clock."))
+    return moment
+
+
+def _scan_day(scanned_at: datetime, day: date | None, today: date, zone: ZoneInfo, manages: bool,
+              session_days: dict) -> date:
+    """The day a queued scan checks in for: the scan's own, in the session's zone; refused when it is not the
+    day named, not today for door staff, or not a day of the session."""
+    scan_day = _local(scanned_at, zone).date()
+    if day is not None and day != scan_day:
+        raise ScanTimeRejected(gettext("The scan was made on %(scan_day)s, not on %(day)s.",
+                                       scan_day=scan_day.isoformat(), day=day.isoformat()))
+    if scan_day != today and not manages:
+        raise ScanTimeRejected(gettext("The scan was made on %(scan_day)s: door staff send the scans of today only.",
+                                       scan_day=scan_day.isoformat()))
+    if scan_day not in session_days:
+        raise ScanTimeRejected(gettext("The scan was made on %(scan_day)s, which is not a day of the session.",
+                                       scan_day=scan_day.isoformat()))
+    return scan_day
+
+
 @dataclass
 class _Entry:
     """A badge that may come in today: its attendance, unless the badge is in already."""
@@ -240,6 +307,7 @@ class _Entry:
     payload: dict  # what any answer says of the person and the day
     first_time: dict  # what a first check-in's answer adds, but for the new attendance's id
     zone: ZoneInfo
+    scanned_at: datetime | None = None  # naive UTC, for a scan queued offline
 
 
 def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None, actor: Actor, door: str,
@@ -250,10 +318,16 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
     row = badge.row
     payload = door_fields(row.id, row.full_name, row.organisation, row.entity_type, row.role, row.mode)
     if door_session_id is not None and row.session_id != door_session_id:
+        if not actor.may_use(row.session_id):  # who is registered elsewhere is none of this door's business
+            event["registration_id"] = None
+            return CheckIn(ScanResult.WRONG_SESSION, {
+                "status": "wrong_session", "message": gettext("Registered for another session, not this one")})
         return CheckIn(ScanResult.WRONG_SESSION, payload | {
             "status": "wrong_session",
             "message": gettext("Registered for %(title)s, not this session", title=row.title)})
     today = datetime.now(badge.zone).date()
+    if event["scanned_at"] is not None:  # checked before any answer: a refused time records nothing
+        day = _scan_day(event["scanned_at"], day, today, badge.zone, actor.manages(row.session_id), badge.days)
     if day is not None and day != today and not actor.manages(row.session_id):
         raise NotAllowed(gettext("Door staff check in for today only; an organiser of this session may name "
                                  "another day."))
@@ -268,14 +342,15 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
         return CheckIn(ScanResult.NOT_A_MEETING_DAY, payload | {
             "status": "not_a_meeting_day",
             "message": gettext("%(day)s is not a day of %(title)s", day=format_day(day), title=row.title)})
-    now = event["at"]
+    first_moment = event["scanned_at"] or event["at"]
     return _Entry(
-        attendance=dict(registration_id=row.id, day_id=day_row.day_id, mode=Mode.IN_PERSON, first_seen_at=now,
-                        source=source, actor=actor.key, recorded_by=actor.label, door=door, note=note),
+        attendance=dict(registration_id=row.id, day_id=day_row.day_id, mode=Mode.IN_PERSON,
+                        first_seen_at=first_moment, source=source, actor=actor.key, recorded_by=actor.label,
+                        door=door, note=note),
         first=day_row if day_row.attendance_id is not None else None,
-        payload=payload, first_time={"status": "ok", "checked_in_at": _local(now, badge.zone).isoformat(),
+        payload=payload, first_time={"status": "ok", "checked_in_at": _local(first_moment, badge.zone).isoformat(),
                                      "by": actor.label, "door": door, "message": gettext("Checked in")},
-        zone=badge.zone)
+        zone=badge.zone, scanned_at=event["scanned_at"])
 
 
 def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) -> CheckIn:
@@ -294,6 +369,14 @@ def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) 
             found = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
                                            day_id=entry.attendance["day_id"])
             first = found[0] if found else None
+        if first is not None and entry.scanned_at is not None and entry.scanned_at < first.first_seen_at:
+            moved = _move_back(connection, entry, event, first)
+            if moved is not None:
+                return moved
+            found = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
+                                           day_id=entry.attendance["day_id"])
+            first = found[0] if found else None
+            continue  # an earlier scan moved it first, or an undo removed it: look again
         if first is not None:
             repeat = _already_in(entry, first)
             if _REPEAT.rows(connection, **event, attendance_id=first.attendance_id, response=repeat.json):
@@ -309,12 +392,33 @@ def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> CheckIn | N
     in_one_statement = connection.dialect.name == "postgresql"
     if in_one_statement:
         created = _ADMIT.rows(connection, **event, day_id=entry.attendance["day_id"],
+                              first_seen_at=entry.attendance["first_seen_at"],
                               response=CheckIn(ScanResult.OK, entry.payload | entry.first_time).json)
     else:
         created = _NEW_ATTENDANCE.rows(connection, **entry.attendance)
     if not created:
         return None
     answer = CheckIn(ScanResult.OK, entry.payload | entry.first_time | {"attendance_id": created[0].id})
+    if not in_one_statement:
+        _NEW_EVENT.rows(connection, **event, result=answer.result, response=answer.json)
+    return answer
+
+
+def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tuple) -> CheckIn | None:
+    """The queued scan becomes the day's first moment; None, and nothing written, when the attendance is gone
+    or has an earlier moment by now."""
+    scanned_at = entry.scanned_at
+    first_at = _local(scanned_at, entry.zone)
+    answer = CheckIn(ScanResult.ALREADY_CHECKED_IN, entry.payload | {
+        "status": "already_checked_in", "attendance_id": first.attendance_id, "first_at": first_at.isoformat(),
+        "by": event["recorded_by"], "door": event["door"], "earliest": True,
+        "message": gettext("Checked in: this scan, at %(time)s, was the first of the day",
+                           time=first_at.strftime("%H:%M"))})
+    in_one_statement = connection.dialect.name == "postgresql"
+    moved = _MOVE_BACK.rows(connection, **event, attendance_id=first.attendance_id, first_seen_at=scanned_at,
+                            response=answer.json)
+    if not moved:
+        return None
     if not in_one_statement:
         _NEW_EVENT.rows(connection, **event, result=answer.result, response=answer.json)
     return answer
@@ -369,6 +473,10 @@ class NotUndoable(NotAllowed):
 
 class NonceReused(Exception):
     """A nonce (a retry's key) sent again with another badge: no retry, and not to be answered as one."""
+
+
+class ScanTimeRejected(Exception):
+    """A queued scan's `scanned_at` that cannot be: in the future, without an offset, or off the day."""
 
 
 class UnknownSession(Exception):

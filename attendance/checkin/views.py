@@ -1,21 +1,27 @@
-"""The door's scanner page, and organisers' live attendance, manual check-in/out and the scan log."""
+"""The door's scanner page and the entrance kiosk, and organisers' live attendance, manual check-in/out and the scan
+log."""
+import json
 import re
 from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from .. import audit
 from ..auth import Actor, organiser_required, staff_required
 from ..extensions import db
 from ..formatting import format_day
-from ..lookup import managed_session_or_404, session_or_404
+from ..lookup import door_session_or_403, managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
 from ..models.meeting import utcnow
+from ..security import reads_badges_with_camera
 from . import bp
+from ..tokens import BADGE_TOKEN_LENGTH
+from .kiosk import registration_from_badge_link
+from .roster import is_offline_conflict
 from .service import NotAllowed, check_in, check_out, door_counts, remove_check_in, today_for
 
 SCAN_LOG_LIMIT = 300
@@ -24,19 +30,66 @@ SCAN_LOG_LIMIT = 300
 @bp.get("/checkin")
 @staff_required
 def doors():
-    """Door staff pick the session they admit to."""
-    sessions = db.session.scalars(db.select(MeetingSession).order_by(MeetingSession.created_at.desc())).all()
+    """Door staff pick the session they admit to: among the sessions they are assigned to, if any."""
+    query = db.select(MeetingSession).order_by(MeetingSession.created_at.desc())
+    if current_user.door_session_ids is not None:
+        query = query.where(MeetingSession.id.in_(current_user.door_session_ids))
+    sessions = db.session.scalars(query).all()
     return render_template("checkin/doors.html", sessions=sessions, today_for=today_for)
 
 
 @bp.get("/sessions/<slug>/checkin")
 @staff_required
+@reads_badges_with_camera
 def scanner(slug: str):
-    meeting = session_or_404(slug)
+    meeting = door_session_or_403(slug)
     today = today_for(meeting)
     return render_template("checkin/scanner.html", meeting=meeting, today=today,
                            is_meeting_day=any(d.date == today for d in meeting.days),
-                           counts=door_counts(meeting, today))
+                           counts=door_counts(meeting, today), token_length=BADGE_TOKEN_LENGTH,
+                           zero_is_singular=get_locale().plural_form(0) == "one")
+
+
+@bp.get("/checkin-sw.js")
+def scanner_worker():
+    """The scanner's service worker, served from the site's root so that its scope can cover /sessions/."""
+    response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/sessions/"
+    return response
+
+
+@bp.get("/sessions/<slug>/checkin/manifest.webmanifest")
+def scanner_manifest(slug: str):
+    """Makes a session's scanner installable on a door phone, opening straight on that session's door."""
+    meeting = session_or_404(slug)
+    response = jsonify({
+        "name": gettext("Door: %(title)s", title=meeting.title), "short_name": gettext("Door"),
+        "start_url": url_for("checkin.scanner", slug=slug), "scope": url_for("checkin.scanner", slug=slug),
+        "display": "standalone", "background_color": "#ffffff", "theme_color": "#14612f",
+        "icons": [{"src": url_for("static", filename="favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    })
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.get("/sessions/<slug>/kiosk")
+@reads_badges_with_camera
+def kiosk(slug: str):
+    """The self check-in kiosk: public, as it shows nothing until a staff member gives it an API token for this
+    session (kept in the tablet's browser), and then only the welcome of whoever shows their badge."""
+    return render_template("checkin/kiosk.html", meeting=session_or_404(slug), token_length=BADGE_TOKEN_LENGTH)
+
+
+@bp.get("/kiosk/badge/<link>")
+def kiosk_badge(link: str):
+    """The badge of the delegate a kiosk just welcomed, from the short-lived link its answer carried."""
+    from ..registration.badges import badge_pdf  # not at the top: the registration package imports this one
+    registration = registration_from_badge_link(link)
+    if registration is None:
+        abort(404, gettext("This badge link has expired: show your badge QR code to the kiosk again."))
+    return badge_pdf(registration), 200, {
+        "Content-Type": "application/pdf", "Content-Disposition": 'inline; filename="badge.pdf"',
+        "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
 
 def _chosen_day(meeting: MeetingSession, *, exact: bool = False) -> SessionDay:
@@ -112,7 +165,7 @@ def manual_change(slug: str, registration_id: int):
                 audit.record("attendance.check_out", session_id=meeting.id, target=target,
                              details=f"{day.date}: {meeting.local(left_at):%H:%M} {reason}".strip())
                 db.session.commit()
-                flash(gettext("%(name)s checked out at %(time)s on %(day)s.", name=registration.full_name, time=f"{meeting.local(left_at):%H:%M}", day=format_day(day.date)))
+                flash(gettext("%(name)s checked out at %(time)s on %(day)s.", name=registration.full_name, time=meeting.local(left_at).strftime("%H:%M"), day=format_day(day.date)))
     elif not reason:
         flash(gettext("Give a reason: it is kept in the scan log."))
     elif action == "remove":
@@ -172,6 +225,13 @@ def scan_log(slug: str):
         .order_by(ScanEvent.at.desc(), ScanEvent.id.desc()).limit(SCAN_LOG_LIMIT)
     ).all()
     doors = db.session.scalars(sa.select(ScanEvent.door).where(ScanEvent.session_id == meeting.id).distinct()).all()
-    return render_template("checkin/scans.html", meeting=meeting, summary=summary, events=events,
+    queued_and_answered_otherwise = db.session.scalars(
+        sa.select(ScanEvent).where(*filters, ScanEvent.provisional.is_not(None), ScanEvent.result != ScanResult.OK)
+        .options(sa.orm.selectinload(ScanEvent.registration))
+        .order_by(ScanEvent.scanned_at.desc(), ScanEvent.id.desc()).limit(SCAN_LOG_LIMIT)
+    ).all()
+    conflicts = [event for event in queued_and_answered_otherwise if is_offline_conflict(event)]
+    return render_template("checkin/scans.html", meeting=meeting, summary=summary, events=events, conflicts=conflicts,
+                           server_messages={e.id: json.loads(e.response or "{}").get("message", "") for e in conflicts},
                            doors=sorted(doors), results=list(ScanResult), limit=SCAN_LOG_LIMIT,
                            chosen={"day": day, "door": door, "result": result})

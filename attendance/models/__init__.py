@@ -5,14 +5,14 @@ from .attendance import Attendance, ScanEvent, ScanResult, Source
 from .meeting import EntityType, MeetingSeries, MeetingSession, Region, SessionDay
 from .registration import Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from .online import IdentityMapping, OnlineInterval, ReportImport, UnmatchedPresence, ZoomEvent
-from .staff import ApiToken, StaffRole, StaffUser
+from .staff import ApiToken, DoorAssignment, LoginFailure, StaffRole, StaffUser
 from .stored_pdf import PdfKind, StoredPdf
 
 __all__ = [
     "EntityType", "MeetingSeries", "MeetingSession", "Region", "SessionDay",
     "Mode", "Registration", "RegistrationSource", "RegistrationStatus", "Role",
     "AuditEvent", "Certificate",
-    "ApiToken", "StaffRole", "StaffUser",
+    "ApiToken", "DoorAssignment", "StaffRole", "StaffUser",
     "Attendance", "ScanEvent", "ScanResult", "Source",
     "IdentityMapping", "OnlineInterval", "ReportImport", "UnmatchedPresence", "ZoomEvent",
     "PdfKind", "StoredPdf",

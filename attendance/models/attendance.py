@@ -101,6 +101,10 @@ class ScanEvent(db.Model):
     #: the answer given, as JSON, replayed for a repeated nonce
     response: Mapped[str] = mapped_column(sa.Text, default="")
     note: Mapped[str] = mapped_column(sa.String(500), default="")
+    #: naive UTC: when a scan queued on a device while offline was made (`at` is when it reached us)
+    scanned_at: Mapped[datetime | None]
+    #: what the offline device showed before the server answered ("ok", "already_checked_in"), for conflicts
+    provisional: Mapped[str | None] = mapped_column(sa.String(20))
 
     session: Mapped[MeetingSession | None] = relationship()
     registration: Mapped[Registration | None] = relationship()

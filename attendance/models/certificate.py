@@ -30,6 +30,8 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None]
     revoke_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     revoked_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    #: the organiser chose to show the reason on the public verification page; otherwise it stays internal
+    revoke_reason_public: Mapped[bool] = mapped_column(default=False)
     #: when it was last emailed to its delegate; None: never. A mailing goes by default to those not yet sent.
     emailed_at: Mapped[datetime | None]
 

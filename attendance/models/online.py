@@ -105,3 +105,5 @@ class ReportImport(db.Model):
     saved_at: Mapped[datetime | None]
     #: what saving did, for the organiser: "12 intervals added, 2 unmatched, 3 duplicates"
     summary: Mapped[str] = mapped_column(sa.String(500), default="")
+    #: the preview, computed once on upload: its counts, days and first rows (`imports.StoredPreview`)
+    preview: Mapped[dict | None] = mapped_column(sa.JSON)

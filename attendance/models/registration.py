@@ -10,7 +10,7 @@ from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
-from ..text import search_key
+from ..text import PART_SEPARATOR, search_key, search_text, word_patterns
 from ..tokens import new_access_key, new_badge_token
 from .meeting import EntityType, MeetingSession, Region, utcnow
 
@@ -82,8 +82,10 @@ class Registration(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="RESTRICT"), index=True)
-    #: as the delegate writes it, in any script; `name_key` is its `search_key`, kept by `_set_name_key`
+    #: as the delegate writes it, in any script
     full_name: Mapped[str] = mapped_column(sa.String(200))
+    #: what the door's look-up searches: the name's `search_key` first, then the name in Latin letters, the email
+    #: key and the organisation (text.search_text); kept by `_refresh_name_key`
     name_key: Mapped[str] = mapped_column(sa.Text)
     #: as typed, or "" for a walk-in who gave none; `email_key` is its lowercase form (None when there is no
     #: address, so that walk-ins without one do not collide), kept by `_set_email_key`
@@ -125,25 +127,39 @@ class Registration(db.Model):
     entity_type: Mapped[EntityType] = relationship()
     region: Mapped[Region] = relationship()
 
-    @validates("full_name")
-    def _set_name_key(self, _key: str, full_name: str) -> str:
-        self.name_key = search_key(full_name)
-        return full_name
+    @validates("full_name", "organisation")
+    def _set_name_or_organisation(self, key: str, value: str) -> str:
+        self._refresh_name_key(**{key: value})
+        return value
 
     @validates("email")
     def _set_email_key(self, _key: str, email: str) -> str:
         email = email.strip()
         self.email_key = email_key(email) if email else None
+        self._refresh_name_key()
         return email
+
+    def _refresh_name_key(self, **changed: str) -> None:
+        values = {name: getattr(self, name) or "" for name in ("full_name", "organisation", "email_key")} | changed
+        self.name_key = search_text(values["full_name"], values["organisation"], verbatim=(values["email_key"],))
 
     @classmethod
     def name_has_words(cls, query: str) -> sa.ColumnElement[bool]:
-        """Whether the name holds every word of `query`, in any order, compared by `search_key`: "garcia jose"
-        finds "José García". Nothing matches a query that has no letters left."""
+        """Whether every word of `query`, in any order, is in the name (in its own script or in Latin letters), the
+        email or the organisation, compared by `search_key`: "garcia jose" finds "José García", "petrova" finds
+        "Ольга Петрова", "haddad" finds "ليلى حداد". Nothing matches a query that has no letters left."""
         words = search_key(query).split()
         if not words:
             return sa.false()
-        return sa.and_(*(cls.name_key.contains(word, autoescape=True) for word in words))
+        return sa.and_(*(sa.or_(*(cls.name_key.contains(pattern, autoescape=True) for pattern in word_patterns(word)))
+                         for word in words))
+
+    @classmethod
+    def name_is(cls, name: str) -> sa.ColumnElement[bool]:
+        """Whether the name is `name`, ignoring case, accents and spacing (and nothing but the name: not the
+        transliteration, email or organisation that the search key holds after it)."""
+        key = search_key(name)
+        return sa.or_(cls.name_key == key, cls.name_key.startswith(key + PART_SEPARATOR, autoescape=True))
 
     @property
     def is_cancelled(self) -> bool:
@@ -157,6 +173,8 @@ def email_key(email: str) -> str:
     """How addresses are compared: ignoring case, and with an internationalised domain in its ASCII form, so that
     the same mailbox written пример.рф or xn--e1afmkfd.xn--p1ai registers once per session."""
     email = email.strip()
+    if email.isascii():  # an ASCII domain is its own ASCII form: skip the validator (a report may hold 38,000)
+        return email.lower()
     try:  # today's IDNA (2008), as the form's validator: faß.de and fass.de stay two domains
         domain = validate_email(email, check_deliverability=False).ascii_domain
     except EmailNotValidError:  # not an address (a platform's report may hold anything): compared as typed

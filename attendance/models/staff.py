@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -27,6 +27,16 @@ session_organisers = sa.Table(
 )
 
 
+class DoorAssignment(db.Model):
+    """A door staff member assigned to a session: they see, search and scan only the sessions they are assigned
+    to (a door account assigned to none works at every session)."""
+    __tablename__ = "session_door_staff"
+
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
+
+
 class StaffUser(UserMixin, db.Model):
     __tablename__ = "staff_users"
 
@@ -36,17 +46,28 @@ class StaffUser(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
     active: Mapped[bool] = mapped_column(default=True)
-    #: failed logins in a row; at LOCK_AFTER the account is locked for LOCK_MINUTES
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    #: raised by a logout and a password change: a login cookie made before names an older version, and is refused
+    session_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the login loads them with the user, in the same statement: a door phone's every scan checks them
+    door_assignments: Mapped[list[DoorAssignment]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
     @validates("email")
     def _normalise_email(self, _key: str, email: str) -> str:
         return email.strip().lower()
 
     def set_password(self, password: str) -> None:
+        """A new password also ends every session logged in with the old one."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every login of this account, on every browser, stops working at its next request."""
+        self.session_version = (self.session_version or 0) + 1
+
+    def get_id(self) -> str:
+        """What the login cookie holds (Flask-Login): the account and its session version."""
+        return f"{self.id}:{self.session_version}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -63,6 +84,30 @@ class StaffUser(UserMixin, db.Model):
         """Organisers run the sessions they are organisers of; door staff run none."""
         return self.is_organiser and self in meeting.organisers
 
+    @property
+    def door_session_ids(self) -> frozenset[int] | None:
+        """The sessions this member may see and scan at the door; None: every session (organisers, and door
+        staff not assigned to any session yet)."""
+        if self.is_organiser or not self.door_assignments:
+            return None
+        return frozenset(assignment.session_id for assignment in self.door_assignments)
+
+
+class LoginFailure(db.Model):
+    """Failed logins in a row to one account from one address. At LOCK_AFTER that address may not try that
+    account for LOCK_MINUTES; other addresses still can, so a stranger cannot lock door staff out."""
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.UniqueConstraint("email", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: as typed, lowercase: unknown addresses are counted as known ones are, so the answers do not differ
+    email: Mapped[str] = mapped_column(sa.String(254))
+    #: the client's IP address
+    address: Mapped[str] = mapped_column(sa.String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 
 class ApiToken(db.Model):
     """A named token for a scanner device; only its hash is kept, the token itself is shown once."""
@@ -76,9 +121,18 @@ class ApiToken(db.Model):
     prefix: Mapped[str] = mapped_column(sa.String(12))
     #: an organiser token may check in for a day other than today
     is_organiser: Mapped[bool] = mapped_column(default=False)
+    #: the one session the token may read and check in for (`token add --session`); None: every session
+    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"),
+                                                   index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+    session: Mapped["MeetingSession | None"] = relationship()  # noqa: F821  (models/meeting.py)
 
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def allows_session(self, session_id: int) -> bool:
+        """Whether this token may read and check in for that session."""
+        return self.session_id is None or self.session_id == session_id

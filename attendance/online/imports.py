@@ -2,27 +2,35 @@
 
 The file is kept with the import and parsed again on saving, so what is saved is what the preview showed,
 against the database as it is at that moment. Saving is one transaction; a file imported twice adds nothing.
+The preview is computed once, on upload, and stored with the import: its counts, the days it covers and its first
+PREVIEW_ROWS rows, so that a report of tens of thousands of rows neither slows every view nor makes a huge page.
 """
 from __future__ import annotations
 
 import hashlib
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import (Attendance, MeetingSession, OnlineInterval, Registration, RegistrationStatus, ReportImport,
-                      SessionDay, Source, UnmatchedPresence)
+from ..models import (Attendance, IdentityMapping, MeetingSession, OnlineInterval, Registration, RegistrationStatus,
+                      ReportImport, SessionDay, Source, UnmatchedPresence)
 from ..models.meeting import utcnow
+from ..models.registration import email_key
 from ..text import search_key
 from .intervals import day_window
 from .reports import ParsedReport, ReportError, parse_report
-from .service import day_at, identity_keys, map_identity_in_transaction, match, record_presence
+from .service import day_at, identity_keys, map_identity_in_transaction, record_presence
 
 SOURCES = {"zoom": Source.ZOOM_REPORT, "teams": Source.TEAMS_REPORT, "csv": Source.CSV_REPORT}
 MATCHED, UNMATCHED, DUPLICATE, ERROR = "matched", "unmatched", "duplicate", "error"
 MAX_MINUTES = 24 * 60
+#: rows shown in a preview; the others are counted
+PREVIEW_ROWS = 300
+#: the longest name, email or reason a stored preview keeps of a row (a report's cell may hold anything)
+PREVIEW_TEXT = 300
 
 
 @dataclass
@@ -80,18 +88,116 @@ def upload(meeting: MeetingSession, filename: str, content: bytes, by: str) -> R
     parsed = _parse(meeting, content)
     report = ReportImport(session_id=meeting.id, filename=filename[:255] or "report", kind=parsed.kind,
                           sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by=by)
+    report.preview = _stored(meeting, _preview_of(meeting, parsed))
     db.session.add(report)
     db.session.commit()
     return report
+
+
+def stored_preview(meeting: MeetingSession, report: ReportImport) -> dict:
+    """The preview as computed on upload (an import uploaded before previews were stored gets it now, once)."""
+    if report.preview is None:
+        report.preview = _stored(meeting, preview(meeting, report))
+        db.session.commit()
+    return report.preview
+
+
+def _stored(meeting: MeetingSession, result: Preview) -> dict:
+    """What the preview page shows, as JSON: counts of every row, and the first PREVIEW_ROWS rows themselves."""
+    shown = result.rows[:PREVIEW_ROWS]
+    lines_of: dict[int, list[int]] = defaultdict(list)
+    for row in result.rows:
+        if row.status == UNMATCHED:
+            lines_of[row.first_line].append(row.line)
+
+    def text(value: str) -> str:
+        return value[:PREVIEW_TEXT]
+
+    def local(moment: datetime | None, pattern: str) -> str:
+        return meeting.local(moment).strftime(pattern) if moment is not None else ""
+
+    return {
+        "kind": result.kind,
+        "counts": {status: result.count(status) for status in (MATCHED, UNMATCHED, DUPLICATE, ERROR)},
+        "not_shown": dict(Counter(row.status for row in result.rows[PREVIEW_ROWS:])),
+        "unmatched_people": result.unmatched_people,
+        "suggested_people": result.suggested_people,
+        # the days the report adds attendance to, first the earliest
+        "days": sorted({row.day.date.isoformat() for row in result.rows
+                        if row.status in (MATCHED, UNMATCHED) and row.day is not None}),
+        "rows": [{
+            "line": row.line, "name": text(row.name), "email": text(row.email), "status": row.status,
+            "reason": text(row.reason), "joined": local(row.joined_at, "%d %b %H:%M"),
+            "left": local(row.left_at, "%H:%M"), "estimated": row.estimated,
+            "registration": text(row.registration.full_name) if row.registration is not None else "",
+            "first_line": row.first_line, "suggestion_id": row.suggestion.id if row.suggestion else None,
+            "lines": lines_of[row.line][:20] if row.status == UNMATCHED and row.first_line == row.line else [],
+            "line_count": len(lines_of[row.line]) if row.status == UNMATCHED and row.first_line == row.line else 0,
+        } for row in shown],
+    }
 
 
 def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
 
 
+class _SessionIndex:
+    """What matching a report's rows needs from the database, read once: a report of 38,000 people is then
+    38,000 dictionary look-ups, not 150,000 queries. Matches as `service.match` does (email, then a mapping)."""
+
+    def __init__(self, meeting: MeetingSession, source: Source):
+        registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
+                                           .order_by(Registration.id)).all()
+        by_id = {r.id: r for r in registrations}
+        self.by_email: dict[str, Registration] = {}
+        self.by_name: dict[str, list[Registration]] = defaultdict(list)
+        for registration in registrations:
+            if registration.email_key:  # a walk-in may have none
+                self.by_email.setdefault(registration.email_key, registration)
+            if registration.status is RegistrationStatus.REGISTERED:
+                # the name's own key: the search key holds its transliteration, email and organisation after it
+                self.by_name[search_key(registration.full_name)].append(registration)
+        self.mapped = {key: by_id[registration_id] for key, registration_id in db.session.execute(
+            sa.select(IdentityMapping.identity_key, IdentityMapping.registration_id)
+            .filter_by(session_id=meeting.id)) if registration_id in by_id}
+        self.imported = {(registration_id, source_key) for registration_id, source_key in db.session.execute(
+            sa.select(Attendance.registration_id, OnlineInterval.source_key).join(Attendance)
+            .join(Registration, Registration.id == Attendance.registration_id)
+            .where(Registration.session_id == meeting.id, OnlineInterval.source == source))}
+        self.kept_unmatched = set(db.session.scalars(
+            sa.select(UnmatchedPresence.source_key).filter_by(session_id=meeting.id, source=source)))
+        self._email_keys: dict[str, str] = {}
+
+    def email_key(self, email: str) -> str:
+        if email not in self._email_keys:
+            self._email_keys[email] = email_key(email)
+        return self._email_keys[email]
+
+    def match(self, email: str, name: str) -> Registration | None:
+        if email.strip() and (found := self.by_email.get(self.email_key(email))) is not None:
+            return found
+        return next((self.mapped[key] for key in identity_keys(email, name) if key in self.mapped), None)
+
+    def only_registration_named(self, name: str) -> Registration | None:
+        """The session's one registration with this name, ignoring case, accents and spacing; None if none or
+        several. Only ever a suggestion: display names are self-chosen, so a name alone never matches."""
+        found = self.by_name.get(search_key(name), []) if search_key(name) else []
+        return found[0] if len(found) == 1 else None
+
+    def already_imported(self, item: ImportRow) -> bool:
+        if item.registration is not None:
+            return (item.registration.id, item.source_key) in self.imported
+        return item.source_key in self.kept_unmatched
+
+
 def preview(meeting: MeetingSession, report: ReportImport) -> Preview:
-    parsed = _parse(meeting, report.content)
+    """Every row of the report, as saving it now would treat it."""
+    return _preview_of(meeting, _parse(meeting, report.content))
+
+
+def _preview_of(meeting: MeetingSession, parsed: ParsedReport) -> Preview:
     source = SOURCES[parsed.kind]
+    index = _SessionIndex(meeting, source)
     result = Preview(parsed.kind)
     seen: set[str] = set()
     first_lines: dict[str, int] = {}  # identity -> line of its first unmatched row
@@ -126,34 +232,21 @@ def preview(meeting: MeetingSession, report: ReportImport) -> Preview:
         keys = identity_keys(row.email, row.name)
         item.identity_key = keys[0] if keys else ""
         item.source_key = f"{item.identity_key}|{joined.isoformat()}|{left.isoformat() if left else ''}"[:200]
-        item.registration = match(meeting, email=row.email, name=row.name)
+        item.registration = index.match(row.email, row.name)
         if item.source_key in seen:
             item.status, item.reason = DUPLICATE, "The same row appears earlier in this file."
-        elif _already_imported(meeting, item, source):
+        elif index.already_imported(item):
             item.status, item.reason = DUPLICATE, "Already imported."
         else:
             item.status = MATCHED if item.registration is not None else UNMATCHED
             if item.status == UNMATCHED:
                 item.first_line = first_lines.setdefault(item.identity_key, item.line)
                 if item.identity_key not in suggestions:
-                    suggestions[item.identity_key] = _only_registration_named(meeting, row.name)
+                    suggestions[item.identity_key] = index.only_registration_named(row.name)
                 item.suggestion = suggestions[item.identity_key]
                 item.reason = _unmatched_reason(row.email, item.suggestion)
         seen.add(item.source_key)
     return result
-
-
-def _only_registration_named(meeting: MeetingSession, name: str) -> Registration | None:
-    """The session's one registration with this name, ignoring case, accents and spacing; None if none or several.
-
-    Only ever a suggestion: display names are self-chosen, so a name alone never matches without the organiser."""
-    key = search_key(name)
-    if not key:
-        return None
-    found = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id, name_key=key,
-                                                                 status=RegistrationStatus.REGISTERED)
-                               .order_by(Registration.id).limit(2)).all()
-    return found[0] if len(found) == 1 else None
 
 
 def _unmatched_reason(email: str, suggestion: Registration | None) -> str:
@@ -172,17 +265,6 @@ def _day_for_duration_only(meeting: MeetingSession, parsed: ParsedReport) -> Ses
     if parsed.meeting_start is not None:
         return day_at(meeting, _utc(parsed.meeting_start))
     return meeting.days[0] if len(meeting.days) == 1 else None
-
-
-def _already_imported(meeting: MeetingSession, item: ImportRow, source: Source) -> bool:
-    if item.registration is not None:
-        return db.session.scalar(
-            sa.select(OnlineInterval.id).join(Attendance)
-            .where(Attendance.registration_id == item.registration.id, OnlineInterval.source == source,
-                   OnlineInterval.source_key == item.source_key).limit(1)) is not None
-    return db.session.scalar(
-        sa.select(UnmatchedPresence.id).filter_by(session_id=meeting.id, source=source,
-                                                  source_key=item.source_key).limit(1)) is not None
 
 
 def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int], by: str) -> str:
@@ -237,7 +319,7 @@ def _chosen_registrations(meeting: MeetingSession, result: Preview,
     return registrations
 
 
-__all__ = ["ReportError", "upload", "preview", "save", "Preview", "ImportRow"]
+__all__ = ["ReportError", "upload", "preview", "stored_preview", "save", "Preview", "ImportRow"]
 
 
 def _n(count: int, noun: str) -> str:

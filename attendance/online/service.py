@@ -22,12 +22,13 @@ from .intervals import Minutes, day_window, minutes_attended
 
 
 def identity_keys(email: str = "", name: str = "") -> list[str]:
-    """How a platform identity is recognised again: by email when it has one, else by name."""
+    """How a platform identity is recognised again: by email when it has one, else by name. Compared as
+    registrations compare them: "José García" is "Jose Garcia", and an internationalised domain its ASCII form."""
     keys = []
     if email.strip():
-        keys.append("email:" + email.strip().lower())
-    if name.strip():
-        keys.append("name:" + " ".join(name.lower().split()))
+        keys.append("email:" + email_key(email))
+    if name_key := search_key(name):
+        keys.append("name:" + name_key)
     return keys
 
 

@@ -13,10 +13,10 @@ from .. import audit
 from ..auth import organiser_required
 from ..checkin.views import _chosen_day
 from ..extensions import csrf, db, limiter
-from ..lookup import MAX_ID, managed_session_or_404, small_int
+from ..lookup import managed_session_or_404, small_int
 from ..models import Registration, ReportImport
 from . import bp
-from .imports import ERROR, MATCHED, UNMATCHED, ReportError, preview, save, upload
+from .imports import ERROR, MATCHED, PREVIEW_ROWS, UNMATCHED, ReportError, save, stored_preview, upload
 from .service import map_identity, online_day, unmatched_people
 from .zoom import handle_delivery
 
@@ -94,8 +94,8 @@ def _import_or_404(meeting, import_id: int) -> ReportImport:
 def import_preview(slug: str, import_id: int):
     meeting = managed_session_or_404(slug)
     report = _import_or_404(meeting, import_id)
-    result = preview(meeting, report)
-    return render_template("online/preview.html", meeting=meeting, report=report, preview=result,
+    return render_template("online/preview.html", meeting=meeting, report=report,
+                           preview=stored_preview(meeting, report), shown_rows=PREVIEW_ROWS,
                            registrations=_registrations(meeting), MATCHED=MATCHED, UNMATCHED=UNMATCHED, ERROR=ERROR)
 
 
@@ -104,8 +104,11 @@ def import_preview(slug: str, import_id: int):
 def import_save(slug: str, import_id: int):
     meeting = managed_session_or_404(slug)
     report = _import_or_404(meeting, import_id)
-    choices = {int(name[4:]): int(value) for name, value in request.form.items()
-               if name.startswith("map-") and name[4:].isdigit() and value.isdigit() and 0 < int(value) <= MAX_ID}
+    try:
+        choices = {small_int(name[4:]): small_int(value) for name, value in request.form.items()
+                   if name.startswith("map-") and value}
+    except ValueError:
+        abort(400, "Each choice must be a registration of the list (a line and an id written with digits).")
     try:
         audit.record("online.import_save", session_id=meeting.id, target=report.filename,
                      details=f"{len(choices)} people mapped by hand")
@@ -114,7 +117,8 @@ def import_save(slug: str, import_id: int):
         flash(gettext("Nothing was saved: %(reason)s", reason=error))
         return redirect(url_for("online.import_preview", slug=slug, import_id=import_id))
     flash(gettext("Saved: %(summary)s.", summary=summary))
-    return redirect(url_for("online.online_attendance", slug=slug))
+    imported_days = stored_preview(meeting, report)["days"]  # the online page opens on the report's first day
+    return redirect(url_for("online.online_attendance", slug=slug, **({"day": imported_days[0]} if imported_days else {})))
 
 
 @bp.post("/integrations/zoom/webhook")

@@ -19,6 +19,18 @@ from ..i18n import LANGUAGES
 from ..models import Attendance, MeetingSeries, MeetingSession, Mode, Role, SessionDay
 from ..registration.forms import DelegateFields, _no_control_characters, _strip
 
+
+class WholeNumberField(IntegerField):
+    """An IntegerField that reads only the digits 0-9: `int()` would also take "٣" or full-width digits."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip() and not (valuelist[0].strip().isascii()
+                                                       and valuelist[0].strip().lstrip("-").isdigit()):
+            self.data = None
+            raise ValueError(gettext("Write the number with the digits 0-9."))
+        super().process_formdata(valuelist)
+
+
 # UTC and the Area/City names of the continents and oceans. Left out: localtime, Factory, EST5EDT, posix/...,
 # the old country aliases (US/Eastern, Canada/Pacific) and Etc/GMT+3, which is three hours *behind* UTC.
 AREAS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
@@ -51,14 +63,14 @@ class DayForm(Form):
         # time given (an empty field's own validators never run).
         starts, ends = self.hours
         if field.data and ends <= starts:
-            raise ValidationError(gettext("The day must end after it starts (%(time)s).", time=f"{starts:%H:%M}"))
+            raise ValidationError(gettext("The day must end after it starts (%(time)s).", time=starts.strftime("%H:%M")))
 
 
 class SessionForm(FlaskForm):
     series_name = StringField(_l("Meeting series"), filters=[_strip], render_kw={"list": "series-names"},
                               validators=[DataRequired(_l("Name the meeting series.")), Length(max=200),
                                           _no_control_characters])
-    number = IntegerField(_l("Session number"), validators=[InputRequired(_l("Give the session's number.")),
+    number = WholeNumberField(_l("Session number"), validators=[InputRequired(_l("Give the session's number.")),
                                                         NumberRange(min=1, max=10000)])
     title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(_l("Give the session a title.")),
                                                                Length(max=300), _no_control_characters])
@@ -77,12 +89,12 @@ class SessionForm(FlaskForm):
                                               Regexp(r"^[0-9 ]+$", message=_l("Zoom meeting ids are digits."))])
     zoom_webhook_secret = StringField(_l("Zoom app's secret token (signs its webhook requests)"), filters=[_strip],
                                       validators=[Optional(), Length(max=200)])
-    in_person_capacity = IntegerField(_l("In-person seats (empty: no limit)"),
+    in_person_capacity = WholeNumberField(_l("In-person seats (empty: no limit)"),
                                       validators=[Optional(), NumberRange(min=0, max=1_000_000, message=_l("Enter a number of seats from 0 up, or leave it empty."))])
     chair_name = StringField(_l("Chair's name (signs the certificates)"), filters=[_strip],
                              validators=[Length(max=200), _no_control_characters])
     chair_title = StringField(_l("Chair's title"), filters=[_strip], validators=[Length(max=200), _no_control_characters])
-    certificate_online_percent = IntegerField(
+    certificate_online_percent = WholeNumberField(
         _l("Attended online: platform minutes from this share of the day's scheduled time (%)"), default=50,
         validators=[InputRequired(_l("Give a share from 0 to 100.")),
                     NumberRange(min=0, max=100, message=_l("Give a share from 0 to 100."))])
@@ -94,7 +106,7 @@ class SessionForm(FlaskForm):
         _l("Certificate language"), default="",
         choices=[SelectChoice("", _l("Each delegate's own (the language they registered in)"))]
         + [SelectChoice(code, name) for code, name in LANGUAGES.items()])
-    certificate_days_required = IntegerField(
+    certificate_days_required = WholeNumberField(
         _l("Days of attendance needed for a certificate"), default=1,
         validators=[InputRequired(_l("Give the number of days.")), NumberRange(min=1, max=366, message=_l("At least 1 day."))])
     allows_walk_ins = BooleanField(_l("Door staff may register walk-ins at the desk (they are checked in at once)"))
@@ -180,7 +192,7 @@ class SessionForm(FlaskForm):
 class VocabularyForm(FlaskForm):
     name = StringField(_l("Name"), filters=[_strip],
                        validators=[DataRequired(_l("Enter a name.")), Length(max=200), _no_control_characters])
-    position = IntegerField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=10000)])
+    position = WholeNumberField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=10000)])
 
 
 class RegistrationEditForm(DelegateFields):

@@ -13,6 +13,7 @@ from ..lookup import managed_session_or_404, small_int
 from ..models import AuditEvent, MeetingSeries, MeetingSession, Registration, RegistrationStatus, StaffUser
 from ..models.staff import session_organisers
 from . import bp
+from .door_staff import door_staff_of
 from .forms import SessionForm, VocabularyForm
 from .service import VOCABULARIES, DayHours, DayInUse, delete_session, session_contents, NameTaken, VocabularyInUse, delete_term, save_session, save_term, to_utc
 
@@ -82,7 +83,7 @@ def _edit_session(meeting: MeetingSession):
     status = 400 if request.method == "POST" else 200
     series_names = db.session.scalars(sa.select(MeetingSeries.name).order_by(MeetingSeries.name)).all()
     return render_template("organiser/session_form.html", form=form, meeting=meeting, is_new=is_new,
-                           series_names=series_names), status
+                           series_names=series_names, door_staff=[] if is_new else door_staff_of(meeting)), status
 
 
 def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
@@ -115,7 +116,10 @@ def vocabulary(slug: str, kind: str):
     model = VOCABULARIES[kind]
     form = VocabularyForm()
     if form.validate_on_submit():
-        term_id = request.form.get("term_id", type=small_int)
+        try:
+            term_id = small_int(request.form["term_id"]) if request.form.get("term_id") else None
+        except ValueError:
+            abort(400, "The entry to change is named by its id, written with the digits 0-9.")
         term = db.get_or_404(model, term_id) if term_id else model(session=meeting)
         if term.session_id not in (None, meeting.id):
             abort(404)

@@ -12,6 +12,7 @@ from ..pdf_concat import PdfConcatenator, batches
 from ..qr import qr_png_uri
 from ..stored_pdfs import stored_pdf
 from ..text import is_wide
+from ..tokens import grouped_badge_code
 
 
 def badge_context(registration: Registration) -> dict:
@@ -25,6 +26,7 @@ def badge_context(registration: Registration) -> dict:
             "dates": format_days(registration.session.days),
             "country": country_name(registration.country, registration.locale),
             "qr": qr_png_uri(registration.badge_token),
+            "code": grouped_badge_code(registration.badge_token),
             "name_length": _length_class(registration.full_name, NAME_LENGTHS),
             "organisation_length": _length_class(registration.organisation, ORGANISATION_LENGTHS),
         }

@@ -14,7 +14,7 @@ from ..checkin.service import today_for
 from ..online.service import log_link_click
 from ..privacy import my_data
 from ..qr import qr_svg
-from ..tokens import redact
+from ..tokens import grouped_badge_code, redact
 from . import bp
 from .badges import badge_pdf
 from .forms import RegistrationForm
@@ -96,7 +96,8 @@ def me(access_key: str):
         meeting=meeting,
         has_ended=meeting.is_over(today),
         certificate=eligibility(registration) if meeting.has_begun(today) else None,
-        qr=qr_svg(registration.badge_token, title=_("Your badge QR code"), scale=6), describe_day=describe_day,
+        qr=qr_svg(registration.badge_token, title=_("Your badge QR code")), describe_day=describe_day,
+        badge_code=grouped_badge_code(registration.badge_token),
     )
 
 

@@ -166,7 +166,10 @@ def test_unmatched_participant_waits_until_an_organiser_maps_them(client, login,
     ("bad_signature", 401, "Bad signature"),
     ("no_signature", 401, "Missing"),
     ("stale", 401, "Stale"),
-    ("unknown_meeting", 404, "No session uses Zoom meeting id"),
+    ("unknown_meeting", 401, "Bad signature"),
+    ("absurd_timestamp", 401, "Stale"),
+    ("negative_timestamp", 401, "not a number"),
+    ("superscript_timestamp", 401, "not a number"),
     ("malformed", 400, "not a Zoom event"),
 ])
 def test_webhook_refuses_bad_deliveries_with_a_reason(client, past_meeting, make_registration, change, status,
@@ -179,6 +182,13 @@ def test_webhook_refuses_bad_deliveries_with_a_reason(client, past_meeting, make
         timestamp=int(time.time()) - 600 if change == "stale" else None)
     if change == "no_signature":
         del headers["x-zm-signature"]
+    absurd = {"absurd_timestamp": "9" * 400, "negative_timestamp": "-5", "superscript_timestamp": "17²"}
+    if change in absurd:
+        body, headers = zoom_delivery(SECRET, "meeting.participant_joined", MEETING_ID,
+                                      joined("jane@example.org", datetime(2024, 2, 19, 9, 40)), timestamp=0)
+        headers["x-zm-request-timestamp"] = absurd[change]
+        headers["x-zm-signature"] = "v0=" + hmac.new(SECRET.encode(), f"v0:{absurd[change]}:".encode() + body,
+                                                     hashlib.sha256).hexdigest()
     if change == "malformed":
         body = b"{not json"
         stamp = headers["x-zm-request-timestamp"]
@@ -187,6 +197,16 @@ def test_webhook_refuses_bad_deliveries_with_a_reason(client, past_meeting, make
     response = client.post("/integrations/zoom/webhook", data=body, headers=headers)
     assert response.status_code == status and reason in response.get_json()["reason"]
     assert online_attendances() == [] and db.session.scalars(sa.select(ZoomEvent)).all() == []
+
+
+def test_an_unsigned_delivery_gets_the_same_answer_whether_or_not_its_meeting_is_set_up(client, past_meeting):
+    answers = []
+    for meeting_id in (MEETING_ID, "999"):
+        body, headers = zoom_delivery("a guess", "meeting.participant_joined", meeting_id,
+                                      joined("jane@example.org", datetime(2024, 2, 19, 9, 40)))
+        response = client.post("/integrations/zoom/webhook", data=body, headers=headers)
+        answers.append((response.status_code, response.get_json()))
+    assert answers[0] == answers[1] and answers[0][0] == 401
 
 
 # ---- report imports ----
@@ -258,6 +278,108 @@ def test_mapping_an_unmatched_row_in_the_preview_is_remembered_for_the_next_impo
     assert "matched" in client.get(response.headers["Location"]).get_data(as_text=True)
     save_import(client, past_meeting)
     assert minutes_on(lars, past_meeting.days[1]).minutes == 30
+
+
+@pytest.mark.parametrize("choice", [{"map-5": "²"}, {"map-5": "٣"}, {"map-٥": "1"}])
+def test_a_choice_written_with_other_digits_is_refused_and_nothing_is_saved(client, login, past_meeting,
+                                                                         make_registration, choice):
+    make_registration(past_meeting, full_name="Lars Banda", email="lars@example.org")
+    login("organiser")
+    upload(client, past_meeting, zoom_report([("Lars B (iPad)", "", "02/19/2024 09:35:00 AM",
+                                                "02/19/2024 10:35:00 AM", 60)]))
+    response = save_import(client, past_meeting, choice)
+    assert response.status_code == 400 and "digits" in response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(UnmatchedPresence)).all() == []
+    assert db.session.scalar(sa.select(ReportImport.saved_at)) is None
+
+
+def test_online_identities_are_compared_as_registrations_are(past_meeting, make_registration):
+    from attendance.online.service import identity_keys, map_identity, match
+    assert identity_keys(name="José  García") == identity_keys(name="JOSE GARCIA") == ["name:jose garcia"]
+    assert identity_keys(email="Anna@Bücher.example") == identity_keys(email="anna@xn--bcher-kva.example")
+    anna = make_registration(past_meeting, full_name="Anna Weber", email="anna.weber@example.org")
+    jose = make_registration(past_meeting, full_name="José García", email="jg@example.org")
+    map_identity(past_meeting, identity_keys(email="Anna@Bücher.example")[0], anna, "organiser@example.org")
+    map_identity(past_meeting, identity_keys(name="José García (iPad)")[0], jose, "organiser@example.org")
+    assert match(past_meeting, email="anna@xn--bcher-kva.example") == anna
+    assert match(past_meeting, name="Jose Garcia (ipad)") == jose
+
+
+def test_a_name_mapped_in_one_report_is_recognised_without_its_accents_in_the_next(client, login, past_meeting,
+                                                                                  make_registration):
+    jose = make_registration(past_meeting, full_name="José García", email="jose@example.org")
+    login("organiser")
+    upload(client, past_meeting, zoom_report([("José García", "", "02/19/2024 09:35:00 AM",
+                                               "02/19/2024 10:35:00 AM", 60)]))
+    save_import(client, past_meeting, {"map-5": str(jose.id)})
+    response = upload(client, past_meeting, zoom_report([("Jose  Garcia", "", "02/20/2024 09:30:00 AM",
+                                                          "02/20/2024 10:00:00 AM", 30)]))
+    assert "1</span> matched" in client.get(response.headers["Location"]).get_data(as_text=True)
+    save_import(client, past_meeting)
+    assert minutes_on(jose, past_meeting.days[1]).minutes == 30
+
+
+def test_a_large_report_is_previewed_once_and_paged_with_counts_for_the_rest(client, login, past_meeting,
+                                                                           make_registration, count_queries):
+    from attendance.online.imports import PREVIEW_ROWS
+    ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
+    people = 4000
+    lines = ["email,joined,left", "ana@example.org,2024-02-20 09:30,2024-02-20 11:00"]
+    lines += [f"guest{n}@example.net,2024-02-20 10:{n % 60:02d},2024-02-20 12:00" for n in range(people)]
+    lines += ["not-a-time,someone,x"] * 10
+    login("organiser")
+    with count_queries() as upload_queries:
+        response = upload(client, past_meeting, "\n".join(lines).encode())
+    assert response.status_code == 302
+    assert upload_queries() < 40  # the rows are matched in memory, not one query each
+
+    with count_queries() as view_queries:
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert view_queries() < 20  # the stored preview: nothing recomputed per view
+    assert page.count('<tr class="import-') == PREVIEW_ROWS
+    assert len(page) < 1_000_000
+    assert '<span class="big-number">1</span> matched' in page
+    assert f'<span class="big-number">{people}</span> unmatched' in page and f"{people} people to map" in page
+    assert '<span class="big-number">10</span> with errors' in page
+    assert f"Not shown: 10 error, {people + 1 - (PREVIEW_ROWS - 0)} unmatched." in page
+
+    response = save_import(client, past_meeting)
+    assert response.headers["Location"].endswith("/online?day=2024-02-20")  # the day the report is about
+    assert minutes_on(ana, past_meeting.days[1]).minutes == 90
+    assert db.session.scalar(sa.select(sa.func.count(UnmatchedPresence.id))) == people
+
+
+def test_a_report_of_unreadable_rows_makes_a_small_page_with_their_count(client, login, past_meeting):
+    login("organiser")
+    content = ("email,joined,left\n" + ";;\n" * 50_000 + "x@example.org,2024-02-19 09:30,\n").encode()
+    assert len(content) < 2 * 1024 * 1024
+    response = upload(client, past_meeting, content)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert len(page) < 1_000_000 and page.count('<tr class="import-') == 300
+    assert '<span class="big-number">50000</span> with errors' in page and "Not shown: 49700 error, 1 unmatched." in page
+
+
+def test_an_import_uploaded_before_previews_were_stored_gets_its_preview_on_first_view(client, login, past_meeting,
+                                                                                      make_registration):
+    make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
+    login("organiser")
+    response = upload(client, past_meeting, b"email,joined,left\nana@example.org,2024-02-20 09:30,2024-02-20 11:00\n")
+    report = db.session.get(ReportImport, saved_import_id(past_meeting))
+    report.preview = None  # as the migration leaves the imports made before it
+    db.session.commit()
+    assert '<span class="big-number">1</span> matched' in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ReportImport, report.id).preview["counts"]["matched"] == 1
+
+
+def test_saving_an_import_opens_the_online_page_on_the_imported_day(client, login, past_meeting, make_registration):
+    make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
+    login("organiser")
+    upload(client, past_meeting, b"email,joined,left\nana@example.org,2024-02-20 09:30,2024-02-20 11:00\n")
+    response = save_import(client, past_meeting)
+    assert response.headers["Location"].endswith("/online?day=2024-02-20")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'href="/sessions/%s/online?day=2024-02-20"\n         aria-current="page"' % past_meeting.slug in page
 
 
 def test_semicolon_report_from_excel_previews_and_saves(client, login, past_meeting, make_registration):

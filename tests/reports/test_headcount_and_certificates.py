@@ -265,9 +265,42 @@ def test_regenerating_keeps_the_id_and_revoking_shows(client, login, known):
     client.post(f"/sessions/{meeting.slug}/certificates/{registration.id}/revoke",
                 data={"reason": "Issued in error", "csrf_token": csrf_token(client)})
     page = client.get(f"/verify/{first}").get_data(as_text=True)
-    assert "REVOKED" in page and "Issued in error" in page
+    assert "REVOKED" in page and "Issued in error" not in page  # internal unless the organiser shows it
     refused = client.get(f"/me/{registration.access_key}/certificate.pdf")
     assert refused.status_code == 403 and "revoked" in refused.get_data(as_text=True)
+
+
+def test_a_revocation_reason_stays_internal_unless_the_organiser_shows_it(client, login, known):
+    meeting, people = known
+    registration = people["p1"]
+    client.get(f"/me/{registration.access_key}/certificate.pdf")
+    public_id = db.session.scalar(sa.select(Certificate.public_id))
+    login("organiser")
+    url = f"/sessions/{meeting.slug}/certificates/{registration.id}"
+    client.post(f"{url}/revoke", data={"reason": "Signed in for Dr Quux", "csrf_token": csrf_token(client)})
+    page = client.get(f"/verify/{public_id}").get_data(as_text=True)
+    assert "REVOKED" in page and "Dr Quux" not in page
+    refused = client.get(f"/me/{registration.access_key}/certificate.pdf").get_data(as_text=True)
+    assert "revoked" in refused and "Dr Quux" not in refused
+    assert "Signed in for Dr Quux" in client.get(f"/sessions/{meeting.slug}/certificates").get_data(as_text=True)
+
+    client.post(f"{url}/reinstate", data={"csrf_token": csrf_token(client)})
+    client.post(f"{url}/revoke", data={"reason": "Issued in error", "reason_public": "y",
+                                       "csrf_token": csrf_token(client)})
+    page = client.get(f"/verify/{public_id}").get_data(as_text=True)
+    assert "REVOKED" in page and "Issued in error" in page
+
+
+def test_a_revocation_with_a_too_long_reason_or_a_forged_token_changes_nothing(client, login, known):
+    meeting, people = known
+    registration = people["p1"]
+    client.get(f"/me/{registration.access_key}/certificate.pdf")
+    login("organiser")
+    url = f"/sessions/{meeting.slug}/certificates/{registration.id}/revoke"
+    too_long = client.post(url, data={"reason": "x" * 501, "csrf_token": csrf_token(client)}, follow_redirects=True)
+    assert "use at most 500" in too_long.get_data(as_text=True)
+    assert client.post(url, data={"reason": "Issued in error", "csrf_token": "forged"}).status_code == 400
+    assert db.session.scalar(sa.select(Certificate.revoked_at)) is None
 
 
 def test_not_eligible_is_403_with_the_reason(client, known):

@@ -1,0 +1,43 @@
+// The door scanner's service worker: keeps the scanner page and its files so that the page reopens with no
+// network. Served from /checkin-sw.js, so that its scope may cover the scanner pages under /sessions/.
+// Sounds are made by the page itself (Web Audio): there are no sound files to keep.
+"use strict";
+
+const CACHE = "door-scanner-v1";
+const SCANNER_PAGE = /^\/sessions\/[^/]+\/checkin$/;
+
+self.addEventListener("install", () => self.skipWaiting());
+self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+
+// The page names its own files (and itself) once it runs, whatever they are called this release.
+self.addEventListener("message", (event) => {
+  const urls = (event.data && event.data.cache) || [];
+  event.waitUntil(caches.open(CACHE).then((cache) => Promise.all(urls.map((url) =>
+    fetch(url, { credentials: "same-origin" })
+      .then((response) => (response.ok && !response.redirected ? cache.put(url, response) : null))
+      .catch(() => null)))));
+});
+
+function isKept(url, request) {
+  if (url.origin !== self.location.origin || request.method !== "GET") return false;
+  return SCANNER_PAGE.test(url.pathname) || url.pathname.startsWith("/static/") ||
+    url.pathname.endsWith("/manifest.webmanifest");
+}
+
+// Network first, so that a page online is always today's; the kept copy only when the network fails.
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (!isKept(url, event.request)) return;  // the API and every other page go to the network as usual
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    try {
+      const response = await fetch(event.request);
+      if (response.ok && !response.redirected) await cache.put(event.request, response.clone());
+      return response;
+    } catch (networkError) {
+      const kept = await cache.match(event.request, { ignoreSearch: true });
+      if (kept) return kept;
+      throw networkError;
+    }
+  })());
+});
