@@ -72,3 +72,17 @@ def test_the_organiser_sees_and_changes_a_delegates_language(client, login, make
     assert client.post(url, data=data).status_code == 400
     db.session.refresh(registration)
     assert registration.locale == "es"
+
+
+def test_french_words_to_a_delegate_do_not_assume_a_gender(app, client, make_session):
+    from attendance.registration.badges import badge_pdf
+    meeting = make_session()
+    client.set_cookie("lang", "fr")
+    url = f"/sessions/{meeting.slug}/register"
+    page = client.post(url, data=registration_form(meeting, csrf_token=csrf_token(client, url)),
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Votre inscription est confirmée" in page and "Vous êtes inscrit" not in page
+    body = _only_mail(app).get_body(("plain",)).get_content()
+    assert f"Votre inscription à {meeting.title} est confirmée." in body and "inscrit " not in body
+    registration = db.session.scalar(sa.select(Registration))
+    assert "Délégué·e" in pdf_text(badge_pdf(registration))  # both forms, in one style for every role
