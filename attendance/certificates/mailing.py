@@ -101,7 +101,7 @@ def _message(certificate: Certificate, result: Eligibility):
     with force_locale(registration.locale):
         body = render_template("certificates/email.txt", registration=registration, meeting=meeting,
                                certificate=certificate)
-        subject = gettext("Your certificate: %(title)s", title=meeting.title)
+        subject = gettext("Your certificate: %(title)s", title=meeting.local_title)
     return mail.build_message(registration.email, subject, body, attachments=[
         (filename_for(certificate), "application/pdf", certificate_pdf(certificate, result))])
 

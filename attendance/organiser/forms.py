@@ -189,6 +189,30 @@ class SessionForm(FlaskForm):
             raise ValidationError(ngettext("The session has only %(num)d day.", "The session has only %(num)d days.", days))
 
 
+#: the languages session content may be entered in besides its default (the title, venue and names as typed)
+CONTENT_LANGUAGES = [code for code in LANGUAGES if code != "en"]
+for _code in CONTENT_LANGUAGES:
+    setattr(SessionForm, f"title_{_code}", StringField(
+        _l("Title in %(language)s", language=LANGUAGES[_code]), filters=[_strip],
+        validators=[Length(max=300), _no_control_characters]))
+    setattr(SessionForm, f"venue_{_code}", StringField(
+        _l("Venue in %(language)s", language=LANGUAGES[_code]), filters=[_strip],
+        validators=[Length(max=300), _no_control_characters]))
+
+
+def session_translations(form: SessionForm) -> dict | None:
+    """{"fr": {"title": ..., "venue": ...}, ...} from the form, without empty fields; None when there is none."""
+    found = {code: {field: value for field in ("title", "venue") if (value := form[f"{field}_{code}"].data)}
+             for code in CONTENT_LANGUAGES}
+    return {code: fields for code, fields in found.items() if fields} or None
+
+
+def term_translations(values) -> dict | None:
+    """{"fr": "Bureau régional ..."} from a vocabulary row's name_<language> inputs; None when there is none."""
+    found = {code: " ".join(values.get(f"name_{code}", "").split())[:200] for code in CONTENT_LANGUAGES}
+    return {code: name for code, name in found.items() if name and name.isprintable()} or None
+
+
 class VocabularyForm(FlaskForm):
     name = StringField(_l("Name"), filters=[_strip],
                        validators=[DataRequired(_l("Enter a name.")), Length(max=200), _no_control_characters])

@@ -14,7 +14,7 @@ from ..models import AuditEvent, MeetingSeries, MeetingSession, Registration, Re
 from ..models.staff import session_organisers
 from . import bp
 from .door_staff import door_staff_of
-from .forms import SessionForm, VocabularyForm
+from .forms import CONTENT_LANGUAGES, SessionForm, VocabularyForm, session_translations, term_translations
 from .service import VOCABULARIES, DayHours, DayInUse, delete_session, session_contents, NameTaken, VocabularyInUse, delete_term, save_session, save_term, to_utc
 
 NEW_SESSION_DAY_ROWS, EXTRA_DAY_ROWS = 5, 2  # empty rows are left out: room for a week's meeting
@@ -73,6 +73,7 @@ def _edit_session(meeting: MeetingSession):
                 secretariat_email=form.secretariat_email.data or "", secretariat_phone=form.secretariat_phone.data or "",
                 registration_opens_at=to_utc(form.registration_opens_at.data, tz),
                 registration_closes_at=to_utc(form.registration_closes_at.data, tz),
+                translations=session_translations(form),
             )
         except DayInUse as in_use:
             db.session.rollback()
@@ -83,6 +84,7 @@ def _edit_session(meeting: MeetingSession):
     status = 400 if request.method == "POST" else 200
     series_names = db.session.scalars(sa.select(MeetingSeries.name).order_by(MeetingSeries.name)).all()
     return render_template("organiser/session_form.html", form=form, meeting=meeting, is_new=is_new,
+                           content_languages=CONTENT_LANGUAGES,
                            series_names=series_names, door_staff=[] if is_new else door_staff_of(meeting)), status
 
 
@@ -99,6 +101,10 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
                  "certificate_accepts_link_click", "certify_scheduled_hours", "certificate_days_required",
                  "certificate_language", "allows_walk_ins", "secretariat_email", "secretariat_phone"):
         getattr(form, name).data = getattr(meeting, name)
+    for code, fields in (meeting.translations or {}).items():
+        for field, value in fields.items():
+            if f"{field}_{code}" in form:
+                form[f"{field}_{code}"].data = value
     for name in ("registration_opens_at", "registration_closes_at"):
         moment = getattr(meeting, name)
         getattr(form, name).data = meeting.local(moment).replace(tzinfo=None) if moment else None
@@ -126,14 +132,15 @@ def vocabulary(slug: str, kind: str):
         try:
             audit.record(f"{kind}.save", session_id=meeting.id, target=form.name.data,
                          details=f"was “{term.name}”" if term.id else "added")
-            save_term(term, form.name.data, form.position.data or 0)
+            save_term(term, form.name.data, form.position.data or 0, term_translations(request.form))
         except NameTaken:
             flash(gettext("“%(name)s” is already in the list.", name=form.name.data))
         else:
             flash(gettext("Saved “%(name)s”.", name=form.name.data))
         return redirect(url_for("organiser.vocabulary", slug=slug, kind=kind))
     terms = meeting.entity_types if kind == "entity-types" else meeting.regions
-    return render_template("organiser/vocabulary.html", meeting=meeting, kind=kind, terms=terms, form=form), \
+    return render_template("organiser/vocabulary.html", meeting=meeting, kind=kind, terms=terms, form=form,
+                           content_languages=CONTENT_LANGUAGES), \
         400 if request.method == "POST" else 200
 
 

@@ -157,8 +157,8 @@ def _send_confirmation(registration: Registration, reminder: bool) -> None:
         me_url=public_url("registration.me", access_key=registration.access_key),
         join_url=public_url("registration.join", access_key=registration.access_key),
     )
-    subject = (gettext("Your link for %(title)s", title=meeting.title) if reminder
-               else gettext("Registered: %(title)s", title=meeting.title))
+    subject = (gettext("Your link for %(title)s", title=meeting.local_title) if reminder
+               else gettext("Registered: %(title)s", title=meeting.local_title))
     # A cancelled registration has no badge (its page refuses one too).
     attachments = [] if registration.is_cancelled else [("badge.pdf", "application/pdf", badge_pdf(registration))]
     message = mail.build_message(registration.email, subject, body, attachments=attachments)
@@ -304,10 +304,10 @@ def send_notice(registration: Registration, kind: str) -> None:
         body = render_template("registration/notice.txt", registration=registration, meeting=meeting, kind=kind,
                                me_url=public_url("registration.me", access_key=registration.access_key))
         if kind == "cancelled":
-            subject = gettext("Registration cancelled: %(title)s", title=meeting.title)
+            subject = gettext("Registration cancelled: %(title)s", title=meeting.local_title)
             attachments = []
         else:
-            subject = gettext("Your new badge for %(title)s", title=meeting.title)
+            subject = gettext("Your new badge for %(title)s", title=meeting.local_title)
             attachments = [("badge.pdf", "application/pdf", badge_pdf(registration))]
         mail.send(mail.build_message(registration.email, subject, body, attachments=attachments))
 

@@ -64,7 +64,7 @@ def to_xlsx(report: Headcount) -> bytes:
     bold = Font(bold=True)
     for scope in report.scopes:
         sheet = workbook.create_sheet(title=gettext("Whole session") if scope.key == "session" else scope.key)
-        append_text_safe(sheet, [report.meeting.title])
+        append_text_safe(sheet, [report.meeting.local_title])
         append_text_safe(sheet, [scope.title])
         for heading, rows in ((gettext("Entity type"), scope.by_entity_type), (gettext("Region"), scope.by_region)):
             sheet.append([])

@@ -140,8 +140,8 @@ def _scope(meeting: MeetingSession, counted: list[tuple[int, int, dict[str, int]
             by_region[region_id][column] += counts[column]
         total.add(counts)
     # Every entity type and region gets a row, zeros included.
-    type_rows = [Row(t.name, by_type[t.id]) for t in meeting.entity_types]
-    region_rows = [Row(r.name, by_region[r.id]) for r in meeting.regions]
+    type_rows = [Row(t.local_name, by_type[t.id]) for t in meeting.entity_types]
+    region_rows = [Row(r.local_name, by_region[r.id]) for r in meeting.regions]
     if day is None:
         return Scope("session", gettext("Whole session (a person counts once)"), type_rows, region_rows, total)
     return Scope(day.date.isoformat(), format_day(day.date), type_rows, region_rows, total)
