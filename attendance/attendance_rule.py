@@ -63,6 +63,10 @@ class DayRecord:
     sources: list[Source] = field(default_factory=list)
     #: the day's scheduled hours have ended
     over: bool = True
+    #: in person, checked in once the day was over (recorded after the fact): no time was measured
+    time_unknown: bool = False
+    #: in person today, with no check-out yet: the time is not known until they leave or the day ends
+    in_progress: bool = False
 
     @property
     def attended(self) -> bool:
@@ -81,11 +85,18 @@ def judge_day(meeting: MeetingSession, day: SessionDay, in_person: Attendance | 
                                                  start, end).minutes
     if in_person is not None:
         record.mode = IN_PERSON
-        record.present_from = min(max(in_person.first_seen_at, start), end)
         checked_out = in_person.checked_out_at
-        record.until_day_end = checked_out is None or checked_out >= end
-        record.present_until = end if record.until_day_end else max(checked_out, record.present_from)
-        record.minutes = (record.present_until - record.present_from).total_seconds() / 60
+        if in_person.first_seen_at >= end:
+            # Recorded once the day was over (by hand, after the fact): they came, but nobody measured when.
+            record.time_unknown = True
+        else:
+            record.present_from = max(in_person.first_seen_at, start)
+            record.until_day_end = checked_out is None or checked_out >= end
+            if record.until_day_end and not record.over:
+                record.in_progress = True  # no end yet: nothing to count until they check out or the day ends
+            else:
+                record.present_until = end if record.until_day_end else max(checked_out, record.present_from)
+                record.minutes = (record.present_until - record.present_from).total_seconds() / 60
     elif online is not None:
         if online.intervals and record.online_minutes >= record.online_needed:
             record.mode, record.minutes = ONLINE, record.online_minutes
@@ -99,6 +110,11 @@ def judge_day(meeting: MeetingSession, day: SessionDay, in_person: Attendance | 
 def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     """The day as measured, in words: "in person, from 13:12 to the end of the day: 3 h 48 min", "online: 2 h 10
     min", "joined by link"..."""
+    if record.mode == IN_PERSON and record.time_unknown:
+        return gettext("in person · time not recorded (checked in after the day was over)")
+    if record.mode == IN_PERSON and record.in_progress:
+        return gettext("in person since %(start)s · day in progress",
+                       start=meeting.local(record.present_from).strftime("%H:%M"))
     if record.mode == IN_PERSON:
         start = meeting.local(record.present_from).strftime("%H:%M")
         if record.until_day_end:
@@ -114,9 +130,9 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     if not record.over:
         return gettext("still to come")
     if record.online_minutes > 0:
-        return ngettext("online %(minutes)d minute: fewer than the %(num)d needed",
-                        "online %(minutes)d minutes: fewer than the %(num)d needed", record.online_needed,
-                        minutes=round(record.online_minutes))
+        return ngettext("online %(num)d minute: fewer than the %(needed)d needed",
+                        "online %(num)d minutes: fewer than the %(needed)d needed", round(record.online_minutes),
+                        needed=record.online_needed)
     if record.clicked_link:
         return gettext("clicked the join link, but the platform has no record: not counted")
     return gettext("did not attend")

@@ -127,3 +127,12 @@ def direction(text: str) -> str:
         if kind == "L":
             return "ltr"
     return "ltr"
+def has_control_characters(text: str) -> bool:
+    """Whether typed text holds a control character (a NUL, an escape...): no field of ours may (PostgreSQL cannot
+    even store a NUL)."""
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def without_control_characters(text: str) -> str:
+    """A search query as typed, each control character read as a space between words (they match nothing)."""
+    return "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from attendance.api.tokens import create_api_token
 from attendance.extensions import db
-from attendance.models import Registration
+from attendance.models import Registration, Source
 from attendance.text import search_key
 
 
@@ -95,13 +95,14 @@ def test_changing_name_email_or_organisation_updates_the_search_key(make_session
 
 def test_an_imported_report_still_suggests_only_an_exact_name(make_session, make_registration):
     """The search key holds more than the name now; a name match for a platform report is still the name."""
-    from attendance.online.imports import _only_registration_named
+    from attendance.online.imports import _SessionIndex
     meeting = make_session()
     make_registration(meeting, full_name="Ana María", organisation="Europe")
     make_registration(meeting, full_name="Ana", organisation="RTC")
-    assert _only_registration_named(meeting, "ANA").full_name == "Ana"
-    assert _only_registration_named(meeting, "ana maria").full_name == "Ana María"
-    assert _only_registration_named(meeting, "europe") is None
+    index = _SessionIndex(meeting, Source.ZOOM_REPORT)
+    assert index.only_registration_named("ANA").full_name == "Ana"
+    assert index.only_registration_named("ana maria").full_name == "Ana María"
+    assert index.only_registration_named("europe") is None
 
 
 def test_the_migration_gives_existing_registrations_latin_keys(tmp_path):

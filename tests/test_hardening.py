@@ -5,7 +5,7 @@ import re
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import g
@@ -426,3 +426,29 @@ def test_arbitrary_report_uploads_never_crash_the_import(client, make_session, a
     assert response.status_code in (302, 400)
     if response.status_code == 302:
         assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_a_nul_in_a_typed_reason_or_a_search_changes_nothing_and_is_no_500(client, login, make_session,
+                                                                            make_registration):
+    """PostgreSQL cannot store a NUL: a reason holding one is refused with a message, a search ignores it."""
+    from datetime import date
+
+    from attendance.certificates.service import issue
+    meeting = make_session(first_day=date(2024, 3, 4))
+    registration = make_registration(meeting, full_name="Nul Reason")
+    db.session.add(Attendance(registration=registration, day=meeting.days[0], mode=Mode.IN_PERSON,
+                              source=Source.SCAN, first_seen_at=datetime(2024, 3, 4, 9)))
+    db.session.commit()
+    certificate, _ = issue(registration)
+    login("organiser")
+    revoked = client.post(f"/sessions/{meeting.slug}/certificates/{registration.id}/revoke",
+                          data={"reason": "typo\x00here", "csrf_token": csrf_token(client)}, follow_redirects=True)
+    assert revoked.status_code == 200 and "remove the control characters" in revoked.get_data(as_text=True)
+    assert db.session.get(Certificate, certificate.id).revoked_at is None
+    checked = client.post(f"/sessions/{meeting.slug}/attendance/{registration.id}?day=2024-03-05",
+                          data={"action": "check_in", "reason": "forgot\x00badge", "csrf_token": csrf_token(client)},
+                          follow_redirects=True)
+    assert checked.status_code == 200 and "remove the control characters" in checked.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Attendance.id))) == 1
+    listing = client.get(f"/sessions/{meeting.slug}/registrations?q=nul%00reason")
+    assert listing.status_code == 200 and "Nul Reason" in listing.get_data(as_text=True)

@@ -13,6 +13,7 @@ from ..extensions import db, limiter
 from ..formatting import format_day
 from ..lookup import managed_session_or_404, registration_by_key_or_404
 from ..models import Certificate, Registration
+from ..text import has_control_characters
 from . import bp
 from .mailing import email_certificates
 from .render import certificate_pdf, write_merged_pdf, write_zip
@@ -132,6 +133,8 @@ def revoke_certificate(slug: str, registration_id: int):
     if not reason:
         flash(gettext("Give a reason for revoking: it stays in the audit log, and on the verification page only if "
                       "you tick “show on the public verification page”."), "warning")
+    elif has_control_characters(reason):
+        flash(gettext("Nothing was revoked: remove the control characters from the reason."), "warning")
     elif len(reason) > MAX_REVOKE_REASON:
         flash(gettext("Nothing was revoked: the reason has %(length)d characters; use at most %(most)d.",
                       length=len(reason), most=MAX_REVOKE_REASON), "warning")

@@ -19,6 +19,7 @@ from ..models import Attendance, MeetingSession, Mode, Registration, Registratio
 from ..models.meeting import utcnow
 from ..security import reads_badges_with_camera
 from . import bp
+from ..text import has_control_characters
 from ..tokens import BADGE_TOKEN_LENGTH
 from .kiosk import registration_from_badge_link
 from .roster import is_offline_conflict
@@ -144,6 +145,9 @@ def manual_change(slug: str, registration_id: int):
     day = _chosen_day(meeting, exact=True)
     reason = request.form.get("reason", "").strip()[:500]
     action = request.form.get("action")
+    if has_control_characters(reason):
+        flash("Nothing was changed: remove the control characters from the reason.")
+        return redirect(url_for("checkin.live_attendance", slug=slug, day=day.date.isoformat()))
     actor = Actor.of_user(current_user)
     target = f"registration {registration.id}"
     attendance = db.session.scalar(sa.select(Attendance).filter_by(

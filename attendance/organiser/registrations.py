@@ -17,6 +17,7 @@ from ..checkin.service import today_for
 from ..lookup import managed_session_or_404
 from ..reports.headcount import headcount
 from ..models import Mode, Registration, RegistrationStatus, Role
+from ..text import without_control_characters
 from ..registration.badges import write_badge_sheets
 from ..auth import Actor
 from ..desk.forms import OrganiserEntryForm
@@ -35,7 +36,7 @@ def _filters() -> RegistrationFilters:
     args = request.args
     mode, status = args.get("mode", ""), args.get("status", "")
     return RegistrationFilters(
-        q=args.get("q", "").strip()[:200],
+        q=without_control_characters(args.get("q", "")).strip()[:200],
         entity_type_id=args.get("entity_type", type=small_int),
         region_id=args.get("region", type=small_int),
         mode=Mode(mode) if mode in Mode._value2member_map_ else None,

@@ -297,3 +297,49 @@ def test_the_headcount_judges_everyone_in_a_fixed_number_of_queries(client, logi
     with count_queries() as many:
         client.get(f"/sessions/{past.slug}/reports/headcount")
     assert many() == few(), "\n".join(s[:90] for s in many.statements)
+
+
+def test_a_check_in_recorded_after_the_day_counts_the_day_but_no_time(client, past, make_registration):
+    """An organiser checking someone in by hand once the day is over says they came, not when: no minutes."""
+    registration = make_registration(past, full_name="Told Us Later")
+    db.session.add(Attendance(registration=registration, day=past.days[0], mode=Mode.IN_PERSON, source=Source.MANUAL,
+                              first_seen_at=utc(past.days[1].date, 10)))
+    db.session.commit()
+    text = certificate_text(client, registration)
+    assert "4 March 2024 · in person · time not recorded (checked in after the day was over)" in text
+    assert "0 h 00 min" not in text and "Total time measured" not in text
+    assert headcount(past).session.total.counts["attended_in_person"] == 1
+
+
+def test_a_day_in_progress_shows_no_time_until_it_ends_or_they_leave(make_session, make_registration):
+    from attendance.attendance_rule import days_of, describe_day
+    tomorrow = datetime.now(BRUSSELS).date() + timedelta(days=1)  # a day whose hours have not ended
+    meeting = make_session(first_day=tomorrow)
+    registration = make_registration(meeting, full_name="Early Bird")
+    checked_in(registration, meeting.days[0], 10, 15)
+    db.session.commit()
+    day = days_of(registration)[0]
+    assert day.attended and day.minutes is None
+    assert describe_day(meeting, day) == "in person since 10:15 · day in progress"
+    checked_in(registration, meeting.days[1], 10, 0, left=(12, 30))  # left: measured, even before the day ends
+    db.session.commit()
+    assert describe_day(meeting, days_of(registration)[1]) == "in person, from 10:00 to 12:30: 2 h 30 min"
+
+
+def test_a_certificate_of_link_clicks_only_prints_no_total(client, past, make_registration):
+    registration = make_registration(past, full_name="Link Only", mode=Mode.ONLINE)
+    seen_online(registration, past.days[0], [])
+    past.certificate_accepts_link_click = True
+    db.session.commit()
+    text = certificate_text(client, registration)
+    assert "4 March 2024 · online · joined by link" in text
+    assert "Total time measured" not in text and "0 h 00 min" not in text
+
+
+def test_a_short_online_stay_counts_its_minutes_in_the_plural_it_shows(client, login, past, make_registration):
+    registration = make_registration(past, full_name="One Minute", mode=Mode.ONLINE)
+    seen_online(registration, past.days[0], [((10, 0), (10, 1))])
+    db.session.commit()
+    login("organiser")
+    page = client.get(f"/sessions/{past.slug}/certificates").get_data(as_text=True)
+    assert "online 1 minute: fewer than the 225 needed" in page
