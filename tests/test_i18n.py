@@ -262,3 +262,14 @@ def test_organiser_pages_in_french_show_no_english(client, login, french_session
         assert response.status_code == 200, url
         text = _visible_text(response.get_data(as_text=True)).replace("English", "")
         assert not ENGLISH.search(text), f"{url}: “{ENGLISH.search(text).group(0)}” in: {text[:600]}"
+
+
+def test_a_report_that_cannot_be_read_is_explained_in_french(client, login, french_session):
+    login("organiser")
+    _french(client)
+    url = f"/sessions/{french_session.slug}/imports"
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      "report": (io.BytesIO(b"%PDF-1.7 not a report"), "rapport.pdf")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Ce fichier est un document PDF, pas un rapport de présence" in page
