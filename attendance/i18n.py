@@ -5,8 +5,11 @@ Emails and PDFs use the language the delegate registered in (a certificate may u
 Spanish and Arabic cover what delegates, door staff and the kiosk see; organiser pages are English and French.
 Adding a language is a new catalogue plus an entry here; `is_rtl` switches the page direction.
 """
+import functools
+import os
+
 from flask import Blueprint, Flask, has_request_context, redirect, request, url_for
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, force_locale, get_locale, refresh
 from markupsafe import Markup
 
 from .links import same_site_path
@@ -27,6 +30,24 @@ def select_locale() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def terminal_language() -> str:
+    """The language of the command line: the terminal's (LC_ALL, LC_MESSAGES, LANG) when offered, else English."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        code = os.environ.get(name, "").split("_")[0].split(".")[0].lower()
+        if code:
+            return code if code in LANGUAGES else "en"
+    return "en"
+
+
+def in_terminal_language(command):
+    """A command whose messages are written in the terminal's language."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        with force_locale(terminal_language()):
+            return command(*args, **kwargs)
+    return run
 
 
 def is_rtl() -> bool:

@@ -273,3 +273,13 @@ def test_a_report_that_cannot_be_read_is_explained_in_french(client, login, fren
                            content_type="multipart/form-data")
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "Ce fichier est un document PDF, pas un rapport de présence" in page
+
+
+def test_the_command_line_speaks_the_terminals_language(runner, app_ctx, monkeypatch):
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "fr_BE.UTF-8")
+    assert "Jeton door n° " in runner.invoke(args=["token", "add", "Porte 2"]).output
+    assert "aucune session ne s’appelle « nope »" in runner.invoke(args=["purge", "nope", "--older-than", "1"]).output
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")  # not offered: English
+    assert "Created door token #" in runner.invoke(args=["token", "add", "Door 3"]).output
