@@ -263,7 +263,7 @@ def test_a_reader_that_cannot_load_is_said_plainly(live_server, playwright, make
         "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={video}"])
     try:
-        context = browser.new_context(permissions=["camera"])
+        context = browser.new_context(permissions=["camera"], service_workers="block")  # or its cache serves the reader
         page = _log_in(context.new_page(), live_server)
         page.route("**/*.wasm", lambda route: route.abort())
         page.goto(f"{live_server}/sessions/{meeting.slug}/checkin")
