@@ -10,7 +10,7 @@ from . import audit
 from .checkin.service import today_for
 from .extensions import db
 from .models import (Attendance, Certificate, IdentityMapping, MeetingSession, OnlineInterval, Registration,
-                     ReportImport, Role, ScanEvent, StoredPdf, UnmatchedPresence, ZoomEvent)
+                     RegistrationImport, ReportImport, Role, ScanEvent, StoredPdf, UnmatchedPresence, ZoomEvent)
 from .models.meeting import utcnow
 from .tokens import new_access_key, new_badge_token
 
@@ -77,7 +77,7 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
         registration.personal_join_url, registration.zoom_registrant_id, registration.cancel_reason = "", None, ""
         # The old links and badge stop working; nobody holds the new ones.
         registration.access_key, registration.badge_token = new_access_key(), new_badge_token()
-    for model in (UnmatchedPresence, IdentityMapping, ZoomEvent, ReportImport):
+    for model in (UnmatchedPresence, IdentityMapping, ZoomEvent, ReportImport, RegistrationImport):
         db.session.execute(sa.delete(model).where(model.session_id == meeting.id))
     registration_ids = sa.select(Registration.id).where(Registration.session_id == meeting.id)
     # Stored badges and certificates print the names: delete them rather than wait for a request to replace them.

@@ -70,9 +70,10 @@ def test_confirmation_email_carries_personal_link_and_badge(app, client, make_se
     body = message.get_body(("plain",)).get_content()
     assert f"/me/{registration.access_key}" in body
     assert f"/join/{registration.access_key}" in body
-    [attachment] = list(message.iter_attachments())
+    attachment, calendar = list(message.iter_attachments())
     assert attachment.get_filename() == "badge.pdf"
     assert attachment.get_content().startswith(b"%PDF")
+    assert calendar.get_filename() == "calendar.ics" and calendar.get_content_type() == "text/calendar"
 
 
 def test_online_delegate_join_link_leads_to_meeting(client, make_session, make_registration):

@@ -5,6 +5,7 @@ from .attendance import Attendance, ScanEvent, ScanResult, Source
 from .meeting import EntityType, MeetingSeries, MeetingSession, Region, SessionDay
 from .registration import Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from .online import IdentityMapping, OnlineInterval, ReportImport, UnmatchedPresence, ZoomEvent
+from .registration_import import RegistrationImport
 from .staff import ApiToken, DoorAssignment, LoginFailure, StaffRole, StaffUser
 from .stored_pdf import PdfKind, StoredPdf
 
@@ -16,4 +17,5 @@ __all__ = [
     "Attendance", "ScanEvent", "ScanResult", "Source",
     "IdentityMapping", "OnlineInterval", "ReportImport", "UnmatchedPresence", "ZoomEvent",
     "PdfKind", "StoredPdf",
+    "RegistrationImport",
 ]

@@ -23,6 +23,7 @@ from ..models.meeting import utcnow
 from ..models.registration import email_key
 from ..tokens import new_badge_token, redact
 from .badges import badge_pdf
+from .calendar import calendar_ics, day_times
 from .forms import NAME_MAX, _strip
 
 log = logging.getLogger(__name__)
@@ -154,13 +155,16 @@ def _send_confirmation(registration: Registration, reminder: bool) -> None:
         registration=registration,
         meeting=meeting,
         reminder=reminder,
+        day_times=day_times(meeting),
         me_url=public_url("registration.me", access_key=registration.access_key),
         join_url=public_url("registration.join", access_key=registration.access_key),
     )
     subject = (gettext("Your link for %(title)s", title=meeting.local_title) if reminder
                else gettext("Registered: %(title)s", title=meeting.local_title))
-    # A cancelled registration has no badge (its page refuses one too).
-    attachments = [] if registration.is_cancelled else [("badge.pdf", "application/pdf", badge_pdf(registration))]
+    # A cancelled registration has no badge (its page refuses one too), nor days to put in a calendar.
+    attachments = [] if registration.is_cancelled else [
+        ("badge.pdf", "application/pdf", badge_pdf(registration)),
+        ("calendar.ics", "text/calendar", calendar_ics(registration))]
     message = mail.build_message(registration.email, subject, body, attachments=attachments)
     mail.send(message)
 

@@ -17,6 +17,7 @@ from ..qr import qr_svg
 from ..tokens import grouped_badge_code, redact
 from . import bp
 from .badges import badge_pdf
+from .calendar import calendar_ics, day_times
 from .forms import RegistrationForm
 from .service import (AlreadyRegistered, Delegate, InPersonFull, RegistrationClosed, find_by_email, in_person_full,
                       register, send_confirmation)
@@ -97,8 +98,18 @@ def me(access_key: str):
         has_ended=meeting.is_over(today),
         certificate=eligibility(registration) if meeting.has_begun(today) else None,
         qr=qr_svg(registration.badge_token, title=_("Your badge QR code")), describe_day=describe_day,
-        badge_code=grouped_badge_code(registration.badge_token),
+        badge_code=grouped_badge_code(registration.badge_token), day_times=day_times(meeting),
     )
+
+
+@bp.get("/me/<access_key>/calendar.ics")
+def calendar(access_key: str):
+    """The session's days as events to import into the delegate's calendar."""
+    registration = registration_by_key_or_404(access_key)
+    return calendar_ics(registration), 200, {
+        "Content-Type": "text/calendar; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{registration.session.slug}.ics"',
+    }
 
 
 @bp.get("/me/<access_key>/data.json")
