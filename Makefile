@@ -37,9 +37,14 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel -q extract --no-wrap -F babel.cfg -k _l -o attendance/translations/messages.pot .
 	$(BIN)/pybabel -q update --no-wrap --no-fuzzy-matching -i attendance/translations/messages.pot -d attendance/translations
 
+# The server and the job worker (mails, exports) in one process group: Ctrl-C stops both, and so does either's end.
+# Links in mails point at this server unless PUBLIC_URL says otherwise.
 run: setup
 	$(BIN)/flask seed-demo --base-url http://127.0.0.1:$(PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT)  (staff log in at http://127.0.0.1:$(PORT)/login)"
+	@echo "Job worker: 2 threads on instance/jobs.sqlite3 (JOBS_URL=redis://... in production)"
+	@export PUBLIC_URL="$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}"; trap 'kill 0 2>/dev/null' EXIT; \
+	$(BIN)/huey_consumer attendance.jobs.worker.huey --workers 2 --worker-type thread --quiet & \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # SQLite always; PostgreSQL as well when TEST_DATABASE_URL is set.

@@ -43,7 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_connection_setup)
 
-    from . import auth, cli, formatting, i18n, main, security
+    from . import auth, cli, formatting, i18n, jobs, main, security
     from .api import bp as api_bp
     from .certificates import bp as certificates_bp
     from .checkin import bp as checkin_bp
@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     formatting.init_app(app)
     i18n.init_app(app)
     cli.init_app(app)
+    jobs.init_app(app)
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page)

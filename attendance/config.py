@@ -72,6 +72,21 @@ def load_config(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         #: how many reverse proxies stand in front of the app (their X-Forwarded-* headers are trusted)
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # The job queue: empty for SQLite storage in instance/jobs.sqlite3 (make run starts a worker beside the
+        # server), redis://host:6379/0 in production (any number of workers, on any machine).
+        "JOBS_URL": os.environ.get("JOBS_URL", ""),
+        #: the queue's name, also its key prefix in Redis
+        "JOBS_NAME": os.environ.get("JOBS_NAME", "attendance"),
+        #: run jobs at once in the process that asks for them (tests; a single-process demo)
+        "JOBS_IMMEDIATE": _env_bool("JOBS_IMMEDIATE", False),
+        "JOBS_RETRIES": int(os.environ.get("JOBS_RETRIES", "4")),
+        #: seconds before the first retry of a failed job, doubled at each next one
+        "JOBS_RETRY_DELAY": int(os.environ.get("JOBS_RETRY_DELAY", "30")),
+        #: a job or mail claimed longer ago than this is taken back: its worker died
+        "JOB_LEASE_SECONDS": int(os.environ.get("JOB_LEASE_SECONDS", "1800")),
+        "MAIL_LEASE_SECONDS": int(os.environ.get("MAIL_LEASE_SECONDS", "600")),
+        #: where bulk exports are built for download
+        "EXPORTS_DIR": os.environ.get("EXPORTS_DIR") or str(instance_path / "exports"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "attendance"),

@@ -2,6 +2,8 @@
 import logging
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -39,17 +41,65 @@ def _ascii_domain(address: str) -> str:
 
 
 def send(message: EmailMessage) -> None:
-    config = current_app.config
-    if config["SMTP_HOST"]:
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
-            if config["SMTP_STARTTLS"]:
-                smtp.starttls(context=ssl.create_default_context())
-            if config["SMTP_USERNAME"]:
-                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
-            smtp.send_message(message)
+    with connection() as mailer:
+        mailer.send(message)
+
+
+class Mailer:
+    """Sends messages over one SMTP connection, opened at the first message (or into the outbox folder)."""
+
+    def __init__(self) -> None:
+        self._smtp: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        config = current_app.config
+        if not config["SMTP_HOST"]:
+            _write_to_outbox(message)
+            return
+        if self._smtp is None:
+            self._smtp = _open_smtp()
+        try:
+            self._smtp.send_message(message)
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self.close()  # the next message opens a new connection
+            raise
         log.info("mail sent over SMTP: %s", message["Subject"])
-        return
-    outbox = Path(config["OUTBOX_DIR"])
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+
+@contextmanager
+def connection() -> Iterator[Mailer]:
+    """One SMTP connection for a batch of mails: `with mail.connection() as mailer: mailer.send(...)`."""
+    mailer = Mailer()
+    try:
+        yield mailer
+    finally:
+        mailer.close()
+
+
+def _open_smtp() -> smtplib.SMTP:
+    config = current_app.config
+    smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30)
+    try:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if config["SMTP_USERNAME"]:
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _write_to_outbox(message: EmailMessage) -> None:
+    outbox = Path(current_app.config["OUTBOX_DIR"])
     outbox.mkdir(parents=True, exist_ok=True)
     path = outbox / (message["Message-ID"].strip("<>").replace("@", "_") + ".eml")
     path.write_bytes(bytes(message))

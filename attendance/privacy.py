@@ -10,7 +10,8 @@ from . import audit
 from .checkin.service import today_for
 from .extensions import db
 from .models import (Attendance, Certificate, IdentityMapping, MeetingSession, OnlineInterval, Registration,
-                     RegistrationImport, ReportImport, Role, ScanEvent, StoredPdf, UnmatchedPresence, ZoomEvent)
+                     OutboxMail, RegistrationImport, ReportImport, Role, ScanEvent, StoredPdf,
+                     UnmatchedPresence, ZoomEvent)
 from .models.meeting import utcnow
 from .tokens import new_access_key, new_badge_token
 
@@ -82,6 +83,8 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
     registration_ids = sa.select(Registration.id).where(Registration.session_id == meeting.id)
     # Stored badges and certificates print the names: delete them rather than wait for a request to replace them.
     db.session.execute(sa.delete(StoredPdf).where(StoredPdf.registration_id.in_(registration_ids)))
+    # A mail server's refusal may quote the address; and a mail still waiting would go to nobody now.
+    db.session.execute(sa.delete(OutboxMail).where(OutboxMail.registration_id.in_(registration_ids)))
     _anonymise_attendance(meeting, registration_ids, {r.id: r.full_name for r in registrations})
     audit.anonymise_session(meeting.id)
     meeting.purged_at = utcnow()

@@ -36,6 +36,8 @@ def app(tmp_path_factory):
         "OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
         "RATELIMIT_ENABLED": False,
         "SMTP_HOST": "",
+        "JOBS_IMMEDIATE": True,
+        "EXPORTS_DIR": str(tmp_path_factory.mktemp("exports")),
     })
     with app.app_context():
         from flask_migrate import upgrade

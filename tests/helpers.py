@@ -44,3 +44,16 @@ def wait_until_up(base: str, seconds: float = 60) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def export(client, url: str):
+    """A bulk export as an organiser gets it: asked for (the job runs at once in tests), then downloaded from the
+    job's page. The download's response, or the first answer when it was not a job."""
+    response = client.get(url)
+    location = response.headers.get("Location", "")
+    if response.status_code != 302 or "/jobs/" not in location:
+        return response
+    page = client.get(location).get_data(as_text=True)
+    link = re.search(r'href="([^"]+/jobs/\d+/download)"', page)
+    assert link, f"no download on the job's page: {page}"
+    return client.get(link.group(1))

@@ -9,6 +9,7 @@ from attendance.api.tokens import create_api_token
 from attendance.extensions import db
 from attendance.models import Attendance, AuditEvent, Mode, RegistrationStatus, Source
 from attendance.models.meeting import utcnow
+from helpers import export
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def audit_lines() -> list[tuple]:
 def test_a_download_is_audited_with_who_what_which_session_and_how_many(client, login, finished, path, action,
                                                                        details):
     me = login("organiser")
-    response = client.get(f"/sessions/{finished.slug}/{path}")
+    response = export(client, f"/sessions/{finished.slug}/{path}")
     assert response.status_code == 200 and response.data
     assert audit_lines() == [(me, action, finished.id, details)]
     assert action in client.get("/staff/audit").get_data(as_text=True)

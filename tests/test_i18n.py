@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from attendance.extensions import db
 from attendance.models import Mode, Registration
-from helpers import csrf_token, registration_form
+from helpers import csrf_token, registration_form, export
 from pdf_tools import pdf_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,7 +213,7 @@ def test_a_badge_sheet_prints_each_badge_in_its_delegates_language(client, login
     make_registration(meeting, full_name="Ann Smith", locale="en", role=Role.DELEGATE, mode=Mode.ONLINE)
     login("organiser")
     pages = [page.extract_text() for page in
-             PdfReader(io.BytesIO(client.get(f"/sessions/{meeting.slug}/badges.pdf").data), strict=True).pages]
+             PdfReader(io.BytesIO(export(client, f"/sessions/{meeting.slug}/badges.pdf").data), strict=True).pages]
     text = pages[0]
     assert "EN PERSONNE" in text and "Délégué" in text and "Belgique" in text
     assert "ONLINE" in text and "Delegate" in text and "Belgium" in text
@@ -283,3 +283,39 @@ def test_the_command_line_speaks_the_terminals_language(runner, app_ctx, monkeyp
     assert "aucune session ne s’appelle « nope »" in runner.invoke(args=["purge", "nope", "--older-than", "1"]).output
     monkeypatch.setenv("LANG", "de_DE.UTF-8")  # not offered: English
     assert "Created door token #" in runner.invoke(args=["token", "add", "Door 3"]).output
+
+
+#: the headcount's column names and headings, which a French report must not show in English
+HEADCOUNT_ENGLISH = ["Registered in person", "Registered online", "Attended in person", "Attended online only",
+                     "No-shows", "Total attended", "What the columns count", "Entity type", "Whole session"]
+
+
+def test_the_headcount_in_french_names_its_columns_in_french_in_every_format(client, login, french_session,
+                                                                           make_registration):
+    from openpyxl import load_workbook
+    make_registration(french_session, full_name="Amélie Dubois", mode=Mode.ONLINE)
+    login("organiser")
+    _french(client)
+    base = f"/sessions/{french_session.slug}/reports/headcount"
+    page = _visible_text(client.get(base).get_data(as_text=True))
+    pdf = re.sub(r"\s+", " ", pdf_text(client.get(base + ".pdf").data))
+    workbook = load_workbook(io.BytesIO(client.get(base + ".xlsx").data))
+    cells = " ".join(str(cell.value) for sheet in workbook for row in sheet.iter_rows() for cell in row
+                     if cell.value is not None)
+    for name, text in {"page": page, "PDF": pdf, "XLSX": cells}.items():
+        assert [english for english in HEADCOUNT_ENGLISH if re.search(rf"\b{english}\b", text)] == [], name
+        assert "Inscriptions en personne" in text and "Ce que comptent les colonnes" in text, name
+
+
+def test_organiser_pages_in_french_explain_the_attendance_rule_in_french(client, login, french_session,
+                                                                        make_registration):
+    registration = make_registration(french_session, full_name="Amélie Dubois", mode=Mode.ONLINE)
+    login("organiser")
+    _french(client)
+    slug = french_session.slug
+    certificates = client.get(f"/sessions/{slug}/certificates").get_data(as_text=True)
+    online = client.get(f"/sessions/{slug}/online").get_data(as_text=True)
+    own = client.get(f"/sessions/{slug}/registrations/{registration.id}").get_data(as_text=True)
+    assert "rule: an online day counts" not in certificates and "règle" in certificates
+    assert "A join-link click alone" not in online
+    assert "Each day as the one attendance rule" not in own

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from attendance.extensions import db
 from attendance.models import (Attendance, AuditEvent, EntityType, MeetingSession, Mode, Registration,
                                RegistrationStatus, Role)
-from helpers import csrf_token
+from helpers import csrf_token, export
 from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
 
 ORGANISER_PAGES = [
@@ -315,7 +315,7 @@ def test_badge_sheet_prints_four_badges_per_a4_page(client, login, make_session,
     registrations = [make_registration(meeting, full_name=f"Person {n}") for n in range(6)]
     make_registration(meeting, full_name="Cancelled Person", status=RegistrationStatus.CANCELLED)
     login("organiser")
-    pdf = client.get(f"/sessions/{meeting.slug}/badges.pdf").data
+    pdf = export(client, f"/sessions/{meeting.slug}/badges.pdf").data
     assert page_sizes(pdf) == [A4_POINTS] * math.ceil(6 / 4)
     text = pdf_text(pdf)
     assert all(f"Person {n}" in text for n in range(6)) and "Cancelled Person" not in text
@@ -330,7 +330,7 @@ def test_a_badge_sheet_longer_than_a_batch_keeps_every_badge_in_order(client, lo
     meeting = make_session()
     registrations = [make_registration(meeting, full_name=f"Person {n:02d}") for n in range(13)]
     login("organiser")
-    response = client.get(f"/sessions/{meeting.slug}/badges.pdf")
+    response = export(client, f"/sessions/{meeting.slug}/badges.pdf")
     assert response.headers["Content-Disposition"].startswith("inline")
     pdf = response.data
     assert page_sizes(pdf) == [A4_POINTS] * 4  # 4 + 4 | 4 + 1: no blank page where the batches meet

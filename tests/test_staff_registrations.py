@@ -23,6 +23,7 @@ from pdf_tools import qr_codes
 from test_cli_and_mail import smtp_server  # noqa: F401  (the local SMTP server, a fixture)
 
 ORGANISER = Actor("user:901", "organiser@example.org", True)
+DOOR = Actor("user:903", "door@example.org", False, frozenset())
 
 
 def brussels_today():
@@ -122,9 +123,25 @@ def test_another_sessions_entity_type_is_refused(meeting, make_session):
     assert set(refused.value.errors) == {"entity_type"}
 
 
-def test_email_is_required_unless_the_person_is_checked_in_now(meeting):
+def test_door_staff_need_an_email_unless_the_person_is_checked_in_now(meeting):
     with pytest.raises(InvalidEntry) as refused:
-        add_registration(meeting, StaffEntry(**entry(meeting)), source=RegistrationSource.ORGANISER, actor=ORGANISER)
+        add_registration(meeting, StaffEntry(**entry(meeting)), source=RegistrationSource.DESK, actor=DOOR)
+    assert set(refused.value.errors) == {"email"} and registrations() == []
+
+
+def test_an_organiser_records_someone_seen_only_online_without_an_email(meeting, smtp_server):  # noqa: F811
+    added = add_registration(meeting, StaffEntry(**entry(meeting, mode="online")),
+                             source=RegistrationSource.ORGANISER, actor=ORGANISER)
+    [registration] = registrations()
+    assert (registration.email, registration.email_key, added.checkin) == ("", None, None)
+    assert not smtp_server.received.wait(0.5)  # nobody to mail
+
+
+def test_an_organiser_of_another_session_still_needs_an_email(meeting):
+    other_organiser = Actor("user:902", "other@example.org", True, frozenset({meeting.id + 1}))
+    with pytest.raises(InvalidEntry) as refused:
+        add_registration(meeting, StaffEntry(**entry(meeting)), source=RegistrationSource.ORGANISER,
+                         actor=other_organiser)
     assert set(refused.value.errors) == {"email"}
 
 
@@ -177,6 +194,21 @@ def test_api_lets_an_organiser_token_add_with_email(client, make_session, smtp_s
     assert registrations()[0].source is RegistrationSource.ORGANISER
     assert smtp_server.received.wait(5)
     assert smtp_server.messages[0].rcpt_tos == ["olga@example.org"]
+
+
+def test_api_lets_an_organiser_token_add_without_email(client, make_session):
+    meeting = make_session(first_day=brussels_today() - timedelta(days=3))
+    token = create_api_token("Secretariat", organiser=True)[1]
+    response = api_post(client, meeting, entry(meeting, mode="online"), token)
+    assert response.status_code == 201, response.get_json()
+    assert registrations()[0].email == "" and response.get_json()["checkin"] is None
+
+
+def test_api_door_token_needs_an_email_unless_checking_in(client, meeting):
+    token = create_api_token("Desk laptop")[1]
+    response = api_post(client, meeting, entry(meeting), token)
+    assert response.status_code == 422 and set(response.get_json()["errors"]) == {"email"}
+    assert registrations() == []
 
 
 @pytest.mark.parametrize("body, field", [
@@ -312,13 +344,25 @@ def test_organiser_adds_a_registration_after_the_meeting(client, login, make_ses
     assert "source: Added by an organiser" in page
 
 
-def test_organiser_add_form_needs_an_email_unless_checking_in(client, login, meeting):
+def test_organiser_adds_someone_seen_only_on_zoom_without_an_email_after_the_meeting(client, login, make_session):
+    past = make_session(first_day=brussels_today() - timedelta(days=10))
+    login("organiser")
+    url = f"/sessions/{past.slug}/registrations/new"
+    form = client.get(url).get_data(as_text=True)
+    assert "Email (optional: without one, the person gets no mail)" in form and "they get no mail at all" in form
+    response = client.post(url, data=entry(past, mode="online") | {"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 302
+    [registration] = registrations()
+    assert (registration.email, registration.mode.value) == ("", "online")
+    assert "No email address: they get no mail." in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_organiser_add_form_still_refuses_a_bad_email(client, login, meeting):
     login("organiser")
     url = f"/sessions/{meeting.slug}/registrations/new"
-    response = client.post(url, data=entry(meeting) | {"csrf_token": csrf_token(client, url)})
-    assert response.status_code == 400 and "optional only for a walk-in" in response.get_data(as_text=True)
-    response = client.post(url, data=entry(meeting) | {"check_in": "y", "csrf_token": csrf_token(client, url)})
-    assert response.status_code == 302 and len(registrations()) == 1
+    response = client.post(url, data=entry(meeting, email="not an address") | {"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 400 and "Enter a valid email address" in response.get_data(as_text=True)
+    assert registrations() == []
 
 
 def test_cancelling_asks_first_and_mails_a_notice_with_the_secretariat(client, login, meeting, make_registration,
@@ -442,9 +486,9 @@ def test_certificate_mailing_skips_a_walk_in_without_an_address(app, make_sessio
     walk_in = make_registration(finished, email="")
     db.session.add(Attendance(registration=walk_in, day=finished.days[0], mode=Mode.IN_PERSON, source=Source.MANUAL))
     db.session.commit()
-    mailing = email_certificates(finished)
-    assert (mailing.sent, mailing.failed, mailing.no_address) == (0, [], 1)
-    assert "without an email address" in mailing.message()
+    job = email_certificates(finished)
+    assert job.status.value == "done" and job.summary.startswith("0 sent.")
+    assert "1 registered without an email address" in job.summary
 
 
 def test_session_api_says_whether_walk_ins_are_allowed(client, meeting):

@@ -1,30 +1,26 @@
-"""Emailing certificates to their delegates: by default only to those not yet sent theirs, in one request.
+"""The certificate mail: built by the worker that sends it (see jobs/kinds.py for the mailing job).
 
-A mail cannot be rolled back, so the database follows the mails one by one rather than in one transaction at the
-end (a server stopped half-way would then forget the mails that went, and send them again). Before its mail goes, a
-certificate is claimed: marked as emailed in a short transaction of its own, only if its mark is still what the
-mailing read at the start. If the mail fails, the mark is put back. So a double click, or two organisers at once,
-send each certificate once; a failed mail stays "not yet sent" and never stops the others.
+By default a mailing goes only to eligible delegates not yet sent theirs; "send again to everyone" is a mailing of
+its own. Each mail is a row of the outbox, so a mailing run again, or two at once, sends each certificate once.
 """
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from email.message import EmailMessage
 
 from flask import render_template
 from flask_babel import force_locale, gettext
 
-from .. import audit, mail
-from ..dbutil import serialized_writes
+from .. import mail
 from ..extensions import db
-from ..models import Certificate, MeetingSession
+from ..jobs.delivery import Gone
+from ..jobs.kinds import request_job
+from ..jobs.queue import start_job
+from ..models import Job, MeetingSession, Registration
 from ..models.meeting import utcnow
-from ..tokens import redact
 from .render import certificate_pdf, filename_for
-from .service import Eligibility, issue_all
-
-log = logging.getLogger(__name__)
+from .service import certificate_of, eligibility
 
 
 @dataclass
@@ -33,9 +29,9 @@ class Mailing:
     everyone: bool
     eligible: int = 0
     sent: int = 0
-    #: eligible delegates left out because theirs was emailed before (or by a mailing running at the same time)
+    #: eligible delegates left out because theirs was emailed before
     already: int = 0
-    #: the registrations whose mail could not be sent: still "not yet sent", so the next mailing tries them again
+    #: the registrations whose mail could not be sent yet: tried again with back-off, then given up
     failed: list[int] = field(default_factory=list)
     #: eligible walk-ins who gave no e-mail address: staff print theirs
     no_address: int = 0
@@ -62,61 +58,38 @@ class Mailing:
             text += " " + gettext("%(num)d registered without an email address: print theirs from their "
                                   "registration.", num=self.no_address)
         if self.failed:
-            text += " " + gettext("%(num)d could not be sent (the server log says why); they are still marked not "
-                                  "yet sent, so emailing those not yet sent tries them again.", num=len(self.failed))
-        return text
+            text += " " + gettext("%(num)d could not be sent yet: they are tried again, later each time (the jobs "
+                                  "page shows why).", num=len(self.failed))
+        return text[:1000]
 
 
-def email_certificates(meeting: MeetingSession, *, everyone: bool = False) -> Mailing:
-    """Emails eligible delegates their certificates: those not yet sent theirs or, with `everyone`, all of them again
-    (after a correction). Issues the certificates not yet issued; refuses a purged session (SessionPurged)."""
-    pairs = issue_all(meeting)
-    mailing = Mailing(everyone, eligible=len(pairs))
-    # Every mark read before the first mail: a claim later succeeds only if the mark is still this one.
-    plan = [(certificate, result, certificate.emailed_at) for certificate, result in pairs]
-    for certificate, result, last_emailed in plan:
-        if not certificate.registration.email:  # a walk-in who gave none
-            mailing.no_address += 1
-            continue
-        claimed_at = utcnow()
-        if (last_emailed is not None and not everyone) or not _claim(certificate.id, last_emailed, claimed_at):
-            mailing.already += 1
-            continue
-        try:
-            mail.send(_message(certificate, result))
-        except Exception:
-            _mark(certificate.id, last_emailed, unless_changed_from=claimed_at)
-            mailing.failed.append(certificate.registration_id)
-            log.exception("could not email the certificate of registration %s (key %s)", certificate.registration_id,
-                          redact(certificate.registration.access_key))
-        else:
-            mailing.sent += 1
-    audit.record("certificates.email", session_id=meeting.id, details=mailing.summary())
-    db.session.commit()
-    return mailing
+def email_certificates(meeting: MeetingSession, *, everyone: bool = False, requested_by: str = "cli") -> Job:
+    """Asks for the mailing (one at a time per session and kind) and starts it; the job, as it stands now."""
+    job, new = request_job(meeting, "certificates.email", requested_by=requested_by, options={"everyone": everyone})
+    if new:
+        start_job(job.id)
+    return db.session.get(Job, job.id, populate_existing=True)
 
 
-def _message(certificate: Certificate, result: Eligibility):
-    registration, meeting = certificate.registration, certificate.registration.session
+def certificate_mail(registration: Registration) -> tuple[EmailMessage, Callable[[], None]]:
+    """The delegate's certificate mail, and the mark to record with it (`emailed_at`). Raises Gone when they are no
+    longer eligible, their certificate was revoked, or the session was purged."""
+    meeting = registration.session
+    certificate = certificate_of(registration)
+    if meeting.purged_at is not None:
+        raise Gone("the session was purged")
+    if certificate is None or certificate.is_revoked:
+        raise Gone("the certificate was revoked")
+    result = eligibility(registration)
+    if not result.eligible:
+        raise Gone("no longer eligible for a certificate")
     with force_locale(registration.locale):
         body = render_template("certificates/email.txt", registration=registration, meeting=meeting,
                                certificate=certificate)
         subject = gettext("Your certificate: %(title)s", title=meeting.local_title)
-    return mail.build_message(registration.email, subject, body, attachments=[
+    message = mail.build_message(registration.email, subject, body, attachments=[
         (filename_for(certificate), "application/pdf", certificate_pdf(certificate, result))])
 
-
-def _claim(certificate_id: int, last_emailed: datetime | None, now: datetime) -> bool:
-    """Marks the certificate as emailed `now` if its mark is still `last_emailed`; whether it did."""
-    return _mark(certificate_id, now, unless_changed_from=last_emailed)
-
-
-def _mark(certificate_id: int, emailed_at: datetime | None, *, unless_changed_from: datetime | None) -> bool:
-    # Its own connection and transaction, as stored PDFs are written: committed at once, whatever the request's
-    # session holds, and without expiring the objects it has loaded.
-    table = Certificate.__table__
-    unchanged = (table.c.emailed_at.is_(None) if unless_changed_from is None
-                 else table.c.emailed_at == unless_changed_from)
-    with serialized_writes(), db.engine.begin() as connection:
-        return connection.execute(table.update().where(table.c.id == certificate_id, unchanged)
-                                  .values(emailed_at=emailed_at)).rowcount == 1
+    def mark_emailed() -> None:
+        certificate.emailed_at = utcnow()
+    return message, mark_emailed

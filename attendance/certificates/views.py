@@ -1,8 +1,6 @@
 """The delegate's certificate, public verification, and organisers' certificate pages and bulk downloads."""
-import tempfile
-
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -15,9 +13,10 @@ from ..lookup import managed_session_or_404, registration_by_key_or_404
 from ..models import Certificate, Registration
 from ..text import has_control_characters
 from . import bp
-from .mailing import email_certificates
-from .render import certificate_pdf, write_merged_pdf, write_zip
-from .service import (NotEligible, SessionPurged, certificate_of, eligibility, issue, issue_all, reinstate, revoke,
+from ..jobs.kinds import request_job
+from ..jobs.queue import start_job
+from .render import certificate_pdf
+from .service import (NotEligible, SessionPurged, certificate_of, eligibility, issue, reinstate, revoke,
                       session_eligibilities)
 
 
@@ -68,48 +67,42 @@ def _purged_message(meeting) -> str:
                    "of the certificates issued before still answer.", day=format_day(meeting.purged_at))
 
 
-# A GET that writes: it issues the certificates not yet issued (gives eligible people the ids their own download
-# would give them: nothing else changes, and again changes nothing) and audits the export. Kept a GET so that it
-# stays a plain download link; only organisers of the session reach it.
+# A GET that asks for a job: kept a GET so that it stays a plain link. The job issues the certificates not yet
+# issued (gives eligible people the ids their own download would give them) and audits the export.
 @bp.get("/sessions/<slug>/certificates.<any(zip, pdf):kind>")
 @organiser_required
 def bulk(slug: str, kind: str):
-    """All eligible delegates' certificates, as a ZIP of PDFs or one merged PDF, spooled through a temporary file."""
+    """All eligible delegates' certificates, as a ZIP of PDFs or one merged PDF: built by a worker; the job's page
+    shows the progress, then the download."""
     meeting = managed_session_or_404(slug)
-    try:
-        pairs = issue_all(meeting)
-    except SessionPurged:  # the page it returns to says why
+    if meeting.purged_at is not None:  # the page it returns to says why
         flash(gettext("Nothing was downloaded: this session was purged."), "warning")
         return redirect(url_for("certificates.overview", slug=slug))
-    if not pairs:
-        flash(gettext("No delegate is eligible for a certificate yet."))
-        return redirect(url_for("certificates.overview", slug=slug))
-    out = tempfile.TemporaryFile()
-    count = (write_zip if kind == "zip" else write_merged_pdf)(pairs, out)
-    audit.record("certificates.export", session_id=meeting.id, details=f"{kind}: {count} certificates")
-    db.session.commit()
-    out.seek(0)
-    return send_file(out, mimetype="application/zip" if kind == "zip" else "application/pdf", as_attachment=True,
-                     download_name=f"{meeting.slug}-certificates.{kind}")
+    return _started(*request_job(meeting, f"certificates.{kind}", requested_by=current_user.email))
 
 
 @bp.post("/sessions/<slug>/certificates/email")
 @organiser_required
 def email_all(slug: str):
-    """Emails the certificates not yet sent; with `everyone` and its confirmation, all of them again."""
+    """Emails the certificates not yet sent; with `everyone` and its confirmation, all of them again. A worker
+    sends them, over one connection to the mail server; the job's page shows how many went."""
     meeting = managed_session_or_404(slug)
     everyone = request.form.get("everyone") == "1"
     if everyone and request.form.get("confirm") != "yes":
         flash(gettext("Nothing was sent: tick the box to confirm that every eligible delegate gets their certificate again."),
               "warning")
+    elif meeting.purged_at is not None:
+        flash(gettext("Nothing was sent: this session was purged."), "warning")
     else:
-        try:
-            mailing = email_certificates(meeting, everyone=everyone)
-        except SessionPurged:
-            flash(gettext("Nothing was sent: this session was purged."), "warning")
-        else:
-            flash(mailing.message(), "warning" if mailing.failed else "message")
+        return _started(*request_job(meeting, "certificates.email", requested_by=current_user.email,
+                                    options={"everyone": everyone}))
     return redirect(url_for("certificates.overview", slug=slug))
+
+
+def _started(job, new: bool):
+    if new and not start_job(job.id):
+        flash(gettext("The job queue is unavailable: the job waits, and starts when a worker is back."), "warning")
+    return redirect(url_for("jobs.job_page", slug=job.session.slug, job_id=job.id))
 
 
 def _certificate_or_404(slug: str, registration_id: int) -> Certificate:

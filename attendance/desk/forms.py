@@ -47,4 +47,5 @@ class StaffEntryForm(FlaskForm):
 
 
 class OrganiserEntryForm(StaffEntryForm):
+    email = EmailField(_l("Email (optional: without one, the person gets no mail)"))
     check_in = BooleanField(_l("Check them in now (a walk-in at the venue today)"))

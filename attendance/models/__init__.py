@@ -8,6 +8,7 @@ from .online import IdentityMapping, OnlineInterval, ReportImport, UnmatchedPres
 from .registration_import import RegistrationImport
 from .staff import ApiToken, DoorAssignment, LoginFailure, StaffRole, StaffUser
 from .stored_pdf import PdfKind, StoredPdf
+from .jobs import Job, JobStatus, MailStatus, OutboxMail
 
 __all__ = [
     "EntityType", "MeetingSeries", "MeetingSession", "Region", "SessionDay",
@@ -17,5 +18,6 @@ __all__ = [
     "Attendance", "ScanEvent", "ScanResult", "Source",
     "IdentityMapping", "OnlineInterval", "ReportImport", "UnmatchedPresence", "ZoomEvent",
     "PdfKind", "StoredPdf",
+    "Job", "JobStatus", "MailStatus", "OutboxMail",
     "RegistrationImport",
 ]

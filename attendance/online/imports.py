@@ -8,6 +8,7 @@ PREVIEW_ROWS rows, so that a report of tens of thousands of rows neither slows e
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -140,6 +141,57 @@ def _stored(meeting: MeetingSession, result: Preview) -> dict:
     }
 
 
+#: the registration's number at the end of a choice, as `choice_label` writes it
+_CHOSEN_NUMBER = re.compile(r"#([0-9]{1,9})\s*\Z")
+
+
+def choice_label(registration: Registration) -> str:
+    """A registration as the organiser's list of choices writes it (one shared list, whatever the number of
+    rows): name, e-mail, and the number that `ChoiceReader` reads it back by."""
+    return " · ".join(part for part in (registration.full_name, registration.email, f"#{registration.id}") if part)
+
+
+class ChoiceReader:
+    """Reads back which registration of the session an organiser's choice names: a label picked from the list
+    (by its number), a number alone, an e-mail address, or the one registration with that name. Reads the
+    session's registrations once, however many choices a form sends."""
+
+    def __init__(self, meeting: MeetingSession):
+        registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)).all()
+        self.by_id = {r.id: r for r in registrations}
+        self.by_email = {r.email_key: r for r in registrations if r.email_key}
+        self.by_name: dict[str, list[Registration]] = defaultdict(list)
+        for registration in registrations:
+            self.by_name[search_key(registration.full_name)].append(registration)
+
+    def read(self, text: str) -> Registration | None:
+        """The registration named; None for an empty choice (keep the person unmatched). Raises ValueError, for
+        the organiser, when the text names no registration of this session, or several."""
+        text = text.strip()
+        if not text:
+            return None
+        number = text if text.isascii() and text.isdigit() else None
+        if number is None and (found := _CHOSEN_NUMBER.search(text)):
+            number = found.group(1)
+        if number is not None:
+            if (registration := self.by_id.get(int(number))) is None:
+                raise ValueError(gettext("“%(text)s” is not a registration of this session: choose one from the list.",
+                                         text=text[:100]))
+            return registration
+        parts = [part.strip() for part in text.split("·") if part.strip()]
+        for part in parts:
+            if "@" in part and (registration := self.by_email.get(email_key(part))) is not None:
+                return registration
+        named = self.by_name.get(search_key(parts[0]), []) if parts and search_key(parts[0]) else []
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise ValueError(gettext("Several registrations are named “%(name)s”: choose one from the list (it shows "
+                                     "their e-mail addresses).", name=parts[0][:100]))
+        raise ValueError(gettext("“%(text)s” names no registration of this session: choose one from the list, or "
+                                 "leave the field empty to keep the person unmatched.", text=text[:100]))
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
 
@@ -176,15 +228,18 @@ class _SessionIndex:
             self._email_keys[email] = email_key(email)
         return self._email_keys[email]
 
-    def match(self, email: str, name: str) -> Registration | None:
+    def match(self, email: str, keys: list[str]) -> Registration | None:
+        """By email, then a mapping of one of the row's identity keys (`identity_keys(email, name)`)."""
         if email.strip() and (found := self.by_email.get(self.email_key(email))) is not None:
             return found
-        return next((self.mapped[key] for key in identity_keys(email, name) if key in self.mapped), None)
+        return next((self.mapped[key] for key in keys if key in self.mapped), None)
 
-    def only_registration_named(self, name: str) -> Registration | None:
-        """The session's one registration with this name, ignoring case, accents and spacing; None if none or
-        several. Only ever a suggestion: display names are self-chosen, so a name alone never matches."""
-        found = self.by_name.get(search_key(name), []) if search_key(name) else []
+    def only_registration_named(self, keys: list[str]) -> Registration | None:
+        """The session's one registration with the row's name (its "name:" identity key: ignoring case, accents
+        and spacing); None if none or several. Only ever a suggestion: display names are self-chosen, so a name
+        alone never matches."""
+        name_key = next((key.removeprefix("name:") for key in keys if key.startswith("name:")), "")
+        found = self.by_name.get(name_key, []) if name_key else []
         return found[0] if len(found) == 1 else None
 
     def already_imported(self, item: ImportRow) -> bool:
@@ -237,7 +292,7 @@ def _preview_of(meeting: MeetingSession, parsed: ParsedReport) -> Preview:
         keys = identity_keys(row.email, row.name)
         item.identity_key = keys[0] if keys else ""
         item.source_key = f"{item.identity_key}|{joined.isoformat()}|{left.isoformat() if left else ''}"[:200]
-        item.registration = index.match(row.email, row.name)
+        item.registration = index.match(row.email, keys)
         if item.source_key in seen:
             item.status, item.reason = DUPLICATE, gettext("The same row appears earlier in this file.")
         elif index.already_imported(item):
@@ -247,7 +302,7 @@ def _preview_of(meeting: MeetingSession, parsed: ParsedReport) -> Preview:
             if item.status == UNMATCHED:
                 item.first_line = first_lines.setdefault(item.identity_key, item.line)
                 if item.identity_key not in suggestions:
-                    suggestions[item.identity_key] = index.only_registration_named(row.name)
+                    suggestions[item.identity_key] = index.only_registration_named(keys)
                 item.suggestion = suggestions[item.identity_key]
                 item.reason = _unmatched_reason(row.email, item.suggestion)
         seen.add(item.source_key)
@@ -264,7 +319,7 @@ def _unmatched_reason(email: str, suggestion: Registration | None) -> str:
     if suggestion is None:
         return reason + " " + gettext("Choose their registration to map them.")
     return reason + " " + gettext("Suggested: %(name)s, the only registration with the same name; saving confirms "
-                                  "it, “Keep unmatched” declines it.", name=suggestion.full_name)
+                                  "it, emptying the field declines it.", name=suggestion.full_name)
 
 
 def _day_for_duration_only(meeting: MeetingSession, parsed: ParsedReport) -> SessionDay | None:
@@ -329,5 +384,6 @@ def _chosen_registrations(meeting: MeetingSession, result: Preview,
     return registrations
 
 
-__all__ = ["ReportError", "upload", "preview", "stored_preview", "save", "Preview", "ImportRow"]
+__all__ = ["ReportError", "upload", "preview", "stored_preview", "save", "Preview", "ImportRow", "ChoiceReader",
+           "choice_label"]
 

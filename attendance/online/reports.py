@@ -12,9 +12,10 @@ import csv
 import io
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone as dt_timezone
-from typing import Sequence
+from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext, lazy_gettext as _l
@@ -105,8 +106,14 @@ def parse_report(data: bytes, *, timezone: ZoneInfo, expected_dates: Sequence[da
         kind, start, raws, unique = _plain_table(records, delimiter)
     texts = [text for raw in raws for text in (raw.joined, raw.left) if text] + ([start] if start else [])
     order = _choose_order(texts, timezone, set(expected_dates))
-    rows = [_row(raw, order, timezone, unique) for raw in raws]
-    return ParsedReport(kind, rows, _parse_time(start, order, timezone) if start else None)
+    read: dict[str, datetime | None] = {}  # a report repeats its times (the meeting's end on most rows): read each once
+
+    def read_time(text: str) -> datetime | None:
+        if text not in read:
+            read[text] = _parse_time(text, order, timezone)
+        return read[text]
+    rows = [_row(raw, read_time, unique) for raw in raws]
+    return ParsedReport(kind, rows, read_time(start) if start else None)
 
 
 def _decode(data: bytes) -> str:
@@ -299,13 +306,25 @@ def _pair_events(body: list[Record], cell) -> list[_Raw]:
 
 
 def _choose_order(texts: list[str], tz: ZoneInfo, expected: set[date]) -> str:
-    """'mdy' or 'dmy' for the whole file: every date parses, then most fall on expected days."""
+    """'mdy' or 'dmy' for the whole file: every date parses, then most fall on expected days. Only dates like
+    03/02/2024 can read either way; ISO, named-month and dotted dates read the same in both orders, so they add as
+    much to both scores and are left out of the count."""
+    either_way = Counter(text for text in texts if _order_matters(text))
+    if not either_way:
+        return "dmy"
+
     am_pm = any(re.search(r"\d ?[ap]\.?m\.?$", " ".join(text.split()), re.I) for text in texts)
 
     def score(order: str) -> tuple[int, int, bool]:
-        parsed = [when for when in (_parse_time(text, order, tz) for text in texts) if when]
-        return len(parsed), sum(when.date() in expected for when in parsed), order == ("mdy" if am_pm else "dmy")
+        parsed = [(when, n) for text, n in either_way.items() if (when := _parse_time(text, order, tz))]
+        return (sum(n for _, n in parsed), sum(n for when, n in parsed if when.date() in expected),
+                order == ("mdy" if am_pm else "dmy"))
     return max(("mdy", "dmy"), key=score)
+
+
+def _order_matters(text: str) -> bool:
+    match = _LOCAL.fullmatch(" ".join(text.split()))
+    return match is not None and match.group(2) != "."
 
 
 def _parse_time(text: str, order: str, tz: ZoneInfo) -> datetime | None:
@@ -357,9 +376,9 @@ def _minutes(text: str) -> float | None:
     return value if math.isfinite(value) and value >= 0 else None
 
 
-def _row(raw: _Raw, order: str, tz: ZoneInfo, unique_users: bool) -> ReportRow:
-    joined = _parse_time(raw.joined, order, tz) if raw.joined else None
-    left = _parse_time(raw.left, order, tz) if raw.left else None
+def _row(raw: _Raw, read_time: Callable[[str], datetime | None], unique_users: bool) -> ReportRow:
+    joined = read_time(raw.joined) if raw.joined else None
+    left = read_time(raw.left) if raw.left else None
     minutes = _minutes(raw.minutes)
     line, error = raw.line, ""
     if not raw.name and not raw.email:

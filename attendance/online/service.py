@@ -27,7 +27,7 @@ def identity_keys(email: str = "", name: str = "") -> list[str]:
     keys = []
     if email.strip():
         keys.append("email:" + email_key(email))
-    if name_key := search_key(name):
+    if name.strip() and (name_key := search_key(name)):  # the strip: most rows of an email report have no name
         keys.append("name:" + name_key)
     return keys
 

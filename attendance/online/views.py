@@ -16,7 +16,8 @@ from ..extensions import csrf, db, limiter
 from ..lookup import managed_session_or_404, small_int
 from ..models import Registration, ReportImport
 from . import bp
-from .imports import ERROR, MATCHED, PREVIEW_ROWS, UNMATCHED, ReportError, save, stored_preview, upload
+from .imports import (ERROR, MATCHED, PREVIEW_ROWS, UNMATCHED, ChoiceReader, ReportError, choice_label, save,
+                      stored_preview, upload)
 from .service import map_identity, online_day, unmatched_people
 from .zoom import handle_delivery
 
@@ -26,9 +27,10 @@ class UploadForm(FlaskForm):
                        validators=[FileRequired("Choose the report file to upload.")])
 
 
-def _registrations(meeting):
-    return db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
-                              .order_by(Registration.name_key, Registration.id)).all()
+def _choice_labels(meeting) -> dict[int, str]:
+    """Every registration of the session as the one shared list of choices writes it, by id, in name order."""
+    return {r.id: choice_label(r) for r in db.session.scalars(
+        sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.name_key, Registration.id))}
 
 
 @bp.get("/sessions/<slug>/online")
@@ -44,22 +46,28 @@ def online_attendance(slug: str):
                            needed=attendance_rule.online_minutes_needed(meeting, day),
                            describe_day=attendance_rule.describe_day,
                            attended=[r for r in rows if not r.link_only], link_only=[r for r in rows if r.link_only],
-                           unmatched=unmatched_people(meeting, day), registrations=_registrations(meeting))
+                           unmatched=unmatched_people(meeting, day), choices=_choice_labels(meeting))
 
 
 @bp.post("/sessions/<slug>/online/map")
 @organiser_required
 def map_person(slug: str):
     meeting = managed_session_or_404(slug)
-    registration = db.session.get(Registration, request.form.get("registration_id", type=small_int) or 0)
     identity_key = request.form.get("identity_key", "")[:300]
-    if registration is None or registration.session_id != meeting.id or not identity_key:
-        flash(gettext("Choose the registration this person is."))
+    try:
+        registration = ChoiceReader(meeting).read(request.form.get("registration_id", "")[:400])
+    except ValueError as error:
+        flash(gettext("Nothing was mapped: %(reason)s", reason=error))
     else:
-        audit.record("online.map_identity", session_id=meeting.id, target=identity_key,
-                     details=f"registration {registration.id}")
-        moved = map_identity(meeting, identity_key, registration, current_user.email)
-        flash(ngettext("Mapped to %(name)s: %(num)d interval moved; later imports will know them.", "Mapped to %(name)s: %(num)d intervals moved; later imports will know them.", moved, name=registration.full_name))
+        if registration is None or not identity_key:
+            flash(gettext("Choose the registration this person is."))
+        else:
+            audit.record("online.map_identity", session_id=meeting.id, target=identity_key,
+                         details=f"registration {registration.id}")
+            moved = map_identity(meeting, identity_key, registration, current_user.email)
+            flash(ngettext("Mapped to %(name)s: %(num)d interval moved; later imports will know them.",
+                           "Mapped to %(name)s: %(num)d intervals moved; later imports will know them.", moved,
+                           name=registration.full_name))
     return redirect(url_for("online.online_attendance", slug=slug, day=request.form.get("day", "")))
 
 
@@ -93,10 +101,16 @@ def _import_or_404(meeting, import_id: int) -> ReportImport:
 @organiser_required
 def import_preview(slug: str, import_id: int):
     meeting = managed_session_or_404(slug)
-    report = _import_or_404(meeting, import_id)
+    return _preview_page(meeting, _import_or_404(meeting, import_id))
+
+
+def _preview_page(meeting, report: ReportImport, entered: dict[int, str] | None = None,
+                  problems: dict[int, str] | None = None):
+    """The preview; after a refused save, with what the organiser typed and why each choice was refused."""
     return render_template("online/preview.html", meeting=meeting, report=report,
                            preview=stored_preview(meeting, report), shown_rows=PREVIEW_ROWS,
-                           registrations=_registrations(meeting), MATCHED=MATCHED, UNMATCHED=UNMATCHED, ERROR=ERROR)
+                           choices=_choice_labels(meeting), entered=entered or {}, problems=problems or {},
+                           MATCHED=MATCHED, UNMATCHED=UNMATCHED, ERROR=ERROR), 400 if problems else 200
 
 
 @bp.post("/sessions/<slug>/imports/<int:import_id>/save")
@@ -105,10 +119,21 @@ def import_save(slug: str, import_id: int):
     meeting = managed_session_or_404(slug)
     report = _import_or_404(meeting, import_id)
     try:
-        choices = {small_int(name[4:]): small_int(value) for name, value in request.form.items()
-                   if name.startswith("map-") and value}
+        entered = {small_int(name[4:]): value[:400] for name, value in request.form.items()
+                   if name.startswith("map-")}
     except ValueError:
-        abort(400, "Each choice must be a registration of the list (a line and an id written with digits).")
+        abort(400, "Each choice must name its line with digits (map-<line>).")
+    reader, choices, problems = ChoiceReader(meeting), {}, {}
+    for line, text in entered.items():
+        try:
+            registration = reader.read(text)
+        except ValueError as error:
+            problems[line] = f"Line {line}: {error}"
+        else:
+            if registration is not None:
+                choices[line] = registration.id
+    if problems:  # nothing saved; the page keeps every choice typed
+        return _preview_page(meeting, report, entered, problems)
     try:
         audit.record("online.import_save", session_id=meeting.id, target=report.filename,
                      details=f"{len(choices)} people mapped by hand")

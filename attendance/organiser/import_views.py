@@ -10,7 +10,8 @@ from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import managed_session_or_404
 from ..models import RegistrationImport
-from ..registration.service import send_confirmation, send_safely
+from .. import outbox
+from ..jobs.queue import send_scheduled
 from . import bp
 from .registration_import import (ERROR, LABELS, MAX_BYTES, MAX_ROWS, NEW, REGISTERED, ListError, StaleConfirmation,
                                   fingerprint, preview_of, save, upload_list)
@@ -76,9 +77,11 @@ def confirm_registration_import(slug: str, import_id: int):
         flash(f"Nothing was saved. {error}", "warning")
         return _preview_page(meeting, upload, 409)
     mailed = 0
-    if request.form.get("send_confirmations") == "y":
-        mailed = sum(send_safely(send_confirmation, registration) for registration in added)
+    if request.form.get("send_confirmations") == "y":  # sent by the job worker
+        mailed = sum(outbox.schedule(registration, outbox.CONFIRMATION) is not None for registration in added)
+        db.session.commit()
+        send_scheduled()
     flash(f"Saved: {upload.summary}."
-          + (f" Confirmations with the badge emailed to {mailed} of {len(added)}." if request.form.get(
+          + (f" Confirmations with the badge are on their way to {mailed} of {len(added)}." if request.form.get(
               "send_confirmations") == "y" else " No confirmation was emailed."))
     return redirect(url_for("organiser.registrations", slug=slug))

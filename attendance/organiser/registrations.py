@@ -1,7 +1,6 @@
 """Organisers manage registrations: search and filter, fix details, cancel, reissue badges, export, print."""
-import tempfile
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -17,8 +16,9 @@ from ..checkin.service import today_for
 from ..lookup import managed_session_or_404
 from ..reports.headcount import headcount
 from ..models import Mode, Registration, RegistrationStatus, Role
+from ..jobs.kinds import badge_job_options, request_job
+from ..jobs.queue import start_job
 from ..text import without_control_characters
-from ..registration.badges import write_badge_sheets
 from ..auth import Actor
 from ..desk.forms import OrganiserEntryForm
 from ..exports import CSV_BOM
@@ -89,7 +89,8 @@ def add_registration_page(slug: str):
             registration = added.registration
             flash((gettext("%(name)s added and checked in.", name=registration.full_name) if added.checkin
                    else gettext("%(name)s added.", name=registration.full_name))
-                  + (" " + gettext("Their confirmation with the badge was emailed.") if registration.email else ""))
+                  + " " + (gettext("Their confirmation with the badge was emailed.") if registration.email
+                           else gettext("No email address: they get no mail.")))
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     elif request.method == "GET":
         form.mode.data = "in_person"
@@ -108,17 +109,15 @@ def badge_sheet(slug: str):
         return redirect(url_for("organiser.registrations", slug=slug))
     filters = _filters()
     filters.status = filters.status or RegistrationStatus.REGISTERED
-    rows = db.session.scalars(registrations_query(meeting, filters)).all()
-    if not rows:
+    if db.session.scalar(registrations_query(meeting, filters).limit(1)) is None:
         flash(gettext("No registration matches these filters, so there are no badges to print."))
         return redirect(url_for("organiser.registrations", slug=slug,
                                 **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}))
-    out = tempfile.TemporaryFile()
-    count = write_badge_sheets(rows, out)
-    audit.record("badges.export", session_id=meeting.id, details=f"{count} badges")
-    db.session.commit()
-    out.seek(0)
-    return send_file(out, mimetype="application/pdf", download_name=f"{meeting.slug}-badges.pdf")
+    job, new = request_job(meeting, "badges.pdf", requested_by=current_user.email,
+                           options=badge_job_options(filters))
+    if new and not start_job(job.id):
+        flash(gettext("The job queue is unavailable: the job waits, and starts when a worker is back."), "warning")
+    return redirect(url_for("jobs.job_page", slug=slug, job_id=job.id))
 
 
 def _registration_or_404(slug: str, registration_id: int) -> Registration:
@@ -183,7 +182,7 @@ def cancel_registration(slug: str, registration_id: int):
     if request.method == "POST" and form.validate() and request.form.get("confirmed") == "yes":
         mailed = cancel_and_tell(registration, form.reason.data)
         flash(gettext("Registration cancelled. Their badge no longer admits them.") + " "
-              + (gettext("The delegate was told by email.") if mailed
+              + (gettext("The delegate is being told by email.") if mailed
                  else gettext("No email could be sent: tell them yourself.")))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_cancel.html", meeting=registration.session, registration=registration,
@@ -212,7 +211,7 @@ def reissue_registration_badge(slug: str, registration_id: int):
     if request.method == "POST":  # CSRFProtect has checked the form's token
         mailed = replace_badge(registration)
         flash(gettext("New badge issued. The old badge no longer works; the delegate's page shows the new one.") + " "
-              + (gettext("The new badge was emailed to them.") if mailed
+              + (gettext("The new badge is being emailed to them.") if mailed
                  else gettext("No email could be sent: tell them yourself.")))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_reissue.html", meeting=registration.session, registration=registration)

@@ -1,5 +1,5 @@
 """Badges: one A6 PDF per delegate, and A4 sheets of four for printing in bulk."""
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 from flask_babel import force_locale
@@ -67,11 +67,13 @@ def badge_sheet_pdf(registrations: Sequence[Registration]) -> bytes:
     return render_pdf("badges/badge.html", badges=[badge_context(r) for r in registrations], sheet=True)
 
 
-def write_badge_sheets(registrations: Sequence[Registration], out: BinaryIO) -> int:
+def write_badge_sheets(registrations: Sequence[Registration], out: BinaryIO,
+                       progress: Callable[[int], None] = lambda n: None) -> int:
     """All the badges on A4 sheets, as one PDF written to `out` batch by batch: memory holds one batch. Returns
     the number of badges."""
     merged = PdfConcatenator(out)
     for batch in batches(registrations, SHEET_BATCH):
         merged.add(badge_sheet_pdf(batch))
+        progress(len(batch))
     merged.close()
     return len(registrations)

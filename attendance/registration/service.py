@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -10,18 +11,19 @@ from flask import has_request_context, render_template
 from flask_babel import force_locale, get_locale, gettext
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, mail
+from .. import audit, mail, outbox
 from ..auth import Actor
 from ..checkin.service import CheckIn, check_in, today_for
 from ..countries import countries
 from ..dbutil import serialized_writes
 from ..extensions import db
+from ..jobs.queue import send_scheduled
 from ..links import public_url
 from ..models import (EntityType, MeetingSession, Mode, Region, Registration, RegistrationSource, RegistrationStatus,
                       Source)
 from ..models.meeting import utcnow
 from ..models.registration import email_key
-from ..tokens import new_badge_token, redact
+from ..tokens import new_badge_token
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import NAME_MAX, _strip
@@ -100,6 +102,7 @@ def register(meeting: MeetingSession, delegate: Delegate) -> Registration:
         db.session.flush()
         if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
             raise InPersonFull()
+        outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker: `jobs.send_scheduled()` after this
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -121,10 +124,13 @@ def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
         raise AlreadyRegistered()
 
 
-def cancel(registration: Registration, reason: str) -> None:
+def cancel(registration: Registration, reason: str, *, tell: bool = False) -> None:
+    """With `tell`, a notice to the delegate is scheduled in the same transaction."""
     registration.status = RegistrationStatus.CANCELLED
     registration.cancel_reason = reason.strip()
     registration.cancelled_at = utcnow()
+    if tell:
+        outbox.schedule(registration, outbox.CANCELLED, registration.cancelled_at.isoformat())
     db.session.commit()
 
 
@@ -135,38 +141,42 @@ def reinstate(registration: Registration) -> None:
     db.session.commit()
 
 
-def reissue_badge(registration: Registration) -> str:
-    """Gives the registration a new badge token; the old badge stops working at once."""
+def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
+    """Gives the registration a new badge token; the old badge stops working at once. With `tell`, the new badge
+    is mailed (scheduled in the same transaction)."""
     registration.badge_token = new_badge_token()
+    if tell:
+        outbox.schedule(registration, outbox.REISSUED, outbox.badge_version(registration))
     db.session.commit()
     return registration.badge_token
 
 
 def send_confirmation(registration: Registration, *, reminder: bool = False) -> None:
-    """Emails the delegate their personal link with the badge attached, in the language they registered in."""
+    """Emails the delegate their personal link at once (the "find my registration" reminder)."""
+    mail.send(confirmation_message(registration, reminder=reminder))
+
+
+def confirmation_message(registration: Registration, *, reminder: bool = False) -> EmailMessage:
+    """The delegate's personal link with the badge attached, in the language they registered in. Rendering the
+    badge here also stores it, so their first download is served from the stored copy."""
     with force_locale(registration.locale):
-        _send_confirmation(registration, reminder)
-
-
-def _send_confirmation(registration: Registration, reminder: bool) -> None:
-    meeting = registration.session
-    body = render_template(
-        "registration/confirmation.txt",
-        registration=registration,
-        meeting=meeting,
-        reminder=reminder,
-        day_times=day_times(meeting),
-        me_url=public_url("registration.me", access_key=registration.access_key),
-        join_url=public_url("registration.join", access_key=registration.access_key),
-    )
-    subject = (gettext("Your link for %(title)s", title=meeting.local_title) if reminder
-               else gettext("Registered: %(title)s", title=meeting.local_title))
-    # A cancelled registration has no badge (its page refuses one too), nor days to put in a calendar.
-    attachments = [] if registration.is_cancelled else [
-        ("badge.pdf", "application/pdf", badge_pdf(registration)),
-        ("calendar.ics", "text/calendar", calendar_ics(registration))]
-    message = mail.build_message(registration.email, subject, body, attachments=attachments)
-    mail.send(message)
+        meeting = registration.session
+        body = render_template(
+            "registration/confirmation.txt",
+            registration=registration,
+            meeting=meeting,
+            reminder=reminder,
+            day_times=day_times(meeting),
+            me_url=public_url("registration.me", access_key=registration.access_key),
+            join_url=public_url("registration.join", access_key=registration.access_key),
+        )
+        subject = (gettext("Your link for %(title)s", title=meeting.local_title) if reminder
+                   else gettext("Registered: %(title)s", title=meeting.local_title))
+        # A cancelled registration has no badge (its page refuses one too), nor days to put in a calendar.
+        attachments = [] if registration.is_cancelled else [
+            ("badge.pdf", "application/pdf", badge_pdf(registration)),
+            ("calendar.ics", "text/calendar", calendar_ics(registration))]
+        return mail.build_message(registration.email, subject, body, attachments=attachments)
 
 
 # Adding a registration by staff: one rule for the organiser's page, the desk's walk-in form and the JSON API.
@@ -207,8 +217,11 @@ def _term_named(terms: list, name: str):
             or next((t for t in terms if t.name.casefold() == name.casefold()), None))
 
 
-def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bool) -> dict[str, str]:
-    """Why staff cannot add this entry to the session, per field; empty when they can."""
+def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bool,
+                 by_organiser: bool = False) -> dict[str, str]:
+    """Why staff cannot add this entry to the session, per field; empty when they can. The e-mail is optional for
+    a walk-in checked in now, and for the session's organisers, who record what happened (someone seen only on the
+    video platform, a session recorded afterwards); such a registration gets no mail."""
     errors: dict[str, str] = {}
     for name, label in (("full_name", gettext("Enter the person's full name.")),
                         ("organisation", gettext("Enter the organisation they represent."))):
@@ -231,7 +244,7 @@ def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bo
         errors["mode"] = gettext("Choose in_person or online.")
     if "email" not in errors:
         if not entry.email:
-            if not check_in_now:  # only someone standing at the desk may come without an address
+            if not (check_in_now or by_organiser):  # door staff: only someone standing at the desk
                 errors["email"] = gettext("Enter an email address (optional only for a walk-in checked in now).")
         else:
             try:
@@ -251,11 +264,12 @@ def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bo
 def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: RegistrationSource, actor: Actor,
                      check_in_now: bool = False, door: str = "") -> Added:
     """Registers a person on staff's word, in one transaction: without the public form's window or seat limit,
-    audited, and checked in at once when `check_in_now` (a walk-in; then the e-mail is optional). Raises
-    InvalidEntry, with nothing changed, when an answer is wrong."""
+    audited, and checked in at once when `check_in_now` (a walk-in). The e-mail is optional for a walk-in and for
+    an organiser of the session (`entry_errors`). Raises InvalidEntry, with nothing changed, when an answer is
+    wrong."""
     entry = StaffEntry(**{name: _strip(value) or "" for name, value in vars(entry).items()})
     entry.country = entry.country.upper()
-    errors = entry_errors(meeting, entry, check_in_now=check_in_now)
+    errors = entry_errors(meeting, entry, check_in_now=check_in_now, by_organiser=actor.manages(meeting.id))
     if errors:
         raise InvalidEntry(errors)
     # One transaction, and on SQLite one writer from the insert to the check-in's commit (a rival door's
@@ -277,32 +291,19 @@ def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: Regi
         audit.record("registration.add", session_id=meeting.id, target=f"registration {registration.id}",
                      details=f"source: {source.value}" + (", checked in" if check_in_now else ""), actor=actor.label)
         outcome = None
+        outbox.schedule(registration, outbox.CONFIRMATION)
         if check_in_now:  # check_in commits: the registration, its audit line and the check-in go together
             outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug,
                                source=Source.MANUAL, note="walk-in", door=door)
         else:
             db.session.commit()
-    if registration.email:
-        send_safely(send_confirmation, registration)
+    send_scheduled()
     return Added(registration, outcome)
 
 
-def send_safely(send, registration: Registration, **options) -> bool:
-    """Whether the mail went. The change it tells of stands even when mail is down."""
-    try:
-        send(registration, **options)
-    except Exception:
-        log.exception("could not mail registration %s (key %s)", registration.id, redact(registration.access_key))
-        return False
-    return True
-
-
-def send_notice(registration: Registration, kind: str) -> None:
+def notice_message(registration: Registration, kind: str) -> EmailMessage:
     """Tells the delegate, in their language, that their registration was cancelled ("cancelled") or that their
-    badge was replaced ("reissued", with the new badge attached). Nothing is sent to a registration without an
-    address."""
-    if not registration.email:
-        return
+    badge was replaced ("reissued", with the new badge attached)."""
     with force_locale(registration.locale):
         meeting = registration.session
         body = render_template("registration/notice.txt", registration=registration, meeting=meeting, kind=kind,
@@ -313,21 +314,21 @@ def send_notice(registration: Registration, kind: str) -> None:
         else:
             subject = gettext("Your new badge for %(title)s", title=meeting.local_title)
             attachments = [("badge.pdf", "application/pdf", badge_pdf(registration))]
-        mail.send(mail.build_message(registration.email, subject, body, attachments=attachments))
+        return mail.build_message(registration.email, subject, body, attachments=attachments)
 
 
 def replace_badge(registration: Registration) -> bool:
     """A lost or shared badge: a new code (audited), the old badge refused from now on, and the new one mailed to
-    the delegate. Whether the mail went (never, without an address)."""
+    the delegate. Whether the mail was queued (never, without an address)."""
     audit.record("registration.reissue_badge", session_id=registration.session_id,
                  target=f"registration {registration.id}")
-    reissue_badge(registration)
-    return bool(registration.email) and send_safely(send_notice, registration, kind="reissued")
+    reissue_badge(registration, tell=True)
+    return bool(registration.email) and send_scheduled()
 
 
 def cancel_and_tell(registration: Registration, reason: str) -> bool:
-    """Cancels (audited, with the reason) and mails the delegate a short notice; whether the mail went."""
+    """Cancels (audited, with the reason) and mails the delegate a short notice; whether the mail was queued."""
     audit.record("registration.cancel", session_id=registration.session_id,
                  target=f"registration {registration.id}", details=reason)
-    cancel(registration, reason)
-    return bool(registration.email) and send_safely(send_notice, registration, kind="cancelled")
+    cancel(registration, reason, tell=True)
+    return bool(registration.email) and send_scheduled()

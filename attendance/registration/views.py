@@ -19,6 +19,8 @@ from . import bp
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import RegistrationForm
+from ..jobs.queue import send_scheduled
+from ..outbox import CONFIRMATION, is_delayed, mail_of
 from .service import (AlreadyRegistered, Delegate, InPersonFull, RegistrationClosed, find_by_email, in_person_full,
                       register, send_confirmation)
 
@@ -52,11 +54,12 @@ def register_form(slug: str):
         except RegistrationClosed:
             return render_template("registration/closed.html", meeting=meeting, state="closed")
         else:
-            if _send_confirmation_safely(registration):
-                flash(_("You are registered. We have emailed you the link to this page: keep it, it is your own."))
+            if send_scheduled():
+                flash(_("You are registered. We are emailing you the link to this page: keep it, it is your own."))
             else:
-                flash(_("You are registered, but we could not email you the link to this page. Bookmark it now: "
-                        "it is your own, and you need it for your badge and certificate."), "warning")
+                flash(_("You are registered, but our email is delayed: the link to this page will reach you "
+                        "later. Bookmark it now: it is your own, and you need it for your badge and certificate."),
+                      "warning")
             return redirect(url_for("registration.me", access_key=registration.access_key))
     status = 400 if request.method == "POST" else 200
     return render_template("registration/register.html", meeting=meeting, form=form, seats_full=seats_full,
@@ -99,6 +102,7 @@ def me(access_key: str):
         certificate=eligibility(registration) if meeting.has_begun(today) else None,
         qr=qr_svg(registration.badge_token, title=_("Your badge QR code")), describe_day=describe_day,
         badge_code=grouped_badge_code(registration.badge_token), day_times=day_times(meeting),
+        mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)),
     )
 
 

@@ -72,7 +72,8 @@ def to_xlsx(report: Headcount) -> bytes:
             for cell in sheet[sheet.max_row]:
                 cell.font = bold
             for row in rows + [scope.total]:
-                append_text_safe(sheet, [row.label] + [row.counts[c] for c in COLUMNS])
+                label = gettext("Total") if row is scope.total else row.label
+                append_text_safe(sheet, [label] + [row.counts[c] for c in COLUMNS])
                 if row is scope.total:
                     for cell in sheet[sheet.max_row]:
                         cell.font = bold

@@ -5,7 +5,7 @@ enabled language; pages, badges, certificates and reports use the reader's langu
 (the existing columns). Existing rows have no translations: NULL.
 
 Revision ID: e5a1c9d3f7b2
-Revises: 2f9cc336dd46
+Revises: c4e8a1f0b2d3
 Create Date: 2026-12-05 00:10:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5a1c9d3f7b2'
-down_revision = '2f9cc336dd46'
+down_revision = 'c4e8a1f0b2d3'
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,6 @@
 """Online attendance end to end: join links, the Zoom webhook, report imports, mapping, minutes per day."""
 import hashlib
+import html
 import hmac
 import io
 import json
@@ -280,15 +281,23 @@ def test_mapping_an_unmatched_row_in_the_preview_is_remembered_for_the_next_impo
     assert minutes_on(lars, past_meeting.days[1]).minutes == 30
 
 
-@pytest.mark.parametrize("choice", [{"map-5": "²"}, {"map-5": "٣"}, {"map-٥": "1"}])
-def test_a_choice_written_with_other_digits_is_refused_and_nothing_is_saved(client, login, past_meeting,
-                                                                         make_registration, choice):
+@pytest.mark.parametrize("choice, reason", [
+    ({"map-5": "²"}, "“²” names no registration of this session"),
+    ({"map-5": "٣"}, "“٣” names no registration of this session"),
+    ({"map-5": "Lars Banda · #99999"}, "is not a registration of this session"),
+    ({"map-5": "Nobody Known"}, "“Nobody Known” names no registration of this session"),
+    ({"map-٥": "1"}, "digits"),
+])
+def test_a_choice_naming_no_registration_is_refused_and_nothing_is_saved(client, login, past_meeting,
+                                                                         make_registration, choice, reason):
     make_registration(past_meeting, full_name="Lars Banda", email="lars@example.org")
     login("organiser")
     upload(client, past_meeting, zoom_report([("Lars B (iPad)", "", "02/19/2024 09:35:00 AM",
                                                 "02/19/2024 10:35:00 AM", 60)]))
     response = save_import(client, past_meeting, choice)
-    assert response.status_code == 400 and "digits" in response.get_data(as_text=True)
+    assert response.status_code == 400 and reason in response.get_data(as_text=True)
+    if "map-5" in choice:  # the preview again, with what was typed kept in its field
+        assert 'value="' + html.escape(choice["map-5"]) + '"' in response.get_data(as_text=True)
     assert db.session.scalars(sa.select(UnmatchedPresence)).all() == []
     assert db.session.scalar(sa.select(ReportImport.saved_at)) is None
 
@@ -446,7 +455,7 @@ def test_mapping_a_person_in_the_preview_covers_all_their_lines_in_the_file(clie
     page = client.get(upload(client, meeting, minjun_report()).headers["Location"]).get_data(as_text=True)
 
     # One choice per unknown person: line 9 follows line 8.
-    assert re.findall(r'<select name="map-(\d+)"', page) == ["7", "8"]
+    assert re.findall(r'<input type="text" name="map-(\d+)"', page) == ["7", "8"]
     assert 'aria-label="Registration for 김민준 (Minjun iPhone) (lines 8, 9)"' in page
     assert "Same person as line 8: the choice there covers this line." in page
     assert "2 people to map" in page
@@ -458,7 +467,7 @@ def test_mapping_a_person_in_the_preview_covers_all_their_lines_in_the_file(clie
     # The same file again adds nothing.
     intervals = db.session.scalar(sa.select(sa.func.count(OnlineInterval.id)))
     again = client.get(upload(client, meeting, minjun_report()).headers["Location"]).get_data(as_text=True)
-    assert again.count("Already imported.") == 5 and "<select" not in again
+    assert again.count("Already imported.") == 5 and 'name="map-' not in again
     save_import(client, meeting)
     assert db.session.scalar(sa.select(sa.func.count(OnlineInterval.id))) == intervals
     assert minutes_on(minjun, meeting.days[0]).minutes == 480
@@ -533,10 +542,10 @@ def test_a_name_like_one_registration_is_suggested_and_saved_only_when_the_organ
     assert "No registration with this email or name" not in page
     assert ("No email in the report, and no earlier mapping of this name (a name alone is only suggested). "
             "Suggested: José Álvarez Müller, the only registration with the same name; saving confirms it, "
-            "“Keep unmatched” declines it.") in page
+            "emptying the field declines it.") in page
     assert "2 people to map, 1 suggested by name" in page
     sent = form_as_sent(page)
-    assert (sent["map-2"], sent["map-3"]) == (str(jose.id), "")  # two Ana Silvas: no suggestion
+    assert (sent["map-2"], sent["map-3"]) == (f"José Álvarez Müller · jose@example.es · #{jose.id}", "")  # two Ana Silvas
     assert "Choose their registration to map them." in page
     assert db.session.scalars(sa.select(IdentityMapping)).all() == []
 
@@ -643,3 +652,58 @@ def test_impossible_durations_and_times_are_row_errors_not_crashes(client, login
     far = b"email,joined,left\nfar@example.org,9999-12-31 23:00 -05:00,\n"
     preview = client.get(upload(client, past_meeting, far).headers["Location"])
     assert preview.status_code == 200 and "error" in preview.get_data(as_text=True)
+
+
+def test_the_preview_page_does_not_grow_with_the_registrations_and_a_typed_choice_saves(client, login, past_meeting,
+                                                                                       make_registration):
+    registrations = [make_registration(past_meeting, full_name=f"Délégué Numéro {n:03d}",
+                                       email=f"delegate{n}@example.org", mode=Mode.ONLINE) for n in range(200)]
+    lines = ["email,joined,left"] + [f"guest{n}@example.net,2024-02-19 10:{n % 60:02d},2024-02-19 12:00"
+                                     for n in range(400)]
+    login("organiser")
+    page = client.get(upload(client, past_meeting, "\n".join(lines).encode()).headers["Location"]).get_data(
+        as_text=True)
+    assert len(page.encode()) < 400_000  # a list of every registration on each of 300 rows made 3 MB
+    assert page.count('list="registration-choices"') == 300 and page.count("<option") == 200  # one shared list
+    sent = form_as_sent(page)
+    picked, typed = registrations[7], registrations[150]
+    sent["map-2"] = f"Délégué Numéro 007 · delegate7@example.org · #{picked.id}"  # as picked from the list
+    sent["map-3"] = "  DELEGATE150@example.org "  # an address typed by hand
+    save_import(client, past_meeting, sent)
+    assert minutes_on(picked, past_meeting.days[0]).minutes == 120
+    assert minutes_on(typed, past_meeting.days[0]).minutes == 119
+    assert db.session.scalar(sa.select(sa.func.count(UnmatchedPresence.id))) == 398
+
+
+def test_choices_are_read_back_by_number_label_email_or_a_unique_name(past_meeting, make_registration, make_session):
+    ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org")
+    make_registration(past_meeting, full_name="Lars Banda", email="lars@example.org")
+    make_registration(past_meeting, full_name="Lars  BANDA", email="lars.b@example.org")
+    stranger = make_registration(make_session(), full_name="Ana Silva", email="ana@example.net")
+    reader = imports.ChoiceReader(past_meeting)
+    assert [reader.read(text) for text in ("", str(ana.id), imports.choice_label(ana), "Ana@Example.org",
+                                            "ana silva", "Ana Silva · ana@example.org")] == [None] + [ana] * 5
+    for text, reason in [(str(stranger.id), "is not a registration of this session"),
+                         (f"Ana Silva · #{stranger.id}", "is not a registration of this session"),
+                         ("Lars Banda", "Several registrations are named"),
+                         ("ana@example.net", "names no registration of this session")]:
+        with pytest.raises(ValueError, match=reason):
+            reader.read(text)
+
+
+def test_the_online_page_offers_one_shared_list_and_maps_by_a_typed_address(client, login, past_meeting,
+                                                                           make_registration):
+    people = [make_registration(past_meeting, email=f"d{n}@example.org", mode=Mode.ONLINE) for n in range(50)]
+    login("organiser")
+    upload(client, past_meeting, "\n".join(["email,joined,left"] + [
+        f"guest{n}@example.net,2024-02-19 10:00,2024-02-19 11:00" for n in range(20)]).encode())
+    save_import(client, past_meeting)
+    page = client.get(f"/sessions/{past_meeting.slug}/online?day=2024-02-19").get_data(as_text=True)
+    assert page.count('list="registration-choices"') == 20 and page.count("<option") == 50
+    waiting = db.session.scalars(sa.select(UnmatchedPresence).order_by(UnmatchedPresence.id)).first()
+    client.post(f"/sessions/{past_meeting.slug}/online/map", data={
+        "identity_key": waiting.identity_key, "registration_id": "d3@example.org", "csrf_token": csrf_token(client)})
+    assert minutes_on(people[3], past_meeting.days[0]).minutes == 60
+    response = client.post(f"/sessions/{past_meeting.slug}/online/map", follow_redirects=True, data={
+        "identity_key": "email:guest5@example.net", "registration_id": "nobody", "csrf_token": csrf_token(client)})
+    assert "Nothing was mapped: “nobody” names no registration of this session" in response.get_data(as_text=True)

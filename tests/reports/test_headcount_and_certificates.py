@@ -14,7 +14,7 @@ from attendance.extensions import db
 from attendance.models import (Attendance, Certificate, Mode, OnlineInterval, RegistrationStatus,
                                Source)
 from attendance.reports.headcount import COLUMNS, headcount
-from helpers import csrf_token
+from helpers import csrf_token, export
 from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -327,10 +327,10 @@ def test_delegate_page_shows_the_certificate_link_when_eligible(client, known):
 def test_bulk_zip_and_merged_pdf_hold_every_eligible_certificate(client, login, known):
     meeting, _ = known
     login("organiser")
-    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/sessions/{meeting.slug}/certificates.zip").data))
+    archive = zipfile.ZipFile(io.BytesIO(export(client, f"/sessions/{meeting.slug}/certificates.zip").data))
     assert len(archive.namelist()) == 3
     assert all(archive.read(name).startswith(b"%PDF") for name in archive.namelist())
-    merged = client.get(f"/sessions/{meeting.slug}/certificates.pdf").data
+    merged = export(client, f"/sessions/{meeting.slug}/certificates.pdf").data
     assert len(page_sizes(merged)) == 3
     ids = db.session.scalars(sa.select(Certificate.public_id)).all()
     assert sorted(code.rsplit("/", 1)[1] for code in qr_codes(merged, dpi=150)) == sorted(ids)
