@@ -35,7 +35,7 @@ setup: $(VENV)/.installed
 # After changing user-facing text: extract it and merge it into the catalogues, then translate the new entries.
 translations: $(VENV)/.installed
 	$(BIN)/pybabel -q extract --no-wrap -F babel.cfg -k _l -o attendance/translations/messages.pot .
-	$(BIN)/pybabel -q update --no-wrap -i attendance/translations/messages.pot -d attendance/translations
+	$(BIN)/pybabel -q update --no-wrap --no-fuzzy-matching -i attendance/translations/messages.pot -d attendance/translations
 
 # The server and the job worker (mails, exports) in one process group: Ctrl-C stops both, and so does either's end.
 # Links in mails point at this server unless PUBLIC_URL says otherwise.

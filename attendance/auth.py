@@ -94,7 +94,7 @@ def organiser_required(view):
     @login_required
     def wrapped(*args, **kwargs):
         if not current_user.is_organiser:
-            abort(403, "This page is for organisers.")
+            abort(403, gettext("This page is for organisers."))
         return view(*args, **kwargs)
     return wrapped
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app, url_for
+from flask_babel import gettext, ngettext
 
 from . import audit
 from .api.tokens import create_api_token, revoke_api_token
@@ -11,6 +12,8 @@ from .certificates.render import certificate_pdf, filename_for
 from .certificates.service import SessionPurged, issue_all
 from .demo import seed_demo
 from .extensions import db
+from .formatting import format_day
+from .i18n import in_terminal_language
 from .privacy import TooRecent, purge_session
 from .models import ApiToken, MeetingSession, StaffRole
 from .organiser.door_staff import assign_door_staff
@@ -26,16 +29,17 @@ def init_app(app: Flask) -> None:
 
 @click.command("seed-demo")
 @click.option("--base-url", default="", metavar="URL", help="Where the app is served, to print full links.")
+@in_terminal_language
 def seed_demo_command(base_url: str) -> None:
     """Load the demo meeting (idempotent); today's practice session moves to today."""
     result = seed_demo()
-    click.echo(f"Demo loaded: sessions {', '.join(result['sessions'])}.")
-    click.echo("Demo staff logins (email / password):")
+    click.echo(gettext("Demo loaded: sessions %(sessions)s.", sessions=", ".join(result["sessions"])))
+    click.echo(gettext("Demo staff logins (email / password):"))
     for email, role, password in result["staff"]:
         click.echo(f"  {role.value:<9} {email} / {password}")
     with current_app.test_request_context():
         scanner = url_for("checkin.scanner", slug=result["today"])
-    click.echo(f"Door scanner of today's demo session: {base_url.rstrip('/')}{scanner}")
+    click.echo(gettext("Door scanner of today's demo session: %(url)s", url=base_url.rstrip("/") + scanner))
 
 
 @click.group("user")
@@ -49,15 +53,17 @@ def user_group() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--session", "slugs", multiple=True, metavar="SLUG",
               help="A session they run (organiser) or work the doors of (door staff); repeat for more.")
+@in_terminal_language
 def add_user(email: str, role: str, password: str, slugs: tuple[str, ...]) -> None:
     """Create a staff account (or reset its role and password)."""
     if "@" not in email or len(email) > 254:
-        raise click.BadParameter("give an email address", param_hint="EMAIL")
+        raise click.BadParameter(gettext("give an email address"), param_hint="EMAIL")
     if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="--password")
+        raise click.BadParameter(gettext("use at least 8 characters"), param_hint="--password")
     meetings = [db.session.scalar(db.select(MeetingSession).filter_by(slug=slug)) for slug in slugs]
     if None in meetings:
-        raise click.BadParameter(f"no session is called '{slugs[meetings.index(None)]}'", param_hint="--session")
+        raise click.BadParameter(gettext("no session is called '%(slug)s'", slug=slugs[meetings.index(None)]),
+                                 param_hint="--session")
     user, created = ensure_staff(email, StaffRole(role), password)
     for meeting in meetings:
         if user.is_organiser:
@@ -67,7 +73,8 @@ def add_user(email: str, role: str, password: str, slugs: tuple[str, ...]) -> No
             db.session.flush()  # the new account's id
             assign_door_staff(meeting, user.email, actor="cli")
     db.session.commit()
-    click.echo(f"{'Created' if created else 'Updated'} {role} {user.email}.")
+    click.echo(gettext("Created %(role)s %(email)s.", role=role, email=user.email) if created
+               else gettext("Updated %(role)s %(email)s.", role=role, email=user.email))
 
 
 @click.group("token")
@@ -79,19 +86,22 @@ def token_group() -> None:
 @click.argument("label")
 @click.option("--organiser", is_flag=True, help="May also check in for a day other than today.")
 @click.option("--session", "slug", metavar="SLUG", help="Bind it to this session: 403 for any other.")
+@in_terminal_language
 def add_token(label: str, organiser: bool, slug: str | None) -> None:
     """Create a scanner API token and print it once."""
     if not label.strip():
-        raise click.BadParameter("give the token a label, such as 'Door 2 scanner'", param_hint="LABEL")
+        raise click.BadParameter(gettext("give the token a label, such as 'Door 2 scanner'"), param_hint="LABEL")
     meeting = None
     if slug is not None:
         meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
         if meeting is None:
-            raise click.BadParameter(f"no session is called '{slug}'", param_hint="--session")
+            raise click.BadParameter(gettext("no session is called '%(slug)s'", slug=slug), param_hint="--session")
     record, token = create_api_token(label, organiser=organiser, session_id=meeting.id if meeting else None)
-    bound = f" for {meeting.slug} only" if meeting else ""
-    click.echo(f"Created {'organiser' if organiser else 'door'} token #{record.id} '{record.label}'{bound}. "
-               "It is shown only now; store it in the scanner:")
+    kind = "organiser" if organiser else "door"
+    click.echo((gettext("Created %(kind)s token #%(id)d '%(label)s' for %(slug)s only.", kind=kind, id=record.id,
+                        label=record.label, slug=meeting.slug) if meeting else
+                gettext("Created %(kind)s token #%(id)d '%(label)s'.", kind=kind, id=record.id, label=record.label))
+               + " " + gettext("It is shown only now; store it in the scanner:"))
     click.echo(token)
 
 
@@ -107,13 +117,14 @@ def list_tokens() -> None:
 
 @token_group.command("revoke")
 @click.argument("token_id", type=int)
+@in_terminal_language
 def revoke_token(token_id: int) -> None:
     """Revoke a token by its number (see `token list`)."""
     record = db.session.get(ApiToken, token_id)
     if record is None:
-        raise click.BadParameter(f"no token #{token_id}", param_hint="TOKEN_ID")
+        raise click.BadParameter(gettext("no token #%(id)d", id=token_id), param_hint="TOKEN_ID")
     revoke_api_token(record)
-    click.echo(f"Revoked token #{record.id} '{record.label}'.")
+    click.echo(gettext("Revoked token #%(id)d '%(label)s'.", id=record.id, label=record.label))
 
 
 @click.group("certificates")
@@ -125,37 +136,42 @@ def certificates_group() -> None:
 @click.argument("slug")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for the PDFs (created when missing).")
+@in_terminal_language
 def export_certificates(slug: str, out_dir: Path) -> None:
     """Write every eligible delegate's certificate as a PDF into a folder."""
     meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
     if meeting is None:
-        raise click.BadParameter(f"no session is called '{slug}'", param_hint="SLUG")
+        raise click.BadParameter(gettext("no session is called '%(slug)s'", slug=slug), param_hint="SLUG")
     try:
         pairs = issue_all(meeting)
     except SessionPurged:
-        raise click.ClickException(f"{slug} was purged on {meeting.purged_at:%d %B %Y}: its certificates would be "
-                                   "made out to 'Delegate N (purged)', so none is written.") from None
+        raise click.ClickException(gettext("%(slug)s was purged on %(day)s: its certificates would be made out to "
+                                           "'Delegate N (purged)', so none is written.", slug=slug,
+                                           day=format_day(meeting.purged_at))) from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    with current_app.test_request_context(), click.progressbar(pairs, label="Certificates") as bar:
+    with current_app.test_request_context(), click.progressbar(pairs, label=gettext("Certificates")) as bar:
         for certificate, result in bar:
             (out_dir / filename_for(certificate)).write_bytes(certificate_pdf(certificate, result))
     audit.record("certificates.export", session_id=meeting.id, details=f"folder: {len(pairs)} certificates",
                  actor="cli")
     db.session.commit()
-    click.echo(f"Wrote {len(pairs)} certificates to {out_dir}.")
+    click.echo(ngettext("Wrote %(num)d certificate to %(folder)s.", "Wrote %(num)d certificates to %(folder)s.",
+                        len(pairs), folder=out_dir))
 
 
 @click.command("purge")
 @click.argument("slug")
 @click.option("--older-than", "days", type=click.IntRange(min=0), required=True, metavar="DAYS",
               help="Only if the session ended at least this many days ago.")
+@in_terminal_language
 def purge_command(slug: str, days: int) -> None:
     """Anonymise a past session's delegates; its counts and certificate verification stay."""
     meeting = db.session.scalar(db.select(MeetingSession).filter_by(slug=slug))
     if meeting is None:
-        raise click.BadParameter(f"no session is called '{slug}'", param_hint="SLUG")
+        raise click.BadParameter(gettext("no session is called '%(slug)s'", slug=slug), param_hint="SLUG")
     try:
         count = purge_session(meeting, days)
     except TooRecent as refusal:
         raise click.ClickException(str(refusal)) from None
-    click.echo(f"Anonymised {count} registrations of {slug}.")
+    click.echo(ngettext("Anonymised %(num)d registration of %(slug)s.", "Anonymised %(num)d registrations of %(slug)s.",
+                        count, slug=slug))

@@ -39,6 +39,25 @@ ENTITY_TYPES = [
     ("Secretariat", 8),
     ("Observer/Guest", 6),
 ]
+#: the organisation's own French names for its entity types and regions
+FRENCH_NAMES = {
+    "Vice-Chair Office": "Bureau de la vice-présidence",
+    "Regional Office for Capacity Building (ROCB)": "Bureau régional de renforcement des capacités",
+    "Regional Intelligence Liaison Office (RILO)": "Bureau régional de liaison chargé du renseignement",
+    "Regional Training Centre (RTC)": "Centre régional de formation",
+    "Regional Dog Training Centre (RDTC)": "Centre régional de formation cynophile",
+    "Regional Customs Laboratory (RCL)": "Laboratoire régional des douanes",
+    "Host Administration of a regional entity": "Administration hôte d’une entité régionale",
+    "Secretariat": "Secrétariat",
+    "Observer/Guest": "Observateur / invité",
+    "Americas and Caribbean": "Amériques et Caraïbes",
+    "East and Southern Africa": "Afrique orientale et australe",
+    "Europe": "Europe",
+    "Far East, South and South East Asia, Australasia and the Pacific":
+        "Extrême-Orient, Asie du Sud et du Sud-Est, Australasie et Pacifique",
+    "North of Africa, Near and Middle East": "Afrique du Nord, Proche et Moyen-Orient",
+    "West and Central Africa": "Afrique occidentale et centrale",
+}
 # (name, short name, countries, scripts and their weights)
 REGIONS = [
     ("Americas and Caribbean", "Americas",
@@ -123,8 +142,10 @@ def _ensure_session(series: MeetingSeries, slug: str, **fields) -> tuple[Meeting
     if meeting is not None:
         return meeting, False
     meeting = MeetingSession(series=series, slug=slug, **fields)
-    meeting.entity_types = [EntityType(name=name, position=i) for i, (name, _) in enumerate(ENTITY_TYPES)]
-    meeting.regions = [Region(name=name, position=i) for i, (name, *_rest) in enumerate(REGIONS)]
+    meeting.entity_types = [EntityType(name=name, position=i, translations={"fr": FRENCH_NAMES[name]})
+                            for i, (name, _) in enumerate(ENTITY_TYPES)]
+    meeting.regions = [Region(name=name, position=i, translations={"fr": FRENCH_NAMES[name]})
+                       for i, (name, *_rest) in enumerate(REGIONS)]
     db.session.add(meeting)
     return meeting, True
 
@@ -144,6 +165,8 @@ def seed_demo(delegates: int = 172) -> dict:
         series, "global-meeting-19", number=19,
         title="19th Session of the Global Meeting of the Regional Entities",
         venue="Brussels, Belgium", timezone="Europe/Brussels",
+        translations={"fr": {"title": "19e session de la Réunion mondiale des entités régionales",
+                             "venue": "Bruxelles, Belgique"}},
         online_meeting_url="https://meet.example.org/global-meeting-19", zoom_meeting_id="85012345678",
         in_person_capacity=150, secretariat_email="secretariat@example.org", secretariat_phone="+32 2 209 92 11",
         registration_opens_at=datetime(2023, 12, 1, 8, 0), registration_closes_at=datetime(2024, 2, 16, 17, 0),
@@ -164,6 +187,8 @@ def seed_demo(delegates: int = 172) -> dict:
         series, "global-meeting-20", number=20,
         title="20th Session of the Global Meeting of the Regional Entities",
         venue="Brussels, Belgium", timezone="Europe/Brussels",
+        translations={"fr": {"title": "20e session de la Réunion mondiale des entités régionales",
+                             "venue": "Bruxelles, Belgique"}},
         online_meeting_url="https://meet.example.org/global-meeting-20",
         in_person_capacity=120, secretariat_email="secretariat@example.org", secretariat_phone="+32 2 209 92 11",
         allows_walk_ins=True,

@@ -1,15 +1,21 @@
-"""Languages: English and French now; the catalogues live in attendance/translations, compiled by the set-up.
+"""Languages: English, French, Spanish and Arabic; the catalogues live in attendance/translations, compiled by the set-up.
 
 The interface language is the person's choice (remembered in a cookie), else their browser's Accept-Language.
 Emails and PDFs use the language the delegate registered in (a certificate may use the session's language).
-Adding Spanish, Russian or Arabic is a new catalogue plus an entry here; `is_rtl` switches the page direction.
+Spanish and Arabic cover what delegates, door staff and the kiosk see; organiser pages are English and French.
+Adding a language is a new catalogue plus an entry here; `is_rtl` switches the page direction.
 """
+import functools
+import os
+
 from flask import Blueprint, Flask, has_request_context, redirect, request, url_for
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, force_locale, get_locale, refresh
+from markupsafe import Markup
 
 from .links import same_site_path
+from .text import direction, isolate
 
-LANGUAGES = {"en": "English", "fr": "Français"}
+LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية"}
 RIGHT_TO_LEFT = {"ar", "fa", "he", "ur"}
 COOKIE = "lang"
 
@@ -26,8 +32,31 @@ def select_locale() -> str:
     return request.accept_languages.best_match(list(LANGUAGES)) or "en"
 
 
+def terminal_language() -> str:
+    """The language of the command line: the terminal's (LC_ALL, LC_MESSAGES, LANG) when offered, else English."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        code = os.environ.get(name, "").split("_")[0].split(".")[0].lower()
+        if code:
+            return code if code in LANGUAGES else "en"
+    return "en"
+
+
+def in_terminal_language(command):
+    """A command whose messages are written in the terminal's language."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        with force_locale(terminal_language()):
+            return command(*args, **kwargs)
+    return run
+
+
 def is_rtl() -> bool:
     return str(get_locale()).split("_")[0] in RIGHT_TO_LEFT
+
+
+def language_direction(language: str | None = None) -> str:
+    """'rtl' or 'ltr': of `language`, or of the language being written now."""
+    return "rtl" if (language or str(get_locale())).split("_")[0] in RIGHT_TO_LEFT else "ltr"
 
 
 @bp.post("/language")
@@ -41,6 +70,11 @@ def choose_language():
     return response
 
 
+def bdi(text: str) -> Markup:
+    """A user-given text on a page, set apart for direction (`<bdi>`), escaped."""
+    return Markup("<bdi>%s</bdi>") % text if text else Markup("")
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_domain="messages",
                    default_translation_directories="translations")
@@ -48,4 +82,8 @@ def init_app(app: Flask) -> None:
     # (tests, scripts): each request chooses afresh.
     app.before_request(refresh)
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, is_rtl=is_rtl, current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, is_rtl=is_rtl, language_direction=language_direction,
+                                 current_locale=lambda: str(get_locale()))
+    app.add_template_filter(isolate)
+    app.add_template_filter(bdi)
+    app.add_template_filter(direction, "text_direction")

@@ -23,7 +23,7 @@ def managed_session_or_404(slug: str) -> MeetingSession:
     """A session the logged-in organiser runs; another organiser's session is refused (403)."""
     meeting = session_or_404(slug)
     if not current_user.is_authenticated or not current_user.manages(meeting):
-        abort(403, "You are not an organiser of this session. Ask one of its organisers to add you.")
+        abort(403, gettext("You are not an organiser of this session. Ask one of its organisers to add you."))
     return meeting
 
 

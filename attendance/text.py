@@ -12,6 +12,10 @@ _BASE_LETTERS = str.maketrans({"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı":
 _ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
                       "\u0591-\u05c7\u064b-\u065f\u0670]")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Marks that only steer the direction of text (LRM, RLM, ALM, embeddings, overrides, isolates): invisible, so a
+# person searching never types them.
+BIDI_CONTROLS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
 
 
 def _without_format_characters(text: str) -> str:
@@ -99,6 +103,30 @@ def is_wide(character: str) -> bool:
     return unicodedata.east_asian_width(character) in "WF"
 
 
+def isolate(text: str) -> str:
+    """`text` set apart for direction, for plain text and PDFs: it takes the direction of its first letter, and
+    neither what surrounds it nor any mark typed into it can reorder the other (Unicode's FSI ... PDI).
+
+    "ليلى حداد 9f3c2e1a" in an English sentence stays right to left with "9f3c2e1a" whole. Text with no
+    right-to-left letter, Arabic digit or direction mark needs none and stays as it is."""
+    if any(character in _NEEDS_ISOLATION for character in map(unicodedata.bidirectional, text)) \
+            or BIDI_CONTROLS.search(text):
+        return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
+    return text
+
+
+_NEEDS_ISOLATION = {"R", "AL", "AN"}
+
+
+def direction(text: str) -> str:
+    """'rtl' or 'ltr', from the first letter with a strong direction (as `dir="auto"` decides in a browser)."""
+    for character in BIDI_CONTROLS.sub("", text):
+        kind = unicodedata.bidirectional(character)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
 def has_control_characters(text: str) -> bool:
     """Whether typed text holds a control character (a NUL, an escape...): no field of ours may (PostgreSQL cannot
     even store a NUL)."""

@@ -9,6 +9,9 @@
   const $ = (id) => document.getElementById(id);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const words = JSON.parse(document.getElementById("scanner-words").textContent);
+  // A name or organisation set apart for direction (FSI ... PDI): "ليلى حداد 9f3c2e1a" keeps its order beside
+  // the Latin words around it, and no mark typed into it reorders them.
+  const isolated = (text) => (text ? "\u2068" + text + "\u2069" : "");
   const session = root.dataset.session;
   const DOOR_KEY = "attendance.door";
   const RESULT_SHOWN_MS = 4000;
@@ -105,7 +108,7 @@
     $("result-provisional").hidden = !data.provisional;
     $("result-provisional").textContent = kind === "refused" ? words.provisional_red : words.provisional;
     $("result-name").textContent = data.name || "";
-    const details = [data.entity, data.entity_type, data.role,
+    const details = [isolated(data.entity), isolated(data.entity_type), data.role,
       data.mode ? (data.mode === "online" ? words.registered_online : words.registered_in_person) : ""]
       .filter(Boolean);
     $("result-details").textContent = details.join(" · ");
@@ -269,7 +272,7 @@
       const item = document.createElement("li");
       const who = document.createElement("span");
       who.dir = "auto";
-      who.textContent = person.name + " · " + person.entity + " · " +
+      who.textContent = isolated(person.name) + " · " + isolated(person.entity) + " · " +
         (person.mode === "online" ? words.registered_online : words.registered_in_person) +
         (person.status === "cancelled" ? " · " + words.cancelled_tag : "") +
         (person.checked_in_at ? " · " + words.in_since + " " + person.checked_in_at.slice(11, 16) : "");

@@ -1,5 +1,5 @@
-"""English and French: every delegate-facing string translated, the choice remembered, emails and PDFs in the
-delegate's language."""
+"""English and French everywhere, Spanish and Arabic for delegates, the door and the kiosk: every string they see
+translated, the choice remembered, emails and PDFs in the delegate's language."""
 import email
 import io
 import os
@@ -22,27 +22,59 @@ from helpers import csrf_token, registration_form, export
 from pdf_tools import pdf_text
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE = ROOT / "attendance" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
+CATALOGUES = ROOT / "attendance" / "translations"
+CATALOGUE = CATALOGUES / "fr" / "LC_MESSAGES" / "messages.po"
+#: where the strings a delegate, a door person or the kiosk sees come from (Spanish and Arabic cover these)
+DELEGATE_AND_DOOR = re.compile(
+    r"^(templates/(registration|certificates/(?!overview)|badges|checkin/(scanner|kiosk)|desk|kiosk|me|main|auth|base|error"
+    r"|_secretariat)|attendance/(registration|checkin/(service|kiosk)|desk|kiosk|me|certificates/(service|render)|models/registration"
+    r"|attendance_rule|formatting|auth)|static/)")
 #: English words that a French page shows only when a string was left untranslated
 ENGLISH = re.compile(r"\b(the|your|you|and|with|this|please|register|badge code|attend|online|check in)\b", re.I)
 
 
-def test_every_string_in_the_code_has_a_french_translation(tmp_path):
-    pot = tmp_path / "messages.pot"
+@pytest.fixture(scope="module")
+def strings_in_the_code(tmp_path_factory):
+    """Every message in the code now, with the files it comes from."""
+    pot = tmp_path_factory.mktemp("pot") / "messages.pot"
     pybabel = Path(sys.executable).parent / "pybabel"
     subprocess.run([str(pybabel), "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-o", str(pot), "."],
                    check=True, cwd=ROOT)
-    wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(pot.open("rb")) if m.id}
-    french = {m.id if isinstance(m.id, str) else m.id[0]: m for m in read_po(CATALOGUE.open("rb"), locale="fr")
-              if m.id}
+    return {_message_id(m): [path for path, _ in m.locations] for m in read_po(pot.open("rb")) if m.id}
+
+
+def _message_id(message) -> str:
+    return message.id if isinstance(message.id, str) else message.id[0]
+
+
+def _untranslated(language: str, wanted) -> list[str]:
+    catalogue = {_message_id(m): m for m in read_po((CATALOGUES / language / "LC_MESSAGES" / "messages.po").open("rb"),
+                                                    locale=language) if m.id}
 
     def translated(text: str) -> bool:
-        entry = french.get(text)
+        entry = catalogue.get(text)
         strings = entry.string if entry and isinstance(entry.string, (list, tuple)) else [getattr(entry, "string", "")]
         return entry is not None and not entry.fuzzy and all(strings)
 
-    untranslated = sorted(text for text in wanted if not translated(text))
+    return sorted(text for text in wanted if not translated(text))
+
+
+def test_every_string_in_the_code_has_a_french_translation(strings_in_the_code):
+    untranslated = _untranslated("fr", strings_in_the_code)
     assert untranslated == [], "run `make translations` and translate these:\n" + "\n".join(untranslated)
+
+
+@pytest.mark.parametrize("language", ["es", "ar"])
+def test_every_string_a_delegate_or_door_person_sees_is_translated(strings_in_the_code, language):
+    wanted = [text for text, paths in strings_in_the_code.items()
+              if any(DELEGATE_AND_DOOR.match(path) for path in paths)]
+    assert len(wanted) > 250  # the classifier still finds the delegate's and the door's files
+    untranslated = _untranslated(language, wanted)
+    assert untranslated == [], f"run `make translations` and translate these in {language}:\n" + "\n".join(untranslated)
+
+
+def test_the_catalogue_check_notices_a_missing_translation(strings_in_the_code):
+    assert _untranslated("es", ["A sentence nobody has translated"]) == ["A sentence nobody has translated"]
 
 
 @pytest.fixture
@@ -119,6 +151,24 @@ def test_the_language_switcher_never_sends_anyone_off_the_site(client, target):
 def test_the_language_switcher_keeps_a_path_on_the_site(client):
     response = client.post("/language", data={"lang": "fr", "next": "/me?x=1", "csrf_token": csrf_token(client)})
     assert response.headers["Location"] == "/me?x=1"
+@pytest.mark.parametrize("language, heading, direction", [
+    ("es", "Reuniones abiertas a inscripción", "ltr"), ("ar", "اجتماعات مفتوحة للتسجيل", "rtl")])
+def test_spanish_and_arabic_are_offered_and_remembered(client, french_session, language, heading, direction):
+    home = client.get("/").get_data(as_text=True)
+    assert 'value="es"' in home and 'value="ar"' in home and "Español" in home and "العربية" in home
+    client.post("/language", data={"lang": language, "next": "/", "csrf_token": csrf_token(client)})
+    page = client.get(f"/sessions/{french_session.slug}/register").get_data(as_text=True)
+    assert f'lang="{language}" dir="{direction}"' in page
+    assert heading in client.get("/").get_data(as_text=True)
+
+
+def test_a_language_that_is_not_enabled_falls_back_without_error(client, french_session):
+    client.set_cookie("lang", "de")
+    response = client.get("/", headers={"Accept-Language": "de-DE,de;q=0.9,pt;q=0.5"})
+    assert response.status_code == 200 and "Meetings open for registration" in response.get_data(as_text=True)
+    switched = client.post("/language", data={"lang": "xx-evil", "next": "/", "csrf_token": csrf_token(client)})
+    assert switched.status_code == 302 and "lang=xx" not in switched.headers.get("Set-Cookie", "")
+    assert 'lang="es"' in client.get("/", headers={"Accept-Language": "zz, es;q=0.1"}).get_data(as_text=True)
 
 
 def test_a_delegate_registering_in_french_gets_french_email_badge_and_certificate(app, client, french_session):
@@ -194,6 +244,47 @@ def test_a_right_to_left_language_turns_the_page(app):
             assert not is_rtl()
 
 
+def test_organiser_pages_in_french_show_no_english(client, login, french_session, make_registration):
+    meeting = french_session
+    registration = make_registration(meeting, full_name="Amélie Dubois", organisation="Bureau régional Europe")
+    login("organiser")
+    _french(client)
+    base = f"/sessions/{meeting.slug}"
+    day = meeting.days[0].date.isoformat()
+    pages = ["/staff", base + "/registrations", f"{base}/registrations/{registration.id}", "/sessions/new",
+             base + "/edit", base + "/entity-types", base + "/regions", f"{base}/attendance?day={day}",
+             base + "/scans", f"{base}/online?day={day}", base + "/imports", base + "/certificates",
+             base + "/reports/headcount", "/staff/audit", base + "/registrations/new",
+             f"{base}/registrations/{registration.id}/cancel", f"{base}/registrations/{registration.id}/reissue-badge",
+             base + "/delete", "/checkin", "/login"]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = _visible_text(response.get_data(as_text=True)).replace("English", "")
+        assert not ENGLISH.search(text), f"{url}: “{ENGLISH.search(text).group(0)}” in: {text[:600]}"
+
+
+def test_a_report_that_cannot_be_read_is_explained_in_french(client, login, french_session):
+    login("organiser")
+    _french(client)
+    url = f"/sessions/{french_session.slug}/imports"
+    response = client.post(url, data={"csrf_token": csrf_token(client, url),
+                                      "report": (io.BytesIO(b"%PDF-1.7 not a report"), "rapport.pdf")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Ce fichier est un document PDF, pas un rapport de présence" in page
+
+
+def test_the_command_line_speaks_the_terminals_language(runner, app_ctx, monkeypatch):
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "fr_BE.UTF-8")
+    assert "Jeton door n° " in runner.invoke(args=["token", "add", "Porte 2"]).output
+    assert "aucune session ne s’appelle « nope »" in runner.invoke(args=["purge", "nope", "--older-than", "1"]).output
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")  # not offered: English
+    assert "Created door token #" in runner.invoke(args=["token", "add", "Door 3"]).output
+
+
 #: the headcount's column names and headings, which a French report must not show in English
 HEADCOUNT_ENGLISH = ["Registered in person", "Registered online", "Attended in person", "Attended online only",
                      "No-shows", "Total attended", "What the columns count", "Entity type", "Whole session"]
@@ -213,7 +304,7 @@ def test_the_headcount_in_french_names_its_columns_in_french_in_every_format(cli
                      if cell.value is not None)
     for name, text in {"page": page, "PDF": pdf, "XLSX": cells}.items():
         assert [english for english in HEADCOUNT_ENGLISH if re.search(rf"\b{english}\b", text)] == [], name
-        assert "Inscriptions en présentiel" in text and "Ce que comptent les colonnes" in text, name
+        assert "Inscriptions en personne" in text and "Ce que comptent les colonnes" in text, name
 
 
 def test_organiser_pages_in_french_explain_the_attendance_rule_in_french(client, login, french_session,

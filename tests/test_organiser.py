@@ -242,7 +242,7 @@ def test_entity_types_are_added_renamed_and_deleted_only_when_unused(client, log
     in_use = meeting.entity_types[0]
     response = client.post(f"{url}/{in_use.id}/delete", data={"csrf_token": csrf_token(client)},
                            follow_redirects=True)
-    assert "is used by 1 registrations, so it stays" in response.get_data(as_text=True)
+    assert "is used by 1 registration, so it stays" in response.get_data(as_text=True)
     client.post(f"{url}/{added.id}/delete", data={"csrf_token": csrf_token(client)})
     assert db.session.get(EntityType, added.id) is None
     assert db.session.get(EntityType, in_use.id) is not None

@@ -49,15 +49,17 @@ class Mailing:
     def message(self) -> str:
         """For the organiser: "12 sent; 148 had theirs already." """
         if not self.eligible:
-            return "No delegate is eligible for a certificate yet, so nothing was sent."
-        text = f"{self.sent} sent" + (f"; {self.already} had theirs already" if self.already else "") + "."
+            return gettext("No delegate is eligible for a certificate yet, so nothing was sent.")
+        text = (gettext("%(sent)d sent; %(already)d had theirs already.", sent=self.sent, already=self.already)
+                if self.already else gettext("%(sent)d sent.", sent=self.sent))
         if self.everyone:
-            text = "Sent again to everyone: " + text
+            text = gettext("Sent again to everyone: %(result)s", result=text)
         if self.no_address:
-            text += f" {self.no_address} registered without an email address: print theirs from their registration."
+            text += " " + gettext("%(num)d registered without an email address: print theirs from their "
+                                  "registration.", num=self.no_address)
         if self.failed:
-            text += (f" {len(self.failed)} could not be sent yet: they are tried again, later each time (the jobs "
-                     "page shows why).")
+            text += " " + gettext("%(num)d could not be sent yet: they are tried again, later each time (the jobs "
+                                  "page shows why).", num=len(self.failed))
         return text[:1000]
 
 
@@ -84,7 +86,7 @@ def certificate_mail(registration: Registration) -> tuple[EmailMessage, Callable
     with force_locale(registration.locale):
         body = render_template("certificates/email.txt", registration=registration, meeting=meeting,
                                certificate=certificate)
-        subject = gettext("Your certificate: %(title)s", title=meeting.title)
+        subject = gettext("Your certificate: %(title)s", title=meeting.local_title)
     message = mail.build_message(registration.email, subject, body, attachments=[
         (filename_for(certificate), "application/pdf", certificate_pdf(certificate, result))])
 

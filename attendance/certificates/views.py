@@ -8,6 +8,7 @@ from .. import audit
 from ..attendance_rule import describe_day
 from ..auth import organiser_required
 from ..extensions import db, limiter
+from ..formatting import format_day
 from ..lookup import managed_session_or_404, registration_by_key_or_404
 from ..models import Certificate, Registration
 from ..text import has_control_characters
@@ -61,9 +62,9 @@ def overview(slug: str):
 
 
 def _purged_message(meeting) -> str:
-    return (f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}, so its certificates can "
-            "no longer be downloaded or emailed: they would be made out to “Delegate N (purged)”. The verification "
-            "pages of the certificates issued before still answer.")
+    return gettext("The personal data of this session was purged on %(day)s, so its certificates can no longer be "
+                   "downloaded or emailed: they would be made out to “Delegate N (purged)”. The verification pages "
+                   "of the certificates issued before still answer.", day=format_day(meeting.purged_at))
 
 
 # A GET that asks for a job: kept a GET so that it stays a plain link. The job issues the certificates not yet
@@ -75,7 +76,7 @@ def bulk(slug: str, kind: str):
     shows the progress, then the download."""
     meeting = managed_session_or_404(slug)
     if meeting.purged_at is not None:  # the page it returns to says why
-        flash("Nothing was downloaded: this session was purged.", "warning")
+        flash(gettext("Nothing was downloaded: this session was purged."), "warning")
         return redirect(url_for("certificates.overview", slug=slug))
     return _started(*request_job(meeting, f"certificates.{kind}", requested_by=current_user.email))
 
@@ -88,10 +89,10 @@ def email_all(slug: str):
     meeting = managed_session_or_404(slug)
     everyone = request.form.get("everyone") == "1"
     if everyone and request.form.get("confirm") != "yes":
-        flash("Nothing was sent: tick the box to confirm that every eligible delegate gets their certificate again.",
+        flash(gettext("Nothing was sent: tick the box to confirm that every eligible delegate gets their certificate again."),
               "warning")
     elif meeting.purged_at is not None:
-        flash("Nothing was sent: this session was purged.", "warning")
+        flash(gettext("Nothing was sent: this session was purged."), "warning")
     else:
         return _started(*request_job(meeting, "certificates.email", requested_by=current_user.email,
                                     options={"everyone": everyone}))
@@ -100,7 +101,7 @@ def email_all(slug: str):
 
 def _started(job, new: bool):
     if new and not start_job(job.id):
-        flash("The job queue is unavailable: the job waits, and starts when a worker is back.", "warning")
+        flash(gettext("The job queue is unavailable: the job waits, and starts when a worker is back."), "warning")
     return redirect(url_for("jobs.job_page", slug=job.session.slug, job_id=job.id))
 
 
@@ -123,18 +124,18 @@ def revoke_certificate(slug: str, registration_id: int):
     reason = request.form.get("reason", "").strip()
     reason_public = request.form.get("reason_public") == "y"
     if not reason:
-        flash("Give a reason for revoking: it stays in the audit log, and on the verification page only if you "
-              "tick “show on the public verification page”.", "warning")
+        flash(gettext("Give a reason for revoking: it stays in the audit log, and on the verification page only if "
+                      "you tick “show on the public verification page”."), "warning")
     elif has_control_characters(reason):
-        flash("Nothing was revoked: remove the control characters from the reason.", "warning")
+        flash(gettext("Nothing was revoked: remove the control characters from the reason."), "warning")
     elif len(reason) > MAX_REVOKE_REASON:
-        flash(f"Nothing was revoked: the reason has {len(reason)} characters; use at most {MAX_REVOKE_REASON}.",
-              "warning")
+        flash(gettext("Nothing was revoked: the reason has %(length)d characters; use at most %(most)d.",
+                      length=len(reason), most=MAX_REVOKE_REASON), "warning")
     else:
         audit.record("certificate.revoke", session_id=certificate.registration.session_id,
                      target=certificate.public_id, details=reason + (" (public)" if reason_public else ""))
         revoke(certificate, reason, current_user.email, reason_public=reason_public)
-        flash(f"Certificate {certificate.public_id} revoked.")
+        flash(gettext("Certificate %(id)s revoked.", id=certificate.public_id))
     return redirect(url_for("certificates.overview", slug=slug))
 
 
@@ -145,5 +146,5 @@ def reinstate_certificate(slug: str, registration_id: int):
     audit.record("certificate.reinstate", session_id=certificate.registration.session_id,
                  target=certificate.public_id)
     reinstate(certificate)
-    flash(f"Certificate {certificate.public_id} is valid again.")
+    flash(gettext("Certificate %(id)s is valid again.", id=certificate.public_id))
     return redirect(url_for("certificates.overview", slug=slug))

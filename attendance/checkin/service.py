@@ -454,7 +454,7 @@ def _replay(actor: Actor, nonce: str, event: dict) -> CheckIn | None:
 
 def describe(registration: Registration) -> dict:
     return door_fields(registration.id, registration.full_name, registration.organisation,
-                       registration.entity_type.name, registration.role, registration.mode)
+                       registration.entity_type.local_name, registration.role, registration.mode)
 
 
 def door_fields(registration_id: int, name: str, organisation: str, entity_type: str, role: Role, mode: Mode) -> dict:

@@ -12,6 +12,7 @@ from flask_login import current_user
 from .. import audit
 from ..auth import Actor, organiser_required, staff_required
 from ..extensions import db
+from ..formatting import format_day
 from ..lookup import door_session_or_403, managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
@@ -96,17 +97,17 @@ def _chosen_day(meeting: MeetingSession, *, exact: bool = False) -> SessionDay:
     """The session day a page or form names (default: today). Pages show the nearest day when the named one is
     not a meeting day; a change (`exact`) must name a meeting day."""
     if not meeting.days:
-        abort(404, "This session has no days yet.")
+        abort(404, gettext("This session has no days yet."))
     wanted = request.values.get("day", "")
     try:
         wanted_date = date.fromisoformat(wanted) if wanted else today_for(meeting)
     except ValueError:
-        abort(400, "The day must be written YYYY-MM-DD.")
+        abort(400, gettext("The day must be written YYYY-MM-DD."))
     by_date = {d.date: d for d in meeting.days}
     if wanted_date in by_date:
         return by_date[wanted_date]
     if exact:
-        abort(400, f"{wanted_date:%d %B %Y} is not a day of this session.")
+        abort(400, gettext("%(day)s is not a day of this session.", day=format_day(wanted_date)))
     return meeting.days[0] if wanted_date < meeting.days[0].date else meeting.days[-1]
 
 
@@ -152,10 +153,10 @@ def manual_change(slug: str, registration_id: int):
     attendance = db.session.scalar(sa.select(Attendance).filter_by(
         registration_id=registration.id, day_id=day.id, mode=Mode.IN_PERSON))
     if day.date > today_for(meeting):  # nobody has come yet to a day still ahead
-        flash(f"{day.date:%d %B %Y} has not come yet: check people in on the day, or for a day gone by.")
+        flash(gettext("%(day)s has not come yet: check people in on the day, or for a day gone by.", day=format_day(day.date)))
     elif action == "check_out":
         if attendance is None:
-            flash(f"{registration.full_name} is not checked in on {day.date:%d %b}.")
+            flash(gettext("%(name)s is not checked in on %(day)s.", name=registration.full_name, day=format_day(day.date)))
         else:
             try:
                 left_at = _moment_on(meeting, day, request.form.get("time", ""),
@@ -163,20 +164,20 @@ def manual_change(slug: str, registration_id: int):
                 check_out(attendance, actor, left_at, reason)
             except (ValueError, NotAllowed) as refusal:
                 db.session.rollback()
-                flash(f"Not checked out: {refusal}")
+                flash(gettext("Not checked out: %(reason)s", reason=refusal))
             else:
                 audit.record("attendance.check_out", session_id=meeting.id, target=target,
                              details=f"{day.date}: {meeting.local(left_at):%H:%M} {reason}".strip())
                 db.session.commit()
-                flash(f"{registration.full_name} checked out at {meeting.local(left_at):%H:%M} on {day.date:%d %b}.")
+                flash(gettext("%(name)s checked out at %(time)s on %(day)s.", name=registration.full_name, time=meeting.local(left_at).strftime("%H:%M"), day=format_day(day.date)))
     elif not reason:
-        flash("Give a reason: it is kept in the scan log.")
+        flash(gettext("Give a reason: it is kept in the scan log."))
     elif action == "remove":
         if attendance is not None:
             remove_check_in(attendance, actor, reason)
             audit.record("attendance.remove", session_id=meeting.id, target=target, details=f"{day.date}: {reason}")
             db.session.commit()
-            flash(f"{registration.full_name}: check-in of {day.date:%d %b} removed.")
+            flash(gettext("%(name)s: check-in of %(day)s removed.", name=registration.full_name, day=format_day(day.date)))
     else:
         def audit_check_in(_admitted) -> None:  # only an admission is audited, not a refusal
             audit.record("attendance.check_in", session_id=meeting.id, target=target, details=f"{day.date}: {reason}")
@@ -194,11 +195,11 @@ def _moment_on(meeting: MeetingSession, day: SessionDay, clock: str, today: bool
     clock = clock.strip()
     if not clock:
         if not today:
-            raise ValueError("give the time they left, as HH:MM.")
+            raise ValueError(gettext("give the time they left, as HH:MM."))
         return utcnow()
     matched = _CLOCK_TIME.fullmatch(clock)
     if matched is None:
-        raise ValueError("write the time as HH:MM, e.g. 15:40.")
+        raise ValueError(gettext("write the time as HH:MM, e.g. 15:40."))
     local = datetime.combine(day.date, time(int(matched[1]), int(matched[2])), tzinfo=meeting.zone)
     return local.astimezone(UTC).replace(tzinfo=None)
 
@@ -214,7 +215,7 @@ def scan_log(slug: str):
         try:
             filters.append(ScanEvent.day == date.fromisoformat(day))
         except ValueError:
-            abort(400, "The day must be written YYYY-MM-DD.")
+            abort(400, gettext("The day must be written YYYY-MM-DD."))
     if door:
         filters.append(ScanEvent.door == door)
     if result in ScanResult._value2member_map_:

@@ -28,8 +28,8 @@ class StaffEntryForm(FlaskForm):
         self.country.choices = prompt + [SelectChoice(code, name)
                                          for code, name in countries(str(get_locale())).items()]
         # By name: the rule takes names, as the JSON API does
-        self.entity_type.choices = prompt + [SelectChoice(t.name, t.name) for t in meeting.entity_types]
-        self.region.choices = prompt + [SelectChoice(r.name, r.name) for r in meeting.regions]
+        self.entity_type.choices = prompt + [SelectChoice(t.name, t.local_name) for t in meeting.entity_types]
+        self.region.choices = prompt + [SelectChoice(r.name, r.local_name) for r in meeting.regions]
 
     def entry(self) -> StaffEntry:
         return StaffEntry(**{name: getattr(self, name).data or "" for name in StaffEntry.__dataclass_fields__})

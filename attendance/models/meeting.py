@@ -5,9 +5,22 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+
+
+def reader_language() -> str:
+    """The language being written now (a page's reader, or the delegate whose e-mail or PDF this is)."""
+    return str(get_locale() or "en").split("_")[0]
+
+
+def _translated(default: str, translations: dict | None, language: str | None, field: str | None = None) -> str:
+    """A translation an organiser entered, or `default` when there is none (never an empty field)."""
+    entry = (translations or {}).get(language or reader_language())
+    text = entry.get(field) if field and isinstance(entry, dict) else entry if not field else None
+    return text if isinstance(text, str) and text.strip() else default
 
 
 def utcnow() -> datetime:
@@ -52,6 +65,25 @@ class MeetingSession(db.Model):
     number: Mapped[int]
     title: Mapped[str] = mapped_column(sa.String(300))
     venue: Mapped[str] = mapped_column(sa.String(300), default="")
+    #: the title and venue in other languages, {"fr": {"title": ..., "venue": ...}}; the columns above are the
+    #: session's default, shown wherever a translation is missing
+    translations: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    def title_in(self, language: str | None = None) -> str:
+        """The title in `language` (default: the reader's), else the session's own."""
+        return _translated(self.title, self.translations, language, "title")
+
+    def venue_in(self, language: str | None = None) -> str:
+        return _translated(self.venue, self.translations, language, "venue")
+
+    @property
+    def local_title(self) -> str:
+        return self.title_in()
+
+    @property
+    def local_venue(self) -> str:
+        return self.venue_in()
+
     #: IANA name; the door's "today" and the days' hours are in this zone
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     online_meeting_url: Mapped[str] = mapped_column(sa.String(1000), default="")
@@ -162,6 +194,16 @@ class _Vocabulary:
     name: Mapped[str] = mapped_column(sa.String(200))
     #: order in forms and reports
     position: Mapped[int] = mapped_column(default=0)
+    #: the name in other languages, {"fr": "Bureau régional de renforcement des capacités"}; `name` is the default
+    translations: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    def name_in(self, language: str | None = None) -> str:
+        """The name in `language` (default: the reader's), else the default name."""
+        return _translated(self.name, self.translations, language)
+
+    @property
+    def local_name(self) -> str:
+        return self.name_in()
 
 
 class EntityType(_Vocabulary, db.Model):

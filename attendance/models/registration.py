@@ -28,6 +28,10 @@ class RegistrationStatus(enum.StrEnum):
     REGISTERED = "registered"
     CANCELLED = "cancelled"
 
+    @property
+    def label(self) -> str:
+        return gettext("Registered") if self is RegistrationStatus.REGISTERED else gettext("Cancelled")
+
 
 class RegistrationSource(enum.StrEnum):
     """How a registration came in: the public form, the door's desk, an organiser's page, or an import."""

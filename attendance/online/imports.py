@@ -15,7 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from flask_babel import gettext, ngettext
+
 from ..extensions import db
+from ..formatting import format_day
 from ..models import (Attendance, IdentityMapping, MeetingSession, OnlineInterval, Registration, RegistrationStatus,
                       ReportImport, SessionDay, Source, UnmatchedPresence)
 from ..models.meeting import utcnow
@@ -84,8 +87,8 @@ def upload(meeting: MeetingSession, filename: str, content: bytes, by: str) -> R
     """Keeps an uploaded report for preview; raises ReportError when it is not a report we can read, or when the
     session's personal data was purged (nobody is left to match it to)."""
     if meeting.purged_at is not None:
-        raise ReportError(f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}: "
-                          "there is nobody left to match a report to.")
+        raise ReportError(gettext("The personal data of this session was purged on %(day)s: there is nobody left "
+                                  "to match a report to.", day=format_day(meeting.purged_at)))
     parsed = _parse(meeting, content)
     report = ReportImport(session_id=meeting.id, filename=filename[:255] or "report", kind=parsed.kind,
                           sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by=by)
@@ -172,7 +175,8 @@ class ChoiceReader:
             number = found.group(1)
         if number is not None:
             if (registration := self.by_id.get(int(number))) is None:
-                raise ValueError(f"“{text[:100]}” is not a registration of this session: choose one from the list.")
+                raise ValueError(gettext("“%(text)s” is not a registration of this session: choose one from the list.",
+                                         text=text[:100]))
             return registration
         parts = [part.strip() for part in text.split("·") if part.strip()]
         for part in parts:
@@ -182,10 +186,10 @@ class ChoiceReader:
         if len(named) == 1:
             return named[0]
         if named:
-            raise ValueError(f"Several registrations are named “{parts[0][:100]}”: choose one from the list "
-                             "(it shows their e-mail addresses).")
-        raise ValueError(f"“{text[:100]}” names no registration of this session: choose one from the list, or "
-                         "leave the field empty to keep the person unmatched.")
+            raise ValueError(gettext("Several registrations are named “%(name)s”: choose one from the list (it shows "
+                                     "their e-mail addresses).", name=parts[0][:100]))
+        raise ValueError(gettext("“%(text)s” names no registration of this session: choose one from the list, or "
+                                 "leave the field empty to keep the person unmatched.", text=text[:100]))
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -264,16 +268,17 @@ def _preview_of(meeting: MeetingSession, parsed: ParsedReport) -> Preview:
         try:
             joined, left = _utc(row.joined), _utc(row.left)
         except (OverflowError, ValueError):
-            item.reason = f"Line {row.line}: a time is out of range."
+            item.reason = gettext("Line %(line)d: a time is out of range.", line=row.line)
             continue
         if row.minutes is not None and not 0 <= row.minutes <= MAX_MINUTES:
-            item.reason = f"Line {row.line}: a duration of {row.minutes:g} minutes is not possible in one day."
+            item.reason = gettext("Line %(line)d: a duration of %(minutes)s minutes is not possible in one day.",
+                                  line=row.line, minutes=format(row.minutes, "g"))
             continue
         if joined is None and row.minutes is not None:
             item.day = _day_for_duration_only(meeting, parsed)
             if item.day is None:
-                item.reason = (f"Line {row.line}: only a duration, and the report does not say which day. "
-                               "Export the report with join and leave times.")
+                item.reason = gettext("Line %(line)d: only a duration, and the report does not say which day. "
+                                      "Export the report with join and leave times.", line=row.line)
                 continue
             joined = day_window(item.day)[0]
             left, item.estimated = joined + timedelta(minutes=row.minutes), True
@@ -281,16 +286,17 @@ def _preview_of(meeting: MeetingSession, parsed: ParsedReport) -> Preview:
         item.day = item.day or day_at(meeting, joined)
         if item.day is None:
             local = joined.replace(tzinfo=UTC).astimezone(meeting.zone)
-            item.reason = f"Line {row.line}: {local:%d %b %Y} is not a day of this session."
+            item.reason = gettext("Line %(line)d: %(day)s is not a day of this session.", line=row.line,
+                                  day=format_day(local.date()))
             continue
         keys = identity_keys(row.email, row.name)
         item.identity_key = keys[0] if keys else ""
         item.source_key = f"{item.identity_key}|{joined.isoformat()}|{left.isoformat() if left else ''}"[:200]
         item.registration = index.match(row.email, keys)
         if item.source_key in seen:
-            item.status, item.reason = DUPLICATE, "The same row appears earlier in this file."
+            item.status, item.reason = DUPLICATE, gettext("The same row appears earlier in this file.")
         elif index.already_imported(item):
-            item.status, item.reason = DUPLICATE, "Already imported."
+            item.status, item.reason = DUPLICATE, gettext("Already imported.")
         else:
             item.status = MATCHED if item.registration is not None else UNMATCHED
             if item.status == UNMATCHED:
@@ -306,13 +312,14 @@ def _preview_of(meeting: MeetingSession, parsed: ParsedReport) -> Preview:
 def _unmatched_reason(email: str, suggestion: Registration | None) -> str:
     """What was tried (`match`: email, then earlier mappings) and what the organiser can do."""
     if email.strip():
-        reason = "No registration with this email, and no earlier mapping of this person."
+        reason = gettext("No registration with this email, and no earlier mapping of this person.")
     else:
-        reason = "No email in the report, and no earlier mapping of this name (a name alone is only suggested)."
+        reason = gettext("No email in the report, and no earlier mapping of this name (a name alone is only "
+                         "suggested).")
     if suggestion is None:
-        return reason + " Choose their registration to map them."
-    return (reason + f" Suggested: {suggestion.full_name}, the only registration with the same name; "
-            "saving confirms it, emptying the field declines it.")
+        return reason + " " + gettext("Choose their registration to map them.")
+    return reason + " " + gettext("Suggested: %(name)s, the only registration with the same name; saving confirms "
+                                  "it, emptying the field declines it.", name=suggestion.full_name)
 
 
 def _day_for_duration_only(meeting: MeetingSession, parsed: ParsedReport) -> SessionDay | None:
@@ -341,9 +348,12 @@ def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int],
                                       email=row.email, name=row.name)
             counts[outcome] += 1
         report.saved_at = utcnow()
-        report.summary = (f"{_n(counts['interval'], 'interval')} added, {counts['unmatched']} unmatched kept for "
-                          f"mapping, {_n(counts['duplicate'], 'duplicate')} skipped, "
-                          f"{_n(counts['error'], 'row')} with errors")
+        # Kept as written, in the language of the organiser who saved it.
+        report.summary = ", ".join([
+            ngettext("%(num)d interval added", "%(num)d intervals added", counts["interval"]),
+            ngettext("%(num)d unmatched kept for mapping", "%(num)d unmatched kept for mapping", counts["unmatched"]),
+            ngettext("%(num)d duplicate skipped", "%(num)d duplicates skipped", counts["duplicate"]),
+            ngettext("%(num)d row with errors", "%(num)d rows with errors", counts["error"])])
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -362,13 +372,14 @@ def _chosen_registrations(meeting: MeetingSession, result: Preview,
             continue  # a line that is no longer unmatched keeps what the database says now
         earlier_line, earlier_id = chosen.setdefault(row.identity_key, (line, registration_id))
         if earlier_id != registration_id:
-            raise ValueError(f"Lines {earlier_line} and {line} are the same person ({row.name or row.email}) "
-                             "but were given different registrations.")
+            raise ValueError(gettext("Lines %(first)d and %(line)d are the same person (%(name)s) but were given "
+                                     "different registrations.", first=earlier_line, line=line,
+                                     name=row.name or row.email))
     registrations = {}
     for identity_key, (line, registration_id) in chosen.items():
         registration = db.session.get(Registration, registration_id)
         if registration is None or registration.session_id != meeting.id:
-            raise ValueError(f"Line {line}: that registration is not of this session.")
+            raise ValueError(gettext("Line %(line)d: that registration is not of this session.", line=line))
         registrations[identity_key] = registration
     return registrations
 
@@ -376,7 +387,3 @@ def _chosen_registrations(meeting: MeetingSession, result: Preview,
 __all__ = ["ReportError", "upload", "preview", "stored_preview", "save", "Preview", "ImportRow", "ChoiceReader",
            "choice_label"]
 
-
-def _n(count: int, noun: str) -> str:
-    """'1 row', '2 rows': the organiser's summaries (English only)."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"

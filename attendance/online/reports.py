@@ -18,6 +18,8 @@ from datetime import date, datetime, timedelta, timezone as dt_timezone
 from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext, lazy_gettext as _l
+
 
 @dataclass
 class ReportRow:
@@ -42,9 +44,9 @@ class ReportError(ValueError):
 
 
 _MAGIC = {
-    b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
-    b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive or an Excel workbook (.xlsx)",
-    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+    b"\x89PNG": _l("a PNG image"), b"\xff\xd8\xff": _l("a JPEG image"), b"GIF8": _l("a GIF image"),
+    b"%PDF": _l("a PDF document"), b"PK\x03\x04": _l("a ZIP archive or an Excel workbook (.xlsx)"),
+    b"\xd0\xcf\x11\xe0": _l("an old Excel workbook (.xls)"),
 }
 # Column headings seen in Zoom, Teams and plain exports, lower-cased, by what the column holds.
 _COLUMNS = {
@@ -76,7 +78,7 @@ _HMS = re.compile(r"(?:(\d+) ?h)? ?(?:(\d+) ?m(?:in)?)? ?(?:(\d+) ?s)?", re.I)
 
 Record = tuple[int, list[str]]  # (1-based line number, cells)
 _SEPARATORS = (",", ";", "\t")
-_SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+_SEPARATOR_NAMES = {",": _l("commas"), ";": _l("semicolons"), "\t": _l("tabs")}
 
 
 @dataclass
@@ -116,11 +118,11 @@ def parse_report(data: bytes, *, timezone: ZoneInfo, expected_dates: Sequence[da
 
 def _decode(data: bytes) -> str:
     if not data.strip():
-        raise ReportError("The file is empty.")
+        raise ReportError(gettext("The file is empty."))
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
-            raise ReportError(f"This file is {what}, not an attendance report: export the report "
-                              "from Zoom or Teams as CSV and upload that file.")
+            raise ReportError(gettext("This file is %(what)s, not an attendance report: export the report from "
+                                      "Zoom or Teams as CSV and upload that file.", what=what))
     encoding = "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
@@ -135,17 +137,18 @@ def _decode(data: bytes) -> str:
         text = data.decode(encoding)
     except UnicodeDecodeError:
         if encoding != "utf-8-sig":
-            raise ReportError("The file starts like UTF-16 text but is damaged or cut short.") from None
+            raise ReportError(gettext("The file starts like UTF-16 text but is damaged or cut short.")) from None
         try:  # Excel on Windows saves CSV in this code page
             text = data.decode("cp1252")
         except UnicodeDecodeError:
-            raise ReportError("This file is not text (it looks like binary data), "
-                              "so it cannot be an attendance report.") from None
+            raise ReportError(gettext("This file is not text (it looks like binary data), so it cannot be an "
+                                      "attendance report.")) from None
     controls = sum(1 for char in text if char < " " and char not in "\t\r\n\f")
     if "\x00" in text or controls > len(text) / 100:
-        raise ReportError("This file is not text (it looks like binary data), so it cannot be an attendance report.")
+        raise ReportError(gettext("This file is not text (it looks like binary data), so it cannot be an "
+                                  "attendance report."))
     if not text.strip():
-        raise ReportError("The file is empty.")
+        raise ReportError(gettext("The file is empty."))
     return text
 
 
@@ -160,9 +163,9 @@ def _records(text: str) -> tuple[list[Record], str]:
                 records.append((line, cells))
             line = reader.line_num + 1
     except csv.Error as error:
-        raise ReportError(f"Line {line} cannot be read as CSV ({error}).") from None
+        raise ReportError(gettext("Line %(line)d cannot be read as CSV (%(error)s).", line=line, error=error)) from None
     if not records:
-        raise ReportError("The file is empty.")
+        raise ReportError(gettext("The file is empty."))
     return records, delimiter
 
 
@@ -214,12 +217,12 @@ def _is_header(columns: dict[str, int]) -> bool:
 def _no_join_column(header: list[str], separator: str) -> ReportError:
     found = ", ".join(cell.strip()[:40] for cell in header[:12] if cell.strip())
     if len(header) > 1:
-        how = (f"read as separated by {_SEPARATOR_NAMES[separator]}; "
-               "columns separated by commas, semicolons or tabs are all understood")
+        how = gettext("read as separated by %(separator)s; columns separated by commas, semicolons or tabs are all "
+                      "understood", separator=_SEPARATOR_NAMES[separator])
     else:  # one column: the separator is likely something else (a pipe, spaces)
-        how = "only one column: separate the columns with commas, semicolons or tabs"
-    return ReportError("No column for the join time: this does not look like a Zoom, Teams or "
-                       f"email,joined,left report. Columns found: {found} ({how}).")
+        how = gettext("only one column: separate the columns with commas, semicolons or tabs")
+    return ReportError(gettext("No column for the join time: this does not look like a Zoom, Teams or "
+                               "email,joined,left report. Columns found: %(found)s (%(how)s).", found=found, how=how))
 
 
 def _meeting_start(records: list[Record]) -> str:
@@ -257,8 +260,8 @@ def _teams(records: list[Record], delimiter: str) -> tuple[str, list[_Raw], bool
     # "3. In-Meeting Activities" has one row per join, so rejoins survive; "2. Participants" does not.
     candidates = [sections[number] for number in ("3", "2") if sections.get(number)]
     if not candidates:
-        raise ReportError("This Teams report has no participants section "
-                          "('2. Participants' or '3. In-Meeting Activities').")
+        raise ReportError(gettext("This Teams report has no participants section ('2. Participants' or "
+                                  "'3. In-Meeting Activities')."))
     table = next((section for section in candidates if len(section) > 1), candidates[0])
     if not _is_header(_columns(table[0][1])):
         raise _no_join_column(table[0][1], delimiter)
@@ -269,7 +272,7 @@ def _teams(records: list[Record], delimiter: str) -> tuple[str, list[_Raw], bool
 def _table(header: list[str], body: list[Record]) -> tuple[list[_Raw], bool]:
     """The rows under a header; True with them when the table has durations but no join times."""
     if not body:
-        raise ReportError("The file has column headings but no rows of attendance data.")
+        raise ReportError(gettext("The file has column headings but no rows of attendance data."))
     columns = _columns(header)
 
     def cell(cells: list[str], role: str) -> str:
@@ -377,19 +380,21 @@ def _row(raw: _Raw, read_time: Callable[[str], datetime | None], unique_users: b
     joined = read_time(raw.joined) if raw.joined else None
     left = read_time(raw.left) if raw.left else None
     minutes = _minutes(raw.minutes)
-    where, error = f"Line {raw.line}", ""
+    line, error = raw.line, ""
     if not raw.name and not raw.email:
-        error = f"{where}: no name and no email, so there is no telling who attended"
+        error = gettext("Line %(line)d: no name and no email, so there is no telling who attended", line=line)
     elif unique_users:
         if minutes is None:
-            error = f"{where}: cannot read the duration '{raw.minutes}'" if raw.minutes else f"{where}: no duration"
+            error = (gettext("Line %(line)d: cannot read the duration '%(value)s'", line=line, value=raw.minutes)
+                     if raw.minutes else gettext("Line %(line)d: no duration", line=line))
     elif not raw.joined:
-        error = f"{where}: no join time"
+        error = gettext("Line %(line)d: no join time", line=line)
     elif joined is None:
-        error = f"{where}: cannot read the join time '{raw.joined}'"
+        error = gettext("Line %(line)d: cannot read the join time '%(value)s'", line=line, value=raw.joined)
     elif raw.left and left is None:
-        error = f"{where}: cannot read the leave time '{raw.left}'"
+        error = gettext("Line %(line)d: cannot read the leave time '%(value)s'", line=line, value=raw.left)
     elif left is not None and left < joined:
         shown = "%H:%M" if left.date() == joined.date() else "%Y-%m-%d %H:%M"
-        error = f"{where}: leaves ({left.strftime(shown)}) before joining ({joined.strftime(shown)})"
+        error = gettext("Line %(line)d: leaves (%(left)s) before joining (%(joined)s)", line=line,
+                        left=left.strftime(shown), joined=joined.strftime(shown))
     return ReportRow(raw.line, raw.name, raw.email, joined, left, minutes, error)

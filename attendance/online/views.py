@@ -1,5 +1,7 @@
 """Organisers' online-attendance pages, report imports, and the Zoom webhook endpoint."""
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -21,7 +23,7 @@ from .zoom import handle_delivery
 
 
 class UploadForm(FlaskForm):
-    report = FileField("Attendance report (Zoom participants CSV, Teams attendance report, or email,joined,left CSV)",
+    report = FileField(_l("Attendance report (Zoom participants CSV, Teams attendance report, or email,joined,left CSV)"),
                        validators=[FileRequired("Choose the report file to upload.")])
 
 
@@ -55,15 +57,17 @@ def map_person(slug: str):
     try:
         registration = ChoiceReader(meeting).read(request.form.get("registration_id", "")[:400])
     except ValueError as error:
-        flash(f"Nothing was mapped: {error}")
+        flash(gettext("Nothing was mapped: %(reason)s", reason=error))
     else:
         if registration is None or not identity_key:
-            flash("Choose the registration this person is.")
+            flash(gettext("Choose the registration this person is."))
         else:
             audit.record("online.map_identity", session_id=meeting.id, target=identity_key,
                          details=f"registration {registration.id}")
             moved = map_identity(meeting, identity_key, registration, current_user.email)
-            flash(f"Mapped to {registration.full_name}: {moved} intervals moved; later imports will know them.")
+            flash(ngettext("Mapped to %(name)s: %(num)d interval moved; later imports will know them.",
+                           "Mapped to %(name)s: %(num)d intervals moved; later imports will know them.", moved,
+                           name=registration.full_name))
     return redirect(url_for("online.online_attendance", slug=slug, day=request.form.get("day", "")))
 
 
@@ -135,9 +139,9 @@ def import_save(slug: str, import_id: int):
                      details=f"{len(choices)} people mapped by hand")
         summary = save(meeting, report, choices, current_user.email)
     except ValueError as error:
-        flash(f"Nothing was saved: {error}")
+        flash(gettext("Nothing was saved: %(reason)s", reason=error))
         return redirect(url_for("online.import_preview", slug=slug, import_id=import_id))
-    flash(f"Saved: {summary}.")
+    flash(gettext("Saved: %(summary)s.", summary=summary))
     imported_days = stored_preview(meeting, report)["days"]  # the online page opens on the report's first day
     return redirect(url_for("online.online_attendance", slug=slug, **({"day": imported_days[0]} if imported_days else {})))
 

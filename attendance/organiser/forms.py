@@ -4,6 +4,8 @@ from datetime import time
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, FieldList, Form, FormField, IntegerField,
                      SelectField, StringField, TextAreaField, TimeField, URLField)
@@ -12,9 +14,11 @@ from wtforms.validators import (DataRequired, Email, InputRequired, Length, Numb
                                 ValidationError)
 
 from ..extensions import db
+from ..formatting import format_day
 from ..i18n import LANGUAGES
 from ..models import Attendance, MeetingSeries, MeetingSession, Mode, Role, SessionDay
 from ..registration.forms import DelegateFields, _no_control_characters, _strip
+
 
 class WholeNumberField(IntegerField):
     """An IntegerField that reads only the digits 0-9: `int()` would also take "٣" or full-width digits."""
@@ -23,7 +27,7 @@ class WholeNumberField(IntegerField):
         if valuelist and valuelist[0].strip() and not (valuelist[0].strip().isascii()
                                                        and valuelist[0].strip().lstrip("-").isdigit()):
             self.data = None
-            raise ValueError("Write the number with the digits 0-9.")
+            raise ValueError(gettext("Write the number with the digits 0-9."))
         super().process_formdata(valuelist)
 
 
@@ -36,19 +40,19 @@ TIMEZONES = sorted(zone for zone in available_timezones() if zone == "UTC" or zo
 DEFAULT_START, DEFAULT_END = time(9, 0), time(17, 0)
 # Dates a meeting can have: beyond them, converting between time zones would leave the calendar.
 FIRST_YEAR, LAST_YEAR = 1970, 2200
-URL_MESSAGE = "Enter a full link, like https://meet.example.org/global-meeting."
+URL_MESSAGE = _l("Enter a full link, like https://meet.example.org/global-meeting.")
 
 
 def _plausible_date(_form, field) -> None:
     if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
-        raise ValidationError(f"Give a date between {FIRST_YEAR} and {LAST_YEAR}.")
+        raise ValidationError(gettext("Give a date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
 
 
 class DayForm(Form):
     """One row of the days table; a row without a date is left out."""
-    date = DateField("Date", validators=[Optional(), _plausible_date])
-    starts_at = TimeField("Starts", validators=[Optional()])
-    ends_at = TimeField("Ends", validators=[Optional()])
+    date = DateField(_l("Date"), validators=[Optional(), _plausible_date])
+    starts_at = TimeField(_l("Starts"), validators=[Optional()])
+    ends_at = TimeField(_l("Ends"), validators=[Optional()])
 
     @property
     def hours(self) -> tuple[time, time]:
@@ -59,67 +63,67 @@ class DayForm(Form):
         # time given (an empty field's own validators never run).
         starts, ends = self.hours
         if field.data and ends <= starts:
-            raise ValidationError(f"The day must end after it starts ({starts:%H:%M}).")
+            raise ValidationError(gettext("The day must end after it starts (%(time)s).", time=starts.strftime("%H:%M")))
 
 
 class SessionForm(FlaskForm):
-    series_name = StringField("Meeting series", filters=[_strip], render_kw={"list": "series-names"},
-                              validators=[DataRequired("Name the meeting series."), Length(max=200),
+    series_name = StringField(_l("Meeting series"), filters=[_strip], render_kw={"list": "series-names"},
+                              validators=[DataRequired(_l("Name the meeting series.")), Length(max=200),
                                           _no_control_characters])
-    number = WholeNumberField("Session number", validators=[InputRequired("Give the session's number."),
+    number = WholeNumberField(_l("Session number"), validators=[InputRequired(_l("Give the session's number.")),
                                                         NumberRange(min=1, max=10000)])
-    title = StringField("Title", filters=[_strip], validators=[DataRequired("Give the session a title."),
+    title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(_l("Give the session a title.")),
                                                                Length(max=300), _no_control_characters])
     slug = StringField(
-        "Short name in links", filters=[_strip],
-        validators=[DataRequired("Choose a short name for links."), Length(max=80),
+        _l("Short name in links"), filters=[_strip],
+        validators=[DataRequired(_l("Choose a short name for links.")), Length(max=80),
                     Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-                           message="Use lowercase letters, digits and single hyphens, like global-meeting-20.")],
+                           message=_l("Use lowercase letters, digits and single hyphens, like global-meeting-20."))],
     )
-    venue = StringField("Venue", filters=[_strip], validators=[Length(max=300), _no_control_characters])
-    timezone = SelectField("Time zone", choices=[SelectChoice(tz, tz) for tz in TIMEZONES], default="Europe/Brussels")
-    online_meeting_url = URLField("Online meeting link", filters=[_strip],
+    venue = StringField(_l("Venue"), filters=[_strip], validators=[Length(max=300), _no_control_characters])
+    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz, tz) for tz in TIMEZONES], default="Europe/Brussels")
+    online_meeting_url = URLField(_l("Online meeting link"), filters=[_strip],
                                   validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)])
-    zoom_meeting_id = StringField("Zoom meeting id (for the webhook)", filters=[_strip],
+    zoom_meeting_id = StringField(_l("Zoom meeting id (for the webhook)"), filters=[_strip],
                                   validators=[Optional(), Length(max=40),
-                                              Regexp(r"^[0-9 ]+$", message="Zoom meeting ids are digits.")])
-    zoom_webhook_secret = StringField("Zoom app's secret token (signs its webhook requests)", filters=[_strip],
+                                              Regexp(r"^[0-9 ]+$", message=_l("Zoom meeting ids are digits."))])
+    zoom_webhook_secret = StringField(_l("Zoom app's secret token (signs its webhook requests)"), filters=[_strip],
                                       validators=[Optional(), Length(max=200)])
-    in_person_capacity = WholeNumberField("In-person seats (empty: no limit)",
-                                      validators=[Optional(), NumberRange(min=0, max=1_000_000, message="Enter a number of seats from 0 up, or leave it empty.")])
-    chair_name = StringField("Chair's name (signs the certificates)", filters=[_strip],
+    in_person_capacity = WholeNumberField(_l("In-person seats (empty: no limit)"),
+                                      validators=[Optional(), NumberRange(min=0, max=1_000_000, message=_l("Enter a number of seats from 0 up, or leave it empty."))])
+    chair_name = StringField(_l("Chair's name (signs the certificates)"), filters=[_strip],
                              validators=[Length(max=200), _no_control_characters])
-    chair_title = StringField("Chair's title", filters=[_strip], validators=[Length(max=200), _no_control_characters])
+    chair_title = StringField(_l("Chair's title"), filters=[_strip], validators=[Length(max=200), _no_control_characters])
     certificate_online_percent = WholeNumberField(
-        "Attended online: platform minutes from this share of the day's scheduled time (%)", default=50,
-        validators=[InputRequired("Give a share from 0 to 100."),
-                    NumberRange(min=0, max=100, message="Give a share from 0 to 100.")])
-    certificate_accepts_link_click = BooleanField("Count a join-link click when the platform has no data for that person")
+        _l("Attended online: platform minutes from this share of the day's scheduled time (%)"), default=50,
+        validators=[InputRequired(_l("Give a share from 0 to 100.")),
+                    NumberRange(min=0, max=100, message=_l("Give a share from 0 to 100."))])
+    certificate_accepts_link_click = BooleanField(_l("Count a join-link click when the platform has no data for that person"))
     certify_scheduled_hours = BooleanField(
-        "Certify the scheduled hours for in-person days (printed as \u201cscheduled programme\u201d) instead of the "
-        "time measured from check-in to check-out")
+        _l("Certify the scheduled hours for in-person days (printed as \u201cscheduled programme\u201d) instead of the "
+        "time measured from check-in to check-out"))
     certificate_language = SelectField(
-        "Certificate language", default="",
-        choices=[SelectChoice("", "Each delegate's own (the language they registered in)")]
+        _l("Certificate language"), default="",
+        choices=[SelectChoice("", _l("Each delegate's own (the language they registered in)"))]
         + [SelectChoice(code, name) for code, name in LANGUAGES.items()])
     certificate_days_required = WholeNumberField(
-        "Days of attendance needed for a certificate", default=1,
-        validators=[InputRequired("Give the number of days."), NumberRange(min=1, max=366, message="At least 1 day.")])
-    allows_walk_ins = BooleanField("Door staff may register walk-ins at the desk (they are checked in at once)")
-    secretariat_email = EmailField("Secretariat's email (shown to delegates wherever they are told to contact it)",
+        _l("Days of attendance needed for a certificate"), default=1,
+        validators=[InputRequired(_l("Give the number of days.")), NumberRange(min=1, max=366, message=_l("At least 1 day."))])
+    allows_walk_ins = BooleanField(_l("Door staff may register walk-ins at the desk (they are checked in at once)"))
+    secretariat_email = EmailField(_l("Secretariat's email (shown to delegates wherever they are told to contact it)"),
                                    filters=[_strip],
                                    validators=[Optional(), Length(max=254),
-                                               Email("Enter a valid email address, like secretariat@example.org.",
+                                               Email(_l("Enter a valid email address, like secretariat@example.org."),
                                                      check_deliverability=False)])
     secretariat_phone = StringField(
-        "Secretariat's phone (optional)", filters=[_strip],
-        validators=[Optional(), Length(max=40, message="Use at most 40 characters."),
+        _l("Secretariat's phone (optional)"), filters=[_strip],
+        validators=[Optional(), Length(max=40, message=_l("Use at most 40 characters.")),
                     Regexp(r"^\+?[0-9 ().-]{4,40}\Z",
-                           message="Write the phone number with digits 0-9, spaces, and + ( ) - . only, like "
-                                   "+32 2 209 92 11.")])
-    registration_opens_at = DateTimeLocalField("Registration opens (session time)",
+                           message=_l("Write the phone number with digits 0-9, spaces, and + ( ) - . only, like "
+                                   "+32 2 209 92 11."))])
+    registration_opens_at = DateTimeLocalField(_l("Registration opens (session time)"),
                                                validators=[Optional(), _plausible_date])
-    registration_closes_at = DateTimeLocalField("Registration closes (session time)",
+    registration_closes_at = DateTimeLocalField(_l("Registration closes (session time)"),
                                                 validators=[Optional(), _plausible_date])
     days = FieldList(FormField(DayForm), min_entries=1)
 
@@ -132,14 +136,14 @@ class SessionForm(FlaskForm):
     def validate_slug(self, field) -> None:
         taken = db.session.scalar(db.select(MeetingSession).filter_by(slug=field.data))
         if taken is not None and taken is not self._editing:
-            raise ValidationError("Another session already uses this short name.")
+            raise ValidationError(gettext("Another session already uses this short name."))
 
     def validate_zoom_meeting_id(self, field) -> None:
         if field.data:
             field.data = field.data.replace(" ", "")
             taken = db.session.scalar(db.select(MeetingSession).filter_by(zoom_meeting_id=field.data))
             if taken is not None and taken is not self._editing:
-                raise ValidationError("Another session already uses this Zoom meeting.")
+                raise ValidationError(gettext("Another session already uses this Zoom meeting."))
 
     def validate_timezone(self, field) -> None:
         # Check-ins and online minutes are stored in UTC and read in the session's zone: another zone would move
@@ -147,8 +151,9 @@ class SessionForm(FlaskForm):
         meeting = self._editing
         if meeting is not None and field.data != meeting.timezone and db.session.scalar(
                 sa.select(Attendance.id).join(SessionDay).where(SessionDay.session_id == meeting.id).limit(1)):
-            raise ValidationError(f"This session has recorded attendance, so its time zone stays {meeting.timezone}: "
-                                  "another would move every check-in and online minute to other hours.")
+            raise ValidationError(gettext("This session has recorded attendance, so its time zone stays %(zone)s: "
+                                          "another would move every check-in and online minute to other hours.",
+                                          zone=meeting.timezone))
 
     def validate_number(self, field) -> None:
         if field.errors:  # out of range: no query with a number the database cannot hold
@@ -158,44 +163,77 @@ class SessionForm(FlaskForm):
             .where(MeetingSeries.matches(self.series_name.data or ""), MeetingSession.number == field.data)
         )
         if clash is not None and clash is not self._editing:
-            raise ValidationError("This series already has a session with this number.")
+            raise ValidationError(gettext("This series already has a session with this number."))
 
     def validate_registration_opens_at(self, field) -> None:
         dates = [row.date.data for row in self.days if row.date.data]
         if field.data and not field.errors and dates and field.data.date() > max(dates):
-            raise ValidationError(f"Registration would open after the session's last day ({max(dates):%d %B %Y}).")
+            raise ValidationError(gettext("Registration would open after the session's last day (%(day)s).",
+                                          day=format_day(max(dates))))
 
     def validate_registration_closes_at(self, field) -> None:
         opens = self.registration_opens_at.data
         if opens and field.data and field.data <= opens:
-            raise ValidationError("Registration must close after it opens.")
+            raise ValidationError(gettext("Registration must close after it opens."))
 
     def validate_days(self, field) -> None:
         dates = [row.date.data for row in field if row.date.data]
         if not dates:
-            raise ValidationError("Give the session at least one day.")
+            raise ValidationError(gettext("Give the session at least one day."))
         if len(dates) != len(set(dates)):
-            raise ValidationError("A date is listed twice.")
+            raise ValidationError(gettext("A date is listed twice."))
 
     def validate_certificate_days_required(self, field) -> None:
         days = len({row.date.data for row in self.days if row.date.data})
         if field.data and days and field.data > days:
-            raise ValidationError(f"The session has only {days} {'day' if days == 1 else 'days'}.")
+            raise ValidationError(ngettext("The session has only %(num)d day.", "The session has only %(num)d days.", days))
+
+
+#: the languages session content may be entered in besides its default (the title, venue and names as typed)
+CONTENT_LANGUAGES = [code for code in LANGUAGES if code != "en"]
+for _code in CONTENT_LANGUAGES:
+    setattr(SessionForm, f"title_{_code}", StringField(
+        _l("Title in %(language)s", language=LANGUAGES[_code]), filters=[_strip],
+        validators=[Length(max=300), _no_control_characters]))
+    setattr(SessionForm, f"venue_{_code}", StringField(
+        _l("Venue in %(language)s", language=LANGUAGES[_code]), filters=[_strip],
+        validators=[Length(max=300), _no_control_characters]))
+
+
+def session_translations(form: SessionForm) -> dict | None:
+    """{"fr": {"title": ..., "venue": ...}, ...} from the form, without empty fields; None when there is none."""
+    found = {code: {field: value for field in ("title", "venue") if (value := form[f"{field}_{code}"].data)}
+             for code in CONTENT_LANGUAGES}
+    return {code: fields for code, fields in found.items() if fields} or None
+
+
+def term_translations(values) -> dict | None:
+    """{"fr": "Bureau régional ..."} from a vocabulary row's name_<language> inputs; None when there is none."""
+    found = {code: " ".join(values.get(f"name_{code}", "").split())[:200] for code in CONTENT_LANGUAGES}
+    return {code: name for code, name in found.items() if name and name.isprintable()} or None
 
 
 class VocabularyForm(FlaskForm):
-    name = StringField("Name", filters=[_strip],
-                       validators=[DataRequired("Enter a name."), Length(max=200), _no_control_characters])
-    position = WholeNumberField("Order", default=0, validators=[Optional(), NumberRange(min=0, max=10000)])
+    name = StringField(_l("Name"), filters=[_strip],
+                       validators=[DataRequired(_l("Enter a name.")), Length(max=200), _no_control_characters])
+    position = WholeNumberField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=10000)])
 
 
 class RegistrationEditForm(DelegateFields):
-    mode = SelectField("Registered mode", choices=[SelectChoice(m.value, m.label) for m in Mode])
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
-    personal_join_url = URLField("Personal join link on the platform (optional)", filters=[_strip],
+    mode = SelectField(_l("Registered mode"), choices=[SelectChoice(m.value, m.label) for m in Mode])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, r.label) for r in Role])
+    locale = SelectField(_l("Language of their e-mails, badge and certificate"),
+                         choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
+    personal_join_url = URLField(_l("Personal join link on the platform (optional)"), filters=[_strip],
                                  validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)])
-    zoom_registrant_id = StringField("Zoom registrant id (optional)", filters=[_strip],
+    zoom_registrant_id = StringField(_l("Zoom registrant id (optional)"), filters=[_strip],
                                      validators=[Optional(), Length(max=100)])
+
+    def __init__(self, meeting: MeetingSession, *args, **kwargs):
+        super().__init__(meeting, *args, **kwargs)
+        # Labels in the reader's language: the class attributes above were made once, at import, in English.
+        self.mode.choices = [SelectChoice(m.value, m.label) for m in Mode]
+        self.role.choices = [SelectChoice(r.value, r.label) for r in Role]
 
     def email_optional(self) -> None:
         # A new list for this form only: the field class's validators are shared by every form
@@ -203,5 +241,5 @@ class RegistrationEditForm(DelegateFields):
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField("Reason for cancelling", filters=[_strip],
-                           validators=[DataRequired("Say why the registration is cancelled."), Length(max=500)])
+    reason = TextAreaField(_l("Reason for cancelling"), filters=[_strip],
+                           validators=[DataRequired(_l("Say why the registration is cancelled.")), Length(max=500)])

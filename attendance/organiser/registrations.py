@@ -1,7 +1,10 @@
 """Organisers manage registrations: search and filter, fix details, cancel, reissue badges, export, print."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
+
+from ..formatting import format_day
 
 from .. import audit
 from ..attendance_rule import describe_day
@@ -84,9 +87,10 @@ def add_registration_page(slug: str):
             problems = form.show_errors(invalid.errors)
         else:
             registration = added.registration
-            flash(f"{registration.full_name} added" + (" and checked in." if added.checkin else ".")
-                  + (" Their confirmation with the badge was emailed." if registration.email
-                     else " No email address: they get no mail."))
+            flash((gettext("%(name)s added and checked in.", name=registration.full_name) if added.checkin
+                   else gettext("%(name)s added.", name=registration.full_name))
+                  + " " + (gettext("Their confirmation with the badge was emailed.") if registration.email
+                           else gettext("No email address: they get no mail.")))
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     elif request.method == "GET":
         form.mode.data = "in_person"
@@ -100,19 +104,19 @@ def badge_sheet(slug: str):
     """Every badge that matches the filters (by default, everyone registered), four to an A4 page."""
     meeting = managed_session_or_404(slug)
     if meeting.purged_at is not None:
-        flash(f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}: its badges would "
-              "read “Delegate N (purged)”.")
+        flash(gettext("The personal data of this session was purged on %(day)s: its badges would read “Delegate "
+                      "N (purged)”.", day=format_day(meeting.purged_at)))
         return redirect(url_for("organiser.registrations", slug=slug))
     filters = _filters()
     filters.status = filters.status or RegistrationStatus.REGISTERED
     if db.session.scalar(registrations_query(meeting, filters).limit(1)) is None:
-        flash("No registration matches these filters, so there are no badges to print.")
+        flash(gettext("No registration matches these filters, so there are no badges to print."))
         return redirect(url_for("organiser.registrations", slug=slug,
                                 **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}))
     job, new = request_job(meeting, "badges.pdf", requested_by=current_user.email,
                            options=badge_job_options(filters))
     if new and not start_job(job.id):
-        flash("The job queue is unavailable: the job waits, and starts when a worker is back.", "warning")
+        flash(gettext("The job queue is unavailable: the job waits, and starts when a worker is back."), "warning")
     return redirect(url_for("jobs.job_page", slug=slug, job_id=job.id))
 
 
@@ -137,12 +141,12 @@ def edit_registration(slug: str, registration_id: int):
             audit.record("registration.update", session_id=meeting.id, target=f"registration {registration.id}",
                          details=_changes(registration, form))
             update_registration(registration, **form.delegate_fields(), mode=Mode(form.mode.data),
-                                role=Role(form.role.data), personal_join_url=form.personal_join_url.data or "",
+                                role=Role(form.role.data), locale=form.locale.data, personal_join_url=form.personal_join_url.data or "",
                                 zoom_registrant_id=form.zoom_registrant_id.data or None)
         except EmailTaken:
-            form.email.errors.append("Another registration for this session already uses this email.")
+            form.email.errors.append(gettext("Another registration for this session already uses this email."))
         else:
-            flash("Registration saved.")
+            flash(gettext("Registration saved."))
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     return render_template("organiser/registration.html", meeting=meeting, registration=registration, form=form,
                            cancel_form=CancelForm(), certificate=eligibility(registration),
@@ -161,7 +165,7 @@ def _form_data(registration: Registration) -> dict:
         "full_name": registration.full_name, "email": registration.email,
         "organisation": registration.organisation, "country": registration.country,
         "entity_type": str(registration.entity_type_id), "region": str(registration.region_id),
-        "mode": registration.mode.value, "role": registration.role.value,
+        "mode": registration.mode.value, "role": registration.role.value, "locale": registration.locale,
         "personal_join_url": registration.personal_join_url, "zoom_registrant_id": registration.zoom_registrant_id,
     }
 
@@ -173,12 +177,13 @@ def cancel_registration(slug: str, registration_id: int):
     registration = _registration_or_404(slug, registration_id)
     form = CancelForm()
     if registration.is_cancelled:
-        flash("This registration is already cancelled.")
+        flash(gettext("This registration is already cancelled."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST" and form.validate() and request.form.get("confirmed") == "yes":
         mailed = cancel_and_tell(registration, form.reason.data)
-        flash("Registration cancelled. Their badge no longer admits them. "
-              + ("The delegate is being told by email." if mailed else "No email could be sent: tell them yourself."))
+        flash(gettext("Registration cancelled. Their badge no longer admits them.") + " "
+              + (gettext("The delegate is being told by email.") if mailed
+                 else gettext("No email could be sent: tell them yourself.")))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_cancel.html", meeting=registration.session, registration=registration,
                            form=form), 400 if request.method == "POST" and form.errors else 200
@@ -191,7 +196,7 @@ def reinstate_registration(slug: str, registration_id: int):
     audit.record("registration.reinstate", session_id=registration.session_id,
                  target=f"registration {registration.id}")
     reinstate(registration)
-    flash("Registration reinstated.")
+    flash(gettext("Registration reinstated."))
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
 
 
@@ -201,12 +206,12 @@ def reissue_registration_badge(slug: str, registration_id: int):
     """Asks first, then gives a new badge code and mails the new badge."""
     registration = _registration_or_404(slug, registration_id)
     if registration.is_cancelled:
-        flash("This registration is cancelled, so it has no badge.")
+        flash(gettext("This registration is cancelled, so it has no badge."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST":  # CSRFProtect has checked the form's token
         mailed = replace_badge(registration)
-        flash("New badge issued. The old badge no longer works; the delegate's page shows the new one. "
-              + ("The new badge is being emailed to them." if mailed
-                 else "No email could be sent: tell them yourself."))
+        flash(gettext("New badge issued. The old badge no longer works; the delegate's page shows the new one.") + " "
+              + (gettext("The new badge is being emailed to them.") if mailed
+                 else gettext("No email could be sent: tell them yourself.")))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_reissue.html", meeting=registration.session, registration=registration)

@@ -87,8 +87,8 @@ def _copy_vocabularies(meeting: MeetingSession, series: MeetingSeries) -> None:
     )
     if previous is None:
         return
-    meeting.entity_types = [EntityType(name=t.name, position=t.position) for t in previous.entity_types]
-    meeting.regions = [Region(name=r.name, position=r.position) for r in previous.regions]
+    meeting.entity_types = [EntityType(name=t.name, position=t.position, translations=t.translations) for t in previous.entity_types]
+    meeting.regions = [Region(name=r.name, position=r.position, translations=r.translations) for r in previous.regions]
 
 
 VOCABULARIES = {"entity-types": EntityType, "regions": Region}
@@ -102,7 +102,7 @@ class NameTaken(Exception):
     pass
 
 
-def save_term(term: EntityType | Region, name: str, position: int) -> None:
+def save_term(term: EntityType | Region, name: str, position: int, translations: dict | None = None) -> None:
     model = type(term)
     # The database keeps names unique as written; "secretariat" beside "Secretariat" is the same term too.
     with db.session.no_autoflush:
@@ -110,7 +110,7 @@ def save_term(term: EntityType | Region, name: str, position: int) -> None:
                                                        sa.func.lower(model.name) == name.lower()).limit(1)):
             db.session.rollback()  # as for the database's refusal below: the new term leaves nothing behind
             raise NameTaken(name)
-    term.name, term.position = name, position
+    term.name, term.position, term.translations = name, position, translations
     try:
         db.session.add(term)
         db.session.commit()

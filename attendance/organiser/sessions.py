@@ -1,7 +1,10 @@
 """Organisers set up sessions: details, days and hours, entity types and regions."""
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
+
+from ..formatting import format_day
 
 from .. import audit
 from ..auth import organiser_required
@@ -11,7 +14,7 @@ from ..models import AuditEvent, MeetingSeries, MeetingSession, Registration, Re
 from ..models.staff import session_organisers
 from . import bp
 from .door_staff import door_staff_of
-from .forms import SessionForm, VocabularyForm
+from .forms import CONTENT_LANGUAGES, SessionForm, VocabularyForm, session_translations, term_translations
 from .service import VOCABULARIES, DayHours, DayInUse, delete_session, session_contents, NameTaken, VocabularyInUse, delete_term, save_session, save_term, to_utc
 
 NEW_SESSION_DAY_ROWS, EXTRA_DAY_ROWS = 5, 2  # empty rows are left out: room for a week's meeting
@@ -70,16 +73,18 @@ def _edit_session(meeting: MeetingSession):
                 secretariat_email=form.secretariat_email.data or "", secretariat_phone=form.secretariat_phone.data or "",
                 registration_opens_at=to_utc(form.registration_opens_at.data, tz),
                 registration_closes_at=to_utc(form.registration_closes_at.data, tz),
+                translations=session_translations(form),
             )
         except DayInUse as in_use:
             db.session.rollback()
-            form.days.errors.append(f"{in_use.args[0]:%d %B %Y} has recorded attendance, so it stays.")
+            form.days.errors.append(gettext("%(day)s has recorded attendance, so it stays.", day=format_day(in_use.args[0])))
         else:
-            flash("Session created." if is_new else "Session saved.")
+            flash(gettext("Session created.") if is_new else gettext("Session saved."))
             return redirect(url_for("organiser.registrations", slug=meeting.slug))
     status = 400 if request.method == "POST" else 200
     series_names = db.session.scalars(sa.select(MeetingSeries.name).order_by(MeetingSeries.name)).all()
     return render_template("organiser/session_form.html", form=form, meeting=meeting, is_new=is_new,
+                           content_languages=CONTENT_LANGUAGES,
                            series_names=series_names, door_staff=[] if is_new else door_staff_of(meeting)), status
 
 
@@ -96,6 +101,10 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
                  "certificate_accepts_link_click", "certify_scheduled_hours", "certificate_days_required",
                  "certificate_language", "allows_walk_ins", "secretariat_email", "secretariat_phone"):
         getattr(form, name).data = getattr(meeting, name)
+    for code, fields in (meeting.translations or {}).items():
+        for field, value in fields.items():
+            if f"{field}_{code}" in form:
+                form[f"{field}_{code}"].data = value
     for name in ("registration_opens_at", "registration_closes_at"):
         moment = getattr(meeting, name)
         getattr(form, name).data = meeting.local(moment).replace(tzinfo=None) if moment else None
@@ -123,14 +132,15 @@ def vocabulary(slug: str, kind: str):
         try:
             audit.record(f"{kind}.save", session_id=meeting.id, target=form.name.data,
                          details=f"was “{term.name}”" if term.id else "added")
-            save_term(term, form.name.data, form.position.data or 0)
+            save_term(term, form.name.data, form.position.data or 0, term_translations(request.form))
         except NameTaken:
-            flash(f"“{form.name.data}” is already in the list.")
+            flash(gettext("“%(name)s” is already in the list.", name=form.name.data))
         else:
-            flash(f"Saved “{form.name.data}”.")
+            flash(gettext("Saved “%(name)s”.", name=form.name.data))
         return redirect(url_for("organiser.vocabulary", slug=slug, kind=kind))
     terms = meeting.entity_types if kind == "entity-types" else meeting.regions
-    return render_template("organiser/vocabulary.html", meeting=meeting, kind=kind, terms=terms, form=form), \
+    return render_template("organiser/vocabulary.html", meeting=meeting, kind=kind, terms=terms, form=form,
+                           content_languages=CONTENT_LANGUAGES), \
         400 if request.method == "POST" else 200
 
 
@@ -146,9 +156,9 @@ def delete_vocabulary_term(slug: str, kind: str, term_id: int):
         delete_term(term)
     except VocabularyInUse as in_use:
         db.session.rollback()
-        flash(f"“{term.name}” is used by {in_use.args[0]} registrations, so it stays. Rename it instead.")
+        flash(ngettext("“%(name)s” is used by %(num)d registration, so it stays. Rename it instead.", "“%(name)s” is used by %(num)d registrations, so it stays. Rename it instead.", in_use.args[0], name=term.name))
     else:
-        flash(f"Deleted “{term.name}”.")
+        flash(gettext("Deleted “%(name)s”.", name=term.name))
     return redirect(url_for("organiser.vocabulary", slug=slug, kind=kind))
 
 
@@ -159,14 +169,14 @@ def add_organiser(slug: str):
     email = request.form.get("email", "").strip().lower()[:254]
     user = db.session.scalar(db.select(StaffUser).filter_by(email=email))
     if user is None or not user.is_organiser:
-        flash(f"No organiser account has the email “{email}”. Create it with `flask user add` first.")
+        flash(gettext("No organiser account has the email “%(email)s”. Create it with `flask user add` first.", email=email))
     elif user in meeting.organisers:
-        flash(f"{email} already runs this session.")
+        flash(gettext("%(email)s already runs this session.", email=email))
     else:
         audit.record("session.add_organiser", session_id=meeting.id, target=email)
         meeting.organisers.append(user)
         db.session.commit()
-        flash(f"{email} is now an organiser of this session.")
+        flash(gettext("%(email)s is now an organiser of this session.", email=email))
     return redirect(url_for("organiser.edit_session", slug=slug))
 
 
@@ -179,9 +189,9 @@ def remove_organiser(slug: str, user_id: int):
         audit.record("session.remove_organiser", session_id=meeting.id, target=user.email)
         meeting.organisers.remove(user)
         db.session.commit()
-        flash(f"{user.email} no longer runs this session.")
+        flash(gettext("%(email)s no longer runs this session.", email=user.email))
     else:
-        flash("A session keeps at least one organiser.")
+        flash(gettext("A session keeps at least one organiser."))
     return redirect(url_for("organiser.edit_session", slug=slug))
 
 
@@ -193,13 +203,13 @@ def delete_session_page(slug: str):
     counts = session_contents(meeting)
     if request.method == "POST":
         if request.form.get("confirm", "").strip() != meeting.slug:
-            flash(f"Type “{meeting.slug}” exactly to confirm. Nothing was deleted.")
+            flash(gettext("Type “%(slug)s” exactly to confirm. Nothing was deleted.", slug=meeting.slug))
             return render_template("organiser/delete_session.html", meeting=meeting, counts=counts), 400
         audit.record("session.delete", session_id=meeting.id, target=meeting.slug,
                      details=f"{meeting.title}; " + ", ".join(f"{n} {what}" for what, n in counts.items()))
         title = meeting.title
         delete_session(meeting)
-        flash(f"Deleted “{title}” and everything recorded for it.")
+        flash(gettext("Deleted “%(title)s” and everything recorded for it.", title=title))
         return redirect(url_for("organiser.dashboard"))
     return render_template("organiser/delete_session.html", meeting=meeting, counts=counts)
 

@@ -62,8 +62,8 @@ class DelegateFields(FlaskForm):
     def __init__(self, meeting: MeetingSession, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = _with_prompt((code, name) for code, name in countries(str(get_locale())).items())
-        self.entity_type.choices = _with_prompt((str(t.id), t.name) for t in meeting.entity_types)
-        self.region.choices = _with_prompt((str(r.id), r.name) for r in meeting.regions)
+        self.entity_type.choices = _with_prompt((str(t.id), t.local_name) for t in meeting.entity_types)
+        self.region.choices = _with_prompt((str(r.id), r.local_name) for r in meeting.regions)
 
     def delegate_fields(self) -> dict:
         return {

@@ -170,8 +170,8 @@ def confirmation_message(registration: Registration, *, reminder: bool = False) 
             me_url=public_url("registration.me", access_key=registration.access_key),
             join_url=public_url("registration.join", access_key=registration.access_key),
         )
-        subject = (gettext("Your link for %(title)s", title=meeting.title) if reminder
-                   else gettext("Registered: %(title)s", title=meeting.title))
+        subject = (gettext("Your link for %(title)s", title=meeting.local_title) if reminder
+                   else gettext("Registered: %(title)s", title=meeting.local_title))
         # A cancelled registration has no badge (its page refuses one too), nor days to put in a calendar.
         attachments = [] if registration.is_cancelled else [
             ("badge.pdf", "application/pdf", badge_pdf(registration)),
@@ -309,10 +309,10 @@ def notice_message(registration: Registration, kind: str) -> EmailMessage:
         body = render_template("registration/notice.txt", registration=registration, meeting=meeting, kind=kind,
                                me_url=public_url("registration.me", access_key=registration.access_key))
         if kind == "cancelled":
-            subject = gettext("Registration cancelled: %(title)s", title=meeting.title)
+            subject = gettext("Registration cancelled: %(title)s", title=meeting.local_title)
             attachments = []
         else:
-            subject = gettext("Your new badge for %(title)s", title=meeting.title)
+            subject = gettext("Your new badge for %(title)s", title=meeting.local_title)
             attachments = [("badge.pdf", "application/pdf", badge_pdf(registration))]
         return mail.build_message(registration.email, subject, body, attachments=attachments)
 

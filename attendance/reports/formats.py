@@ -11,6 +11,7 @@ from openpyxl.styles import Font
 
 from ..exports import append_text_safe, spreadsheet_safe
 from ..pdf import render_pdf
+from ..text import isolate
 from .headcount import COLUMNS, LABELS, Headcount, Row, Scope, explain_columns
 
 IN_PERSON_COLOUR, ONLINE_COLOUR = "#1b6e3a", "#1f4e9c"
@@ -32,10 +33,10 @@ def bar_chart(scope: Scope, width: int = 420) -> Markup:
             value = row.counts[column]
             bars.append(f'<rect x="0" y="{j * 14}" width="{value * scale:.1f}" height="12" fill="{colour}"/>'
                         f'<text x="{value * scale + 4:.1f}" y="{j * 14 + 10}" font-size="10">{value}</text>')
-        parts.append(f'<tr><th scope="row" dir="auto">{escape(row.label)}</th><td>'
+        parts.append(f'<tr><th scope="row" dir="auto">{escape(isolate(row.label))}</th><td>'
                      f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 28" width="{width}" height="28" '
-                     f'role="img" aria-label="{row.counts["attended_in_person"]} in person, '
-                     f'{row.counts["attended_online"]} online only">{"".join(bars)}</svg></td></tr>')
+                     f'role="img" aria-label="{escape(gettext("%(in_person)d in person, %(online)d online only", in_person=row.counts["attended_in_person"], online=row.counts["attended_online"]))}">'
+                     f'{"".join(bars)}</svg></td></tr>')
     parts.append("</tbody></table>")
     return Markup("".join(parts))
 
@@ -63,7 +64,7 @@ def to_xlsx(report: Headcount) -> bytes:
     bold = Font(bold=True)
     for scope in report.scopes:
         sheet = workbook.create_sheet(title=gettext("Whole session") if scope.key == "session" else scope.key)
-        append_text_safe(sheet, [report.meeting.title])
+        append_text_safe(sheet, [report.meeting.local_title])
         append_text_safe(sheet, [scope.title])
         for heading, rows in ((gettext("Entity type"), scope.by_entity_type), (gettext("Region"), scope.by_region)):
             sheet.append([])

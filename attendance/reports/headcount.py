@@ -21,11 +21,12 @@ from flask_babel import gettext, lazy_gettext as _l
 
 from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, online_minutes_needed, session_days_of
 from ..extensions import db
+from ..formatting import format_day
 from ..models import MeetingSession, Mode, Registration, RegistrationStatus, SessionDay
 
 COLUMNS = ["registered_in_person", "registered_online", "attended_in_person", "attended_online", "no_shows",
            "total_attended"]
-#: lazy: read in the language of each request, not the one at import
+#: column headings for people (the CSV keeps the column names above, for tools), in the reader's language
 LABELS = {
     "registered_in_person": _l("Registered in person"), "registered_online": _l("Registered online"),
     "attended_in_person": _l("Attended in person"), "attended_online": _l("Attended online only"),
@@ -131,18 +132,18 @@ def _counts(day_records: dict[int, list[DayRecord]], registrations: list[Registr
 def _scope(meeting: MeetingSession, counted: list[tuple[int, int, dict[str, int]]], day: SessionDay | None) -> Scope:
     by_type: dict[int, dict] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     by_region: dict[int, dict] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
-    total = Row("Total")
+    total = Row(gettext("Total"))
     for type_id, region_id, counts in counted:
         for column in COLUMNS:
             by_type[type_id][column] += counts[column]
             by_region[region_id][column] += counts[column]
         total.add(counts)
     # Every entity type and region gets a row, zeros included.
-    type_rows = [Row(t.name, by_type[t.id]) for t in meeting.entity_types]
-    region_rows = [Row(r.name, by_region[r.id]) for r in meeting.regions]
+    type_rows = [Row(t.local_name, by_type[t.id]) for t in meeting.entity_types]
+    region_rows = [Row(r.local_name, by_region[r.id]) for r in meeting.regions]
     if day is None:
         return Scope("session", gettext("Whole session (a person counts once)"), type_rows, region_rows, total)
-    return Scope(day.date.isoformat(), f"{day.date.day} {day.date:%B %Y}", type_rows, region_rows, total)
+    return Scope(day.date.isoformat(), format_day(day.date), type_rows, region_rows, total)
 
 
 def headcount(meeting: MeetingSession) -> Headcount:
