@@ -13,10 +13,19 @@ self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim(
 self.addEventListener("message", (event) => {
   const urls = (event.data && event.data.cache) || [];
   event.waitUntil(caches.open(CACHE).then((cache) => Promise.all(urls.map((url) =>
-    fetch(url, { credentials: "same-origin" })
-      .then((response) => (response.ok && !response.redirected ? cache.put(url, response) : null))
-      .catch(() => null)))));
+    fetch(url, { credentials: "same-origin" }).then((response) => keep(cache, url, response))))));
 });
+
+// A copy replaces the kept one only once its whole body has arrived: a put that streams from the network and is
+// cut by the network dropping would lose the kept copy too, and the page could not reopen offline.
+async function keep(cache, key, response) {
+  if (!response.ok || response.redirected) return;
+  try {
+    const body = await response.blob();
+    await cache.put(key, new Response(body, { status: response.status, statusText: response.statusText,
+                                               headers: response.headers }));
+  } catch (cut) { /* the network dropped meanwhile: the copy kept before stays */ }
+}
 
 function isKept(url, request) {
   if (url.origin !== self.location.origin || request.method !== "GET") return false;
@@ -32,7 +41,7 @@ self.addEventListener("fetch", (event) => {
     const cache = await caches.open(CACHE);
     try {
       const response = await fetch(event.request);
-      if (response.ok && !response.redirected) await cache.put(event.request, response.clone());
+      await keep(cache, event.request, response.clone());
       return response;
     } catch (networkError) {
       const kept = await cache.match(event.request, { ignoreSearch: true });
