@@ -20,6 +20,7 @@ UNKNOWN_BADGE = "Z" * 26  # a badge's shape, but nobody's
 
 def _log_in(page, live_server, email):
     page.goto(live_server + "/login")
+    page.wait_for_selector("html[data-door-data-wiped]", state="attached")  # the login page's wipe is done
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
@@ -403,7 +404,12 @@ def test_a_page_reopened_offline_with_an_old_csrf_token_still_sends_its_scans(li
         # The kept page's token has run out by the time the network is back (hours at a dead door).
         page.evaluate("""async () => {
             const cache = await caches.open("door-scanner-v1");
-            const kept = await (await cache.match(location.href)).text();
+            // A copy the worker is replacing at this moment may be missing for an instant: wait for it.
+            let found;
+            for (let i = 0; i < 100 && !(found = await cache.match(location.href)); i++) {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+            const kept = await found.text();
             await cache.put(location.href, new Response(
                 kept.replace(/name="csrf-token" content="[^"]+"/, 'name="csrf-token" content="expired"'),
                 {headers: {"Content-Type": "text/html; charset=utf-8"}}));
