@@ -11,6 +11,7 @@ from ..extensions import db
 from .attendance import Attendance, Source
 from .meeting import SessionDay, utcnow
 from .registration import Registration, _enum
+from .uploads import UploadedFile
 
 
 class OnlineInterval(db.Model):
@@ -88,22 +89,11 @@ class ZoomEvent(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
 
 
-class ReportImport(db.Model):
+class ReportImport(UploadedFile, db.Model):
     """An uploaded attendance report: previewed first, saved in one transaction when the organiser says so."""
     __tablename__ = "report_imports"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"), index=True)
-    filename: Mapped[str] = mapped_column(sa.String(255))
     #: "zoom", "teams" or "csv", as detected
     kind: Mapped[str] = mapped_column(sa.String(10))
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    #: the file as uploaded; the saved rows are parsed from it again, so preview and save cannot differ
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
-    uploaded_by: Mapped[str] = mapped_column(sa.String(254))
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    saved_at: Mapped[datetime | None]
-    #: what saving did, for the organiser: "12 intervals added, 2 unmatched, 3 duplicates"
-    summary: Mapped[str] = mapped_column(sa.String(500), default="")
     #: the preview, computed once on upload: its counts, days and first rows (`imports.StoredPreview`)
     preview: Mapped[dict | None] = mapped_column(sa.JSON)
