@@ -57,3 +57,15 @@ def export(client, url: str):
     link = re.search(r'href="([^"]+/jobs/\d+/download)"', page)
     assert link, f"no download on the job's page: {page}"
     return client.get(link.group(1))
+
+
+REDIS = ("127.0.0.1", 6379)
+
+
+def redis_is_up() -> bool:
+    """Whether a Redis answers on this machine (tests that need one are skipped, with the reason, otherwise)."""
+    try:
+        with socket.create_connection(REDIS, timeout=1):
+            return True
+    except OSError:
+        return False

@@ -3,7 +3,6 @@ and Redis; each mail sent once per person and purpose even when a worker dies mi
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,21 +24,12 @@ from attendance.models import (Attendance, Job, JobStatus, MailStatus, MeetingSe
                                Registration, Source)
 from attendance.models.meeting import utcnow
 from attendance.organiser.service import delete_session
-from helpers import free_port, registration_form
+from helpers import free_port, redis_is_up, registration_form
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS = ("127.0.0.1", 6379)
 
 
-def _redis_is_up() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-needs_redis = pytest.mark.skipif(not _redis_is_up(), reason="no Redis on 127.0.0.1:6379 (apt-get install redis-server)")
+needs_redis = pytest.mark.skipif(not redis_is_up(), reason="no Redis on 127.0.0.1:6379 (apt-get install redis-server)")
 
 
 class Inbox:

@@ -5,7 +5,6 @@ Two real server processes on loopback ports; a browser-like client goes back and
 import http.cookiejar
 import os
 import re
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -15,20 +14,11 @@ import uuid
 
 import pytest
 
-from helpers import free_port, wait_until_up
-
-REDIS = ("127.0.0.1", 6379)
+from helpers import free_port, redis_is_up, wait_until_up
 
 
-def _redis_is_up() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=1):
-            return True
-    except OSError:
-        return False
 
-
-pytestmark = pytest.mark.skipif(not _redis_is_up(), reason="no Redis on 127.0.0.1:6379 (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(not redis_is_up(), reason="no Redis on 127.0.0.1:6379 (apt-get install redis-server)")
 
 
 @pytest.fixture
