@@ -13,7 +13,7 @@ Each prints one JSON object as its last line. Bulk and sheet runs get a fresh pr
 figures for 100 and 1,000 documents can be compared: memory that grows with the count shows there.
 
 The floor is a trivial one-page WeasyPrint document in the certificates' own fonts, rendered with the app's
-shared FontConfiguration, exactly as `attendance.pdf.render_pdf` renders.
+shared FontConfiguration, exactly as `attendance.documents.pdf.render_pdf` renders.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def _ms(action) -> float:
 def render_floor() -> bytes:
     import weasyprint
 
-    from attendance.pdf import font_config
+    from attendance.documents.pdf import font_config
     return weasyprint.HTML(string=FLOOR_HTML).write_pdf(font_config=font_config())
 
 
@@ -99,7 +99,7 @@ def on_demand(repeats: int) -> dict:
     from attendance.certificates.render import certificate_pdf
     from attendance.extensions import db
     from attendance.models import Registration, StoredPdf
-    from attendance.qr import qr_png_uri
+    from attendance.documents.qr import qr_png_uri
     from attendance.registration.badges import badge_pdf
 
     meeting = _large_session()

@@ -79,7 +79,7 @@ def prepare(what: str, n: int, app):
     def laid_out(render):
         """Without the stored copies and QR codes that the warm-up leaves: every document is made from scratch."""
         from attendance.models import StoredPdf
-        from attendance.qr import qr_png_uri
+        from attendance.documents.qr import qr_png_uri
 
         def action():
             with db.engine.begin() as connection:
@@ -109,7 +109,7 @@ def prepare(what: str, n: int, app):
 # Where a PDF's time goes: (label, file suffix, function name); the cumulative time of each, as a share.
 STAGES = [
     ("app: Jinja templates", "flask/templating.py", "render_template"),
-    ("app: QR codes (qrcode)", "attendance/qr.py", "qr_code"),
+    ("app: QR codes (qrcode)", "attendance/documents/qr.py", "qr_code"),
     ("WeasyPrint: HTML parsing", "tinyhtml5/parser.py", "parse"),
     ("WeasyPrint: the app's stylesheet, parsed", "weasyprint/css/__init__.py", "find_stylesheets"),
     ("WeasyPrint: cascade (incl. the parsing)", "weasyprint/css/__init__.py", "get_all_computed_styles"),
@@ -146,7 +146,7 @@ def main() -> None:
     app = create_app({"RATELIMIT_ENABLED": False, "SMTP_HOST": "",
                       "OUTBOX_DIR": tempfile.mkdtemp(prefix="attendance-profile-outbox-")})
     with app.app_context(), app.test_request_context("/", base_url="http://127.0.0.1"):
-        from attendance.pdf import font_config
+        from attendance.documents.pdf import font_config
         font_config()
         action = prepare(args.what, args.n, app)
         if args.what not in ("checkin", "register"):

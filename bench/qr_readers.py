@@ -117,7 +117,7 @@ def render_badge(folder: Path) -> tuple[Image.Image, str]:
     """A badge as the app prints it, for a made-up delegate, as a greyscale image at 200 dpi."""
     from attendance import create_app
     from attendance.models import EntityType, MeetingSession, Mode, Registration, Role, SessionDay
-    from attendance.pdf import render_pdf
+    from attendance.documents.pdf import render_pdf
     from attendance.registration.badges import badge_context
     from attendance.tokens import new_badge_token
 

@@ -46,7 +46,7 @@ def assert_drawn(pdf: bytes, text: str) -> None:
 
 
 def assert_no_missing_glyph_warning(caplog) -> None:
-    warnings = [r.getMessage() for r in caplog.records if r.name == "attendance.pdf"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "attendance.documents.pdf"]
     assert warnings == []
 
 
@@ -117,9 +117,9 @@ def test_headcount_report_chart_writes_arabic_labels_right_to_left(make_session)
 def test_a_character_no_font_has_is_logged_with_its_text_and_font(make_session, make_registration, caplog):
     name = "Ana \U0010FFFD Silva"  # a private-use character of plane 16: no font draws it
     registration = make_registration(make_session(), full_name=name)
-    with caplog.at_level(logging.WARNING, logger="attendance.pdf"):
+    with caplog.at_level(logging.WARNING, logger="attendance.documents.pdf"):
         pdf = badge_pdf(registration)
-    warnings = [r for r in caplog.records if r.name == "attendance.pdf"]
+    warnings = [r for r in caplog.records if r.name == "attendance.documents.pdf"]
     assert len(warnings) == 1
     message = warnings[0].getMessage()
     assert warnings[0].levelno == logging.WARNING
@@ -135,7 +135,7 @@ def test_a_character_no_font_has_is_logged_with_its_text_and_font(make_session, 
 RENDER_WITH_DEJAVU_ONLY = textwrap.dedent("""
     import logging, sys
     from weasyprint import HTML
-    from attendance.pdf import warn_missing_glyphs
+    from attendance.documents.pdf import warn_missing_glyphs
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s|%(message)s")
     names = sys.argv[2:]
     html = ("<html><head><link rel=stylesheet href='badge.css'></head><body>"
@@ -173,6 +173,6 @@ def test_with_dejavu_only_chinese_prints_as_boxes_the_check_fails_and_the_app_wa
     assert result.boxes == {char: {"DejaVu Sans"} for char in NAMES["chinese"]}
     with pytest.raises(AssertionError, match="no embedded font has a glyph"):
         assert_drawn(pdf, NAMES["chinese"])
-    app_warnings = [line for line in done.stderr.decode().splitlines() if line.startswith("attendance.pdf|")]
+    app_warnings = [line for line in done.stderr.decode().splitlines() if line.startswith("attendance.documents.pdf|")]
     assert len(app_warnings) == 1
     assert "'王伟'" in app_warnings[0] and "U+738B" in app_warnings[0] and "Font lacking it: DejaVu Sans." in app_warnings[0]

@@ -3,7 +3,7 @@ really uses, without losing what our PDFs need from it."""
 import pytest
 import weasyprint
 
-from attendance import pdf, weasyprint_ua
+from attendance.documents import pdf, weasyprint_ua
 from pdf_tools import A6_POINTS, page_sizes, pdf_text
 
 
@@ -87,7 +87,7 @@ def test_data_uris_are_decoded_without_urllib_and_other_urls_keep_their_rules():
 THREADED_RENDERS = """
 import sys, threading
 from attendance import create_app
-from attendance.pdf import html_to_pdf
+from attendance.documents.pdf import html_to_pdf
 app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
 html = ('<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="badge.css"></head><body>'
         '<h1>Amélie Dubois</h1><p>Алексей Смирнов · 王小明 · <span dir="rtl">محمد علي</span></p></body></html>')

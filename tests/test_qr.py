@@ -7,7 +7,7 @@ import zxingcpp
 from PIL import Image
 from weasyprint import HTML
 
-from attendance.qr import FIXED_MASK, qr_png_uri, qr_svg
+from attendance.documents.qr import FIXED_MASK, qr_png_uri, qr_svg
 from attendance.tokens import new_badge_token
 from pdf_tools import qr_codes
 

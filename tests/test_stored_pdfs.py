@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from attendance.online.intervals import day_window
-from attendance import pdf, stored_pdfs
+from attendance.documents import pdf, stored_pdfs
 from attendance.certificates.service import certificate_of, reinstate, revoke
 from attendance.extensions import db
 from attendance.models import Attendance, Mode, PdfKind, Registration, StoredPdf
@@ -255,7 +255,7 @@ def test_a_failure_to_store_still_serves_the_badge_and_is_logged(app, client, ma
         badge_pdf(registration)
 
     monkeypatch.setitem(app.config, "TESTING", False)
-    with caplog.at_level(logging.ERROR, logger="attendance.stored_pdfs"):
+    with caplog.at_level(logging.ERROR, logger="attendance.documents.stored_pdfs"):
         assert "Ana Silva" in pdf_text(badge(client, registration))
     [record] = caplog.records
     assert "Could not write the stored badge PDF of registration" in record.getMessage()

@@ -12,10 +12,10 @@ from markupsafe import Markup
 from ..countries import country_name
 from ..links import public_url
 from ..models import Certificate, PdfKind
-from ..pdf import render_pdf
-from ..pdf_concat import PdfConcatenator, batches
-from ..qr import qr_png_uri
-from ..stored_pdfs import stored_pdf
+from ..documents.pdf import render_pdf
+from ..documents.pdf_concat import PdfConcatenator, batches
+from ..documents.qr import qr_png_uri
+from ..documents.stored_pdfs import stored_pdf
 from .service import Eligibility, certificate_language, day_statement
 
 #: certificates laid out per WeasyPrint document in bulk: a larger batch spreads a document's own costs (fonts

@@ -7,10 +7,10 @@ from flask_babel import force_locale
 from ..countries import country_name
 from ..formatting import format_days
 from ..models import PdfKind, Registration
-from ..pdf import render_pdf
-from ..pdf_concat import PdfConcatenator, batches
-from ..qr import qr_png_uri
-from ..stored_pdfs import stored_pdf
+from ..documents.pdf import render_pdf
+from ..documents.pdf_concat import PdfConcatenator, batches
+from ..documents.qr import qr_png_uri
+from ..documents.stored_pdfs import stored_pdf
 from ..text import is_wide
 from ..tokens import grouped_badge_code
 

@@ -13,7 +13,7 @@ from ..certificates.service import eligibility
 from ..checkin.service import today_for
 from ..online.service import log_link_click
 from ..privacy import my_data
-from ..qr import qr_svg
+from ..documents.qr import qr_svg
 from ..tokens import grouped_badge_code, redact
 from . import bp
 from .badges import badge_pdf

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from ..exports import append_text_safe, spreadsheet_safe
-from ..pdf import render_pdf
+from ..documents.pdf import render_pdf
 from ..text import isolate
 from .headcount import COLUMNS, LABELS, Headcount, Row, Scope, explain_columns
 

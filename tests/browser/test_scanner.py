@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from attendance.auth import ensure_staff
 from attendance.extensions import db
 from attendance.models import Attendance, StaffRole
-from attendance.qr import qr_code
+from attendance.documents.qr import qr_code
 from browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from helpers import PASSWORD
 

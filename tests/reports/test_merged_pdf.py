@@ -10,7 +10,7 @@ from attendance.auth import Actor
 from attendance.certificates import render
 from attendance.certificates.service import issue
 from attendance.checkin.service import check_in
-from attendance.pdf_concat import PdfConcatenator
+from attendance.documents.pdf_concat import PdfConcatenator
 from pdf_tools import A4_POINTS, page_sizes, qr_codes
 
 ORGANISER = Actor("user:0", "t", True)

@@ -57,7 +57,7 @@ if USABLE:
     _STYLESHEETS = {margin_boxes: CSS(string=trimmed_user_agent_css(margin_boxes)) for margin_boxes in (False, True)}
 else:
     log.error("WeasyPrint %s is not one the trimmed user-agent stylesheet was checked on (%s): PDFs use "
-              "WeasyPrint's own, 6-8 %% slower. See attendance/weasyprint_ua.py.",
+              "WeasyPrint's own, 6-8 %% slower. See attendance/documents/weasyprint_ua.py.",
               weasyprint.__version__, ", ".join(CHECKED_VERSIONS))
 
 
