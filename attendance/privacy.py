@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from . import audit
-from .checkin.service import today_for
+from .checkin.rule import today_for
 from .extensions import db
 from .models import (Attendance, Certificate, IdentityMapping, MeetingSession, OnlineInterval, Registration,
                      OutboxMail, RegistrationImport, ReportImport, Role, ScanEvent, StoredPdf,

@@ -37,7 +37,7 @@ def test_a_badge_keeps_a_latin_part_of_an_arabic_name_whole(make_session, make_r
 def test_a_certificate_keeps_a_latin_part_of_an_arabic_name_whole(app, make_session, make_registration, locale):
     from attendance.certificates.render import certificate_pdf
     from attendance.certificates.service import issue
-    from attendance.checkin.service import check_in
+    from attendance.checkin.rule import check_in
     meeting = make_session()
     registration = make_registration(meeting, full_name=NAME, locale=locale)
     check_in(actor=Actor("user:0", "test", True), registration_id=registration.id, session_slug=meeting.slug,

@@ -9,7 +9,7 @@ from flask import g
 
 from attendance.api.tokens import create_api_token, revoke_api_token
 from attendance.auth import Actor
-from attendance.checkin.service import NotAllowed, check_in, undo_check_in
+from attendance.checkin.rule import NotAllowed, check_in, undo_check_in
 from attendance.extensions import db
 from attendance.models import Attendance, AuditEvent, Mode, RegistrationStatus, ScanEvent, ScanResult, Source
 from attendance.models.meeting import utcnow
@@ -155,15 +155,15 @@ def test_same_nonce_twice_answers_the_same_and_records_once(meeting, make_regist
 
 def _meanwhile(monkeypatch, change):
     """Runs `change` on a connection of its own, committed, right after check_in has read the badge."""
-    from attendance.checkin import service
-    read = service._find_badge
+    from attendance.checkin import rule
+    read = rule._find_badge
 
     def read_then_change(*args):
         found = read(*args)
         with db.engine.begin() as other:
             change(other)
         return found
-    monkeypatch.setattr(service, "_find_badge", read_then_change)
+    monkeypatch.setattr(rule, "_find_badge", read_then_change)
 
 
 def test_a_rival_scan_between_the_read_and_the_write_wins(monkeypatch, meeting, make_registration):

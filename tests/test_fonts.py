@@ -18,7 +18,7 @@ import pytest
 from attendance.auth import Actor
 from attendance.certificates.render import certificate_pdf
 from attendance.certificates.service import issue
-from attendance.checkin.service import check_in
+from attendance.checkin.rule import check_in
 from attendance.extensions import db
 from attendance.models import EntityType
 from attendance.registration.badges import badge_pdf

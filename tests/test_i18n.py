@@ -174,7 +174,7 @@ def test_a_language_that_is_not_enabled_falls_back_without_error(client, french_
 def test_a_delegate_registering_in_french_gets_french_email_badge_and_certificate(app, client, french_session):
     from attendance.certificates.render import certificate_pdf
     from attendance.certificates.service import issue
-    from attendance.checkin.service import check_in
+    from attendance.checkin.rule import check_in
     from attendance.auth import Actor
     from attendance.registration.badges import badge_pdf
     _french(client)

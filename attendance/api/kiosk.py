@@ -2,7 +2,7 @@
 from flask import g, jsonify, request
 
 from ..checkin.kiosk import kiosk_check_in, kiosk_refusal
-from ..checkin.service import NonceReused
+from ..checkin.rule import NonceReused
 from ..extensions import db, limiter
 from ..models import MeetingSession
 from . import bp

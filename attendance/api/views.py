@@ -10,8 +10,10 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..auth import Actor
 from ..checkin.roster import door_roster
-from ..checkin.service import (PROVISIONAL_ANSWERS, NonceReused, NotAllowed, NotUndoable, ScanTimeRejected, UnknownSession,
-                               check_in, door_counts, find_delegates, today_for, undo_check_in)
+from ..checkin.counts import door_counts
+from ..checkin.rule import (PROVISIONAL_ANSWERS, NonceReused, NotAllowed, NotUndoable, ScanTimeRejected, UnknownSession,
+                            check_in, today_for, undo_check_in)
+from ..checkin.search import find_delegates
 from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
 from ..models import Attendance, MeetingSession, Registration, RegistrationSource, Source

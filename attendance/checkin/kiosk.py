@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from ..auth import Actor
 from ..extensions import db
 from ..models import MeetingSession, Registration, ScanResult, Source
-from .service import check_in
+from .rule import check_in
 
 KIOSK_DOOR = "kiosk"
 BADGE_LINK_SECONDS = 300  # long enough to reach the printer, too short to matter once the person has gone

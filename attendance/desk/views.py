@@ -6,7 +6,8 @@ from flask_login import current_user
 
 from .. import audit
 from ..auth import Actor, staff_required
-from ..checkin.service import find_delegates, today_for
+from ..checkin.rule import today_for
+from ..checkin.search import find_delegates
 from ..extensions import db
 from ..lookup import session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationSource, SessionDay

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from ..checkin.service import today_for
+from ..checkin.rule import today_for
 from ..dbutil import insert_or_ignore
 from ..extensions import db
 from ..models import (Attendance, IdentityMapping, MeetingSession, Mode, OnlineInterval, Registration, SessionDay,

@@ -12,7 +12,7 @@ from ..certificates.service import eligibility
 from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import small_int
-from ..checkin.service import today_for
+from ..checkin.rule import today_for
 from ..lookup import managed_session_or_404
 from ..reports.headcount import headcount
 from ..models import Mode, Registration, RegistrationStatus, Role

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, mail, outbox
 from ..auth import Actor
-from ..checkin.service import CheckIn, check_in, today_for
+from ..checkin.rule import CheckIn, check_in, today_for
 from ..countries import countries
 from ..dbutil import serialized_writes
 from ..extensions import db

@@ -10,7 +10,7 @@ from ..lookup import registration_by_key_or_404, session_or_404
 from ..models import Mode, Registration
 from ..attendance_rule import describe_day
 from ..certificates.service import eligibility
-from ..checkin.service import today_for
+from ..checkin.rule import today_for
 from ..online.service import log_link_click
 from ..privacy import my_data
 from ..documents.qr import qr_svg

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from attendance.auth import Actor, ensure_staff
 from attendance.certificates.service import issue
-from attendance.checkin.service import check_in
+from attendance.checkin.rule import check_in
 from attendance.extensions import db
 from attendance.models import StaffRole
 from helpers import PASSWORD

@@ -9,7 +9,7 @@ import pytest
 
 from attendance.auth import Actor, ensure_staff
 from attendance.certificates.service import issue
-from attendance.checkin.service import check_in
+from attendance.checkin.rule import check_in
 from attendance.extensions import db
 from attendance.models import StaffRole
 from helpers import PASSWORD

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from attendance.api.tokens import create_api_token
 from attendance.auth import Actor
-from attendance.checkin.service import check_in
+from attendance.checkin.rule import check_in
 from browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from browser.test_scanner import _badge_video
 from pdf_tools import pdf_text

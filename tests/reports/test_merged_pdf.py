@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from attendance.auth import Actor
 from attendance.certificates import render
 from attendance.certificates.service import issue
-from attendance.checkin.service import check_in
+from attendance.checkin.rule import check_in
 from attendance.documents.pdf_concat import PdfConcatenator
 from pdf_tools import A4_POINTS, page_sizes, qr_codes
 

@@ -18,14 +18,14 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from ..auth import Actor
-from ..dbutil import DriverStatement, insert_or_ignore_statement, serialized_writes
+from ..dbutil import serialized_writes
 from ..extensions import db
 from ..formatting import format_day
-from ..models import (Attendance, EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role,
-                      ScanEvent, ScanResult, SessionDay, Source)
+from ..models import (Attendance, MeetingSession, Mode, Registration, RegistrationStatus, Role, ScanEvent, ScanResult,
+                      Source)
 from ..models.meeting import utcnow
-from ..text import is_wide, search_key
 from ..tokens import BADGE_ALPHABET, BADGE_TOKEN_LENGTH
+from . import sql
 
 UNDO_WINDOW = timedelta(minutes=15)
 #: how far ahead of our clock a device's `scanned_at` may be: phones' clocks drift
@@ -69,127 +69,12 @@ def token_excerpt(raw: str) -> str:
     return raw[:8]
 
 
-def _badge_query(*match) -> sa.Select:
-    """One row per nearby session day of the badge's registration: all a door answer needs, in one statement.
-
-    The days are those between `earliest` and `latest` (today somewhere on Earth, or the day asked for), each
-    with the day's in-person attendance if there is one, so that a repeated scan needs no other read; the
-    door's session id comes along when the scanner names its session by `slug`.
-    """
-    registrations, sessions = Registration.__table__, MeetingSession.__table__
-    days, entity_types, attendances = SessionDay.__table__, EntityType.__table__, Attendance.__table__
-    door_session = sa.select(sessions.c.id).where(sessions.c.slug == sa.bindparam("slug")).scalar_subquery()
-    return (
-        sa.select(registrations.c.id, registrations.c.session_id, registrations.c.full_name,
-                  registrations.c.organisation, entity_types.c.name.label("entity_type"), registrations.c.role,
-                  registrations.c.mode, registrations.c.status, sessions.c.title, sessions.c.timezone,
-                  days.c.id.label("day_id"), days.c.date.label("day"), door_session.label("door_session_id"),
-                  *_first_attendance_columns())
-        .select_from(registrations.join(sessions, sessions.c.id == registrations.c.session_id)
-                     .join(entity_types, entity_types.c.id == registrations.c.entity_type_id)
-                     .outerjoin(days, (days.c.session_id == registrations.c.session_id)
-                                & days.c.date.between(sa.bindparam("earliest"), sa.bindparam("latest")))
-                     .outerjoin(attendances, (attendances.c.registration_id == registrations.c.id)
-                                & (attendances.c.day_id == days.c.id) & (attendances.c.mode == Mode.IN_PERSON)))
-        .where(*match)
-    )
-
-
-def _first_attendance_columns() -> tuple:
-    """The day's in-person attendance, as an "already checked in" answer tells it."""
-    attendances = Attendance.__table__
-    return (attendances.c.id.label("attendance_id"), attendances.c.first_seen_at,
-            attendances.c.recorded_by.label("first_by"), attendances.c.door.label("first_door"))
-
-
-def _admit_in_one_statement() -> sa.Select:
-    """PostgreSQL's first check-in: the attendance and its log line in one statement, which commits on its own
-    under `dbutil.autocommit`. It returns the new attendance's id, or no row (and writes nothing) when the
-    badge is in already. The log line's answer is the door's: the JSON of `response` ending with that id."""
-    attendances, events = Attendance.__table__, ScanEvent.__table__
-    from_the_event = {"registration_id", "source", "actor", "recorded_by", "door", "note"}
-    new = (insert_or_ignore_statement(attendances, ("registration_id", "day_id", "mode"), "postgresql")
-           .values({name: sa.bindparam(name, type_=attendances.c[name].type) for name in from_the_event}
-                   | {"day_id": sa.bindparam("day_id", type_=sa.Integer), "mode": Mode.IN_PERSON,
-                      "first_seen_at": sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type)})
-           .cte("new_attendance"))
-    response = (sa.func.left(sa.bindparam("response", type_=sa.Text), -1)
-                + sa.literal(', "attendance_id": ') + sa.cast(new.c.id, sa.Text) + sa.literal("}"))
-    logged = events.insert().from_select(_LOG_LINE_COLUMNS, _log_line(ScanResult.OK, response).select_from(new))
-    return sa.select(new.c.id).add_cte(logged.cte("logged"))
-
-
-def _repeat_log_line() -> sa.Insert:
-    """A repeated scan's log line, written only while the attendance it reports still exists (an undo may have
-    removed it since the badge was read): returns no row, and writes nothing, when it is gone."""
-    events = ScanEvent.__table__
-    still_in = sa.exists().where(Attendance.__table__.c.id == sa.bindparam("attendance_id"))
-    response = sa.bindparam("response", type_=events.c.response.type)
-    return (events.insert()
-            .from_select(_LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).where(still_in))
-            .returning(events.c.id))
-
-
-def _move_back_statement(dialect_name: str) -> sa.Select | sa.Update:
-    """A scan queued offline that was made before the day's check-in becomes its first moment: the attendance
-    takes the scan's time, actor and door, only while its own first moment is later (so of two such scans
-    arriving at once, the earlier wins whatever the order). On PostgreSQL the log line goes in the same
-    statement (see _admit_in_one_statement); SQLite's UPDATE returns the id and the log line follows it."""
-    attendances, events = Attendance.__table__, ScanEvent.__table__
-    moved = (attendances.update()
-             .where(attendances.c.id == sa.bindparam("attendance_id"),
-                    attendances.c.first_seen_at > sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type))
-             .values(first_seen_at=sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type),
-                     actor=sa.bindparam("actor"),
-                     recorded_by=sa.bindparam("recorded_by"), door=sa.bindparam("door"))
-             .returning(attendances.c.id))
-    if dialect_name != "postgresql":
-        return moved
-    moved = moved.cte("moved")
-    response = sa.bindparam("response", type_=events.c.response.type)
-    logged = events.insert().from_select(_LOG_LINE_COLUMNS,
-                                         _log_line(ScanResult.ALREADY_CHECKED_IN, response).select_from(moved))
-    return sa.select(moved.c.id).add_cte(logged.cte("logged"))
-
-
-def _log_line(result: ScanResult, response: sa.ColumnElement) -> sa.Select:
-    """A log line's values as a SELECT of the parameters, for an INSERT that writes it only on a condition."""
-    events = ScanEvent.__table__
-    return sa.select(*(sa.bindparam(name, type_=events.c[name].type) for name in _EVENT_COLUMNS),
-                     sa.literal(result, events.c.result.type), response)
-
-
-# Built once, and run on the driver's cursor (see DriverStatement): the door waits for each of them.
-_BY_TOKEN = DriverStatement(_badge_query(Registration.__table__.c.badge_token == sa.bindparam("token")))
-_BY_ID = DriverStatement(_badge_query(Registration.__table__.c.id == sa.bindparam("registration_id")))
-_SESSION_ID = DriverStatement(sa.select(MeetingSession.__table__.c.id)
-                              .where(MeetingSession.__table__.c.slug == sa.bindparam("slug")))
-_ATTENDANCE_COLUMNS = ("registration_id", "day_id", "mode", "first_seen_at", "source", "actor", "recorded_by",
-                       "door", "note")
-_NEW_ATTENDANCE = DriverStatement(lambda dialect_name: insert_or_ignore_statement(
-    Attendance.__table__, ("registration_id", "day_id", "mode"), dialect_name
-).values({name: sa.bindparam(name) for name in _ATTENDANCE_COLUMNS}))
-_FIRST_ATTENDANCE = DriverStatement(
-    sa.select(*_first_attendance_columns())
-    .where(Attendance.__table__.c.registration_id == sa.bindparam("registration_id"),
-           Attendance.__table__.c.day_id == sa.bindparam("day_id"),
-           Attendance.__table__.c.mode == Mode.IN_PERSON)
-)
-# A log line's columns but its result and response; an attendance shares its actor, door, source and note.
-_EVENT_COLUMNS = ("actor", "recorded_by", "door", "source", "nonce", "token_excerpt", "note", "session_id",
-                  "registration_id", "day", "at", "scanned_at", "provisional")
-_LOG_LINE_COLUMNS = (*_EVENT_COLUMNS, "result", "response")
-_NEW_EVENT = DriverStatement(sa.insert(ScanEvent.__table__)
-                             .values({name: sa.bindparam(name) for name in _LOG_LINE_COLUMNS}))
-_ADMIT = DriverStatement(_admit_in_one_statement())
-_REPEAT = DriverStatement(_repeat_log_line())
-_MOVE_BACK = DriverStatement(_move_back_statement)
 
 
 @dataclass
 class _Badge:
     """The registration a scan found, with its session and the session's days near the scanned day."""
-    row: tuple  # a _BY_TOKEN or _BY_ID row
+    row: tuple  # a sql.BY_TOKEN or sql.BY_ID row
     days: dict[date, tuple]  # the rows of the session's days, with each day's attendance
 
     @property
@@ -207,15 +92,15 @@ def _find_badge(connection: sa.Connection, token: str | None, registration_id: i
         earliest = latest = day
     params = {"slug": slug, "earliest": earliest, "latest": latest}
     if registration_id is not None:
-        rows = _BY_ID.rows(connection, **params, registration_id=registration_id)
+        rows = sql.BY_ID.rows(connection, **params, registration_id=registration_id)
     elif token is not None and _TOKEN_SHAPE.fullmatch(token):  # lowercase, too short...: no badge looks like that
-        rows = _BY_TOKEN.rows(connection, **params, token=token)
+        rows = sql.BY_TOKEN.rows(connection, **params, token=token)
     else:
         rows = []
     if rows:
         door_session_id = rows[0].door_session_id
     else:
-        found = _SESSION_ID.rows(connection, slug=slug) if slug else []
+        found = sql.SESSION_ID.rows(connection, slug=slug) if slug else []
         door_session_id = found[0].id if found else None
     if slug and door_session_id is None:
         raise UnknownSession(slug)
@@ -356,7 +241,7 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
 def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) -> CheckIn:
     """Writes the attempt: its log line, and for a first check-in the attendance too."""
     if not isinstance(decision, _Entry):
-        _NEW_EVENT.rows(connection, **event, result=decision.result, response=decision.json)
+        sql.NEW_EVENT.rows(connection, **event, result=decision.result, response=decision.json)
         return decision
     entry, first = decision, decision.first
     # Between the badge's read and these writes, a rival scan may check the badge in, or an undo take its
@@ -366,20 +251,20 @@ def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) 
             admitted = _admit(connection, entry, event)
             if admitted is not None:
                 return admitted
-            found = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
+            found = sql.FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
                                            day_id=entry.attendance["day_id"])
             first = found[0] if found else None
         if first is not None and entry.scanned_at is not None and entry.scanned_at < first.first_seen_at:
             moved = _move_back(connection, entry, event, first)
             if moved is not None:
                 return moved
-            found = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
+            found = sql.FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
                                            day_id=entry.attendance["day_id"])
             first = found[0] if found else None
             continue  # an earlier scan moved it first, or an undo removed it: look again
         if first is not None:
             repeat = _already_in(entry, first)
-            if _REPEAT.rows(connection, **event, attendance_id=first.attendance_id, response=repeat.json):
+            if sql.REPEAT.rows(connection, **event, attendance_id=first.attendance_id, response=repeat.json):
                 return repeat
             first = None
     raise RuntimeError("The badge's check-in for the day kept changing under this scan")
@@ -391,16 +276,16 @@ def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> CheckIn | N
     (see dbutil.autocommit); SQLite has no writing CTEs: two statements, in the transaction pysqlite begins."""
     in_one_statement = connection.dialect.name == "postgresql"
     if in_one_statement:
-        created = _ADMIT.rows(connection, **event, day_id=entry.attendance["day_id"],
+        created = sql.ADMIT.rows(connection, **event, day_id=entry.attendance["day_id"],
                               first_seen_at=entry.attendance["first_seen_at"],
                               response=CheckIn(ScanResult.OK, entry.payload | entry.first_time).json)
     else:
-        created = _NEW_ATTENDANCE.rows(connection, **entry.attendance)
+        created = sql.NEW_ATTENDANCE.rows(connection, **entry.attendance)
     if not created:
         return None
     answer = CheckIn(ScanResult.OK, entry.payload | entry.first_time | {"attendance_id": created[0].id})
     if not in_one_statement:
-        _NEW_EVENT.rows(connection, **event, result=answer.result, response=answer.json)
+        sql.NEW_EVENT.rows(connection, **event, result=answer.result, response=answer.json)
     return answer
 
 
@@ -415,12 +300,12 @@ def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tup
         "message": gettext("Checked in: this scan, at %(time)s, was the first of the day",
                            time=first_at.strftime("%H:%M"))})
     in_one_statement = connection.dialect.name == "postgresql"
-    moved = _MOVE_BACK.rows(connection, **event, attendance_id=first.attendance_id, first_seen_at=scanned_at,
+    moved = sql.MOVE_BACK.rows(connection, **event, attendance_id=first.attendance_id, first_seen_at=scanned_at,
                             response=answer.json)
     if not moved:
         return None
     if not in_one_statement:
-        _NEW_EVENT.rows(connection, **event, result=answer.result, response=answer.json)
+        sql.NEW_EVENT.rows(connection, **event, result=answer.result, response=answer.json)
     return answer
 
 
@@ -534,51 +419,3 @@ def _log_change(attendance: Attendance, actor: Actor, result: ScanResult, note: 
         actor=actor.key, recorded_by=actor.label, door=attendance.door, source=Source.MANUAL, note=note[:500],
         response=json.dumps(describe(registration) | {"status": result.value}),
     ))
-
-
-def door_counts(meeting: MeetingSession, day: date) -> dict:
-    """Checked in on `day` against those expected at the door: the people registered to come in person, and
-    anyone registered online who walked in that day (else the door read "6 of 5 expected"). Cancelled
-    registrations count in neither. One query: each registration has at most one in-person attendance a day."""
-    came_in = (sa.select(Attendance.id).join(SessionDay)
-               .where(Attendance.registration_id == Registration.id, Attendance.mode == Mode.IN_PERSON,
-                      SessionDay.date == day).exists())
-    registered_in_person = Registration.mode == Mode.IN_PERSON
-    checked_in, expected, registered = db.session.execute(
-        sa.select(sa.func.count(Registration.id).filter(came_in),
-                  sa.func.count(Registration.id).filter(registered_in_person | came_in),
-                  sa.func.count(Registration.id).filter(registered_in_person))
-        .where(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
-    ).one()
-    return {"day": day.isoformat(), "checked_in": checked_in, "expected_in_person": expected,
-            "registered_in_person": registered}
-
-
-def _weight(word: str) -> int:
-    """How much of a name a word gives: a character each, two for a Chinese, Japanese or Korean one, which says as
-    much as two or three Latin letters (a name such as 王伟 has two in all)."""
-    return sum(2 if is_wide(c) else 1 for c in word)
-
-
-def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 20) -> list[dict]:
-    """Door look-up by name: only what a door needs, and whether they are in today. The query needs 3 letters (2
-    Chinese, Japanese or Korean characters) in words of 2 at least: single letters, such as an initial, narrow
-    nothing, and "a e i" would list everyone."""
-    words = [word for word in search_key(query).split() if _weight(word) >= 2]
-    if sum(map(_weight, words)) < 3:
-        raise ValueError(gettext("Type at least 3 characters of the name (2 of a Chinese, Japanese or Korean name)."))
-    query = " ".join(words)
-    checked_in_today = (
-        sa.select(Attendance.first_seen_at).join(SessionDay)
-        .where(Attendance.registration_id == Registration.id, SessionDay.date == day,
-               Attendance.mode == Mode.IN_PERSON)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        sa.select(Registration, checked_in_today)
-        .where(Registration.session_id == meeting.id, Registration.name_has_words(query))
-        .order_by(Registration.name_key, Registration.id).limit(limit)
-    ).all()
-    return [describe(r) | {"status": r.status.value,
-                           "checked_in_at": meeting.local(at).isoformat() if at else None}
-            for r, at in rows]
