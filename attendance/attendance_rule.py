@@ -21,10 +21,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext, ngettext
 
+from .clock import utcnow
 from .extensions import db
 from .formatting import format_duration
 from .models import Attendance, MeetingSession, Mode, Registration, SessionDay, Source
-from .models.meeting import utcnow
 from .online.intervals import day_window, minutes_attended
 
 IN_PERSON, ONLINE = Mode.IN_PERSON.value, Mode.ONLINE.value
@@ -53,7 +53,7 @@ class DayRecord:
     #: the platform's minutes that day, counted or not
     online_minutes: float = 0.0
     online_needed: int = 0
-    #: the in-person stretch measured, naive UTC; `until_day_end` when no check-out was recorded
+    #: the in-person stretch measured; `until_day_end` when no check-out was recorded
     present_from: datetime | None = None
     present_until: datetime | None = None
     until_day_end: bool = False

@@ -14,12 +14,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from .clock import utcnow
 from .dbutil import insert_or_ignore
 from .extensions import db, limiter, login_manager
 from .links import same_site_path
 from .lookup import small_int
 from .models import LoginFailure, StaffRole, StaffUser
-from .models.meeting import utcnow
 from .models.staff import session_organisers
 
 bp = Blueprint("auth", __name__)

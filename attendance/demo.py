@@ -8,16 +8,15 @@ from __future__ import annotations
 import random
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from .auth import ensure_staff
+from .clock import key_text, utcnow
 from .organiser.door_staff import assign_door_staff
 from .extensions import db
 from .models import (Attendance, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration,
                      RegistrationStatus, Role, ScanEvent, ScanResult, SessionDay, Source, StaffRole)
-from .models.meeting import utcnow
 from .text import latin_key
 
 SERIES_NAME = "Global Meeting of the Regional Entities"
@@ -169,7 +168,8 @@ def seed_demo(delegates: int = 172) -> dict:
                              "venue": "Bruxelles, Belgique"}},
         online_meeting_url="https://meet.example.org/global-meeting-19", zoom_meeting_id="85012345678",
         in_person_capacity=150, secretariat_email="secretariat@example.org", secretariat_phone="+32 2 209 92 11",
-        registration_opens_at=datetime(2023, 12, 1, 8, 0), registration_closes_at=datetime(2024, 2, 16, 17, 0),
+        registration_opens_at=datetime(2023, 12, 1, 8, 0, tzinfo=UTC),
+        registration_closes_at=datetime(2024, 2, 16, 17, 0, tzinfo=UTC),
     )
     staff = {email: ensure_staff(email, role, password)[0] for email, role, password in DEMO_STAFF}
     db.session.flush()
@@ -193,7 +193,7 @@ def seed_demo(delegates: int = 172) -> dict:
         in_person_capacity=120, secretariat_email="secretariat@example.org", secretariat_phone="+32 2 209 92 11",
         allows_walk_ins=True,
         registration_opens_at=utcnow().replace(microsecond=0) - timedelta(days=1),
-        registration_closes_at=datetime.combine(first_day - timedelta(days=3), time(17, 0)),
+        registration_closes_at=datetime.combine(first_day - timedelta(days=3), time(17, 0), tzinfo=UTC),
     )
     if created:
         twentieth.days = [SessionDay(date=first_day + timedelta(days=i), starts_at=time(9, 30), ends_at=time(17, 0))
@@ -225,7 +225,7 @@ def _ensure_todays_session(door_staff: list) -> MeetingSession:
     meeting, created = _ensure_session(
         series, TODAY_SLUG, number=1, title="Door practice session (runs today)", venue="Brussels, Belgium",
         timezone=TODAY_ZONE, online_meeting_url="https://meet.example.org/door-practice", in_person_capacity=60)
-    today = datetime.now(ZoneInfo(TODAY_ZONE)).date()
+    today = meeting.today()
     if created:
         meeting.days = [SessionDay(date=today, starts_at=time(8, 0), ends_at=time(18, 0))]
         db.session.flush()
@@ -274,7 +274,7 @@ def _add_todays_arrivals(meeting: MeetingSession, door_staff: list) -> None:
     from .online.service import ensure_online_attendance
     rng = random.Random(meeting.days[0].date.toordinal())
     day, now = meeting.days[0], utcnow()
-    midnight = datetime.combine(day.date, time(0, 0)).replace(tzinfo=meeting.zone).astimezone(UTC).replace(tzinfo=None)
+    midnight = datetime.combine(day.date, time(0, 0), tzinfo=meeting.zone).astimezone(UTC)
     people = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
                                 .order_by(Registration.id)).all()
     for n, registration in enumerate(people):
@@ -316,7 +316,7 @@ def _add_door_check_ins(meeting: MeetingSession, door_staff: list) -> None:
                 local = datetime.combine(day.date, time(11, 0)) + timedelta(minutes=rng.randrange(180))
             else:
                 local = datetime.combine(day.date, time(8, 40)) + timedelta(minutes=rng.randrange(60))
-            at = local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+            at = local.replace(tzinfo=zone).astimezone(UTC)
             door_index = rng.randrange(2)
             user = door_staff[door_index]
             common = dict(actor=f"user:{user.id}", recorded_by=user.email, door=DOORS[door_index])
@@ -325,7 +325,7 @@ def _add_door_check_ins(meeting: MeetingSession, door_staff: list) -> None:
             db.session.add(attendance)
             if leavers.random() < 0.06:  # left early, and the secretariat recorded it: certificates count to then
                 left = datetime.combine(day.date, time(14, 0)) + timedelta(minutes=leavers.randrange(150))
-                attendance.checked_out_at = left.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+                attendance.checked_out_at = left.replace(tzinfo=zone).astimezone(UTC)
                 db.session.add(ScanEvent(session=meeting, registration=registration, day=day.date,
                                          at=attendance.checked_out_at, result=ScanResult.CHECKED_OUT,
                                          source=Source.MANUAL, note=f"left at {left:%H:%M}", **common))
@@ -338,8 +338,7 @@ def _add_door_check_ins(meeting: MeetingSession, door_staff: list) -> None:
                                          token_excerpt=registration.badge_token[:8], **common))
         user = door_staff[1]
         for n in range(3 + day_index):
-            at = (datetime.combine(day.date, time(9, 5 + n)).replace(tzinfo=zone).astimezone(UTC)
-                  .replace(tzinfo=None))
+            at = datetime.combine(day.date, time(9, 5 + n), tzinfo=zone).astimezone(UTC)
             db.session.add(ScanEvent(session=meeting, day=day.date, at=at, result=ScanResult.INVALID,
                                      token_excerpt=rng.choice(["HTTPS://", "12345678", "WIFI:S:G"]),
                                      actor=f"user:{user.id}", recorded_by=user.email, door=DOORS[1]))
@@ -359,7 +358,7 @@ def _add_online_attendance(meeting: MeetingSession) -> None:
 
     def utc(day: SessionDay, hour: int, minute: int) -> datetime:
         local = datetime.combine(day.date, time(0, 0)) + timedelta(hours=hour, minutes=minute)
-        return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+        return local.replace(tzinfo=zone).astimezone(UTC)
 
     for day in meeting.days:
         for registration in online:
@@ -380,10 +379,10 @@ def _add_online_attendance(meeting: MeetingSession) -> None:
             for joined, left in spans:
                 record_presence(meeting, day, registration, joined_at=joined, left_at=left,
                                 source=Source.ZOOM_REPORT,
-                                source_key=f"email:{registration.email_key}|{joined.isoformat()}|{left.isoformat()}")
+                                source_key=f"email:{registration.email_key}|{key_text(joined)}|{key_text(left)}")
         guest_joined, guest_left = utc(day, 10, 5), utc(day, 12, 40)
         record_presence(meeting, day, None, joined_at=guest_joined, left_at=guest_left, source=Source.ZOOM_REPORT,
-                        source_key=f"name:guest (iphone)|{guest_joined.isoformat()}", name="Guest (iPhone)")
+                        source_key=f"name:guest (iphone)|{key_text(guest_joined)}", name="Guest (iPhone)")
 
 
 def _add_delegates(meeting: MeetingSession, count: int) -> None:
@@ -411,7 +410,7 @@ def _add_delegates(meeting: MeetingSession, count: int) -> None:
             role = Role.OBSERVER
         elif rng.random() < 0.06:
             role = Role.SPEAKER
-        registered = datetime(2023, 12, 4, 9, 0) + timedelta(minutes=rng.randrange(60 * 24 * 70))
+        registered = datetime(2023, 12, 4, 9, 0, tzinfo=UTC) + timedelta(minutes=rng.randrange(60 * 24 * 70))
         meeting_reg = Registration(
             session=meeting, full_name=full_name, email=_ascii_handle(full_name, n),
             organisation=_organisation(entity_type, region_short, country, rng), country=country,
@@ -436,4 +435,4 @@ def _add_delegates(meeting: MeetingSession, count: int) -> None:
     for registration in cancelled:
         registration.status = RegistrationStatus.CANCELLED
         registration.cancel_reason = "Travel cancelled"
-        registration.cancelled_at = datetime(2024, 2, 15, 10, 0)
+        registration.cancelled_at = datetime(2024, 2, 15, 10, 0, tzinfo=UTC)

@@ -8,6 +8,8 @@ from babel.lists import format_list
 from flask import Flask
 from flask_babel import get_locale, gettext
 
+from .clock import aware
+
 
 def _locale() -> str:
     return str(get_locale() or "en")
@@ -38,11 +40,10 @@ def format_days(days: Sequence) -> str:
 
 
 def format_moment(moment: datetime | None, meeting=None) -> str:
-    """A stored naive-UTC moment, in the session's zone when one is given, in the page's language."""
+    """A moment, in the session's zone when one is given (else in UTC), in the page's language."""
     if moment is None:
         return ""
-    aware = moment.replace(tzinfo=UTC)
-    local = meeting.local(moment) if meeting is not None else aware
+    local = meeting.local(moment) if meeting is not None else aware(moment).astimezone(UTC)
     return f"{babel_format_datetime(local, 'd MMM y HH:mm', tzinfo=local.tzinfo, locale=_locale())} {local.tzname()}"
 
 

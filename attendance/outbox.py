@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from .clock import utcnow
 from .dbutil import insert_or_ignore
 from .extensions import db
 from .models import MailStatus, OutboxMail, Registration
-from .models.meeting import utcnow
 
 CONFIRMATION = "confirmation"
 CANCELLED = "cancelled"

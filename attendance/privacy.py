@@ -7,12 +7,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from . import audit
-from .checkin.rule import today_for
+from .clock import key_text, utcnow
 from .extensions import db
 from .models import (Attendance, Certificate, IdentityMapping, MeetingSession, OnlineInterval, Registration,
                      OutboxMail, RegistrationImport, ReportImport, Role, ScanEvent, StoredPdf,
                      UnmatchedPresence, ZoomEvent)
-from .models.meeting import utcnow
 from .tokens import new_access_key, new_badge_token
 
 
@@ -24,7 +23,7 @@ def my_data(registration: Registration) -> dict:
     scans = db.session.scalars(sa.select(ScanEvent).filter_by(registration_id=registration.id)
                                .order_by(ScanEvent.at)).all()
     certificate = db.session.scalar(sa.select(Certificate).filter_by(registration_id=registration.id))
-    iso = lambda moment: moment.isoformat() + "Z" if moment else None  # noqa: E731  (stored as naive UTC)
+    iso = lambda moment: key_text(moment) + "Z" if moment else None  # noqa: E731
     return {
         "session": {"slug": meeting.slug, "title": meeting.title, "days": [d.date.isoformat() for d in meeting.days]},
         "registration": {
@@ -59,7 +58,7 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
     transaction; returns how many registrations were anonymised.
     """
     last_day = meeting.days[-1].date if meeting.days else None
-    if last_day is None or today_for(meeting) - last_day < timedelta(days=older_than_days):
+    if last_day is None or meeting.today() - last_day < timedelta(days=older_than_days):
         raise TooRecent(f"{meeting.slug} ended on {last_day}; it can be purged {older_than_days} days after that.")
     registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)).all()
     certificates = {c.registration_id: c for c in db.session.scalars(

@@ -74,13 +74,13 @@ def _name(rng: random.Random) -> str:
 
 def _utc(zone: ZoneInfo, day: date, hour: int, minute: int) -> datetime:
     local = datetime.combine(day, time(0, 0)) + timedelta(hours=hour, minutes=minute)
-    return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _session(series, slug: str, number: int, title: str, days: list[date], capacity: int | None):
     from attendance.demo import ENTITY_TYPES, REGIONS
     from attendance.models import EntityType, MeetingSession, Region, SessionDay
-    from attendance.models.meeting import utcnow
+    from attendance.clock import utcnow
 
     meeting = MeetingSession(
         series=series, slug=slug, number=number, title=title, venue="Brussels, Belgium", timezone=ZONE_NAME,
@@ -99,7 +99,7 @@ def _bulk_registrations(meeting, rng: random.Random) -> None:
     """10,000 registrations in one executemany; email_key and the two secrets are filled in as the model would."""
     from attendance.extensions import db
     from attendance.models import Mode, Registration, RegistrationStatus, Role
-    from attendance.models.meeting import utcnow
+    from attendance.clock import utcnow
     from attendance.text import search_key
     from attendance.tokens import new_access_key, new_badge_token
 

@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from attendance.clock import UTCDateTime
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -85,9 +87,16 @@ def run_migrations_online():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
 
+    def render_item(type_, obj, autogen_context):
+        """A moment column (attendance.clock.UTCDateTime) is written as the plain DateTime it is stored as."""
+        if type_ == "type" and isinstance(obj, UTCDateTime):
+            return "sa.DateTime()"
+        return False
+
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("render_item", render_item)
 
     connectable = get_engine()
 

@@ -16,7 +16,7 @@ from attendance.auth import ensure_staff  # noqa: E402
 from attendance.extensions import db  # noqa: E402
 from attendance.models import (EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration,  # noqa: E402
                                SessionDay, StaffRole, StaffUser)
-from attendance.models.meeting import utcnow  # noqa: E402
+from attendance.clock import utcnow  # noqa: E402
 from helpers import PASSWORD, csrf_token  # noqa: E402
 
 

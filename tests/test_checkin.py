@@ -12,7 +12,7 @@ from attendance.auth import Actor
 from attendance.checkin.rule import NotAllowed, check_in, undo_check_in
 from attendance.extensions import db
 from attendance.models import Attendance, AuditEvent, Mode, RegistrationStatus, ScanEvent, ScanResult, Source
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from helpers import csrf_token
 
 DOOR = Actor("user:900", "door1@example.org", False)
@@ -699,7 +699,7 @@ def test_an_organiser_records_a_check_out_time_and_the_attendance_stays(client, 
     check_in(actor=DOOR, registration_id=registration.id, session_slug=meeting.slug, day=meeting.days[0].date,
              source=Source.NAME_SEARCH)
     attendance = attendances()[0]
-    attendance.first_seen_at = first.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    attendance.first_seen_at = first
     db.session.commit()
     login("organiser")
     url = f"/sessions/{meeting.slug}/attendance/{registration.id}?day={meeting.days[0].date}"

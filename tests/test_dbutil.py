@@ -2,7 +2,7 @@
 import multiprocessing
 import os
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ _EVENT = DriverStatement(sa.select(_events.c.id, _events.c.day, _events.c.at, _e
 
 
 def _new_event(meeting, nonce: str) -> dict:
-    return dict(session_id=meeting.id, day=date(2026, 3, 9), at=datetime(2026, 3, 9, 8, 1, 2, 345678),
+    return dict(session_id=meeting.id, day=date(2026, 3, 9), at=datetime(2026, 3, 9, 8, 1, 2, 345678, tzinfo=UTC),
                 result=ScanResult.ALREADY_CHECKED_IN, token_excerpt="", actor="token:7", recorded_by="Door phone",
                 door="Hall B", source=Source.NAME_SEARCH, nonce=nonce, response="{}", note="")
 
@@ -35,7 +35,7 @@ def test_a_driver_statement_stores_and_reads_the_values_the_orm_does(make_sessio
     stored = db.session.get(ScanEvent, created.id)
     assert {name: getattr(stored, name) for name in _COLUMNS} == values
     (read,) = _EVENT.rows(db.session.connection(), actor="token:7")
-    assert read == (created.id, date(2026, 3, 9), datetime(2026, 3, 9, 8, 1, 2, 345678),
+    assert read == (created.id, date(2026, 3, 9), datetime(2026, 3, 9, 8, 1, 2, 345678, tzinfo=UTC),
                     ScanResult.ALREADY_CHECKED_IN, Source.NAME_SEARCH, "n-1")
     assert read.result is ScanResult.ALREADY_CHECKED_IN and read.day == date(2026, 3, 9)
 

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from attendance.api.tokens import create_api_token
+from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.models import Registration, Source
 from attendance.text import search_key
@@ -313,7 +314,7 @@ def test_seed_demo_keeps_one_session_running_today_and_its_scanner_answers_door_
                                     .where(Registration.session_id == meeting.id).group_by(Attendance.mode)).all())
     assert modes[Mode.IN_PERSON] >= 3 and modes[Mode.ONLINE] >= 1
     # Nobody was let in in the future.
-    assert all(a.first_seen_at <= datetime.utcnow() for a in db.session.scalars(sa.select(Attendance)))
+    assert all(a.first_seen_at <= utcnow() for a in db.session.scalars(sa.select(Attendance)))
 
     # A day later: moved to today, its check-ins made afresh, nothing doubled.
     meeting.days[0].date = today.replace(day=1) if today.day != 1 else today.replace(day=2)
@@ -352,7 +353,6 @@ def ask_for_links(client, address: str, **kwargs):
 
 def test_every_public_page_links_to_find_my_registration(client, make_session):
     from datetime import timedelta
-    from attendance.models.meeting import utcnow
     open_session = make_session()
     closed = make_session(registration_closes_at=utcnow() - timedelta(hours=1),
                           registration_opens_at=utcnow() - timedelta(days=3))

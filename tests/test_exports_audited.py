@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from attendance.api.tokens import create_api_token
 from attendance.extensions import db
 from attendance.models import Attendance, AuditEvent, Mode, RegistrationStatus, Source
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from helpers import export
 
 

@@ -5,7 +5,7 @@ import re
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import g
@@ -16,7 +16,7 @@ from attendance.auth import ensure_staff
 from attendance.extensions import db
 from attendance.models import (Attendance, AuditEvent, Certificate, LoginFailure, MeetingSession, Mode, OnlineInterval,
                                Registration, ReportImport, Role, Source, StaffRole, StaffUser)
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from attendance.reports.headcount import headcount
 from helpers import PASSWORD, csrf_token
 
@@ -437,7 +437,7 @@ def test_a_nul_in_a_typed_reason_or_a_search_changes_nothing_and_is_no_500(clien
     meeting = make_session(first_day=date(2024, 3, 4))
     registration = make_registration(meeting, full_name="Nul Reason")
     db.session.add(Attendance(registration=registration, day=meeting.days[0], mode=Mode.IN_PERSON,
-                              source=Source.SCAN, first_seen_at=datetime(2024, 3, 4, 9)))
+                              source=Source.SCAN, first_seen_at=datetime(2024, 3, 4, 9, tzinfo=UTC)))
     db.session.commit()
     certificate, _ = issue(registration)
     login("organiser")

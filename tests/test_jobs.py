@@ -22,7 +22,7 @@ from attendance.jobs import delivery, runner
 from attendance.jobs.kinds import request_job
 from attendance.models import (Attendance, Job, JobStatus, MailStatus, MeetingSession, Mode, OutboxMail,
                                Registration, Source)
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from attendance.organiser.service import delete_session
 from helpers import free_port, redis_is_up, registration_form
 

@@ -1,7 +1,7 @@
 """Scans queued on a door phone while offline: `scanned_at`, the roster the phone keeps, and the conflicts."""
 import json
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +11,7 @@ from attendance.api.tokens import create_api_token
 from attendance.checkin.roster import is_offline_conflict, token_hash
 from attendance.extensions import db
 from attendance.models import Attendance, RegistrationStatus, ScanEvent, ScanResult
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from test_checkin_race import _all_at_once
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -54,10 +54,6 @@ def earlier(minutes: int) -> datetime:
     return now - min(timedelta(minutes=minutes), since_midnight * minutes / 100)
 
 
-def naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
 def test_a_queued_scan_checks_in_at_the_moment_it_was_made(client, meeting, make_registration, door_token):
     registration = make_registration(meeting)
     scanned = earlier(10)
@@ -68,9 +64,9 @@ def test_a_queued_scan_checks_in_at_the_moment_it_was_made(client, meeting, make
     assert datetime.fromisoformat(body["checked_in_at"]) == scanned
     assert body["day"] == scanned.date().isoformat()
     [attendance] = attendances()
-    assert attendance.first_seen_at == naive_utc(scanned)
+    assert attendance.first_seen_at == scanned
     [event] = events()
-    assert (event.scanned_at, event.provisional) == (naive_utc(scanned), "ok")
+    assert (event.scanned_at, event.provisional) == (scanned, "ok")
     assert event.at > event.scanned_at  # received later than made
 
 
@@ -97,7 +93,7 @@ def test_a_later_arriving_earlier_scan_moves_the_first_moment_back(client, meeti
     assert answer["status"] == "already_checked_in" and answer["earliest"] is True
     assert datetime.fromisoformat(answer["first_at"]) == offline_scan
     [attendance] = attendances()
-    assert attendance.first_seen_at == naive_utc(offline_scan)
+    assert attendance.first_seen_at == offline_scan
     assert (attendance.door, attendance.recorded_by) == ("Door 2", "Door 2")
 
     # A scan made after that first moment changes nothing, and its door hears of the earlier one.
@@ -106,7 +102,7 @@ def test_a_later_arriving_earlier_scan_moves_the_first_moment_back(client, meeti
                           "provisional": "ok"}, door_1).get_json()
     assert third["status"] == "already_checked_in" and "earliest" not in third
     assert datetime.fromisoformat(third["first_at"]) == offline_scan and third["door"] == "Door 2"
-    assert attendances()[0].first_seen_at == naive_utc(offline_scan)
+    assert attendances()[0].first_seen_at == offline_scan
     # A plain scan now reports the earliest moment.
     now_scan = post(client, {"token": registration.badge_token}, door_1).get_json()
     assert now_scan["first_at"] == answer["first_at"]
@@ -122,7 +118,7 @@ def test_queued_scans_of_one_badge_arriving_at_once_keep_the_earliest(live_serve
     results = _all_at_once(bodies, live_server + "/api/v1/checkins", token)
     assert Counter(status for status, _ in results) == {201: 1, 200: 15}
     [attendance] = attendances()
-    assert attendance.first_seen_at == naive_utc(min(moments))
+    assert attendance.first_seen_at == min(moments)
     assert attendance.door == "Door 15"  # the last body holds the earliest moment
     assert len(events()) == 16
 

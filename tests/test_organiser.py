@@ -111,7 +111,7 @@ def test_organiser_creates_and_edits_a_session_with_days_and_hours(client, login
     meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-21"))
     assert [(d.date.isoformat(), d.starts_at.isoformat(), d.ends_at.isoformat()) for d in meeting.days] == [
         ("2030-02-18", "09:30:00", "17:00:00"), ("2030-02-19", "09:00:00", "13:00:00")]
-    assert meeting.registration_opens_at.isoformat() == "2030-01-01T08:00:00"  # Brussels winter time is UTC+1
+    assert meeting.registration_opens_at.isoformat() == "2030-01-01T08:00:00+00:00"  # Brussels winter time is UTC+1
     assert [t.name for t in meeting.entity_types] == [t.name for t in previous.entity_types]
     [created] = db.session.scalars(sa.select(AuditEvent).filter_by(action="session.create")).all()
     assert (created.session_id, created.target) == (meeting.id, "global-meeting-21")  # recorded with its id

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from attendance.extensions import db
 from attendance.models import Mode, Registration, RegistrationStatus
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from attendance.registration.service import AlreadyRegistered, Delegate, InPersonFull, register
 from attendance.tokens import BADGE_ALPHABET
 from helpers import csrf_token, registration_form

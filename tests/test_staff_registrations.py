@@ -15,7 +15,7 @@ from attendance.auth import Actor
 from attendance.extensions import db
 from attendance.models import (Attendance, AuditEvent, MeetingSession, Registration, RegistrationSource, RegistrationStatus,
                                ScanEvent)
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from attendance.registration.service import InvalidEntry, StaffEntry, add_registration
 from attendance.reports.headcount import headcount
 from helpers import csrf_token

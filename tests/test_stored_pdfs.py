@@ -15,7 +15,7 @@ from attendance.documents import pdf, stored_pdfs
 from attendance.certificates.service import certificate_of, reinstate, revoke
 from attendance.extensions import db
 from attendance.models import Attendance, Mode, PdfKind, Registration, StoredPdf
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from attendance.organiser.service import delete_session
 from attendance.privacy import purge_session
 from attendance.registration.badges import badge_pdf

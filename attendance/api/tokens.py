@@ -4,10 +4,10 @@ import secrets
 
 import sqlalchemy as sa
 
+from ..clock import utcnow
 from ..dbutil import DriverStatement
 from ..extensions import db
 from ..models import ApiToken
-from ..models.meeting import utcnow
 
 TOKEN_PREFIX = "att_"
 

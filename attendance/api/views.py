@@ -9,10 +9,10 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..auth import Actor
-from ..checkin.roster import door_roster
 from ..checkin.counts import door_counts
+from ..checkin.roster import door_roster
 from ..checkin.rule import (PROVISIONAL_ANSWERS, NonceReused, NotAllowed, NotUndoable, ScanTimeRejected, UnknownSession,
-                            check_in, today_for, undo_check_in)
+                            check_in, undo_check_in)
 from ..checkin.search import find_delegates
 from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
@@ -194,7 +194,7 @@ def undo_checkin(attendance_id: int):
 @staff_api
 def session_info(slug: str):
     meeting = _session(slug)
-    today = today_for(meeting)
+    today = meeting.today()
     return jsonify(
         slug=meeting.slug, title=meeting.title, number=meeting.number,
         days=[d.date.isoformat() for d in meeting.days],
@@ -212,7 +212,7 @@ def session_info(slug: str):
 def lookup_delegates(slug: str):
     meeting = _session(slug)
     try:
-        found = find_delegates(meeting, request.args.get("q", "")[:200], today_for(meeting))
+        found = find_delegates(meeting, request.args.get("q", "")[:200], meeting.today())
     except ValueError as error:
         raise ApiError(400, str(error)) from None
     return jsonify(status="ok", delegates=found)
@@ -222,7 +222,7 @@ def lookup_delegates(slug: str):
 @staff_api
 def counts(slug: str):
     meeting = _session(slug)
-    return jsonify(door_counts(meeting, _day(request.args.get("day")) or today_for(meeting)))
+    return jsonify(door_counts(meeting, _day(request.args.get("day")) or meeting.today()))
 
 
 @bp.get("/sessions/<slug>/headcount")
@@ -294,7 +294,7 @@ def roster(slug: str):
     """The door's offline roster for today: hashes of the badge tokens, never the tokens. Answers 304 to a
     scanner that sends the ETag of the roster it holds."""
     meeting = _session(slug)
-    response = jsonify(door_roster(meeting, today_for(meeting)))
+    response = jsonify(door_roster(meeting, meeting.today()))
     response.headers["Cache-Control"] = "private, no-cache"
     if not request.headers.get("Authorization"):
         # A page that reopened from the device's cache holds an old CSRF token: the roster brings a fresh one.

@@ -13,12 +13,12 @@ from flask import render_template
 from flask_babel import force_locale, gettext
 
 from .. import mail
+from ..clock import utcnow
 from ..extensions import db
 from ..jobs.delivery import Gone
 from ..jobs.kinds import request_job
 from ..jobs.queue import start_job
 from ..models import Job, MeetingSession, Registration
-from ..models.meeting import utcnow
 from .render import certificate_pdf, filename_for
 from .service import certificate_of, eligibility
 

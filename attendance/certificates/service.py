@@ -9,10 +9,10 @@ from flask_babel import format_date, gettext, ngettext
 
 from ..attendance_rule import (IN_PERSON, ONLINE, DayRecord, days_of, describe_day, scheduled_minutes,
                                session_days_of)
+from ..clock import utcnow
 from ..extensions import db
 from ..formatting import format_day, format_duration
 from ..models import Certificate, MeetingSession, Registration, SessionDay
-from ..models.meeting import utcnow
 from ..online.intervals import day_window
 
 
@@ -24,7 +24,7 @@ class Eligibility:
     #: every day of the session, judged by the one attendance rule
     days: list[DayRecord] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
-    #: naive UTC end of the last day, while it is still to come: no certificate before then
+    #: the end of the last day, while it is still to come: no certificate before then
     ready_at: datetime | None = None
 
     @property
@@ -99,7 +99,7 @@ def eligibilities(registrations: list[Registration]) -> dict[int, Eligibility]:
 
 
 def meeting_ends_at(meeting: MeetingSession) -> datetime | None:
-    """The end of the session's last day, naive UTC; None for a session without days."""
+    """The end of the session's last day; None for a session without days."""
     return day_window(meeting.days[-1])[1] if meeting.days else None
 
 

@@ -18,12 +18,11 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from ..auth import Actor
+from ..clock import date_in, utcnow
 from ..dbutil import serialized_writes
 from ..extensions import db
 from ..formatting import format_day
-from ..models import (Attendance, MeetingSession, Mode, Registration, RegistrationStatus, Role, ScanEvent, ScanResult,
-                      Source)
-from ..models.meeting import utcnow
+from ..models import Attendance, Mode, Registration, RegistrationStatus, Role, ScanEvent, ScanResult, Source
 from ..tokens import BADGE_ALPHABET, BADGE_TOKEN_LENGTH
 from . import sql
 
@@ -60,10 +59,6 @@ class CheckIn:
         return json.dumps(self.payload)
 
 
-def today_for(meeting: MeetingSession) -> date:
-    return datetime.now(meeting.zone).date()
-
-
 def token_excerpt(raw: str) -> str:
     """What the log keeps of a scanned code: never enough of a real badge token to use it."""
     return raw[:8]
@@ -86,7 +81,7 @@ def _find_badge(connection: sa.Connection, token: str | None, registration_id: i
                 day: date | None, scanned_at: datetime | None = None) -> tuple[_Badge | None, int | None]:
     """The badge (None when unknown) and the door's session id (None when the scan names none)."""
     if day is None:  # today (or the scan's day), somewhere between UTC-12 and UTC+14
-        utc_today = scanned_at.date() if scanned_at else datetime.now(UTC).date()
+        utc_today = (scanned_at or utcnow()).date()
         earliest, latest = utc_today - timedelta(days=1), utc_today + timedelta(days=1)
     else:
         earliest = latest = day
@@ -158,10 +153,10 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
 
 
 def _scan_moment(scanned_at: datetime) -> datetime:
-    """A device's `scanned_at` as naive UTC, once it is known to be no later than now (give or take the skew)."""
+    """A device's `scanned_at` in UTC, once it is known to be no later than now (give or take the skew)."""
     if scanned_at.tzinfo is None:
         raise ScanTimeRejected(gettext("'scanned_at' needs a time zone offset, e.g. 2024-02-19T09:12:00+01:00."))
-    moment = scanned_at.astimezone(UTC).replace(tzinfo=None)
+    moment = scanned_at.astimezone(UTC)
     if moment > utcnow() + CLOCK_SKEW:
         raise ScanTimeRejected(gettext("'scanned_at' is in the future: check the device's clock."))
     return moment
@@ -171,7 +166,7 @@ def _scan_day(scanned_at: datetime, day: date | None, today: date, zone: ZoneInf
               session_days: dict) -> date:
     """The day a queued scan checks in for: the scan's own, in the session's zone; refused when it is not the
     day named, not today for door staff, or not a day of the session."""
-    scan_day = _local(scanned_at, zone).date()
+    scan_day = date_in(zone, scanned_at)
     if day is not None and day != scan_day:
         raise ScanTimeRejected(gettext("The scan was made on %(scan_day)s, not on %(day)s.",
                                        scan_day=scan_day.isoformat(), day=day.isoformat()))
@@ -192,7 +187,7 @@ class _Entry:
     payload: dict  # what any answer says of the person and the day
     first_time: dict  # what a first check-in's answer adds, but for the new attendance's id
     zone: ZoneInfo
-    scanned_at: datetime | None = None  # naive UTC, for a scan queued offline
+    scanned_at: datetime | None = None  # for a scan queued offline
 
 
 def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None, actor: Actor, door: str,
@@ -210,7 +205,7 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
         return CheckIn(ScanResult.WRONG_SESSION, payload | {
             "status": "wrong_session",
             "message": gettext("Registered for %(title)s, not this session", title=row.title)})
-    today = datetime.now(badge.zone).date()
+    today = date_in(badge.zone)
     if event["scanned_at"] is not None:  # checked before any answer: a refused time records nothing
         day = _scan_day(event["scanned_at"], day, today, badge.zone, actor.manages(row.session_id), badge.days)
     if day is not None and day != today and not actor.manages(row.session_id):
@@ -233,7 +228,7 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
                         first_seen_at=first_moment, source=source, actor=actor.key, recorded_by=actor.label,
                         door=door, note=note),
         first=day_row if day_row.attendance_id is not None else None,
-        payload=payload, first_time={"status": "ok", "checked_in_at": _local(first_moment, badge.zone).isoformat(),
+        payload=payload, first_time={"status": "ok", "checked_in_at": first_moment.astimezone(badge.zone).isoformat(),
                                      "by": actor.label, "door": door, "message": gettext("Checked in")},
         zone=badge.zone, scanned_at=event["scanned_at"])
 
@@ -293,7 +288,7 @@ def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tup
     """The queued scan becomes the day's first moment; None, and nothing written, when the attendance is gone
     or has an earlier moment by now."""
     scanned_at = entry.scanned_at
-    first_at = _local(scanned_at, entry.zone)
+    first_at = scanned_at.astimezone(entry.zone)
     answer = CheckIn(ScanResult.ALREADY_CHECKED_IN, entry.payload | {
         "status": "already_checked_in", "attendance_id": first.attendance_id, "first_at": first_at.isoformat(),
         "by": event["recorded_by"], "door": event["door"], "earliest": True,
@@ -311,7 +306,7 @@ def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tup
 
 def _already_in(entry: _Entry, first: tuple) -> CheckIn:
     """The answer to a badge that is in already: when, by whom and at which door it first came in."""
-    first_at = _local(first.first_seen_at, entry.zone)
+    first_at = first.first_seen_at.astimezone(entry.zone)
     message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=first_at.strftime("%H:%M"),
                        by=first.first_by, door=first.first_door)
                if first.first_door and first.first_door != first.first_by else  # a scanner named after its door
@@ -319,10 +314,6 @@ def _already_in(entry: _Entry, first: tuple) -> CheckIn:
     return CheckIn(ScanResult.ALREADY_CHECKED_IN, entry.payload | {
         "status": "already_checked_in", "attendance_id": first.attendance_id, "first_at": first_at.isoformat(),
         "by": first.first_by, "door": first.first_door, "message": message})
-
-
-def _local(moment: datetime, zone: ZoneInfo) -> datetime:
-    return moment.replace(tzinfo=UTC).astimezone(zone)
 
 
 def _replay(actor: Actor, nonce: str, event: dict) -> CheckIn | None:
@@ -396,7 +387,7 @@ def remove_check_in(attendance: Attendance, actor: Actor, note: str) -> None:
 
 
 def check_out(attendance: Attendance, actor: Actor, at: datetime, note: str = "") -> None:
-    """Records when a person checked in left (naive UTC): their in-person time ends there. Not committed."""
+    """Records when a person checked in left: their in-person time ends there. Not committed."""
     if not actor.manages(attendance.registration.session_id):
         raise NotAllowed(gettext("Only organisers of the session can check people out."))
     if attendance.mode is not Mode.IN_PERSON:

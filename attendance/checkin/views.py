@@ -11,12 +11,12 @@ from flask_login import current_user
 
 from .. import audit
 from ..auth import Actor, organiser_required, staff_required
+from ..clock import utcnow
 from ..extensions import db
 from ..formatting import format_day
 from ..lookup import door_session_or_403, managed_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
     SessionDay, Source
-from ..models.meeting import utcnow
 from ..security import reads_badges_with_camera
 from . import bp
 from ..text import has_control_characters
@@ -24,7 +24,7 @@ from ..tokens import BADGE_TOKEN_LENGTH
 from .counts import door_counts
 from .kiosk import registration_from_badge_link
 from .roster import is_offline_conflict
-from .rule import NotAllowed, check_in, check_out, remove_check_in, today_for
+from .rule import NotAllowed, check_in, check_out, remove_check_in
 
 SCAN_LOG_LIMIT = 300
 
@@ -37,7 +37,7 @@ def doors():
     if current_user.door_session_ids is not None:
         query = query.where(MeetingSession.id.in_(current_user.door_session_ids))
     sessions = db.session.scalars(query).all()
-    return render_template("checkin/doors.html", sessions=sessions, today_for=today_for)
+    return render_template("checkin/doors.html", sessions=sessions)
 
 
 @bp.get("/sessions/<slug>/checkin")
@@ -45,7 +45,7 @@ def doors():
 @reads_badges_with_camera
 def scanner(slug: str):
     meeting = door_session_or_403(slug)
-    today = today_for(meeting)
+    today = meeting.today()
     return render_template("checkin/scanner.html", meeting=meeting, today=today,
                            is_meeting_day=any(d.date == today for d in meeting.days),
                            counts=door_counts(meeting, today), token_length=BADGE_TOKEN_LENGTH,
@@ -101,7 +101,7 @@ def _chosen_day(meeting: MeetingSession, *, exact: bool = False) -> SessionDay:
         abort(404, gettext("This session has no days yet."))
     wanted = request.values.get("day", "")
     try:
-        wanted_date = date.fromisoformat(wanted) if wanted else today_for(meeting)
+        wanted_date = date.fromisoformat(wanted) if wanted else meeting.today()
     except ValueError:
         abort(400, gettext("The day must be written YYYY-MM-DD."))
     by_date = {d.date: d for d in meeting.days}
@@ -131,7 +131,7 @@ def live_attendance(slug: str):
     absent = [r for r in people if r.id not in attended]
     return render_template("checkin/attendance.html", meeting=meeting, day=day, present=present, absent=absent,
                            attended=attended, counts=door_counts(meeting, day.date),
-                           to_come=day.date > today_for(meeting))
+                           to_come=day.date > meeting.today())
 
 
 @bp.post("/sessions/<slug>/attendance/<int:registration_id>")
@@ -153,7 +153,7 @@ def manual_change(slug: str, registration_id: int):
     target = f"registration {registration.id}"
     attendance = db.session.scalar(sa.select(Attendance).filter_by(
         registration_id=registration.id, day_id=day.id, mode=Mode.IN_PERSON))
-    if day.date > today_for(meeting):  # nobody has come yet to a day still ahead
+    if day.date > meeting.today():  # nobody has come yet to a day still ahead
         flash(gettext("%(day)s has not come yet: check people in on the day, or for a day gone by.", day=format_day(day.date)))
     elif action == "check_out":
         if attendance is None:
@@ -161,7 +161,7 @@ def manual_change(slug: str, registration_id: int):
         else:
             try:
                 left_at = _moment_on(meeting, day, request.form.get("time", ""),
-                                     today=day.date == today_for(meeting))
+                                     today=day.date == meeting.today())
                 check_out(attendance, actor, left_at, reason)
             except (ValueError, NotAllowed) as refusal:
                 db.session.rollback()
@@ -192,7 +192,7 @@ _CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
 def _moment_on(meeting: MeetingSession, day: SessionDay, clock: str, today: bool) -> datetime:
-    """"HH:MM" on the day in the session's zone, as naive UTC; empty: now, on the day itself."""
+    """"HH:MM" on the day in the session's zone; empty: now, on the day itself."""
     clock = clock.strip()
     if not clock:
         if not today:
@@ -202,7 +202,7 @@ def _moment_on(meeting: MeetingSession, day: SessionDay, clock: str, today: bool
     if matched is None:
         raise ValueError(gettext("write the time as HH:MM, e.g. 15:40."))
     local = datetime.combine(day.date, time(int(matched[1]), int(matched[2])), tzinfo=meeting.zone)
-    return local.astimezone(UTC).replace(tzinfo=None)
+    return local.astimezone(UTC)
 
 
 @bp.get("/sessions/<slug>/scans")

@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from .. import audit
 from ..auth import Actor, staff_required
-from ..checkin.rule import today_for
 from ..checkin.search import find_delegates
 from ..extensions import db
 from ..lookup import session_or_404
@@ -32,7 +31,7 @@ def desk(slug: str):
     found, problem = [], None
     if query:
         try:
-            found = find_delegates(meeting, query, today_for(meeting))
+            found = find_delegates(meeting, query, meeting.today())
         except ValueError as error:
             problem = str(error)
     return render_template("desk/desk.html", meeting=meeting, query=query, found=found, problem=problem)
@@ -70,7 +69,7 @@ def person(slug: str, registration_id: int):
     checked_in_at = db.session.scalar(
         sa.select(Attendance.first_seen_at).join(SessionDay)
         .where(Attendance.registration_id == registration.id, Attendance.mode == Mode.IN_PERSON,
-               SessionDay.date == today_for(meeting)))
+               SessionDay.date == meeting.today()))
     return render_template("desk/person.html", meeting=meeting, registration=registration,
                            checked_in_at=meeting.local(checked_in_at) if checked_in_at else None)
 

@@ -19,10 +19,10 @@ import weasyprint
 from flask import current_app, render_template
 
 from . import pdf, weasyprint_ua
+from ..clock import utcnow
 from ..dbutil import serialized_writes, upsert
 from ..extensions import db
 from ..models import PdfKind, Registration, StoredPdf
-from ..models.meeting import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .. import mail, outbox
+from ..clock import utcnow
 from ..dbutil import serialized_writes
 from ..extensions import db
 from ..models import MailStatus, OutboxMail
-from ..models.meeting import utcnow
 
 log = logging.getLogger(__name__)
 

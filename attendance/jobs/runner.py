@@ -12,10 +12,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from ..clock import utcnow
 from ..dbutil import serialized_writes
 from ..extensions import db
 from ..models import Job, JobStatus
-from ..models.meeting import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import utcnow
 from ..extensions import db
-from .meeting import MeetingSession, SessionDay, utcnow
+from .meeting import MeetingSession, SessionDay
 from .registration import Mode, Registration, _enum
 
 
@@ -45,9 +46,9 @@ class Attendance(db.Model):
     day_id: Mapped[int] = mapped_column(sa.ForeignKey("session_days.id", ondelete="RESTRICT"), index=True)
     #: how the person actually attended that day, whatever they registered for
     mode: Mapped[Mode] = mapped_column(_enum(Mode, "mode"))
-    #: naive UTC, the first time they were seen that day
+    #: the first time they were seen that day
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: naive UTC, when an organiser recorded that they left (in person); None: counted to the day's end
+    #: when an organiser recorded that they left (in person); None: counted to the day's end
     checked_out_at: Mapped[datetime | None]
     source: Mapped[Source] = mapped_column(_enum(Source, "source"))
     #: who recorded it: "user:<id>" or "token:<id>", and the email or token label shown to people
@@ -101,7 +102,7 @@ class ScanEvent(db.Model):
     #: the answer given, as JSON, replayed for a repeated nonce
     response: Mapped[str] = mapped_column(sa.Text, default="")
     note: Mapped[str] = mapped_column(sa.String(500), default="")
-    #: naive UTC: when a scan queued on a device while offline was made (`at` is when it reached us)
+    #: when a scan queued on a device while offline was made (`at` is when it reached us)
     scanned_at: Mapped[datetime | None]
     #: what the offline device showed before the server answered ("ok", "already_checked_in"), for conflicts
     provisional: Mapped[str | None] = mapped_column(sa.String(20))

@@ -7,8 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import utcnow
 from ..extensions import db
-from .meeting import MeetingSession, utcnow
+from .meeting import MeetingSession
 from .registration import Registration, _enum
 
 

@@ -1,13 +1,14 @@
 """Meeting series, their sessions and days, and the vocabularies (entity types, regions) a session uses."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import get_locale
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import aware, date_in, utcnow
 from ..extensions import db
 
 
@@ -21,10 +22,6 @@ def _translated(default: str, translations: dict | None, language: str | None, f
     entry = (translations or {}).get(language or reader_language())
     text = entry.get(field) if field and isinstance(entry, dict) else entry if not field else None
     return text if isinstance(text, str) and text.strip() else default
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class MeetingSeries(db.Model):
@@ -93,7 +90,7 @@ class MeetingSession(db.Model):
     zoom_webhook_secret: Mapped[str] = mapped_column(sa.String(200), default="")
     #: None: no limit on in-person seats
     in_person_capacity: Mapped[int | None]
-    #: naive UTC; None: open since ever / until ever
+    #: None: open since ever / until ever
     registration_opens_at: Mapped[datetime | None]
     registration_closes_at: Mapped[datetime | None]
     #: the certificate rule: an online day counts when minutes attended reach this share of the scheduled time
@@ -138,12 +135,12 @@ class MeetingSession(db.Model):
         return ZoneInfo(self.timezone)
 
     def registration_state(self, now: datetime | None = None) -> str:
-        """'not_yet_open', 'open' or 'closed' at `now` (naive UTC); 'not_ready' instead of open or not yet open
+        """'not_yet_open', 'open' or 'closed' at `now`; 'not_ready' instead of open or not yet open
         while the form would have no entity types or regions to choose from (a session of a new series)."""
         now = now or utcnow()
         if self.registration_closes_at and now >= self.registration_closes_at:
             return "closed"
-        if self.is_over(now.replace(tzinfo=UTC).astimezone(self.zone).date()):
+        if self.is_over(self.day_on(now)):
             return "closed"
         if not self.entity_types or not self.regions:
             return "not_ready"
@@ -164,8 +161,16 @@ class MeetingSession(db.Model):
         return bool(self.online_meeting_url)
 
     def local(self, moment: datetime) -> datetime:
-        """A stored naive-UTC moment in the session's time zone."""
-        return moment.replace(tzinfo=UTC).astimezone(self.zone)
+        """A moment as the clocks show it where the session meets."""
+        return aware(moment).astimezone(self.zone)
+
+    def today(self) -> date:
+        """The date now where the session meets."""
+        return date_in(self.zone)
+
+    def day_on(self, moment: datetime) -> date:
+        """The date at `moment` where the session meets: which of its days a scan or a join belongs to."""
+        return date_in(self.zone, moment)
 
     def __repr__(self) -> str:
         return f"<MeetingSession {self.slug}>"

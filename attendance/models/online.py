@@ -7,9 +7,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import utcnow
 from ..extensions import db
 from .attendance import Attendance, Source
-from .meeting import SessionDay, utcnow
+from .meeting import SessionDay
 from .registration import Registration, _enum
 from .uploads import UploadedFile
 
@@ -25,7 +26,6 @@ class OnlineInterval(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attendance_id: Mapped[int] = mapped_column(sa.ForeignKey("attendances.id", ondelete="CASCADE"))
-    #: naive UTC
     joined_at: Mapped[datetime]
     #: None while the person is still in (or the platform never said they left)
     left_at: Mapped[datetime | None]
@@ -83,7 +83,7 @@ class ZoomEvent(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: what became of it: "interval", "closed", "unmatched", "pending_leave", "ignored: <why>"
     outcome: Mapped[str] = mapped_column(sa.String(200), default="")
-    #: for a leave that arrived before its join: whose, and when they left (naive UTC)
+    #: for a leave that arrived before its join: whose, and when they left
     participant_key: Mapped[str] = mapped_column(sa.String(200), default="")
     left_at: Mapped[datetime | None]
     body: Mapped[str] = mapped_column(sa.Text)

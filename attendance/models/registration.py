@@ -9,10 +9,11 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..clock import utcnow
 from ..extensions import db
 from ..text import PART_SEPARATOR, search_key, search_text, word_patterns
 from ..tokens import new_access_key, new_badge_token
-from .meeting import EntityType, MeetingSession, Region, utcnow
+from .meeting import EntityType, MeetingSession, Region
 
 
 class Mode(enum.StrEnum):

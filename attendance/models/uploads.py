@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .meeting import utcnow
+from ..clock import utcnow
 
 
 class UploadedFile:

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 
 from flask_babel import gettext, ngettext
 
+from ..clock import key_text, utcnow
 from ..extensions import db
 from ..formatting import format_day
 from ..models import (Attendance, IdentityMapping, MeetingSession, OnlineInterval, Registration, RegistrationStatus,
                       ReportImport, SessionDay, Source, UnmatchedPresence)
-from ..models.meeting import utcnow
 from ..models.registration import email_key
 from ..text import search_key
 from .intervals import day_window
@@ -44,7 +44,7 @@ class ImportRow:
     email: str
     status: str
     reason: str = ""
-    joined_at: datetime | None = None  # naive UTC
+    joined_at: datetime | None = None
     left_at: datetime | None = None
     day: SessionDay | None = None
     registration: Registration | None = None
@@ -193,7 +193,7 @@ class ChoiceReader:
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
+    return moment.astimezone(UTC) if moment is not None else None
 
 
 class _SessionIndex:
@@ -285,13 +285,12 @@ def _preview_of(meeting: MeetingSession, parsed: ParsedReport) -> Preview:
         item.joined_at, item.left_at = joined, left
         item.day = item.day or day_at(meeting, joined)
         if item.day is None:
-            local = joined.replace(tzinfo=UTC).astimezone(meeting.zone)
             item.reason = gettext("Line %(line)d: %(day)s is not a day of this session.", line=row.line,
-                                  day=format_day(local.date()))
+                                  day=format_day(meeting.day_on(joined)))
             continue
         keys = identity_keys(row.email, row.name)
         item.identity_key = keys[0] if keys else ""
-        item.source_key = f"{item.identity_key}|{joined.isoformat()}|{left.isoformat() if left else ''}"[:200]
+        item.source_key = f"{item.identity_key}|{key_text(joined)}|{key_text(left) if left else ''}"[:200]
         item.registration = index.match(row.email, keys)
         if item.source_key in seen:
             item.status, item.reason = DUPLICATE, gettext("The same row appears earlier in this file.")

@@ -14,11 +14,11 @@ class Minutes:
 
 
 def day_window(day: SessionDay) -> tuple[datetime, datetime]:
-    """The day's scheduled hours as naive UTC, the way the database keeps times."""
+    """The day's scheduled hours, as moments in UTC."""
     zone = day.session.zone
 
     def utc(moment) -> datetime:
-        return datetime.combine(day.date, moment).replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+        return datetime.combine(day.date, moment, tzinfo=zone).astimezone(UTC)
 
     return utc(day.starts_at), utc(day.ends_at)
 

@@ -6,16 +6,15 @@ report import, one webhook delivery) leave the commit to their caller; the other
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..checkin.rule import today_for
+from ..clock import utcnow
 from ..dbutil import insert_or_ignore
 from ..extensions import db
 from ..models import (Attendance, IdentityMapping, MeetingSession, Mode, OnlineInterval, Registration, SessionDay,
                       Source, UnmatchedPresence)
-from ..models.meeting import utcnow
 from ..models.registration import email_key
 from ..text import search_key
 from .intervals import Minutes, day_window, minutes_attended
@@ -54,8 +53,8 @@ def match(meeting: MeetingSession, *, email: str = "", name: str = "",
 
 
 def day_at(meeting: MeetingSession, moment: datetime) -> SessionDay | None:
-    """The session day on which a (naive UTC) moment falls, in the session's time zone."""
-    local_date = moment.replace(tzinfo=UTC).astimezone(meeting.zone).date()
+    """The session day on which a moment falls, in the session's time zone."""
+    local_date = meeting.day_on(moment)
     return next((day for day in meeting.days if day.date == local_date), None)
 
 
@@ -108,7 +107,7 @@ def log_link_click(registration: Registration, now: datetime | None = None) -> J
     target = registration.personal_join_url or meeting.online_meeting_url
     if not target:
         return JoinAnswer(refusal="no_link")
-    today = today_for(meeting)
+    today = meeting.today()
     day = next((d for d in meeting.days if d.date == today), None)
     if day is None:
         upcoming = [d for d in meeting.days if d.date > today]

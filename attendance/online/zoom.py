@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from ..clock import key_text
 from ..dbutil import insert_or_ignore
 from ..extensions import db
 from ..json_input import parse_json
@@ -106,7 +107,7 @@ def _zoom_time(value) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.astimezone(UTC)
 
 
 def _participant(meeting_object: dict) -> dict:
@@ -141,7 +142,7 @@ def _apply(meeting: MeetingSession, event: str, meeting_object: dict) -> str:
                              name=str(participant.get("user_name") or ""),
                              registrant_id=str(participant.get("registrant_id") or "") or None)
         return record_presence(meeting, day, registration, joined_at=joined, left_at=left, source=Source.ZOOM_WEBHOOK,
-                               source_key=f"{key}|{joined.isoformat()}", email=str(participant.get("email") or ""),
+                               source_key=f"{key}|{key_text(joined)}", email=str(participant.get("email") or ""),
                                name=str(participant.get("user_name") or ""))
     left = _zoom_time(participant.get("leave_time"))
     if left is None:

@@ -22,12 +22,12 @@ from flask_babel import get_locale
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..clock import utcnow
 from ..countries import countries
 from ..dbutil import serialized_writes
 from ..exports import FORMULA_STARTS
 from ..extensions import db
 from ..models import MeetingSession, Mode, Registration, RegistrationImport, RegistrationSource, Role
-from ..models.meeting import utcnow
 from ..models.registration import email_key
 from ..registration.forms import _strip
 from ..registration.service import StaffEntry, entry_errors

@@ -12,7 +12,6 @@ from ..certificates.service import eligibility
 from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import small_int
-from ..checkin.rule import today_for
 from ..lookup import managed_session_or_404
 from ..reports.headcount import headcount
 from ..models import Mode, Registration, RegistrationStatus, Role
@@ -54,7 +53,7 @@ def registrations(slug: str):
     return render_template("organiser/registrations.html", meeting=meeting, page=page, filters=filters,
                            filter_args=filter_args,
                            modes=list(Mode), statuses=list(RegistrationStatus), report=headcount(meeting),
-                           today=today_for(meeting).isoformat())
+                           today=meeting.today().isoformat())
 
 
 @bp.get("/sessions/<slug>/registrations.csv")

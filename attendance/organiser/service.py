@@ -26,10 +26,10 @@ class DayHours:
 
 
 def to_utc(local: datetime | None, timezone: str) -> datetime | None:
-    """A naive wall-clock time in `timezone` as the naive UTC the database keeps."""
+    """A wall-clock time typed in a form (naive) in `timezone`, as a moment in UTC."""
     if local is None:
         return None
-    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC).replace(tzinfo=None)
+    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
 def series_named(name: str) -> MeetingSeries:

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, mail, outbox
 from ..auth import Actor
-from ..checkin.rule import CheckIn, check_in, today_for
+from ..checkin.rule import CheckIn, check_in
+from ..clock import utcnow
 from ..countries import countries
 from ..dbutil import serialized_writes
 from ..extensions import db
@@ -21,7 +22,6 @@ from ..jobs.queue import send_scheduled
 from ..links import public_url
 from ..models import (EntityType, MeetingSession, Mode, Region, Registration, RegistrationSource, RegistrationStatus,
                       Source)
-from ..models.meeting import utcnow
 from ..models.registration import email_key
 from ..tokens import new_badge_token
 from .badges import badge_pdf
@@ -255,7 +255,7 @@ def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bo
                 if find_by_email(meeting, entry.email) is not None:
                     errors["email"] = gettext("This email address is already registered for this session.")
     if check_in_now:
-        today = today_for(meeting)
+        today = meeting.today()
         if not any(day.date == today for day in meeting.days):
             errors["check_in"] = gettext("Today is not a day of this session: nobody can be checked in.")
     return errors

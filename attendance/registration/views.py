@@ -10,7 +10,6 @@ from ..lookup import registration_by_key_or_404, session_or_404
 from ..models import Mode, Registration
 from ..attendance_rule import describe_day
 from ..certificates.service import eligibility
-from ..checkin.rule import today_for
 from ..online.service import log_link_click
 from ..privacy import my_data
 from ..documents.qr import qr_svg
@@ -93,7 +92,7 @@ def _send_confirmation_safely(registration: Registration, **options) -> bool:
 def me(access_key: str):
     registration = registration_by_key_or_404(access_key)
     meeting = registration.session
-    today = today_for(meeting)
+    today = meeting.today()
     return render_template(
         "registration/me.html",
         registration=registration,

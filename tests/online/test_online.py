@@ -34,7 +34,7 @@ def past_meeting(make_session):
 
 
 def utc(local: datetime) -> datetime:
-    return local.replace(tzinfo=BRUSSELS).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return local.replace(tzinfo=BRUSSELS).astimezone(ZoneInfo("UTC"))
 
 
 def online_attendances() -> list[Attendance]:

@@ -20,7 +20,7 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 def utc(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=BRUSSELS).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return datetime.combine(day, time(hour, minute), tzinfo=BRUSSELS).astimezone(ZoneInfo("UTC"))
 
 
 def checked_in(registration, day, hour, minute, left: tuple[int, int] | None = None) -> Attendance:

@@ -11,7 +11,7 @@ from attendance import mail
 from attendance.certificates.mailing import email_certificates
 from attendance.extensions import db
 from attendance.models import Attendance, AuditEvent, Certificate, Job, JobStatus, Mode, OutboxMail, Source
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from helpers import csrf_token
 
 

@@ -22,8 +22,7 @@ DAY1, DAY2 = date(2024, 2, 19), date(2024, 2, 20)
 
 
 def utc(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute)).replace(tzinfo=BRUSSELS).astimezone(ZoneInfo("UTC")) \
-        .replace(tzinfo=None)
+    return datetime.combine(day, time(hour, minute), tzinfo=BRUSSELS).astimezone(ZoneInfo("UTC"))
 
 
 def in_person(registration, day):
