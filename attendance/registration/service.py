@@ -17,7 +17,6 @@ from ..checkin.service import CheckIn, check_in, today_for
 from ..countries import countries
 from ..dbutil import serialized_writes
 from ..extensions import db
-from ..jobs.queue import send_scheduled
 from ..links import public_url
 from ..models import (EntityType, MeetingSession, Mode, Region, Registration, RegistrationSource, RegistrationStatus,
                       Source)
@@ -102,8 +101,7 @@ def register(meeting: MeetingSession, delegate: Delegate) -> Registration:
         db.session.flush()
         if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
             raise InPersonFull()
-        outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker: `jobs.send_scheduled()` after this
-        db.session.commit()
+        outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker once the caller commits
     except IntegrityError:
         db.session.rollback()
         raise AlreadyRegistered() from None
@@ -131,14 +129,15 @@ def cancel(registration: Registration, reason: str, *, tell: bool = False) -> No
     registration.cancelled_at = utcnow()
     if tell:
         outbox.schedule(registration, outbox.CANCELLED, registration.cancelled_at.isoformat())
-    db.session.commit()
+    db.session.flush()
 
 
 def reinstate(registration: Registration) -> None:
+    audit.record("registration.reinstate", session_id=registration.session_id, target=f"registration {registration.id}")
     registration.status = RegistrationStatus.REGISTERED
     registration.cancel_reason = ""
     registration.cancelled_at = None
-    db.session.commit()
+    db.session.flush()
 
 
 def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
@@ -147,13 +146,8 @@ def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
     registration.badge_token = new_badge_token()
     if tell:
         outbox.schedule(registration, outbox.REISSUED, outbox.badge_version(registration))
-    db.session.commit()
+    db.session.flush()
     return registration.badge_token
-
-
-def send_confirmation(registration: Registration, *, reminder: bool = False) -> None:
-    """Emails the delegate their personal link at once (the "find my registration" reminder)."""
-    mail.send(confirmation_message(registration, reminder=reminder))
 
 
 def confirmation_message(registration: Registration, *, reminder: bool = False) -> EmailMessage:
@@ -292,12 +286,9 @@ def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: Regi
                      details=f"source: {source.value}" + (", checked in" if check_in_now else ""), actor=actor.label)
         outcome = None
         outbox.schedule(registration, outbox.CONFIRMATION)
-        if check_in_now:  # check_in commits: the registration, its audit line and the check-in go together
+        if check_in_now:  # in the same transaction: the registration, its audit line and the check-in go together
             outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug,
                                source=Source.MANUAL, note="walk-in", door=door)
-        else:
-            db.session.commit()
-    send_scheduled()
     return Added(registration, outcome)
 
 
@@ -323,7 +314,7 @@ def replace_badge(registration: Registration) -> bool:
     audit.record("registration.reissue_badge", session_id=registration.session_id,
                  target=f"registration {registration.id}")
     reissue_badge(registration, tell=True)
-    return bool(registration.email) and send_scheduled()
+    return bool(registration.email)
 
 
 def cancel_and_tell(registration: Registration, reason: str) -> bool:
@@ -331,4 +322,4 @@ def cancel_and_tell(registration: Registration, reason: str) -> bool:
     audit.record("registration.cancel", session_id=registration.session_id,
                  target=f"registration {registration.id}", details=reason)
     cancel(registration, reason, tell=True)
-    return bool(registration.email) and send_scheduled()
+    return bool(registration.email)
