@@ -11,7 +11,7 @@ from ..extensions import db
 from ..lookup import session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationSource, SessionDay
 from ..registration.badges import badge_pdf
-from ..registration.service import InvalidEntry, add_registration, replace_badge
+from ..registration.service import InvalidEntry, add_registration, reissue_badge
 from . import bp
 from .forms import StaffEntryForm
 
@@ -99,7 +99,8 @@ def new_badge(slug: str, registration_id: int):
     if registration.is_cancelled:
         abort(409, _("This registration is cancelled, so it has no badge."))
     if request.method == "POST":
-        mailed = replace_badge(registration)  # CSRFProtect has checked the form's token
+        reissue_badge(registration, tell=True)  # CSRFProtect has checked the form's token
+        mailed = bool(registration.email)
         if transaction.commit() and mailed:  # the page tells whether the queue took the mail
             flash(_("New badge issued and emailed: the old one no longer works. Print the new one."))
         else:

@@ -22,7 +22,7 @@ from ..auth import Actor
 from ..desk.forms import OrganiserEntryForm
 from ..exports import CSV_BOM
 from ..models import RegistrationSource
-from ..registration.service import InvalidEntry, add_registration, cancel_and_tell, reinstate, replace_badge
+from ..registration.service import InvalidEntry, add_registration, cancel, reinstate, reissue_badge
 from . import bp
 from .forms import CancelForm, RegistrationEditForm
 from .service import EmailTaken, RegistrationFilters, registrations_csv, registrations_query, update_registration
@@ -178,7 +178,7 @@ def cancel_registration(slug: str, registration_id: int):
         flash(gettext("This registration is already cancelled."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST" and form.validate() and request.form.get("confirmed") == "yes":
-        mailed = cancel_and_tell(registration, form.reason.data)
+        mailed = cancel(registration, form.reason.data, tell=True)
         mailed = transaction.commit() and mailed  # the page tells whether the queue took the mail
         flash(gettext("Registration cancelled. Their badge no longer admits them.") + " "
               + (gettext("The delegate is being told by email.") if mailed
@@ -206,7 +206,8 @@ def reissue_registration_badge(slug: str, registration_id: int):
         flash(gettext("This registration is cancelled, so it has no badge."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST":  # CSRFProtect has checked the form's token
-        mailed = replace_badge(registration)
+        reissue_badge(registration, tell=True)
+        mailed = bool(registration.email)
         mailed = transaction.commit() and mailed  # the page tells whether the queue took the mail
         flash(gettext("New badge issued. The old badge no longer works; the delegate's page shows the new one.") + " "
               + (gettext("The new badge is being emailed to them.") if mailed

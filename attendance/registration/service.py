@@ -122,14 +122,18 @@ def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
         raise AlreadyRegistered()
 
 
-def cancel(registration: Registration, reason: str, *, tell: bool = False) -> None:
-    """With `tell`, a notice to the delegate is scheduled in the same transaction."""
+def cancel(registration: Registration, reason: str, *, tell: bool = False) -> bool:
+    """Cancels, audited with the reason. With `tell`, a short notice to the delegate is scheduled in the same
+    transaction; whether it was (never, without an address)."""
+    audit.record("registration.cancel", session_id=registration.session_id,
+                 target=f"registration {registration.id}", details=reason)
     registration.status = RegistrationStatus.CANCELLED
     registration.cancel_reason = reason.strip()
     registration.cancelled_at = utcnow()
     if tell:
         outbox.schedule(registration, outbox.CANCELLED, registration.cancelled_at.isoformat())
     db.session.flush()
+    return tell and bool(registration.email)
 
 
 def reinstate(registration: Registration) -> None:
@@ -141,8 +145,10 @@ def reinstate(registration: Registration) -> None:
 
 
 def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
-    """Gives the registration a new badge token; the old badge stops working at once. With `tell`, the new badge
-    is mailed (scheduled in the same transaction)."""
+    """A lost or shared badge: a new code (audited), the old badge refused from now on. With `tell`, the new badge
+    is mailed to the delegate (scheduled in the same transaction)."""
+    audit.record("registration.reissue_badge", session_id=registration.session_id,
+                 target=f"registration {registration.id}")
     registration.badge_token = new_badge_token()
     if tell:
         outbox.schedule(registration, outbox.REISSUED, outbox.badge_version(registration))
@@ -307,19 +313,3 @@ def notice_message(registration: Registration, kind: str) -> EmailMessage:
             attachments = [("badge.pdf", "application/pdf", badge_pdf(registration))]
         return mail.build_message(registration.email, subject, body, attachments=attachments)
 
-
-def replace_badge(registration: Registration) -> bool:
-    """A lost or shared badge: a new code (audited), the old badge refused from now on, and the new one mailed to
-    the delegate. Whether the mail was queued (never, without an address)."""
-    audit.record("registration.reissue_badge", session_id=registration.session_id,
-                 target=f"registration {registration.id}")
-    reissue_badge(registration, tell=True)
-    return bool(registration.email)
-
-
-def cancel_and_tell(registration: Registration, reason: str) -> bool:
-    """Cancels (audited, with the reason) and mails the delegate a short notice; whether the mail was queued."""
-    audit.record("registration.cancel", session_id=registration.session_id,
-                 target=f"registration {registration.id}", details=reason)
-    cancel(registration, reason, tell=True)
-    return bool(registration.email)

@@ -28,6 +28,7 @@ def issued(app, make_session, make_registration):
             check_in(actor=ORGANISER, registration_id=registration.id, session_slug=meeting.slug,
                      day=meeting.days[0].date)
             pairs.append(issue(registration))
+        db.session.commit()  # committed before rendering, as the download does
     return pairs
 
 
