@@ -35,6 +35,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .lookup import IdConverter
     app.url_map.converters["int"] = IdConverter
     db.init_app(app)
+    from . import transaction
+    transaction.init_app(app)  # first, so that its hook runs last
     migrate.init_app(app, db, directory=str(DATA / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)

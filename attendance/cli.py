@@ -15,16 +15,24 @@ from .extensions import db
 from .formatting import format_day
 from .i18n import in_terminal_language
 from .privacy import TooRecent, purge_session
+from .transaction import unit_of_work
 from .models import ApiToken, MeetingSession, StaffRole
 from .organiser.door_staff import assign_door_staff
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(seed_demo_command)
-    app.cli.add_command(user_group)
-    app.cli.add_command(token_group)
-    app.cli.add_command(certificates_group)
-    app.cli.add_command(purge_command)
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _in_one_transaction(command: click.Command) -> click.Command:
+    """Each command (each of a group's) is one unit of work: committed when it ends, rolled back when it fails."""
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            _in_one_transaction(subcommand)
+    elif command.callback is not None:
+        command.callback = unit_of_work(command.callback)
+    return command
 
 
 @click.command("seed-demo")
@@ -72,7 +80,6 @@ def add_user(email: str, role: str, password: str, slugs: tuple[str, ...]) -> No
         else:
             db.session.flush()  # the new account's id
             assign_door_staff(meeting, user.email, actor="cli")
-    db.session.commit()
     click.echo(gettext("Created %(role)s %(email)s.", role=role, email=user.email) if created
                else gettext("Updated %(role)s %(email)s.", role=role, email=user.email))
 
@@ -148,13 +155,13 @@ def export_certificates(slug: str, out_dir: Path) -> None:
         raise click.ClickException(gettext("%(slug)s was purged on %(day)s: its certificates would be made out to "
                                            "'Delegate N (purged)', so none is written.", slug=slug,
                                            day=format_day(meeting.purged_at))) from None
+    db.session.commit()  # before rendering: a stored PDF is written on a connection of its own, which SQLite would make wait
     out_dir.mkdir(parents=True, exist_ok=True)
     with current_app.test_request_context(), click.progressbar(pairs, label=gettext("Certificates")) as bar:
         for certificate, result in bar:
             (out_dir / filename_for(certificate)).write_bytes(certificate_pdf(certificate, result))
     audit.record("certificates.export", session_id=meeting.id, details=f"folder: {len(pairs)} certificates",
                  actor="cli")
-    db.session.commit()
     click.echo(ngettext("Wrote %(num)d certificate to %(folder)s.", "Wrote %(num)d certificates to %(folder)s.",
                         len(pairs), folder=out_dir))
 
@@ -175,3 +182,7 @@ def purge_command(slug: str, days: int) -> None:
         raise click.ClickException(str(refusal)) from None
     click.echo(ngettext("Anonymised %(num)d registration of %(slug)s.", "Anonymised %(num)d registrations of %(slug)s.",
                         count, slug=slug))
+
+
+COMMANDS = [_in_one_transaction(command) for command in (seed_demo_command, user_group, token_group,
+                                                          certificates_group, purge_command)]

@@ -87,6 +87,8 @@ def load_config(instance_path: Path) -> dict:
         "MAIL_LEASE_SECONDS": int(os.environ.get("MAIL_LEASE_SECONDS", "600")),
         #: where bulk exports are built for download
         "EXPORTS_DIR": os.environ.get("EXPORTS_DIR") or str(instance_path / "exports"),
+        #: a finished export's file is deleted after so many days (the names in it are personal data)
+        "EXPORTS_KEPT_DAYS": int(os.environ.get("EXPORTS_KEPT_DAYS", "7")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "attendance"),

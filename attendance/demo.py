@@ -204,7 +204,7 @@ def seed_demo(delegates: int = 172) -> dict:
             meeting.organisers.append(staff["organiser@example.org"])
         for email in ("door1@example.org", "door2@example.org"):
             assign_door_staff(meeting, email, actor="seed-demo")
-    db.session.commit()
+    db.session.flush()
     return {"sessions": [nineteenth.slug, twentieth.slug, todays.slug], "staff": DEMO_STAFF,
             "today": todays.slug}
 

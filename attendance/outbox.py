@@ -19,7 +19,11 @@ CONFIRMATION = "confirmation"
 CANCELLED = "cancelled"
 REISSUED = "reissued"
 CERTIFICATE = "certificate"
-PURPOSES = (CONFIRMATION, CANCELLED, REISSUED, CERTIFICATE)
+#: the personal link again, asked for on the session's page ("email me my link again")
+REMINDER = "reminder"
+#: every registration link of an address, asked for at /me; kept on the address's latest registration
+LINKS = "links"
+PURPOSES = (CONFIRMATION, CANCELLED, REISSUED, CERTIFICATE, REMINDER, LINKS)
 #: where the session keeps the ids of the mails its transaction scheduled, for `jobs.send_scheduled` after commit
 SCHEDULED = "outbox.scheduled"
 #: a mail still waiting after this long is late (a worker takes a new one within seconds)
@@ -43,6 +47,17 @@ def schedule(registration: Registration, purpose: str, version: str = "1", *,
     if mail_id is not None:
         db.session.info.setdefault(SCHEDULED, []).append(mail_id)
     return mail_id
+
+
+def asked_version(locale: str = "") -> str:
+    """The version of a mail a delegate asks for (REMINDER, LINKS): the minute asked in, so that a double click
+    sends one mail and asking again later sends another; and the language of the page asked from."""
+    return utcnow().strftime("%Y-%m-%dT%H:%M") + (f" {locale}" if locale else "")
+
+
+def asked_locale(mail: OutboxMail) -> str | None:
+    """The language of the page the mail was asked from (see `asked_version`), if it says."""
+    return mail.version.partition(" ")[2] or None
 
 
 def badge_version(registration: Registration) -> str:

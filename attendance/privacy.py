@@ -89,7 +89,6 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
     meeting.purged_at = utcnow()
     audit.record("session.purge", session_id=meeting.id, target=meeting.slug,
                  details=f"{len(registrations)} registrations anonymised", actor="cli")
-    db.session.commit()
     return len(registrations)
 
 

@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskCliRunner, FlaskClient
 from werkzeug.serving import make_server
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
@@ -19,6 +21,25 @@ from attendance.models import (EntityType, MeetingSeries, MeetingSession, Mode, 
 from attendance.clock import utcnow  # noqa: E402
 from helpers import PASSWORD, csrf_token  # noqa: E402
 
+
+
+class UnitOfWorkClient(FlaskClient):
+    """Each request is a unit of work of its own, as on a server: what the test wrote before it is committed first
+    (a request reuses the test's app context, so its session; an error answer would roll the test's rows back)."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return super().open(*args, **kwargs)
+
+
+class UnitOfWorkCliRunner(FlaskCliRunner):
+    """The same for a command."""
+
+    def invoke(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return super().invoke(*args, **kwargs)
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -39,6 +60,7 @@ def app(tmp_path_factory):
         "JOBS_IMMEDIATE": True,
         "EXPORTS_DIR": str(tmp_path_factory.mktemp("exports")),
     })
+    app.test_client_class, app.test_cli_runner_class = UnitOfWorkClient, UnitOfWorkCliRunner
     with app.app_context():
         from flask_migrate import upgrade
         _drop_everything()

@@ -47,6 +47,7 @@ def test_a_certificate_keeps_a_latin_part_of_an_arabic_name_whole(app, make_sess
     db.session.commit()
     with app.test_request_context():
         certificate, result = issue(registration)
+        db.session.commit()  # committed before rendering, as the download does
         text = pdftotext(certificate_pdf(certificate, result))
     print(text)
     assert "9f3c2e1a" in text

@@ -9,7 +9,8 @@ from icalendar import Calendar
 
 from attendance.extensions import db
 from attendance.models import Mode
-from attendance.registration.service import send_confirmation
+from attendance import mail
+from attendance.registration.service import confirmation_message
 from helpers import csrf_token, registration_form
 
 WINTER, SUMMER = date(2027, 3, 26), date(2027, 3, 29)  # Brussels moves to summer time on 28 March 2027
@@ -121,7 +122,7 @@ def test_confirmation_mail_names_the_zone_and_attaches_the_calendar(app, client,
 def test_french_mail_and_calendar_are_in_french(app, app_ctx, brussels_session, make_registration):
     registration = make_registration(brussels_session, locale="fr")
     with app.test_request_context():
-        send_confirmation(registration)
+        mail.send(confirmation_message(registration))
     [name] = os.listdir(app.config["OUTBOX_DIR"])
     with open(os.path.join(app.config["OUTBOX_DIR"], name), "rb") as eml:
         message = email.message_from_binary_file(eml, policy=email.policy.default)

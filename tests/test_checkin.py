@@ -147,6 +147,7 @@ def test_door_staff_may_not_name_another_day(meeting, make_registration):
 def test_same_nonce_twice_answers_the_same_and_records_once(meeting, make_registration):
     registration = make_registration(meeting)
     first = check_in(actor=DOOR, token=registration.badge_token, nonce="retry-1")
+    db.session.commit()  # each scan is a request of its own
     again = check_in(actor=DOOR, token=registration.badge_token, nonce="retry-1")
     assert first.result is again.result is ScanResult.OK
     assert first.payload == again.payload
@@ -169,6 +170,7 @@ def _meanwhile(monkeypatch, change):
 def test_a_rival_scan_between_the_read_and_the_write_wins(monkeypatch, meeting, make_registration):
     registration = make_registration(meeting)
     check_in(actor=DOOR, token=make_registration(meeting).badge_token)  # warm up
+    db.session.commit()  # each scan is a request of its own
     day_id = meeting.days[0].id
     _meanwhile(monkeypatch, lambda other: other.execute(sa.insert(Attendance).values(
         registration_id=registration.id, day_id=day_id, mode=Mode.IN_PERSON, first_seen_at=utcnow(),
@@ -184,6 +186,7 @@ def test_a_scan_right_after_an_undo_checks_the_badge_in_again(monkeypatch, meeti
     """The scan read the check-in that an undo then took back: it must not answer "already in"."""
     registration = make_registration(meeting)
     check_in(actor=DOOR, token=registration.badge_token, door="Door 1")
+    db.session.commit()  # each scan is a request of its own
     _meanwhile(monkeypatch, lambda other: other.execute(
         sa.delete(Attendance).where(Attendance.registration_id == registration.id)))
     outcome = check_in(actor=DOOR, token=registration.badge_token, door="Door 2")

@@ -34,6 +34,7 @@ def test_a_killed_server_keeps_every_acknowledged_write_and_no_half_written_one(
     people = [(r.id, r.badge_token) for r in (make_registration(meeting) for _ in range(CHECK_INS))]
     slug, type_id, region_id = meeting.slug, str(meeting.entity_types[0].id), str(meeting.regions[0].id)
     _, token = create_api_token("crash test")
+    db.session.commit()  # read by the server's process
     port = free_port()
     env = {**os.environ, "SECRET_KEY": "crash-test", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "RATELIMIT_ENABLED": "false", "OUTBOX_DIR": "/tmp/attendance-crash-outbox", "FLASK_APP": "attendance"}

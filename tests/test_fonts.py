@@ -79,6 +79,7 @@ def test_certificate_draws_every_character_of_the_name(app, make_session, make_r
     with app.test_request_context(), caplog.at_level(logging.WARNING):
         check_in(actor=ORGANISER, registration_id=registration.id, session_slug=meeting.slug, day=meeting.days[0].date)
         certificate, result = issue(registration)
+        db.session.commit()  # committed before rendering, as the download does
         pdf = certificate_pdf(certificate, result)
     assert_drawn(pdf, name)
     assert_joined_and_right_to_left_if_arabic(pdf, script, name)

@@ -197,6 +197,7 @@ def test_a_delegate_registering_in_french_gets_french_email_badge_and_certificat
     db.session.commit()
     with app.test_request_context():
         certificate, result = issue(registration)
+        db.session.commit()  # committed before rendering, as the download does
         text = pdf_text(certificate_pdf(certificate, result))
         assert "Certificat de participation" in text and "en personne" in text
         meeting.certificate_language = "en"  # the session may print every certificate in one language

@@ -143,6 +143,7 @@ def test_a_mailing_whose_worker_is_killed_mid_batch_sends_each_certificate_once(
         job, new = request_job(db.session.get(MeetingSession, meeting.id), "certificates.email",
                                requested_by="organiser@example.org", options={"everyone": False})
         job_id = job.id
+        db.session.commit()  # as the request that asked for it
         assert new and queued.extensions["jobs.tasks"]["run_job"](job_id) is None  # queued, not run here
         db.session.remove()
     assert job_status(job_id) is JobStatus.QUEUED
@@ -199,6 +200,7 @@ def test_a_mail_refused_mid_batch_is_retried_alone_and_a_batch_shares_one_connec
     monkeypatch.setattr(delivery.mail, "_open_smtp", dropping_the_third)
     try:
         job, _ = request_job(meeting, "certificates.email", requested_by="organiser@example.org")
+        db.session.commit()  # as the request that asked for it
         app.extensions["jobs.tasks"]["run_job"](job.id)
         db.session.rollback()
         assert job_status(job.id) is JobStatus.QUEUED

@@ -112,6 +112,7 @@ def test_a_later_arriving_earlier_scan_moves_the_first_moment_back(client, meeti
 def test_queued_scans_of_one_badge_arriving_at_once_keep_the_earliest(live_server, meeting, make_registration):
     registration = make_registration(meeting)
     _, token = create_api_token("Door scanners")
+    db.session.commit()  # read by the server's threads
     moments = [earlier(40 - i) for i in range(16)]
     bodies = [{"token": registration.badge_token, "scanned_at": moment.isoformat(), "door": f"Door {i}"}
               for i, moment in enumerate(reversed(moments))]

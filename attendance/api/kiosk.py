@@ -3,6 +3,7 @@ from flask import g, jsonify, request
 
 from ..checkin.kiosk import kiosk_check_in, kiosk_refusal
 from ..checkin.rule import NonceReused
+from .. import transaction
 from ..extensions import db, limiter
 from ..models import MeetingSession
 from . import bp
@@ -41,4 +42,5 @@ def kiosk_checkin(slug: str):
         answer = kiosk_check_in(g.actor, meeting, token, _text(body, "nonce", 64))
     except NonceReused as refusal:
         raise ApiError(422, str(refusal)) from None
+    transaction.keep_writes()  # a refused badge (404, 409) is logged as refused
     return jsonify(answer.payload), answer.http_status

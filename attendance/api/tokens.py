@@ -23,7 +23,7 @@ def create_api_token(label: str, *, organiser: bool = False, session_id: int | N
     record = ApiToken(label=label.strip()[:80], token_hash=_digest(token), prefix=token[:10], is_organiser=organiser,
                       session_id=session_id)
     db.session.add(record)
-    db.session.commit()
+    db.session.flush()  # its id, and the door's look-up reads the connection directly
     return record, token
 
 
@@ -44,4 +44,4 @@ def find_api_token(token: str) -> tuple | None:
 
 def revoke_api_token(record: ApiToken) -> None:
     record.revoked_at = record.revoked_at or utcnow()
-    db.session.commit()
+    db.session.flush()

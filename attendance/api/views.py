@@ -15,6 +15,7 @@ from ..checkin.rule import (PROVISIONAL_ANSWERS, NonceReused, NotAllowed, NotUnd
                             check_in, undo_check_in)
 from ..checkin.search import find_delegates
 from ..dbutil import autocommit
+from .. import transaction
 from ..extensions import csrf, db, limiter
 from ..models import Attendance, MeetingSession, Registration, RegistrationSource, Source
 from ..registration.service import InvalidEntry, StaffEntry, add_registration
@@ -170,6 +171,7 @@ def create_checkin():
         raise ApiError(403, str(refusal), "forbidden") from None
     except (NonceReused, ScanTimeRejected) as refusal:
         raise ApiError(422, str(refusal)) from None
+    transaction.keep_writes()  # a refused badge (404, 409) is logged as refused
     return current_app.response_class(outcome.json, outcome.http_status, mimetype="application/json")
 
 

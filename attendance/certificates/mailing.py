@@ -17,7 +17,6 @@ from ..clock import utcnow
 from ..extensions import db
 from ..jobs.delivery import Gone
 from ..jobs.kinds import request_job
-from ..jobs.queue import start_job
 from ..models import Job, MeetingSession, Registration
 from .render import certificate_pdf, filename_for
 from .service import certificate_of, eligibility
@@ -64,11 +63,8 @@ class Mailing:
 
 
 def email_certificates(meeting: MeetingSession, *, everyone: bool = False, requested_by: str = "cli") -> Job:
-    """Asks for the mailing (one at a time per session and kind) and starts it; the job, as it stands now."""
-    job, new = request_job(meeting, "certificates.email", requested_by=requested_by, options={"everyone": everyone})
-    if new:
-        start_job(job.id)
-    return db.session.get(Job, job.id, populate_existing=True)
+    """Asks for the mailing (one at a time per session and kind), started when the caller's transaction commits."""
+    return request_job(meeting, "certificates.email", requested_by=requested_by, options={"everyone": everyone})[0]
 
 
 def certificate_mail(registration: Registration) -> tuple[EmailMessage, Callable[[], None]]:

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import format_date, gettext, ngettext
 
+from .. import audit
 from ..attendance_rule import (IN_PERSON, ONLINE, DayRecord, days_of, describe_day, scheduled_minutes,
                                session_days_of)
 from ..clock import utcnow
@@ -170,20 +171,20 @@ def issue(registration: Registration, result: Eligibility | None = None) -> tupl
     if not result.eligible:
         raise NotEligible(result)
     certificate = _issued(registration, result.certificate)
-    db.session.commit()
+    db.session.flush()
     return certificate, result
 
 
 def issue_all(meeting: MeetingSession) -> list[tuple[Certificate, Eligibility]]:
-    """Every eligible delegate's certificate, by name, those not yet issued issued now: in one transaction, committed
-    before anything is rendered (a stored PDF is written on a connection of its own, which SQLite would make wait).
+    """Every eligible delegate's certificate, by name, those not yet issued issued now. The caller commits before
+    anything is rendered (a stored PDF is written on a connection of its own, which SQLite would make wait).
 
     Issuing only gives an eligible person the id their own download would give them, so doing it again changes
     nothing but `generated_at`."""
     _refuse_if_purged(meeting)
     issued = [(_issued(result.registration, result.certificate), result)
               for result in session_eligibilities(meeting) if result.eligible]
-    db.session.commit()
+    db.session.flush()
     return issued
 
 
@@ -202,13 +203,17 @@ def revoke(certificate: Certificate, reason: str, by: str, *, reason_public: boo
     certificate.revoke_reason = reason.strip()[:500]
     certificate.revoke_reason_public = reason_public
     certificate.revoked_by = by
-    db.session.commit()
+    audit.record("certificate.revoke", session_id=certificate.registration.session_id, target=certificate.public_id,
+                 details=certificate.revoke_reason + (" (public)" if reason_public else ""), actor=by)
+    db.session.flush()
 
 
 def reinstate(certificate: Certificate) -> None:
     certificate.revoked_at, certificate.revoke_reason, certificate.revoked_by = None, "", ""
     certificate.revoke_reason_public = False
-    db.session.commit()
+    audit.record("certificate.reinstate", session_id=certificate.registration.session_id,
+                 target=certificate.public_id)
+    db.session.flush()
 
 
 def session_eligibilities(meeting: MeetingSession) -> list[Eligibility]:

@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from .. import audit
+from .. import transaction
 from ..attendance_rule import describe_day
 from ..auth import organiser_required
 from ..extensions import db, limiter
@@ -14,7 +14,6 @@ from ..models import Certificate, Registration
 from ..text import has_control_characters
 from . import bp
 from ..jobs.kinds import request_job
-from ..jobs.queue import start_job
 from .render import certificate_pdf
 from .service import (NotEligible, SessionPurged, certificate_of, eligibility, issue, reinstate, revoke,
                       session_eligibilities)
@@ -31,6 +30,7 @@ def my_certificate(access_key: str):
     except SessionPurged:  # no old link leads here (the purge changed every access key); the rule holds anyway
         abort(403, gettext("This meeting's personal data was deleted, so its certificates can no longer be "
                            "downloaded. Certificates issued before can still be checked on their verification page."))
+    transaction.commit()  # before rendering: the stored PDF is written on a connection of its own
     return certificate_pdf(certificate, result), 200, {
         "Content-Type": "application/pdf",
         "Content-Disposition": f'inline; filename="certificate-{certificate.public_id}.pdf"',
@@ -100,7 +100,7 @@ def email_all(slug: str):
 
 
 def _started(job, new: bool):
-    if new and not start_job(job.id):
+    if new and not transaction.commit():  # the page tells whether the queue took the job
         flash(gettext("The job queue is unavailable: the job waits, and starts when a worker is back."), "warning")
     return redirect(url_for("jobs.job_page", slug=job.session.slug, job_id=job.id))
 
@@ -132,8 +132,6 @@ def revoke_certificate(slug: str, registration_id: int):
         flash(gettext("Nothing was revoked: the reason has %(length)d characters; use at most %(most)d.",
                       length=len(reason), most=MAX_REVOKE_REASON), "warning")
     else:
-        audit.record("certificate.revoke", session_id=certificate.registration.session_id,
-                     target=certificate.public_id, details=reason + (" (public)" if reason_public else ""))
         revoke(certificate, reason, current_user.email, reason_public=reason_public)
         flash(gettext("Certificate %(id)s revoked.", id=certificate.public_id))
     return redirect(url_for("certificates.overview", slug=slug))
@@ -143,8 +141,6 @@ def revoke_certificate(slug: str, registration_id: int):
 @organiser_required
 def reinstate_certificate(slug: str, registration_id: int):
     certificate = _certificate_or_404(slug, registration_id)
-    audit.record("certificate.reinstate", session_id=certificate.registration.session_id,
-                 target=certificate.public_id)
     reinstate(certificate)
     flash(gettext("Certificate %(id)s is valid again.", id=certificate.public_id))
     return redirect(url_for("certificates.overview", slug=slug))

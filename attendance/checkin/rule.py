@@ -141,7 +141,6 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
             outcome = _record(connection, decision, event)
             if on_admitted is not None and outcome.result is ScanResult.OK:
                 on_admitted(outcome)
-            db.session.commit()
         except sa.exc.IntegrityError:
             # The same nonce again, after or while its first request ran: nothing new is kept; answer as it did.
             db.session.rollback()
@@ -374,7 +373,7 @@ def undo_check_in(attendance: Attendance, actor: Actor) -> None:
         raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Ask an organiser."))
     _log_change(attendance, actor, ScanResult.UNDONE, "undo")
     db.session.delete(attendance)
-    db.session.commit()
+    db.session.flush()
 
 
 def remove_check_in(attendance: Attendance, actor: Actor, note: str) -> None:

@@ -169,7 +169,6 @@ def manual_change(slug: str, registration_id: int):
             else:
                 audit.record("attendance.check_out", session_id=meeting.id, target=target,
                              details=f"{day.date}: {meeting.local(left_at):%H:%M} {reason}".strip())
-                db.session.commit()
                 flash(gettext("%(name)s checked out at %(time)s on %(day)s.", name=registration.full_name, time=meeting.local(left_at).strftime("%H:%M"), day=format_day(day.date)))
     elif not reason:
         flash(gettext("Give a reason: it is kept in the scan log."))
@@ -177,7 +176,6 @@ def manual_change(slug: str, registration_id: int):
         if attendance is not None:
             remove_check_in(attendance, actor, reason)
             audit.record("attendance.remove", session_id=meeting.id, target=target, details=f"{day.date}: {reason}")
-            db.session.commit()
             flash(gettext("%(name)s: check-in of %(day)s removed.", name=registration.full_name, day=format_day(day.date)))
     else:
         def audit_check_in(_admitted) -> None:  # only an admission is audited, not a refusal

@@ -4,14 +4,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import audit
+from .. import audit, transaction
 from ..auth import Actor, staff_required
 from ..checkin.search import find_delegates
 from ..extensions import db
 from ..lookup import session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationSource, SessionDay
 from ..registration.badges import badge_pdf
-from ..registration.service import InvalidEntry, add_registration, replace_badge
+from ..registration.service import InvalidEntry, add_registration, reissue_badge
 from . import bp
 from .forms import StaffEntryForm
 
@@ -82,9 +82,9 @@ def badge(slug: str, registration_id: int):
     registration = _registration_or_404(meeting, registration_id)
     if registration.is_cancelled:
         abort(409, _("This registration is cancelled, so it has no badge."))
+    document = badge_pdf(registration)  # before the audit line's write: a stored badge has a connection of its own
     audit.record("registration.reprint_badge", session_id=meeting.id, target=f"registration {registration.id}")
-    db.session.commit()
-    return badge_pdf(registration), 200, {
+    return document, 200, {
         "Content-Type": "application/pdf",
         "Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"',
     }
@@ -99,7 +99,9 @@ def new_badge(slug: str, registration_id: int):
     if registration.is_cancelled:
         abort(409, _("This registration is cancelled, so it has no badge."))
     if request.method == "POST":
-        if replace_badge(registration):  # CSRFProtect has checked the form's token
+        reissue_badge(registration, tell=True)  # CSRFProtect has checked the form's token
+        mailed = bool(registration.email)
+        if transaction.commit() and mailed:  # the page tells whether the queue took the mail
             flash(_("New badge issued and emailed: the old one no longer works. Print the new one."))
         else:
             flash(_("New badge issued: the old one no longer works. Print the new one (it was not emailed)."))

@@ -158,7 +158,12 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
     if row.purpose == outbox.CERTIFICATE:
         from ..certificates.mailing import certificate_mail
         return certificate_mail(registration)
+    from ..registration.find import links_message
     from ..registration.service import confirmation_message, notice_message
+    if row.purpose == outbox.LINKS:
+        return links_message(registration.email, outbox.asked_locale(row) or registration.locale), lambda: None
+    if row.purpose == outbox.REMINDER:
+        return confirmation_message(registration, reminder=True), lambda: None
     if row.purpose == outbox.CONFIRMATION:
         if registration.is_cancelled:
             raise Gone("the registration was cancelled before its confirmation went")

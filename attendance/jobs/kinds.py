@@ -9,16 +9,18 @@ import json
 import os
 import secrets
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from .. import audit, outbox
-from ..dbutil import serialized_writes
+from ..dbutil import insert_or_ignore, serialized_writes
 from ..extensions import db
 from ..models import Job, MailStatus, MeetingSession, Mode, OutboxMail, RegistrationStatus
+from ..models.meeting import utcnow
+from ..transaction import JOBS_TO_START
 from . import runner
 from .delivery import deliver
 
@@ -30,25 +32,22 @@ class MailsWaiting(Exception):
 def request_job(meeting: MeetingSession, kind: str, *, requested_by: str,
                 options: dict | None = None) -> tuple[Job, bool]:
     """The job that does `kind` for the session with these options: one already queued or running, else a new one
-    (committed, for the caller to start with `queue.start_job`); and whether it is new."""
+    (in the caller's transaction, started once it commits: `transaction.commit`); and whether it is new."""
     assert kind in KINDS, kind
     options_json = json.dumps(options or {}, sort_keys=True)
     key = f"{kind}:{meeting.id}:{options_json}"[:120]
-    existing = _active(key)
-    if existing is not None:
-        return existing, False
-    job = Job(kind=kind, session=meeting, active_key=key, requested_by=requested_by[:254], options=options_json)
-    try:
+    while True:
         with serialized_writes():
-            db.session.add(job)
-            db.session.commit()
-    except IntegrityError:  # asked at the same instant by another request: theirs is the job
-        db.session.rollback()
-        existing = _active(key)
-        if existing is None:  # it finished meanwhile: ask again
-            return request_job(meeting, kind, requested_by=requested_by, options=options)
-        return existing, False
-    return job, True
+            job_id = insert_or_ignore(Job, {"kind": kind, "session_id": meeting.id, "active_key": key,
+                                            "requested_by": requested_by[:254], "options": options_json},
+                                      ["active_key"])
+        if job_id is not None:
+            db.session.info.setdefault(JOBS_TO_START, []).append(job_id)
+            return db.session.get(Job, job_id), True
+        existing = _active(key)  # asked before, or at the same instant by another request: that is the job
+        if existing is not None:
+            return existing, False
+        # it finished meanwhile: ask again
 
 
 def _active(key: str) -> Job | None:
@@ -59,6 +58,17 @@ def exports_dir() -> Path:
     path = Path(current_app.config["EXPORTS_DIR"])
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def delete_expired_exports() -> int:
+    """Deletes the files of the exports finished more than EXPORTS_KEPT_DAYS ago: they hold delegates' names. Their
+    jobs stay, shown as expired. How many."""
+    cutoff = utcnow() - timedelta(days=current_app.config["EXPORTS_KEPT_DAYS"])
+    jobs = db.session.scalars(sa.select(Job).where(Job.result_file != "", Job.finished_at < cutoff)).all()
+    for job in jobs:
+        (exports_dir() / job.result_file).unlink(missing_ok=True)
+        job.result_file = ""
+    return len(jobs)
 
 
 def result_path(job: Job) -> Path | None:
@@ -102,6 +112,7 @@ def _certificates(job: Job, kind: str) -> None:
         pairs = issue_all(meeting)
     except SessionPurged as purged:
         raise runner.JobGone(f"{purged}: its certificates would be made out to “Delegate N (purged)”") from None
+    db.session.commit()  # before rendering: a stored PDF is written on a connection of its own, which SQLite would make wait
     runner.progress(job, 0, len(pairs))
     if not pairs:
         job.summary = "No delegate is eligible for a certificate yet."
@@ -171,7 +182,7 @@ def _email_certificates(job: Job) -> None:
                     .values(job_id=job.id, status=MailStatus.PENDING, attempts=0)
                     .execution_options(synchronize_session=False))
         db.session.info.pop(outbox.SCHEDULED, None)  # this job sends them itself
-        db.session.commit()
+        db.session.commit()  # recorded before any is sent: delivery claims each mail in a transaction of its own
     counts = _mail_counts(job)
     runner.progress(job, counts.get(MailStatus.SENT, 0), sum(counts.values()))
     deliver(job_id=job.id, progress=_progress_from(job, counts.get(MailStatus.SENT, 0)))

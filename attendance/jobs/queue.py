@@ -13,6 +13,7 @@ from flask import Flask, current_app, has_request_context
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from ..extensions import db
+from ..transaction import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,12 @@ def init_app(app: Flask) -> None:
 
 def _register_tasks(huey: Huey, app: Flask) -> dict:
     def in_app(work):
-        """Runs `work` in the app's context (and a request context, for links, when none is active), with a
-        fresh database session that is closed after."""
+        """Runs `work` as one unit of work in the app's context (and a request context, for links, when none is
+        active), with a fresh database session that is closed after."""
+        work = unit_of_work(work)
+
         def run(*args, **kwargs):
-            if has_request_context():  # immediate mode, inside the request that queued it
+            if has_request_context():  # immediate mode, after the commit of the request that queued it
                 return work(*args, **kwargs)
             with app.app_context(), app.test_request_context():
                 try:
@@ -50,7 +53,7 @@ def _register_tasks(huey: Huey, app: Flask) -> dict:
         run.__name__ = work.__name__
         return run
 
-    from . import delivery, runner
+    from . import delivery, kinds, runner
 
     @huey.task(retries=app.config["JOBS_RETRIES"], retry_delay=app.config["JOBS_RETRY_DELAY"], retry_backoff=2,
                name="deliver_mail")
@@ -67,10 +70,12 @@ def _register_tasks(huey: Huey, app: Flask) -> dict:
     @huey.periodic_task(crontab(minute="*"), name="sweep")
     @in_app
     def sweep() -> None:
-        """Every minute: mails whose retry is due or that waited for the queue, and jobs a dead worker left."""
+        """Every minute: mails whose retry is due or that waited for the queue, jobs a dead worker left, and export
+        files past their time."""
         delivery.deliver()
         for job_id in runner.stranded():
             run_job(job_id)
+        kinds.delete_expired_exports()
 
     return {"deliver_mail": deliver_mail, "run_job": run_job, "sweep": sweep}
 
@@ -99,7 +104,7 @@ def send_scheduled() -> bool:
         return True
     db.session.rollback()
     outbox.note_not_queued(mail_ids, "the job queue was unavailable; the mail waits for the next sweep")
-    db.session.commit()
+    db.session.commit()  # a second transaction: the mails were committed before the queue was asked
     return False
 
 

@@ -58,6 +58,11 @@ class Job(db.Model):
         return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
 
     @property
+    def expired(self) -> bool:
+        """Its file was built, then deleted after EXPORTS_KEPT_DAYS (the name to download it by stays)."""
+        return bool(self.download_name) and not self.result_file
+
+    @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else 0
 

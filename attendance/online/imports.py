@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask_babel import gettext, ngettext
 
 from ..clock import key_text, utcnow
+from .. import audit
 from ..extensions import db
 from ..formatting import format_day
 from ..models import (Attendance, IdentityMapping, MeetingSession, OnlineInterval, Registration, RegistrationStatus,
@@ -26,7 +27,7 @@ from ..models.registration import email_key
 from ..text import search_key
 from .intervals import day_window
 from .reports import ParsedReport, ReportError, parse_report
-from .service import day_at, identity_keys, map_identity_in_transaction, record_presence
+from .service import day_at, identity_keys, map_identity, record_presence
 
 SOURCES = {"zoom": Source.ZOOM_REPORT, "teams": Source.TEAMS_REPORT, "csv": Source.CSV_REPORT}
 MATCHED, UNMATCHED, DUPLICATE, ERROR = "matched", "unmatched", "duplicate", "error"
@@ -94,7 +95,7 @@ def upload(meeting: MeetingSession, filename: str, content: bytes, by: str) -> R
                           sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by=by)
     report.preview = _stored(meeting, _preview_of(meeting, parsed))
     db.session.add(report)
-    db.session.commit()
+    db.session.flush()  # its id, for the preview's address
     return report
 
 
@@ -102,7 +103,6 @@ def stored_preview(meeting: MeetingSession, report: ReportImport) -> dict:
     """The preview as computed on upload (an import uploaded before previews were stored gets it now, once)."""
     if report.preview is None:
         report.preview = _stored(meeting, preview(meeting, report))
-        db.session.commit()
     return report.preview
 
 
@@ -336,7 +336,7 @@ def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int],
     try:
         chosen = _chosen_registrations(meeting, result, choices)
         for identity_key, registration in chosen.items():
-            map_identity_in_transaction(meeting, identity_key, registration, by)
+            map_identity(meeting, identity_key, registration, by)
         for row in result.rows:
             if row.status not in (MATCHED, UNMATCHED):
                 continue
@@ -353,9 +353,11 @@ def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int],
             ngettext("%(num)d unmatched kept for mapping", "%(num)d unmatched kept for mapping", counts["unmatched"]),
             ngettext("%(num)d duplicate skipped", "%(num)d duplicates skipped", counts["duplicate"]),
             ngettext("%(num)d row with errors", "%(num)d rows with errors", counts["error"])])
-        db.session.commit()
+        audit.record("online.import_save", session_id=meeting.id, target=report.filename,
+                     details=f"{len(choices)} people mapped by hand", actor=by)
+        db.session.flush()
     except Exception:
-        db.session.rollback()
+        db.session.rollback()  # on the caller's page: nothing of the half-saved report stays
         raise
     return report.summary
 

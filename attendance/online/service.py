@@ -11,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..clock import utcnow
+from .. import audit
 from ..dbutil import insert_or_ignore
 from ..extensions import db
 from ..models import (Attendance, IdentityMapping, MeetingSession, Mode, OnlineInterval, Registration, SessionDay,
@@ -116,25 +117,16 @@ def log_link_click(registration: Registration, now: datetime | None = None) -> J
         refusal = "not_yet" if upcoming[0] is meeting.days[0] else "not_today"
         return JoinAnswer(refusal=refusal, next_day=upcoming[0])
     ensure_online_attendance(registration, day, now or utcnow(), Source.LINK)
-    db.session.commit()
     return JoinAnswer(redirect_to=target)
 
 
 def map_identity(meeting: MeetingSession, identity_key: str, registration: Registration, by: str) -> int:
-    """Remembers that a platform identity is this registration, and moves its waiting presences over.
-
-    Returns how many intervals moved. One transaction.
-    """
-    moved = map_identity_in_transaction(meeting, identity_key, registration, by)
-    db.session.commit()
-    return moved
-
-
-def map_identity_in_transaction(meeting: MeetingSession, identity_key: str, registration: Registration,
-                                by: str) -> int:
-    """`map_identity` inside a larger transaction (a report import); the caller commits."""
+    """Remembers that a platform identity is this registration (audited), and moves its waiting presences over.
+    Returns how many intervals moved."""
     if registration.session_id != meeting.id:
         raise ValueError("registration of another session")
+    audit.record("online.map_identity", session_id=meeting.id, target=identity_key,
+                 details=f"registration {registration.id}", actor=by)
     insert_or_ignore(IdentityMapping, dict(session_id=meeting.id, identity_key=identity_key,
                                            registration_id=registration.id, created_by=by),
                      ["session_id", "identity_key"])

@@ -9,7 +9,6 @@ from flask_wtf.file import FileField, FileRequired
 import sqlalchemy as sa
 
 from .. import attendance_rule  # a module, not its names: it imports online.intervals, so this package
-from .. import audit
 from ..auth import organiser_required
 from ..checkin.views import _chosen_day
 from ..extensions import csrf, db, limiter
@@ -62,8 +61,6 @@ def map_person(slug: str):
         if registration is None or not identity_key:
             flash(gettext("Choose the registration this person is."))
         else:
-            audit.record("online.map_identity", session_id=meeting.id, target=identity_key,
-                         details=f"registration {registration.id}")
             moved = map_identity(meeting, identity_key, registration, current_user.email)
             flash(ngettext("Mapped to %(name)s: %(num)d interval moved; later imports will know them.",
                            "Mapped to %(name)s: %(num)d intervals moved; later imports will know them.", moved,
@@ -135,8 +132,6 @@ def import_save(slug: str, import_id: int):
     if problems:  # nothing saved; the page keeps every choice typed
         return _preview_page(meeting, report, entered, problems)
     try:
-        audit.record("online.import_save", session_id=meeting.id, target=report.filename,
-                     details=f"{len(choices)} people mapped by hand")
         summary = save(meeting, report, choices, current_user.email)
     except ValueError as error:
         flash(gettext("Nothing was saved: %(reason)s", reason=error))

@@ -80,7 +80,6 @@ def handle_delivery(body: bytes, timestamp: str, given_signature: str, now: floa
     stored.outcome = outcome[:200]
     if outcome.startswith("pending_leave"):
         stored.participant_key, stored.left_at = _pending_parts(payload["object"])
-    db.session.commit()
     return Answer(200, {"status": "ok", "outcome": outcome})
 
 

@@ -59,7 +59,6 @@ def add_door_staff(slug: str):
         flash(gettext("No door staff account has the email “%(email)s”. Create it with `flask user add EMAIL "
                       "--role door` first.", email=email))
     else:
-        db.session.commit()
         flash(gettext("%(email)s now works the doors of this session.", email=user.email) if added
               else gettext("%(email)s already works the doors of this session.", email=user.email))
     return redirect(url_for("organiser.edit_session", slug=slug) + "#door-staff-heading")
@@ -71,7 +70,6 @@ def remove_door_staff(slug: str, user_id: int):
     meeting = managed_session_or_404(slug)
     user = db.get_or_404(StaffUser, user_id)
     if unassign_door_staff(meeting, user):
-        db.session.commit()
         flash(gettext("%(email)s no longer works the doors of this session.", email=user.email))
         if not user.door_assignments:
             flash(gettext("%(email)s is now assigned to no session, so they can scan at every session again.",

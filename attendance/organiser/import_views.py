@@ -11,7 +11,6 @@ from ..extensions import db
 from ..lookup import managed_session_or_404
 from ..models import RegistrationImport
 from .. import outbox
-from ..jobs.queue import send_scheduled
 from . import bp
 from .registration_import import (ERROR, LABELS, MAX_BYTES, MAX_ROWS, NEW, REGISTERED, ListError, StaleConfirmation,
                                   fingerprint, preview_of, save, upload_list)
@@ -79,8 +78,6 @@ def confirm_registration_import(slug: str, import_id: int):
     mailed = 0
     if request.form.get("send_confirmations") == "y":  # sent by the job worker
         mailed = sum(outbox.schedule(registration, outbox.CONFIRMATION) is not None for registration in added)
-        db.session.commit()
-        send_scheduled()
     flash(f"Saved: {upload.summary}."
           + (f" Confirmations with the badge are on their way to {mailed} of {len(added)}." if request.form.get(
               "send_confirmations") == "y" else " No confirmation was emailed."))

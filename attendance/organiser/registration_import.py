@@ -267,7 +267,7 @@ def upload_list(meeting: MeetingSession, filename: str, content: bytes, by: str)
     upload = RegistrationImport(session_id=meeting.id, filename=(filename or "list")[:255], content=content,
                                 sha256=hashlib.sha256(content).hexdigest(), uploaded_by=by)
     db.session.add(upload)
-    db.session.commit()
+    db.session.flush()  # its id, for the preview's address
     return upload
 
 
@@ -316,7 +316,6 @@ def save(meeting: MeetingSession, upload: RegistrationImport, seen: str, by: str
         upload.saved_at = utcnow()
         audit.record("registrations.import", session_id=meeting.id, target=upload.filename,
                      details=upload.summary, actor=by)
-        db.session.commit()
     return added
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..formatting import format_day
 
-from .. import audit
+from .. import audit, transaction
 from ..attendance_rule import describe_day
 from ..certificates.service import eligibility
 from ..auth import organiser_required
@@ -16,13 +16,12 @@ from ..lookup import managed_session_or_404
 from ..reports.headcount import headcount
 from ..models import Mode, Registration, RegistrationStatus, Role
 from ..jobs.kinds import badge_job_options, request_job
-from ..jobs.queue import start_job
 from ..text import without_control_characters
 from ..auth import Actor
 from ..desk.forms import OrganiserEntryForm
 from ..exports import CSV_BOM
 from ..models import RegistrationSource
-from ..registration.service import InvalidEntry, add_registration, cancel_and_tell, reinstate, replace_badge
+from ..registration.service import InvalidEntry, add_registration, cancel, reinstate, reissue_badge
 from . import bp
 from .forms import CancelForm, RegistrationEditForm
 from .service import EmailTaken, RegistrationFilters, registrations_csv, registrations_query, update_registration
@@ -62,7 +61,6 @@ def registrations_export(slug: str):
     meeting = managed_session_or_404(slug)
     rows = db.session.scalars(registrations_query(meeting, _filters())).all()
     audit.record("registrations.export", session_id=meeting.id, details=f"{len(rows)} rows")
-    db.session.commit()
     return CSV_BOM + registrations_csv(rows), 200, {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{meeting.slug}-registrations.csv"',
@@ -114,7 +112,7 @@ def badge_sheet(slug: str):
                                 **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}))
     job, new = request_job(meeting, "badges.pdf", requested_by=current_user.email,
                            options=badge_job_options(filters))
-    if new and not start_job(job.id):
+    if new and not transaction.commit():  # the page tells whether the queue took the job
         flash(gettext("The job queue is unavailable: the job waits, and starts when a worker is back."), "warning")
     return redirect(url_for("jobs.job_page", slug=slug, job_id=job.id))
 
@@ -179,7 +177,8 @@ def cancel_registration(slug: str, registration_id: int):
         flash(gettext("This registration is already cancelled."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST" and form.validate() and request.form.get("confirmed") == "yes":
-        mailed = cancel_and_tell(registration, form.reason.data)
+        mailed = cancel(registration, form.reason.data, tell=True)
+        mailed = transaction.commit() and mailed  # the page tells whether the queue took the mail
         flash(gettext("Registration cancelled. Their badge no longer admits them.") + " "
               + (gettext("The delegate is being told by email.") if mailed
                  else gettext("No email could be sent: tell them yourself.")))
@@ -192,8 +191,6 @@ def cancel_registration(slug: str, registration_id: int):
 @organiser_required
 def reinstate_registration(slug: str, registration_id: int):
     registration = _registration_or_404(slug, registration_id)
-    audit.record("registration.reinstate", session_id=registration.session_id,
-                 target=f"registration {registration.id}")
     reinstate(registration)
     flash(gettext("Registration reinstated."))
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
@@ -208,7 +205,9 @@ def reissue_registration_badge(slug: str, registration_id: int):
         flash(gettext("This registration is cancelled, so it has no badge."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST":  # CSRFProtect has checked the form's token
-        mailed = replace_badge(registration)
+        reissue_badge(registration, tell=True)
+        mailed = bool(registration.email)
+        mailed = transaction.commit() and mailed  # the page tells whether the queue took the mail
         flash(gettext("New badge issued. The old badge no longer works; the delegate's page shows the new one.") + " "
               + (gettext("The new badge is being emailed to them.") if mailed
                  else gettext("No email could be sent: tell them yourself.")))

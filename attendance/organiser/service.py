@@ -77,7 +77,6 @@ def save_session(meeting: MeetingSession, *, series_name: str, days: list[DayHou
     is_new = meeting.id is None
     db.session.flush()  # a new session's id, for its audit line
     audit.record("session.create" if is_new else "session.update", session_id=meeting.id, target=meeting.slug)
-    db.session.commit()
     return meeting
 
 
@@ -92,6 +91,10 @@ def _copy_vocabularies(meeting: MeetingSession, series: MeetingSeries) -> None:
 
 
 VOCABULARIES = {"entity-types": EntityType, "regions": Region}
+
+
+def _kind(term: EntityType | Region) -> str:
+    return next(kind for kind, model in VOCABULARIES.items() if isinstance(term, model))
 
 
 class VocabularyInUse(Exception):
@@ -110,10 +113,12 @@ def save_term(term: EntityType | Region, name: str, position: int, translations:
                                                        sa.func.lower(model.name) == name.lower()).limit(1)):
             db.session.rollback()  # as for the database's refusal below: the new term leaves nothing behind
             raise NameTaken(name)
+    audit.record(f"{_kind(term)}.save", session_id=term.session.id, target=name,
+                 details=f"was “{term.name}”" if term.id else "added")
     term.name, term.position, term.translations = name, position, translations
     try:
         db.session.add(term)
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise NameTaken(name) from None
@@ -125,8 +130,9 @@ def delete_term(term: EntityType | Region) -> None:
     used = db.session.scalar(sa.select(sa.func.count()).where(column == term.id))
     if used:
         raise VocabularyInUse(used)
+    audit.record(f"{_kind(term)}.delete", session_id=term.session_id, target=term.name)
     db.session.delete(term)
-    db.session.commit()
+    db.session.flush()
 
 
 @dataclass
@@ -168,7 +174,7 @@ def update_registration(registration: Registration, *, mode: Mode, role: Role, *
         setattr(registration, name, value)
     registration.mode, registration.role = mode, role
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise EmailTaken() from None
@@ -206,7 +212,8 @@ def session_contents(meeting: MeetingSession) -> dict[str, int]:
 def delete_session(meeting: MeetingSession) -> None:
     """Deletes the session and all that hangs on it, in one transaction. The database's ON DELETE CASCADE
     rules remove attendances, intervals, certificates, scans, imports and the session's days and lists."""
+    audit.record("session.delete", session_id=meeting.id, target=meeting.slug,
+                 details=f"{meeting.title}; " + ", ".join(f"{n} {what}" for what, n in session_contents(meeting).items()))
     db.session.execute(sa.delete(Registration).where(Registration.session_id == meeting.id))
     db.session.execute(sa.delete(MeetingSession).where(MeetingSession.id == meeting.id))
-    db.session.commit()
     db.session.expunge_all()

@@ -130,8 +130,6 @@ def vocabulary(slug: str, kind: str):
         if term.session_id not in (None, meeting.id):
             abort(404)
         try:
-            audit.record(f"{kind}.save", session_id=meeting.id, target=form.name.data,
-                         details=f"was “{term.name}”" if term.id else "added")
             save_term(term, form.name.data, form.position.data or 0, term_translations(request.form))
         except NameTaken:
             flash(gettext("“%(name)s” is already in the list.", name=form.name.data))
@@ -152,10 +150,8 @@ def delete_vocabulary_term(slug: str, kind: str, term_id: int):
     if term.session_id != meeting.id:
         abort(404)
     try:
-        audit.record(f"{kind}.delete", session_id=meeting.id, target=term.name)
         delete_term(term)
     except VocabularyInUse as in_use:
-        db.session.rollback()
         flash(ngettext("“%(name)s” is used by %(num)d registration, so it stays. Rename it instead.", "“%(name)s” is used by %(num)d registrations, so it stays. Rename it instead.", in_use.args[0], name=term.name))
     else:
         flash(gettext("Deleted “%(name)s”.", name=term.name))
@@ -175,7 +171,6 @@ def add_organiser(slug: str):
     else:
         audit.record("session.add_organiser", session_id=meeting.id, target=email)
         meeting.organisers.append(user)
-        db.session.commit()
         flash(gettext("%(email)s is now an organiser of this session.", email=email))
     return redirect(url_for("organiser.edit_session", slug=slug))
 
@@ -188,7 +183,6 @@ def remove_organiser(slug: str, user_id: int):
     if user in meeting.organisers and len(meeting.organisers) > 1:
         audit.record("session.remove_organiser", session_id=meeting.id, target=user.email)
         meeting.organisers.remove(user)
-        db.session.commit()
         flash(gettext("%(email)s no longer runs this session.", email=user.email))
     else:
         flash(gettext("A session keeps at least one organiser."))
@@ -205,8 +199,6 @@ def delete_session_page(slug: str):
         if request.form.get("confirm", "").strip() != meeting.slug:
             flash(gettext("Type “%(slug)s” exactly to confirm. Nothing was deleted.", slug=meeting.slug))
             return render_template("organiser/delete_session.html", meeting=meeting, counts=counts), 400
-        audit.record("session.delete", session_id=meeting.id, target=meeting.slug,
-                     details=f"{meeting.title}; " + ", ".join(f"{n} {what}" for what, n in counts.items()))
         title = meeting.title
         delete_session(meeting)
         flash(gettext("Deleted “%(title)s” and everything recorded for it.", title=title))

@@ -2,11 +2,12 @@
 to every registration that address holds, whatever the sessions' state (before, during, after the meeting).
 
 The answer page is the same whether or not the address is registered, and it is sent before anything is looked up
-or mailed: the look-up and the mail happen once the answer has gone (`Response.call_on_close`), so neither the page
-nor its timing tells whether an address is registered.
+or mailed: the look-up and the outbox's mail happen once the answer has gone (`Response.call_on_close`), so neither
+the page nor its timing tells whether an address is registered. A worker sends the mail, as every other.
 """
 import hashlib
 import logging
+from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import Flask, current_app, render_template, request
@@ -16,11 +17,12 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
-from .. import mail
+from .. import mail, outbox
 from ..extensions import db, limiter
 from ..links import public_url
 from ..models import MeetingSession, Registration
 from ..models.registration import email_key
+from ..transaction import unit_of_work
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -51,18 +53,18 @@ def find_registration():
     response = current_app.make_response(render_template("registration/find_sent.html"))
     app, address, locale = current_app._get_current_object(), form.email.data, str(get_locale())
     base_url = request.host_url
-    response.call_on_close(lambda: _send_links_safely(app, address, locale, base_url))
+    response.call_on_close(lambda: _schedule_links_safely(app, address, locale, base_url))
     return response
 
 
-def _send_links_safely(app: Flask, address: str, locale: str, base_url: str) -> None:
-    """After the answer went: the links, if the address holds any registration. Never raises: a mail server that
-    is down is logged, and the delegate can ask again."""
+def _schedule_links_safely(app: Flask, address: str, locale: str, base_url: str) -> None:
+    """After the answer went: the links, if the address holds any registration, in a unit of work of its own. Never
+    raises: a failure is logged, and the delegate can ask again."""
     with app.test_request_context(base_url=base_url):
         try:
-            send_registration_links(address, locale)
+            unit_of_work(schedule_registration_links)(address, locale)
         except Exception:
-            log.exception("could not send the registration links asked for at /me")
+            log.exception("could not schedule the registration links asked for at /me")
         finally:
             db.session.remove()
 
@@ -74,17 +76,23 @@ def registrations_of(address: str) -> list[Registration]:
                               .order_by(Registration.created_at.desc(), Registration.id.desc())).all()
 
 
-def send_registration_links(address: str, locale: str = "en") -> bool:
-    """Emails `address` the link to each of its registrations (cancelled ones said to be so); whether there were
-    any. Nothing is sent to an address that holds none."""
+def schedule_registration_links(address: str, locale: str = "en") -> bool:
+    """Schedules the mail of `address`'s registration links (see `links_message`); whether it holds any. Nothing is
+    sent to an address that holds none."""
     registrations = registrations_of(address)
     if not registrations:
         return False
+    outbox.schedule(registrations[0], outbox.LINKS, outbox.asked_version(locale))
+    return True
+
+
+def links_message(address: str, locale: str) -> EmailMessage:
+    """The link to each of the address's registrations (cancelled ones said to be so), in the language asked in."""
+    registrations = registrations_of(address)
     with force_locale(locale):
         body = render_template(
             "registration/links.txt",
             entries=[(registration, public_url("registration.me", access_key=registration.access_key))
                      for registration in registrations])
         subject = gettext("Your registration links")
-    mail.send(mail.build_message(registrations[0].email, subject, body))
-    return True
+    return mail.build_message(registrations[0].email, subject, body)

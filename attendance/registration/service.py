@@ -18,7 +18,6 @@ from ..clock import utcnow
 from ..countries import countries
 from ..dbutil import serialized_writes
 from ..extensions import db
-from ..jobs.queue import send_scheduled
 from ..links import public_url
 from ..models import (EntityType, MeetingSession, Mode, Region, Registration, RegistrationSource, RegistrationStatus,
                       Source)
@@ -102,8 +101,7 @@ def register(meeting: MeetingSession, delegate: Delegate) -> Registration:
         db.session.flush()
         if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
             raise InPersonFull()
-        outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker: `jobs.send_scheduled()` after this
-        db.session.commit()
+        outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker once the caller commits
     except IntegrityError:
         db.session.rollback()
         raise AlreadyRegistered() from None
@@ -124,36 +122,38 @@ def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
         raise AlreadyRegistered()
 
 
-def cancel(registration: Registration, reason: str, *, tell: bool = False) -> None:
-    """With `tell`, a notice to the delegate is scheduled in the same transaction."""
+def cancel(registration: Registration, reason: str, *, tell: bool = False) -> bool:
+    """Cancels, audited with the reason. With `tell`, a short notice to the delegate is scheduled in the same
+    transaction; whether it was (never, without an address)."""
+    audit.record("registration.cancel", session_id=registration.session_id,
+                 target=f"registration {registration.id}", details=reason)
     registration.status = RegistrationStatus.CANCELLED
     registration.cancel_reason = reason.strip()
     registration.cancelled_at = utcnow()
     if tell:
         outbox.schedule(registration, outbox.CANCELLED, registration.cancelled_at.isoformat())
-    db.session.commit()
+    db.session.flush()
+    return tell and bool(registration.email)
 
 
 def reinstate(registration: Registration) -> None:
+    audit.record("registration.reinstate", session_id=registration.session_id, target=f"registration {registration.id}")
     registration.status = RegistrationStatus.REGISTERED
     registration.cancel_reason = ""
     registration.cancelled_at = None
-    db.session.commit()
+    db.session.flush()
 
 
 def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
-    """Gives the registration a new badge token; the old badge stops working at once. With `tell`, the new badge
-    is mailed (scheduled in the same transaction)."""
+    """A lost or shared badge: a new code (audited), the old badge refused from now on. With `tell`, the new badge
+    is mailed to the delegate (scheduled in the same transaction)."""
+    audit.record("registration.reissue_badge", session_id=registration.session_id,
+                 target=f"registration {registration.id}")
     registration.badge_token = new_badge_token()
     if tell:
         outbox.schedule(registration, outbox.REISSUED, outbox.badge_version(registration))
-    db.session.commit()
+    db.session.flush()
     return registration.badge_token
-
-
-def send_confirmation(registration: Registration, *, reminder: bool = False) -> None:
-    """Emails the delegate their personal link at once (the "find my registration" reminder)."""
-    mail.send(confirmation_message(registration, reminder=reminder))
 
 
 def confirmation_message(registration: Registration, *, reminder: bool = False) -> EmailMessage:
@@ -292,12 +292,9 @@ def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: Regi
                      details=f"source: {source.value}" + (", checked in" if check_in_now else ""), actor=actor.label)
         outcome = None
         outbox.schedule(registration, outbox.CONFIRMATION)
-        if check_in_now:  # check_in commits: the registration, its audit line and the check-in go together
+        if check_in_now:  # in the same transaction: the registration, its audit line and the check-in go together
             outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug,
                                source=Source.MANUAL, note="walk-in", door=door)
-        else:
-            db.session.commit()
-    send_scheduled()
     return Added(registration, outcome)
 
 
@@ -316,19 +313,3 @@ def notice_message(registration: Registration, kind: str) -> EmailMessage:
             attachments = [("badge.pdf", "application/pdf", badge_pdf(registration))]
         return mail.build_message(registration.email, subject, body, attachments=attachments)
 
-
-def replace_badge(registration: Registration) -> bool:
-    """A lost or shared badge: a new code (audited), the old badge refused from now on, and the new one mailed to
-    the delegate. Whether the mail was queued (never, without an address)."""
-    audit.record("registration.reissue_badge", session_id=registration.session_id,
-                 target=f"registration {registration.id}")
-    reissue_badge(registration, tell=True)
-    return bool(registration.email) and send_scheduled()
-
-
-def cancel_and_tell(registration: Registration, reason: str) -> bool:
-    """Cancels (audited, with the reason) and mails the delegate a short notice; whether the mail was queued."""
-    audit.record("registration.cancel", session_id=registration.session_id,
-                 target=f"registration {registration.id}", details=reason)
-    cancel(registration, reason, tell=True)
-    return bool(registration.email) and send_scheduled()

@@ -1,13 +1,12 @@
 """Public pages: the registration form, the delegate's own page, their badge and their join link."""
-import logging
-
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from .. import outbox, transaction
 from ..extensions import limiter
 from ..lookup import registration_by_key_or_404, session_or_404
-from ..models import Mode, Registration
+from ..models import Mode
 from ..attendance_rule import describe_day
 from ..certificates.service import eligibility
 from ..online.service import log_link_click
@@ -18,12 +17,9 @@ from . import bp
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import RegistrationForm
-from ..jobs.queue import send_scheduled
 from ..outbox import CONFIRMATION, is_delayed, mail_of
 from .service import (AlreadyRegistered, Delegate, InPersonFull, RegistrationClosed, find_by_email, in_person_full,
-                      register, send_confirmation)
-
-log = logging.getLogger(__name__)
+                      register)
 
 
 @bp.route("/sessions/<slug>/register", methods=["GET", "POST"])
@@ -53,7 +49,7 @@ def register_form(slug: str):
         except RegistrationClosed:
             return render_template("registration/closed.html", meeting=meeting, state="closed")
         else:
-            if send_scheduled():
+            if transaction.commit():  # the page tells whether the queue took the confirmation
                 flash(_("You are registered. We are emailing you the link to this page: keep it, it is your own."))
             else:
                 flash(_("You are registered, but our email is delayed: the link to this page will reach you "
@@ -73,19 +69,8 @@ def resend_link(slug: str):
     email = request.form.get("email", "")[:254]
     registration = find_by_email(meeting, email) if "@" in email else None
     if registration is not None:
-        _send_confirmation_safely(registration, reminder=True)
+        outbox.schedule(registration, outbox.REMINDER, outbox.asked_version())  # a worker sends it
     return render_template("registration/resent.html", meeting=meeting)
-
-
-def _send_confirmation_safely(registration: Registration, **options) -> bool:
-    """Whether the mail went. The registration stands even when mail is down; the delegate sees their page."""
-    try:
-        send_confirmation(registration, **options)
-    except Exception:
-        log.exception("could not send the confirmation for registration %s (key %s)",
-                      registration.id, redact(registration.access_key))
-        return False
-    return True
 
 
 @bp.get("/me/<access_key>")

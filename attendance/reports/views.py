@@ -37,7 +37,6 @@ def headcount_download(slug: str, kind: str):
     }[kind]()
     audit.record("headcount.export", session_id=meeting.id,
                  details=f"{kind}: {report.registrations_counted} registrations counted")
-    db.session.commit()
     disposition = "inline" if kind == "pdf" else "attachment"
     return body, 200, {"Content-Type": mimetype,
                        "Content-Disposition": f'{disposition}; filename="{meeting.slug}-headcount.{kind}"'}

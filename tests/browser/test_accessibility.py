@@ -88,6 +88,7 @@ def test_delegate_and_verify_pages_have_no_serious_violations(live_server, axe_p
         check_in(actor=Actor("user:0", "t", True), registration_id=registration.id, session_slug=meeting.slug,
                  day=meeting.days[0].date)
         certificate, _ = issue(registration)
+        db.session.commit()  # what the app's other threads read is committed
     page = axe_page
     page.goto(f"{live_server}/me/{registration.access_key}")
     assert page.get_by_role("link", name="Download your certificate (PDF)").is_visible()

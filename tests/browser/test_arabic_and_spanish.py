@@ -50,6 +50,7 @@ def test_delegate_pages_in_arabic_and_spanish(live_server, new_page, app, make_s
         check_in(actor=Actor("user:0", "t", True), registration_id=registration.id, session_slug=meeting.slug,
                  day=meeting.days[0].date)
         certificate, _ = issue(registration)
+        db.session.commit()  # what the app's other threads read is committed
     page = new_page(bypass_csp=True, locale=language)
 
     open_meeting = make_session(title="الدورة العشرون 20th", venue="Bruxelles")

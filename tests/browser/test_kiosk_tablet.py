@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from attendance.api.tokens import create_api_token
 from attendance.auth import Actor
 from attendance.checkin.rule import check_in
+from attendance.extensions import db
 from browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from browser.test_scanner import _badge_video
 from pdf_tools import pdf_text
@@ -24,7 +25,9 @@ def entrance(make_session, make_registration, app_ctx):
                                locale="fr")
     other = make_registration(meeting, full_name="Kwame Asante", organisation="RILO West Africa")
     check_in(actor=SOMEONE_ELSE, token=other.badge_token, door="Main entrance")
-    return meeting, amelie, create_api_token("Entrance kiosk", session_id=meeting.id)[1]
+    token = create_api_token("Entrance kiosk", session_id=meeting.id)[1]
+    db.session.commit()  # what the app's other threads read is committed
+    return meeting, amelie, token
 
 
 def _set_up_kiosk(page, live_server, meeting, token: str) -> None:

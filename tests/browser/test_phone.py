@@ -66,6 +66,7 @@ def test_delegate_page_fits_a_phone(live_server, phone, app, make_session, make_
             check_in(actor=Actor("user:0", "t", True), registration_id=registration.id, session_slug=meeting.slug,
                      day=day.date)
         issue(registration)
+        db.session.commit()  # what the app's other threads read is committed
     phone.goto(f"{live_server}/me/{registration.access_key}")
     assert_fits(phone, "the delegate's page")
     for name in ("Download your certificate (PDF)", "Download your badge (PDF, A6)", "Join the meeting online"):

@@ -487,6 +487,7 @@ def test_different_choices_for_one_person_save_nothing(full_day_meeting):
     meeting = full_day_meeting
     ana, minjun = registration_named(meeting, "Ana Silva"), registration_named(meeting, "Kim Minjun")
     report = imports.upload(meeting, "participants.csv", minjun_report(), "organiser@example.org")
+    db.session.commit()  # the upload was a request of its own
 
     with pytest.raises(ValueError, match="Lines 8 and 9 are the same person"):
         imports.save(meeting, report, {8: minjun.id, 9: ana.id}, "organiser@example.org")

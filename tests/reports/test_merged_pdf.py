@@ -11,6 +11,7 @@ from attendance.certificates import render
 from attendance.certificates.service import issue
 from attendance.checkin.rule import check_in
 from attendance.documents.pdf_concat import PdfConcatenator
+from attendance.extensions import db
 from pdf_tools import A4_POINTS, page_sizes, qr_codes
 
 ORGANISER = Actor("user:0", "t", True)
@@ -28,6 +29,7 @@ def issued(app, make_session, make_registration):
             check_in(actor=ORGANISER, registration_id=registration.id, session_slug=meeting.slug,
                      day=meeting.days[0].date)
             pairs.append(issue(registration))
+        db.session.commit()  # committed before rendering, as the download does
     return pairs
 
 
