@@ -14,7 +14,7 @@ from ..extensions import db
 from ..lookup import small_int
 from ..checkin.service import today_for
 from ..lookup import managed_session_or_404
-from ..reports.headcount import headcount
+from ..reports.headcount import headline
 from ..models import Mode, Registration, RegistrationStatus, Role
 from ..jobs.kinds import badge_job_options, request_job
 from ..jobs.queue import start_job
@@ -53,8 +53,8 @@ def registrations(slug: str):
     filter_args = {key: request.args[key] for key in FILTER_KEYS if request.args.get(key)}
     return render_template("organiser/registrations.html", meeting=meeting, page=page, filters=filters,
                            filter_args=filter_args,
-                           modes=list(Mode), statuses=list(RegistrationStatus), report=headcount(meeting),
-                           today=today_for(meeting).isoformat())
+                           modes=list(Mode), statuses=list(RegistrationStatus),
+                           headline=headline(meeting, today_for(meeting)))
 
 
 @bp.get("/sessions/<slug>/registrations.csv")

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext, lazy_gettext as _l
 
-from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, online_minutes_needed, session_days_of
+from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, judge_day, online_minutes_needed, session_days_of
 from ..extensions import db
 from ..formatting import format_day
-from ..models import MeetingSession, Mode, Registration, RegistrationStatus, SessionDay
+from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, SessionDay
 
 COLUMNS = ["registered_in_person", "registered_online", "attended_in_person", "attended_online", "no_shows",
            "total_attended"]
@@ -153,3 +154,37 @@ def headcount(meeting: MeetingSession) -> Headcount:
     scopes = [_scope(meeting, _counts(day_records, registrations, None), None)]
     scopes += [_scope(meeting, _counts(day_records, registrations, i), day) for i, day in enumerate(meeting.days)]
     return Headcount(meeting, scopes)
+
+
+HEADLINE_COLUMNS = ("registered_in_person", "registered_online", "attended_in_person", "attended_online")
+
+
+def headline(meeting: MeetingSession, today: date) -> dict[str, dict[str, int]]:
+    """The four numbers at the top of the organiser's registrations page, as `headcount()` counts them, in a
+    constant few queries that never load the whole session: {"session": {...}, "today": {...}}, "today" only when
+    `today` is one of the session's days (then its attendance columns are that day's).
+
+    Registrations are counted in SQL; in person is a door record (the rule needs nothing more); online only is
+    judged by the rule, but only for the few who have an online record in the scope and no in-person one."""
+    active = sa.and_(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
+    registered = dict(db.session.execute(sa.select(Registration.mode, sa.func.count()).where(active)
+                                         .group_by(Registration.mode)).all())
+    numbers = {"session": {"registered_in_person": registered.get(Mode.IN_PERSON, 0),
+                           "registered_online": registered.get(Mode.ONLINE, 0)}}
+    today_day = next((day for day in meeting.days if day.date == today), None)
+    scope_days = [today_day] if today_day else list(meeting.days)
+    scope = "today" if today_day else "session"
+    day_ids = [day.id for day in scope_days]
+    in_person = (sa.select(Attendance.registration_id).join(Registration)
+                 .where(active, Attendance.mode == Mode.IN_PERSON, Attendance.day_id.in_(day_ids)))
+    numbers.setdefault(scope, {})["attended_in_person"] = db.session.scalar(
+        sa.select(sa.func.count()).select_from(in_person.distinct().subquery()))
+    online_records = db.session.scalars(
+        sa.select(Attendance).join(Registration)
+        .where(active, Attendance.mode == Mode.ONLINE, Attendance.day_id.in_(day_ids),
+               Attendance.registration_id.not_in(in_person))
+        .options(sa.orm.joinedload(Attendance.intervals))).unique().all()
+    days = {day.id: day for day in scope_days}
+    numbers[scope]["attended_online"] = len({record.registration_id for record in online_records
+                                             if judge_day(meeting, days[record.day_id], None, record).mode == ONLINE})
+    return numbers
