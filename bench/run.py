@@ -1,19 +1,23 @@
-"""`make bench`: speed and memory of attendance, as one table of figures with ratios against floors measured
-in the same run.
+"""`make bench`: speed and memory of attendance, as one table of figures, each with the conditions it was
+measured in, against floors measured in the same run, and a verdict (yes / NO) for each of the issue's targets.
 
-1. Check-in API under load: gunicorn on a free loopback port against a fresh database (SQLite in a temp dir;
-   PostgreSQL as well when BENCH_DATABASE_URL is set), seeded with the demo and a 10,000-delegate session whose
-   last day is today. 32 clients scan distinct badges, a fifth of them a second time; the floor is GET /healthz
-   with the same clients against the same server. Then 8 clients fill in the public registration form.
-2. PDFs in-process (bench/pdfs.py): a trivial WeasyPrint document as the floor, a badge and a certificate on
-   demand, and 100 and 1,000 certificates merged into one PDF (time per certificate and peak-memory growth), and
-   the badge sheets of 100 and 1,000 delegates.
-3. The headcount report (bench/reports.py) over 10,000 registrations and about 20,000 attendance records.
+1. Check-in API under load: three gunicorn servers with the same settings on free loopback ports, against a fresh
+   database (SQLite in a temp dir; PostgreSQL as well when BENCH_DATABASE_URL is set) seeded with the demo and a
+   10,000-delegate session whose last day is today: the app in production mode (rate limits on, counted in
+   Redis), the framework floor and the storage floor (bench/floors.py). 32 scanners, each with its own token,
+   scan distinct badges, a fifth of them a second time; the three take turns in short rounds.
+2. The registration form: GET alone (the floor) and GET+POST pairs in turns, 8 clients, each registration from
+   its own address; then a job worker sends the queued confirmations, and the SMTP sink counts them per address.
+3. PDFs in-process (bench/pdfs.py): a trivial document through the app's own renderer as the floor, a badge and a
+   certificate on demand (judged on the first render), 100 and 1,000 certificates merged into one PDF (time per
+   certificate and peak-memory growth), and the badge sheets of 100 and 1,000 delegates.
+4. The headcount report (bench/reports.py) over 10,000 registrations and about 20,000 attendance records.
 
 It is a measurement, not a test: it always exits 0, and says which targets were met. Every load loop is
 bounded in count and time; only 127.0.0.1 is contacted. Options: --quick (smaller counts, to try the bench
 itself), --skip-http, --skip-pdfs, --skip-reports, --keep (keep the temp dir with the databases and logs), the
-gunicorn settings --workers, --worker-class and --threads, and --client-processes. See bench/README.md.
+gunicorn settings --workers, --worker-class and --threads, --client-processes, and --redis (where the rate
+limits count). See bench/README.md.
 """
 from __future__ import annotations
 
