@@ -41,6 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    if app.config["PRODUCTION"] and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        app.logger.warning("Rate limits count in each process's memory: with several workers each counts alone. "
+                           "Set JOBS_URL or RATELIMIT_STORAGE_URI to a redis:// URL to count them together.")
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_connection_setup)

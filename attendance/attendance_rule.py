@@ -14,6 +14,7 @@ or to the day's end when there is none; online, the union of the platform's inte
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +25,7 @@ from flask_babel import gettext, ngettext
 from .clock import utcnow
 from .extensions import db
 from .formatting import format_duration
-from .models import Attendance, MeetingSession, Mode, Registration, SessionDay, Source
+from .models import Attendance, MeetingSession, Mode, OnlineInterval, Registration, SessionDay, Source
 from .online.intervals import day_window, minutes_attended
 
 IN_PERSON, ONLINE = Mode.IN_PERSON.value, Mode.ONLINE.value
@@ -73,11 +74,12 @@ class DayRecord:
         return bool(self.mode)
 
 
-def judge_day(meeting: MeetingSession, day: SessionDay, in_person: Attendance | None,
-              online: Attendance | None) -> DayRecord:
-    """The rule for one day, from the day's in-person and online attendance records (either may be None)."""
-    start, end = day_window(day)
-    record = DayRecord(day, online_needed=online_minutes_needed(meeting, day), over=end <= utcnow(),
+def judge_day(meeting: MeetingSession, day: SessionDay, in_person: Attendance | Evidence | None,
+              online: Attendance | Evidence | None, plan: tuple[datetime, datetime, int] | None = None) -> DayRecord:
+    """The rule for one day, from the day's in-person and online attendance records (either may be None).
+    `plan`: the day's window and online minutes needed, when the caller judges many registrations' days."""
+    start, end, needed = plan or (*day_window(day), online_minutes_needed(meeting, day))
+    record = DayRecord(day, online_needed=needed, over=end <= utcnow(),
                        sources=list(dict.fromkeys([a.source for a in (in_person, online) if a is not None]
                                                   + [i.source for i in (online.intervals if online else [])])))
     if online is not None:
@@ -138,21 +140,50 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     return gettext("did not attend")
 
 
-def judge(meeting: MeetingSession, attendances: Iterable[Attendance]) -> list[DayRecord]:
+def day_plans(meeting: MeetingSession) -> list[tuple[datetime, datetime, int]]:
+    """Each day's window and online minutes needed: the same for every registration, so worked out once."""
+    return [(*day_window(day), online_minutes_needed(meeting, day)) for day in meeting.days]
+
+
+def judge(meeting: MeetingSession, attendances: Iterable[Attendance | Evidence],
+          plans: list[tuple[datetime, datetime, int]] | None = None) -> list[DayRecord]:
     """Every day of the session for one registration, from all its attendance records (intervals loaded)."""
     by_day_mode = {(a.day_id, a.mode): a for a in attendances}
-    return [judge_day(meeting, day, by_day_mode.get((day.id, Mode.IN_PERSON)), by_day_mode.get((day.id, Mode.ONLINE)))
-            for day in meeting.days]
+    return [judge_day(meeting, day, by_day_mode.get((day.id, Mode.IN_PERSON)), by_day_mode.get((day.id, Mode.ONLINE)),
+                      plan)
+            for day, plan in zip(meeting.days, plans or day_plans(meeting))]
 
 
-def attendances_of(registration_ids: list[int]) -> dict[int, list[Attendance]]:
-    """The attendance records of many registrations, with their intervals, in two queries."""
-    found: dict[int, list[Attendance]] = {i: [] for i in registration_ids}
-    if registration_ids:
-        for attendance in db.session.scalars(
-                sa.select(Attendance).where(Attendance.registration_id.in_(registration_ids))
-                .options(sa.orm.selectinload(Attendance.intervals))):
-            found[attendance.registration_id].append(attendance)
+@dataclass(slots=True)
+class Evidence:
+    """What the rule reads of an attendance record, without the ORM's cost per object (the headcount reads
+    20,000 of them): the record's columns and its platform intervals (rows of joined_at, left_at, source)."""
+    registration_id: int
+    day_id: int
+    mode: Mode
+    source: Source
+    first_seen_at: datetime
+    checked_out_at: datetime | None
+    intervals: list[sa.Row] = field(default_factory=list)
+
+
+def attendances_of(registration_ids: list[int] | sa.Select) -> dict[int, list[Evidence]]:
+    """The attendance records of many registrations, with their intervals, in two queries. `registration_ids` is a
+    list, or a query of them (for a whole session: no statement with thousands of parameters)."""
+    listed = isinstance(registration_ids, list)
+    found: dict[int, list[Evidence]] = defaultdict(list, {i: [] for i in registration_ids} if listed else {})
+    if listed and not registration_ids:
+        return found
+    of_them = Attendance.registration_id.in_(registration_ids)
+    records = {row[0]: Evidence(*row[1:]) for row in db.session.execute(
+        sa.select(Attendance.id, Attendance.registration_id, Attendance.day_id, Attendance.mode, Attendance.source,
+                  Attendance.first_seen_at, Attendance.checked_out_at).where(of_them))}
+    for interval in db.session.execute(
+            sa.select(OnlineInterval.attendance_id, OnlineInterval.joined_at, OnlineInterval.left_at,
+                      OnlineInterval.source).join(Attendance).where(of_them)):
+        records[interval.attendance_id].intervals.append(interval)
+    for evidence in records.values():
+        found[evidence.registration_id].append(evidence)
     return found
 
 
@@ -161,7 +192,10 @@ def days_of(registration: Registration) -> list[DayRecord]:
     return judge(registration.session, attendances_of([registration.id])[registration.id])
 
 
-def session_days_of(meeting: MeetingSession, registrations: list[Registration]) -> dict[int, list[DayRecord]]:
-    """Many registrations of one session, judged by the rule, in two queries whatever their number."""
-    found = attendances_of([r.id for r in registrations])
-    return {r.id: judge(meeting, found[r.id]) for r in registrations}
+def session_days_of(meeting: MeetingSession, registrations: list[Registration] | list[sa.Row],
+                    registration_ids: sa.Select | None = None) -> dict[int, list[DayRecord]]:
+    """Many registrations of one session (objects, or rows with their id), judged by the rule, in two queries
+    whatever their number; by `registration_ids`, a query of the same registrations' ids, when given."""
+    found = attendances_of([r.id for r in registrations] if registration_ids is None else registration_ids)
+    plans = day_plans(meeting)
+    return {r.id: judge(meeting, found[r.id], plans) for r in registrations}

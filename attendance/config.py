@@ -49,6 +49,15 @@ def _secret_key(instance_path: Path, production: bool) -> str:
     return key_file.read_text().strip()
 
 
+def _ratelimit_storage() -> str:
+    """Where the rate limits count: RATELIMIT_STORAGE_URI, else the job queue's Redis when JOBS_URL names one (as
+    in production), else each process's memory (`memory://`: with several gunicorn workers, each counts alone, so
+    two workers allow twice the configured rate)."""
+    jobs_url = os.environ.get("JOBS_URL", "")
+    shared = jobs_url if jobs_url.startswith(("redis://", "rediss://")) else "memory://"
+    return os.environ.get("RATELIMIT_STORAGE_URI") or shared
+
+
 def load_config(instance_path: Path) -> dict:
     instance_path.mkdir(parents=True, exist_ok=True)
     production = os.environ.get("ATTENDANCE_ENV", "development") == "production"
@@ -89,7 +98,9 @@ def load_config(instance_path: Path) -> dict:
         "EXPORTS_DIR": os.environ.get("EXPORTS_DIR") or str(instance_path / "exports"),
         #: a finished export's file is deleted after so many days (the names in it are personal data)
         "EXPORTS_KEPT_DAYS": int(os.environ.get("EXPORTS_KEPT_DAYS", "7")),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": _ratelimit_storage(),
+        # Redis down: each process counts alone for a while rather than every limited request failing
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "attendance"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -8,7 +8,8 @@ after `flask db upgrade` and `flask seed-demo` have run on the same database. It
   20,000 attendance records on the two earlier days: in person, and online with the platform's intervals;
 - "bench-open": a session open for registration with a generous in-person capacity (the seat check runs,
   but never refuses);
-- a scanner API token, made with `attendance.api.tokens.create_api_token`.
+- 32 scanner API tokens bound to "bench-large", one per simulated door phone, made with
+  `attendance.api.tokens.create_api_token`.
 
 It writes what the load generator needs (token, badge codes, form choices) to FIXTURE.json.
 `reset_database(url)` drops every table of a database (PostgreSQL) so that the migrations start from nothing.
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 LARGE_SLUG = "bench-large"
 OPEN_SLUG = "bench-open"
 LARGE_SIZE = 10_000
+SCANNERS = 32
 ZONE_NAME = "Europe/Brussels"
 
 # Names in the scripts delegates write them in: the PDFs must lay out all of them.
@@ -197,13 +199,19 @@ def seed(fixture_path: str) -> dict:
         db.session.commit()
         _bulk_attendance(large, rng)
         db.session.commit()
-        _record, api_token = create_api_token("Bench scanner")
+        # One token per simulated door scanner, each bound to the session, as a venue hands them out: the rate
+        # limit counts per token.
+        api_tokens = [create_api_token(f"Bench door {n + 1}", session_id=large.id)[1] for n in range(SCANNERS)]
+        if db.engine.dialect.name == "postgresql":
+            # The statistics autovacuum would gather after a bulk load this size, so that plans fit the data.
+            db.session.execute(sa.text("ANALYZE"))
+            db.session.commit()
 
         badges = db.session.scalars(sa.select(Registration.badge_token)
                                     .where(Registration.session_id == large.id).order_by(Registration.id)).all()
         count = lambda model: db.session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
         fixture = {
-            "api_token": api_token,
+            "api_tokens": api_tokens,
             "checkin_slug": LARGE_SLUG,
             "today": today.isoformat(),
             "badges": list(badges),

@@ -66,8 +66,10 @@ class Result:
 class Client:
     """One simulated client: a keep-alive connection (reopened when the server closes it) and a cookie jar."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, number: int = 0):
         self.port = port
+        #: which simulated client this is, 0 to clients - 1 across all processes: a scanner uses its own token
+        self.number = number
         self.connection: http.client.HTTPConnection | None = None
         self.cookies: dict[str, str] = {}
 
@@ -119,9 +121,10 @@ def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_s
     deadline = time.monotonic() + max_seconds
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
+    threads = [clients // processes + (p < clients % processes) for p in range(processes)]
     children = [context.Process(target=_client_process, daemon=True,
-                                args=(queue, port, step, range(p, max_units, processes),
-                                      clients // processes + (p < clients % processes), deadline, pace))
+                                args=(queue, port, step, range(p, max_units, processes), threads[p],
+                                      sum(threads[:p]), deadline, pace))
                 for p in range(processes)]
     started = time.perf_counter()
     for child in children:
@@ -145,15 +148,16 @@ def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_s
     return result
 
 
-def _client_process(queue, port: int, step: Step, units: range, threads: int, deadline: float,
+def _client_process(queue, port: int, step: Step, units: range, threads: int, first_client: int, deadline: float,
                     pace: float) -> None:
-    """One client process: `threads` threads take the next of `units` until they run out or the deadline."""
+    """One client process: `threads` threads (clients number `first_client` on) take the next of `units` until
+    they run out or the deadline."""
     numbers = iter(units)
     lock = threading.Lock()
     latencies, outcomes, errors = [], Counter(), [0]
 
-    def worker(phase: float) -> None:
-        client = Client(port)
+    def worker(phase: float, number: int) -> None:
+        client = Client(port, number)
         due = time.monotonic() + phase
         try:
             while time.monotonic() < deadline:
@@ -180,7 +184,8 @@ def _client_process(queue, port: int, step: Step, units: range, threads: int, de
         finally:
             client.close()
 
-    pool = [threading.Thread(target=worker, args=(pace * i / threads,), daemon=True) for i in range(threads)]
+    pool = [threading.Thread(target=worker, args=(pace * i / threads, first_client + i), daemon=True)
+            for i in range(threads)]
     for thread in pool:
         thread.start()
     for thread in pool:
@@ -191,27 +196,22 @@ def _client_process(queue, port: int, step: Step, units: range, threads: int, de
 
 # The workloads: one function per kind of request, each returning a Step.
 
-def healthz() -> Step:
-    def step(client: Client, _n: int) -> tuple[float, bool, str]:
-        started = time.perf_counter()
-        status, _headers, _body = client.request("GET", "/healthz")
-        return time.perf_counter() - started, status == 200, str(status)
-    return step
+def checkins(path: str, api_tokens: list[str], badges: list[str], slug: str) -> Step:
+    """POST `path` with the n-th badge of `badges` (the caller mixes in repeated scans), each client with its own
+    scanner token (client k uses `api_tokens[k]`), as each door phone has its own: the rate limit counts per token.
 
-
-def checkins(api_token: str, badges: list[str], slug: str) -> Step:
-    """POST /api/v1/checkins with the n-th badge of `badges` (the caller mixes in repeated scans).
-
-    The body is what the scanner page sends: the door's session, its label and a fresh nonce per scan.
-    """
-    headers = {"Authorization": f"Bearer {api_token}", "Content-Type": "application/json"}
+    The body is what the scanner page sends: the door's session, its label and a fresh nonce per scan. The floors
+    of bench/floors.py get the same requests at their own path. 201 (new) and 200 (already checked in) succeed;
+    anything else, a 429 included, is an error."""
     run = secrets.token_hex(4)
 
     def step(client: Client, n: int) -> tuple[float, bool, str]:
+        headers = {"Authorization": f"Bearer {api_tokens[client.number % len(api_tokens)]}",
+                   "Content-Type": "application/json"}
         body = json.dumps({"token": badges[n % len(badges)], "session": slug, "door": f"Door {n % 4 + 1}",
                            "nonce": f"{run}-{os.getpid()}-{n}"}).encode()
         started = time.perf_counter()
-        status, _headers, _body = client.request("POST", "/api/v1/checkins", body, headers)
+        status, _headers, _body = client.request("POST", path, body, headers)
         return time.perf_counter() - started, status in (200, 201), str(status)
     return step
 
@@ -219,26 +219,55 @@ def checkins(api_token: str, badges: list[str], slug: str) -> Step:
 _CSRF = re.compile(rb'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def registrations(slug: str, entity_type_ids: list[int], region_ids: list[int], run_id: str) -> Step:
-    """A delegate opens the form (not timed), then posts it (timed); 302 to their own page is success."""
+def _visitor(n: int, run_number: int) -> dict[str, str]:
+    """Each registration comes from its own address, as delegates do, through the reverse proxy that production
+    runs behind (the app trusts one, TRUSTED_PROXIES=1): the per-address limit of the form applies to each."""
+    address = (run_number << 20) + n
+    return {"X-Forwarded-For": f"10.{address >> 16 & 255}.{address >> 8 & 255}.{address & 255}",
+            "X-Forwarded-Proto": "https"}
+
+
+def registration_form(slug: str, run_number: int) -> Step:
+    """GET the public registration form alone, as a new visitor: the floor the registrations are set against."""
+    path = f"/sessions/{slug}/register"
+
+    def step(client: Client, n: int) -> tuple[float, bool, str]:
+        client.cookies.clear()
+        started = time.perf_counter()
+        status, _headers, page = client.request("GET", path, headers=_visitor(n, run_number))
+        return time.perf_counter() - started, status == 200 and bool(_CSRF.search(page)), str(status)
+    return step
+
+
+def registrations(slug: str, entity_type_ids: list[int], region_ids: list[int], run_id: str,
+                  run_number: int) -> Step:
+    """A delegate opens the form (GET: CSRF token and cookie) and posts it: the pair is timed as one unit, and a
+    302 to their own page is success. Every email is new: bench.form.<run_id>.<n>@example.org."""
     from urllib.parse import urlencode
 
     path = f"/sessions/{slug}/register"
 
     def step(client: Client, n: int) -> tuple[float, bool, str]:
         client.cookies.clear()  # each registration is a new visitor
-        status, _headers, page = client.request("GET", path)
+        visitor = _visitor(n, run_number)
+        started = time.perf_counter()
+        status, _headers, page = client.request("GET", path, headers=visitor)
         match = _CSRF.search(page)
         if status != 200 or not match:
-            return 0.0, False, f"form {status}"
+            return time.perf_counter() - started, False, f"form {status}"
         form = urlencode({
             "csrf_token": match.group(1).decode(), "full_name": f"Bench Délégué {n}",
-            "email": f"bench.form.{run_id}.{n}@example.org", "organisation": "ROCB Bench", "country": "BE",
+            "email": registration_email(run_id, n), "organisation": "ROCB Bench", "country": "BE",
             "entity_type": entity_type_ids[n % len(entity_type_ids)], "region": region_ids[n % len(region_ids)],
             "mode": "in_person" if n % 3 else "online", "consent": "y",
         }).encode()
-        started = time.perf_counter()
+        # Over https (the proxy says so), Flask-WTF wants a same-origin Referer, as a browser sends.
+        referer = f"https://{HOST}:{client.port}{path}"
         status, _headers, _body = client.request(
-            "POST", path, form, {"Content-Type": "application/x-www-form-urlencoded"})
+            "POST", path, form, {"Content-Type": "application/x-www-form-urlencoded", "Referer": referer, **visitor})
         return time.perf_counter() - started, status == 302, str(status)
     return step
+
+
+def registration_email(run_id: str, n: int) -> str:
+    return f"bench.form.{run_id}.{n}@example.org"

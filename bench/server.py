@@ -1,9 +1,10 @@
 """What the HTTP measurements run against: gunicorn on a free loopback port, and a mail sink.
 
-`Gunicorn(env, ...)` starts `gunicorn 'attendance:create_app()'` bound to 127.0.0.1, waits until /healthz
-answers, and stops it (SIGTERM, then SIGKILL) when the `with` block ends. Its output goes to a log file.
+`Gunicorn(env, ...)` starts `gunicorn 'attendance:create_app()'` (or a floor of bench/floors.py) bound to
+127.0.0.1, waits until /healthz answers, and stops it (SIGTERM, then SIGKILL) when the `with` block ends. Its
+output goes to a log file.
 
-`SmtpSink()` is a minimal SMTP server on 127.0.0.1 that accepts and discards every message: registrations
+`SmtpSink()` is a minimal SMTP server on 127.0.0.1 that accepts and discards every message, counting them per recipient: registrations
 email the delegate a badge PDF, and the bench must neither write into the repo's instance/outbox nor send mail.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,12 +79,14 @@ def machine_cpu_seconds() -> tuple[float, float]:
 
 
 class Gunicorn:
-    def __init__(self, env: dict, log: Path, *, workers: int = 2, worker_class: str = "gthread", threads: int = 1):
+    def __init__(self, env: dict, log: Path, *, workers: int = 2, worker_class: str = "gthread", threads: int = 1,
+                 app: str = "attendance:create_app()"):
+        """`app`: the WSGI app, the attendance app by default, or a floor of bench/floors.py."""
         self.env, self.log = env, log
         self.port = free_port()
         self.command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
                         "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
-                        "--log-level", "warning", "attendance:create_app()"]
+                        "--log-level", "warning", "--pythonpath", str(ROOT / "bench"), app]
         self.description = f"{workers} workers, {worker_class}" + (f" x {threads} threads"
                                                                     if worker_class == "gthread" else "")
         self.process: subprocess.Popen | None = None
@@ -128,7 +132,7 @@ class Gunicorn:
 class _SmtpHandler(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         self.wfile.write(b"220 bench-sink ESMTP\r\n")
-        in_data = False
+        in_data, recipients = False, []
         while True:
             line = self.rfile.readline(1 << 20)
             if not line:
@@ -136,10 +140,15 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
             if in_data:
                 if line in (b".\r\n", b".\n"):
                     in_data = False
-                    self.server.messages += 1
+                    self.server.received(recipients)
+                    recipients = []
                     self.wfile.write(b"250 OK\r\n")
                 continue
             verb = line[:4].upper()
+            if verb == b"RCPT":
+                recipients.append(line.decode(errors="replace").split(":", 1)[1].strip().strip("<>").lower())
+            if verb in (b"MAIL", b"RSET"):
+                recipients = []
             if verb == b"EHLO":
                 self.wfile.write(b"250-bench-sink\r\n250 8BITMIME\r\n")
             elif verb == b"DATA":
@@ -161,7 +170,15 @@ class SmtpSink(socketserver.ThreadingTCPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _SmtpHandler)
         self.messages = 0
+        #: how many messages each address received
+        self.recipients: Counter[str] = Counter()
+        self._lock = threading.Lock()
         self.port = self.server_address[1]
+
+    def received(self, recipients: list[str]) -> None:
+        with self._lock:
+            self.messages += 1
+            self.recipients.update(recipients)
 
     def __enter__(self) -> "SmtpSink":
         threading.Thread(target=self.serve_forever, daemon=True).start()

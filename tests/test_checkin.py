@@ -568,6 +568,15 @@ def test_organisers_session_page_shows_todays_headline_numbers(client, login, me
     html = " ".join(client.get(f"/sessions/{meeting.slug}/registrations").get_data(as_text=True).split())
     assert 'data-live="session.registered_in_person">3</span> registered in person' in html
     assert 'data-live="today.attended_in_person">1</span> in the room today' in html
+    # what static/live.js polls to refresh them: the same numbers, organisers only
+    assert client.get(f"/api/v1/sessions/{meeting.slug}/headline").get_json() == {
+        "session": {"registered_in_person": 3, "registered_online": 1},
+        "today": {"attended_in_person": 1, "attended_online": 0}}
+
+
+def test_door_staff_cannot_read_the_headline_numbers(client, meeting, door_token):
+    response = client.get(f"/api/v1/sessions/{meeting.slug}/headline", headers={"Authorization": f"Bearer {door_token}"})
+    assert response.status_code == 403 and response.get_json()["status"] == "forbidden"
 
 
 def test_an_organiser_of_another_session_cannot_back_date_or_undo(client, meeting, make_registration, app_ctx):

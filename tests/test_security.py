@@ -128,3 +128,20 @@ def test_login_never_sends_staff_off_the_site_after_logging_in(client, app_ctx, 
     response = client.post("/login", query_string={"next": target},
                            data={"email": "door-next@example.org", "password": PASSWORD, "csrf_token": csrf_token(client)})
     assert response.status_code == 302 and response.headers["Location"] == "/checkin"
+
+
+@pytest.mark.parametrize("environment, storage", [
+    ({}, "memory://"),
+    ({"JOBS_URL": "redis://queue.internal:6379/2"}, "redis://queue.internal:6379/2"),
+    ({"JOBS_URL": "redis://queue.internal:6379/2", "RATELIMIT_STORAGE_URI": "redis://limits:6379/5"},
+     "redis://limits:6379/5"),
+    ({"JOBS_URL": "sqlite:////tmp/jobs.sqlite3"}, "memory://"),
+])
+def test_rate_limits_count_in_the_job_queues_redis_unless_told_otherwise(monkeypatch, tmp_path, environment, storage):
+    """Several gunicorn workers must share one count, or each allows the whole rate: production's Redis does that."""
+    from attendance.config import load_config
+    for name in ("JOBS_URL", "RATELIMIT_STORAGE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert load_config(tmp_path)["RATELIMIT_STORAGE_URI"] == storage

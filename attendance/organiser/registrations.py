@@ -13,7 +13,7 @@ from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import small_int
 from ..lookup import managed_session_or_404
-from ..reports.headcount import headcount
+from ..reports.headcount import headline
 from ..models import Mode, Registration, RegistrationStatus, Role
 from ..jobs.kinds import badge_job_options, request_job
 from ..text import without_control_characters
@@ -51,8 +51,8 @@ def registrations(slug: str):
     filter_args = {key: request.args[key] for key in FILTER_KEYS if request.args.get(key)}
     return render_template("organiser/registrations.html", meeting=meeting, page=page, filters=filters,
                            filter_args=filter_args,
-                           modes=list(Mode), statuses=list(RegistrationStatus), report=headcount(meeting),
-                           today=meeting.today().isoformat())
+                           modes=list(Mode), statuses=list(RegistrationStatus),
+                           headline=headline(meeting, meeting.today()), today=meeting.today().isoformat())
 
 
 @bp.get("/sessions/<slug>/registrations.csv")

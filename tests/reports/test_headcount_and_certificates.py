@@ -394,3 +394,21 @@ def test_no_table_caption_is_left_at_the_foot_of_a_page(client, login, runner):
     for text in pages:
         last_caption = max(text.rfind(": by entity type"), text.rfind(": by region"))
         assert last_caption == -1 or "Total" in text[last_caption:], text[-300:]
+
+
+@pytest.mark.parametrize("today", [DAY1, DAY2, date(2024, 3, 1)])
+def test_headline_numbers_are_the_headcounts(known, today):
+    """The registrations page's four cheap numbers agree with the headcount: the day's when today is a session
+    day, else the whole session's."""
+    from attendance.reports.headcount import headline
+    meeting, _ = known
+    report = {scope["scope"]: scope["total"] for scope in headcount(meeting).as_dict()["scopes"]}
+    numbers = headline(meeting, today)
+    scope = "today" if today in (DAY1, DAY2) else "session"
+    expected = report[today.isoformat()] if scope == "today" else report["session"]
+    assert numbers["session"]["registered_in_person"] == report["session"]["registered_in_person"] == 2
+    assert numbers["session"]["registered_online"] == report["session"]["registered_online"] == 3
+    assert numbers[scope]["attended_in_person"] == expected["attended_in_person"]
+    assert numbers[scope]["attended_online"] == expected["attended_online"]
+    assert expected["attended_in_person"] + expected["attended_online"] > 0  # something was counted
+    assert ("today" in numbers) == (scope == "today")

@@ -1,0 +1,51 @@
+"""The public home page and the organiser's registrations page run a constant number of SQL statements, however
+many sessions or registrations there are (the bench's pins: 31 statements for 10 sessions was a page per session)."""
+from datetime import date, timedelta
+
+from attendance.extensions import db
+from attendance.models import Attendance, Mode, Source
+
+
+def _home_page_statements(client, count_queries) -> tuple[int, list[str]]:
+    with count_queries() as counted:
+        response = client.get("/")
+    assert response.status_code == 200
+    return counted(), counted.statements
+
+
+def test_home_page_queries_do_not_grow_with_the_sessions(client, make_session, count_queries):
+    for _ in range(2):
+        make_session()
+    few, _ = _home_page_statements(client, count_queries)
+    for _ in range(10):
+        make_session()
+    many, statements = _home_page_statements(client, count_queries)
+    assert client.get("/").get_data(as_text=True).count("/register\"") >= 12 * 2  # every session is listed
+    assert many == few, "\n".join(s[:90] for s in statements)
+
+
+def _registrations_page_statements(client, meeting, count_queries) -> tuple[int, list[str]]:
+    with count_queries() as counted:
+        response = client.get(f"/sessions/{meeting.slug}/registrations")
+    assert response.status_code == 200
+    return counted(), counted.statements
+
+
+def test_registrations_page_queries_do_not_grow_with_the_registrations(client, login, make_session,
+                                                                         make_registration, count_queries):
+    meeting = make_session(first_day=date.today() - timedelta(days=1))
+    login("organiser")
+
+    def register(count: int) -> None:
+        for n in range(count):
+            registration = make_registration(meeting, mode=Mode.IN_PERSON if n % 2 else Mode.ONLINE)
+            if n % 3 == 0:  # some checked in, so the headline's attendance numbers have something to count
+                db.session.add(Attendance(registration=registration, day=meeting.days[0], mode=Mode.IN_PERSON,
+                                          source=Source.SCAN, recorded_by="door"))
+        db.session.commit()
+
+    register(5)
+    few, _ = _registrations_page_statements(client, meeting, count_queries)
+    register(45)
+    many, statements = _registrations_page_statements(client, meeting, count_queries)
+    assert many == few, "\n".join(s[:90] for s in statements)
