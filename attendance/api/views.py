@@ -251,7 +251,7 @@ def headcount_json(slug: str):
 def headline_json(slug: str):
     """The registrations page's four headline numbers, which it polls: cheap, unlike the whole headcount."""
     meeting = _organisers_session(slug)
-    return jsonify(headline(meeting, today_for(meeting)))
+    return jsonify(headline(meeting, meeting.today()))
 
 
 @bp.post("/sessions/<slug>/registrations")
