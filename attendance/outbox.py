@@ -12,14 +12,19 @@ import sqlalchemy as sa
 
 from .dbutil import insert_or_ignore
 from .extensions import db
-from .models import MailStatus, OutboxMail, Registration
+from .models import Invitation, MailStatus, OutboxMail, Registration
 from .models.meeting import utcnow
 
 CONFIRMATION = "confirmation"
 CANCELLED = "cancelled"
 REISSUED = "reissued"
 CERTIFICATE = "certificate"
-PURPOSES = (CONFIRMATION, CANCELLED, REISSUED, CERTIFICATE)
+#: an organiser approved a pending registration: the confirmation with badge and calendar
+APPROVED = "approved"
+DECLINED = "declined"
+#: to an invitation (not a registration): the invitee's or focal point's personal link
+INVITATION = "invitation"
+PURPOSES = (CONFIRMATION, CANCELLED, REISSUED, CERTIFICATE, APPROVED, DECLINED)
 #: where the session keeps the ids of the mails its transaction scheduled, for `jobs.send_scheduled` after commit
 SCHEDULED = "outbox.scheduled"
 #: a mail still waiting after this long is late (a worker takes a new one within seconds)
@@ -40,6 +45,20 @@ def schedule(registration: Registration, purpose: str, version: str = "1", *,
         "status": MailStatus.PENDING.value, "attempts": 0, "error": "",
         "next_attempt_at": utcnow(), "created_at": utcnow()},
         ["registration_id", "purpose", "version"])
+    if mail_id is not None:
+        db.session.info.setdefault(SCHEDULED, []).append(mail_id)
+    return mail_id
+
+
+def schedule_invitation(invitation: Invitation) -> int | None:
+    """The invitation's mail, in the caller's transaction (once per invitation)."""
+    if invitation.id is None:
+        db.session.flush()
+    mail_id = insert_or_ignore(OutboxMail, {
+        "invitation_id": invitation.id, "purpose": INVITATION, "version": "1", "job_id": None,
+        "status": MailStatus.PENDING.value, "attempts": 0, "error": "",
+        "next_attempt_at": utcnow(), "created_at": utcnow()},
+        ["invitation_id", "purpose", "version"])
     if mail_id is not None:
         db.session.info.setdefault(SCHEDULED, []).append(mail_id)
     return mail_id

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..tokens import new_access_key
 from .meeting import EntityType, MeetingSession, Region, utcnow
 from .registration import Mode, _enum
+from .uploads import UploadedFile
 
 
 class InvitationKind(enum.StrEnum):
@@ -81,3 +82,8 @@ class Invitation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Invitation {self.id} {self.session_id} {self.kind}>"
+
+
+class InvitationList(UploadedFile, db.Model):
+    """An uploaded list of invitees (CSV or XLSX): previewed row by row, saved only when the organiser confirms."""
+    __tablename__ = "invitation_lists"

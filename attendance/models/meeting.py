@@ -39,10 +39,10 @@ class RegistrationPolicy(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(_POLICY_LABELS[self])
+        return str(POLICY_LABELS[self])
 
 
-_POLICY_LABELS = {RegistrationPolicy.OPEN: _l("Open: anyone with the link is registered at once"),
+POLICY_LABELS = {RegistrationPolicy.OPEN: _l("Open: anyone with the link is registered at once"),
                   RegistrationPolicy.APPROVAL: _l("Approval required: an organiser approves each registration"),
                   RegistrationPolicy.INVITATION: _l("Invitation only: registration through a personal invitation")}
 

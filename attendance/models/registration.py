@@ -113,6 +113,8 @@ class Registration(db.Model):
     source: Mapped[RegistrationSource] = mapped_column(_enum(RegistrationSource, "source"),
                                                       default=RegistrationSource.FORM)
     cancel_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    #: the organiser's optional message with an approval or a decline, mailed and shown on the delegate's page
+    decision_message: Mapped[str] = mapped_column(sa.String(500), default="")
     #: the invitation (personal, or a focal point's nomination) it came through, if any
     invitation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invitations.id", ondelete="SET NULL"),
                                                       index=True)

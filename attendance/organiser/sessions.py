@@ -10,7 +10,8 @@ from .. import audit
 from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import managed_session_or_404, small_int
-from ..models import AuditEvent, MeetingSeries, MeetingSession, Registration, RegistrationStatus, StaffUser
+from ..models import (AuditEvent, MeetingSeries, MeetingSession, Registration, RegistrationPolicy, RegistrationStatus,
+                      StaffUser)
 from ..models.staff import session_organisers
 from . import bp
 from .door_staff import door_staff_of
@@ -70,6 +71,7 @@ def _edit_session(meeting: MeetingSession):
                 certificate_days_required=form.certificate_days_required.data,
                 certificate_language=form.certificate_language.data or "",
                 allows_walk_ins=form.allows_walk_ins.data,
+                registration_policy=RegistrationPolicy(form.registration_policy.data),
                 secretariat_email=form.secretariat_email.data or "", secretariat_phone=form.secretariat_phone.data or "",
                 registration_opens_at=to_utc(form.registration_opens_at.data, tz),
                 registration_closes_at=to_utc(form.registration_closes_at.data, tz),
@@ -101,6 +103,7 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
                  "certificate_accepts_link_click", "certify_scheduled_hours", "certificate_days_required",
                  "certificate_language", "allows_walk_ins", "secretariat_email", "secretariat_phone"):
         getattr(form, name).data = getattr(meeting, name)
+    form.registration_policy.data = (meeting.registration_policy or RegistrationPolicy.OPEN).value
     for code, fields in (meeting.translations or {}).items():
         for field, value in fields.items():
             if f"{field}_{code}" in form:
