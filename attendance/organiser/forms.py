@@ -111,9 +111,9 @@ class SessionForm(FlaskForm):
         _l("Days of attendance needed for a certificate"), default=1,
         validators=[InputRequired(_l("Give the number of days.")), NumberRange(min=1, max=366, message=_l("At least 1 day."))])
     allows_walk_ins = BooleanField(_l("Door staff may register walk-ins at the desk (they are checked in at once)"))
-    registration_policy = RadioField(_l("Who may register"), default=RegistrationPolicy.OPEN.value,
-                                     choices=[SelectChoice(policy.value, POLICY_LABELS[policy]) for policy in RegistrationPolicy],
-                                     validators=[InputRequired(_l("Choose who may register."))])
+    registration_policy = RadioField(_l("Who may register"), validators=[Optional()],
+                                     choices=[SelectChoice(policy.value, POLICY_LABELS[policy])
+                                              for policy in RegistrationPolicy])
     secretariat_email = EmailField(_l("Secretariat's email (shown to delegates wherever they are told to contact it)"),
                                    filters=[_strip],
                                    validators=[Optional(), Length(max=254),

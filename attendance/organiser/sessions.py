@@ -71,7 +71,9 @@ def _edit_session(meeting: MeetingSession):
                 certificate_days_required=form.certificate_days_required.data,
                 certificate_language=form.certificate_language.data or "",
                 allows_walk_ins=form.allows_walk_ins.data,
-                registration_policy=RegistrationPolicy(form.registration_policy.data),
+                # a form sent without the choice keeps the session's policy
+                registration_policy=RegistrationPolicy(form.registration_policy.data or meeting.registration_policy
+                                                       or RegistrationPolicy.OPEN),
                 secretariat_email=form.secretariat_email.data or "", secretariat_phone=form.secretariat_phone.data or "",
                 registration_opens_at=to_utc(form.registration_opens_at.data, tz),
                 registration_closes_at=to_utc(form.registration_closes_at.data, tz),
@@ -93,6 +95,7 @@ def _edit_session(meeting: MeetingSession):
 def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
     while len(form.days):
         form.days.pop_entry()
+    form.registration_policy.data = (meeting.registration_policy or RegistrationPolicy.OPEN).value
     if meeting.id is None:
         for _ in range(NEW_SESSION_DAY_ROWS):
             form.days.append_entry()
@@ -103,7 +106,6 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
                  "certificate_accepts_link_click", "certify_scheduled_hours", "certificate_days_required",
                  "certificate_language", "allows_walk_ins", "secretariat_email", "secretariat_phone"):
         getattr(form, name).data = getattr(meeting, name)
-    form.registration_policy.data = (meeting.registration_policy or RegistrationPolicy.OPEN).value
     for code, fields in (meeting.translations or {}).items():
         for field, value in fields.items():
             if f"{field}_{code}" in form:
