@@ -482,3 +482,21 @@ def test_the_session_settings_choose_the_policy_open_by_default(client, make_ses
     assert client.post(f"/sessions/{meeting.slug}/edit", data=_session_form(client, **fields)).status_code == 302
     db.session.refresh(meeting)
     assert meeting.registration_policy is APPROVAL  # a form without the choice keeps it
+
+
+def test_purge_deletes_invitations_and_the_organisers_messages(runner, make_session, make_registration):
+    from datetime import timedelta
+    from attendance.models import InvitationList
+    from attendance.models.meeting import utcnow
+    meeting = make_session(first_day=utcnow().date() - timedelta(days=100))
+    invite(meeting, Invitee("Zébulon Quaternion", "zebulon@example.org"), by="o@example.org")
+    db.session.add(InvitationList(session_id=meeting.id, filename="zebulon.csv", content=b"Zebulon", sha256="x",
+                                  uploaded_by="o@example.org"))
+    declined = make_registration(meeting, status=RegistrationStatus.DECLINED,
+                                 decision_message="Zébulon Quaternion is not a member")
+    result = runner.invoke(args=["purge", meeting.slug, "--older-than", "90"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(InvitationList.id))) == 0
+    assert db.session.get(Registration, declined.id).decision_message == ""
