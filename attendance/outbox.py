@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from .clock import utcnow
 from .dbutil import insert_or_ignore
 from .extensions import db
-from .models import MailStatus, OutboxMail, Registration
+from .models import Invitation, MailStatus, OutboxMail, Registration
 
 CONFIRMATION = "confirmation"
 CANCELLED = "cancelled"
@@ -23,7 +23,12 @@ CERTIFICATE = "certificate"
 REMINDER = "reminder"
 #: every registration link of an address, asked for at /me; kept on the address's latest registration
 LINKS = "links"
-PURPOSES = (CONFIRMATION, CANCELLED, REISSUED, CERTIFICATE, REMINDER, LINKS)
+#: an organiser approved a pending registration: the confirmation with badge and calendar
+APPROVED = "approved"
+DECLINED = "declined"
+#: to an invitation (not a registration): the invitee's or focal point's personal link
+INVITATION = "invitation"
+PURPOSES = (CONFIRMATION, CANCELLED, REISSUED, CERTIFICATE, REMINDER, LINKS, APPROVED, DECLINED)
 #: where the session keeps the ids of the mails its transaction scheduled, for `jobs.send_scheduled` after commit
 SCHEDULED = "outbox.scheduled"
 #: a mail still waiting after this long is late (a worker takes a new one within seconds)
@@ -58,6 +63,20 @@ def asked_version(locale: str = "") -> str:
 def asked_locale(mail: OutboxMail) -> str | None:
     """The language of the page the mail was asked from (see `asked_version`), if it says."""
     return mail.version.partition(" ")[2] or None
+
+
+def schedule_invitation(invitation: Invitation) -> int | None:
+    """The invitation's mail, in the caller's transaction (once per invitation)."""
+    if invitation.id is None:
+        db.session.flush()
+    mail_id = insert_or_ignore(OutboxMail, {
+        "invitation_id": invitation.id, "purpose": INVITATION, "version": "1", "job_id": None,
+        "status": MailStatus.PENDING.value, "attempts": 0, "error": "",
+        "next_attempt_at": utcnow(), "created_at": utcnow()},
+        ["invitation_id", "purpose", "version"])
+    if mail_id is not None:
+        db.session.info.setdefault(SCHEDULED, []).append(mail_id)
+    return mail_id
 
 
 def badge_version(registration: Registration) -> str:

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from . import audit
 from .clock import key_text, utcnow
 from .extensions import db
-from .models import (Attendance, Certificate, IdentityMapping, MeetingSession, OnlineInterval, Registration,
-                     OutboxMail, RegistrationImport, ReportImport, Role, ScanEvent, StoredPdf,
-                     UnmatchedPresence, ZoomEvent)
+from .models import (Attendance, Certificate, IdentityMapping, Invitation, InvitationList, MeetingSession,
+                     OnlineInterval, Registration, OutboxMail, RegistrationImport, ReportImport, Role, ScanEvent,
+                     StoredPdf, UnmatchedPresence, ZoomEvent)
 from .tokens import new_access_key, new_badge_token
 
 
@@ -75,9 +75,12 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
         # person; the counts need none of them.
         registration.organisation, registration.country, registration.role = audit.PURGED, "", Role.DELEGATE
         registration.personal_join_url, registration.zoom_registrant_id, registration.cancel_reason = "", None, ""
+        registration.decision_message = ""  # typed by an organiser: it may name them
         # The old links and badge stop working; nobody holds the new ones.
         registration.access_key, registration.badge_token = new_access_key(), new_badge_token()
-    for model in (UnmatchedPresence, IdentityMapping, ZoomEvent, ReportImport, RegistrationImport):
+    # Invitations name their invitees (and their mails go with them); registrations keep no link to them.
+    for model in (UnmatchedPresence, IdentityMapping, ZoomEvent, ReportImport, RegistrationImport, InvitationList,
+                  Invitation):
         db.session.execute(sa.delete(model).where(model.session_id == meeting.id))
     registration_ids = sa.select(Registration.id).where(Registration.session_id == meeting.id)
     # Stored badges and certificates print the names: delete them rather than wait for a request to replace them.

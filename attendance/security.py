@@ -12,7 +12,7 @@ CONTENT_SECURITY_POLICY = (
 )
 #: Pages whose camera reads badges with the vendored ZXing-C++ WebAssembly may compile it; no other page may.
 CAMERA_PAGE_POLICY = CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
-SECRET_LINK_PREFIXES = ("/me/", "/join/")
+SECRET_LINK_PREFIXES = ("/me/", "/join/", "/invitations/")
 
 
 def reads_badges_with_camera(view):
@@ -48,7 +48,7 @@ def init_app(app: Flask) -> None:
         return response
 
 
-_SECRET_IN_PATH = re.compile(r"/(me|join)/([A-Za-z0-9_-]{6})[A-Za-z0-9_-]+")
+_SECRET_IN_PATH = re.compile(r"/(me|join|invitations)/([A-Za-z0-9_-]{6})[A-Za-z0-9_-]+")
 
 
 class RedactSecretLinks(logging.Filter):

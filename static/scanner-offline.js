@@ -130,7 +130,8 @@
     if (!badge) return { status: "invalid", provisional: true, message: words.provisional_not_sent };
     const fields = { name: badge.name, entity: badge.entity, entity_type: badge.entity_type, mode: badge.mode,
       provisional: true };
-    if (badge.status === "cancelled") return Object.assign(fields, { status: "cancelled", message: words.provisional_not_sent });
+    // cancelled, pending approval or declined: refused, as the server would
+    if (badge.status !== "registered") return Object.assign(fields, { status: badge.status, message: words.provisional_not_sent });
     const earlierHere = (await store.queued()).some((q) => q.hash === scan.hash && q.id !== scan.id);
     if (badge.in || earlierHere) {
       return Object.assign(fields, { status: "already_checked_in", message: words.provisional_will_be_sent });
@@ -246,7 +247,7 @@
     await saved;
     await hashed;
     const data = await provisionalAnswer(item);
-    if (data.status === "invalid" || data.status === "cancelled") {
+    if (["invalid", "cancelled", "pending", "declined"].includes(data.status)) {
       await store.dequeue(item.id);  // red: nobody was let in, nothing to send
     } else {
       if (data.status === "ok" || data.status === "already_checked_in") item.provisional = data.status;

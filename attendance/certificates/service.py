@@ -120,6 +120,8 @@ def _evaluate(registration: Registration, days: list[DayRecord], certificate: Ce
     result = Eligibility(registration, certificate, days)
     if registration.is_cancelled:
         result.reasons.append(gettext("The registration is cancelled."))
+    elif not registration.is_registered:
+        result.reasons.append(gettext("The registration is not approved."))
     ends_at = meeting_ends_at(meeting)
     if ends_at is not None and utcnow() < ends_at:
         result.ready_at = ends_at

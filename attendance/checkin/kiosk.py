@@ -94,6 +94,6 @@ def registration_from_badge_link(link: str) -> Registration | None:
     except (BadSignature, ValueError, TypeError):
         return None
     registration = db.session.get(Registration, registration_id) if isinstance(registration_id, int) else None
-    if registration is None or registration.is_cancelled or _badge_fingerprint(registration) != fingerprint:
+    if registration is None or not registration.is_registered or _badge_fingerprint(registration) != fingerprint:
         return None
     return registration

@@ -38,6 +38,7 @@ HTTP_STATUS = {
     ScanResult.ALREADY_CHECKED_IN: 200,
     ScanResult.INVALID: 404,
     ScanResult.CANCELLED: 409,
+    ScanResult.NOT_APPROVED: 409,
     ScanResult.NOT_A_MEETING_DAY: 409,
     ScanResult.WRONG_SESSION: 409,
 }
@@ -214,6 +215,12 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
     if row.status is RegistrationStatus.CANCELLED:
         return CheckIn(ScanResult.CANCELLED, payload | {"status": "cancelled",
                                                         "message": gettext("Registration cancelled")})
+    if row.status is RegistrationStatus.PENDING:
+        return CheckIn(ScanResult.NOT_APPROVED, payload | {"status": "pending",
+                                                           "message": gettext("Pending approval: not admitted")})
+    if row.status is RegistrationStatus.DECLINED:
+        return CheckIn(ScanResult.NOT_APPROVED, payload | {"status": "declined",
+                                                           "message": gettext("Registration declined: not admitted")})
     day = day or today
     event["day"], payload["day"] = day, day.isoformat()
     day_row = badge.days.get(day)

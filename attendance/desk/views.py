@@ -82,6 +82,8 @@ def badge(slug: str, registration_id: int):
     registration = _registration_or_404(meeting, registration_id)
     if registration.is_cancelled:
         abort(409, _("This registration is cancelled, so it has no badge."))
+    if not registration.is_registered:
+        abort(409, _("This registration is not approved, so it has no badge."))
     document = badge_pdf(registration)  # before the audit line's write: a stored badge has a connection of its own
     audit.record("registration.reprint_badge", session_id=meeting.id, target=f"registration {registration.id}")
     return document, 200, {
@@ -98,6 +100,8 @@ def new_badge(slug: str, registration_id: int):
     registration = _registration_or_404(meeting, registration_id)
     if registration.is_cancelled:
         abort(409, _("This registration is cancelled, so it has no badge."))
+    if not registration.is_registered:
+        abort(409, _("This registration is not approved, so it has no badge."))
     if request.method == "POST":
         reissue_badge(registration, tell=True)  # CSRFProtect has checked the form's token
         mailed = bool(registration.email)

@@ -152,6 +152,11 @@ def _failed(row: OutboxMail, error: Exception) -> None:
 
 def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
     """The message for the row, and what to record with it once sent. Raises Gone when it has nothing to say."""
+    if row.invitation is not None:
+        from ..registration.invitations import invitation_message
+        if row.invitation.revoked_at is not None:
+            raise Gone("the invitation was revoked before its mail went")
+        return invitation_message(row.invitation), lambda: None
     registration = row.registration
     if not registration.email:
         raise Gone("the registration has no email address any more")
@@ -168,7 +173,11 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
         if registration.is_cancelled:
             raise Gone("the registration was cancelled before its confirmation went")
         return confirmation_message(registration), lambda: None
-    if row.purpose == outbox.REISSUED and (registration.is_cancelled or row.version != outbox.badge_version(
+    if row.purpose == outbox.APPROVED:
+        if not registration.is_registered:
+            raise Gone("the registration was cancelled after its approval")
+        return confirmation_message(registration, approved=True), lambda: None
+    if row.purpose == outbox.REISSUED and (not registration.is_registered or row.version != outbox.badge_version(
             registration)):
         raise Gone("that badge was replaced or cancelled since")
     return notice_message(registration, row.purpose), lambda: None

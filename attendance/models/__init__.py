@@ -2,7 +2,8 @@
 from .audit import AuditEvent
 from .certificate import Certificate
 from .attendance import Attendance, ScanEvent, ScanResult, Source
-from .meeting import EntityType, MeetingSeries, MeetingSession, Region, SessionDay
+from .meeting import EntityType, MeetingSeries, MeetingSession, Region, RegistrationPolicy, SessionDay
+from .invitation import Invitation, InvitationKind, InvitationList, InvitationStatus
 from .registration import Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from .online import IdentityMapping, OnlineInterval, ReportImport, UnmatchedPresence, ZoomEvent
 from .registration_import import RegistrationImport
@@ -11,7 +12,8 @@ from .stored_pdf import PdfKind, StoredPdf
 from .jobs import Job, JobStatus, MailStatus, OutboxMail
 
 __all__ = [
-    "EntityType", "MeetingSeries", "MeetingSession", "Region", "SessionDay",
+    "EntityType", "MeetingSeries", "MeetingSession", "Region", "RegistrationPolicy", "SessionDay",
+    "Invitation", "InvitationKind", "InvitationList", "InvitationStatus",
     "Mode", "Registration", "RegistrationSource", "RegistrationStatus", "Role",
     "AuditEvent", "Certificate",
     "ApiToken", "DoorAssignment", "StaffRole", "StaffUser",

@@ -68,6 +68,8 @@ class ScanResult(enum.StrEnum):
     ALREADY_CHECKED_IN = "already_checked_in"
     INVALID = "invalid"
     CANCELLED = "cancelled"
+    #: the registration is pending approval, or was declined
+    NOT_APPROVED = "not_approved"
     NOT_A_MEETING_DAY = "not_a_meeting_day"
     WRONG_SESSION = "wrong_session"
     #: not scans, but changes to the day's attendance that the log must show

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import utcnow
 from ..extensions import db
 from .meeting import MeetingSession
+from .invitation import Invitation
 from .registration import Registration, _enum
 
 
@@ -85,12 +86,17 @@ class OutboxMail(db.Model):
     __tablename__ = "outbox_mails"
     __table_args__ = (
         sa.UniqueConstraint("registration_id", "purpose", "version"),
+        sa.UniqueConstraint("invitation_id", "purpose", "version"),
+        sa.CheckConstraint("(registration_id IS NULL) <> (invitation_id IS NULL)", name="one_recipient"),
         sa.Index("ix_outbox_mails_status_next_attempt_at", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"))
-    registration: Mapped[Registration] = relationship()
+    #: whom it goes to: a registration, or (an invitation mail) an invitation
+    registration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"))
+    registration: Mapped[Registration | None] = relationship()
+    invitation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invitations.id", ondelete="CASCADE"))
+    invitation: Mapped[Invitation | None] = relationship()
     #: "confirmation", "cancelled", "reissued" or "certificate"
     purpose: Mapped[str] = mapped_column(sa.String(20))
     #: tells apart two mails of one purpose (a second badge, a certificate sent again to everyone)

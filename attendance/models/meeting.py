@@ -1,11 +1,12 @@
 """Meeting series, their sessions and days, and the vocabularies (entity types, regions) a session uses."""
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import aware, date_in, utcnow
@@ -22,6 +23,25 @@ def _translated(default: str, translations: dict | None, language: str | None, f
     entry = (translations or {}).get(language or reader_language())
     text = entry.get(field) if field and isinstance(entry, dict) else entry if not field else None
     return text if isinstance(text, str) and text.strip() else default
+
+
+class RegistrationPolicy(enum.StrEnum):
+    """Who may register for a session."""
+    #: anyone with the form's link, registered at once
+    OPEN = "open"
+    #: anyone may ask; an organiser approves or declines (invited people are approved at once)
+    APPROVAL = "approval"
+    #: only through an invitation's personal link, or a focal point's nomination
+    INVITATION = "invitation"
+
+    @property
+    def label(self) -> str:
+        return str(POLICY_LABELS[self])
+
+
+POLICY_LABELS = {RegistrationPolicy.OPEN: _l("Open: anyone with the link is registered at once"),
+                  RegistrationPolicy.APPROVAL: _l("Approval required: an organiser approves each registration"),
+                  RegistrationPolicy.INVITATION: _l("Invitation only: registration through a personal invitation")}
 
 
 class MeetingSeries(db.Model):
@@ -110,6 +130,10 @@ class MeetingSession(db.Model):
     chair_title: Mapped[str] = mapped_column(sa.String(200), default="")
     #: door staff may register people who turn up unregistered (at the desk, or through the API)
     allows_walk_ins: Mapped[bool] = mapped_column(default=False)
+    #: who may register; a server default only, like `certify_scheduled_hours`
+    registration_policy: Mapped[RegistrationPolicy] = mapped_column(
+        sa.Enum(RegistrationPolicy, name="registration_policy", native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda members: [m.value for m in members]), server_default="open")
     #: whom delegates contact: shown wherever a page or mail says "contact the secretariat"
     secretariat_email: Mapped[str] = mapped_column(sa.String(254), default="")
     secretariat_phone: Mapped[str] = mapped_column(sa.String(40), default="")

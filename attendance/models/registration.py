@@ -28,10 +28,14 @@ class Mode(enum.StrEnum):
 class RegistrationStatus(enum.StrEnum):
     REGISTERED = "registered"
     CANCELLED = "cancelled"
+    #: in a session that requires approval: waiting for an organiser; no badge, no join link, not counted
+    PENDING = "pending"
+    #: an organiser declined it: no badge, no join link, not counted
+    DECLINED = "declined"
 
     @property
     def label(self) -> str:
-        return gettext("Registered") if self is RegistrationStatus.REGISTERED else gettext("Cancelled")
+        return str(_STATUS_LABELS[self])
 
 
 class RegistrationSource(enum.StrEnum):
@@ -63,6 +67,9 @@ class Role(enum.StrEnum):
 _ROLE_LABELS = {Role.CHAIR: _l("Chair"), Role.VICE_CHAIR: _l("Vice-Chair"),
                 Role.DELEGATE: _l("Delegate"), Role.SPEAKER: _l("Speaker"),
                 Role.OBSERVER: _l("Observer"), Role.SECRETARIAT: _l("Secretariat")}
+
+_STATUS_LABELS = {RegistrationStatus.REGISTERED: _l("Registered"), RegistrationStatus.CANCELLED: _l("Cancelled"),
+                  RegistrationStatus.PENDING: _l("Pending approval"), RegistrationStatus.DECLINED: _l("Declined")}
 
 _SOURCE_LABELS = {RegistrationSource.FORM: _l("Public form"), RegistrationSource.DESK: _l("Desk (walk-in)"),
                   RegistrationSource.ORGANISER: _l("Added by an organiser"), RegistrationSource.IMPORT: _l("Import")}
@@ -107,6 +114,11 @@ class Registration(db.Model):
     source: Mapped[RegistrationSource] = mapped_column(_enum(RegistrationSource, "source"),
                                                       default=RegistrationSource.FORM)
     cancel_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    #: the organiser's optional message with an approval or a decline, mailed and shown on the delegate's page
+    decision_message: Mapped[str] = mapped_column(sa.String(500), default="")
+    #: the invitation (personal, or a focal point's nomination) it came through, if any
+    invitation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invitations.id", ondelete="SET NULL"),
+                                                      index=True)
     cancelled_at: Mapped[datetime | None]
     #: what the badge QR holds; a door scan looks it up. Reissuing replaces it.
     badge_token: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_badge_token)
@@ -165,6 +177,12 @@ class Registration(db.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status is RegistrationStatus.CANCELLED
+
+    @property
+    def is_registered(self) -> bool:
+        """Whether it counts: only a registered person has a badge, a join link and a place in the headcount
+        (not one cancelled, pending approval or declined)."""
+        return self.status is RegistrationStatus.REGISTERED
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.session_id}>"

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("organiser", __name__)
 
-from . import door_staff, import_views, registrations, sessions  # noqa: E402,F401  (routes attach to bp)
+from . import approvals, door_staff, import_views, invitation_views, registrations, sessions  # noqa: E402,F401  (routes attach to bp)

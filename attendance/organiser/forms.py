@@ -8,7 +8,7 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, FieldList, Form, FormField, IntegerField,
-                     SelectField, StringField, TextAreaField, TimeField, URLField)
+                     RadioField, SelectField, StringField, TextAreaField, TimeField, URLField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, URL,
                                 ValidationError)
@@ -16,7 +16,8 @@ from wtforms.validators import (DataRequired, Email, InputRequired, Length, Numb
 from ..extensions import db
 from ..formatting import format_day
 from ..i18n import LANGUAGES
-from ..models import Attendance, MeetingSeries, MeetingSession, Mode, Role, SessionDay
+from ..models import Attendance, MeetingSeries, MeetingSession, Mode, RegistrationPolicy, Role, SessionDay
+from ..models.meeting import POLICY_LABELS
 from ..registration.forms import DelegateFields, _no_control_characters, _strip
 
 
@@ -110,6 +111,9 @@ class SessionForm(FlaskForm):
         _l("Days of attendance needed for a certificate"), default=1,
         validators=[InputRequired(_l("Give the number of days.")), NumberRange(min=1, max=366, message=_l("At least 1 day."))])
     allows_walk_ins = BooleanField(_l("Door staff may register walk-ins at the desk (they are checked in at once)"))
+    registration_policy = RadioField(_l("Who may register"), validators=[Optional()],
+                                     choices=[SelectChoice(policy.value, POLICY_LABELS[policy])
+                                              for policy in RegistrationPolicy])
     secretariat_email = EmailField(_l("Secretariat's email (shown to delegates wherever they are told to contact it)"),
                                    filters=[_strip],
                                    validators=[Optional(), Length(max=254),

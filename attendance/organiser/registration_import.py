@@ -90,9 +90,9 @@ def _heading_key(text: str) -> str:
 _HEADINGS = {_heading_key(heading): name for name, headings in COLUMNS.items() for heading in headings}
 
 
-def read_list(filename: str, content: bytes) -> list[ListRow]:
+def read_list(filename: str, content: bytes, optional: set[str] = OPTIONAL) -> list[ListRow]:
     """The rows of a CSV (UTF-8, with or without a byte-order mark; commas or semicolons) or XLSX list, with
-    their cells by column; raises ListError when the file is not such a list."""
+    their cells by column; raises ListError when the file is not such a list (or lacks a column not `optional`)."""
     if len(content) > MAX_BYTES:
         raise ListError(f"The file is larger than {MAX_BYTES // 1024} KB: split the list into smaller files.")
     if not content.strip():
@@ -103,7 +103,7 @@ def read_list(filename: str, content: bytes) -> list[ListRow]:
         raise ListError("Save the list as an Excel workbook (.xlsx) or as CSV UTF-8, then upload it again.")
     else:
         records = _csv_records(content)
-    rows = _rows(records)
+    rows = _rows(records, optional)
     if not rows:
         raise ListError("The list has a heading row but no delegates.")
     return rows
@@ -159,7 +159,7 @@ def _xlsx_cell(cell) -> tuple[str, bool]:
     return str(value), False
 
 
-def _rows(records) -> list[ListRow]:
+def _rows(records, optional: set[str]) -> list[ListRow]:
     records = iter(records)
     columns: dict[int, str] = {}
     for number, cells in records:  # the heading row: the first that is not blank
@@ -167,11 +167,11 @@ def _rows(records) -> list[ListRow]:
             columns = {i: _HEADINGS[_heading_key(text)] for i, (text, _) in enumerate(cells)
                        if _heading_key(text) in _HEADINGS}
             break
-    missing = [LABELS[name] for name in COLUMNS if name not in columns.values() and name not in OPTIONAL]
+    missing = [LABELS[name] for name in COLUMNS if name not in columns.values() and name not in optional]
     if missing:
         raise ListError("The list has no column " + ", ".join(f"“{label}”" for label in missing)
                         + ". The first row must name the columns: " + ", ".join(
-                            f"{label}{' (optional)' if name in OPTIONAL else ''}" for name, label in LABELS.items())
+                            f"{label}{' (optional)' if name in optional else ''}" for name, label in LABELS.items())
                         + ".")
     rows = []
     for number, cells in records:

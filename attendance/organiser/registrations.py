@@ -201,8 +201,9 @@ def reinstate_registration(slug: str, registration_id: int):
 def reissue_registration_badge(slug: str, registration_id: int):
     """Asks first, then gives a new badge code and mails the new badge."""
     registration = _registration_or_404(slug, registration_id)
-    if registration.is_cancelled:
-        flash(gettext("This registration is cancelled, so it has no badge."))
+    if not registration.is_registered:
+        flash(gettext("This registration is cancelled, so it has no badge.") if registration.is_cancelled
+              else gettext("This registration is not approved, so it has no badge."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST":  # CSRFProtect has checked the form's token
         reissue_badge(registration, tell=True)

@@ -10,7 +10,8 @@ from .. import audit
 from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import managed_session_or_404, small_int
-from ..models import AuditEvent, MeetingSeries, MeetingSession, Registration, RegistrationStatus, StaffUser
+from ..models import (AuditEvent, MeetingSeries, MeetingSession, Registration, RegistrationPolicy, RegistrationStatus,
+                      StaffUser)
 from ..models.staff import session_organisers
 from . import bp
 from .door_staff import door_staff_of
@@ -70,6 +71,9 @@ def _edit_session(meeting: MeetingSession):
                 certificate_days_required=form.certificate_days_required.data,
                 certificate_language=form.certificate_language.data or "",
                 allows_walk_ins=form.allows_walk_ins.data,
+                # a form sent without the choice keeps the session's policy
+                registration_policy=RegistrationPolicy(form.registration_policy.data or meeting.registration_policy
+                                                       or RegistrationPolicy.OPEN),
                 secretariat_email=form.secretariat_email.data or "", secretariat_phone=form.secretariat_phone.data or "",
                 registration_opens_at=to_utc(form.registration_opens_at.data, tz),
                 registration_closes_at=to_utc(form.registration_closes_at.data, tz),
@@ -91,6 +95,7 @@ def _edit_session(meeting: MeetingSession):
 def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
     while len(form.days):
         form.days.pop_entry()
+    form.registration_policy.data = (meeting.registration_policy or RegistrationPolicy.OPEN).value
     if meeting.id is None:
         for _ in range(NEW_SESSION_DAY_ROWS):
             form.days.append_entry()

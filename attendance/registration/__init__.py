@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("registration", __name__)
 
-from . import find, views  # noqa: E402,F401  (routes attach to bp)
+from . import find, invitation_views, views  # noqa: E402,F401  (routes attach to bp)

@@ -9,7 +9,7 @@ from flask_babel import force_locale, get_locale, gettext
 from icalendar import Calendar, Event
 
 from ..links import public_url
-from ..models import MeetingSession, Mode, Registration
+from ..models import MeetingSession, Mode, Registration, RegistrationStatus
 
 
 @dataclass(frozen=True)
@@ -81,9 +81,12 @@ def calendar_ics(registration: Registration) -> bytes:
             event.add("dtend", day.ends)
             event.add("summary", meeting.title if len(days) == 1 else gettext(
                 "%(title)s (day %(number)d of %(count)d)", title=meeting.title, number=number, count=len(days)))
-            if registration.is_cancelled:
+            if registration.is_cancelled or registration.status is RegistrationStatus.DECLINED:
                 event.add("status", "CANCELLED")
                 event.add("description", gettext("Your registration is cancelled."))
+            elif registration.status is RegistrationStatus.PENDING:
+                event.add("status", "TENTATIVE")
+                event.add("description", gettext("Your registration is pending approval."))
             elif registration.mode is Mode.ONLINE:
                 join_url = public_url("registration.join", access_key=registration.access_key)
                 event.add("status", "CONFIRMED")

@@ -19,8 +19,8 @@ from ..countries import countries
 from ..dbutil import serialized_writes
 from ..extensions import db
 from ..links import public_url
-from ..models import (EntityType, MeetingSession, Mode, Region, Registration, RegistrationSource, RegistrationStatus,
-                      Source)
+from ..models import (EntityType, Invitation, MeetingSession, Mode, Region, Registration, RegistrationPolicy,
+                      RegistrationSource, RegistrationStatus, Source)
 from ..models.registration import email_key
 from ..tokens import new_badge_token
 from .badges import badge_pdf
@@ -45,6 +45,14 @@ class AlreadyRegistered(RegistrationError):
 
 class InPersonFull(RegistrationError):
     field = "mode"
+
+
+class InvitationRequired(RegistrationError):
+    """The session registers by invitation only, and none came with the form."""
+
+
+class InvitationUsed(RegistrationError):
+    """The invitation was used up (or revoked) meanwhile: another tab, or the focal point's N-th nominee."""
 
 
 @dataclass
@@ -82,26 +90,47 @@ def find_by_email(meeting: MeetingSession, email: str) -> Registration | None:
     )
 
 
-def register(meeting: MeetingSession, delegate: Delegate) -> Registration:
-    """Registers a delegate in one transaction, or raises a RegistrationError and changes nothing.
+def first_status(meeting: MeetingSession, invitation: Invitation | None) -> RegistrationStatus:
+    """Pending in a session that requires approval, unless a personal invitation brought them: the organiser chose
+    that person already. A focal point's nominees wait for approval like anyone else."""
+    if meeting.registration_policy is RegistrationPolicy.APPROVAL and (invitation is None
+                                                                     or invitation.is_nomination):
+        return RegistrationStatus.PENDING
+    return RegistrationStatus.REGISTERED
+
+
+def register(meeting: MeetingSession, delegate: Delegate, *, invitation: Invitation | None = None) -> Registration:
+    """Registers a delegate in one transaction, or raises a RegistrationError and changes nothing. Through an
+    `invitation`, the same transaction takes one of its places (`take_place`): two tabs sending one personal
+    invitation at once make one registration, and a focal point's N+1-th nominee is refused.
 
     The seat check runs after the insert, in the same transaction: on SQLite the insert takes the write lock,
     and on PostgreSQL the session row is locked first, so two delegates can never both take the last seat.
     """
     if meeting.registration_state() != "open":
         raise RegistrationClosed(meeting.registration_state())
+    if meeting.registration_policy is RegistrationPolicy.INVITATION and invitation is None:
+        raise InvitationRequired()
     _check_belongs_to(meeting, delegate)
-    counts_seats = delegate.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
+    status = first_status(meeting, invitation)
+    # Pending people take no seat: the seat is counted when an organiser approves them.
+    counts_seats = (status is RegistrationStatus.REGISTERED and delegate.mode is Mode.IN_PERSON
+                    and meeting.in_person_capacity is not None)
     try:
-        if counts_seats:
-            # Before the insert: the insert's foreign key takes a share lock on this row, which would deadlock.
-            db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id).with_for_update())
-        registration = Registration(session=meeting, **vars(delegate))
-        db.session.add(registration)
-        db.session.flush()
-        if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
-            raise InPersonFull()
-        outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker once the caller commits
+        with serialized_writes():
+            if counts_seats:
+                # Before the insert: the insert's foreign key takes a share lock on this row, which would deadlock.
+                db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id)
+                                   .with_for_update())
+            if invitation is not None and not take_place(invitation):
+                raise InvitationUsed()
+            registration = Registration(session=meeting, status=status,
+                                        invitation_id=invitation.id if invitation else None, **vars(delegate))
+            db.session.add(registration)
+            db.session.flush()
+            if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
+                raise InPersonFull()
+            outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker once the caller commits
     except IntegrityError:
         db.session.rollback()
         raise AlreadyRegistered() from None
@@ -109,6 +138,16 @@ def register(meeting: MeetingSession, delegate: Delegate) -> Registration:
         db.session.rollback()
         raise
     return registration
+
+
+def take_place(invitation: Invitation) -> bool:
+    """Takes one of the invitation's places in the caller's transaction; False when none is left or it was
+    revoked. One conditional UPDATE: PostgreSQL's row lock makes a second one wait and then find no place."""
+    return db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used < Invitation.places, Invitation.revoked_at.is_(None))
+        .values(used=Invitation.used + 1)
+        .execution_options(synchronize_session=False)).rowcount == 1
 
 
 def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
@@ -156,7 +195,8 @@ def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
     return registration.badge_token
 
 
-def confirmation_message(registration: Registration, *, reminder: bool = False) -> EmailMessage:
+def confirmation_message(registration: Registration, *, reminder: bool = False,
+                         approved: bool = False) -> EmailMessage:
     """The delegate's personal link with the badge attached, in the language they registered in. Rendering the
     badge here also stores it, so their first download is served from the stored copy."""
     with force_locale(registration.locale):
@@ -166,14 +206,21 @@ def confirmation_message(registration: Registration, *, reminder: bool = False) 
             registration=registration,
             meeting=meeting,
             reminder=reminder,
+            approved=approved,
             day_times=day_times(meeting),
             me_url=public_url("registration.me", access_key=registration.access_key),
             join_url=public_url("registration.join", access_key=registration.access_key),
         )
-        subject = (gettext("Your link for %(title)s", title=meeting.local_title) if reminder
-                   else gettext("Registered: %(title)s", title=meeting.local_title))
-        # A cancelled registration has no badge (its page refuses one too), nor days to put in a calendar.
-        attachments = [] if registration.is_cancelled else [
+        if reminder:
+            subject = gettext("Your link for %(title)s", title=meeting.local_title)
+        elif approved:
+            subject = gettext("Registration approved: %(title)s", title=meeting.local_title)
+        elif registration.status is RegistrationStatus.PENDING:
+            subject = gettext("Registration received, awaiting approval: %(title)s", title=meeting.local_title)
+        else:
+            subject = gettext("Registered: %(title)s", title=meeting.local_title)
+        # Only a registration that counts has a badge (its page refuses one too) and days to put in a calendar.
+        attachments = [] if not registration.is_registered else [
             ("badge.pdf", "application/pdf", badge_pdf(registration)),
             ("calendar.ics", "text/calendar", calendar_ics(registration))]
         return mail.build_message(registration.email, subject, body, attachments=attachments)
@@ -299,14 +346,18 @@ def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: Regi
 
 
 def notice_message(registration: Registration, kind: str) -> EmailMessage:
-    """Tells the delegate, in their language, that their registration was cancelled ("cancelled") or that their
-    badge was replaced ("reissued", with the new badge attached)."""
+    """Tells the delegate, in their language, that their registration was cancelled ("cancelled"), declined
+    ("declined", with the organiser's message) or that their badge was replaced ("reissued", with the new badge
+    attached)."""
     with force_locale(registration.locale):
         meeting = registration.session
         body = render_template("registration/notice.txt", registration=registration, meeting=meeting, kind=kind,
                                me_url=public_url("registration.me", access_key=registration.access_key))
         if kind == "cancelled":
             subject = gettext("Registration cancelled: %(title)s", title=meeting.local_title)
+            attachments = []
+        elif kind == "declined":
+            subject = gettext("Registration declined: %(title)s", title=meeting.local_title)
             attachments = []
         else:
             subject = gettext("Your new badge for %(title)s", title=meeting.local_title)

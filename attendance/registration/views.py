@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from .. import outbox, transaction
 from ..extensions import limiter
 from ..lookup import registration_by_key_or_404, session_or_404
-from ..models import Mode
+from ..models import Invitation, Mode, Registration, RegistrationPolicy, RegistrationStatus
 from ..attendance_rule import describe_day
 from ..certificates.service import eligibility
 from ..online.service import log_link_click
@@ -18,8 +18,8 @@ from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import RegistrationForm
 from ..outbox import CONFIRMATION, is_delayed, mail_of
-from .service import (AlreadyRegistered, Delegate, InPersonFull, RegistrationClosed, find_by_email, in_person_full,
-                      register)
+from .service import (AlreadyRegistered, Delegate, InPersonFull, InvitationRequired, InvitationUsed,
+                      RegistrationClosed, find_by_email, in_person_full, register)
 
 
 @bp.route("/sessions/<slug>/register", methods=["GET", "POST"])
@@ -29,7 +29,13 @@ def register_form(slug: str):
     state = meeting.registration_state()
     if state != "open":
         return render_template("registration/closed.html", meeting=meeting, state=state), 200
-    form = RegistrationForm(meeting)
+    if meeting.registration_policy is RegistrationPolicy.INVITATION:
+        return render_template("registration/closed.html", meeting=meeting, state="invitation_only"), 200
+    return registration_page(meeting, RegistrationForm(meeting))
+
+
+def registration_page(meeting, form: RegistrationForm, invitation: Invitation | None = None):
+    """The form, and what its POST does: the public form's, and an invitee's (pre-filled, used once)."""
     seats_full = in_person_full(meeting)
     if seats_full:
         form.offer_online_only()
@@ -38,7 +44,7 @@ def register_form(slug: str):
         delegate = Delegate(**form.delegate_fields(), mode=Mode(form.mode.data),
                             keep_name_on_certificate=form.keep_name_on_certificate.data, locale=str(get_locale()))
         try:
-            registration = register(meeting, delegate)
+            registration = register(meeting, delegate, invitation=invitation)
         except AlreadyRegistered:
             duplicate = True
             form.email.errors.append(_("This email address is already registered for this session."))
@@ -48,8 +54,15 @@ def register_form(slug: str):
             form.mode.errors.append(_("In-person seats are now full. You can still register to attend online."))
         except RegistrationClosed:
             return render_template("registration/closed.html", meeting=meeting, state="closed")
+        except (InvitationRequired, InvitationUsed):
+            return render_template("registration/invitation_unusable.html", meeting=meeting,
+                                   reason="used"), 410
         else:
-            if transaction.commit():  # the page tells whether the queue took the confirmation
+            mailed = transaction.commit()  # the page tells whether the queue took the confirmation
+            if registration.status is RegistrationStatus.PENDING:
+                flash(_("Your registration is received and waits for the secretariat's approval. We email you "
+                        "when it is approved; this page shows it too."))
+            elif mailed:
                 flash(_("You are registered. We are emailing you the link to this page: keep it, it is your own."))
             else:
                 flash(_("You are registered, but our email is delayed: the link to this page will reach you "
@@ -58,7 +71,7 @@ def register_form(slug: str):
             return redirect(url_for("registration.me", access_key=registration.access_key))
     status = 400 if request.method == "POST" else 200
     return render_template("registration/register.html", meeting=meeting, form=form, seats_full=seats_full,
-                           duplicate=duplicate), status
+                           duplicate=duplicate, invitation=invitation), status
 
 
 @bp.post("/sessions/<slug>/resend")
@@ -113,6 +126,8 @@ def badge(access_key: str):
     registration = registration_by_key_or_404(access_key)
     if registration.is_cancelled:
         abort(403, _("This registration is cancelled, so it has no badge."))
+    if not registration.is_registered:
+        abort(403, _("This registration is not approved, so it has no badge."))
     return badge_pdf(registration), 200, {
         "Content-Type": "application/pdf",
         "Content-Disposition": 'inline; filename="badge.pdf"',
@@ -127,4 +142,4 @@ def join(access_key: str):
     if answer.redirect_to:
         return redirect(answer.redirect_to)
     return render_template("registration/no_join.html", registration=registration, meeting=registration.session,
-                           answer=answer), 409 if answer.refusal == "cancelled" else 200
+                           answer=answer), 409 if answer.refusal in ("cancelled", "not_approved") else 200

@@ -85,6 +85,8 @@ class Scope:
 class Headcount:
     meeting: MeetingSession
     scopes: list[Scope]
+    #: registrations waiting for an organiser's approval: not counted anywhere above
+    pending_approval: int = 0
 
     @property
     def session(self) -> Scope:
@@ -100,7 +102,7 @@ class Headcount:
         def table(rows: list[Row]) -> list[dict]:
             return [{"label": row.label, **row.counts} for row in rows]
         return {
-            "slug": self.meeting.slug, "title": self.meeting.title,
+            "slug": self.meeting.slug, "title": self.meeting.title, "pending_approval": self.pending_approval,
             "days": [d.date.isoformat() for d in self.meeting.days],
             "columns": COLUMNS,
             # the attendance rule the numbers follow, as the certificates do
@@ -156,7 +158,9 @@ def headcount(meeting: MeetingSession) -> Headcount:
     day_records = session_days_of(meeting, registrations, active.with_only_columns(Registration.id))
     scopes = [_scope(meeting, _counts(day_records, registrations, None), None)]
     scopes += [_scope(meeting, _counts(day_records, registrations, i), day) for i, day in enumerate(meeting.days)]
-    return Headcount(meeting, scopes)
+    pending = db.session.scalar(sa.select(sa.func.count(Registration.id)).where(
+        Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING))
+    return Headcount(meeting, scopes, pending)
 
 
 HEADLINE_COLUMNS = ("registered_in_person", "registered_online", "attended_in_person", "attended_online")

@@ -1,0 +1,209 @@
+"""Organisers invite people: one by one or from a CSV/XLSX list (previewed row by row, saved only on
+confirming), and focal points, who nominate up to N delegates of their entity. Each invitation is mailed
+through the outbox with its personal link; an organiser can revoke one that is not used up."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext
+
+from .. import audit, outbox
+from ..dbutil import serialized_writes
+from ..extensions import db
+from ..models import Invitation, InvitationKind, InvitationList, MeetingSession, Mode, Registration
+from ..models.meeting import utcnow
+from ..models.registration import email_key
+from ..registration.forms import _strip
+from ..registration.service import InvalidEntry, _term_named
+from .registration_import import (COLUMNS, ERROR, NEW, ListError, PreviewRow, StaleConfirmation, _mode, fingerprint,
+                                  read_list)
+
+#: an invitee list names each person and their address; the rest pre-fills the form when present
+LIST_OPTIONAL = set(COLUMNS) - {"full_name", "email"}
+#: already invited, or already registered: skipped
+KNOWN = "known"
+MAX_PLACES = 100
+
+
+@dataclass
+class Invitee:
+    """Whom to invite, as an organiser gives it: entity type and region by name, mode by its value (all three
+    optional for a personal invitation; a nomination needs the entity type)."""
+    full_name: str = ""
+    email: str = ""
+    organisation: str = ""
+    entity_type: str = ""
+    region: str = ""
+    mode: str = ""
+
+
+def invitee_errors(meeting: MeetingSession, invitee: Invitee, *, places: int | None = None) -> dict[str, str]:
+    """Why this person cannot be invited, per field; empty when they can. `places` makes it a nomination."""
+    errors: dict[str, str] = {}
+    if not invitee.full_name:
+        errors["full_name"] = gettext("Enter the person's full name.")
+    for name, limit in (("full_name", 200), ("organisation", 200), ("email", 254)):
+        value = getattr(invitee, name)
+        if len(value) > limit:
+            errors[name] = gettext("Use at most %(count)d characters.", count=limit)
+        elif any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            errors[name] = gettext("Remove the control characters from this field.")
+    if "email" not in errors:
+        try:
+            validate_email(invitee.email, check_deliverability=False)
+        except EmailNotValidError:
+            errors["email"] = gettext("Enter a valid email address, like name@example.org.")
+    if invitee.entity_type and _term_named(meeting.entity_types, invitee.entity_type) is None:
+        errors["entity_type"] = gettext("Choose one of this session's entity types.")
+    elif places is not None and not invitee.entity_type:
+        errors["entity_type"] = gettext("Choose the entity type of the delegation the focal point nominates.")
+    if invitee.region and _term_named(meeting.regions, invitee.region) is None:
+        errors["region"] = gettext("Choose one of this session's regions.")
+    if invitee.mode and invitee.mode not in Mode._value2member_map_:
+        errors["mode"] = gettext("Choose in_person or online.")
+    if places is not None and not 1 <= places <= MAX_PLACES:
+        errors["places"] = gettext("A focal point may nominate from 1 to %(count)d people.", count=MAX_PLACES)
+    if places is None and "email" not in errors:
+        known = already_known(meeting, invitee.email)
+        if known:
+            errors["email"] = known
+    return errors
+
+
+def already_known(meeting: MeetingSession, email: str) -> str:
+    """Why a personal invitation to `email` would be one too many ("" when it would not)."""
+    key = email_key(email)
+    if db.session.scalar(sa.select(Registration.id).filter_by(session_id=meeting.id, email_key=key)) is not None:
+        return gettext("This email address is already registered for this session.")
+    invited = db.session.scalars(sa.select(Invitation).filter_by(
+        session_id=meeting.id, kind=InvitationKind.PERSONAL, revoked_at=None)).all()
+    if any(email_key(i.email) == key for i in invited):
+        return gettext("This person already has an invitation to this session.")
+    return ""
+
+
+def _new_invitation(meeting: MeetingSession, invitee: Invitee, places: int | None, by: str) -> Invitation:
+    entity_type = _term_named(meeting.entity_types, invitee.entity_type) if invitee.entity_type else None
+    region = _term_named(meeting.regions, invitee.region) if invitee.region else None
+    invitation = Invitation(
+        session=meeting, kind=InvitationKind.NOMINATION if places else InvitationKind.PERSONAL,
+        full_name=invitee.full_name, email=invitee.email, organisation=invitee.organisation,
+        entity_type=entity_type, region=region, mode=Mode(invitee.mode) if invitee.mode else None,
+        places=places or 1, created_by=by)
+    db.session.add(invitation)
+    db.session.flush()
+    outbox.schedule_invitation(invitation)
+    return invitation
+
+
+def invite(meeting: MeetingSession, invitee: Invitee, *, by: str, places: int | None = None) -> Invitation:
+    """One invitation (a nomination when `places` is given), audited and mailed, in one transaction; raises
+    InvalidEntry, with nothing changed, when an answer is wrong."""
+    invitee = Invitee(**{name: _strip(value) or "" for name, value in vars(invitee).items()})
+    errors = invitee_errors(meeting, invitee, places=places)
+    if errors:
+        raise InvalidEntry(errors)
+    with serialized_writes():
+        invitation = _new_invitation(meeting, invitee, places, by)
+        audit.record("invitation.nominate" if places else "invitation.create", session_id=meeting.id,
+                     target=f"invitation {invitation.id}", details=f"{places} places" if places else "", actor=by)
+        db.session.commit()
+    return invitation
+
+
+class NotRevocable(Exception):
+    """Used up already (its registrations stand), or revoked before."""
+
+
+def revoke(invitation: Invitation, by: str) -> None:
+    """The link stops working at once; registrations it made stay."""
+    with serialized_writes():
+        changed = db.session.execute(
+            sa.update(Invitation).where(Invitation.id == invitation.id, Invitation.revoked_at.is_(None),
+                                        Invitation.used < Invitation.places)
+            .values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        if not changed:
+            db.session.rollback()
+            raise NotRevocable()
+        audit.record("invitation.revoke", session_id=invitation.session_id, target=f"invitation {invitation.id}",
+                     actor=by)
+        db.session.commit()
+
+
+# Invitee lists: the delegation-list import's reading and preview pattern (organiser/registration_import.py).
+
+def upload_invitee_list(meeting: MeetingSession, filename: str, content: bytes, by: str) -> InvitationList:
+    """Keeps a readable list for its preview; raises ListError, keeping nothing, when it is not one."""
+    read_list(filename, content, LIST_OPTIONAL)
+    upload = InvitationList(session_id=meeting.id, filename=(filename or "list")[:255], content=content,
+                            sha256=hashlib.sha256(content).hexdigest(), uploaded_by=by)
+    db.session.add(upload)
+    db.session.commit()
+    return upload
+
+
+def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[PreviewRow]:
+    """Every row as saving it now would treat it: new, known (already invited or registered: skipped), or an
+    error with its reason per field."""
+    first_line: dict[str, int] = {}
+    result = []
+    for row in read_list(upload.filename, upload.content, LIST_OPTIONAL):
+        cells = row.cells
+        invitee = Invitee(full_name=cells["full_name"], email=cells["email"], organisation=cells["organisation"],
+                          entity_type=cells["entity_type"], region=cells["region"],
+                          mode=_mode(cells["mode"]) if cells["mode"] else "")
+        item = PreviewRow(row.line, invitee, "", NEW)
+        result.append(item)
+        errors = invitee_errors(meeting, invitee)
+        if errors.get("email") and not _invalid_address(invitee.email):  # valid, but invited or registered
+            item.status, item.note = KNOWN, errors.pop("email")
+            if not errors:
+                continue
+        for name in sorted(row.formulas):
+            errors[name] = gettext("“%(value)s” starts like a spreadsheet formula: type the value itself.",
+                                   value=cells[name][:40])
+        key = email_key(invitee.email) if invitee.email else ""
+        if key and key in first_line and "email" not in errors:
+            errors["email"] = gettext("This email address is already on line %(line)d of this list.",
+                                      line=first_line[key])
+        if key:
+            first_line.setdefault(key, row.line)
+        if errors:
+            item.status, item.errors = ERROR, errors
+    return result
+
+
+def _invalid_address(email: str) -> bool:
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        return True
+    return False
+
+
+def save_invitee_list(meeting: MeetingSession, upload: InvitationList, seen: str, by: str) -> list[Invitation]:
+    """Invites every new row in one transaction, each mailed, if `seen` is the fingerprint of the preview as it
+    stands now; raises StaleConfirmation otherwise, with nothing saved."""
+    if upload.saved_at is not None:
+        raise StaleConfirmation(gettext("This list was already saved: saving it again would invite nobody."))
+    rows = invitee_preview(meeting, upload)
+    if seen != fingerprint(upload, rows):
+        raise StaleConfirmation(gettext("The list or the session's invitations changed since this preview: check "
+                                        "the preview below again, then confirm."))
+    with serialized_writes():
+        invited = [_new_invitation(meeting, row.entry, None, by) for row in rows if row.status == NEW]
+        upload.summary = gettext("%(new)d invited, %(known)d already invited or registered, %(errors)d with errors "
+                                 "skipped", new=len(invited), known=sum(r.status == KNOWN for r in rows),
+                                 errors=sum(r.status == ERROR for r in rows))
+        upload.saved_at = utcnow()
+        audit.record("invitations.import", session_id=meeting.id, target=upload.filename, details=upload.summary,
+                     actor=by)
+        db.session.commit()
+    return invited
+
+
+__all__ = ["Invitee", "InvalidEntry", "ListError", "NotRevocable", "StaleConfirmation", "invite", "revoke",
+           "upload_invitee_list", "invitee_preview", "save_invitee_list", "KNOWN"]

@@ -1,0 +1,83 @@
+"""Organisers approve or decline pending registrations (sessions whose policy requires approval)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from .. import audit, outbox
+from ..dbutil import serialized_writes
+from ..extensions import db
+from ..models import MeetingSession, Mode, Registration, RegistrationStatus
+from ..models.meeting import utcnow
+from .service import InPersonFull, in_person_count
+
+MESSAGE_MAX = 500
+
+
+class NotPending(Exception):
+    """The registration is no longer pending (cancelled, or decided by someone else meanwhile): nothing changed.
+    `status` is what it is now."""
+
+    def __init__(self, status: RegistrationStatus):
+        super().__init__(status)
+        self.status = status
+
+
+def decide(registration: Registration, *, approve: bool, message: str = "") -> None:
+    """Approves (registered: badge, join link, a seat) or declines a pending registration in one transaction,
+    audited, with a mail to the delegate (approved: the confirmation with badge and calendar). Raises NotPending
+    or InPersonFull and changes nothing otherwise.
+
+    The change is an UPDATE ... WHERE status = 'pending': of two organisers deciding at once, or a cancellation
+    meanwhile, only one wins; the other learns what happened."""
+    message = message.strip()[:MESSAGE_MAX]
+    new_status = RegistrationStatus.REGISTERED if approve else RegistrationStatus.DECLINED
+    meeting: MeetingSession = registration.session
+    counts_seats = approve and registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
+    with serialized_writes():
+        if counts_seats:  # as `register` does: two approvals cannot both take the last seat
+            db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id)
+                               .with_for_update())
+        changed = db.session.execute(
+            sa.update(Registration)
+            .where(Registration.id == registration.id, Registration.status == RegistrationStatus.PENDING)
+            .values(status=new_status, decision_message=message, updated_at=utcnow())
+            .execution_options(synchronize_session=False)).rowcount
+        if not changed:
+            db.session.rollback()
+            db.session.refresh(registration)
+            raise NotPending(registration.status)
+        if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
+            db.session.rollback()
+            raise InPersonFull()
+        audit.record("registration.approve" if approve else "registration.decline", session_id=meeting.id,
+                     target=f"registration {registration.id}", details=message)
+        outbox.schedule(registration, outbox.APPROVED if approve else outbox.DECLINED)
+        db.session.commit()
+
+
+@dataclass
+class Decisions:
+    done: list[Registration] = field(default_factory=list)
+    #: those left as they were, with why: a NotPending or InPersonFull
+    refused: list[tuple[Registration, Exception]] = field(default_factory=list)
+
+
+def decide_many(registrations: list[Registration], *, approve: bool, message: str = "") -> Decisions:
+    """Each decided in its own transaction: one that is no longer pending (or finds the seats full) does not
+    hold back the others, and is reported."""
+    decisions = Decisions()
+    for registration in registrations:
+        try:
+            decide(registration, approve=approve, message=message)
+        except (NotPending, InPersonFull) as refusal:
+            decisions.refused.append((registration, refusal))
+        else:
+            decisions.done.append(registration)
+    return decisions
+
+
+def pending_count(meeting: MeetingSession) -> int:
+    return db.session.scalar(sa.select(sa.func.count(Registration.id)).where(
+        Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING))
