@@ -85,7 +85,7 @@ class OutboxMail(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"))
     registration: Mapped[Registration] = relationship()
-    #: "confirmation", "cancelled", "reissued" or "certificate"
+    #: one of `outbox.PURPOSES`: "confirmation", "cancelled", "reissued", "certificate", "promoted", "reminder"...
     purpose: Mapped[str] = mapped_column(sa.String(20))
     #: tells apart two mails of one purpose (a second badge, a certificate sent again to everyone)
     version: Mapped[str] = mapped_column(sa.String(40), default="1")
