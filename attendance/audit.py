@@ -15,6 +15,7 @@ from .models.audit import AuditEvent
 #: purge until someone decides what it holds.
 PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "registration.cancel": ("details",),
+    "message.send": ("details",),
     "certificate.revoke": ("details",),
     "attendance.check_in": ("details",),
     "attendance.check_out": ("details",),
@@ -23,7 +24,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "online.import_save": ("target",),
     **dict.fromkeys((
         "registration.update", "registration.reinstate", "registration.reissue_badge", "registration.add",
-        "registration.reprint_badge", "certificate.reinstate",
+        "registration.reprint_badge", "certificate.reinstate", "registration.promote",
         "registrations.export", "badges.export", "certificates.export", "certificates.email", "headcount.export",
         "session.create", "session.update", "session.delete", "session.purge", "session.add_organiser",
         "session.remove_organiser", "session.add_door_staff", "session.remove_door_staff", "entity-types.save", "entity-types.delete", "regions.save", "regions.delete",

@@ -19,7 +19,13 @@ CONFIRMATION = "confirmation"
 CANCELLED = "cancelled"
 REISSUED = "reissued"
 CERTIFICATE = "certificate"
-PURPOSES = (CONFIRMATION, CANCELLED, REISSUED, CERTIFICATE)
+#: a seat in the room came free for the first in line (version: the new badge)
+PROMOTED = "promoted"
+#: the session's reminder before its first day (version: that day, so a moved meeting reminds once more)
+REMINDER = "reminder"
+#: an organiser's message to a group (version: the message's id)
+MESSAGE = "message"
+PURPOSES = (CONFIRMATION, CANCELLED, REISSUED, CERTIFICATE, PROMOTED, REMINDER, MESSAGE)
 #: where the session keeps the ids of the mails its transaction scheduled, for `jobs.send_scheduled` after commit
 SCHEDULED = "outbox.scheduled"
 #: a mail still waiting after this long is late (a worker takes a new one within seconds)

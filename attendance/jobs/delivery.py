@@ -163,7 +163,10 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
         if registration.is_cancelled:
             raise Gone("the registration was cancelled before its confirmation went")
         return confirmation_message(registration), lambda: None
-    if row.purpose == outbox.REISSUED and (registration.is_cancelled or row.version != outbox.badge_version(
-            registration)):
+    if row.purpose in (outbox.REMINDER, outbox.MESSAGE):
+        from ..messaging.mails import message_mail, reminder_mail
+        return (reminder_mail if row.purpose == outbox.REMINDER else message_mail)(row), lambda: None
+    if row.purpose in (outbox.REISSUED, outbox.PROMOTED) and (
+            registration.is_cancelled or row.version != outbox.badge_version(registration)):
         raise Gone("that badge was replaced or cancelled since")
     return notice_message(registration, row.purpose), lambda: None

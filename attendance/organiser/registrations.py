@@ -17,13 +17,14 @@ from ..lookup import managed_session_or_404
 from ..reports.headcount import headcount
 from ..models import Mode, Registration, RegistrationStatus, Role
 from ..jobs.kinds import badge_job_options, request_job
-from ..jobs.queue import start_job
+from ..jobs.queue import send_scheduled, start_job
 from ..text import without_control_characters
 from ..auth import Actor
 from ..desk.forms import OrganiserEntryForm
 from ..exports import CSV_BOM
 from ..models import RegistrationSource
 from ..registration.service import InvalidEntry, add_registration, cancel_and_tell, reinstate, replace_badge
+from ..registration.waitlist import waiting_list
 from . import bp
 from .forms import CancelForm, RegistrationEditForm
 from .service import EmailTaken, RegistrationFilters, registrations_csv, registrations_query, update_registration
@@ -54,7 +55,7 @@ def registrations(slug: str):
     return render_template("organiser/registrations.html", meeting=meeting, page=page, filters=filters,
                            filter_args=filter_args,
                            modes=list(Mode), statuses=list(RegistrationStatus), report=headcount(meeting),
-                           today=today_for(meeting).isoformat())
+                           today=today_for(meeting).isoformat(), waiting=waiting_list(meeting))
 
 
 @bp.get("/sessions/<slug>/registrations.csv")
@@ -146,6 +147,7 @@ def edit_registration(slug: str, registration_id: int):
         except EmailTaken:
             form.email.errors.append(gettext("Another registration for this session already uses this email."))
         else:
+            send_scheduled()  # the mails of those promoted from the waiting list to the seat freed
             flash(gettext("Registration saved."))
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     return render_template("organiser/registration.html", meeting=meeting, registration=registration, form=form,
