@@ -17,7 +17,7 @@ from attendance.jobs import kinds
 from attendance.models import (Attendance, AuditEvent, Job, MailStatus, MeetingSession, Message, Mode, OutboxMail,
                                RegistrationStatus, Source)
 from attendance.models.meeting import utcnow
-from attendance.messaging.service import Group, count
+from attendance.mailings.service import Group, count
 from helpers import csrf_token
 from test_jobs import queue_app, smtp, wait_for, workers  # noqa: F401  (fixtures: real workers, a real SMTP server)
 
@@ -59,8 +59,8 @@ def test_a_reminder_carries_the_badge_in_person_and_the_join_link_online_once_ea
 
     assert send_reminders(app) == 0 and len(outbox_mails(app)) == 2  # run again: nobody gets a second one
 
-    for day in meeting.days:  # the meeting moves a day later: one reminder more for the new days
-        day.date += timedelta(days=1)
+    for day in meeting.days:  # the meeting moves two days later: one reminder more for the new days
+        day.date += timedelta(days=2)
     db.session.commit()
     assert send_reminders(app) == 2 and len(outbox_mails(app)) == 4
 

@@ -164,7 +164,7 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
             raise Gone("the registration was cancelled before its confirmation went")
         return confirmation_message(registration), lambda: None
     if row.purpose in (outbox.REMINDER, outbox.MESSAGE):
-        from ..messaging.mails import message_mail, reminder_mail
+        from ..mailings.mails import message_mail, reminder_mail
         return (reminder_mail if row.purpose == outbox.REMINDER else message_mail)(row), lambda: None
     if row.purpose in (outbox.REISSUED, outbox.PROMOTED) and (
             registration.is_cancelled or row.version != outbox.badge_version(registration)):

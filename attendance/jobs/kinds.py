@@ -191,7 +191,7 @@ def _email_certificates(job: Job) -> None:
 def _mail_message(job: Job) -> None:
     """An organiser's message: one outbox mail per person of its group (a run again finds them there), then the
     job's mails over one connection; mails that fail wait for their retry, and the job runs again."""
-    from ..messaging.service import Group
+    from ..mailings.service import Group
     from ..models import Message
     message = db.session.get(Message, json.loads(job.options)["message_id"])
     if message is None:

@@ -76,8 +76,8 @@ def _register_tasks(huey: Huey, app: Flask) -> dict:
                         retry_delay=app.config["JOBS_RETRY_DELAY"], name="send_reminders")
     @in_app
     def send_reminders() -> None:
-        """Every ten minutes: the reminders of the sessions due (each person's once; see messaging/reminders)."""
-        from ..messaging import reminders
+        """Every ten minutes: the reminders of the sessions due (each person's once; see mailings/reminders)."""
+        from ..mailings import reminders
         reminders.send_reminders()
 
     return {"deliver_mail": deliver_mail, "run_job": run_job, "sweep": sweep, "send_reminders": send_reminders}

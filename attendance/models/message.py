@@ -20,7 +20,7 @@ class Message(db.Model):
     session: Mapped[MeetingSession] = relationship()
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
-    #: the group, as JSON of `messaging.service.Group` ({"mode": "online", "entity_type_id": 3, ...})
+    #: the group, as JSON of `mailings.service.Group` ({"mode": "online", "entity_type_id": 3, ...})
     filters: Mapped[str] = mapped_column(sa.String(500), default="{}")
     #: how many the group counted when the organiser sent it
     recipients: Mapped[int] = mapped_column(default=0)

@@ -2,6 +2,6 @@
 message to a group. Each person gets each once: one outbox row per registration, purpose and version."""
 from flask import Blueprint
 
-bp = Blueprint("messaging", __name__)
+bp = Blueprint("mailings", __name__)
 
 from . import views  # noqa: E402,F401  (routes attach to bp)

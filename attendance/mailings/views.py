@@ -37,5 +37,5 @@ def messages(slug: str):
             draft = Message(session=meeting, subject=form.subject.data, body=form.body.data)
             preview = render_message(draft, first_recipient(meeting, group))
     status = 400 if request.method == "POST" and (form.errors or not recipients) else 200
-    return render_template("messaging/messages.html", meeting=meeting, form=form, preview=preview,
+    return render_template("mailings/messages.html", meeting=meeting, form=form, preview=preview,
                            recipients=recipients, sent=messages_of(meeting)), status
