@@ -137,6 +137,7 @@ def test_an_organiser_previews_counts_and_sends_a_message_to_a_group_once_each(a
     preview = client.post(url, data={**form, "action": "preview"}).get_data(as_text=True)
     assert "This message goes to 2 people." in preview and "Send to 2 people" in preview
     assert people["online_rtc_1"].email in preview and "The online room opens at 8:30." in preview
+    assert people["online_rtc_1"].access_key not in preview  # staff never see a delegate's secret link
     assert outbox_mails(app) == []  # a preview sends nothing
 
     response = client.post(url, data={**form, "action": "send", "expected": "2"})
@@ -144,6 +145,7 @@ def test_an_organiser_previews_counts_and_sends_a_message_to_a_group_once_each(a
     mails = outbox_mails(app)
     assert sorted(m["To"] for m in mails) == sorted([people["online_rtc_1"].email, people["online_rtc_2"].email])
     assert all(m["Subject"] == "Room change" and "The online room opens at 8:30." in body(m) for m in mails)
+    assert all(f"/me/{p.access_key}" in body(m) for m in mails for p in people.values() if p.email == m["To"])
     message = db.session.scalar(sa.select(Message))
     assert message.recipients == 2 and message.sent_by == organiser and '"mode": "online"' in message.filters
     assert db.session.scalar(sa.select(AuditEvent.target).filter_by(action="message.send")) == \

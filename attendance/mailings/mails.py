@@ -41,11 +41,13 @@ def message_mail(row: OutboxMail) -> EmailMessage:
     return render_message(message, row.registration)
 
 
-def render_message(message: Message, registration: Registration) -> EmailMessage:
-    """The mail as the recipient gets it (also the organiser's preview)."""
+def render_message(message: Message, registration: Registration, *, preview: bool = False) -> EmailMessage:
+    """The mail as the recipient gets it; for the organiser's `preview`, without the recipient's secret link (staff
+    never see it)."""
     with force_locale(registration.locale):
+        links = ({"me_url": gettext("(the link to their own page)")} if preview else _links(registration))
         body = render_template("registration/message.txt", registration=registration, meeting=message.session,
-                               message=message, **_links(registration))
+                               message=message, **links)
         return mail.build_message(registration.email, message.subject, body)
 
 

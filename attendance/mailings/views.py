@@ -35,7 +35,7 @@ def messages(slug: str):
         if recipients:
             form.expected.data = str(recipients)
             draft = Message(session=meeting, subject=form.subject.data, body=form.body.data)
-            preview = render_message(draft, first_recipient(meeting, group))
+            preview = render_message(draft, first_recipient(meeting, group), preview=True)
     status = 400 if request.method == "POST" and (form.errors or not recipients) else 200
     return render_template("mailings/messages.html", meeting=meeting, form=form, preview=preview,
                            recipients=recipients, sent=messages_of(meeting)), status
