@@ -4,7 +4,6 @@ when a worker is killed mid-batch."""
 import email
 import email.policy
 import os
-import re
 import signal
 from collections import Counter
 from datetime import timedelta
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 
 from attendance.extensions import db
 from attendance.jobs import kinds
-from attendance.models import (Attendance, AuditEvent, Job, MailStatus, MeetingSession, Message, Mode, OutboxMail,
+from attendance.models import (Attendance, AuditEvent, Job, MailStatus, Message, Mode, OutboxMail,
                                RegistrationStatus, Source)
 from attendance.models.meeting import utcnow
 from attendance.mailings.service import Group, count

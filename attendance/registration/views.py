@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from ..extensions import limiter
 from ..lookup import registration_by_key_or_404, session_or_404
-from ..models import Mode, Registration
+from ..models import Registration
 from ..attendance_rule import describe_day
 from ..certificates.service import eligibility
 from ..checkin.service import today_for
