@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .certificates import bp as certificates_bp
     from .checkin import bp as checkin_bp
     from .desk import bp as desk_bp
+    from .mailings import bp as mailings_bp
     from .online import bp as online_bp
     from .organiser import bp as organiser_bp
     from .registration import bp as registration_bp
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(certificates_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(desk_bp)
+    app.register_blueprint(mailings_bp)
     security.init_app(app)
     formatting.init_app(app)
     i18n.init_app(app)

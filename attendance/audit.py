@@ -18,6 +18,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "registration.approve": ("details",),
     "registration.decline": ("details",),
     "invitations.import": ("target",),
+    "message.send": ("details",),
     "certificate.revoke": ("details",),
     "attendance.check_in": ("details",),
     "attendance.check_out": ("details",),
@@ -27,7 +28,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys((
         "registration.update", "registration.reinstate", "registration.reissue_badge", "registration.add",
         "registration.reprint_badge", "certificate.reinstate", "invitation.create", "invitation.nominate",
-        "invitation.revoke",
+        "invitation.revoke", "registration.reprint_badge", "certificate.reinstate", "registration.promote",
         "registrations.export", "badges.export", "certificates.export", "certificates.email", "headcount.export",
         "session.create", "session.update", "session.delete", "session.purge", "session.add_organiser",
         "session.remove_organiser", "session.add_door_staff", "session.remove_door_staff", "entity-types.save", "entity-types.delete", "regions.save", "regions.delete",

@@ -4,9 +4,11 @@ from datetime import UTC, date, datetime
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel import Locale
 from babel.lists import format_list
 from flask import Flask
 from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
 
 from .clock import aware
 
@@ -53,7 +55,19 @@ def format_duration(minutes: float) -> str:
     return gettext("%(hours)d h %(minutes)02d min", hours=hours, minutes=rest)
 
 
+# By the language's ordinal category (CLDR): English "1st", "2nd", "3rd", "4th"; French "1re", "2e"...
+_IN_LINE = {"one": _l("%(num)dst in line"), "two": _l("%(num)dnd in line"), "few": _l("%(num)drd in line"),
+            "other": _l("%(num)dth in line")}
+
+
+def in_line(place: int) -> str:
+    """A place on a waiting list: "3rd in line"."""
+    category = Locale.parse(_locale()).ordinal_form(place)
+    return str(_IN_LINE.get(category, _IN_LINE["other"])) % {"num": place}
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(in_line)
     app.add_template_filter(format_duration)
     app.add_template_filter(format_day)
     app.add_template_filter(format_days)

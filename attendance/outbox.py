@@ -20,7 +20,7 @@ CANCELLED = "cancelled"
 REISSUED = "reissued"
 CERTIFICATE = "certificate"
 #: the personal link again, asked for on the session's page ("email me my link again")
-REMINDER = "reminder"
+LINK_AGAIN = "link_again"
 #: every registration link of an address, asked for at /me; kept on the address's latest registration
 LINKS = "links"
 #: an organiser approved a pending registration: the confirmation with badge and calendar
@@ -28,7 +28,14 @@ APPROVED = "approved"
 DECLINED = "declined"
 #: to an invitation (not a registration): the invitee's or focal point's personal link
 INVITATION = "invitation"
-PURPOSES = (CONFIRMATION, CANCELLED, REISSUED, CERTIFICATE, REMINDER, LINKS, APPROVED, DECLINED)
+#: a seat in the room came free for the first in line (version: the new badge)
+PROMOTED = "promoted"
+#: the session's reminder before its first day (version: that day, so a moved meeting reminds once more)
+REMINDER = "reminder"
+#: an organiser's message to a group (version: the message's id)
+MESSAGE = "message"
+PURPOSES = (CONFIRMATION, CANCELLED, REISSUED, CERTIFICATE, LINK_AGAIN, LINKS, APPROVED, DECLINED, PROMOTED,
+            REMINDER, MESSAGE)
 #: where the session keeps the ids of the mails its transaction scheduled, for `jobs.send_scheduled` after commit
 SCHEDULED = "outbox.scheduled"
 #: a mail still waiting after this long is late (a worker takes a new one within seconds)
@@ -55,7 +62,7 @@ def schedule(registration: Registration, purpose: str, version: str = "1", *,
 
 
 def asked_version(locale: str = "") -> str:
-    """The version of a mail a delegate asks for (REMINDER, LINKS): the minute asked in, so that a double click
+    """The version of a mail a delegate asks for (LINK_AGAIN, LINKS): the minute asked in, so that a double click
     sends one mail and asking again later sends another; and the language of the page asked from."""
     return utcnow().strftime("%Y-%m-%dT%H:%M") + (f" {locale}" if locale else "")
 

@@ -152,7 +152,7 @@ def test_email_me_my_link_again_goes_through_the_outbox_once_per_click(app, clie
                              data={"email": registration.email, "csrf_token": csrf_token(client)})
         assert answer.status_code == 200
     [mail] = db.session.scalars(sa.select(OutboxMail)).all()
-    assert (mail.purpose, mail.status, mail.registration_id) == (outbox.REMINDER, MailStatus.SENT, registration.id)
+    assert (mail.purpose, mail.status, mail.registration_id) == (outbox.LINK_AGAIN, MailStatus.SENT, registration.id)
     [name] = os.listdir(app.config["OUTBOX_DIR"])
     with open(os.path.join(app.config["OUTBOX_DIR"], name), encoding="utf-8") as sent:
         assert f"/me/{registration.access_key}" in sent.read().replace("=\n", "")

@@ -167,7 +167,7 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
     from ..registration.service import confirmation_message, notice_message
     if row.purpose == outbox.LINKS:
         return links_message(registration.email, outbox.asked_locale(row) or registration.locale), lambda: None
-    if row.purpose == outbox.REMINDER:
+    if row.purpose == outbox.LINK_AGAIN:
         return confirmation_message(registration, reminder=True), lambda: None
     if row.purpose == outbox.CONFIRMATION:
         if registration.is_cancelled:
@@ -177,7 +177,10 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
         if not registration.is_registered:
             raise Gone("the registration was cancelled after its approval")
         return confirmation_message(registration, approved=True), lambda: None
-    if row.purpose == outbox.REISSUED and (not registration.is_registered or row.version != outbox.badge_version(
-            registration)):
+    if row.purpose in (outbox.REMINDER, outbox.MESSAGE):
+        from ..mailings.mails import message_mail, reminder_mail
+        return (reminder_mail if row.purpose == outbox.REMINDER else message_mail)(row), lambda: None
+    if row.purpose in (outbox.REISSUED, outbox.PROMOTED) and (
+            not registration.is_registered or row.version != outbox.badge_version(registration)):
         raise Gone("that badge was replaced or cancelled since")
     return notice_message(registration, row.purpose), lambda: None

@@ -199,6 +199,32 @@ def _email_certificates(job: Job) -> None:
         raise MailsWaiting(f"{len(mailing.failed)} mails could not be sent yet; they are tried again")
 
 
+def _mail_message(job: Job) -> None:
+    """An organiser's message: one outbox mail per person of its group (a run again finds them there), then the
+    job's mails over one connection; mails that fail wait for their retry, and the job runs again."""
+    from ..mailings.service import Group
+    from ..models import Message
+    message = db.session.get(Message, json.loads(job.options)["message_id"])
+    if message is None:
+        raise runner.JobGone("the message was deleted")
+    with serialized_writes():
+        for registration in db.session.scalars(Group.from_json(message.filters).query(message.session)):
+            outbox.schedule(registration, outbox.MESSAGE, str(message.id), job_id=job.id)
+        db.session.info.pop(outbox.SCHEDULED, None)  # this job sends them itself
+        db.session.commit()
+    counts = _mail_counts(job)
+    runner.progress(job, counts.get(MailStatus.SENT, 0), sum(counts.values()))
+    deliver(job_id=job.id, progress=_progress_from(job, counts.get(MailStatus.SENT, 0)))
+    counts = _mail_counts(job)
+    waiting = counts.get(MailStatus.PENDING, 0) + counts.get(MailStatus.SENDING, 0)
+    job = db.session.get(Job, job.id, populate_existing=True)
+    job.summary = (f"{counts.get(MailStatus.SENT, 0)} sent, {counts.get(MailStatus.GONE, 0)} no longer to send, "
+                   f"{waiting} waiting, {counts.get(MailStatus.FAILED, 0)} failed.")
+    if waiting:
+        db.session.commit()  # the summary of this attempt stands; the job runs again later
+        raise MailsWaiting(f"{waiting} mails could not be sent yet; they are tried again")
+
+
 def _of_job(job: Job, registration_id: int) -> bool:
     """Whether this job scheduled the registration's mail (a job run again counts its own mails as its own)."""
     return db.session.scalar(sa.select(OutboxMail.id).where(OutboxMail.job_id == job.id,
@@ -221,6 +247,7 @@ KINDS = {
     "certificates.pdf": lambda job: _certificates(job, "pdf"),
     "badges.pdf": _badges,
     "certificates.email": _email_certificates,
+    "messages.send": _mail_message,
 }
 
 LABELS = {
@@ -228,4 +255,5 @@ LABELS = {
     "certificates.pdf": "Certificates (one merged PDF)",
     "badges.pdf": "Badge sheets (PDF)",
     "certificates.email": "Email certificates",
+    "messages.send": "Message to registrants",
 }

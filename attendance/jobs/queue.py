@@ -77,7 +77,15 @@ def _register_tasks(huey: Huey, app: Flask) -> dict:
             run_job(job_id)
         kinds.delete_expired_exports()
 
-    return {"deliver_mail": deliver_mail, "run_job": run_job, "sweep": sweep}
+    @huey.periodic_task(crontab(minute="*/10"), retries=app.config["JOBS_RETRIES"],
+                        retry_delay=app.config["JOBS_RETRY_DELAY"], name="send_reminders")
+    @in_app
+    def send_reminders() -> None:
+        """Every ten minutes: the reminders of the sessions due (each person's once; see mailings/reminders)."""
+        from ..mailings import reminders
+        reminders.send_reminders()
+
+    return {"deliver_mail": deliver_mail, "run_job": run_job, "sweep": sweep, "send_reminders": send_reminders}
 
 
 def _enqueue(task: str, *args) -> bool:

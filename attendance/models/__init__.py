@@ -10,6 +10,7 @@ from .registration_import import RegistrationImport
 from .staff import ApiToken, DoorAssignment, LoginFailure, StaffRole, StaffUser
 from .stored_pdf import PdfKind, StoredPdf
 from .jobs import Job, JobStatus, MailStatus, OutboxMail
+from .message import Message
 
 __all__ = [
     "EntityType", "MeetingSeries", "MeetingSession", "Region", "RegistrationPolicy", "SessionDay",
@@ -20,6 +21,6 @@ __all__ = [
     "Attendance", "ScanEvent", "ScanResult", "Source",
     "IdentityMapping", "OnlineInterval", "ReportImport", "UnmatchedPresence", "ZoomEvent",
     "PdfKind", "StoredPdf",
-    "Job", "JobStatus", "MailStatus", "OutboxMail",
+    "Job", "JobStatus", "MailStatus", "OutboxMail", "Message",
     "RegistrationImport",
 ]

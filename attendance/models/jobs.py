@@ -97,7 +97,7 @@ class OutboxMail(db.Model):
     registration: Mapped[Registration | None] = relationship()
     invitation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invitations.id", ondelete="CASCADE"))
     invitation: Mapped[Invitation | None] = relationship()
-    #: "confirmation", "cancelled", "reissued" or "certificate"
+    #: one of `outbox.PURPOSES`
     purpose: Mapped[str] = mapped_column(sa.String(20))
     #: tells apart two mails of one purpose (a second badge, a certificate sent again to everyone)
     version: Mapped[str] = mapped_column(sa.String(40), default="1")

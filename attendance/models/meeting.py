@@ -64,6 +64,8 @@ class MeetingSession(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("series_id", "number"),
         sa.CheckConstraint("in_person_capacity IS NULL OR in_person_capacity >= 0", name="capacity_not_negative"),
+        sa.CheckConstraint("reminder_days_before IS NULL OR reminder_days_before >= 0",
+                           name="reminder_days_not_negative"),
         sa.CheckConstraint("certificate_online_percent BETWEEN 0 AND 100", name="online_percent_range"),
         sa.CheckConstraint("certificate_days_required >= 1", name="days_required_positive"),
         sa.CheckConstraint(
@@ -110,6 +112,8 @@ class MeetingSession(db.Model):
     zoom_webhook_secret: Mapped[str] = mapped_column(sa.String(200), default="")
     #: None: no limit on in-person seats
     in_person_capacity: Mapped[int | None]
+    #: registered delegates are reminded so many days before the first day; None or 0: no reminder
+    reminder_days_before: Mapped[int | None]
     #: None: open since ever / until ever
     registration_opens_at: Mapped[datetime | None]
     registration_closes_at: Mapped[datetime | None]

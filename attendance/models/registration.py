@@ -86,6 +86,7 @@ class Registration(db.Model):
     __table_args__ = (
         # One registration per email per session, whatever the case the delegate typed it in.
         sa.UniqueConstraint("session_id", "email_key"),
+        sa.Index("ix_registrations_session_id_waiting_since", "session_id", "waiting_since"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,6 +134,9 @@ class Registration(db.Model):
     locale: Mapped[str] = mapped_column(sa.String(10), default="en")
     #: the delegate agreed that their name stays on their certificate's verification page after a purge
     keep_name_on_certificate: Mapped[bool] = mapped_column(default=False)
+    #: since when the delegate waits for an in-person seat (registered online meanwhile); None: not waiting. The
+    #: line is ordered by this moment, then by id (registration/waitlist.py)
+    waiting_since: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -183,6 +187,11 @@ class Registration(db.Model):
         """Whether it counts: only a registered person has a badge, a join link and a place in the headcount
         (not one cancelled, pending approval or declined)."""
         return self.status is RegistrationStatus.REGISTERED
+
+    @property
+    def is_waiting(self) -> bool:
+        """On the in-person waiting list."""
+        return self.waiting_since is not None and not self.is_cancelled
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.session_id}>"

@@ -92,6 +92,9 @@ class SessionForm(FlaskForm):
                                       validators=[Optional(), Length(max=200)])
     in_person_capacity = WholeNumberField(_l("In-person seats (empty: no limit)"),
                                       validators=[Optional(), NumberRange(min=0, max=1_000_000, message=_l("Enter a number of seats from 0 up, or leave it empty."))])
+    reminder_days_before = WholeNumberField(
+        _l("Email a reminder this many days before the first day (empty or 0: no reminder)"),
+        validators=[Optional(), NumberRange(min=0, max=365, message=_l("Enter a number of days from 0 to 365."))])
     chair_name = StringField(_l("Chair's name (signs the certificates)"), filters=[_strip],
                              validators=[Length(max=200), _no_control_characters])
     chair_title = StringField(_l("Chair's title"), filters=[_strip], validators=[Length(max=200), _no_control_characters])

@@ -22,6 +22,7 @@ from ..desk.forms import OrganiserEntryForm
 from ..exports import CSV_BOM
 from ..models import RegistrationSource
 from ..registration.service import InvalidEntry, add_registration, cancel, reinstate, reissue_badge
+from ..registration.waitlist import waiting_list
 from . import bp
 from .forms import CancelForm, RegistrationEditForm
 from .service import EmailTaken, RegistrationFilters, registrations_csv, registrations_query, update_registration
@@ -52,7 +53,8 @@ def registrations(slug: str):
     return render_template("organiser/registrations.html", meeting=meeting, page=page, filters=filters,
                            filter_args=filter_args,
                            modes=list(Mode), statuses=list(RegistrationStatus),
-                           headline=headline(meeting, meeting.today()), today=meeting.today().isoformat())
+                           headline=headline(meeting, meeting.today()), today=meeting.today().isoformat(),
+                           waiting=waiting_list(meeting))
 
 
 @bp.get("/sessions/<slug>/registrations.csv")
@@ -177,8 +179,8 @@ def cancel_registration(slug: str, registration_id: int):
         flash(gettext("This registration is already cancelled."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST" and form.validate() and request.form.get("confirmed") == "yes":
-        mailed = cancel(registration, form.reason.data, tell=True)
-        mailed = transaction.commit() and mailed  # the page tells whether the queue took the mail
+        cancel(registration, form.reason.data, tell=True)
+        mailed = transaction.commit() and bool(registration.email)  # the page tells whether the queue took the mail
         flash(gettext("Registration cancelled. Their badge no longer admits them.") + " "
               + (gettext("The delegate is being told by email.") if mailed
                  else gettext("No email could be sent: tell them yourself.")))

@@ -12,10 +12,12 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..countries import country_name
+from ..dbutil import serialized_writes
 from ..exports import spreadsheet_safe
 from ..extensions import db
 from ..models import (Attendance, Certificate, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
                       Role, SessionDay, StaffUser)
+from ..registration.waitlist import lock_seats, promote_waiting
 
 
 @dataclass
@@ -52,6 +54,8 @@ def save_session(meeting: MeetingSession, *, series_name: str, days: list[DayHou
     and with its creator as its organiser.
     """
     wanted = {hours.date: hours for hours in days}
+    if meeting.id is not None:
+        lock_seats(meeting)  # more seats go to the waiting list below, race-free
     for day in meeting.days:
         if day.date not in wanted and db.session.scalar(sa.select(Attendance.id).filter_by(day_id=day.id).limit(1)):
             raise DayInUse(day.date)
@@ -77,6 +81,8 @@ def save_session(meeting: MeetingSession, *, series_name: str, days: list[DayHou
     is_new = meeting.id is None
     db.session.flush()  # a new session's id, for its audit line
     audit.record("session.create" if is_new else "session.update", session_id=meeting.id, target=meeting.slug)
+    if not is_new:
+        promote_waiting(meeting)  # when there are seats now for some who wait
     return meeting
 
 
@@ -169,15 +175,24 @@ class EmailTaken(Exception):
     pass
 
 
-def update_registration(registration: Registration, *, mode: Mode, role: Role, **fields) -> None:
-    for name, value in fields.items():
-        setattr(registration, name, value)
-    registration.mode, registration.role = mode, role
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise EmailTaken() from None
+def update_registration(registration: Registration, *, mode: Mode, role: Role, **fields) -> list[Registration]:
+    """Saves an organiser's edit. A delegate moved online frees their seat for the first on the waiting list (the
+    promoted are returned); one moved in person leaves the list."""
+    with serialized_writes():
+        lock_seats(registration.session)
+        frees_a_seat = registration.mode is Mode.IN_PERSON and mode is Mode.ONLINE and not registration.is_cancelled
+        for name, value in fields.items():
+            setattr(registration, name, value)
+        registration.mode, registration.role = mode, role
+        if mode is Mode.IN_PERSON:
+            registration.waiting_since = None
+        try:
+            db.session.flush()
+            promoted = promote_waiting(registration.session) if frees_a_seat else []
+        except IntegrityError:
+            db.session.rollback()
+            raise EmailTaken() from None
+    return promoted
 
 
 CSV_COLUMNS = ["id", "full_name", "email", "organisation", "country", "country_name", "entity_type", "region",

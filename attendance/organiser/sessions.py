@@ -63,6 +63,7 @@ def _edit_session(meeting: MeetingSession):
                 number=form.number.data, title=form.title.data, slug=form.slug.data, venue=form.venue.data or "",
                 timezone=tz, online_meeting_url=form.online_meeting_url.data or "",
                 in_person_capacity=form.in_person_capacity.data,
+                reminder_days_before=form.reminder_days_before.data or None,
                 zoom_meeting_id=form.zoom_meeting_id.data or None, zoom_webhook_secret=form.zoom_webhook_secret.data or "",
                 chair_name=form.chair_name.data or "", chair_title=form.chair_title.data or "",
                 certificate_online_percent=form.certificate_online_percent.data,
@@ -102,6 +103,7 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
         return
     form.series_name.data = meeting.series.name
     for name in ("number", "title", "slug", "venue", "timezone", "online_meeting_url", "in_person_capacity",
+                 "reminder_days_before",
                  "zoom_meeting_id", "zoom_webhook_secret", "chair_name", "chair_title", "certificate_online_percent",
                  "certificate_accepts_link_click", "certify_scheduled_hours", "certificate_days_required",
                  "certificate_language", "allows_walk_ins", "secretariat_email", "secretariat_phone"):

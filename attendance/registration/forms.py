@@ -12,6 +12,8 @@ from ..countries import countries
 from ..models import MeetingSession, Mode
 
 NAME_MAX = 200
+#: the registration form's third answer to "how will you attend?" when in-person seats are full
+WAITING_LIST = "waiting_list"
 
 
 # Spaces and invisible format characters (zero-width spaces, direction marks, a byte-order mark): a name made of
@@ -93,12 +95,23 @@ class RegistrationForm(DelegateFields):
                  SelectChoice(Mode.ONLINE.value, _l("Online"))],
         validators=[InputRequired(_l("Choose how you will attend."))],
     )
-    def offer_online_only(self) -> None:
-        """In-person seats are full: the in-person choice stays visible but cannot be picked."""
+    def offer_waiting_list(self) -> None:
+        """In-person seats are full: the in-person choice stays visible but cannot be picked; the waiting list
+        for a seat can."""
         self.mode.choices = [SelectChoice(c.value, c.label, render_kw={"disabled": True})
-                             if c.value == Mode.IN_PERSON.value else c for c in self.mode.choices]
+                             if c.value == Mode.IN_PERSON.value else c for c in self.mode.choices] + [
+            SelectChoice(WAITING_LIST, _l("Join the waiting list for a seat in the room (registered online "
+                                          "meanwhile)"))]
         if not self.mode.data:
             self.mode.data = Mode.ONLINE.value
+
+    @property
+    def wants_waiting_list(self) -> bool:
+        return self.mode.data == WAITING_LIST
+
+    @property
+    def chosen_mode(self) -> Mode:
+        return Mode.IN_PERSON if self.wants_waiting_list else Mode(self.mode.data)
 
     consent = BooleanField(
         _l("I agree that the secretariat stores these details to organise the meeting, "

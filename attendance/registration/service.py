@@ -26,6 +26,7 @@ from ..tokens import new_badge_token
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import NAME_MAX, _strip
+from .waitlist import in_person_count, lock_seats, promote_waiting
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +71,6 @@ class Delegate:
     locale: str = "en"
 
 
-def in_person_count(meeting: MeetingSession) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Registration.id)).where(
-            Registration.session_id == meeting.id,
-            Registration.mode == Mode.IN_PERSON,
-            Registration.status == RegistrationStatus.REGISTERED,
-        )
-    )
-
-
-def in_person_full(meeting: MeetingSession) -> bool:
-    return meeting.in_person_capacity is not None and in_person_count(meeting) >= meeting.in_person_capacity
-
-
 def find_by_email(meeting: MeetingSession, email: str) -> Registration | None:
     return db.session.scalar(
         sa.select(Registration).filter_by(session_id=meeting.id, email_key=email_key(email))
@@ -99,13 +86,17 @@ def first_status(meeting: MeetingSession, invitation: Invitation | None) -> Regi
     return RegistrationStatus.REGISTERED
 
 
-def register(meeting: MeetingSession, delegate: Delegate, *, invitation: Invitation | None = None) -> Registration:
+def register(meeting: MeetingSession, delegate: Delegate, *, invitation: Invitation | None = None,
+             wait_for_seat: bool = False) -> Registration:
     """Registers a delegate in one transaction, or raises a RegistrationError and changes nothing. Through an
     `invitation`, the same transaction takes one of its places (`take_place`): two tabs sending one personal
-    invitation at once make one registration, and a focal point's N+1-th nominee is refused.
+    invitation at once make one registration, and a focal point's N+1-th nominee is refused. With
+    `wait_for_seat`, a delegate who finds the room full joins the in-person waiting list, registered online meanwhile.
 
     The seat check runs after the insert, in the same transaction: on SQLite the insert takes the write lock,
     and on PostgreSQL the session row is locked first, so two delegates can never both take the last seat.
+    With `wait_for_seat`, a delegate who wants a seat takes a free one, or else joins the waiting list and is
+    registered online meanwhile.
     """
     if meeting.registration_state() != "open":
         raise RegistrationClosed(meeting.registration_state())
@@ -113,6 +104,8 @@ def register(meeting: MeetingSession, delegate: Delegate, *, invitation: Invitat
         raise InvitationRequired()
     _check_belongs_to(meeting, delegate)
     status = first_status(meeting, invitation)
+    if wait_for_seat:
+        delegate.mode = Mode.IN_PERSON
     # Pending people take no seat: the seat is counted when an organiser approves them.
     counts_seats = (status is RegistrationStatus.REGISTERED and delegate.mode is Mode.IN_PERSON
                     and meeting.in_person_capacity is not None)
@@ -120,8 +113,7 @@ def register(meeting: MeetingSession, delegate: Delegate, *, invitation: Invitat
         with serialized_writes():
             if counts_seats:
                 # Before the insert: the insert's foreign key takes a share lock on this row, which would deadlock.
-                db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id)
-                                   .with_for_update())
+                lock_seats(meeting)
             if invitation is not None and not take_place(invitation):
                 raise InvitationUsed()
             registration = Registration(session=meeting, status=status,
@@ -129,7 +121,9 @@ def register(meeting: MeetingSession, delegate: Delegate, *, invitation: Invitat
             db.session.add(registration)
             db.session.flush()
             if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
-                raise InPersonFull()
+                if not wait_for_seat:
+                    raise InPersonFull()
+                registration.mode, registration.waiting_since = Mode.ONLINE, utcnow()
             outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker once the caller commits
     except IntegrityError:
         db.session.rollback()
@@ -161,18 +155,23 @@ def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
         raise AlreadyRegistered()
 
 
-def cancel(registration: Registration, reason: str, *, tell: bool = False) -> bool:
-    """Cancels, audited with the reason. With `tell`, a short notice to the delegate is scheduled in the same
-    transaction; whether it was (never, without an address)."""
+def cancel(registration: Registration, reason: str, *, tell: bool = False) -> list[Registration]:
+    """Cancels, audited with the reason. With `tell`, a notice to the delegate is scheduled in the same transaction. A seat freed goes to the first
+    on the waiting list at once (`waitlist.promote_waiting`); the promoted, if any."""
     audit.record("registration.cancel", session_id=registration.session_id,
                  target=f"registration {registration.id}", details=reason)
-    registration.status = RegistrationStatus.CANCELLED
-    registration.cancel_reason = reason.strip()
-    registration.cancelled_at = utcnow()
-    if tell:
-        outbox.schedule(registration, outbox.CANCELLED, registration.cancelled_at.isoformat())
-    db.session.flush()
-    return tell and bool(registration.email)
+    with serialized_writes():
+        lock_seats(registration.session)
+        frees_a_seat = registration.mode is Mode.IN_PERSON and not registration.is_cancelled
+        registration.status = RegistrationStatus.CANCELLED
+        registration.cancel_reason = reason.strip()
+        registration.cancelled_at = utcnow()
+        registration.waiting_since = None
+        if tell:
+            outbox.schedule(registration, outbox.CANCELLED, registration.cancelled_at.isoformat())
+        promoted = promote_waiting(registration.session) if frees_a_seat else []
+        db.session.flush()
+    return promoted
 
 
 def reinstate(registration: Registration) -> None:
@@ -347,8 +346,8 @@ def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: Regi
 
 def notice_message(registration: Registration, kind: str) -> EmailMessage:
     """Tells the delegate, in their language, that their registration was cancelled ("cancelled"), declined
-    ("declined", with the organiser's message) or that their badge was replaced ("reissued", with the new badge
-    attached)."""
+    ("declined", with the organiser's message), that their badge was replaced ("reissued", with the new badge
+    attached) or that a seat in the room is theirs ("promoted", with the new badge)."""
     with force_locale(registration.locale):
         meeting = registration.session
         body = render_template("registration/notice.txt", registration=registration, meeting=meeting, kind=kind,
@@ -359,6 +358,9 @@ def notice_message(registration: Registration, kind: str) -> EmailMessage:
         elif kind == "declined":
             subject = gettext("Registration declined: %(title)s", title=meeting.local_title)
             attachments = []
+        elif kind == "promoted":
+            subject = gettext("A seat in the room is yours: %(title)s", title=meeting.local_title)
+            attachments = [("badge.pdf", "application/pdf", badge_pdf(registration))]
         else:
             subject = gettext("Your new badge for %(title)s", title=meeting.local_title)
             attachments = [("badge.pdf", "application/pdf", badge_pdf(registration))]

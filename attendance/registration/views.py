@@ -16,10 +16,11 @@ from ..tokens import grouped_badge_code, redact
 from . import bp
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
-from .forms import RegistrationForm
+from .forms import WAITING_LIST, RegistrationForm
 from ..outbox import CONFIRMATION, is_delayed, mail_of
 from .service import (AlreadyRegistered, Delegate, InPersonFull, InvitationRequired, InvitationUsed,
-                      RegistrationClosed, find_by_email, in_person_full, register)
+                      RegistrationClosed, find_by_email, register)
+from .waitlist import in_person_full, leave_waiting_list, place_in_line
 
 
 @bp.route("/sessions/<slug>/register", methods=["GET", "POST"])
@@ -37,21 +38,22 @@ def register_form(slug: str):
 def registration_page(meeting, form: RegistrationForm, invitation: Invitation | None = None):
     """The form, and what its POST does: the public form's, and an invitee's (pre-filled, used once)."""
     seats_full = in_person_full(meeting)
-    if seats_full:
-        form.offer_online_only()
+    if seats_full or request.form.get("mode") == WAITING_LIST:  # a seat freed since the form was shown: taken
+        form.offer_waiting_list()
     duplicate = False
     if form.validate_on_submit():
-        delegate = Delegate(**form.delegate_fields(), mode=Mode(form.mode.data),
+        delegate = Delegate(**form.delegate_fields(), mode=form.chosen_mode,
                             keep_name_on_certificate=form.keep_name_on_certificate.data, locale=str(get_locale()))
         try:
-            registration = register(meeting, delegate, invitation=invitation)
+            registration = register(meeting, delegate, invitation=invitation, wait_for_seat=form.wants_waiting_list)
         except AlreadyRegistered:
             duplicate = True
             form.email.errors.append(_("This email address is already registered for this session."))
         except InPersonFull:
             seats_full = True
-            form.offer_online_only()
-            form.mode.errors.append(_("In-person seats are now full. You can still register to attend online."))
+            form.offer_waiting_list()
+            form.mode.errors.append(_("In-person seats are now full. You can join the waiting list for a seat, or "
+                                      "register to attend online."))
         except RegistrationClosed:
             return render_template("registration/closed.html", meeting=meeting, state="closed")
         except (InvitationRequired, InvitationUsed):
@@ -82,7 +84,7 @@ def resend_link(slug: str):
     email = request.form.get("email", "")[:254]
     registration = find_by_email(meeting, email) if "@" in email else None
     if registration is not None:
-        outbox.schedule(registration, outbox.REMINDER, outbox.asked_version())  # a worker sends it
+        outbox.schedule(registration, outbox.LINK_AGAIN, outbox.asked_version())  # a worker sends it
     return render_template("registration/resent.html", meeting=meeting)
 
 
@@ -99,8 +101,18 @@ def me(access_key: str):
         certificate=eligibility(registration) if meeting.has_begun(today) else None,
         qr=qr_svg(registration.badge_token, title=_("Your badge QR code")), describe_day=describe_day,
         badge_code=grouped_badge_code(registration.badge_token), day_times=day_times(meeting),
-        mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)),
+        mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)), place_in_line=place_in_line(registration),
     )
+
+
+@bp.post("/me/<access_key>/waiting-list/leave")
+def leave_waiting_list_page(access_key: str):
+    """The delegate gives up their place in line for a seat; they stay registered online."""
+    registration = registration_by_key_or_404(access_key)
+    if registration.is_waiting:
+        leave_waiting_list(registration)
+        flash(_("You left the waiting list. You stay registered to attend online."))
+    return redirect(url_for("registration.me", access_key=access_key))
 
 
 @bp.get("/me/<access_key>/calendar.ics")

@@ -1,0 +1,202 @@
+"""Messages to registrants through the job queue: the reminder before the first day (badge for those in person,
+join link for those online) and an organiser's message to a group, each once per person, also when run again or
+when a worker is killed mid-batch."""
+import email
+import email.policy
+import os
+import signal
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from attendance.extensions import db
+from attendance.jobs import kinds
+from attendance.models import (Attendance, AuditEvent, Job, MailStatus, Message, Mode, OutboxMail,
+                               RegistrationStatus, Source)
+from attendance.models.meeting import utcnow
+from attendance.mailings.service import Group, count
+from helpers import csrf_token
+from test_jobs import queue_app, smtp, wait_for, workers  # noqa: F401  (fixtures: real workers, a real SMTP server)
+
+
+def outbox_mails(app) -> list[email.message.EmailMessage]:
+    folder = app.config["OUTBOX_DIR"]
+    return [email.message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=email.policy.default)
+            for name in sorted(os.listdir(folder))]
+
+
+def send_reminders(app) -> int:
+    """The worker's periodic task, run here and now (JOBS_IMMEDIATE); how many mails went."""
+    before = len(os.listdir(app.config["OUTBOX_DIR"]))
+    app.extensions["jobs.tasks"]["send_reminders"]()
+    db.session.expire_all()
+    return len(os.listdir(app.config["OUTBOX_DIR"])) - before
+
+
+def body(mail) -> str:
+    return mail.get_body(("plain",)).get_content()
+
+
+def test_a_reminder_carries_the_badge_in_person_and_the_join_link_online_once_each(app, make_session,
+                                                                                   make_registration):
+    meeting = make_session(first_day=utcnow().date() + timedelta(days=3), reminder_days_before=7)
+    in_person = make_registration(meeting, mode=Mode.IN_PERSON)
+    online = make_registration(meeting, mode=Mode.ONLINE, locale="fr")
+    make_registration(meeting, status=RegistrationStatus.CANCELLED)
+    make_registration(meeting, email="")  # a walk-in without an address
+
+    assert send_reminders(app) == 2
+    mails = {m["To"]: m for m in outbox_mails(app)}
+    assert set(mails) == {in_person.email, online.email}
+    assert [p.get_filename() for p in mails[in_person.email].iter_attachments()] == ["badge.pdf"]
+    assert "You attend in person" in body(mails[in_person.email])
+    assert list(mails[online.email].iter_attachments()) == []
+    assert f"/join/{online.access_key}" in body(mails[online.email])
+    assert mails[online.email]["Subject"].startswith("Rappel")  # in the delegate's language
+
+    assert send_reminders(app) == 0 and len(outbox_mails(app)) == 2  # run again: nobody gets a second one
+
+    for day in meeting.days:  # the meeting moves two days later: one reminder more for the new days
+        day.date += timedelta(days=2)
+    db.session.commit()
+    assert send_reminders(app) == 2 and len(outbox_mails(app)) == 4
+
+
+def test_no_reminder_before_its_day_or_when_off(app, make_session, make_registration):
+    make_registration(make_session(first_day=utcnow().date() + timedelta(days=30), reminder_days_before=7))
+    make_registration(make_session(first_day=utcnow().date() + timedelta(days=1), reminder_days_before=None))
+    make_registration(make_session(first_day=utcnow().date() + timedelta(days=1), reminder_days_before=0))
+    assert send_reminders(app) == 0 and outbox_mails(app) == []
+
+
+def test_the_organiser_sets_the_reminder_on_the_session_page(client, login, make_session):
+    meeting = make_session()
+    login()
+    page = client.get(f"/sessions/{meeting.slug}/edit").get_data(as_text=True)
+    assert 'name="reminder_days_before"' in page
+
+
+@pytest.mark.parametrize("smtp", [3], indirect=True)  # the third mail is in flight when the worker is killed
+def test_a_reminder_batch_whose_worker_is_killed_sends_each_reminder_once(app, make_session, make_registration,
+                                                                         smtp, queue_app, workers, tmp_path):
+    meeting = make_session(first_day=utcnow().date() + timedelta(days=2), reminder_days_before=3)
+    people = [make_registration(meeting, full_name=f"Person {n}", email=f"person{n}@example.org",
+                                mode=Mode.ONLINE) for n in range(5)]
+    jobs_url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    queued = queue_app(jobs_url)
+    with queued.app_context():
+        queued.extensions["jobs.tasks"]["send_reminders"]()  # queued for a worker, as its clock would
+        db.session.remove()
+
+    first = workers(jobs_url, smtp.port)
+    assert smtp.holding.wait(90), "the worker never reached the third mail"
+    first.send_signal(signal.SIGKILL)  # killed while the server holds the third mail
+    first.wait()
+    smtp.release.set()
+    # (The worker's sweep, at the top of a minute, may deliver beside the reminder task: the order may vary.)
+    assert len(smtp.accepted) >= 2 and len(set(smtp.accepted)) == len(smtp.accepted)
+    assert db.session.scalar(sa.select(sa.func.count()).where(OutboxMail.status == MailStatus.SENDING)) >= 1
+
+    # Later, once the lease of the dead worker's claim has run out, the next run sends the rest.
+    db.session.execute(sa.update(OutboxMail).where(OutboxMail.status == MailStatus.SENDING)
+                       .values(claimed_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    workers(jobs_url, smtp.port)
+    with queued.app_context():
+        queued.extensions["jobs.tasks"]["send_reminders"]()
+        db.session.remove()
+    wait_for(lambda: db.session.scalars(sa.select(OutboxMail.status)).all() == [MailStatus.SENT] * 5,
+             "every reminder sent")
+    assert Counter(smtp.accepted) == Counter(p.email for p in people)  # each once
+
+
+def rilo_session(make_session, make_registration):
+    meeting = make_session()
+    rtc, rocb = meeting.entity_types[1], meeting.entity_types[0]
+    people = {
+        "online_rtc_1": make_registration(meeting, mode=Mode.ONLINE, entity_type=rtc),
+        "online_rtc_2": make_registration(meeting, mode=Mode.ONLINE, entity_type=rtc),
+        "in_person_rtc": make_registration(meeting, mode=Mode.IN_PERSON, entity_type=rtc),
+        "online_rocb": make_registration(meeting, mode=Mode.ONLINE, entity_type=rocb),
+        "cancelled_online_rtc": make_registration(meeting, mode=Mode.ONLINE, entity_type=rtc,
+                                                  status=RegistrationStatus.CANCELLED),
+    }
+    return meeting, rtc, people
+
+
+def test_an_organiser_previews_counts_and_sends_a_message_to_a_group_once_each(app, client, login, make_session,
+                                                                                make_registration):
+    meeting, rtc, people = rilo_session(make_session, make_registration)
+    organiser = login()
+    url = f"/sessions/{meeting.slug}/messages"
+    form = {"mode": "online", "entity_type": str(rtc.id), "region": "", "status": "registered", "checked_in": "",
+            "waiting": "", "subject": "Room change", "body": "The online room opens at 8:30.",
+            "csrf_token": csrf_token(client, url)}
+
+    preview = client.post(url, data={**form, "action": "preview"}).get_data(as_text=True)
+    assert "This message goes to 2 people." in preview and "Send to 2 people" in preview
+    assert people["online_rtc_1"].email in preview and "The online room opens at 8:30." in preview
+    assert people["online_rtc_1"].access_key not in preview  # staff never see a delegate's secret link
+    assert outbox_mails(app) == []  # a preview sends nothing
+
+    response = client.post(url, data={**form, "action": "send", "expected": "2"})
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    mails = outbox_mails(app)
+    assert sorted(m["To"] for m in mails) == sorted([people["online_rtc_1"].email, people["online_rtc_2"].email])
+    assert all(m["Subject"] == "Room change" and "The online room opens at 8:30." in body(m) for m in mails)
+    assert all(f"/me/{p.access_key}" in body(m) for m in mails for p in people.values() if p.email == m["To"])
+    message = db.session.scalar(sa.select(Message))
+    assert message.recipients == 2 and message.sent_by == organiser and '"mode": "online"' in message.filters
+    assert db.session.scalar(sa.select(AuditEvent.target).filter_by(action="message.send")) == \
+        f"message {message.id}"
+    job_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2 sent" in job_page
+
+    # The job run once more (a retry after a worker died): nobody gets a second copy.
+    job = db.session.get(Job, message.job_id)
+    kinds.KINDS[job.kind](job)
+    assert len(outbox_mails(app)) == 2
+    assert "Room change" in client.get(url).get_data(as_text=True)  # listed among the sent messages
+
+
+def test_a_group_that_changed_since_the_preview_is_shown_again_not_sent(app, client, login, make_session,
+                                                                        make_registration):
+    meeting, rtc, _people = rilo_session(make_session, make_registration)
+    login()
+    url = f"/sessions/{meeting.slug}/messages"
+    response = client.post(url, data={"mode": "online", "entity_type": str(rtc.id), "status": "registered",
+                                      "subject": "Hello", "body": "Text", "action": "send", "expected": "5",
+                                      "csrf_token": csrf_token(client, url)})
+    page = response.get_data(as_text=True)
+    assert "The group changed since your preview" in page and "This message goes to 2 people." in page
+    assert outbox_mails(app) == [] and db.session.scalar(sa.select(Message)) is None
+
+
+def test_a_message_needs_a_subject_a_body_and_someone_to_go_to(client, login, make_session):
+    meeting = make_session()
+    login()
+    url = f"/sessions/{meeting.slug}/messages"
+    response = client.post(url, data={"status": "registered", "subject": "", "body": "",
+                                      "action": "preview", "csrf_token": csrf_token(client, url)})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Write a subject." in page and "Write the message." in page
+    response = client.post(url, data={"status": "registered", "subject": "Hi", "body": "Text",
+                                      "action": "preview", "csrf_token": csrf_token(client, url)})
+    assert response.status_code == 400 and "there is no one to send to" in response.get_data(as_text=True)
+
+
+def test_groups_filter_by_check_in_and_waiting_list(make_session, make_registration):
+    meeting = make_session()
+    came, stayed_away = make_registration(meeting), make_registration(meeting)
+    waiting = make_registration(meeting, mode=Mode.ONLINE, waiting_since=utcnow())
+    db.session.add(Attendance(registration=came, day=meeting.days[0], mode=Mode.IN_PERSON, source=Source.SCAN))
+    db.session.commit()
+    members = lambda group: set(db.session.scalars(group.query(meeting)))  # noqa: E731
+    assert members(Group(checked_in=True)) == {came}
+    assert members(Group(checked_in=False)) == {stayed_away, waiting}
+    assert members(Group(waiting=True)) == {waiting} and count(meeting, Group(waiting=False)) == 2
+    assert Group.from_json(Group(mode=Mode.ONLINE, checked_in=False).to_json()) == Group(mode=Mode.ONLINE,
+                                                                                         checked_in=False)
