@@ -9,6 +9,7 @@ from .registration_import import RegistrationImport
 from .staff import ApiToken, DoorAssignment, LoginFailure, StaffRole, StaffUser
 from .stored_pdf import PdfKind, StoredPdf
 from .jobs import Job, JobStatus, MailStatus, OutboxMail
+from .questions import Answer, Question, QuestionKind, VisaLetter
 
 __all__ = [
     "EntityType", "MeetingSeries", "MeetingSession", "Region", "SessionDay",
@@ -20,4 +21,5 @@ __all__ = [
     "PdfKind", "StoredPdf",
     "Job", "JobStatus", "MailStatus", "OutboxMail",
     "RegistrationImport",
+    "Answer", "Question", "QuestionKind", "VisaLetter",
 ]

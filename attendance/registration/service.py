@@ -23,6 +23,7 @@ from ..models import (EntityType, MeetingSession, Mode, Region, Registration, Re
                       Source)
 from ..models.meeting import utcnow
 from ..models.registration import email_key
+from ..questions.service import ForeignQuestion, add_answers
 from ..tokens import new_badge_token
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
@@ -83,8 +84,10 @@ def find_by_email(meeting: MeetingSession, email: str) -> Registration | None:
     )
 
 
-def register(meeting: MeetingSession, delegate: Delegate) -> Registration:
-    """Registers a delegate in one transaction, or raises a RegistrationError and changes nothing.
+def register(meeting: MeetingSession, delegate: Delegate, answers: dict[int, str] | None = None) -> Registration:
+    """Registers a delegate with their answers to the session's questions (question id -> value, checked by
+    `questions.service.clean_answers`) in one transaction, or raises a RegistrationError (ForeignQuestion for an
+    answer to another session's question) and changes nothing.
 
     The seat check runs after the insert, in the same transaction: on SQLite the insert takes the write lock,
     and on PostgreSQL the session row is locked first, so two delegates can never both take the last seat.
@@ -102,12 +105,13 @@ def register(meeting: MeetingSession, delegate: Delegate) -> Registration:
         db.session.flush()
         if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
             raise InPersonFull()
+        add_answers(registration, answers or {})
         outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker: `jobs.send_scheduled()` after this
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise AlreadyRegistered() from None
-    except RegistrationError:
+    except (RegistrationError, ForeignQuestion):
         db.session.rollback()
         raise
     return registration

@@ -19,6 +19,9 @@ from . import bp
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import RegistrationForm
+from ..questions.forms import with_questions
+from ..questions.service import questions_of
+from ..questions.visa import letter_of
 from ..jobs.queue import send_scheduled
 from ..outbox import CONFIRMATION, is_delayed, mail_of
 from .service import (AlreadyRegistered, Delegate, InPersonFull, RegistrationClosed, find_by_email, in_person_full,
@@ -34,7 +37,7 @@ def register_form(slug: str):
     state = meeting.registration_state()
     if state != "open":
         return render_template("registration/closed.html", meeting=meeting, state=state), 200
-    form = RegistrationForm(meeting)
+    form = with_questions(RegistrationForm, questions_of(meeting))(meeting)
     seats_full = in_person_full(meeting)
     if seats_full:
         form.offer_online_only()
@@ -43,7 +46,7 @@ def register_form(slug: str):
         delegate = Delegate(**form.delegate_fields(), mode=Mode(form.mode.data),
                             keep_name_on_certificate=form.keep_name_on_certificate.data, locale=str(get_locale()))
         try:
-            registration = register(meeting, delegate)
+            registration = register(meeting, delegate, form.answers())
         except AlreadyRegistered:
             duplicate = True
             form.email.errors.append(_("This email address is already registered for this session."))
@@ -102,7 +105,7 @@ def me(access_key: str):
         certificate=eligibility(registration) if meeting.has_begun(today) else None,
         qr=qr_svg(registration.badge_token, title=_("Your badge QR code")), describe_day=describe_day,
         badge_code=grouped_badge_code(registration.badge_token), day_times=day_times(meeting),
-        mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)),
+        mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)), visa_letter=letter_of(registration),
     )
 
 
