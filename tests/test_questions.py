@@ -290,3 +290,45 @@ def test_no_letter_for_a_cancelled_delegate(client, login, meeting_with_question
                        follow_redirects=True).get_data(as_text=True)
     assert "Only a registered delegate can have a visa letter" in page
     assert client.get(f"/me/{delegate.access_key}/visa-letter.pdf").status_code == 404
+
+
+# Staff through the API: answers optional, checked the same way.
+
+def api_entry(meeting, **answers) -> dict:
+    body = {"full_name": "Olga Petrova", "organisation": "RILO Europe", "country": "UA",
+            "entity_type": meeting.entity_types[0].name, "region": meeting.regions[0].name, "mode": "in_person",
+            "email": "olga@example.org"}
+    return body | ({"answers": answers} if answers else {})
+
+
+def test_the_api_saves_staffs_answers_and_needs_none(client, meeting_with_questions):
+    from attendance.api.tokens import create_api_token
+    token = create_api_token("Secretariat", organiser=True)[1]
+    q = questions(meeting_with_questions)
+    url = f"/api/v1/sessions/{meeting_with_questions.slug}/registrations"
+    response = client.post(url, json=api_entry(meeting_with_questions, **{str(q["Access needs"].id): ["c2"]}),
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.get_json()
+    assert [(a.question.label, a.value) for a in db.session.scalars(sa.select(Answer))] == [("Access needs", "c2")]
+
+
+@pytest.mark.parametrize("answers, field", [
+    ({"999999": "c1"}, "answers"),
+    ({"MEAL": "c9"}, "answers.MEAL"),
+    ({"MEAL": 3}, "answers.MEAL"),
+])
+def test_the_api_refuses_wrong_answers_and_saves_nothing(client, make_session, meeting_with_questions, answers,
+                                                         field):
+    from attendance.api.tokens import create_api_token
+    token = create_api_token("Secretariat", organiser=True)[1]
+    meal = str(questions(meeting_with_questions)["Meal"].id)
+    foreign = add_question(make_session(), label="Elsewhere")
+    answers = {(meal if key == "MEAL" else str(foreign.id) if key == "999999" else key): value
+               for key, value in answers.items()}
+    response = client.post(f"/api/v1/sessions/{meeting_with_questions.slug}/registrations",
+                           json=api_entry(meeting_with_questions, **answers),
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {field.replace("MEAL", meal)}
+    assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Answer.id))) == 0

@@ -28,10 +28,11 @@ def asks(question: Question, mode: Mode | None) -> bool:
     return question.kind is not QuestionKind.VISA_LETTER or mode is Mode.IN_PERSON
 
 
-def clean_answers(questions: list[Question], submitted: dict[int, list[str]],
-                  mode: Mode | None) -> tuple[dict[int, str], dict[int, str]]:
+def clean_answers(questions: list[Question], submitted: dict[int, list[str]], mode: Mode | None, *,
+                  by_staff: bool = False) -> tuple[dict[int, str], dict[int, str]]:
     """The answers to keep (question id -> stored value) and the reasons for refusing the others. A required
-    question needs an answer; a choice must be one the question offers."""
+    question needs an answer from the delegate (staff registering someone may leave it); a choice must be one the
+    question offers."""
     values: dict[int, str] = {}
     errors: dict[int, str] = {}
     for question in questions:
@@ -39,7 +40,7 @@ def clean_answers(questions: list[Question], submitted: dict[int, list[str]],
             continue
         given = [value.strip() for value in submitted.get(question.id, []) if value and value.strip()]
         if not given:
-            if question.required:
+            if question.required and not by_staff:
                 errors[question.id] = gettext("Answer this question.")
         elif question.kind is QuestionKind.TEXT:
             if len(given[0]) > ANSWER_MAX:
@@ -56,6 +57,28 @@ def clean_answers(questions: list[Question], submitted: dict[int, list[str]],
             else:
                 values[question.id] = CHOICE_SEPARATOR.join(key for key in offered if key in given)
     return values, errors
+
+
+def answers_from_json(meeting: MeetingSession, given, mode: Mode | None) -> tuple[dict[int, str], dict[str, str]]:
+    """Staff's answers sent to the API, {"<question id>": "answer" or ["key", ...]}: the values to store, and the
+    reasons for refusing, keyed "answers" or "answers.<id>". Answers to another session's questions are refused."""
+    if given is None:
+        return {}, {}
+    if not isinstance(given, dict):
+        return {}, {"answers": "Must be an object: question id -> answer."}
+    questions = questions_of(meeting)
+    ids = {str(q.id): q.id for q in questions}
+    foreign = sorted(str(key)[:20] for key in given if key not in ids)
+    if foreign:
+        return {}, {"answers": f"Not questions of this session: {', '.join(foreign[:10])}."}
+    submitted = {}
+    for key, value in given.items():
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) for v in values):
+            return {}, {f"answers.{key}": "An answer is a string (a choice's key), or a list of keys."}
+        submitted[ids[key]] = values
+    values, errors = clean_answers(questions, submitted, mode, by_staff=True)
+    return values, {f"answers.{question_id}": message for question_id, message in errors.items()}
 
 
 class ForeignQuestion(ValueError):

@@ -266,7 +266,7 @@ def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bo
 
 
 def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: RegistrationSource, actor: Actor,
-                     check_in_now: bool = False, door: str = "") -> Added:
+                     check_in_now: bool = False, door: str = "", answers: dict[int, str] | None = None) -> Added:
     """Registers a person on staff's word, in one transaction: without the public form's window or seat limit,
     audited, and checked in at once when `check_in_now` (a walk-in). The e-mail is optional for a walk-in and for
     an organiser of the session (`entry_errors`). Raises InvalidEntry, with nothing changed, when an answer is
@@ -292,6 +292,7 @@ def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: Regi
             db.session.rollback()
             raise InvalidEntry({"email": gettext("This email address is already registered for this session.")}) \
                 from None
+        add_answers(registration, answers or {})  # checked by the caller (`answers_from_json`)
         audit.record("registration.add", session_id=meeting.id, target=f"registration {registration.id}",
                      details=f"source: {source.value}" + (", checked in" if check_in_now else ""), actor=actor.label)
         outcome = None
