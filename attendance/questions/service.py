@@ -88,6 +88,8 @@ class ForeignQuestion(ValueError):
 def add_answers(registration: Registration, values: dict[int, str]) -> None:
     """Adds a new registration's answers to the caller's transaction; refuses, adding none, any answer to a
     question of another session."""
+    if not values:
+        return
     questions = {q.id: q for q in db.session.scalars(sa.select(Question).where(Question.id.in_(list(values))))}
     foreign = [qid for qid in values if qid not in questions or questions[qid].session_id != registration.session_id]
     if foreign:
