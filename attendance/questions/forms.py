@@ -38,11 +38,15 @@ def _no_control_characters(_form, field) -> None:
 
 def _field_for(question: Question):
     label = question.local_label
+    if question.kind is QuestionKind.VISA_LETTER:
+        hint = gettext("Only if you attend in person: the secretariat then issues a letter for your visa application.")
+    else:
+        hint = "" if question.required else gettext("Optional.")
     if question.kind is QuestionKind.TEXT:
-        return StringField(label, filters=[_strip], render_kw={"maxlength": ANSWER_MAX})
+        return StringField(label, filters=[_strip], render_kw={"maxlength": ANSWER_MAX}, description=hint)
     if question.kind is QuestionKind.SEVERAL_CHOICES:
-        return MultiCheckboxField(label, choices=_choices(question), validate_choice=False)
-    return RadioField(label, choices=_choices(question), validate_choice=False)
+        return MultiCheckboxField(label, choices=_choices(question), validate_choice=False, description=hint)
+    return RadioField(label, choices=_choices(question), validate_choice=False, description=hint)
 
 
 def _choices(question: Question) -> list[SelectChoice]:
