@@ -151,7 +151,8 @@ def edit_registration(slug: str, registration_id: int):
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     return render_template("organiser/registration.html", meeting=meeting, registration=registration, form=form,
                            cancel_form=CancelForm(), certificate=eligibility(registration),
-                           describe_day=describe_day, answers=answers_of(registration)), 400 if request.method == "POST" else 200
+                           describe_day=describe_day, answers=answers_of(registration)), \
+        400 if request.method == "POST" else 200
 
 
 def _changes(registration: Registration, form: RegistrationEditForm) -> str:

@@ -86,8 +86,8 @@ def find_by_email(meeting: MeetingSession, email: str) -> Registration | None:
 
 def register(meeting: MeetingSession, delegate: Delegate, answers: dict[int, str] | None = None) -> Registration:
     """Registers a delegate with their answers to the session's questions (question id -> value, checked by
-    `questions.service.clean_answers`) in one transaction, or raises a RegistrationError (ForeignQuestion for an
-    answer to another session's question) and changes nothing.
+    `questions.service.clean_answers`) in one transaction; or raises a RegistrationError, or ForeignQuestion for an
+    answer to another session's question, and changes nothing.
 
     The seat check runs after the insert, in the same transaction: on SQLite the insert takes the write lock,
     and on PostgreSQL the session row is locked first, so two delegates can never both take the last seat.
