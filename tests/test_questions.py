@@ -332,3 +332,9 @@ def test_the_api_refuses_wrong_answers_and_saves_nothing(client, make_session, m
     assert set(response.get_json()["errors"]) == {field.replace("MEAL", meal)}
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(Answer.id))) == 0
+
+
+def test_the_demos_open_session_asks_a_meal_preference_and_offers_visa_letters(runner, client, app_ctx):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    html = client.get("/sessions/global-meeting-20/register", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Préférence de repas" in html and "Végétalien" in html and "lettre d’appui" in html
