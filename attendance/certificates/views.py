@@ -45,7 +45,7 @@ def verify(public_id: str):
     if certificate is None:
         letter = db.session.scalar(sa.select(VisaLetter).filter_by(public_id=public_id.upper()[:32]))
         if letter is not None:  # visa letters share the verification page's address
-            return render_template("visa/verify.html", letter=letter, registration=letter.registration,
+            return render_template("certificates/verify_visa_letter.html", letter=letter, registration=letter.registration,
                                    meeting=letter.registration.session, valid=visa_letter_valid(letter))
         return render_template("certificates/verify_unknown.html"), 404
     result = eligibility(certificate.registration)

@@ -15,9 +15,6 @@ from ..models.questions import YES
 from ..pdf import render_pdf
 from ..qr import qr_png_uri
 
-#: the languages the letter is written in; a delegate who registered in another gets it in English
-LETTER_LANGUAGES = ("en", "fr")
-
 
 def visa_question(meeting: MeetingSession) -> Question | None:
     return db.session.scalar(sa.select(Question).filter_by(session_id=meeting.id, kind=QuestionKind.VISA_LETTER))
@@ -74,18 +71,14 @@ def issue_letter(registration: Registration, *, by: str) -> VisaLetter:
     return letter
 
 
-def letter_language(registration: Registration) -> str:
-    return registration.locale if registration.locale in LETTER_LANGUAGES else "en"
-
-
 def visa_letter_pdf(letter: VisaLetter) -> bytes:
     """The letter in the delegate's language: their name and country, the meeting's dates and venue, the
     secretariat's signature block, and the verification id with its QR."""
     registration = letter.registration
-    language = letter_language(registration)
+    language = registration.locale
     verify_url = public_url("certificates.verify", public_id=letter.public_id)
     with force_locale(language):
-        return render_pdf("visa/letter.html", letter=letter, registration=registration,
+        return render_pdf("certificates/visa_letter.html", letter=letter, registration=registration,
                           meeting=registration.session, country=country_name(registration.country, language),
                           verify_url=verify_url, qr=qr_png_uri(verify_url, fixed_mask=True))
 
