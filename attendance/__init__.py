@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .mailings import bp as mailings_bp
     from .online import bp as online_bp
     from .organiser import bp as organiser_bp
+    from .questions import bp as questions_bp
     from .registration import bp as registration_bp
     from .reports import bp as reports_bp
 
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(mailings_bp)
+    app.register_blueprint(questions_bp)
     security.init_app(app)
     formatting.init_app(app)
     i18n.init_app(app)

@@ -32,6 +32,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
         "registrations.export", "badges.export", "certificates.export", "certificates.email", "headcount.export",
         "session.create", "session.update", "session.delete", "session.purge", "session.add_organiser",
         "session.remove_organiser", "session.add_door_staff", "session.remove_door_staff", "entity-types.save", "entity-types.delete", "regions.save", "regions.delete",
+        "questions.save", "questions.delete", "visa_letter.issue",
     ), ()),
 }
 PURGED = "(purged)"

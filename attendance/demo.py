@@ -15,8 +15,8 @@ from .auth import ensure_staff
 from .clock import key_text, utcnow
 from .organiser.door_staff import assign_door_staff
 from .extensions import db
-from .models import (Attendance, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration,
-                     RegistrationStatus, Role, ScanEvent, ScanResult, SessionDay, Source, StaffRole)
+from .models import (Attendance, EntityType, MeetingSeries, MeetingSession, Mode, Question, QuestionKind, Region,
+                     Registration, RegistrationStatus, Role, ScanEvent, ScanResult, SessionDay, Source, StaffRole)
 from .text import latin_key
 
 SERIES_NAME = "Global Meeting of the Regional Entities"
@@ -198,6 +198,7 @@ def seed_demo(delegates: int = 172) -> dict:
     if created:
         twentieth.days = [SessionDay(date=first_day + timedelta(days=i), starts_at=time(9, 30), ends_at=time(17, 0))
                           for i in (0, 1)]
+        _add_questions(twentieth)
     todays = _ensure_todays_session([staff["door1@example.org"], staff["door2@example.org"]])
     for meeting in (nineteenth, twentieth, todays):
         if staff["organiser@example.org"] not in meeting.organisers:
@@ -207,6 +208,20 @@ def seed_demo(delegates: int = 172) -> dict:
     db.session.flush()
     return {"sessions": [nineteenth.slug, twentieth.slug, todays.slug], "staff": DEMO_STAFF,
             "today": todays.slug}
+
+
+def _add_questions(meeting: MeetingSession) -> None:
+    """The open session's form asks for a meal preference (optional: scripts that register on the demo need not
+    answer) and offers visa support letters."""
+    meals = [("Vegetarian", "Végétarien"), ("Vegan", "Végétalien"), ("No preference", "Sans préférence")]
+    db.session.add_all([
+        Question(session=meeting, position=0, kind=QuestionKind.ONE_CHOICE, label="Meal preference",
+                 translations={"fr": "Préférence de repas"},
+                 choices=[{"key": f"c{n}", "label": en, "translations": {"fr": fr}}
+                          for n, (en, fr) in enumerate(meals, 1)]),
+        Question(session=meeting, position=1, kind=QuestionKind.VISA_LETTER,
+                 label="I need a visa support letter to attend in person"),
+    ])
 
 
 TODAY_SLUG = "door-practice"

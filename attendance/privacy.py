@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from . import audit
 from .clock import key_text, utcnow
 from .extensions import db
-from .models import (Attendance, Certificate, IdentityMapping, Invitation, InvitationList, MeetingSession,
+from .models import (Answer, Attendance, Certificate, IdentityMapping, Invitation, InvitationList, MeetingSession,
                      OnlineInterval, Registration, OutboxMail, RegistrationImport, ReportImport, Role, ScanEvent,
-                     StoredPdf, UnmatchedPresence, ZoomEvent)
+                     StoredPdf, UnmatchedPresence, VisaLetter, ZoomEvent)
+from .questions.service import answers_of
 from .tokens import new_access_key, new_badge_token
 
 
@@ -23,6 +24,7 @@ def my_data(registration: Registration) -> dict:
     scans = db.session.scalars(sa.select(ScanEvent).filter_by(registration_id=registration.id)
                                .order_by(ScanEvent.at)).all()
     certificate = db.session.scalar(sa.select(Certificate).filter_by(registration_id=registration.id))
+    visa_letter = db.session.scalar(sa.select(VisaLetter).filter_by(registration_id=registration.id))
     iso = lambda moment: key_text(moment) + "Z" if moment else None  # noqa: E731
     return {
         "session": {"slug": meeting.slug, "title": meeting.title, "days": [d.date.isoformat() for d in meeting.days]},
@@ -43,6 +45,9 @@ def my_data(registration: Registration) -> dict:
         "scans": [{"at": iso(e.at), "result": e.result.value, "door": e.door} for e in scans],
         "certificate": {"id": certificate.public_id, "issued_at": iso(certificate.issued_at),
                         "revoked": certificate.is_revoked} if certificate else None,
+        "answers": [{"question": question.local_label, "answer": answer}
+                    for question, answer in answers_of(registration)],
+        "visa_letter": {"id": visa_letter.public_id, "issued_at": iso(visa_letter.issued_at)} if visa_letter else None,
     }
 
 
@@ -87,6 +92,9 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
     db.session.execute(sa.delete(StoredPdf).where(StoredPdf.registration_id.in_(registration_ids)))
     # A mail server's refusal may quote the address; and a mail still waiting would go to nobody now.
     db.session.execute(sa.delete(OutboxMail).where(OutboxMail.registration_id.in_(registration_ids)))
+    # Answers may say anything about a person (diet, health, access needs). Issued visa letters keep their id and
+    # date, so that their verification page still answers, naming nobody.
+    db.session.execute(sa.delete(Answer).where(Answer.registration_id.in_(registration_ids)))
     _anonymise_attendance(meeting, registration_ids, {r.id: r.full_name for r in registrations})
     audit.anonymise_session(meeting.id)
     meeting.purged_at = utcnow()

@@ -17,7 +17,8 @@ from ..checkin.search import find_delegates
 from ..dbutil import autocommit
 from .. import transaction
 from ..extensions import csrf, db, limiter
-from ..models import Attendance, MeetingSession, Registration, RegistrationSource, Source
+from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationSource, Source
+from ..questions.service import answers_from_json
 from ..registration.service import InvalidEntry, StaffEntry, add_registration
 from ..reports.headcount import headcount, headline
 from . import bp
@@ -281,10 +282,15 @@ def add_registration_json(slug: str):
     if not isinstance(check_in_now, bool):
         errors["check_in"] = "Must be true or false."
         check_in_now = False
+    mode = values.get("mode")
+    answers, answer_errors = answers_from_json(meeting, body.get("answers"),
+                                               Mode(mode) if mode in Mode._value2member_map_ else None)
+    errors.update(answer_errors)
     if errors:
         raise_invalid(errors)
     try:
         added = add_registration(meeting, StaffEntry(**values), actor=actor, check_in_now=check_in_now,
+                                 answers=answers,
                                  door=_text(body, "door", 80) or "",
                                  source=RegistrationSource.ORGANISER if actor.is_organiser else RegistrationSource.DESK)
     except InvalidEntry as invalid:

@@ -10,7 +10,8 @@ from ..auth import organiser_required
 from ..extensions import db, limiter
 from ..formatting import format_day
 from ..lookup import managed_session_or_404, registration_by_key_or_404
-from ..models import Certificate, Registration
+from ..models import Certificate, Registration, VisaLetter
+from ..questions.visa import is_valid as visa_letter_valid
 from ..text import has_control_characters
 from . import bp
 from ..jobs.kinds import request_job
@@ -42,6 +43,10 @@ def my_certificate(access_key: str):
 def verify(public_id: str):
     certificate = db.session.scalar(sa.select(Certificate).filter_by(public_id=public_id.upper()[:32]))
     if certificate is None:
+        letter = db.session.scalar(sa.select(VisaLetter).filter_by(public_id=public_id.upper()[:32]))
+        if letter is not None:  # visa letters share the verification page's address
+            return render_template("certificates/verify_visa_letter.html", letter=letter, registration=letter.registration,
+                                   meeting=letter.registration.session, valid=visa_letter_valid(letter))
         return render_template("certificates/verify_unknown.html"), 404
     result = eligibility(certificate.registration)
     return render_template("certificates/verify.html", certificate=certificate,

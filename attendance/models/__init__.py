@@ -11,6 +11,7 @@ from .staff import ApiToken, DoorAssignment, LoginFailure, StaffRole, StaffUser
 from .stored_pdf import PdfKind, StoredPdf
 from .jobs import Job, JobStatus, MailStatus, OutboxMail
 from .message import Message
+from .questions import Answer, Question, QuestionKind, VisaLetter
 
 __all__ = [
     "EntityType", "MeetingSeries", "MeetingSession", "Region", "RegistrationPolicy", "SessionDay",
@@ -23,4 +24,5 @@ __all__ = [
     "PdfKind", "StoredPdf",
     "Job", "JobStatus", "MailStatus", "OutboxMail", "Message",
     "RegistrationImport",
+    "Answer", "Question", "QuestionKind", "VisaLetter",
 ]

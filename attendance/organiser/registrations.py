@@ -26,6 +26,7 @@ from ..registration.waitlist import waiting_list
 from . import bp
 from .forms import CancelForm, RegistrationEditForm
 from .service import EmailTaken, RegistrationFilters, registrations_csv, registrations_query, update_registration
+from ..questions.service import answers_by_registration, answers_of, questions_of, summary
 
 PAGE_SIZE = 50
 FILTER_KEYS = ("q", "entity_type", "region", "mode", "status")
@@ -54,7 +55,7 @@ def registrations(slug: str):
                            filter_args=filter_args,
                            modes=list(Mode), statuses=list(RegistrationStatus),
                            headline=headline(meeting, meeting.today()), today=meeting.today().isoformat(),
-                           waiting=waiting_list(meeting))
+                           waiting=waiting_list(meeting), summary=summary(meeting))
 
 
 @bp.get("/sessions/<slug>/registrations.csv")
@@ -63,7 +64,7 @@ def registrations_export(slug: str):
     meeting = managed_session_or_404(slug)
     rows = db.session.scalars(registrations_query(meeting, _filters())).all()
     audit.record("registrations.export", session_id=meeting.id, details=f"{len(rows)} rows")
-    return CSV_BOM + registrations_csv(rows), 200, {
+    return CSV_BOM + registrations_csv(rows, questions_of(meeting), answers_by_registration(meeting)), 200, {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{meeting.slug}-registrations.csv"',
     }
@@ -149,7 +150,8 @@ def edit_registration(slug: str, registration_id: int):
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     return render_template("organiser/registration.html", meeting=meeting, registration=registration, form=form,
                            cancel_form=CancelForm(), certificate=eligibility(registration),
-                           describe_day=describe_day), 400 if request.method == "POST" else 200
+                           describe_day=describe_day, answers=answers_of(registration)), \
+        400 if request.method == "POST" else 200
 
 
 def _changes(registration: Registration, form: RegistrationEditForm) -> str:

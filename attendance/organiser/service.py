@@ -199,16 +199,19 @@ CSV_COLUMNS = ["id", "full_name", "email", "organisation", "country", "country_n
                "role", "mode", "status", "cancel_reason", "registered_at_utc", "source"]
 
 
-def registrations_csv(registrations) -> str:
+def registrations_csv(registrations, questions=(), answers: dict[int, dict[int, str]] | None = None) -> str:
+    """A row per registration; after the standard columns, one per question of the session (`answers`:
+    registration id -> question id -> stored value), headed by the question in English."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_COLUMNS + [spreadsheet_safe(q.label) for q in questions])
     for r in registrations:
+        given = (answers or {}).get(r.id, {})
         writer.writerow([r.id] + [spreadsheet_safe(str(v)) for v in (
             r.full_name, r.email, r.organisation, r.country, country_name(r.country), r.entity_type.name,
             r.region.name, r.role.value, r.mode.value, r.status.value, r.cancel_reason,
             r.created_at.strftime("%Y-%m-%d %H:%M:%S"), r.source.value,
-        )])
+        )] + [spreadsheet_safe(q.describe(given[q.id], "en")) if q.id in given else "" for q in questions])
     return out.getvalue()
 
 

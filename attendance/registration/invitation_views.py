@@ -8,6 +8,8 @@ from ..jobs.queue import send_scheduled
 from ..models import Invitation, Mode
 from . import bp
 from .forms import RegistrationForm
+from ..questions.forms import with_questions
+from ..questions.service import questions_of
 from .invitations import invitation_by_token, nominees, prefilled, unusable_reason
 from .service import AlreadyRegistered, Delegate, InPersonFull, InvitationUsed, RegistrationClosed, register
 from .views import registration_page
@@ -27,7 +29,8 @@ def invitation(token: str):
         return render_template("registration/closed.html", meeting=meeting, state=state), 200
     if invitation.is_nomination:
         return _focal_point_page(invitation)
-    return registration_page(meeting, RegistrationForm(meeting, data=prefilled(invitation)), invitation)
+    form = with_questions(RegistrationForm, questions_of(meeting))(meeting, data=prefilled(invitation))
+    return registration_page(meeting, form, invitation)
 
 
 def _nominee_form(invitation: Invitation) -> RegistrationForm:
@@ -50,13 +53,13 @@ def _focal_point_page(invitation: Invitation):
     form = _nominee_form(invitation)
     status = 200
     if invitation.used < invitation.places and form.validate_on_submit():
-        delegate = Delegate(**form.delegate_fields(), mode=Mode(form.mode.data), locale=str(get_locale()))
+        delegate = Delegate(**form.delegate_fields(), mode=form.chosen_mode, locale=str(get_locale()))
         try:
-            nominee = register(meeting, delegate, invitation=invitation)
+            nominee = register(meeting, delegate, invitation=invitation, wait_for_seat=form.wants_waiting_list)
         except AlreadyRegistered:
             form.email.errors.append(_("This email address is already registered for this session."))
         except InPersonFull:
-            form.offer_online_only()
+            form.offer_waiting_list()
             form.mode.errors.append(_("In-person seats are now full. You can still register to attend online."))
         except InvitationUsed:
             flash(_("You have nominated all %(count)d people your invitation allows: nobody more can be added. "

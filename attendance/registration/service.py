@@ -22,6 +22,7 @@ from ..links import public_url
 from ..models import (EntityType, Invitation, MeetingSession, Mode, Region, Registration, RegistrationPolicy,
                       RegistrationSource, RegistrationStatus, Source)
 from ..models.registration import email_key
+from ..questions.service import ForeignQuestion, add_answers
 from ..tokens import new_badge_token
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
@@ -86,9 +87,12 @@ def first_status(meeting: MeetingSession, invitation: Invitation | None) -> Regi
     return RegistrationStatus.REGISTERED
 
 
-def register(meeting: MeetingSession, delegate: Delegate, *, invitation: Invitation | None = None,
+def register(meeting: MeetingSession, delegate: Delegate, answers: dict[int, str] | None = None, *,
+             invitation: Invitation | None = None,
              wait_for_seat: bool = False) -> Registration:
-    """Registers a delegate in one transaction, or raises a RegistrationError and changes nothing. Through an
+    """Registers a delegate with their answers to the session's questions (question id -> value, checked by
+    `questions.service.clean_answers`) in one transaction; or raises a RegistrationError, or ForeignQuestion for an
+    answer to another session's question, and changes nothing. Through an
     `invitation`, the same transaction takes one of its places (`take_place`): two tabs sending one personal
     invitation at once make one registration, and a focal point's N+1-th nominee is refused. With
     `wait_for_seat`, a delegate who finds the room full joins the in-person waiting list, registered online meanwhile.
@@ -124,11 +128,12 @@ def register(meeting: MeetingSession, delegate: Delegate, *, invitation: Invitat
                 if not wait_for_seat:
                     raise InPersonFull()
                 registration.mode, registration.waiting_since = Mode.ONLINE, utcnow()
+            add_answers(registration, answers or {})
             outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker once the caller commits
     except IntegrityError:
         db.session.rollback()
         raise AlreadyRegistered() from None
-    except RegistrationError:
+    except (RegistrationError, ForeignQuestion):
         db.session.rollback()
         raise
     return registration
@@ -308,7 +313,7 @@ def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bo
 
 
 def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: RegistrationSource, actor: Actor,
-                     check_in_now: bool = False, door: str = "") -> Added:
+                     check_in_now: bool = False, door: str = "", answers: dict[int, str] | None = None) -> Added:
     """Registers a person on staff's word, in one transaction: without the public form's window or seat limit,
     audited, and checked in at once when `check_in_now` (a walk-in). The e-mail is optional for a walk-in and for
     an organiser of the session (`entry_errors`). Raises InvalidEntry, with nothing changed, when an answer is
@@ -334,6 +339,7 @@ def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: Regi
             db.session.rollback()
             raise InvalidEntry({"email": gettext("This email address is already registered for this session.")}) \
                 from None
+        add_answers(registration, answers or {})  # checked by the caller (`answers_from_json`)
         audit.record("registration.add", session_id=meeting.id, target=f"registration {registration.id}",
                      details=f"source: {source.value}" + (", checked in" if check_in_now else ""), actor=actor.label)
         outcome = None

@@ -17,6 +17,9 @@ from . import bp
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import WAITING_LIST, RegistrationForm
+from ..questions.forms import with_questions
+from ..questions.service import questions_of
+from ..questions.visa import letter_of
 from ..outbox import CONFIRMATION, is_delayed, mail_of
 from .service import (AlreadyRegistered, Delegate, InPersonFull, InvitationRequired, InvitationUsed,
                       RegistrationClosed, find_by_email, register)
@@ -32,7 +35,7 @@ def register_form(slug: str):
         return render_template("registration/closed.html", meeting=meeting, state=state), 200
     if meeting.registration_policy is RegistrationPolicy.INVITATION:
         return render_template("registration/closed.html", meeting=meeting, state="invitation_only"), 200
-    return registration_page(meeting, RegistrationForm(meeting))
+    return registration_page(meeting, with_questions(RegistrationForm, questions_of(meeting))(meeting))
 
 
 def registration_page(meeting, form: RegistrationForm, invitation: Invitation | None = None):
@@ -45,7 +48,8 @@ def registration_page(meeting, form: RegistrationForm, invitation: Invitation | 
         delegate = Delegate(**form.delegate_fields(), mode=form.chosen_mode,
                             keep_name_on_certificate=form.keep_name_on_certificate.data, locale=str(get_locale()))
         try:
-            registration = register(meeting, delegate, invitation=invitation, wait_for_seat=form.wants_waiting_list)
+            registration = register(meeting, delegate, form.answers(), invitation=invitation,
+                                    wait_for_seat=form.wants_waiting_list)
         except AlreadyRegistered:
             duplicate = True
             form.email.errors.append(_("This email address is already registered for this session."))
@@ -102,6 +106,7 @@ def me(access_key: str):
         qr=qr_svg(registration.badge_token, title=_("Your badge QR code")), describe_day=describe_day,
         badge_code=grouped_badge_code(registration.badge_token), day_times=day_times(meeting),
         mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)), place_in_line=place_in_line(registration),
+        visa_letter=letter_of(registration),
     )
 
 

@@ -1,0 +1,89 @@
+"""Visa support letters: who may have one, issuing it, and its PDF with a verification id and QR."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import render_template
+from flask_babel import force_locale, gettext
+
+from .. import audit
+from ..countries import country_name
+from ..extensions import db
+from ..links import public_url
+from ..models import (Answer, MeetingSession, Mode, Question, QuestionKind, Registration, RegistrationStatus,
+                      VisaLetter)
+from ..models.questions import YES
+from ..pdf import render_pdf
+from ..qr import qr_png_uri
+
+
+def visa_question(meeting: MeetingSession) -> Question | None:
+    return db.session.scalar(sa.select(Question).filter_by(session_id=meeting.id, kind=QuestionKind.VISA_LETTER))
+
+
+def letter_of(registration: Registration) -> VisaLetter | None:
+    return db.session.scalar(sa.select(VisaLetter).filter_by(registration_id=registration.id))
+
+
+def visa_requests(meeting: MeetingSession) -> list[tuple[Registration, VisaLetter | None]]:
+    """Who asked for a letter (answered yes to the visa question), with the letter issued to them, if any; by name."""
+    rows = db.session.execute(
+        sa.select(Registration, VisaLetter)
+        .join(Answer, Answer.registration_id == Registration.id)
+        .join(Question, sa.and_(Question.id == Answer.question_id, Question.kind == QuestionKind.VISA_LETTER))
+        .outerjoin(VisaLetter, VisaLetter.registration_id == Registration.id)
+        .where(Registration.session_id == meeting.id, Answer.value == YES)
+        .order_by(Registration.name_key, Registration.id)).all()
+    return [(registration, letter) for registration, letter in rows]
+
+
+def refusal(registration: Registration) -> str | None:
+    """Why no letter can be issued to the registration now; None when one can."""
+    if registration.session.purged_at is not None:
+        return gettext("This session's personal data was deleted.")
+    if registration.status is not RegistrationStatus.REGISTERED:
+        return gettext("Only a registered delegate can have a visa letter.")
+    if registration.mode is not Mode.IN_PERSON:
+        return gettext("Only a delegate attending in person can have a visa letter.")
+    asked = db.session.scalar(sa.select(Answer.id).join(Question).where(
+        Answer.registration_id == registration.id, Question.kind == QuestionKind.VISA_LETTER, Answer.value == YES))
+    if asked is None:
+        return gettext("This delegate did not ask for a visa letter.")
+    return None
+
+
+class NotIssuable(Exception):
+    """`args[0]` says why, for the organiser."""
+
+
+def issue_letter(registration: Registration, *, by: str) -> VisaLetter:
+    """Issues the delegate's letter (audited), or returns the one issued before: its id stays."""
+    reason = refusal(registration)
+    if reason:
+        raise NotIssuable(reason)
+    letter = letter_of(registration)
+    if letter is None:
+        letter = VisaLetter(registration=registration, issued_by=by)
+        db.session.add(letter)
+        db.session.flush()
+        audit.record("visa_letter.issue", session_id=registration.session_id,
+                     target=f"registration {registration.id}", details=letter.public_id, actor=by)
+        db.session.commit()
+    return letter
+
+
+def visa_letter_pdf(letter: VisaLetter) -> bytes:
+    """The letter in the delegate's language: their name and country, the meeting's dates and venue, the
+    secretariat's signature block, and the verification id with its QR."""
+    registration = letter.registration
+    language = registration.locale
+    verify_url = public_url("certificates.verify", public_id=letter.public_id)
+    with force_locale(language):
+        return render_pdf("certificates/visa_letter.html", letter=letter, registration=registration,
+                          meeting=registration.session, country=country_name(registration.country, language),
+                          verify_url=verify_url, qr=qr_png_uri(verify_url, fixed_mask=True))
+
+
+def is_valid(letter: VisaLetter) -> bool:
+    """What the verification page says: the delegate is still registered to attend in person."""
+    registration = letter.registration
+    return registration.status is RegistrationStatus.REGISTERED and registration.mode is Mode.IN_PERSON
