@@ -5,7 +5,7 @@ or the built-in visa letter question); each delegate's answers are kept per ques
 to in-person delegates keep a public id for their verification page. New tables only: nothing to convert.
 
 Revision ID: ff35a267cd7b
-Revises: e5a1c9d3f7b2
+Revises: a7e2c4d9b1f3
 Create Date: 2026-12-05 21:32:16.720002
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'ff35a267cd7b'
-down_revision = 'e5a1c9d3f7b2'
+down_revision = 'a7e2c4d9b1f3'
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 A registration may wait for an in-person seat (`waiting_since`, ordered with its id); a session may remind its
 delegates some days before its first day; an organiser's message to a group is kept with its filter and count.
 
-Revision ID: f3b8d2a6c1e4
-Revises: e5a1c9d3f7b2
+Revision ID: a7e2c4d9b1f3
+Revises: f3b8d2a6c1e4
 Create Date: 2026-12-05 21:45:00.000000
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f3b8d2a6c1e4'
-down_revision = 'e5a1c9d3f7b2'
+revision = 'a7e2c4d9b1f3'
+down_revision = 'f3b8d2a6c1e4'
 branch_labels = None
 depends_on = None
 
