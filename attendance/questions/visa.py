@@ -12,8 +12,8 @@ from ..links import public_url
 from ..models import (Answer, MeetingSession, Mode, Question, QuestionKind, Registration, RegistrationStatus,
                       VisaLetter)
 from ..models.questions import YES
-from ..pdf import render_pdf
-from ..qr import qr_png_uri
+from ..documents.pdf import render_pdf
+from ..documents.qr import qr_png_uri
 
 
 def visa_question(meeting: MeetingSession) -> Question | None:
