@@ -76,6 +76,8 @@ def test_the_delegate_page_shows_the_place_in_line_and_leaving_moves_the_others_
     assert "1st in line" in client.get(f"/me/{second.access_key}").get_data(as_text=True)
     assert "2nd in line" in client.get(f"/me/{third.access_key}").get_data(as_text=True)
     assert "in line" not in client.get(f"/me/{first.access_key}").get_data(as_text=True)
+    assert client.get(f"/me/{second.access_key}/data.json").json["registration"]["waiting_for_a_seat_since"]
+    assert client.get(f"/me/{first.access_key}/data.json").json["registration"]["waiting_for_a_seat_since"] is None
 
 
 def test_a_cancellation_promotes_the_first_in_line_with_a_new_badge_by_mail(app, make_session, make_registration):
