@@ -37,7 +37,7 @@ def register_form(slug: str):
     form = RegistrationForm(meeting)
     seats_full = in_person_full(meeting)
     if seats_full or request.form.get("mode") == WAITING_LIST:  # a seat freed since the form was shown: taken
-        form.offer_waiting_list()
+        form.offer_waiting_list(meeting)
     duplicate = False
     if form.validate_on_submit():
         delegate = Delegate(**form.delegate_fields(), mode=form.chosen_mode,
@@ -49,7 +49,7 @@ def register_form(slug: str):
             form.email.errors.append(_("This email address is already registered for this session."))
         except InPersonFull:
             seats_full = True
-            form.offer_waiting_list()
+            form.offer_waiting_list(meeting)
             form.mode.errors.append(_("In-person seats are now full. You can join the waiting list for a seat, or "
                                       "register to attend online."))
         except RegistrationClosed:
