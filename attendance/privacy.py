@@ -35,6 +35,7 @@ def my_data(registration: Registration) -> dict:
             "role": registration.role.value, "mode": registration.mode.value, "status": registration.status.value,
             "registered_at": iso(registration.created_at), "consented_at": iso(registration.consented_at),
             "keep_name_on_certificate": registration.keep_name_on_certificate,
+            "waiting_for_a_seat_since": iso(registration.waiting_since),
         },
         "attendance": [{
             "day": a.day.date.isoformat(), "mode": a.mode.value, "first_seen_at": iso(a.first_seen_at),

@@ -200,3 +200,15 @@ def test_groups_filter_by_check_in_and_waiting_list(make_session, make_registrat
     assert members(Group(waiting=True)) == {waiting} and count(meeting, Group(waiting=False)) == 2
     assert Group.from_json(Group(mode=Mode.ONLINE, checked_in=False).to_json()) == Group(mode=Mode.ONLINE,
                                                                                          checked_in=False)
+
+
+def test_deleting_a_session_deletes_its_messages(app, client, login, make_session, make_registration):
+    from attendance.organiser.service import delete_session
+    meeting, rtc, _people = rilo_session(make_session, make_registration)
+    login()
+    url = f"/sessions/{meeting.slug}/messages"
+    client.post(url, data={"mode": "online", "entity_type": str(rtc.id), "status": "registered", "subject": "Hi",
+                           "body": "Text", "action": "send", "expected": "2", "csrf_token": csrf_token(client, url)})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
+    delete_session(meeting)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0

@@ -53,6 +53,14 @@ def test_a_full_form_offers_the_waiting_list_and_registers_the_delegate_online_m
     assert "you are on the waiting list for a seat in the room" in confirmation
 
 
+def test_a_session_held_only_in_the_room_offers_the_list_without_promising_online(client, make_session,
+                                                                                 make_registration):
+    meeting = make_session(in_person_capacity=1, online_meeting_url="")
+    make_registration(meeting)
+    page = client.get(f"/sessions/{meeting.slug}/register").get_data(as_text=True)
+    assert "Join the waiting list for a seat in the room" in page and "registered online meanwhile" not in page
+
+
 def test_choosing_the_waiting_list_when_a_seat_is_free_gives_the_seat(client, make_session):
     meeting = make_session(in_person_capacity=1)
     client.post(f"/sessions/{meeting.slug}/register", data=registration_form(
@@ -76,6 +84,8 @@ def test_the_delegate_page_shows_the_place_in_line_and_leaving_moves_the_others_
     assert "1st in line" in client.get(f"/me/{second.access_key}").get_data(as_text=True)
     assert "2nd in line" in client.get(f"/me/{third.access_key}").get_data(as_text=True)
     assert "in line" not in client.get(f"/me/{first.access_key}").get_data(as_text=True)
+    assert client.get(f"/me/{second.access_key}/data.json").json["registration"]["waiting_for_a_seat_since"]
+    assert client.get(f"/me/{first.access_key}/data.json").json["registration"]["waiting_for_a_seat_since"] is None
 
 
 def test_a_cancellation_promotes_the_first_in_line_with_a_new_badge_by_mail(app, make_session, make_registration):

@@ -95,13 +95,14 @@ class RegistrationForm(DelegateFields):
                  SelectChoice(Mode.ONLINE.value, _l("Online"))],
         validators=[InputRequired(_l("Choose how you will attend."))],
     )
-    def offer_waiting_list(self) -> None:
+    def offer_waiting_list(self, meeting: MeetingSession) -> None:
         """In-person seats are full: the in-person choice stays visible but cannot be picked; the waiting list
-        for a seat can."""
+        for a seat can (a waiting delegate is registered online, which only a hybrid session can say)."""
+        label = (_l("Join the waiting list for a seat in the room (registered online meanwhile)")
+                 if meeting.is_hybrid else _l("Join the waiting list for a seat in the room"))
         self.mode.choices = [SelectChoice(c.value, c.label, render_kw={"disabled": True})
                              if c.value == Mode.IN_PERSON.value else c for c in self.mode.choices] + [
-            SelectChoice(WAITING_LIST, _l("Join the waiting list for a seat in the room (registered online "
-                                          "meanwhile)"))]
+            SelectChoice(WAITING_LIST, label)]
         if not self.mode.data:
             self.mode.data = Mode.ONLINE.value
 

@@ -42,7 +42,7 @@ def registration_page(meeting, form: RegistrationForm, invitation: Invitation | 
     """The form, and what its POST does: the public form's, and an invitee's (pre-filled, used once)."""
     seats_full = in_person_full(meeting)
     if seats_full or request.form.get("mode") == WAITING_LIST:  # a seat freed since the form was shown: taken
-        form.offer_waiting_list()
+        form.offer_waiting_list(meeting)
     duplicate = False
     if form.validate_on_submit():
         delegate = Delegate(**form.delegate_fields(), mode=form.chosen_mode,
@@ -55,7 +55,7 @@ def registration_page(meeting, form: RegistrationForm, invitation: Invitation | 
             form.email.errors.append(_("This email address is already registered for this session."))
         except InPersonFull:
             seats_full = True
-            form.offer_waiting_list()
+            form.offer_waiting_list(meeting)
             form.mode.errors.append(_("In-person seats are now full. You can join the waiting list for a seat, or "
                                       "register to attend online."))
         except RegistrationClosed:
