@@ -3,6 +3,7 @@
 `check_in` is the one rule the scanner page, the JSON API, organisers' manual check-ins and the CLI share.
 It is race-free without locks: the insert of the day's attendance does nothing on conflict with the
 unique (registration, day, mode) constraint, so of two simultaneous scans exactly one creates the record.
+The statements it runs on the door's hot path are in sql.py.
 """
 from __future__ import annotations
 
