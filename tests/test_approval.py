@@ -487,7 +487,7 @@ def test_the_session_settings_choose_the_policy_open_by_default(client, make_ses
 def test_purge_deletes_invitations_and_the_organisers_messages(runner, make_session, make_registration):
     from datetime import timedelta
     from attendance.models import InvitationList
-    from attendance.models.meeting import utcnow
+    from attendance.clock import utcnow
     meeting = make_session(first_day=utcnow().date() - timedelta(days=100))
     invite(meeting, Invitee("Zébulon Quaternion", "zebulon@example.org"), by="o@example.org")
     db.session.add(InvitationList(session_id=meeting.id, filename="zebulon.csv", content=b"Zebulon", sha256="x",

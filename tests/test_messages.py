@@ -15,7 +15,7 @@ from attendance.extensions import db
 from attendance.jobs import kinds
 from attendance.models import (Attendance, AuditEvent, Job, MailStatus, Message, Mode, OutboxMail,
                                RegistrationStatus, Source)
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from attendance.mailings.service import Group, count
 from helpers import csrf_token
 from test_jobs import queue_app, smtp, wait_for, workers  # noqa: F401  (fixtures: real workers, a real SMTP server)

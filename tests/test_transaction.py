@@ -14,7 +14,7 @@ from attendance.extensions import db
 from attendance.jobs.kinds import delete_expired_exports, exports_dir, request_job
 from attendance.models import (Attendance, AuditEvent, Job, JobStatus, MailStatus, Mode, OutboxMail, Registration,
                                Source, StaffUser)
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from attendance.registration.service import AlreadyRegistered
 from helpers import csrf_token, registration_form
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from attendance.extensions import db
 from attendance.models import AuditEvent, MailStatus, Mode, OutboxMail, Registration, RegistrationStatus, StaffUser
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from attendance.organiser.service import DayHours, save_session, update_registration
 from attendance.registration.service import cancel
 from attendance.registration.waitlist import in_person_count, place_in_line, waiting_list

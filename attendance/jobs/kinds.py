@@ -19,7 +19,7 @@ from .. import audit, outbox
 from ..dbutil import insert_or_ignore, serialized_writes
 from ..extensions import db
 from ..models import Job, MailStatus, MeetingSession, Mode, OutboxMail, RegistrationStatus
-from ..models.meeting import utcnow
+from ..clock import utcnow
 from ..transaction import JOBS_TO_START
 from . import runner
 from .delivery import deliver

@@ -14,7 +14,7 @@ from .. import audit, outbox
 from ..dbutil import serialized_writes
 from ..extensions import db
 from ..models import Invitation, InvitationKind, InvitationList, MeetingSession, Mode, Registration
-from ..models.meeting import utcnow
+from ..clock import utcnow
 from ..models.registration import email_key
 from ..registration.forms import _strip
 from ..registration.service import InvalidEntry, _term_named

@@ -9,7 +9,7 @@ from .. import audit, outbox
 from ..dbutil import serialized_writes
 from ..extensions import db
 from ..models import MeetingSession, Mode, Registration, RegistrationStatus
-from ..models.meeting import utcnow
+from ..clock import utcnow
 from .service import InPersonFull, in_person_count
 
 MESSAGE_MAX = 500

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from attendance.auth import ensure_staff
 from attendance.extensions import db
 from attendance.models import Mode, StaffRole
-from attendance.models.meeting import utcnow
+from attendance.clock import utcnow
 from helpers import PASSWORD
 
 SHOTS = os.environ.get("SHOTS_DIR", "")
