@@ -500,3 +500,12 @@ def test_purge_deletes_invitations_and_the_organisers_messages(runner, make_sess
     assert db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(InvitationList.id))) == 0
     assert db.session.get(Registration, declined.id).decision_message == ""
+
+
+def test_a_decline_before_the_confirmation_went_sends_only_the_decline(app, make_session):
+    from attendance.jobs.queue import send_scheduled
+    meeting = make_session(registration_policy=APPROVAL)
+    registration = register(meeting, delegate(meeting))  # its "received" mail waits in the outbox
+    decide(registration, approve=False)
+    send_scheduled()
+    assert [m["Subject"].split(":")[0] for m in mails(app)] == ["Registration declined"]

@@ -22,7 +22,7 @@ from .. import mail, outbox
 from ..clock import utcnow
 from ..dbutil import serialized_writes
 from ..extensions import db
-from ..models import MailStatus, OutboxMail
+from ..models import MailStatus, OutboxMail, RegistrationStatus
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,8 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
     if row.purpose == outbox.CONFIRMATION:
         if registration.is_cancelled:
             raise Gone("the registration was cancelled before its confirmation went")
+        if registration.status is RegistrationStatus.DECLINED:  # the decline's own notice tells them
+            raise Gone("the registration was declined before its confirmation went")
         return confirmation_message(registration), lambda: None
     if row.purpose == outbox.APPROVED:
         if not registration.is_registered:

@@ -19,9 +19,10 @@ from ..models import Invitation, InvitationList, Mode
 from ..registration.forms import _strip
 from ..registration.invitations import nominees
 from . import bp
-from .invitations import (KNOWN, MAX_PLACES, InvalidEntry, Invitee, ListError, NotRevocable, StaleConfirmation,
-                          invite, invitee_preview, revoke, save_invitee_list, upload_invitee_list)
-from .registration_import import ERROR, LABELS, MAX_BYTES, NEW, fingerprint
+from ..registration.service import InvalidEntry
+from .invitations import (KNOWN, MAX_PLACES, Invitee, NotRevocable, invite, invitee_preview, revoke, save_invitee_list,
+                          upload_invitee_list)
+from .registration_import import ERROR, LABELS, MAX_BYTES, NEW, ListError, StaleConfirmation, fingerprint
 
 
 class InviteForm(FlaskForm):

@@ -18,8 +18,7 @@ from ..clock import utcnow
 from ..models.registration import email_key
 from ..registration.forms import _strip
 from ..registration.service import InvalidEntry, _term_named
-from .registration_import import (COLUMNS, ERROR, NEW, ListError, PreviewRow, StaleConfirmation, _mode, fingerprint,
-                                  read_list)
+from .registration_import import COLUMNS, ERROR, NEW, PreviewRow, StaleConfirmation, _mode, fingerprint, read_list
 
 #: an invitee list names each person and their address; the rest pre-fills the form when present
 LIST_OPTIONAL = set(COLUMNS) - {"full_name", "email"}
@@ -204,6 +203,3 @@ def save_invitee_list(meeting: MeetingSession, upload: InvitationList, seen: str
         db.session.commit()
     return invited
 
-
-__all__ = ["Invitee", "InvalidEntry", "ListError", "NotRevocable", "StaleConfirmation", "invite", "revoke",
-           "upload_invitee_list", "invitee_preview", "save_invitee_list", "KNOWN"]
