@@ -40,7 +40,7 @@ def schedule_reminders(meeting: MeetingSession) -> list[int]:
                 Registration.email != "")):
             outbox.schedule(registration, outbox.REMINDER, version)
         db.session.info.pop(outbox.SCHEDULED, None)  # delivered below, by this worker
-        db.session.commit()
+        db.session.commit()  # before delivering them below: a worker killed mid-batch finds them on its retry
     return list(db.session.scalars(sa.select(OutboxMail.id).join(Registration).where(
         Registration.session_id == meeting.id, OutboxMail.purpose == outbox.REMINDER,
         OutboxMail.version == version).order_by(OutboxMail.id)))

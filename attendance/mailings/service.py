@@ -73,7 +73,7 @@ def send_message(meeting: MeetingSession, group: Group, subject: str, body: str,
                  details=f"{message.recipients} recipients; {group.to_json()}; subject: {subject}", actor=sent_by)
     job, _new = request_job(meeting, "messages.send", requested_by=sent_by, options={"message_id": message.id})
     message.job = job
-    db.session.commit()
+    db.session.flush()
     return message
 
 

@@ -4,7 +4,7 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from ..auth import organiser_required
-from ..jobs.queue import start_job
+from .. import transaction
 from ..lookup import managed_session_or_404
 from ..models import Message
 from . import bp
@@ -24,7 +24,7 @@ def messages(slug: str):
         recipients = count(meeting, group)
         if recipients and request.form.get("action") == "send" and form.expected.data == str(recipients):
             message = send_message(meeting, group, form.subject.data, form.body.data, sent_by=current_user.email)
-            if not start_job(message.job_id):
+            if not transaction.commit():  # the job starts once its message is committed
                 flash(gettext("The job queue is unavailable: the job waits, and starts when a worker is back."),
                       "warning")
             flash(ngettext("Your message is being sent to %(num)d person.",

@@ -6,7 +6,6 @@ from flask_babel import gettext, ngettext
 
 from ..auth import organiser_required
 from ..extensions import db
-from ..jobs.queue import send_scheduled
 from ..lookup import managed_session_or_404, small_int
 from ..models import Registration, RegistrationStatus
 from ..registration.approval import MESSAGE_MAX, NotPending, decide_many, pending_count
@@ -50,7 +49,6 @@ def decide_approvals(slug: str):
     chosen = db.session.scalars(sa.select(Registration).where(
         Registration.session_id == meeting.id, Registration.id.in_(ids)).order_by(Registration.id)).all()
     decisions = decide_many(chosen, approve=action == "approve", message=request.form.get("message", ""))
-    send_scheduled()
     if decisions.done:
         flash(ngettext("%(num)d registration approved: the delegate is emailed their badge.",
                        "%(num)d registrations approved: each delegate is emailed their badge.",

@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 
 from ..auth import organiser_required
 from ..extensions import db
-from ..jobs.queue import send_scheduled
+from .. import transaction
 from ..lookup import managed_session_or_404
 from ..models import Invitation, InvitationList, Mode
 from ..registration.forms import _strip
@@ -75,7 +75,7 @@ def invitations(slug: str):
             for name, reason in invalid.errors.items():
                 getattr(form, name).errors = [*getattr(form, name).errors, reason]
             return _page(meeting, form, InviteeListForm(), 400)
-        mailed = send_scheduled()
+        mailed = transaction.commit()  # the page tells whether the queue took the mail
         flash(gettext("%(name)s is invited.", name=invitation.full_name) + " "
               + (gettext("The invitation is being emailed.") if mailed
                  else gettext("The email is delayed: it is sent once the mail queue is back.")))
@@ -151,7 +151,6 @@ def confirm_invitee_list(slug: str, list_id: int):
     except StaleConfirmation as error:
         flash(gettext("Nothing was saved.") + " " + str(error), "warning")
         return _preview_page(meeting, upload, 409)
-    send_scheduled()
     flash(ngettext("%(num)d person invited: each invitation is being emailed.",
                    "%(num)d people invited: each invitation is being emailed.", len(invited)))
     return redirect(url_for("organiser.invitations", slug=slug))

@@ -109,7 +109,7 @@ def invite(meeting: MeetingSession, invitee: Invitee, *, by: str, places: int | 
         invitation = _new_invitation(meeting, invitee, places, by)
         audit.record("invitation.nominate" if places else "invitation.create", session_id=meeting.id,
                      target=f"invitation {invitation.id}", details=f"{places} places" if places else "", actor=by)
-        db.session.commit()
+        db.session.flush()
     return invitation
 
 
@@ -125,11 +125,10 @@ def revoke(invitation: Invitation, by: str) -> None:
                                         Invitation.used < Invitation.places)
             .values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
         if not changed:
-            db.session.rollback()
             raise NotRevocable()
         audit.record("invitation.revoke", session_id=invitation.session_id, target=f"invitation {invitation.id}",
                      actor=by)
-        db.session.commit()
+        db.session.flush()
 
 
 # Invitee lists: the delegation-list import's reading and preview pattern (organiser/registration_import.py).
@@ -140,7 +139,7 @@ def upload_invitee_list(meeting: MeetingSession, filename: str, content: bytes, 
     upload = InvitationList(session_id=meeting.id, filename=(filename or "list")[:255], content=content,
                             sha256=hashlib.sha256(content).hexdigest(), uploaded_by=by)
     db.session.add(upload)
-    db.session.commit()
+    db.session.flush()
     return upload
 
 
@@ -200,6 +199,6 @@ def save_invitee_list(meeting: MeetingSession, upload: InvitationList, seen: str
         upload.saved_at = utcnow()
         audit.record("invitations.import", session_id=meeting.id, target=upload.filename, details=upload.summary,
                      actor=by)
-        db.session.commit()
+        db.session.flush()
     return invited
 

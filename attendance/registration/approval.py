@@ -39,22 +39,20 @@ def decide(registration: Registration, *, approve: bool, message: str = "") -> N
         if counts_seats:  # as `register` does: two approvals cannot both take the last seat
             db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id)
                                .with_for_update())
+            if in_person_count(meeting) >= meeting.in_person_capacity:  # checked before any write: nothing to undo
+                raise InPersonFull()
         changed = db.session.execute(
             sa.update(Registration)
             .where(Registration.id == registration.id, Registration.status == RegistrationStatus.PENDING)
             .values(status=new_status, decision_message=message, updated_at=utcnow())
             .execution_options(synchronize_session=False)).rowcount
-        if not changed:
-            db.session.rollback()
+        if not changed:  # nothing was written: the other decisions of the same request stand
             db.session.refresh(registration)
             raise NotPending(registration.status)
-        if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
-            db.session.rollback()
-            raise InPersonFull()
         audit.record("registration.approve" if approve else "registration.decline", session_id=meeting.id,
                      target=f"registration {registration.id}", details=message)
         outbox.schedule(registration, outbox.APPROVED if approve else outbox.DECLINED)
-        db.session.commit()
+        db.session.flush()
 
 
 @dataclass

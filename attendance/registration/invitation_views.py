@@ -4,7 +4,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..extensions import limiter
-from ..jobs.queue import send_scheduled
 from ..models import Invitation, Mode
 from . import bp
 from .forms import RegistrationForm
@@ -69,7 +68,6 @@ def _focal_point_page(invitation: Invitation):
         except RegistrationClosed:
             return render_template("registration/closed.html", meeting=meeting, state="closed")
         else:
-            send_scheduled()
             flash(_("%(name)s is nominated. They receive an email with their own link.", name=nominee.full_name))
             return redirect(url_for("registration.invitation", token=invitation.token))
     elif request.method == "POST":

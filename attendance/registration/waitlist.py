@@ -63,7 +63,7 @@ def place_in_line(registration: Registration) -> int | None:
 def leave_waiting_list(registration: Registration) -> None:
     """The delegate stays registered online and gives up their place in line."""
     registration.waiting_since = None
-    db.session.commit()
+    db.session.flush()
 
 
 def promote_waiting(meeting: MeetingSession) -> list[Registration]:
