@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from attendance import transaction
 from attendance.api.tokens import create_api_token
 from attendance.extensions import db
 from attendance.models import (AuditEvent, Invitation, InvitationKind, Mode, OutboxMail, Registration,
@@ -151,8 +152,7 @@ def test_declining_tells_the_delegate_with_the_message(app, client, make_session
     decide(registration, approve=False, message="The delegation is complete.")
     db.session.refresh(registration)
     assert registration.status is RegistrationStatus.DECLINED
-    from attendance.jobs.queue import send_scheduled
-    send_scheduled()
+    transaction.commit()  # the request's end: the mail goes to the queue
     [mail] = mails(app)
     assert mail["Subject"].startswith("Registration declined") and "The delegation is complete." in body_of(mail)
     page = client.get(f"/me/{registration.access_key}").get_data(as_text=True)
@@ -212,6 +212,7 @@ def test_two_organisers_approving_at_once_approve_once(app, make_session, make_r
             barrier.wait()
             try:
                 decide(registration, approve=True)
+                transaction.commit()  # as the request's end does
                 results.append("ok")
             except NotPending:
                 results.append("not pending")
@@ -297,6 +298,7 @@ def test_a_forged_or_revoked_invitation_link_shows_a_clear_page_and_creates_noth
 def test_two_tabs_sending_one_invitation_at_once_make_one_registration(app, make_session):
     meeting = make_session(registration_policy=INVITATION)
     invitation_id = invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="o@example.org").id
+    transaction.commit()  # the organiser's request ended before the tabs were opened
     meeting_id = meeting.id
     results, barrier = [], threading.Barrier(6)
 
@@ -307,6 +309,7 @@ def test_two_tabs_sending_one_invitation_at_once_make_one_registration(app, make
             barrier.wait()
             try:
                 register(session, delegate(session, n), invitation=db.session.get(Invitation, invitation_id))
+                transaction.commit()  # as the request's end does
                 results.append("ok")
             except InvitationUsed:
                 results.append("used")
@@ -362,6 +365,7 @@ def test_nominees_racing_for_the_last_places_get_exactly_n(app, make_session):
     meeting = make_session()
     invitation_id = invite(meeting, Invitee("Focal", "focal@example.org", "RILO",
                                             meeting.entity_types[0].name), by="o@example.org", places=2).id
+    transaction.commit()  # the organiser's request ended before the nominations
     meeting_id = meeting.id
     results, barrier = [], threading.Barrier(6)
 
@@ -372,6 +376,7 @@ def test_nominees_racing_for_the_last_places_get_exactly_n(app, make_session):
             barrier.wait()
             try:
                 register(session, delegate(session, n), invitation=db.session.get(Invitation, invitation_id))
+                transaction.commit()  # as the request's end does
                 results.append("ok")
             except InvitationUsed:
                 results.append("refused")
@@ -503,9 +508,8 @@ def test_purge_deletes_invitations_and_the_organisers_messages(runner, make_sess
 
 
 def test_a_decline_before_the_confirmation_went_sends_only_the_decline(app, make_session):
-    from attendance.jobs.queue import send_scheduled
     meeting = make_session(registration_policy=APPROVAL)
     registration = register(meeting, delegate(meeting))  # its "received" mail waits in the outbox
     decide(registration, approve=False)
-    send_scheduled()
+    transaction.commit()
     assert [m["Subject"].split(":")[0] for m in mails(app)] == ["Registration declined"]

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from attendance import transaction
 from attendance.extensions import db
 from attendance.models import AuditEvent, MailStatus, Mode, OutboxMail, Registration, RegistrationStatus, StaffUser
 from attendance.clock import utcnow
@@ -95,6 +96,7 @@ def test_a_cancellation_promotes_the_first_in_line_with_a_new_badge_by_mail(app,
     old_badge = first.badge_token
 
     cancel(seated, "cannot travel", tell=True)
+    transaction.commit()  # the request's end: the promotion's mail goes to the queue
 
     db.session.expire_all()
     assert first.mode is Mode.IN_PERSON and not first.is_waiting and first.badge_token != old_badge
@@ -169,6 +171,7 @@ def test_two_cancellations_at_the_same_instant_promote_exactly_two(app, make_ses
                     registration.session.in_person_capacity  # loaded before the race, as a request would
                     barrier.wait(timeout=30)
                     cancel(registration, "race")
+                    transaction.commit()  # as the request's end does
                 except Exception as error:  # reported in the main thread
                     errors.append(error)
                 finally:
