@@ -10,6 +10,7 @@ from attendance.auth import Actor
 from attendance.certificates import render
 from attendance.certificates.service import issue
 from attendance.checkin.service import check_in
+from attendance.extensions import db
 from attendance.pdf_concat import PdfConcatenator
 from pdf_tools import A4_POINTS, page_sizes, qr_codes
 
