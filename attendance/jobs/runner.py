@@ -80,7 +80,7 @@ def stranded() -> list[int]:
                sa.and_(_claimable(now), Job.status == JobStatus.RUNNING)),
         Job.attempts < max_attempts())
     ids = list(db.session.scalars(query))
-    db.session.commit()
+    db.session.commit()  # ends the read before the jobs run, each in transactions of its own
     return ids
 
 
@@ -98,4 +98,4 @@ def _end(job_id: int, status: JobStatus, *, error: str = "", finished: bool = Tr
             values |= {"active_key": None, "finished_at": utcnow()}
         db.session.execute(sa.update(Job).where(Job.id == job_id).values(**values)
                            .execution_options(synchronize_session=False))
-        db.session.commit()
+        db.session.commit()  # the job's end, with its work when it succeeded: the job's own boundary
