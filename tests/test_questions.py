@@ -278,6 +278,8 @@ def test_organiser_issues_a_visa_letter_that_the_delegate_downloads_and_anyone_v
     delegate.status = RegistrationStatus.CANCELLED
     db.session.commit()
     assert "NOT VALID" in client.get(f"/verify/{letter_id}").get_data(as_text=True)
+    refused = client.get(f"/me/{delegate.access_key}/visa-letter.pdf")
+    assert refused.status_code == 403 and "no longer valid" in refused.get_data(as_text=True)
 
 
 def test_no_letter_for_a_cancelled_delegate(client, login, meeting_with_questions):
