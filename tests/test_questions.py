@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from attendance.extensions import db
 from attendance.models import Answer, AuditEvent, Mode, Question, QuestionKind, Registration, RegistrationStatus
@@ -135,6 +136,11 @@ def test_answers_on_the_registration_page_and_in_the_export(client, login, meeti
     assert rows[0]["Meal"] == "Vegetarian" and rows[0]["Access needs"] == "Sign language"
     assert rows[0]["Dietary details"] == "'=1+1"  # formula-escaped, as every cell
     assert rows[0]["First time at this meeting?"] == ""
+    workbook = load_workbook(io.BytesIO(client.get(f"/sessions/{meeting_with_questions.slug}/registrations.xlsx").data))
+    header, first = list(workbook.active.values)[:2]
+    answers = dict(zip(header, first))
+    assert answers["Meal"] == "Vegetarian" and answers["Dietary details"] == "=1+1"  # kept as text, not a formula
+    assert workbook.active.cell(2, header.index("Dietary details") + 1).data_type == "s"
 
 
 def test_the_delegate_downloads_their_answers_and_the_purge_clears_them(app, client, make_session):
@@ -278,6 +284,8 @@ def test_organiser_issues_a_visa_letter_that_the_delegate_downloads_and_anyone_v
     delegate.status = RegistrationStatus.CANCELLED
     db.session.commit()
     assert "NOT VALID" in client.get(f"/verify/{letter_id}").get_data(as_text=True)
+    refused = client.get(f"/me/{delegate.access_key}/visa-letter.pdf")
+    assert refused.status_code == 403 and "no longer valid" in refused.get_data(as_text=True)
 
 
 def test_no_letter_for_a_cancelled_delegate(client, login, meeting_with_questions):

@@ -25,7 +25,9 @@ from ..registration.service import InvalidEntry, add_registration, cancel, reins
 from ..registration.waitlist import waiting_list
 from . import bp
 from .forms import CancelForm, RegistrationEditForm
-from .service import EmailTaken, RegistrationFilters, registrations_csv, registrations_query, update_registration
+from .service import (EmailTaken, RegistrationFilters, registrations_csv, registrations_query, registrations_xlsx,
+                      update_registration)
+from ..reports.views import XLSX
 from ..questions.service import answers_by_registration, answers_of, questions_of, summary
 
 PAGE_SIZE = 50
@@ -58,16 +60,19 @@ def registrations(slug: str):
                            waiting=waiting_list(meeting), summary=summary(meeting))
 
 
-@bp.get("/sessions/<slug>/registrations.csv")
+@bp.get("/sessions/<slug>/registrations.<any(csv, xlsx):kind>")
 @organiser_required
-def registrations_export(slug: str):
+def registrations_export(slug: str, kind: str):
     meeting = managed_session_or_404(slug)
     rows = db.session.scalars(registrations_query(meeting, _filters())).all()
     audit.record("registrations.export", session_id=meeting.id, details=f"{len(rows)} rows")
-    return CSV_BOM + registrations_csv(rows, questions_of(meeting), answers_by_registration(meeting)), 200, {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{meeting.slug}-registrations.csv"',
-    }
+    questions, answers = questions_of(meeting), answers_by_registration(meeting)
+    if kind == "xlsx":
+        body, content_type = registrations_xlsx(rows, questions, answers), XLSX
+    else:
+        body, content_type = CSV_BOM + registrations_csv(rows, questions, answers), "text/csv; charset=utf-8"
+    return body, 200, {"Content-Type": content_type,
+                       "Content-Disposition": f'attachment; filename="{meeting.slug}-registrations.{kind}"'}
 
 
 @bp.route("/sessions/<slug>/registrations/new", methods=["GET", "POST"])

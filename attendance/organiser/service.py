@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..countries import country_name
 from ..dbutil import serialized_writes
-from ..exports import spreadsheet_safe
+from ..exports import append_text_safe, spreadsheet_safe
 from ..extensions import db
 from ..models import (Attendance, Certificate, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
                       Role, SessionDay, StaffUser)
@@ -199,19 +201,36 @@ CSV_COLUMNS = ["id", "full_name", "email", "organisation", "country", "country_n
                "role", "mode", "status", "cancel_reason", "registered_at_utc", "source"]
 
 
-def registrations_csv(registrations, questions=(), answers: dict[int, dict[int, str]] | None = None) -> str:
-    """A row per registration; after the standard columns, one per question of the session (`answers`:
-    registration id -> question id -> stored value), headed by the question in English."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS + [spreadsheet_safe(q.label) for q in questions])
+def registration_rows(registrations, questions=(), answers: dict[int, dict[int, str]] | None = None):
+    """The export's header, then a row per registration: the standard columns, then one per question of the
+    session (`answers`: registration id -> question id -> stored value), headed by the question in English."""
+    yield CSV_COLUMNS + [q.label for q in questions]
     for r in registrations:
         given = (answers or {}).get(r.id, {})
-        writer.writerow([r.id] + [spreadsheet_safe(str(v)) for v in (
+        yield [r.id] + [str(v) for v in (
             r.full_name, r.email, r.organisation, r.country, country_name(r.country), r.entity_type.name,
             r.region.name, r.role.value, r.mode.value, r.status.value, r.cancel_reason,
             r.created_at.strftime("%Y-%m-%d %H:%M:%S"), r.source.value,
-        )] + [spreadsheet_safe(q.describe(given[q.id], "en")) if q.id in given else "" for q in questions])
+        )] + [q.describe(given[q.id], "en") if q.id in given else "" for q in questions]
+
+
+def registrations_csv(registrations, questions=(), answers: dict[int, dict[int, str]] | None = None) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in registration_rows(registrations, questions, answers):
+        writer.writerow([spreadsheet_safe(v) if isinstance(v, str) else v for v in row])
+    return out.getvalue()
+
+
+def registrations_xlsx(registrations, questions=(), answers: dict[int, dict[int, str]] | None = None) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in registration_rows(registrations, questions, answers):
+        append_text_safe(sheet, row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    out = io.BytesIO()
+    workbook.save(out)
     return out.getvalue()
 
 

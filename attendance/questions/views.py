@@ -12,7 +12,7 @@ from . import bp
 from .forms import CONTENT_LANGUAGES, QuestionForm
 from .service import (QuestionRefused, answer_count, choices_text, delete_question, parse_choices, questions_of,
                       save_question, summary)
-from .visa import NotIssuable, issue_letter, letter_of, refusal, visa_letter_pdf, visa_question, visa_requests
+from .visa import NotIssuable, is_valid, issue_letter, letter_of, refusal, visa_letter_pdf, visa_question, visa_requests
 
 
 @bp.route("/sessions/<slug>/questions", methods=["GET", "POST"])
@@ -133,6 +133,9 @@ def my_visa_letter(access_key: str):
     letter = letter_of(registration)
     if letter is None:
         abort(404, gettext("The secretariat has not issued a visa letter for you (yet)."))
+    if not is_valid(letter):  # its verification page would say "not valid" too
+        abort(403, gettext("Your visa letter is no longer valid: you are not registered to attend in person. "
+                           "Contact the secretariat."))
     return _pdf(letter)
 
 
