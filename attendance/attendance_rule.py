@@ -75,11 +75,11 @@ class DayRecord:
 
 
 def judge_day(meeting: MeetingSession, day: SessionDay, in_person: Attendance | Evidence | None,
-              online: Attendance | Evidence | None, plan: tuple[datetime, datetime, int] | None = None) -> DayRecord:
+              online: Attendance | Evidence | None, plan: DayPlan | None = None) -> DayRecord:
     """The rule for one day, from the day's in-person and online attendance records (either may be None).
-    `plan`: the day's window and online minutes needed, when the caller judges many registrations' days."""
-    start, end, needed = plan or (*day_window(day), online_minutes_needed(meeting, day))
-    record = DayRecord(day, online_needed=needed, over=end <= utcnow(),
+    `plan`: the day's from `day_plans`, when the caller judges many registrations' days."""
+    start, end, needed, over = plan or day_plan(meeting, day, utcnow())
+    record = DayRecord(day, online_needed=needed, over=over,
                        sources=list(dict.fromkeys([a.source for a in (in_person, online) if a is not None]
                                                   + [i.source for i in (online.intervals if online else [])])))
     if online is not None:
@@ -140,13 +140,23 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     return gettext("did not attend")
 
 
-def day_plans(meeting: MeetingSession) -> list[tuple[datetime, datetime, int]]:
-    """Each day's window and online minutes needed: the same for every registration, so worked out once."""
-    return [(*day_window(day), online_minutes_needed(meeting, day)) for day in meeting.days]
+#: a day's window (naive UTC), the online minutes that make it, and whether it is over
+DayPlan = tuple[datetime, datetime, int, bool]
+
+
+def day_plan(meeting: MeetingSession, day: SessionDay, now: datetime) -> DayPlan:
+    start, end = day_window(day)
+    return start, end, online_minutes_needed(meeting, day), end <= now
+
+
+def day_plans(meeting: MeetingSession) -> list[DayPlan]:
+    """Each day's plan: the same for every registration, so worked out once when judging many."""
+    now = utcnow()
+    return [day_plan(meeting, day, now) for day in meeting.days]
 
 
 def judge(meeting: MeetingSession, attendances: Iterable[Attendance | Evidence],
-          plans: list[tuple[datetime, datetime, int]] | None = None) -> list[DayRecord]:
+          plans: list[DayPlan] | None = None) -> list[DayRecord]:
     """Every day of the session for one registration, from all its attendance records (intervals loaded)."""
     by_day_mode = {(a.day_id, a.mode): a for a in attendances}
     return [judge_day(meeting, day, by_day_mode.get((day.id, Mode.IN_PERSON)), by_day_mode.get((day.id, Mode.ONLINE)),
