@@ -1,4 +1,5 @@
 """attendance: hybrid meetings from registration to certificate."""
+
 import logging
 from pathlib import Path
 
@@ -25,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(DATA / "static"),
     )
     from .json_input import JSONProvider
+
     app.json = JSONProvider(app)
     app.config.from_mapping(load_config(Path(app.instance_path)))
     if test_config:
@@ -33,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its progress steps drown the app's own lines
 
     from .lookup import IdConverter
+
     app.url_map.converters["int"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(DATA / "migrations"), render_as_batch=True, compare_type=True)

@@ -11,6 +11,7 @@ the JSON API all read, per registration and session day.
 What was measured goes with it: in person, from the first check-in (clipped to the day's start) to the check-out,
 or to the day's end when there is none; online, the union of the platform's intervals within the day's hours.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,6 +44,7 @@ def online_minutes_needed(meeting: MeetingSession, day: SessionDay) -> int:
 @dataclass
 class DayRecord:
     """One registration's day, judged by the rule, with what was measured."""
+
     day: SessionDay
     #: "in_person", "online" or "" (did not attend by the rule)
     mode: str = ""
@@ -73,16 +75,26 @@ class DayRecord:
         return bool(self.mode)
 
 
-def judge_day(meeting: MeetingSession, day: SessionDay, in_person: Attendance | None,
-              online: Attendance | None) -> DayRecord:
+def judge_day(
+    meeting: MeetingSession, day: SessionDay, in_person: Attendance | None, online: Attendance | None
+) -> DayRecord:
     """The rule for one day, from the day's in-person and online attendance records (either may be None)."""
     start, end = day_window(day)
-    record = DayRecord(day, online_needed=online_minutes_needed(meeting, day), over=end <= utcnow(),
-                       sources=list(dict.fromkeys([a.source for a in (in_person, online) if a is not None]
-                                                  + [i.source for i in (online.intervals if online else [])])))
+    record = DayRecord(
+        day,
+        online_needed=online_minutes_needed(meeting, day),
+        over=end <= utcnow(),
+        sources=list(
+            dict.fromkeys(
+                [a.source for a in (in_person, online) if a is not None]
+                + [i.source for i in (online.intervals if online else [])]
+            )
+        ),
+    )
     if online is not None:
-        record.online_minutes = minutes_attended([(i.joined_at, i.left_at) for i in online.intervals],
-                                                 start, end).minutes
+        record.online_minutes = minutes_attended(
+            [(i.joined_at, i.left_at) for i in online.intervals], start, end
+        ).minutes
     if in_person is not None:
         record.mode = IN_PERSON
         checked_out = in_person.checked_out_at
@@ -113,16 +125,23 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     if record.mode == IN_PERSON and record.time_unknown:
         return gettext("in person · time not recorded (checked in after the day was over)")
     if record.mode == IN_PERSON and record.in_progress:
-        return gettext("in person since %(start)s · day in progress",
-                       start=meeting.local(record.present_from).strftime("%H:%M"))
+        return gettext(
+            "in person since %(start)s · day in progress", start=meeting.local(record.present_from).strftime("%H:%M")
+        )
     if record.mode == IN_PERSON:
         start = meeting.local(record.present_from).strftime("%H:%M")
         if record.until_day_end:
-            return gettext("in person, from %(start)s to the end of the day: %(duration)s", start=start,
-                           duration=format_duration(record.minutes))
-        return gettext("in person, from %(start)s to %(end)s: %(duration)s", start=start,
-                       end=meeting.local(record.present_until).strftime("%H:%M"),
-                       duration=format_duration(record.minutes))
+            return gettext(
+                "in person, from %(start)s to the end of the day: %(duration)s",
+                start=start,
+                duration=format_duration(record.minutes),
+            )
+        return gettext(
+            "in person, from %(start)s to %(end)s: %(duration)s",
+            start=start,
+            end=meeting.local(record.present_until).strftime("%H:%M"),
+            duration=format_duration(record.minutes),
+        )
     if record.by_link:
         return gettext("online · joined by link")
     if record.mode == ONLINE:
@@ -130,9 +149,12 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     if not record.over:
         return gettext("still to come")
     if record.online_minutes > 0:
-        return ngettext("online %(num)d minute: fewer than the %(needed)d needed",
-                        "online %(num)d minutes: fewer than the %(needed)d needed", round(record.online_minutes),
-                        needed=record.online_needed)
+        return ngettext(
+            "online %(num)d minute: fewer than the %(needed)d needed",
+            "online %(num)d minutes: fewer than the %(needed)d needed",
+            round(record.online_minutes),
+            needed=record.online_needed,
+        )
     if record.clicked_link:
         return gettext("clicked the join link, but the platform has no record: not counted")
     return gettext("did not attend")
@@ -141,8 +163,10 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
 def judge(meeting: MeetingSession, attendances: Iterable[Attendance]) -> list[DayRecord]:
     """Every day of the session for one registration, from all its attendance records (intervals loaded)."""
     by_day_mode = {(a.day_id, a.mode): a for a in attendances}
-    return [judge_day(meeting, day, by_day_mode.get((day.id, Mode.IN_PERSON)), by_day_mode.get((day.id, Mode.ONLINE)))
-            for day in meeting.days]
+    return [
+        judge_day(meeting, day, by_day_mode.get((day.id, Mode.IN_PERSON)), by_day_mode.get((day.id, Mode.ONLINE)))
+        for day in meeting.days
+    ]
 
 
 def attendances_of(registration_ids: list[int]) -> dict[int, list[Attendance]]:
@@ -150,8 +174,10 @@ def attendances_of(registration_ids: list[int]) -> dict[int, list[Attendance]]:
     found: dict[int, list[Attendance]] = {i: [] for i in registration_ids}
     if registration_ids:
         for attendance in db.session.scalars(
-                sa.select(Attendance).where(Attendance.registration_id.in_(registration_ids))
-                .options(sa.orm.selectinload(Attendance.intervals))):
+            sa.select(Attendance)
+            .where(Attendance.registration_id.in_(registration_ids))
+            .options(sa.orm.selectinload(Attendance.intervals))
+        ):
             found[attendance.registration_id].append(attendance)
     return found
 

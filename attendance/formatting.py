@@ -1,4 +1,5 @@
 """Template filters for dates and times, in one style everywhere."""
+
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 

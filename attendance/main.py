@@ -1,4 +1,5 @@
 """The public front: the list of sessions open for registration, and the health check."""
+
 from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
 
 from .extensions import db

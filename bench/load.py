@@ -6,6 +6,7 @@ requests through `client` and returns (latency in seconds of the timed request, 
 expected one, what it was). A run stops after `max_units` units or `max_seconds` seconds, whichever comes
 first, so every run is bounded in count and time. Only 127.0.0.1 is ever contacted.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -71,8 +72,9 @@ class Client:
         self.connection: http.client.HTTPConnection | None = None
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -107,8 +109,17 @@ class Client:
 Step = Callable[[Client, int], tuple[float, bool, str]]
 
 
-def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_seconds: float,
-        processes: int = 4, pace: float = 0.0) -> Result:
+def run(
+    name: str,
+    port: int,
+    step: Step,
+    *,
+    clients: int,
+    max_units: int,
+    max_seconds: float,
+    processes: int = 4,
+    pace: float = 0.0,
+) -> Result:
     """`clients` threads spread over `processes` forked processes, so that the client side's own GIL does not
     delay the clients (and inflate the latencies they measure) when there are many of them.
 
@@ -119,10 +130,22 @@ def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_s
     deadline = time.monotonic() + max_seconds
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    children = [context.Process(target=_client_process, daemon=True,
-                                args=(queue, port, step, range(p, max_units, processes),
-                                      clients // processes + (p < clients % processes), deadline, pace))
-                for p in range(processes)]
+    children = [
+        context.Process(
+            target=_client_process,
+            daemon=True,
+            args=(
+                queue,
+                port,
+                step,
+                range(p, max_units, processes),
+                clients // processes + (p < clients % processes),
+                deadline,
+                pace,
+            ),
+        )
+        for p in range(processes)
+    ]
     started = time.perf_counter()
     for child in children:
         child.start()
@@ -145,8 +168,7 @@ def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_s
     return result
 
 
-def _client_process(queue, port: int, step: Step, units: range, threads: int, deadline: float,
-                    pace: float) -> None:
+def _client_process(queue, port: int, step: Step, units: range, threads: int, deadline: float, pace: float) -> None:
     """One client process: `threads` threads take the next of `units` until they run out or the deadline."""
     numbers = iter(units)
     lock = threading.Lock()
@@ -191,11 +213,13 @@ def _client_process(queue, port: int, step: Step, units: range, threads: int, de
 
 # The workloads: one function per kind of request, each returning a Step.
 
+
 def healthz() -> Step:
     def step(client: Client, _n: int) -> tuple[float, bool, str]:
         started = time.perf_counter()
         status, _headers, _body = client.request("GET", "/healthz")
         return time.perf_counter() - started, status == 200, str(status)
+
     return step
 
 
@@ -208,11 +232,18 @@ def checkins(api_token: str, badges: list[str], slug: str) -> Step:
     run = secrets.token_hex(4)
 
     def step(client: Client, n: int) -> tuple[float, bool, str]:
-        body = json.dumps({"token": badges[n % len(badges)], "session": slug, "door": f"Door {n % 4 + 1}",
-                           "nonce": f"{run}-{os.getpid()}-{n}"}).encode()
+        body = json.dumps(
+            {
+                "token": badges[n % len(badges)],
+                "session": slug,
+                "door": f"Door {n % 4 + 1}",
+                "nonce": f"{run}-{os.getpid()}-{n}",
+            }
+        ).encode()
         started = time.perf_counter()
         status, _headers, _body = client.request("POST", "/api/v1/checkins", body, headers)
         return time.perf_counter() - started, status in (200, 201), str(status)
+
     return step
 
 
@@ -231,14 +262,23 @@ def registrations(slug: str, entity_type_ids: list[int], region_ids: list[int], 
         match = _CSRF.search(page)
         if status != 200 or not match:
             return 0.0, False, f"form {status}"
-        form = urlencode({
-            "csrf_token": match.group(1).decode(), "full_name": f"Bench Délégué {n}",
-            "email": f"bench.form.{run_id}.{n}@example.org", "organisation": "ROCB Bench", "country": "BE",
-            "entity_type": entity_type_ids[n % len(entity_type_ids)], "region": region_ids[n % len(region_ids)],
-            "mode": "in_person" if n % 3 else "online", "consent": "y",
-        }).encode()
+        form = urlencode(
+            {
+                "csrf_token": match.group(1).decode(),
+                "full_name": f"Bench Délégué {n}",
+                "email": f"bench.form.{run_id}.{n}@example.org",
+                "organisation": "ROCB Bench",
+                "country": "BE",
+                "entity_type": entity_type_ids[n % len(entity_type_ids)],
+                "region": region_ids[n % len(region_ids)],
+                "mode": "in_person" if n % 3 else "online",
+                "consent": "y",
+            }
+        ).encode()
         started = time.perf_counter()
         status, _headers, _body = client.request(
-            "POST", path, form, {"Content-Type": "application/x-www-form-urlencoded"})
+            "POST", path, form, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
         return time.perf_counter() - started, status == 302, str(status)
+
     return step

@@ -1,4 +1,5 @@
 """The database helpers the door's hot path uses: driver-level statements, and SQLite's queue of writers."""
+
 import multiprocessing
 import os
 import time
@@ -12,18 +13,45 @@ from attendance.extensions import db
 from attendance.models import ScanEvent, ScanResult, Source
 
 _events = ScanEvent.__table__
-_COLUMNS = ("session_id", "day", "at", "result", "token_excerpt", "actor", "recorded_by", "door", "source", "nonce",
-            "response", "note")
-_NEW_EVENT = DriverStatement(sa.insert(_events).values({name: sa.bindparam(name) for name in _COLUMNS})
-                             .returning(_events.c.id))
-_EVENT = DriverStatement(sa.select(_events.c.id, _events.c.day, _events.c.at, _events.c.result, _events.c.source,
-                                   _events.c.nonce).where(_events.c.actor == sa.bindparam("actor")))
+_COLUMNS = (
+    "session_id",
+    "day",
+    "at",
+    "result",
+    "token_excerpt",
+    "actor",
+    "recorded_by",
+    "door",
+    "source",
+    "nonce",
+    "response",
+    "note",
+)
+_NEW_EVENT = DriverStatement(
+    sa.insert(_events).values({name: sa.bindparam(name) for name in _COLUMNS}).returning(_events.c.id)
+)
+_EVENT = DriverStatement(
+    sa.select(_events.c.id, _events.c.day, _events.c.at, _events.c.result, _events.c.source, _events.c.nonce).where(
+        _events.c.actor == sa.bindparam("actor")
+    )
+)
 
 
 def _new_event(meeting, nonce: str) -> dict:
-    return dict(session_id=meeting.id, day=date(2026, 3, 9), at=datetime(2026, 3, 9, 8, 1, 2, 345678),
-                result=ScanResult.ALREADY_CHECKED_IN, token_excerpt="", actor="token:7", recorded_by="Door phone",
-                door="Hall B", source=Source.NAME_SEARCH, nonce=nonce, response="{}", note="")
+    return dict(
+        session_id=meeting.id,
+        day=date(2026, 3, 9),
+        at=datetime(2026, 3, 9, 8, 1, 2, 345678),
+        result=ScanResult.ALREADY_CHECKED_IN,
+        token_excerpt="",
+        actor="token:7",
+        recorded_by="Door phone",
+        door="Hall B",
+        source=Source.NAME_SEARCH,
+        nonce=nonce,
+        response="{}",
+        note="",
+    )
 
 
 def test_a_driver_statement_stores_and_reads_the_values_the_orm_does(make_session):
@@ -35,8 +63,14 @@ def test_a_driver_statement_stores_and_reads_the_values_the_orm_does(make_sessio
     stored = db.session.get(ScanEvent, created.id)
     assert {name: getattr(stored, name) for name in _COLUMNS} == values
     (read,) = _EVENT.rows(db.session.connection(), actor="token:7")
-    assert read == (created.id, date(2026, 3, 9), datetime(2026, 3, 9, 8, 1, 2, 345678),
-                    ScanResult.ALREADY_CHECKED_IN, Source.NAME_SEARCH, "n-1")
+    assert read == (
+        created.id,
+        date(2026, 3, 9),
+        datetime(2026, 3, 9, 8, 1, 2, 345678),
+        ScanResult.ALREADY_CHECKED_IN,
+        Source.NAME_SEARCH,
+        "n-1",
+    )
     assert read.result is ScanResult.ALREADY_CHECKED_IN and read.day == date(2026, 3, 9)
 
 
@@ -55,8 +89,11 @@ def test_a_failing_driver_statement_raises_sqlalchemys_error_and_the_rollback_ke
 
 def test_a_driver_statement_refuses_an_insert_that_leaves_a_column_default_to_sqlalchemy(make_session):
     """Its defaults would be silently NULL: the statement says which columns to name instead."""
-    partial = DriverStatement(sa.insert(_events).values(session_id=sa.bindparam("session_id"),
-                                                        result=sa.bindparam("result"), actor=sa.bindparam("actor")))
+    partial = DriverStatement(
+        sa.insert(_events).values(
+            session_id=sa.bindparam("session_id"), result=sa.bindparam("result"), actor=sa.bindparam("actor")
+        )
+    )
     with pytest.raises(ValueError, match="at, token_excerpt, recorded_by, door, source, response, note"):
         partial.rows(db.session.connection(), session_id=make_session().id, result=ScanResult.OK, actor="token:7")
 

@@ -1,5 +1,6 @@
 """QR codes: certificates skip the search for the best mask, badges keep it; badge tokens are written in alphanumeric
 mode with the strongest error correction their size allows; the inline SVG reads back and has no element ids."""
+
 import base64
 import io
 

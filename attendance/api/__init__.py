@@ -1,4 +1,5 @@
 """The JSON API under /api/v1: thin over the same domain functions the pages use."""
+
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

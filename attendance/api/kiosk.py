@@ -1,4 +1,5 @@
 """The kiosk's JSON endpoints: a token check when the kiosk starts, and its check-ins."""
+
 from flask import g, jsonify, request
 
 from ..checkin.kiosk import kiosk_check_in, kiosk_refusal

@@ -4,6 +4,7 @@
 It is race-free without locks: the insert of the day's attendance does nothing on conflict with the
 unique (registration, day, mode) constraint, so of two simultaneous scans exactly one creates the record.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,19 @@ from ..auth import Actor
 from ..dbutil import DriverStatement, insert_or_ignore_statement, serialized_writes
 from ..extensions import db
 from ..formatting import format_day
-from ..models import (Attendance, EntityType, MeetingSession, Mode, Registration, RegistrationStatus, Role,
-                      ScanEvent, ScanResult, SessionDay, Source)
+from ..models import (
+    Attendance,
+    EntityType,
+    MeetingSession,
+    Mode,
+    Registration,
+    RegistrationStatus,
+    Role,
+    ScanEvent,
+    ScanResult,
+    SessionDay,
+    Source,
+)
 from ..models.meeting import utcnow
 from ..text import is_wide, search_key
 from ..tokens import BADGE_ALPHABET, BADGE_TOKEN_LENGTH
@@ -47,6 +59,7 @@ HTTP_STATUS = {
 @dataclass
 class CheckIn:
     """The answer to a check-in attempt, as the door shows it and the API sends it."""
+
     result: ScanResult
     payload: dict = field(default_factory=dict)
 
@@ -80,17 +93,37 @@ def _badge_query(*match) -> sa.Select:
     days, entity_types, attendances = SessionDay.__table__, EntityType.__table__, Attendance.__table__
     door_session = sa.select(sessions.c.id).where(sessions.c.slug == sa.bindparam("slug")).scalar_subquery()
     return (
-        sa.select(registrations.c.id, registrations.c.session_id, registrations.c.full_name,
-                  registrations.c.organisation, entity_types.c.name.label("entity_type"), registrations.c.role,
-                  registrations.c.mode, registrations.c.status, sessions.c.title, sessions.c.timezone,
-                  days.c.id.label("day_id"), days.c.date.label("day"), door_session.label("door_session_id"),
-                  *_first_attendance_columns())
-        .select_from(registrations.join(sessions, sessions.c.id == registrations.c.session_id)
-                     .join(entity_types, entity_types.c.id == registrations.c.entity_type_id)
-                     .outerjoin(days, (days.c.session_id == registrations.c.session_id)
-                                & days.c.date.between(sa.bindparam("earliest"), sa.bindparam("latest")))
-                     .outerjoin(attendances, (attendances.c.registration_id == registrations.c.id)
-                                & (attendances.c.day_id == days.c.id) & (attendances.c.mode == Mode.IN_PERSON)))
+        sa.select(
+            registrations.c.id,
+            registrations.c.session_id,
+            registrations.c.full_name,
+            registrations.c.organisation,
+            entity_types.c.name.label("entity_type"),
+            registrations.c.role,
+            registrations.c.mode,
+            registrations.c.status,
+            sessions.c.title,
+            sessions.c.timezone,
+            days.c.id.label("day_id"),
+            days.c.date.label("day"),
+            door_session.label("door_session_id"),
+            *_first_attendance_columns(),
+        )
+        .select_from(
+            registrations.join(sessions, sessions.c.id == registrations.c.session_id)
+            .join(entity_types, entity_types.c.id == registrations.c.entity_type_id)
+            .outerjoin(
+                days,
+                (days.c.session_id == registrations.c.session_id)
+                & days.c.date.between(sa.bindparam("earliest"), sa.bindparam("latest")),
+            )
+            .outerjoin(
+                attendances,
+                (attendances.c.registration_id == registrations.c.id)
+                & (attendances.c.day_id == days.c.id)
+                & (attendances.c.mode == Mode.IN_PERSON),
+            )
+        )
         .where(*match)
     )
 
@@ -98,8 +131,12 @@ def _badge_query(*match) -> sa.Select:
 def _first_attendance_columns() -> tuple:
     """The day's in-person attendance, as an "already checked in" answer tells it."""
     attendances = Attendance.__table__
-    return (attendances.c.id.label("attendance_id"), attendances.c.first_seen_at,
-            attendances.c.recorded_by.label("first_by"), attendances.c.door.label("first_door"))
+    return (
+        attendances.c.id.label("attendance_id"),
+        attendances.c.first_seen_at,
+        attendances.c.recorded_by.label("first_by"),
+        attendances.c.door.label("first_door"),
+    )
 
 
 def _admit_in_one_statement() -> sa.Select:
@@ -108,13 +145,24 @@ def _admit_in_one_statement() -> sa.Select:
     badge is in already. The log line's answer is the door's: the JSON of `response` ending with that id."""
     attendances, events = Attendance.__table__, ScanEvent.__table__
     from_the_event = {"registration_id", "source", "actor", "recorded_by", "door", "note"}
-    new = (insert_or_ignore_statement(attendances, ("registration_id", "day_id", "mode"), "postgresql")
-           .values({name: sa.bindparam(name, type_=attendances.c[name].type) for name in from_the_event}
-                   | {"day_id": sa.bindparam("day_id", type_=sa.Integer), "mode": Mode.IN_PERSON,
-                      "first_seen_at": sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type)})
-           .cte("new_attendance"))
-    response = (sa.func.left(sa.bindparam("response", type_=sa.Text), -1)
-                + sa.literal(', "attendance_id": ') + sa.cast(new.c.id, sa.Text) + sa.literal("}"))
+    new = (
+        insert_or_ignore_statement(attendances, ("registration_id", "day_id", "mode"), "postgresql")
+        .values(
+            {name: sa.bindparam(name, type_=attendances.c[name].type) for name in from_the_event}
+            | {
+                "day_id": sa.bindparam("day_id", type_=sa.Integer),
+                "mode": Mode.IN_PERSON,
+                "first_seen_at": sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type),
+            }
+        )
+        .cte("new_attendance")
+    )
+    response = (
+        sa.func.left(sa.bindparam("response", type_=sa.Text), -1)
+        + sa.literal(', "attendance_id": ')
+        + sa.cast(new.c.id, sa.Text)
+        + sa.literal("}")
+    )
     logged = events.insert().from_select(_LOG_LINE_COLUMNS, _log_line(ScanResult.OK, response).select_from(new))
     return sa.select(new.c.id).add_cte(logged.cte("logged"))
 
@@ -125,9 +173,11 @@ def _repeat_log_line() -> sa.Insert:
     events = ScanEvent.__table__
     still_in = sa.exists().where(Attendance.__table__.c.id == sa.bindparam("attendance_id"))
     response = sa.bindparam("response", type_=events.c.response.type)
-    return (events.insert()
-            .from_select(_LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).where(still_in))
-            .returning(events.c.id))
+    return (
+        events.insert()
+        .from_select(_LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).where(still_in))
+        .returning(events.c.id)
+    )
 
 
 def _move_back_statement(dialect_name: str) -> sa.Select | sa.Update:
@@ -136,51 +186,89 @@ def _move_back_statement(dialect_name: str) -> sa.Select | sa.Update:
     arriving at once, the earlier wins whatever the order). On PostgreSQL the log line goes in the same
     statement (see _admit_in_one_statement); SQLite's UPDATE returns the id and the log line follows it."""
     attendances, events = Attendance.__table__, ScanEvent.__table__
-    moved = (attendances.update()
-             .where(attendances.c.id == sa.bindparam("attendance_id"),
-                    attendances.c.first_seen_at > sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type))
-             .values(first_seen_at=sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type),
-                     actor=sa.bindparam("actor"),
-                     recorded_by=sa.bindparam("recorded_by"), door=sa.bindparam("door"))
-             .returning(attendances.c.id))
+    moved = (
+        attendances.update()
+        .where(
+            attendances.c.id == sa.bindparam("attendance_id"),
+            attendances.c.first_seen_at > sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type),
+        )
+        .values(
+            first_seen_at=sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type),
+            actor=sa.bindparam("actor"),
+            recorded_by=sa.bindparam("recorded_by"),
+            door=sa.bindparam("door"),
+        )
+        .returning(attendances.c.id)
+    )
     if dialect_name != "postgresql":
         return moved
     moved = moved.cte("moved")
     response = sa.bindparam("response", type_=events.c.response.type)
-    logged = events.insert().from_select(_LOG_LINE_COLUMNS,
-                                         _log_line(ScanResult.ALREADY_CHECKED_IN, response).select_from(moved))
+    logged = events.insert().from_select(
+        _LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).select_from(moved)
+    )
     return sa.select(moved.c.id).add_cte(logged.cte("logged"))
 
 
 def _log_line(result: ScanResult, response: sa.ColumnElement) -> sa.Select:
     """A log line's values as a SELECT of the parameters, for an INSERT that writes it only on a condition."""
     events = ScanEvent.__table__
-    return sa.select(*(sa.bindparam(name, type_=events.c[name].type) for name in _EVENT_COLUMNS),
-                     sa.literal(result, events.c.result.type), response)
+    return sa.select(
+        *(sa.bindparam(name, type_=events.c[name].type) for name in _EVENT_COLUMNS),
+        sa.literal(result, events.c.result.type),
+        response,
+    )
 
 
 # Built once, and run on the driver's cursor (see DriverStatement): the door waits for each of them.
 _BY_TOKEN = DriverStatement(_badge_query(Registration.__table__.c.badge_token == sa.bindparam("token")))
 _BY_ID = DriverStatement(_badge_query(Registration.__table__.c.id == sa.bindparam("registration_id")))
-_SESSION_ID = DriverStatement(sa.select(MeetingSession.__table__.c.id)
-                              .where(MeetingSession.__table__.c.slug == sa.bindparam("slug")))
-_ATTENDANCE_COLUMNS = ("registration_id", "day_id", "mode", "first_seen_at", "source", "actor", "recorded_by",
-                       "door", "note")
-_NEW_ATTENDANCE = DriverStatement(lambda dialect_name: insert_or_ignore_statement(
-    Attendance.__table__, ("registration_id", "day_id", "mode"), dialect_name
-).values({name: sa.bindparam(name) for name in _ATTENDANCE_COLUMNS}))
+_SESSION_ID = DriverStatement(
+    sa.select(MeetingSession.__table__.c.id).where(MeetingSession.__table__.c.slug == sa.bindparam("slug"))
+)
+_ATTENDANCE_COLUMNS = (
+    "registration_id",
+    "day_id",
+    "mode",
+    "first_seen_at",
+    "source",
+    "actor",
+    "recorded_by",
+    "door",
+    "note",
+)
+_NEW_ATTENDANCE = DriverStatement(
+    lambda dialect_name: insert_or_ignore_statement(
+        Attendance.__table__, ("registration_id", "day_id", "mode"), dialect_name
+    ).values({name: sa.bindparam(name) for name in _ATTENDANCE_COLUMNS})
+)
 _FIRST_ATTENDANCE = DriverStatement(
-    sa.select(*_first_attendance_columns())
-    .where(Attendance.__table__.c.registration_id == sa.bindparam("registration_id"),
-           Attendance.__table__.c.day_id == sa.bindparam("day_id"),
-           Attendance.__table__.c.mode == Mode.IN_PERSON)
+    sa.select(*_first_attendance_columns()).where(
+        Attendance.__table__.c.registration_id == sa.bindparam("registration_id"),
+        Attendance.__table__.c.day_id == sa.bindparam("day_id"),
+        Attendance.__table__.c.mode == Mode.IN_PERSON,
+    )
 )
 # A log line's columns but its result and response; an attendance shares its actor, door, source and note.
-_EVENT_COLUMNS = ("actor", "recorded_by", "door", "source", "nonce", "token_excerpt", "note", "session_id",
-                  "registration_id", "day", "at", "scanned_at", "provisional")
+_EVENT_COLUMNS = (
+    "actor",
+    "recorded_by",
+    "door",
+    "source",
+    "nonce",
+    "token_excerpt",
+    "note",
+    "session_id",
+    "registration_id",
+    "day",
+    "at",
+    "scanned_at",
+    "provisional",
+)
 _LOG_LINE_COLUMNS = (*_EVENT_COLUMNS, "result", "response")
-_NEW_EVENT = DriverStatement(sa.insert(ScanEvent.__table__)
-                             .values({name: sa.bindparam(name) for name in _LOG_LINE_COLUMNS}))
+_NEW_EVENT = DriverStatement(
+    sa.insert(ScanEvent.__table__).values({name: sa.bindparam(name) for name in _LOG_LINE_COLUMNS})
+)
 _ADMIT = DriverStatement(_admit_in_one_statement())
 _REPEAT = DriverStatement(_repeat_log_line())
 _MOVE_BACK = DriverStatement(_move_back_statement)
@@ -189,6 +277,7 @@ _MOVE_BACK = DriverStatement(_move_back_statement)
 @dataclass
 class _Badge:
     """The registration a scan found, with its session and the session's days near the scanned day."""
+
     row: tuple  # a _BY_TOKEN or _BY_ID row
     days: dict[date, tuple]  # the rows of the session's days, with each day's attendance
 
@@ -197,8 +286,14 @@ class _Badge:
         return ZoneInfo(self.row.timezone)
 
 
-def _find_badge(connection: sa.Connection, token: str | None, registration_id: int | None, slug: str | None,
-                day: date | None, scanned_at: datetime | None = None) -> tuple[_Badge | None, int | None]:
+def _find_badge(
+    connection: sa.Connection,
+    token: str | None,
+    registration_id: int | None,
+    slug: str | None,
+    day: date | None,
+    scanned_at: datetime | None = None,
+) -> tuple[_Badge | None, int | None]:
     """The badge (None when unknown) and the door's session id (None when the scan names none)."""
     if day is None:  # today (or the scan's day), somewhere between UTC-12 and UTC+14
         utc_today = scanned_at.date() if scanned_at else datetime.now(UTC).date()
@@ -223,11 +318,21 @@ def _find_badge(connection: sa.Connection, token: str | None, registration_id: i
     return badge, door_session_id
 
 
-def check_in(*, actor: Actor, token: str | None = None, registration_id: int | None = None,
-             session_slug: str | None = None, day: date | None = None, door: str = "",
-             source: Source = Source.SCAN, nonce: str | None = None, note: str = "",
-             on_admitted: Callable[[CheckIn], None] | None = None, scanned_at: datetime | None = None,
-             provisional: str | None = None) -> CheckIn:
+def check_in(
+    *,
+    actor: Actor,
+    token: str | None = None,
+    registration_id: int | None = None,
+    session_slug: str | None = None,
+    day: date | None = None,
+    door: str = "",
+    source: Source = Source.SCAN,
+    nonce: str | None = None,
+    note: str = "",
+    on_admitted: Callable[[CheckIn], None] | None = None,
+    scanned_at: datetime | None = None,
+    provisional: str | None = None,
+) -> CheckIn:
     """Checks a badge (or, from a name search, a registration) in for a day, in person; logs the attempt.
 
     `session_slug` names the session the door admits to, when known; `day` defaults to today in the badge's
@@ -246,14 +351,24 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
     # for another session's badge when no door is named (at their own door that is a "wrong session" below).
     scanned_for = door_session_id if door_session_id is not None else badge.row.session_id if badge else None
     if scanned_for is not None and not actor.may_use(scanned_for):
-        raise NotAllowed(gettext("This token or account is bound to other sessions; it cannot check in for "
-                                 "this one."))
+        raise NotAllowed(gettext("This token or account is bound to other sessions; it cannot check in for this one."))
     if source is not Source.SCAN and badge is not None and badge.row.session_id != door_session_id:
         badge = None  # a name search only reaches the door's own session
-    event = dict(actor=actor.key, recorded_by=actor.label, door=door, source=source, nonce=nonce or None,
-                 token_excerpt=token_excerpt(token or ""), note=note, session_id=door_session_id,
-                 registration_id=badge.row.id if badge else None, day=None, at=utcnow(), scanned_at=scanned_at,
-                 provisional=provisional)
+    event = dict(
+        actor=actor.key,
+        recorded_by=actor.label,
+        door=door,
+        source=source,
+        nonce=nonce or None,
+        token_excerpt=token_excerpt(token or ""),
+        note=note,
+        session_id=door_session_id,
+        registration_id=badge.row.id if badge else None,
+        day=None,
+        at=utcnow(),
+        scanned_at=scanned_at,
+        provisional=provisional,
+    )
     decision = _decide(badge, door_session_id, day, actor, door, source, note, event)
     # Only writes from here on, kept short: on SQLite the database is locked for every other writer meanwhile.
     with serialized_writes():
@@ -282,26 +397,38 @@ def _scan_moment(scanned_at: datetime) -> datetime:
     return moment
 
 
-def _scan_day(scanned_at: datetime, day: date | None, today: date, zone: ZoneInfo, manages: bool,
-              session_days: dict) -> date:
+def _scan_day(
+    scanned_at: datetime, day: date | None, today: date, zone: ZoneInfo, manages: bool, session_days: dict
+) -> date:
     """The day a queued scan checks in for: the scan's own, in the session's zone; refused when it is not the
     day named, not today for door staff, or not a day of the session."""
     scan_day = _local(scanned_at, zone).date()
     if day is not None and day != scan_day:
-        raise ScanTimeRejected(gettext("The scan was made on %(scan_day)s, not on %(day)s.",
-                                       scan_day=scan_day.isoformat(), day=day.isoformat()))
+        raise ScanTimeRejected(
+            gettext(
+                "The scan was made on %(scan_day)s, not on %(day)s.", scan_day=scan_day.isoformat(), day=day.isoformat()
+            )
+        )
     if scan_day != today and not manages:
-        raise ScanTimeRejected(gettext("The scan was made on %(scan_day)s: door staff send the scans of today only.",
-                                       scan_day=scan_day.isoformat()))
+        raise ScanTimeRejected(
+            gettext(
+                "The scan was made on %(scan_day)s: door staff send the scans of today only.",
+                scan_day=scan_day.isoformat(),
+            )
+        )
     if scan_day not in session_days:
-        raise ScanTimeRejected(gettext("The scan was made on %(scan_day)s, which is not a day of the session.",
-                                       scan_day=scan_day.isoformat()))
+        raise ScanTimeRejected(
+            gettext(
+                "The scan was made on %(scan_day)s, which is not a day of the session.", scan_day=scan_day.isoformat()
+            )
+        )
     return scan_day
 
 
 @dataclass
 class _Entry:
     """A badge that may come in today: its attendance, unless the badge is in already."""
+
     attendance: dict
     first: tuple | None  # the day's attendance, when the badge was in already as we read it
     payload: dict  # what any answer says of the person and the day
@@ -310,8 +437,16 @@ class _Entry:
     scanned_at: datetime | None = None  # naive UTC, for a scan queued offline
 
 
-def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None, actor: Actor, door: str,
-            source: Source, note: str, event: dict) -> CheckIn | _Entry:
+def _decide(
+    badge: _Badge | None,
+    door_session_id: int | None,
+    day: date | None,
+    actor: Actor,
+    door: str,
+    source: Source,
+    note: str,
+    event: dict,
+) -> CheckIn | _Entry:
     """All the reading and wording of an answer, before anything is written."""
     if badge is None:
         return CheckIn(ScanResult.INVALID, {"status": "invalid", "message": gettext("Unknown or revoked badge")})
@@ -320,37 +455,67 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
     if door_session_id is not None and row.session_id != door_session_id:
         if not actor.may_use(row.session_id):  # who is registered elsewhere is none of this door's business
             event["registration_id"] = None
-            return CheckIn(ScanResult.WRONG_SESSION, {
-                "status": "wrong_session", "message": gettext("Registered for another session, not this one")})
-        return CheckIn(ScanResult.WRONG_SESSION, payload | {
-            "status": "wrong_session",
-            "message": gettext("Registered for %(title)s, not this session", title=row.title)})
+            return CheckIn(
+                ScanResult.WRONG_SESSION,
+                {"status": "wrong_session", "message": gettext("Registered for another session, not this one")},
+            )
+        return CheckIn(
+            ScanResult.WRONG_SESSION,
+            payload
+            | {
+                "status": "wrong_session",
+                "message": gettext("Registered for %(title)s, not this session", title=row.title),
+            },
+        )
     today = datetime.now(badge.zone).date()
     if event["scanned_at"] is not None:  # checked before any answer: a refused time records nothing
         day = _scan_day(event["scanned_at"], day, today, badge.zone, actor.manages(row.session_id), badge.days)
     if day is not None and day != today and not actor.manages(row.session_id):
-        raise NotAllowed(gettext("Door staff check in for today only; an organiser of this session may name "
-                                 "another day."))
+        raise NotAllowed(
+            gettext("Door staff check in for today only; an organiser of this session may name another day.")
+        )
     event["session_id"] = row.session_id
     if row.status is RegistrationStatus.CANCELLED:
-        return CheckIn(ScanResult.CANCELLED, payload | {"status": "cancelled",
-                                                        "message": gettext("Registration cancelled")})
+        return CheckIn(
+            ScanResult.CANCELLED, payload | {"status": "cancelled", "message": gettext("Registration cancelled")}
+        )
     day = day or today
     event["day"], payload["day"] = day, day.isoformat()
     day_row = badge.days.get(day)
     if day_row is None:
-        return CheckIn(ScanResult.NOT_A_MEETING_DAY, payload | {
-            "status": "not_a_meeting_day",
-            "message": gettext("%(day)s is not a day of %(title)s", day=format_day(day), title=row.title)})
+        return CheckIn(
+            ScanResult.NOT_A_MEETING_DAY,
+            payload
+            | {
+                "status": "not_a_meeting_day",
+                "message": gettext("%(day)s is not a day of %(title)s", day=format_day(day), title=row.title),
+            },
+        )
     first_moment = event["scanned_at"] or event["at"]
     return _Entry(
-        attendance=dict(registration_id=row.id, day_id=day_row.day_id, mode=Mode.IN_PERSON,
-                        first_seen_at=first_moment, source=source, actor=actor.key, recorded_by=actor.label,
-                        door=door, note=note),
+        attendance=dict(
+            registration_id=row.id,
+            day_id=day_row.day_id,
+            mode=Mode.IN_PERSON,
+            first_seen_at=first_moment,
+            source=source,
+            actor=actor.key,
+            recorded_by=actor.label,
+            door=door,
+            note=note,
+        ),
         first=day_row if day_row.attendance_id is not None else None,
-        payload=payload, first_time={"status": "ok", "checked_in_at": _local(first_moment, badge.zone).isoformat(),
-                                     "by": actor.label, "door": door, "message": gettext("Checked in")},
-        zone=badge.zone, scanned_at=event["scanned_at"])
+        payload=payload,
+        first_time={
+            "status": "ok",
+            "checked_in_at": _local(first_moment, badge.zone).isoformat(),
+            "by": actor.label,
+            "door": door,
+            "message": gettext("Checked in"),
+        },
+        zone=badge.zone,
+        scanned_at=event["scanned_at"],
+    )
 
 
 def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) -> CheckIn:
@@ -366,15 +531,17 @@ def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) 
             admitted = _admit(connection, entry, event)
             if admitted is not None:
                 return admitted
-            found = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
-                                           day_id=entry.attendance["day_id"])
+            found = _FIRST_ATTENDANCE.rows(
+                connection, registration_id=entry.attendance["registration_id"], day_id=entry.attendance["day_id"]
+            )
             first = found[0] if found else None
         if first is not None and entry.scanned_at is not None and entry.scanned_at < first.first_seen_at:
             moved = _move_back(connection, entry, event, first)
             if moved is not None:
                 return moved
-            found = _FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
-                                           day_id=entry.attendance["day_id"])
+            found = _FIRST_ATTENDANCE.rows(
+                connection, registration_id=entry.attendance["registration_id"], day_id=entry.attendance["day_id"]
+            )
             first = found[0] if found else None
             continue  # an earlier scan moved it first, or an undo removed it: look again
         if first is not None:
@@ -391,9 +558,13 @@ def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> CheckIn | N
     (see dbutil.autocommit); SQLite has no writing CTEs: two statements, in the transaction pysqlite begins."""
     in_one_statement = connection.dialect.name == "postgresql"
     if in_one_statement:
-        created = _ADMIT.rows(connection, **event, day_id=entry.attendance["day_id"],
-                              first_seen_at=entry.attendance["first_seen_at"],
-                              response=CheckIn(ScanResult.OK, entry.payload | entry.first_time).json)
+        created = _ADMIT.rows(
+            connection,
+            **event,
+            day_id=entry.attendance["day_id"],
+            first_seen_at=entry.attendance["first_seen_at"],
+            response=CheckIn(ScanResult.OK, entry.payload | entry.first_time).json,
+        )
     else:
         created = _NEW_ATTENDANCE.rows(connection, **entry.attendance)
     if not created:
@@ -409,14 +580,25 @@ def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tup
     or has an earlier moment by now."""
     scanned_at = entry.scanned_at
     first_at = _local(scanned_at, entry.zone)
-    answer = CheckIn(ScanResult.ALREADY_CHECKED_IN, entry.payload | {
-        "status": "already_checked_in", "attendance_id": first.attendance_id, "first_at": first_at.isoformat(),
-        "by": event["recorded_by"], "door": event["door"], "earliest": True,
-        "message": gettext("Checked in: this scan, at %(time)s, was the first of the day",
-                           time=first_at.strftime("%H:%M"))})
+    answer = CheckIn(
+        ScanResult.ALREADY_CHECKED_IN,
+        entry.payload
+        | {
+            "status": "already_checked_in",
+            "attendance_id": first.attendance_id,
+            "first_at": first_at.isoformat(),
+            "by": event["recorded_by"],
+            "door": event["door"],
+            "earliest": True,
+            "message": gettext(
+                "Checked in: this scan, at %(time)s, was the first of the day", time=first_at.strftime("%H:%M")
+            ),
+        },
+    )
     in_one_statement = connection.dialect.name == "postgresql"
-    moved = _MOVE_BACK.rows(connection, **event, attendance_id=first.attendance_id, first_seen_at=scanned_at,
-                            response=answer.json)
+    moved = _MOVE_BACK.rows(
+        connection, **event, attendance_id=first.attendance_id, first_seen_at=scanned_at, response=answer.json
+    )
     if not moved:
         return None
     if not in_one_statement:
@@ -427,13 +609,29 @@ def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tup
 def _already_in(entry: _Entry, first: tuple) -> CheckIn:
     """The answer to a badge that is in already: when, by whom and at which door it first came in."""
     first_at = _local(first.first_seen_at, entry.zone)
-    message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=first_at.strftime("%H:%M"),
-                       by=first.first_by, door=first.first_door)
-               if first.first_door and first.first_door != first.first_by else  # a scanner named after its door
-               gettext("Already checked in at %(time)s by %(by)s", time=first_at.strftime("%H:%M"), by=first.first_by))
-    return CheckIn(ScanResult.ALREADY_CHECKED_IN, entry.payload | {
-        "status": "already_checked_in", "attendance_id": first.attendance_id, "first_at": first_at.isoformat(),
-        "by": first.first_by, "door": first.first_door, "message": message})
+    message = (
+        gettext(
+            "Already checked in at %(time)s by %(by)s at %(door)s",
+            time=first_at.strftime("%H:%M"),
+            by=first.first_by,
+            door=first.first_door,
+        )
+        if first.first_door and first.first_door != first.first_by
+        # a scanner named after its door
+        else gettext("Already checked in at %(time)s by %(by)s", time=first_at.strftime("%H:%M"), by=first.first_by)
+    )
+    return CheckIn(
+        ScanResult.ALREADY_CHECKED_IN,
+        entry.payload
+        | {
+            "status": "already_checked_in",
+            "attendance_id": first.attendance_id,
+            "first_at": first_at.isoformat(),
+            "by": first.first_by,
+            "door": first.first_door,
+            "message": message,
+        },
+    )
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> datetime:
@@ -442,8 +640,11 @@ def _local(moment: datetime, zone: ZoneInfo) -> datetime:
 
 def _replay(actor: Actor, nonce: str, event: dict) -> CheckIn | None:
     """The first answer to this actor's nonce; NonceReused when that nonce came with another badge."""
-    stored = db.session.execute(sa.select(ScanEvent.response, ScanEvent.registration_id, ScanEvent.token_excerpt)
-                                .filter_by(actor=actor.key, nonce=nonce)).first()
+    stored = db.session.execute(
+        sa.select(ScanEvent.response, ScanEvent.registration_id, ScanEvent.token_excerpt).filter_by(
+            actor=actor.key, nonce=nonce
+        )
+    ).first()
     if stored is None:
         return None
     if (stored.registration_id, stored.token_excerpt) != (event["registration_id"], event["token_excerpt"]):
@@ -453,14 +654,26 @@ def _replay(actor: Actor, nonce: str, event: dict) -> CheckIn | None:
 
 
 def describe(registration: Registration) -> dict:
-    return door_fields(registration.id, registration.full_name, registration.organisation,
-                       registration.entity_type.local_name, registration.role, registration.mode)
+    return door_fields(
+        registration.id,
+        registration.full_name,
+        registration.organisation,
+        registration.entity_type.local_name,
+        registration.role,
+        registration.mode,
+    )
 
 
 def door_fields(registration_id: int, name: str, organisation: str, entity_type: str, role: Role, mode: Mode) -> dict:
     """What a door needs to know of a person, and no more."""
-    return {"registration_id": registration_id, "name": name, "entity": organisation, "entity_type": entity_type,
-            "role": role.label, "mode": mode.value}
+    return {
+        "registration_id": registration_id,
+        "name": name,
+        "entity": organisation,
+        "entity_type": entity_type,
+        "role": role.label,
+        "mode": mode.value,
+    }
 
 
 class NotAllowed(Exception):
@@ -487,14 +700,22 @@ def undo_check_in(attendance: Attendance, actor: Actor) -> None:
     """Takes back a door check-in made by mistake: within 15 minutes, by whoever made it or an organiser. Online
     attendance is the platform's evidence, not a door's mistake: it is never undone here."""
     if attendance.mode is not Mode.IN_PERSON:
-        raise NotUndoable(gettext("This is an online attendance, recorded from the video platform or a join link, "
-                                  "not a door check-in: it cannot be undone."))
+        raise NotUndoable(
+            gettext(
+                "This is an online attendance, recorded from the video platform or a join link, "
+                "not a door check-in: it cannot be undone."
+            )
+        )
     if attendance.actor != actor.key and not actor.manages(attendance.registration.session_id):
         raise NotAllowed(gettext("Only the person who checked them in, or an organiser of the session, can undo this."))
     if utcnow() - attendance.first_seen_at > UNDO_WINDOW:
         if actor.manages(attendance.registration.session_id):
-            raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Remove it "
-                                     "on the session's attendance page instead."))
+            raise NotAllowed(
+                gettext(
+                    "Too late to undo: a check-in can be undone within 15 minutes. Remove it "
+                    "on the session's attendance page instead."
+                )
+            )
         raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Ask an organiser."))
     _log_change(attendance, actor, ScanResult.UNDONE, "undo")
     db.session.delete(attendance)
@@ -518,40 +739,65 @@ def check_out(attendance: Attendance, actor: Actor, at: datetime, note: str = ""
         raise NotAllowed(gettext("Only an in-person attendance has a check-out."))
     meeting = attendance.registration.session
     if at < attendance.first_seen_at:
-        raise NotAllowed(gettext("The check-out cannot come before the check-in at %(time)s.",
-                                 time=meeting.local(attendance.first_seen_at).strftime("%H:%M")))
+        raise NotAllowed(
+            gettext(
+                "The check-out cannot come before the check-in at %(time)s.",
+                time=meeting.local(attendance.first_seen_at).strftime("%H:%M"),
+            )
+        )
     if at > utcnow() + timedelta(minutes=2):
         raise NotAllowed(gettext("The check-out cannot be in the future."))
     attendance.checked_out_at = at
-    _log_change(attendance, actor, ScanResult.CHECKED_OUT,
-                note or gettext("left at %(time)s", time=meeting.local(at).strftime("%H:%M")))
+    _log_change(
+        attendance,
+        actor,
+        ScanResult.CHECKED_OUT,
+        note or gettext("left at %(time)s", time=meeting.local(at).strftime("%H:%M")),
+    )
 
 
 def _log_change(attendance: Attendance, actor: Actor, result: ScanResult, note: str) -> None:
     registration = attendance.registration
-    db.session.add(ScanEvent(
-        session_id=registration.session_id, registration=registration, day=attendance.day.date, result=result,
-        actor=actor.key, recorded_by=actor.label, door=attendance.door, source=Source.MANUAL, note=note[:500],
-        response=json.dumps(describe(registration) | {"status": result.value}),
-    ))
+    db.session.add(
+        ScanEvent(
+            session_id=registration.session_id,
+            registration=registration,
+            day=attendance.day.date,
+            result=result,
+            actor=actor.key,
+            recorded_by=actor.label,
+            door=attendance.door,
+            source=Source.MANUAL,
+            note=note[:500],
+            response=json.dumps(describe(registration) | {"status": result.value}),
+        )
+    )
 
 
 def door_counts(meeting: MeetingSession, day: date) -> dict:
     """Checked in on `day` against those expected at the door: the people registered to come in person, and
     anyone registered online who walked in that day (else the door read "6 of 5 expected"). Cancelled
     registrations count in neither. One query: each registration has at most one in-person attendance a day."""
-    came_in = (sa.select(Attendance.id).join(SessionDay)
-               .where(Attendance.registration_id == Registration.id, Attendance.mode == Mode.IN_PERSON,
-                      SessionDay.date == day).exists())
+    came_in = (
+        sa.select(Attendance.id)
+        .join(SessionDay)
+        .where(Attendance.registration_id == Registration.id, Attendance.mode == Mode.IN_PERSON, SessionDay.date == day)
+        .exists()
+    )
     registered_in_person = Registration.mode == Mode.IN_PERSON
     checked_in, expected, registered = db.session.execute(
-        sa.select(sa.func.count(Registration.id).filter(came_in),
-                  sa.func.count(Registration.id).filter(registered_in_person | came_in),
-                  sa.func.count(Registration.id).filter(registered_in_person))
-        .where(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
+        sa.select(
+            sa.func.count(Registration.id).filter(came_in),
+            sa.func.count(Registration.id).filter(registered_in_person | came_in),
+            sa.func.count(Registration.id).filter(registered_in_person),
+        ).where(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
     ).one()
-    return {"day": day.isoformat(), "checked_in": checked_in, "expected_in_person": expected,
-            "registered_in_person": registered}
+    return {
+        "day": day.isoformat(),
+        "checked_in": checked_in,
+        "expected_in_person": expected,
+        "registered_in_person": registered,
+    }
 
 
 def _weight(word: str) -> int:
@@ -569,16 +815,18 @@ def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 
         raise ValueError(gettext("Type at least 3 characters of the name (2 of a Chinese, Japanese or Korean name)."))
     query = " ".join(words)
     checked_in_today = (
-        sa.select(Attendance.first_seen_at).join(SessionDay)
-        .where(Attendance.registration_id == Registration.id, SessionDay.date == day,
-               Attendance.mode == Mode.IN_PERSON)
+        sa.select(Attendance.first_seen_at)
+        .join(SessionDay)
+        .where(Attendance.registration_id == Registration.id, SessionDay.date == day, Attendance.mode == Mode.IN_PERSON)
         .scalar_subquery()
     )
     rows = db.session.execute(
         sa.select(Registration, checked_in_today)
         .where(Registration.session_id == meeting.id, Registration.name_has_words(query))
-        .order_by(Registration.name_key, Registration.id).limit(limit)
+        .order_by(Registration.name_key, Registration.id)
+        .limit(limit)
     ).all()
-    return [describe(r) | {"status": r.status.value,
-                           "checked_in_at": meeting.local(at).isoformat() if at else None}
-            for r, at in rows]
+    return [
+        describe(r) | {"status": r.status.value, "checked_in_at": meeting.local(at).isoformat() if at else None}
+        for r, at in rows
+    ]

@@ -4,6 +4,7 @@ Tasks carry only ids; what they work on is read from the database when they run,
 after its data was deleted finds the truth there. The database, not the queue, holds what must not be lost (the
 outbox, the jobs table): a queue that is down or emptied only delays work, which the periodic sweep picks up.
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,6 +40,7 @@ def _register_tasks(huey: Huey, app: Flask) -> dict:
     def in_app(work):
         """Runs `work` in the app's context (and a request context, for links, when none is active), with a
         fresh database session that is closed after."""
+
         def run(*args, **kwargs):
             if has_request_context():  # immediate mode, inside the request that queued it
                 return work(*args, **kwargs)
@@ -47,19 +49,25 @@ def _register_tasks(huey: Huey, app: Flask) -> dict:
                     return work(*args, **kwargs)
                 finally:
                     db.session.remove()
+
         run.__name__ = work.__name__
         return run
 
     from . import delivery, runner
 
-    @huey.task(retries=app.config["JOBS_RETRIES"], retry_delay=app.config["JOBS_RETRY_DELAY"], retry_backoff=2,
-               name="deliver_mail")
+    @huey.task(
+        retries=app.config["JOBS_RETRIES"],
+        retry_delay=app.config["JOBS_RETRY_DELAY"],
+        retry_backoff=2,
+        name="deliver_mail",
+    )
     @in_app
     def deliver_mail(mail_ids: list[int]) -> None:
         delivery.deliver(mail_ids)
 
-    @huey.task(retries=app.config["JOBS_RETRIES"], retry_delay=app.config["JOBS_RETRY_DELAY"], retry_backoff=2,
-               name="run_job")
+    @huey.task(
+        retries=app.config["JOBS_RETRIES"], retry_delay=app.config["JOBS_RETRY_DELAY"], retry_backoff=2, name="run_job"
+    )
     @in_app
     def run_job(job_id: int) -> None:
         runner.run(job_id)
@@ -92,6 +100,7 @@ def send_scheduled() -> bool:
     """Queues the mails this session's transactions scheduled (after their commit); whether the queue took them.
     When it did not, they wait in the outbox and say so."""
     from .. import outbox
+
     mail_ids = db.session.info.pop(outbox.SCHEDULED, [])
     if not mail_ids:
         return True

@@ -1,4 +1,5 @@
 """The database models, one module per part of the domain."""
+
 from .audit import AuditEvent
 from .certificate import Certificate
 from .attendance import Attendance, ScanEvent, ScanResult, Source
@@ -11,13 +12,36 @@ from .stored_pdf import PdfKind, StoredPdf
 from .jobs import Job, JobStatus, MailStatus, OutboxMail
 
 __all__ = [
-    "EntityType", "MeetingSeries", "MeetingSession", "Region", "SessionDay",
-    "Mode", "Registration", "RegistrationSource", "RegistrationStatus", "Role",
-    "AuditEvent", "Certificate",
-    "ApiToken", "DoorAssignment", "StaffRole", "StaffUser",
-    "Attendance", "ScanEvent", "ScanResult", "Source",
-    "IdentityMapping", "OnlineInterval", "ReportImport", "UnmatchedPresence", "ZoomEvent",
-    "PdfKind", "StoredPdf",
-    "Job", "JobStatus", "MailStatus", "OutboxMail",
+    "EntityType",
+    "MeetingSeries",
+    "MeetingSession",
+    "Region",
+    "SessionDay",
+    "Mode",
+    "Registration",
+    "RegistrationSource",
+    "RegistrationStatus",
+    "Role",
+    "AuditEvent",
+    "Certificate",
+    "ApiToken",
+    "DoorAssignment",
+    "StaffRole",
+    "StaffUser",
+    "Attendance",
+    "ScanEvent",
+    "ScanResult",
+    "Source",
+    "IdentityMapping",
+    "OnlineInterval",
+    "ReportImport",
+    "UnmatchedPresence",
+    "ZoomEvent",
+    "PdfKind",
+    "StoredPdf",
+    "Job",
+    "JobStatus",
+    "MailStatus",
+    "OutboxMail",
     "RegistrationImport",
 ]

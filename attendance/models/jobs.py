@@ -1,4 +1,5 @@
 """Work done off the request: background jobs (exports, mailings) and the outbox of mails to deliver."""
+
 from __future__ import annotations
 
 import enum
@@ -23,6 +24,7 @@ class JobStatus(enum.StrEnum):
 
 class Job(db.Model):
     """A long piece of work an organiser asked for: a bulk export or a mailing, with its progress."""
+
     __tablename__ = "jobs"
     __table_args__ = (sa.Index("ix_jobs_session_id_created_at", "session_id", "created_at"),)
 
@@ -76,6 +78,7 @@ class OutboxMail(db.Model):
     """One mail to one delegate for one purpose: written in the transaction of the change it tells of, delivered by
     a worker, and marked sent in the transaction that records it. The unique key makes it one mail per person,
     purpose and version, however often a job runs again."""
+
     __tablename__ = "outbox_mails"
     __table_args__ = (
         sa.UniqueConstraint("registration_id", "purpose", "version"),

@@ -1,4 +1,5 @@
 """Meeting series, their sessions and days, and the vocabularies (entity types, regions) a session uses."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
@@ -43,6 +44,7 @@ class MeetingSeries(db.Model):
 
 class MeetingSession(db.Model):
     """One numbered session of a series ("19th Session"), held over one or more days."""
+
     __tablename__ = "meeting_sessions"
     __table_args__ = (
         sa.UniqueConstraint("series_id", "number"),
@@ -128,7 +130,8 @@ class MeetingSession(db.Model):
         back_populates="session", order_by="(EntityType.position, EntityType.name)", cascade="all, delete-orphan"
     )
     organisers: Mapped[list["StaffUser"]] = relationship(  # noqa: F821  (models/staff.py)
-        secondary="session_organisers", order_by="StaffUser.email")
+        secondary="session_organisers", order_by="StaffUser.email"
+    )
     regions: Mapped[list[Region]] = relationship(
         back_populates="session", order_by="(Region.position, Region.name)", cascade="all, delete-orphan"
     )
@@ -173,6 +176,7 @@ class MeetingSession(db.Model):
 
 class SessionDay(db.Model):
     """A day of a session with its scheduled hours, in the session's time zone."""
+
     __tablename__ = "session_days"
     __table_args__ = (
         sa.UniqueConstraint("session_id", "date"),
@@ -190,6 +194,7 @@ class SessionDay(db.Model):
 
 class _Vocabulary:
     """Shared columns of the organiser-edited lists a registration picks from."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     #: order in forms and reports
@@ -208,6 +213,7 @@ class _Vocabulary:
 
 class EntityType(_Vocabulary, db.Model):
     """The kind of entity a delegate represents: "Regional Office for Capacity Building (ROCB)", ..."""
+
     __tablename__ = "entity_types"
     __table_args__ = (sa.UniqueConstraint("session_id", "name"),)
 
@@ -217,6 +223,7 @@ class EntityType(_Vocabulary, db.Model):
 
 class Region(_Vocabulary, db.Model):
     """A world region, "Europe", "West and Central Africa", ..."""
+
     __tablename__ = "regions"
     __table_args__ = (sa.UniqueConstraint("session_id", "name"),)
 

@@ -1,4 +1,5 @@
 """A delegate's registration for a session: who they are, how they will attend, and their two secrets."""
+
 from __future__ import annotations
 
 import enum
@@ -35,6 +36,7 @@ class RegistrationStatus(enum.StrEnum):
 
 class RegistrationSource(enum.StrEnum):
     """How a registration came in: the public form, the door's desk, an organiser's page, or an import."""
+
     FORM = "form"
     DESK = "desk"
     ORGANISER = "organiser"
@@ -59,18 +61,33 @@ class Role(enum.StrEnum):
 
 
 # Lazy: each is translated when shown, into the language of that moment.
-_ROLE_LABELS = {Role.CHAIR: _l("Chair"), Role.VICE_CHAIR: _l("Vice-Chair"),
-                Role.DELEGATE: _l("Delegate"), Role.SPEAKER: _l("Speaker"),
-                Role.OBSERVER: _l("Observer"), Role.SECRETARIAT: _l("Secretariat")}
+_ROLE_LABELS = {
+    Role.CHAIR: _l("Chair"),
+    Role.VICE_CHAIR: _l("Vice-Chair"),
+    Role.DELEGATE: _l("Delegate"),
+    Role.SPEAKER: _l("Speaker"),
+    Role.OBSERVER: _l("Observer"),
+    Role.SECRETARIAT: _l("Secretariat"),
+}
 
-_SOURCE_LABELS = {RegistrationSource.FORM: _l("Public form"), RegistrationSource.DESK: _l("Desk (walk-in)"),
-                  RegistrationSource.ORGANISER: _l("Added by an organiser"), RegistrationSource.IMPORT: _l("Import")}
+_SOURCE_LABELS = {
+    RegistrationSource.FORM: _l("Public form"),
+    RegistrationSource.DESK: _l("Desk (walk-in)"),
+    RegistrationSource.ORGANISER: _l("Added by an organiser"),
+    RegistrationSource.IMPORT: _l("Import"),
+}
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:
     # Stored as the lowercase value in a VARCHAR with a CHECK constraint: portable, and readable in SQL.
-    return sa.Enum(cls, name=name, native_enum=False, create_constraint=True, length=20,
-                   values_callable=lambda members: [m.value for m in members])
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class Registration(db.Model):
@@ -103,8 +120,9 @@ class Registration(db.Model):
         _enum(RegistrationStatus, "status"), default=RegistrationStatus.REGISTERED
     )
     #: how the registration came in
-    source: Mapped[RegistrationSource] = mapped_column(_enum(RegistrationSource, "source"),
-                                                      default=RegistrationSource.FORM)
+    source: Mapped[RegistrationSource] = mapped_column(
+        _enum(RegistrationSource, "source"), default=RegistrationSource.FORM
+    )
     cancel_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     cancelled_at: Mapped[datetime | None]
     #: what the badge QR holds; a door scan looks it up. Reissuing replaces it.
@@ -151,8 +169,12 @@ class Registration(db.Model):
         words = search_key(query).split()
         if not words:
             return sa.false()
-        return sa.and_(*(sa.or_(*(cls.name_key.contains(pattern, autoescape=True) for pattern in word_patterns(word)))
-                         for word in words))
+        return sa.and_(
+            *(
+                sa.or_(*(cls.name_key.contains(pattern, autoescape=True) for pattern in word_patterns(word)))
+                for word in words
+            )
+        )
 
     @classmethod
     def name_is(cls, name: str) -> sa.ColumnElement[bool]:

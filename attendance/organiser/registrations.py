@@ -51,10 +51,17 @@ def registrations(slug: str):
     filters = _filters()
     page = db.paginate(registrations_query(meeting, filters), per_page=PAGE_SIZE, max_per_page=PAGE_SIZE)
     filter_args = {key: request.args[key] for key in FILTER_KEYS if request.args.get(key)}
-    return render_template("organiser/registrations.html", meeting=meeting, page=page, filters=filters,
-                           filter_args=filter_args,
-                           modes=list(Mode), statuses=list(RegistrationStatus), report=headcount(meeting),
-                           today=today_for(meeting).isoformat())
+    return render_template(
+        "organiser/registrations.html",
+        meeting=meeting,
+        page=page,
+        filters=filters,
+        filter_args=filter_args,
+        modes=list(Mode),
+        statuses=list(RegistrationStatus),
+        report=headcount(meeting),
+        today=today_for(meeting).isoformat(),
+    )
 
 
 @bp.get("/sessions/<slug>/registrations.csv")
@@ -64,10 +71,14 @@ def registrations_export(slug: str):
     rows = db.session.scalars(registrations_query(meeting, _filters())).all()
     audit.record("registrations.export", session_id=meeting.id, details=f"{len(rows)} rows")
     db.session.commit()
-    return CSV_BOM + registrations_csv(rows), 200, {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{meeting.slug}-registrations.csv"',
-    }
+    return (
+        CSV_BOM + registrations_csv(rows),
+        200,
+        {
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{meeting.slug}-registrations.csv"',
+        },
+    )
 
 
 @bp.route("/sessions/<slug>/registrations/new", methods=["GET", "POST"])
@@ -80,22 +91,37 @@ def add_registration_page(slug: str):
     problems = []
     if form.validate_on_submit():
         try:
-            added = add_registration(meeting, form.entry(), source=RegistrationSource.ORGANISER,
-                                     actor=Actor.of_user(current_user), check_in_now=form.check_in.data,
-                                     door="secretariat")
+            added = add_registration(
+                meeting,
+                form.entry(),
+                source=RegistrationSource.ORGANISER,
+                actor=Actor.of_user(current_user),
+                check_in_now=form.check_in.data,
+                door="secretariat",
+            )
         except InvalidEntry as invalid:
             problems = form.show_errors(invalid.errors)
         else:
             registration = added.registration
-            flash((gettext("%(name)s added and checked in.", name=registration.full_name) if added.checkin
-                   else gettext("%(name)s added.", name=registration.full_name))
-                  + " " + (gettext("Their confirmation with the badge was emailed.") if registration.email
-                           else gettext("No email address: they get no mail.")))
+            flash(
+                (
+                    gettext("%(name)s added and checked in.", name=registration.full_name)
+                    if added.checkin
+                    else gettext("%(name)s added.", name=registration.full_name)
+                )
+                + " "
+                + (
+                    gettext("Their confirmation with the badge was emailed.")
+                    if registration.email
+                    else gettext("No email address: they get no mail.")
+                )
+            )
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     elif request.method == "GET":
         form.mode.data = "in_person"
-    return render_template("organiser/add_registration.html", meeting=meeting, form=form, problems=problems), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "organiser/add_registration.html", meeting=meeting, form=form, problems=problems
+    ), 400 if request.method == "POST" else 200
 
 
 @bp.get("/sessions/<slug>/badges.pdf")
@@ -104,17 +130,23 @@ def badge_sheet(slug: str):
     """Every badge that matches the filters (by default, everyone registered), four to an A4 page."""
     meeting = managed_session_or_404(slug)
     if meeting.purged_at is not None:
-        flash(gettext("The personal data of this session was purged on %(day)s: its badges would read “Delegate "
-                      "N (purged)”.", day=format_day(meeting.purged_at)))
+        flash(
+            gettext(
+                "The personal data of this session was purged on %(day)s: its badges would read “Delegate N (purged)”.",
+                day=format_day(meeting.purged_at),
+            )
+        )
         return redirect(url_for("organiser.registrations", slug=slug))
     filters = _filters()
     filters.status = filters.status or RegistrationStatus.REGISTERED
     if db.session.scalar(registrations_query(meeting, filters).limit(1)) is None:
         flash(gettext("No registration matches these filters, so there are no badges to print."))
-        return redirect(url_for("organiser.registrations", slug=slug,
-                                **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}))
-    job, new = request_job(meeting, "badges.pdf", requested_by=current_user.email,
-                           options=badge_job_options(filters))
+        return redirect(
+            url_for(
+                "organiser.registrations", slug=slug, **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}
+            )
+        )
+    job, new = request_job(meeting, "badges.pdf", requested_by=current_user.email, options=badge_job_options(filters))
     if new and not start_job(job.id):
         flash(gettext("The job queue is unavailable: the job waits, and starts when a worker is back."), "warning")
     return redirect(url_for("jobs.job_page", slug=slug, job_id=job.id))
@@ -138,19 +170,35 @@ def edit_registration(slug: str, registration_id: int):
         form.email_optional()
     if form.validate_on_submit():
         try:
-            audit.record("registration.update", session_id=meeting.id, target=f"registration {registration.id}",
-                         details=_changes(registration, form))
-            update_registration(registration, **form.delegate_fields(), mode=Mode(form.mode.data),
-                                role=Role(form.role.data), locale=form.locale.data, personal_join_url=form.personal_join_url.data or "",
-                                zoom_registrant_id=form.zoom_registrant_id.data or None)
+            audit.record(
+                "registration.update",
+                session_id=meeting.id,
+                target=f"registration {registration.id}",
+                details=_changes(registration, form),
+            )
+            update_registration(
+                registration,
+                **form.delegate_fields(),
+                mode=Mode(form.mode.data),
+                role=Role(form.role.data),
+                locale=form.locale.data,
+                personal_join_url=form.personal_join_url.data or "",
+                zoom_registrant_id=form.zoom_registrant_id.data or None,
+            )
         except EmailTaken:
             form.email.errors.append(gettext("Another registration for this session already uses this email."))
         else:
             flash(gettext("Registration saved."))
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
-    return render_template("organiser/registration.html", meeting=meeting, registration=registration, form=form,
-                           cancel_form=CancelForm(), certificate=eligibility(registration),
-                           describe_day=describe_day), 400 if request.method == "POST" else 200
+    return render_template(
+        "organiser/registration.html",
+        meeting=meeting,
+        registration=registration,
+        form=form,
+        cancel_form=CancelForm(),
+        certificate=eligibility(registration),
+        describe_day=describe_day,
+    ), 400 if request.method == "POST" else 200
 
 
 def _changes(registration: Registration, form: RegistrationEditForm) -> str:
@@ -162,11 +210,17 @@ def _changes(registration: Registration, form: RegistrationEditForm) -> str:
 
 def _form_data(registration: Registration) -> dict:
     return {
-        "full_name": registration.full_name, "email": registration.email,
-        "organisation": registration.organisation, "country": registration.country,
-        "entity_type": str(registration.entity_type_id), "region": str(registration.region_id),
-        "mode": registration.mode.value, "role": registration.role.value, "locale": registration.locale,
-        "personal_join_url": registration.personal_join_url, "zoom_registrant_id": registration.zoom_registrant_id,
+        "full_name": registration.full_name,
+        "email": registration.email,
+        "organisation": registration.organisation,
+        "country": registration.country,
+        "entity_type": str(registration.entity_type_id),
+        "region": str(registration.region_id),
+        "mode": registration.mode.value,
+        "role": registration.role.value,
+        "locale": registration.locale,
+        "personal_join_url": registration.personal_join_url,
+        "zoom_registrant_id": registration.zoom_registrant_id,
     }
 
 
@@ -181,20 +235,26 @@ def cancel_registration(slug: str, registration_id: int):
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST" and form.validate() and request.form.get("confirmed") == "yes":
         mailed = cancel_and_tell(registration, form.reason.data)
-        flash(gettext("Registration cancelled. Their badge no longer admits them.") + " "
-              + (gettext("The delegate is being told by email.") if mailed
-                 else gettext("No email could be sent: tell them yourself.")))
+        flash(
+            gettext("Registration cancelled. Their badge no longer admits them.")
+            + " "
+            + (
+                gettext("The delegate is being told by email.")
+                if mailed
+                else gettext("No email could be sent: tell them yourself.")
+            )
+        )
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
-    return render_template("organiser/confirm_cancel.html", meeting=registration.session, registration=registration,
-                           form=form), 400 if request.method == "POST" and form.errors else 200
+    return render_template(
+        "organiser/confirm_cancel.html", meeting=registration.session, registration=registration, form=form
+    ), 400 if request.method == "POST" and form.errors else 200
 
 
 @bp.post("/sessions/<slug>/registrations/<int:registration_id>/reinstate")
 @organiser_required
 def reinstate_registration(slug: str, registration_id: int):
     registration = _registration_or_404(slug, registration_id)
-    audit.record("registration.reinstate", session_id=registration.session_id,
-                 target=f"registration {registration.id}")
+    audit.record("registration.reinstate", session_id=registration.session_id, target=f"registration {registration.id}")
     reinstate(registration)
     flash(gettext("Registration reinstated."))
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
@@ -210,8 +270,14 @@ def reissue_registration_badge(slug: str, registration_id: int):
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST":  # CSRFProtect has checked the form's token
         mailed = replace_badge(registration)
-        flash(gettext("New badge issued. The old badge no longer works; the delegate's page shows the new one.") + " "
-              + (gettext("The new badge is being emailed to them.") if mailed
-                 else gettext("No email could be sent: tell them yourself.")))
+        flash(
+            gettext("New badge issued. The old badge no longer works; the delegate's page shows the new one.")
+            + " "
+            + (
+                gettext("The new badge is being emailed to them.")
+                if mailed
+                else gettext("No email could be sent: tell them yourself.")
+            )
+        )
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_reissue.html", meeting=registration.session, registration=registration)

@@ -5,6 +5,7 @@ The answer page is the same whether or not the address is registered, and it is 
 or mailed: the look-up and the mail happen once the answer has gone (`Response.call_on_close`), so neither the page
 nor its timing tells whether an address is registered.
 """
+
 import hashlib
 import logging
 
@@ -30,9 +31,11 @@ class FindRegistrationForm(FlaskForm):
     email = EmailField(
         _l("The email address you registered with"),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        validators=[DataRequired(_l("Enter your email address.")),
-                    Length(max=254, message=_l("Use at most 254 characters.")),
-                    Email(_l("Enter a valid email address, like name@example.org."), check_deliverability=False)],
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("Use at most 254 characters.")),
+            Email(_l("Enter a valid email address, like name@example.org."), check_deliverability=False),
+        ],
     )
 
 
@@ -69,9 +72,12 @@ def _send_links_safely(app: Flask, address: str, locale: str, base_url: str) -> 
 
 def registrations_of(address: str) -> list[Registration]:
     """Every registration of this address, in every session, the latest first."""
-    return db.session.scalars(sa.select(Registration).join(MeetingSession)
-                              .where(Registration.email_key == email_key(address))
-                              .order_by(Registration.created_at.desc(), Registration.id.desc())).all()
+    return db.session.scalars(
+        sa.select(Registration)
+        .join(MeetingSession)
+        .where(Registration.email_key == email_key(address))
+        .order_by(Registration.created_at.desc(), Registration.id.desc())
+    ).all()
 
 
 def send_registration_links(address: str, locale: str = "en") -> bool:
@@ -83,8 +89,11 @@ def send_registration_links(address: str, locale: str = "en") -> bool:
     with force_locale(locale):
         body = render_template(
             "registration/links.txt",
-            entries=[(registration, public_url("registration.me", access_key=registration.access_key))
-                     for registration in registrations])
+            entries=[
+                (registration, public_url("registration.me", access_key=registration.access_key))
+                for registration in registrations
+            ],
+        )
         subject = gettext("Your registration links")
     mail.send(mail.build_message(registrations[0].email, subject, body))
     return True

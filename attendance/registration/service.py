@@ -1,4 +1,5 @@
 """Registering, cancelling and re-keying registrations: every change of a registration's state happens here."""
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,16 @@ from ..dbutil import serialized_writes
 from ..extensions import db
 from ..jobs.queue import send_scheduled
 from ..links import public_url
-from ..models import (EntityType, MeetingSession, Mode, Region, Registration, RegistrationSource, RegistrationStatus,
-                      Source)
+from ..models import (
+    EntityType,
+    MeetingSession,
+    Mode,
+    Region,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    Source,
+)
 from ..models.meeting import utcnow
 from ..models.registration import email_key
 from ..tokens import new_badge_token
@@ -33,6 +42,7 @@ log = logging.getLogger(__name__)
 
 class RegistrationError(Exception):
     """A registration that cannot be made; `field` names the form field at fault, if any."""
+
     field: str | None = None
 
 
@@ -51,6 +61,7 @@ class InPersonFull(RegistrationError):
 @dataclass
 class Delegate:
     """What a delegate tells us about themselves."""
+
     full_name: str
     email: str
     organisation: str
@@ -78,9 +89,7 @@ def in_person_full(meeting: MeetingSession) -> bool:
 
 
 def find_by_email(meeting: MeetingSession, email: str) -> Registration | None:
-    return db.session.scalar(
-        sa.select(Registration).filter_by(session_id=meeting.id, email_key=email_key(email))
-    )
+    return db.session.scalar(sa.select(Registration).filter_by(session_id=meeting.id, email_key=email_key(email)))
 
 
 def register(meeting: MeetingSession, delegate: Delegate) -> Registration:
@@ -170,20 +179,30 @@ def confirmation_message(registration: Registration, *, reminder: bool = False) 
             me_url=public_url("registration.me", access_key=registration.access_key),
             join_url=public_url("registration.join", access_key=registration.access_key),
         )
-        subject = (gettext("Your link for %(title)s", title=meeting.local_title) if reminder
-                   else gettext("Registered: %(title)s", title=meeting.local_title))
+        subject = (
+            gettext("Your link for %(title)s", title=meeting.local_title)
+            if reminder
+            else gettext("Registered: %(title)s", title=meeting.local_title)
+        )
         # A cancelled registration has no badge (its page refuses one too), nor days to put in a calendar.
-        attachments = [] if registration.is_cancelled else [
-            ("badge.pdf", "application/pdf", badge_pdf(registration)),
-            ("calendar.ics", "text/calendar", calendar_ics(registration))]
+        attachments = (
+            []
+            if registration.is_cancelled
+            else [
+                ("badge.pdf", "application/pdf", badge_pdf(registration)),
+                ("calendar.ics", "text/calendar", calendar_ics(registration)),
+            ]
+        )
         return mail.build_message(registration.email, subject, body, attachments=attachments)
 
 
 # Adding a registration by staff: one rule for the organiser's page, the desk's walk-in form and the JSON API.
 
+
 @dataclass
 class StaffEntry:
     """What staff type in for a person, as given: entity type and region by name, mode by its value."""
+
     full_name: str = ""
     organisation: str = ""
     country: str = ""
@@ -213,18 +232,22 @@ TEXT_MAX = {"full_name": NAME_MAX, "organisation": 200, "email": 254}
 
 def _term_named(terms: list, name: str):
     """The session's entity type or region of this name, exact or else ignoring case."""
-    return (next((t for t in terms if t.name == name), None)
-            or next((t for t in terms if t.name.casefold() == name.casefold()), None))
+    return next((t for t in terms if t.name == name), None) or next(
+        (t for t in terms if t.name.casefold() == name.casefold()), None
+    )
 
 
-def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bool,
-                 by_organiser: bool = False) -> dict[str, str]:
+def entry_errors(
+    meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bool, by_organiser: bool = False
+) -> dict[str, str]:
     """Why staff cannot add this entry to the session, per field; empty when they can. The e-mail is optional for
     a walk-in checked in now, and for the session's organisers, who record what happened (someone seen only on the
     video platform, a session recorded afterwards); such a registration gets no mail."""
     errors: dict[str, str] = {}
-    for name, label in (("full_name", gettext("Enter the person's full name.")),
-                        ("organisation", gettext("Enter the organisation they represent."))):
+    for name, label in (
+        ("full_name", gettext("Enter the person's full name.")),
+        ("organisation", gettext("Enter the organisation they represent.")),
+    ):
         value = getattr(entry, name)
         if not value:
             errors[name] = label
@@ -261,8 +284,15 @@ def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bo
     return errors
 
 
-def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: RegistrationSource, actor: Actor,
-                     check_in_now: bool = False, door: str = "") -> Added:
+def add_registration(
+    meeting: MeetingSession,
+    entry: StaffEntry,
+    *,
+    source: RegistrationSource,
+    actor: Actor,
+    check_in_now: bool = False,
+    door: str = "",
+) -> Added:
     """Registers a person on staff's word, in one transaction: without the public form's window or seat limit,
     audited, and checked in at once when `check_in_now` (a walk-in). The e-mail is optional for a walk-in and for
     an organiser of the session (`entry_errors`). Raises InvalidEntry, with nothing changed, when an answer is
@@ -276,25 +306,43 @@ def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: Regi
     # check-in waiting for the lock cannot then hold up this one).
     with serialized_writes():
         registration = Registration(
-            session=meeting, source=source, full_name=entry.full_name, email=entry.email,
-            organisation=entry.organisation, country=entry.country, mode=Mode(entry.mode),
+            session=meeting,
+            source=source,
+            full_name=entry.full_name,
+            email=entry.email,
+            organisation=entry.organisation,
+            country=entry.country,
+            mode=Mode(entry.mode),
             entity_type=_term_named(meeting.entity_types, entry.entity_type),
             region=_term_named(meeting.regions, entry.region),
-            locale=str(get_locale()) if has_request_context() else "en")
+            locale=str(get_locale()) if has_request_context() else "en",
+        )
         db.session.add(registration)
         try:
             db.session.flush()
         except IntegrityError:  # the same address registered meanwhile
             db.session.rollback()
-            raise InvalidEntry({"email": gettext("This email address is already registered for this session.")}) \
-                from None
-        audit.record("registration.add", session_id=meeting.id, target=f"registration {registration.id}",
-                     details=f"source: {source.value}" + (", checked in" if check_in_now else ""), actor=actor.label)
+            raise InvalidEntry(
+                {"email": gettext("This email address is already registered for this session.")}
+            ) from None
+        audit.record(
+            "registration.add",
+            session_id=meeting.id,
+            target=f"registration {registration.id}",
+            details=f"source: {source.value}" + (", checked in" if check_in_now else ""),
+            actor=actor.label,
+        )
         outcome = None
         outbox.schedule(registration, outbox.CONFIRMATION)
         if check_in_now:  # check_in commits: the registration, its audit line and the check-in go together
-            outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug,
-                               source=Source.MANUAL, note="walk-in", door=door)
+            outcome = check_in(
+                actor=actor,
+                registration_id=registration.id,
+                session_slug=meeting.slug,
+                source=Source.MANUAL,
+                note="walk-in",
+                door=door,
+            )
         else:
             db.session.commit()
     send_scheduled()
@@ -306,8 +354,13 @@ def notice_message(registration: Registration, kind: str) -> EmailMessage:
     badge was replaced ("reissued", with the new badge attached)."""
     with force_locale(registration.locale):
         meeting = registration.session
-        body = render_template("registration/notice.txt", registration=registration, meeting=meeting, kind=kind,
-                               me_url=public_url("registration.me", access_key=registration.access_key))
+        body = render_template(
+            "registration/notice.txt",
+            registration=registration,
+            meeting=meeting,
+            kind=kind,
+            me_url=public_url("registration.me", access_key=registration.access_key),
+        )
         if kind == "cancelled":
             subject = gettext("Registration cancelled: %(title)s", title=meeting.local_title)
             attachments = []
@@ -320,15 +373,20 @@ def notice_message(registration: Registration, kind: str) -> EmailMessage:
 def replace_badge(registration: Registration) -> bool:
     """A lost or shared badge: a new code (audited), the old badge refused from now on, and the new one mailed to
     the delegate. Whether the mail was queued (never, without an address)."""
-    audit.record("registration.reissue_badge", session_id=registration.session_id,
-                 target=f"registration {registration.id}")
+    audit.record(
+        "registration.reissue_badge", session_id=registration.session_id, target=f"registration {registration.id}"
+    )
     reissue_badge(registration, tell=True)
     return bool(registration.email) and send_scheduled()
 
 
 def cancel_and_tell(registration: Registration, reason: str) -> bool:
     """Cancels (audited, with the reason) and mails the delegate a short notice; whether the mail was queued."""
-    audit.record("registration.cancel", session_id=registration.session_id,
-                 target=f"registration {registration.id}", details=reason)
+    audit.record(
+        "registration.cancel",
+        session_id=registration.session_id,
+        target=f"registration {registration.id}",
+        details=reason,
+    )
     cancel(registration, reason, tell=True)
     return bool(registration.email) and send_scheduled()

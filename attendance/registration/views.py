@@ -1,4 +1,5 @@
 """Public pages: the registration form, the delegate's own page, their badge and their join link."""
+
 import logging
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -21,8 +22,16 @@ from .calendar import calendar_ics, day_times
 from .forms import RegistrationForm
 from ..jobs.queue import send_scheduled
 from ..outbox import CONFIRMATION, is_delayed, mail_of
-from .service import (AlreadyRegistered, Delegate, InPersonFull, RegistrationClosed, find_by_email, in_person_full,
-                      register, send_confirmation)
+from .service import (
+    AlreadyRegistered,
+    Delegate,
+    InPersonFull,
+    RegistrationClosed,
+    find_by_email,
+    in_person_full,
+    register,
+    send_confirmation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +49,12 @@ def register_form(slug: str):
         form.offer_online_only()
     duplicate = False
     if form.validate_on_submit():
-        delegate = Delegate(**form.delegate_fields(), mode=Mode(form.mode.data),
-                            keep_name_on_certificate=form.keep_name_on_certificate.data, locale=str(get_locale()))
+        delegate = Delegate(
+            **form.delegate_fields(),
+            mode=Mode(form.mode.data),
+            keep_name_on_certificate=form.keep_name_on_certificate.data,
+            locale=str(get_locale()),
+        )
         try:
             registration = register(meeting, delegate)
         except AlreadyRegistered:
@@ -57,13 +70,18 @@ def register_form(slug: str):
             if send_scheduled():
                 flash(_("You are registered. We are emailing you the link to this page: keep it, it is your own."))
             else:
-                flash(_("You are registered, but our email is delayed: the link to this page will reach you "
-                        "later. Bookmark it now: it is your own, and you need it for your badge and certificate."),
-                      "warning")
+                flash(
+                    _(
+                        "You are registered, but our email is delayed: the link to this page will reach you "
+                        "later. Bookmark it now: it is your own, and you need it for your badge and certificate."
+                    ),
+                    "warning",
+                )
             return redirect(url_for("registration.me", access_key=registration.access_key))
     status = 400 if request.method == "POST" else 200
-    return render_template("registration/register.html", meeting=meeting, form=form, seats_full=seats_full,
-                           duplicate=duplicate), status
+    return render_template(
+        "registration/register.html", meeting=meeting, form=form, seats_full=seats_full, duplicate=duplicate
+    ), status
 
 
 @bp.post("/sessions/<slug>/resend")
@@ -83,8 +101,11 @@ def _send_confirmation_safely(registration: Registration, **options) -> bool:
     try:
         send_confirmation(registration, **options)
     except Exception:
-        log.exception("could not send the confirmation for registration %s (key %s)",
-                      registration.id, redact(registration.access_key))
+        log.exception(
+            "could not send the confirmation for registration %s (key %s)",
+            registration.id,
+            redact(registration.access_key),
+        )
         return False
     return True
 
@@ -100,8 +121,10 @@ def me(access_key: str):
         meeting=meeting,
         has_ended=meeting.is_over(today),
         certificate=eligibility(registration) if meeting.has_begun(today) else None,
-        qr=qr_svg(registration.badge_token, title=_("Your badge QR code")), describe_day=describe_day,
-        badge_code=grouped_badge_code(registration.badge_token), day_times=day_times(meeting),
+        qr=qr_svg(registration.badge_token, title=_("Your badge QR code")),
+        describe_day=describe_day,
+        badge_code=grouped_badge_code(registration.badge_token),
+        day_times=day_times(meeting),
         mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)),
     )
 
@@ -110,18 +133,25 @@ def me(access_key: str):
 def calendar(access_key: str):
     """The session's days as events to import into the delegate's calendar."""
     registration = registration_by_key_or_404(access_key)
-    return calendar_ics(registration), 200, {
-        "Content-Type": "text/calendar; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{registration.session.slug}.ics"',
-    }
+    return (
+        calendar_ics(registration),
+        200,
+        {
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{registration.session.slug}.ics"',
+        },
+    )
 
 
 @bp.get("/me/<access_key>/data.json")
 def my_data_download(access_key: str):
     """Everything the app holds about the delegate, as JSON to keep."""
     registration = registration_by_key_or_404(access_key)
-    return jsonify(my_data(registration)), 200, {
-        "Content-Disposition": f'attachment; filename="my-data-{registration.session.slug}.json"'}
+    return (
+        jsonify(my_data(registration)),
+        200,
+        {"Content-Disposition": f'attachment; filename="my-data-{registration.session.slug}.json"'},
+    )
 
 
 @bp.get("/me/<access_key>/badge.pdf")
@@ -129,10 +159,14 @@ def badge(access_key: str):
     registration = registration_by_key_or_404(access_key)
     if registration.is_cancelled:
         abort(403, _("This registration is cancelled, so it has no badge."))
-    return badge_pdf(registration), 200, {
-        "Content-Type": "application/pdf",
-        "Content-Disposition": 'inline; filename="badge.pdf"',
-    }
+    return (
+        badge_pdf(registration),
+        200,
+        {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": 'inline; filename="badge.pdf"',
+        },
+    )
 
 
 @bp.get("/join/<access_key>")
@@ -142,5 +176,6 @@ def join(access_key: str):
     answer = log_link_click(registration)
     if answer.redirect_to:
         return redirect(answer.redirect_to)
-    return render_template("registration/no_join.html", registration=registration, meeting=registration.session,
-                           answer=answer), 409 if answer.refusal == "cancelled" else 200
+    return render_template(
+        "registration/no_join.html", registration=registration, meeting=registration.session, answer=answer
+    ), 409 if answer.refusal == "cancelled" else 200
