@@ -15,9 +15,9 @@ from .demo import seed_demo
 from .extensions import db
 from .formatting import format_day
 from .i18n import in_terminal_language
-from .privacy import TooRecent, purge_session
 from .models import ApiToken, MeetingSession, StaffRole
 from .organiser.door_staff import assign_door_staff
+from .privacy import TooRecent, purge_session
 
 
 def init_app(app: Flask) -> None:

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from .auth import ensure_staff
-from .organiser.door_staff import assign_door_staff
 from .extensions import db
 from .models import (
     Attendance,
@@ -33,6 +32,7 @@ from .models import (
     StaffRole,
 )
 from .models.meeting import utcnow
+from .organiser.door_staff import assign_door_staff
 from .text import latin_key
 
 SERIES_NAME = "Global Meeting of the Regional Entities"

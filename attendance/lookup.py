@@ -2,8 +2,8 @@
 
 from flask import abort
 from flask_babel import gettext
-from werkzeug.routing import IntegerConverter
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 from .models import MeetingSession, Registration

@@ -37,7 +37,7 @@ class Result:
     #: CPU seconds spent meanwhile, when the caller measured them, by part: "server", "PostgreSQL", "whole machine"
     cpu: dict[str, float] = field(default_factory=dict)
 
-    def merge(self, other: "Result") -> None:
+    def merge(self, other: Result) -> None:
         """Adds another run of the same workload (the bench alternates workloads in rounds)."""
         self.seconds += other.seconds
         self.latencies += other.latencies

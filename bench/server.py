@@ -108,7 +108,7 @@ class Gunicorn:
         )
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> "Gunicorn":
+    def __enter__(self) -> Gunicorn:
         self._out = open(self.log, "ab")
         self.process = subprocess.Popen(
             self.command, cwd=ROOT, env=self.env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
@@ -185,7 +185,7 @@ class SmtpSink(socketserver.ThreadingTCPServer):
         self.messages = 0
         self.port = self.server_address[1]
 
-    def __enter__(self) -> "SmtpSink":
+    def __enter__(self) -> SmtpSink:
         threading.Thread(target=self.serve_forever, daemon=True).start()
         return self
 

@@ -12,6 +12,8 @@ from werkzeug.serving import make_server
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 
+from helpers import PASSWORD, csrf_token  # noqa: E402
+
 from attendance import create_app  # noqa: E402
 from attendance.auth import ensure_staff  # noqa: E402
 from attendance.extensions import db  # noqa: E402
@@ -27,7 +29,6 @@ from attendance.models import (
     StaffUser,
 )
 from attendance.models.meeting import utcnow  # noqa: E402
-from helpers import PASSWORD, csrf_token  # noqa: E402
 
 
 def _database_url(tmp_path_factory) -> str:

@@ -5,11 +5,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
-from attendance.extensions import db
-from attendance.models import EntityType, Mode, RegistrationStatus, Role
-from attendance.registration import badges
-from attendance.registration.badges import badge_pdf, badge_sheet_pdf
 from pdf_tools import (
     A4_POINTS,
     A6_POINTS,
@@ -21,6 +16,11 @@ from pdf_tools import (
     words_across_cells,
     words_under_images,
 )
+
+from attendance.extensions import db
+from attendance.models import EntityType, Mode, RegistrationStatus, Role
+from attendance.registration import badges
+from attendance.registration.badges import badge_pdf, badge_sheet_pdf
 
 MM = 72 / 25.4
 A6_BADGE = (105 * MM, 148 * MM)

@@ -10,7 +10,6 @@ import pytest
 
 from attendance.auth import Actor
 from attendance.extensions import db
-from attendance.models import Mode
 
 NAME = "ليلى حداد 9f3c2e1a"
 
@@ -96,9 +95,9 @@ def test_an_override_typed_into_a_name_cannot_reorder_the_delegates_page_or_emai
     from email import policy
 
     import sqlalchemy as sa
+    from helpers import csrf_token, registration_form
 
     from attendance.models import Registration
-    from helpers import csrf_token, registration_form
 
     meeting = make_session(title="Session 20")
     url = f"/sessions/{meeting.slug}/register"

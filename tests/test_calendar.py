@@ -6,12 +6,12 @@ import os
 from datetime import UTC, date, datetime, time
 
 import pytest
+from helpers import csrf_token, registration_form
 from icalendar import Calendar
 
 from attendance.extensions import db
 from attendance.models import Mode
 from attendance.registration.service import send_confirmation
-from helpers import csrf_token, registration_form
 
 WINTER, SUMMER = date(2027, 3, 26), date(2027, 3, 29)  # Brussels moves to summer time on 28 March 2027
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from flask import g
+from helpers import csrf_token
 
 from attendance.api.tokens import create_api_token, revoke_api_token
 from attendance.auth import Actor
@@ -14,7 +15,6 @@ from attendance.checkin.service import NotAllowed, check_in, undo_check_in
 from attendance.extensions import db
 from attendance.models import Attendance, AuditEvent, Mode, RegistrationStatus, ScanEvent, ScanResult, Source
 from attendance.models.meeting import utcnow
-from helpers import csrf_token
 
 DOOR = Actor("user:900", "door1@example.org", False)
 ORGANISER = Actor("user:901", "organiser@example.org", True)

@@ -9,21 +9,21 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from helpers import csrf_token, free_port, registration_form
 
 from attendance.extensions import db
 from attendance.models import (
     Attendance,
     MeetingSession,
-    ScanEvent,
-    ScanResult,
     Mode,
     Registration,
     RegistrationStatus,
     Role,
+    ScanEvent,
+    ScanResult,
     StaffRole,
     StaffUser,
 )
-from helpers import csrf_token, free_port, registration_form
 
 
 def test_user_add_creates_a_staff_account_that_can_log_in(runner, client, app_ctx):

@@ -17,11 +17,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from helpers import free_port, wait_until_up
 
 from attendance.api.tokens import create_api_token
 from attendance.extensions import db
 from attendance.models import Attendance, Registration, ScanEvent, ScanResult
-from helpers import free_port, wait_until_up
 
 CHECK_INS, REGISTRATIONS = 150, 16
 #: the requests are spread over this many seconds, and the server is killed half-way

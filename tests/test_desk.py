@@ -288,9 +288,10 @@ def test_an_organiser_assigns_door_staff_on_the_session_page_and_it_is_audited(c
 
 
 def test_door_staff_see_search_and_scan_only_their_sessions(app, client, login, make_session, make_registration):
+    from helpers import csrf_token
+
     from attendance.models import StaffUser
     from attendance.organiser.door_staff import assign_door_staff
-    from helpers import csrf_token
 
     today = datetime.now(ZoneInfo("Europe/Brussels")).date()
     ours = make_session(first_day=today, title="Our session")
@@ -354,8 +355,9 @@ def test_user_add_assigns_door_staff_to_sessions(runner, make_session):
 
 
 def test_seed_demo_keeps_one_session_running_today_and_its_scanner_answers_door_staff(runner, client, app_ctx):
-    from attendance.models import Attendance, MeetingSession, Mode, SessionDay
     from helpers import csrf_token
+
+    from attendance.models import Attendance, MeetingSession, Mode, SessionDay
 
     def practice() -> list[MeetingSession]:
         db.session.expire_all()
@@ -429,6 +431,7 @@ def ask_for_links(client, address: str, **kwargs):
 
 def test_every_public_page_links_to_find_my_registration(client, make_session):
     from datetime import timedelta
+
     from attendance.models.meeting import utcnow
 
     open_session = make_session()
@@ -447,6 +450,7 @@ def test_find_my_registration_emails_every_link_of_that_address(
     import email as email_parser
     import email.policy
     from datetime import date, timedelta
+
     from attendance.registration.service import cancel
 
     past = make_session(

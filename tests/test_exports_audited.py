@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from helpers import export
 
 from attendance.api.tokens import create_api_token
 from attendance.extensions import db
 from attendance.models import Attendance, AuditEvent, Mode, RegistrationStatus, Source
 from attendance.models.meeting import utcnow
-from helpers import export
 
 
 @pytest.fixture

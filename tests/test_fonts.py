@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from font_tools import contextual_forms, coverage, embedded_fonts, right_to_left_lines
 
 from attendance.auth import Actor
 from attendance.certificates.render import certificate_pdf
@@ -25,7 +26,6 @@ from attendance.models import EntityType
 from attendance.registration.badges import badge_pdf
 from attendance.reports.formats import to_pdf
 from attendance.reports.headcount import headcount
-from font_tools import contextual_forms, coverage, embedded_fonts, right_to_left_lines
 
 NAMES = {
     "latin": "Zoë Nørgaard-Łukasiewicz",

@@ -2,14 +2,15 @@
 
 import io
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import g
+from helpers import PASSWORD, csrf_token
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +33,6 @@ from attendance.models import (
 )
 from attendance.models.meeting import utcnow
 from attendance.reports.headcount import headcount
-from helpers import PASSWORD, csrf_token
 
 
 def _login(client, email, password):

@@ -15,12 +15,12 @@ import pytest
 import sqlalchemy as sa
 from babel.dates import format_date
 from babel.messages.pofile import read_po
+from helpers import csrf_token, export, registration_form
+from pdf_tools import pdf_text
 from pypdf import PdfReader
 
 from attendance.extensions import db
 from attendance.models import Mode, Registration
-from helpers import csrf_token, registration_form, export
-from pdf_tools import pdf_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "attendance" / "translations"
@@ -197,10 +197,10 @@ def test_a_language_that_is_not_enabled_falls_back_without_error(client, french_
 
 
 def test_a_delegate_registering_in_french_gets_french_email_badge_and_certificate(app, client, french_session):
+    from attendance.auth import Actor
     from attendance.certificates.render import certificate_pdf
     from attendance.certificates.service import issue
     from attendance.checkin.service import check_in
-    from attendance.auth import Actor
     from attendance.registration.badges import badge_pdf
 
     _french(client)
@@ -259,6 +259,7 @@ def test_a_badge_sheet_prints_each_badge_in_its_delegates_language(client, login
 
 def test_dates_are_written_for_the_locale(app):
     from flask_babel import force_locale
+
     from attendance.formatting import format_days
 
     with app.test_request_context(), force_locale("fr"):
@@ -274,6 +275,7 @@ def test_dates_are_written_for_the_locale(app):
 
 def test_a_right_to_left_language_turns_the_page(app):
     from flask_babel import force_locale
+
     from attendance.i18n import is_rtl
 
     with app.test_request_context():

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from helpers import free_port, redis_is_up, registration_form
 
 from attendance import create_app
 from attendance.extensions import db
@@ -34,7 +35,6 @@ from attendance.models import (
 )
 from attendance.models.meeting import utcnow
 from attendance.organiser.service import delete_session
-from helpers import free_port, redis_is_up, registration_form
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,13 +6,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from pdf_tools import pdf_text
 
 from attendance.api.tokens import create_api_token, revoke_api_token
 from attendance.checkin import kiosk
 from attendance.extensions import db
 from attendance.models import Attendance, RegistrationStatus
 from attendance.tokens import new_badge_token
-from pdf_tools import pdf_text
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from email import policy
 from pathlib import Path
 
 import sqlalchemy as sa
+from helpers import csrf_token, registration_form
+from pdf_tools import pdf_text
 
 from attendance.extensions import db
 from attendance.models import Registration
-from helpers import csrf_token, registration_form
-from pdf_tools import pdf_text
 
 
 def _only_mail(app) -> email.message.EmailMessage:

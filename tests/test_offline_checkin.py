@@ -1,19 +1,17 @@
 """Scans queued on a door phone while offline: `scanned_at`, the roster the phone keeps, and the conflicts."""
 
-import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from test_checkin_race import _all_at_once
 
 from attendance.api.tokens import create_api_token
 from attendance.checkin.roster import is_offline_conflict, token_hash
 from attendance.extensions import db
 from attendance.models import Attendance, RegistrationStatus, ScanEvent, ScanResult
-from attendance.models.meeting import utcnow
-from test_checkin_race import _all_at_once
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -219,9 +217,7 @@ def test_offline_conflicts_are_told_from_both_answers(client, meeting, make_regi
     elif case == "reissued":
         reissue_badge(registration)
         db.session.commit()
-    elif case == "earlier_door":
-        post(client, {"token": token}, create_api_token("Door 1")[1])
-    elif case == "became_first":
+    elif case == "earlier_door" or case == "became_first":
         post(client, {"token": token}, create_api_token("Door 1")[1])
     scanned = earlier(30) if case == "became_first" else brussels_now()
     provisional = "already_checked_in" if case == "repeat" else "ok"

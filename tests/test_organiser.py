@@ -8,6 +8,8 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token, export
+from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
 from pypdf import PdfReader
 
 from attendance.extensions import db
@@ -21,8 +23,6 @@ from attendance.models import (
     RegistrationStatus,
     Role,
 )
-from helpers import csrf_token, export
-from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
 
 ORGANISER_PAGES = [
     ("GET", "/staff"),
@@ -486,9 +486,10 @@ def test_registration_of_another_session_is_404(client, login, make_session, mak
 
 
 def test_an_organiser_of_another_session_is_refused(client, login, make_session, make_registration, app_ctx):
+    from helpers import PASSWORD
+
     from attendance.auth import ensure_staff
     from attendance.models import StaffRole
-    from helpers import PASSWORD
 
     mine, theirs = make_session(), make_session()
     make_registration(theirs)
@@ -522,9 +523,10 @@ def test_an_organiser_of_another_session_is_refused(client, login, make_session,
 
 
 def test_the_creator_runs_a_new_session_and_can_add_organisers(client, login, app_ctx):
+    from helpers import PASSWORD
+
     from attendance.auth import ensure_staff
     from attendance.models import StaffRole
-    from helpers import PASSWORD
 
     colleague, _ = ensure_staff("colleague@example.org", StaffRole.ORGANISER, PASSWORD)
     db.session.commit()

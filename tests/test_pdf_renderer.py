@@ -3,9 +3,9 @@ really uses, without losing what our PDFs need from it."""
 
 import pytest
 import weasyprint
+from pdf_tools import A6_POINTS, page_sizes, pdf_text
 
 from attendance import pdf, weasyprint_ua
-from pdf_tools import A6_POINTS, page_sizes, pdf_text
 
 
 def test_a_linked_stylesheet_is_parsed_once_and_still_applies(app, make_session, make_registration, monkeypatch):
@@ -70,9 +70,10 @@ def test_page_numbers_keep_their_place_in_the_margin_box(make_session):
     """The headcount report prints "1 / 2" in its @bottom-right margin box: centred in the height of the bottom
     margin, as WeasyPrint's user-agent stylesheet has it, although documents that fill no margin box go without
     those rules (without them the number would sit at the top of the margin, 31 pt from the page's edge)."""
+    from font_tools import placed_glyphs
+
     from attendance.reports.formats import to_pdf
     from attendance.reports.headcount import headcount
-    from font_tools import placed_glyphs
 
     glyphs = [g for g in placed_glyphs(to_pdf(headcount(make_session()))) if g.page == 0 and g.y < 40]
     assert "".join(g.text for g in sorted(glyphs, key=lambda g: g.x)).replace(" ", "") == "1/2"

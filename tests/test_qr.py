@@ -5,12 +5,12 @@ import base64
 import io
 
 import zxingcpp
+from pdf_tools import qr_codes
 from PIL import Image
 from weasyprint import HTML
 
 from attendance.qr import FIXED_MASK, qr_png_uri, qr_svg
 from attendance.tokens import new_badge_token
-from pdf_tools import qr_codes
 
 URL = "https://attendance.example.org/verify/09AA670B93816B1F270261F5"
 

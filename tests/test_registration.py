@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token, registration_form
 
 from attendance.extensions import db
 from attendance.models import Mode, Registration, RegistrationStatus
 from attendance.models.meeting import utcnow
 from attendance.registration.service import AlreadyRegistered, Delegate, InPersonFull, register
 from attendance.tokens import BADGE_ALPHABET
-from helpers import csrf_token, registration_form
 
 
 def post_registration(client, meeting, **overrides):
@@ -357,9 +357,11 @@ def database_before(revision: str, tmp_path, registrations: list[dict]):
     check-in, a certificate and a scan (what hangs on a registration by a foreign key), written with the columns
     that schema has (today's model may have more); the test then runs the later migrations."""
     from datetime import date, time
-    from flask_migrate import downgrade, upgrade
-    from attendance import create_app
     from types import SimpleNamespace
+
+    from flask_migrate import downgrade, upgrade
+
+    from attendance import create_app
     from attendance.tokens import new_access_key, new_badge_token
 
     # Extensions are shared between apps (the limiter takes this app's settings): configured as the suite's app.

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token
 from openpyxl import Workbook
 
 from attendance.extensions import db
@@ -18,13 +19,12 @@ from attendance.organiser.registration_import import (
     REGISTERED,
     ListError,
     StaleConfirmation,
-    read_list,
     preview,
     preview_of,
+    read_list,
     save,
     upload_list,
 )
-from helpers import csrf_token
 
 HEADER = "Full name;E-mail;Organisation;Country;Entity type;Region;Mode;Role"
 

@@ -3,12 +3,12 @@
 import logging
 
 import pytest
+from helpers import PASSWORD, csrf_token, registration_form
 
 from attendance import create_app
 from attendance.extensions import db, limiter
 from attendance.models import MeetingSession
 from attendance.security import RedactSecretLinks
-from helpers import PASSWORD, csrf_token, registration_form
 
 
 def test_every_page_sends_security_headers(client):

@@ -3,11 +3,11 @@ language reach pages, badges, certificates and reports in the reader's language,
 own words, never to an empty field."""
 
 import sqlalchemy as sa
+from helpers import csrf_token
+from pdf_tools import pdf_text
 
 from attendance.extensions import db
 from attendance.models import MeetingSession, Registration
-from helpers import csrf_token
-from pdf_tools import pdf_text
 
 ROCB_FR = "Bureau régional de renforcement des capacités"
 

@@ -14,9 +14,7 @@ import urllib.request
 import uuid
 
 import pytest
-
 from helpers import free_port, redis_is_up, wait_until_up
-
 
 pytestmark = pytest.mark.skipif(not redis_is_up(), reason="no Redis on 127.0.0.1:6379 (apt-get install redis-server)")
 

@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token
+from pdf_tools import qr_codes
+from test_cli_and_mail import smtp_server  # noqa: F401  (the local SMTP server, a fixture)
 
 from attendance.api.tokens import create_api_token
 from attendance.auth import Actor
@@ -21,14 +24,10 @@ from attendance.models import (
     Registration,
     RegistrationSource,
     RegistrationStatus,
-    ScanEvent,
 )
 from attendance.models.meeting import utcnow
 from attendance.registration.service import InvalidEntry, StaffEntry, add_registration
 from attendance.reports.headcount import headcount
-from helpers import csrf_token
-from pdf_tools import qr_codes
-from test_cli_and_mail import smtp_server  # noqa: F401  (the local SMTP server, a fixture)
 
 ORGANISER = Actor("user:901", "organiser@example.org", True)
 DOOR = Actor("user:903", "door@example.org", False, frozenset())

@@ -10,19 +10,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token
+from pdf_tools import pdf_text, qr_codes
 
-from attendance.online.intervals import day_window
 from attendance import pdf, stored_pdfs
 from attendance.certificates.service import certificate_of, reinstate, revoke
 from attendance.extensions import db
 from attendance.models import Attendance, Mode, PdfKind, Registration, StoredPdf
 from attendance.models.meeting import utcnow
+from attendance.online.intervals import day_window
 from attendance.organiser.service import delete_session
 from attendance.privacy import purge_session
 from attendance.registration.badges import badge_pdf
 from attendance.registration.service import reissue_badge
-from helpers import csrf_token
-from pdf_tools import pdf_text, qr_codes
 
 
 @pytest.fixture

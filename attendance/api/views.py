@@ -5,8 +5,8 @@ from datetime import date, datetime
 from functools import wraps
 
 from flask import abort, current_app, g, jsonify, request, url_for
-from flask_login import current_user
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from ..auth import Actor
@@ -26,7 +26,7 @@ from ..checkin.service import (
 )
 from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
-from ..models import Attendance, MeetingSession, Registration, RegistrationSource, Source
+from ..models import Attendance, MeetingSession, RegistrationSource, Source
 from ..registration.service import InvalidEntry, StaffEntry, add_registration
 from ..reports.headcount import headcount
 from . import bp

@@ -10,12 +10,12 @@ from ..attendance_rule import describe_day
 from ..auth import organiser_required
 from ..extensions import db, limiter
 from ..formatting import format_day
+from ..jobs.kinds import request_job
+from ..jobs.queue import start_job
 from ..lookup import managed_session_or_404, registration_by_key_or_404
 from ..models import Certificate, Registration
 from ..text import has_control_characters
 from . import bp
-from ..jobs.kinds import request_job
-from ..jobs.queue import start_job
 from .render import certificate_pdf
 from .service import (
     NotEligible,

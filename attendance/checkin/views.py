@@ -28,9 +28,9 @@ from ..models import (
 )
 from ..models.meeting import utcnow
 from ..security import reads_badges_with_camera
-from . import bp
 from ..text import has_control_characters
 from ..tokens import BADGE_TOKEN_LENGTH
+from . import bp
 from .kiosk import registration_from_badge_link
 from .roster import is_offline_conflict
 from .service import NotAllowed, check_in, check_out, door_counts, remove_check_in, today_for

@@ -1,15 +1,15 @@
 """The database models, one module per part of the domain."""
 
+from .attendance import Attendance, ScanEvent, ScanResult, Source
 from .audit import AuditEvent
 from .certificate import Certificate
-from .attendance import Attendance, ScanEvent, ScanResult, Source
+from .jobs import Job, JobStatus, MailStatus, OutboxMail
 from .meeting import EntityType, MeetingSeries, MeetingSession, Region, SessionDay
-from .registration import Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from .online import IdentityMapping, OnlineInterval, ReportImport, UnmatchedPresence, ZoomEvent
+from .registration import Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from .registration_import import RegistrationImport
 from .staff import ApiToken, DoorAssignment, LoginFailure, StaffRole, StaffUser
 from .stored_pdf import PdfKind, StoredPdf
-from .jobs import Job, JobStatus, MailStatus, OutboxMail
 
 __all__ = [
     "EntityType",

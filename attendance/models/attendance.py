@@ -68,7 +68,7 @@ class Attendance(db.Model):
 
     registration: Mapped[Registration] = relationship()
     day: Mapped[SessionDay] = relationship()
-    intervals: Mapped[list["OnlineInterval"]] = relationship(  # noqa: F821  (models/online.py)
+    intervals: Mapped[list[OnlineInterval]] = relationship(  # noqa: F821  (models/online.py)
         back_populates="attendance", cascade="all, delete-orphan", order_by="OnlineInterval.joined_at"
     )
 

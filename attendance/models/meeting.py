@@ -129,7 +129,7 @@ class MeetingSession(db.Model):
     entity_types: Mapped[list[EntityType]] = relationship(
         back_populates="session", order_by="(EntityType.position, EntityType.name)", cascade="all, delete-orphan"
     )
-    organisers: Mapped[list["StaffUser"]] = relationship(  # noqa: F821  (models/staff.py)
+    organisers: Mapped[list[StaffUser]] = relationship(  # noqa: F821  (models/staff.py)
         secondary="session_organisers", order_by="StaffUser.email"
     )
     regions: Mapped[list[Region]] = relationship(

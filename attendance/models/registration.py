@@ -7,7 +7,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db

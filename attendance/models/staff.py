@@ -130,7 +130,7 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
-    session: Mapped["MeetingSession | None"] = relationship()  # noqa: F821  (models/meeting.py)
+    session: Mapped[MeetingSession | None] = relationship()  # noqa: F821  (models/meeting.py)
 
     @property
     def is_revoked(self) -> bool:

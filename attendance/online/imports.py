@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-
 from flask_babel import gettext, ngettext
 
 from ..extensions import db

@@ -14,12 +14,14 @@ import io
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone as dt_timezone
-from typing import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass
@@ -427,7 +429,7 @@ def _parse_time(text: str, order: str, tz: ZoneInfo) -> datetime | None:
         if not offset:
             return value.replace(tzinfo=tz)
         if offset.upper() == "Z":
-            return value.replace(tzinfo=dt_timezone.utc)
+            return value.replace(tzinfo=UTC)
         sign = -1 if offset[0] == "-" else 1
         return value.replace(tzinfo=dt_timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[-2:]))))
     except ValueError:

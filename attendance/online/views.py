@@ -1,5 +1,6 @@
 """Organisers' online-attendance pages, report imports, and the Zoom webhook endpoint."""
 
+import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -7,10 +8,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-import sqlalchemy as sa
-
-from .. import attendance_rule  # a module, not its names: it imports online.intervals, so this package
-from .. import audit
+from .. import (
+    attendance_rule,  # a module, not its names: it imports online.intervals, so this package
+    audit,
+)
 from ..auth import organiser_required
 from ..checkin.views import _chosen_day
 from ..extensions import csrf, db, limiter

@@ -5,8 +5,7 @@ at every session (so that existing accounts, and a volunteer added on the meetin
 """
 
 import sqlalchemy as sa
-from flask import flash, redirect, url_for
-from flask import request
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext
 
 from .. import audit

@@ -1,6 +1,5 @@
 """Forms for setting up sessions and fixing registrations."""
 
-import re
 from datetime import time
 from zoneinfo import available_timezones
 
@@ -25,6 +24,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    URL,
     DataRequired,
     Email,
     InputRequired,
@@ -32,7 +32,6 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
-    URL,
     ValidationError,
 )
 

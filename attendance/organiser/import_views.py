@@ -1,18 +1,17 @@
 """Organisers register a delegation list at once: upload, preview, confirm."""
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-import sqlalchemy as sa
-
+from .. import outbox
 from ..auth import organiser_required
 from ..extensions import db
+from ..jobs.queue import send_scheduled
 from ..lookup import managed_session_or_404
 from ..models import RegistrationImport
-from .. import outbox
-from ..jobs.queue import send_scheduled
 from . import bp
 from .registration_import import (
     ERROR,

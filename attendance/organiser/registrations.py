@@ -4,26 +4,22 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from ..formatting import format_day
-
 from .. import audit
 from ..attendance_rule import describe_day
+from ..auth import Actor, organiser_required
 from ..certificates.service import eligibility
-from ..auth import organiser_required
-from ..extensions import db
-from ..lookup import small_int
 from ..checkin.service import today_for
-from ..lookup import managed_session_or_404
-from ..reports.headcount import headcount
-from ..models import Mode, Registration, RegistrationStatus, Role
-from ..jobs.kinds import badge_job_options, request_job
-from ..jobs.queue import start_job
-from ..text import without_control_characters
-from ..auth import Actor
 from ..desk.forms import OrganiserEntryForm
 from ..exports import CSV_BOM
-from ..models import RegistrationSource
+from ..extensions import db
+from ..formatting import format_day
+from ..jobs.kinds import badge_job_options, request_job
+from ..jobs.queue import start_job
+from ..lookup import managed_session_or_404, small_int
+from ..models import Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from ..registration.service import InvalidEntry, add_registration, cancel_and_tell, reinstate, replace_badge
+from ..reports.headcount import headcount
+from ..text import without_control_characters
 from . import bp
 from .forms import CancelForm, RegistrationEditForm
 from .service import EmailTaken, RegistrationFilters, registrations_csv, registrations_query, update_registration

@@ -5,11 +5,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 
-from ..formatting import format_day
-
 from .. import audit
 from ..auth import organiser_required
 from ..extensions import db
+from ..formatting import format_day
 from ..lookup import managed_session_or_404, small_int
 from ..models import AuditEvent, MeetingSeries, MeetingSession, Registration, RegistrationStatus, StaffUser
 from ..models.staff import session_organisers
@@ -20,13 +19,13 @@ from .service import (
     VOCABULARIES,
     DayHours,
     DayInUse,
-    delete_session,
-    session_contents,
     NameTaken,
     VocabularyInUse,
+    delete_session,
     delete_term,
     save_session,
     save_term,
+    session_contents,
     to_utc,
 )
 

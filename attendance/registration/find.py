@@ -11,7 +11,8 @@ import logging
 
 import sqlalchemy as sa
 from flask import Flask, current_app, render_template, request
-from flask_babel import force_locale, get_locale, gettext, lazy_gettext as _l
+from flask_babel import force_locale, get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from wtforms import EmailField

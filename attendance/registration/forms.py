@@ -2,9 +2,9 @@
 
 import re
 
-from flask_wtf import FlaskForm
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError

@@ -6,13 +6,15 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..extensions import limiter
-from ..lookup import registration_by_key_or_404, session_or_404
-from ..models import Mode, Registration
 from ..attendance_rule import describe_day
 from ..certificates.service import eligibility
 from ..checkin.service import today_for
+from ..extensions import limiter
+from ..jobs.queue import send_scheduled
+from ..lookup import registration_by_key_or_404, session_or_404
+from ..models import Mode, Registration
 from ..online.service import log_link_click
+from ..outbox import CONFIRMATION, is_delayed, mail_of
 from ..privacy import my_data
 from ..qr import qr_svg
 from ..tokens import grouped_badge_code, redact
@@ -20,8 +22,6 @@ from . import bp
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import RegistrationForm
-from ..jobs.queue import send_scheduled
-from ..outbox import CONFIRMATION, is_delayed, mail_of
 from .service import (
     AlreadyRegistered,
     Delegate,

@@ -18,7 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, online_minutes_needed, session_days_of
 from ..extensions import db

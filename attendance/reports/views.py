@@ -4,10 +4,10 @@ from flask import render_template
 
 from .. import audit
 from ..auth import organiser_required
+from ..exports import CSV_BOM
 from ..extensions import db
 from ..lookup import managed_session_or_404
 from . import bp
-from ..exports import CSV_BOM
 from .formats import bar_chart, to_csv, to_pdf, to_xlsx
 from .headcount import COLUMNS, LABELS, explain_columns, headcount, online_thresholds
 

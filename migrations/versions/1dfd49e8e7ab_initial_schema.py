@@ -6,9 +6,8 @@ Create Date: 2026-11-28 01:57:05.766452
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "1dfd49e8e7ab"

@@ -9,9 +9,8 @@ Create Date: 2026-12-04 23:56:36.312412
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "2f9cc336dd46"

@@ -12,9 +12,8 @@ Create Date: 2026-11-29 08:59:51.651410
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "585946efb531"

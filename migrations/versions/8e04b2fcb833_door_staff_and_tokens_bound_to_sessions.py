@@ -16,10 +16,9 @@ Create Date: 2026-12-04 22:47:03.909600
 import re
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from anyascii import anyascii
-
 
 # revision identifiers, used by Alembic.
 revision = "8e04b2fcb833"

@@ -13,9 +13,8 @@ Create Date: 2026-11-29 10:24:00
 import re
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a87d5bab3616"

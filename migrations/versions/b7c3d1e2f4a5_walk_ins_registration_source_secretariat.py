@@ -11,9 +11,8 @@ Create Date: 2026-12-04 23:00:00
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b7c3d1e2f4a5"

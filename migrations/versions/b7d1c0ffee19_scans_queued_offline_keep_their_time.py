@@ -10,9 +10,8 @@ Create Date: 2026-12-04 23:00:00.000000
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b7d1c0ffee19"

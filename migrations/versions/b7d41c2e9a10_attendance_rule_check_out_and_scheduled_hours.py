@@ -11,9 +11,8 @@ Create Date: 2026-12-04 22:50:00.000000
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b7d41c2e9a10"

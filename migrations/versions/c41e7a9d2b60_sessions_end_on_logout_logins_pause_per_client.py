@@ -21,9 +21,8 @@ Create Date: 2026-12-04 23:00:00
 import re
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c41e7a9d2b60"

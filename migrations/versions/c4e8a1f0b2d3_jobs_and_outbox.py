@@ -9,9 +9,8 @@ Create Date: 2026-12-04 23:40:00.000000
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c4e8a1f0b2d3"

@@ -9,9 +9,8 @@ Create Date: 2026-11-28 03:59:47.550150
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "ddee83165a19"

@@ -10,9 +10,8 @@ Create Date: 2026-12-05 00:10:00.000000
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e5a1c9d3f7b2"

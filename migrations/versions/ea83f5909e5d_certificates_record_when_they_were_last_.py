@@ -10,9 +10,8 @@ Create Date: 2026-11-29 10:20:03.933292
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "ea83f5909e5d"

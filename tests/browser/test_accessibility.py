@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import PASSWORD
 from playwright.sync_api import expect
 
 from attendance.auth import Actor, ensure_staff
@@ -20,7 +21,6 @@ from attendance.certificates.service import issue
 from attendance.checkin.service import check_in
 from attendance.extensions import db
 from attendance.models import StaffRole
-from helpers import PASSWORD
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")

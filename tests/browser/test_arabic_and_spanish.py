@@ -7,15 +7,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import PASSWORD
+from test_accessibility import assert_accessible, today_session
 
 from attendance.auth import Actor, ensure_staff
 from attendance.certificates.service import issue
 from attendance.checkin.service import check_in
 from attendance.extensions import db
 from attendance.models import StaffRole
-from helpers import PASSWORD
-
-from test_accessibility import assert_accessible, today_session
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

@@ -5,14 +5,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from browser.test_scanner import _badge_video
+from pdf_tools import pdf_text
 from playwright.sync_api import expect
 
 from attendance.api.tokens import create_api_token
 from attendance.auth import Actor
 from attendance.checkin.service import check_in
-from browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from browser.test_scanner import _badge_video
-from pdf_tools import pdf_text
 
 SOMEONE_ELSE = Actor("user:0", "door@example.org", False)
 

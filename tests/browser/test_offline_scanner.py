@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from browser.conftest import ARTIFACTS
+from helpers import PASSWORD
 from playwright.sync_api import expect
 
 from attendance.api.tokens import create_api_token
 from attendance.auth import ensure_staff
 from attendance.extensions import db
 from attendance.models import Attendance, ScanEvent, ScanResult, StaffRole
-from browser.conftest import ARTIFACTS
-from helpers import PASSWORD
 
 UNKNOWN_BADGE = "Z" * 26  # a badge's shape, but nobody's
 

@@ -6,15 +6,15 @@ import io
 import re
 from datetime import date, time
 
+from helpers import PASSWORD
+from online.samples import teams_report, zoom_report
 from openpyxl import load_workbook
+from pdf_tools import pdf_text
 from playwright.sync_api import expect
 
 from attendance.auth import ensure_staff
 from attendance.extensions import db
 from attendance.models import Mode, StaffRole
-from helpers import PASSWORD
-from pdf_tools import pdf_text
-from online.samples import teams_report, zoom_report
 
 ORGANISER_EMAIL = "organiser.browser@example.org"
 

@@ -7,14 +7,14 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser.test_accessibility import log_in_as_door
+from helpers import PASSWORD
 
 from attendance.auth import Actor, ensure_staff
 from attendance.certificates.service import issue
 from attendance.checkin.service import check_in
 from attendance.extensions import db
 from attendance.models import Mode, StaffRole
-from browser.test_accessibility import log_in_as_door
-from helpers import PASSWORD
 
 WIDTH = 360
 MIN_TAP_HEIGHT = 40

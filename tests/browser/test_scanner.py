@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from helpers import PASSWORD
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -14,8 +16,6 @@ from attendance.auth import ensure_staff
 from attendance.extensions import db
 from attendance.models import Attendance, StaffRole
 from attendance.qr import qr_code
-from browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from helpers import PASSWORD
 
 
 @pytest.fixture

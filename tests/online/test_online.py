@@ -1,18 +1,21 @@
 """Online attendance end to end: join links, the Zoom webhook, report imports, mapping, minutes per day."""
 
 import hashlib
-import html
 import hmac
+import html
 import io
 import json
 import re
 import time
-from datetime import date, datetime, time as clock, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token
+from samples import teams_report, zoom_delivery, zoom_report
 
 from attendance.extensions import db
 from attendance.models import (
@@ -29,8 +32,6 @@ from attendance.models import (
 )
 from attendance.online import imports
 from attendance.online.service import minutes_on
-from helpers import csrf_token
-from samples import teams_report, zoom_delivery, zoom_report
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 SECRET = "zoom-app-secret-token"

@@ -1,10 +1,11 @@
 """Reading Zoom, Teams and plain CSV attendance reports, built here byte for byte as the platforms write them."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-from zoneinfo import ZoneInfo
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from attendance.online.reports import ParsedReport, ReportError, parse_report
 
@@ -329,7 +330,7 @@ def test_comma_csv_with_semicolons_in_quoted_names_stays_comma_separated():
     ],
 )
 def test_unknown_columns_error_says_how_the_columns_were_separated(header, hint):
-    data = f"\ufeff{header}\r\nana@example.org;19/02/2024 09:00;19/02/2024 10:00\r\n".encode("utf-8")
+    data = f"\ufeff{header}\r\nana@example.org;19/02/2024 09:00;19/02/2024 10:00\r\n".encode()
 
     with pytest.raises(ReportError) as raised:
         parse_report(data, timezone=BRUSSELS)
@@ -366,7 +367,7 @@ def test_zoom_export_with_english_month_names_is_read():
     ],
 )
 def test_year_first_slashes_and_day_month_name_dates_are_read(joined, left, expected):
-    data = f'\ufeffname,email,joined,left\r\n佐藤 花子,hanako@example.jp,"{joined}","{left}"\r\n'.encode("utf-8")
+    data = f'\ufeffname,email,joined,left\r\n佐藤 花子,hanako@example.jp,"{joined}","{left}"\r\n'.encode()
 
     [row] = parse_report(data, timezone=BRUSSELS).rows
 
@@ -501,4 +502,4 @@ def test_times_in_another_offset_compare_equal_to_the_same_instant():
     report = parse_report(b"email,joined,left\nana@example.org,2024-07-01T07:30:00+00:00,\n", timezone=BRUSSELS)
 
     assert report.rows[0].joined == datetime(2024, 7, 1, 9, 30, tzinfo=BRUSSELS)
-    assert report.rows[0].joined.tzinfo == timezone.utc
+    assert report.rows[0].joined.tzinfo == UTC

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from pdf_tools import pdf_text
 
 from attendance.api.tokens import create_api_token
 from attendance.extensions import db
 from attendance.models import Attendance, MeetingSession, Mode, OnlineInterval, Registration, RegistrationStatus, Source
 from attendance.reports.headcount import headcount
-from pdf_tools import pdf_text
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 

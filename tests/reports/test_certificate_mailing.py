@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token
 
 from attendance import mail
 from attendance.certificates.mailing import email_certificates
 from attendance.extensions import db
 from attendance.models import Attendance, AuditEvent, Certificate, Job, JobStatus, Mode, OutboxMail, Source
 from attendance.models.meeting import utcnow
-from helpers import csrf_token
 
 
 def attended(meeting, registration) -> None:

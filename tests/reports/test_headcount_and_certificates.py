@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token, export
 from openpyxl import load_workbook
+from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
 
 from attendance.certificates.service import eligibility
 from attendance.extensions import db
 from attendance.models import Attendance, Certificate, Mode, OnlineInterval, RegistrationStatus, Source
 from attendance.reports.headcount import COLUMNS, headcount
-from helpers import csrf_token, export
-from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 DAY1, DAY2 = date(2024, 2, 19), date(2024, 2, 20)

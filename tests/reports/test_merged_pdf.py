@@ -5,6 +5,7 @@ import subprocess
 from datetime import date
 
 import pytest
+from pdf_tools import A4_POINTS, page_sizes, qr_codes
 from pypdf import PdfReader
 
 from attendance.auth import Actor
@@ -12,7 +13,6 @@ from attendance.certificates import render
 from attendance.certificates.service import issue
 from attendance.checkin.service import check_in
 from attendance.pdf_concat import PdfConcatenator
-from pdf_tools import A4_POINTS, page_sizes, qr_codes
 
 ORGANISER = Actor("user:0", "t", True)
 NAMES = ["Amélie Dubois", "Анна Смирнова", "Zoë Nørgaard", "王伟", "Ole Hansen"]
@@ -100,6 +100,7 @@ def test_an_added_input_leaves_none_of_its_objects_to_the_garbage_collector(app,
     """Each input's parsed objects (page streams, fonts) go as soon as they are written. Rendering pauses the
     collector, so objects that waited for it stayed through a bulk export: +20 MB at 1,000 certificates."""
     import gc
+
     from pypdf.generic import StreamObject
 
     with app.test_request_context():
