@@ -26,6 +26,7 @@ __all__ = [
     "Certificate",
     "ApiToken",
     "DoorAssignment",
+    "LoginFailure",
     "StaffRole",
     "StaffUser",
     "Attendance",

@@ -30,6 +30,11 @@ def bar_chart(scope: Scope, width: int = 420) -> Markup:
         f'<span class="key key-online"></span> {escape(gettext("online only"))}</caption><tbody>'
     ]
     for row in rows:
+        label = gettext(
+            "%(in_person)d in person, %(online)d online only",
+            in_person=row.counts["attended_in_person"],
+            online=row.counts["attended_online"],
+        )
         bars = []
         for j, (column, colour) in enumerate(
             (("attended_in_person", IN_PERSON_COLOUR), ("attended_online", ONLINE_COLOUR))
@@ -42,7 +47,7 @@ def bar_chart(scope: Scope, width: int = 420) -> Markup:
         parts.append(
             f'<tr><th scope="row" dir="auto">{escape(isolate(row.label))}</th><td>'
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 28" width="{width}" height="28" '
-            f'role="img" aria-label="{escape(gettext("%(in_person)d in person, %(online)d online only", in_person=row.counts["attended_in_person"], online=row.counts["attended_online"]))}">'
+            f'role="img" aria-label="{escape(label)}">'
             f"{''.join(bars)}</svg></td></tr>"
         )
     parts.append("</tbody></table>")
