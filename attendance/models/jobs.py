@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .meeting import MeetingSession, utcnow
 from .registration import Registration, _enum
 
@@ -22,7 +22,7 @@ class JobStatus(enum.StrEnum):
     GONE = "gone"
 
 
-class Job(db.Model):
+class Job(Model):
     """A long piece of work an organiser asked for: a bulk export or a mailing, with its progress."""
 
     __tablename__ = "jobs"
@@ -74,7 +74,7 @@ class MailStatus(enum.StrEnum):
     GONE = "gone"
 
 
-class OutboxMail(db.Model):
+class OutboxMail(Model):
     """One mail to one delegate for one purpose: written in the transaction of the change it tells of, delivered by
     a worker, and marked sent in the transaction that records it. The unique key makes it one mail per person,
     purpose and version, however often a job runs again."""

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import get_locale
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
+
+if TYPE_CHECKING:  # staff.py imports this module
+    from .staff import StaffUser
 
 
 def reader_language() -> str:
@@ -28,7 +32,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class MeetingSeries(db.Model):
+class MeetingSeries(Model):
     __tablename__ = "meeting_series"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,7 +46,7 @@ class MeetingSeries(db.Model):
         return sa.func.lower(cls.name) == name.lower()
 
 
-class MeetingSession(db.Model):
+class MeetingSession(Model):
     """One numbered session of a series ("19th Session"), held over one or more days."""
 
     __tablename__ = "meeting_sessions"
@@ -129,9 +133,7 @@ class MeetingSession(db.Model):
     entity_types: Mapped[list[EntityType]] = relationship(
         back_populates="session", order_by="(EntityType.position, EntityType.name)", cascade="all, delete-orphan"
     )
-    organisers: Mapped[list[StaffUser]] = relationship(  # noqa: F821  (models/staff.py)
-        secondary="session_organisers", order_by="StaffUser.email"
-    )
+    organisers: Mapped[list[StaffUser]] = relationship(secondary="session_organisers", order_by="StaffUser.email")
     regions: Mapped[list[Region]] = relationship(
         back_populates="session", order_by="(Region.position, Region.name)", cascade="all, delete-orphan"
     )
@@ -174,7 +176,7 @@ class MeetingSession(db.Model):
         return f"<MeetingSession {self.slug}>"
 
 
-class SessionDay(db.Model):
+class SessionDay(Model):
     """A day of a session with its scheduled hours, in the session's time zone."""
 
     __tablename__ = "session_days"
@@ -211,7 +213,7 @@ class _Vocabulary:
         return self.name_in()
 
 
-class EntityType(_Vocabulary, db.Model):
+class EntityType(_Vocabulary, Model):
     """The kind of entity a delegate represents: "Regional Office for Capacity Building (ROCB)", ..."""
 
     __tablename__ = "entity_types"
@@ -221,7 +223,7 @@ class EntityType(_Vocabulary, db.Model):
     session: Mapped[MeetingSession] = relationship(back_populates="entity_types")
 
 
-class Region(_Vocabulary, db.Model):
+class Region(_Vocabulary, Model):
     """A world region, "Europe", "West and Central Africa", ..."""
 
     __tablename__ = "regions"

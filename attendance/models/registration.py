@@ -11,7 +11,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..extensions import db
+from ..extensions import Model
 from ..text import PART_SEPARATOR, search_key, search_text, word_patterns
 from ..tokens import new_access_key, new_badge_token
 from .meeting import EntityType, MeetingSession, Region, utcnow
@@ -91,7 +91,7 @@ def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:
     )
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "registrations"
     __table_args__ = (
         # One registration per email per session, whatever the case the delegate typed it in.

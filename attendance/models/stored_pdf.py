@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .meeting import utcnow
 from .registration import _enum
 
@@ -18,7 +18,7 @@ class PdfKind(enum.StrEnum):
     CERTIFICATE = "certificate"
 
 
-class StoredPdf(db.Model):
+class StoredPdf(Model):
     __tablename__ = "stored_pdfs"
     __table_args__ = (
         # registration_id first: the same index serves the cascade and the purge, which look rows up by it.
