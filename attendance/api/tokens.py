@@ -5,7 +5,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from ..dbutil import DriverStatement
+from ..dbutil import CoreStatement
 from ..extensions import db
 from ..models import ApiToken
 from ..models.meeting import utcnow
@@ -35,7 +35,7 @@ def create_api_token(label: str, *, organiser: bool = False, session_id: int | N
 
 _tokens = ApiToken.__table__
 # Built once, read on every scanner request: the compiled statement is reused.
-_BY_DIGEST = DriverStatement(
+_BY_DIGEST = CoreStatement(
     sa.select(_tokens.c.id, _tokens.c.label, _tokens.c.is_organiser, _tokens.c.revoked_at, _tokens.c.session_id).where(
         _tokens.c.token_hash == sa.bindparam("digest")
     )

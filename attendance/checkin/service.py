@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from ..auth import Actor
-from ..dbutil import DriverStatement, insert_or_ignore_statement, serialized_writes
+from ..dbutil import CoreStatement, insert_or_ignore_statement, serialized_writes
 from ..extensions import db
 from ..formatting import format_day
 from ..models import (
@@ -202,7 +202,9 @@ def _move_back_statement(dialect_name: str) -> sa.Select | sa.Update:
     )
     if dialect_name != "postgresql":
         return moved
-    moved = moved.cte("moved")
+    # The log line below takes the scan's registration_id, source and note as parameters, and an UPDATE run with a
+    # parameter named like one of its columns writes it too: these three keep their own values.
+    moved = moved.values({name: attendances.c[name] for name in ("registration_id", "source", "note")}).cte("moved")
     response = sa.bindparam("response", type_=events.c.response.type)
     logged = events.insert().from_select(
         _LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).select_from(moved)
@@ -220,10 +222,10 @@ def _log_line(result: ScanResult, response: sa.ColumnElement) -> sa.Select:
     )
 
 
-# Built once, and run on the driver's cursor (see DriverStatement): the door waits for each of them.
-_BY_TOKEN = DriverStatement(_badge_query(Registration.__table__.c.badge_token == sa.bindparam("token")))
-_BY_ID = DriverStatement(_badge_query(Registration.__table__.c.id == sa.bindparam("registration_id")))
-_SESSION_ID = DriverStatement(
+# Built once (see CoreStatement): the door waits for each of them.
+_BY_TOKEN = CoreStatement(_badge_query(Registration.__table__.c.badge_token == sa.bindparam("token")))
+_BY_ID = CoreStatement(_badge_query(Registration.__table__.c.id == sa.bindparam("registration_id")))
+_SESSION_ID = CoreStatement(
     sa.select(MeetingSession.__table__.c.id).where(MeetingSession.__table__.c.slug == sa.bindparam("slug"))
 )
 _ATTENDANCE_COLUMNS = (
@@ -237,12 +239,12 @@ _ATTENDANCE_COLUMNS = (
     "door",
     "note",
 )
-_NEW_ATTENDANCE = DriverStatement(
+_NEW_ATTENDANCE = CoreStatement(
     lambda dialect_name: insert_or_ignore_statement(
         Attendance.__table__, ("registration_id", "day_id", "mode"), dialect_name
     ).values({name: sa.bindparam(name) for name in _ATTENDANCE_COLUMNS})
 )
-_FIRST_ATTENDANCE = DriverStatement(
+_FIRST_ATTENDANCE = CoreStatement(
     sa.select(*_first_attendance_columns()).where(
         Attendance.__table__.c.registration_id == sa.bindparam("registration_id"),
         Attendance.__table__.c.day_id == sa.bindparam("day_id"),
@@ -266,12 +268,12 @@ _EVENT_COLUMNS = (
     "provisional",
 )
 _LOG_LINE_COLUMNS = (*_EVENT_COLUMNS, "result", "response")
-_NEW_EVENT = DriverStatement(
+_NEW_EVENT = CoreStatement(
     sa.insert(ScanEvent.__table__).values({name: sa.bindparam(name) for name in _LOG_LINE_COLUMNS})
 )
-_ADMIT = DriverStatement(_admit_in_one_statement())
-_REPEAT = DriverStatement(_repeat_log_line())
-_MOVE_BACK = DriverStatement(_move_back_statement)
+_ADMIT = CoreStatement(_admit_in_one_statement())
+_REPEAT = CoreStatement(_repeat_log_line())
+_MOVE_BACK = CoreStatement(_move_back_statement)
 
 
 @dataclass
