@@ -15,7 +15,7 @@ or to the day's end when there is none; online, the union of the platform's inte
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -102,13 +102,14 @@ def judge_day(
             # Recorded once the day was over (by hand, after the fact): they came, but nobody measured when.
             record.time_unknown = True
         else:
-            record.present_from = max(in_person.first_seen_at, start)
+            present_from = record.present_from = max(in_person.first_seen_at, start)
             record.until_day_end = checked_out is None or checked_out >= end
             if record.until_day_end and not record.over:
                 record.in_progress = True  # no end yet: nothing to count until they check out or the day ends
             else:
-                record.present_until = end if record.until_day_end else max(checked_out, record.present_from)
-                record.minutes = (record.present_until - record.present_from).total_seconds() / 60
+                present_until = end if checked_out is None or checked_out >= end else max(checked_out, present_from)
+                record.present_until = present_until
+                record.minutes = (present_until - present_from).total_seconds() / 60
     elif online is not None:
         if online.intervals and record.online_minutes >= record.online_needed:
             record.mode, record.minutes = ONLINE, record.online_minutes
@@ -124,18 +125,19 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     min", "joined by link"..."""
     if record.mode == IN_PERSON and record.time_unknown:
         return gettext("in person · time not recorded (checked in after the day was over)")
-    if record.mode == IN_PERSON and record.in_progress:
-        return gettext(
-            "in person since %(start)s · day in progress", start=meeting.local(record.present_from).strftime("%H:%M")
-        )
     if record.mode == IN_PERSON:
+        assert record.present_from is not None  # measure_day sets it for every in-person day it could time
         start = meeting.local(record.present_from).strftime("%H:%M")
+        if record.in_progress:
+            return gettext("in person since %(start)s · day in progress", start=start)
+        assert record.minutes is not None
         if record.until_day_end:
             return gettext(
                 "in person, from %(start)s to the end of the day: %(duration)s",
                 start=start,
                 duration=format_duration(record.minutes),
             )
+        assert record.present_until is not None
         return gettext(
             "in person, from %(start)s to %(end)s: %(duration)s",
             start=start,
@@ -145,6 +147,7 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     if record.by_link:
         return gettext("online · joined by link")
     if record.mode == ONLINE:
+        assert record.minutes is not None  # an online day counts by its minutes (by_link went above)
         return gettext("online · %(duration)s", duration=format_duration(record.minutes))
     if not record.over:
         return gettext("still to come")
@@ -187,7 +190,7 @@ def days_of(registration: Registration) -> list[DayRecord]:
     return judge(registration.session, attendances_of([registration.id])[registration.id])
 
 
-def session_days_of(meeting: MeetingSession, registrations: list[Registration]) -> dict[int, list[DayRecord]]:
+def session_days_of(meeting: MeetingSession, registrations: Sequence[Registration]) -> dict[int, list[DayRecord]]:
     """Many registrations of one session, judged by the rule, in two queries whatever their number."""
     found = attendances_of([r.id for r in registrations])
     return {r.id: judge(meeting, found[r.id]) for r in registrations}

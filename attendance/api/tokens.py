@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -42,7 +43,7 @@ _BY_DIGEST = CoreStatement(
 )
 
 
-def find_api_token(token: str) -> tuple | None:
+def find_api_token(token: str) -> sa.Row[Any] | None:
     """The token's id, label, is_organiser, revoked_at and session_id; None for a token we never made."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None

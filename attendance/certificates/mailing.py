@@ -79,7 +79,7 @@ def email_certificates(meeting: MeetingSession, *, everyone: bool = False, reque
     job, new = request_job(meeting, "certificates.email", requested_by=requested_by, options={"everyone": everyone})
     if new:
         start_job(job.id)
-    return db.session.get(Job, job.id, populate_existing=True)
+    return db.session.get_one(Job, job.id, populate_existing=True)
 
 
 def certificate_mail(registration: Registration) -> tuple[EmailMessage, Callable[[], None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -72,9 +73,9 @@ def _day_label(day: SessionDay) -> str:
 def day_statement(result: Eligibility, record: DayRecord) -> str:
     """What a certificate says of one day: only what was measured, or plainly how it counted."""
     if record.mode == IN_PERSON and result.certifies_scheduled_hours:
-        return gettext(
-            "in person · scheduled programme: %(duration)s", duration=format_duration(result.certified_minutes(record))
-        )
+        minutes = result.certified_minutes(record)
+        assert minutes is not None  # the scheduled hours: always a figure
+        return gettext("in person · scheduled programme: %(duration)s", duration=format_duration(minutes))
     if not record.attended:
         return gettext("did not attend")
     return describe_day(result.registration.session, record)
@@ -89,7 +90,7 @@ def eligibility(registration: Registration) -> Eligibility:
     return _evaluate(registration, days_of(registration), certificate_of(registration))
 
 
-def eligibilities(registrations: list[Registration]) -> dict[int, Eligibility]:
+def eligibilities(registrations: Sequence[Registration]) -> dict[int, Eligibility]:
     """`eligibility` for many registrations of one session in three queries, whatever their number."""
     if not registrations:
         return {}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -204,12 +205,12 @@ def _move_back_statement(dialect_name: str) -> sa.Select | sa.Update:
         return moved
     # The log line below takes the scan's registration_id, source and note as parameters, and an UPDATE run with a
     # parameter named like one of its columns writes it too: these three keep their own values.
-    moved = moved.values({name: attendances.c[name] for name in ("registration_id", "source", "note")}).cte("moved")
+    moved_cte = moved.values({name: attendances.c[name] for name in ("registration_id", "source", "note")}).cte("moved")
     response = sa.bindparam("response", type_=events.c.response.type)
     logged = events.insert().from_select(
-        _LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).select_from(moved)
+        _LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).select_from(moved_cte)
     )
-    return sa.select(moved.c.id).add_cte(logged.cte("logged"))
+    return sa.select(moved_cte.c.id).add_cte(logged.cte("logged"))
 
 
 def _log_line(result: ScanResult, response: sa.ColumnElement) -> sa.Select:
@@ -280,8 +281,8 @@ _MOVE_BACK = CoreStatement(_move_back_statement)
 class _Badge:
     """The registration a scan found, with its session and the session's days near the scanned day."""
 
-    row: tuple  # a _BY_TOKEN or _BY_ID row
-    days: dict[date, tuple]  # the rows of the session's days, with each day's attendance
+    row: sa.Row[Any]  # a _BY_TOKEN or _BY_ID row
+    days: dict[date, sa.Row[Any]]  # the rows of the session's days, with each day's attendance
 
     @property
     def zone(self) -> ZoneInfo:
@@ -432,7 +433,7 @@ class _Entry:
     """A badge that may come in today: its attendance, unless the badge is in already."""
 
     attendance: dict
-    first: tuple | None  # the day's attendance, when the badge was in already as we read it
+    first: sa.Row[Any] | None  # the day's attendance, when the badge was in already as we read it
     payload: dict  # what any answer says of the person and the day
     first_time: dict  # what a first check-in's answer adds, but for the new attendance's id
     zone: ZoneInfo
@@ -577,10 +578,11 @@ def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> CheckIn | N
     return answer
 
 
-def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tuple) -> CheckIn | None:
+def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: sa.Row[Any]) -> CheckIn | None:
     """The queued scan becomes the day's first moment; None, and nothing written, when the attendance is gone
     or has an earlier moment by now."""
     scanned_at = entry.scanned_at
+    assert scanned_at is not None  # only a scan queued offline moves the first moment back
     first_at = _local(scanned_at, entry.zone)
     answer = CheckIn(
         ScanResult.ALREADY_CHECKED_IN,
@@ -608,7 +610,7 @@ def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tup
     return answer
 
 
-def _already_in(entry: _Entry, first: tuple) -> CheckIn:
+def _already_in(entry: _Entry, first: sa.Row[Any]) -> CheckIn:
     """The answer to a badge that is in already: when, by whom and at which door it first came in."""
     first_at = _local(first.first_seen_at, entry.zone)
     message = (

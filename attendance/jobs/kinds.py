@@ -97,11 +97,17 @@ def _progress(job: Job):
     return advance
 
 
+def _session_of(job: Job) -> MeetingSession:
+    """The job's session, which `runner.run` has found still there."""
+    assert job.session is not None
+    return job.session
+
+
 def _certificates(job: Job, kind: str) -> None:
     from ..certificates.render import write_merged_pdf, write_zip
     from ..certificates.service import SessionPurged, issue_all
 
-    meeting = job.session
+    meeting = _session_of(job)
     try:
         pairs = issue_all(meeting)
     except SessionPurged as purged:
@@ -124,7 +130,7 @@ def _badges(job: Job) -> None:
     from ..organiser.service import RegistrationFilters, registrations_query
     from ..registration.badges import write_badge_sheets
 
-    meeting = job.session
+    meeting = _session_of(job)
     if meeting.purged_at is not None:
         raise runner.JobGone("the session was purged: its badges would read “Delegate N (purged)”")
     options = json.loads(job.options)
@@ -156,7 +162,7 @@ def _email_certificates(job: Job) -> None:
     mails over one SMTP connection."""
     from ..certificates.service import SessionPurged, issue_all
 
-    meeting = job.session
+    meeting = _session_of(job)
     everyone = json.loads(job.options).get("everyone", False)
     try:
         pairs = issue_all(meeting)
@@ -193,7 +199,7 @@ def _email_certificates(job: Job) -> None:
     counts = _mail_counts(job)
     runner.progress(job, counts.get(MailStatus.SENT, 0), sum(counts.values()))
     deliver(job_id=job.id, progress=_progress_from(job, counts.get(MailStatus.SENT, 0)))
-    job = db.session.get(Job, job.id, populate_existing=True)
+    job = db.session.get_one(Job, job.id, populate_existing=True)
     mailing.sent = _mail_counts(job).get(MailStatus.SENT, 0)
     mailing.failed = list(
         db.session.scalars(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -34,7 +35,7 @@ def run(job_id: int) -> None:
 
     if not _claim(job_id):
         return  # done, gone, deleted, or running on another worker
-    job = db.session.get(Job, job_id, populate_existing=True)
+    job = db.session.get_one(Job, job_id, populate_existing=True)  # claimed: it is there
     try:
         if job.session is None:
             raise JobGone("its session was deleted")
@@ -45,9 +46,9 @@ def run(job_id: int) -> None:
     except Exception as error:
         db.session.rollback()
         log.exception("job %s (%s) failed", job_id, job.kind)
-        job = db.session.get(Job, job_id, populate_existing=True)
-        last = job is None or job.attempts >= max_attempts()
-        if job is not None:
+        failed = db.session.get(Job, job_id, populate_existing=True)
+        last = failed is None or failed.attempts >= max_attempts()
+        if failed is not None:
             _end(
                 job_id,
                 JobStatus.FAILED if last else JobStatus.QUEUED,
@@ -65,11 +66,14 @@ def _claim(job_id: int) -> bool:
     now = utcnow()
     with serialized_writes():
         claimed = (
-            db.session.execute(
-                sa.update(Job)
-                .where(Job.id == job_id, _claimable(now))
-                .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
-                .execution_options(synchronize_session=False)
+            cast(  # an UPDATE's result is a CursorResult, which Session.execute's type does not say
+                sa.CursorResult[Any],
+                db.session.execute(
+                    sa.update(Job)
+                    .where(Job.id == job_id, _claimable(now))
+                    .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                ),
             ).rowcount
             == 1
         )
@@ -108,7 +112,7 @@ def progress(job: Job, done: int, total: int | None = None) -> None:
 
 def _end(job_id: int, status: JobStatus, *, error: str = "", finished: bool = True) -> None:
     with serialized_writes():
-        values = {"status": status, "error": error[:1000]}
+        values: dict[str, Any] = {"status": status, "error": error[:1000]}
         if finished:
             values |= {"active_key": None, "finished_at": utcnow()}
         db.session.execute(

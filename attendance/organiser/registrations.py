@@ -139,7 +139,9 @@ def badge_sheet(slug: str):
         flash(gettext("No registration matches these filters, so there are no badges to print."))
         return redirect(
             url_for(
-                "organiser.registrations", slug=slug, **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}
+                "organiser.registrations",
+                slug=slug,
+                **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)},  # type: ignore[arg-type]
             )
         )
     job, new = request_job(meeting, "badges.pdf", requested_by=current_user.email, options=badge_job_options(filters))

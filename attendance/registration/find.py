@@ -8,6 +8,7 @@ nor its timing tells whether an address is registered.
 
 import hashlib
 import logging
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from flask import Flask, current_app, render_template, request
@@ -71,7 +72,7 @@ def _send_links_safely(app: Flask, address: str, locale: str, base_url: str) -> 
             db.session.remove()
 
 
-def registrations_of(address: str) -> list[Registration]:
+def registrations_of(address: str) -> Sequence[Registration]:
     """Every registration of this address, in every session, the latest first."""
     return db.session.scalars(
         sa.select(Registration)

@@ -75,13 +75,13 @@ class Delegate:
 
 
 def in_person_count(meeting: MeetingSession) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count(Registration.id)).where(
             Registration.session_id == meeting.id,
             Registration.mode == Mode.IN_PERSON,
             Registration.status == RegistrationStatus.REGISTERED,
         )
-    )
+    ).scalar_one()
 
 
 def in_person_full(meeting: MeetingSession) -> bool:
@@ -109,7 +109,7 @@ def register(meeting: MeetingSession, delegate: Delegate) -> Registration:
         registration = Registration(session=meeting, **vars(delegate))
         db.session.add(registration)
         db.session.flush()
-        if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
+        if counts_seats and in_person_count(meeting) > (meeting.in_person_capacity or 0):
             raise InPersonFull()
         outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker: `jobs.send_scheduled()` after this
         db.session.commit()

@@ -15,6 +15,7 @@ Definitions, for each scope (a day, or the whole session):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -150,7 +151,7 @@ class Headcount:
 
 
 def _counts(
-    day_records: dict[int, list[DayRecord]], registrations: list[Registration], day_index: int | None
+    day_records: dict[int, list[DayRecord]], registrations: Sequence[Registration], day_index: int | None
 ) -> list[tuple[int, int, dict[str, int]]]:
     """(entity type id, region id, counts) of each registration for the scope: one day (its index) or all."""
     result = []
@@ -189,7 +190,7 @@ def _scope(meeting: MeetingSession, counted: list[tuple[int, int, dict[str, int]
 
 
 def headcount(meeting: MeetingSession) -> Headcount:
-    registrations = db.session.scalars(
+    registrations: Sequence[Registration] = db.session.scalars(
         sa.select(Registration).where(
             Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED
         )
