@@ -118,7 +118,7 @@ class _SqliteWriter:
     writer on an exclusive `flock` of a file beside the database: the kernel wakes it the moment it is free.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._threads = threading.Lock()
         self._files: dict[tuple[int, str], int] = {}  # (pid, database): the lock file, opened once per process
         self._held = threading.local()
