@@ -6,7 +6,7 @@ PORT   ?= 5000
 LOCK   := requirements.lock
 export FLASK_APP := attendance
 
-.PHONY: run test bench setup translations lock
+.PHONY: run test bench setup translations lock lint
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.x")'
@@ -46,6 +46,12 @@ run: setup
 	@export PUBLIC_URL="$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}"; trap 'kill 0 2>/dev/null' EXIT; \
 	$(BIN)/huey_consumer attendance.jobs.worker.huey --workers 2 --worker-type thread --quiet & \
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# Lint, formatting and types, as CI checks them; `$(BIN)/ruff format .` reformats, `$(BIN)/ruff check --fix .` fixes.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy attendance
 
 # SQLite always; PostgreSQL as well when TEST_DATABASE_URL is set.
 test: setup

@@ -108,13 +108,14 @@ def judge_day(
             # Recorded once the day was over (by hand, after the fact): they came, but nobody measured when.
             record.time_unknown = True
         else:
-            record.present_from = max(in_person.first_seen_at, start)
+            present_from = record.present_from = max(in_person.first_seen_at, start)
             record.until_day_end = checked_out is None or checked_out >= end
             if record.until_day_end and not record.over:
                 record.in_progress = True  # no end yet: nothing to count until they check out or the day ends
             else:
-                record.present_until = end if record.until_day_end else max(checked_out, record.present_from)
-                record.minutes = (record.present_until - record.present_from).total_seconds() / 60
+                present_until = end if checked_out is None or checked_out >= end else max(checked_out, present_from)
+                record.present_until = present_until
+                record.minutes = (present_until - present_from).total_seconds() / 60
     elif online is not None:
         if online.intervals and record.online_minutes >= record.online_needed:
             record.mode, record.minutes = ONLINE, record.online_minutes
@@ -135,7 +136,11 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
             "in person since %(start)s · day in progress", start=meeting.local(record.present_from).strftime("%H:%M")
         )
     if record.mode == IN_PERSON:
+        assert record.present_from is not None  # measure_day sets it for every in-person day it could time
         start = meeting.local(record.present_from).strftime("%H:%M")
+        if record.in_progress:
+            return gettext("in person since %(start)s · day in progress", start=start)
+        assert record.minutes is not None
         if record.until_day_end:
             return gettext(
                 "in person, from %(start)s to the end of the day: %(duration)s",
@@ -151,6 +156,7 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     if record.by_link:
         return gettext("online · joined by link")
     if record.mode == ONLINE:
+        assert record.minutes is not None  # an online day counts by its minutes (by_link went above)
         return gettext("online · %(duration)s", duration=format_duration(record.minutes))
     if not record.over:
         return gettext("still to come")

@@ -3,10 +3,10 @@
 import fcntl
 import os
 import threading
-from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager, nullcontext
 from functools import cache, wraps
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,7 +25,7 @@ def insert_or_ignore(model, values: dict, conflict_columns: list[str]) -> int | 
 
 
 def insert_or_ignore_statement(table: sa.Table, conflict_columns: tuple[str, ...], dialect_name: str) -> sa.Insert:
-    """The statement `insert_or_ignore` runs, for a DriverStatement; its values are the row's parameters."""
+    """The statement `insert_or_ignore` runs, for a CoreStatement; its values are the row's parameters."""
     return _insert_or_ignore(table, conflict_columns, dialect_name)
 
 
@@ -58,76 +58,30 @@ def _insert(table: sa.Table, dialect_name: str):
     return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
 
 
-class DriverStatement:
-    """A Core statement run straight on the DB-API cursor of the session's connection: for the door's hot path.
+class CoreStatement:
+    """A Core statement built once, for the door's hot path: its rows, run in the caller's connection.
 
-    SQLAlchemy's execution (context, parameter and result objects) costs 40-80 µs a statement, more than the
-    database itself takes for the check-in's indexed look-ups and inserts. Here the statement is compiled once
-    per dialect, and the values still pass through SQLAlchemy's own type processors (enums, SQLite's dates),
-    so the rows read and written are the same as through the ORM. Cursor events fire as for any statement.
-    It applies no Python-side column defaults: an insert must name every column that has one.
+    Built once, it is compiled once per dialect: every later run finds it in the engine's compiled cache, and its
+    values pass through the columns' types (enums, SQLite's dates) as for any statement. A statement that
+    differs by engine is given as a function of the dialect's name, called once per dialect. It is given only
+    the parameters it names: an INSERT or UPDATE would take any other that matches a column as a value to write.
     """
 
     def __init__(self, statement: sa.Executable | Callable[[str], sa.Executable]):
-        self._statement = statement  # or a function of the dialect's name that builds it
-        self._compiled: dict[str, tuple] = {}
+        self._statement = statement
+        self._by_dialect: dict[str, tuple[sa.Executable, frozenset[str]]] = {}
 
-    def _compile(self, dialect) -> tuple:
-        statement = self._statement(dialect.name) if callable(self._statement) else self._statement
-        compiled = statement.compile(dialect=dialect)
-        unnamed = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)]
-        if unnamed:  # SQLAlchemy computes these defaults in its execution context, which this path skips
-            raise ValueError(f"A DriverStatement applies no column defaults; give values for {', '.join(unnamed)}")
-        binds = {
-            name: bind.type.dialect_impl(dialect).bind_processor(dialect) for bind, name in compiled.bind_names.items()
-        }
-        columns = getattr(statement, "exported_columns", [])
-        results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
-        row = namedtuple("Row", [column.key for column in columns], rename=True) if columns else None
-        order = compiled.positiontup if dialect.positional else None
-        prepared = (
-            compiled,
-            {n: p for n, p in binds.items() if p},
-            order,
-            row,
-            [(i, p) for i, p in enumerate(results) if p],
-        )
-        self._compiled[dialect.name] = prepared
-        return prepared
-
-    def rows(self, connection: sa.Connection, **params) -> list[tuple]:
-        """The statement's result rows (named tuples; none for a statement that returns none), run in the
-        transaction of `connection` (the session's: `db.session.connection()`, fetched once per request)."""
+    def rows(self, connection: sa.Connection, **params: Any) -> Sequence[sa.Row[Any]]:
+        """The statement's result rows (none for a statement that returns none), run in the transaction of
+        `connection` (the session's: `db.session.connection()`, fetched once per request)."""
         dialect = connection.dialect
-        compiled, bind_processors, order, row, result_processors = self._compiled.get(dialect.name) or self._compile(
-            dialect
-        )
-        values = compiled.construct_params(params)
-        for name, process in bind_processors.items():
-            values[name] = process(values[name])
-        arguments = tuple(values[name] for name in order) if order is not None else values
-        cursor, events = connection.connection.cursor(), connection.dispatch
-        try:
-            if events.before_cursor_execute:
-                events.before_cursor_execute(connection, cursor, compiled.string, arguments, None, False)
-            cursor.execute(compiled.string, arguments)
-            if events.after_cursor_execute:
-                events.after_cursor_execute(connection, cursor, compiled.string, arguments, None, False)
-            fetched = cursor.fetchall() if row is not None else []
-        except dialect.loaded_dbapi.Error as error:
-            if dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor):
-                connection.invalidate(error)
-            raise sa.exc.DBAPIError.instance(
-                compiled.string, arguments, error, dialect.loaded_dbapi.Error, dialect=dialect
-            ) from error
-        finally:
-            cursor.close()
-        if result_processors:
-            fetched = [list(values) for values in fetched]
-            for values in fetched:
-                for i, process in result_processors:
-                    values[i] = process(values[i])
-        return [row(*values) for values in fetched]
+        if dialect.name not in self._by_dialect:
+            built = self._statement(dialect.name) if callable(self._statement) else self._statement
+            assert isinstance(built, sa.ClauseElement)
+            self._by_dialect[dialect.name] = (built, frozenset(built.compile(dialect=dialect).params))
+        statement, names = self._by_dialect[dialect.name]
+        result = connection.execute(statement, {name: params[name] for name in names if name in params})
+        return result.all() if result.returns_rows else ()
 
 
 def autocommit(view):
@@ -164,7 +118,7 @@ class _SqliteWriter:
     writer on an exclusive `flock` of a file beside the database: the kernel wakes it the moment it is free.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._threads = threading.Lock()
         self._files: dict[tuple[int, str], int] = {}  # (pid, database): the lock file, opened once per process
         self._held = threading.local()

@@ -241,9 +241,12 @@ def _name(rng: random.Random, script: str, country: str) -> str:
     return f"{rng.choice(first)} {rng.choice(last)}"
 
 
+_UNDECOMPOSABLE = str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "æ": "ae", "ß": "ss", "đ": "d"})
+
+
 def _ascii_handle(name: str, number: int) -> str:
     # NFKD splits accents off most letters; these few have none to split off.
-    name = name.translate(str.maketrans({"ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "æ": "ae", "ß": "ss", "đ": "d"}))
+    name = name.translate(_UNDECOMPOSABLE)
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     handle = ".".join(part.lower() for part in "".join(c if c.isalnum() else " " for c in ascii_name).split())
     return f"{handle or 'delegate'}.{number:03d}@example.org"

@@ -32,6 +32,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The models' base class. db.Model is made from Base at run time, which a type checker cannot follow: it reads
+# it as Base, whose typed columns the models have.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -1,4 +1,5 @@
-"""Languages: English, French, Spanish and Arabic; the catalogues live in attendance/translations, compiled by the set-up.
+"""Languages: English, French, Spanish and Arabic; the catalogues live in attendance/translations, compiled by
+the set-up.
 
 The interface language is the person's choice (remembered in a cookie), else their browser's Accept-Language.
 Emails and PDFs use the language the delegate registered in (a certificate may use the session's language).

@@ -185,5 +185,6 @@ def _anonymise_attendance(meeting: MeetingSession, registration_ids: sa.Select, 
         answer = json.loads(event.response)  # replayed for a repeated nonce: it stays an answer, naming nobody
         answer.update({key: audit.PURGED for key in ("entity", "role") if key in answer})
         if "name" in answer:
-            answer["name"] = purged_names.get(event.registration_id, audit.PURGED)
+            registration_id = event.registration_id
+            answer["name"] = purged_names.get(registration_id, audit.PURGED) if registration_id else audit.PURGED
         event.response = json.dumps(answer)

@@ -249,7 +249,7 @@ def round_trips(app_ctx):
 
     @contextmanager
     def counting():
-        trace = tempfile.TemporaryFile()
+        trace = tempfile.TemporaryFile()  # noqa: SIM115  (closed in the finally below, once read)
 
         def start(dbapi_connection, *_):
             dbapi_connection.pgconn.trace(trace.fileno())

@@ -1,14 +1,14 @@
-"""The database helpers the door's hot path uses: driver-level statements, and SQLite's queue of writers."""
+"""The database helpers the door's hot path uses: Core statements built once, and SQLite's queue of writers."""
 
 import multiprocessing
 import os
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
 
-from attendance.dbutil import DriverStatement, serialized_writes
+from attendance.dbutil import CoreStatement, serialized_writes
 from attendance.extensions import db
 from attendance.models import ScanEvent, ScanResult, Source
 
@@ -27,10 +27,10 @@ _COLUMNS = (
     "response",
     "note",
 )
-_NEW_EVENT = DriverStatement(
+_NEW_EVENT = CoreStatement(
     sa.insert(_events).values({name: sa.bindparam(name) for name in _COLUMNS}).returning(_events.c.id)
 )
-_EVENT = DriverStatement(
+_EVENT = CoreStatement(
     sa.select(_events.c.id, _events.c.day, _events.c.at, _events.c.result, _events.c.source, _events.c.nonce).where(
         _events.c.actor == sa.bindparam("actor")
     )
@@ -41,7 +41,7 @@ def _new_event(meeting, nonce: str) -> dict:
     return dict(
         session_id=meeting.id,
         day=date(2026, 3, 9),
-        at=datetime(2026, 3, 9, 8, 1, 2, 345678, tzinfo=UTC),
+        at=datetime(2026, 3, 9, 8, 1, 2, 345678),
         result=ScanResult.ALREADY_CHECKED_IN,
         token_excerpt="",
         actor="token:7",
@@ -54,7 +54,7 @@ def _new_event(meeting, nonce: str) -> dict:
     )
 
 
-def test_a_driver_statement_stores_and_reads_the_values_the_orm_does(make_session):
+def test_a_core_statement_stores_and_reads_the_values_the_orm_does(make_session):
     meeting = make_session()
     values = _new_event(meeting, "n-1")
     (created,) = _NEW_EVENT.rows(db.session.connection(), **values)
@@ -66,7 +66,7 @@ def test_a_driver_statement_stores_and_reads_the_values_the_orm_does(make_sessio
     assert read == (
         created.id,
         date(2026, 3, 9),
-        datetime(2026, 3, 9, 8, 1, 2, 345678, tzinfo=UTC),
+        datetime(2026, 3, 9, 8, 1, 2, 345678),
         ScanResult.ALREADY_CHECKED_IN,
         Source.NAME_SEARCH,
         "n-1",
@@ -74,7 +74,7 @@ def test_a_driver_statement_stores_and_reads_the_values_the_orm_does(make_sessio
     assert read.result is ScanResult.ALREADY_CHECKED_IN and read.day == date(2026, 3, 9)
 
 
-def test_a_failing_driver_statement_raises_sqlalchemys_error_and_the_rollback_keeps_nothing(make_session):
+def test_a_failing_core_statement_raises_sqlalchemys_error_and_the_rollback_keeps_nothing(make_session):
     meeting = make_session()
     _NEW_EVENT.rows(db.session.connection(), **_new_event(meeting, "n-1"))
     db.session.commit()
@@ -87,18 +87,44 @@ def test_a_failing_driver_statement_raises_sqlalchemys_error_and_the_rollback_ke
     assert db.session.scalars(sa.select(ScanEvent.nonce)).all() == ["n-1"]
 
 
-def test_a_driver_statement_refuses_an_insert_that_leaves_a_column_default_to_sqlalchemy(make_session):
-    """Its defaults would be silently NULL: the statement says which columns to name instead."""
-    partial = DriverStatement(
-        sa.insert(_events).values(
-            session_id=sa.bindparam("session_id"), result=sa.bindparam("result"), actor=sa.bindparam("actor")
+def test_a_core_statement_applies_the_column_defaults_an_insert_leaves_out(make_session):
+    meeting = make_session()
+    partial = CoreStatement(
+        sa.insert(_events)
+        .values(
+            session_id=sa.bindparam("session_id"),
+            day=sa.bindparam("day"),
+            result=sa.bindparam("result"),
+            actor=sa.bindparam("actor"),
+            source=sa.bindparam("source"),
         )
+        .returning(_events.c.id)
     )
-    with pytest.raises(ValueError, match="at, token_excerpt, recorded_by, door, source, response, note"):
-        partial.rows(db.session.connection(), session_id=make_session().id, result=ScanResult.OK, actor="token:7")
+    (created,) = partial.rows(
+        db.session.connection(),
+        session_id=meeting.id,
+        day=date(2026, 3, 9),
+        result=ScanResult.OK,
+        actor="token:7",
+        source=Source.SCAN,
+    )
+    stored = db.session.get(ScanEvent, created.id)
+    assert stored.at is not None and (stored.door, stored.note, stored.response) == ("", "", "")
 
 
-def test_driver_statements_are_seen_by_cursor_events(make_session, count_queries):
+def test_a_core_statement_writes_only_the_columns_it_names_whatever_else_it_is_given(make_session):
+    """An UPDATE given a parameter named like a column would write it too: the statement passes on only its own."""
+    values = _new_event(make_session(), "n-1")
+    _NEW_EVENT.rows(db.session.connection(), **values)
+    rename_door = CoreStatement(
+        sa.update(_events).where(_events.c.nonce == sa.bindparam("event_nonce")).values(door=sa.bindparam("door"))
+    )
+    rename_door.rows(db.session.connection(), event_nonce="n-1", door="Hall C", note="not to be written", actor="x")
+    stored = db.session.scalars(sa.select(ScanEvent)).one()
+    assert (stored.door, stored.note, stored.actor) == ("Hall C", "", "token:7")
+
+
+def test_core_statements_are_seen_by_cursor_events(make_session, count_queries):
     values = _new_event(make_session(), "n-1")
     with count_queries() as counted:
         _NEW_EVENT.rows(db.session.connection(), **values)

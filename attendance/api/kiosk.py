@@ -39,6 +39,7 @@ def kiosk_checkin(slug: str):
     meeting = _kiosk(slug)
     body = _json_body()
     token = _text(body, "token", 200, required=True)
+    assert token is not None  # required: _text refused the body otherwise
     try:
         answer = kiosk_check_in(g.actor, meeting, token, _text(body, "nonce", 64))
     except NonceReused as refusal:

@@ -2,11 +2,12 @@
 
 import hashlib
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 
 from ..clock import utcnow
-from ..dbutil import DriverStatement
+from ..dbutil import CoreStatement
 from ..extensions import db
 from ..models import ApiToken
 
@@ -35,14 +36,14 @@ def create_api_token(label: str, *, organiser: bool = False, session_id: int | N
 
 _tokens = ApiToken.__table__
 # Built once, read on every scanner request: the compiled statement is reused.
-_BY_DIGEST = DriverStatement(
+_BY_DIGEST = CoreStatement(
     sa.select(_tokens.c.id, _tokens.c.label, _tokens.c.is_organiser, _tokens.c.revoked_at, _tokens.c.session_id).where(
         _tokens.c.token_hash == sa.bindparam("digest")
     )
 )
 
 
-def find_api_token(token: str) -> tuple | None:
+def find_api_token(token: str) -> sa.Row[Any] | None:
     """The token's id, label, is_organiser, revoked_at and session_id; None for a token we never made."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -90,7 +91,7 @@ def eligibility(registration: Registration) -> Eligibility:
     return _evaluate(registration, days_of(registration), certificate_of(registration))
 
 
-def eligibilities(registrations: list[Registration]) -> dict[int, Eligibility]:
+def eligibilities(registrations: Sequence[Registration]) -> dict[int, Eligibility]:
     """`eligibility` for many registrations of one session in three queries, whatever their number."""
     if not registrations:
         return {}

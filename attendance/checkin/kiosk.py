@@ -67,6 +67,7 @@ def kiosk_check_in(actor: Actor, meeting: MeetingSession, badge_token: str, nonc
             },
         )
     registration = db.session.get(Registration, outcome.payload["registration_id"])
+    assert registration is not None  # the check-in just found it
     with force_locale(registration.locale):
         return KioskAnswer(
             outcome.http_status,
@@ -84,7 +85,7 @@ def kiosk_check_in(actor: Actor, meeting: MeetingSession, badge_token: str, nonc
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="attendance.kiosk-badge")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="attendance.kiosk-badge")
 
 
 def _badge_fingerprint(registration: Registration) -> str:

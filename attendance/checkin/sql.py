@@ -1,6 +1,6 @@
 """The statements of the door's hot path: a badge's read, and the writes of a check-in and of its log line.
 
-Built once at import and run on the driver's cursor (see dbutil.DriverStatement): the door waits for each of them.
+Built once at import (see dbutil.CoreStatement): the door waits for each of them.
 On PostgreSQL a first check-in is one statement; SQLite has no writing CTEs, so there it takes two.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ..dbutil import DriverStatement, insert_or_ignore_statement
+from ..dbutil import CoreStatement, insert_or_ignore_statement
 from ..models import Attendance, EntityType, MeetingSession, Mode, Registration, ScanEvent, ScanResult, SessionDay
 
 
@@ -150,9 +150,9 @@ def _log_line(result: ScanResult, response: sa.ColumnElement) -> sa.Select:
     )
 
 
-BY_TOKEN = DriverStatement(_badge_query(Registration.__table__.c.badge_token == sa.bindparam("token")))
-BY_ID = DriverStatement(_badge_query(Registration.__table__.c.id == sa.bindparam("registration_id")))
-SESSION_ID = DriverStatement(
+BY_TOKEN = CoreStatement(_badge_query(Registration.__table__.c.badge_token == sa.bindparam("token")))
+BY_ID = CoreStatement(_badge_query(Registration.__table__.c.id == sa.bindparam("registration_id")))
+SESSION_ID = CoreStatement(
     sa.select(MeetingSession.__table__.c.id).where(MeetingSession.__table__.c.slug == sa.bindparam("slug"))
 )
 _ATTENDANCE_COLUMNS = (
@@ -166,12 +166,12 @@ _ATTENDANCE_COLUMNS = (
     "door",
     "note",
 )
-NEW_ATTENDANCE = DriverStatement(
+NEW_ATTENDANCE = CoreStatement(
     lambda dialect_name: insert_or_ignore_statement(
         Attendance.__table__, ("registration_id", "day_id", "mode"), dialect_name
     ).values({name: sa.bindparam(name) for name in _ATTENDANCE_COLUMNS})
 )
-FIRST_ATTENDANCE = DriverStatement(
+FIRST_ATTENDANCE = CoreStatement(
     sa.select(*_first_attendance_columns()).where(
         Attendance.__table__.c.registration_id == sa.bindparam("registration_id"),
         Attendance.__table__.c.day_id == sa.bindparam("day_id"),
@@ -195,9 +195,9 @@ _EVENT_COLUMNS = (
     "provisional",
 )
 _LOG_LINE_COLUMNS = (*_EVENT_COLUMNS, "result", "response")
-NEW_EVENT = DriverStatement(
+NEW_EVENT = CoreStatement(
     sa.insert(ScanEvent.__table__).values({name: sa.bindparam(name) for name in _LOG_LINE_COLUMNS})
 )
-ADMIT = DriverStatement(_admit_in_one_statement())
-REPEAT = DriverStatement(_repeat_log_line())
-MOVE_BACK = DriverStatement(_move_back_statement)
+ADMIT = CoreStatement(_admit_in_one_statement())
+REPEAT = CoreStatement(_repeat_log_line())
+MOVE_BACK = CoreStatement(_move_back_statement)

@@ -61,6 +61,7 @@ _MARGIN_BOX = re.compile(r"@(top|bottom|left|right)-")
 def _stylesheet(name: str) -> tuple[CSS, bool]:
     """static/`name` parsed once per process (again when the file changes) with the shared font configuration,
     and whether it fills a page-margin box."""
+    assert current_app.static_folder is not None  # create_app names it
     path = os.path.join(current_app.static_folder, name)
     key = (path, os.stat(path).st_mtime_ns)
     if key not in _stylesheets:
@@ -108,6 +109,7 @@ _rendering = threading.Lock()
 
 def _html_to_pdf(html: str, template: str) -> bytes:
     stylesheets = [_stylesheet(name) for name in _LINKED_STYLESHEET.findall(html)]
+    assert current_app.static_folder is not None  # create_app names it
     source = weasyprint_ua.html(
         string=_LINKED_STYLESHEET.sub("", html),
         base_url=current_app.static_folder + "/",

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, TypeVar
 
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, NullObject, PdfObject
 
 CATALOG, PAGES = 1, 2  # object numbers reserved for the objects written last
 
@@ -66,20 +66,22 @@ class PdfConcatenator:
                 key = (reference.idnum, reference.generation)
                 if key not in numbers:
                     numbers[key] = self._allocate()
-                    queue.append((numbers[key], reference.get_object()))
+                    target = reference.get_object()  # None for an object the file lacks: null, as the PDF spec says
+                    queue.append((numbers[key], NullObject() if target is None else target))
                 return numbers[key]
 
             pages = list(reader.pages)  # flattened: inherited resources and boxes are copied into each page
             for page in pages:  # numbered first, so that a reference back to a page (an annotation's /P) finds it
+                assert page.indirect_reference is not None  # a page read from a file is one of its objects
                 self._pages.append(number_for(page.indirect_reference))
             while queue:
                 number, obj = queue.popleft()
-                is_page = isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page"
-                if is_page:  # not the input's page tree, but the output's
-                    del obj["/Parent"]
-                obj = _renumbered(obj, number_for)
-                if is_page:
-                    obj[NameObject("/Parent")] = IndirectObject(PAGES, 0, None)
+                a_page = obj if isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page" else None
+                if a_page is not None:  # not the input's page tree, but the output's
+                    del a_page["/Parent"]
+                obj = _renumbered(obj, number_for)  # a dictionary is changed in place: `a_page` is still it
+                if a_page is not None:
+                    a_page[NameObject("/Parent")] = IndirectObject(PAGES, 0, None)
                 body = io.BytesIO()
                 obj.write_to_stream(body)
                 self._write_object(number, body.getvalue())

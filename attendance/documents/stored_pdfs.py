@@ -104,6 +104,7 @@ def _environment_digest() -> bytes:
     """What besides the HTML decides a PDF's bytes: the stylesheets the templates link (read again when one
     changes, as the renderer parses them again), the renderer's own code (its options), WeasyPrint's version and
     the fonts fontconfig offers it (read once per process)."""
+    assert current_app.static_folder is not None  # create_app names it
     stylesheets = sorted(Path(current_app.static_folder).glob("*.css"))
     return _digest(tuple((str(path), path.stat().st_mtime_ns) for path in stylesheets))
 
@@ -120,6 +121,7 @@ def _digest(stylesheets: tuple[tuple[str, int], ...]) -> bytes:
 def _process_digest() -> bytes:
     digest = hashlib.sha256(f"weasyprint {weasyprint.__version__}\n".encode())
     for renderer in (pdf, weasyprint_ua):  # its options and its user-agent stylesheet
+        assert renderer.__file__ is not None  # modules loaded from files
         digest.update(Path(renderer.__file__).read_bytes())
     digest.update(_installed_fonts().encode())
     return digest.digest()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -161,15 +162,15 @@ def _failed(row: OutboxMail, error: Exception) -> None:
         error,
     )
     with serialized_writes():
-        row = db.session.get(OutboxMail, row.id, populate_existing=True)
-        if row is None:
+        current = db.session.get(OutboxMail, row.id, populate_existing=True)
+        if current is None:
             return
-        row.error = f"{type(error).__name__}: {error}"[:500]
-        if row.attempts >= MAX_ATTEMPTS:
-            row.status = MailStatus.FAILED
+        current.error = f"{type(error).__name__}: {error}"[:500]
+        if current.attempts >= MAX_ATTEMPTS:
+            current.status = MailStatus.FAILED
         else:
-            row.status = MailStatus.PENDING
-            row.next_attempt_at = utcnow() + backoff(row.attempts)
+            current.status = MailStatus.PENDING
+            current.next_attempt_at = utcnow() + backoff(current.attempts)
         db.session.commit()
 
 

@@ -115,6 +115,12 @@ def _progress(job: Job):
     return advance
 
 
+def _session_of(job: Job) -> MeetingSession:
+    """The job's session, which `runner.run` has found still there."""
+    assert job.session is not None
+    return job.session
+
+
 def _certificates(job: Job, kind: str) -> None:
     from ..certificates.render import write_merged_pdf, write_zip
     from ..certificates.service import SessionPurged, issue_all
@@ -212,7 +218,7 @@ def _email_certificates(job: Job) -> None:
     counts = _mail_counts(job)
     runner.progress(job, counts.get(MailStatus.SENT, 0), sum(counts.values()))
     deliver(job_id=job.id, progress=_progress_from(job, counts.get(MailStatus.SENT, 0)))
-    job = db.session.get(Job, job.id, populate_existing=True)
+    job = db.session.get_one(Job, job.id, populate_existing=True)
     mailing.sent = _mail_counts(job).get(MailStatus.SENT, 0)
     mailing.failed = list(
         db.session.scalars(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -34,7 +35,7 @@ def run(job_id: int) -> None:
 
     if not _claim(job_id):
         return  # done, gone, deleted, or running on another worker
-    job = db.session.get(Job, job_id, populate_existing=True)
+    job = db.session.get_one(Job, job_id, populate_existing=True)  # claimed: it is there
     try:
         if job.session is None:
             raise JobGone("its session was deleted")
@@ -108,7 +109,7 @@ def progress(job: Job, done: int, total: int | None = None) -> None:
 
 def _end(job_id: int, status: JobStatus, *, error: str = "", finished: bool = True) -> None:
     with serialized_writes():
-        values = {"status": status, "error": error[:1000]}
+        values: dict[str, Any] = {"status": status, "error": error[:1000]}
         if finished:
             values |= {"active_key": None, "finished_at": utcnow()}
         db.session.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from ..clock import utcnow
 from ..extensions import db
 from .meeting import MeetingSession, SessionDay
 from .registration import Mode, Registration, _enum
+
+if TYPE_CHECKING:  # online.py imports this module
+    from .online import OnlineInterval
 
 
 class Source(enum.StrEnum):
@@ -45,7 +49,7 @@ class Source(enum.StrEnum):
         return self in (Source.ZOOM_WEBHOOK, Source.ZOOM_REPORT, Source.TEAMS_REPORT, Source.CSV_REPORT)
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     """A registration was present on a session day, in one mode; the database allows one per day and mode."""
 
     __tablename__ = "attendances"
@@ -88,7 +92,7 @@ class ScanResult(enum.StrEnum):
     CHECKED_OUT = "checked_out"
 
 
-class ScanEvent(db.Model):
+class ScanEvent(Model):
     """One line of the door log: every check-in attempt and its answer, and every undo or check-out."""
 
     __tablename__ = "scan_events"

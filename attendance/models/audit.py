@@ -11,7 +11,7 @@ from ..clock import utcnow
 from ..extensions import db
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_events"
     __table_args__ = (sa.Index("ix_audit_events_session_id_at", "session_id", "at"),)
 

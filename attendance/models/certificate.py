@@ -18,7 +18,7 @@ def new_certificate_id() -> str:
     return secrets.token_hex(12).upper()
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     __tablename__ = "certificates"
 
     id: Mapped[int] = mapped_column(primary_key=True)

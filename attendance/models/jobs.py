@@ -24,7 +24,7 @@ class JobStatus(enum.StrEnum):
     GONE = "gone"
 
 
-class Job(db.Model):
+class Job(Model):
     """A long piece of work an organiser asked for: a bulk export or a mailing, with its progress."""
 
     __tablename__ = "jobs"
@@ -81,7 +81,7 @@ class MailStatus(enum.StrEnum):
     GONE = "gone"
 
 
-class OutboxMail(db.Model):
+class OutboxMail(Model):
     """One mail to one delegate for one purpose: written in the transaction of the change it tells of, delivered by
     a worker, and marked sent in the transaction that records it. The unique key makes it one mail per person,
     purpose and version, however often a job runs again."""

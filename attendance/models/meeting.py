@@ -49,7 +49,7 @@ POLICY_LABELS = {
 }
 
 
-class MeetingSeries(db.Model):
+class MeetingSeries(Model):
     __tablename__ = "meeting_series"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,7 +63,7 @@ class MeetingSeries(db.Model):
         return sa.func.lower(cls.name) == name.lower()
 
 
-class MeetingSession(db.Model):
+class MeetingSession(Model):
     """One numbered session of a series ("19th Session"), held over one or more days."""
 
     __tablename__ = "meeting_sessions"
@@ -220,7 +220,7 @@ class MeetingSession(db.Model):
         return f"<MeetingSession {self.slug}>"
 
 
-class SessionDay(db.Model):
+class SessionDay(Model):
     """A day of a session with its scheduled hours, in the session's time zone."""
 
     __tablename__ = "session_days"
@@ -257,7 +257,7 @@ class _Vocabulary:
         return self.name_in()
 
 
-class EntityType(_Vocabulary, db.Model):
+class EntityType(_Vocabulary, Model):
     """The kind of entity a delegate represents: "Regional Office for Capacity Building (ROCB)", ..."""
 
     __tablename__ = "entity_types"
@@ -267,7 +267,7 @@ class EntityType(_Vocabulary, db.Model):
     session: Mapped[MeetingSession] = relationship(back_populates="entity_types")
 
 
-class Region(_Vocabulary, db.Model):
+class Region(_Vocabulary, Model):
     """A world region, "Europe", "West and Central Africa", ..."""
 
     __tablename__ = "regions"

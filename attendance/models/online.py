@@ -16,7 +16,7 @@ from .registration import Registration, _enum
 from .uploads import UploadedFile
 
 
-class OnlineInterval(db.Model):
+class OnlineInterval(Model):
     """A stretch of time someone was in the online meeting, as a platform reported it."""
 
     __tablename__ = "online_intervals"
@@ -38,7 +38,7 @@ class OnlineInterval(db.Model):
     attendance: Mapped[Attendance] = relationship(back_populates="intervals")
 
 
-class UnmatchedPresence(db.Model):
+class UnmatchedPresence(Model):
     """Someone the platform saw in the meeting whom no registration matches yet; an organiser maps them."""
 
     __tablename__ = "unmatched_presences"
@@ -59,7 +59,7 @@ class UnmatchedPresence(db.Model):
     day: Mapped[SessionDay] = relationship()
 
 
-class IdentityMapping(db.Model):
+class IdentityMapping(Model):
     """An organiser's decision that a platform identity is this registration; applied to later imports too."""
 
     __tablename__ = "identity_mappings"
@@ -75,7 +75,7 @@ class IdentityMapping(db.Model):
     registration: Mapped[Registration] = relationship()
 
 
-class ZoomEvent(db.Model):
+class ZoomEvent(Model):
     """Each webhook delivery once: Zoom retries, and a retry must change nothing."""
 
     __tablename__ = "zoom_events"
@@ -94,7 +94,7 @@ class ZoomEvent(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
 
 
-class ReportImport(UploadedFile, db.Model):
+class ReportImport(UploadedFile, Model):
     """An uploaded attendance report: previewed first, saved in one transaction when the organiser says so."""
 
     __tablename__ = "report_imports"

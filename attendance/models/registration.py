@@ -103,7 +103,7 @@ def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:
     )
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "registrations"
     __table_args__ = (
         # One registration per email per session, whatever the case the delegate typed it in.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..extensions import db
+from ..extensions import Model
 from .uploads import UploadedFile
 
 
-class RegistrationImport(UploadedFile, db.Model):
+class RegistrationImport(UploadedFile, Model):
     """An uploaded list (CSV or XLSX): previewed first, saved in one transaction when the organiser confirms."""
 
     __tablename__ = "registration_imports"

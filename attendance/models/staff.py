@@ -29,7 +29,7 @@ session_organisers = sa.Table(
 )
 
 
-class DoorAssignment(db.Model):
+class DoorAssignment(Model):
     """A door staff member assigned to a session: they see, search and scan only the sessions they are assigned
     to (a door account assigned to none works at every session)."""
 
@@ -39,7 +39,7 @@ class DoorAssignment(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
 
 
-class StaffUser(UserMixin, db.Model):
+class StaffUser(UserMixin, Model):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +95,7 @@ class StaffUser(UserMixin, db.Model):
         return frozenset(assignment.session_id for assignment in self.door_assignments)
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """Failed logins in a row to one account from one address. At LOCK_AFTER that address may not try that
     account for LOCK_MINUTES; other addresses still can, so a stranger cannot lock door staff out."""
 
@@ -112,7 +112,7 @@ class LoginFailure(db.Model):
     last_failed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A named token for a scanner device; only its hash is kept, the token itself is shown once."""
 
     __tablename__ = "api_tokens"

@@ -18,7 +18,7 @@ class PdfKind(enum.StrEnum):
     CERTIFICATE = "certificate"
 
 
-class StoredPdf(db.Model):
+class StoredPdf(Model):
     __tablename__ = "stored_pdfs"
     __table_args__ = (
         # registration_id first: the same index serves the cascade and the purge, which look rows up by it.

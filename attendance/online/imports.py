@@ -348,6 +348,7 @@ def _preview_of(meeting: MeetingSession, parsed: ParsedReport) -> Preview:
                 continue
             joined = day_window(item.day)[0]
             left, item.estimated = joined + timedelta(minutes=row.minutes), True
+        assert joined is not None  # the parser gives every row without an error a join time or a duration
         item.joined_at, item.left_at = joined, left
         item.day = item.day or day_at(meeting, joined)
         if item.day is None:
@@ -399,8 +400,9 @@ def _unmatched_reason(email: str, suggestion: Registration | None) -> str:
 
 
 def _day_for_duration_only(meeting: MeetingSession, parsed: ParsedReport) -> SessionDay | None:
-    if parsed.meeting_start is not None:
-        return day_at(meeting, _utc(parsed.meeting_start))
+    start = _utc(parsed.meeting_start)
+    if start is not None:
+        return day_at(meeting, start)
     return meeting.days[0] if len(meeting.days) == 1 else None
 
 

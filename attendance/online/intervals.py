@@ -41,14 +41,15 @@ def minutes_attended(intervals: Iterable[tuple[datetime, datetime | None]], star
         if left > joined:
             clipped.append((joined, left))
     clipped.sort()
-    total, current_start, current_end = 0.0, None, None
+    total = 0.0
+    current: tuple[datetime, datetime] | None = None  # the stretch being merged: its start and end
     for joined, left in clipped:
-        if current_end is None or joined > current_end:
-            if current_end is not None:
-                total += (current_end - current_start).total_seconds()
-            current_start, current_end = joined, left
+        if current is None or joined > current[1]:
+            if current is not None:
+                total += (current[1] - current[0]).total_seconds()
+            current = (joined, left)
         else:
-            current_end = max(current_end, left)
-    if current_end is not None:
-        total += (current_end - current_start).total_seconds()
+            current = (current[0], max(current[1], left))
+    if current is not None:
+        total += (current[1] - current[0]).total_seconds()
     return Minutes(round(total / 60, 2), open_ended)

@@ -358,7 +358,8 @@ def _table(header: list[str], body: list[Record]) -> tuple[list[_Raw], bool]:
 
 def _pair_events(body: list[Record], cell) -> list[_Raw]:
     """Older Teams reports list 'Joined' and 'Left' events: pair them per person, one row per stay."""
-    rows, open_stays = [], {}
+    rows: list[_Raw] = []
+    open_stays: dict = {}
     for line, cells in body:
         name, email, when = cell(cells, "name"), cell(cells, "email"), cell(cells, "timestamp")
         if cell(cells, "action").lower().startswith("join"):

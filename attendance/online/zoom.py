@@ -12,6 +12,7 @@ import hmac
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -79,7 +80,7 @@ def handle_delivery(body: bytes, timestamp: str, given_signature: str, now: floa
         db.session.rollback()
         return Answer(200, {"status": "duplicate"})
     outcome = _apply(meeting, event, payload["object"]) if event in PARTICIPANT_EVENTS else "ignored: event type"
-    stored = db.session.get(ZoomEvent, event_id)
+    stored = db.session.get_one(ZoomEvent, event_id)
     stored.outcome = outcome[:200]
     if outcome.startswith("pending_leave"):
         stored.participant_key, stored.left_at = _pending_parts(payload["object"])
@@ -183,7 +184,10 @@ def _close(meeting: MeetingSession, key: str, left: datetime) -> bool:
             query = query.where(model.session_id == meeting.id)
         else:
             query = query.join(Attendance).join(SessionDay).where(SessionDay.session_id == meeting.id)
-        interval = db.session.scalar(query.order_by(model.joined_at.desc()).limit(1))
+        interval = cast(  # a select of either model: mypy reads it as their base class
+            OnlineInterval | UnmatchedPresence | None,
+            db.session.scalar(query.order_by(model.joined_at.desc()).limit(1)),
+        )
         if interval is not None:
             interval.left_at = left
             return True

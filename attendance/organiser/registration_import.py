@@ -183,7 +183,7 @@ def _xlsx_cell(cell) -> tuple[str, bool]:
 def _rows(records, optional: set[str]) -> list[ListRow]:
     records = iter(records)
     columns: dict[int, str] = {}
-    for number, cells in records:  # the heading row: the first that is not blank
+    for _number, cells in records:  # the heading row: the first that is not blank
         if any(text.strip() for text, _ in cells):
             columns = {
                 i: _HEADINGS[_heading_key(text)] for i, (text, _) in enumerate(cells) if _heading_key(text) in _HEADINGS

@@ -114,7 +114,7 @@ def _copy_vocabularies(meeting: MeetingSession, series: MeetingSeries) -> None:
     meeting.regions = [Region(name=r.name, position=r.position, translations=r.translations) for r in previous.regions]
 
 
-VOCABULARIES = {"entity-types": EntityType, "regions": Region}
+VOCABULARIES: dict[str, type[EntityType] | type[Region]] = {"entity-types": EntityType, "regions": Region}
 
 
 def _kind(term: EntityType | Region) -> str:

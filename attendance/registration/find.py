@@ -73,7 +73,7 @@ def _schedule_links_safely(app: Flask, address: str, locale: str, base_url: str)
             db.session.remove()
 
 
-def registrations_of(address: str) -> list[Registration]:
+def registrations_of(address: str) -> Sequence[Registration]:
     """Every registration of this address, in every session, the latest first."""
     return db.session.scalars(
         sa.select(Registration)

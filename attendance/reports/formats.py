@@ -30,6 +30,11 @@ def bar_chart(scope: Scope, width: int = 420) -> Markup:
         f'<span class="key key-online"></span> {escape(gettext("online only"))}</caption><tbody>'
     ]
     for row in rows:
+        label = gettext(
+            "%(in_person)d in person, %(online)d online only",
+            in_person=row.counts["attended_in_person"],
+            online=row.counts["attended_online"],
+        )
         bars = []
         for j, (column, colour) in enumerate(
             (("attended_in_person", IN_PERSON_COLOUR), ("attended_online", ONLINE_COLOUR))

@@ -60,7 +60,7 @@ def new_page(browser, request):
     for n, (context, page) in enumerate(made):
         if failed:
             ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}{'-%d' % n if n else ''}.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}{f'-{n}' if n else ''}.png"), full_page=True)
         context.close()
 
 

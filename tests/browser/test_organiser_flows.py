@@ -5,6 +5,7 @@ import csv
 import io
 import re
 from datetime import date, time
+from pathlib import Path
 
 from helpers import PASSWORD
 from online.samples import teams_report, zoom_report
@@ -68,7 +69,7 @@ def test_organiser_imports_a_teams_report_and_downloads_the_headcount(
         page.get_by_role("link", name="CSV").click()
     download = download_info.value
     assert download.suggested_filename == f"{meeting.slug}-headcount.csv"
-    rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8-sig").read())))  # BOM for Excel
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))  # BOM for Excel
     totals = [r for r in rows if r["scope"] == "session" and r["table"] == "entity_type" and r["label"] == "Total"]
     assert totals and totals[0]["attended_online"] == "1" and totals[0]["registered_online"] == "2"
 
@@ -76,7 +77,7 @@ def test_organiser_imports_a_teams_report_and_downloads_the_headcount(
         page.get_by_role("link", name="Excel (XLSX)").click()
     download = download_info.value
     assert download.suggested_filename == f"{meeting.slug}-headcount.xlsx"
-    data = open(download.path(), "rb").read()
+    data = Path(download.path()).read_bytes()
     assert data[:4] == b"PK\x03\x04"
     workbook = load_workbook(io.BytesIO(data))
     assert "Whole session" in workbook.sheetnames

@@ -493,7 +493,7 @@ def test_saving_an_import_opens_the_online_page_on_the_imported_day(client, logi
     response = save_import(client, past_meeting)
     assert response.headers["Location"].endswith("/online?day=2024-02-20")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert 'href="/sessions/%s/online?day=2024-02-20"\n         aria-current="page"' % past_meeting.slug in page
+    assert f'href="/sessions/{past_meeting.slug}/online?day=2024-02-20"\n         aria-current="page"' in page
 
 
 def test_semicolon_report_from_excel_previews_and_saves(client, login, past_meeting, make_registration):

@@ -445,10 +445,8 @@ def test_file_that_is_not_a_report_is_rejected_with_the_reason(data, reason):
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=2000))
 def test_random_bytes_give_a_report_or_a_report_error(data):
-    try:
+    with contextlib.suppress(ReportError):
         assert isinstance(parse_report(data, timezone=BRUSSELS), ParsedReport)
-    except ReportError:
-        pass
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
