@@ -1,6 +1,7 @@
 """Extension objects, created unbound; `create_app` binds them with `init_app`."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -8,13 +9,16 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase, registry
 
 from .clock import UTCDateTime
 
 
 class Base(DeclarativeBase):
+    # Every model maps one table (DeclarativeBase says a FromClause, which has no insert() or update()).
+    __table__: ClassVar[Table]
+
     registry = registry(
         # Stable constraint names, so Alembic can alter and drop them on every engine.
         metadata=MetaData(
