@@ -2,8 +2,6 @@
 qrcode can change in any release. The one guarded exception lives in attendance/documents/weasyprint_ua.py."""
 
 import ast
-import importlib
-import sys
 from pathlib import Path
 
 import pytest

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app

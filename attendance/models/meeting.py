@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import aware, date_in, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
 def reader_language() -> str:

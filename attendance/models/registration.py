@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..clock import utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..text import PART_SEPARATOR, search_key, search_text, word_patterns
 from ..tokens import new_access_key, new_badge_token
 from .meeting import EntityType, MeetingSession, Region

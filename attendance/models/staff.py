@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..clock import utcnow
-from ..extensions import db
+from ..extensions import Model, db
 from .registration import _enum
 
 

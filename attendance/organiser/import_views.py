@@ -9,7 +9,6 @@ from flask_wtf.file import FileField, FileRequired
 from .. import outbox
 from ..auth import organiser_required
 from ..extensions import db
-from ..jobs.queue import send_scheduled
 from ..lookup import managed_session_or_404
 from ..models import RegistrationImport
 from . import bp

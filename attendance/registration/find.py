@@ -8,6 +8,7 @@ the page nor its timing tells whether an address is registered. A worker sends t
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from email.message import EmailMessage
 
 import sqlalchemy as sa

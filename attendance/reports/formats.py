@@ -47,7 +47,7 @@ def bar_chart(scope: Scope, width: int = 420) -> Markup:
         parts.append(
             f'<tr><th scope="row" dir="auto">{escape(isolate(row.label))}</th><td>'
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 28" width="{width}" height="28" '
-            f'role="img" aria-label="{escape(gettext("%(in_person)d in person, %(online)d online only", in_person=row.counts["attended_in_person"], online=row.counts["attended_online"]))}">'
+            f'role="img" aria-label="{escape(label)}">'
             f"{''.join(bars)}</svg></td></tr>"
         )
     parts.append("</tbody></table>")

@@ -1,5 +1,6 @@
 """Reading Zoom, Teams and plain CSV attendance reports, built here byte for byte as the platforms write them."""
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
