@@ -4,6 +4,7 @@ templates/, static/ and migrations/ stay beside attendance/ in the repository; a
 package (attendance/templates, ...), where create_app() finds them when they are not beside it. The translation
 catalogues are compiled into the wheel, so an install needs no `pybabel compile`.
 """
+
 import shutil
 from pathlib import Path
 
@@ -22,8 +23,9 @@ class BuildPyWithAppData(build_py):
             return
         package = Path(self.build_lib) / "attendance"
         for folder in MAPPED_FOLDERS:
-            shutil.copytree(folder, package / folder, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                folder, package / folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
         for catalogue in Path("attendance/translations").glob("*/LC_MESSAGES/messages.po"):
             with catalogue.open("rb") as source:
                 messages = read_po(source)

@@ -1,5 +1,6 @@
 """Exits 1, naming them, when pyproject.toml asks for a package (dev extras included) that requirements.lock did not
 install, or in a version outside its range: the lock lags pyproject.toml, and `make lock` brings it up to date."""
+
 import sys
 from importlib.metadata import PackageNotFoundError, requires, version
 

@@ -1,4 +1,5 @@
 """attendance: hybrid meetings from registration to certificate."""
+
 import logging
 from pathlib import Path
 
@@ -25,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(DATA / "static"),
     )
     from .json_input import JSONProvider
+
     app.json = JSONProvider(app)
     app.config.from_mapping(load_config(Path(app.instance_path)))
     if test_config:
@@ -33,17 +35,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("weasyprint").setLevel(logging.WARNING)  # its progress steps drown the app's own lines
 
     from .lookup import IdConverter
+
     app.url_map.converters["int"] = IdConverter
     db.init_app(app)
     from . import transaction
+
     transaction.init_app(app)  # first, so that its hook runs last
     migrate.init_app(app, db, directory=str(DATA / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
     if app.config["PRODUCTION"] and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
-        app.logger.warning("Rate limits count in each process's memory: with several workers each counts alone. "
-                           "Set JOBS_URL or RATELIMIT_STORAGE_URI to a redis:// URL to count them together.")
+        app.logger.warning(
+            "Rate limits count in each process's memory: with several workers each counts alone. "
+            "Set JOBS_URL or RATELIMIT_STORAGE_URI to a redis:// URL to count them together."
+        )
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_connection_setup)

@@ -11,6 +11,7 @@ the JSON API all read, per registration and session day.
 What was measured goes with it: in person, from the first check-in (clipped to the day's start) to the check-out,
 or to the day's end when there is none; online, the union of the platform's intervals within the day's hours.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,6 +45,7 @@ def online_minutes_needed(meeting: MeetingSession, day: SessionDay) -> int:
 @dataclass
 class DayRecord:
     """One registration's day, judged by the rule, with what was measured."""
+
     day: SessionDay
     #: "in_person", "online" or "" (did not attend by the rule)
     mode: str = ""
@@ -74,17 +76,31 @@ class DayRecord:
         return bool(self.mode)
 
 
-def judge_day(meeting: MeetingSession, day: SessionDay, in_person: Attendance | Evidence | None,
-              online: Attendance | Evidence | None, plan: tuple[datetime, datetime, int] | None = None) -> DayRecord:
+def judge_day(
+    meeting: MeetingSession,
+    day: SessionDay,
+    in_person: Attendance | Evidence | None,
+    online: Attendance | Evidence | None,
+    plan: tuple[datetime, datetime, int] | None = None,
+) -> DayRecord:
     """The rule for one day, from the day's in-person and online attendance records (either may be None).
     `plan`: the day's window and online minutes needed, when the caller judges many registrations' days."""
     start, end, needed = plan or (*day_window(day), online_minutes_needed(meeting, day))
-    record = DayRecord(day, online_needed=needed, over=end <= utcnow(),
-                       sources=list(dict.fromkeys([a.source for a in (in_person, online) if a is not None]
-                                                  + [i.source for i in (online.intervals if online else [])])))
+    record = DayRecord(
+        day,
+        online_needed=needed,
+        over=end <= utcnow(),
+        sources=list(
+            dict.fromkeys(
+                [a.source for a in (in_person, online) if a is not None]
+                + [i.source for i in (online.intervals if online else [])]
+            )
+        ),
+    )
     if online is not None:
-        record.online_minutes = minutes_attended([(i.joined_at, i.left_at) for i in online.intervals],
-                                                 start, end).minutes
+        record.online_minutes = minutes_attended(
+            [(i.joined_at, i.left_at) for i in online.intervals], start, end
+        ).minutes
     if in_person is not None:
         record.mode = IN_PERSON
         checked_out = in_person.checked_out_at
@@ -115,16 +131,23 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     if record.mode == IN_PERSON and record.time_unknown:
         return gettext("in person · time not recorded (checked in after the day was over)")
     if record.mode == IN_PERSON and record.in_progress:
-        return gettext("in person since %(start)s · day in progress",
-                       start=meeting.local(record.present_from).strftime("%H:%M"))
+        return gettext(
+            "in person since %(start)s · day in progress", start=meeting.local(record.present_from).strftime("%H:%M")
+        )
     if record.mode == IN_PERSON:
         start = meeting.local(record.present_from).strftime("%H:%M")
         if record.until_day_end:
-            return gettext("in person, from %(start)s to the end of the day: %(duration)s", start=start,
-                           duration=format_duration(record.minutes))
-        return gettext("in person, from %(start)s to %(end)s: %(duration)s", start=start,
-                       end=meeting.local(record.present_until).strftime("%H:%M"),
-                       duration=format_duration(record.minutes))
+            return gettext(
+                "in person, from %(start)s to the end of the day: %(duration)s",
+                start=start,
+                duration=format_duration(record.minutes),
+            )
+        return gettext(
+            "in person, from %(start)s to %(end)s: %(duration)s",
+            start=start,
+            end=meeting.local(record.present_until).strftime("%H:%M"),
+            duration=format_duration(record.minutes),
+        )
     if record.by_link:
         return gettext("online · joined by link")
     if record.mode == ONLINE:
@@ -132,9 +155,12 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     if not record.over:
         return gettext("still to come")
     if record.online_minutes > 0:
-        return ngettext("online %(num)d minute: fewer than the %(needed)d needed",
-                        "online %(num)d minutes: fewer than the %(needed)d needed", round(record.online_minutes),
-                        needed=record.online_needed)
+        return ngettext(
+            "online %(num)d minute: fewer than the %(needed)d needed",
+            "online %(num)d minutes: fewer than the %(needed)d needed",
+            round(record.online_minutes),
+            needed=record.online_needed,
+        )
     if record.clicked_link:
         return gettext("clicked the join link, but the platform has no record: not counted")
     return gettext("did not attend")
@@ -145,19 +171,24 @@ def day_plans(meeting: MeetingSession) -> list[tuple[datetime, datetime, int]]:
     return [(*day_window(day), online_minutes_needed(meeting, day)) for day in meeting.days]
 
 
-def judge(meeting: MeetingSession, attendances: Iterable[Attendance | Evidence],
-          plans: list[tuple[datetime, datetime, int]] | None = None) -> list[DayRecord]:
+def judge(
+    meeting: MeetingSession,
+    attendances: Iterable[Attendance | Evidence],
+    plans: list[tuple[datetime, datetime, int]] | None = None,
+) -> list[DayRecord]:
     """Every day of the session for one registration, from all its attendance records (intervals loaded)."""
     by_day_mode = {(a.day_id, a.mode): a for a in attendances}
-    return [judge_day(meeting, day, by_day_mode.get((day.id, Mode.IN_PERSON)), by_day_mode.get((day.id, Mode.ONLINE)),
-                      plan)
-            for day, plan in zip(meeting.days, plans or day_plans(meeting))]
+    return [
+        judge_day(meeting, day, by_day_mode.get((day.id, Mode.IN_PERSON)), by_day_mode.get((day.id, Mode.ONLINE)), plan)
+        for day, plan in zip(meeting.days, plans or day_plans(meeting))
+    ]
 
 
 @dataclass(slots=True)
 class Evidence:
     """What the rule reads of an attendance record, without the ORM's cost per object (the headcount reads
     20,000 of them): the record's columns and its platform intervals (rows of joined_at, left_at, source)."""
+
     registration_id: int
     day_id: int
     mode: Mode
@@ -175,12 +206,25 @@ def attendances_of(registration_ids: list[int] | sa.Select) -> dict[int, list[Ev
     if listed and not registration_ids:
         return found
     of_them = Attendance.registration_id.in_(registration_ids)
-    records = {row[0]: Evidence(*row[1:]) for row in db.session.execute(
-        sa.select(Attendance.id, Attendance.registration_id, Attendance.day_id, Attendance.mode, Attendance.source,
-                  Attendance.first_seen_at, Attendance.checked_out_at).where(of_them))}
+    records = {
+        row[0]: Evidence(*row[1:])
+        for row in db.session.execute(
+            sa.select(
+                Attendance.id,
+                Attendance.registration_id,
+                Attendance.day_id,
+                Attendance.mode,
+                Attendance.source,
+                Attendance.first_seen_at,
+                Attendance.checked_out_at,
+            ).where(of_them)
+        )
+    }
     for interval in db.session.execute(
-            sa.select(OnlineInterval.attendance_id, OnlineInterval.joined_at, OnlineInterval.left_at,
-                      OnlineInterval.source).join(Attendance).where(of_them)):
+        sa.select(OnlineInterval.attendance_id, OnlineInterval.joined_at, OnlineInterval.left_at, OnlineInterval.source)
+        .join(Attendance)
+        .where(of_them)
+    ):
         records[interval.attendance_id].intervals.append(interval)
     for evidence in records.values():
         found[evidence.registration_id].append(evidence)
@@ -192,8 +236,9 @@ def days_of(registration: Registration) -> list[DayRecord]:
     return judge(registration.session, attendances_of([registration.id])[registration.id])
 
 
-def session_days_of(meeting: MeetingSession, registrations: list[Registration] | list[sa.Row],
-                    registration_ids: sa.Select | None = None) -> dict[int, list[DayRecord]]:
+def session_days_of(
+    meeting: MeetingSession, registrations: list[Registration] | list[sa.Row], registration_ids: sa.Select | None = None
+) -> dict[int, list[DayRecord]]:
     """Many registrations of one session (objects, or rows with their id), judged by the rule, in two queries
     whatever their number; by `registration_ids`, a query of the same registrations' ids, when given."""
     found = attendances_of([r.id for r in registrations] if registration_ids is None else registration_ids)

@@ -1,5 +1,6 @@
 """Recording organisers' actions. `record` adds to the caller's transaction: the audit line and the change it
 describes are committed together, or neither is."""
+
 import re
 
 import sqlalchemy as sa
@@ -25,26 +26,58 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "attendance.remove": ("details",),
     "online.map_identity": ("target",),
     "online.import_save": ("target",),
-    **dict.fromkeys((
-        "registration.update", "registration.reinstate", "registration.reissue_badge", "registration.add",
-        "registration.reprint_badge", "certificate.reinstate", "invitation.create", "invitation.nominate",
-        "invitation.revoke", "registration.reprint_badge", "certificate.reinstate", "registration.promote",
-        "registrations.export", "badges.export", "certificates.export", "certificates.email", "headcount.export",
-        "session.create", "session.update", "session.delete", "session.purge", "session.add_organiser",
-        "session.remove_organiser", "session.add_door_staff", "session.remove_door_staff", "entity-types.save", "entity-types.delete", "regions.save", "regions.delete",
-        "questions.save", "questions.delete", "visa_letter.issue",
-    ), ()),
+    **dict.fromkeys(
+        (
+            "registration.update",
+            "registration.reinstate",
+            "registration.reissue_badge",
+            "registration.add",
+            "registration.reprint_badge",
+            "certificate.reinstate",
+            "invitation.create",
+            "invitation.nominate",
+            "invitation.revoke",
+            "registration.reprint_badge",
+            "certificate.reinstate",
+            "registration.promote",
+            "registrations.export",
+            "badges.export",
+            "certificates.export",
+            "certificates.email",
+            "headcount.export",
+            "session.create",
+            "session.update",
+            "session.delete",
+            "session.purge",
+            "session.add_organiser",
+            "session.remove_organiser",
+            "session.add_door_staff",
+            "session.remove_door_staff",
+            "entity-types.save",
+            "entity-types.delete",
+            "regions.save",
+            "regions.delete",
+            "questions.save",
+            "questions.delete",
+            "visa_letter.issue",
+        ),
+        (),
+    ),
 }
 PURGED = "(purged)"
 _LEADING_DAY = re.compile(r"\d{4}-\d{2}-\d{2}: ")
 
 
-def record(action: str, *, session_id: int | None = None, target: str = "", details: str = "",
-           actor: str | None = None) -> None:
+def record(
+    action: str, *, session_id: int | None = None, target: str = "", details: str = "", actor: str | None = None
+) -> None:
     if actor is None:
         actor = current_user.email if current_user and current_user.is_authenticated else "cli"
-    db.session.add(AuditEvent(actor=actor[:254], action=action[:60], session_id=session_id, target=target[:200],
-                              details=details[:1000]))
+    db.session.add(
+        AuditEvent(
+            actor=actor[:254], action=action[:60], session_id=session_id, target=target[:200], details=details[:1000]
+        )
+    )
 
 
 def anonymise_session(session_id: int) -> None:

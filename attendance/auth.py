@@ -1,11 +1,13 @@
 """Staff login and logout, and the decorators that guard staff pages."""
+
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -46,6 +48,7 @@ def load_user(cookie_id: str) -> StaffUser | None:
 @dataclass(frozen=True)
 class Actor:
     """Whoever records attendance: a logged-in staff member or a scanner device's API token."""
+
     key: str  # "user:<id>" or "token:<id>"
     label: str  # an email or a token's label, shown to people
     is_organiser: bool
@@ -58,8 +61,11 @@ class Actor:
     def of_user(cls, user: StaffUser) -> "Actor":
         if not user.is_organiser:  # door staff manage no session; their assignments came with the user's row
             return cls(f"user:{user.id}", user.email, False, frozenset(), user.door_session_ids)
-        sessions = frozenset(db.session.scalars(
-            db.select(session_organisers.c.session_id).where(session_organisers.c.user_id == user.id)))
+        sessions = frozenset(
+            db.session.scalars(
+                db.select(session_organisers.c.session_id).where(session_organisers.c.user_id == user.id)
+            )
+        )
         return cls(f"user:{user.id}", user.email, True, sessions)
 
     @classmethod
@@ -90,12 +96,14 @@ def ensure_staff(email: str, role: StaffRole, password: str) -> tuple[StaffUser,
 
 def organiser_required(view):
     """Organisers only; door staff get 403, anonymous users the login page."""
+
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
         if not current_user.is_organiser:
             abort(403, gettext("This page is for organisers."))
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -130,9 +138,13 @@ def check_login(email: str, password: str, address: str) -> StaffUser:
     now = utcnow()
     failures = db.session.scalar(db.select(LoginFailure).filter_by(email=email, address=address))
     if failures is not None and failures.locked_until and failures.locked_until > now:
-        raise LoginRefused(gettext("Too many failed attempts from this device: wait until %(time)s UTC and try "
-                                   "again, or log in from another device.",
-                                   time=failures.locked_until.strftime("%H:%M")))
+        raise LoginRefused(
+            gettext(
+                "Too many failed attempts from this device: wait until %(time)s UTC and try "
+                "again, or log in from another device.",
+                time=failures.locked_until.strftime("%H:%M"),
+            )
+        )
     user = db.session.scalar(db.select(StaffUser).filter_by(email=email))
     password_matches = check_password_hash(user.password_hash if user else _unknown_account_hash(), password)
     if user is None or not user.active or not password_matches:
@@ -144,11 +156,16 @@ def check_login(email: str, password: str, address: str) -> StaffUser:
 
 
 def _count_failure(email: str, address: str, now: datetime) -> None:
-    insert_or_ignore(LoginFailure, dict(email=email, address=address, failures=0, last_failed_at=now),
-                     ["email", "address"])
+    insert_or_ignore(
+        LoginFailure, dict(email=email, address=address, failures=0, last_failed_at=now), ["email", "address"]
+    )
     # Locked and read afresh: two wrong passwords at the same instant count twice.
-    failures = db.session.scalar(db.select(LoginFailure).filter_by(email=email, address=address)
-                                 .with_for_update().execution_options(populate_existing=True))
+    failures = db.session.scalar(
+        db.select(LoginFailure)
+        .filter_by(email=email, address=address)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     failures.failures += 1
     failures.last_failed_at = now
     if failures.failures >= LOCK_AFTER:
@@ -193,15 +210,27 @@ def logout():
 
 
 class PasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[
-        DataRequired(_l("Enter your current password.")), Length(max=200)])
-    new_password = PasswordField(_l("New password"), validators=[
-        DataRequired(_l("Choose a new password.")),
-        Length(min=MIN_PASSWORD_LENGTH, max=200,
-               message=_l("Use from %(min)d to %(max)d characters.", min=MIN_PASSWORD_LENGTH, max=200))])
-    confirm = PasswordField(_l("New password again"), validators=[
-        DataRequired(_l("Type the new password again.")),
-        EqualTo("new_password", message=_l("The two new passwords differ."))])
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(_l("Enter your current password.")), Length(max=200)]
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(_l("Choose a new password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=_l("Use from %(min)d to %(max)d characters.", min=MIN_PASSWORD_LENGTH, max=200),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Type the new password again.")),
+            EqualTo("new_password", message=_l("The two new passwords differ.")),
+        ],
+    )
 
     def validate_current_password(self, field) -> None:
         if not current_user.check_password(field.data):

@@ -1,4 +1,5 @@
 """The `flask --app attendance ...` commands."""
+
 from pathlib import Path
 
 import click
@@ -14,10 +15,10 @@ from .demo import seed_demo
 from .extensions import db
 from .formatting import format_day
 from .i18n import in_terminal_language
-from .privacy import TooRecent, purge_session
-from .transaction import unit_of_work
 from .models import ApiToken, MeetingSession, StaffRole
 from .organiser.door_staff import assign_door_staff
+from .privacy import TooRecent, purge_session
+from .transaction import unit_of_work
 
 
 def init_app(app: Flask) -> None:
@@ -59,8 +60,13 @@ def user_group() -> None:
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in StaffRole]), required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@click.option("--session", "slugs", multiple=True, metavar="SLUG",
-              help="A session they run (organiser) or work the doors of (door staff); repeat for more.")
+@click.option(
+    "--session",
+    "slugs",
+    multiple=True,
+    metavar="SLUG",
+    help="A session they run (organiser) or work the doors of (door staff); repeat for more.",
+)
 @in_terminal_language
 def add_user(email: str, role: str, password: str, slugs: tuple[str, ...]) -> None:
     """Create a staff account (or reset its role and password)."""
@@ -70,8 +76,9 @@ def add_user(email: str, role: str, password: str, slugs: tuple[str, ...]) -> No
         raise click.BadParameter(gettext("use at least 8 characters"), param_hint="--password")
     meetings = [db.session.scalar(db.select(MeetingSession).filter_by(slug=slug)) for slug in slugs]
     if None in meetings:
-        raise click.BadParameter(gettext("no session is called '%(slug)s'", slug=slugs[meetings.index(None)]),
-                                 param_hint="--session")
+        raise click.BadParameter(
+            gettext("no session is called '%(slug)s'", slug=slugs[meetings.index(None)]), param_hint="--session"
+        )
     user, created = ensure_staff(email, StaffRole(role), password)
     for meeting in meetings:
         if user.is_organiser:
@@ -80,8 +87,11 @@ def add_user(email: str, role: str, password: str, slugs: tuple[str, ...]) -> No
         else:
             db.session.flush()  # the new account's id
             assign_door_staff(meeting, user.email, actor="cli")
-    click.echo(gettext("Created %(role)s %(email)s.", role=role, email=user.email) if created
-               else gettext("Updated %(role)s %(email)s.", role=role, email=user.email))
+    click.echo(
+        gettext("Created %(role)s %(email)s.", role=role, email=user.email)
+        if created
+        else gettext("Updated %(role)s %(email)s.", role=role, email=user.email)
+    )
 
 
 @click.group("token")
@@ -105,10 +115,21 @@ def add_token(label: str, organiser: bool, slug: str | None) -> None:
             raise click.BadParameter(gettext("no session is called '%(slug)s'", slug=slug), param_hint="--session")
     record, token = create_api_token(label, organiser=organiser, session_id=meeting.id if meeting else None)
     kind = "organiser" if organiser else "door"
-    click.echo((gettext("Created %(kind)s token #%(id)d '%(label)s' for %(slug)s only.", kind=kind, id=record.id,
-                        label=record.label, slug=meeting.slug) if meeting else
-                gettext("Created %(kind)s token #%(id)d '%(label)s'.", kind=kind, id=record.id, label=record.label))
-               + " " + gettext("It is shown only now; store it in the scanner:"))
+    click.echo(
+        (
+            gettext(
+                "Created %(kind)s token #%(id)d '%(label)s' for %(slug)s only.",
+                kind=kind,
+                id=record.id,
+                label=record.label,
+                slug=meeting.slug,
+            )
+            if meeting
+            else gettext("Created %(kind)s token #%(id)d '%(label)s'.", kind=kind, id=record.id, label=record.label)
+        )
+        + " "
+        + gettext("It is shown only now; store it in the scanner:")
+    )
     click.echo(token)
 
 
@@ -141,8 +162,13 @@ def certificates_group() -> None:
 
 @certificates_group.command("export")
 @click.argument("slug")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for the PDFs (created when missing).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the PDFs (created when missing).",
+)
 @in_terminal_language
 def export_certificates(slug: str, out_dir: Path) -> None:
     """Write every eligible delegate's certificate as a PDF into a folder."""
@@ -152,24 +178,42 @@ def export_certificates(slug: str, out_dir: Path) -> None:
     try:
         pairs = issue_all(meeting)
     except SessionPurged:
-        raise click.ClickException(gettext("%(slug)s was purged on %(day)s: its certificates would be made out to "
-                                           "'Delegate N (purged)', so none is written.", slug=slug,
-                                           day=format_day(meeting.purged_at))) from None
+        raise click.ClickException(
+            gettext(
+                "%(slug)s was purged on %(day)s: its certificates would be made out to "
+                "'Delegate N (purged)', so none is written.",
+                slug=slug,
+                day=format_day(meeting.purged_at),
+            )
+        ) from None
     db.session.commit()  # before rendering: a stored PDF is written on a connection of its own, which SQLite would make wait
     out_dir.mkdir(parents=True, exist_ok=True)
     with current_app.test_request_context(), click.progressbar(pairs, label=gettext("Certificates")) as bar:
         for certificate, result in bar:
             (out_dir / filename_for(certificate)).write_bytes(certificate_pdf(certificate, result))
-    audit.record("certificates.export", session_id=meeting.id, details=f"folder: {len(pairs)} certificates",
-                 actor="cli")
-    click.echo(ngettext("Wrote %(num)d certificate to %(folder)s.", "Wrote %(num)d certificates to %(folder)s.",
-                        len(pairs), folder=out_dir))
+    audit.record(
+        "certificates.export", session_id=meeting.id, details=f"folder: {len(pairs)} certificates", actor="cli"
+    )
+    click.echo(
+        ngettext(
+            "Wrote %(num)d certificate to %(folder)s.",
+            "Wrote %(num)d certificates to %(folder)s.",
+            len(pairs),
+            folder=out_dir,
+        )
+    )
 
 
 @click.command("purge")
 @click.argument("slug")
-@click.option("--older-than", "days", type=click.IntRange(min=0), required=True, metavar="DAYS",
-              help="Only if the session ended at least this many days ago.")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=0),
+    required=True,
+    metavar="DAYS",
+    help="Only if the session ended at least this many days ago.",
+)
 @in_terminal_language
 def purge_command(slug: str, days: int) -> None:
     """Anonymise a past session's delegates; its counts and certificate verification stay."""
@@ -180,9 +224,17 @@ def purge_command(slug: str, days: int) -> None:
         count = purge_session(meeting, days)
     except TooRecent as refusal:
         raise click.ClickException(str(refusal)) from None
-    click.echo(ngettext("Anonymised %(num)d registration of %(slug)s.", "Anonymised %(num)d registrations of %(slug)s.",
-                        count, slug=slug))
+    click.echo(
+        ngettext(
+            "Anonymised %(num)d registration of %(slug)s.",
+            "Anonymised %(num)d registrations of %(slug)s.",
+            count,
+            slug=slug,
+        )
+    )
 
 
-COMMANDS = [_in_one_transaction(command) for command in (seed_demo_command, user_group, token_group,
-                                                          certificates_group, purge_command)]
+COMMANDS = [
+    _in_one_transaction(command)
+    for command in (seed_demo_command, user_group, token_group, certificates_group, purge_command)
+]

@@ -4,6 +4,7 @@
 they always were; aware UTC in Python), so no naive datetime slips into a comparison or onto the page. A meeting
 session's `today()` and `day_on(moment)` (see MeetingSession) read the date in the session's own time zone.
 """
+
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,7 @@ def date_in(zone: ZoneInfo, moment: datetime | None = None) -> date:
 
 class UTCDateTime(sa.TypeDecorator):
     """A moment: aware datetimes in (any offset), aware UTC out; stored as naive UTC, as a DateTime column was."""
+
     impl = sa.DateTime
     cache_ok = True
 

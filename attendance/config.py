@@ -1,4 +1,5 @@
 """Settings from the environment. SQLite in `instance/` unless DATABASE_URL names another database."""
+
 import os
 import secrets
 from pathlib import Path
@@ -18,7 +19,7 @@ def _database_url(instance_path: Path) -> str:
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -1,4 +1,5 @@
 """ISO 3166-1 alpha-2 countries with their names, from Babel's CLDR data."""
+
 from functools import cache
 
 from babel import Locale
@@ -14,8 +15,11 @@ def countries(locale: str = "en") -> dict[str, str]:
     """Code -> name, sorted by name, in the locale's language."""
     territories = Locale.parse(locale.split("_")[0]).territories
     english = Locale.parse("en").territories  # the same countries in every language
-    pairs = [(code, territories.get(code, english[code])) for code in english
-             if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES]
+    pairs = [
+        (code, territories.get(code, english[code]))
+        for code in english
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    ]
     return dict(sorted(pairs, key=lambda pair: search_key(pair[1])))  # "Égypte" among the E's
 
 

@@ -1,4 +1,5 @@
 """Database helpers that differ by engine; written once here."""
+
 import fcntl
 import os
 import threading
@@ -36,18 +37,22 @@ def upsert(table: sa.Table, conflict_columns: list[str], update_columns: list[st
 
 # Built once per table: the values go in as parameters, so SQLAlchemy reuses the compiled statements.
 
+
 @cache
 def _insert_or_ignore(table: sa.Table, conflict_columns: tuple[str, ...], dialect_name: str) -> sa.Insert:
-    return (_insert(table, dialect_name).on_conflict_do_nothing(index_elements=list(conflict_columns))
-            .returning(table.c.id))
+    return (
+        _insert(table, dialect_name).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id)
+    )
 
 
 @cache
-def _upsert(table: sa.Table, conflict_columns: tuple[str, ...], update_columns: tuple[str, ...],
-            dialect_name: str) -> sa.Insert:
+def _upsert(
+    table: sa.Table, conflict_columns: tuple[str, ...], update_columns: tuple[str, ...], dialect_name: str
+) -> sa.Insert:
     insert = _insert(table, dialect_name)
-    return insert.on_conflict_do_update(index_elements=list(conflict_columns),
-                                        set_={name: insert.excluded[name] for name in update_columns})
+    return insert.on_conflict_do_update(
+        index_elements=list(conflict_columns), set_={name: insert.excluded[name] for name in update_columns}
+    )
 
 
 def _insert(table: sa.Table, dialect_name: str):
@@ -74,14 +79,20 @@ class DriverStatement:
         unnamed = [column.key for column in (*compiled.insert_prefetch, *compiled.update_prefetch)]
         if unnamed:  # SQLAlchemy computes these defaults in its execution context, which this path skips
             raise ValueError(f"A DriverStatement applies no column defaults; give values for {', '.join(unnamed)}")
-        binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                 for bind, name in compiled.bind_names.items()}
+        binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect) for bind, name in compiled.bind_names.items()
+        }
         columns = getattr(statement, "exported_columns", [])
         results = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
         row = namedtuple("Row", [column.key for column in columns], rename=True) if columns else None
         order = compiled.positiontup if dialect.positional else None
-        prepared = (compiled, {n: p for n, p in binds.items() if p}, order, row,
-                    [(i, p) for i, p in enumerate(results) if p])
+        prepared = (
+            compiled,
+            {n: p for n, p in binds.items() if p},
+            order,
+            row,
+            [(i, p) for i, p in enumerate(results) if p],
+        )
         self._compiled[dialect.name] = prepared
         return prepared
 
@@ -89,8 +100,9 @@ class DriverStatement:
         """The statement's result rows (named tuples; none for a statement that returns none), run in the
         transaction of `connection` (the session's: `db.session.connection()`, fetched once per request)."""
         dialect = connection.dialect
-        compiled, bind_processors, order, row, result_processors = (self._compiled.get(dialect.name)
-                                                                     or self._compile(dialect))
+        compiled, bind_processors, order, row, result_processors = self._compiled.get(dialect.name) or self._compile(
+            dialect
+        )
         values = compiled.construct_params(params)
         for name, process in bind_processors.items():
             values[name] = process(values[name])
@@ -106,8 +118,9 @@ class DriverStatement:
         except dialect.loaded_dbapi.Error as error:
             if dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor):
                 connection.invalidate(error)
-            raise sa.exc.DBAPIError.instance(compiled.string, arguments, error, dialect.loaded_dbapi.Error,
-                                             dialect=dialect) from error
+            raise sa.exc.DBAPIError.instance(
+                compiled.string, arguments, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
         finally:
             cursor.close()
         if result_processors:
@@ -127,6 +140,7 @@ def autocommit(view):
     request already in a transaction stays in it. SQLite's reads take no transaction anyway, and pysqlite
     begins one before a write, so there it changes nothing.
     """
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if db.engine.dialect.name != "postgresql" or db.session().in_transaction():
@@ -138,6 +152,7 @@ def autocommit(view):
             # Nothing is left to roll back; this hands the connection back to the pool, which resets its
             # autocommit, before anything else in this app context (a test, a script) uses the session.
             db.session.rollback()
+
     return wrapped
 
 
@@ -211,8 +226,10 @@ class _SqliteWriter:
             raise
 
     def _timeout(self, database: str) -> WriterLockTimeout:
-        return WriterLockTimeout(f"Another writer kept the database {database} for {self.WAIT_SECONDS:.0f} s: "
-                                 "a transaction that is never committed or rolled back?")
+        return WriterLockTimeout(
+            f"Another writer kept the database {database} for {self.WAIT_SECONDS:.0f} s: "
+            "a transaction that is never committed or rolled back?"
+        )
 
     def _transaction_ended(self, session, transaction) -> None:
         sessions = getattr(self._held, "sessions", None)

@@ -3,6 +3,7 @@ a small session whose day is always today, to try the door scanner on.
 
 Delegates are invented, with example.org addresses; no real person from the news item appears in them.
 """
+
 from __future__ import annotations
 
 import random
@@ -13,10 +14,26 @@ import sqlalchemy as sa
 
 from .auth import ensure_staff
 from .clock import key_text, utcnow
-from .organiser.door_staff import assign_door_staff
 from .extensions import db
-from .models import (Attendance, EntityType, MeetingSeries, MeetingSession, Mode, Question, QuestionKind, Region,
-                     Registration, RegistrationStatus, Role, ScanEvent, ScanResult, SessionDay, Source, StaffRole)
+from .models import (
+    Attendance,
+    EntityType,
+    MeetingSeries,
+    MeetingSession,
+    Mode,
+    Question,
+    QuestionKind,
+    Region,
+    Registration,
+    RegistrationStatus,
+    Role,
+    ScanEvent,
+    ScanResult,
+    SessionDay,
+    Source,
+    StaffRole,
+)
+from .organiser.door_staff import assign_door_staff
 from .text import latin_key
 
 SERIES_NAME = "Global Meeting of the Regional Entities"
@@ -52,56 +69,166 @@ FRENCH_NAMES = {
     "Americas and Caribbean": "Amériques et Caraïbes",
     "East and Southern Africa": "Afrique orientale et australe",
     "Europe": "Europe",
-    "Far East, South and South East Asia, Australasia and the Pacific":
-        "Extrême-Orient, Asie du Sud et du Sud-Est, Australasie et Pacifique",
+    "Far East, South and South East Asia, Australasia and the Pacific": "Extrême-Orient, Asie du Sud et du Sud-Est, Australasie et Pacifique",
     "North of Africa, Near and Middle East": "Afrique du Nord, Proche et Moyen-Orient",
     "West and Central Africa": "Afrique occidentale et centrale",
 }
 # (name, short name, countries, scripts and their weights)
 REGIONS = [
-    ("Americas and Caribbean", "Americas",
-     ["AR", "BR", "CA", "CL", "CO", "DO", "JM", "MX", "PE", "TT", "BB"], {"latin": 1}),
+    (
+        "Americas and Caribbean",
+        "Americas",
+        ["AR", "BR", "CA", "CL", "CO", "DO", "JM", "MX", "PE", "TT", "BB"],
+        {"latin": 1},
+    ),
     ("East and Southern Africa", "ESA", ["KE", "ZA", "UG", "TZ", "RW", "ZM", "MZ", "BW", "MU", "ET"], {"latin": 1}),
-    ("Europe", "Europe", ["BE", "FR", "DE", "PL", "IT", "ES", "NL", "SE", "UA", "KZ", "AZ", "TR", "RU"],
-     {"latin": 3, "cyrillic": 2}),
-    ("Far East, South and South East Asia, Australasia and the Pacific", "Asia/Pacific",
-     ["JP", "CN", "KR", "IN", "AU", "NZ", "FJ", "TH", "MY", "ID", "PH", "VN", "TO"], {"latin": 2, "cjk": 2}),
-    ("North of Africa, Near and Middle East", "MENA", ["AE", "SA", "EG", "MA", "JO", "LB", "OM", "QA", "DZ", "TN"],
-     {"arabic": 3, "latin": 1}),
+    (
+        "Europe",
+        "Europe",
+        ["BE", "FR", "DE", "PL", "IT", "ES", "NL", "SE", "UA", "KZ", "AZ", "TR", "RU"],
+        {"latin": 3, "cyrillic": 2},
+    ),
+    (
+        "Far East, South and South East Asia, Australasia and the Pacific",
+        "Asia/Pacific",
+        ["JP", "CN", "KR", "IN", "AU", "NZ", "FJ", "TH", "MY", "ID", "PH", "VN", "TO"],
+        {"latin": 2, "cjk": 2},
+    ),
+    (
+        "North of Africa, Near and Middle East",
+        "MENA",
+        ["AE", "SA", "EG", "MA", "JO", "LB", "OM", "QA", "DZ", "TN"],
+        {"arabic": 3, "latin": 1},
+    ),
     ("West and Central Africa", "WCA", ["NG", "GH", "SN", "CI", "CM", "BF", "ML", "CD", "GA", "TG"], {"latin": 1}),
 ]
 
 NAMES = {
     "latin": (
-        ["Amélie", "João", "Søren", "Zoë", "Łukasz", "Ngozi", "Kwame", "María José", "Thandiwe", "Émile", "Aroha",
-         "Mateus", "Inés", "Olumide", "Fatoumata", "Chidi", "Björn", "Rafael", "Kofi", "Aïcha", "Siosaia", "Nalani",
-         "Camila", "Jean-Baptiste", "Moussa", "Awa", "Hélène", "Lars", "Priya", "Tomás", "Wanjiru", "Zodwa",
-         "Çağla", "Nguyễn Thị", "Mele", "Saoirse", "François", "Oluwaseun", "Dagný", "Ximena"],
-        ["Okonkwo", "Dubois", "Nørgaard", "Mensah", "García López", "Kowalski", "N'Diaye", "Traoré", "Müller",
-         "Silva", "Ferreira", "Tshabalala", "Rossi", "van den Berg", "Ochieng", "Kamau", "Bah", "Diallo", "Fonua",
-         "Tupou", "Ramírez", "Koné", "Lefèvre", "Šimunović", "Ødegård", "Mwangi", "Banda", "Nakamura-Smith",
-         "Öztürk", "Sánchez", "Adébáyọ̀", "Chávez", "Lindqvist", "Ouédraogo", "Sørensen", "Moreau"],
+        [
+            "Amélie",
+            "João",
+            "Søren",
+            "Zoë",
+            "Łukasz",
+            "Ngozi",
+            "Kwame",
+            "María José",
+            "Thandiwe",
+            "Émile",
+            "Aroha",
+            "Mateus",
+            "Inés",
+            "Olumide",
+            "Fatoumata",
+            "Chidi",
+            "Björn",
+            "Rafael",
+            "Kofi",
+            "Aïcha",
+            "Siosaia",
+            "Nalani",
+            "Camila",
+            "Jean-Baptiste",
+            "Moussa",
+            "Awa",
+            "Hélène",
+            "Lars",
+            "Priya",
+            "Tomás",
+            "Wanjiru",
+            "Zodwa",
+            "Çağla",
+            "Nguyễn Thị",
+            "Mele",
+            "Saoirse",
+            "François",
+            "Oluwaseun",
+            "Dagný",
+            "Ximena",
+        ],
+        [
+            "Okonkwo",
+            "Dubois",
+            "Nørgaard",
+            "Mensah",
+            "García López",
+            "Kowalski",
+            "N'Diaye",
+            "Traoré",
+            "Müller",
+            "Silva",
+            "Ferreira",
+            "Tshabalala",
+            "Rossi",
+            "van den Berg",
+            "Ochieng",
+            "Kamau",
+            "Bah",
+            "Diallo",
+            "Fonua",
+            "Tupou",
+            "Ramírez",
+            "Koné",
+            "Lefèvre",
+            "Šimunović",
+            "Ødegård",
+            "Mwangi",
+            "Banda",
+            "Nakamura-Smith",
+            "Öztürk",
+            "Sánchez",
+            "Adébáyọ̀",
+            "Chávez",
+            "Lindqvist",
+            "Ouédraogo",
+            "Sørensen",
+            "Moreau",
+        ],
     ),
     "cyrillic": (
         ["Анна", "Дмитрий", "Елена", "Айгерим", "Олег", "Наталья", "Сергей", "Ольга", "Тимур", "Ирина"],
-        ["Смирнова", "Волков", "Кузнецова", "Садыкова", "Петренко", "Иванова", "Морозов", "Ковальчук", "Ахметов",
-         "Соколова"],
+        [
+            "Смирнова",
+            "Волков",
+            "Кузнецова",
+            "Садыкова",
+            "Петренко",
+            "Иванова",
+            "Морозов",
+            "Ковальчук",
+            "Ахметов",
+            "Соколова",
+        ],
     ),
     "arabic": (
         ["فاطمة", "محمد", "ليلى", "عمر", "سارة", "يوسف", "مريم", "خالد", "نور", "أحمد"],
         ["الزهراني", "العلي", "حداد", "الفاسي", "المنصوري", "الخطيب", "بن سالم", "الحسيني", "العمري", "الشامي"],
     ),
     # Family name first and no space, as these names are written.
-    "chinese": (["伟", "娜", "敏", "静", "洋", "磊", "秀英", "建华", "丽", "强"],
-                ["王", "李", "张", "陈", "刘", "杨", "黄", "赵", "吴", "周"]),
-    "japanese": (["花子", "健太", "美咲", "翔太", "陽菜", "大輔", "結衣", "拓也", "さくら", "直樹"],
-                 ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]),
-    "korean": (["민준", "서연", "지훈", "수빈", "현우", "지은", "도윤", "하은", "성민", "유진"],
-               ["김", "이", "박", "최", "정", "강", "조", "윤", "장", "임"]),
+    "chinese": (
+        ["伟", "娜", "敏", "静", "洋", "磊", "秀英", "建华", "丽", "强"],
+        ["王", "李", "张", "陈", "刘", "杨", "黄", "赵", "吴", "周"],
+    ),
+    "japanese": (
+        ["花子", "健太", "美咲", "翔太", "陽菜", "大輔", "結衣", "拓也", "さくら", "直樹"],
+        ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"],
+    ),
+    "korean": (
+        ["민준", "서연", "지훈", "수빈", "현우", "지은", "도윤", "하은", "성민", "유진"],
+        ["김", "이", "박", "최", "정", "강", "조", "윤", "장", "임"],
+    ),
 }
 # A CJK name in the language of the delegate's country; elsewhere (a diaspora, a posting) any of the three.
-CJK_BY_COUNTRY = {"CN": "chinese", "TW": "chinese", "HK": "chinese", "SG": "chinese", "MO": "chinese",
-                  "JP": "japanese", "KR": "korean"}
+CJK_BY_COUNTRY = {
+    "CN": "chinese",
+    "TW": "chinese",
+    "HK": "chinese",
+    "SG": "chinese",
+    "MO": "chinese",
+    "JP": "japanese",
+    "KR": "korean",
+}
 
 
 def _name(rng: random.Random, script: str, country: str) -> str:
@@ -124,6 +251,7 @@ def _ascii_handle(name: str, number: int) -> str:
 
 def _organisation(entity_type: str, region_short: str, country: str, rng: random.Random) -> str:
     from .countries import country_name
+
     short = entity_type.split("(")[-1].rstrip(")") if "(" in entity_type else ""
     if entity_type.startswith("Vice-Chair"):
         return f"Office of the Vice-Chair, {region_short} region"
@@ -141,10 +269,14 @@ def _ensure_session(series: MeetingSeries, slug: str, **fields) -> tuple[Meeting
     if meeting is not None:
         return meeting, False
     meeting = MeetingSession(series=series, slug=slug, **fields)
-    meeting.entity_types = [EntityType(name=name, position=i, translations={"fr": FRENCH_NAMES[name]})
-                            for i, (name, _) in enumerate(ENTITY_TYPES)]
-    meeting.regions = [Region(name=name, position=i, translations={"fr": FRENCH_NAMES[name]})
-                       for i, (name, *_rest) in enumerate(REGIONS)]
+    meeting.entity_types = [
+        EntityType(name=name, position=i, translations={"fr": FRENCH_NAMES[name]})
+        for i, (name, _) in enumerate(ENTITY_TYPES)
+    ]
+    meeting.regions = [
+        Region(name=name, position=i, translations={"fr": FRENCH_NAMES[name]})
+        for i, (name, *_rest) in enumerate(REGIONS)
+    ]
     db.session.add(meeting)
     return meeting, True
 
@@ -161,21 +293,29 @@ def seed_demo(delegates: int = 172) -> dict:
         db.session.add(series)
 
     nineteenth, created = _ensure_session(
-        series, "global-meeting-19", number=19,
+        series,
+        "global-meeting-19",
+        number=19,
         title="19th Session of the Global Meeting of the Regional Entities",
-        venue="Brussels, Belgium", timezone="Europe/Brussels",
-        translations={"fr": {"title": "19e session de la Réunion mondiale des entités régionales",
-                             "venue": "Bruxelles, Belgique"}},
-        online_meeting_url="https://meet.example.org/global-meeting-19", zoom_meeting_id="85012345678",
-        in_person_capacity=150, secretariat_email="secretariat@example.org", secretariat_phone="+32 2 209 92 11",
+        venue="Brussels, Belgium",
+        timezone="Europe/Brussels",
+        translations={
+            "fr": {"title": "19e session de la Réunion mondiale des entités régionales", "venue": "Bruxelles, Belgique"}
+        },
+        online_meeting_url="https://meet.example.org/global-meeting-19",
+        zoom_meeting_id="85012345678",
+        in_person_capacity=150,
+        secretariat_email="secretariat@example.org",
+        secretariat_phone="+32 2 209 92 11",
         registration_opens_at=datetime(2023, 12, 1, 8, 0, tzinfo=UTC),
         registration_closes_at=datetime(2024, 2, 16, 17, 0, tzinfo=UTC),
     )
     staff = {email: ensure_staff(email, role, password)[0] for email, role, password in DEMO_STAFF}
     db.session.flush()
     if created:
-        nineteenth.days = [SessionDay(date=date(2024, 2, d), starts_at=time(9, 30), ends_at=time(17, 0))
-                           for d in (19, 20)]
+        nineteenth.days = [
+            SessionDay(date=date(2024, 2, d), starts_at=time(9, 30), ends_at=time(17, 0)) for d in (19, 20)
+        ]
         db.session.flush()
         _add_delegates(nineteenth, delegates)
         db.session.flush()
@@ -184,20 +324,27 @@ def seed_demo(delegates: int = 172) -> dict:
 
     first_day = _next_monday(utcnow().date() + timedelta(days=60))
     twentieth, created = _ensure_session(
-        series, "global-meeting-20", number=20,
+        series,
+        "global-meeting-20",
+        number=20,
         title="20th Session of the Global Meeting of the Regional Entities",
-        venue="Brussels, Belgium", timezone="Europe/Brussels",
-        translations={"fr": {"title": "20e session de la Réunion mondiale des entités régionales",
-                             "venue": "Bruxelles, Belgique"}},
+        venue="Brussels, Belgium",
+        timezone="Europe/Brussels",
+        translations={
+            "fr": {"title": "20e session de la Réunion mondiale des entités régionales", "venue": "Bruxelles, Belgique"}
+        },
         online_meeting_url="https://meet.example.org/global-meeting-20",
-        in_person_capacity=120, secretariat_email="secretariat@example.org", secretariat_phone="+32 2 209 92 11",
+        in_person_capacity=120,
+        secretariat_email="secretariat@example.org",
+        secretariat_phone="+32 2 209 92 11",
         allows_walk_ins=True,
         registration_opens_at=utcnow().replace(microsecond=0) - timedelta(days=1),
         registration_closes_at=datetime.combine(first_day - timedelta(days=3), time(17, 0), tzinfo=UTC),
     )
     if created:
-        twentieth.days = [SessionDay(date=first_day + timedelta(days=i), starts_at=time(9, 30), ends_at=time(17, 0))
-                          for i in (0, 1)]
+        twentieth.days = [
+            SessionDay(date=first_day + timedelta(days=i), starts_at=time(9, 30), ends_at=time(17, 0)) for i in (0, 1)
+        ]
         _add_questions(twentieth)
     todays = _ensure_todays_session([staff["door1@example.org"], staff["door2@example.org"]])
     for meeting in (nineteenth, twentieth, todays):
@@ -206,22 +353,33 @@ def seed_demo(delegates: int = 172) -> dict:
         for email in ("door1@example.org", "door2@example.org"):
             assign_door_staff(meeting, email, actor="seed-demo")
     db.session.flush()
-    return {"sessions": [nineteenth.slug, twentieth.slug, todays.slug], "staff": DEMO_STAFF,
-            "today": todays.slug}
+    return {"sessions": [nineteenth.slug, twentieth.slug, todays.slug], "staff": DEMO_STAFF, "today": todays.slug}
 
 
 def _add_questions(meeting: MeetingSession) -> None:
     """The open session's form asks for a meal preference (optional: scripts that register on the demo need not
     answer) and offers visa support letters."""
     meals = [("Vegetarian", "Végétarien"), ("Vegan", "Végétalien"), ("No preference", "Sans préférence")]
-    db.session.add_all([
-        Question(session=meeting, position=0, kind=QuestionKind.ONE_CHOICE, label="Meal preference",
-                 translations={"fr": "Préférence de repas"},
-                 choices=[{"key": f"c{n}", "label": en, "translations": {"fr": fr}}
-                          for n, (en, fr) in enumerate(meals, 1)]),
-        Question(session=meeting, position=1, kind=QuestionKind.VISA_LETTER,
-                 label="I need a visa support letter to attend in person"),
-    ])
+    db.session.add_all(
+        [
+            Question(
+                session=meeting,
+                position=0,
+                kind=QuestionKind.ONE_CHOICE,
+                label="Meal preference",
+                translations={"fr": "Préférence de repas"},
+                choices=[
+                    {"key": f"c{n}", "label": en, "translations": {"fr": fr}} for n, (en, fr) in enumerate(meals, 1)
+                ],
+            ),
+            Question(
+                session=meeting,
+                position=1,
+                kind=QuestionKind.VISA_LETTER,
+                label="I need a visa support letter to attend in person",
+            ),
+        ]
+    )
 
 
 TODAY_SLUG = "door-practice"
@@ -238,8 +396,15 @@ def _ensure_todays_session(door_staff: list) -> MeetingSession:
         series = MeetingSeries(name="Door practice")
         db.session.add(series)
     meeting, created = _ensure_session(
-        series, TODAY_SLUG, number=1, title="Door practice session (runs today)", venue="Brussels, Belgium",
-        timezone=TODAY_ZONE, online_meeting_url="https://meet.example.org/door-practice", in_person_capacity=60)
+        series,
+        TODAY_SLUG,
+        number=1,
+        title="Door practice session (runs today)",
+        venue="Brussels, Belgium",
+        timezone=TODAY_ZONE,
+        online_meeting_url="https://meet.example.org/door-practice",
+        in_person_capacity=60,
+    )
     today = meeting.today()
     if created:
         meeting.days = [SessionDay(date=today, starts_at=time(8, 0), ends_at=time(18, 0))]
@@ -268,12 +433,18 @@ def _add_todays_delegates(meeting: MeetingSession, count: int = 40) -> None:
     for n, full_name in enumerate(names, start=1):
         region_name, region_short, countries, _scripts = rng.choice(REGIONS)
         entity_type, country = rng.choices(ENTITY_TYPES, [w for _, w in ENTITY_TYPES])[0][0], rng.choice(countries)
-        db.session.add(Registration(
-            session=meeting, full_name=full_name, email=_ascii_handle(latin_key(full_name), n),
-            organisation=_organisation(entity_type, region_short, country, rng), country=country,
-            entity_type=next(t for t in meeting.entity_types if t.name == entity_type),
-            region=next(r for r in meeting.regions if r.name == region_name),
-            mode=Mode.ONLINE if n % 4 == 0 else Mode.IN_PERSON))
+        db.session.add(
+            Registration(
+                session=meeting,
+                full_name=full_name,
+                email=_ascii_handle(latin_key(full_name), n),
+                organisation=_organisation(entity_type, region_short, country, rng),
+                country=country,
+                entity_type=next(t for t in meeting.entity_types if t.name == entity_type),
+                region=next(r for r in meeting.regions if r.name == region_name),
+                mode=Mode.ONLINE if n % 4 == 0 else Mode.IN_PERSON,
+            )
+        )
 
 
 def _forget_attendance(meeting: MeetingSession) -> None:
@@ -287,11 +458,13 @@ def _add_todays_arrivals(meeting: MeetingSession, door_staff: list) -> None:
     """About a third of those coming in person are in already (scanned in the last hour and a half, never in the
     future), and a few online delegates clicked their join link."""
     from .online.service import ensure_online_attendance
+
     rng = random.Random(meeting.days[0].date.toordinal())
     day, now = meeting.days[0], utcnow()
     midnight = datetime.combine(day.date, time(0, 0), tzinfo=meeting.zone).astimezone(UTC)
-    people = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
-                                .order_by(Registration.id)).all()
+    people = db.session.scalars(
+        sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.id)
+    ).all()
     for n, registration in enumerate(people):
         at = max(midnight, now - timedelta(minutes=rng.randrange(5, 90)))
         if registration.full_name in TODAY_NAMES:
@@ -299,10 +472,27 @@ def _add_todays_arrivals(meeting: MeetingSession, door_staff: list) -> None:
         if registration.mode is Mode.IN_PERSON and rng.random() < 0.35:
             user = door_staff[n % 2]
             common = dict(actor=f"user:{user.id}", recorded_by=user.email, door=DOORS[n % 2])
-            db.session.add(Attendance(registration=registration, day=day, mode=Mode.IN_PERSON, first_seen_at=at,
-                                      source=Source.SCAN, **common))
-            db.session.add(ScanEvent(session=meeting, registration=registration, day=day.date, at=at,
-                                     result=ScanResult.OK, token_excerpt=registration.badge_token[:8], **common))
+            db.session.add(
+                Attendance(
+                    registration=registration,
+                    day=day,
+                    mode=Mode.IN_PERSON,
+                    first_seen_at=at,
+                    source=Source.SCAN,
+                    **common,
+                )
+            )
+            db.session.add(
+                ScanEvent(
+                    session=meeting,
+                    registration=registration,
+                    day=day.date,
+                    at=at,
+                    result=ScanResult.OK,
+                    token_excerpt=registration.badge_token[:8],
+                    **common,
+                )
+            )
         elif registration.mode is Mode.ONLINE and rng.random() < 0.6:
             ensure_online_attendance(registration, day, at, Source.LINK)
 
@@ -316,8 +506,8 @@ def _add_door_check_ins(meeting: MeetingSession, door_staff: list) -> None:
     rng = random.Random(2024_02_19)
     leavers = random.Random(2024_02_21)  # a generator of its own: the check-ins stay what they were
     registrations = db.session.scalars(
-        sa.select(Registration).where(Registration.session_id == meeting.id,
-                                      Registration.status == RegistrationStatus.REGISTERED)
+        sa.select(Registration)
+        .where(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
         .order_by(Registration.id)
     ).all()
     in_person = [r for r in registrations if r.mode is Mode.IN_PERSON]
@@ -335,38 +525,78 @@ def _add_door_check_ins(meeting: MeetingSession, door_staff: list) -> None:
             door_index = rng.randrange(2)
             user = door_staff[door_index]
             common = dict(actor=f"user:{user.id}", recorded_by=user.email, door=DOORS[door_index])
-            attendance = Attendance(registration=registration, day=day, mode=Mode.IN_PERSON, first_seen_at=at,
-                                    source=Source.SCAN, **common)
+            attendance = Attendance(
+                registration=registration, day=day, mode=Mode.IN_PERSON, first_seen_at=at, source=Source.SCAN, **common
+            )
             db.session.add(attendance)
             if leavers.random() < 0.06:  # left early, and the secretariat recorded it: certificates count to then
                 left = datetime.combine(day.date, time(14, 0)) + timedelta(minutes=leavers.randrange(150))
                 attendance.checked_out_at = left.replace(tzinfo=zone).astimezone(UTC)
-                db.session.add(ScanEvent(session=meeting, registration=registration, day=day.date,
-                                         at=attendance.checked_out_at, result=ScanResult.CHECKED_OUT,
-                                         source=Source.MANUAL, note=f"left at {left:%H:%M}", **common))
-            db.session.add(ScanEvent(session=meeting, registration=registration, day=day.date, at=at,
-                                     result=ScanResult.OK, token_excerpt=registration.badge_token[:8], **common))
+                db.session.add(
+                    ScanEvent(
+                        session=meeting,
+                        registration=registration,
+                        day=day.date,
+                        at=attendance.checked_out_at,
+                        result=ScanResult.CHECKED_OUT,
+                        source=Source.MANUAL,
+                        note=f"left at {left:%H:%M}",
+                        **common,
+                    )
+                )
+            db.session.add(
+                ScanEvent(
+                    session=meeting,
+                    registration=registration,
+                    day=day.date,
+                    at=at,
+                    result=ScanResult.OK,
+                    token_excerpt=registration.badge_token[:8],
+                    **common,
+                )
+            )
             if rng.random() < 0.05:  # shown twice at the door
-                db.session.add(ScanEvent(session=meeting, registration=registration, day=day.date,
-                                         at=at + timedelta(minutes=rng.randrange(1, 30)),
-                                         result=ScanResult.ALREADY_CHECKED_IN,
-                                         token_excerpt=registration.badge_token[:8], **common))
+                db.session.add(
+                    ScanEvent(
+                        session=meeting,
+                        registration=registration,
+                        day=day.date,
+                        at=at + timedelta(minutes=rng.randrange(1, 30)),
+                        result=ScanResult.ALREADY_CHECKED_IN,
+                        token_excerpt=registration.badge_token[:8],
+                        **common,
+                    )
+                )
         user = door_staff[1]
         for n in range(3 + day_index):
             at = datetime.combine(day.date, time(9, 5 + n), tzinfo=zone).astimezone(UTC)
-            db.session.add(ScanEvent(session=meeting, day=day.date, at=at, result=ScanResult.INVALID,
-                                     token_excerpt=rng.choice(["HTTPS://", "12345678", "WIFI:S:G"]),
-                                     actor=f"user:{user.id}", recorded_by=user.email, door=DOORS[1]))
+            db.session.add(
+                ScanEvent(
+                    session=meeting,
+                    day=day.date,
+                    at=at,
+                    result=ScanResult.INVALID,
+                    token_excerpt=rng.choice(["HTTPS://", "12345678", "WIFI:S:G"]),
+                    actor=f"user:{user.id}",
+                    recorded_by=user.email,
+                    door=DOORS[1],
+                )
+            )
 
 
 def _add_online_attendance(meeting: MeetingSession) -> None:
     """What Zoom would have reported: full stays, short drop-ins, people who rejoined, some who only clicked
     the join link, and a guest whom no registration matches."""
     from .online.service import ensure_online_attendance, record_presence
+
     rng = random.Random(2024_02_20)
     online = db.session.scalars(
-        sa.select(Registration).where(Registration.session_id == meeting.id, Registration.mode == Mode.ONLINE,
-                                      Registration.status == RegistrationStatus.REGISTERED)
+        sa.select(Registration)
+        .where(
+            Registration.session_id == meeting.id,
+            Registration.mode == Mode.ONLINE,
+            Registration.status == RegistrationStatus.REGISTERED,
+        )
         .order_by(Registration.id)
     ).all()
     zone = meeting.zone
@@ -386,18 +616,34 @@ def _add_online_attendance(meeting: MeetingSession) -> None:
             if roll < 0.60:  # stayed the whole day
                 spans = [(utc(day, 9, rng.randrange(20, 35)), utc(day, 17, rng.randrange(0, 5)))]
             elif roll < 0.85:  # dropped out and rejoined
-                spans = [(utc(day, 9, rng.randrange(25, 40)), utc(day, 11, rng.randrange(0, 50))),
-                         (utc(day, 13, rng.randrange(30, 60)), utc(day, 16, rng.randrange(0, 60)))]
+                spans = [
+                    (utc(day, 9, rng.randrange(25, 40)), utc(day, 11, rng.randrange(0, 50))),
+                    (utc(day, 13, rng.randrange(30, 60)), utc(day, 16, rng.randrange(0, 60))),
+                ]
             else:  # a short drop-in
                 start = rng.randrange(10 * 60, 15 * 60)
                 spans = [(utc(day, 0, start), utc(day, 0, start + rng.randrange(10, 45)))]
             for joined, left in spans:
-                record_presence(meeting, day, registration, joined_at=joined, left_at=left,
-                                source=Source.ZOOM_REPORT,
-                                source_key=f"email:{registration.email_key}|{key_text(joined)}|{key_text(left)}")
+                record_presence(
+                    meeting,
+                    day,
+                    registration,
+                    joined_at=joined,
+                    left_at=left,
+                    source=Source.ZOOM_REPORT,
+                    source_key=f"email:{registration.email_key}|{key_text(joined)}|{key_text(left)}",
+                )
         guest_joined, guest_left = utc(day, 10, 5), utc(day, 12, 40)
-        record_presence(meeting, day, None, joined_at=guest_joined, left_at=guest_left, source=Source.ZOOM_REPORT,
-                        source_key=f"name:guest (iphone)|{key_text(guest_joined)}", name="Guest (iPhone)")
+        record_presence(
+            meeting,
+            day,
+            None,
+            joined_at=guest_joined,
+            left_at=guest_left,
+            source=Source.ZOOM_REPORT,
+            source_key=f"name:guest (iphone)|{key_text(guest_joined)}",
+            name="Guest (iPhone)",
+        )
 
 
 def _add_delegates(meeting: MeetingSession, count: int) -> None:
@@ -427,25 +673,35 @@ def _add_delegates(meeting: MeetingSession, count: int) -> None:
             role = Role.SPEAKER
         registered = datetime(2023, 12, 4, 9, 0, tzinfo=UTC) + timedelta(minutes=rng.randrange(60 * 24 * 70))
         meeting_reg = Registration(
-            session=meeting, full_name=full_name, email=_ascii_handle(full_name, n),
-            organisation=_organisation(entity_type, region_short, country, rng), country=country,
-            entity_type=types[entity_type], region=regions[region_name], role=role,
+            session=meeting,
+            full_name=full_name,
+            email=_ascii_handle(full_name, n),
+            organisation=_organisation(entity_type, region_short, country, rng),
+            country=country,
+            entity_type=types[entity_type],
+            region=regions[region_name],
+            role=role,
             mode=Mode.IN_PERSON if rng.random() < 0.66 else Mode.ONLINE,
-            consented_at=registered, created_at=registered, updated_at=registered,
+            consented_at=registered,
+            created_at=registered,
+            updated_at=registered,
         )
         db.session.add(meeting_reg)
     db.session.flush()
     # The session's officers: an invented chair and vice-chair from the ROCBs.
     rocbs = db.session.scalars(
-        sa.select(Registration).where(Registration.session_id == meeting.id,
-                                      Registration.entity_type_id == types[type_names[1]].id)
-        .order_by(Registration.id).limit(2)
+        sa.select(Registration)
+        .where(Registration.session_id == meeting.id, Registration.entity_type_id == types[type_names[1]].id)
+        .order_by(Registration.id)
+        .limit(2)
     ).all()
     for registration, role in zip(rocbs, (Role.CHAIR, Role.VICE_CHAIR)):
         registration.role, registration.mode = role, Mode.IN_PERSON
     cancelled = db.session.scalars(
-        sa.select(Registration).where(Registration.session_id == meeting.id, Registration.role == Role.DELEGATE)
-        .order_by(Registration.id.desc()).limit(3)
+        sa.select(Registration)
+        .where(Registration.session_id == meeting.id, Registration.role == Role.DELEGATE)
+        .order_by(Registration.id.desc())
+        .limit(3)
     ).all()
     for registration in cancelled:
         registration.status = RegistrationStatus.CANCELLED

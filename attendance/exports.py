@@ -1,6 +1,5 @@
 """Shared rules for data that leaves the app as spreadsheets."""
 
-
 #: starts every CSV download: without it, Excel on Windows reads UTF-8 as the local code page and garbles
 #: Cyrillic, Arabic and Chinese names
 CSV_BOM = "\ufeff"

@@ -1,4 +1,5 @@
 """Extension objects, created unbound; `create_app` binds them with `init_app`."""
+
 from datetime import datetime
 
 from flask_limiter import Limiter
@@ -16,13 +17,15 @@ from .clock import UTCDateTime
 class Base(DeclarativeBase):
     registry = registry(
         # Stable constraint names, so Alembic can alter and drop them on every engine.
-        metadata=MetaData(naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-            "ck": "ck_%(table_name)s_%(constraint_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }),
+        metadata=MetaData(
+            naming_convention={
+                "ix": "ix_%(column_0_label)s",
+                "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+                "ck": "ck_%(table_name)s_%(constraint_name)s",
+                "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+                "pk": "pk_%(table_name)s",
+            }
+        ),
         # Every `Mapped[datetime]` column is a moment: aware UTC in Python (see clock.py).
         type_annotation_map={datetime: UTCDateTime},
     )

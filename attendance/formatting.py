@@ -1,10 +1,11 @@
 """Template filters for dates and times, in one style everywhere."""
+
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
+from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
-from babel import Locale
 from babel.lists import format_list
 from flask import Flask
 from flask_babel import get_locale, gettext
@@ -56,8 +57,12 @@ def format_duration(minutes: float) -> str:
 
 
 # By the language's ordinal category (CLDR): English "1st", "2nd", "3rd", "4th"; French "1re", "2e"...
-_IN_LINE = {"one": _l("%(num)dst in line"), "two": _l("%(num)dnd in line"), "few": _l("%(num)drd in line"),
-            "other": _l("%(num)dth in line")}
+_IN_LINE = {
+    "one": _l("%(num)dst in line"),
+    "two": _l("%(num)dnd in line"),
+    "few": _l("%(num)drd in line"),
+    "other": _l("%(num)dth in line"),
+}
 
 
 def in_line(place: int) -> str:

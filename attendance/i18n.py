@@ -5,6 +5,7 @@ Emails and PDFs use the language the delegate registered in (a certificate may u
 Spanish and Arabic cover what delegates, door staff and the kiosk see; organiser pages are English and French.
 Adding a language is a new catalogue plus an entry here; `is_rtl` switches the page direction.
 """
+
 import functools
 import os
 
@@ -43,10 +44,12 @@ def terminal_language() -> str:
 
 def in_terminal_language(command):
     """A command whose messages are written in the terminal's language."""
+
     @functools.wraps(command)
     def run(*args, **kwargs):
         with force_locale(terminal_language()):
             return command(*args, **kwargs)
+
     return run
 
 
@@ -65,8 +68,9 @@ def choose_language():
     language = request.form.get("lang", "")
     response = redirect(same_site_path(request.form.get("next")) or url_for("main.index"))
     if language in LANGUAGES:
-        response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-                            secure=request.is_secure)
+        response.set_cookie(
+            COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=request.is_secure
+        )
     return response
 
 
@@ -76,14 +80,19 @@ def bdi(text: str) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    babel.init_app(app, locale_selector=select_locale, default_domain="messages",
-                   default_translation_directories="translations")
+    babel.init_app(
+        app, locale_selector=select_locale, default_domain="messages", default_translation_directories="translations"
+    )
     # Flask-Babel caches the locale on the app context, which a request shares with an already pushed one
     # (tests, scripts): each request chooses afresh.
     app.before_request(refresh)
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, is_rtl=is_rtl, language_direction=language_direction,
-                                 current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES,
+        is_rtl=is_rtl,
+        language_direction=language_direction,
+        current_locale=lambda: str(get_locale()),
+    )
     app.add_template_filter(isolate)
     app.add_template_filter(bdi)
     app.add_template_filter(direction, "text_direction")

@@ -4,6 +4,7 @@ Python's `json` turns an escaped lone surrogate ("\\ud800") into a str that no U
 database, will take; and it exhausts the stack on a few kilobytes of nested brackets. Both were server
 errors; here they are a ValueError with a reason, as any other malformed JSON.
 """
+
 import json
 import re
 

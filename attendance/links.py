@@ -1,4 +1,5 @@
 """Absolute links for emails and PDFs, which are read away from the request that made them."""
+
 import re
 from urllib.parse import urlsplit
 

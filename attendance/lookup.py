@@ -1,8 +1,9 @@
 """Loading what a URL names, or answering 404: shared by every blueprint's views."""
+
 from flask import abort
 from flask_babel import gettext
-from werkzeug.routing import IntegerConverter
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 from .models import MeetingSession, Registration
@@ -32,8 +33,13 @@ def door_session_or_403(slug: str) -> MeetingSession:
     meeting = session_or_404(slug)
     allowed = current_user.door_session_ids
     if allowed is not None and meeting.id not in allowed:
-        abort(403, gettext("You are assigned to the doors of other sessions. Ask an organiser of this session to "
-                           "add you to its door staff."))
+        abort(
+            403,
+            gettext(
+                "You are assigned to the doors of other sessions. Ask an organiser of this session to "
+                "add you to its door staff."
+            ),
+        )
     return meeting
 
 

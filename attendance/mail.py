@@ -1,4 +1,5 @@
 """The one mailer: SMTP when configured, otherwise `.eml` files in the outbox folder."""
+
 import logging
 import smtplib
 import ssl
@@ -14,8 +15,7 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 
-def build_message(to: str, subject: str, body: str,
-                  attachments: list[tuple[str, str, bytes]] = ()) -> EmailMessage:
+def build_message(to: str, subject: str, body: str, attachments: list[tuple[str, str, bytes]] = ()) -> EmailMessage:
     """`attachments`: (filename, MIME type, content)."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]

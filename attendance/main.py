@@ -1,4 +1,5 @@
 """The public front: the list of sessions open for registration, and the health check."""
+
 from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
 from sqlalchemy.orm import selectinload
 
@@ -11,9 +12,15 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def index():
     # What registration_state() and the page read, loaded for all sessions at once: a constant number of queries.
-    sessions = db.session.scalars(db.select(MeetingSession).order_by(MeetingSession.registration_closes_at).options(
-        selectinload(MeetingSession.days), selectinload(MeetingSession.entity_types),
-        selectinload(MeetingSession.regions))).all()
+    sessions = db.session.scalars(
+        db.select(MeetingSession)
+        .order_by(MeetingSession.registration_closes_at)
+        .options(
+            selectinload(MeetingSession.days),
+            selectinload(MeetingSession.entity_types),
+            selectinload(MeetingSession.regions),
+        )
+    ).all()
     open_sessions = [s for s in sessions if s.registration_state() == "open"]
     return render_template("main/index.html", sessions=open_sessions)
 

@@ -3,6 +3,7 @@
 A mail is one row per registration, purpose and version (unique), so a job that runs again, or two workers at
 once, never send a person a second mail for the same thing. See `jobs/delivery.py` for the sending.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,16 +35,26 @@ PROMOTED = "promoted"
 REMINDER = "reminder"
 #: an organiser's message to a group (version: the message's id)
 MESSAGE = "message"
-PURPOSES = (CONFIRMATION, CANCELLED, REISSUED, CERTIFICATE, LINK_AGAIN, LINKS, APPROVED, DECLINED, PROMOTED,
-            REMINDER, MESSAGE)
+PURPOSES = (
+    CONFIRMATION,
+    CANCELLED,
+    REISSUED,
+    CERTIFICATE,
+    LINK_AGAIN,
+    LINKS,
+    APPROVED,
+    DECLINED,
+    PROMOTED,
+    REMINDER,
+    MESSAGE,
+)
 #: where the session keeps the ids of the mails its transaction scheduled, for `jobs.send_scheduled` after commit
 SCHEDULED = "outbox.scheduled"
 #: a mail still waiting after this long is late (a worker takes a new one within seconds)
 DELAYED_AFTER = timedelta(minutes=2)
 
 
-def schedule(registration: Registration, purpose: str, version: str = "1", *,
-             job_id: int | None = None) -> int | None:
+def schedule(registration: Registration, purpose: str, version: str = "1", *, job_id: int | None = None) -> int | None:
     """Adds the mail to the caller's transaction, unless that mail exists already; its id, or None (also for a
     registration without an address)."""
     assert purpose in PURPOSES, purpose
@@ -51,11 +62,21 @@ def schedule(registration: Registration, purpose: str, version: str = "1", *,
         return None
     if registration.id is None:
         db.session.flush()
-    mail_id = insert_or_ignore(OutboxMail, {
-        "registration_id": registration.id, "purpose": purpose, "version": version[:40], "job_id": job_id,
-        "status": MailStatus.PENDING.value, "attempts": 0, "error": "",
-        "next_attempt_at": utcnow(), "created_at": utcnow()},
-        ["registration_id", "purpose", "version"])
+    mail_id = insert_or_ignore(
+        OutboxMail,
+        {
+            "registration_id": registration.id,
+            "purpose": purpose,
+            "version": version[:40],
+            "job_id": job_id,
+            "status": MailStatus.PENDING.value,
+            "attempts": 0,
+            "error": "",
+            "next_attempt_at": utcnow(),
+            "created_at": utcnow(),
+        },
+        ["registration_id", "purpose", "version"],
+    )
     if mail_id is not None:
         db.session.info.setdefault(SCHEDULED, []).append(mail_id)
     return mail_id
@@ -76,11 +97,21 @@ def schedule_invitation(invitation: Invitation) -> int | None:
     """The invitation's mail, in the caller's transaction (once per invitation)."""
     if invitation.id is None:
         db.session.flush()
-    mail_id = insert_or_ignore(OutboxMail, {
-        "invitation_id": invitation.id, "purpose": INVITATION, "version": "1", "job_id": None,
-        "status": MailStatus.PENDING.value, "attempts": 0, "error": "",
-        "next_attempt_at": utcnow(), "created_at": utcnow()},
-        ["invitation_id", "purpose", "version"])
+    mail_id = insert_or_ignore(
+        OutboxMail,
+        {
+            "invitation_id": invitation.id,
+            "purpose": INVITATION,
+            "version": "1",
+            "job_id": None,
+            "status": MailStatus.PENDING.value,
+            "attempts": 0,
+            "error": "",
+            "next_attempt_at": utcnow(),
+            "created_at": utcnow(),
+        },
+        ["invitation_id", "purpose", "version"],
+    )
     if mail_id is not None:
         db.session.info.setdefault(SCHEDULED, []).append(mail_id)
     return mail_id
@@ -98,13 +129,18 @@ def note_not_queued(mail_ids: list[int], reason: str) -> None:
 
 
 def mail_of(registration: Registration, purpose: str, version: str = "1") -> OutboxMail | None:
-    return db.session.scalar(sa.select(OutboxMail).filter_by(registration_id=registration.id, purpose=purpose,
-                                                             version=version))
+    return db.session.scalar(
+        sa.select(OutboxMail).filter_by(registration_id=registration.id, purpose=purpose, version=version)
+    )
 
 
 def is_delayed(mail: OutboxMail | None) -> bool:
     """Whether the delegate should be told their mail is late: not sent, and not merely on its way."""
     if mail is None or mail.status is MailStatus.SENT:
         return False
-    return (mail.status is not MailStatus.PENDING or bool(mail.error) or mail.attempts > 0
-            or mail.created_at < utcnow() - DELAYED_AFTER)
+    return (
+        mail.status is not MailStatus.PENDING
+        or bool(mail.error)
+        or mail.attempts > 0
+        or mail.created_at < utcnow() - DELAYED_AFTER
+    )

@@ -1,4 +1,5 @@
 """Personal data: what a delegate may download about themselves, and purging a past session."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,26 @@ import sqlalchemy as sa
 from . import audit
 from .clock import key_text, utcnow
 from .extensions import db
-from .models import (Answer, Attendance, Certificate, IdentityMapping, Invitation, InvitationList, MeetingSession,
-                     OnlineInterval, Registration, OutboxMail, RegistrationImport, ReportImport, Role, ScanEvent,
-                     StoredPdf, UnmatchedPresence, VisaLetter, ZoomEvent)
+from .models import (
+    Answer,
+    Attendance,
+    Certificate,
+    IdentityMapping,
+    Invitation,
+    InvitationList,
+    MeetingSession,
+    OnlineInterval,
+    OutboxMail,
+    Registration,
+    RegistrationImport,
+    ReportImport,
+    Role,
+    ScanEvent,
+    StoredPdf,
+    UnmatchedPresence,
+    VisaLetter,
+    ZoomEvent,
+)
 from .questions.service import answers_of
 from .tokens import new_access_key, new_badge_token
 
@@ -19,35 +37,60 @@ from .tokens import new_access_key, new_badge_token
 def my_data(registration: Registration) -> dict:
     """Everything the app holds about one delegate, for them to download."""
     meeting = registration.session
-    attendances = db.session.scalars(sa.select(Attendance).filter_by(registration_id=registration.id)
-                                     .options(sa.orm.selectinload(Attendance.intervals))).all()
-    scans = db.session.scalars(sa.select(ScanEvent).filter_by(registration_id=registration.id)
-                               .order_by(ScanEvent.at)).all()
+    attendances = db.session.scalars(
+        sa.select(Attendance)
+        .filter_by(registration_id=registration.id)
+        .options(sa.orm.selectinload(Attendance.intervals))
+    ).all()
+    scans = db.session.scalars(
+        sa.select(ScanEvent).filter_by(registration_id=registration.id).order_by(ScanEvent.at)
+    ).all()
     certificate = db.session.scalar(sa.select(Certificate).filter_by(registration_id=registration.id))
     visa_letter = db.session.scalar(sa.select(VisaLetter).filter_by(registration_id=registration.id))
     iso = lambda moment: key_text(moment) + "Z" if moment else None  # noqa: E731
     return {
         "session": {"slug": meeting.slug, "title": meeting.title, "days": [d.date.isoformat() for d in meeting.days]},
         "registration": {
-            "full_name": registration.full_name, "email": registration.email,
-            "organisation": registration.organisation, "country": registration.country,
-            "entity_type": registration.entity_type.name, "region": registration.region.name,
-            "role": registration.role.value, "mode": registration.mode.value, "status": registration.status.value,
-            "registered_at": iso(registration.created_at), "consented_at": iso(registration.consented_at),
+            "full_name": registration.full_name,
+            "email": registration.email,
+            "organisation": registration.organisation,
+            "country": registration.country,
+            "entity_type": registration.entity_type.name,
+            "region": registration.region.name,
+            "role": registration.role.value,
+            "mode": registration.mode.value,
+            "status": registration.status.value,
+            "registered_at": iso(registration.created_at),
+            "consented_at": iso(registration.consented_at),
             "keep_name_on_certificate": registration.keep_name_on_certificate,
             "waiting_for_a_seat_since": iso(registration.waiting_since),
         },
-        "attendance": [{
-            "day": a.day.date.isoformat(), "mode": a.mode.value, "first_seen_at": iso(a.first_seen_at),
-            "checked_out_at": iso(a.checked_out_at), "source": a.source.value, "door": a.door,
-            "online_intervals": [{"joined_at": iso(i.joined_at), "left_at": iso(i.left_at), "source": i.source.value}
-                                 for i in a.intervals],
-        } for a in attendances],
+        "attendance": [
+            {
+                "day": a.day.date.isoformat(),
+                "mode": a.mode.value,
+                "first_seen_at": iso(a.first_seen_at),
+                "checked_out_at": iso(a.checked_out_at),
+                "source": a.source.value,
+                "door": a.door,
+                "online_intervals": [
+                    {"joined_at": iso(i.joined_at), "left_at": iso(i.left_at), "source": i.source.value}
+                    for i in a.intervals
+                ],
+            }
+            for a in attendances
+        ],
         "scans": [{"at": iso(e.at), "result": e.result.value, "door": e.door} for e in scans],
-        "certificate": {"id": certificate.public_id, "issued_at": iso(certificate.issued_at),
-                        "revoked": certificate.is_revoked} if certificate else None,
-        "answers": [{"question": question.local_label, "answer": answer}
-                    for question, answer in answers_of(registration)],
+        "certificate": {
+            "id": certificate.public_id,
+            "issued_at": iso(certificate.issued_at),
+            "revoked": certificate.is_revoked,
+        }
+        if certificate
+        else None,
+        "answers": [
+            {"question": question.local_label, "answer": answer} for question, answer in answers_of(registration)
+        ],
         "visa_letter": {"id": visa_letter.public_id, "issued_at": iso(visa_letter.issued_at)} if visa_letter else None,
     }
 
@@ -67,8 +110,12 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
     if last_day is None or meeting.today() - last_day < timedelta(days=older_than_days):
         raise TooRecent(f"{meeting.slug} ended on {last_day}; it can be purged {older_than_days} days after that.")
     registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)).all()
-    certificates = {c.registration_id: c for c in db.session.scalars(
-        sa.select(Certificate).where(Certificate.registration_id.in_([r.id for r in registrations])))}
+    certificates = {
+        c.registration_id: c
+        for c in db.session.scalars(
+            sa.select(Certificate).where(Certificate.registration_id.in_([r.id for r in registrations]))
+        )
+    }
     for registration in registrations:
         certificate = certificates.get(registration.id)
         if certificate is not None and registration.keep_name_on_certificate and not certificate.holder_name:
@@ -85,8 +132,15 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
         # The old links and badge stop working; nobody holds the new ones.
         registration.access_key, registration.badge_token = new_access_key(), new_badge_token()
     # Invitations name their invitees (and their mails go with them); registrations keep no link to them.
-    for model in (UnmatchedPresence, IdentityMapping, ZoomEvent, ReportImport, RegistrationImport, InvitationList,
-                  Invitation):
+    for model in (
+        UnmatchedPresence,
+        IdentityMapping,
+        ZoomEvent,
+        ReportImport,
+        RegistrationImport,
+        InvitationList,
+        Invitation,
+    ):
         db.session.execute(sa.delete(model).where(model.session_id == meeting.id))
     registration_ids = sa.select(Registration.id).where(Registration.session_id == meeting.id)
     # Stored badges and certificates print the names: delete them rather than wait for a request to replace them.
@@ -99,21 +153,31 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
     _anonymise_attendance(meeting, registration_ids, {r.id: r.full_name for r in registrations})
     audit.anonymise_session(meeting.id)
     meeting.purged_at = utcnow()
-    audit.record("session.purge", session_id=meeting.id, target=meeting.slug,
-                 details=f"{len(registrations)} registrations anonymised", actor="cli")
+    audit.record(
+        "session.purge",
+        session_id=meeting.id,
+        target=meeting.slug,
+        details=f"{len(registrations)} registrations anonymised",
+        actor="cli",
+    )
     return len(registrations)
 
 
-def _anonymise_attendance(meeting: MeetingSession, registration_ids: sa.Select,
-                          purged_names: dict[int, str]) -> None:
+def _anonymise_attendance(meeting: MeetingSession, registration_ids: sa.Select, purged_names: dict[int, str]) -> None:
     """Keeps every attendance, interval and scan (the counts and the certificates rest on them) without what names
     a person: reasons typed at check-ins, the platform's names and emails in interval keys, and the name, entity
     and role each door answer logged."""
     db.session.execute(sa.update(Attendance).where(Attendance.registration_id.in_(registration_ids)).values(note=""))
     # The key only tells a report's rows apart on a later import; the interval's id does that as well.
-    db.session.execute(sa.update(OnlineInterval).where(OnlineInterval.attendance_id.in_(
-        sa.select(Attendance.id).where(Attendance.registration_id.in_(registration_ids))))
-        .values(source_key=sa.literal("purged:") + sa.cast(OnlineInterval.id, sa.String)))
+    db.session.execute(
+        sa.update(OnlineInterval)
+        .where(
+            OnlineInterval.attendance_id.in_(
+                sa.select(Attendance.id).where(Attendance.registration_id.in_(registration_ids))
+            )
+        )
+        .values(source_key=sa.literal("purged:") + sa.cast(OnlineInterval.id, sa.String))
+    )
     # The session's scans, and its delegates' badges scanned at another session's door.
     scans = sa.or_(ScanEvent.session_id == meeting.id, ScanEvent.registration_id.in_(registration_ids))
     db.session.execute(sa.update(ScanEvent).where(scans).values(token_excerpt="", note=""))

@@ -1,4 +1,5 @@
 """Response headers that every page gets, and the stricter ones for secret links."""
+
 import logging
 import re
 from functools import wraps
@@ -17,11 +18,13 @@ SECRET_LINK_PREFIXES = ("/me/", "/join/", "/invitations/")
 
 def reads_badges_with_camera(view):
     """Sends CAMERA_PAGE_POLICY with the view's page."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         response = make_response(view(*args, **kwargs))
         response.headers["Content-Security-Policy"] = CAMERA_PAGE_POLICY
         return response
+
     return wrapped
 
 
@@ -29,8 +32,12 @@ def init_app(app: Flask) -> None:
     redact_request_logs(app)
     if app.config["TRUSTED_PROXIES"]:
         # Behind a reverse proxy: the client's address (rate limits) and https come from its headers.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
-                                x_proto=app.config["TRUSTED_PROXIES"], x_host=app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=app.config["TRUSTED_PROXIES"],
+            x_proto=app.config["TRUSTED_PROXIES"],
+            x_host=app.config["TRUSTED_PROXIES"],
+        )
 
     @app.after_request
     def set_security_headers(response):

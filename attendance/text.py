@@ -1,16 +1,19 @@
 """Text as people type and read it: how names are compared when searched or sorted, and how wide they are."""
+
 import re
 import unicodedata
 
 from anyascii import anyascii
 
 # Letters that are not a base letter plus an accent in Unicode, so decomposing leaves them as they are.
-_BASE_LETTERS = str.maketrans({"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae",
-                               "œ": "oe", "þ": "th"})
+_BASE_LETTERS = str.maketrans(
+    {"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae", "œ": "oe", "þ": "th"}
+)
 # Marks people leave out when they type a name: Latin, Greek and Cyrillic accents, Hebrew points and Arabic
 # vowel signs. Not kana's voicing marks or Indic vowel signs, which make other letters (さとう is not さどう).
-_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-                      "\u0591-\u05c7\u064b-\u065f\u0670]")
+_ACCENTS = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u0591-\u05c7\u064b-\u065f\u0670]"
+)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # Marks that only steer the direction of text (LRM, RLM, ALM, embeddings, overrides, isolates): invisible, so a
 # person searching never types them.
@@ -80,8 +83,9 @@ def search_text(*texts: str, verbatim: tuple[str, ...] = ()) -> str:
     for part in [key for text in texts for key in (search_key(text), latin_key(text))] + list(verbatim):
         if part not in parts:
             parts.append(part)
-    skeletons = [SKELETON_MARK + skeleton for text in texts for skeleton in _abjad_skeletons(text)
-                 if len(skeleton) >= 2]
+    skeletons = [
+        SKELETON_MARK + skeleton for text in texts for skeleton in _abjad_skeletons(text) if len(skeleton) >= 2
+    ]
     if skeletons:
         parts.append(" ".join(skeletons))
     return PART_SEPARATOR.join(parts)
@@ -109,8 +113,9 @@ def isolate(text: str) -> str:
 
     "ليلى حداد 9f3c2e1a" in an English sentence stays right to left with "9f3c2e1a" whole. Text with no
     right-to-left letter, Arabic digit or direction mark needs none and stays as it is."""
-    if any(character in _NEEDS_ISOLATION for character in map(unicodedata.bidirectional, text)) \
-            or BIDI_CONTROLS.search(text):
+    if any(character in _NEEDS_ISOLATION for character in map(unicodedata.bidirectional, text)) or BIDI_CONTROLS.search(
+        text
+    ):
         return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
     return text
 
@@ -127,6 +132,8 @@ def direction(text: str) -> str:
         if kind == "L":
             return "ltr"
     return "ltr"
+
+
 def has_control_characters(text: str) -> bool:
     """Whether typed text holds a control character (a NUL, an escape...): no field of ours may (PostgreSQL cannot
     even store a NUL)."""

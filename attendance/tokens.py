@@ -1,4 +1,5 @@
 """The two secrets a delegate holds: the badge token (in the QR) and the access key (in their personal link)."""
+
 import secrets
 
 # Crockford's base32 alphabet: digits and capitals only, without I, L, O and U, which are read as 1, 1, 0 and V.
@@ -14,7 +15,7 @@ def new_badge_token() -> str:
 def grouped_badge_code(token: str) -> str:
     """The badge token in groups of four, as badges and the delegate's page print it for a person to type when
     the QR cannot be read; the scanner page drops the spaces again."""
-    return " ".join(token[start:start + 4] for start in range(0, len(token), 4))
+    return " ".join(token[start : start + 4] for start in range(0, len(token), 4))
 
 
 def new_access_key() -> str:

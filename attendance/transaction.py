@@ -4,6 +4,7 @@ Services and domain functions only change state, `flush()` and write their own a
 once when the work succeeded and rolls back when it failed, so a half-done operation leaves the database as it was.
 What the unit of work recorded for the queue (mails, jobs) is handed to it after the commit: a worker then finds it.
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -22,6 +23,7 @@ def commit() -> bool:
     the request's own commit then finds nothing left to do."""
     db.session.commit()
     from .jobs.queue import send_scheduled, start_job
+
     queued = send_scheduled()
     for job_id in db.session.info.pop(JOBS_TO_START, []):
         queued = start_job(job_id) and queued
@@ -31,6 +33,7 @@ def commit() -> bool:
 def rollback() -> None:
     db.session.rollback()
     from .outbox import SCHEDULED
+
     db.session.info.pop(SCHEDULED, None)
     db.session.info.pop(JOBS_TO_START, None)
 
@@ -43,6 +46,7 @@ def keep_writes() -> None:
 
 def unit_of_work(work):
     """Runs `work` as one transaction: committed when it returns, rolled back when it raises (a CLI command, a job)."""
+
     @wraps(work)
     def run(*args, **kwargs):
         try:
@@ -52,6 +56,7 @@ def unit_of_work(work):
             raise
         commit()
         return result
+
     return run
 
 

@@ -12,6 +12,7 @@
 Both answer GET /healthz, so that bench/server.py knows when they are up. Run by bench/run.py, as
 `gunicorn --pythonpath bench 'floors:storage_app()'`.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,17 +48,25 @@ def storage_app() -> Flask:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_connection_setup)
     meta = sa.MetaData()
-    registrations = sa.Table("registrations", meta, sa.Column("id", sa.Integer, primary_key=True),
-                             sa.Column("badge_token", sa.String))
-    checkins = sa.Table("bench_floor_checkins", meta, sa.Column("id", sa.Integer, primary_key=True),
-                        sa.Column("registration_id", sa.Integer, nullable=False),
-                        sa.Column("day", sa.Date, nullable=False),
-                        sa.UniqueConstraint("registration_id", "day"))
+    registrations = sa.Table(
+        "registrations", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("badge_token", sa.String)
+    )
+    checkins = sa.Table(
+        "bench_floor_checkins",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("registration_id", sa.Integer, nullable=False),
+        sa.Column("day", sa.Date, nullable=False),
+        sa.UniqueConstraint("registration_id", "day"),
+    )
     checkins.create(engine, checkfirst=True)
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     find = sa.select(registrations.c.id).where(registrations.c.badge_token == sa.bindparam("token"))
-    insert = (dialect.insert(checkins).on_conflict_do_nothing(index_elements=["registration_id", "day"])
-              .returning(checkins.c.id))
+    insert = (
+        dialect.insert(checkins)
+        .on_conflict_do_nothing(index_elements=["registration_id", "day"])
+        .returning(checkins.c.id)
+    )
 
     app = Flask(__name__)
 

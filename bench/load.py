@@ -6,6 +6,7 @@ requests through `client` and returns (latency in seconds of the timed request, 
 expected one, what it was). A run stops after `max_units` units or `max_seconds` seconds, whichever comes
 first, so every run is bounded in count and time. Only 127.0.0.1 is ever contacted.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -36,7 +37,7 @@ class Result:
     #: CPU seconds spent meanwhile, when the caller measured them, by part: "server", "PostgreSQL", "whole machine"
     cpu: dict[str, float] = field(default_factory=dict)
 
-    def merge(self, other: "Result") -> None:
+    def merge(self, other: Result) -> None:
         """Adds another run of the same workload (the bench alternates workloads in rounds)."""
         self.seconds += other.seconds
         self.latencies += other.latencies
@@ -73,8 +74,9 @@ class Client:
         self.connection: http.client.HTTPConnection | None = None
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -109,8 +111,17 @@ class Client:
 Step = Callable[[Client, int], tuple[float, bool, str]]
 
 
-def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_seconds: float,
-        processes: int = 4, pace: float = 0.0) -> Result:
+def run(
+    name: str,
+    port: int,
+    step: Step,
+    *,
+    clients: int,
+    max_units: int,
+    max_seconds: float,
+    processes: int = 4,
+    pace: float = 0.0,
+) -> Result:
     """`clients` threads spread over `processes` forked processes, so that the client side's own GIL does not
     delay the clients (and inflate the latencies they measure) when there are many of them.
 
@@ -122,10 +133,14 @@ def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_s
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     threads = [clients // processes + (p < clients % processes) for p in range(processes)]
-    children = [context.Process(target=_client_process, daemon=True,
-                                args=(queue, port, step, range(p, max_units, processes), threads[p],
-                                      sum(threads[:p]), deadline, pace))
-                for p in range(processes)]
+    children = [
+        context.Process(
+            target=_client_process,
+            daemon=True,
+            args=(queue, port, step, range(p, max_units, processes), threads[p], sum(threads[:p]), deadline, pace),
+        )
+        for p in range(processes)
+    ]
     started = time.perf_counter()
     for child in children:
         child.start()
@@ -148,8 +163,9 @@ def run(name: str, port: int, step: Step, *, clients: int, max_units: int, max_s
     return result
 
 
-def _client_process(queue, port: int, step: Step, units: range, threads: int, first_client: int, deadline: float,
-                    pace: float) -> None:
+def _client_process(
+    queue, port: int, step: Step, units: range, threads: int, first_client: int, deadline: float, pace: float
+) -> None:
     """One client process: `threads` threads (clients number `first_client` on) take the next of `units` until
     they run out or the deadline."""
     numbers = iter(units)
@@ -184,8 +200,10 @@ def _client_process(queue, port: int, step: Step, units: range, threads: int, fi
         finally:
             client.close()
 
-    pool = [threading.Thread(target=worker, args=(pace * i / threads, first_client + i), daemon=True)
-            for i in range(threads)]
+    pool = [
+        threading.Thread(target=worker, args=(pace * i / threads, first_client + i), daemon=True)
+        for i in range(threads)
+    ]
     for thread in pool:
         thread.start()
     for thread in pool:
@@ -195,6 +213,7 @@ def _client_process(queue, port: int, step: Step, units: range, threads: int, fi
 
 
 # The workloads: one function per kind of request, each returning a Step.
+
 
 def checkins(path: str, api_tokens: list[str], badges: list[str], slug: str) -> Step:
     """POST `path` with the n-th badge of `badges` (the caller mixes in repeated scans), each client with its own
@@ -206,13 +225,22 @@ def checkins(path: str, api_tokens: list[str], badges: list[str], slug: str) -> 
     run = secrets.token_hex(4)
 
     def step(client: Client, n: int) -> tuple[float, bool, str]:
-        headers = {"Authorization": f"Bearer {api_tokens[client.number % len(api_tokens)]}",
-                   "Content-Type": "application/json"}
-        body = json.dumps({"token": badges[n % len(badges)], "session": slug, "door": f"Door {n % 4 + 1}",
-                           "nonce": f"{run}-{os.getpid()}-{n}"}).encode()
+        headers = {
+            "Authorization": f"Bearer {api_tokens[client.number % len(api_tokens)]}",
+            "Content-Type": "application/json",
+        }
+        body = json.dumps(
+            {
+                "token": badges[n % len(badges)],
+                "session": slug,
+                "door": f"Door {n % 4 + 1}",
+                "nonce": f"{run}-{os.getpid()}-{n}",
+            }
+        ).encode()
         started = time.perf_counter()
         status, _headers, _body = client.request("POST", path, body, headers)
         return time.perf_counter() - started, status in (200, 201), str(status)
+
     return step
 
 
@@ -223,8 +251,10 @@ def _visitor(n: int, run_number: int) -> dict[str, str]:
     """Each registration comes from its own address, as delegates do, through the reverse proxy that production
     runs behind (the app trusts one, TRUSTED_PROXIES=1): the per-address limit of the form applies to each."""
     address = (run_number << 20) + n
-    return {"X-Forwarded-For": f"10.{address >> 16 & 255}.{address >> 8 & 255}.{address & 255}",
-            "X-Forwarded-Proto": "https"}
+    return {
+        "X-Forwarded-For": f"10.{address >> 16 & 255}.{address >> 8 & 255}.{address & 255}",
+        "X-Forwarded-Proto": "https",
+    }
 
 
 def registration_form(slug: str, run_number: int) -> Step:
@@ -236,11 +266,11 @@ def registration_form(slug: str, run_number: int) -> Step:
         started = time.perf_counter()
         status, _headers, page = client.request("GET", path, headers=_visitor(n, run_number))
         return time.perf_counter() - started, status == 200 and bool(_CSRF.search(page)), str(status)
+
     return step
 
 
-def registrations(slug: str, entity_type_ids: list[int], region_ids: list[int], run_id: str,
-                  run_number: int) -> Step:
+def registrations(slug: str, entity_type_ids: list[int], region_ids: list[int], run_id: str, run_number: int) -> Step:
     """A delegate opens the form (GET: CSRF token and cookie) and posts it: the pair is timed as one unit, and a
     302 to their own page is success. Every email is new: bench.form.<run_id>.<n>@example.org."""
     from urllib.parse import urlencode
@@ -255,17 +285,26 @@ def registrations(slug: str, entity_type_ids: list[int], region_ids: list[int], 
         match = _CSRF.search(page)
         if status != 200 or not match:
             return time.perf_counter() - started, False, f"form {status}"
-        form = urlencode({
-            "csrf_token": match.group(1).decode(), "full_name": f"Bench Délégué {n}",
-            "email": registration_email(run_id, n), "organisation": "ROCB Bench", "country": "BE",
-            "entity_type": entity_type_ids[n % len(entity_type_ids)], "region": region_ids[n % len(region_ids)],
-            "mode": "in_person" if n % 3 else "online", "consent": "y",
-        }).encode()
+        form = urlencode(
+            {
+                "csrf_token": match.group(1).decode(),
+                "full_name": f"Bench Délégué {n}",
+                "email": registration_email(run_id, n),
+                "organisation": "ROCB Bench",
+                "country": "BE",
+                "entity_type": entity_type_ids[n % len(entity_type_ids)],
+                "region": region_ids[n % len(region_ids)],
+                "mode": "in_person" if n % 3 else "online",
+                "consent": "y",
+            }
+        ).encode()
         # Over https (the proxy says so), Flask-WTF wants a same-origin Referer, as a browser sends.
         referer = f"https://{HOST}:{client.port}{path}"
         status, _headers, _body = client.request(
-            "POST", path, form, {"Content-Type": "application/x-www-form-urlencoded", "Referer": referer, **visitor})
+            "POST", path, form, {"Content-Type": "application/x-www-form-urlencoded", "Referer": referer, **visitor}
+        )
         return time.perf_counter() - started, status == 302, str(status)
+
     return step
 
 

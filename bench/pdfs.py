@@ -15,6 +15,7 @@ figures for 100 and 1,000 documents can be compared: memory that grows with the 
 The floor is a trivial one-page document in the certificates' own fonts, rendered by the app's own renderer
 (`html_to_pdf`, which `render_pdf` calls), so it pays exactly what every document of the app pays.
 """
+
 from __future__ import annotations
 
 import io
@@ -40,6 +41,7 @@ def subsetter() -> str:
     import ctypes.util
 
     from weasyprint.text import ffi
+
     found = ctypes.util.find_library("harfbuzz-subset")
     if ffi.harfbuzz_subset is not None and ffi.harfbuzz.hb_version_atleast(4, 1, 0):
         return f"HarfBuzz hb-subset ({found or 'libharfbuzz-subset'})"
@@ -67,6 +69,7 @@ def floor_ms(repeats: int) -> list[float]:
 def _large_session():
     from attendance.extensions import db
     from attendance.models import MeetingSession
+
     return db.session.scalar(sa.select(MeetingSession).filter_by(slug="bench-large"))
 
 
@@ -77,8 +80,9 @@ def certificate_pairs(count: int) -> list:
     from attendance.models import Registration
 
     meeting = _large_session()
-    registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
-                                       .order_by(Registration.id).limit(int(count * 1.2) + 10)).all()
+    registrations = db.session.scalars(
+        sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.id).limit(int(count * 1.2) + 10)
+    ).all()
     pairs = []
     for registration in registrations:
         try:
@@ -98,14 +102,15 @@ def on_demand(repeats: int) -> dict:
     them out (and the copy is stored). `*_stored` asks for the same document again, served from that copy; the
     QR memo is cleared first, as for a worker that has not drawn this delegate's QR yet."""
     from attendance.certificates.render import certificate_pdf
+    from attendance.documents.qr import qr_png_uri
     from attendance.extensions import db
     from attendance.models import Registration, StoredPdf
-    from attendance.documents.qr import qr_png_uri
     from attendance.registration.badges import badge_pdf
 
     meeting = _large_session()
-    registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
-                                       .order_by(Registration.id).limit(repeats + 1)).all()
+    registrations = db.session.scalars(
+        sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.id).limit(repeats + 1)
+    ).all()
     pairs = certificate_pairs(repeats + 1)
 
     # On connections of their own: a commit in the app's session would expire the delegates loaded in it.
@@ -131,13 +136,15 @@ def on_demand(repeats: int) -> dict:
         qr_png_uri.cache_clear()
         again = {}
         times["badge_stored"].append(_ms(lambda: again.setdefault("badge", badge_pdf(registrations[i]))))
-        times["certificate_stored"].append(
-            _ms(lambda: again.setdefault("certificate", certificate_pdf(*pairs[i]))))
+        times["certificate_stored"].append(_ms(lambda: again.setdefault("certificate", certificate_pdf(*pairs[i]))))
         # A render would have stored its copy anew: unchanged copies mean both came from the store.
         if len(stored) != 2 or stored_copies() != stored or again != first:
             raise SystemExit("the second request for a badge or certificate was not served from its stored copy")
-    return {"subsetter": subsetter(), "repeats": repeats,
-            **{f"{kind}_ms": statistics.median(values) for kind, values in times.items()}}
+    return {
+        "subsetter": subsetter(),
+        "repeats": repeats,
+        **{f"{kind}_ms": statistics.median(values) for kind, values in times.items()},
+    }
 
 
 def _write_measured(write) -> dict:
@@ -154,8 +161,14 @@ def _write_measured(write) -> dict:
         out.seek(0)
         pages = len(PdfReader(out, strict=True).pages)
         size = out.seek(0, 2)
-    return {"count": count, "seconds": seconds, "pages": pages, "bytes": size, "baseline_mb": baseline_kb / 1024,
-            "peak_growth_mb": (peak_kb - baseline_kb) / 1024}
+    return {
+        "count": count,
+        "seconds": seconds,
+        "pages": pages,
+        "bytes": size,
+        "baseline_mb": baseline_kb / 1024,
+        "peak_growth_mb": (peak_kb - baseline_kb) / 1024,
+    }
 
 
 def bulk(count: int) -> dict:
@@ -169,8 +182,12 @@ def bulk(count: int) -> dict:
     floor = floor_ms(10)  # this run's own floor, measured just before and after it
     measured = _write_measured(lambda out: render.write_merged_pdf(pairs, out))
     floor += floor_ms(10)
-    return {**measured, "floor_ms": statistics.median(floor), "batch": render.BATCH,
-            "ms_per_certificate": measured["seconds"] * 1000 / max(measured["count"], 1)}
+    return {
+        **measured,
+        "floor_ms": statistics.median(floor),
+        "batch": render.BATCH,
+        "ms_per_certificate": measured["seconds"] * 1000 / max(measured["count"], 1),
+    }
 
 
 def sheets(count: int) -> dict:
@@ -179,16 +196,21 @@ def sheets(count: int) -> dict:
     from attendance.models import Registration
     from attendance.registration import badges
 
-    registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=_large_session().id)
-                                       .order_by(Registration.id).limit(count)).all()
+    registrations = db.session.scalars(
+        sa.select(Registration).filter_by(session_id=_large_session().id).order_by(Registration.id).limit(count)
+    ).all()
     badges.badge_sheet_pdf(registrations[:4])  # fonts loaded and templates compiled, as in a long-running server
     measured = _write_measured(lambda out: badges.write_badge_sheets(registrations, out))
-    return {**measured, "batch": badges.SHEET_BATCH,
-            "ms_per_badge": measured["seconds"] * 1000 / max(measured["count"], 1)}
+    return {
+        **measured,
+        "batch": badges.SHEET_BATCH,
+        "ms_per_badge": measured["seconds"] * 1000 / max(measured["count"], 1),
+    }
 
 
 def main(argv: list[str]) -> dict:
     from attendance import create_app
+
     app = create_app()
     with app.app_context(), app.test_request_context("/", base_url="http://127.0.0.1"):
         if argv[0] == "on-demand":

@@ -11,6 +11,7 @@ QR codes, CSS, layout, drawing, PDF writing, merging); for all it counts the SQL
 Use a database kept by `bench/run.py --keep`: check-ins use badges of the large session that the run has not
 scanned yet, so that each is today's first scan of that badge, a new check-in.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def _large_session():
     from attendance.extensions import db
     from attendance.models import MeetingSession
+
     return db.session.scalar(sa.select(MeetingSession).filter_by(slug="bench-large"))
 
 
@@ -46,6 +48,7 @@ def prepare(what: str, n: int, app):
             return lambda: [client.get("/healthz") for _ in range(n)]
         if what == "register":
             from attendance.models import MeetingSession
+
             meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="bench-open"))
             types, regions = [t.id for t in meeting.entity_types], [r.id for r in meeting.regions]
             counter, run = iter(range(10**9)), secrets.token_hex(3)
@@ -55,45 +58,68 @@ def prepare(what: str, n: int, app):
                     i = next(counter)
                     page = client.get("/sessions/bench-open/register").get_data()
                     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
-                    client.post("/sessions/bench-open/register", data={
-                        "csrf_token": token, "full_name": f"Profile {i}", "email": f"profile.{run}.{i}@example.org",
-                        "organisation": "ROCB", "country": "BE", "entity_type": types[0], "region": regions[0],
-                        "mode": "in_person", "consent": "y"})
+                    client.post(
+                        "/sessions/bench-open/register",
+                        data={
+                            "csrf_token": token,
+                            "full_name": f"Profile {i}",
+                            "email": f"profile.{run}.{i}@example.org",
+                            "organisation": "ROCB",
+                            "country": "BE",
+                            "entity_type": types[0],
+                            "region": regions[0],
+                            "mode": "in_person",
+                            "consent": "y",
+                        },
+                    )
+
             return register
         _record, token = create_api_token("Profile scanner")
         db.session.commit()
         meeting = _large_session()
-        today = db.session.scalar(sa.select(SessionDay.id).filter_by(session_id=meeting.id)
-                                  .order_by(SessionDay.date.desc()).limit(1))
+        today = db.session.scalar(
+            sa.select(SessionDay.id).filter_by(session_id=meeting.id).order_by(SessionDay.date.desc()).limit(1)
+        )
         scanned = sa.select(Attendance.registration_id).where(Attendance.day_id == today)
-        badges = iter(db.session.scalars(sa.select(Registration.badge_token).where(
-            Registration.session_id == meeting.id, Registration.id.not_in(scanned))).all())
+        badges = iter(
+            db.session.scalars(
+                sa.select(Registration.badge_token).where(
+                    Registration.session_id == meeting.id, Registration.id.not_in(scanned)
+                )
+            ).all()
+        )
         headers = {"Authorization": f"Bearer {token}"}
         db.session.remove()  # the requests use their own sessions, as in the server
-        scans = ({"token": badge, "session": meeting.slug, "door": "Door 1", "nonce": f"profile-{badge}"}
-                 for badge in badges)  # as the scanner page sends them
+        scans = (
+            {"token": badge, "session": meeting.slug, "door": "Door 1", "nonce": f"profile-{badge}"} for badge in badges
+        )  # as the scanner page sends them
         return lambda: [client.post("/api/v1/checkins", json=next(scans), headers=headers) for _ in range(n)]
 
     import pdfs
 
     def laid_out(render):
         """Without the stored copies and QR codes that the warm-up leaves: every document is made from scratch."""
-        from attendance.models import StoredPdf
         from attendance.documents.qr import qr_png_uri
+        from attendance.models import StoredPdf
 
         def action():
             with db.engine.begin() as connection:
                 connection.execute(sa.delete(StoredPdf))
             qr_png_uri.cache_clear()
             return render()
+
         return action
+
     if what == "badge":
         from attendance.registration.badges import badge_pdf
-        registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=_large_session().id)
-                                           .limit(n)).all()
+
+        registrations = db.session.scalars(
+            sa.select(Registration).filter_by(session_id=_large_session().id).limit(n)
+        ).all()
         return laid_out(lambda: [badge_pdf(r) for r in registrations])
     if what in ("certificate", "bulk"):
         from attendance.certificates.render import certificate_pdf, write_merged_pdf
+
         pairs = pdfs.certificate_pairs(n)
         if what == "certificate":
             return laid_out(lambda: [certificate_pdf(*pair) for pair in pairs])
@@ -101,6 +127,7 @@ def prepare(what: str, n: int, app):
     if what == "headcount-pdf":
         from attendance.reports.formats import to_pdf
         from attendance.reports.headcount import headcount
+
         report = headcount(_large_session())
         return lambda: [to_pdf(report) for _ in range(n)]
     raise SystemExit(f"unknown: {what}")
@@ -127,8 +154,11 @@ def print_stages(stats: pstats.Stats) -> None:
     total = max(cumulative for (_calls, _prim, _tt, cumulative, _callers) in stats.stats.values())
     print(f"Stages (cumulative share of {total:.2f} s under the profiler):")
     for label, suffix, name in STAGES:
-        times = [entry[3] for (filename, _line, function), entry in stats.stats.items()
-                 if filename.endswith(suffix) and function == name]
+        times = [
+            entry[3]
+            for (filename, _line, function), entry in stats.stats.items()
+            if filename.endswith(suffix) and function == name
+        ]
         if times:
             print(f"  {label:<45} {max(times) / total:6.1%}")
 
@@ -142,19 +172,28 @@ def main() -> None:
     args = parser.parse_args()
 
     from attendance import create_app
+
     # Confirmation mails of `register` go to a temp dir, never to the repo's instance/outbox.
-    app = create_app({"RATELIMIT_ENABLED": False, "SMTP_HOST": "",
-                      "OUTBOX_DIR": tempfile.mkdtemp(prefix="attendance-profile-outbox-")})
+    app = create_app(
+        {
+            "RATELIMIT_ENABLED": False,
+            "SMTP_HOST": "",
+            "OUTBOX_DIR": tempfile.mkdtemp(prefix="attendance-profile-outbox-"),
+        }
+    )
     with app.app_context(), app.test_request_context("/", base_url="http://127.0.0.1"):
         from attendance.documents.pdf import font_config
+
         font_config()
         action = prepare(args.what, args.n, app)
         if args.what not in ("checkin", "register"):
             action()  # warm-up: fonts, templates, SQL caches
         from attendance.extensions import db
+
         statements = []
-        sa.event.listen(db.engine, "before_cursor_execute",
-                        lambda _conn, _cursor, statement, *_rest: statements.append(statement))
+        sa.event.listen(
+            db.engine, "before_cursor_execute", lambda _conn, _cursor, statement, *_rest: statements.append(statement)
+        )
         profiler = cProfile.Profile()
         profiler.enable()
         action()
@@ -165,7 +204,7 @@ def main() -> None:
         print_stages(stats)
     if statements:
         print(f"{len(statements)} SQL statements, {len(statements) / args.n:.1f} per unit; the first unit's:")
-    for statement in statements[:len(statements) // args.n]:
+    for statement in statements[: len(statements) // args.n]:
         print("   ", " ".join(statement.split())[:150])
 
 

@@ -22,6 +22,7 @@
 Prints, per condition and reader, the frames read (of those tried) and the median and 90th-percentile time per
 frame. A measurement, not a test: it always exits 0. Only 127.0.0.1 is contacted (and npm's registry for jsQR).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -116,8 +117,8 @@ window.runBench = async function (frames, expected) {
 def render_badge(folder: Path) -> tuple[Image.Image, str]:
     """A badge as the app prints it, for a made-up delegate, as a greyscale image at 200 dpi."""
     from attendance import create_app
-    from attendance.models import EntityType, MeetingSession, Mode, Registration, Role, SessionDay
     from attendance.documents.pdf import render_pdf
+    from attendance.models import EntityType, MeetingSession, Mode, Registration, Role, SessionDay
     from attendance.registration.badges import badge_context
     from attendance.tokens import new_badge_token
 
@@ -126,13 +127,21 @@ def render_badge(folder: Path) -> tuple[Image.Image, str]:
         meeting = MeetingSession(slug="bench", title="19th Session", timezone="Europe/Brussels")
         meeting.days = [SessionDay(date=date(2027, 2, 19), starts_at=time(9), ends_at=time(17))]
         registration = Registration(
-            session=meeting, full_name="Amélie Dubois", organisation="ROCB Europe", country="BE",
-            entity_type=EntityType(name="Regional Office for Capacity Building (ROCB)"), mode=Mode.IN_PERSON,
-            role=Role.DELEGATE, locale="en", badge_token=new_badge_token())
+            session=meeting,
+            full_name="Amélie Dubois",
+            organisation="ROCB Europe",
+            country="BE",
+            entity_type=EntityType(name="Regional Office for Capacity Building (ROCB)"),
+            mode=Mode.IN_PERSON,
+            role=Role.DELEGATE,
+            locale="en",
+            badge_token=new_badge_token(),
+        )
         pdf = render_pdf("badges/badge.html", badges=[badge_context(registration)], sheet=False)
     (folder / "badge.pdf").write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "200", "-png", "-singlefile", str(folder / "badge.pdf"),
-                    str(folder / "badge")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-png", "-singlefile", str(folder / "badge.pdf"), str(folder / "badge")], check=True
+    )
     with Image.open(folder / "badge.png") as badge:
         return badge.convert("L"), registration.badge_token
 
@@ -178,13 +187,19 @@ def frame(badge: Image.Image, condition: str, rng: random.Random) -> Image.Image
         for n, (x, y) in enumerate(corners):
             dx, dy = x - centre[0], (y - centre[1]) * (0.78 if n < 2 else 1.0)  # the top edge further away
             dx *= 0.85 if n in (1, 2) else 1.0
-            placed.append((centre[0] + dx * math.cos(turn) - dy * math.sin(turn) + left,
-                           centre[1] + dx * math.sin(turn) + dy * math.cos(turn) + top))
+            placed.append(
+                (
+                    centre[0] + dx * math.cos(turn) - dy * math.sin(turn) + left,
+                    centre[1] + dx * math.sin(turn) + dy * math.cos(turn) + top,
+                )
+            )
         coefficients = _perspective_coefficients(corners, placed)
         warped = badge.resize((width, height), Image.LANCZOS).transform(
-            (WIDTH, HEIGHT), Image.PERSPECTIVE, coefficients, Image.BICUBIC, fillcolor=255)
+            (WIDTH, HEIGHT), Image.PERSPECTIVE, coefficients, Image.BICUBIC, fillcolor=255
+        )
         mask = Image.new("L", (width, height), 255).transform(
-            (WIDTH, HEIGHT), Image.PERSPECTIVE, coefficients, Image.BICUBIC, fillcolor=0)
+            (WIDTH, HEIGHT), Image.PERSPECTIVE, coefficients, Image.BICUBIC, fillcolor=0
+        )
         scene.paste(warped, (0, 0), mask)
     else:
         scene.paste(held, (left, top))
@@ -217,8 +232,9 @@ def fetch_jsqr(folder: Path) -> bool:
     npm = shutil.which("npm")
     if npm is None:
         return False
-    packed = subprocess.run([npm, "pack", f"jsqr@{JSQR_VERSION}", "--silent"], cwd=folder, capture_output=True,
-                            text=True, timeout=120)
+    packed = subprocess.run(
+        [npm, "pack", f"jsqr@{JSQR_VERSION}", "--silent"], cwd=folder, capture_output=True, text=True, timeout=120
+    )
     if packed.returncode != 0:
         return False
     with tarfile.open(folder / packed.stdout.strip().splitlines()[-1]) as archive:
@@ -276,21 +292,38 @@ def run(folder: Path, options) -> None:
             for condition in CONDITIONS:
                 video = folder / f"{condition}.y4m"
                 write_video(video, badge, condition)
-                browser = playwright.chromium.launch(executable_path=options.chromium, args=[
-                    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                    f"--use-file-for-fake-video-capture={video}"])
+                browser = playwright.chromium.launch(
+                    executable_path=options.chromium,
+                    args=[
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-background-networking",
+                        "--use-fake-device-for-media-stream",
+                        "--use-fake-ui-for-media-stream",
+                        f"--use-file-for-fake-video-capture={video}",
+                    ],
+                )
                 try:
                     page = browser.new_context(permissions=["camera"]).new_page()
                     page.goto(base + "/index.html")
                     outcome = page.evaluate("([frames, token]) => runBench(frames, token)", [options.frames, token])
-                    native_note = (f"Chromium {browser.version}: BarcodeDetector "
-                                   f"{'present' if outcome['hasBarcodeDetector'] else 'absent'}")
+                    native_note = (
+                        f"Chromium {browser.version}: BarcodeDetector "
+                        f"{'present' if outcome['hasBarcodeDetector'] else 'absent'}"
+                    )
                 finally:
                     browser.close()
                 for reader, result in outcome["results"].items():
-                    rows.append((condition, reader, result["read"], result["tried"],
-                                 percentile(result["ms"], 0.5), percentile(result["ms"], 0.9)))
+                    rows.append(
+                        (
+                            condition,
+                            reader,
+                            result["read"],
+                            result["tried"],
+                            percentile(result["ms"], 0.5),
+                            percentile(result["ms"], 0.9),
+                        )
+                    )
                 frame(badge, condition, random.Random(condition)).save(folder / f"{condition}.png")
     finally:
         server.shutdown()

@@ -7,6 +7,7 @@ Prints one JSON object as its last line: ms (median) for `headcount(meeting).as_
 the CPU time of this process for it),
 and for each format of attendance/reports/formats.py given an already computed headcount.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,14 +35,18 @@ def measure(repeats: int) -> dict:
 
     meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="bench-large"))
     registrations = db.session.scalar(sa.select(sa.func.count(Registration.id)).filter_by(session_id=meeting.id))
-    attendances = db.session.scalar(sa.select(sa.func.count(Attendance.id)).join(SessionDay)
-                                    .where(SessionDay.session_id == meeting.id))
+    attendances = db.session.scalar(
+        sa.select(sa.func.count(Attendance.id)).join(SessionDay).where(SessionDay.session_id == meeting.id)
+    )
     report = headcount(meeting)  # warms the ORM, the SQL caches and the fonts of the PDF
     formats.to_pdf(report)
-    result = {"registrations": registrations, "attendances": attendances,
-              "headcount_ms": _median_ms(lambda: headcount(meeting).as_dict(), repeats),
-              # this process's CPU alone (not the database server's): steadier than the time on a shared machine
-              "headcount_cpu_ms": _median_ms(lambda: headcount(meeting).as_dict(), repeats, time.process_time)}
+    result = {
+        "registrations": registrations,
+        "attendances": attendances,
+        "headcount_ms": _median_ms(lambda: headcount(meeting).as_dict(), repeats),
+        # this process's CPU alone (not the database server's): steadier than the time on a shared machine
+        "headcount_cpu_ms": _median_ms(lambda: headcount(meeting).as_dict(), repeats, time.process_time),
+    }
     for name in ("to_csv", "to_xlsx", "to_pdf"):
         render = getattr(formats, name)
         result[f"{name}_ms"] = _median_ms(lambda: render(report), repeats)
@@ -50,6 +55,7 @@ def measure(repeats: int) -> dict:
 
 def main(repeats: int) -> dict:
     from attendance import create_app
+
     app = create_app()
     with app.app_context(), app.test_request_context("/", base_url="http://127.0.0.1"):
         return measure(repeats)

@@ -19,6 +19,7 @@ itself), --skip-http, --skip-pdfs, --skip-reports, --keep (keep the temp dir wit
 gunicorn settings --workers, --worker-class and --threads, --client-processes, and --redis (where the rate
 limits count). See bench/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,6 +72,7 @@ PACED_SCANS, SCAN_EVERY = 160, 1.0
 
 class Table:
     """Rows of (measure, result, p50 / p99, floor, ratio, target, met); a row of one cell is a section heading."""
+
     HEADINGS = ("measure", "result", "p50 / p99", "floor", "ratio", "target", "met")
 
     def __init__(self):
@@ -82,8 +84,16 @@ class Table:
         self.rows.append((title,))
         self.current = title.split(":")[0].split(" (")[0]
 
-    def add(self, measure: str, result: str, latency: str = "", floor: str = "", ratio: str = "",
-            target: str = "", met: bool | None = None) -> None:
+    def add(
+        self,
+        measure: str,
+        result: str,
+        latency: str = "",
+        floor: str = "",
+        ratio: str = "",
+        target: str = "",
+        met: bool | None = None,
+    ) -> None:
         verdict = "" if met is None else ("yes" if met else "NO")
         if met is False:
             said = ", ".join(part for part in (result, f"ratio {ratio}" if ratio else "") if part)
@@ -135,8 +145,14 @@ def answers(result: load.Result) -> str:
 def run_json(script: str, args: list[str], env: dict, log: Path, timeout: int) -> dict:
     """Runs bench/<script> in a subprocess with the bench database's env; its last stdout line is JSON."""
     with open(log, "ab") as err:
-        completed = subprocess.run([sys.executable, str(BENCH / script), *args], cwd=ROOT, env=env,
-                                   stdout=subprocess.PIPE, stderr=err, timeout=timeout)
+        completed = subprocess.run(
+            [sys.executable, str(BENCH / script), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            timeout=timeout,
+        )
     lines = completed.stdout.decode().strip().splitlines()
     if completed.returncode != 0 or not lines:
         raise RuntimeError(f"{script} {' '.join(args)} exited with {completed.returncode}; see {log}")
@@ -167,16 +183,19 @@ def scan_sequence(badges: list[str], count: int, rng: random.Random) -> list[str
     return sequence
 
 
-def measured(servers: list[Gunicorn], name: str, port: int, step, local_database: bool = False,
-             **options) -> load.Result:
+def measured(
+    servers: list[Gunicorn], name: str, port: int, step, local_database: bool = False, **options
+) -> load.Result:
     """One load run against `port`, with the CPU time that `servers` (the one measured, normally), this machine's
     PostgreSQL (when `local_database`) and the whole machine used over it."""
+
     def cpu() -> dict[str, float]:
         parts = {"server": sum(server.cpu_seconds() for server in servers)}
         if local_database:
             parts["PostgreSQL"] = database_cpu_seconds()
         parts["whole machine"] = machine_cpu_seconds()[0]
         return parts
+
     before = cpu()
     result = load.run(name, port, step, **options)
     result.cpu = {part: seconds - before[part] for part, seconds in cpu().items()}
@@ -187,34 +206,68 @@ def ratio_of(result: load.Result, floor: load.Result) -> float:
     return result.per_second / floor.per_second if floor.per_second else 0.0
 
 
-def http_section(table: Table, engine: str, env: dict, floor_env: dict, fixture: dict, args, log: Path,
-                 smtp: SmtpSink, conditions: str, run_number: int) -> None:
+def http_section(
+    table: Table,
+    engine: str,
+    env: dict,
+    floor_env: dict,
+    fixture: dict,
+    args,
+    log: Path,
+    smtp: SmtpSink,
+    conditions: str,
+    run_number: int,
+) -> None:
     settings = {"workers": args.workers, "worker_class": args.worker_class, "threads": args.threads}
     # PostgreSQL's CPU is measured when it runs here (SQLite works inside the server's processes).
-    local_database = (engine == "PostgreSQL"
-                      and urlsplit(env["DATABASE_URL"]).hostname in ("127.0.0.1", "localhost", None))
-    with Gunicorn(env, log, **settings) as app, \
-            Gunicorn(floor_env, log, app="floors:framework_app()", **settings) as framework, \
-            Gunicorn(floor_env, log, app="floors:storage_app()", **settings) as storage:
-        table.section(f"Check-in API on {engine}: gunicorn {app.description} for the app and both floors; "
-                      f"{CLIENTS} scanners in {args.client_processes} processes, each with its own token; "
-                      f"{ROUNDS} interleaved rounds; {conditions}")
+    local_database = engine == "PostgreSQL" and urlsplit(env["DATABASE_URL"]).hostname in (
+        "127.0.0.1",
+        "localhost",
+        None,
+    )
+    with (
+        Gunicorn(env, log, **settings) as app,
+        Gunicorn(floor_env, log, app="floors:framework_app()", **settings) as framework,
+        Gunicorn(floor_env, log, app="floors:storage_app()", **settings) as storage,
+    ):
+        table.section(
+            f"Check-in API on {engine}: gunicorn {app.description} for the app and both floors; "
+            f"{CLIENTS} scanners in {args.client_processes} processes, each with its own token; "
+            f"{ROUNDS} interleaved rounds; {conditions}"
+        )
         checkin_rows(table, engine, app, framework, storage, fixture, args, local_database)
-        table.section(f"Registration form on {engine}: {FORM_CLIENTS} clients, {ROUNDS} interleaved rounds, each "
-                      "registration from its own address (X-Forwarded-For, TRUSTED_PROXIES=1); confirmation mail "
-                      "and badge PDF queued for the job worker")
+        table.section(
+            f"Registration form on {engine}: {FORM_CLIENTS} clients, {ROUNDS} interleaved rounds, each "
+            "registration from its own address (X-Forwarded-For, TRUSTED_PROXIES=1); confirmation mail "
+            "and badge PDF queued for the job worker"
+        )
         registration_rows(table, env, app, fixture, args, log, smtp, local_database, run_number)
 
 
-def checkin_rows(table: Table, engine: str, app: Gunicorn, framework: Gunicorn, storage: Gunicorn, fixture: dict,
-                 args, local_database: bool) -> None:
+def checkin_rows(
+    table: Table,
+    engine: str,
+    app: Gunicorn,
+    framework: Gunicorn,
+    storage: Gunicorn,
+    fixture: dict,
+    args,
+    local_database: bool,
+) -> None:
     quick, tokens, slug = args.quick, fixture["api_tokens"], fixture["checkin_slug"]
     warmup_badges, badges = fixture["badges"][-64:], fixture["badges"][:-64]
     badges, paced = badges[:-PACED_SCANS], badges[-PACED_SCANS:]  # kept back for the door's pace below
     # Every worker warmed up (imports, the database pool, the first statements) with the same requests.
     for server, path in ((framework, FLOOR_PATH), (storage, FLOOR_PATH), (app, CHECKIN_PATH)):
-        load.run("warm-up", server.port, load.checkins(path, tokens, warmup_badges, slug), clients=CLIENTS,
-                 max_units=len(warmup_badges), max_seconds=10, processes=args.client_processes)
+        load.run(
+            "warm-up",
+            server.port,
+            load.checkins(path, tokens, warmup_badges, slug),
+            clients=CLIENTS,
+            max_units=len(warmup_badges),
+            max_seconds=10,
+            processes=args.client_processes,
+        )
 
     # The three alternate in short rounds, so that a change in the machine's other load (a shared 2-core machine)
     # weighs on all alike. The floors get the same scans (fresh badges, a fifth shown again) as the app.
@@ -226,48 +279,110 @@ def checkin_rows(table: Table, engine: str, app: Gunicorn, framework: Gunicorn, 
     results = {name: load.Result(name, CLIENTS) for name in ("framework", "storage", "app")}
     done = dict.fromkeys(results, 0)
     for _ in range(ROUNDS):
-        for name, server, path in (("framework", framework, FLOOR_PATH), ("storage", storage, FLOOR_PATH),
-                                   ("app", app, CHECKIN_PATH)):
-            part = measured([server], name, server.port,
-                            load.checkins(path, tokens, sequence[done[name]:done[name] + per_round], slug),
-                            local_database and name != "framework", clients=CLIENTS, max_units=per_round,
-                            max_seconds=seconds, processes=args.client_processes)
+        for name, server, path in (
+            ("framework", framework, FLOOR_PATH),
+            ("storage", storage, FLOOR_PATH),
+            ("app", app, CHECKIN_PATH),
+        ):
+            part = measured(
+                [server],
+                name,
+                server.port,
+                load.checkins(path, tokens, sequence[done[name] : done[name] + per_round], slug),
+                local_database and name != "framework",
+                clients=CLIENTS,
+                max_units=per_round,
+                max_seconds=seconds,
+                processes=args.client_processes,
+            )
             done[name] += part.units
             results[name].merge(part)
     floor, store, result = results["framework"], results["storage"], results["app"]
-    table.add("framework floor: bare Flask, POST parses the JSON, answers JSON", f"{floor.per_second:,.0f} req/s",
-              p50_p99(floor), target="errors 0", met=floor.errors == 0)
-    table.add("storage floor: look-up by badge + insert-or-ignore, 1 tx", f"{store.per_second:,.0f} req/s",
-              p50_p99(store), target="errors 0", met=store.errors == 0)
+    table.add(
+        "framework floor: bare Flask, POST parses the JSON, answers JSON",
+        f"{floor.per_second:,.0f} req/s",
+        p50_p99(floor),
+        target="errors 0",
+        met=floor.errors == 0,
+    )
+    table.add(
+        "storage floor: look-up by badge + insert-or-ignore, 1 tx",
+        f"{store.per_second:,.0f} req/s",
+        p50_p99(store),
+        target="errors 0",
+        met=store.errors == 0,
+    )
     table.add(f"POST {CHECKIN_PATH}", f"{result.per_second:,.0f} req/s", p50_p99(result))
     storage_ratio, framework_ratio = ratio_of(result, store), ratio_of(result, floor)
-    table.add("  against the storage floor", "", floor=f"{store.per_second:,.0f} req/s", ratio=f"{storage_ratio:.2f}",
-              target=f">= {CHECKIN_STORAGE_RATIO_MIN}", met=storage_ratio >= CHECKIN_STORAGE_RATIO_MIN)
+    table.add(
+        "  against the storage floor",
+        "",
+        floor=f"{store.per_second:,.0f} req/s",
+        ratio=f"{storage_ratio:.2f}",
+        target=f">= {CHECKIN_STORAGE_RATIO_MIN}",
+        met=storage_ratio >= CHECKIN_STORAGE_RATIO_MIN,
+    )
     framework_target = CHECKIN_FRAMEWORK_RATIO_MIN.get(engine)
-    table.add("  against the framework floor", "", floor=f"{floor.per_second:,.0f} req/s",
-              ratio=f"{framework_ratio:.2f}", target=f">= {framework_target}" if framework_target else "(shown)",
-              met=framework_ratio >= framework_target if framework_target else None)
+    table.add(
+        "  against the framework floor",
+        "",
+        floor=f"{floor.per_second:,.0f} req/s",
+        ratio=f"{framework_ratio:.2f}",
+        target=f">= {framework_target}" if framework_target else "(shown)",
+        met=framework_ratio >= framework_target if framework_target else None,
+    )
     p99 = result.percentile_ms(99)
-    table.add(f"  p99 latency at {CLIENTS} scanners", ms(p99), target=f"< {CHECKIN_P99_MAX_MS} ms",
-              met=p99 < CHECKIN_P99_MAX_MS)
-    table.add("  errors (a 429 is one)", f"{result.errors} of {result.units} ({answers(result)})", target="0",
-              met=result.errors == 0)
+    table.add(
+        f"  p99 latency at {CLIENTS} scanners",
+        ms(p99),
+        target=f"< {CHECKIN_P99_MAX_MS} ms",
+        met=p99 < CHECKIN_P99_MAX_MS,
+    )
+    table.add(
+        "  errors (a 429 is one)",
+        f"{result.errors} of {result.units} ({answers(result)})",
+        target="0",
+        met=result.errors == 0,
+    )
     # Where the CPU goes: the servers, the clients and PostgreSQL share this machine's cores.
     for part, cpu_seconds in result.cpu.items():
         cpu, store_cpu = result.ms_per_unit(cpu_seconds), store.ms_per_unit(store.cpu[part])
-        table.add(f"  {part} CPU per request (against the storage floor's)", ms(cpu), floor=ms(store_cpu),
-                  ratio=f"{cpu / store_cpu:.1f}x" if store_cpu else "")
+        table.add(
+            f"  {part} CPU per request (against the storage floor's)",
+            ms(cpu),
+            floor=ms(store_cpu),
+            ratio=f"{cpu / store_cpu:.1f}x" if store_cpu else "",
+        )
     table.add(f"  cores in use: server / whole machine (of {os.cpu_count()})", cores(result), floor=cores(store))
     # The same 32 scanners at a door's rhythm rather than flat out: what a person at the door waits.
-    door = load.run("door pace", app.port, load.checkins(CHECKIN_PATH, tokens, paced, slug), clients=CLIENTS,
-                    max_units=PACED_SCANS, max_seconds=3 if quick else 5, processes=args.client_processes,
-                    pace=SCAN_EVERY)
-    table.add(f"  at a door's pace: {CLIENTS} scanners, a scan every {SCAN_EVERY:g} s each",
-              f"{door.per_second:,.0f} req/s, errors {door.errors}", p50_p99(door))
+    door = load.run(
+        "door pace",
+        app.port,
+        load.checkins(CHECKIN_PATH, tokens, paced, slug),
+        clients=CLIENTS,
+        max_units=PACED_SCANS,
+        max_seconds=3 if quick else 5,
+        processes=args.client_processes,
+        pace=SCAN_EVERY,
+    )
+    table.add(
+        f"  at a door's pace: {CLIENTS} scanners, a scan every {SCAN_EVERY:g} s each",
+        f"{door.per_second:,.0f} req/s, errors {door.errors}",
+        p50_p99(door),
+    )
 
 
-def registration_rows(table: Table, env: dict, app: Gunicorn, fixture: dict, args, log: Path, smtp: SmtpSink,
-                      local_database: bool, run_number: int) -> None:
+def registration_rows(
+    table: Table,
+    env: dict,
+    app: Gunicorn,
+    fixture: dict,
+    args,
+    log: Path,
+    smtp: SmtpSink,
+    local_database: bool,
+    run_number: int,
+) -> None:
     quick, slug = args.quick, fixture["register_slug"]
     seconds = (3 if quick else 9) / ROUNDS
     options = {"clients": FORM_CLIENTS, "max_seconds": seconds, "processes": min(args.client_processes, FORM_CLIENTS)}
@@ -276,30 +391,68 @@ def registration_rows(table: Table, env: dict, app: Gunicorn, fixture: dict, arg
     run_ids = []
     for round_number in range(ROUNDS):
         visitors = run_number * ROUNDS + round_number  # distinct addresses in every round of every engine
-        form.merge(measured([app], "form", app.port, load.registration_form(slug, visitors), local_database,
-                            max_units=5_000, **options))
+        form.merge(
+            measured(
+                [app],
+                "form",
+                app.port,
+                load.registration_form(slug, visitors),
+                local_database,
+                max_units=5_000,
+                **options,
+            )
+        )
         run_ids.append(secrets.token_hex(3))
-        pairs.merge(measured([app], "pairs", app.port, load.registrations(
-            slug, fixture["entity_type_ids"], fixture["region_ids"], run_ids[-1], visitors), local_database,
-            max_units=1_000, **options))
+        pairs.merge(
+            measured(
+                [app],
+                "pairs",
+                app.port,
+                load.registrations(slug, fixture["entity_type_ids"], fixture["region_ids"], run_ids[-1], visitors),
+                local_database,
+                max_units=1_000,
+                **options,
+            )
+        )
     ratio, p99 = ratio_of(pairs, form), pairs.percentile_ms(99)
-    table.add(f"GET /sessions/<slug>/register alone (floor)", f"{form.per_second:,.1f} /s", p50_p99(form),
-              target="errors 0", met=form.errors == 0)
-    table.add("GET then POST the form (a pair)", f"{pairs.per_second:,.1f} pairs/s", p50_p99(pairs),
-              f"{form.per_second:,.1f} /s", f"{ratio:.2f}", f">= {FORM_RATIO_MIN}", ratio >= FORM_RATIO_MIN)
-    table.add(f"  p99 of a pair at {FORM_CLIENTS} clients", ms(p99), target=f"< {FORM_P99_MAX_MS} ms",
-              met=p99 < FORM_P99_MAX_MS)
+    table.add(
+        "GET /sessions/<slug>/register alone (floor)",
+        f"{form.per_second:,.1f} /s",
+        p50_p99(form),
+        target="errors 0",
+        met=form.errors == 0,
+    )
+    table.add(
+        "GET then POST the form (a pair)",
+        f"{pairs.per_second:,.1f} pairs/s",
+        p50_p99(pairs),
+        f"{form.per_second:,.1f} /s",
+        f"{ratio:.2f}",
+        f">= {FORM_RATIO_MIN}",
+        ratio >= FORM_RATIO_MIN,
+    )
+    table.add(
+        f"  p99 of a pair at {FORM_CLIENTS} clients",
+        ms(p99),
+        target=f"< {FORM_P99_MAX_MS} ms",
+        met=p99 < FORM_P99_MAX_MS,
+    )
     table.add("  errors", f"{pairs.errors} of {pairs.units} ({answers(pairs)})", target="0", met=pairs.errors == 0)
-    table.add("  server CPU per pair / per form alone",
-              f"{ms(pairs.ms_per_unit(pairs.cpu['server']))} / {ms(form.ms_per_unit(form.cpu['server']))}")
+    table.add(
+        "  server CPU per pair / per form alone",
+        f"{ms(pairs.ms_per_unit(pairs.cpu['server']))} / {ms(form.ms_per_unit(form.cpu['server']))}",
+    )
     registered = pairs.outcomes.get("302", 0)
     during = sum(count for address, count in smtp.recipients.items() if _of_runs(address, run_ids))
     received = deliver_queued_mails(env, smtp, run_ids, registered, log)
     once = sum(1 for count in received.values() if count == 1)
-    table.add("  confirmations at the SMTP sink after a job worker ran",
-              f"{len(received)} addresses of {registered} registered, {once} exactly once, "
-              f"{sum(received.values())} mails ({during} sent during the run)",
-              target="each once", met=0 < registered == len(received) == once)
+    table.add(
+        "  confirmations at the SMTP sink after a job worker ran",
+        f"{len(received)} addresses of {registered} registered, {once} exactly once, "
+        f"{sum(received.values())} mails ({during} sent during the run)",
+        target="each once",
+        met=0 < registered == len(received) == once,
+    )
 
 
 def _of_runs(address: str, run_ids: list[str]) -> bool:
@@ -309,13 +462,27 @@ def _of_runs(address: str, run_ids: list[str]) -> bool:
 def deliver_queued_mails(env: dict, smtp: SmtpSink, run_ids: list[str], expected: int, log: Path) -> Counter:
     """Runs a job worker until the sink has a mail for each of the `expected` registrations of `run_ids` and no
     more arrive for a few seconds (a duplicate would), or two minutes passed; the mails each address received."""
+
     def received() -> Counter:
-        return Counter({address: count for address, count in list(smtp.recipients.items())
-                        if _of_runs(address, run_ids)})
+        return Counter(
+            {address: count for address, count in list(smtp.recipients.items()) if _of_runs(address, run_ids)}
+        )
+
     with open(log, "a") as out:
-        worker = subprocess.Popen([str(Path(sys.executable).parent / "huey_consumer"), "attendance.jobs.worker.huey",
-                                   "--workers", "2", "--worker-type", "thread"], cwd=ROOT, env=env, stdout=out,
-                                  stderr=subprocess.STDOUT)
+        worker = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "huey_consumer"),
+                "attendance.jobs.worker.huey",
+                "--workers",
+                "2",
+                "--worker-type",
+                "thread",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline, last, quiet_since = time.monotonic() + 120, -1, time.monotonic()
         while time.monotonic() < deadline:
@@ -333,10 +500,16 @@ def deliver_queued_mails(env: dict, smtp: SmtpSink, run_ids: list[str], expected
 
 def headcount_section(table: Table, engine: str, env: dict, args, log: Path) -> None:
     result = run_json("reports.py", ["3"], env, log, timeout=budget.timeout())
-    table.section(f"Headcount report on {engine}: {result['registrations']:,} registrations, "
-                  f"{result['attendances']:,} attendance records (median of 3, in-process)")
-    table.add("headcount(meeting).as_dict()", ms(result["headcount_ms"]), target=f"< {HEADCOUNT_MAX_MS} ms",
-              met=result["headcount_ms"] < HEADCOUNT_MAX_MS)
+    table.section(
+        f"Headcount report on {engine}: {result['registrations']:,} registrations, "
+        f"{result['attendances']:,} attendance records (median of 3, in-process)"
+    )
+    table.add(
+        "headcount(meeting).as_dict()",
+        ms(result["headcount_ms"]),
+        target=f"< {HEADCOUNT_MAX_MS} ms",
+        met=result["headcount_ms"] < HEADCOUNT_MAX_MS,
+    )
     table.add("  of which this process's CPU (the database server's not counted)", ms(result["headcount_cpu_ms"]))
     for name in ("to_csv", "to_xlsx", "to_pdf"):
         table.add(f"formats.{name}(report)", ms(result[f"{name}_ms"]))
@@ -346,16 +519,29 @@ def pdf_section(table: Table, env: dict, args, log: Path) -> None:
     repeats = 5 if args.quick else 15
     single = run_json("pdfs.py", ["on-demand", str(repeats)], env, log, timeout=budget.timeout())
     floor = single["floor_ms"]
-    table.section(f"PDFs in-process on SQLite (median of {repeats}; subsetter: {single['subsetter']}; floor "
-                  "rendered by the app's own renderer)")
+    table.section(
+        f"PDFs in-process on SQLite (median of {repeats}; subsetter: {single['subsetter']}; floor "
+        "rendered by the app's own renderer)"
+    )
     table.add("floor: trivial 1-page document, same fonts, html_to_pdf", ms(floor))
     # Judged on the first render, which someone waits for; the stored copy later requests get is shown, not judged.
     for kind in ("badge", "certificate"):
         first, stored = single[f"{kind}_ms"] / floor, single[f"{kind}_stored_ms"] / floor
-        table.add(f"{kind}_pdf, first render (stored after)", ms(single[f"{kind}_ms"]), floor=ms(floor),
-                  ratio=f"{first:.1f}x", target=f"<= {ON_DEMAND_RATIO_MAX}x", met=first <= ON_DEMAND_RATIO_MAX)
-        table.add(f"  {kind}_pdf again, from its stored copy", ms(single[f"{kind}_stored_ms"]), floor=ms(floor),
-                  ratio=f"{stored:.1f}x", target="(shown)")
+        table.add(
+            f"{kind}_pdf, first render (stored after)",
+            ms(single[f"{kind}_ms"]),
+            floor=ms(floor),
+            ratio=f"{first:.1f}x",
+            target=f"<= {ON_DEMAND_RATIO_MAX}x",
+            met=first <= ON_DEMAND_RATIO_MAX,
+        )
+        table.add(
+            f"  {kind}_pdf again, from its stored copy",
+            ms(single[f"{kind}_stored_ms"]),
+            floor=ms(floor),
+            ratio=f"{stored:.1f}x",
+            target="(shown)",
+        )
     counts = (100, 250) if args.quick else (100, 1_000)
     bulk = {}
     for n in counts:
@@ -364,17 +550,27 @@ def pdf_section(table: Table, env: dict, args, log: Path) -> None:
         pages = "" if bulk[n]["pages"] == n else f" ({bulk[n]['pages']} pages!)"
         # The issue sets the bulk target on the export of 1,000; the smaller export shows how the first batch weighs.
         judged = n == counts[-1]
-        table.add(f"write_merged_pdf, {n:,} certificates", f"{ms(bulk[n]['ms_per_certificate'])}/cert{pages}",
-                  floor=ms(bulk[n]["floor_ms"]), ratio=f"{ratio:.1f}x",
-                  target=f"<= {BULK_RATIO_MAX}x" if judged else ("a page each" if pages else ""),
-                  met=(ratio <= BULK_RATIO_MAX and not pages) if judged else (False if pages else None))
+        table.add(
+            f"write_merged_pdf, {n:,} certificates",
+            f"{ms(bulk[n]['ms_per_certificate'])}/cert{pages}",
+            floor=ms(bulk[n]["floor_ms"]),
+            ratio=f"{ratio:.1f}x",
+            target=f"<= {BULK_RATIO_MAX}x" if judged else ("a page each" if pages else ""),
+            met=(ratio <= BULK_RATIO_MAX and not pages) if judged else (False if pages else None),
+        )
     small, large = (bulk[n] for n in counts)
     # Flat: the larger export's peak may exceed the smaller's by some MB: the allocator and native caches (fonts,
     # glyphs) settle over the first batches, while Python keeps nothing per certificate. In batches of 100 the peak
     # grew +58-69 MB for 100 certificates, +65-89 MB for 1,000 and +75 MB for 2,500. Memory held per certificate
     # shows as the slope: 900 more certificates at pypdf's old 50 KB each would be +44 MB.
-    peak_memory_row(table, "certs", counts, bulk, target=f"flat (+{BULK_MEMORY_MARGIN_MB} MB)",
-                    met=large["peak_growth_mb"] <= small["peak_growth_mb"] + BULK_MEMORY_MARGIN_MB)
+    peak_memory_row(
+        table,
+        "certs",
+        counts,
+        bulk,
+        target=f"flat (+{BULK_MEMORY_MARGIN_MB} MB)",
+        met=large["peak_growth_mb"] <= small["peak_growth_mb"] + BULK_MEMORY_MARGIN_MB,
+    )
     # The organiser's badge sheets, batched the same way. No target in the issue: shown so that memory growing with
     # the number of badges (one document for all took +151 MB at 1,000) would show.
     sheet = {n: run_json("pdfs.py", ["sheets", str(n)], env, log, timeout=budget.timeout()) for n in counts}
@@ -388,25 +584,39 @@ def peak_memory_row(table: Table, unit: str, counts: tuple[int, int], results: d
     """The peak-memory growth of the smaller and the larger export, and its slope: what each document adds."""
     small, large = (results[n] for n in counts)
     slope_kb = (large["peak_growth_mb"] - small["peak_growth_mb"]) * 1024 / (counts[1] - counts[0])
-    table.add(f"  peak RSS growth, {counts[0]:,} / {counts[1]:,} {unit} (batches of {large['batch']})",
-              f"+{small['peak_growth_mb']:.0f} MB / +{large['peak_growth_mb']:.0f} MB",
-              ratio=f"{slope_kb:+.1f} KB/{unit.rstrip('s')}", **verdict)
+    table.add(
+        f"  peak RSS growth, {counts[0]:,} / {counts[1]:,} {unit} (batches of {large['batch']})",
+        f"+{small['peak_growth_mb']:.0f} MB / +{large['peak_growth_mb']:.0f} MB",
+        ratio=f"{slope_kb:+.1f} KB/{unit.rstrip('s')}",
+        **verdict,
+    )
 
 
 def server_env(url: str, smtp_port: int, jobs_url: str, ratelimit_storage: str, instance: Path) -> dict:
     """The app as production runs it: ATTENDANCE_ENV=production, rate limits on and counted in a store shared by
     the workers, behind one trusted reverse proxy."""
     env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "TEST_DATABASE_URL")}
-    env.update({
-        "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32), "ATTENDANCE_ENV": "production",
-        "RATELIMIT_ENABLED": "true", "RATELIMIT_STORAGE_URI": ratelimit_storage,
-        "RATELIMIT_KEY_PREFIX": f"attendance-bench-{secrets.token_hex(4)}", "TRUSTED_PROXIES": "1",
-        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_STARTTLS": "false",
-        "PUBLIC_URL": "http://127.0.0.1", "PYTHONUNBUFFERED": "1", "BENCH_INSTANCE": str(instance),
-        "OUTBOX_DIR": str(instance / "outbox"), "EXPORTS_DIR": str(instance / "exports"),
-        # The bench's own queue: the registrations' mails wait there for the worker started after the form's run.
-        "JOBS_URL": jobs_url,
-    })
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": secrets.token_hex(32),
+            "ATTENDANCE_ENV": "production",
+            "RATELIMIT_ENABLED": "true",
+            "RATELIMIT_STORAGE_URI": ratelimit_storage,
+            "RATELIMIT_KEY_PREFIX": f"attendance-bench-{secrets.token_hex(4)}",
+            "TRUSTED_PROXIES": "1",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "SMTP_STARTTLS": "false",
+            "PUBLIC_URL": "http://127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+            "BENCH_INSTANCE": str(instance),
+            "OUTBOX_DIR": str(instance / "outbox"),
+            "EXPORTS_DIR": str(instance / "exports"),
+            # The bench's own queue: the registrations' mails wait there for the worker started after the form's run.
+            "JOBS_URL": jobs_url,
+        }
+    )
     return env
 
 
@@ -423,21 +633,24 @@ def ratelimit_storage(redis_url: str) -> tuple[str, str]:
 
 def storage_conditions(env: dict) -> str:
     """The durability settings the figures were measured with, read from the engine itself."""
-    code = ("import json, sqlalchemy as sa; from attendance import create_app; from attendance.extensions import db\n"
-            "with create_app().app_context():\n"
-            "    c = db.session.connection()\n"
-            "    if db.engine.dialect.name == 'sqlite':\n"
-            "        print(json.dumps({k: c.exec_driver_sql(f'PRAGMA {k}').scalar() for k in ('journal_mode', 'synchronous')}))\n"
-            "    else:\n"
-            "        print(json.dumps({k: c.exec_driver_sql(f'SHOW {k}').scalar() for k in ('synchronous_commit', 'fsync', 'wal_sync_method', 'server_version')}))\n")
+    code = (
+        "import json, sqlalchemy as sa; from attendance import create_app; from attendance.extensions import db\n"
+        "with create_app().app_context():\n"
+        "    c = db.session.connection()\n"
+        "    if db.engine.dialect.name == 'sqlite':\n"
+        "        print(json.dumps({k: c.exec_driver_sql(f'PRAGMA {k}').scalar() for k in ('journal_mode', 'synchronous')}))\n"
+        "    else:\n"
+        "        print(json.dumps({k: c.exec_driver_sql(f'SHOW {k}').scalar() for k in ('synchronous_commit', 'fsync', 'wal_sync_method', 'server_version')}))\n"
+    )
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, timeout=60)
     try:
         found = json.loads(completed.stdout.decode().strip().splitlines()[-1])
     except (IndexError, ValueError):
         return "durability settings unknown"
     if "journal_mode" in found:
-        found["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(found["synchronous"],
-                                                                                 found["synchronous"])
+        found["synchronous"] = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
+            found["synchronous"], found["synchronous"]
+        )
     return ", ".join(f"{k}={v}" for k, v in found.items())
 
 
@@ -452,8 +665,11 @@ def main() -> None:
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--client-processes", type=int, default=4, help="processes the clients are spread over")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/7",
-                        help="the Redis that counts the rate limits (a spare database number)")
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/7",
+        help="the Redis that counts the rate limits (a spare database number)",
+    )
     args = parser.parse_args()
 
     started, stolen = time.monotonic(), machine_cpu_seconds()[1]
@@ -463,8 +679,11 @@ def main() -> None:
     engines = [("SQLite", f"sqlite:///{tmp / 'bench.sqlite3'}")]
     if os.environ.get("BENCH_DATABASE_URL"):
         engines.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"]))
-    print(f"attendance bench, {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}; log {log}", flush=True)
+    print(
+        f"attendance bench, {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f}; log {log}",
+        flush=True,
+    )
 
     def attempt(what: str, action) -> None:
         print(f"... {what}", end="", flush=True)
@@ -485,28 +704,38 @@ def main() -> None:
             # The floors: the same database and environment, without the app.
             floor_env = {**env, "RATELIMIT_ENABLED": "false"}
             fixture: dict = {}
-            attempt(f"{engine}: migrate and seed",
-                    lambda: fixture.update(prepare(engine, url, env, log, tmp / f"fixture-{engine}.json")))
+            attempt(
+                f"{engine}: migrate and seed",
+                lambda: fixture.update(prepare(engine, url, env, log, tmp / f"fixture-{engine}.json")),
+            )
             if not fixture:
                 continue
             sqlite_env = sqlite_env or (env if engine == "SQLite" else None)
             if not args.skip_reports:
                 attempt(f"{engine}: headcount report", lambda: headcount_section(table, engine, env, args, log))
             if not args.skip_http:
-                conditions = (f"ATTENDANCE_ENV=production; rate limits on ({SCAN_LIMIT}), {limits_said}; "
-                              f"{engine} {storage_conditions(env)} (as shipped: the bench changes no durability "
-                              "setting)")
-                attempt(f"{engine}: HTTP load", lambda: http_section(table, engine, env, floor_env, fixture, args,
-                                                                     log, smtp, conditions, run_number))
+                conditions = (
+                    f"ATTENDANCE_ENV=production; rate limits on ({SCAN_LIMIT}), {limits_said}; "
+                    f"{engine} {storage_conditions(env)} (as shipped: the bench changes no durability "
+                    "setting)"
+                )
+                attempt(
+                    f"{engine}: HTTP load",
+                    lambda: http_section(
+                        table, engine, env, floor_env, fixture, args, log, smtp, conditions, run_number
+                    ),
+                )
         if sqlite_env and not args.skip_pdfs:
             attempt("PDFs", lambda: pdf_section(table, sqlite_env, args, log))
 
     print()
     print(table.render())
     print(f"\nTargets missed: {len(table.misses)}" + "".join(f"\n  - {m}" for m in table.misses))
-    print(f"Took {time.monotonic() - started:.0f} s; load average at the end {os.getloadavg()[0]:.1f}; the "
-          f"hypervisor gave {machine_cpu_seconds()[1] - stolen:.1f} s of CPU to other machines meanwhile (other work "
-          "slows the figures, ratios less).")
+    print(
+        f"Took {time.monotonic() - started:.0f} s; load average at the end {os.getloadavg()[0]:.1f}; the "
+        f"hypervisor gave {machine_cpu_seconds()[1] - stolen:.1f} s of CPU to other machines meanwhile (other work "
+        "slows the figures, ratios less)."
+    )
     failed = any(row[0].endswith("FAILED") for row in table.rows)
     if args.keep or failed:
         print(f"Kept {tmp} (databases, fixtures and bench.log)")

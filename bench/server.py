@@ -7,6 +7,7 @@ output goes to a log file.
 `SmtpSink()` is a minimal SMTP server on 127.0.0.1 that accepts and discards every message, counting them per recipient: registrations
 email the delegate a badge PDF, and the bench must neither write into the repo's instance/outbox nor send mail.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -33,8 +34,14 @@ def free_port() -> int:
 def flask(env: dict, *args: str, log: Path) -> None:
     """`flask --app attendance ARGS` in a subprocess; raises with the log's tail when it fails."""
     with open(log, "ab") as out:
-        completed = subprocess.run([sys.executable, "-m", "flask", "--app", "attendance", *args], cwd=ROOT,
-                                   env=env, stdout=out, stderr=subprocess.STDOUT, timeout=300)
+        completed = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "attendance", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+        )
     if completed.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed; see {log}")
 
@@ -53,7 +60,7 @@ def processes_cpu_seconds(select) -> float:
                 line = stat.read()
         except OSError:
             continue  # a process that just ended
-        name, fields = line[line.index("(") + 1:line.rindex(")")], line[line.rindex(")") + 2:].split()
+        name, fields = line[line.index("(") + 1 : line.rindex(")")], line[line.rindex(")") + 2 :].split()
         # after the name: state, ppid, ..., utime (14th field of the line) and stime (15th)
         if select(int(entry), int(fields[1]), name):
             total += int(fields[11]) + int(fields[12])
@@ -79,22 +86,47 @@ def machine_cpu_seconds() -> tuple[float, float]:
 
 
 class Gunicorn:
-    def __init__(self, env: dict, log: Path, *, workers: int = 2, worker_class: str = "gthread", threads: int = 1,
-                 app: str = "attendance:create_app()"):
+    def __init__(
+        self,
+        env: dict,
+        log: Path,
+        *,
+        workers: int = 2,
+        worker_class: str = "gthread",
+        threads: int = 1,
+        app: str = "attendance:create_app()",
+    ):
         """`app`: the WSGI app, the attendance app by default, or a floor of bench/floors.py."""
         self.env, self.log = env, log
         self.port = free_port()
-        self.command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-                        "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
-                        "--log-level", "warning", "--pythonpath", str(ROOT / "bench"), app]
-        self.description = f"{workers} workers, {worker_class}" + (f" x {threads} threads"
-                                                                    if worker_class == "gthread" else "")
+        self.command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            worker_class,
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+            "--pythonpath",
+            str(ROOT / "bench"),
+            app,
+        ]
+        self.description = f"{workers} workers, {worker_class}" + (
+            f" x {threads} threads" if worker_class == "gthread" else ""
+        )
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> "Gunicorn":
+    def __enter__(self) -> Gunicorn:
         self._out = open(self.log, "ab")
-        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=self._out,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -180,7 +212,7 @@ class SmtpSink(socketserver.ThreadingTCPServer):
             self.messages += 1
             self.recipients.update(recipients)
 
-    def __enter__(self) -> "SmtpSink":
+    def __enter__(self) -> SmtpSink:
         threading.Thread(target=self.serve_forever, daemon=True).start()
         return self
 

@@ -1,4 +1,5 @@
 """Fixtures: one app and schema per run (SQLite, or TEST_DATABASE_URL), emptied after every test."""
+
 import os
 import tempfile
 import threading
@@ -8,19 +9,28 @@ from datetime import date, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 from flask import has_app_context
-from flask.testing import FlaskCliRunner, FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.serving import make_server
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 
-from attendance import create_app  # noqa: E402
-from attendance.auth import ensure_staff  # noqa: E402
-from attendance.extensions import db  # noqa: E402
-from attendance.models import (EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration,  # noqa: E402
-                               SessionDay, StaffRole, StaffUser)
-from attendance.clock import utcnow  # noqa: E402
 from helpers import PASSWORD, csrf_token  # noqa: E402
 
+from attendance import create_app  # noqa: E402
+from attendance.auth import ensure_staff  # noqa: E402
+from attendance.clock import utcnow  # noqa: E402
+from attendance.extensions import db  # noqa: E402
+from attendance.models import (
+    EntityType,
+    MeetingSeries,
+    MeetingSession,
+    Mode,
+    Region,
+    Registration,  # noqa: E402
+    SessionDay,
+    StaffRole,
+    StaffUser,
+)
 
 
 class UnitOfWorkClient(FlaskClient):
@@ -51,18 +61,21 @@ def _database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
-        "OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
-        "RATELIMIT_ENABLED": False,
-        "SMTP_HOST": "",
-        "JOBS_IMMEDIATE": True,
-        "EXPORTS_DIR": str(tmp_path_factory.mktemp("exports")),
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+            "OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
+            "RATELIMIT_ENABLED": False,
+            "SMTP_HOST": "",
+            "JOBS_IMMEDIATE": True,
+            "EXPORTS_DIR": str(tmp_path_factory.mktemp("exports")),
+        }
+    )
     app.test_client_class, app.test_cli_runner_class = UnitOfWorkClient, UnitOfWorkCliRunner
     with app.app_context():
         from flask_migrate import upgrade
+
         _drop_everything()
         upgrade()
     yield app
@@ -130,24 +143,35 @@ def make_session(app_ctx):
             series = MeetingSeries(name="Test series")
         first_day = overrides.pop("first_day", date.today() + timedelta(days=30))
         fields = {
-            "slug": f"test-session-{n}", "number": n, "title": f"Test Session {n}", "venue": "Brussels",
-            "timezone": "Europe/Brussels", "online_meeting_url": "https://meet.example.org/test",
+            "slug": f"test-session-{n}",
+            "number": n,
+            "title": f"Test Session {n}",
+            "venue": "Brussels",
+            "timezone": "Europe/Brussels",
+            "online_meeting_url": "https://meet.example.org/test",
             "in_person_capacity": None,
             "registration_opens_at": utcnow() - timedelta(days=1),
             "registration_closes_at": utcnow() + timedelta(days=20),
         }
         fields.update(overrides)
         meeting = MeetingSession(series=series, **fields)
-        meeting.days = [SessionDay(date=first_day + timedelta(days=i), starts_at=time(9, 30), ends_at=time(17, 0))
-                        for i in range(2)]
-        meeting.entity_types = [EntityType(name=name, position=i) for i, name in
-                                enumerate(["Regional Office for Capacity Building (ROCB)",
-                                           "Regional Training Centre (RTC)", "Observer/Guest"])]
-        meeting.regions = [Region(name=name, position=i) for i, name in enumerate(["Europe", "West and Central Africa"])]
+        meeting.days = [
+            SessionDay(date=first_day + timedelta(days=i), starts_at=time(9, 30), ends_at=time(17, 0)) for i in range(2)
+        ]
+        meeting.entity_types = [
+            EntityType(name=name, position=i)
+            for i, name in enumerate(
+                ["Regional Office for Capacity Building (ROCB)", "Regional Training Centre (RTC)", "Observer/Guest"]
+            )
+        ]
+        meeting.regions = [
+            Region(name=name, position=i) for i, name in enumerate(["Europe", "West and Central Africa"])
+        ]
         meeting.organisers = organisers
         db.session.add(meeting)
         db.session.commit()
         return meeting
+
     return make
 
 
@@ -158,8 +182,12 @@ def make_registration(app_ctx):
     def make(meeting: MeetingSession, **overrides) -> Registration:
         n = next(counter)
         fields = {
-            "full_name": f"Delegate {n}", "email": f"delegate{n}@example.org", "organisation": "ROCB Europe",
-            "country": "BE", "entity_type": meeting.entity_types[0], "region": meeting.regions[0],
+            "full_name": f"Delegate {n}",
+            "email": f"delegate{n}@example.org",
+            "organisation": "ROCB Europe",
+            "country": "BE",
+            "entity_type": meeting.entity_types[0],
+            "region": meeting.regions[0],
             "mode": Mode.IN_PERSON,
         }
         fields.update(overrides)
@@ -167,12 +195,14 @@ def make_registration(app_ctx):
         db.session.add(registration)
         db.session.commit()
         return registration
+
     return make
 
 
 @pytest.fixture
 def login(client, app_ctx):
     """Logs the test client in as a new staff user of the given role."""
+
     def log_in(role: str = "organiser"):
         email = f"{role}-{datetime.now().timestamp()}@example.org"
         user, _ = ensure_staff(email, StaffRole(role), PASSWORD)
@@ -180,16 +210,17 @@ def login(client, app_ctx):
             for meeting in db.session.scalars(sa.select(MeetingSession)):
                 meeting.organisers.append(user)
         db.session.commit()
-        response = client.post("/login", data={"email": email, "password": PASSWORD,
-                                               "csrf_token": csrf_token(client)})
+        response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(client)})
         assert response.status_code == 302, response.get_data(as_text=True)
         return email
+
     return log_in
 
 
 @pytest.fixture
 def count_queries(app_ctx):
     """A context manager that counts the SQL statements run inside it: `with count_queries() as n: ...; n()`."""
+
     @contextmanager
     def counting():
         statements = []
@@ -204,6 +235,7 @@ def count_queries(app_ctx):
             yield counter
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", record)
+
     return counting
 
 
@@ -239,4 +271,5 @@ def round_trips(app_ctx):
             trace.close()
             preparing = sum(kind == "Parse" and not rest.startswith(' ""') for kind, rest in messages)
             counted.append(sum(kind == "ReadyForQuery" for kind, _ in messages) - preparing)
+
     return counting

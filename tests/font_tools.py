@@ -10,6 +10,7 @@ the highest one drawn, and the glyphs not drawn are left empty; the /ToUnicode m
 drawn, with the text each one stands for. A character with no glyph in any installed font is drawn with a glyph
 id past the end of the font (WeasyPrint's "unused glyph id", shown as the .notdef box) or with glyph 0.
 """
+
 from __future__ import annotations
 
 import io
@@ -65,6 +66,7 @@ class EmbeddedFont:
 
 def _to_unicode(data: bytes) -> dict[int, str]:
     """Parses a ToUnicode CMap's bfchar and bfrange entries (what WeasyPrint writes: bfchar only)."""
+
     def text(hex_string: bytes) -> str:
         return bytes.fromhex(hex_string.decode()).decode("utf-16-be")
 
@@ -99,11 +101,14 @@ def embedded_fonts(pdf: bytes) -> list[EmbeddedFont]:
                 descriptor = descendant["/FontDescriptor"].get_object()
                 stream = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
                 assert stream is not None, f"{font['/BaseFont']} is not embedded"
-                fonts.append(EmbeddedFont(
-                    base_font=str(font["/BaseFont"]).lstrip("/"),
-                    family=str(descriptor.get("/FontFamily", "")),
-                    font=TTFont(io.BytesIO(stream.get_object().get_data())),
-                    to_unicode=to_unicode))
+                fonts.append(
+                    EmbeddedFont(
+                        base_font=str(font["/BaseFont"]).lstrip("/"),
+                        family=str(descriptor.get("/FontFamily", "")),
+                        font=TTFont(io.BytesIO(stream.get_object().get_data())),
+                        to_unicode=to_unicode,
+                    )
+                )
     return fonts
 
 
@@ -166,6 +171,7 @@ def contextual_forms(pdf: bytes, text: str) -> int:
 
 # ---- where each glyph is drawn: for the order of right-to-left text ----
 
+
 @dataclass
 class PlacedGlyph:
     page: int
@@ -215,8 +221,8 @@ def placed_glyphs(pdf: bytes) -> list[PlacedGlyph]:
 
     def run(page_number, stream, resources, ctm):
         resources = resources.get_object() if resources is not None else {}
-        fonts = (resources.get("/Font") or {})
-        xobjects = (resources.get("/XObject") or {})
+        fonts = resources.get("/Font") or {}
+        xobjects = resources.get("/XObject") or {}
         stack, tm, font, size, char_spacing, scaling = [], (1, 0, 0, 1, 0, 0), None, 1.0, 0.0, 1.0
         for operands, operator in ContentStream(stream, reader).operations:
             if operator == b"q":
@@ -246,7 +252,7 @@ def placed_glyphs(pdf: bytes) -> list[PlacedGlyph]:
                         continue
                     data = bytes(item.original_bytes if hasattr(item, "original_bytes") else item)
                     for i in range(0, len(data) - 1, 2):
-                        code = int.from_bytes(data[i:i + 2], "big")
+                        code = int.from_bytes(data[i : i + 2], "big")
                         x, y = _multiply(tm, ctm)[4:]
                         glyphs.append(PlacedGlyph(page_number, round(x, 2), round(y, 2), to_unicode.get(code, "")))
                         advance = (widths.get(code, default_width) / 1000 * size + char_spacing) * scaling

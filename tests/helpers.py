@@ -1,4 +1,5 @@
 """Helpers the tests share: reading CSRF tokens as a browser would, and filled-in forms."""
+
 import re
 import socket
 import time
@@ -19,9 +20,14 @@ def csrf_token(client, url: str = "/login") -> str:
 
 def registration_form(meeting: MeetingSession, **overrides) -> dict:
     data = {
-        "full_name": "Amélie Dubois", "email": "amelie.dubois@example.org", "organisation": "ROCB Europe",
-        "country": "BE", "entity_type": str(meeting.entity_types[0].id), "region": str(meeting.regions[0].id),
-        "mode": "in_person", "consent": "y",
+        "full_name": "Amélie Dubois",
+        "email": "amelie.dubois@example.org",
+        "organisation": "ROCB Europe",
+        "country": "BE",
+        "entity_type": str(meeting.entity_types[0].id),
+        "region": str(meeting.regions[0].id),
+        "mode": "in_person",
+        "consent": "y",
     }
     data.update(overrides)
     return data

@@ -1,5 +1,6 @@
 """Reading our PDFs as a person and a scanner would: their text and where it lies, their pages, their images, and
 the QR codes printed on them."""
+
 import io
 import subprocess
 import tempfile
@@ -22,8 +23,10 @@ def pdf_text(pdf: bytes) -> str:
 
 
 def page_sizes(pdf: bytes) -> list[tuple[float, float]]:
-    return [(round(float(p.mediabox.width), 1), round(float(p.mediabox.height), 1))
-            for p in PdfReader(io.BytesIO(pdf)).pages]
+    return [
+        (round(float(p.mediabox.width), 1), round(float(p.mediabox.height), 1))
+        for p in PdfReader(io.BytesIO(pdf)).pages
+    ]
 
 
 @contextmanager
@@ -42,21 +45,26 @@ def qr_codes(pdf: bytes, dpi: int = 200) -> list[str]:
         texts = []
         for image_path in sorted(source.parent.glob("page*.png")):
             with Image.open(image_path) as image:
-                texts += [code.text for code in zxingcpp.read_barcodes(image.convert("L"))
-                          if code.format == zxingcpp.BarcodeFormat.QRCode]
+                texts += [
+                    code.text
+                    for code in zxingcpp.read_barcodes(image.convert("L"))
+                    if code.format == zxingcpp.BarcodeFormat.QRCode
+                ]
         return texts
 
 
 class Box(NamedTuple):
     """A rectangle on a page in points, from its top-left corner as a reader sees it."""
+
     left: float
     top: float
     right: float
     bottom: float
 
     def overlaps(self, other: "Box") -> bool:
-        return (self.left < other.right and other.left < self.right
-                and self.top < other.bottom and other.top < self.bottom)
+        return (
+            self.left < other.right and other.left < self.right and self.top < other.bottom and other.top < self.bottom
+        )
 
 
 def words(pdf: bytes) -> list[list[tuple[str, Box]]]:
@@ -64,8 +72,13 @@ def words(pdf: bytes) -> list[list[tuple[str, Box]]]:
     with _on_disk(pdf) as source:
         xhtml = subprocess.run(["pdftotext", "-bbox", str(source), "-"], check=True, capture_output=True).stdout
     pages = ET.fromstring(xhtml).iter("{http://www.w3.org/1999/xhtml}page")
-    return [[(word.text or "", Box(*(float(word.get(k)) for k in ("xMin", "yMin", "xMax", "yMax"))))
-             for word in page.iter("{http://www.w3.org/1999/xhtml}word")] for page in pages]
+    return [
+        [
+            (word.text or "", Box(*(float(word.get(k)) for k in ("xMin", "yMin", "xMax", "yMax"))))
+            for word in page.iter("{http://www.w3.org/1999/xhtml}word")
+        ]
+        for page in pages
+    ]
 
 
 def image_boxes(pdf: bytes) -> list[list[Box]]:
@@ -82,6 +95,7 @@ def image_boxes(pdf: bytes) -> list[list[Box]]:
                 xs = (cm[4], cm[4] + cm[0])
                 ys = (height - cm[5], height - cm[5] - cm[3])
                 boxes.append(Box(min(xs), min(ys), max(xs), max(ys)))
+
         page.extract_text(visitor_operand_before=before)
         pages.append(boxes)
     return pages
@@ -89,8 +103,12 @@ def image_boxes(pdf: bytes) -> list[list[Box]]:
 
 def words_under_images(pdf: bytes) -> list[str]:
     """The words that an image drawn on their page covers, wholly or in part (images are drawn over text)."""
-    return [text for page_words, images in zip(words(pdf), image_boxes(pdf), strict=True)
-            for text, box in page_words if any(box.overlaps(image) for image in images)]
+    return [
+        text
+        for page_words, images in zip(words(pdf), image_boxes(pdf), strict=True)
+        for text, box in page_words
+        if any(box.overlaps(image) for image in images)
+    ]
 
 
 def words_across_cells(pdf: bytes, cell: tuple[float, float]) -> list[str]:
@@ -100,7 +118,14 @@ def words_across_cells(pdf: bytes, cell: tuple[float, float]) -> list[str]:
 
     def cell_of(x: float, y: float) -> tuple[int, int]:
         return int(x // width), int(y // height)
-    return [text for page_words, (page_width, page_height) in zip(words(pdf), page_sizes(pdf), strict=True)
-            for text, box in page_words
-            if box.left < 0 or box.top < 0 or box.right > page_width or box.bottom > page_height
-            or cell_of(box.left, box.top) != cell_of(box.right - 0.01, box.bottom - 0.01)]
+
+    return [
+        text
+        for page_words, (page_width, page_height) in zip(words(pdf), page_sizes(pdf), strict=True)
+        for text, box in page_words
+        if box.left < 0
+        or box.top < 0
+        or box.right > page_width
+        or box.bottom > page_height
+        or cell_of(box.left, box.top) != cell_of(box.right - 0.01, box.bottom - 0.01)
+    ]

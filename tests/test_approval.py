@@ -1,4 +1,5 @@
 """Who may come: sessions that require approval, personal invitations, and focal points' nominations."""
+
 import email
 import html
 import io
@@ -10,26 +11,35 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token, registration_form
 from openpyxl import Workbook
 
 from attendance import transaction
 from attendance.api.tokens import create_api_token
 from attendance.extensions import db
-from attendance.models import (AuditEvent, Invitation, InvitationKind, Mode, OutboxMail, Registration,
-                               RegistrationPolicy, RegistrationStatus)
+from attendance.models import (
+    AuditEvent,
+    Invitation,
+    InvitationKind,
+    Mode,
+    OutboxMail,
+    Registration,
+    RegistrationPolicy,
+    RegistrationStatus,
+)
 from attendance.organiser.invitations import Invitee, invite
 from attendance.registration.approval import NotPending, decide
-from attendance.registration.service import (Delegate, InPersonFull, InvitationRequired, InvitationUsed, register)
-from attendance.registration.service import cancel
-from helpers import csrf_token, registration_form
+from attendance.registration.service import Delegate, InPersonFull, InvitationRequired, InvitationUsed, cancel, register
 
 APPROVAL, INVITATION = RegistrationPolicy.APPROVAL, RegistrationPolicy.INVITATION
 
 
 def mails(app) -> list[email.message.EmailMessage]:
     folder = app.config["OUTBOX_DIR"]
-    return [email.message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=email.policy.default)
-            for name in sorted(os.listdir(folder))]
+    return [
+        email.message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=email.policy.default)
+        for name in sorted(os.listdir(folder))
+    ]
 
 
 def body_of(message) -> str:
@@ -52,8 +62,15 @@ def registrations() -> list[Registration]:
 
 
 def delegate(meeting, n: int = 1, mode=Mode.IN_PERSON) -> Delegate:
-    return Delegate(f"Delegate {n}", f"d{n}@example.org", "ROCB Europe", "BE", meeting.entity_types[0].id,
-                    meeting.regions[0].id, mode)
+    return Delegate(
+        f"Delegate {n}",
+        f"d{n}@example.org",
+        "ROCB Europe",
+        "BE",
+        meeting.entity_types[0].id,
+        meeting.regions[0].id,
+        mode,
+    )
 
 
 def invitation_link(message) -> str:
@@ -67,6 +84,7 @@ def brussels_today() -> date:
 
 
 # ---- approval required ----
+
 
 def test_an_open_session_registers_at_once_as_before(client, make_session):
     meeting = make_session()
@@ -93,8 +111,9 @@ def test_a_pending_registration_has_no_badge_no_join_link_and_is_told_so(app, cl
     assert attachments_of(mail) == []  # no badge, no calendar yet
 
 
-def test_pending_people_are_not_counted_and_the_headcount_says_how_many_wait(client, make_session,
-                                                                             make_registration, login):
+def test_pending_people_are_not_counted_and_the_headcount_says_how_many_wait(
+    client, make_session, make_registration, login
+):
     meeting = make_session(registration_policy=APPROVAL)
     make_registration(meeting)
     make_registration(meeting, status=RegistrationStatus.PENDING)
@@ -116,10 +135,13 @@ def test_the_door_refuses_pending_and_declined_badges_saying_why(client, make_se
     pending = make_registration(meeting, status=RegistrationStatus.PENDING)
     declined = make_registration(meeting, status=RegistrationStatus.DECLINED)
     token = create_api_token("Door 1")[1]
-    for registration, status, message in ((pending, "pending", "Pending approval"),
-                                          (declined, "declined", "Registration declined")):
-        answer = client.post("/api/v1/checkins", json={"token": registration.badge_token},
-                             headers={"Authorization": f"Bearer {token}"})
+    for registration, status, message in (
+        (pending, "pending", "Pending approval"),
+        (declined, "declined", "Registration declined"),
+    ):
+        answer = client.post(
+            "/api/v1/checkins", json={"token": registration.badge_token}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert answer.status_code == 409
         assert answer.get_json()["status"] == status and message in answer.get_json()["message"]
 
@@ -131,9 +153,14 @@ def test_approving_registers_and_mails_the_confirmation_with_badge_and_calendar(
     login()
     page = client.get(f"/sessions/{meeting.slug}/approvals").get_data(as_text=True)
     assert "Amélie Dubois" in page and "1 registration waits for approval." in page
-    response = client.post(f"/sessions/{meeting.slug}/approvals", data={
-        "csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/approvals"), "one": f"approve-{registration.id}",
-        "message": "Welcome to Brussels."})
+    response = client.post(
+        f"/sessions/{meeting.slug}/approvals",
+        data={
+            "csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/approvals"),
+            "one": f"approve-{registration.id}",
+            "message": "Welcome to Brussels.",
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(registration)
     assert registration.status is RegistrationStatus.REGISTERED
@@ -160,17 +187,22 @@ def test_declining_tells_the_delegate_with_the_message(app, client, make_session
     assert "badge.pdf" not in page
 
 
-def test_approving_a_registration_cancelled_meanwhile_changes_nothing(app, client, make_session, make_registration,
-                                                                     login):
+def test_approving_a_registration_cancelled_meanwhile_changes_nothing(
+    app, client, make_session, make_registration, login
+):
     meeting = make_session(registration_policy=APPROVAL)
     registration = make_registration(meeting, status=RegistrationStatus.PENDING, full_name="Late Canceller")
     login()
     token = csrf_token(client, f"/sessions/{meeting.slug}/approvals")  # the organiser's page shows them pending
     cancel(registration, "cannot travel")
-    response = client.post(f"/sessions/{meeting.slug}/approvals", data={
-        "csrf_token": token, "one": f"approve-{registration.id}"}, follow_redirects=True)
-    assert "Late Canceller was not changed: the registration is cancelled now, no longer pending." in \
-        response.get_data(as_text=True)
+    response = client.post(
+        f"/sessions/{meeting.slug}/approvals",
+        data={"csrf_token": token, "one": f"approve-{registration.id}"},
+        follow_redirects=True,
+    )
+    assert "Late Canceller was not changed: the registration is cancelled now, no longer pending." in response.get_data(
+        as_text=True
+    )
     db.session.refresh(registration)
     assert registration.status is RegistrationStatus.CANCELLED
     assert db.session.scalar(sa.select(sa.func.count(OutboxMail.id)).filter_by(purpose="approved")) == 0
@@ -183,9 +215,15 @@ def test_bulk_approval_approves_the_pending_and_reports_the_rest(client, make_se
     first, second = (make_registration(meeting, status=RegistrationStatus.PENDING) for _ in range(2))
     gone = make_registration(meeting, status=RegistrationStatus.CANCELLED, full_name="Gone Person")
     login()
-    response = client.post(f"/sessions/{meeting.slug}/approvals", data={
-        "csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/approvals"), "bulk": "approve",
-        "ids": [str(first.id), str(second.id), str(gone.id)]}, follow_redirects=True)
+    response = client.post(
+        f"/sessions/{meeting.slug}/approvals",
+        data={
+            "csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/approvals"),
+            "bulk": "approve",
+            "ids": [str(first.id), str(second.id), str(gone.id)],
+        },
+        follow_redirects=True,
+    )
     html = response.get_data(as_text=True)
     assert "2 registrations approved" in html and "Gone Person was not changed" in html
     assert [r.status for r in registrations()] == [RegistrationStatus.REGISTERED] * 2 + [RegistrationStatus.CANCELLED]
@@ -230,6 +268,7 @@ def test_two_organisers_approving_at_once_approve_once(app, make_session, make_r
 
 # ---- invitations ----
 
+
 def test_an_invitation_only_session_creates_nothing_without_an_invitation(client, make_session):
     meeting = make_session(registration_policy=INVITATION)
     page = client.get(f"/sessions/{meeting.slug}/register").get_data(as_text=True)
@@ -244,10 +283,19 @@ def test_an_invitation_only_session_creates_nothing_without_an_invitation(client
 def test_a_personal_invitation_prefills_the_form_and_registers_once(app, client, make_session, login):
     meeting = make_session(registration_policy=INVITATION)
     login()
-    response = client.post(f"/sessions/{meeting.slug}/invitations", data={
-        "csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/invitations"), "kind": "personal",
-        "full_name": "Jean Kouassi", "email": "jean.kouassi@example.org", "organisation": "RTC Abidjan",
-        "entity_type": meeting.entity_types[1].name, "region": meeting.regions[1].name, "mode": "online"})
+    response = client.post(
+        f"/sessions/{meeting.slug}/invitations",
+        data={
+            "csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/invitations"),
+            "kind": "personal",
+            "full_name": "Jean Kouassi",
+            "email": "jean.kouassi@example.org",
+            "organisation": "RTC Abidjan",
+            "entity_type": meeting.entity_types[1].name,
+            "region": meeting.regions[1].name,
+            "mode": "online",
+        },
+    )
     assert response.status_code == 302
     [mail] = mails(app)
     assert mail["To"] == "jean.kouassi@example.org" and mail["Subject"].startswith("Invitation")
@@ -258,8 +306,13 @@ def test_a_personal_invitation_prefills_the_form_and_registers_once(app, client,
     html = form.get_data(as_text=True)
     assert 'value="Jean Kouassi"' in html and 'value="jean.kouassi@example.org"' in html
     assert f'<option selected value="{meeting.entity_types[1].id}"' in html
-    data = registration_form(meeting, csrf_token=csrf_token(visitor, link), full_name="Jean Kouassi",
-                             email="jean.kouassi@example.org", mode="online")
+    data = registration_form(
+        meeting,
+        csrf_token=csrf_token(visitor, link),
+        full_name="Jean Kouassi",
+        email="jean.kouassi@example.org",
+        mode="online",
+    )
     response = visitor.post(link, data=data)
     assert response.status_code == 302
     assert "/me/" in response.headers["Location"]
@@ -286,8 +339,10 @@ def test_a_forged_or_revoked_invitation_link_shows_a_clear_page_and_creates_noth
     assert forged.status_code == 404 and "not valid" in forged.get_data(as_text=True)
     invitation = invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="organiser@example.org")
     login()
-    client.post(f"/sessions/{meeting.slug}/invitations/{invitation.id}/revoke",
-                data={"csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/invitations")})
+    client.post(
+        f"/sessions/{meeting.slug}/invitations/{invitation.id}/revoke",
+        data={"csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/invitations")},
+    )
     revoked = client.get(f"/invitations/{invitation.token}")
     assert revoked.status_code == 410 and "withdrawn" in revoked.get_data(as_text=True)
     with pytest.raises(InvitationUsed):
@@ -305,6 +360,7 @@ def test_two_tabs_sending_one_invitation_at_once_make_one_registration(app, make
     def attempt(n: int) -> None:
         with app.app_context():
             from attendance.models import MeetingSession
+
             session = db.session.get(MeetingSession, meeting_id)
             barrier.wait()
             try:
@@ -327,17 +383,23 @@ def test_two_tabs_sending_one_invitation_at_once_make_one_registration(app, make
 
 # ---- nominations ----
 
+
 def nominate(client, link, meeting, n, **overrides):
-    data = registration_form(meeting, csrf_token=csrf_token(client, link), full_name=f"Nominee {n}",
-                             email=f"nominee{n}@example.org")
+    data = registration_form(
+        meeting, csrf_token=csrf_token(client, link), full_name=f"Nominee {n}", email=f"nominee{n}@example.org"
+    )
     data.update(overrides)
     return client.post(link, data=data)
 
 
 def test_a_focal_point_nominates_up_to_n_and_the_next_is_refused(app, client, make_session):
     meeting = make_session(registration_policy=APPROVAL)
-    invitation = invite(meeting, Invitee("Focal Point", "focal@example.org", "RILO Europe",
-                                         meeting.entity_types[0].name), by="o@example.org", places=2)
+    invitation = invite(
+        meeting,
+        Invitee("Focal Point", "focal@example.org", "RILO Europe", meeting.entity_types[0].name),
+        by="o@example.org",
+        places=2,
+    )
     link = f"/invitations/{invitation.token}"
     for n in (1, 2):
         assert nominate(client, link, meeting, n).status_code == 302
@@ -353,8 +415,12 @@ def test_a_focal_point_nominates_up_to_n_and_the_next_is_refused(app, client, ma
 
 def test_a_nominee_is_of_the_focal_points_entity_type(client, make_session):
     meeting = make_session()
-    invitation = invite(meeting, Invitee("Focal Point", "focal@example.org", "RILO Europe",
-                                         meeting.entity_types[0].name), by="o@example.org", places=3)
+    invitation = invite(
+        meeting,
+        Invitee("Focal Point", "focal@example.org", "RILO Europe", meeting.entity_types[0].name),
+        by="o@example.org",
+        places=3,
+    )
     link = f"/invitations/{invitation.token}"
     response = nominate(client, link, meeting, 1, entity_type=str(meeting.entity_types[2].id))
     assert response.status_code == 400 and "Choose an entity type from the list." in response.get_data(as_text=True)
@@ -363,8 +429,12 @@ def test_a_nominee_is_of_the_focal_points_entity_type(client, make_session):
 
 def test_nominees_racing_for_the_last_places_get_exactly_n(app, make_session):
     meeting = make_session()
-    invitation_id = invite(meeting, Invitee("Focal", "focal@example.org", "RILO",
-                                            meeting.entity_types[0].name), by="o@example.org", places=2).id
+    invitation_id = invite(
+        meeting,
+        Invitee("Focal", "focal@example.org", "RILO", meeting.entity_types[0].name),
+        by="o@example.org",
+        places=2,
+    ).id
     transaction.commit()  # the organiser's request ended before the nominations
     meeting_id = meeting.id
     results, barrier = [], threading.Barrier(6)
@@ -372,6 +442,7 @@ def test_nominees_racing_for_the_last_places_get_exactly_n(app, make_session):
     def attempt(n: int) -> None:
         with app.app_context():
             from attendance.models import MeetingSession
+
             session = db.session.get(MeetingSession, meeting_id)
             barrier.wait()
             try:
@@ -397,8 +468,16 @@ def test_a_nomination_needs_an_entity_type_and_a_sensible_number(client, make_se
     meeting = make_session()
     login()
     url = f"/sessions/{meeting.slug}/invitations"
-    response = client.post(url, data={"csrf_token": csrf_token(client, url), "kind": "nomination",
-                                      "full_name": "Focal", "email": "focal@example.org", "places": "0"})
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "kind": "nomination",
+            "full_name": "Focal",
+            "email": "focal@example.org",
+            "places": "0",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Choose the entity type of the delegation the focal point nominates." in html
@@ -407,6 +486,7 @@ def test_a_nomination_needs_an_entity_type_and_a_sensible_number(client, make_se
 
 
 # ---- invitee lists ----
+
 
 def xlsx(rows) -> bytes:
     workbook = Workbook()
@@ -417,36 +497,49 @@ def xlsx(rows) -> bytes:
     return out.getvalue()
 
 
-def test_an_invitee_list_shows_each_bad_rows_reason_and_saves_nothing_until_confirmed(app, client, make_session,
-                                                                                   make_registration, login):
+def test_an_invitee_list_shows_each_bad_rows_reason_and_saves_nothing_until_confirmed(
+    app, client, make_session, make_registration, login
+):
     meeting = make_session(registration_policy=INVITATION)
     make_registration(meeting, email="already@example.org")
     login()
-    content = ("Full name,E-mail,Organisation,Entity type,Region,Mode\n"
-               "Ana Lima,ana@example.org,RTC,Observer/Guest,Europe,online\n"
-               ",nobody@example.org,RTC,,,\n"
-               "Bad Mail,not-an-address,RTC,,,\n"
-               "Wrong Type,wrong@example.org,RTC,Embassy,Mars,by pigeon\n"
-               "Ana Again,ana@example.org,RTC,,,\n"
-               "Known,already@example.org,RTC,,,\n").encode()
+    content = (
+        b"Full name,E-mail,Organisation,Entity type,Region,Mode\n"
+        b"Ana Lima,ana@example.org,RTC,Observer/Guest,Europe,online\n"
+        b",nobody@example.org,RTC,,,\n"
+        b"Bad Mail,not-an-address,RTC,,,\n"
+        b"Wrong Type,wrong@example.org,RTC,Embassy,Mars,by pigeon\n"
+        b"Ana Again,ana@example.org,RTC,,,\n"
+        b"Known,already@example.org,RTC,,,\n"
+    )
     url = f"/sessions/{meeting.slug}/invitations"
-    response = client.post(f"{url}/upload", data={"csrf_token": csrf_token(client, url),
-                                                  "invitees": (io.BytesIO(content), "invitees.csv")})
+    response = client.post(
+        f"{url}/upload", data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content), "invitees.csv")}
+    )
     assert response.status_code == 302
     preview = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
-    for reason in ("Enter the person's full name.", "Enter a valid email address",
-                   "Choose one of this session's entity types.", "Choose one of this session's regions.",
-                   "Choose in_person or online.", "already on line 2 of this list",
-                   "This email address is already registered for this session."):
+    for reason in (
+        "Enter the person's full name.",
+        "Enter a valid email address",
+        "Choose one of this session's entity types.",
+        "Choose one of this session's regions.",
+        "Choose in_person or online.",
+        "already on line 2 of this list",
+        "This email address is already registered for this session.",
+    ):
         assert reason in preview, reason
     assert db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 0 and mails(app) == []
     fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview).group(1)
-    saved = client.post(response.headers["Location"], data={"csrf_token": csrf_token(client, url),
-                                                            "fingerprint": fingerprint})
+    saved = client.post(
+        response.headers["Location"], data={"csrf_token": csrf_token(client, url), "fingerprint": fingerprint}
+    )
     assert saved.status_code == 302
     [invitation] = db.session.scalars(sa.select(Invitation)).all()
-    assert (invitation.full_name, invitation.kind, invitation.mode) == ("Ana Lima", InvitationKind.PERSONAL,
-                                                                        Mode.ONLINE)
+    assert (invitation.full_name, invitation.kind, invitation.mode) == (
+        "Ana Lima",
+        InvitationKind.PERSONAL,
+        Mode.ONLINE,
+    )
     assert [m["To"] for m in mails(app)] == ["ana@example.org"]
 
 
@@ -455,8 +548,10 @@ def test_an_xlsx_invitee_list_is_read_like_the_delegation_lists(client, make_ses
     login()
     url = f"/sessions/{meeting.slug}/invitations"
     content = xlsx([["Name", "Email"], ["Kim Min-jun", "kim@example.org"], ["=HYPERLINK(1)", "x@example.org"]])
-    response = client.post(f"{url}/upload", data={"csrf_token": csrf_token(client, url),
-                                                  "invitees": (io.BytesIO(content), "invitees.xlsx")})
+    response = client.post(
+        f"{url}/upload",
+        data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content), "invitees.xlsx")},
+    )
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Kim Min-jun" in preview and "starts like a spreadsheet formula" in preview
     assert "Invite 1 person" in preview
@@ -466,21 +561,25 @@ def test_a_list_without_an_email_column_is_refused_whole(client, make_session, l
     meeting = make_session(registration_policy=INVITATION)
     login()
     url = f"/sessions/{meeting.slug}/invitations"
-    response = client.post(f"{url}/upload", data={"csrf_token": csrf_token(client, url),
-                                                  "invitees": (io.BytesIO(b"Name\nAna\n"), "invitees.csv")})
+    response = client.post(
+        f"{url}/upload",
+        data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(b"Name\nAna\n"), "invitees.csv")},
+    )
     assert response.status_code == 400 and "The list has no column “E-mail”" in response.get_data(as_text=True)
 
 
 def test_the_session_settings_choose_the_policy_open_by_default(client, make_session, login):
     from test_organiser import _session_form
+
     meeting = make_session()
     assert meeting.registration_policy is RegistrationPolicy.OPEN
     login()
     page = client.get(f"/sessions/{meeting.slug}/edit").get_data(as_text=True)
     assert re.search(r'<input checked[^>]*value="open"', page)
     fields = dict(slug=meeting.slug, number=str(meeting.number), series_name=meeting.series.name)
-    response = client.post(f"/sessions/{meeting.slug}/edit",
-                           data=_session_form(client, **fields, registration_policy="approval"))
+    response = client.post(
+        f"/sessions/{meeting.slug}/edit", data=_session_form(client, **fields, registration_policy="approval")
+    )
     assert response.status_code == 302
     db.session.refresh(meeting)
     assert meeting.registration_policy is APPROVAL
@@ -491,14 +590,20 @@ def test_the_session_settings_choose_the_policy_open_by_default(client, make_ses
 
 def test_purge_deletes_invitations_and_the_organisers_messages(runner, make_session, make_registration):
     from datetime import timedelta
-    from attendance.models import InvitationList
+
     from attendance.clock import utcnow
+    from attendance.models import InvitationList
+
     meeting = make_session(first_day=utcnow().date() - timedelta(days=100))
     invite(meeting, Invitee("Zébulon Quaternion", "zebulon@example.org"), by="o@example.org")
-    db.session.add(InvitationList(session_id=meeting.id, filename="zebulon.csv", content=b"Zebulon", sha256="x",
-                                  uploaded_by="o@example.org"))
-    declined = make_registration(meeting, status=RegistrationStatus.DECLINED,
-                                 decision_message="Zébulon Quaternion is not a member")
+    db.session.add(
+        InvitationList(
+            session_id=meeting.id, filename="zebulon.csv", content=b"Zebulon", sha256="x", uploaded_by="o@example.org"
+        )
+    )
+    declined = make_registration(
+        meeting, status=RegistrationStatus.DECLINED, decision_message="Zébulon Quaternion is not a member"
+    )
     result = runner.invoke(args=["purge", meeting.slug, "--older-than", "90"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()

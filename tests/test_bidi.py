@@ -1,5 +1,6 @@
 """Text in several directions: a user-given name keeps its parts in order on pages, in e-mails and in PDFs, and
 marks typed into it cannot reorder what surrounds it."""
+
 import subprocess
 import tempfile
 from datetime import timedelta
@@ -9,7 +10,6 @@ import pytest
 
 from attendance.auth import Actor
 from attendance.extensions import db
-from attendance.models import Mode
 
 NAME = "ليلى حداد 9f3c2e1a"
 
@@ -19,13 +19,15 @@ def pdftotext(pdf: bytes) -> str:
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "doc.pdf"
         source.write_bytes(pdf)
-        return subprocess.run(["pdftotext", "-layout", str(source), "-"], check=True, capture_output=True,
-                              text=True).stdout
+        return subprocess.run(
+            ["pdftotext", "-layout", str(source), "-"], check=True, capture_output=True, text=True
+        ).stdout
 
 
 @pytest.mark.parametrize("locale", ["en", "ar"])
 def test_a_badge_keeps_a_latin_part_of_an_arabic_name_whole(make_session, make_registration, locale):
     from attendance.registration.badges import badge_pdf
+
     meeting = make_session()
     registration = make_registration(meeting, full_name=NAME, organisation="ROCB 9f3c الشرق الأوسط", locale=locale)
     text = pdftotext(badge_pdf(registration))
@@ -38,10 +40,15 @@ def test_a_certificate_keeps_a_latin_part_of_an_arabic_name_whole(app, make_sess
     from attendance.certificates.render import certificate_pdf
     from attendance.certificates.service import issue
     from attendance.checkin.rule import check_in
+
     meeting = make_session()
     registration = make_registration(meeting, full_name=NAME, locale=locale)
-    check_in(actor=Actor("user:0", "test", True), registration_id=registration.id, session_slug=meeting.slug,
-             day=meeting.days[0].date)
+    check_in(
+        actor=Actor("user:0", "test", True),
+        registration_id=registration.id,
+        session_slug=meeting.slug,
+        day=meeting.days[0].date,
+    )
     for day in meeting.days:
         day.date -= timedelta(days=400)
     db.session.commit()
@@ -55,22 +62,26 @@ def test_a_certificate_keeps_a_latin_part_of_an_arabic_name_whole(app, make_sess
 
 def test_direction_marks_typed_into_a_name_stay_out_of_its_search_key():
     from attendance.text import search_key
+
     assert search_key("\u202eليلى\u202c \u200fحداد\u2069") == search_key("ليلى حداد")
     assert search_key("Am\u200eélie\u2066 Dubois") == "amelie dubois"
 
 
 def test_the_door_finds_a_name_with_direction_marks_by_its_letters(client, make_session, make_registration):
     from attendance.api.tokens import create_api_token
+
     meeting = make_session()
     make_registration(meeting, full_name="\u202bليلى حداد\u202c 9f3c2e1a")
     token = create_api_token("Door 2 scanner")[1]
-    found = client.get(f"/api/v1/sessions/{meeting.slug}/delegates?q=حداد",
-                       headers={"Authorization": f"Bearer {token}"}).get_json()["delegates"]
+    found = client.get(
+        f"/api/v1/sessions/{meeting.slug}/delegates?q=حداد", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()["delegates"]
     assert [d["name"] for d in found] == ["\u202bليلى حداد\u202c 9f3c2e1a"]
 
 
 def test_isolate_sets_apart_only_what_needs_it():
     from attendance.text import direction, isolate
+
     assert isolate(NAME) == f"\u2068{NAME}\u2069"
     assert isolate("Amélie Dubois") == "Amélie Dubois"
     assert isolate("Ann \u202eSmith") == "\u2068Ann \u202eSmith\u2069"  # a typed override ends with the name
@@ -85,9 +96,10 @@ def test_an_override_typed_into_a_name_cannot_reorder_the_delegates_page_or_emai
     from email import policy
 
     import sqlalchemy as sa
+    from helpers import csrf_token, registration_form
 
     from attendance.models import Registration
-    from helpers import csrf_token, registration_form
+
     meeting = make_session(title="Session 20")
     url = f"/sessions/{meeting.slug}/register"
     data = registration_form(meeting, csrf_token=csrf_token(client, url), full_name="Ann \u202eSmith")

@@ -1,17 +1,18 @@
 """The delegate's calendar.ics and each day's hours in the session's time zone, on their page and in mails."""
+
 import email
 import email.policy
 import os
 from datetime import UTC, date, datetime, time
 
 import pytest
+from helpers import csrf_token, registration_form
 from icalendar import Calendar
 
+from attendance import mail
 from attendance.extensions import db
 from attendance.models import Mode
-from attendance import mail
 from attendance.registration.service import confirmation_message
-from helpers import csrf_token, registration_form
 
 WINTER, SUMMER = date(2027, 3, 26), date(2027, 3, 29)  # Brussels moves to summer time on 28 March 2027
 
@@ -43,10 +44,14 @@ def test_calendar_has_one_event_per_day_at_the_right_utc_instants(client, brusse
     events = _parse(response.data)
     assert len(events) == 2
     # 09:30 in Brussels is 08:30 UTC in winter (CET) and 07:30 UTC in summer (CEST)
-    assert [_utc(e, "dtstart") for e in events] == [datetime(2027, 3, 26, 8, 30, tzinfo=UTC),
-                                                   datetime(2027, 3, 29, 7, 30, tzinfo=UTC)]
-    assert [_utc(e, "dtend") for e in events] == [datetime(2027, 3, 26, 16, 0, tzinfo=UTC),
-                                                 datetime(2027, 3, 29, 15, 0, tzinfo=UTC)]
+    assert [_utc(e, "dtstart") for e in events] == [
+        datetime(2027, 3, 26, 8, 30, tzinfo=UTC),
+        datetime(2027, 3, 29, 7, 30, tzinfo=UTC),
+    ]
+    assert [_utc(e, "dtend") for e in events] == [
+        datetime(2027, 3, 26, 16, 0, tzinfo=UTC),
+        datetime(2027, 3, 29, 15, 0, tzinfo=UTC),
+    ]
     # written in the session's own zone, which the file defines
     assert all(e["dtstart"].params["TZID"] == "Europe/Brussels" for e in events)
     assert [tz["tzid"] for tz in Calendar.from_ical(response.data).walk("VTIMEZONE")] == ["Europe/Brussels"]
@@ -92,8 +97,7 @@ def test_utc_session_writes_utc_instants(client, make_session, make_registration
     assert _utc(events[0], "dtstart") == datetime(2027, 3, 26, 9, 30, tzinfo=UTC)
 
 
-def test_page_shows_each_day_in_the_session_zone_and_links_the_calendar(client, brussels_session,
-                                                                         make_registration):
+def test_page_shows_each_day_in_the_session_zone_and_links_the_calendar(client, brussels_session, make_registration):
     registration = make_registration(brussels_session)
     html = client.get(f"/me/{registration.access_key}").get_data(as_text=True)
     assert "Friday 26 March 2027: 09:30–17:00 (Europe/Brussels, UTC+01:00)" in html
@@ -115,8 +119,14 @@ def test_confirmation_mail_names_the_zone_and_attaches_the_calendar(app, client,
     assert "Monday 29 March 2027: 09:30–17:00 (Europe/Brussels, UTC+02:00)" in text
     [calendar] = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
     assert calendar.get_filename() == "calendar.ics"
-    assert len(_parse(calendar.get_content() if isinstance(calendar.get_content(), bytes)
-                      else calendar.get_content().encode())) == 2
+    assert (
+        len(
+            _parse(
+                calendar.get_content() if isinstance(calendar.get_content(), bytes) else calendar.get_content().encode()
+            )
+        )
+        == 2
+    )
 
 
 def test_french_mail_and_calendar_are_in_french(app, app_ctx, brussels_session, make_registration):

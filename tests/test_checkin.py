@@ -1,4 +1,5 @@
 """Door check-in: the rule every door shares, the JSON API's status matrix, and the organisers' views of it."""
+
 import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -6,14 +7,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from flask import g
+from helpers import csrf_token
 
 from attendance.api.tokens import create_api_token, revoke_api_token
 from attendance.auth import Actor
 from attendance.checkin.rule import NotAllowed, check_in, undo_check_in
+from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.models import Attendance, AuditEvent, Mode, RegistrationStatus, ScanEvent, ScanResult, Source
-from attendance.clock import utcnow
-from helpers import csrf_token
 
 DOOR = Actor("user:900", "door1@example.org", False)
 ORGANISER = Actor("user:901", "organiser@example.org", True)
@@ -53,6 +54,7 @@ def events() -> list[ScanEvent]:
 
 
 # ---- the domain rule ----
+
 
 def test_second_scan_reports_first_scan_time_and_door(meeting, make_registration):
     registration = make_registration(meeting, full_name="Kofi Mensah")
@@ -103,6 +105,7 @@ def test_a_lowercased_badge_token_is_not_accepted(meeting, make_registration):
 
 def test_revoked_token_is_invalid_after_a_reissue(client, login, meeting, make_registration):
     from attendance.registration.service import reissue_badge
+
     registration = make_registration(meeting)
     old = registration.badge_token
     reissue_badge(registration)
@@ -123,8 +126,10 @@ def test_a_day_outside_the_session_is_refused(make_session, make_registration):
     registration = make_registration(future)
     outcome = check_in(actor=DOOR, token=registration.badge_token)
     assert outcome.result is ScanResult.NOT_A_MEETING_DAY
-    assert check_in(actor=ORGANISER, token=registration.badge_token,
-                    day=future.days[0].date - timedelta(days=1)).result is ScanResult.NOT_A_MEETING_DAY
+    assert (
+        check_in(actor=ORGANISER, token=registration.badge_token, day=future.days[0].date - timedelta(days=1)).result
+        is ScanResult.NOT_A_MEETING_DAY
+    )
     assert attendances() == []
 
 
@@ -157,6 +162,7 @@ def test_same_nonce_twice_answers_the_same_and_records_once(meeting, make_regist
 def _meanwhile(monkeypatch, change):
     """Runs `change` on a connection of its own, committed, right after check_in has read the badge."""
     from attendance.checkin import rule
+
     read = rule._find_badge
 
     def read_then_change(*args):
@@ -164,6 +170,7 @@ def _meanwhile(monkeypatch, change):
         with db.engine.begin() as other:
             change(other)
         return found
+
     monkeypatch.setattr(rule, "_find_badge", read_then_change)
 
 
@@ -172,9 +179,22 @@ def test_a_rival_scan_between_the_read_and_the_write_wins(monkeypatch, meeting, 
     check_in(actor=DOOR, token=make_registration(meeting).badge_token)  # warm up
     db.session.commit()  # each scan is a request of its own
     day_id = meeting.days[0].id
-    _meanwhile(monkeypatch, lambda other: other.execute(sa.insert(Attendance).values(
-        registration_id=registration.id, day_id=day_id, mode=Mode.IN_PERSON, first_seen_at=utcnow(),
-        source=Source.SCAN, actor="user:902", recorded_by="door2@example.org", door="Door 9", note="")))
+    _meanwhile(
+        monkeypatch,
+        lambda other: other.execute(
+            sa.insert(Attendance).values(
+                registration_id=registration.id,
+                day_id=day_id,
+                mode=Mode.IN_PERSON,
+                first_seen_at=utcnow(),
+                source=Source.SCAN,
+                actor="user:902",
+                recorded_by="door2@example.org",
+                door="Door 9",
+                note="",
+            )
+        ),
+    )
     outcome = check_in(actor=DOOR, token=registration.badge_token, door="Door 1")
     assert outcome.result is ScanResult.ALREADY_CHECKED_IN
     assert (outcome.payload["by"], outcome.payload["door"]) == ("door2@example.org", "Door 9")
@@ -187,8 +207,10 @@ def test_a_scan_right_after_an_undo_checks_the_badge_in_again(monkeypatch, meeti
     registration = make_registration(meeting)
     check_in(actor=DOOR, token=registration.badge_token, door="Door 1")
     db.session.commit()  # each scan is a request of its own
-    _meanwhile(monkeypatch, lambda other: other.execute(
-        sa.delete(Attendance).where(Attendance.registration_id == registration.id)))
+    _meanwhile(
+        monkeypatch,
+        lambda other: other.execute(sa.delete(Attendance).where(Attendance.registration_id == registration.id)),
+    )
     outcome = check_in(actor=DOOR, token=registration.badge_token, door="Door 2")
     assert outcome.result is ScanResult.OK
     assert [(a.id, a.door) for a in attendances()] == [(outcome.payload["attendance_id"], "Door 2")]
@@ -222,6 +244,7 @@ def test_undo_within_fifteen_minutes_by_the_same_person_or_an_organiser(meeting,
 
 # ---- the API ----
 
+
 def test_api_checks_in_with_a_scanner_token(client, meeting, make_registration, door_token):
     registration = make_registration(meeting, full_name="Анна Смирнова", organisation="RILO CIS")
     response = post(client, {"token": registration.badge_token}, door_token)
@@ -237,17 +260,22 @@ def test_api_checks_in_with_a_scanner_token(client, meeting, make_registration, 
     assert again.get_json()["first_at"] == body["checked_in_at"]
 
 
-@pytest.mark.parametrize("case, status, body_status", [
-    ("unknown", 404, "invalid"),
-    ("lowercase", 404, "invalid"),
-    ("cancelled", 409, "cancelled"),
-    ("other_session", 409, "wrong_session"),
-    ("not_a_meeting_day", 409, "not_a_meeting_day"),
-])
-def test_api_status_matrix(client, meeting, make_session, make_registration, organiser_token, case, status,
-                           body_status):
-    registration = make_registration(meeting, status=RegistrationStatus.CANCELLED if case == "cancelled"
-                                     else RegistrationStatus.REGISTERED)
+@pytest.mark.parametrize(
+    "case, status, body_status",
+    [
+        ("unknown", 404, "invalid"),
+        ("lowercase", 404, "invalid"),
+        ("cancelled", 409, "cancelled"),
+        ("other_session", 409, "wrong_session"),
+        ("not_a_meeting_day", 409, "not_a_meeting_day"),
+    ],
+)
+def test_api_status_matrix(
+    client, meeting, make_session, make_registration, organiser_token, case, status, body_status
+):
+    registration = make_registration(
+        meeting, status=RegistrationStatus.CANCELLED if case == "cancelled" else RegistrationStatus.REGISTERED
+    )
     body = {"token": registration.badge_token, "session": meeting.slug}
     if case == "unknown":
         body["token"] = "Z" * 26
@@ -277,8 +305,9 @@ def test_a_repeat_at_a_scanner_named_after_its_door_names_it_once(client, meetin
     assert message.endswith(" by Door 4") and message.count("Door 4") == 1
 
 
-def test_organiser_token_may_name_a_past_day_and_a_door_token_may_not(client, make_session, make_registration,
-                                                                     door_token, organiser_token):
+def test_organiser_token_may_name_a_past_day_and_a_door_token_may_not(
+    client, make_session, make_registration, door_token, organiser_token
+):
     meeting = make_session(first_day=brussels_today() - timedelta(days=1))  # yesterday and today
     registration = make_registration(meeting)
     yesterday = meeting.days[0].date.isoformat()
@@ -298,8 +327,12 @@ def test_an_organiser_token_may_name_any_day_of_the_session(client, meeting, mak
 def test_api_accepts_a_body_that_starts_with_a_utf8_bom(client, meeting, make_registration, door_token):
     registration = make_registration(meeting)
     body = b"\xef\xbb\xbf" + json.dumps({"token": registration.badge_token}).encode()  # as some Windows clients send
-    response = client.post("/api/v1/checkins", data=body, content_type="application/json",
-                           headers={"Authorization": f"Bearer {door_token}"})
+    response = client.post(
+        "/api/v1/checkins",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {door_token}"},
+    )
     assert response.status_code == 201
 
 
@@ -312,25 +345,31 @@ def test_api_nonce_replay_answers_like_the_first_time(client, meeting, make_regi
     assert len(attendances()) == 1 and len(events()) == 1
 
 
-@pytest.mark.parametrize("kwargs, status, reason", [
-    ({"data": "{not json", "content_type": "application/json"}, 400, "not a JSON object"),
-    ({"data": "token=ABC", "content_type": "application/x-www-form-urlencoded"}, 415, "application/json"),
-    ({"json": ["a", "list"]}, 400, "not a JSON object"),
-    ({"json": {}}, 400, "Send the badge 'token'"),
-    ({"json": {"token": 12345}}, 400, "'token' must be a string"),
-    ({"json": {"token": "A" * 201}}, 400, "longer than 200"),
-    ({"json": {"token": "A" * 26, "day": "19/02/2024"}}, 400, "YYYY-MM-DD"),
-    ({"json": {"token": "A" * 26, "nonce": "n" * 65}}, 400, "'nonce' is longer"),
-    ({"json": {"registration_id": "7"}}, 400, "'registration_id' must be a registration's number"),
-    ({"json": {"registration_id": 10**30}}, 400, "'registration_id' must be a registration's number"),
-    ({"json": {"registration_id": 7}}, 400, "needs the door's 'session'"),
-    ({"json": {"token": "A" * 26, "session": "no-such-session"}}, 404, "No session is called"),
-    ({"json": {"token": "A" * 26, "door": "Door\x001"}}, 400, "'door' contains a NUL character"),
-    ({"data": '{"token": "%s", "door": "\\ud800"}' % ("A" * 26), "content_type": "application/json"}, 400,
-     "lone surrogate"),
-    ({"data": "[" * 100_000 + "]" * 100_000, "content_type": "application/json"}, 400, "nested too deeply"),
-    ({"data": "x" * (3 * 1024 * 1024), "content_type": "application/json"}, 413, ""),
-])
+@pytest.mark.parametrize(
+    "kwargs, status, reason",
+    [
+        ({"data": "{not json", "content_type": "application/json"}, 400, "not a JSON object"),
+        ({"data": "token=ABC", "content_type": "application/x-www-form-urlencoded"}, 415, "application/json"),
+        ({"json": ["a", "list"]}, 400, "not a JSON object"),
+        ({"json": {}}, 400, "Send the badge 'token'"),
+        ({"json": {"token": 12345}}, 400, "'token' must be a string"),
+        ({"json": {"token": "A" * 201}}, 400, "longer than 200"),
+        ({"json": {"token": "A" * 26, "day": "19/02/2024"}}, 400, "YYYY-MM-DD"),
+        ({"json": {"token": "A" * 26, "nonce": "n" * 65}}, 400, "'nonce' is longer"),
+        ({"json": {"registration_id": "7"}}, 400, "'registration_id' must be a registration's number"),
+        ({"json": {"registration_id": 10**30}}, 400, "'registration_id' must be a registration's number"),
+        ({"json": {"registration_id": 7}}, 400, "needs the door's 'session'"),
+        ({"json": {"token": "A" * 26, "session": "no-such-session"}}, 404, "No session is called"),
+        ({"json": {"token": "A" * 26, "door": "Door\x001"}}, 400, "'door' contains a NUL character"),
+        (
+            {"data": '{"token": "%s", "door": "\\ud800"}' % ("A" * 26), "content_type": "application/json"},
+            400,
+            "lone surrogate",
+        ),
+        ({"data": "[" * 100_000 + "]" * 100_000, "content_type": "application/json"}, 400, "nested too deeply"),
+        ({"data": "x" * (3 * 1024 * 1024), "content_type": "application/json"}, 413, ""),
+    ],
+)
 def test_api_bad_input_gets_a_json_reason_and_records_nothing(client, door_token, kwargs, status, reason):
     response = client.post("/api/v1/checkins", headers={"Authorization": f"Bearer {door_token}"}, **kwargs)
     assert response.status_code == status
@@ -339,20 +378,26 @@ def test_api_bad_input_gets_a_json_reason_and_records_nothing(client, door_token
     assert attendances() == [] and events() == []
 
 
-@pytest.mark.parametrize("header, reason", [
-    (None, "Log in as staff"),
-    ("Bearer att_not-a-real-token", "Unknown API token"),
-    ("Basic dXNlcjpwYXNz", "Authorization: Bearer"),
-    ("revoked", "revoked"),
-])
+@pytest.mark.parametrize(
+    "header, reason",
+    [
+        (None, "Log in as staff"),
+        ("Bearer att_not-a-real-token", "Unknown API token"),
+        ("Basic dXNlcjpwYXNz", "Authorization: Bearer"),
+        ("revoked", "revoked"),
+    ],
+)
 def test_api_refuses_unauthenticated_and_revoked_callers(client, meeting, make_registration, header, reason):
     registration = make_registration(meeting)
     if header == "revoked":
         record, token = create_api_token("Lost phone")
         revoke_api_token(record)
         header = f"Bearer {token}"
-    response = client.post("/api/v1/checkins", json={"token": registration.badge_token},
-                           headers={"Authorization": header} if header else {})
+    response = client.post(
+        "/api/v1/checkins",
+        json={"token": registration.badge_token},
+        headers={"Authorization": header} if header else {},
+    )
     assert response.status_code == 401
     assert reason in response.get_json()["reason"]
     assert attendances() == []
@@ -365,8 +410,9 @@ def test_a_logged_in_browser_needs_the_csrf_header(client, login, meeting, make_
     assert refused.status_code == 400 and "X-CSRFToken" in refused.get_json()["reason"]
     assert attendances() == []
     token = csrf_token(client, f"/sessions/{meeting.slug}/checkin")
-    accepted = client.post("/api/v1/checkins", json={"token": registration.badge_token, "door": "Door 1"},
-                           headers={"X-CSRFToken": token})
+    accepted = client.post(
+        "/api/v1/checkins", json={"token": registration.badge_token, "door": "Door 1"}, headers={"X-CSRFToken": token}
+    )
     assert accepted.status_code == 201 and accepted.get_json()["by"].startswith("door-")
 
 
@@ -378,8 +424,9 @@ def test_session_api_is_for_staff_only(client, meeting, door_token):
     assert body["registration_open"] is True and body["today_is_a_meeting_day"] is True
 
 
-def test_door_lookup_by_name_needs_three_characters_and_shows_only_door_fields(client, meeting, make_registration,
-                                                                               door_token):
+def test_door_lookup_by_name_needs_three_characters_and_shows_only_door_fields(
+    client, meeting, make_registration, door_token
+):
     make_registration(meeting, full_name="Amélie Dubois", email="amelie@example.org")
     headers = {"Authorization": f"Bearer {door_token}"}
     short = client.get(f"/api/v1/sessions/{meeting.slug}/delegates?q=am", headers=headers)
@@ -394,42 +441,73 @@ def test_door_lookup_by_name_needs_three_characters_and_shows_only_door_fields(c
 def test_door_lookup_by_name_ignores_case_in_every_script(client, meeting, make_registration, door_token, query):
     make_registration(meeting, full_name="Сергей Ковальчук")
     make_registration(meeting, full_name="Émile Ødegård")
-    found = client.get(f"/api/v1/sessions/{meeting.slug}/delegates?q={query}",
-                       headers={"Authorization": f"Bearer {door_token}"}).get_json()["delegates"]
+    found = client.get(
+        f"/api/v1/sessions/{meeting.slug}/delegates?q={query}", headers={"Authorization": f"Bearer {door_token}"}
+    ).get_json()["delegates"]
     assert [d["name"] for d in found] == (["Сергей Ковальчук"] if "ерге" in query.lower() else ["Émile Ødegård"])
 
 
-@pytest.mark.parametrize("query, found", [
-    ("nguyen", ["Nguyễn Văn Đức"]), ("van duc", ["Nguyễn Văn Đức"]), ("odegard emile", ["Émile Ødegård"]),
-    ("strasse", ["Jürgen Straße"]), ("jurgen", ["Jürgen Straße"]), ("Сергеи", ["Сергей Ковальчук"]),
-    ("محمد", ["مُحَمَّد الأمين"]), ("ＥＭＩＬＥ", ["Émile Ødegård"]), ("e m", None), ("́́́", None),
-    # two Chinese, Japanese or Korean characters say as much as three letters: a name may have only two
-    ("王伟", ["王伟"]), ("김민", ["김민"]), ("王", None), ("김", None), ("ＥＭ", None),
-    # single letters narrow nothing: an initial is skipped, and letters alone would list everyone
-    ("a e i", None), ("nguyen v d", ["Nguyễn Văn Đức"]), ("odegard\x00", ["Émile Ødegård"]),
-    ("ana\x00", ["さとう はなこ"]),  # in Latin letters, はなこ is "hanako"
-    # kana's voicing marks are not accents: さどう is another name
-    ("さとう", ["さとう はなこ"]), ("さどう", [])])
-def test_door_lookup_by_name_ignores_accents_and_word_order(client, meeting, make_registration, door_token, query,
-                                                           found):
+@pytest.mark.parametrize(
+    "query, found",
+    [
+        ("nguyen", ["Nguyễn Văn Đức"]),
+        ("van duc", ["Nguyễn Văn Đức"]),
+        ("odegard emile", ["Émile Ødegård"]),
+        ("strasse", ["Jürgen Straße"]),
+        ("jurgen", ["Jürgen Straße"]),
+        ("Сергеи", ["Сергей Ковальчук"]),
+        ("محمد", ["مُحَمَّد الأمين"]),
+        ("ＥＭＩＬＥ", ["Émile Ødegård"]),
+        ("e m", None),
+        ("́́́", None),
+        # two Chinese, Japanese or Korean characters say as much as three letters: a name may have only two
+        ("王伟", ["王伟"]),
+        ("김민", ["김민"]),
+        ("王", None),
+        ("김", None),
+        ("ＥＭ", None),
+        # single letters narrow nothing: an initial is skipped, and letters alone would list everyone
+        ("a e i", None),
+        ("nguyen v d", ["Nguyễn Văn Đức"]),
+        ("odegard\x00", ["Émile Ødegård"]),
+        ("ana\x00", ["さとう はなこ"]),  # in Latin letters, はなこ is "hanako"
+        # kana's voicing marks are not accents: さどう is another name
+        ("さとう", ["さとう はなこ"]),
+        ("さどう", []),
+    ],
+)
+def test_door_lookup_by_name_ignores_accents_and_word_order(
+    client, meeting, make_registration, door_token, query, found
+):
     """Door staff type names as they hear them, on a phone keyboard without the accents."""
-    for name in ("Nguyễn Văn Đức", "Émile Ødegård", "Jürgen Straße", "Сергей Ковальчук", "مُحَمَّد الأمين", "王伟",
-                 "김민", "さとう はなこ"):
+    for name in (
+        "Nguyễn Văn Đức",
+        "Émile Ødegård",
+        "Jürgen Straße",
+        "Сергей Ковальчук",
+        "مُحَمَّد الأمين",
+        "王伟",
+        "김민",
+        "さとう はなこ",
+    ):
         make_registration(meeting, full_name=name)
-    response = client.get(f"/api/v1/sessions/{meeting.slug}/delegates", query_string={"q": query},
-                          headers={"Authorization": f"Bearer {door_token}"})
+    response = client.get(
+        f"/api/v1/sessions/{meeting.slug}/delegates",
+        query_string={"q": query},
+        headers={"Authorization": f"Bearer {door_token}"},
+    )
     if found is None:  # fewer than 3 letters once spaces and accents are gone
         assert response.status_code == 400 and "at least 3" in response.get_json()["reason"]
     else:
         assert [d["name"] for d in response.get_json()["delegates"]] == found
 
 
-def test_door_lookup_lists_names_alphabetically_whatever_their_accents(client, meeting, make_registration,
-                                                                       door_token):
+def test_door_lookup_lists_names_alphabetically_whatever_their_accents(client, meeting, make_registration, door_token):
     for name in ("Zoé Martin", "Édouard Martin", "eliane Martin", "Ève Martin"):
         make_registration(meeting, full_name=name)
-    found = client.get(f"/api/v1/sessions/{meeting.slug}/delegates?q=martin",
-                       headers={"Authorization": f"Bearer {door_token}"}).get_json()["delegates"]
+    found = client.get(
+        f"/api/v1/sessions/{meeting.slug}/delegates?q=martin", headers={"Authorization": f"Bearer {door_token}"}
+    ).get_json()["delegates"]
     assert [d["name"] for d in found] == ["Édouard Martin", "eliane Martin", "Ève Martin", "Zoé Martin"]
 
 
@@ -446,8 +524,9 @@ def test_door_counts(client, meeting, make_registration, door_token):
     make_registration(meeting, status=RegistrationStatus.CANCELLED)
 
     def counts():
-        answer = client.get(f"/api/v1/sessions/{meeting.slug}/door-counts",
-                            headers={"Authorization": f"Bearer {door_token}"}).get_json()
+        answer = client.get(
+            f"/api/v1/sessions/{meeting.slug}/door-counts", headers={"Authorization": f"Bearer {door_token}"}
+        ).get_json()
         return answer["checked_in"], answer["expected_in_person"], answer["registered_in_person"]
 
     post(client, {"token": people[0].badge_token}, door_token)
@@ -465,11 +544,16 @@ def test_api_undo(client, meeting, make_registration, door_token):
     response = client.post(f"/api/v1/checkins/{attendance_id}/undo", headers={"Authorization": f"Bearer {door_token}"})
     assert response.get_json()["status"] == "undone"
     assert attendances() == []
-    assert client.post(f"/api/v1/checkins/{attendance_id}/undo",
-                       headers={"Authorization": f"Bearer {door_token}"}).status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/checkins/{attendance_id}/undo", headers={"Authorization": f"Bearer {door_token}"}
+        ).status_code
+        == 404
+    )
 
 
 # ---- pages ----
+
 
 def test_scanner_page_is_for_staff(client, login, meeting):
     assert client.get(f"/sessions/{meeting.slug}/checkin").status_code == 302
@@ -502,8 +586,9 @@ def test_organiser_checks_in_and_out_by_hand_with_a_reason(client, login, meetin
     page = client.get(f"/sessions/{meeting.slug}/attendance").get_data(as_text=True)
     assert "Forgot Badge" in page.split("not yet come", 1)[0]
 
-    client.post(url, data={"action": "remove", "reason": "Checked in the wrong person",
-                           "csrf_token": csrf_token(client)})
+    client.post(
+        url, data={"action": "remove", "reason": "Checked in the wrong person", "csrf_token": csrf_token(client)}
+    )
     assert attendances() == []
     log = client.get(f"/sessions/{meeting.slug}/scans").get_data(as_text=True)
     assert "undone" in log and "Checked in the wrong person" in log
@@ -515,9 +600,11 @@ def test_a_day_still_to_come_has_no_check_in_by_hand(client, login, meeting, mak
     tomorrow = meeting.days[1].date
     page = client.get(f"/sessions/{meeting.slug}/attendance?day={tomorrow}").get_data(as_text=True)
     assert "Early Bird" in page and "On the day" in page and 'value="check_in"' not in page
-    response = client.post(f"/sessions/{meeting.slug}/attendance/{registration.id}?day={tomorrow}",
-                           data={"action": "check_in", "reason": "Arrived early", "csrf_token": csrf_token(client)},
-                           follow_redirects=True)
+    response = client.post(
+        f"/sessions/{meeting.slug}/attendance/{registration.id}?day={tomorrow}",
+        data={"action": "check_in", "reason": "Arrived early", "csrf_token": csrf_token(client)},
+        follow_redirects=True,
+    )
     assert "has not come yet" in response.get_data(as_text=True)
     assert attendances() == [] and db.session.scalars(sa.select(AuditEvent)).all() == []
 
@@ -535,10 +622,17 @@ def test_removing_a_day_with_attendance_is_refused(client, login, meeting, make_
     registration = make_registration(meeting)
     check_in(actor=DOOR, token=registration.badge_token)
     login("organiser")
-    form = {"series_name": meeting.series.name, "number": meeting.number, "title": meeting.title,
-            "slug": meeting.slug, "timezone": meeting.timezone,
-            "days-0-date": meeting.days[1].date.isoformat(), "certificate_online_percent": "50",
-            "certificate_days_required": "1", "csrf_token": csrf_token(client)}
+    form = {
+        "series_name": meeting.series.name,
+        "number": meeting.number,
+        "title": meeting.title,
+        "slug": meeting.slug,
+        "timezone": meeting.timezone,
+        "days-0-date": meeting.days[1].date.isoformat(),
+        "certificate_online_percent": "50",
+        "certificate_days_required": "1",
+        "csrf_token": csrf_token(client),
+    }
     response = client.post(f"/sessions/{meeting.slug}/edit", data=form)
     assert response.status_code == 400
     assert "has recorded attendance, so it stays" in response.get_data(as_text=True)
@@ -548,6 +642,7 @@ def test_removing_a_day_with_attendance_is_refused(client, login, meeting, make_
 
 def test_token_cli_prints_the_token_once_and_stores_only_its_hash(runner, app_ctx):
     from attendance.models import ApiToken
+
     result = runner.invoke(args=["token", "add", "Door 3 scanner", "--organiser"])
     assert result.exit_code == 0
     token = result.output.strip().splitlines()[-1]
@@ -571,11 +666,14 @@ def test_organisers_session_page_shows_todays_headline_numbers(client, login, me
     # what static/live.js polls to refresh them: the same numbers, organisers only
     assert client.get(f"/api/v1/sessions/{meeting.slug}/headline").get_json() == {
         "session": {"registered_in_person": 3, "registered_online": 1},
-        "today": {"attended_in_person": 1, "attended_online": 0}}
+        "today": {"attended_in_person": 1, "attended_online": 0},
+    }
 
 
 def test_door_staff_cannot_read_the_headline_numbers(client, meeting, door_token):
-    response = client.get(f"/api/v1/sessions/{meeting.slug}/headline", headers={"Authorization": f"Bearer {door_token}"})
+    response = client.get(
+        f"/api/v1/sessions/{meeting.slug}/headline", headers={"Authorization": f"Bearer {door_token}"}
+    )
     assert response.status_code == 403 and response.get_json()["status"] == "forbidden"
 
 
@@ -590,8 +688,9 @@ def test_an_organiser_of_another_session_cannot_back_date_or_undo(client, meetin
     assert len(attendances()) == 1
 
 
-def test_a_name_search_check_in_only_reaches_the_doors_own_session(client, meeting, make_session,
-                                                                   make_registration, door_token):
+def test_a_name_search_check_in_only_reaches_the_doors_own_session(
+    client, meeting, make_session, make_registration, door_token
+):
     elsewhere = make_registration(make_session(first_day=brussels_today()), full_name="Someone Elsewhere")
     response = post(client, {"registration_id": elsewhere.id, "session": meeting.slug}, door_token)
     assert response.status_code == 404 and response.get_json()["status"] == "invalid"
@@ -602,25 +701,32 @@ def test_a_name_search_check_in_only_reaches_the_doors_own_session(client, meeti
 def test_a_hand_check_in_must_name_a_meeting_day(client, login, meeting, make_registration):
     registration = make_registration(meeting)
     login("organiser")
-    response = client.post(f"/sessions/{meeting.slug}/attendance/{registration.id}?day=2099-01-01",
-                           data={"action": "check_in", "reason": "test", "csrf_token": csrf_token(client)})
+    response = client.post(
+        f"/sessions/{meeting.slug}/attendance/{registration.id}?day=2099-01-01",
+        data={"action": "check_in", "reason": "test", "csrf_token": csrf_token(client)},
+    )
     assert response.status_code == 400 and "not a day of this session" in response.get_data(as_text=True)
     assert attendances() == []
 
 
-def test_numbers_too_big_for_the_database_are_not_found_rather_than_crashing(client, login, meeting,
-                                                                            make_registration, door_token):
+def test_numbers_too_big_for_the_database_are_not_found_rather_than_crashing(
+    client, login, meeting, make_registration, door_token
+):
     login("organiser")
     huge = "9" * 30
     assert client.get(f"/sessions/{meeting.slug}/registrations/{huge}").status_code == 404
-    assert client.get(f"/sessions/{meeting.slug}/registrations?entity_type={huge}&slug=x&_external=1") \
-        .status_code == 200
-    assert client.post(f"/api/v1/checkins/{huge}/undo",
-                       headers={"Authorization": f"Bearer {door_token}"}).status_code == 404
+    assert (
+        client.get(f"/sessions/{meeting.slug}/registrations?entity_type={huge}&slug=x&_external=1").status_code == 200
+    )
+    assert (
+        client.post(f"/api/v1/checkins/{huge}/undo", headers={"Authorization": f"Bearer {door_token}"}).status_code
+        == 404
+    )
 
 
-def test_a_check_in_makes_a_fixed_small_number_of_queries(client, meeting, make_registration, door_token,
-                                                         count_queries):
+def test_a_check_in_makes_a_fixed_small_number_of_queries(
+    client, meeting, make_registration, door_token, count_queries
+):
     """Pinned so that nobody adds a query to the door's hot path by accident (pretix caps theirs at 30)."""
     first, second = (make_registration(meeting).badge_token for _ in range(2))
     door = {"session": meeting.slug, "door": "Door 2"}  # as the scanner page sends it
@@ -635,8 +741,9 @@ def test_a_check_in_makes_a_fixed_small_number_of_queries(client, meeting, make_
     assert repeat_scan() == 3, repeat_scan.statements
 
 
-def test_a_check_in_on_postgresql_waits_for_three_round_trips(client, login, meeting, make_registration, door_token,
-                                                              round_trips):
+def test_a_check_in_on_postgresql_waits_for_three_round_trips(
+    client, login, meeting, make_registration, door_token, round_trips
+):
     """No BEGIN and no COMMIT: the reads and the single write statement each commit on their own. A scanner
     token's look-up is one read; a door phone's page instead loads its logged-in door staff member."""
     first, second, third = (make_registration(meeting).badge_token for _ in range(3))
@@ -655,8 +762,10 @@ def test_a_check_in_on_postgresql_waits_for_three_round_trips(client, login, mee
     with round_trips() as door_phone:
         assert client.post("/api/v1/checkins", json={"token": third}, headers=page).status_code == 201
     assert (new_scan(), repeat_scan(), door_phone()) == (3, 3, 3)
-    assert [(e.nonce, e.result) for e in db.session.scalars(sa.select(ScanEvent).order_by(ScanEvent.id))][1:3] \
-        == [("n1", ScanResult.OK), ("n2", ScanResult.ALREADY_CHECKED_IN)]
+    assert [(e.nonce, e.result) for e in db.session.scalars(sa.select(ScanEvent).order_by(ScanEvent.id))][1:3] == [
+        ("n1", ScanResult.OK),
+        ("n2", ScanResult.ALREADY_CHECKED_IN),
+    ]
     assert len(attendances()) == 3
 
 
@@ -675,16 +784,21 @@ def test_a_nonce_reused_for_another_badge_writes_nothing(client, meeting, make_r
 
 def test_undo_refuses_an_online_attendance_and_deletes_nothing(client, meeting, make_registration, app_ctx):
     from attendance.models import OnlineInterval
+
     registration = make_registration(meeting, mode=Mode.ONLINE)
     joined = utcnow() - timedelta(minutes=5)
-    online = Attendance(registration=registration, day=meeting.days[0], mode=Mode.ONLINE, first_seen_at=joined,
-                        source=Source.ZOOM_REPORT)
+    online = Attendance(
+        registration=registration,
+        day=meeting.days[0],
+        mode=Mode.ONLINE,
+        first_seen_at=joined,
+        source=Source.ZOOM_REPORT,
+    )
     online.intervals = [OnlineInterval(joined_at=joined, left_at=None, source=Source.ZOOM_REPORT, source_key="z1")]
     db.session.add(online)
     db.session.commit()
     organiser_token = create_api_token("Secretariat", organiser=True)[1]
-    response = client.post(f"/api/v1/checkins/{online.id}/undo",
-                           headers={"Authorization": f"Bearer {organiser_token}"})
+    response = client.post(f"/api/v1/checkins/{online.id}/undo", headers={"Authorization": f"Bearer {organiser_token}"})
     assert response.status_code == 409
     assert response.get_json()["status"] == "not_undoable" and "online attendance" in response.get_json()["reason"]
     db.session.expire_all()
@@ -696,8 +810,11 @@ def test_a_refused_manual_check_in_is_not_audited_as_a_check_in(client, login, m
     registration = make_registration(meeting, full_name="Gone Away", status=RegistrationStatus.CANCELLED)
     login("organiser")
     url = f"/sessions/{meeting.slug}/attendance/{registration.id}?day={meeting.days[0].date}"
-    page = client.post(url, data={"action": "check_in", "reason": "Says they registered",
-                                  "csrf_token": csrf_token(client)}, follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        url,
+        data={"action": "check_in", "reason": "Says they registered", "csrf_token": csrf_token(client)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "Registration cancelled" in page
     assert attendances() == []
     assert [e.result for e in events()] == [ScanResult.CANCELLED]  # the door log keeps the refusal
@@ -708,21 +825,28 @@ def test_an_organiser_records_a_check_out_time_and_the_attendance_stays(client, 
     registration = make_registration(meeting, full_name="Leaves Early")
     zone = ZoneInfo("Europe/Brussels")
     first = datetime.combine(meeting.days[0].date, datetime.min.time().replace(hour=0, minute=1), tzinfo=zone)
-    check_in(actor=DOOR, registration_id=registration.id, session_slug=meeting.slug, day=meeting.days[0].date,
-             source=Source.NAME_SEARCH)
+    check_in(
+        actor=DOOR,
+        registration_id=registration.id,
+        session_slug=meeting.slug,
+        day=meeting.days[0].date,
+        source=Source.NAME_SEARCH,
+    )
     attendance = attendances()[0]
     attendance.first_seen_at = first
     db.session.commit()
     login("organiser")
     url = f"/sessions/{meeting.slug}/attendance/{registration.id}?day={meeting.days[0].date}"
     for bad, message in (("1５:00", "HH:MM"), ("25:00", "HH:MM"), ("00:00", "before the check-in at 00:01")):
-        page = client.post(url, data={"action": "check_out", "time": bad, "csrf_token": csrf_token(client)},
-                           follow_redirects=True).get_data(as_text=True)
+        page = client.post(
+            url, data={"action": "check_out", "time": bad, "csrf_token": csrf_token(client)}, follow_redirects=True
+        ).get_data(as_text=True)
         assert "Not checked out" in page and message in page
         db.session.expire_all()
         assert attendances()[0].checked_out_at is None
-    page = client.post(url, data={"action": "check_out", "time": "00:02", "csrf_token": csrf_token(client)},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        url, data={"action": "check_out", "time": "00:02", "csrf_token": csrf_token(client)}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Leaves Early checked out at 00:02" in page
     db.session.expire_all()
     [attendance] = attendances()

@@ -1,4 +1,5 @@
 """Simultaneous scans, through real HTTP on a threaded server: exactly one check-in per badge per day."""
+
 import json
 import threading
 import urllib.error
@@ -17,8 +18,12 @@ THREADS = 32
 
 
 def _post(url: str, token: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
-        "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.loads(response.read())
@@ -46,8 +51,9 @@ def _today_session(make_session):
     return make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
 
 
-def test_one_badge_scanned_by_many_doors_at_once_is_checked_in_exactly_once(live_server, make_session,
-                                                                          make_registration):
+def test_one_badge_scanned_by_many_doors_at_once_is_checked_in_exactly_once(
+    live_server, make_session, make_registration
+):
     registration = make_registration(_today_session(make_session))
     _, token = create_api_token("Door scanner")
     db.session.commit()  # read by the server's threads

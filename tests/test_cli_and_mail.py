@@ -1,4 +1,5 @@
 """The command line (staff accounts, demo data) and mail over a real SMTP server."""
+
 import email
 import email.policy
 import threading
@@ -8,29 +9,45 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from helpers import csrf_token, free_port, registration_form
 
 from attendance.extensions import db
-from attendance.models import Attendance, MeetingSession, ScanEvent, ScanResult, Mode, Registration, RegistrationStatus, Role, StaffRole, StaffUser
-from helpers import csrf_token, free_port, registration_form
+from attendance.models import (
+    Attendance,
+    MeetingSession,
+    Mode,
+    Registration,
+    RegistrationStatus,
+    Role,
+    ScanEvent,
+    ScanResult,
+    StaffRole,
+    StaffUser,
+)
 
 
 def test_user_add_creates_a_staff_account_that_can_log_in(runner, client, app_ctx):
-    result = runner.invoke(args=["user", "add", "Chief@Example.org", "--role", "organiser",
-                                 "--password", "a long password"])
+    result = runner.invoke(
+        args=["user", "add", "Chief@Example.org", "--role", "organiser", "--password", "a long password"]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(StaffUser))
     assert (user.email, user.role) == ("chief@example.org", StaffRole.ORGANISER)
     assert "a long password" not in user.password_hash
-    response = client.post("/login", data={"email": "chief@example.org", "password": "a long password",
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"email": "chief@example.org", "password": "a long password", "csrf_token": csrf_token(client)}
+    )
     assert response.headers["Location"] == "/staff"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["user", "add", "door@example.org", "--role", "admin", "--password", "long enough"], "admin"),
-    (["user", "add", "not-an-email", "--role", "door", "--password", "long enough"], "email"),
-    (["user", "add", "door@example.org", "--role", "door", "--password", "short"], "8 characters"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["user", "add", "door@example.org", "--role", "admin", "--password", "long enough"], "admin"),
+        (["user", "add", "not-an-email", "--role", "door", "--password", "long enough"], "email"),
+        (["user", "add", "door@example.org", "--role", "door", "--password", "short"], "8 characters"),
+    ],
+)
 def test_user_add_refuses_bad_input(runner, app_ctx, args, message):
     result = runner.invoke(args=args)
     assert result.exit_code != 0
@@ -70,14 +87,18 @@ def test_seed_demo_is_idempotent_and_realistic(runner, app_ctx):
         came = db.session.scalars(sa.select(Attendance).filter_by(day_id=day.id, mode=Mode.IN_PERSON)).all()
         assert 0.75 * len(in_person) < len(came) < len(in_person)
         assert {a.recorded_by for a in came} == {"door1@example.org", "door2@example.org"}
-    walked_in = db.session.scalars(sa.select(Attendance).join(Registration).where(
-        Registration.session_id == past.id, Registration.mode == Mode.ONLINE, Attendance.mode == Mode.IN_PERSON)).all()
+    walked_in = db.session.scalars(
+        sa.select(Attendance)
+        .join(Registration)
+        .where(Registration.session_id == past.id, Registration.mode == Mode.ONLINE, Attendance.mode == Mode.IN_PERSON)
+    ).all()
     assert len(walked_in) == 1 and walked_in[0].mode is Mode.IN_PERSON
     assert db.session.scalar(sa.select(sa.func.count(ScanEvent.id)).filter_by(result=ScanResult.INVALID)) > 0
 
     # Online on both days: platform intervals (some rejoined), clicks alone, one unmatched guest.
     from attendance.models import OnlineInterval, UnmatchedPresence
     from attendance.online.service import online_day
+
     for day in past.days:
         rows = online_day(past, day)
         assert any(r.link_only for r in rows) and any(len(r.attendance.intervals) > 1 for r in rows)
@@ -106,8 +127,7 @@ def smtp_server(app):
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     saved = {k: app.config[k] for k in ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS")}
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port,
-                      SMTP_STARTTLS=False)
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False)
     yield inbox
     app.config.update(saved)
     controller.stop()
@@ -146,6 +166,7 @@ def test_registration_stands_when_the_mail_server_is_down(app, client, make_sess
 
 def test_a_sender_with_an_internationalised_domain_gets_an_ascii_message_id(app, monkeypatch):
     from attendance.mail import build_message
+
     monkeypatch.setitem(app.config, "MAIL_FROM", "Secrétariat <noreply@münchen.de>")
     with app.app_context():
         message = build_message("a@example.org", "Subject", "Body")

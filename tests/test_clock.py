@@ -1,4 +1,5 @@
 """The one clock: aware moments in and out of the database, and the day a moment falls on where a session meets."""
+
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,12 @@ def test_now_is_aware_utc():
 
 
 def test_every_moment_column_is_a_utc_datetime():
-    moments = [f"{table.name}.{column.name}" for table in db.metadata.tables.values() for column in table.columns
-               if isinstance(column.type, sa.DateTime)]
+    moments = [
+        f"{table.name}.{column.name}"
+        for table in db.metadata.tables.values()
+        for column in table.columns
+        if isinstance(column.type, sa.DateTime)
+    ]
     assert moments == []  # a plain DateTime column would hand out naive values
     assert any(isinstance(column.type, UTCDateTime) for column in AuditEvent.__table__.columns)
 
@@ -37,8 +42,14 @@ def test_a_moment_goes_in_with_any_offset_and_comes_back_in_utc(make_session):
     raw = db.session.execute(sa.text("SELECT at FROM audit_events WHERE id = :id"), {"id": event.id}).scalar()
     assert str(raw).startswith("2024-03-31 01:30:15")
     # and compared in SQL as moments
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
-                             .where(AuditEvent.at == datetime(2024, 3, 30, 20, 30, 15, 250000, tzinfo=BOGOTA))) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.at == datetime(2024, 3, 30, 20, 30, 15, 250000, tzinfo=BOGOTA))
+        )
+        == 1
+    )
 
 
 def test_a_naive_moment_is_refused_before_it_reaches_the_database(make_session):
@@ -59,23 +70,26 @@ def _session_in(zone: str) -> MeetingSession:
     return MeetingSession(timezone=zone)
 
 
-@pytest.mark.parametrize("zone, moment, day", [
-    # Brussels (UTC+1 in winter): local midnight is 23:00 UTC the evening before
-    ("Europe/Brussels", datetime(2024, 2, 18, 22, 59, tzinfo=UTC), date(2024, 2, 18)),
-    ("Europe/Brussels", datetime(2024, 2, 18, 23, 0, tzinfo=UTC), date(2024, 2, 19)),
-    # Bogotá (UTC-5): local midnight is 05:00 UTC the next morning
-    ("America/Bogota", datetime(2024, 2, 20, 4, 59, tzinfo=UTC), date(2024, 2, 19)),
-    ("America/Bogota", datetime(2024, 2, 20, 5, 0, tzinfo=UTC), date(2024, 2, 20)),
-    # Brussels around the night summer time begins (31 March 2024, 02:00 -> 03:00): midnight before it is at
-    # 23:00 UTC, the midnight after it at 22:00 UTC
-    ("Europe/Brussels", datetime(2024, 3, 30, 23, 0, tzinfo=UTC), date(2024, 3, 31)),
-    ("Europe/Brussels", datetime(2024, 3, 31, 21, 59, tzinfo=UTC), date(2024, 3, 31)),
-    ("Europe/Brussels", datetime(2024, 3, 31, 22, 0, tzinfo=UTC), date(2024, 4, 1)),
-    # and the night it ends (27 October 2024, 03:00 -> 02:00): the day lasts 25 hours
-    ("Europe/Brussels", datetime(2024, 10, 26, 22, 0, tzinfo=UTC), date(2024, 10, 27)),
-    ("Europe/Brussels", datetime(2024, 10, 27, 22, 59, tzinfo=UTC), date(2024, 10, 27)),
-    ("Europe/Brussels", datetime(2024, 10, 27, 23, 0, tzinfo=UTC), date(2024, 10, 28)),
-])
+@pytest.mark.parametrize(
+    "zone, moment, day",
+    [
+        # Brussels (UTC+1 in winter): local midnight is 23:00 UTC the evening before
+        ("Europe/Brussels", datetime(2024, 2, 18, 22, 59, tzinfo=UTC), date(2024, 2, 18)),
+        ("Europe/Brussels", datetime(2024, 2, 18, 23, 0, tzinfo=UTC), date(2024, 2, 19)),
+        # Bogotá (UTC-5): local midnight is 05:00 UTC the next morning
+        ("America/Bogota", datetime(2024, 2, 20, 4, 59, tzinfo=UTC), date(2024, 2, 19)),
+        ("America/Bogota", datetime(2024, 2, 20, 5, 0, tzinfo=UTC), date(2024, 2, 20)),
+        # Brussels around the night summer time begins (31 March 2024, 02:00 -> 03:00): midnight before it is at
+        # 23:00 UTC, the midnight after it at 22:00 UTC
+        ("Europe/Brussels", datetime(2024, 3, 30, 23, 0, tzinfo=UTC), date(2024, 3, 31)),
+        ("Europe/Brussels", datetime(2024, 3, 31, 21, 59, tzinfo=UTC), date(2024, 3, 31)),
+        ("Europe/Brussels", datetime(2024, 3, 31, 22, 0, tzinfo=UTC), date(2024, 4, 1)),
+        # and the night it ends (27 October 2024, 03:00 -> 02:00): the day lasts 25 hours
+        ("Europe/Brussels", datetime(2024, 10, 26, 22, 0, tzinfo=UTC), date(2024, 10, 27)),
+        ("Europe/Brussels", datetime(2024, 10, 27, 22, 59, tzinfo=UTC), date(2024, 10, 27)),
+        ("Europe/Brussels", datetime(2024, 10, 27, 23, 0, tzinfo=UTC), date(2024, 10, 28)),
+    ],
+)
 def test_day_on_is_the_date_where_the_session_meets(zone, moment, day):
     assert _session_in(zone).day_on(moment) == day
     # the same instant written with another offset is the same day

@@ -1,4 +1,5 @@
 """The database helpers the door's hot path uses: driver-level statements, and SQLite's queue of writers."""
+
 import itertools
 import multiprocessing
 import os
@@ -8,25 +9,52 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token, registration_form
 
 from attendance.dbutil import DriverStatement, WriterLockTimeout, _SqliteWriter, serialized_writes
 from attendance.extensions import db
 from attendance.models import MeetingSeries, Registration, ScanEvent, ScanResult, Source
-from helpers import csrf_token, registration_form
 
 _events = ScanEvent.__table__
-_COLUMNS = ("session_id", "day", "at", "result", "token_excerpt", "actor", "recorded_by", "door", "source", "nonce",
-            "response", "note")
-_NEW_EVENT = DriverStatement(sa.insert(_events).values({name: sa.bindparam(name) for name in _COLUMNS})
-                             .returning(_events.c.id))
-_EVENT = DriverStatement(sa.select(_events.c.id, _events.c.day, _events.c.at, _events.c.result, _events.c.source,
-                                   _events.c.nonce).where(_events.c.actor == sa.bindparam("actor")))
+_COLUMNS = (
+    "session_id",
+    "day",
+    "at",
+    "result",
+    "token_excerpt",
+    "actor",
+    "recorded_by",
+    "door",
+    "source",
+    "nonce",
+    "response",
+    "note",
+)
+_NEW_EVENT = DriverStatement(
+    sa.insert(_events).values({name: sa.bindparam(name) for name in _COLUMNS}).returning(_events.c.id)
+)
+_EVENT = DriverStatement(
+    sa.select(_events.c.id, _events.c.day, _events.c.at, _events.c.result, _events.c.source, _events.c.nonce).where(
+        _events.c.actor == sa.bindparam("actor")
+    )
+)
 
 
 def _new_event(meeting, nonce: str) -> dict:
-    return dict(session_id=meeting.id, day=date(2026, 3, 9), at=datetime(2026, 3, 9, 8, 1, 2, 345678, tzinfo=UTC),
-                result=ScanResult.ALREADY_CHECKED_IN, token_excerpt="", actor="token:7", recorded_by="Door phone",
-                door="Hall B", source=Source.NAME_SEARCH, nonce=nonce, response="{}", note="")
+    return dict(
+        session_id=meeting.id,
+        day=date(2026, 3, 9),
+        at=datetime(2026, 3, 9, 8, 1, 2, 345678, tzinfo=UTC),
+        result=ScanResult.ALREADY_CHECKED_IN,
+        token_excerpt="",
+        actor="token:7",
+        recorded_by="Door phone",
+        door="Hall B",
+        source=Source.NAME_SEARCH,
+        nonce=nonce,
+        response="{}",
+        note="",
+    )
 
 
 def test_a_driver_statement_stores_and_reads_the_values_the_orm_does(make_session):
@@ -38,8 +66,14 @@ def test_a_driver_statement_stores_and_reads_the_values_the_orm_does(make_sessio
     stored = db.session.get(ScanEvent, created.id)
     assert {name: getattr(stored, name) for name in _COLUMNS} == values
     (read,) = _EVENT.rows(db.session.connection(), actor="token:7")
-    assert read == (created.id, date(2026, 3, 9), datetime(2026, 3, 9, 8, 1, 2, 345678, tzinfo=UTC),
-                    ScanResult.ALREADY_CHECKED_IN, Source.NAME_SEARCH, "n-1")
+    assert read == (
+        created.id,
+        date(2026, 3, 9),
+        datetime(2026, 3, 9, 8, 1, 2, 345678, tzinfo=UTC),
+        ScanResult.ALREADY_CHECKED_IN,
+        Source.NAME_SEARCH,
+        "n-1",
+    )
     assert read.result is ScanResult.ALREADY_CHECKED_IN and read.day == date(2026, 3, 9)
 
 
@@ -58,8 +92,11 @@ def test_a_failing_driver_statement_raises_sqlalchemys_error_and_the_rollback_ke
 
 def test_a_driver_statement_refuses_an_insert_that_leaves_a_column_default_to_sqlalchemy(make_session):
     """Its defaults would be silently NULL: the statement says which columns to name instead."""
-    partial = DriverStatement(sa.insert(_events).values(session_id=sa.bindparam("session_id"),
-                                                        result=sa.bindparam("result"), actor=sa.bindparam("actor")))
+    partial = DriverStatement(
+        sa.insert(_events).values(
+            session_id=sa.bindparam("session_id"), result=sa.bindparam("result"), actor=sa.bindparam("actor")
+        )
+    )
     with pytest.raises(ValueError, match="at, token_excerpt, recorded_by, door, source, response, note"):
         partial.rows(db.session.connection(), session_id=make_session().id, result=ScanResult.OK, actor="token:7")
 
@@ -170,8 +207,9 @@ def test_a_second_writer_waits_for_the_first_ones_commit_not_for_the_end_of_its_
     assert sorted(db.session.scalars(sa.select(MeetingSeries.name))) == ["First", "Second"]
 
 
-def test_a_writer_that_never_ends_its_transaction_makes_others_fail_clearly_instead_of_hanging(app, app_ctx,
-                                                                                                monkeypatch):
+def test_a_writer_that_never_ends_its_transaction_makes_others_fail_clearly_instead_of_hanging(
+    app, app_ctx, monkeypatch
+):
     _sqlite_only()
     monkeypatch.setattr(_SqliteWriter, "WAIT_SECONDS", 1.0)
     with serialized_writes():
@@ -210,11 +248,13 @@ def test_a_request_that_raises_after_writing_lets_the_lock_go(app, client, make_
     _sqlite_only()
     meeting = make_session()
     from attendance.registration import views
+
     real = views.register
 
     def register_and_fail(*args, **kwargs):
         real(*args, **kwargs)  # writes, under the writer lock
         raise RuntimeError("the view failed after the service's work")
+
     monkeypatch.setattr(views, "register", register_and_fail)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as on a server: a 500 page
     monkeypatch.setattr(_SqliteWriter, "WAIT_SECONDS", 1.0)

@@ -1,4 +1,5 @@
 """The desk and the door on the meeting day: look-up in Latin letters, devices and staff bound to sessions."""
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,8 +25,11 @@ def door_token(app_ctx):
 
 
 def look_up(client, meeting, query: str, token: str) -> list[str]:
-    response = client.get(f"/api/v1/sessions/{meeting.slug}/delegates", query_string={"q": query},
-                          headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        f"/api/v1/sessions/{meeting.slug}/delegates",
+        query_string={"q": query},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 200, response.get_json()
     return [found["name"] for found in response.get_json()["delegates"]]
 
@@ -35,29 +39,35 @@ def look_up(client, meeting, query: str, token: str) -> list[str]:
 NAMES = ["Ольга Петрова", "王伟", "Nguyễn Thị Lan", "ليلى حداد", "محمد الزهراني", "Amélie Dubois", "Wanjiru Wei"]
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("petrova", ["Ольга Петрова"]),
-    ("OLGA", ["Ольга Петрова"]),
-    ("wang wei", ["王伟"]),
-    ("wei wang", ["王伟"]),
-    ("nguyen", ["Nguyễn Thị Lan"]),
-    ("haddad", ["ليلى حداد"]),
-    ("zahrani", ["محمد الزهراني"]),
-    ("mohammed", ["محمد الزهراني"]),
-    ("петрова", ["Ольга Петрова"]),
-    ("wei", ["Wanjiru Wei", "王伟"]),
-])
-def test_door_finds_names_of_every_script_by_latin_letters(client, meeting, make_registration, door_token, query,
-                                                           expected):
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("petrova", ["Ольга Петрова"]),
+        ("OLGA", ["Ольга Петрова"]),
+        ("wang wei", ["王伟"]),
+        ("wei wang", ["王伟"]),
+        ("nguyen", ["Nguyễn Thị Lan"]),
+        ("haddad", ["ليلى حداد"]),
+        ("zahrani", ["محمد الزهراني"]),
+        ("mohammed", ["محمد الزهراني"]),
+        ("петрова", ["Ольга Петрова"]),
+        ("wei", ["Wanjiru Wei", "王伟"]),
+    ],
+)
+def test_door_finds_names_of_every_script_by_latin_letters(
+    client, meeting, make_registration, door_token, query, expected
+):
     for name in NAMES:
         make_registration(meeting, full_name=name)
     assert sorted(look_up(client, meeting, query, door_token)) == sorted(expected)
 
 
-def test_door_finds_people_by_email_and_organisation_with_every_word_anywhere(client, meeting, make_registration,
-                                                                           door_token):
-    make_registration(meeting, full_name="Ольга Петрова", email="o.petrova@customs.example.org",
-                      organisation="RILO Eastern Europe")
+def test_door_finds_people_by_email_and_organisation_with_every_word_anywhere(
+    client, meeting, make_registration, door_token
+):
+    make_registration(
+        meeting, full_name="Ольга Петрова", email="o.petrova@customs.example.org", organisation="RILO Eastern Europe"
+    )
     make_registration(meeting, full_name="Kofi Mensah", email="kofi@example.org", organisation="ROCB West Africa")
     assert look_up(client, meeting, "o.petrova@customs", door_token) == ["Ольга Петрова"]
     assert look_up(client, meeting, "rilo", door_token) == ["Ольга Петрова"]
@@ -67,16 +77,18 @@ def test_door_finds_people_by_email_and_organisation_with_every_word_anywhere(cl
 
 def test_look_up_keeps_its_minimum_length_in_latin_letters_too(client, meeting, make_registration, door_token):
     make_registration(meeting, full_name="王伟")
-    response = client.get(f"/api/v1/sessions/{meeting.slug}/delegates?q=wa",
-                          headers={"Authorization": f"Bearer {door_token}"})
+    response = client.get(
+        f"/api/v1/sessions/{meeting.slug}/delegates?q=wa", headers={"Authorization": f"Bearer {door_token}"}
+    )
     assert response.status_code == 400 and "at least 3" in response.get_json()["reason"]
     assert look_up(client, meeting, "王伟", door_token) == ["王伟"]  # two CJK characters are enough
 
 
 def test_direction_marks_typed_into_a_name_stay_out_of_the_key(make_session, make_registration):
     meeting = make_session()
-    registration = make_registration(meeting, full_name="\u2067ليلى\u2069 \u200fحداد\u200e",
-                                     organisation="\u202bمكتب\u202c")
+    registration = make_registration(
+        meeting, full_name="\u2067ليلى\u2069 \u200fحداد\u200e", organisation="\u202bمكتب\u202c"
+    )
     assert not any(mark in registration.name_key for mark in "\u2067\u2069\u200f\u200e\u202b\u202c")
     assert registration.name_key.startswith("ليلى حداد\n")
     assert search_key("Ли\u200dза") == "лиза"
@@ -88,8 +100,9 @@ def test_changing_name_email_or_organisation_updates_the_search_key(make_session
     registration.full_name, registration.organisation = "Анна Волкова", "RTC Almaty"
     registration.email = "Anna.Volkova@Example.org"
     db.session.commit()
-    found = db.session.scalars(sa.select(Registration.full_name).where(
-        Registration.name_has_words("volkova almaty anna.volkova@example"))).all()
+    found = db.session.scalars(
+        sa.select(Registration.full_name).where(Registration.name_has_words("volkova almaty anna.volkova@example"))
+    ).all()
     assert found == ["Анна Волкова"]
     assert not db.session.scalar(sa.select(sa.func.count()).where(Registration.name_has_words("smirnova")))
 
@@ -98,6 +111,7 @@ def test_an_imported_report_still_suggests_only_an_exact_name(make_session, make
     """The search key holds more than the name now; a name match for a platform report is still the name."""
     from attendance.online.imports import _SessionIndex
     from attendance.online.service import identity_keys
+
     meeting = make_session()
     make_registration(meeting, full_name="Ana María", organisation="Europe")
     make_registration(meeting, full_name="Ana", organisation="RTC")
@@ -105,6 +119,7 @@ def test_an_imported_report_still_suggests_only_an_exact_name(make_session, make
 
     def named(name):
         return index.only_registration_named(identity_keys("", name))
+
     assert named("ANA").full_name == "Ana"
     assert named("ana maria").full_name == "Ana María"
     assert named("europe") is None
@@ -112,16 +127,21 @@ def test_an_imported_report_still_suggests_only_an_exact_name(make_session, make
 
 def test_the_migration_gives_existing_registrations_latin_keys(tmp_path):
     from test_registration import database_before
+
     names = [("Ольга Петрова", "o.petrova@example.org"), ("ليلى حداد", "laila@example.org")]
-    with database_before("ea83f5909e5d", tmp_path, [dict(full_name=name, email=email, email_key=email,
-                                                         name_key=search_key(name))
-                                                    for name, email in names]) as (upgrade, downgrade):
+    with database_before(
+        "ea83f5909e5d",
+        tmp_path,
+        [dict(full_name=name, email=email, email_key=email, name_key=search_key(name)) for name, email in names],
+    ) as (upgrade, downgrade):
         upgrade()
         keys = dict(db.session.execute(sa.select(Registration.full_name, Registration.name_key)).all())
         downgrade(revision="ea83f5909e5d")
         old_keys = dict(db.session.execute(sa.text("SELECT full_name, name_key FROM registrations")).all())
-        counts = [db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
-                  for table in ("registrations", "attendances", "certificates", "scan_events")]
+        counts = [
+            db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+            for table in ("registrations", "attendances", "certificates", "scan_events")
+        ]
     assert keys["Ольга Петрова"] == "ольга петрова\nolga petrova\no\no.petrova@example.org"
     assert keys["ليلى حداد"].startswith("ليلى حداد\nlyla hdd\n") and keys["ليلى حداد"].endswith("~hd")
     assert old_keys == {"Ольга Петрова": "ольга петрова", "ليلى حداد": "ليلى حداد"}
@@ -130,14 +150,18 @@ def test_the_migration_gives_existing_registrations_latin_keys(tmp_path):
 
 # ---- devices and staff bound to sessions ----
 
+
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
 def recorded() -> tuple[int, int]:
     from attendance.models import Attendance, ScanEvent
-    return (db.session.scalar(sa.select(sa.func.count(Attendance.id))),
-            db.session.scalar(sa.select(sa.func.count(ScanEvent.id))))
+
+    return (
+        db.session.scalar(sa.select(sa.func.count(Attendance.id))),
+        db.session.scalar(sa.select(sa.func.count(ScanEvent.id))),
+    )
 
 
 def new_token(runner, *args: str) -> str:
@@ -156,23 +180,28 @@ def test_a_token_bound_to_a_session_checks_in_there_only(client, runner, make_se
     ok = client.post("/api/v1/checkins", json={"token": mine.badge_token}, headers=bearer(token))
     assert ok.status_code == 201
     before = recorded()
-    for body in ({"token": other.badge_token}, {"token": other.badge_token, "session": theirs.slug},
-                 {"registration_id": other.id, "session": theirs.slug}):
+    for body in (
+        {"token": other.badge_token},
+        {"token": other.badge_token, "session": theirs.slug},
+        {"registration_id": other.id, "session": theirs.slug},
+    ):
         refused = client.post("/api/v1/checkins", json=body, headers=bearer(token))
         assert refused.status_code == 403, body
         assert refused.get_json()["status"] == "forbidden" and "bound" in refused.get_json()["reason"]
     assert recorded() == before  # nothing recorded, anywhere
 
     # At its own door, another session's badge is the usual "wrong session", naming nobody of that session.
-    wrong = client.post("/api/v1/checkins", json={"token": other.badge_token, "session": ours.slug},
-                        headers=bearer(token))
+    wrong = client.post(
+        "/api/v1/checkins", json={"token": other.badge_token, "session": ours.slug}, headers=bearer(token)
+    )
     assert wrong.status_code == 409 and wrong.get_json()["status"] == "wrong_session"
     assert "Петрова" not in wrong.get_data(as_text=True) and theirs.title not in wrong.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path", ["", "/delegates?q=petrova", "/door-counts", "/headcount"])
-def test_every_session_endpoint_refuses_a_token_bound_to_another_session(client, runner, make_session,
-                                                                         make_registration, path):
+def test_every_session_endpoint_refuses_a_token_bound_to_another_session(
+    client, runner, make_session, make_registration, path
+):
     ours, theirs = make_session(), make_session()
     make_registration(theirs, full_name="Ольга Петрова")
     token = new_token(runner, "--organiser", "--session", ours.slug)
@@ -187,8 +216,9 @@ def test_a_bound_token_cannot_undo_another_sessions_check_in(client, runner, mak
     ours, theirs = make_session(first_day=today), make_session(first_day=today)
     everywhere = new_token(runner)
     other = make_registration(theirs)
-    attendance_id = client.post("/api/v1/checkins", json={"token": other.badge_token},
-                                headers=bearer(everywhere)).get_json()["attendance_id"]
+    attendance_id = client.post(
+        "/api/v1/checkins", json={"token": other.badge_token}, headers=bearer(everywhere)
+    ).get_json()["attendance_id"]
     bound = new_token(runner, "--organiser", "--session", ours.slug)
     assert client.post(f"/api/v1/checkins/{attendance_id}/undo", headers=bearer(bound)).status_code == 403
     assert recorded()[0] == 1
@@ -198,6 +228,7 @@ def test_token_add_refuses_an_unknown_session(runner, app_ctx):
     result = runner.invoke(args=["token", "add", "Door", "--session", "nowhere"])
     assert result.exit_code != 0 and "no session is called 'nowhere'" in result.output
     from attendance.models import ApiToken
+
     assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 0
 
 
@@ -211,13 +242,17 @@ def test_allows_session_is_the_tokens_own_check(make_session, app_ctx):
 
 def assign(client, meeting, email: str):
     from helpers import csrf_token
-    return client.post(f"/sessions/{meeting.slug}/door-staff",
-                       data={"email": email, "csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/edit")})
+
+    return client.post(
+        f"/sessions/{meeting.slug}/door-staff",
+        data={"email": email, "csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/edit")},
+    )
 
 
 def test_an_organiser_assigns_door_staff_on_the_session_page_and_it_is_audited(client, login, make_session):
     from attendance.auth import ensure_staff
     from attendance.models import AuditEvent, DoorAssignment, StaffRole
+
     login("organiser")
     meeting = make_session()
     ensure_staff("volunteer@example.org", StaffRole.DOOR, "long enough")
@@ -232,24 +267,33 @@ def test_an_organiser_assigns_door_staff_on_the_session_page_and_it_is_audited(c
     for nobody in ("unknown@example.org", db.session.scalar(sa.select(AuditEvent.actor))):  # an organiser's email
         assign(client, meeting, nobody)
         assert "No door staff account has the email" in client.get(f"/sessions/{meeting.slug}/edit").get_data(
-            as_text=True)
+            as_text=True
+        )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DoorAssignment)) == 1
-    assert [(e.action, e.target) for e in db.session.scalars(sa.select(AuditEvent))] == \
-        [("session.add_door_staff", "volunteer@example.org")]
+    assert [(e.action, e.target) for e in db.session.scalars(sa.select(AuditEvent))] == [
+        ("session.add_door_staff", "volunteer@example.org")
+    ]
 
     from helpers import csrf_token
+
     user_id = db.session.scalar(sa.select(DoorAssignment.user_id))
-    client.post(f"/sessions/{meeting.slug}/door-staff/{user_id}/remove",
-                data={"csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/edit")})
+    client.post(
+        f"/sessions/{meeting.slug}/door-staff/{user_id}/remove",
+        data={"csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/edit")},
+    )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DoorAssignment)) == 0
-    assert db.session.scalar(sa.select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == \
-        "session.remove_door_staff"
+    assert (
+        db.session.scalar(sa.select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1))
+        == "session.remove_door_staff"
+    )
 
 
 def test_door_staff_see_search_and_scan_only_their_sessions(app, client, login, make_session, make_registration):
+    from helpers import csrf_token
+
     from attendance.models import StaffUser
     from attendance.organiser.door_staff import assign_door_staff
-    from helpers import csrf_token
+
     today = datetime.now(ZoneInfo("Europe/Brussels")).date()
     ours = make_session(first_day=today, title="Our session")
     theirs = make_session(first_day=today, title="Their session")
@@ -268,22 +312,40 @@ def test_door_staff_see_search_and_scan_only_their_sessions(app, client, login, 
     refused = client.get(f"/sessions/{theirs.slug}/checkin")
     assert refused.status_code == 403 and "other sessions" in refused.get_data(as_text=True)
     assert client.get(f"/api/v1/sessions/{theirs.slug}/delegates?q=petrova").status_code == 403
-    assert client.get(f"/api/v1/sessions/{ours.slug}/delegates?q=mensah").get_json()["delegates"][0]["name"] == \
-        "Kofi Mensah"
+    assert (
+        client.get(f"/api/v1/sessions/{ours.slug}/delegates?q=mensah").get_json()["delegates"][0]["name"]
+        == "Kofi Mensah"
+    )
     headers = {"X-CSRFToken": csrf_token(client, f"/sessions/{ours.slug}/checkin")}
     before = recorded()
     assert client.post("/api/v1/checkins", json={"token": other.badge_token}, headers=headers).status_code == 403
     assert recorded() == before
-    assert client.post("/api/v1/checkins", json={"token": mine.badge_token, "session": ours.slug},
-                       headers=headers).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/checkins", json={"token": mine.badge_token, "session": ours.slug}, headers=headers
+        ).status_code
+        == 201
+    )
     assert db.session.scalar(sa.select(StaffUser).filter_by(email=email)).door_session_ids == {ours.id}
 
 
 def test_user_add_assigns_door_staff_to_sessions(runner, make_session):
     from attendance.models import AuditEvent, StaffUser
+
     meeting = make_session()
-    result = runner.invoke(args=["user", "add", "door9@example.org", "--role", "door", "--password", "long enough",
-                                 "--session", meeting.slug])
+    result = runner.invoke(
+        args=[
+            "user",
+            "add",
+            "door9@example.org",
+            "--role",
+            "door",
+            "--password",
+            "long enough",
+            "--session",
+            meeting.slug,
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(StaffUser).filter_by(email="door9@example.org"))
     assert user.door_session_ids == {meeting.id}
@@ -292,9 +354,11 @@ def test_user_add_assigns_door_staff_to_sessions(runner, make_session):
 
 # ---- a demo session that runs today ----
 
+
 def test_seed_demo_keeps_one_session_running_today_and_its_scanner_answers_door_staff(runner, client, app_ctx):
-    from attendance.models import Attendance, MeetingSession, Mode, SessionDay
     from helpers import csrf_token
+
+    from attendance.models import Attendance, MeetingSession, Mode, SessionDay
 
     def practice() -> list[MeetingSession]:
         db.session.expire_all()
@@ -302,16 +366,21 @@ def test_seed_demo_keeps_one_session_running_today_and_its_scanner_answers_door_
 
     first = runner.invoke(args=["seed-demo", "--base-url", "http://127.0.0.1:5123"])
     assert first.exit_code == 0, first.output
-    assert "Door scanner of today's demo session: http://127.0.0.1:5123/sessions/door-practice/checkin" \
-        in first.output
+    assert "Door scanner of today's demo session: http://127.0.0.1:5123/sessions/door-practice/checkin" in first.output
     [meeting] = practice()
     today = datetime.now(ZoneInfo(meeting.timezone)).date()
     assert [d.date for d in meeting.days] == [today]
     people = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)).all()
     assert 35 <= len(people) <= 45 and all(p.email.endswith("@example.org") for p in people)
     assert {"Ольга Петрова", "王伟", "ليلى حداد"} <= {p.full_name for p in people}
-    modes = dict(db.session.execute(sa.select(Attendance.mode, sa.func.count()).join(Registration)
-                                    .where(Registration.session_id == meeting.id).group_by(Attendance.mode)).all())
+    modes = dict(
+        db.session.execute(
+            sa.select(Attendance.mode, sa.func.count())
+            .join(Registration)
+            .where(Registration.session_id == meeting.id)
+            .group_by(Attendance.mode)
+        ).all()
+    )
     assert modes[Mode.IN_PERSON] >= 3 and modes[Mode.ONLINE] >= 1
     # Nobody was let in in the future.
     assert all(a.first_seen_at <= utcnow() for a in db.session.scalars(sa.select(Attendance)))
@@ -325,12 +394,21 @@ def test_seed_demo_keeps_one_session_running_today_and_its_scanner_answers_door_
     assert [d.date for d in meeting.days] == [today]
     assert db.session.scalar(sa.select(sa.func.count(SessionDay.id)).filter_by(session_id=meeting.id)) == 1
     assert db.session.scalar(sa.select(sa.func.count(Registration.id)).filter_by(session_id=meeting.id)) == len(people)
-    assert dict(db.session.execute(sa.select(Attendance.mode, sa.func.count()).join(Registration)
-                                   .where(Registration.session_id == meeting.id).group_by(Attendance.mode)).all()) \
+    assert (
+        dict(
+            db.session.execute(
+                sa.select(Attendance.mode, sa.func.count())
+                .join(Registration)
+                .where(Registration.session_id == meeting.id)
+                .group_by(Attendance.mode)
+            ).all()
+        )
         == modes
+    )
 
-    response = client.post("/login", data={"email": "door1@example.org", "password": "demo-door",
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"email": "door1@example.org", "password": "demo-door", "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 302
     scanner = client.get("/sessions/door-practice/checkin")
     assert scanner.status_code == 200 and "Door practice session" in scanner.get_data(as_text=True)
@@ -346,6 +424,7 @@ from test_security import rate_limited_client  # noqa: E402,F401  (a fixture: an
 
 def ask_for_links(client, address: str, **kwargs):
     from helpers import csrf_token
+
     response = client.post("/me", data={"email": address, "csrf_token": csrf_token(client, "/me")}, **kwargs)
     response.close()  # as a server does once the answer is sent: the mail goes then
     return response
@@ -353,23 +432,32 @@ def ask_for_links(client, address: str, **kwargs):
 
 def test_every_public_page_links_to_find_my_registration(client, make_session):
     from datetime import timedelta
+
     open_session = make_session()
-    closed = make_session(registration_closes_at=utcnow() - timedelta(hours=1),
-                          registration_opens_at=utcnow() - timedelta(days=3))
+    closed = make_session(
+        registration_closes_at=utcnow() - timedelta(hours=1), registration_opens_at=utcnow() - timedelta(days=3)
+    )
     for url in ("/", f"/sessions/{open_session.slug}/register", f"/sessions/{closed.slug}/register"):
         assert 'href="/me"' in client.get(url).get_data(as_text=True), url
     page = client.get("/me")
     assert page.status_code == 200 and 'name="csrf_token"' in page.get_data(as_text=True)
 
 
-def test_find_my_registration_emails_every_link_of_that_address(app, client, make_session, make_registration,
-                                                               smtp_server):
+def test_find_my_registration_emails_every_link_of_that_address(
+    app, client, make_session, make_registration, smtp_server
+):
     import email as email_parser
     import email.policy
     from datetime import date, timedelta
+
     from attendance.registration.service import cancel
-    past = make_session(first_day=date.today() - timedelta(days=30), title="Past Session",
-                        registration_opens_at=None, registration_closes_at=None)
+
+    past = make_session(
+        first_day=date.today() - timedelta(days=30),
+        title="Past Session",
+        registration_opens_at=None,
+        registration_closes_at=None,
+    )
     upcoming = make_session(title="Upcoming Session")
     cancelled_one = make_session(title="Dropped Session")
     kept = make_registration(past, email="Ana.Lima@Example.org")
@@ -378,7 +466,7 @@ def test_find_my_registration_emails_every_link_of_that_address(app, client, mak
     cancel(dropped, "changed plans")
     make_registration(upcoming, email="someone.else@example.org")
     keys = [registration.access_key for registration in (kept, soon, dropped)]  # the mail's unit of work ends
-    dropped_key = dropped.access_key                                             # this session
+    dropped_key = dropped.access_key  # this session
 
     answer = ask_for_links(client, " ANA.LIMA@example.org ")
     assert answer.status_code == 200 and "Check your email" in answer.get_data(as_text=True)
@@ -390,13 +478,14 @@ def test_find_my_registration_emails_every_link_of_that_address(app, client, mak
     for key in keys:
         assert f"/me/{key}" in body
     assert "Past Session" in body and "Upcoming Session" in body
-    dropped_part = body[body.index("Dropped Session"):]
+    dropped_part = body[body.index("Dropped Session") :]
     assert dropped_part.index("cancelled") < dropped_part.index(dropped_key)
     assert "someone.else" not in body and message["Subject"] == "Your registration links"
 
 
 def test_find_my_registration_answers_the_same_for_an_unknown_address_and_sends_nothing(
-        client, make_session, make_registration, smtp_server):
+    client, make_session, make_registration, smtp_server
+):
     meeting = make_session()
     make_registration(meeting, email="known@example.org")
     unknown = ask_for_links(client, "unknown@example.org")
@@ -406,8 +495,7 @@ def test_find_my_registration_answers_the_same_for_an_unknown_address_and_sends_
     assert (unknown.status_code, unknown.get_data()) == (known.status_code, known.get_data())
 
 
-def test_find_my_registration_refuses_bad_input_and_sends_nothing(client, make_session, make_registration,
-                                                                  smtp_server):
+def test_find_my_registration_refuses_bad_input_and_sends_nothing(client, make_session, make_registration, smtp_server):
     meeting = make_session()
     make_registration(meeting, email="known@example.org")
     no_csrf = client.post("/me", data={"email": "known@example.org"})
@@ -420,12 +508,12 @@ def test_find_my_registration_refuses_bad_input_and_sends_nothing(client, make_s
 
 def test_find_my_registration_is_rate_limited_per_address_and_per_machine(rate_limited_client, make_session):
     from helpers import csrf_token
+
     client = rate_limited_client
     token = csrf_token(client, "/me")
 
     def ask(address: str, ip: str) -> int:
-        response = client.post("/me", data={"email": address, "csrf_token": token},
-                               environ_base={"REMOTE_ADDR": ip})
+        response = client.post("/me", data={"email": address, "csrf_token": token}, environ_base={"REMOTE_ADDR": ip})
         response.close()
         return response.status_code
 

@@ -1,15 +1,16 @@
 """Every download that takes personal or aggregate data out of the app is in the audit log: who, what, which
 session, how many. Pages viewed inside the app are not exports."""
+
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from helpers import export
 
 from attendance.api.tokens import create_api_token
+from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.models import Attendance, AuditEvent, Mode, RegistrationStatus, Source
-from attendance.clock import utcnow
-from helpers import export
 
 
 @pytest.fixture
@@ -19,28 +20,32 @@ def finished(make_session, make_registration):
     people = [make_registration(meeting) for _ in range(3)]
     make_registration(meeting, status=RegistrationStatus.CANCELLED)
     for person in people[:2]:
-        db.session.add(Attendance(registration=person, day=meeting.days[0], mode=Mode.IN_PERSON,
-                                  source=Source.SCAN))
+        db.session.add(Attendance(registration=person, day=meeting.days[0], mode=Mode.IN_PERSON, source=Source.SCAN))
     db.session.commit()
     return meeting
 
 
 def audit_lines() -> list[tuple]:
-    return db.session.execute(sa.select(AuditEvent.actor, AuditEvent.action, AuditEvent.session_id,
-                                        AuditEvent.details).order_by(AuditEvent.id)).all()
+    return db.session.execute(
+        sa.select(AuditEvent.actor, AuditEvent.action, AuditEvent.session_id, AuditEvent.details).order_by(
+            AuditEvent.id
+        )
+    ).all()
 
 
-@pytest.mark.parametrize("path, action, details", [
-    ("certificates.zip", "certificates.export", "zip: 2 certificates"),
-    ("certificates.pdf", "certificates.export", "pdf: 2 certificates"),
-    ("badges.pdf", "badges.export", "3 badges"),
-    ("reports/headcount.csv", "headcount.export", "csv: 3 registrations counted"),
-    ("reports/headcount.xlsx", "headcount.export", "xlsx: 3 registrations counted"),
-    ("reports/headcount.pdf", "headcount.export", "pdf: 3 registrations counted"),
-    ("registrations.csv", "registrations.export", "4 rows"),
-])
-def test_a_download_is_audited_with_who_what_which_session_and_how_many(client, login, finished, path, action,
-                                                                       details):
+@pytest.mark.parametrize(
+    "path, action, details",
+    [
+        ("certificates.zip", "certificates.export", "zip: 2 certificates"),
+        ("certificates.pdf", "certificates.export", "pdf: 2 certificates"),
+        ("badges.pdf", "badges.export", "3 badges"),
+        ("reports/headcount.csv", "headcount.export", "csv: 3 registrations counted"),
+        ("reports/headcount.xlsx", "headcount.export", "xlsx: 3 registrations counted"),
+        ("reports/headcount.pdf", "headcount.export", "pdf: 3 registrations counted"),
+        ("registrations.csv", "registrations.export", "4 rows"),
+    ],
+)
+def test_a_download_is_audited_with_who_what_which_session_and_how_many(client, login, finished, path, action, details):
     me = login("organiser")
     response = export(client, f"/sessions/{finished.slug}/{path}")
     assert response.status_code == 200 and response.data
@@ -54,8 +59,12 @@ def test_the_headcount_page_and_json_show_counts_and_are_not_exports(client, log
     assert client.get(f"/sessions/{finished.slug}/reports/headcount").status_code == 200
     _, token = create_api_token("Statistics dashboard", organiser=True)
     for _ in range(3):
-        assert client.get(f"/api/v1/sessions/{finished.slug}/headcount",
-                          headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert (
+            client.get(
+                f"/api/v1/sessions/{finished.slug}/headcount", headers={"Authorization": f"Bearer {token}"}
+            ).status_code
+            == 200
+        )
     assert audit_lines() == []
 
 

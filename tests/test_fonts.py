@@ -5,6 +5,7 @@ each PDF (tests/font_tools.py) and require a real glyph for every character of e
 the check can fail: with only DejaVu installed, a Chinese name is drawn as boxes, the check says so, and the app
 logs a warning naming the text and the font that lacks it.
 """
+
 import logging
 import os
 import subprocess
@@ -14,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from font_tools import contextual_forms, coverage, embedded_fonts, right_to_left_lines
 
 from attendance.auth import Actor
 from attendance.certificates.render import certificate_pdf
@@ -24,7 +26,6 @@ from attendance.models import EntityType
 from attendance.registration.badges import badge_pdf
 from attendance.reports.formats import to_pdf
 from attendance.reports.headcount import headcount
-from font_tools import contextual_forms, coverage, embedded_fonts, right_to_left_lines
 
 NAMES = {
     "latin": "Zoë Nørgaard-Łukasiewicz",
@@ -91,7 +92,7 @@ def _report_with_entity_types_named_in_every_script(make_session) -> bytes:
     names = list(NAMES.values())
     for entity_type, name in zip(meeting.entity_types, names):
         entity_type.name = name
-    for position, name in enumerate(names[len(meeting.entity_types):], start=len(meeting.entity_types)):
+    for position, name in enumerate(names[len(meeting.entity_types) :], start=len(meeting.entity_types)):
         meeting.entity_types.append(EntityType(name=name, position=position))
     db.session.commit()
     return to_pdf(headcount(meeting))
@@ -116,7 +117,7 @@ def test_headcount_report_chart_writes_arabic_labels_right_to_left(make_session)
 
 
 def test_a_character_no_font_has_is_logged_with_its_text_and_font(make_session, make_registration, caplog):
-    name = "Ana \U0010FFFD Silva"  # a private-use character of plane 16: no font draws it
+    name = "Ana \U0010fffd Silva"  # a private-use character of plane 16: no font draws it
     registration = make_registration(make_session(), full_name=name)
     with caplog.at_level(logging.WARNING, logger="attendance.documents.pdf"):
         pdf = badge_pdf(registration)
@@ -127,7 +128,7 @@ def test_a_character_no_font_has_is_logged_with_its_text_and_font(make_session, 
     assert "U+10FFFD" in message and repr(name) in message
     assert "Font lacking it: Noto Sans." in message
     # And the check above sees the box that the warning is about.
-    assert coverage(pdf, name).missing == {"\U0010FFFD"}
+    assert coverage(pdf, name).missing == {"\U0010fffd"}
     assert_drawn(pdf, "Ana Silva")
 
 
@@ -156,15 +157,22 @@ def dejavu_only(tmp_path):
         pytest.skip("DejaVu Sans is not installed (Debian: fonts-dejavu-core)")
     folder = Path(files.split()[0]).parent
     config = tmp_path / "fonts.conf"
-    config.write_text(f'<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
-                      f'<fontconfig><dir>{folder}</dir><cachedir>{tmp_path / "cache"}</cachedir></fontconfig>')
+    config.write_text(
+        f'<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+        f"<fontconfig><dir>{folder}</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>"
+    )
     return dict(os.environ, FONTCONFIG_FILE=str(config))
 
 
 def test_with_dejavu_only_chinese_prints_as_boxes_the_check_fails_and_the_app_warns(dejavu_only):
     names = [NAMES["cyrillic"], NAMES["chinese"]]
-    done = subprocess.run([sys.executable, "-c", RENDER_WITH_DEJAVU_ONLY, str(ROOT / "static") + "/", *names],
-                          env=dejavu_only, capture_output=True, cwd=ROOT, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER_WITH_DEJAVU_ONLY, str(ROOT / "static") + "/", *names],
+        env=dejavu_only,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr.decode()
     pdf = done.stdout
     assert {f.family for f in embedded_fonts(pdf)} == {"DejaVu Sans"}
@@ -176,4 +184,8 @@ def test_with_dejavu_only_chinese_prints_as_boxes_the_check_fails_and_the_app_wa
         assert_drawn(pdf, NAMES["chinese"])
     app_warnings = [line for line in done.stderr.decode().splitlines() if line.startswith("attendance.documents.pdf|")]
     assert len(app_warnings) == 1
-    assert "'王伟'" in app_warnings[0] and "U+738B" in app_warnings[0] and "Font lacking it: DejaVu Sans." in app_warnings[0]
+    assert (
+        "'王伟'" in app_warnings[0]
+        and "U+738B" in app_warnings[0]
+        and "Font lacking it: DejaVu Sans." in app_warnings[0]
+    )

@@ -1,5 +1,6 @@
 """English and French everywhere, Spanish and Arabic for delegates, the door and the kiosk: every string they see
 translated, the choice remembered, emails and PDFs in the delegate's language."""
+
 import email
 import io
 import os
@@ -14,12 +15,12 @@ import pytest
 import sqlalchemy as sa
 from babel.dates import format_date
 from babel.messages.pofile import read_po
+from helpers import csrf_token, export, registration_form
+from pdf_tools import pdf_text
 from pypdf import PdfReader
 
 from attendance.extensions import db
 from attendance.models import Mode, Registration
-from helpers import csrf_token, registration_form, export
-from pdf_tools import pdf_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "attendance" / "translations"
@@ -28,7 +29,8 @@ CATALOGUE = CATALOGUES / "fr" / "LC_MESSAGES" / "messages.po"
 DELEGATE_AND_DOOR = re.compile(
     r"^(templates/(registration|certificates/(?!overview)|badges|checkin/(scanner|kiosk)|desk|kiosk|me|main|auth|base|error"
     r"|_secretariat)|attendance/(registration|checkin/(service|kiosk)|desk|kiosk|me|certificates/(service|render)|models/registration"
-    r"|attendance_rule|formatting|auth)|static/)")
+    r"|attendance_rule|formatting|auth)|static/)"
+)
 #: English words that a French page shows only when a string was left untranslated
 ENGLISH = re.compile(r"\b(the|your|you|and|with|this|please|register|badge code|attend|online|check in)\b", re.I)
 
@@ -38,8 +40,9 @@ def strings_in_the_code(tmp_path_factory):
     """Every message in the code now, with the files it comes from."""
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
     pybabel = Path(sys.executable).parent / "pybabel"
-    subprocess.run([str(pybabel), "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-o", str(pot), "."],
-                   check=True, cwd=ROOT)
+    subprocess.run(
+        [str(pybabel), "-q", "extract", "-F", "babel.cfg", "-k", "_l", "-o", str(pot), "."], check=True, cwd=ROOT
+    )
     return {_message_id(m): [path for path, _ in m.locations] for m in read_po(pot.open("rb")) if m.id}
 
 
@@ -48,8 +51,11 @@ def _message_id(message) -> str:
 
 
 def _untranslated(language: str, wanted) -> list[str]:
-    catalogue = {_message_id(m): m for m in read_po((CATALOGUES / language / "LC_MESSAGES" / "messages.po").open("rb"),
-                                                    locale=language) if m.id}
+    catalogue = {
+        _message_id(m): m
+        for m in read_po((CATALOGUES / language / "LC_MESSAGES" / "messages.po").open("rb"), locale=language)
+        if m.id
+    }
 
     def translated(text: str) -> bool:
         entry = catalogue.get(text)
@@ -66,8 +72,9 @@ def test_every_string_in_the_code_has_a_french_translation(strings_in_the_code):
 
 @pytest.mark.parametrize("language", ["es", "ar"])
 def test_every_string_a_delegate_or_door_person_sees_is_translated(strings_in_the_code, language):
-    wanted = [text for text, paths in strings_in_the_code.items()
-              if any(DELEGATE_AND_DOOR.match(path) for path in paths)]
+    wanted = [
+        text for text, paths in strings_in_the_code.items() if any(DELEGATE_AND_DOOR.match(path) for path in paths)
+    ]
     assert len(wanted) > 250  # the classifier still finds the delegate's and the door's files
     untranslated = _untranslated(language, wanted)
     assert untranslated == [], f"run `make translations` and translate these in {language}:\n" + "\n".join(untranslated)
@@ -79,8 +86,9 @@ def test_the_catalogue_check_notices_a_missing_translation(strings_in_the_code):
 
 @pytest.fixture
 def french_session(make_session):
-    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date(),
-                           title="Session mondiale", venue="Bruxelles")
+    meeting = make_session(
+        first_day=datetime.now(ZoneInfo("Europe/Brussels")).date(), title="Session mondiale", venue="Bruxelles"
+    )
     for term, name in zip(meeting.entity_types, ["Bureau régional", "Centre de formation", "Invité"]):
         term.name = name
     for term, name in zip(meeting.regions, ["Europe", "Afrique occidentale et centrale"]):
@@ -101,13 +109,15 @@ def _french(client):
 def test_delegate_pages_in_french_show_no_english(client, french_session, make_registration, login):
     _french(client)
     meeting = french_session
-    registration = make_registration(meeting, full_name="Amélie Dubois", organisation="Bureau régional Europe",
-                                     mode=Mode.ONLINE)
+    registration = make_registration(
+        meeting, full_name="Amélie Dubois", organisation="Bureau régional Europe", mode=Mode.ONLINE
+    )
     pages = {
         "home": client.get("/"),
         "form": client.get(f"/sessions/{meeting.slug}/register"),
-        "form with errors": client.post(f"/sessions/{meeting.slug}/register",
-                                        data={"csrf_token": csrf_token(client, "/"), "email": "x"}),
+        "form with errors": client.post(
+            f"/sessions/{meeting.slug}/register", data={"csrf_token": csrf_token(client, "/"), "email": "x"}
+        ),
         "own page": client.get(f"/me/{registration.access_key}"),
         "not found": client.get("/no-such-page"),
         "verify unknown": client.get("/verify/NOPE"),
@@ -130,8 +140,9 @@ def test_scanner_page_in_french(client, login, french_session):
 
 
 def test_the_language_switcher_is_remembered_and_accept_language_is_the_default(client, french_session):
-    assert "Réunions ouvertes aux inscriptions" in client.get("/", headers={"Accept-Language": "fr-BE,fr;q=0.9"}) \
-        .get_data(as_text=True)
+    assert "Réunions ouvertes aux inscriptions" in client.get(
+        "/", headers={"Accept-Language": "fr-BE,fr;q=0.9"}
+    ).get_data(as_text=True)
     assert "Meetings open for registration" in client.get("/").get_data(as_text=True)
     response = client.post("/language", data={"lang": "fr", "next": "/", "csrf_token": csrf_token(client)})
     assert response.status_code == 302 and response.headers["Location"] == "/"
@@ -140,9 +151,19 @@ def test_the_language_switcher_is_remembered_and_accept_language_is_the_default(
     assert "Meetings open for registration" in client.get("/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("target", ["//evil.example.org", "/\t/evil.example.org", "/\\evil.example.org",
-                                    "/\n/evil.example.org", "/sessions\r\nSet-Cookie: x=1", "https://evil.example.org/",
-                                    "evil.example.org", ""])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example.org",
+        "/\t/evil.example.org",
+        "/\\evil.example.org",
+        "/\n/evil.example.org",
+        "/sessions\r\nSet-Cookie: x=1",
+        "https://evil.example.org/",
+        "evil.example.org",
+        "",
+    ],
+)
 def test_the_language_switcher_never_sends_anyone_off_the_site(client, target):
     response = client.post("/language", data={"lang": "fr", "next": target, "csrf_token": csrf_token(client)})
     assert response.status_code == 302 and response.headers["Location"] == "/"
@@ -151,8 +172,12 @@ def test_the_language_switcher_never_sends_anyone_off_the_site(client, target):
 def test_the_language_switcher_keeps_a_path_on_the_site(client):
     response = client.post("/language", data={"lang": "fr", "next": "/me?x=1", "csrf_token": csrf_token(client)})
     assert response.headers["Location"] == "/me?x=1"
-@pytest.mark.parametrize("language, heading, direction", [
-    ("es", "Reuniones abiertas a inscripción", "ltr"), ("ar", "اجتماعات مفتوحة للتسجيل", "rtl")])
+
+
+@pytest.mark.parametrize(
+    "language, heading, direction",
+    [("es", "Reuniones abiertas a inscripción", "ltr"), ("ar", "اجتماعات مفتوحة للتسجيل", "rtl")],
+)
 def test_spanish_and_arabic_are_offered_and_remembered(client, french_session, language, heading, direction):
     home = client.get("/").get_data(as_text=True)
     assert 'value="es"' in home and 'value="ar"' in home and "Español" in home and "العربية" in home
@@ -172,11 +197,12 @@ def test_a_language_that_is_not_enabled_falls_back_without_error(client, french_
 
 
 def test_a_delegate_registering_in_french_gets_french_email_badge_and_certificate(app, client, french_session):
+    from attendance.auth import Actor
     from attendance.certificates.render import certificate_pdf
     from attendance.certificates.service import issue
     from attendance.checkin.rule import check_in
-    from attendance.auth import Actor
     from attendance.registration.badges import badge_pdf
+
     _french(client)
     meeting = french_session
     url = f"/sessions/{meeting.slug}/register"
@@ -184,14 +210,19 @@ def test_a_delegate_registering_in_french_gets_french_email_badge_and_certificat
     registration = db.session.scalar(sa.select(Registration))
     assert registration.locale == "fr"
     [name] = os.listdir(app.config["OUTBOX_DIR"])
-    message = email.message_from_bytes((Path(app.config["OUTBOX_DIR"]) / name).read_bytes(),
-                                       policy=email.policy.default)
+    message = email.message_from_bytes(
+        (Path(app.config["OUTBOX_DIR"]) / name).read_bytes(), policy=email.policy.default
+    )
     assert message["Subject"].startswith("Inscription confirmée")
     assert "Bonjour Amélie Dubois" in message.get_body(("plain",)).get_content()
     assert "EN PERSONNE" in pdf_text(badge_pdf(registration))
 
-    check_in(actor=Actor("user:0", "test", True), registration_id=registration.id, session_slug=meeting.slug,
-             day=meeting.days[0].date)
+    check_in(
+        actor=Actor("user:0", "test", True),
+        registration_id=registration.id,
+        session_slug=meeting.slug,
+        day=meeting.days[0].date,
+    )
     for day in meeting.days:  # a certificate comes once the meeting is over
         day.date -= timedelta(days=400)
     db.session.commit()
@@ -205,16 +236,20 @@ def test_a_delegate_registering_in_french_gets_french_email_badge_and_certificat
         assert "Certificate of attendance" in pdf_text(certificate_pdf(certificate, result))
 
 
-def test_a_badge_sheet_prints_each_badge_in_its_delegates_language(client, login, french_session,
-                                                                     make_registration):
+def test_a_badge_sheet_prints_each_badge_in_its_delegates_language(client, login, french_session, make_registration):
     """The organiser's sheet (printed in English here) shows each badge as its delegate's own badge does."""
     from attendance.models import Role
+
     meeting = french_session
     make_registration(meeting, full_name="Amélie Dubois", locale="fr", role=Role.DELEGATE)
     make_registration(meeting, full_name="Ann Smith", locale="en", role=Role.DELEGATE, mode=Mode.ONLINE)
     login("organiser")
-    pages = [page.extract_text() for page in
-             PdfReader(io.BytesIO(export(client, f"/sessions/{meeting.slug}/badges.pdf").data), strict=True).pages]
+    pages = [
+        page.extract_text()
+        for page in PdfReader(
+            io.BytesIO(export(client, f"/sessions/{meeting.slug}/badges.pdf").data), strict=True
+        ).pages
+    ]
     text = pages[0]
     assert "EN PERSONNE" in text and "Délégué" in text and "Belgique" in text
     assert "ONLINE" in text and "Delegate" in text and "Belgium" in text
@@ -225,19 +260,25 @@ def test_a_badge_sheet_prints_each_badge_in_its_delegates_language(client, login
 
 def test_dates_are_written_for_the_locale(app):
     from flask_babel import force_locale
+
     from attendance.formatting import format_days
+
     with app.test_request_context(), force_locale("fr"):
         assert format_days([date(2024, 2, 19), date(2024, 2, 20)]) == "19–20 février 2024"
         assert format_days([date(2026, 11, 28), date(2026, 11, 30)]) == "28 et 30 novembre 2026"  # not 28–30
     with app.test_request_context():
-        assert format_days([date(2026, 11, 28), date(2026, 11, 29), date(2026, 12, 1)]) \
+        assert (
+            format_days([date(2026, 11, 28), date(2026, 11, 29), date(2026, 12, 1)])
             == "28 November 2026, 29 November 2026, and 1 December 2026"
+        )
         assert format_days([date(2026, 11, 30), date(2026, 12, 1)]) == "30 November – 1 December 2026"
 
 
 def test_a_right_to_left_language_turns_the_page(app):
     from flask_babel import force_locale
+
     from attendance.i18n import is_rtl
+
     with app.test_request_context():
         with force_locale("ar"):
             assert is_rtl()
@@ -252,12 +293,28 @@ def test_organiser_pages_in_french_show_no_english(client, login, french_session
     _french(client)
     base = f"/sessions/{meeting.slug}"
     day = meeting.days[0].date.isoformat()
-    pages = ["/staff", base + "/registrations", f"{base}/registrations/{registration.id}", "/sessions/new",
-             base + "/edit", base + "/entity-types", base + "/regions", f"{base}/attendance?day={day}",
-             base + "/scans", f"{base}/online?day={day}", base + "/imports", base + "/certificates",
-             base + "/reports/headcount", "/staff/audit", base + "/registrations/new",
-             f"{base}/registrations/{registration.id}/cancel", f"{base}/registrations/{registration.id}/reissue-badge",
-             base + "/delete", "/checkin", "/login"]
+    pages = [
+        "/staff",
+        base + "/registrations",
+        f"{base}/registrations/{registration.id}",
+        "/sessions/new",
+        base + "/edit",
+        base + "/entity-types",
+        base + "/regions",
+        f"{base}/attendance?day={day}",
+        base + "/scans",
+        f"{base}/online?day={day}",
+        base + "/imports",
+        base + "/certificates",
+        base + "/reports/headcount",
+        "/staff/audit",
+        base + "/registrations/new",
+        f"{base}/registrations/{registration.id}/cancel",
+        f"{base}/registrations/{registration.id}/reissue-badge",
+        base + "/delete",
+        "/checkin",
+        "/login",
+    ]
     for url in pages:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -269,9 +326,11 @@ def test_a_report_that_cannot_be_read_is_explained_in_french(client, login, fren
     login("organiser")
     _french(client)
     url = f"/sessions/{french_session.slug}/imports"
-    response = client.post(url, data={"csrf_token": csrf_token(client, url),
-                                      "report": (io.BytesIO(b"%PDF-1.7 not a report"), "rapport.pdf")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        url,
+        data={"csrf_token": csrf_token(client, url), "report": (io.BytesIO(b"%PDF-1.7 not a report"), "rapport.pdf")},
+        content_type="multipart/form-data",
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "Ce fichier est un document PDF, pas un rapport de présence" in page
 
@@ -287,13 +346,24 @@ def test_the_command_line_speaks_the_terminals_language(runner, app_ctx, monkeyp
 
 
 #: the headcount's column names and headings, which a French report must not show in English
-HEADCOUNT_ENGLISH = ["Registered in person", "Registered online", "Attended in person", "Attended online only",
-                     "No-shows", "Total attended", "What the columns count", "Entity type", "Whole session"]
+HEADCOUNT_ENGLISH = [
+    "Registered in person",
+    "Registered online",
+    "Attended in person",
+    "Attended online only",
+    "No-shows",
+    "Total attended",
+    "What the columns count",
+    "Entity type",
+    "Whole session",
+]
 
 
-def test_the_headcount_in_french_names_its_columns_in_french_in_every_format(client, login, french_session,
-                                                                           make_registration):
+def test_the_headcount_in_french_names_its_columns_in_french_in_every_format(
+    client, login, french_session, make_registration
+):
     from openpyxl import load_workbook
+
     make_registration(french_session, full_name="Amélie Dubois", mode=Mode.ONLINE)
     login("organiser")
     _french(client)
@@ -301,15 +371,17 @@ def test_the_headcount_in_french_names_its_columns_in_french_in_every_format(cli
     page = _visible_text(client.get(base).get_data(as_text=True))
     pdf = re.sub(r"\s+", " ", pdf_text(client.get(base + ".pdf").data))
     workbook = load_workbook(io.BytesIO(client.get(base + ".xlsx").data))
-    cells = " ".join(str(cell.value) for sheet in workbook for row in sheet.iter_rows() for cell in row
-                     if cell.value is not None)
+    cells = " ".join(
+        str(cell.value) for sheet in workbook for row in sheet.iter_rows() for cell in row if cell.value is not None
+    )
     for name, text in {"page": page, "PDF": pdf, "XLSX": cells}.items():
         assert [english for english in HEADCOUNT_ENGLISH if re.search(rf"\b{english}\b", text)] == [], name
         assert "Inscriptions en personne" in text and "Ce que comptent les colonnes" in text, name
 
 
-def test_organiser_pages_in_french_explain_the_attendance_rule_in_french(client, login, french_session,
-                                                                        make_registration):
+def test_organiser_pages_in_french_explain_the_attendance_rule_in_french(
+    client, login, french_session, make_registration
+):
     registration = make_registration(french_session, full_name="Amélie Dubois", mode=Mode.ONLINE)
     login("organiser")
     _french(client)

@@ -1,5 +1,6 @@
 """Jobs off the request: real Huey workers (separate processes) against the test database, a real SMTP server,
 and Redis; each mail sent once per person and purpose even when a worker dies mid-batch or two workers race."""
+
 import asyncio
 import os
 import signal
@@ -15,16 +16,25 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from helpers import free_port, redis_is_up, registration_form
 
 from attendance import create_app
+from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.jobs import delivery, runner
 from attendance.jobs.kinds import request_job
-from attendance.models import (Attendance, Job, JobStatus, MailStatus, MeetingSession, Mode, OutboxMail,
-                               Registration, Source)
-from attendance.clock import utcnow
+from attendance.models import (
+    Attendance,
+    Job,
+    JobStatus,
+    MailStatus,
+    MeetingSession,
+    Mode,
+    OutboxMail,
+    Registration,
+    Source,
+)
 from attendance.organiser.service import delete_session
-from helpers import free_port, redis_is_up, registration_form
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,12 +81,23 @@ def queue_app(app, tmp_path):
     apps = []
 
     def make(jobs_url: str, **config):
-        queued = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                             "OUTBOX_DIR": app.config["OUTBOX_DIR"], "EXPORTS_DIR": app.config["EXPORTS_DIR"],
-                             "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False, "SMTP_HOST": "",
-                             "JOBS_IMMEDIATE": False, "JOBS_URL": jobs_url, **config})
+        queued = create_app(
+            {
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                "OUTBOX_DIR": app.config["OUTBOX_DIR"],
+                "EXPORTS_DIR": app.config["EXPORTS_DIR"],
+                "RATELIMIT_ENABLED": False,
+                "WTF_CSRF_ENABLED": False,
+                "SMTP_HOST": "",
+                "JOBS_IMMEDIATE": False,
+                "JOBS_URL": jobs_url,
+                **config,
+            }
+        )
         apps.append(queued)
         return queued
+
     yield make
     for queued in apps:
         with queued.app_context():
@@ -90,16 +111,37 @@ def workers(app):
     started = []
 
     def start(jobs_url: str, smtp_port: int, **env) -> subprocess.Popen:
-        environment = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "JOBS_URL": jobs_url,
-                       "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_STARTTLS": "off",
-                       "OUTBOX_DIR": app.config["OUTBOX_DIR"], "EXPORTS_DIR": app.config["EXPORTS_DIR"],
-                       "JOBS_RETRY_DELAY": "1", **env}
+        environment = {
+            **os.environ,
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "JOBS_URL": jobs_url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp_port),
+            "SMTP_STARTTLS": "off",
+            "OUTBOX_DIR": app.config["OUTBOX_DIR"],
+            "EXPORTS_DIR": app.config["EXPORTS_DIR"],
+            "JOBS_RETRY_DELAY": "1",
+            **env,
+        }
         environment.pop("TEST_DATABASE_URL", None)
-        process = subprocess.Popen([str(Path(sys.executable).parent / "huey_consumer"), "attendance.jobs.worker.huey",
-                                    "--workers", "2", "--worker-type", "thread", "--quiet"],
-                                   cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "huey_consumer"),
+                "attendance.jobs.worker.huey",
+                "--workers",
+                "2",
+                "--worker-type",
+                "thread",
+                "--quiet",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         started.append(process)
         return process
+
     yield start
     for process in started:
         if process.poll() is None:
@@ -134,14 +176,19 @@ def job_status(job_id: int) -> JobStatus:
 
 
 @pytest.mark.parametrize("smtp", [3], indirect=True)  # the third mail is in flight when the worker is killed
-def test_a_mailing_whose_worker_is_killed_mid_batch_sends_each_certificate_once(app, finished, smtp, queue_app,
-                                                                                 workers, tmp_path):
+def test_a_mailing_whose_worker_is_killed_mid_batch_sends_each_certificate_once(
+    app, finished, smtp, queue_app, workers, tmp_path
+):
     meeting, people = finished
     jobs_url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
     queued = queue_app(jobs_url)
     with queued.app_context():
-        job, new = request_job(db.session.get(MeetingSession, meeting.id), "certificates.email",
-                               requested_by="organiser@example.org", options={"everyone": False})
+        job, new = request_job(
+            db.session.get(MeetingSession, meeting.id),
+            "certificates.email",
+            requested_by="organiser@example.org",
+            options={"everyone": False},
+        )
         job_id = job.id
         db.session.commit()  # as the request that asked for it
         assert new and queued.extensions["jobs.tasks"]["run_job"](job_id) is None  # queued, not run here
@@ -160,8 +207,9 @@ def test_a_mailing_whose_worker_is_killed_mid_batch_sends_each_certificate_once(
     # Later, once the leases of the dead worker's claims have run out, a worker's sweep takes the job back.
     an_hour_ago = utcnow() - timedelta(hours=1)
     db.session.execute(sa.update(Job).values(started_at=an_hour_ago))
-    db.session.execute(sa.update(OutboxMail).where(OutboxMail.status == MailStatus.SENDING)
-                       .values(claimed_at=an_hour_ago))
+    db.session.execute(
+        sa.update(OutboxMail).where(OutboxMail.status == MailStatus.SENDING).values(claimed_at=an_hour_ago)
+    )
     db.session.commit()
     workers(jobs_url, smtp.port)
     with queued.app_context():
@@ -176,8 +224,7 @@ def test_a_mailing_whose_worker_is_killed_mid_batch_sends_each_certificate_once(
     assert job.attempts >= 2 and job.summary.startswith("5 sent.") and job.active_key is None
 
 
-def test_a_mail_refused_mid_batch_is_retried_alone_and_a_batch_shares_one_connection(app, finished, smtp,
-                                                                                      monkeypatch):
+def test_a_mail_refused_mid_batch_is_retried_alone_and_a_batch_shares_one_connection(app, finished, smtp, monkeypatch):
     """The mail server drops the connection at the third mail: the others still go (over a new connection), the
     job records who got theirs and, run again as the queue retries it, sends only the one missing."""
     meeting, people = finished
@@ -194,6 +241,7 @@ def test_a_mail_refused_mid_batch_is_retried_alone_and_a_batch_shares_one_connec
             if smtp.seen == 2 and len(opened) == 1:
                 raise OSError("421 service not available")
             return real_send(message)
+
         smtp_connection.send_message = send_message
         return smtp_connection
 
@@ -225,8 +273,10 @@ def test_two_workers_on_redis_send_each_confirmation_once(app, make_session, smt
     queued = queue_app(jobs_url, JOBS_NAME=name)
     client = queued.test_client()
     for n in range(12):
-        response = client.post(f"/sessions/{meeting.slug}/register", data=registration_form(
-            meeting, full_name=f"Delegate {n}", email=f"delegate{n}@example.org"))
+        response = client.post(
+            f"/sessions/{meeting.slug}/register",
+            data=registration_form(meeting, full_name=f"Delegate {n}", email=f"delegate{n}@example.org"),
+        )
         assert response.status_code == 302
     with queued.app_context():
         mail_ids = db.session.scalars(sa.select(OutboxMail.id)).all()
@@ -238,8 +288,10 @@ def test_two_workers_on_redis_send_each_confirmation_once(app, make_session, smt
 
     workers(jobs_url, smtp.port, JOBS_NAME=name)
     workers(jobs_url, smtp.port, JOBS_NAME=name)
-    wait_for(lambda: db.session.scalar(sa.select(sa.func.count()).where(OutboxMail.status == MailStatus.SENT)) == 12,
-             "both workers to send the 12 confirmations")
+    wait_for(
+        lambda: db.session.scalar(sa.select(sa.func.count()).where(OutboxMail.status == MailStatus.SENT)) == 12,
+        "both workers to send the 12 confirmations",
+    )
     assert Counter(smtp.accepted) == Counter(f"delegate{n}@example.org" for n in range(12))
 
 
@@ -268,8 +320,9 @@ def test_an_export_asked_twice_while_it_waits_is_one_job(app, client, login, fin
     login("organiser")
     first = client.get(f"/sessions/{meeting.slug}/certificates.zip")
     job = db.session.scalar(sa.select(Job))
-    db.session.execute(sa.update(Job).values(status=JobStatus.QUEUED, active_key=f"certificates.zip:{meeting.id}:{{}}",
-                                             result_file=""))  # as if no worker had taken it yet
+    db.session.execute(
+        sa.update(Job).values(status=JobStatus.QUEUED, active_key=f"certificates.zip:{meeting.id}:{{}}", result_file="")
+    )  # as if no worker had taken it yet
     db.session.commit()
     again = client.get(f"/sessions/{meeting.slug}/certificates.zip")
     assert again.headers["Location"] == first.headers["Location"] == f"/sessions/{meeting.slug}/jobs/{job.id}"
@@ -292,6 +345,7 @@ def test_a_job_whose_session_was_deleted_ends_gone_without_retry(app, finished):
 def test_a_mail_to_a_deleted_registration_is_dropped(app, make_session, make_registration):
     registration = make_registration(make_session())
     from attendance import outbox
+
     mail_id = outbox.schedule(registration, outbox.CONFIRMATION)
     db.session.commit()
     db.session.delete(db.session.get(Registration, registration.id))
@@ -304,8 +358,16 @@ def test_a_mail_to_a_deleted_registration_is_dropped(app, make_session, make_reg
 
 def test_the_jobs_page_lists_failed_jobs_with_their_error(app, client, login, finished):
     meeting, _ = finished
-    db.session.add(Job(kind="certificates.pdf", session=meeting, status=JobStatus.FAILED, attempts=5,
-                       error="OSError: disk full", requested_by="organiser@example.org"))
+    db.session.add(
+        Job(
+            kind="certificates.pdf",
+            session=meeting,
+            status=JobStatus.FAILED,
+            attempts=5,
+            error="OSError: disk full",
+            requested_by="organiser@example.org",
+        )
+    )
     db.session.commit()
     login("organiser")
     for url in (f"/sessions/{meeting.slug}/jobs", "/jobs"):
@@ -316,6 +378,7 @@ def test_the_jobs_page_lists_failed_jobs_with_their_error(app, client, login, fi
 def test_purging_a_session_deletes_its_mails(app, finished):
     from attendance import outbox
     from attendance.privacy import purge_session
+
     meeting, people = finished
     outbox.schedule(people[0], outbox.CERTIFICATE, "first")
     db.session.execute(sa.update(OutboxMail).values(error="550 <person0@example.org> mailbox unavailable"))

@@ -1,17 +1,18 @@
 """The self check-in kiosk: runs on a door API token, welcomes the badge's holder in their own language, prints
 their badge, and tells nobody anything else."""
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from pdf_tools import pdf_text
 
 from attendance.api.tokens import create_api_token, revoke_api_token
 from attendance.checkin import kiosk
 from attendance.extensions import db
 from attendance.models import Attendance, RegistrationStatus
 from attendance.tokens import new_badge_token
-from pdf_tools import pdf_text
 
 
 @pytest.fixture
@@ -29,8 +30,9 @@ def bearer(token: str) -> dict:
 
 
 def scan(client, meeting, badge_token: str, token: str):
-    return client.post(f"/api/v1/sessions/{meeting.slug}/kiosk/checkins", json={"token": badge_token},
-                       headers=bearer(token))
+    return client.post(
+        f"/api/v1/sessions/{meeting.slug}/kiosk/checkins", json={"token": badge_token}, headers=bearer(token)
+    )
 
 
 def test_the_kiosk_page_is_public_and_shows_no_delegate(client, meeting, make_registration):
@@ -64,9 +66,11 @@ def test_a_kiosk_starts_only_on_a_door_token_bound_to_its_session(client, login,
 
 
 def test_a_delegate_is_welcomed_in_their_language_with_their_badge_and_nothing_else(
-        client, meeting, make_registration, kiosk_token):
-    registration = make_registration(meeting, full_name="Amélie Dubois", organisation="Bureau régional Europe",
-                                     locale="fr")
+    client, meeting, make_registration, kiosk_token
+):
+    registration = make_registration(
+        meeting, full_name="Amélie Dubois", organisation="Bureau régional Europe", locale="fr"
+    )
     first = scan(client, meeting, registration.badge_token, kiosk_token)
     assert first.status_code == 201
     answer = first.get_json()
@@ -92,8 +96,9 @@ def test_a_badge_the_kiosk_refuses_names_nobody(client, meeting, make_session, m
     if case == "unknown":
         badge_token = new_badge_token()
     elif case == "cancelled":
-        badge_token = make_registration(meeting, full_name="Cancelled Person",
-                                        status=RegistrationStatus.CANCELLED).badge_token
+        badge_token = make_registration(
+            meeting, full_name="Cancelled Person", status=RegistrationStatus.CANCELLED
+        ).badge_token
     else:
         badge_token = make_registration(make_session(), full_name="Elsewhere Person").badge_token
     response = scan(client, meeting, badge_token, kiosk_token)
@@ -111,8 +116,7 @@ def test_a_refused_token_records_nothing(client, meeting, make_registration):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0
 
 
-def test_a_badge_link_works_for_a_few_minutes_and_for_that_badge_only(client, meeting, make_registration,
-                                                                      monkeypatch):
+def test_a_badge_link_works_for_a_few_minutes_and_for_that_badge_only(client, meeting, make_registration, monkeypatch):
     registration = make_registration(meeting)
     with client.application.test_request_context():
         link = kiosk.badge_link(registration)

@@ -1,16 +1,17 @@
 """A language a delegate chose is theirs everywhere: e-mails, badge and certificate follow it, whatever language
 the organiser or the door works in; the organiser sees it and can change it."""
+
 import email
 import os
 from email import policy
 from pathlib import Path
 
 import sqlalchemy as sa
+from helpers import csrf_token, registration_form
+from pdf_tools import pdf_text
 
 from attendance.extensions import db
 from attendance.models import Registration
-from helpers import csrf_token, registration_form
-from pdf_tools import pdf_text
 
 
 def _only_mail(app) -> email.message.EmailMessage:
@@ -20,11 +21,13 @@ def _only_mail(app) -> email.message.EmailMessage:
 
 def test_a_delegate_registering_in_arabic_gets_arabic_email_and_badge(app, client, make_session):
     from attendance.registration.badges import badge_pdf
+
     meeting = make_session()
     client.set_cookie("lang", "ar")
     url = f"/sessions/{meeting.slug}/register"
-    response = client.post(url, data=registration_form(meeting, csrf_token=csrf_token(client, url),
-                                                       full_name="ليلى حداد"))
+    response = client.post(
+        url, data=registration_form(meeting, csrf_token=csrf_token(client, url), full_name="ليلى حداد")
+    )
     assert response.status_code == 302
     registration = db.session.scalar(sa.select(Registration))
     assert registration.locale == "ar"
@@ -40,8 +43,9 @@ def test_a_delegate_registering_in_spanish_reads_neutral_wording(app, client, ma
     meeting = make_session()
     client.set_cookie("lang", "es")
     url = f"/sessions/{meeting.slug}/register"
-    page = client.post(url, data=registration_form(meeting, csrf_token=csrf_token(client, url)),
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        url, data=registration_form(meeting, csrf_token=csrf_token(client, url)), follow_redirects=True
+    ).get_data(as_text=True)
     assert "Su inscripción está confirmada" in page
     body = _only_mail(app).get_body(("plain",)).get_content()
     assert "Buenos días, Amélie Dubois:" in body and "Su inscripción en" in body
@@ -50,6 +54,7 @@ def test_a_delegate_registering_in_spanish_reads_neutral_wording(app, client, ma
 
 def test_the_organiser_sees_and_changes_a_delegates_language(client, login, make_session, make_registration):
     from attendance.registration.badges import badge_pdf
+
     meeting = make_session()
     registration = make_registration(meeting, full_name="Ana García", locale="fr")
     login("organiser")
@@ -59,10 +64,18 @@ def test_the_organiser_sees_and_changes_a_delegates_language(client, login, make
     url = f"/sessions/{meeting.slug}/registrations/{registration.id}"
     form = client.get(url).get_data(as_text=True)
     assert '<option selected value="fr">Français</option>' in form
-    data = {"csrf_token": csrf_token(client, url), "full_name": "Ana García", "email": registration.email,
-            "organisation": registration.organisation, "country": "ES",
-            "entity_type": str(registration.entity_type_id), "region": str(registration.region_id),
-            "mode": "in_person", "role": "delegate", "locale": "es"}
+    data = {
+        "csrf_token": csrf_token(client, url),
+        "full_name": "Ana García",
+        "email": registration.email,
+        "organisation": registration.organisation,
+        "country": "ES",
+        "entity_type": str(registration.entity_type_id),
+        "region": str(registration.region_id),
+        "mode": "in_person",
+        "role": "delegate",
+        "locale": "es",
+    }
     assert client.post(url, data=data).status_code == 302
     db.session.refresh(registration)
     assert registration.locale == "es"
@@ -76,11 +89,13 @@ def test_the_organiser_sees_and_changes_a_delegates_language(client, login, make
 
 def test_french_words_to_a_delegate_do_not_assume_a_gender(app, client, make_session):
     from attendance.registration.badges import badge_pdf
+
     meeting = make_session()
     client.set_cookie("lang", "fr")
     url = f"/sessions/{meeting.slug}/register"
-    page = client.post(url, data=registration_form(meeting, csrf_token=csrf_token(client, url)),
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        url, data=registration_form(meeting, csrf_token=csrf_token(client, url)), follow_redirects=True
+    ).get_data(as_text=True)
     assert "Votre inscription est confirmée" in page and "Vous êtes inscrit" not in page
     body = _only_mail(app).get_body(("plain",)).get_content()
     assert f"Votre inscription à {meeting.title} est confirmée." in body and "inscrit " not in body

@@ -1,6 +1,7 @@
 """Messages to registrants through the job queue: the reminder before the first day (badge for those in person,
 join link for those online) and an organiser's message to a group, each once per person, also when run again or
 when a worker is killed mid-batch."""
+
 import email
 import email.policy
 import os
@@ -10,21 +11,32 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-
-from attendance.extensions import db
-from attendance.jobs import kinds
-from attendance.models import (Attendance, AuditEvent, Job, MailStatus, Message, Mode, OutboxMail,
-                               RegistrationStatus, Source)
-from attendance.clock import utcnow
-from attendance.mailings.service import Group, count
 from helpers import csrf_token
 from test_jobs import queue_app, smtp, wait_for, workers  # noqa: F401  (fixtures: real workers, a real SMTP server)
+
+from attendance.clock import utcnow
+from attendance.extensions import db
+from attendance.jobs import kinds
+from attendance.mailings.service import Group, count
+from attendance.models import (
+    Attendance,
+    AuditEvent,
+    Job,
+    MailStatus,
+    Message,
+    Mode,
+    OutboxMail,
+    RegistrationStatus,
+    Source,
+)
 
 
 def outbox_mails(app) -> list[email.message.EmailMessage]:
     folder = app.config["OUTBOX_DIR"]
-    return [email.message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=email.policy.default)
-            for name in sorted(os.listdir(folder))]
+    return [
+        email.message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=email.policy.default)
+        for name in sorted(os.listdir(folder))
+    ]
 
 
 def send_reminders(app) -> int:
@@ -39,8 +51,9 @@ def body(mail) -> str:
     return mail.get_body(("plain",)).get_content()
 
 
-def test_a_reminder_carries_the_badge_in_person_and_the_join_link_online_once_each(app, make_session,
-                                                                                   make_registration):
+def test_a_reminder_carries_the_badge_in_person_and_the_join_link_online_once_each(
+    app, make_session, make_registration
+):
     meeting = make_session(first_day=utcnow().date() + timedelta(days=3), reminder_days_before=7)
     in_person = make_registration(meeting, mode=Mode.IN_PERSON)
     online = make_registration(meeting, mode=Mode.ONLINE, locale="fr")
@@ -79,11 +92,14 @@ def test_the_organiser_sets_the_reminder_on_the_session_page(client, login, make
 
 
 @pytest.mark.parametrize("smtp", [3], indirect=True)  # the third mail is in flight when the worker is killed
-def test_a_reminder_batch_whose_worker_is_killed_sends_each_reminder_once(app, make_session, make_registration,
-                                                                         smtp, queue_app, workers, tmp_path):
+def test_a_reminder_batch_whose_worker_is_killed_sends_each_reminder_once(
+    app, make_session, make_registration, smtp, queue_app, workers, tmp_path
+):
     meeting = make_session(first_day=utcnow().date() + timedelta(days=2), reminder_days_before=3)
-    people = [make_registration(meeting, full_name=f"Person {n}", email=f"person{n}@example.org",
-                                mode=Mode.ONLINE) for n in range(5)]
+    people = [
+        make_registration(meeting, full_name=f"Person {n}", email=f"person{n}@example.org", mode=Mode.ONLINE)
+        for n in range(5)
+    ]
     jobs_url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
     queued = queue_app(jobs_url)
     with queued.app_context():
@@ -100,15 +116,19 @@ def test_a_reminder_batch_whose_worker_is_killed_sends_each_reminder_once(app, m
     assert db.session.scalar(sa.select(sa.func.count()).where(OutboxMail.status == MailStatus.SENDING)) >= 1
 
     # Later, once the lease of the dead worker's claim has run out, the next run sends the rest.
-    db.session.execute(sa.update(OutboxMail).where(OutboxMail.status == MailStatus.SENDING)
-                       .values(claimed_at=utcnow() - timedelta(hours=1)))
+    db.session.execute(
+        sa.update(OutboxMail)
+        .where(OutboxMail.status == MailStatus.SENDING)
+        .values(claimed_at=utcnow() - timedelta(hours=1))
+    )
     db.session.commit()
     workers(jobs_url, smtp.port)
     with queued.app_context():
         queued.extensions["jobs.tasks"]["send_reminders"]()
         db.session.remove()
-    wait_for(lambda: db.session.scalars(sa.select(OutboxMail.status)).all() == [MailStatus.SENT] * 5,
-             "every reminder sent")
+    wait_for(
+        lambda: db.session.scalars(sa.select(OutboxMail.status)).all() == [MailStatus.SENT] * 5, "every reminder sent"
+    )
     assert Counter(smtp.accepted) == Counter(p.email for p in people)  # each once
 
 
@@ -120,20 +140,30 @@ def rilo_session(make_session, make_registration):
         "online_rtc_2": make_registration(meeting, mode=Mode.ONLINE, entity_type=rtc),
         "in_person_rtc": make_registration(meeting, mode=Mode.IN_PERSON, entity_type=rtc),
         "online_rocb": make_registration(meeting, mode=Mode.ONLINE, entity_type=rocb),
-        "cancelled_online_rtc": make_registration(meeting, mode=Mode.ONLINE, entity_type=rtc,
-                                                  status=RegistrationStatus.CANCELLED),
+        "cancelled_online_rtc": make_registration(
+            meeting, mode=Mode.ONLINE, entity_type=rtc, status=RegistrationStatus.CANCELLED
+        ),
     }
     return meeting, rtc, people
 
 
-def test_an_organiser_previews_counts_and_sends_a_message_to_a_group_once_each(app, client, login, make_session,
-                                                                                make_registration):
+def test_an_organiser_previews_counts_and_sends_a_message_to_a_group_once_each(
+    app, client, login, make_session, make_registration
+):
     meeting, rtc, people = rilo_session(make_session, make_registration)
     organiser = login()
     url = f"/sessions/{meeting.slug}/messages"
-    form = {"mode": "online", "entity_type": str(rtc.id), "region": "", "status": "registered", "checked_in": "",
-            "waiting": "", "subject": "Room change", "body": "The online room opens at 8:30.",
-            "csrf_token": csrf_token(client, url)}
+    form = {
+        "mode": "online",
+        "entity_type": str(rtc.id),
+        "region": "",
+        "status": "registered",
+        "checked_in": "",
+        "waiting": "",
+        "subject": "Room change",
+        "body": "The online room opens at 8:30.",
+        "csrf_token": csrf_token(client, url),
+    }
 
     preview = client.post(url, data={**form, "action": "preview"}).get_data(as_text=True)
     assert "This message goes to 2 people." in preview and "Send to 2 people" in preview
@@ -149,8 +179,7 @@ def test_an_organiser_previews_counts_and_sends_a_message_to_a_group_once_each(a
     assert all(f"/me/{p.access_key}" in body(m) for m in mails for p in people.values() if p.email == m["To"])
     message = db.session.scalar(sa.select(Message))
     assert message.recipients == 2 and message.sent_by == organiser and '"mode": "online"' in message.filters
-    assert db.session.scalar(sa.select(AuditEvent.target).filter_by(action="message.send")) == \
-        f"message {message.id}"
+    assert db.session.scalar(sa.select(AuditEvent.target).filter_by(action="message.send")) == f"message {message.id}"
     job_page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "2 sent" in job_page
 
@@ -161,14 +190,25 @@ def test_an_organiser_previews_counts_and_sends_a_message_to_a_group_once_each(a
     assert "Room change" in client.get(url).get_data(as_text=True)  # listed among the sent messages
 
 
-def test_a_group_that_changed_since_the_preview_is_shown_again_not_sent(app, client, login, make_session,
-                                                                        make_registration):
+def test_a_group_that_changed_since_the_preview_is_shown_again_not_sent(
+    app, client, login, make_session, make_registration
+):
     meeting, rtc, _people = rilo_session(make_session, make_registration)
     login()
     url = f"/sessions/{meeting.slug}/messages"
-    response = client.post(url, data={"mode": "online", "entity_type": str(rtc.id), "status": "registered",
-                                      "subject": "Hello", "body": "Text", "action": "send", "expected": "5",
-                                      "csrf_token": csrf_token(client, url)})
+    response = client.post(
+        url,
+        data={
+            "mode": "online",
+            "entity_type": str(rtc.id),
+            "status": "registered",
+            "subject": "Hello",
+            "body": "Text",
+            "action": "send",
+            "expected": "5",
+            "csrf_token": csrf_token(client, url),
+        },
+    )
     page = response.get_data(as_text=True)
     assert "The group changed since your preview" in page and "This message goes to 2 people." in page
     assert outbox_mails(app) == [] and db.session.scalar(sa.select(Message)) is None
@@ -178,13 +218,29 @@ def test_a_message_needs_a_subject_a_body_and_someone_to_go_to(client, login, ma
     meeting = make_session()
     login()
     url = f"/sessions/{meeting.slug}/messages"
-    response = client.post(url, data={"status": "registered", "subject": "", "body": "",
-                                      "action": "preview", "csrf_token": csrf_token(client, url)})
+    response = client.post(
+        url,
+        data={
+            "status": "registered",
+            "subject": "",
+            "body": "",
+            "action": "preview",
+            "csrf_token": csrf_token(client, url),
+        },
+    )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "Write a subject." in page and "Write the message." in page
-    response = client.post(url, data={"status": "registered", "subject": "Hi", "body": "Text",
-                                      "action": "preview", "csrf_token": csrf_token(client, url)})
+    response = client.post(
+        url,
+        data={
+            "status": "registered",
+            "subject": "Hi",
+            "body": "Text",
+            "action": "preview",
+            "csrf_token": csrf_token(client, url),
+        },
+    )
     assert response.status_code == 400 and "there is no one to send to" in response.get_data(as_text=True)
 
 
@@ -198,17 +254,30 @@ def test_groups_filter_by_check_in_and_waiting_list(make_session, make_registrat
     assert members(Group(checked_in=True)) == {came}
     assert members(Group(checked_in=False)) == {stayed_away, waiting}
     assert members(Group(waiting=True)) == {waiting} and count(meeting, Group(waiting=False)) == 2
-    assert Group.from_json(Group(mode=Mode.ONLINE, checked_in=False).to_json()) == Group(mode=Mode.ONLINE,
-                                                                                         checked_in=False)
+    assert Group.from_json(Group(mode=Mode.ONLINE, checked_in=False).to_json()) == Group(
+        mode=Mode.ONLINE, checked_in=False
+    )
 
 
 def test_deleting_a_session_deletes_its_messages(app, client, login, make_session, make_registration):
     from attendance.organiser.service import delete_session
+
     meeting, rtc, _people = rilo_session(make_session, make_registration)
     login()
     url = f"/sessions/{meeting.slug}/messages"
-    client.post(url, data={"mode": "online", "entity_type": str(rtc.id), "status": "registered", "subject": "Hi",
-                           "body": "Text", "action": "send", "expected": "2", "csrf_token": csrf_token(client, url)})
+    client.post(
+        url,
+        data={
+            "mode": "online",
+            "entity_type": str(rtc.id),
+            "status": "registered",
+            "subject": "Hi",
+            "body": "Text",
+            "action": "send",
+            "expected": "2",
+            "csrf_token": csrf_token(client, url),
+        },
+    )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
     delete_session(meeting)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0

@@ -1,4 +1,5 @@
 """Organisers set up sessions and manage registrations; door staff and strangers cannot."""
+
 import csv
 import io
 import math
@@ -7,13 +8,21 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token, export
+from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
 from pypdf import PdfReader
 
 from attendance.extensions import db
-from attendance.models import (Attendance, AuditEvent, EntityType, MeetingSession, Mode, Registration,
-                               RegistrationStatus, Role)
-from helpers import csrf_token, export
-from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
+from attendance.models import (
+    Attendance,
+    AuditEvent,
+    EntityType,
+    MeetingSession,
+    Mode,
+    Registration,
+    RegistrationStatus,
+    Role,
+)
 
 ORGANISER_PAGES = [
     ("GET", "/staff"),
@@ -60,8 +69,9 @@ def test_organiser_pages_refuse_door_staff(client, login, meeting, method, templ
     login("door")
     token = csrf_token(client)
     before = db.session.scalar(sa.select(sa.func.count(EntityType.id)))
-    response = client.open(_url(template, meeting), method=method, data={"csrf_token": token, "name": "X",
-                                                                         "reason": "x"})
+    response = client.open(
+        _url(template, meeting), method=method, data={"csrf_token": token, "name": "X", "reason": "x"}
+    )
     assert response.status_code == 403
     assert db.session.scalar(sa.select(sa.func.count(EntityType.id))) == before
 
@@ -78,24 +88,39 @@ def test_wrong_password_is_refused_with_a_message(client, login):
 def test_login_does_not_redirect_to_another_host(client, login, app_ctx):
     from attendance.auth import ensure_staff
     from attendance.models import StaffRole
+
     ensure_staff("o@example.org", StaffRole.ORGANISER, "long enough password")
     db.session.commit()
-    response = client.post("/login?next=//evil.example.com/x",
-                           data={"email": "o@example.org", "password": "long enough password",
-                                 "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login?next=//evil.example.com/x",
+        data={"email": "o@example.org", "password": "long enough password", "csrf_token": csrf_token(client)},
+    )
     assert response.headers["Location"] == "/staff"
 
 
 def _session_form(client, **overrides) -> dict:
     data = {
-        "series_name": "Global Meeting of the Regional Entities", "number": "21",
-        "title": "21st Session", "slug": "global-meeting-21", "venue": "Brussels", "timezone": "Europe/Brussels",
-        "online_meeting_url": "https://meet.example.org/21", "in_person_capacity": "100",
-        "registration_opens_at": "2030-01-01T09:00", "registration_closes_at": "2030-02-01T17:00",
-        "days-0-date": "2030-02-18", "days-0-starts_at": "09:30", "days-0-ends_at": "17:00",
-        "days-1-date": "2030-02-19", "days-1-starts_at": "09:00", "days-1-ends_at": "13:00",
-        "chair_name": "Director, ROCB Asia Pacific", "certificate_online_percent": "60",
-        "certificate_days_required": "2", "certificate_language": "fr", "csrf_token": csrf_token(client),
+        "series_name": "Global Meeting of the Regional Entities",
+        "number": "21",
+        "title": "21st Session",
+        "slug": "global-meeting-21",
+        "venue": "Brussels",
+        "timezone": "Europe/Brussels",
+        "online_meeting_url": "https://meet.example.org/21",
+        "in_person_capacity": "100",
+        "registration_opens_at": "2030-01-01T09:00",
+        "registration_closes_at": "2030-02-01T17:00",
+        "days-0-date": "2030-02-18",
+        "days-0-starts_at": "09:30",
+        "days-0-ends_at": "17:00",
+        "days-1-date": "2030-02-19",
+        "days-1-starts_at": "09:00",
+        "days-1-ends_at": "13:00",
+        "chair_name": "Director, ROCB Asia Pacific",
+        "certificate_online_percent": "60",
+        "certificate_days_required": "2",
+        "certificate_language": "fr",
+        "csrf_token": csrf_token(client),
     }
     data.update(overrides)
     return data
@@ -110,7 +135,9 @@ def test_organiser_creates_and_edits_a_session_with_days_and_hours(client, login
     assert response.status_code == 302, response.get_data(as_text=True)
     meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-21"))
     assert [(d.date.isoformat(), d.starts_at.isoformat(), d.ends_at.isoformat()) for d in meeting.days] == [
-        ("2030-02-18", "09:30:00", "17:00:00"), ("2030-02-19", "09:00:00", "13:00:00")]
+        ("2030-02-18", "09:30:00", "17:00:00"),
+        ("2030-02-19", "09:00:00", "13:00:00"),
+    ]
     assert meeting.registration_opens_at.isoformat() == "2030-01-01T08:00:00+00:00"  # Brussels winter time is UTC+1
     assert [t.name for t in meeting.entity_types] == [t.name for t in previous.entity_types]
     [created] = db.session.scalars(sa.select(AuditEvent).filter_by(action="session.create")).all()
@@ -118,8 +145,10 @@ def test_organiser_creates_and_edits_a_session_with_days_and_hours(client, login
 
     assert (meeting.certificate_online_percent, meeting.certificate_days_required) == (60, 2)
     assert meeting.certificate_language == "fr"
-    edit = _session_form(client, **{"days-0-date": "", "days-1-ends_at": "12:00", "in_person_capacity": "",
-                                    "certificate_days_required": "1"})
+    edit = _session_form(
+        client,
+        **{"days-0-date": "", "days-1-ends_at": "12:00", "in_person_capacity": "", "certificate_days_required": "1"},
+    )
     assert client.post("/sessions/global-meeting-21/edit", data=edit).status_code == 302
     db.session.refresh(meeting)
     assert [(d.date.isoformat(), d.ends_at.isoformat()) for d in meeting.days] == [("2030-02-19", "12:00:00")]
@@ -133,39 +162,46 @@ def test_a_session_in_an_older_zone_name_keeps_it_when_edited(client, login, mak
     assert '<option selected value="Singapore">' in page or '<option value="Singapore" selected>' in page
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"slug": "Not A Slug"}, "Use lowercase letters"),
-    ({"days-0-date": "", "days-1-date": ""}, "Give the session at least one day."),
-    ({"days-1-date": "2030-02-18"}, "A date is listed twice."),
-    ({"days-0-ends_at": "08:00"}, "The day must end after it starts (09:30)."),
-    # an empty time is its default (09:00-17:00), which must fit the time given: these were a 500
-    ({"days-0-starts_at": "", "days-0-ends_at": "08:00"}, "The day must end after it starts (09:00)."),
-    ({"days-0-starts_at": "18:00", "days-0-ends_at": ""}, "The day must end after it starts (18:00)."),
-    ({"registration_opens_at": "0001-01-01T00:00", "timezone": "Asia/Tokyo"}, "Give a date between 1970 and 2200."),
-    ({"registration_closes_at": "9999-12-31T23:00", "timezone": "America/New_York"},
-     "Give a date between 1970 and 2200."),
-    ({"days-1-date": "0001-01-01"}, "Give a date between 1970 and 2200."),
-    ({"number": "99999999999999999999"}, "Number must be between 1 and 10000."),
-    ({"registration_opens_at": "2030-03-01T09:00", "registration_closes_at": "2030-03-02T09:00"},
-     "Registration would open after the session&#39;s last day (19 February 2030)."),
-    ({"title": "21st\x00Session"}, "Remove the control characters from this field."),
-    ({"venue": "Brussels\x07"}, "Remove the control characters from this field."),
-    ({"online_meeting_url": "meet.example.org/21"}, "Enter a full link, like https://"),
-    ({"registration_closes_at": "2029-12-01T09:00"}, "Registration must close after it opens."),
-    ({"in_person_capacity": "-1"}, "Enter a number of seats from 0 up"),
-    ({"timezone": "Mars/Olympus"}, "Not a valid choice"),
-    ({"timezone": "localtime"}, "Not a valid choice"),  # the server's own zone, not a place
-    ({"timezone": "Etc/GMT+3"}, "Not a valid choice"),  # three hours behind UTC, whatever its name says
-    ({"timezone": "US/Eastern"}, "Not a valid choice"),  # an old alias: America/New_York is offered
-    ({"certificate_online_percent": "120"}, "Give a share from 0 to 100."),
-    ({"certificate_days_required": "3"}, "The session has only 2 days."),
-    ({"zoom_meeting_id": "abc"}, "Zoom meeting ids are digits."),
-    ({"number": "²"}, "Write the number with the digits 0-9."),
-    ({"number": "٢١"}, "Write the number with the digits 0-9."),  # Arabic-Indic digits: int() would read 21
-    ({"in_person_capacity": "１００"}, "Write the number with the digits 0-9."),
-    ({"certificate_online_percent": "5⁰"}, "Write the number with the digits 0-9."),
-    ({"zoom_meeting_id": "٨٥٠"}, "Zoom meeting ids are digits."),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"slug": "Not A Slug"}, "Use lowercase letters"),
+        ({"days-0-date": "", "days-1-date": ""}, "Give the session at least one day."),
+        ({"days-1-date": "2030-02-18"}, "A date is listed twice."),
+        ({"days-0-ends_at": "08:00"}, "The day must end after it starts (09:30)."),
+        # an empty time is its default (09:00-17:00), which must fit the time given: these were a 500
+        ({"days-0-starts_at": "", "days-0-ends_at": "08:00"}, "The day must end after it starts (09:00)."),
+        ({"days-0-starts_at": "18:00", "days-0-ends_at": ""}, "The day must end after it starts (18:00)."),
+        ({"registration_opens_at": "0001-01-01T00:00", "timezone": "Asia/Tokyo"}, "Give a date between 1970 and 2200."),
+        (
+            {"registration_closes_at": "9999-12-31T23:00", "timezone": "America/New_York"},
+            "Give a date between 1970 and 2200.",
+        ),
+        ({"days-1-date": "0001-01-01"}, "Give a date between 1970 and 2200."),
+        ({"number": "99999999999999999999"}, "Number must be between 1 and 10000."),
+        (
+            {"registration_opens_at": "2030-03-01T09:00", "registration_closes_at": "2030-03-02T09:00"},
+            "Registration would open after the session&#39;s last day (19 February 2030).",
+        ),
+        ({"title": "21st\x00Session"}, "Remove the control characters from this field."),
+        ({"venue": "Brussels\x07"}, "Remove the control characters from this field."),
+        ({"online_meeting_url": "meet.example.org/21"}, "Enter a full link, like https://"),
+        ({"registration_closes_at": "2029-12-01T09:00"}, "Registration must close after it opens."),
+        ({"in_person_capacity": "-1"}, "Enter a number of seats from 0 up"),
+        ({"timezone": "Mars/Olympus"}, "Not a valid choice"),
+        ({"timezone": "localtime"}, "Not a valid choice"),  # the server's own zone, not a place
+        ({"timezone": "Etc/GMT+3"}, "Not a valid choice"),  # three hours behind UTC, whatever its name says
+        ({"timezone": "US/Eastern"}, "Not a valid choice"),  # an old alias: America/New_York is offered
+        ({"certificate_online_percent": "120"}, "Give a share from 0 to 100."),
+        ({"certificate_days_required": "3"}, "The session has only 2 days."),
+        ({"zoom_meeting_id": "abc"}, "Zoom meeting ids are digits."),
+        ({"number": "²"}, "Write the number with the digits 0-9."),
+        ({"number": "٢١"}, "Write the number with the digits 0-9."),  # Arabic-Indic digits: int() would read 21
+        ({"in_person_capacity": "１００"}, "Write the number with the digits 0-9."),
+        ({"certificate_online_percent": "5⁰"}, "Write the number with the digits 0-9."),
+        ({"zoom_meeting_id": "٨٥٠"}, "Zoom meeting ids are digits."),
+    ],
+)
 def test_bad_session_input_is_explained_and_saves_nothing(client, login, overrides, message):
     login("organiser")
     response = client.post("/sessions/new", data=_session_form(client, **overrides))
@@ -188,29 +224,39 @@ def test_a_series_is_found_whatever_the_case_it_is_typed_in(client, login, make_
     login("organiser")
     form = _session_form(client, series_name="global meeting of the REGIONAL entities")
     assert "This series already has a session with this number." in client.post("/sessions/new", data=form).get_data(
-        as_text=True)
-    assert "<datalist id=\"series-names\"><option value=\"Global Meeting of the Regional Entities\">" in \
-        client.get("/sessions/new").get_data(as_text=True)
+        as_text=True
+    )
+    assert '<datalist id="series-names"><option value="Global Meeting of the Regional Entities">' in client.get(
+        "/sessions/new"
+    ).get_data(as_text=True)
     form = _session_form(client, series_name="global meeting of the REGIONAL entities", number="22")
     assert client.post("/sessions/new", data=form).status_code == 302
     meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-21"))
     assert meeting.series is previous.series and [t.name for t in meeting.entity_types] == [
-        t.name for t in previous.entity_types]
+        t.name for t in previous.entity_types
+    ]
 
 
 def test_the_time_zone_stays_once_attendance_is_recorded(client, login, make_session, make_registration):
     meeting = make_session(first_day=date(2030, 2, 18))
     login("organiser")
-    edit = _session_form(client, slug=meeting.slug, number=str(meeting.number), series_name=meeting.series.name,
-                         timezone="Asia/Tokyo")
+    edit = _session_form(
+        client, slug=meeting.slug, number=str(meeting.number), series_name=meeting.series.name, timezone="Asia/Tokyo"
+    )
     assert client.post(f"/sessions/{meeting.slug}/edit", data=edit).status_code == 302  # nothing recorded yet
     db.session.refresh(meeting)
     assert meeting.timezone == "Asia/Tokyo"
-    db.session.add(Attendance(registration=make_registration(meeting), day=meeting.days[0], mode=Mode.IN_PERSON,
-                              source="scan"))
+    db.session.add(
+        Attendance(registration=make_registration(meeting), day=meeting.days[0], mode=Mode.IN_PERSON, source="scan")
+    )
     db.session.commit()
-    edit = _session_form(client, slug=meeting.slug, number=str(meeting.number), series_name=meeting.series.name,
-                         timezone="America/New_York")
+    edit = _session_form(
+        client,
+        slug=meeting.slug,
+        number=str(meeting.number),
+        series_name=meeting.series.name,
+        timezone="America/New_York",
+    )
     response = client.post(f"/sessions/{meeting.slug}/edit", data=edit)
     assert response.status_code == 400
     assert "has recorded attendance, so its time zone stays Asia/Tokyo" in response.get_data(as_text=True)
@@ -221,8 +267,9 @@ def test_the_time_zone_stays_once_attendance_is_recorded(client, login, make_ses
 def test_entity_types_are_added_renamed_and_deleted_only_when_unused(client, login, meeting):
     login("organiser")
     url = f"/sessions/{meeting.slug}/entity-types"
-    client.post(url, data={"name": "Regional Customs Laboratory (RCL)", "position": "9",
-                           "csrf_token": csrf_token(client)})
+    client.post(
+        url, data={"name": "Regional Customs Laboratory (RCL)", "position": "9", "csrf_token": csrf_token(client)}
+    )
     added = db.session.scalar(sa.select(EntityType).filter_by(session_id=meeting.id, position=9))
     assert added.name == "Regional Customs Laboratory (RCL)"
 
@@ -233,15 +280,20 @@ def test_entity_types_are_added_renamed_and_deleted_only_when_unused(client, log
     for same in ("RCL", "rcl"):  # in any case
         duplicate = client.post(url, data={"name": same, "csrf_token": csrf_token(client)}, follow_redirects=True)
         assert "is already in the list" in duplicate.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count()).where(EntityType.session_id == meeting.id,
-                                                              sa.func.lower(EntityType.name) == "rcl")) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                EntityType.session_id == meeting.id, sa.func.lower(EntityType.name) == "rcl"
+            )
+        )
+        == 1
+    )
     client.post(url, data={"term_id": added.id, "name": "Rcl", "position": "9", "csrf_token": csrf_token(client)})
     db.session.refresh(added)
     assert added.name == "Rcl"  # a term may change its own case
 
     in_use = meeting.entity_types[0]
-    response = client.post(f"{url}/{in_use.id}/delete", data={"csrf_token": csrf_token(client)},
-                           follow_redirects=True)
+    response = client.post(f"{url}/{in_use.id}/delete", data={"csrf_token": csrf_token(client)}, follow_redirects=True)
     assert "is used by 1 registration, so it stays" in response.get_data(as_text=True)
     client.post(f"{url}/{added.id}/delete", data={"csrf_token": csrf_token(client)})
     assert db.session.get(EntityType, added.id) is None
@@ -252,15 +304,24 @@ def test_entity_types_are_added_renamed_and_deleted_only_when_unused(client, log
 def test_an_entity_type_named_by_a_non_ascii_number_is_refused_and_nothing_changes(client, login, meeting, term_id):
     login("organiser")
     before = [(t.id, t.name) for t in meeting.entity_types]
-    response = client.post(f"/sessions/{meeting.slug}/entity-types", data={
-        "term_id": term_id, "name": "Renamed", "position": "1", "csrf_token": csrf_token(client)})
+    response = client.post(
+        f"/sessions/{meeting.slug}/entity-types",
+        data={"term_id": term_id, "name": "Renamed", "position": "1", "csrf_token": csrf_token(client)},
+    )
     assert response.status_code == 400 and "digits 0-9" in response.get_data(as_text=True)
     db.session.expire_all()
     assert [(t.id, t.name) for t in db.session.get(MeetingSession, meeting.id).entity_types] == before
 
 
-@pytest.mark.parametrize("path, current", [("registrations", "Registrations"), ("regions", "Regions"),
-                                           ("entity-types", "Entity types"), ("reports/headcount", "Headcount")])
+@pytest.mark.parametrize(
+    "path, current",
+    [
+        ("registrations", "Registrations"),
+        ("regions", "Regions"),
+        ("entity-types", "Entity types"),
+        ("reports/headcount", "Headcount"),
+    ],
+)
 def test_the_session_tabs_mark_the_page_you_are_on(client, login, make_session, path, current):
     meeting = make_session()
     login("organiser")
@@ -295,7 +356,7 @@ def test_registrations_are_searched_and_filtered(client, login, make_session, ma
 
 def test_csv_export_has_every_registration_and_escapes_formulas(client, login, make_session, make_registration):
     meeting = make_session()
-    make_registration(meeting, full_name="=HYPERLINK(\"http://evil\")", organisation="+ROCB")
+    make_registration(meeting, full_name='=HYPERLINK("http://evil")', organisation="+ROCB")
     make_registration(meeting, full_name="Ana Silva", mode=Mode.ONLINE)
     login("organiser")
     response = client.get(f"/sessions/{meeting.slug}/registrations.csv")
@@ -303,7 +364,7 @@ def test_csv_export_has_every_registration_and_escapes_formulas(client, login, m
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert len(rows) == 2
     by_name = {row["full_name"]: row for row in rows}
-    assert by_name["'=HYPERLINK(\"http://evil\")"]["organisation"] == "'+ROCB"
+    assert by_name['\'=HYPERLINK("http://evil")']["organisation"] == "'+ROCB"
     assert by_name["Ana Silva"]["mode"] == "online"
     assert by_name["Ana Silva"]["country_name"] == "Belgium"
     only_online = client.get(f"/sessions/{meeting.slug}/registrations.csv?mode=online").get_data(as_text=True)
@@ -322,10 +383,12 @@ def test_badge_sheet_prints_four_badges_per_a4_page(client, login, make_session,
     assert sorted(qr_codes(pdf)) == sorted(r.badge_token for r in registrations)
 
 
-def test_a_badge_sheet_longer_than_a_batch_keeps_every_badge_in_order(client, login, make_session,
-                                                                      make_registration, monkeypatch):
+def test_a_badge_sheet_longer_than_a_batch_keeps_every_badge_in_order(
+    client, login, make_session, make_registration, monkeypatch
+):
     """Sheets are laid out a batch at a time and concatenated, so that memory holds one batch."""
     from attendance.registration import badges
+
     monkeypatch.setattr(badges, "SHEET_BATCH", 8)
     meeting = make_session()
     registrations = [make_registration(meeting, full_name=f"Person {n:02d}") for n in range(13)]
@@ -339,20 +402,31 @@ def test_a_badge_sheet_longer_than_a_batch_keeps_every_badge_in_order(client, lo
     assert sorted(qr_codes(pdf)) == sorted(r.badge_token for r in registrations)
 
 
-def test_organiser_fixes_a_registration_and_cannot_duplicate_an_email(client, login, make_session,
-                                                                      make_registration):
+def test_organiser_fixes_a_registration_and_cannot_duplicate_an_email(client, login, make_session, make_registration):
     meeting = make_session()
     registration = make_registration(meeting)
     other = make_registration(meeting)
     login("organiser")
     url = f"/sessions/{meeting.slug}/registrations/{registration.id}"
-    form = {"full_name": "Corrected Name", "email": registration.email, "organisation": "RILO WCA",
-            "country": "SN", "entity_type": str(meeting.entity_types[1].id), "region": str(meeting.regions[1].id),
-            "mode": "online", "role": "chair", "csrf_token": csrf_token(client)}
+    form = {
+        "full_name": "Corrected Name",
+        "email": registration.email,
+        "organisation": "RILO WCA",
+        "country": "SN",
+        "entity_type": str(meeting.entity_types[1].id),
+        "region": str(meeting.regions[1].id),
+        "mode": "online",
+        "role": "chair",
+        "csrf_token": csrf_token(client),
+    }
     assert client.post(url, data=form).status_code == 302
     db.session.refresh(registration)
     assert (registration.full_name, registration.mode, registration.role, registration.country) == (
-        "Corrected Name", Mode.ONLINE, Role.CHAIR, "SN")
+        "Corrected Name",
+        Mode.ONLINE,
+        Role.CHAIR,
+        "SN",
+    )
 
     response = client.post(url, data={**form, "email": other.email.upper()})
     assert response.status_code == 400
@@ -366,8 +440,9 @@ def test_cancel_needs_a_reason_and_stops_the_badge(client, login, make_session, 
     registration = make_registration(meeting)
     login("organiser")
     base = f"/sessions/{meeting.slug}/registrations/{registration.id}"
-    response = client.post(base + "/cancel", data={"reason": "", "csrf_token": csrf_token(client)},
-                           follow_redirects=True)
+    response = client.post(
+        base + "/cancel", data={"reason": "", "csrf_token": csrf_token(client)}, follow_redirects=True
+    )
     assert "Say why the registration is cancelled." in response.get_data(as_text=True)
     db.session.refresh(registration)
     assert registration.status is RegistrationStatus.REGISTERED
@@ -376,8 +451,9 @@ def test_cancel_needs_a_reason_and_stops_the_badge(client, login, make_session, 
     assert asked.status_code == 200 and "Yes, cancel the registration" in asked.get_data(as_text=True)
     db.session.refresh(registration)
     assert registration.status is RegistrationStatus.REGISTERED  # not before the organiser confirms
-    client.post(base + "/cancel", data={"reason": "Duplicate of #12", "confirmed": "yes",
-                                        "csrf_token": csrf_token(client)})
+    client.post(
+        base + "/cancel", data={"reason": "Duplicate of #12", "confirmed": "yes", "csrf_token": csrf_token(client)}
+    )
     db.session.refresh(registration)
     assert registration.status is RegistrationStatus.CANCELLED and registration.cancel_reason == "Duplicate of #12"
     assert client.get(f"/me/{registration.access_key}/badge.pdf").status_code == 403
@@ -392,8 +468,10 @@ def test_reissued_badge_replaces_the_old_token(client, login, make_session, make
     registration = make_registration(meeting)
     old_token = registration.badge_token
     login("organiser")
-    client.post(f"/sessions/{meeting.slug}/registrations/{registration.id}/reissue-badge",
-                data={"csrf_token": csrf_token(client)})
+    client.post(
+        f"/sessions/{meeting.slug}/registrations/{registration.id}/reissue-badge",
+        data={"csrf_token": csrf_token(client)},
+    )
     db.session.refresh(registration)
     assert registration.badge_token != old_token
     assert db.session.scalar(sa.select(Registration).filter_by(badge_token=old_token)) is None
@@ -408,9 +486,11 @@ def test_registration_of_another_session_is_404(client, login, make_session, mak
 
 
 def test_an_organiser_of_another_session_is_refused(client, login, make_session, make_registration, app_ctx):
+    from helpers import PASSWORD
+
     from attendance.auth import ensure_staff
     from attendance.models import StaffRole
-    from helpers import PASSWORD
+
     mine, theirs = make_session(), make_session()
     make_registration(theirs)
     other, _ = ensure_staff("other.organiser@example.org", StaffRole.ORGANISER, PASSWORD)
@@ -419,42 +499,86 @@ def test_an_organiser_of_another_session_is_refused(client, login, make_session,
     login("organiser")  # runs both test sessions...
     mine.organisers, theirs.organisers = mine.organisers, [other]  # ...until theirs is taken back
     db.session.commit()
-    for path in ("/registrations", "/registrations.csv", "/edit", "/attendance", "/online", "/certificates",
-                 "/reports/headcount", "/reports/headcount.xlsx", "/imports", "/scans", "/badges.pdf"):
+    for path in (
+        "/registrations",
+        "/registrations.csv",
+        "/edit",
+        "/attendance",
+        "/online",
+        "/certificates",
+        "/reports/headcount",
+        "/reports/headcount.xlsx",
+        "/imports",
+        "/scans",
+        "/badges.pdf",
+    ):
         assert client.get(f"/sessions/{theirs.slug}{path}").status_code == 403, path
         assert client.get(f"/sessions/{mine.slug}{path}").status_code in (200, 302), path
-    assert client.get(f"/api/v1/sessions/{theirs.slug}/headcount",
-                      headers={"X-CSRFToken": "unused-for-get"}).status_code == 403
+    assert (
+        client.get(f"/api/v1/sessions/{theirs.slug}/headcount", headers={"X-CSRFToken": "unused-for-get"}).status_code
+        == 403
+    )
     dashboard = client.get("/staff").get_data(as_text=True)
     assert mine.title in dashboard and theirs.title not in dashboard
 
 
 def test_the_creator_runs_a_new_session_and_can_add_organisers(client, login, app_ctx):
+    from helpers import PASSWORD
+
     from attendance.auth import ensure_staff
     from attendance.models import StaffRole
-    from helpers import PASSWORD
+
     colleague, _ = ensure_staff("colleague@example.org", StaffRole.ORGANISER, PASSWORD)
     db.session.commit()
     me = login("organiser")
     client.post("/sessions/new", data=_session_form(client))
     meeting = db.session.scalar(sa.select(MeetingSession).filter_by(slug="global-meeting-21"))
     assert [u.email for u in meeting.organisers] == [me]
-    client.post(f"/sessions/{meeting.slug}/organisers", data={"email": "Colleague@example.org",
-                                                               "csrf_token": csrf_token(client)})
+    client.post(
+        f"/sessions/{meeting.slug}/organisers",
+        data={"email": "Colleague@example.org", "csrf_token": csrf_token(client)},
+    )
     db.session.refresh(meeting)
     assert sorted(u.email for u in meeting.organisers) == sorted([me, "colleague@example.org"])
-    refused = client.post(f"/sessions/{meeting.slug}/organisers", data={"email": "nobody@example.org",
-                                                                         "csrf_token": csrf_token(client)},
-                          follow_redirects=True)
+    refused = client.post(
+        f"/sessions/{meeting.slug}/organisers",
+        data={"email": "nobody@example.org", "csrf_token": csrf_token(client)},
+        follow_redirects=True,
+    )
     assert "No organiser account has the email" in refused.get_data(as_text=True)
 
 
 def test_user_add_can_name_the_sessions_an_organiser_runs(runner, make_session):
     meeting = make_session()
-    result = runner.invoke(args=["user", "add", "chair@example.org", "--role", "organiser", "--password",
-                                 "long enough", "--session", meeting.slug])
+    result = runner.invoke(
+        args=[
+            "user",
+            "add",
+            "chair@example.org",
+            "--role",
+            "organiser",
+            "--password",
+            "long enough",
+            "--session",
+            meeting.slug,
+        ]
+    )
     assert result.exit_code == 0, result.output
     db.session.refresh(meeting)
     assert "chair@example.org" in [u.email for u in meeting.organisers]
-    assert runner.invoke(args=["user", "add", "x@example.org", "--role", "organiser", "--password",
-                               "long enough", "--session", "no-such"]).exit_code != 0
+    assert (
+        runner.invoke(
+            args=[
+                "user",
+                "add",
+                "x@example.org",
+                "--role",
+                "organiser",
+                "--password",
+                "long enough",
+                "--session",
+                "no-such",
+            ]
+        ).exit_code
+        != 0
+    )

@@ -1,10 +1,11 @@
 """The shared WeasyPrint renderer: stylesheets parsed once per process, and a user-agent stylesheet that WeasyPrint
 really uses, without losing what our PDFs need from it."""
+
 import pytest
 import weasyprint
+from pdf_tools import A6_POINTS, page_sizes, pdf_text
 
 from attendance.documents import pdf, weasyprint_ua
-from pdf_tools import A6_POINTS, page_sizes, pdf_text
 
 
 def test_a_linked_stylesheet_is_parsed_once_and_still_applies(app, make_session, make_registration, monkeypatch):
@@ -20,9 +21,12 @@ def test_a_linked_stylesheet_is_parsed_once_and_still_applies(app, make_session,
     meeting = make_session()
     first, second = (make_registration(meeting) for _ in range(2))
     with app.test_request_context():
-        documents = [pdf.render_pdf("badges/badge.html", badges=[{"registration": r, "country": "Belgium",
-                                                                   "qr": ""}], sheet=False)
-                     for r in (first, second)]
+        documents = [
+            pdf.render_pdf(
+                "badges/badge.html", badges=[{"registration": r, "country": "Belgium", "qr": ""}], sheet=False
+            )
+            for r in (first, second)
+        ]
     assert [path.rsplit("/", 1)[1] for path in parsed] == ["badge.css"]
     for document in documents:
         assert page_sizes(document) == [A6_POINTS]  # `@page { size: A6 }` comes from badge.css
@@ -30,8 +34,9 @@ def test_a_linked_stylesheet_is_parsed_once_and_still_applies(app, make_session,
 
 def test_the_guarded_weasyprint_hook_is_checked_on_this_version():
     """Fails on a WeasyPrint that the trimmed user-agent stylesheet was not checked on: see weasyprint_ua.py."""
-    assert weasyprint_ua.USABLE, (f"WeasyPrint {weasyprint.__version__}: check weasyprint_ua's hook on it and add "
-                                  "it to CHECKED_VERSIONS")
+    assert weasyprint_ua.USABLE, (
+        f"WeasyPrint {weasyprint.__version__}: check weasyprint_ua's hook on it and add it to CHECKED_VERSIONS"
+    )
     assert not weasyprint_ua.hook_is_usable("71.0")
 
 
@@ -65,9 +70,10 @@ def test_page_numbers_keep_their_place_in_the_margin_box(make_session):
     """The headcount report prints "1 / 2" in its @bottom-right margin box: centred in the height of the bottom
     margin, as WeasyPrint's user-agent stylesheet has it, although documents that fill no margin box go without
     those rules (without them the number would sit at the top of the margin, 31 pt from the page's edge)."""
+    from font_tools import placed_glyphs
+
     from attendance.reports.formats import to_pdf
     from attendance.reports.headcount import headcount
-    from font_tools import placed_glyphs
 
     glyphs = [g for g in placed_glyphs(to_pdf(headcount(make_session()))) if g.page == 0 and g.y < 40]
     assert "".join(g.text for g in sorted(glyphs, key=lambda g: g.x)).replace(" ", "") == "1/2"
@@ -109,8 +115,8 @@ def test_threads_of_one_worker_can_render_pdfs_at_once():
     failed test, not a dead test run."""
     import subprocess
     import sys
-    completed = subprocess.run([sys.executable, "-c", THREADED_RENDERS], capture_output=True, text=True,
-                               timeout=120)
+
+    completed = subprocess.run([sys.executable, "-c", THREADED_RENDERS], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-2000:]
 
 
@@ -118,12 +124,14 @@ def test_the_garbage_collector_pauses_while_rendering_and_runs_again_after_succe
     """See pdf._collector_paused: bulk exports are 9 % faster. A worker left without the collector would grow
     until killed."""
     import gc
+
     during = []
     real = pdf._html_to_pdf
 
     def watching(html, template):
         during.append(gc.isenabled())
         return real(html, template)
+
     monkeypatch.setattr(pdf, "_html_to_pdf", watching)
     with app.app_context():
         assert pdf.html_to_pdf("<p>Amélie Dubois</p>").startswith(b"%PDF")

@@ -1,15 +1,16 @@
 """QR codes: certificates skip the search for the best mask, badges keep it; badge tokens are written in alphanumeric
 mode with the strongest error correction their size allows; the inline SVG reads back and has no element ids."""
+
 import base64
 import io
 
 import zxingcpp
+from pdf_tools import qr_codes
 from PIL import Image
 from weasyprint import HTML
 
 from attendance.documents.qr import FIXED_MASK, qr_png_uri, qr_svg
 from attendance.tokens import new_badge_token
-from pdf_tools import qr_codes
 
 URL = "https://attendance.example.org/verify/09AA670B93816B1F270261F5"
 

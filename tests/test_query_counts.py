@@ -1,5 +1,6 @@
 """The public home page and the organiser's registrations page run a constant number of SQL statements, however
 many sessions or registrations there are (the bench's pins: 31 statements for 10 sessions was a page per session)."""
+
 from datetime import date, timedelta
 
 from attendance.extensions import db
@@ -20,7 +21,7 @@ def test_home_page_queries_do_not_grow_with_the_sessions(client, make_session, c
     for _ in range(10):
         make_session()
     many, statements = _home_page_statements(client, count_queries)
-    assert client.get("/").get_data(as_text=True).count("/register\"") >= 12 * 2  # every session is listed
+    assert client.get("/").get_data(as_text=True).count('/register"') >= 12 * 2  # every session is listed
     assert many == few, "\n".join(s[:90] for s in statements)
 
 
@@ -31,8 +32,9 @@ def _registrations_page_statements(client, meeting, count_queries) -> tuple[int,
     return counted(), counted.statements
 
 
-def test_registrations_page_queries_do_not_grow_with_the_registrations(client, login, make_session,
-                                                                         make_registration, count_queries):
+def test_registrations_page_queries_do_not_grow_with_the_registrations(
+    client, login, make_session, make_registration, count_queries
+):
     meeting = make_session(first_day=date.today() - timedelta(days=1))
     login("organiser")
 
@@ -40,8 +42,15 @@ def test_registrations_page_queries_do_not_grow_with_the_registrations(client, l
         for n in range(count):
             registration = make_registration(meeting, mode=Mode.IN_PERSON if n % 2 else Mode.ONLINE)
             if n % 3 == 0:  # some checked in, so the headline's attendance numbers have something to count
-                db.session.add(Attendance(registration=registration, day=meeting.days[0], mode=Mode.IN_PERSON,
-                                          source=Source.SCAN, recorded_by="door"))
+                db.session.add(
+                    Attendance(
+                        registration=registration,
+                        day=meeting.days[0],
+                        mode=Mode.IN_PERSON,
+                        source=Source.SCAN,
+                        recorded_by="door",
+                    )
+                )
         db.session.commit()
 
     register(5)

@@ -1,5 +1,6 @@
 """Custom registration questions: the form asks them, the server checks them, organisers see and export the
 answers, the delegate downloads them, the purge clears them; and visa support letters."""
+
 import csv
 import io
 import re
@@ -7,23 +8,43 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token, registration_form
 from openpyxl import load_workbook
+from pdf_tools import pdf_text, qr_codes
 
 from attendance.extensions import db
 from attendance.models import Answer, AuditEvent, Mode, Question, QuestionKind, Registration, RegistrationStatus
 from attendance.privacy import purge_session
-from attendance.questions.service import (ForeignQuestion, QuestionRefused, clean_answers, parse_choices,
-                                          save_question, summary)
+from attendance.questions.service import (
+    ForeignQuestion,
+    QuestionRefused,
+    clean_answers,
+    parse_choices,
+    save_question,
+    summary,
+)
 from attendance.registration.service import Delegate, register
-from helpers import csrf_token, registration_form
-from pdf_tools import pdf_text, qr_codes
 
 
-def add_question(meeting, kind=QuestionKind.ONE_CHOICE, label="Meal", choices="Vegetarian | Végétarien\nAny | "
-                 "Tout", required=False, translations=None, position=0) -> Question:
+def add_question(
+    meeting,
+    kind=QuestionKind.ONE_CHOICE,
+    label="Meal",
+    choices="Vegetarian | Végétarien\nAny | Tout",
+    required=False,
+    translations=None,
+    position=0,
+) -> Question:
     question = Question(session=meeting)
-    save_question(question, kind=kind, label=label, translations=translations, choices=parse_choices(choices),
-                  required=required, position=position)
+    save_question(
+        question,
+        kind=kind,
+        label=label,
+        translations=translations,
+        choices=parse_choices(choices),
+        required=required,
+        position=position,
+    )
     return question
 
 
@@ -31,8 +52,13 @@ def add_question(meeting, kind=QuestionKind.ONE_CHOICE, label="Meal", choices="V
 def meeting_with_questions(make_session):
     meeting = make_session()
     add_question(meeting, translations={"fr": "Repas"}, required=True)
-    add_question(meeting, QuestionKind.SEVERAL_CHOICES, "Access needs", "Wheelchair access | Accès en fauteuil\n"
-                 "Sign language | Langue des signes", position=1)
+    add_question(
+        meeting,
+        QuestionKind.SEVERAL_CHOICES,
+        "Access needs",
+        "Wheelchair access | Accès en fauteuil\nSign language | Langue des signes",
+        position=1,
+    )
     add_question(meeting, QuestionKind.YES_NO, "First time at this meeting?", "", position=2)
     add_question(meeting, QuestionKind.TEXT, "Dietary details", "", position=3)
     add_question(meeting, QuestionKind.VISA_LETTER, "", "", position=4)
@@ -55,8 +81,9 @@ def field(question: Question) -> str:
 
 
 def test_the_form_asks_the_questions_in_the_delegates_language(client, meeting_with_questions):
-    html = client.get(f"/sessions/{meeting_with_questions.slug}/register",
-                      headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    html = client.get(f"/sessions/{meeting_with_questions.slug}/register", headers={"Accept-Language": "fr"}).get_data(
+        as_text=True
+    )
     assert "Repas" in html and "Végétarien" in html and "Accès en fauteuil" in html
     assert "Access needs" in html  # no French label given: the English one
     assert "lettre" in html.lower()  # the built-in visa question, translated
@@ -65,22 +92,36 @@ def test_the_form_asks_the_questions_in_the_delegates_language(client, meeting_w
 
 def test_answers_are_saved_with_the_registration(client, meeting_with_questions):
     q = questions(meeting_with_questions)
-    response = post(client, meeting_with_questions, **{
-        field(q["Meal"]): "c1", field(q["Access needs"]): ["c1", "c2"],
-        field(q["First time at this meeting?"]): "yes", field(q["Dietary details"]): "No nuts, please"})
+    response = post(
+        client,
+        meeting_with_questions,
+        **{
+            field(q["Meal"]): "c1",
+            field(q["Access needs"]): ["c1", "c2"],
+            field(q["First time at this meeting?"]): "yes",
+            field(q["Dietary details"]): "No nuts, please",
+        },
+    )
     assert response.status_code == 302
     registration = db.session.scalar(sa.select(Registration))
     stored = {a.question.label: a.value for a in db.session.scalars(sa.select(Answer))}
-    assert stored == {"Meal": "c1", "Access needs": "c1\nc2", "First time at this meeting?": "yes",
-                      "Dietary details": "No nuts, please"}
+    assert stored == {
+        "Meal": "c1",
+        "Access needs": "c1\nc2",
+        "First time at this meeting?": "yes",
+        "Dietary details": "No nuts, please",
+    }
     assert registration.full_name == "Amélie Dubois"
 
 
-@pytest.mark.parametrize("answers, message", [
-    ({}, "Answer this question."),
-    ({"Meal": "c9"}, "Choose from the answers offered."),
-    ({"Meal": "c1", "Access needs": ["c1", "nope"]}, "Choose from the answers offered."),
-])
+@pytest.mark.parametrize(
+    "answers, message",
+    [
+        ({}, "Answer this question."),
+        ({"Meal": "c9"}, "Choose from the answers offered."),
+        ({"Meal": "c1", "Access needs": ["c1", "nope"]}, "Choose from the answers offered."),
+    ],
+)
 def test_a_missing_or_unknown_answer_is_refused_and_nothing_saved(client, meeting_with_questions, answers, message):
     q = questions(meeting_with_questions)
     response = post(client, meeting_with_questions, **{field(q[label]): value for label, value in answers.items()})
@@ -90,8 +131,9 @@ def test_a_missing_or_unknown_answer_is_refused_and_nothing_saved(client, meetin
     assert db.session.scalar(sa.select(sa.func.count(Answer.id))) == 0
 
 
-def test_an_answer_to_another_sessions_question_is_refused_and_nothing_saved(client, make_session,
-                                                                             meeting_with_questions):
+def test_an_answer_to_another_sessions_question_is_refused_and_nothing_saved(
+    client, make_session, meeting_with_questions
+):
     other = make_session()
     foreign = add_question(other, label="Other session's question")
     q = questions(meeting_with_questions)
@@ -105,9 +147,15 @@ def test_an_answer_to_another_sessions_question_is_refused_and_nothing_saved(cli
 def test_the_service_refuses_another_sessions_question_and_keeps_nothing(make_session, meeting_with_questions):
     foreign = add_question(make_session(), label="Elsewhere")
     meeting = meeting_with_questions
-    delegate = Delegate(full_name="Kofi Mensah", email="kofi@example.org", organisation="RTC", country="GH",
-                        entity_type_id=meeting.entity_types[0].id, region_id=meeting.regions[0].id,
-                        mode=Mode.IN_PERSON)
+    delegate = Delegate(
+        full_name="Kofi Mensah",
+        email="kofi@example.org",
+        organisation="RTC",
+        country="GH",
+        entity_type_id=meeting.entity_types[0].id,
+        region_id=meeting.regions[0].id,
+        mode=Mode.IN_PERSON,
+    )
     with pytest.raises(ForeignQuestion):
         register(meeting, delegate, {questions(meeting)["Meal"].id: "c1", foreign.id: "c1"})
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
@@ -125,8 +173,11 @@ def test_the_visa_question_is_only_for_delegates_attending_in_person(meeting_wit
 
 def test_answers_on_the_registration_page_and_in_the_export(client, login, meeting_with_questions):
     q = questions(meeting_with_questions)
-    post(client, meeting_with_questions, **{field(q["Meal"]): "c1", field(q["Access needs"]): ["c2"],
-                                            field(q["Dietary details"]): "=1+1"})
+    post(
+        client,
+        meeting_with_questions,
+        **{field(q["Meal"]): "c1", field(q["Access needs"]): ["c2"], field(q["Dietary details"]): "=1+1"},
+    )
     login()
     registration = db.session.scalar(sa.select(Registration))
     page = client.get(f"/sessions/{meeting_with_questions.slug}/registrations/{registration.id}").get_data(as_text=True)
@@ -148,9 +199,15 @@ def test_the_delegate_downloads_their_answers_and_the_purge_clears_them(app, cli
     meeting.registration_opens_at = meeting.registration_closes_at = None
     db.session.commit()
     meal = add_question(meeting)
-    delegate = Delegate(full_name="Ana Souza", email="ana@example.org", organisation="RILO", country="BR",
-                        entity_type_id=meeting.entity_types[0].id, region_id=meeting.regions[0].id,
-                        mode=Mode.ONLINE)
+    delegate = Delegate(
+        full_name="Ana Souza",
+        email="ana@example.org",
+        organisation="RILO",
+        country="BR",
+        entity_type_id=meeting.entity_types[0].id,
+        region_id=meeting.regions[0].id,
+        mode=Mode.ONLINE,
+    )
     with app.test_request_context():  # register() checks the window: the session is past, so add directly
         registration = Registration(session=meeting, **vars(delegate))
         db.session.add(registration)
@@ -169,11 +226,12 @@ def test_summary_counts_registered_delegates_in_person_and_online(make_session, 
     access = add_question(meeting, QuestionKind.SEVERAL_CHOICES, "Access", "Wheelchair\nSign language")
     text = add_question(meeting, QuestionKind.TEXT, "Notes", "")
     for mode, meal_key, access_value, status in [
-            (Mode.IN_PERSON, "c1", "c1", RegistrationStatus.REGISTERED),
-            (Mode.IN_PERSON, "c1", "c1\nc2", RegistrationStatus.REGISTERED),
-            (Mode.ONLINE, "c1", None, RegistrationStatus.REGISTERED),
-            (Mode.IN_PERSON, "c2", "c2", RegistrationStatus.REGISTERED),
-            (Mode.IN_PERSON, "c1", "c1", RegistrationStatus.CANCELLED)]:
+        (Mode.IN_PERSON, "c1", "c1", RegistrationStatus.REGISTERED),
+        (Mode.IN_PERSON, "c1", "c1\nc2", RegistrationStatus.REGISTERED),
+        (Mode.ONLINE, "c1", None, RegistrationStatus.REGISTERED),
+        (Mode.IN_PERSON, "c2", "c2", RegistrationStatus.REGISTERED),
+        (Mode.IN_PERSON, "c1", "c1", RegistrationStatus.CANCELLED),
+    ]:
         registration = make_registration(meeting, mode=mode, status=status)
         db.session.add(Answer(registration=registration, question=meal, value=meal_key))
         if access_value:
@@ -193,7 +251,7 @@ def test_the_summary_is_on_the_sessions_page(client, login, meeting_with_questio
     db.session.commit()
     login()
     html = client.get(f"/sessions/{meeting_with_questions.slug}/registrations").get_data(as_text=True)
-    table = html[html.index("Answers to the questions"):]
+    table = html[html.index("Answers to the questions") :]
     assert re.search(r"Vegetarian</th><td class=\"num\">3</td>", table.replace("<bdi>", "").replace("</bdi>", ""))
 
 
@@ -203,16 +261,31 @@ def test_a_chosen_choice_stays_and_a_renamed_one_keeps_its_answers(make_session,
     db.session.add(Answer(registration=make_registration(meeting), question=meal, value="c1"))
     db.session.commit()
     with pytest.raises(QuestionRefused, match="Vegetarian"):
-        save_question(meal, kind=meal.kind, label="Meal", translations=None, choices=parse_choices("Any\nFish"),
-                      required=False, position=0)
+        save_question(
+            meal,
+            kind=meal.kind,
+            label="Meal",
+            translations=None,
+            choices=parse_choices("Any\nFish"),
+            required=False,
+            position=0,
+        )
     db.session.rollback()
-    save_question(meal, kind=meal.kind, label="Meal", translations=None,
-                  choices=parse_choices("Vegetarian (no fish)\nAny\nHalal"), required=False, position=0)
+    save_question(
+        meal,
+        kind=meal.kind,
+        label="Meal",
+        translations=None,
+        choices=parse_choices("Vegetarian (no fish)\nAny\nHalal"),
+        required=False,
+        position=0,
+    )
     assert [c["key"] for c in meal.choices] == ["c1", "c2", "c3"]
     assert meal.describe("c1") == "Vegetarian (no fish)"
     with pytest.raises(QuestionRefused):
-        save_question(meal, kind=QuestionKind.TEXT, label="Meal", translations=None, choices=[], required=False,
-                      position=0)
+        save_question(
+            meal, kind=QuestionKind.TEXT, label="Meal", translations=None, choices=[], required=False, position=0
+        )
 
 
 def test_organiser_adds_edits_and_deletes_a_question(client, login, make_session):
@@ -223,8 +296,18 @@ def test_organiser_adds_edits_and_deletes_a_question(client, login, make_session
     refused = client.post(url, data={"csrf_token": token, "kind": "one_choice", "label": "Meal", "choices": "Only one"})
     assert refused.status_code == 400 and "at least two choices" in refused.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Question.id))) == 0
-    added = client.post(url, data={"csrf_token": token, "kind": "one_choice", "label": "Meal", "label_fr": "Repas",
-                                   "choices": "Vegetarian | Végétarien\nAny", "required": "y", "position": "0"})
+    added = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "kind": "one_choice",
+            "label": "Meal",
+            "label_fr": "Repas",
+            "choices": "Vegetarian | Végétarien\nAny",
+            "required": "y",
+            "position": "0",
+        },
+    )
     assert added.status_code == 302
     question = db.session.scalar(sa.select(Question))
     assert question.translations == {"fr": "Repas"} and question.required
@@ -238,17 +321,23 @@ def test_organiser_adds_edits_and_deletes_a_question(client, login, make_session
 
 # Visa support letters.
 
+
 def register_for_visa(client, meeting, mode="in_person", email="kofi@example.org", name="Kofi Mensah"):
     visa = questions(meeting)["I need a visa support letter to attend in person"]
     meal = questions(meeting)["Meal"]
-    response = post(client, meeting, headers={"Accept-Language": "fr"}, **{
-        field(meal): "c1", field(visa): "yes", "mode": mode, "email": email, "full_name": name, "country": "GH"})
+    response = post(
+        client,
+        meeting,
+        headers={"Accept-Language": "fr"},
+        **{field(meal): "c1", field(visa): "yes", "mode": mode, "email": email, "full_name": name, "country": "GH"},
+    )
     assert response.status_code == 302
     return db.session.scalar(sa.select(Registration).filter_by(email=email))
 
 
 def test_organiser_issues_a_visa_letter_that_the_delegate_downloads_and_anyone_verifies(
-        app, client, login, meeting_with_questions):
+    app, client, login, meeting_with_questions
+):
     meeting = meeting_with_questions
     meeting.chair_name, meeting.chair_title = "Dr Amina Yusuf", "Director, ROCB West and Central Africa"
     meeting.secretariat_email = "secretariat@example.org"
@@ -261,8 +350,9 @@ def test_organiser_issues_a_visa_letter_that_the_delegate_downloads_and_anyone_v
     assert "Kofi Mensah" in page and "Online Person" not in page  # online delegates are not asked
     token = csrf_token(client, f"/sessions/{meeting.slug}/visa-letters")
     client.post(f"/sessions/{meeting.slug}/visa-letters/{delegate.id}", data={"csrf_token": token})
-    refused = client.post(f"/sessions/{meeting.slug}/visa-letters/{online.id}", data={"csrf_token": token},
-                          follow_redirects=True).get_data(as_text=True)
+    refused = client.post(
+        f"/sessions/{meeting.slug}/visa-letters/{online.id}", data={"csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Only a delegate attending in person can have a visa letter" in refused
     letter_id = db.session.scalar(sa.select(AuditEvent.details).filter_by(action="visa_letter.issue"))
     assert re.fullmatch(r"[0-9A-F]{24}", letter_id)
@@ -294,48 +384,67 @@ def test_no_letter_for_a_cancelled_delegate(client, login, meeting_with_question
     db.session.commit()
     login()
     url = f"/sessions/{meeting_with_questions.slug}/visa-letters"
-    page = client.post(f"{url}/{delegate.id}", data={"csrf_token": csrf_token(client, url)},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        f"{url}/{delegate.id}", data={"csrf_token": csrf_token(client, url)}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Only a registered delegate can have a visa letter" in page
     assert client.get(f"/me/{delegate.access_key}/visa-letter.pdf").status_code == 404
 
 
 # Staff through the API: answers optional, checked the same way.
 
+
 def api_entry(meeting, **answers) -> dict:
-    body = {"full_name": "Olga Petrova", "organisation": "RILO Europe", "country": "UA",
-            "entity_type": meeting.entity_types[0].name, "region": meeting.regions[0].name, "mode": "in_person",
-            "email": "olga@example.org"}
+    body = {
+        "full_name": "Olga Petrova",
+        "organisation": "RILO Europe",
+        "country": "UA",
+        "entity_type": meeting.entity_types[0].name,
+        "region": meeting.regions[0].name,
+        "mode": "in_person",
+        "email": "olga@example.org",
+    }
     return body | ({"answers": answers} if answers else {})
 
 
 def test_the_api_saves_staffs_answers_and_needs_none(client, meeting_with_questions):
     from attendance.api.tokens import create_api_token
+
     token = create_api_token("Secretariat", organiser=True)[1]
     q = questions(meeting_with_questions)
     url = f"/api/v1/sessions/{meeting_with_questions.slug}/registrations"
-    response = client.post(url, json=api_entry(meeting_with_questions, **{str(q["Access needs"].id): ["c2"]}),
-                           headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        url,
+        json=api_entry(meeting_with_questions, **{str(q["Access needs"].id): ["c2"]}),
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 201, response.get_json()
     assert [(a.question.label, a.value) for a in db.session.scalars(sa.select(Answer))] == [("Access needs", "c2")]
 
 
-@pytest.mark.parametrize("answers, field", [
-    ({"999999": "c1"}, "answers"),
-    ({"MEAL": "c9"}, "answers.MEAL"),
-    ({"MEAL": 3}, "answers.MEAL"),
-])
-def test_the_api_refuses_wrong_answers_and_saves_nothing(client, make_session, meeting_with_questions, answers,
-                                                         field):
+@pytest.mark.parametrize(
+    "answers, field",
+    [
+        ({"999999": "c1"}, "answers"),
+        ({"MEAL": "c9"}, "answers.MEAL"),
+        ({"MEAL": 3}, "answers.MEAL"),
+    ],
+)
+def test_the_api_refuses_wrong_answers_and_saves_nothing(client, make_session, meeting_with_questions, answers, field):
     from attendance.api.tokens import create_api_token
+
     token = create_api_token("Secretariat", organiser=True)[1]
     meal = str(questions(meeting_with_questions)["Meal"].id)
     foreign = add_question(make_session(), label="Elsewhere")
-    answers = {(meal if key == "MEAL" else str(foreign.id) if key == "999999" else key): value
-               for key, value in answers.items()}
-    response = client.post(f"/api/v1/sessions/{meeting_with_questions.slug}/registrations",
-                           json=api_entry(meeting_with_questions, **answers),
-                           headers={"Authorization": f"Bearer {token}"})
+    answers = {
+        (meal if key == "MEAL" else str(foreign.id) if key == "999999" else key): value
+        for key, value in answers.items()
+    }
+    response = client.post(
+        f"/api/v1/sessions/{meeting_with_questions.slug}/registrations",
+        json=api_entry(meeting_with_questions, **answers),
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 422
     assert set(response.get_json()["errors"]) == {field.replace("MEAL", meal)}
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0

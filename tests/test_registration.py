@@ -1,4 +1,5 @@
 """Self-registration: the form, its rules, and the delegate's own page."""
+
 import contextlib
 import email
 import os
@@ -8,14 +9,14 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token, registration_form
 
+from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.models import Mode, Registration, RegistrationStatus
-from attendance.clock import utcnow
 from attendance.registration.service import AlreadyRegistered, Delegate, InPersonFull, register
 from attendance.tokens import BADGE_ALPHABET
 from attendance.transaction import unit_of_work
-from helpers import csrf_token, registration_form
 
 
 def post_registration(client, meeting, **overrides):
@@ -31,14 +32,17 @@ def registration_count() -> int:
 
 def outbox(app) -> list[email.message.EmailMessage]:
     folder = app.config["OUTBOX_DIR"]
-    return [email.message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=email.policy.default)
-            for name in sorted(os.listdir(folder))]
+    return [
+        email.message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=email.policy.default)
+        for name in sorted(os.listdir(folder))
+    ]
 
 
 def test_home_lists_open_sessions_with_links_to_their_forms(client, make_session):
     open_session = make_session()
-    closed = make_session(registration_closes_at=utcnow() - timedelta(hours=1),
-                          registration_opens_at=utcnow() - timedelta(days=3))
+    closed = make_session(
+        registration_closes_at=utcnow() - timedelta(hours=1), registration_opens_at=utcnow() - timedelta(days=3)
+    )
     html = client.get("/").get_data(as_text=True)
     assert f'href="/sessions/{open_session.slug}/register"' in html
     assert closed.title not in html
@@ -80,6 +84,7 @@ def test_confirmation_email_carries_personal_link_and_badge(app, client, make_se
 def test_online_delegate_join_link_leads_to_meeting(client, make_session, make_registration):
     from datetime import datetime
     from zoneinfo import ZoneInfo
+
     meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
     registration = make_registration(meeting, mode=Mode.ONLINE)
     response = client.get(f"/join/{registration.access_key}")
@@ -89,10 +94,12 @@ def test_online_delegate_join_link_leads_to_meeting(client, make_session, make_r
 
 
 @pytest.mark.parametrize("first_day_offset, offered", [(30, True), (-1, True), (-2, False), (-400, False)])
-def test_the_own_page_offers_the_join_link_until_the_meeting_ends(client, make_session, make_registration,
-                                                                 first_day_offset, offered):
+def test_the_own_page_offers_the_join_link_until_the_meeting_ends(
+    client, make_session, make_registration, first_day_offset, offered
+):
     from datetime import datetime
     from zoneinfo import ZoneInfo
+
     today = datetime.now(ZoneInfo("Europe/Brussels")).date()
     meeting = make_session(first_day=today + timedelta(days=first_day_offset))  # two days
     registration = make_registration(meeting, mode=Mode.ONLINE)
@@ -119,25 +126,27 @@ def test_badge_token_and_access_key_are_separate_unguessable_secrets(make_sessio
     assert a.badge_token != b.badge_token and a.access_key != b.access_key
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("full_name", "", "Enter your full name."),
-    ("full_name", "   ", "Enter your full name."),
-    ("full_name", "\u200b\u200b", "Enter your full name."),  # zero-width spaces: nothing to print on a badge
-    ("organisation", "\ufeff\u200e ", "Enter the organisation you represent."),
-    ("full_name", "x" * 201, "Use at most 200 characters."),
-    ("email", "not-an-email", "Enter a valid email address"),
-    ("email", "", "Enter your email address."),
-    ("organisation", "", "Enter the organisation you represent."),
-    ("country", "XX", "Choose a country from the list."),
-    ("country", "", "Choose your country."),
-    ("entity_type", "999999", "Choose an entity type from the list."),
-    ("entity_type", "abc", "Choose an entity type from the list."),
-    ("region", "", "Choose your region."),
-    ("mode", "teleport", "Not a valid choice"),
-    ("consent", "", "You need to agree to this to register."),
-])
-def test_bad_input_re_renders_the_form_with_a_message_and_saves_nothing(client, make_session, field, value,
-                                                                           message):
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("full_name", "", "Enter your full name."),
+        ("full_name", "   ", "Enter your full name."),
+        ("full_name", "\u200b\u200b", "Enter your full name."),  # zero-width spaces: nothing to print on a badge
+        ("organisation", "\ufeff\u200e ", "Enter the organisation you represent."),
+        ("full_name", "x" * 201, "Use at most 200 characters."),
+        ("email", "not-an-email", "Enter a valid email address"),
+        ("email", "", "Enter your email address."),
+        ("organisation", "", "Enter the organisation you represent."),
+        ("country", "XX", "Choose a country from the list."),
+        ("country", "", "Choose your country."),
+        ("entity_type", "999999", "Choose an entity type from the list."),
+        ("entity_type", "abc", "Choose an entity type from the list."),
+        ("region", "", "Choose your region."),
+        ("mode", "teleport", "Not a valid choice"),
+        ("consent", "", "You need to agree to this to register."),
+    ],
+)
+def test_bad_input_re_renders_the_form_with_a_message_and_saves_nothing(client, make_session, field, value, message):
     meeting = make_session()
     response = post_registration(client, meeting, **{field: value})
     assert response.status_code == 400
@@ -164,8 +173,7 @@ def test_entity_type_of_another_session_is_refused(client, make_session):
 
 def test_script_tags_are_shown_as_text(client, make_session):
     meeting = make_session()
-    response = post_registration(client, meeting, full_name="<script>alert(1)</script>",
-                                 organisation="<b>ROCB</b>")
+    response = post_registration(client, meeting, full_name="<script>alert(1)</script>", organisation="<b>ROCB</b>")
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -194,19 +202,22 @@ def test_same_email_in_other_case_is_told_and_offered_the_link_again(app, client
     assert registration_count() == 1
 
     before = len(outbox(app))
-    resent = client.post(f"/sessions/{meeting.slug}/resend",
-                         data={"email": "AMELIE.dubois@example.org", "csrf_token": csrf_token(client)})
+    resent = client.post(
+        f"/sessions/{meeting.slug}/resend",
+        data={"email": "AMELIE.dubois@example.org", "csrf_token": csrf_token(client)},
+    )
     assert resent.status_code == 200
     messages = outbox(app)
     assert len(messages) == before + 1
     assert messages[-1]["To"] == "amelie.dubois@example.org"  # the registered address, not the typed one
 
 
-def test_a_cancelled_delegate_asking_for_the_link_gets_it_without_a_badge(app, client, make_session,
-                                                                          make_registration):
+def test_a_cancelled_delegate_asking_for_the_link_gets_it_without_a_badge(app, client, make_session, make_registration):
     meeting = make_session()
     registration = make_registration(meeting, mode=Mode.IN_PERSON, status=RegistrationStatus.CANCELLED)
-    client.post(f"/sessions/{meeting.slug}/resend", data={"email": registration.email, "csrf_token": csrf_token(client)})
+    client.post(
+        f"/sessions/{meeting.slug}/resend", data={"email": registration.email, "csrf_token": csrf_token(client)}
+    )
     [message] = outbox(app)
     body = message.get_body(("plain",)).get_content()
     assert "is cancelled, so it has no badge" in body and f"/me/{registration.access_key}" in body
@@ -223,8 +234,9 @@ def test_a_confirmation_reads_as_before(app, client, make_session):
 
 def test_resend_for_an_unknown_address_looks_the_same_and_sends_nothing(app, client, make_session):
     meeting = make_session()
-    response = client.post(f"/sessions/{meeting.slug}/resend",
-                           data={"email": "nobody@example.org", "csrf_token": csrf_token(client)})
+    response = client.post(
+        f"/sessions/{meeting.slug}/resend", data={"email": "nobody@example.org", "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 200
     assert "If that address is registered" in response.get_data(as_text=True)
     assert outbox(app) == []
@@ -255,15 +267,19 @@ def test_cancelled_registrations_free_their_seat(client, make_session, make_regi
     assert post_registration(client, meeting, mode="in_person").status_code == 302
 
 
-@pytest.mark.parametrize("opens, closes, text", [
-    (timedelta(days=2), timedelta(days=5), "Registration is not open yet"),
-    (timedelta(days=-5), timedelta(days=-1), "Registration for this session is closed"),
-])
+@pytest.mark.parametrize(
+    "opens, closes, text",
+    [
+        (timedelta(days=2), timedelta(days=5), "Registration is not open yet"),
+        (timedelta(days=-5), timedelta(days=-1), "Registration for this session is closed"),
+    ],
+)
 def test_registration_outside_its_window_says_so(client, make_session, opens, closes, text):
     meeting = make_session(registration_opens_at=utcnow() + opens, registration_closes_at=utcnow() + closes)
     assert text in client.get(f"/sessions/{meeting.slug}/register").get_data(as_text=True)
-    response = client.post(f"/sessions/{meeting.slug}/register",
-                           data=registration_form(meeting, csrf_token=csrf_token(client)))
+    response = client.post(
+        f"/sessions/{meeting.slug}/register", data=registration_form(meeting, csrf_token=csrf_token(client))
+    )
     assert text in response.get_data(as_text=True)
     assert registration_count() == 0
 
@@ -276,8 +292,10 @@ def test_a_session_without_entity_types_or_regions_is_not_offered(client, login,
     getattr(meeting, vocabulary).clear()
     db.session.commit()
     assert f"/sessions/{meeting.slug}/register" not in client.get("/").get_data(as_text=True)
-    for response in (client.get(f"/sessions/{meeting.slug}/register"),
-                     client.post(f"/sessions/{meeting.slug}/register", data=form)):
+    for response in (
+        client.get(f"/sessions/{meeting.slug}/register"),
+        client.post(f"/sessions/{meeting.slug}/register", data=form),
+    ):
         assert "the organisers are still setting this session up" in response.get_data(as_text=True)
     assert registration_count() == 0
     login("organiser")
@@ -301,8 +319,9 @@ def test_tampered_or_unknown_access_key_is_a_plain_404(client, make_session, mak
 
 def test_domain_register_refuses_duplicates_and_full_seats(make_session):
     meeting = make_session(in_person_capacity=1)
-    delegate = Delegate("A B", "a@example.org", "Org", "BE", meeting.entity_types[0].id, meeting.regions[0].id,
-                        Mode.IN_PERSON)
+    delegate = Delegate(
+        "A B", "a@example.org", "Org", "BE", meeting.entity_types[0].id, meeting.regions[0].id, Mode.IN_PERSON
+    )
     register(meeting, delegate)
     db.session.commit()  # each registration is a request of its own
     with pytest.raises(AlreadyRegistered):
@@ -312,9 +331,14 @@ def test_domain_register_refuses_duplicates_and_full_seats(make_session):
     assert registration_count() == 1
 
 
-@pytest.mark.parametrize("first, second", [("пользователь@пример.рф", "Пользователь@XN--E1AFMKFD.XN--P1AI"),
-                                           ("pat@xn--mnchen-3ya.de", "PAT@MÜNCHEN.DE"),
-                                           ("a@faß.de", "A@xn--fa-hia.de")])  # today's IDNA: faß.de is not fass.de
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("пользователь@пример.рф", "Пользователь@XN--E1AFMKFD.XN--P1AI"),
+        ("pat@xn--mnchen-3ya.de", "PAT@MÜNCHEN.DE"),
+        ("a@faß.de", "A@xn--fa-hia.de"),
+    ],
+)  # today's IDNA: faß.de is not fass.de
 def test_an_internationalised_domain_is_one_address_in_either_spelling(client, make_session, first, second):
     meeting = make_session()
     delegate = Delegate("A B", first, "Org", "BE", meeting.entity_types[0].id, meeting.regions[0].id, Mode.ONLINE)
@@ -322,6 +346,7 @@ def test_an_internationalised_domain_is_one_address_in_either_spelling(client, m
     with pytest.raises(AlreadyRegistered):
         register(meeting, Delegate(**{**vars(delegate), "email": second}))
     from attendance.registration.service import find_by_email
+
     assert find_by_email(meeting, second).email == first  # "email me my link again" finds it either way
     if "ß" in first:  # and a domain that IDNA 2003 would have folded into it is another address
         register(meeting, Delegate(**{**vars(delegate), "email": "a@fass.de"}))
@@ -334,53 +359,142 @@ def database_before(revision: str, tmp_path, registrations: list[dict]):
     check-in, a certificate and a scan (what hangs on a registration by a foreign key), written with the columns
     that schema has (today's model may have more); the test then runs the later migrations."""
     from datetime import date, time
-    from flask_migrate import downgrade, upgrade
-    from attendance import create_app
     from types import SimpleNamespace
+
+    from flask_migrate import downgrade, upgrade
+
+    from attendance import create_app
     from attendance.tokens import new_access_key, new_badge_token
+
     # Extensions are shared between apps (the limiter takes this app's settings): configured as the suite's app.
-    old = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}",
-                      "RATELIMIT_ENABLED": False, "SMTP_HOST": "", "OUTBOX_DIR": str(tmp_path / "outbox")})
+    old = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}",
+            "RATELIMIT_ENABLED": False,
+            "SMTP_HOST": "",
+            "OUTBOX_DIR": str(tmp_path / "outbox"),
+        }
+    )
     with old.app_context():
         upgrade(revision=revision)
         # The session too is written with that schema's columns: today's model may have more.
-        tables = {name: sa.Table(name, sa.MetaData(), autoload_with=db.engine)
-                  for name in ("meeting_series", "meeting_sessions", "entity_types", "regions", "session_days",
-                               "registrations", "attendances", "certificates", "scan_events")}
+        tables = {
+            name: sa.Table(name, sa.MetaData(), autoload_with=db.engine)
+            for name in (
+                "meeting_series",
+                "meeting_sessions",
+                "entity_types",
+                "regions",
+                "session_days",
+                "registrations",
+                "attendances",
+                "certificates",
+                "scan_events",
+            )
+        }
 
         def insert(table: str, **values) -> int:
             return db.session.execute(sa.insert(tables[table]).values(**values)).inserted_primary_key[0]
+
         series_id = insert("meeting_series", name="S")
-        session_id = insert("meeting_sessions", series_id=series_id, slug="s", number=1, title="S", venue="",
-                            timezone="Europe/Brussels", online_meeting_url="", zoom_webhook_secret="",
-                            certificate_online_percent=50, certificate_accepts_link_click=False,
-                            certificate_days_required=1, certificate_language="", chair_name="", chair_title="",
-                            created_at=utcnow())
-        meeting = SimpleNamespace(id=session_id,
-                                  entity_types=[SimpleNamespace(id=insert("entity_types", session_id=session_id,
-                                                                          name="T", position=0))],
-                                  regions=[SimpleNamespace(id=insert("regions", session_id=session_id, name="R",
-                                                                     position=0))],
-                                  days=[SimpleNamespace(id=insert("session_days", session_id=session_id,
-                                                                  date=date(2026, 2, 2), starts_at=time(9),
-                                                                  ends_at=time(17)))])
+        session_id = insert(
+            "meeting_sessions",
+            series_id=series_id,
+            slug="s",
+            number=1,
+            title="S",
+            venue="",
+            timezone="Europe/Brussels",
+            online_meeting_url="",
+            zoom_webhook_secret="",
+            certificate_online_percent=50,
+            certificate_accepts_link_click=False,
+            certificate_days_required=1,
+            certificate_language="",
+            chair_name="",
+            chair_title="",
+            created_at=utcnow(),
+        )
+        meeting = SimpleNamespace(
+            id=session_id,
+            entity_types=[SimpleNamespace(id=insert("entity_types", session_id=session_id, name="T", position=0))],
+            regions=[SimpleNamespace(id=insert("regions", session_id=session_id, name="R", position=0))],
+            days=[
+                SimpleNamespace(
+                    id=insert(
+                        "session_days",
+                        session_id=session_id,
+                        date=date(2026, 2, 2),
+                        starts_at=time(9),
+                        ends_at=time(17),
+                    )
+                )
+            ],
+        )
         now = utcnow()
         for n, values in enumerate(registrations):
-            registration_id = db.session.execute(sa.insert(tables["registrations"]).values(
-                session_id=meeting.id, entity_type_id=meeting.entity_types[0].id, region_id=meeting.regions[0].id,
-                organisation="O", country="BE", role="delegate", mode="online", status="registered", cancel_reason="",
-                badge_token=new_badge_token(), access_key=new_access_key(), personal_join_url="", consented_at=now,
-                locale="en", keep_name_on_certificate=False, created_at=now, updated_at=now, **values)
+            registration_id = db.session.execute(
+                sa.insert(tables["registrations"]).values(
+                    session_id=meeting.id,
+                    entity_type_id=meeting.entity_types[0].id,
+                    region_id=meeting.regions[0].id,
+                    organisation="O",
+                    country="BE",
+                    role="delegate",
+                    mode="online",
+                    status="registered",
+                    cancel_reason="",
+                    badge_token=new_badge_token(),
+                    access_key=new_access_key(),
+                    personal_join_url="",
+                    consented_at=now,
+                    locale="en",
+                    keep_name_on_certificate=False,
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                )
             ).inserted_primary_key[0]
-            db.session.execute(sa.insert(tables["attendances"]).values(
-                registration_id=registration_id, day_id=meeting.days[0].id, mode="in_person", first_seen_at=now,
-                source="scan", actor="t", recorded_by="t", door="", note=""))
-            db.session.execute(sa.insert(tables["certificates"]).values(
-                registration_id=registration_id, public_id=f"C{n}", issued_at=now, generated_at=now,
-                revoke_reason="", revoked_by="", holder_name=""))
-            db.session.execute(sa.insert(tables["scan_events"]).values(
-                session_id=meeting.id, registration_id=registration_id, at=now, result="ok", token_excerpt="",
-                actor="t", recorded_by="t", door="", source="scan", note="", response=""))
+            db.session.execute(
+                sa.insert(tables["attendances"]).values(
+                    registration_id=registration_id,
+                    day_id=meeting.days[0].id,
+                    mode="in_person",
+                    first_seen_at=now,
+                    source="scan",
+                    actor="t",
+                    recorded_by="t",
+                    door="",
+                    note="",
+                )
+            )
+            db.session.execute(
+                sa.insert(tables["certificates"]).values(
+                    registration_id=registration_id,
+                    public_id=f"C{n}",
+                    issued_at=now,
+                    generated_at=now,
+                    revoke_reason="",
+                    revoked_by="",
+                    holder_name="",
+                )
+            )
+            db.session.execute(
+                sa.insert(tables["scan_events"]).values(
+                    session_id=meeting.id,
+                    registration_id=registration_id,
+                    at=now,
+                    result="ok",
+                    token_excerpt="",
+                    actor="t",
+                    recorded_by="t",
+                    door="",
+                    source="scan",
+                    note="",
+                    response="",
+                )
+            )
         db.session.commit()
         try:
             yield upgrade, downgrade
@@ -393,27 +507,36 @@ def test_the_migration_gives_existing_addresses_the_new_keys(tmp_path):
     """Keys written before the IDN rule are recomputed; a session holding both spellings keeps both rows."""
     emails = ["ana@пример.рф", "Bo@Пример.рф", "bo@xn--e1afmkfd.xn--p1ai", "cy@example.org"]
     # email_key as the rule before wrote it
-    with database_before("ddee83165a19", tmp_path, [dict(full_name=email, email=email, email_key=email.lower())
-                                                    for email in emails]) as (upgrade, _):
+    with database_before(
+        "ddee83165a19", tmp_path, [dict(full_name=email, email=email, email_key=email.lower()) for email in emails]
+    ) as (upgrade, _):
         upgrade(revision="585946efb531")
         keys = dict(db.session.execute(sa.text("SELECT email, email_key FROM registrations")).all())
-    assert keys == {"ana@пример.рф": "ana@xn--e1afmkfd.xn--p1ai", "Bo@Пример.рф": "bo@пример.рф",
-                    "bo@xn--e1afmkfd.xn--p1ai": "bo@xn--e1afmkfd.xn--p1ai", "cy@example.org": "cy@example.org"}
+    assert keys == {
+        "ana@пример.рф": "ana@xn--e1afmkfd.xn--p1ai",
+        "Bo@Пример.рф": "bo@пример.рф",
+        "bo@xn--e1afmkfd.xn--p1ai": "bo@xn--e1afmkfd.xn--p1ai",
+        "cy@example.org": "cy@example.org",
+    }
 
 
 def test_the_migration_gives_existing_registrations_their_name_keys(tmp_path):
     names = ["Nguyễn Văn Đức", "ØDEGÅRD  Émile", "王小明"]
 
     def counts() -> list[int]:
-        return [db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
-                for table in ("registrations", "attendances", "certificates", "scan_events")]
+        return [
+            db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+            for table in ("registrations", "attendances", "certificates", "scan_events")
+        ]
 
     def scans_without_registration() -> int:
         return db.session.scalar(sa.text("SELECT count(*) FROM scan_events WHERE registration_id IS NULL"))
 
-    with database_before("585946efb531", tmp_path, [dict(full_name=name, email=f"{n}@example.org",
-                                                         email_key=f"{n}@example.org")
-                                                    for n, name in enumerate(names)]) as (upgrade, downgrade):
+    with database_before(
+        "585946efb531",
+        tmp_path,
+        [dict(full_name=name, email=f"{n}@example.org", email_key=f"{n}@example.org") for n, name in enumerate(names)],
+    ) as (upgrade, downgrade):
         upgrade(revision="a87d5bab3616")  # the keys of that revision; later ones add more to them
         keys = dict(db.session.execute(sa.select(Registration.full_name, Registration.name_key)).all())
         # What hangs on the registrations stays: on SQLite a rebuilt table, with foreign keys on, took it all
@@ -433,11 +556,13 @@ def test_two_delegates_racing_for_the_last_seat_get_exactly_one(app, make_sessio
     def attempt(n: int) -> None:
         with app.app_context():
             from attendance.models import MeetingSession
+
             session = db.session.get(MeetingSession, meeting_id)
             barrier.wait()
             try:  # one unit of work each, as a request is
-                unit_of_work(register)(session, Delegate(f"D {n}", f"d{n}@example.org", "Org", "BE", type_id,
-                                                         region_id, Mode.IN_PERSON))
+                unit_of_work(register)(
+                    session, Delegate(f"D {n}", f"d{n}@example.org", "Org", "BE", type_id, region_id, Mode.IN_PERSON)
+                )
                 results.append("ok")
             except InPersonFull:
                 results.append("full")
@@ -456,25 +581,54 @@ def test_two_delegates_racing_for_the_last_seat_get_exactly_one(app, make_sessio
 def test_the_migration_rewrites_online_identities_with_the_registrations_rules_and_downgrades(tmp_path):
     """Keys stored before are recognised after: "José García" is "jose garcia", an IDN its ASCII form; two old
     keys that become one keep the earlier row. Staff, their sessions and what hangs on them survive both ways."""
-    with database_before("ea83f5909e5d", tmp_path, [dict(full_name="José García", email="jose@example.org",
-                                                         email_key="jose@example.org")]) as (upgrade, downgrade):
+    with database_before(
+        "ea83f5909e5d",
+        tmp_path,
+        [dict(full_name="José García", email="jose@example.org", email_key="jose@example.org")],
+    ) as (upgrade, downgrade):
         run = lambda sql, **values: db.session.execute(sa.text(sql), values)  # noqa: E731
         now = utcnow()
-        session_id, day_id = run("SELECT id FROM meeting_sessions").scalar(), run("SELECT id FROM session_days").scalar()
+        session_id, day_id = (
+            run("SELECT id FROM meeting_sessions").scalar(),
+            run("SELECT id FROM session_days").scalar(),
+        )
         registration_id = run("SELECT id FROM registrations").scalar()
-        run("INSERT INTO staff_users (email, password_hash, role, active, failed_logins, created_at) "
-            "VALUES ('door@example.org', 'x', 'door', true, 3, :now)", now=now)
+        run(
+            "INSERT INTO staff_users (email, password_hash, role, active, failed_logins, created_at) "
+            "VALUES ('door@example.org', 'x', 'door', true, 3, :now)",
+            now=now,
+        )
         for key in ("name:josé garcía", "name:jose garcia", "email:anna@bücher.example"):
-            run("INSERT INTO identity_mappings (session_id, identity_key, registration_id, created_by, created_at) "
-                "VALUES (:s, :k, :r, '', :now)", s=session_id, k=key, r=registration_id, now=now)
-        run("INSERT INTO unmatched_presences (session_id, day_id, identity_key, display_name, email, joined_at, "
+            run(
+                "INSERT INTO identity_mappings (session_id, identity_key, registration_id, created_by, created_at) "
+                "VALUES (:s, :k, :r, '', :now)",
+                s=session_id,
+                k=key,
+                r=registration_id,
+                now=now,
+            )
+        run(
+            "INSERT INTO unmatched_presences (session_id, day_id, identity_key, display_name, email, joined_at, "
             "source, source_key) VALUES (:s, :d, 'name:zoë  (ipad)', '', '', :now, 'zoom_report', "
-            "'name:zoë  (ipad)|2026-02-02T08:00:00|2026-02-02T09:00:00')", s=session_id, d=day_id, now=now)
-        attendance_id = run("INSERT INTO attendances (registration_id, day_id, mode, first_seen_at, source, actor, "
-                            "recorded_by, door, note) VALUES (:r, :d, 'online', :now, 'zoom_report', '', '', '', '') "
-                            "RETURNING id", r=registration_id, d=day_id, now=now).scalar()
-        run("INSERT INTO online_intervals (attendance_id, joined_at, source, source_key) VALUES "
-            "(:a, :now, 'teams_report', 'email:anna@bücher.example|2026-02-02T08:00:00|')", a=attendance_id, now=now)
+            "'name:zoë  (ipad)|2026-02-02T08:00:00|2026-02-02T09:00:00')",
+            s=session_id,
+            d=day_id,
+            now=now,
+        )
+        attendance_id = run(
+            "INSERT INTO attendances (registration_id, day_id, mode, first_seen_at, source, actor, "
+            "recorded_by, door, note) VALUES (:r, :d, 'online', :now, 'zoom_report', '', '', '', '') "
+            "RETURNING id",
+            r=registration_id,
+            d=day_id,
+            now=now,
+        ).scalar()
+        run(
+            "INSERT INTO online_intervals (attendance_id, joined_at, source, source_key) VALUES "
+            "(:a, :now, 'teams_report', 'email:anna@bücher.example|2026-02-02T08:00:00|')",
+            a=attendance_id,
+            now=now,
+        )
         db.session.commit()
 
         upgrade()

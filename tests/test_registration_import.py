@@ -1,4 +1,5 @@
 """Bulk import of a delegation list: upload, preview of each row, confirm, saved in one transaction."""
+
 import io
 import os
 import re
@@ -7,13 +8,23 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token
 from openpyxl import Workbook
 
 from attendance.extensions import db
 from attendance.models import AuditEvent, Mode, Registration, RegistrationImport, RegistrationSource, Role
-from attendance.organiser.registration_import import (ERROR, NEW, REGISTERED, ListError, StaleConfirmation, read_list,
-                                                      preview, preview_of, save, upload_list)
-from helpers import csrf_token
+from attendance.organiser.registration_import import (
+    ERROR,
+    NEW,
+    REGISTERED,
+    ListError,
+    StaleConfirmation,
+    preview,
+    preview_of,
+    read_list,
+    save,
+    upload_list,
+)
 
 HEADER = "Full name;E-mail;Organisation;Country;Entity type;Region;Mode;Role"
 
@@ -34,7 +45,7 @@ def _delegation_csv(meeting, other_session) -> bytes:
         f"Someone Registered;HERE@example.org;ROCB Europe;BE;{rocb};{europe};online;",
         f"Wrong Type;wrong@example.org;ROCB Europe;BE;{other_session.entity_types[0].name}-X;{europe};online;",
         f"Amélie Again;amelie@example.org;ROCB Europe;BE;{rocb};{europe};online;",
-        f"=HYPERLINK(\"http://evil.example\",\"Click\");formula@example.org;@SUM(A1);BE;{rocb};{europe};online;",
+        f'=HYPERLINK("http://evil.example","Click");formula@example.org;@SUM(A1);BE;{rocb};{europe};online;',
         f";;;XX;{rocb};Nowhere;by pigeon;Emperor",
     ]
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
@@ -42,9 +53,11 @@ def _delegation_csv(meeting, other_session) -> bytes:
 
 def _upload(client, meeting, content: bytes, filename: str = "delegation.csv"):
     url = f"/sessions/{meeting.slug}/registrations/import"
-    return client.post(url, data={"csrf_token": csrf_token(client, url),
-                                  "delegates": (io.BytesIO(content), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        url,
+        data={"csrf_token": csrf_token(client, url), "delegates": (io.BytesIO(content), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def _confirm(client, meeting, response, **extra):
@@ -66,16 +79,28 @@ def test_preview_judges_each_row_and_saves_nothing(client, login, meeting, make_
     assert _count() == 1  # nothing saved by uploading
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     statuses = re.findall(r'<tr class="import-(\w+)">\s*<td>(\d+)</td>', html)
-    assert statuses == [(NEW, "2"), (NEW, "3"), (REGISTERED, "4"), (ERROR, "5"), (ERROR, "6"), (ERROR, "7"),
-                        (ERROR, "8")]
+    assert statuses == [
+        (NEW, "2"),
+        (NEW, "3"),
+        (REGISTERED, "4"),
+        (ERROR, "5"),
+        (ERROR, "6"),
+        (ERROR, "7"),
+        (ERROR, "8"),
+    ]
     assert "Ольга Петрова" in html
     assert "Already registered as Already Here" in html
     assert "Choose one of this session&#39;s entity types." in html
     assert "This e-mail address is already on line 2 of this list." in html
     assert "starts like a spreadsheet formula" in html
-    for reason in ("Enter the person&#39;s full name.", "Enter the organisation they represent.",
-                   "Choose a country", "Choose one of this session&#39;s regions.", "Choose in_person or online.",
-                   "Choose a role"):
+    for reason in (
+        "Enter the person&#39;s full name.",
+        "Enter the organisation they represent.",
+        "Choose a country",
+        "Choose one of this session&#39;s regions.",
+        "Choose in_person or online.",
+        "Choose a role",
+    ):
         assert reason in html, reason
     assert "Save 2 new registrations" in html
 
@@ -87,11 +112,13 @@ def test_confirming_saves_every_new_row_once_audited_without_mail(app, client, l
     response = _upload(client, meeting, content)
     saved = _confirm(client, meeting, response)
     assert saved.status_code == 302
-    imported = db.session.scalars(sa.select(Registration).filter_by(source=RegistrationSource.IMPORT)
-                                  .order_by(Registration.id)).all()
+    imported = db.session.scalars(
+        sa.select(Registration).filter_by(source=RegistrationSource.IMPORT).order_by(Registration.id)
+    ).all()
     assert [(r.full_name, r.email, r.country, r.mode, r.role) for r in imported] == [
         ("Amélie Dubois", "amelie@example.org", "BE", Mode.IN_PERSON, Role.CHAIR),
-        ("Ольга Петрова", "olga@example.org", "RU", Mode.ONLINE, Role.DELEGATE)]
+        ("Ольга Петрова", "olga@example.org", "RU", Mode.ONLINE, Role.DELEGATE),
+    ]
     assert imported[1].entity_type == meeting.entity_types[0]  # named in capitals: the same type
     [event] = db.session.scalars(sa.select(AuditEvent).filter_by(action="registrations.import")).all()
     assert event.details == "2 added, 1 already registered, 4 with errors skipped"
@@ -139,6 +166,7 @@ def test_the_file_changed_saves_nothing(app_ctx, meeting, make_session):
     good = _delegation_csv(meeting, make_session())
     upload = upload_list(meeting, "list.csv", good, "organiser@example.org")
     from attendance.organiser.registration_import import fingerprint
+
     seen = fingerprint(upload, preview_of(meeting, upload))
     upload.content = good.replace(b"amelie@example.org", b"someone.else@example.org")  # not what was previewed
     with pytest.raises(StaleConfirmation):
@@ -149,6 +177,7 @@ def test_the_file_changed_saves_nothing(app_ctx, meeting, make_session):
 def test_an_import_saved_once_cannot_be_saved_again(app_ctx, meeting, make_session):
     upload = upload_list(meeting, "list.csv", _delegation_csv(meeting, make_session()), "organiser@example.org")
     from attendance.organiser.registration_import import fingerprint
+
     seen = fingerprint(upload, preview_of(meeting, upload))
     assert len(save(meeting, upload, seen, "organiser@example.org")) == 2
     with pytest.raises(StaleConfirmation):
@@ -168,11 +197,15 @@ def _xlsx(rows: list[list]) -> bytes:
 
 def test_xlsx_lists_are_read_and_formula_cells_refused(app_ctx, meeting):
     rocb, europe = meeting.entity_types[0].name, meeting.regions[0].name
-    content = _xlsx([["Full name", "Email", "Organization", "Country", "Entity type", "Region", "Mode"],
-                     ["Wang Wei 王伟", "wang@example.org", "RILO Asia Pacific", "CN", rocb, europe, "online"],
-                     ["=CONCAT(\"a\",\"b\")", "calc@example.org", "ROCB", "BE", rocb, europe, "online"],
-                     [None, None, None, None, None, None, None],
-                     ["Kofi Mensah", "kofi@example.org", 12345, "GH", rocb, europe, "in-person"]])
+    content = _xlsx(
+        [
+            ["Full name", "Email", "Organization", "Country", "Entity type", "Region", "Mode"],
+            ["Wang Wei 王伟", "wang@example.org", "RILO Asia Pacific", "CN", rocb, europe, "online"],
+            ['=CONCAT("a","b")', "calc@example.org", "ROCB", "BE", rocb, europe, "online"],
+            [None, None, None, None, None, None, None],
+            ["Kofi Mensah", "kofi@example.org", 12345, "GH", rocb, europe, "in-person"],
+        ]
+    )
     rows = preview(meeting, read_list("list.xlsx", content))
     assert [(row.line, row.status) for row in rows] == [(2, NEW), (3, ERROR), (5, NEW)]
     assert "formula" in rows[1].errors["full_name"]
@@ -181,8 +214,10 @@ def test_xlsx_lists_are_read_and_formula_cells_refused(app_ctx, meeting):
 
 def test_comma_separated_without_bom(app_ctx, meeting):
     rocb, europe = meeting.entity_types[0].name, meeting.regions[0].name
-    content = (f"name,email,organisation,country,entity type,region,mode\n"
-               f"\"Dubois, Amélie\",a@example.org,ROCB Europe,Belgique,{rocb},{europe},online\n").encode()
+    content = (
+        f"name,email,organisation,country,entity type,region,mode\n"
+        f'"Dubois, Amélie",a@example.org,ROCB Europe,Belgique,{rocb},{europe},online\n'
+    ).encode()
     [row] = preview(meeting, read_list("list.csv", content))
     assert row.status == NEW and row.entry.full_name == "Dubois, Amélie" and row.entry.country == "BE"
 
@@ -194,17 +229,20 @@ def _zip_bomb() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"Full name;E-mail\nA;a@example.org\n", "The list has no column “Organisation”"),
-    ("Full name;E-mail\nJosé;j@example.org\n".encode("latin-1"), "not UTF-8"),
-    (b"%PDF-1.7 ...", "no column"),
-    (b"PK\x03\x04 not really a zip", "not an Excel workbook"),
-    (b"", "empty"),
-    (b"x" * (1024 * 1024 + 1), "larger than"),
-    (HEADER.encode() + b"\n", "no delegates"),
-    (HEADER.encode() + b"\n" + b"A;\"" + b"x" * 200_000 + b"\"\n", "not a CSV list we can read"),
-    (_zip_bomb(), "unpacks to more"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"Full name;E-mail\nA;a@example.org\n", "The list has no column “Organisation”"),
+        ("Full name;E-mail\nJosé;j@example.org\n".encode("latin-1"), "not UTF-8"),
+        (b"%PDF-1.7 ...", "no column"),
+        (b"PK\x03\x04 not really a zip", "not an Excel workbook"),
+        (b"", "empty"),
+        (b"x" * (1024 * 1024 + 1), "larger than"),
+        (HEADER.encode() + b"\n", "no delegates"),
+        (HEADER.encode() + b"\n" + b'A;"' + b"x" * 200_000 + b'"\n', "not a CSV list we can read"),
+        (_zip_bomb(), "unpacks to more"),
+    ],
+)
 def test_files_that_are_not_lists_are_refused_with_a_reason(content, reason):
     with pytest.raises(ListError, match=reason):
         read_list("list.csv", content)

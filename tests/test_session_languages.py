@@ -1,19 +1,23 @@
 """Session content in several languages: the title, venue, entity types and regions an organiser entered per
 language reach pages, badges, certificates and reports in the reader's language, and fall back to the session's
 own words, never to an empty field."""
+
 import sqlalchemy as sa
+from helpers import csrf_token
+from pdf_tools import pdf_text
 
 from attendance.extensions import db
 from attendance.models import MeetingSession, Registration
-from helpers import csrf_token
-from pdf_tools import pdf_text
 
 ROCB_FR = "Bureau régional de renforcement des capacités"
 
 
 def _translated_session(make_session):
-    meeting = make_session(title="Global Meeting", venue="Brussels",
-                           translations={"fr": {"title": "Réunion mondiale"}, "es": {"title": "  "}})
+    meeting = make_session(
+        title="Global Meeting",
+        venue="Brussels",
+        translations={"fr": {"title": "Réunion mondiale"}, "es": {"title": "  "}},
+    )
     meeting.entity_types[0].translations = {"fr": ROCB_FR}
     meeting.regions[0].translations = {"fr": "Europe (FR)", "ar": "أوروبا"}
     db.session.commit()
@@ -22,6 +26,7 @@ def _translated_session(make_session):
 
 def test_a_badge_follows_its_delegates_language_and_falls_back(make_session, make_registration):
     from attendance.registration.badges import badge_pdf
+
     meeting = _translated_session(make_session)
     french = pdf_text(badge_pdf(make_registration(meeting, locale="fr")))
     assert "Réunion mondiale" in french and ROCB_FR in french
@@ -54,8 +59,18 @@ def test_an_organiser_enters_names_in_each_language(client, login, make_session)
     login("organiser")
     url = f"/sessions/{meeting.slug}/entity-types"
     term = meeting.entity_types[0]
-    response = client.post(url, data={"csrf_token": csrf_token(client, url), "term_id": term.id, "name": term.name,
-                                      "position": 0, "name_fr": "  Bureau  régional ", "name_ar": "", "name_es": "x"})
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "term_id": term.id,
+            "name": term.name,
+            "position": 0,
+            "name_fr": "  Bureau  régional ",
+            "name_ar": "",
+            "name_es": "x",
+        },
+    )
     assert response.status_code == 302
     db.session.refresh(term)
     assert term.translations == {"fr": "Bureau régional", "es": "x"}
@@ -67,12 +82,14 @@ def test_an_organiser_enters_names_in_each_language(client, login, make_session)
 
 def test_the_demo_names_its_entity_types_in_french(app, runner, client, login):
     from attendance.registration.badges import badge_pdf
+
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     meeting = db.session.scalar(sa.select(MeetingSession).filter_by(number=19))
     rilo = next(t for t in meeting.entity_types if "RILO" in t.name)
     assert rilo.name_in("fr") == "Bureau régional de liaison chargé du renseignement"
-    registration = db.session.scalar(sa.select(Registration).filter_by(session_id=meeting.id,
-                                                                       entity_type_id=rilo.id).limit(1))
+    registration = db.session.scalar(
+        sa.select(Registration).filter_by(session_id=meeting.id, entity_type_id=rilo.id).limit(1)
+    )
     registration.locale = "fr"
     db.session.commit()
     assert "Bureau régional de liaison chargé du renseignement" in pdf_text(badge_pdf(registration))

@@ -1,4 +1,5 @@
 """The app starts, its schema matches its migrations, and its configuration guards production."""
+
 import subprocess
 import sys
 
@@ -40,8 +41,12 @@ def test_sqlite_runs_with_foreign_keys_wal_and_busy_timeout(app_ctx):
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     env = {"ATTENDANCE_ENV": "production", "PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
-    result = subprocess.run([sys.executable, "-c", "from attendance import create_app; create_app()"],
-                            env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "from attendance import create_app; create_app()"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
 
@@ -59,12 +64,16 @@ def test_production_refuses_a_secret_key_shorter_than_32_bytes(tmp_path):
 def test_every_enum_value_is_allowed_by_the_migrated_databases_check_constraints(app_ctx):
     """Autogenerate does not notice a value added to an enum; this does."""
     import sqlalchemy as sa
+
     with db.engine.connect() as connection:
         if db.engine.dialect.name == "sqlite":
             ddl = " ".join(connection.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table'").scalars())
         else:
-            ddl = " ".join(connection.exec_driver_sql(
-                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c'").scalars())
+            ddl = " ".join(
+                connection.exec_driver_sql(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c'"
+                ).scalars()
+            )
     for table in db.metadata.sorted_tables:
         for column in table.columns:
             if isinstance(column.type, sa.Enum):

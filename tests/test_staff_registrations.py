@@ -1,5 +1,6 @@
 """Staff add registrations by one rule: the organiser's page, the desk's walk-in form and the JSON API; the desk's
 look-up, reprint and lost badge; cancelling and reissuing ask first and tell the delegate; the secretariat contact."""
+
 import csv
 import email
 import email.policy
@@ -9,18 +10,24 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-
-from attendance.api.tokens import create_api_token
-from attendance.auth import Actor
-from attendance.extensions import db
-from attendance.models import (Attendance, AuditEvent, MeetingSession, Registration, RegistrationSource, RegistrationStatus,
-                               ScanEvent)
-from attendance.clock import utcnow
-from attendance.registration.service import InvalidEntry, StaffEntry, add_registration
-from attendance.reports.headcount import headcount
 from helpers import csrf_token
 from pdf_tools import qr_codes
 from test_cli_and_mail import smtp_server  # noqa: F401  (the local SMTP server, a fixture)
+
+from attendance.api.tokens import create_api_token
+from attendance.auth import Actor
+from attendance.clock import utcnow
+from attendance.extensions import db
+from attendance.models import (
+    Attendance,
+    AuditEvent,
+    MeetingSession,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+)
+from attendance.registration.service import InvalidEntry, StaffEntry, add_registration
+from attendance.reports.headcount import headcount
 
 ORGANISER = Actor("user:901", "organiser@example.org", True)
 DOOR = Actor("user:903", "door@example.org", False, frozenset())
@@ -33,14 +40,24 @@ def brussels_today():
 @pytest.fixture
 def meeting(make_session):
     """A session running today, taking walk-ins, with a secretariat contact."""
-    return make_session(first_day=brussels_today(), allows_walk_ins=True, secretariat_email="secretariat@example.org",
-                        secretariat_phone="+32 2 209 92 11")
+    return make_session(
+        first_day=brussels_today(),
+        allows_walk_ins=True,
+        secretariat_email="secretariat@example.org",
+        secretariat_phone="+32 2 209 92 11",
+    )
 
 
 def entry(meeting, **overrides) -> dict:
-    values = {"full_name": "Ольга Петрова", "organisation": "ROCB Europe", "country": "BE",
-              "entity_type": meeting.entity_types[1].name, "region": meeting.regions[0].name, "mode": "in_person",
-              "email": ""}
+    values = {
+        "full_name": "Ольга Петрова",
+        "organisation": "ROCB Europe",
+        "country": "BE",
+        "entity_type": meeting.entity_types[1].name,
+        "region": meeting.regions[0].name,
+        "mode": "in_person",
+        "email": "",
+    }
     values.update(overrides)
     return values
 
@@ -51,12 +68,23 @@ def registrations() -> list[Registration]:
 
 # ---- the rule ----
 
+
 def test_a_walk_in_is_registered_without_email_and_checked_in_in_one_go(meeting):
-    added = add_registration(meeting, StaffEntry(**entry(meeting)), source=RegistrationSource.DESK, actor=ORGANISER,
-                             check_in_now=True, door="Desk")
+    added = add_registration(
+        meeting,
+        StaffEntry(**entry(meeting)),
+        source=RegistrationSource.DESK,
+        actor=ORGANISER,
+        check_in_now=True,
+        door="Desk",
+    )
     [registration] = registrations()
     assert (registration.full_name, registration.email, registration.email_key, registration.source) == (
-        "Ольга Петрова", "", None, RegistrationSource.DESK)
+        "Ольга Петрова",
+        "",
+        None,
+        RegistrationSource.DESK,
+    )
     assert added.checkin.payload["status"] == "ok"
     [attendance] = db.session.scalars(sa.select(Attendance)).all()
     assert attendance.registration_id == registration.id
@@ -67,48 +95,72 @@ def test_a_walk_in_is_registered_without_email_and_checked_in_in_one_go(meeting)
 
 def test_two_walk_ins_without_email_do_not_collide(meeting):
     for name in ("Walk In One", "Walk In Two"):
-        add_registration(meeting, StaffEntry(**entry(meeting, full_name=name)), source=RegistrationSource.DESK,
-                         actor=ORGANISER, check_in_now=True)
+        add_registration(
+            meeting,
+            StaffEntry(**entry(meeting, full_name=name)),
+            source=RegistrationSource.DESK,
+            actor=ORGANISER,
+            check_in_now=True,
+        )
     assert len(registrations()) == 2
 
 
 def test_the_public_forms_window_and_seats_do_not_apply(make_session, make_registration):
-    closed = make_session(first_day=brussels_today(), in_person_capacity=1,
-                          registration_opens_at=utcnow() - timedelta(days=9),
-                          registration_closes_at=utcnow() - timedelta(days=3))
+    closed = make_session(
+        first_day=brussels_today(),
+        in_person_capacity=1,
+        registration_opens_at=utcnow() - timedelta(days=9),
+        registration_closes_at=utcnow() - timedelta(days=3),
+    )
     make_registration(closed)
     assert closed.registration_state() == "closed"
-    add_registration(closed, StaffEntry(**entry(closed, email="late@example.org")),
-                     source=RegistrationSource.ORGANISER, actor=ORGANISER)
+    add_registration(
+        closed,
+        StaffEntry(**entry(closed, email="late@example.org")),
+        source=RegistrationSource.ORGANISER,
+        actor=ORGANISER,
+    )
     assert len(registrations()) == 2
 
 
 def test_a_session_already_over_can_be_recorded_afterwards(make_session):
     past = make_session(first_day=brussels_today() - timedelta(days=60))
-    add_registration(past, StaffEntry(**entry(past, email="zoom.only@example.org", mode="online")),
-                     source=RegistrationSource.ORGANISER, actor=ORGANISER)
+    add_registration(
+        past,
+        StaffEntry(**entry(past, email="zoom.only@example.org", mode="online")),
+        source=RegistrationSource.ORGANISER,
+        actor=ORGANISER,
+    )
     [registration] = registrations()
     assert registration.source is RegistrationSource.ORGANISER
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"full_name": ""}, "full_name"),
-    ({"full_name": "\u200b "}, "full_name"),  # only invisible characters
-    ({"full_name": "x" * 201}, "full_name"),
-    ({"full_name": "Bad\x07Name"}, "full_name"),
-    ({"organisation": ""}, "organisation"),
-    ({"country": "XX"}, "country"),
-    ({"country": "ＢＥ"}, "country"),  # full-width letters
-    ({"entity_type": "No such type"}, "entity_type"),
-    ({"region": ""}, "region"),
-    ({"mode": "hybrid"}, "mode"),
-    ({"email": "not-an-address"}, "email"),
-    ({"email": "a@" + "b" * 260 + ".org"}, "email"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"full_name": ""}, "full_name"),
+        ({"full_name": "\u200b "}, "full_name"),  # only invisible characters
+        ({"full_name": "x" * 201}, "full_name"),
+        ({"full_name": "Bad\x07Name"}, "full_name"),
+        ({"organisation": ""}, "organisation"),
+        ({"country": "XX"}, "country"),
+        ({"country": "ＢＥ"}, "country"),  # full-width letters
+        ({"entity_type": "No such type"}, "entity_type"),
+        ({"region": ""}, "region"),
+        ({"mode": "hybrid"}, "mode"),
+        ({"email": "not-an-address"}, "email"),
+        ({"email": "a@" + "b" * 260 + ".org"}, "email"),
+    ],
+)
 def test_bad_answers_are_refused_per_field_and_change_nothing(meeting, overrides, field):
     with pytest.raises(InvalidEntry) as refused:
-        add_registration(meeting, StaffEntry(**entry(meeting, **overrides)), source=RegistrationSource.DESK,
-                         actor=ORGANISER, check_in_now=True)
+        add_registration(
+            meeting,
+            StaffEntry(**entry(meeting, **overrides)),
+            source=RegistrationSource.DESK,
+            actor=ORGANISER,
+            check_in_now=True,
+        )
     assert field in refused.value.errors
     assert registrations() == [] and db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == 0
 
@@ -118,8 +170,13 @@ def test_another_sessions_entity_type_is_refused(meeting, make_session):
     other.entity_types[0].name = "Only in the other session"
     db.session.commit()
     with pytest.raises(InvalidEntry) as refused:
-        add_registration(meeting, StaffEntry(**entry(meeting, entity_type="Only in the other session")),
-                         source=RegistrationSource.DESK, actor=ORGANISER, check_in_now=True)
+        add_registration(
+            meeting,
+            StaffEntry(**entry(meeting, entity_type="Only in the other session")),
+            source=RegistrationSource.DESK,
+            actor=ORGANISER,
+            check_in_now=True,
+        )
     assert set(refused.value.errors) == {"entity_type"}
 
 
@@ -130,8 +187,9 @@ def test_door_staff_need_an_email_unless_the_person_is_checked_in_now(meeting):
 
 
 def test_an_organiser_records_someone_seen_only_online_without_an_email(meeting, smtp_server):  # noqa: F811
-    added = add_registration(meeting, StaffEntry(**entry(meeting, mode="online")),
-                             source=RegistrationSource.ORGANISER, actor=ORGANISER)
+    added = add_registration(
+        meeting, StaffEntry(**entry(meeting, mode="online")), source=RegistrationSource.ORGANISER, actor=ORGANISER
+    )
     [registration] = registrations()
     assert (registration.email, registration.email_key, added.checkin) == ("", None, None)
     assert not smtp_server.received.wait(0.5)  # nobody to mail
@@ -140,28 +198,35 @@ def test_an_organiser_records_someone_seen_only_online_without_an_email(meeting,
 def test_an_organiser_of_another_session_still_needs_an_email(meeting):
     other_organiser = Actor("user:902", "other@example.org", True, frozenset({meeting.id + 1}))
     with pytest.raises(InvalidEntry) as refused:
-        add_registration(meeting, StaffEntry(**entry(meeting)), source=RegistrationSource.ORGANISER,
-                         actor=other_organiser)
+        add_registration(
+            meeting, StaffEntry(**entry(meeting)), source=RegistrationSource.ORGANISER, actor=other_organiser
+        )
     assert set(refused.value.errors) == {"email"}
 
 
 def test_a_duplicate_email_is_refused(meeting, make_registration):
     taken = make_registration(meeting, email="Taken@Example.org")
     with pytest.raises(InvalidEntry) as refused:
-        add_registration(meeting, StaffEntry(**entry(meeting, email="taken@example.org")),
-                         source=RegistrationSource.ORGANISER, actor=ORGANISER)
+        add_registration(
+            meeting,
+            StaffEntry(**entry(meeting, email="taken@example.org")),
+            source=RegistrationSource.ORGANISER,
+            actor=ORGANISER,
+        )
     assert set(refused.value.errors) == {"email"} and registrations() == [taken]
 
 
 def test_nobody_is_checked_in_on_a_day_that_is_not_a_meeting_day(make_session):
     later = make_session(allows_walk_ins=True)  # starts in 30 days
     with pytest.raises(InvalidEntry) as refused:
-        add_registration(later, StaffEntry(**entry(later)), source=RegistrationSource.DESK, actor=ORGANISER,
-                         check_in_now=True)
+        add_registration(
+            later, StaffEntry(**entry(later)), source=RegistrationSource.DESK, actor=ORGANISER, check_in_now=True
+        )
     assert set(refused.value.errors) == {"check_in"} and registrations() == []
 
 
 # ---- the JSON API ----
+
 
 def api_post(client, meeting, body, token=None):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -211,14 +276,17 @@ def test_api_door_token_needs_an_email_unless_checking_in(client, meeting):
     assert registrations() == []
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"full_name": 12}, "full_name"),
-    ({"full_name": None}, "full_name"),
-    ({"entity_type": ["x"]}, "entity_type"),
-    ({"check_in": "yes"}, "check_in"),
-    ({"country": "B\x00"}, "country"),
-    ({"email": "taken@example.org"}, "email"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"full_name": 12}, "full_name"),
+        ({"full_name": None}, "full_name"),
+        ({"entity_type": ["x"]}, "entity_type"),
+        ({"check_in": "yes"}, "check_in"),
+        ({"country": "B\x00"}, "country"),
+        ({"email": "taken@example.org"}, "email"),
+    ],
+)
 def test_api_answers_422_with_a_reason_per_field(client, meeting, make_registration, body, field):
     make_registration(meeting, email="taken@example.org")
     token = create_api_token("Secretariat", organiser=True)[1]
@@ -240,6 +308,7 @@ def test_api_refuses_anonymous_callers(client, meeting):
 
 # ---- the desk page ----
 
+
 def test_desk_walk_in_form_checks_in_and_opens_the_badge(client, login, meeting):
     login("door")
     url = f"/sessions/{meeting.slug}/desk/walk-in"
@@ -257,8 +326,9 @@ def test_desk_walk_in_form_checks_in_and_opens_the_badge(client, login, meeting)
 def test_desk_walk_in_form_shows_reasons_and_changes_nothing(client, login, meeting):
     login("door")
     url = f"/sessions/{meeting.slug}/desk/walk-in"
-    response = client.post(url, data=entry(meeting, full_name="", entity_type="Forged")
-                           | {"csrf_token": csrf_token(client, url)})
+    response = client.post(
+        url, data=entry(meeting, full_name="", entity_type="Forged") | {"csrf_token": csrf_token(client, url)}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Enter the person&#39;s full name." in page and "this session&#39;s entity types" in page
@@ -290,15 +360,13 @@ def test_desk_finds_a_delegate_and_reprints_the_same_badge(client, login, meetin
     assert "at least 3 characters" in short
 
 
-def test_desk_reprint_of_another_sessions_registration_is_404(client, login, meeting, make_session,
-                                                              make_registration):
+def test_desk_reprint_of_another_sessions_registration_is_404(client, login, meeting, make_session, make_registration):
     stranger = make_registration(make_session())
     login("door")
     assert client.get(f"/sessions/{meeting.slug}/registrations/{stranger.id}/badge.pdf").status_code == 404
 
 
-def test_lost_badge_asks_first_then_reissues_audits_and_mails(client, login, meeting, make_registration,
-                                                                smtp_server):  # noqa: F811
+def test_lost_badge_asks_first_then_reissues_audits_and_mails(client, login, meeting, make_registration, smtp_server):  # noqa: F811
     registration = make_registration(meeting, email="amelie@example.org")
     old_token = registration.badge_token
     login("door")
@@ -329,12 +397,14 @@ def test_scanner_page_links_to_the_desk(client, login, meeting):
 
 # ---- the organiser's pages ----
 
+
 def test_organiser_adds_a_registration_after_the_meeting(client, login, make_session):
     past = make_session(first_day=brussels_today() - timedelta(days=10))
     login("organiser")
     url = f"/sessions/{past.slug}/registrations/new"
-    response = client.post(url, data=entry(past, email="late@example.org", mode="online")
-                           | {"csrf_token": csrf_token(client, url)})
+    response = client.post(
+        url, data=entry(past, email="late@example.org", mode="online") | {"csrf_token": csrf_token(client, url)}
+    )
     assert response.status_code == 302
     [registration] = registrations()
     assert registration.source is RegistrationSource.ORGANISER
@@ -365,8 +435,9 @@ def test_organiser_add_form_still_refuses_a_bad_email(client, login, meeting):
     assert registrations() == []
 
 
-def test_cancelling_asks_first_and_mails_a_notice_with_the_secretariat(client, login, meeting, make_registration,
-                                                                       smtp_server):  # noqa: F811
+def test_cancelling_asks_first_and_mails_a_notice_with_the_secretariat(
+    client, login, meeting, make_registration, smtp_server
+):  # noqa: F811
     registration = make_registration(meeting, email="amelie@example.org")
     login("organiser")
     url = f"/sessions/{meeting.slug}/registrations/{registration.id}/cancel"
@@ -383,8 +454,7 @@ def test_cancelling_asks_first_and_mails_a_notice_with_the_secretariat(client, l
     assert not list(message.iter_attachments())
 
 
-def test_reissuing_asks_first_and_mails_the_new_badge(client, login, meeting, make_registration,
-                                                      smtp_server):  # noqa: F811
+def test_reissuing_asks_first_and_mails_the_new_badge(client, login, meeting, make_registration, smtp_server):  # noqa: F811
     registration = make_registration(meeting, email="amelie@example.org")
     old_token = registration.badge_token
     login("organiser")
@@ -401,47 +471,62 @@ def test_reissuing_asks_first_and_mails_the_new_badge(client, login, meeting, ma
 
 # ---- the secretariat contact ----
 
+
 def test_delegate_pages_show_the_secretariat_contact(client, meeting, make_registration):
     registration = make_registration(meeting)
     page = client.get(f"/me/{registration.access_key}").get_data(as_text=True)
     assert "mailto:secretariat@example.org" in page and "+32 2 209 92 11" in page
 
 
-@pytest.mark.parametrize("email_value, phone, message", [
-    ("not-an-address", "", "Enter a valid email address"),
-    ("secretariat@example.org", "+32 ٢٠٩ 92 11", "digits 0-9"),  # Arabic-Indic digits
-    ("secretariat@example.org", "call us", "digits 0-9"),
-    ("secretariat@example.org", "1" * 41, "at most 40"),
-])
+@pytest.mark.parametrize(
+    "email_value, phone, message",
+    [
+        ("not-an-address", "", "Enter a valid email address"),
+        ("secretariat@example.org", "+32 ٢٠٩ 92 11", "digits 0-9"),  # Arabic-Indic digits
+        ("secretariat@example.org", "call us", "digits 0-9"),
+        ("secretariat@example.org", "1" * 41, "at most 40"),
+    ],
+)
 def test_session_form_validates_the_secretariat_contact(client, login, email_value, phone, message):
     from test_organiser import _session_form
+
     login("organiser")
-    response = client.post("/sessions/new", data=_session_form(client, secretariat_email=email_value,
-                                                               secretariat_phone=phone))
+    response = client.post(
+        "/sessions/new", data=_session_form(client, secretariat_email=email_value, secretariat_phone=phone)
+    )
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(MeetingSession.id))) == 0
 
 
 def test_session_form_saves_the_contact_and_the_walk_in_setting(client, login):
     from test_organiser import _session_form
+
     login("organiser")
-    response = client.post("/sessions/new", data=_session_form(client, secretariat_email="sec@example.org",
-                                                               secretariat_phone="+32 (2) 209-92.11",
-                                                               allows_walk_ins="y"))
+    response = client.post(
+        "/sessions/new",
+        data=_session_form(
+            client, secretariat_email="sec@example.org", secretariat_phone="+32 (2) 209-92.11", allows_walk_ins="y"
+        ),
+    )
     assert response.status_code == 302
     meeting = db.session.scalar(sa.select(MeetingSession))
     assert (meeting.secretariat_email, meeting.secretariat_phone, meeting.allows_walk_ins) == (
-        "sec@example.org", "+32 (2) 209-92.11", True)
+        "sec@example.org",
+        "+32 (2) 209-92.11",
+        True,
+    )
     assert db.session.scalar(sa.select(MeetingSession)).allows_walk_ins
     assert not make_default_session_allow_walk_ins()
 
 
 def make_default_session_allow_walk_ins() -> bool:
     from attendance.models import MeetingSession as Model
+
     return Model.__table__.c.allows_walk_ins.default.arg  # off unless an organiser turns it on
 
 
 # ---- CSV downloads open right in Excel ----
+
 
 @pytest.mark.parametrize("path", ["/registrations.csv", "/reports/headcount.csv"])
 def test_csv_downloads_start_with_a_bom_and_keep_any_script(client, login, meeting, make_registration, path):
@@ -465,8 +550,10 @@ def test_csv_downloads_start_with_a_bom_and_keep_any_script(client, login, meeti
 
 def test_the_migration_marks_existing_registrations_as_from_the_form_and_goes_back(tmp_path):
     from test_registration import database_before
-    with database_before("ea83f5909e5d", tmp_path, [dict(full_name="Old", email="old@example.org",
-                                                         email_key="old@example.org")]) as (upgrade, downgrade):
+
+    with database_before(
+        "ea83f5909e5d", tmp_path, [dict(full_name="Old", email="old@example.org", email_key="old@example.org")]
+    ) as (upgrade, downgrade):
         upgrade()
         assert db.session.execute(sa.text("SELECT source FROM registrations")).scalars().all() == ["form"]
         # a walk-in without an address, then the way back: its key gets a placeholder, nothing is lost
@@ -474,19 +561,23 @@ def test_the_migration_marks_existing_registrations_as_from_the_form_and_goes_ba
         db.session.commit()
         downgrade(revision="ea83f5909e5d")
         keys = db.session.execute(sa.text("SELECT email_key FROM registrations")).scalars().all()
-        counts = [db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
-                  for table in ("registrations", "attendances", "certificates", "scan_events")]
+        counts = [
+            db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+            for table in ("registrations", "attendances", "certificates", "scan_events")
+        ]
     assert keys[0].startswith("no-email-") and counts == [1, 1, 1, 1]
 
 
 def test_certificate_mailing_skips_a_walk_in_without_an_address(app, make_session, make_registration):
     from attendance.certificates.mailing import email_certificates
     from attendance.models import Mode, Source
+
     finished = make_session(first_day=utcnow().date() - timedelta(days=8))
     walk_in = make_registration(finished, email="")
     db.session.add(Attendance(registration=walk_in, day=finished.days[0], mode=Mode.IN_PERSON, source=Source.MANUAL))
     db.session.commit()
     from attendance import transaction
+
     job = email_certificates(finished)
     transaction.commit()  # as the request that asked for it: the job starts then
     db.session.refresh(job)
@@ -505,9 +596,17 @@ def test_organiser_edits_a_walk_in_who_has_no_email(client, login, meeting, make
     someone = make_registration(meeting)
     login("organiser")
     url = f"/sessions/{meeting.slug}/registrations/{walk_in.id}"
-    data = {"full_name": walk_in.full_name, "email": "", "organisation": "RILO Western Europe", "country": "BE",
-            "entity_type": str(meeting.entity_types[0].id), "region": str(meeting.regions[0].id),
-            "mode": "in_person", "role": "delegate", "csrf_token": csrf_token(client, url)}
+    data = {
+        "full_name": walk_in.full_name,
+        "email": "",
+        "organisation": "RILO Western Europe",
+        "country": "BE",
+        "entity_type": str(meeting.entity_types[0].id),
+        "region": str(meeting.regions[0].id),
+        "mode": "in_person",
+        "role": "delegate",
+        "csrf_token": csrf_token(client, url),
+    }
     assert client.post(url, data=data).status_code == 302
     db.session.refresh(walk_in)
     assert walk_in.organisation == "RILO Western Europe" and walk_in.email_key is None
@@ -516,27 +615,39 @@ def test_organiser_edits_a_walk_in_who_has_no_email(client, login, meeting, make
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/desk"), ("GET", "/desk/walk-in"), ("POST", "/desk/walk-in"), ("GET", "/desk/people/{id}"),
-    ("GET", "/desk/people/{id}/new-badge"), ("POST", "/desk/people/{id}/new-badge"),
-    ("GET", "/registrations/{id}/badge.pdf"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/desk"),
+        ("GET", "/desk/walk-in"),
+        ("POST", "/desk/walk-in"),
+        ("GET", "/desk/people/{id}"),
+        ("GET", "/desk/people/{id}/new-badge"),
+        ("POST", "/desk/people/{id}/new-badge"),
+        ("GET", "/registrations/{id}/badge.pdf"),
+    ],
+)
 def test_desk_pages_send_anonymous_users_to_login(client, meeting, make_registration, method, path):
     registration = make_registration(meeting)
-    response = client.open(f"/sessions/{meeting.slug}" + path.format(id=registration.id), method=method,
-                           data={"csrf_token": csrf_token(client)})
+    response = client.open(
+        f"/sessions/{meeting.slug}" + path.format(id=registration.id),
+        method=method,
+        data={"csrf_token": csrf_token(client)},
+    )
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-@pytest.mark.parametrize("path", ["/registrations/new", "/registrations/{id}/cancel",
-                                  "/registrations/{id}/reissue-badge"])
+@pytest.mark.parametrize(
+    "path", ["/registrations/new", "/registrations/{id}/cancel", "/registrations/{id}/reissue-badge"]
+)
 def test_organiser_changes_refuse_a_forged_csrf_token(client, login, meeting, make_registration, path):
     registration = make_registration(meeting)
     token = registration.badge_token
     login("organiser")
-    response = client.post(f"/sessions/{meeting.slug}" + path.format(id=registration.id),
-                           data=entry(meeting, email="x@example.org") | {"reason": "r", "confirmed": "yes",
-                                                                         "csrf_token": "forged"})
+    response = client.post(
+        f"/sessions/{meeting.slug}" + path.format(id=registration.id),
+        data=entry(meeting, email="x@example.org") | {"reason": "r", "confirmed": "yes", "csrf_token": "forged"},
+    )
     assert response.status_code == 400
     db.session.refresh(registration)
     assert registrations() == [registration] and registration.badge_token == token and not registration.is_cancelled

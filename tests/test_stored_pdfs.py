@@ -1,4 +1,5 @@
 """Badges and certificates served from their stored copy, and rendered anew whenever what they show changes."""
+
 import io
 import logging
 import shutil
@@ -9,19 +10,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token
+from pdf_tools import pdf_text, qr_codes
 
-from attendance.online.intervals import day_window
-from attendance.documents import pdf, stored_pdfs
 from attendance.certificates.service import certificate_of, reinstate, revoke
+from attendance.clock import utcnow
+from attendance.documents import pdf, stored_pdfs
 from attendance.extensions import db
 from attendance.models import Attendance, Mode, PdfKind, Registration, StoredPdf
-from attendance.clock import utcnow
+from attendance.online.intervals import day_window
 from attendance.organiser.service import delete_session
 from attendance.privacy import purge_session
 from attendance.registration.badges import badge_pdf
 from attendance.registration.service import reissue_badge
-from helpers import csrf_token
-from pdf_tools import pdf_text, qr_codes
 
 
 @pytest.fixture
@@ -33,13 +34,17 @@ def renders(monkeypatch):
     def counting(html: str, template: str = "") -> bytes:
         calls.append(template)
         return real(html, template)
+
     monkeypatch.setattr(pdf, "html_to_pdf", counting)
     return calls
 
 
 def stored(registration: Registration, kind: PdfKind):
-    return db.session.execute(sa.select(StoredPdf.fingerprint, StoredPdf.pdf, StoredPdf.created_at)
-                              .filter_by(registration_id=registration.id, kind=kind)).one_or_none()
+    return db.session.execute(
+        sa.select(StoredPdf.fingerprint, StoredPdf.pdf, StoredPdf.created_at).filter_by(
+            registration_id=registration.id, kind=kind
+        )
+    ).one_or_none()
 
 
 def badge(client, registration: Registration) -> bytes:
@@ -57,13 +62,15 @@ def certificate(client, registration: Registration) -> bytes:
 def attended(registration: Registration, *days) -> None:
     """Checked in at each day's opening, never checked out: in person the whole scheduled day."""
     for day in days:
-        db.session.add(Attendance(registration=registration, day=day, mode=Mode.IN_PERSON, source="scan",
-                                  first_seen_at=day_window(day)[0]))
+        db.session.add(
+            Attendance(
+                registration=registration, day=day, mode=Mode.IN_PERSON, source="scan", first_seen_at=day_window(day)[0]
+            )
+        )
     db.session.commit()
 
 
-def test_second_badge_download_is_the_stored_copy_without_rendering(client, make_session, make_registration,
-                                                                    renders):
+def test_second_badge_download_is_the_stored_copy_without_rendering(client, make_session, make_registration, renders):
     registration = make_registration(make_session(), full_name="Amélie Dubois")
     first = badge(client, registration)
     assert renders == ["badges/badge.html"]
@@ -77,8 +84,9 @@ def test_second_badge_download_is_the_stored_copy_without_rendering(client, make
     assert stored(registration, PdfKind.BADGE) == row  # nor stored again
 
 
-def test_second_certificate_download_is_the_stored_copy_without_rendering(client, make_session, make_registration,
-                                                                          renders):
+def test_second_certificate_download_is_the_stored_copy_without_rendering(
+    client, make_session, make_registration, renders
+):
     meeting = make_session(first_day=date(2024, 2, 19))
     registration = make_registration(meeting, full_name="Анна Смирнова")
     attended(registration, meeting.days[0])
@@ -92,10 +100,12 @@ def test_second_certificate_download_is_the_stored_copy_without_rendering(client
 
 
 def test_a_certificate_is_in_its_own_language_whoever_asks_so_one_stored_copy_serves_all(
-        client, make_session, make_registration, renders):
+    client, make_session, make_registration, renders
+):
     """The delegate reads the site in English, an organiser in French: the PDF is the one the delegate registered
     in French for, title and all, and it is laid out once."""
     from pypdf import PdfReader
+
     meeting = make_session(first_day=date(2024, 2, 19))
     registration = make_registration(meeting, full_name="Amélie Dubois", locale="fr")
     attended(registration, meeting.days[0])
@@ -109,16 +119,22 @@ def test_a_certificate_is_in_its_own_language_whoever_asks_so_one_stored_copy_se
     assert document.trailer["/Root"]["/Lang"] == "fr"
 
 
-def test_the_organisers_edit_of_a_name_shows_on_the_next_badge(client, login, make_session, make_registration,
-                                                               renders):
+def test_the_organisers_edit_of_a_name_shows_on_the_next_badge(client, login, make_session, make_registration, renders):
     meeting = make_session()
     registration = make_registration(meeting, full_name="Jon Smiht")
     assert "Jon Smiht" in pdf_text(badge(client, registration))
     login("organiser")
-    form = {"full_name": "John Smith", "email": registration.email, "organisation": registration.organisation,
-            "country": registration.country, "entity_type": str(registration.entity_type_id),
-            "region": str(registration.region_id), "mode": registration.mode.value,
-            "role": registration.role.value, "csrf_token": csrf_token(client)}
+    form = {
+        "full_name": "John Smith",
+        "email": registration.email,
+        "organisation": registration.organisation,
+        "country": registration.country,
+        "entity_type": str(registration.entity_type_id),
+        "region": str(registration.region_id),
+        "mode": registration.mode.value,
+        "role": registration.role.value,
+        "csrf_token": csrf_token(client),
+    }
     assert client.post(f"/sessions/{meeting.slug}/registrations/{registration.id}", data=form).status_code == 302
 
     text = pdf_text(badge(client, registration))
@@ -127,14 +143,20 @@ def test_the_organisers_edit_of_a_name_shows_on_the_next_badge(client, login, ma
     assert "John Smith" in pdf_text(stored(registration, PdfKind.BADGE).pdf)
 
 
-@pytest.mark.parametrize("change, shown", [
-    (lambda r: setattr(r, "organisation", "RILO West Africa"), "RILO West Africa"),
-    (lambda r: setattr(r.entity_type, "name", "Regional Dog Training Centre (RDTC)"),
-     "Regional Dog Training Centre (RDTC)"),
-    (lambda r: setattr(r.session, "title", "20th Session"), "20th Session"),
-    (lambda r: setattr(r, "mode", Mode.ONLINE), "ONLINE"),
-    (lambda r: setattr(r, "locale", "fr"), "EN PERSONNE"),
-], ids=["organisation", "entity type", "session title", "mode", "language"])
+@pytest.mark.parametrize(
+    "change, shown",
+    [
+        (lambda r: setattr(r, "organisation", "RILO West Africa"), "RILO West Africa"),
+        (
+            lambda r: setattr(r.entity_type, "name", "Regional Dog Training Centre (RDTC)"),
+            "Regional Dog Training Centre (RDTC)",
+        ),
+        (lambda r: setattr(r.session, "title", "20th Session"), "20th Session"),
+        (lambda r: setattr(r, "mode", Mode.ONLINE), "ONLINE"),
+        (lambda r: setattr(r, "locale", "fr"), "EN PERSONNE"),
+    ],
+    ids=["organisation", "entity type", "session title", "mode", "language"],
+)
 def test_any_change_to_what_the_badge_shows_renders_it_anew(client, make_session, make_registration, change, shown):
     registration = make_registration(make_session())
     before = badge(client, registration)
@@ -225,12 +247,14 @@ def test_two_first_requests_at_once_both_get_the_badge(live_server, make_session
         # Neither lays out until both have looked for a stored copy and found none: both will store one.
         both_rendering.wait()
         return real(html, template)
+
     monkeypatch.setattr(pdf, "html_to_pdf", render_when_both_missed)
     url, answers = f"{live_server}/me/{registration.access_key}/badge.pdf", []
 
     def download() -> None:
         with urllib.request.urlopen(url, timeout=60) as response:
             answers.append((response.status, response.read()))
+
     threads = [threading.Thread(target=download) for _ in range(2)]
     for thread in threads:
         thread.start()
@@ -244,12 +268,14 @@ def test_two_first_requests_at_once_both_get_the_badge(live_server, make_session
     assert stored(registration, PdfKind.BADGE).pdf == answers[0][1]
 
 
-def test_a_failure_to_store_still_serves_the_badge_and_is_logged(app, client, make_session, make_registration,
-                                                                 monkeypatch, caplog):
+def test_a_failure_to_store_still_serves_the_badge_and_is_logged(
+    app, client, make_session, make_registration, monkeypatch, caplog
+):
     registration = make_registration(make_session(), full_name="Ana Silva")
 
     def broken_store(*args):
         raise sa.exc.OperationalError("INSERT INTO stored_pdfs", {}, Exception("disk I/O error"))
+
     monkeypatch.setattr(stored_pdfs, "_store", broken_store)
     with pytest.raises(sa.exc.OperationalError):  # tests see the failure
         badge_pdf(registration)
@@ -262,8 +288,9 @@ def test_a_failure_to_store_still_serves_the_badge_and_is_logged(app, client, ma
     assert stored(registration, PdfKind.BADGE) is None
 
 
-def test_a_stylesheet_change_renders_the_badge_anew(app, client, tmp_path, monkeypatch, make_session,
-                                                  make_registration):
+def test_a_stylesheet_change_renders_the_badge_anew(
+    app, client, tmp_path, monkeypatch, make_session, make_registration
+):
     static = tmp_path / "static"
     shutil.copytree(app.static_folder, static, ignore=shutil.ignore_patterns("vendor"))
     monkeypatch.setattr(app, "static_folder", str(static))

@@ -1,5 +1,6 @@
 """One transaction per request, CLI command and job: what fails halfway leaves the database as it was; the mails
 a delegate asks for go through the outbox; export files expire."""
+
 import email
 import email.policy
 import os
@@ -8,15 +9,25 @@ from datetime import timedelta
 import click
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token, registration_form
 
 from attendance import outbox, transaction
+from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.jobs.kinds import delete_expired_exports, exports_dir, request_job
-from attendance.models import (Attendance, AuditEvent, Job, JobStatus, MailStatus, Mode, OutboxMail, Registration,
-                               Source, StaffUser)
-from attendance.clock import utcnow
+from attendance.models import (
+    Attendance,
+    AuditEvent,
+    Job,
+    JobStatus,
+    MailStatus,
+    Mode,
+    OutboxMail,
+    Registration,
+    Source,
+    StaffUser,
+)
 from attendance.registration.service import AlreadyRegistered
-from helpers import csrf_token, registration_form
 
 
 def committed(model) -> int:
@@ -33,11 +44,13 @@ def post_registration(client, meeting):
 def register_then(monkeypatch, failure: Exception) -> None:
     """The registration view's service does its whole work (the registration and its mail, flushed), then fails."""
     from attendance.registration import views
+
     real = views.register
 
     def register_and_fail(*args, **kwargs):
         real(*args, **kwargs)
         raise failure
+
     monkeypatch.setattr(views, "register", register_and_fail)
 
 
@@ -65,6 +78,7 @@ def test_a_commit_that_fails_answers_an_error_not_a_success(app, client, make_se
     def refuse(session):
         if any(isinstance(row, Registration) for row in session.new) or session.info.get(outbox.SCHEDULED):
             raise sa.exc.OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
     sa.event.listen(sa.orm.Session, "before_commit", refuse)
     try:
         response = post_registration(client, meeting)
@@ -76,15 +90,28 @@ def test_a_commit_that_fails_answers_an_error_not_a_success(app, client, make_se
 
 def test_a_cli_command_that_fails_halfway_leaves_nothing(runner, app_ctx, make_session, monkeypatch):
     from attendance import cli
+
     meeting = make_session()
 
     def assign_then_fail(*args, **kwargs):
         cli_assign(*args, **kwargs)  # the account exists and is assigned, flushed
         raise click.ClickException("the door assignment failed")
+
     cli_assign = cli.assign_door_staff
     monkeypatch.setattr(cli, "assign_door_staff", assign_then_fail)
-    result = runner.invoke(args=["user", "add", "door@example.org", "--role", "door", "--password", "long enough",
-                                 "--session", meeting.slug])
+    result = runner.invoke(
+        args=[
+            "user",
+            "add",
+            "door@example.org",
+            "--role",
+            "door",
+            "--password",
+            "long enough",
+            "--session",
+            meeting.slug,
+        ]
+    )
     assert result.exit_code != 0 and "the door assignment failed" in result.output
     assert committed(StaffUser) == 0 and committed(AuditEvent) == 0
     assert db.session.scalar(sa.select(sa.func.count(StaffUser.id))) == 0
@@ -92,8 +119,19 @@ def test_a_cli_command_that_fails_halfway_leaves_nothing(runner, app_ctx, make_s
 
 def test_a_cli_command_that_succeeds_is_committed(runner, app_ctx, make_session):
     meeting = make_session()
-    result = runner.invoke(args=["user", "add", "door@example.org", "--role", "door", "--password", "long enough",
-                                 "--session", meeting.slug])
+    result = runner.invoke(
+        args=[
+            "user",
+            "add",
+            "door@example.org",
+            "--role",
+            "door",
+            "--password",
+            "long enough",
+            "--session",
+            meeting.slug,
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert committed(StaffUser) == 1 and committed(AuditEvent) == 1  # the account and its assignment's audit line
 
@@ -111,12 +149,14 @@ def finished(make_session, make_registration):
 def test_a_job_that_fails_halfway_leaves_nothing_of_its_work(app, finished, monkeypatch):
     from attendance import audit
     from attendance.registration import badges
+
     meeting, _ = finished
 
     def write_then_fail(rows, out, progress):
         audit.record("badges.export", session_id=meeting.id, details="half done", actor="worker")
         out.write(b"%PDF-1.7 half")
         raise OSError("disk full")
+
     monkeypatch.setattr(badges, "write_badge_sheets", write_then_fail)
     files_before = set(os.listdir(exports_dir()))
     job, new = request_job(meeting, "badges.pdf", requested_by="organiser@example.org")
@@ -142,14 +182,18 @@ def test_a_job_asked_in_a_request_starts_only_once_the_request_committed(app, cl
 
 # ---- mails a delegate asks for: through the outbox, sent by a worker ----
 
-def test_email_me_my_link_again_goes_through_the_outbox_once_per_click(app, client, make_session, make_registration,
-                                                                       monkeypatch):
+
+def test_email_me_my_link_again_goes_through_the_outbox_once_per_click(
+    app, client, make_session, make_registration, monkeypatch
+):
     registration = make_registration(make_session())
     asked_at = utcnow()
     monkeypatch.setattr(outbox, "utcnow", lambda: asked_at)  # a double click: the same minute
     for _ in range(2):
-        answer = client.post(f"/sessions/{registration.session.slug}/resend",
-                             data={"email": registration.email, "csrf_token": csrf_token(client)})
+        answer = client.post(
+            f"/sessions/{registration.session.slug}/resend",
+            data={"email": registration.email, "csrf_token": csrf_token(client)},
+        )
         assert answer.status_code == 200
     [mail] = db.session.scalars(sa.select(OutboxMail)).all()
     assert (mail.purpose, mail.status, mail.registration_id) == (outbox.LINK_AGAIN, MailStatus.SENT, registration.id)
@@ -158,14 +202,17 @@ def test_email_me_my_link_again_goes_through_the_outbox_once_per_click(app, clie
         assert f"/me/{registration.access_key}" in sent.read().replace("=\n", "")
 
 
-def test_find_my_registration_mails_through_the_outbox_in_the_language_asked_in(app, client, make_session,
-                                                                                make_registration):
+def test_find_my_registration_mails_through_the_outbox_in_the_language_asked_in(
+    app, client, make_session, make_registration
+):
     first = make_registration(make_session(), email="ana.lima@example.org")
     latest = make_registration(make_session(), email="ana.lima@example.org")
     keys, latest_id = (first.access_key, latest.access_key), latest.id  # the mail's unit of work ends this session
-    response = client.post("/me", data={"email": "ana.lima@example.org",
-                                                 "csrf_token": csrf_token(client, "/me")},
-                           headers={"Accept-Language": "fr"})
+    response = client.post(
+        "/me",
+        data={"email": "ana.lima@example.org", "csrf_token": csrf_token(client, "/me")},
+        headers={"Accept-Language": "fr"},
+    )
     response.close()  # as a server does once the answer is sent: the mail is scheduled then
     db.session.rollback()
     [mail] = db.session.scalars(sa.select(OutboxMail)).all()
@@ -178,6 +225,7 @@ def test_find_my_registration_mails_through_the_outbox_in_the_language_asked_in(
 
 
 # ---- export files expire ----
+
 
 def test_an_export_older_than_its_retention_is_deleted_and_shown_expired(app, client, login, finished):
     meeting, _ = finished

@@ -1,5 +1,6 @@
 """The in-person waiting list: joining from the full form, the place in line, leaving, and promotion of the first
 in line when a seat frees (a cancellation, a switch to online, more seats), race-free."""
+
 import email
 import email.policy
 import os
@@ -7,44 +8,52 @@ import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
+from helpers import csrf_token, registration_form
 
 from attendance import transaction
+from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.models import AuditEvent, MailStatus, Mode, OutboxMail, Registration, RegistrationStatus, StaffUser
-from attendance.clock import utcnow
 from attendance.organiser.service import DayHours, save_session, update_registration
 from attendance.registration.service import cancel
 from attendance.registration.waitlist import in_person_count, place_in_line, waiting_list
-from helpers import csrf_token, registration_form
 
 
 def outbox_mails(app) -> list[email.message.EmailMessage]:
     folder = app.config["OUTBOX_DIR"]
-    return [email.message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=email.policy.default)
-            for name in sorted(os.listdir(folder))]
+    return [
+        email.message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=email.policy.default)
+        for name in sorted(os.listdir(folder))
+    ]
 
 
 def waiting(meeting, make_registration, count: int, start: int = 0) -> list[Registration]:
     """Delegates on the waiting list, in this order (each a minute after the one before)."""
     people = []
     for n in range(count):
-        person = make_registration(meeting, full_name=f"Waiting {start + n}", email=f"waiting{start + n}@example.org",
-                                   mode=Mode.ONLINE)
+        person = make_registration(
+            meeting, full_name=f"Waiting {start + n}", email=f"waiting{start + n}@example.org", mode=Mode.ONLINE
+        )
         person.waiting_since = utcnow() - timedelta(minutes=100 - n)
         people.append(person)
     db.session.commit()
     return people
 
 
-def test_a_full_form_offers_the_waiting_list_and_registers_the_delegate_online_meanwhile(app, client, make_session,
-                                                                                        make_registration):
+def test_a_full_form_offers_the_waiting_list_and_registers_the_delegate_online_meanwhile(
+    app, client, make_session, make_registration
+):
     meeting = make_session(in_person_capacity=1)
     make_registration(meeting)
     page = client.get(f"/sessions/{meeting.slug}/register").get_data(as_text=True)
     assert 'value="waiting_list"' in page and "join the waiting list" in page.lower()
 
-    response = client.post(f"/sessions/{meeting.slug}/register", data=registration_form(
-        meeting, mode="waiting_list", csrf_token=csrf_token(client, f"/sessions/{meeting.slug}/register")))
+    response = client.post(
+        f"/sessions/{meeting.slug}/register",
+        data=registration_form(
+            meeting, mode="waiting_list", csrf_token=csrf_token(client, f"/sessions/{meeting.slug}/register")
+        ),
+    )
     assert response.status_code == 302
     person = db.session.scalar(sa.select(Registration).filter_by(email="amelie.dubois@example.org"))
     assert person.mode is Mode.ONLINE and person.is_waiting and in_person_count(meeting) == 1
@@ -54,8 +63,9 @@ def test_a_full_form_offers_the_waiting_list_and_registers_the_delegate_online_m
     assert "you are on the waiting list for a seat in the room" in confirmation
 
 
-def test_a_session_held_only_in_the_room_offers_the_list_without_promising_online(client, make_session,
-                                                                                 make_registration):
+def test_a_session_held_only_in_the_room_offers_the_list_without_promising_online(
+    client, make_session, make_registration
+):
     meeting = make_session(in_person_capacity=1, online_meeting_url="")
     make_registration(meeting)
     page = client.get(f"/sessions/{meeting.slug}/register").get_data(as_text=True)
@@ -64,21 +74,27 @@ def test_a_session_held_only_in_the_room_offers_the_list_without_promising_onlin
 
 def test_choosing_the_waiting_list_when_a_seat_is_free_gives_the_seat(client, make_session):
     meeting = make_session(in_person_capacity=1)
-    client.post(f"/sessions/{meeting.slug}/register", data=registration_form(
-        meeting, mode="waiting_list", csrf_token=csrf_token(client, f"/sessions/{meeting.slug}/register")))
+    client.post(
+        f"/sessions/{meeting.slug}/register",
+        data=registration_form(
+            meeting, mode="waiting_list", csrf_token=csrf_token(client, f"/sessions/{meeting.slug}/register")
+        ),
+    )
     person = db.session.scalar(sa.select(Registration).filter_by(email="amelie.dubois@example.org"))
     assert person.mode is Mode.IN_PERSON and not person.is_waiting
 
 
-def test_the_delegate_page_shows_the_place_in_line_and_leaving_moves_the_others_up(client, make_session,
-                                                                                  make_registration):
+def test_the_delegate_page_shows_the_place_in_line_and_leaving_moves_the_others_up(
+    client, make_session, make_registration
+):
     meeting = make_session(in_person_capacity=0)
     first, second, third = waiting(meeting, make_registration, 3)
     assert "3rd in line" in client.get(f"/me/{third.access_key}").get_data(as_text=True)
     assert "2nd in line" in client.get(f"/me/{second.access_key}").get_data(as_text=True)
 
-    response = client.post(f"/me/{first.access_key}/waiting-list/leave",
-                           data={"csrf_token": csrf_token(client, f"/me/{first.access_key}")})
+    response = client.post(
+        f"/me/{first.access_key}/waiting-list/leave", data={"csrf_token": csrf_token(client, f"/me/{first.access_key}")}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert not first.is_waiting and first.status is RegistrationStatus.REGISTERED and first.mode is Mode.ONLINE
@@ -104,10 +120,14 @@ def test_a_cancellation_promotes_the_first_in_line_with_a_new_badge_by_mail(app,
     mail = next(m for m in outbox_mails(app) if m["To"] == first.email)
     assert "A seat in the room is yours" in mail["Subject"]
     assert [part.get_filename() for part in mail.iter_attachments()] == ["badge.pdf"]
-    assert db.session.scalar(sa.select(OutboxMail.status).filter_by(registration_id=first.id,
-                                                                    purpose="promoted")) is MailStatus.SENT
-    assert db.session.scalar(sa.select(AuditEvent.target).filter_by(action="registration.promote")) == \
-        f"registration {first.id}"
+    assert (
+        db.session.scalar(sa.select(OutboxMail.status).filter_by(registration_id=first.id, purpose="promoted"))
+        is MailStatus.SENT
+    )
+    assert (
+        db.session.scalar(sa.select(AuditEvent.target).filter_by(action="registration.promote"))
+        == f"registration {first.id}"
+    )
 
 
 def test_cancelling_an_online_delegate_promotes_nobody(make_session, make_registration):
@@ -133,14 +153,24 @@ def test_more_seats_promote_as_many_as_fit_in_order(make_session, make_registrat
     make_registration(meeting)
     people = waiting(meeting, make_registration, 4)
     organiser = StaffUser(email="o@example.org", role="organiser", password_hash="x")
-    save_session(meeting, series_name=meeting.series.name, organiser=organiser, in_person_capacity=3,
-                 days=[DayHours(d.date, d.starts_at, d.ends_at) for d in meeting.days])
+    save_session(
+        meeting,
+        series_name=meeting.series.name,
+        organiser=organiser,
+        in_person_capacity=3,
+        days=[DayHours(d.date, d.starts_at, d.ends_at) for d in meeting.days],
+    )
     db.session.expire_all()
     assert [p.mode for p in people] == [Mode.IN_PERSON, Mode.IN_PERSON, Mode.ONLINE, Mode.ONLINE]
     assert waiting_list(meeting) == people[2:] and in_person_count(meeting) == 3
 
-    save_session(meeting, series_name=meeting.series.name, organiser=organiser, in_person_capacity=None,
-                 days=[DayHours(d.date, d.starts_at, d.ends_at) for d in meeting.days])
+    save_session(
+        meeting,
+        series_name=meeting.series.name,
+        organiser=organiser,
+        in_person_capacity=None,
+        days=[DayHours(d.date, d.starts_at, d.ends_at) for d in meeting.days],
+    )
     assert waiting_list(meeting) == [] and in_person_count(meeting) == 5
 
 
@@ -149,7 +179,7 @@ def test_the_organiser_sees_the_waiting_list_in_order(client, login, make_sessio
     login()
     waiting(meeting, make_registration, 3)
     page = client.get(f"/sessions/{meeting.slug}/registrations").get_data(as_text=True)
-    listed = page[page.index('<ol class="waiting-list">'):]
+    listed = page[page.index('<ol class="waiting-list">') :]
     assert listed.index("Waiting 0") < listed.index("Waiting 1") < listed.index("Waiting 2")
 
 
@@ -187,5 +217,11 @@ def test_two_cancellations_at_the_same_instant_promote_exactly_two(app, make_ses
         assert [p.mode for p in people] == [Mode.IN_PERSON, Mode.IN_PERSON, Mode.ONLINE]
         assert [p.is_waiting for p in people] == [False, False, True]
         assert in_person_count(meeting) == 2
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMail).where(
-            OutboxMail.purpose == "promoted", OutboxMail.registration_id.in_([p.id for p in people]))) == 2
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(OutboxMail)
+                .where(OutboxMail.purpose == "promoted", OutboxMail.registration_id.in_([p.id for p in people]))
+            )
+            == 2
+        )

@@ -1,7 +1,10 @@
 """The JSON API under /api/v1: thin over the same domain functions the pages use."""
+
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import views  # noqa: E402,F401  (routes attach to bp)
-from . import kiosk  # noqa: E402,F401
+from . import (
+    kiosk,  # noqa: E402,F401
+    views,  # noqa: E402,F401  (routes attach to bp)
+)

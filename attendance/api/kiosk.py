@@ -1,9 +1,10 @@
 """The kiosk's JSON endpoints: a token check when the kiosk starts, and its check-ins."""
+
 from flask import g, jsonify, request
 
+from .. import transaction
 from ..checkin.kiosk import kiosk_check_in, kiosk_refusal
 from ..checkin.rule import NonceReused
-from .. import transaction
 from ..extensions import db, limiter
 from ..models import MeetingSession
 from . import bp

@@ -1,4 +1,5 @@
 """Scanner API tokens: created by organisers, shown once, stored hashed, revocable."""
+
 import hashlib
 import secrets
 
@@ -20,8 +21,13 @@ def create_api_token(label: str, *, organiser: bool = False, session_id: int | N
     """Returns the stored record and the token itself, which is never stored and cannot be shown again.
     With `session_id`, the token reads and checks in for that session only."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    record = ApiToken(label=label.strip()[:80], token_hash=_digest(token), prefix=token[:10], is_organiser=organiser,
-                      session_id=session_id)
+    record = ApiToken(
+        label=label.strip()[:80],
+        token_hash=_digest(token),
+        prefix=token[:10],
+        is_organiser=organiser,
+        session_id=session_id,
+    )
     db.session.add(record)
     db.session.flush()  # its id, and the door's look-up reads the connection directly
     return record, token
@@ -29,9 +35,11 @@ def create_api_token(label: str, *, organiser: bool = False, session_id: int | N
 
 _tokens = ApiToken.__table__
 # Built once, read on every scanner request: the compiled statement is reused.
-_BY_DIGEST = DriverStatement(sa.select(_tokens.c.id, _tokens.c.label, _tokens.c.is_organiser, _tokens.c.revoked_at,
-                                       _tokens.c.session_id)
-                             .where(_tokens.c.token_hash == sa.bindparam("digest")))
+_BY_DIGEST = DriverStatement(
+    sa.select(_tokens.c.id, _tokens.c.label, _tokens.c.is_organiser, _tokens.c.revoked_at, _tokens.c.session_id).where(
+        _tokens.c.token_hash == sa.bindparam("digest")
+    )
+)
 
 
 def find_api_token(token: str) -> tuple | None:

@@ -1,23 +1,32 @@
 """JSON endpoints for scanners and the door page. Errors are JSON too: {"status": ..., "reason": ...}."""
+
 import hashlib
 from datetime import date, datetime
 from functools import wraps
 
 from flask import abort, current_app, g, jsonify, request, url_for
-from flask_login import current_user
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
+from .. import transaction
 from ..auth import Actor
 from ..checkin.counts import door_counts
 from ..checkin.roster import door_roster
-from ..checkin.rule import (PROVISIONAL_ANSWERS, NonceReused, NotAllowed, NotUndoable, ScanTimeRejected, UnknownSession,
-                            check_in, undo_check_in)
+from ..checkin.rule import (
+    PROVISIONAL_ANSWERS,
+    NonceReused,
+    NotAllowed,
+    NotUndoable,
+    ScanTimeRejected,
+    UnknownSession,
+    check_in,
+    undo_check_in,
+)
 from ..checkin.search import find_delegates
 from ..dbutil import autocommit
-from .. import transaction
 from ..extensions import csrf, db, limiter
-from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationSource, Source
+from ..models import Attendance, MeetingSession, Mode, RegistrationSource, Source
 from ..questions.service import answers_from_json
 from ..registration.service import InvalidEntry, StaffEntry, add_registration
 from ..reports.headcount import headcount, headline
@@ -62,10 +71,12 @@ def _actor() -> Actor:
 
 def staff_api(view):
     """Door staff, organisers or scanner tokens; the caller is `g.actor`."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         g.actor = _actor()
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -124,8 +135,9 @@ def _scanned_at(value: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        raise ApiError(422, "'scanned_at' must be a moment written ISO 8601 with its offset, "
-                            "e.g. 2024-02-19T09:12:00+01:00.") from None
+        raise ApiError(
+            422, "'scanned_at' must be a moment written ISO 8601 with its offset, e.g. 2024-02-19T09:12:00+01:00."
+        ) from None
 
 
 def _provisional(value: str | None) -> str | None:
@@ -152,20 +164,27 @@ def create_checkin():
     registration_id = body.get("registration_id")
     if token is None and registration_id is None:
         raise ApiError(400, "Send the badge 'token' (or, from a name search, 'registration_id').")
-    if registration_id is not None and (not isinstance(registration_id, int) or isinstance(registration_id, bool)
-                                        or not 0 < registration_id < 2**31):
+    if registration_id is not None and (
+        not isinstance(registration_id, int) or isinstance(registration_id, bool) or not 0 < registration_id < 2**31
+    ):
         raise ApiError(400, "'registration_id' must be a registration's number.")
     slug = _text(body, "session", 80)
     if registration_id is not None and not slug:
         raise ApiError(400, "'registration_id' (from a name search) needs the door's 'session'.")
     nonce, door = _text(body, "nonce", 64), _text(body, "door", 80) or ""
     try:
-        outcome = check_in(actor=g.actor, token=token if registration_id is None else None,
-                           registration_id=registration_id, session_slug=slug, day=_day(_text(body, "day", 10)),
-                           door=door.strip(), nonce=nonce,
-                           source=Source.NAME_SEARCH if registration_id is not None else Source.SCAN,
-                           scanned_at=_scanned_at(_text(body, "scanned_at", 40)),
-                           provisional=_provisional(_text(body, "provisional", 20)))
+        outcome = check_in(
+            actor=g.actor,
+            token=token if registration_id is None else None,
+            registration_id=registration_id,
+            session_slug=slug,
+            day=_day(_text(body, "day", 10)),
+            door=door.strip(),
+            nonce=nonce,
+            source=Source.NAME_SEARCH if registration_id is not None else Source.SCAN,
+            scanned_at=_scanned_at(_text(body, "scanned_at", 40)),
+            provisional=_provisional(_text(body, "provisional", 20)),
+        )
     except UnknownSession:
         raise ApiError(404, f"No session is called '{slug[:80]}'.") from None
     except NotAllowed as refusal:
@@ -199,14 +218,19 @@ def session_info(slug: str):
     meeting = _session(slug)
     today = meeting.today()
     return jsonify(
-        slug=meeting.slug, title=meeting.title, number=meeting.number,
+        slug=meeting.slug,
+        title=meeting.title,
+        number=meeting.number,
         days=[d.date.isoformat() for d in meeting.days],
         hours={d.date.isoformat(): [d.starts_at.strftime("%H:%M"), d.ends_at.strftime("%H:%M")] for d in meeting.days},
         registration_open=meeting.registration_state() == "open",
-        timezone=meeting.timezone, venue=meeting.venue, hybrid=meeting.is_hybrid,
+        timezone=meeting.timezone,
+        venue=meeting.venue,
+        hybrid=meeting.is_hybrid,
         in_person_capacity=meeting.in_person_capacity,
         allows_walk_ins=meeting.allows_walk_ins,
-        today=today.isoformat(), today_is_a_meeting_day=any(d.date == today for d in meeting.days),
+        today=today.isoformat(),
+        today_is_a_meeting_day=any(d.date == today for d in meeting.days),
     )
 
 
@@ -283,24 +307,33 @@ def add_registration_json(slug: str):
         errors["check_in"] = "Must be true or false."
         check_in_now = False
     mode = values.get("mode")
-    answers, answer_errors = answers_from_json(meeting, body.get("answers"),
-                                               Mode(mode) if mode in Mode._value2member_map_ else None)
+    answers, answer_errors = answers_from_json(
+        meeting, body.get("answers"), Mode(mode) if mode in Mode._value2member_map_ else None
+    )
     errors.update(answer_errors)
     if errors:
         raise_invalid(errors)
     try:
-        added = add_registration(meeting, StaffEntry(**values), actor=actor, check_in_now=check_in_now,
-                                 answers=answers,
-                                 door=_text(body, "door", 80) or "",
-                                 source=RegistrationSource.ORGANISER if actor.is_organiser else RegistrationSource.DESK)
+        added = add_registration(
+            meeting,
+            StaffEntry(**values),
+            actor=actor,
+            check_in_now=check_in_now,
+            answers=answers,
+            door=_text(body, "door", 80) or "",
+            source=RegistrationSource.ORGANISER if actor.is_organiser else RegistrationSource.DESK,
+        )
     except InvalidEntry as invalid:
         raise_invalid(invalid.errors)
     registration = added.registration
-    return jsonify(id=registration.id, full_name=registration.full_name, status=registration.status.value,
-                   source=registration.source.value,
-                   badge_pdf=url_for("desk.badge", slug=meeting.slug, registration_id=registration.id,
-                                     _external=True),
-                   checkin=added.checkin.payload if added.checkin else None), 201
+    return jsonify(
+        id=registration.id,
+        full_name=registration.full_name,
+        status=registration.status.value,
+        source=registration.source.value,
+        badge_pdf=url_for("desk.badge", slug=meeting.slug, registration_id=registration.id, _external=True),
+        checkin=added.checkin.payload if added.checkin else None,
+    ), 201
 
 
 def raise_invalid(errors: dict[str, str]):

@@ -1,4 +1,5 @@
 """Attendance certificates: who may have one, the PDF, public verification, bulk export."""
+
 from flask import Blueprint
 
 bp = Blueprint("certificates", __name__)

@@ -3,6 +3,7 @@
 By default a mailing goes only to eligible delegates not yet sent theirs; "send again to everyone" is a mailing of
 its own. Each mail is a row of the outbox, so a mailing run again, or two at once, sends each certificate once.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,7 +15,6 @@ from flask_babel import force_locale, gettext
 
 from .. import mail
 from ..clock import utcnow
-from ..extensions import db
 from ..jobs.delivery import Gone
 from ..jobs.kinds import request_job
 from ..models import Job, MeetingSession, Registration
@@ -25,6 +25,7 @@ from .service import certificate_of, eligibility
 @dataclass
 class Mailing:
     """What one mailing did: told to the organiser, and written to the audit log."""
+
     everyone: bool
     eligible: int = 0
     sent: int = 0
@@ -37,8 +38,10 @@ class Mailing:
 
     def summary(self) -> str:
         """For the audit log: counts and registration numbers, no names."""
-        text = (f"{'everyone again' if self.everyone else 'not yet sent'}: {self.sent} sent, {len(self.failed)} "
-                f"failed, {self.already} had theirs already")
+        text = (
+            f"{'everyone again' if self.everyone else 'not yet sent'}: {self.sent} sent, {len(self.failed)} "
+            f"failed, {self.already} had theirs already"
+        )
         if self.no_address:
             text += f", {self.no_address} without an email address"
         if self.failed:
@@ -49,16 +52,23 @@ class Mailing:
         """For the organiser: "12 sent; 148 had theirs already." """
         if not self.eligible:
             return gettext("No delegate is eligible for a certificate yet, so nothing was sent.")
-        text = (gettext("%(sent)d sent; %(already)d had theirs already.", sent=self.sent, already=self.already)
-                if self.already else gettext("%(sent)d sent.", sent=self.sent))
+        text = (
+            gettext("%(sent)d sent; %(already)d had theirs already.", sent=self.sent, already=self.already)
+            if self.already
+            else gettext("%(sent)d sent.", sent=self.sent)
+        )
         if self.everyone:
             text = gettext("Sent again to everyone: %(result)s", result=text)
         if self.no_address:
-            text += " " + gettext("%(num)d registered without an email address: print theirs from their "
-                                  "registration.", num=self.no_address)
+            text += " " + gettext(
+                "%(num)d registered without an email address: print theirs from their registration.",
+                num=self.no_address,
+            )
         if self.failed:
-            text += " " + gettext("%(num)d could not be sent yet: they are tried again, later each time (the jobs "
-                                  "page shows why).", num=len(self.failed))
+            text += " " + gettext(
+                "%(num)d could not be sent yet: they are tried again, later each time (the jobs page shows why).",
+                num=len(self.failed),
+            )
         return text[:1000]
 
 
@@ -80,12 +90,18 @@ def certificate_mail(registration: Registration) -> tuple[EmailMessage, Callable
     if not result.eligible:
         raise Gone("no longer eligible for a certificate")
     with force_locale(registration.locale):
-        body = render_template("certificates/email.txt", registration=registration, meeting=meeting,
-                               certificate=certificate)
+        body = render_template(
+            "certificates/email.txt", registration=registration, meeting=meeting, certificate=certificate
+        )
         subject = gettext("Your certificate: %(title)s", title=meeting.local_title)
-    message = mail.build_message(registration.email, subject, body, attachments=[
-        (filename_for(certificate), "application/pdf", certificate_pdf(certificate, result))])
+    message = mail.build_message(
+        registration.email,
+        subject,
+        body,
+        attachments=[(filename_for(certificate), "application/pdf", certificate_pdf(certificate, result))],
+    )
 
     def mark_emailed() -> None:
         certificate.emailed_at = utcnow()
+
     return message, mark_emailed

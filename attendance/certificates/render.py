@@ -1,4 +1,5 @@
 """Certificate PDFs: one on demand, or many for bulk export without holding them all in memory."""
+
 from __future__ import annotations
 
 import zipfile
@@ -10,12 +11,12 @@ from flask_babel import force_locale
 from markupsafe import Markup
 
 from ..countries import country_name
-from ..links import public_url
-from ..models import Certificate, PdfKind
 from ..documents.pdf import render_pdf
 from ..documents.pdf_concat import PdfConcatenator, batches
 from ..documents.qr import qr_png_uri
 from ..documents.stored_pdfs import stored_pdf
+from ..links import public_url
+from ..models import Certificate, PdfKind
 from .service import Eligibility, certificate_language, day_statement
 
 #: certificates laid out per WeasyPrint document in bulk: a larger batch spreads a document's own costs (fonts
@@ -30,11 +31,16 @@ def certificate_context(certificate: Certificate, result: Eligibility, document_
     verify_url = public_url("certificates.verify", public_id=certificate.public_id)
     language = certificate_language(certificate)
     return {
-        "certificate": certificate, "registration": registration, "meeting": registration.session,
-        "result": result, "country": country_name(registration.country, language),
-        "language": language, "document_language": document_language,
+        "certificate": certificate,
+        "registration": registration,
+        "meeting": registration.session,
+        "result": result,
+        "country": country_name(registration.country, language),
+        "language": language,
+        "document_language": document_language,
         "verify_url": verify_url,
-        "qr": qr_png_uri(verify_url, fixed_mask=True), "statement": day_statement,
+        "qr": qr_png_uri(verify_url, fixed_mask=True),
+        "statement": day_statement,
     }
 
 
@@ -51,20 +57,26 @@ def certificate_pdf(certificate: Certificate, result: Eligibility) -> bytes:
     while nothing printed on it (days, hours, names, language...) changed."""
     language = certificate_language(certificate)
     with force_locale(language):
-        return stored_pdf(PdfKind.CERTIFICATE, certificate.registration, "certificates/certificate.html",
-                          sections=[_section(certificate, result, language)])
+        return stored_pdf(
+            PdfKind.CERTIFICATE,
+            certificate.registration,
+            "certificates/certificate.html",
+            sections=[_section(certificate, result, language)],
+        )
 
 
-def write_merged_pdf(pairs: Iterable[tuple[Certificate, Eligibility]], out: BinaryIO,
-                     progress: Callable[[int], None] = lambda n: None) -> int:
+def write_merged_pdf(
+    pairs: Iterable[tuple[Certificate, Eligibility]], out: BinaryIO, progress: Callable[[int], None] = lambda n: None
+) -> int:
     """All certificates as one PDF, a page each. Rendered in batches, each written to `out` as soon as it is
     laid out: memory holds one batch, whatever the number of certificates."""
     merged, count = PdfConcatenator(out), 0
     for batch in batches(pairs, BATCH):
         language = certificate_language(batch[0][0])  # the batch's document: its sections in it name no language
         with force_locale(language):
-            merged.add(render_pdf("certificates/certificate.html",
-                                  sections=[_section(c, r, language) for c, r in batch]))
+            merged.add(
+                render_pdf("certificates/certificate.html", sections=[_section(c, r, language) for c, r in batch])
+            )
         count += len(batch)
         progress(len(batch))
     merged.close()
@@ -76,8 +88,9 @@ def filename_for(certificate: Certificate) -> str:
     return f"{certificate.public_id}-{safe or 'certificate'}.pdf"
 
 
-def write_zip(pairs: Iterable[tuple[Certificate, Eligibility]], out: BinaryIO,
-              progress: Callable[[int], None] = lambda n: None) -> int:
+def write_zip(
+    pairs: Iterable[tuple[Certificate, Eligibility]], out: BinaryIO, progress: Callable[[int], None] = lambda n: None
+) -> int:
     """One PDF per certificate in a ZIP, written as they are made."""
     count = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:

@@ -1,4 +1,5 @@
 """The certificate rule, and issuing, generating and revoking certificates: all changes of a certificate here."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,8 +9,7 @@ import sqlalchemy as sa
 from flask_babel import format_date, gettext, ngettext
 
 from .. import audit
-from ..attendance_rule import (IN_PERSON, ONLINE, DayRecord, days_of, describe_day, scheduled_minutes,
-                               session_days_of)
+from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, days_of, describe_day, scheduled_minutes, session_days_of
 from ..clock import utcnow
 from ..extensions import db
 from ..formatting import format_day, format_duration
@@ -73,8 +73,9 @@ def _day_label(day: SessionDay) -> str:
 def day_statement(result: Eligibility, record: DayRecord) -> str:
     """What a certificate says of one day: only what was measured, or plainly how it counted."""
     if record.mode == IN_PERSON and result.certifies_scheduled_hours:
-        return gettext("in person · scheduled programme: %(duration)s",
-                       duration=format_duration(result.certified_minutes(record)))
+        return gettext(
+            "in person · scheduled programme: %(duration)s", duration=format_duration(result.certified_minutes(record))
+        )
     if not record.attended:
         return gettext("did not attend")
     return describe_day(result.registration.session, record)
@@ -94,8 +95,12 @@ def eligibilities(registrations: list[Registration]) -> dict[int, Eligibility]:
     if not registrations:
         return {}
     days = session_days_of(registrations[0].session, registrations)
-    certificates = {c.registration_id: c for c in db.session.scalars(
-        sa.select(Certificate).where(Certificate.registration_id.in_([r.id for r in registrations])))}
+    certificates = {
+        c.registration_id: c
+        for c in db.session.scalars(
+            sa.select(Certificate).where(Certificate.registration_id.in_([r.id for r in registrations]))
+        )
+    }
     return {r.id: _evaluate(r, days[r.id], certificates.get(r.id)) for r in registrations}
 
 
@@ -109,9 +114,13 @@ def _shortfall(meeting: MeetingSession, record: DayRecord) -> str:
     if record.clicked_link:
         return gettext("%(day)s: joined by link, but the platform has no record", day=label)
     if record.online_minutes > 0:
-        return gettext("%(day)s: %(minutes)d of %(scheduled)d minutes online; %(percent)d %% needed", day=label,
-                       minutes=round(record.online_minutes), scheduled=round(scheduled_minutes(record.day)),
-                       percent=meeting.certificate_online_percent)
+        return gettext(
+            "%(day)s: %(minutes)d of %(scheduled)d minutes online; %(percent)d %% needed",
+            day=label,
+            minutes=round(record.online_minutes),
+            scheduled=round(scheduled_minutes(record.day)),
+            percent=meeting.certificate_online_percent,
+        )
     return gettext("%(day)s: not attended", day=label)
 
 
@@ -126,20 +135,31 @@ def _evaluate(registration: Registration, days: list[DayRecord], certificate: Ce
     if ends_at is not None and utcnow() < ends_at:
         result.ready_at = ends_at
         local_end = meeting.local(ends_at)
-        result.reasons.append(gettext(
-            "The certificate will be ready when the meeting ends, on %(date)s at %(time)s.",
-            date=format_day(local_end.date()), time=local_end.strftime("%H:%M")))
+        result.reasons.append(
+            gettext(
+                "The certificate will be ready when the meeting ends, on %(date)s at %(time)s.",
+                date=format_day(local_end.date()),
+                time=local_end.strftime("%H:%M"),
+            )
+        )
     else:
         required = meeting.certificate_days_required
         if len(result.attended_days) < required:
-            result.reasons.append(ngettext("Attendance on %(num)d day is needed; %(recorded)d recorded.",
-                                           "Attendance on %(num)d days is needed; %(recorded)d recorded.",
-                                           required, recorded=len(result.attended_days)))
+            result.reasons.append(
+                ngettext(
+                    "Attendance on %(num)d day is needed; %(recorded)d recorded.",
+                    "Attendance on %(num)d days is needed; %(recorded)d recorded.",
+                    required,
+                    recorded=len(result.attended_days),
+                )
+            )
             result.reasons += [_shortfall(meeting, d) for d in days if not d.attended]
     if certificate is not None and certificate.is_revoked:
-        result.reasons.append(gettext("The certificate was revoked: %(reason)s", reason=certificate.revoke_reason)
-                              if certificate.revoke_reason and certificate.revoke_reason_public
-                              else gettext("The certificate was revoked."))
+        result.reasons.append(
+            gettext("The certificate was revoked: %(reason)s", reason=certificate.revoke_reason)
+            if certificate.revoke_reason and certificate.revoke_reason_public
+            else gettext("The certificate was revoked.")
+        )
     return result
 
 
@@ -156,6 +176,7 @@ class NotEligible(Exception):
 class SessionPurged(Exception):
     """The session's personal data was purged: a certificate made now would be made out to "Delegate N (purged)".
     Verification of the certificates issued before still works."""
+
     def __init__(self, meeting: MeetingSession):
         super().__init__(f"{meeting.slug} was purged on {meeting.purged_at:%d %B %Y}")
         self.meeting = meeting
@@ -184,8 +205,11 @@ def issue_all(meeting: MeetingSession) -> list[tuple[Certificate, Eligibility]]:
     Issuing only gives an eligible person the id their own download would give them, so doing it again changes
     nothing but `generated_at`."""
     _refuse_if_purged(meeting)
-    issued = [(_issued(result.registration, result.certificate), result)
-              for result in session_eligibilities(meeting) if result.eligible]
+    issued = [
+        (_issued(result.registration, result.certificate), result)
+        for result in session_eligibilities(meeting)
+        if result.eligible
+    ]
     db.session.flush()
     return issued
 
@@ -205,23 +229,29 @@ def revoke(certificate: Certificate, reason: str, by: str, *, reason_public: boo
     certificate.revoke_reason = reason.strip()[:500]
     certificate.revoke_reason_public = reason_public
     certificate.revoked_by = by
-    audit.record("certificate.revoke", session_id=certificate.registration.session_id, target=certificate.public_id,
-                 details=certificate.revoke_reason + (" (public)" if reason_public else ""), actor=by)
+    audit.record(
+        "certificate.revoke",
+        session_id=certificate.registration.session_id,
+        target=certificate.public_id,
+        details=certificate.revoke_reason + (" (public)" if reason_public else ""),
+        actor=by,
+    )
     db.session.flush()
 
 
 def reinstate(certificate: Certificate) -> None:
     certificate.revoked_at, certificate.revoke_reason, certificate.revoked_by = None, "", ""
     certificate.revoke_reason_public = False
-    audit.record("certificate.reinstate", session_id=certificate.registration.session_id,
-                 target=certificate.public_id)
+    audit.record("certificate.reinstate", session_id=certificate.registration.session_id, target=certificate.public_id)
     db.session.flush()
 
 
 def session_eligibilities(meeting: MeetingSession) -> list[Eligibility]:
     """Every registration of the session, by name, with whether it earns a certificate now and the one it has."""
     registrations = db.session.scalars(
-        sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.name_key, Registration.id)
+        sa.select(Registration)
+        .filter_by(session_id=meeting.id)
+        .order_by(Registration.name_key, Registration.id)
         .options(sa.orm.joinedload(Registration.entity_type))
     ).all()
     results = eligibilities(registrations)

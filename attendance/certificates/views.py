@@ -1,4 +1,5 @@
 """The delegate's certificate, public verification, and organisers' certificate pages and bulk downloads."""
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -9,15 +10,23 @@ from ..attendance_rule import describe_day
 from ..auth import organiser_required
 from ..extensions import db, limiter
 from ..formatting import format_day
+from ..jobs.kinds import request_job
 from ..lookup import managed_session_or_404, registration_by_key_or_404
 from ..models import Certificate, Registration, VisaLetter
 from ..questions.visa import is_valid as visa_letter_valid
 from ..text import has_control_characters
 from . import bp
-from ..jobs.kinds import request_job
 from .render import certificate_pdf
-from .service import (NotEligible, SessionPurged, certificate_of, eligibility, issue, reinstate, revoke,
-                      session_eligibilities)
+from .service import (
+    NotEligible,
+    SessionPurged,
+    certificate_of,
+    eligibility,
+    issue,
+    reinstate,
+    revoke,
+    session_eligibilities,
+)
 
 
 @bp.get("/me/<access_key>/certificate.pdf")
@@ -26,16 +35,26 @@ def my_certificate(access_key: str):
     try:
         certificate, result = issue(registration)
     except NotEligible as refusal:
-        return render_template("certificates/not_eligible.html", registration=registration,
-                               result=refusal.eligibility), 403
+        return render_template(
+            "certificates/not_eligible.html", registration=registration, result=refusal.eligibility
+        ), 403
     except SessionPurged:  # no old link leads here (the purge changed every access key); the rule holds anyway
-        abort(403, gettext("This meeting's personal data was deleted, so its certificates can no longer be "
-                           "downloaded. Certificates issued before can still be checked on their verification page."))
+        abort(
+            403,
+            gettext(
+                "This meeting's personal data was deleted, so its certificates can no longer be "
+                "downloaded. Certificates issued before can still be checked on their verification page."
+            ),
+        )
     transaction.commit()  # before rendering: the stored PDF is written on a connection of its own
-    return certificate_pdf(certificate, result), 200, {
-        "Content-Type": "application/pdf",
-        "Content-Disposition": f'inline; filename="certificate-{certificate.public_id}.pdf"',
-    }
+    return (
+        certificate_pdf(certificate, result),
+        200,
+        {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'inline; filename="certificate-{certificate.public_id}.pdf"',
+        },
+    )
 
 
 @bp.get("/verify/<public_id>")
@@ -45,13 +64,23 @@ def verify(public_id: str):
     if certificate is None:
         letter = db.session.scalar(sa.select(VisaLetter).filter_by(public_id=public_id.upper()[:32]))
         if letter is not None:  # visa letters share the verification page's address
-            return render_template("certificates/verify_visa_letter.html", letter=letter, registration=letter.registration,
-                                   meeting=letter.registration.session, valid=visa_letter_valid(letter))
+            return render_template(
+                "certificates/verify_visa_letter.html",
+                letter=letter,
+                registration=letter.registration,
+                meeting=letter.registration.session,
+                valid=visa_letter_valid(letter),
+            )
         return render_template("certificates/verify_unknown.html"), 404
     result = eligibility(certificate.registration)
-    return render_template("certificates/verify.html", certificate=certificate,
-                           registration=certificate.registration, meeting=certificate.registration.session,
-                           result=result, valid=result.eligible)
+    return render_template(
+        "certificates/verify.html",
+        certificate=certificate,
+        registration=certificate.registration,
+        meeting=certificate.registration.session,
+        result=result,
+        valid=result.eligible,
+    )
 
 
 @bp.get("/sessions/<slug>/certificates")
@@ -60,16 +89,24 @@ def overview(slug: str):
     meeting = managed_session_or_404(slug)
     rows = [(e.registration, e, e.certificate) for e in session_eligibilities(meeting)]
     eligible = [c for _, e, c in rows if e.eligible]
-    return render_template("certificates/overview.html", meeting=meeting, rows=rows, eligible=len(eligible),
-                           not_yet_sent=sum(1 for c in eligible if c is None or c.emailed_at is None),
-                           purged_message=_purged_message(meeting) if meeting.purged_at else "",
-                           describe_day=describe_day)
+    return render_template(
+        "certificates/overview.html",
+        meeting=meeting,
+        rows=rows,
+        eligible=len(eligible),
+        not_yet_sent=sum(1 for c in eligible if c is None or c.emailed_at is None),
+        purged_message=_purged_message(meeting) if meeting.purged_at else "",
+        describe_day=describe_day,
+    )
 
 
 def _purged_message(meeting) -> str:
-    return gettext("The personal data of this session was purged on %(day)s, so its certificates can no longer be "
-                   "downloaded or emailed: they would be made out to “Delegate N (purged)”. The verification pages "
-                   "of the certificates issued before still answer.", day=format_day(meeting.purged_at))
+    return gettext(
+        "The personal data of this session was purged on %(day)s, so its certificates can no longer be "
+        "downloaded or emailed: they would be made out to “Delegate N (purged)”. The verification pages "
+        "of the certificates issued before still answer.",
+        day=format_day(meeting.purged_at),
+    )
 
 
 # A GET that asks for a job: kept a GET so that it stays a plain link. The job issues the certificates not yet
@@ -94,13 +131,18 @@ def email_all(slug: str):
     meeting = managed_session_or_404(slug)
     everyone = request.form.get("everyone") == "1"
     if everyone and request.form.get("confirm") != "yes":
-        flash(gettext("Nothing was sent: tick the box to confirm that every eligible delegate gets their certificate again."),
-              "warning")
+        flash(
+            gettext(
+                "Nothing was sent: tick the box to confirm that every eligible delegate gets their certificate again."
+            ),
+            "warning",
+        )
     elif meeting.purged_at is not None:
         flash(gettext("Nothing was sent: this session was purged."), "warning")
     else:
-        return _started(*request_job(meeting, "certificates.email", requested_by=current_user.email,
-                                    options={"everyone": everyone}))
+        return _started(
+            *request_job(meeting, "certificates.email", requested_by=current_user.email, options={"everyone": everyone})
+        )
     return redirect(url_for("certificates.overview", slug=slug))
 
 
@@ -129,13 +171,24 @@ def revoke_certificate(slug: str, registration_id: int):
     reason = request.form.get("reason", "").strip()
     reason_public = request.form.get("reason_public") == "y"
     if not reason:
-        flash(gettext("Give a reason for revoking: it stays in the audit log, and on the verification page only if "
-                      "you tick “show on the public verification page”."), "warning")
+        flash(
+            gettext(
+                "Give a reason for revoking: it stays in the audit log, and on the verification page only if "
+                "you tick “show on the public verification page”."
+            ),
+            "warning",
+        )
     elif has_control_characters(reason):
         flash(gettext("Nothing was revoked: remove the control characters from the reason."), "warning")
     elif len(reason) > MAX_REVOKE_REASON:
-        flash(gettext("Nothing was revoked: the reason has %(length)d characters; use at most %(most)d.",
-                      length=len(reason), most=MAX_REVOKE_REASON), "warning")
+        flash(
+            gettext(
+                "Nothing was revoked: the reason has %(length)d characters; use at most %(most)d.",
+                length=len(reason),
+                most=MAX_REVOKE_REASON,
+            ),
+            "warning",
+        )
     else:
         revoke(certificate, reason, current_user.email, reason_public=reason_public)
         flash(gettext("Certificate %(id)s revoked.", id=certificate.public_id))

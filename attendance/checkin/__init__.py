@@ -1,4 +1,5 @@
 """Door check-in: the scanner page, the check-in rules, live attendance and the scan log."""
+
 from flask import Blueprint
 
 bp = Blueprint("checkin", __name__)

@@ -5,6 +5,7 @@ whose badge it just read: its answers carry no organisation, no counts and nobod
 in the delegate's own language (the registration's locale), and the badge to print comes from a link that
 works for a few minutes only, so that the tablet never holds the delegate's secret personal link.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,8 +38,10 @@ def kiosk_refusal(token, meeting: MeetingSession) -> str | None:
     if token.is_organiser:
         return gettext("An organiser token may not run a kiosk: create a door token for it.")
     if token.session_id != meeting.id:
-        return gettext("A kiosk runs on a token bound to this session only: create one with "
-                       "'token add LABEL --session %(slug)s'.", slug=meeting.slug)
+        return gettext(
+            "A kiosk runs on a token bound to this session only: create one with 'token add LABEL --session %(slug)s'.",
+            slug=meeting.slug,
+        )
     return None
 
 
@@ -51,25 +54,33 @@ class KioskAnswer:
 def kiosk_check_in(actor: Actor, meeting: MeetingSession, badge_token: str, nonce: str | None) -> KioskAnswer:
     """Checks the badge in at `meeting`'s kiosk, with the same rule as every door, and says only what the person
     in front of the kiosk may read: a welcome in their language and their badge to print, or where to go."""
-    outcome = check_in(actor=actor, token=badge_token, session_slug=meeting.slug, door=KIOSK_DOOR,
-                       source=Source.SCAN, nonce=nonce)
+    outcome = check_in(
+        actor=actor, token=badge_token, session_slug=meeting.slug, door=KIOSK_DOOR, source=Source.SCAN, nonce=nonce
+    )
     if outcome.result not in _WELCOMED:
         # Cancelled, another session's, unknown: the kiosk names nobody, and the desk sorts it out.
-        return KioskAnswer(outcome.http_status, {
-            "status": outcome.payload["status"],
-            "message": gettext("This badge cannot be used here. Please go to the registration desk.")})
+        return KioskAnswer(
+            outcome.http_status,
+            {
+                "status": outcome.payload["status"],
+                "message": gettext("This badge cannot be used here. Please go to the registration desk."),
+            },
+        )
     registration = db.session.get(Registration, outcome.payload["registration_id"])
     with force_locale(registration.locale):
-        return KioskAnswer(outcome.http_status, {
-            "status": outcome.payload["status"],
-            "lang": registration.locale,
-            "welcome": gettext("Welcome, %(name)s", name=registration.full_name),
-            "message": gettext("You are checked in. Your badge is ready to print.")
-            if outcome.result is ScanResult.OK else
-            gettext("You were already checked in today. Your badge is ready to print."),
-            "print": gettext("Print my badge"),
-            "badge_url": url_for("checkin.kiosk_badge", link=badge_link(registration)),
-        })
+        return KioskAnswer(
+            outcome.http_status,
+            {
+                "status": outcome.payload["status"],
+                "lang": registration.locale,
+                "welcome": gettext("Welcome, %(name)s", name=registration.full_name),
+                "message": gettext("You are checked in. Your badge is ready to print.")
+                if outcome.result is ScanResult.OK
+                else gettext("You were already checked in today. Your badge is ready to print."),
+                "print": gettext("Print my badge"),
+                "badge_url": url_for("checkin.kiosk_badge", link=badge_link(registration)),
+            },
+        )
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -3,6 +3,7 @@
 The roster names every badge by the SHA-256 of its token, never the token itself: a phone lost at the door
 gives away names, not badges that would open the door.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,8 +13,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import (Attendance, EntityType, MeetingSession, Mode, Registration, ScanEvent, ScanResult,
-                      SessionDay)
+from ..models import Attendance, EntityType, MeetingSession, Mode, Registration, ScanEvent, ScanResult, SessionDay
 
 
 def token_hash(token: str) -> str:
@@ -23,25 +23,47 @@ def token_hash(token: str) -> str:
 
 def door_roster(meeting: MeetingSession, day: date) -> dict:
     """Every badge of the session, and whether it is in on `day`; valid until that day ends in the session's zone."""
-    in_on_day = (sa.select(Attendance.first_seen_at).join(SessionDay)
-                 .where(Attendance.registration_id == Registration.id, SessionDay.date == day,
-                        Attendance.mode == Mode.IN_PERSON)
-                 .scalar_subquery())
+    in_on_day = (
+        sa.select(Attendance.first_seen_at)
+        .join(SessionDay)
+        .where(Attendance.registration_id == Registration.id, SessionDay.date == day, Attendance.mode == Mode.IN_PERSON)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
-        sa.select(Registration.badge_token, Registration.full_name, Registration.organisation,
-                  EntityType.name, Registration.mode, Registration.status, in_on_day)
+        sa.select(
+            Registration.badge_token,
+            Registration.full_name,
+            Registration.organisation,
+            EntityType.name,
+            Registration.mode,
+            Registration.status,
+            in_on_day,
+        )
         .join(EntityType, EntityType.id == Registration.entity_type_id)
         .where(Registration.session_id == meeting.id)
         .order_by(Registration.id)
     ).all()
-    badges = [{"hash": token_hash(token), "name": name, "entity": organisation, "entity_type": entity_type,
-               "mode": mode.value, "status": status.value,
-               "in": first_at is not None, "first_at": meeting.local(first_at).isoformat() if first_at else None}
-              for token, name, organisation, entity_type, mode, status, first_at in rows]
+    badges = [
+        {
+            "hash": token_hash(token),
+            "name": name,
+            "entity": organisation,
+            "entity_type": entity_type,
+            "mode": mode.value,
+            "status": status.value,
+            "in": first_at is not None,
+            "first_at": meeting.local(first_at).isoformat() if first_at else None,
+        }
+        for token, name, organisation, entity_type, mode, status, first_at in rows
+    ]
     day_ends = datetime.combine(day + timedelta(days=1), time(), meeting.zone)
-    return {"session": meeting.slug, "day": day.isoformat(),
-            "is_meeting_day": any(d.date == day for d in meeting.days),
-            "valid_until": day_ends.isoformat(), "badges": badges}
+    return {
+        "session": meeting.slug,
+        "day": day.isoformat(),
+        "is_meeting_day": any(d.date == day for d in meeting.days),
+        "valid_until": day_ends.isoformat(),
+        "badges": badges,
+    }
 
 
 def is_offline_conflict(event: ScanEvent) -> bool:

@@ -5,14 +5,15 @@ It is race-free without locks: the insert of the day's attendance does nothing o
 unique (registration, day, mode) constraint, so of two simultaneous scans exactly one creates the record.
 The statements it runs on the door's hot path are in sql.py.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -48,6 +49,7 @@ HTTP_STATUS = {
 @dataclass
 class CheckIn:
     """The answer to a check-in attempt, as the door shows it and the API sends it."""
+
     result: ScanResult
     payload: dict = field(default_factory=dict)
 
@@ -66,11 +68,10 @@ def token_excerpt(raw: str) -> str:
     return raw[:8]
 
 
-
-
 @dataclass
 class _Badge:
     """The registration a scan found, with its session and the session's days near the scanned day."""
+
     row: tuple  # a sql.BY_TOKEN or sql.BY_ID row
     days: dict[date, tuple]  # the rows of the session's days, with each day's attendance
 
@@ -79,8 +80,14 @@ class _Badge:
         return ZoneInfo(self.row.timezone)
 
 
-def _find_badge(connection: sa.Connection, token: str | None, registration_id: int | None, slug: str | None,
-                day: date | None, scanned_at: datetime | None = None) -> tuple[_Badge | None, int | None]:
+def _find_badge(
+    connection: sa.Connection,
+    token: str | None,
+    registration_id: int | None,
+    slug: str | None,
+    day: date | None,
+    scanned_at: datetime | None = None,
+) -> tuple[_Badge | None, int | None]:
     """The badge (None when unknown) and the door's session id (None when the scan names none)."""
     if day is None:  # today (or the scan's day), somewhere between UTC-12 and UTC+14
         utc_today = (scanned_at or utcnow()).date()
@@ -105,11 +112,21 @@ def _find_badge(connection: sa.Connection, token: str | None, registration_id: i
     return badge, door_session_id
 
 
-def check_in(*, actor: Actor, token: str | None = None, registration_id: int | None = None,
-             session_slug: str | None = None, day: date | None = None, door: str = "",
-             source: Source = Source.SCAN, nonce: str | None = None, note: str = "",
-             on_admitted: Callable[[CheckIn], None] | None = None, scanned_at: datetime | None = None,
-             provisional: str | None = None) -> CheckIn:
+def check_in(
+    *,
+    actor: Actor,
+    token: str | None = None,
+    registration_id: int | None = None,
+    session_slug: str | None = None,
+    day: date | None = None,
+    door: str = "",
+    source: Source = Source.SCAN,
+    nonce: str | None = None,
+    note: str = "",
+    on_admitted: Callable[[CheckIn], None] | None = None,
+    scanned_at: datetime | None = None,
+    provisional: str | None = None,
+) -> CheckIn:
     """Checks a badge (or, from a name search, a registration) in for a day, in person; logs the attempt.
 
     `session_slug` names the session the door admits to, when known; `day` defaults to today in the badge's
@@ -128,14 +145,24 @@ def check_in(*, actor: Actor, token: str | None = None, registration_id: int | N
     # for another session's badge when no door is named (at their own door that is a "wrong session" below).
     scanned_for = door_session_id if door_session_id is not None else badge.row.session_id if badge else None
     if scanned_for is not None and not actor.may_use(scanned_for):
-        raise NotAllowed(gettext("This token or account is bound to other sessions; it cannot check in for "
-                                 "this one."))
+        raise NotAllowed(gettext("This token or account is bound to other sessions; it cannot check in for this one."))
     if source is not Source.SCAN and badge is not None and badge.row.session_id != door_session_id:
         badge = None  # a name search only reaches the door's own session
-    event = dict(actor=actor.key, recorded_by=actor.label, door=door, source=source, nonce=nonce or None,
-                 token_excerpt=token_excerpt(token or ""), note=note, session_id=door_session_id,
-                 registration_id=badge.row.id if badge else None, day=None, at=utcnow(), scanned_at=scanned_at,
-                 provisional=provisional)
+    event = dict(
+        actor=actor.key,
+        recorded_by=actor.label,
+        door=door,
+        source=source,
+        nonce=nonce or None,
+        token_excerpt=token_excerpt(token or ""),
+        note=note,
+        session_id=door_session_id,
+        registration_id=badge.row.id if badge else None,
+        day=None,
+        at=utcnow(),
+        scanned_at=scanned_at,
+        provisional=provisional,
+    )
     decision = _decide(badge, door_session_id, day, actor, door, source, note, event)
     # Only writes from here on, kept short: on SQLite the database is locked for every other writer meanwhile.
     with serialized_writes():
@@ -163,26 +190,38 @@ def _scan_moment(scanned_at: datetime) -> datetime:
     return moment
 
 
-def _scan_day(scanned_at: datetime, day: date | None, today: date, zone: ZoneInfo, manages: bool,
-              session_days: dict) -> date:
+def _scan_day(
+    scanned_at: datetime, day: date | None, today: date, zone: ZoneInfo, manages: bool, session_days: dict
+) -> date:
     """The day a queued scan checks in for: the scan's own, in the session's zone; refused when it is not the
     day named, not today for door staff, or not a day of the session."""
     scan_day = date_in(zone, scanned_at)
     if day is not None and day != scan_day:
-        raise ScanTimeRejected(gettext("The scan was made on %(scan_day)s, not on %(day)s.",
-                                       scan_day=scan_day.isoformat(), day=day.isoformat()))
+        raise ScanTimeRejected(
+            gettext(
+                "The scan was made on %(scan_day)s, not on %(day)s.", scan_day=scan_day.isoformat(), day=day.isoformat()
+            )
+        )
     if scan_day != today and not manages:
-        raise ScanTimeRejected(gettext("The scan was made on %(scan_day)s: door staff send the scans of today only.",
-                                       scan_day=scan_day.isoformat()))
+        raise ScanTimeRejected(
+            gettext(
+                "The scan was made on %(scan_day)s: door staff send the scans of today only.",
+                scan_day=scan_day.isoformat(),
+            )
+        )
     if scan_day not in session_days:
-        raise ScanTimeRejected(gettext("The scan was made on %(scan_day)s, which is not a day of the session.",
-                                       scan_day=scan_day.isoformat()))
+        raise ScanTimeRejected(
+            gettext(
+                "The scan was made on %(scan_day)s, which is not a day of the session.", scan_day=scan_day.isoformat()
+            )
+        )
     return scan_day
 
 
 @dataclass
 class _Entry:
     """A badge that may come in today: its attendance, unless the badge is in already."""
+
     attendance: dict
     first: tuple | None  # the day's attendance, when the badge was in already as we read it
     payload: dict  # what any answer says of the person and the day
@@ -191,8 +230,16 @@ class _Entry:
     scanned_at: datetime | None = None  # for a scan queued offline
 
 
-def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None, actor: Actor, door: str,
-            source: Source, note: str, event: dict) -> CheckIn | _Entry:
+def _decide(
+    badge: _Badge | None,
+    door_session_id: int | None,
+    day: date | None,
+    actor: Actor,
+    door: str,
+    source: Source,
+    note: str,
+    event: dict,
+) -> CheckIn | _Entry:
     """All the reading and wording of an answer, before anything is written."""
     if badge is None:
         return CheckIn(ScanResult.INVALID, {"status": "invalid", "message": gettext("Unknown or revoked badge")})
@@ -201,43 +248,77 @@ def _decide(badge: _Badge | None, door_session_id: int | None, day: date | None,
     if door_session_id is not None and row.session_id != door_session_id:
         if not actor.may_use(row.session_id):  # who is registered elsewhere is none of this door's business
             event["registration_id"] = None
-            return CheckIn(ScanResult.WRONG_SESSION, {
-                "status": "wrong_session", "message": gettext("Registered for another session, not this one")})
-        return CheckIn(ScanResult.WRONG_SESSION, payload | {
-            "status": "wrong_session",
-            "message": gettext("Registered for %(title)s, not this session", title=row.title)})
+            return CheckIn(
+                ScanResult.WRONG_SESSION,
+                {"status": "wrong_session", "message": gettext("Registered for another session, not this one")},
+            )
+        return CheckIn(
+            ScanResult.WRONG_SESSION,
+            payload
+            | {
+                "status": "wrong_session",
+                "message": gettext("Registered for %(title)s, not this session", title=row.title),
+            },
+        )
     today = date_in(badge.zone)
     if event["scanned_at"] is not None:  # checked before any answer: a refused time records nothing
         day = _scan_day(event["scanned_at"], day, today, badge.zone, actor.manages(row.session_id), badge.days)
     if day is not None and day != today and not actor.manages(row.session_id):
-        raise NotAllowed(gettext("Door staff check in for today only; an organiser of this session may name "
-                                 "another day."))
+        raise NotAllowed(
+            gettext("Door staff check in for today only; an organiser of this session may name another day.")
+        )
     event["session_id"] = row.session_id
     if row.status is RegistrationStatus.CANCELLED:
-        return CheckIn(ScanResult.CANCELLED, payload | {"status": "cancelled",
-                                                        "message": gettext("Registration cancelled")})
+        return CheckIn(
+            ScanResult.CANCELLED, payload | {"status": "cancelled", "message": gettext("Registration cancelled")}
+        )
     if row.status is RegistrationStatus.PENDING:
-        return CheckIn(ScanResult.NOT_APPROVED, payload | {"status": "pending",
-                                                           "message": gettext("Pending approval: not admitted")})
+        return CheckIn(
+            ScanResult.NOT_APPROVED,
+            payload | {"status": "pending", "message": gettext("Pending approval: not admitted")},
+        )
     if row.status is RegistrationStatus.DECLINED:
-        return CheckIn(ScanResult.NOT_APPROVED, payload | {"status": "declined",
-                                                           "message": gettext("Registration declined: not admitted")})
+        return CheckIn(
+            ScanResult.NOT_APPROVED,
+            payload | {"status": "declined", "message": gettext("Registration declined: not admitted")},
+        )
     day = day or today
     event["day"], payload["day"] = day, day.isoformat()
     day_row = badge.days.get(day)
     if day_row is None:
-        return CheckIn(ScanResult.NOT_A_MEETING_DAY, payload | {
-            "status": "not_a_meeting_day",
-            "message": gettext("%(day)s is not a day of %(title)s", day=format_day(day), title=row.title)})
+        return CheckIn(
+            ScanResult.NOT_A_MEETING_DAY,
+            payload
+            | {
+                "status": "not_a_meeting_day",
+                "message": gettext("%(day)s is not a day of %(title)s", day=format_day(day), title=row.title),
+            },
+        )
     first_moment = event["scanned_at"] or event["at"]
     return _Entry(
-        attendance=dict(registration_id=row.id, day_id=day_row.day_id, mode=Mode.IN_PERSON,
-                        first_seen_at=first_moment, source=source, actor=actor.key, recorded_by=actor.label,
-                        door=door, note=note),
+        attendance=dict(
+            registration_id=row.id,
+            day_id=day_row.day_id,
+            mode=Mode.IN_PERSON,
+            first_seen_at=first_moment,
+            source=source,
+            actor=actor.key,
+            recorded_by=actor.label,
+            door=door,
+            note=note,
+        ),
         first=day_row if day_row.attendance_id is not None else None,
-        payload=payload, first_time={"status": "ok", "checked_in_at": first_moment.astimezone(badge.zone).isoformat(),
-                                     "by": actor.label, "door": door, "message": gettext("Checked in")},
-        zone=badge.zone, scanned_at=event["scanned_at"])
+        payload=payload,
+        first_time={
+            "status": "ok",
+            "checked_in_at": first_moment.astimezone(badge.zone).isoformat(),
+            "by": actor.label,
+            "door": door,
+            "message": gettext("Checked in"),
+        },
+        zone=badge.zone,
+        scanned_at=event["scanned_at"],
+    )
 
 
 def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) -> CheckIn:
@@ -253,15 +334,17 @@ def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) 
             admitted = _admit(connection, entry, event)
             if admitted is not None:
                 return admitted
-            found = sql.FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
-                                           day_id=entry.attendance["day_id"])
+            found = sql.FIRST_ATTENDANCE.rows(
+                connection, registration_id=entry.attendance["registration_id"], day_id=entry.attendance["day_id"]
+            )
             first = found[0] if found else None
         if first is not None and entry.scanned_at is not None and entry.scanned_at < first.first_seen_at:
             moved = _move_back(connection, entry, event, first)
             if moved is not None:
                 return moved
-            found = sql.FIRST_ATTENDANCE.rows(connection, registration_id=entry.attendance["registration_id"],
-                                           day_id=entry.attendance["day_id"])
+            found = sql.FIRST_ATTENDANCE.rows(
+                connection, registration_id=entry.attendance["registration_id"], day_id=entry.attendance["day_id"]
+            )
             first = found[0] if found else None
             continue  # an earlier scan moved it first, or an undo removed it: look again
         if first is not None:
@@ -278,9 +361,13 @@ def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> CheckIn | N
     (see dbutil.autocommit); SQLite has no writing CTEs: two statements, in the transaction pysqlite begins."""
     in_one_statement = connection.dialect.name == "postgresql"
     if in_one_statement:
-        created = sql.ADMIT.rows(connection, **event, day_id=entry.attendance["day_id"],
-                              first_seen_at=entry.attendance["first_seen_at"],
-                              response=CheckIn(ScanResult.OK, entry.payload | entry.first_time).json)
+        created = sql.ADMIT.rows(
+            connection,
+            **event,
+            day_id=entry.attendance["day_id"],
+            first_seen_at=entry.attendance["first_seen_at"],
+            response=CheckIn(ScanResult.OK, entry.payload | entry.first_time).json,
+        )
     else:
         created = sql.NEW_ATTENDANCE.rows(connection, **entry.attendance)
     if not created:
@@ -296,14 +383,25 @@ def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tup
     or has an earlier moment by now."""
     scanned_at = entry.scanned_at
     first_at = scanned_at.astimezone(entry.zone)
-    answer = CheckIn(ScanResult.ALREADY_CHECKED_IN, entry.payload | {
-        "status": "already_checked_in", "attendance_id": first.attendance_id, "first_at": first_at.isoformat(),
-        "by": event["recorded_by"], "door": event["door"], "earliest": True,
-        "message": gettext("Checked in: this scan, at %(time)s, was the first of the day",
-                           time=first_at.strftime("%H:%M"))})
+    answer = CheckIn(
+        ScanResult.ALREADY_CHECKED_IN,
+        entry.payload
+        | {
+            "status": "already_checked_in",
+            "attendance_id": first.attendance_id,
+            "first_at": first_at.isoformat(),
+            "by": event["recorded_by"],
+            "door": event["door"],
+            "earliest": True,
+            "message": gettext(
+                "Checked in: this scan, at %(time)s, was the first of the day", time=first_at.strftime("%H:%M")
+            ),
+        },
+    )
     in_one_statement = connection.dialect.name == "postgresql"
-    moved = sql.MOVE_BACK.rows(connection, **event, attendance_id=first.attendance_id, first_seen_at=scanned_at,
-                            response=answer.json)
+    moved = sql.MOVE_BACK.rows(
+        connection, **event, attendance_id=first.attendance_id, first_seen_at=scanned_at, response=answer.json
+    )
     if not moved:
         return None
     if not in_one_statement:
@@ -314,19 +412,38 @@ def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tup
 def _already_in(entry: _Entry, first: tuple) -> CheckIn:
     """The answer to a badge that is in already: when, by whom and at which door it first came in."""
     first_at = first.first_seen_at.astimezone(entry.zone)
-    message = (gettext("Already checked in at %(time)s by %(by)s at %(door)s", time=first_at.strftime("%H:%M"),
-                       by=first.first_by, door=first.first_door)
-               if first.first_door and first.first_door != first.first_by else  # a scanner named after its door
-               gettext("Already checked in at %(time)s by %(by)s", time=first_at.strftime("%H:%M"), by=first.first_by))
-    return CheckIn(ScanResult.ALREADY_CHECKED_IN, entry.payload | {
-        "status": "already_checked_in", "attendance_id": first.attendance_id, "first_at": first_at.isoformat(),
-        "by": first.first_by, "door": first.first_door, "message": message})
+    message = (
+        gettext(
+            "Already checked in at %(time)s by %(by)s at %(door)s",
+            time=first_at.strftime("%H:%M"),
+            by=first.first_by,
+            door=first.first_door,
+        )
+        if first.first_door and first.first_door != first.first_by
+        # a scanner named after its door
+        else gettext("Already checked in at %(time)s by %(by)s", time=first_at.strftime("%H:%M"), by=first.first_by)
+    )
+    return CheckIn(
+        ScanResult.ALREADY_CHECKED_IN,
+        entry.payload
+        | {
+            "status": "already_checked_in",
+            "attendance_id": first.attendance_id,
+            "first_at": first_at.isoformat(),
+            "by": first.first_by,
+            "door": first.first_door,
+            "message": message,
+        },
+    )
 
 
 def _replay(actor: Actor, nonce: str, event: dict) -> CheckIn | None:
     """The first answer to this actor's nonce; NonceReused when that nonce came with another badge."""
-    stored = db.session.execute(sa.select(ScanEvent.response, ScanEvent.registration_id, ScanEvent.token_excerpt)
-                                .filter_by(actor=actor.key, nonce=nonce)).first()
+    stored = db.session.execute(
+        sa.select(ScanEvent.response, ScanEvent.registration_id, ScanEvent.token_excerpt).filter_by(
+            actor=actor.key, nonce=nonce
+        )
+    ).first()
     if stored is None:
         return None
     if (stored.registration_id, stored.token_excerpt) != (event["registration_id"], event["token_excerpt"]):
@@ -336,14 +453,26 @@ def _replay(actor: Actor, nonce: str, event: dict) -> CheckIn | None:
 
 
 def describe(registration: Registration) -> dict:
-    return door_fields(registration.id, registration.full_name, registration.organisation,
-                       registration.entity_type.local_name, registration.role, registration.mode)
+    return door_fields(
+        registration.id,
+        registration.full_name,
+        registration.organisation,
+        registration.entity_type.local_name,
+        registration.role,
+        registration.mode,
+    )
 
 
 def door_fields(registration_id: int, name: str, organisation: str, entity_type: str, role: Role, mode: Mode) -> dict:
     """What a door needs to know of a person, and no more."""
-    return {"registration_id": registration_id, "name": name, "entity": organisation, "entity_type": entity_type,
-            "role": role.label, "mode": mode.value}
+    return {
+        "registration_id": registration_id,
+        "name": name,
+        "entity": organisation,
+        "entity_type": entity_type,
+        "role": role.label,
+        "mode": mode.value,
+    }
 
 
 class NotAllowed(Exception):
@@ -370,14 +499,22 @@ def undo_check_in(attendance: Attendance, actor: Actor) -> None:
     """Takes back a door check-in made by mistake: within 15 minutes, by whoever made it or an organiser. Online
     attendance is the platform's evidence, not a door's mistake: it is never undone here."""
     if attendance.mode is not Mode.IN_PERSON:
-        raise NotUndoable(gettext("This is an online attendance, recorded from the video platform or a join link, "
-                                  "not a door check-in: it cannot be undone."))
+        raise NotUndoable(
+            gettext(
+                "This is an online attendance, recorded from the video platform or a join link, "
+                "not a door check-in: it cannot be undone."
+            )
+        )
     if attendance.actor != actor.key and not actor.manages(attendance.registration.session_id):
         raise NotAllowed(gettext("Only the person who checked them in, or an organiser of the session, can undo this."))
     if utcnow() - attendance.first_seen_at > UNDO_WINDOW:
         if actor.manages(attendance.registration.session_id):
-            raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Remove it "
-                                     "on the session's attendance page instead."))
+            raise NotAllowed(
+                gettext(
+                    "Too late to undo: a check-in can be undone within 15 minutes. Remove it "
+                    "on the session's attendance page instead."
+                )
+            )
         raise NotAllowed(gettext("Too late to undo: a check-in can be undone within 15 minutes. Ask an organiser."))
     _log_change(attendance, actor, ScanResult.UNDONE, "undo")
     db.session.delete(attendance)
@@ -401,19 +538,36 @@ def check_out(attendance: Attendance, actor: Actor, at: datetime, note: str = ""
         raise NotAllowed(gettext("Only an in-person attendance has a check-out."))
     meeting = attendance.registration.session
     if at < attendance.first_seen_at:
-        raise NotAllowed(gettext("The check-out cannot come before the check-in at %(time)s.",
-                                 time=meeting.local(attendance.first_seen_at).strftime("%H:%M")))
+        raise NotAllowed(
+            gettext(
+                "The check-out cannot come before the check-in at %(time)s.",
+                time=meeting.local(attendance.first_seen_at).strftime("%H:%M"),
+            )
+        )
     if at > utcnow() + timedelta(minutes=2):
         raise NotAllowed(gettext("The check-out cannot be in the future."))
     attendance.checked_out_at = at
-    _log_change(attendance, actor, ScanResult.CHECKED_OUT,
-                note or gettext("left at %(time)s", time=meeting.local(at).strftime("%H:%M")))
+    _log_change(
+        attendance,
+        actor,
+        ScanResult.CHECKED_OUT,
+        note or gettext("left at %(time)s", time=meeting.local(at).strftime("%H:%M")),
+    )
 
 
 def _log_change(attendance: Attendance, actor: Actor, result: ScanResult, note: str) -> None:
     registration = attendance.registration
-    db.session.add(ScanEvent(
-        session_id=registration.session_id, registration=registration, day=attendance.day.date, result=result,
-        actor=actor.key, recorded_by=actor.label, door=attendance.door, source=Source.MANUAL, note=note[:500],
-        response=json.dumps(describe(registration) | {"status": result.value}),
-    ))
+    db.session.add(
+        ScanEvent(
+            session_id=registration.session_id,
+            registration=registration,
+            day=attendance.day.date,
+            result=result,
+            actor=actor.key,
+            recorded_by=actor.label,
+            door=attendance.door,
+            source=Source.MANUAL,
+            note=note[:500],
+            response=json.dumps(describe(registration) | {"status": result.value}),
+        )
+    )

@@ -1,4 +1,5 @@
 """The door's look-up by name, for a delegate without their badge."""
+
 from datetime import date
 
 import sqlalchemy as sa
@@ -25,16 +26,18 @@ def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 
         raise ValueError(gettext("Type at least 3 characters of the name (2 of a Chinese, Japanese or Korean name)."))
     query = " ".join(words)
     checked_in_today = (
-        sa.select(Attendance.first_seen_at).join(SessionDay)
-        .where(Attendance.registration_id == Registration.id, SessionDay.date == day,
-               Attendance.mode == Mode.IN_PERSON)
+        sa.select(Attendance.first_seen_at)
+        .join(SessionDay)
+        .where(Attendance.registration_id == Registration.id, SessionDay.date == day, Attendance.mode == Mode.IN_PERSON)
         .scalar_subquery()
     )
     rows = db.session.execute(
         sa.select(Registration, checked_in_today)
         .where(Registration.session_id == meeting.id, Registration.name_has_words(query))
-        .order_by(Registration.name_key, Registration.id).limit(limit)
+        .order_by(Registration.name_key, Registration.id)
+        .limit(limit)
     ).all()
-    return [describe(r) | {"status": r.status.value,
-                           "checked_in_at": meeting.local(at).isoformat() if at else None}
-            for r, at in rows]
+    return [
+        describe(r) | {"status": r.status.value, "checked_in_at": meeting.local(at).isoformat() if at else None}
+        for r, at in rows
+    ]

@@ -3,6 +3,7 @@
 Built once at import and run on the driver's cursor (see dbutil.DriverStatement): the door waits for each of them.
 On PostgreSQL a first check-in is one statement; SQLite has no writing CTEs, so there it takes two.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -22,17 +23,37 @@ def _badge_query(*match) -> sa.Select:
     days, entity_types, attendances = SessionDay.__table__, EntityType.__table__, Attendance.__table__
     door_session = sa.select(sessions.c.id).where(sessions.c.slug == sa.bindparam("slug")).scalar_subquery()
     return (
-        sa.select(registrations.c.id, registrations.c.session_id, registrations.c.full_name,
-                  registrations.c.organisation, entity_types.c.name.label("entity_type"), registrations.c.role,
-                  registrations.c.mode, registrations.c.status, sessions.c.title, sessions.c.timezone,
-                  days.c.id.label("day_id"), days.c.date.label("day"), door_session.label("door_session_id"),
-                  *_first_attendance_columns())
-        .select_from(registrations.join(sessions, sessions.c.id == registrations.c.session_id)
-                     .join(entity_types, entity_types.c.id == registrations.c.entity_type_id)
-                     .outerjoin(days, (days.c.session_id == registrations.c.session_id)
-                                & days.c.date.between(sa.bindparam("earliest"), sa.bindparam("latest")))
-                     .outerjoin(attendances, (attendances.c.registration_id == registrations.c.id)
-                                & (attendances.c.day_id == days.c.id) & (attendances.c.mode == Mode.IN_PERSON)))
+        sa.select(
+            registrations.c.id,
+            registrations.c.session_id,
+            registrations.c.full_name,
+            registrations.c.organisation,
+            entity_types.c.name.label("entity_type"),
+            registrations.c.role,
+            registrations.c.mode,
+            registrations.c.status,
+            sessions.c.title,
+            sessions.c.timezone,
+            days.c.id.label("day_id"),
+            days.c.date.label("day"),
+            door_session.label("door_session_id"),
+            *_first_attendance_columns(),
+        )
+        .select_from(
+            registrations.join(sessions, sessions.c.id == registrations.c.session_id)
+            .join(entity_types, entity_types.c.id == registrations.c.entity_type_id)
+            .outerjoin(
+                days,
+                (days.c.session_id == registrations.c.session_id)
+                & days.c.date.between(sa.bindparam("earliest"), sa.bindparam("latest")),
+            )
+            .outerjoin(
+                attendances,
+                (attendances.c.registration_id == registrations.c.id)
+                & (attendances.c.day_id == days.c.id)
+                & (attendances.c.mode == Mode.IN_PERSON),
+            )
+        )
         .where(*match)
     )
 
@@ -40,8 +61,12 @@ def _badge_query(*match) -> sa.Select:
 def _first_attendance_columns() -> tuple:
     """The day's in-person attendance, as an "already checked in" answer tells it."""
     attendances = Attendance.__table__
-    return (attendances.c.id.label("attendance_id"), attendances.c.first_seen_at,
-            attendances.c.recorded_by.label("first_by"), attendances.c.door.label("first_door"))
+    return (
+        attendances.c.id.label("attendance_id"),
+        attendances.c.first_seen_at,
+        attendances.c.recorded_by.label("first_by"),
+        attendances.c.door.label("first_door"),
+    )
 
 
 def _admit_in_one_statement() -> sa.Select:
@@ -50,13 +75,24 @@ def _admit_in_one_statement() -> sa.Select:
     badge is in already. The log line's answer is the door's: the JSON of `response` ending with that id."""
     attendances, events = Attendance.__table__, ScanEvent.__table__
     from_the_event = {"registration_id", "source", "actor", "recorded_by", "door", "note"}
-    new = (insert_or_ignore_statement(attendances, ("registration_id", "day_id", "mode"), "postgresql")
-           .values({name: sa.bindparam(name, type_=attendances.c[name].type) for name in from_the_event}
-                   | {"day_id": sa.bindparam("day_id", type_=sa.Integer), "mode": Mode.IN_PERSON,
-                      "first_seen_at": sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type)})
-           .cte("new_attendance"))
-    response = (sa.func.left(sa.bindparam("response", type_=sa.Text), -1)
-                + sa.literal(', "attendance_id": ') + sa.cast(new.c.id, sa.Text) + sa.literal("}"))
+    new = (
+        insert_or_ignore_statement(attendances, ("registration_id", "day_id", "mode"), "postgresql")
+        .values(
+            {name: sa.bindparam(name, type_=attendances.c[name].type) for name in from_the_event}
+            | {
+                "day_id": sa.bindparam("day_id", type_=sa.Integer),
+                "mode": Mode.IN_PERSON,
+                "first_seen_at": sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type),
+            }
+        )
+        .cte("new_attendance")
+    )
+    response = (
+        sa.func.left(sa.bindparam("response", type_=sa.Text), -1)
+        + sa.literal(', "attendance_id": ')
+        + sa.cast(new.c.id, sa.Text)
+        + sa.literal("}")
+    )
     logged = events.insert().from_select(_LOG_LINE_COLUMNS, _log_line(ScanResult.OK, response).select_from(new))
     return sa.select(new.c.id).add_cte(logged.cte("logged"))
 
@@ -67,9 +103,11 @@ def _repeat_log_line() -> sa.Insert:
     events = ScanEvent.__table__
     still_in = sa.exists().where(Attendance.__table__.c.id == sa.bindparam("attendance_id"))
     response = sa.bindparam("response", type_=events.c.response.type)
-    return (events.insert()
-            .from_select(_LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).where(still_in))
-            .returning(events.c.id))
+    return (
+        events.insert()
+        .from_select(_LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).where(still_in))
+        .returning(events.c.id)
+    )
 
 
 def _move_back_statement(dialect_name: str) -> sa.Select | sa.Update:
@@ -78,50 +116,88 @@ def _move_back_statement(dialect_name: str) -> sa.Select | sa.Update:
     arriving at once, the earlier wins whatever the order). On PostgreSQL the log line goes in the same
     statement (see _admit_in_one_statement); SQLite's UPDATE returns the id and the log line follows it."""
     attendances, events = Attendance.__table__, ScanEvent.__table__
-    moved = (attendances.update()
-             .where(attendances.c.id == sa.bindparam("attendance_id"),
-                    attendances.c.first_seen_at > sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type))
-             .values(first_seen_at=sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type),
-                     actor=sa.bindparam("actor"),
-                     recorded_by=sa.bindparam("recorded_by"), door=sa.bindparam("door"))
-             .returning(attendances.c.id))
+    moved = (
+        attendances.update()
+        .where(
+            attendances.c.id == sa.bindparam("attendance_id"),
+            attendances.c.first_seen_at > sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type),
+        )
+        .values(
+            first_seen_at=sa.bindparam("first_seen_at", type_=attendances.c.first_seen_at.type),
+            actor=sa.bindparam("actor"),
+            recorded_by=sa.bindparam("recorded_by"),
+            door=sa.bindparam("door"),
+        )
+        .returning(attendances.c.id)
+    )
     if dialect_name != "postgresql":
         return moved
     moved = moved.cte("moved")
     response = sa.bindparam("response", type_=events.c.response.type)
-    logged = events.insert().from_select(_LOG_LINE_COLUMNS,
-                                         _log_line(ScanResult.ALREADY_CHECKED_IN, response).select_from(moved))
+    logged = events.insert().from_select(
+        _LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).select_from(moved)
+    )
     return sa.select(moved.c.id).add_cte(logged.cte("logged"))
 
 
 def _log_line(result: ScanResult, response: sa.ColumnElement) -> sa.Select:
     """A log line's values as a SELECT of the parameters, for an INSERT that writes it only on a condition."""
     events = ScanEvent.__table__
-    return sa.select(*(sa.bindparam(name, type_=events.c[name].type) for name in _EVENT_COLUMNS),
-                     sa.literal(result, events.c.result.type), response)
+    return sa.select(
+        *(sa.bindparam(name, type_=events.c[name].type) for name in _EVENT_COLUMNS),
+        sa.literal(result, events.c.result.type),
+        response,
+    )
 
 
 BY_TOKEN = DriverStatement(_badge_query(Registration.__table__.c.badge_token == sa.bindparam("token")))
 BY_ID = DriverStatement(_badge_query(Registration.__table__.c.id == sa.bindparam("registration_id")))
-SESSION_ID = DriverStatement(sa.select(MeetingSession.__table__.c.id)
-                             .where(MeetingSession.__table__.c.slug == sa.bindparam("slug")))
-_ATTENDANCE_COLUMNS = ("registration_id", "day_id", "mode", "first_seen_at", "source", "actor", "recorded_by",
-                       "door", "note")
-NEW_ATTENDANCE = DriverStatement(lambda dialect_name: insert_or_ignore_statement(
-    Attendance.__table__, ("registration_id", "day_id", "mode"), dialect_name
-).values({name: sa.bindparam(name) for name in _ATTENDANCE_COLUMNS}))
+SESSION_ID = DriverStatement(
+    sa.select(MeetingSession.__table__.c.id).where(MeetingSession.__table__.c.slug == sa.bindparam("slug"))
+)
+_ATTENDANCE_COLUMNS = (
+    "registration_id",
+    "day_id",
+    "mode",
+    "first_seen_at",
+    "source",
+    "actor",
+    "recorded_by",
+    "door",
+    "note",
+)
+NEW_ATTENDANCE = DriverStatement(
+    lambda dialect_name: insert_or_ignore_statement(
+        Attendance.__table__, ("registration_id", "day_id", "mode"), dialect_name
+    ).values({name: sa.bindparam(name) for name in _ATTENDANCE_COLUMNS})
+)
 FIRST_ATTENDANCE = DriverStatement(
-    sa.select(*_first_attendance_columns())
-    .where(Attendance.__table__.c.registration_id == sa.bindparam("registration_id"),
-           Attendance.__table__.c.day_id == sa.bindparam("day_id"),
-           Attendance.__table__.c.mode == Mode.IN_PERSON)
+    sa.select(*_first_attendance_columns()).where(
+        Attendance.__table__.c.registration_id == sa.bindparam("registration_id"),
+        Attendance.__table__.c.day_id == sa.bindparam("day_id"),
+        Attendance.__table__.c.mode == Mode.IN_PERSON,
+    )
 )
 # A log line's columns but its result and response; an attendance shares its actor, door, source and note.
-_EVENT_COLUMNS = ("actor", "recorded_by", "door", "source", "nonce", "token_excerpt", "note", "session_id",
-                  "registration_id", "day", "at", "scanned_at", "provisional")
+_EVENT_COLUMNS = (
+    "actor",
+    "recorded_by",
+    "door",
+    "source",
+    "nonce",
+    "token_excerpt",
+    "note",
+    "session_id",
+    "registration_id",
+    "day",
+    "at",
+    "scanned_at",
+    "provisional",
+)
 _LOG_LINE_COLUMNS = (*_EVENT_COLUMNS, "result", "response")
-NEW_EVENT = DriverStatement(sa.insert(ScanEvent.__table__)
-                            .values({name: sa.bindparam(name) for name in _LOG_LINE_COLUMNS}))
+NEW_EVENT = DriverStatement(
+    sa.insert(ScanEvent.__table__).values({name: sa.bindparam(name) for name in _LOG_LINE_COLUMNS})
+)
 ADMIT = DriverStatement(_admit_in_one_statement())
 REPEAT = DriverStatement(_repeat_log_line())
 MOVE_BACK = DriverStatement(_move_back_statement)

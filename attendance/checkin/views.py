@@ -1,5 +1,6 @@
 """The door's scanner page and the entrance kiosk, and organisers' live attendance, manual check-in/out and the scan
 log."""
+
 import json
 import re
 from datetime import UTC, date, datetime, time
@@ -15,12 +16,21 @@ from ..clock import utcnow
 from ..extensions import db
 from ..formatting import format_day
 from ..lookup import door_session_or_403, managed_session_or_404, session_or_404
-from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, ScanEvent, ScanResult, \
-    SessionDay, Source
+from ..models import (
+    Attendance,
+    MeetingSession,
+    Mode,
+    Registration,
+    RegistrationStatus,
+    ScanEvent,
+    ScanResult,
+    SessionDay,
+    Source,
+)
 from ..security import reads_badges_with_camera
-from . import bp
 from ..text import has_control_characters
 from ..tokens import BADGE_TOKEN_LENGTH
+from . import bp
 from .counts import door_counts
 from .kiosk import registration_from_badge_link
 from .roster import is_offline_conflict
@@ -46,10 +56,15 @@ def doors():
 def scanner(slug: str):
     meeting = door_session_or_403(slug)
     today = meeting.today()
-    return render_template("checkin/scanner.html", meeting=meeting, today=today,
-                           is_meeting_day=any(d.date == today for d in meeting.days),
-                           counts=door_counts(meeting, today), token_length=BADGE_TOKEN_LENGTH,
-                           zero_is_singular=get_locale().plural_form(0) == "one")
+    return render_template(
+        "checkin/scanner.html",
+        meeting=meeting,
+        today=today,
+        is_meeting_day=any(d.date == today for d in meeting.days),
+        counts=door_counts(meeting, today),
+        token_length=BADGE_TOKEN_LENGTH,
+        zero_is_singular=get_locale().plural_form(0) == "one",
+    )
 
 
 @bp.get("/checkin-sw.js")
@@ -64,12 +79,18 @@ def scanner_worker():
 def scanner_manifest(slug: str):
     """Makes a session's scanner installable on a door phone, opening straight on that session's door."""
     meeting = session_or_404(slug)
-    response = jsonify({
-        "name": gettext("Door: %(title)s", title=meeting.title), "short_name": gettext("Door"),
-        "start_url": url_for("checkin.scanner", slug=slug), "scope": url_for("checkin.scanner", slug=slug),
-        "display": "standalone", "background_color": "#ffffff", "theme_color": "#14612f",
-        "icons": [{"src": url_for("static", filename="favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
-    })
+    response = jsonify(
+        {
+            "name": gettext("Door: %(title)s", title=meeting.title),
+            "short_name": gettext("Door"),
+            "start_url": url_for("checkin.scanner", slug=slug),
+            "scope": url_for("checkin.scanner", slug=slug),
+            "display": "standalone",
+            "background_color": "#ffffff",
+            "theme_color": "#14612f",
+            "icons": [{"src": url_for("static", filename="favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+        }
+    )
     response.mimetype = "application/manifest+json"
     return response
 
@@ -86,12 +107,20 @@ def kiosk(slug: str):
 def kiosk_badge(link: str):
     """The badge of the delegate a kiosk just welcomed, from the short-lived link its answer carried."""
     from ..registration.badges import badge_pdf  # not at the top: the registration package imports this one
+
     registration = registration_from_badge_link(link)
     if registration is None:
         abort(404, gettext("This badge link has expired: show your badge QR code to the kiosk again."))
-    return badge_pdf(registration), 200, {
-        "Content-Type": "application/pdf", "Content-Disposition": 'inline; filename="badge.pdf"',
-        "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+    return (
+        badge_pdf(registration),
+        200,
+        {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": 'inline; filename="badge.pdf"',
+            "Cache-Control": "private, no-store",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 def _chosen_day(meeting: MeetingSession, *, exact: bool = False) -> SessionDay:
@@ -118,20 +147,33 @@ def live_attendance(slug: str):
     """Who is in on a day, and who registered in person but has not come."""
     meeting = managed_session_or_404(slug)
     day = _chosen_day(meeting)
-    attended = {a.registration_id: a for a in db.session.scalars(
-        sa.select(Attendance).filter_by(day_id=day.id, mode=Mode.IN_PERSON))}
+    attended = {
+        a.registration_id: a
+        for a in db.session.scalars(sa.select(Attendance).filter_by(day_id=day.id, mode=Mode.IN_PERSON))
+    }
     people = db.session.scalars(
-        sa.select(Registration).where(
+        sa.select(Registration)
+        .where(
             Registration.session_id == meeting.id,
-            sa.or_(sa.and_(Registration.mode == Mode.IN_PERSON, Registration.status == RegistrationStatus.REGISTERED),
-                   Registration.id.in_(list(attended) or [-1])))
+            sa.or_(
+                sa.and_(Registration.mode == Mode.IN_PERSON, Registration.status == RegistrationStatus.REGISTERED),
+                Registration.id.in_(list(attended) or [-1]),
+            ),
+        )
         .order_by(Registration.name_key, Registration.id)
     ).all()
     present = [r for r in people if r.id in attended]
     absent = [r for r in people if r.id not in attended]
-    return render_template("checkin/attendance.html", meeting=meeting, day=day, present=present, absent=absent,
-                           attended=attended, counts=door_counts(meeting, day.date),
-                           to_come=day.date > meeting.today())
+    return render_template(
+        "checkin/attendance.html",
+        meeting=meeting,
+        day=day,
+        present=present,
+        absent=absent,
+        attended=attended,
+        counts=door_counts(meeting, day.date),
+        to_come=day.date > meeting.today(),
+    )
 
 
 @bp.post("/sessions/<slug>/attendance/<int:registration_id>")
@@ -151,37 +193,66 @@ def manual_change(slug: str, registration_id: int):
         return redirect(url_for("checkin.live_attendance", slug=slug, day=day.date.isoformat()))
     actor = Actor.of_user(current_user)
     target = f"registration {registration.id}"
-    attendance = db.session.scalar(sa.select(Attendance).filter_by(
-        registration_id=registration.id, day_id=day.id, mode=Mode.IN_PERSON))
+    attendance = db.session.scalar(
+        sa.select(Attendance).filter_by(registration_id=registration.id, day_id=day.id, mode=Mode.IN_PERSON)
+    )
     if day.date > meeting.today():  # nobody has come yet to a day still ahead
-        flash(gettext("%(day)s has not come yet: check people in on the day, or for a day gone by.", day=format_day(day.date)))
+        flash(
+            gettext(
+                "%(day)s has not come yet: check people in on the day, or for a day gone by.", day=format_day(day.date)
+            )
+        )
     elif action == "check_out":
         if attendance is None:
-            flash(gettext("%(name)s is not checked in on %(day)s.", name=registration.full_name, day=format_day(day.date)))
+            flash(
+                gettext("%(name)s is not checked in on %(day)s.", name=registration.full_name, day=format_day(day.date))
+            )
         else:
             try:
-                left_at = _moment_on(meeting, day, request.form.get("time", ""),
-                                     today=day.date == meeting.today())
+                left_at = _moment_on(meeting, day, request.form.get("time", ""), today=day.date == meeting.today())
                 check_out(attendance, actor, left_at, reason)
             except (ValueError, NotAllowed) as refusal:
                 db.session.rollback()
                 flash(gettext("Not checked out: %(reason)s", reason=refusal))
             else:
-                audit.record("attendance.check_out", session_id=meeting.id, target=target,
-                             details=f"{day.date}: {meeting.local(left_at):%H:%M} {reason}".strip())
-                flash(gettext("%(name)s checked out at %(time)s on %(day)s.", name=registration.full_name, time=meeting.local(left_at).strftime("%H:%M"), day=format_day(day.date)))
+                audit.record(
+                    "attendance.check_out",
+                    session_id=meeting.id,
+                    target=target,
+                    details=f"{day.date}: {meeting.local(left_at):%H:%M} {reason}".strip(),
+                )
+                flash(
+                    gettext(
+                        "%(name)s checked out at %(time)s on %(day)s.",
+                        name=registration.full_name,
+                        time=meeting.local(left_at).strftime("%H:%M"),
+                        day=format_day(day.date),
+                    )
+                )
     elif not reason:
         flash(gettext("Give a reason: it is kept in the scan log."))
     elif action == "remove":
         if attendance is not None:
             remove_check_in(attendance, actor, reason)
             audit.record("attendance.remove", session_id=meeting.id, target=target, details=f"{day.date}: {reason}")
-            flash(gettext("%(name)s: check-in of %(day)s removed.", name=registration.full_name, day=format_day(day.date)))
+            flash(
+                gettext("%(name)s: check-in of %(day)s removed.", name=registration.full_name, day=format_day(day.date))
+            )
     else:
+
         def audit_check_in(_admitted) -> None:  # only an admission is audited, not a refusal
             audit.record("attendance.check_in", session_id=meeting.id, target=target, details=f"{day.date}: {reason}")
-        outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug, day=day.date,
-                           source=Source.MANUAL, note=reason, door="secretariat", on_admitted=audit_check_in)
+
+        outcome = check_in(
+            actor=actor,
+            registration_id=registration.id,
+            session_slug=meeting.slug,
+            day=day.date,
+            source=Source.MANUAL,
+            note=reason,
+            door="secretariat",
+            on_admitted=audit_check_in,
+        )
         flash(f"{registration.full_name}: {outcome.payload['message']}.")
     return redirect(url_for("checkin.live_attendance", slug=slug, day=day.date.isoformat()))
 
@@ -190,7 +261,7 @@ _CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
 def _moment_on(meeting: MeetingSession, day: SessionDay, clock: str, today: bool) -> datetime:
-    """"HH:MM" on the day in the session's zone; empty: now, on the day itself."""
+    """ "HH:MM" on the day in the session's zone; empty: now, on the day itself."""
     clock = clock.strip()
     if not clock:
         if not today:
@@ -220,21 +291,36 @@ def scan_log(slug: str):
     if result in ScanResult._value2member_map_:
         filters.append(ScanEvent.result == ScanResult(result))
     summary = db.session.execute(
-        sa.select(ScanEvent.door, ScanEvent.result, sa.func.count()).where(*filters)
-        .group_by(ScanEvent.door, ScanEvent.result).order_by(ScanEvent.door, ScanEvent.result)
+        sa.select(ScanEvent.door, ScanEvent.result, sa.func.count())
+        .where(*filters)
+        .group_by(ScanEvent.door, ScanEvent.result)
+        .order_by(ScanEvent.door, ScanEvent.result)
     ).all()
     events = db.session.scalars(
-        sa.select(ScanEvent).where(*filters).options(sa.orm.selectinload(ScanEvent.registration))
-        .order_by(ScanEvent.at.desc(), ScanEvent.id.desc()).limit(SCAN_LOG_LIMIT)
+        sa.select(ScanEvent)
+        .where(*filters)
+        .options(sa.orm.selectinload(ScanEvent.registration))
+        .order_by(ScanEvent.at.desc(), ScanEvent.id.desc())
+        .limit(SCAN_LOG_LIMIT)
     ).all()
     doors = db.session.scalars(sa.select(ScanEvent.door).where(ScanEvent.session_id == meeting.id).distinct()).all()
     queued_and_answered_otherwise = db.session.scalars(
-        sa.select(ScanEvent).where(*filters, ScanEvent.provisional.is_not(None), ScanEvent.result != ScanResult.OK)
+        sa.select(ScanEvent)
+        .where(*filters, ScanEvent.provisional.is_not(None), ScanEvent.result != ScanResult.OK)
         .options(sa.orm.selectinload(ScanEvent.registration))
-        .order_by(ScanEvent.scanned_at.desc(), ScanEvent.id.desc()).limit(SCAN_LOG_LIMIT)
+        .order_by(ScanEvent.scanned_at.desc(), ScanEvent.id.desc())
+        .limit(SCAN_LOG_LIMIT)
     ).all()
     conflicts = [event for event in queued_and_answered_otherwise if is_offline_conflict(event)]
-    return render_template("checkin/scans.html", meeting=meeting, summary=summary, events=events, conflicts=conflicts,
-                           server_messages={e.id: json.loads(e.response or "{}").get("message", "") for e in conflicts},
-                           doors=sorted(doors), results=list(ScanResult), limit=SCAN_LOG_LIMIT,
-                           chosen={"day": day, "door": door, "result": result})
+    return render_template(
+        "checkin/scans.html",
+        meeting=meeting,
+        summary=summary,
+        events=events,
+        conflicts=conflicts,
+        server_messages={e.id: json.loads(e.response or "{}").get("message", "") for e in conflicts},
+        doors=sorted(doors),
+        results=list(ScanResult),
+        limit=SCAN_LOG_LIMIT,
+        chosen={"day": day, "door": door, "result": result},
+    )

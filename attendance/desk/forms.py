@@ -1,5 +1,6 @@
 """The desk's walk-in form and the organiser's "add registration" form: both feed `add_registration`, whose rule
 checks every answer; these fields only carry them (and the CSRF token)."""
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,16 +18,19 @@ class StaffEntryForm(FlaskForm):
     country = SelectField(_l("Country"), validate_choice=False)
     entity_type = SelectField(_l("Entity type"), validate_choice=False)
     region = SelectField(_l("Region"), validate_choice=False)
-    mode = SelectField(_l("Registered mode"), validate_choice=False,
-                       choices=[SelectChoice(Mode.IN_PERSON.value, _l("In person")),
-                                SelectChoice(Mode.ONLINE.value, _l("Online"))])
+    mode = SelectField(
+        _l("Registered mode"),
+        validate_choice=False,
+        choices=[SelectChoice(Mode.IN_PERSON.value, _l("In person")), SelectChoice(Mode.ONLINE.value, _l("Online"))],
+    )
     email = EmailField(_l("Email (optional for a walk-in checked in now)"))
 
     def __init__(self, meeting: MeetingSession, *args, **kwargs):
         super().__init__(*args, **kwargs)
         prompt = [SelectChoice("", _l("Choose…"))]
-        self.country.choices = prompt + [SelectChoice(code, name)
-                                         for code, name in countries(str(get_locale())).items()]
+        self.country.choices = prompt + [
+            SelectChoice(code, name) for code, name in countries(str(get_locale())).items()
+        ]
         # By name: the rule takes names, as the JSON API does
         self.entity_type.choices = prompt + [SelectChoice(t.name, t.local_name) for t in meeting.entity_types]
         self.region.choices = prompt + [SelectChoice(r.name, r.local_name) for r in meeting.regions]

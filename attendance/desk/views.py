@@ -1,4 +1,5 @@
 """The desk's pages. Door staff may look people up and (re)print badges, never export lists."""
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -47,8 +48,14 @@ def walk_in(slug: str):
     problems = []
     if form.validate_on_submit():
         try:
-            added = add_registration(meeting, form.entry(), source=RegistrationSource.DESK,
-                                     actor=Actor.of_user(current_user), check_in_now=True, door=_("Desk"))
+            added = add_registration(
+                meeting,
+                form.entry(),
+                source=RegistrationSource.DESK,
+                actor=Actor.of_user(current_user),
+                check_in_now=True,
+                door=_("Desk"),
+            )
         except InvalidEntry as invalid:
             problems = form.show_errors(invalid.errors)
         else:
@@ -56,8 +63,9 @@ def walk_in(slug: str):
             return redirect(url_for("desk.person", slug=slug, registration_id=added.registration.id))
     elif request.method == "GET":
         form.mode.data = "in_person"
-    return render_template("desk/walk_in.html", meeting=meeting, form=form, problems=problems), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "desk/walk_in.html", meeting=meeting, form=form, problems=problems
+    ), 400 if request.method == "POST" else 200
 
 
 @bp.get("/sessions/<slug>/desk/people/<int:registration_id>")
@@ -67,11 +75,20 @@ def person(slug: str, registration_id: int):
     meeting = session_or_404(slug)
     registration = _registration_or_404(meeting, registration_id)
     checked_in_at = db.session.scalar(
-        sa.select(Attendance.first_seen_at).join(SessionDay)
-        .where(Attendance.registration_id == registration.id, Attendance.mode == Mode.IN_PERSON,
-               SessionDay.date == meeting.today()))
-    return render_template("desk/person.html", meeting=meeting, registration=registration,
-                           checked_in_at=meeting.local(checked_in_at) if checked_in_at else None)
+        sa.select(Attendance.first_seen_at)
+        .join(SessionDay)
+        .where(
+            Attendance.registration_id == registration.id,
+            Attendance.mode == Mode.IN_PERSON,
+            SessionDay.date == meeting.today(),
+        )
+    )
+    return render_template(
+        "desk/person.html",
+        meeting=meeting,
+        registration=registration,
+        checked_in_at=meeting.local(checked_in_at) if checked_in_at else None,
+    )
 
 
 @bp.get("/sessions/<slug>/registrations/<int:registration_id>/badge.pdf")
@@ -86,10 +103,14 @@ def badge(slug: str, registration_id: int):
         abort(409, _("This registration is not approved, so it has no badge."))
     document = badge_pdf(registration)  # before the audit line's write: a stored badge has a connection of its own
     audit.record("registration.reprint_badge", session_id=meeting.id, target=f"registration {registration.id}")
-    return document, 200, {
-        "Content-Type": "application/pdf",
-        "Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"',
-    }
+    return (
+        document,
+        200,
+        {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"',
+        },
+    )
 
 
 @bp.route("/sessions/<slug>/desk/people/<int:registration_id>/new-badge", methods=["GET", "POST"])
@@ -111,4 +132,3 @@ def new_badge(slug: str, registration_id: int):
             flash(_("New badge issued: the old one no longer works. Print the new one (it was not emailed)."))
         return redirect(url_for("desk.person", slug=slug, registration_id=registration.id))
     return render_template("desk/new_badge.html", meeting=meeting, registration=registration)
-

@@ -3,6 +3,7 @@
 What WeasyPrint would otherwise redo for every document is done once per process: the font configuration, and
 the parsing of the stylesheets that our PDF templates link from static/ (`<link rel="stylesheet" href="x.css">`).
 """
+
 import base64
 import gc
 import logging
@@ -152,9 +153,17 @@ def warn_missing_glyphs(document: Document, source: HTML, template: str = "") ->
             "Missing glyph in %s: no installed font has %s, printed as an empty box in %r. "
             "Font lacking it: %s. Install a font that covers it (Debian: fonts-noto-core, fonts-noto-cjk) or "
             "add one to the stylesheet's font-family.",
-            template or "a PDF", ", ".join(f"{c!r} (U+{ord(c):04X})" for c in chars), text[:200],
-            ", ".join(sorted(set().union(*(missing[c] for c in chars)))))
+            template or "a PDF",
+            ", ".join(f"{c!r} (U+{ord(c):04X})" for c in chars),
+            text[:200],
+            ", ".join(sorted(set().union(*(missing[c] for c in chars)))),
+        )
         unreported.difference_update(chars)
     for char in sorted(unreported):  # drawn outside the HTML's text, e.g. in an SVG chart
-        log.warning("Missing glyph in %s: no installed font has %r (U+%04X), printed as an empty box. "
-                    "Font lacking it: %s.", template or "a PDF", char, ord(char), ", ".join(sorted(missing[char])))
+        log.warning(
+            "Missing glyph in %s: no installed font has %r (U+%04X), printed as an empty box. Font lacking it: %s.",
+            template or "a PDF",
+            char,
+            ord(char),
+            ", ".join(sorted(missing[char])),
+        )

@@ -1,4 +1,5 @@
 """QR codes: inline SVG for pages, and for PDFs a one-pixel-per-module PNG that is printed without smoothing."""
+
 import base64
 import io
 from functools import lru_cache
@@ -57,9 +58,11 @@ def qr_svg(data: str, *, title: str = "QR code") -> Markup:
                 x += 1
             runs.append(f"M{start} {y}h{x - start}v1h{start - x}z")
     size = len(matrix)
-    return Markup(f'<svg viewBox="0 0 {size} {size}" class="qr" role="img" shape-rendering="crispEdges">'
-                  f'<title>{escape(title)}</title><rect width="{size}" height="{size}" fill="#fff"/>'
-                  f'<path fill="#000" d="{"".join(runs)}"/></svg>')
+    return Markup(
+        f'<svg viewBox="0 0 {size} {size}" class="qr" role="img" shape-rendering="crispEdges">'
+        f'<title>{escape(title)}</title><rect width="{size}" height="{size}" fill="#fff"/>'
+        f'<path fill="#000" d="{"".join(runs)}"/></svg>'
+    )
 
 
 @lru_cache(maxsize=4096)

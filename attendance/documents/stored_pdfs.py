@@ -5,6 +5,7 @@ language), the stylesheets, the renderer, WeasyPrint's version and the installed
 (about a millisecond) and hashes it; only when the fingerprint differs does it pay for the layout (tens of ms).
 So any change of the data invalidates the copy by itself: there is no invalidation hook to forget.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,11 +19,11 @@ import sqlalchemy as sa
 import weasyprint
 from flask import current_app, render_template
 
-from . import pdf, weasyprint_ua
 from ..clock import utcnow
 from ..dbutil import serialized_writes, upsert
 from ..extensions import db
 from ..models import PdfKind, Registration, StoredPdf
+from . import pdf, weasyprint_ua
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,13 @@ def _fingerprint(html: str) -> str:
 def _lookup(kind: PdfKind, registration_id: int, fingerprint: str) -> bytes | None:
     # A connection of its own, as in _store: a failure here never spoils the caller's transaction.
     with db.engine.connect() as connection:
-        return connection.scalar(sa.select(StoredPdf.pdf).where(
-            StoredPdf.registration_id == registration_id, StoredPdf.kind == kind,
-            StoredPdf.fingerprint == fingerprint))
+        return connection.scalar(
+            sa.select(StoredPdf.pdf).where(
+                StoredPdf.registration_id == registration_id,
+                StoredPdf.kind == kind,
+                StoredPdf.fingerprint == fingerprint,
+            )
+        )
 
 
 def _store(kind: PdfKind, registration_id: int, fingerprint: str, document: bytes) -> None:
@@ -71,16 +76,28 @@ def _store(kind: PdfKind, registration_id: int, fingerprint: str, document: byte
     """
     statement = upsert(StoredPdf.__table__, ["registration_id", "kind"], ["fingerprint", "pdf", "created_at"])
     with serialized_writes(), db.engine.begin() as connection:
-        connection.execute(statement, {"kind": kind, "registration_id": registration_id, "fingerprint": fingerprint,
-                                       "pdf": document, "created_at": utcnow()})
+        connection.execute(
+            statement,
+            {
+                "kind": kind,
+                "registration_id": registration_id,
+                "fingerprint": fingerprint,
+                "pdf": document,
+                "created_at": utcnow(),
+            },
+        )
 
 
 def _failed(action: str, kind: PdfKind, registration: Registration) -> None:
     """Called while handling the failure: in tests it raises it again, so that none goes unnoticed."""
     if current_app.testing:
         raise
-    log.exception("Could not %s the stored %s PDF of registration %s; the delegate gets a fresh render",
-                  action, kind, registration.id)
+    log.exception(
+        "Could not %s the stored %s PDF of registration %s; the delegate gets a fresh render",
+        action,
+        kind,
+        registration.id,
+    )
 
 
 def _environment_digest() -> bytes:
@@ -114,8 +131,9 @@ def _installed_fonts() -> str:
     if fc_list is None:
         return ""
     try:
-        listing = subprocess.run([fc_list, "--format", "%{file}\n"], capture_output=True, text=True, timeout=10,
-                                 check=True).stdout
+        listing = subprocess.run(
+            [fc_list, "--format", "%{file}\n"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         log.warning("fc-list failed: a font installed later will not refresh stored badges and certificates")
         return ""

@@ -14,6 +14,7 @@ The hook is used only on the WeasyPrint versions it was checked on (`CHECKED_VER
 made with WeasyPrint's own stylesheet (correct, a little slower), an error is logged at start, and
 tests/test_pdf_renderer.py fails: check the hook on the new version, then add it here.
 """
+
 import logging
 
 import weasyprint
@@ -56,9 +57,12 @@ USABLE = hook_is_usable()
 if USABLE:
     _STYLESHEETS = {margin_boxes: CSS(string=trimmed_user_agent_css(margin_boxes)) for margin_boxes in (False, True)}
 else:
-    log.error("WeasyPrint %s is not one the trimmed user-agent stylesheet was checked on (%s): PDFs use "
-              "WeasyPrint's own, 6-8 %% slower. See attendance/documents/weasyprint_ua.py.",
-              weasyprint.__version__, ", ".join(CHECKED_VERSIONS))
+    log.error(
+        "WeasyPrint %s is not one the trimmed user-agent stylesheet was checked on (%s): PDFs use "
+        "WeasyPrint's own, 6-8 %% slower. See attendance/documents/weasyprint_ua.py.",
+        weasyprint.__version__,
+        ", ".join(CHECKED_VERSIONS),
+    )
 
 
 def html(*, margin_boxes: bool, **kwargs) -> HTML:

@@ -7,6 +7,7 @@ skips what is sent or claimed. A worker killed during the SMTP exchange leaves i
 another worker takes it back (the mail may then go twice, only if the kill came after the server accepted it and
 before the mark: the one window no mailer can close). A failed mail is tried again with back-off, then given up.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,9 @@ class Delivery:
     skipped: int = 0
 
 
-def deliver(mail_ids: list[int] | None = None, *, job_id: int | None = None,
-            progress: Callable[[int], None] = lambda n: None) -> Delivery:
+def deliver(
+    mail_ids: list[int] | None = None, *, job_id: int | None = None, progress: Callable[[int], None] = lambda n: None
+) -> Delivery:
     """Sends the due mails among `mail_ids` (or of the job, or all), over one SMTP connection."""
     delivery = Delivery()
     failures_in_a_row = 0
@@ -96,9 +98,16 @@ def deliver(mail_ids: list[int] | None = None, *, job_id: int | None = None,
 def _due(mail_ids: list[int] | None, job_id: int | None) -> list[int]:
     now = utcnow()
     lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
-    query = sa.select(OutboxMail.id).where(sa.or_(
-        sa.and_(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now),
-        sa.and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.claimed_at < now - lease))).order_by(OutboxMail.id)
+    query = (
+        sa.select(OutboxMail.id)
+        .where(
+            sa.or_(
+                sa.and_(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now),
+                sa.and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.claimed_at < now - lease),
+            )
+        )
+        .order_by(OutboxMail.id)
+    )
     if mail_ids is not None:
         query = query.where(OutboxMail.id.in_(mail_ids))
     if job_id is not None:
@@ -113,13 +122,21 @@ def _claim(mail_id: int) -> bool:
     now = utcnow()
     lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
     with serialized_writes():
-        claimed = db.session.execute(
-            sa.update(OutboxMail)
-            .where(OutboxMail.id == mail_id, sa.or_(
-                sa.and_(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now),
-                sa.and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.claimed_at < now - lease)))
-            .values(status=MailStatus.SENDING, claimed_at=now, attempts=OutboxMail.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount == 1
+        claimed = (
+            db.session.execute(
+                sa.update(OutboxMail)
+                .where(
+                    OutboxMail.id == mail_id,
+                    sa.or_(
+                        sa.and_(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now),
+                        sa.and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.claimed_at < now - lease),
+                    ),
+                )
+                .values(status=MailStatus.SENDING, claimed_at=now, attempts=OutboxMail.attempts + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
         db.session.commit()
     return claimed
 
@@ -135,8 +152,14 @@ def _finish(row: OutboxMail, status: MailStatus, reason: str = "") -> None:
 
 def _failed(row: OutboxMail, error: Exception) -> None:
     db.session.rollback()
-    log.warning("mail %s (%s of registration %s) failed, attempt %s: %s", row.id, row.purpose,
-                row.registration_id, row.attempts, error)
+    log.warning(
+        "mail %s (%s of registration %s) failed, attempt %s: %s",
+        row.id,
+        row.purpose,
+        row.registration_id,
+        row.attempts,
+        error,
+    )
     with serialized_writes():
         row = db.session.get(OutboxMail, row.id, populate_existing=True)
         if row is None:
@@ -154,6 +177,7 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
     """The message for the row, and what to record with it once sent. Raises Gone when it has nothing to say."""
     if row.invitation is not None:
         from ..registration.invitations import invitation_message
+
         if row.invitation.revoked_at is not None:
             raise Gone("the invitation was revoked before its mail went")
         return invitation_message(row.invitation), lambda: None
@@ -162,9 +186,11 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
         raise Gone("the registration has no email address any more")
     if row.purpose == outbox.CERTIFICATE:
         from ..certificates.mailing import certificate_mail
+
         return certificate_mail(registration)
     from ..registration.find import links_message
     from ..registration.service import confirmation_message, notice_message
+
     if row.purpose == outbox.LINKS:
         return links_message(registration.email, outbox.asked_locale(row) or registration.locale), lambda: None
     if row.purpose == outbox.LINK_AGAIN:
@@ -181,8 +207,10 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
         return confirmation_message(registration, approved=True), lambda: None
     if row.purpose in (outbox.REMINDER, outbox.MESSAGE):
         from ..mailings.mails import message_mail, reminder_mail
+
         return (reminder_mail if row.purpose == outbox.REMINDER else message_mail)(row), lambda: None
     if row.purpose in (outbox.REISSUED, outbox.PROMOTED) and (
-            not registration.is_registered or row.version != outbox.badge_version(registration)):
+        not registration.is_registered or row.version != outbox.badge_version(registration)
+    ):
         raise Gone("that badge was replaced or cancelled since")
     return notice_message(registration, row.purpose), lambda: None

@@ -3,6 +3,7 @@
 Asking for a job records the wish and answers at once (`request_job`); a worker runs it (`runner.run`). The same
 export of the same session asked twice while the first still runs is the first: the `active_key` is unique.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,10 +17,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .. import audit, outbox
+from ..clock import utcnow
 from ..dbutil import insert_or_ignore, serialized_writes
 from ..extensions import db
 from ..models import Job, MailStatus, MeetingSession, Mode, OutboxMail, RegistrationStatus
-from ..clock import utcnow
 from ..transaction import JOBS_TO_START
 from . import runner
 from .delivery import deliver
@@ -29,8 +30,9 @@ class MailsWaiting(Exception):
     """Some mails of a mailing failed and wait for their retry: the job runs again later."""
 
 
-def request_job(meeting: MeetingSession, kind: str, *, requested_by: str,
-                options: dict | None = None) -> tuple[Job, bool]:
+def request_job(
+    meeting: MeetingSession, kind: str, *, requested_by: str, options: dict | None = None
+) -> tuple[Job, bool]:
     """The job that does `kind` for the session with these options: one already queued or running, else a new one
     (in the caller's transaction, started once it commits: `transaction.commit`); and whether it is new."""
     assert kind in KINDS, kind
@@ -38,9 +40,17 @@ def request_job(meeting: MeetingSession, kind: str, *, requested_by: str,
     key = f"{kind}:{meeting.id}:{options_json}"[:120]
     while True:
         with serialized_writes():
-            job_id = insert_or_ignore(Job, {"kind": kind, "session_id": meeting.id, "active_key": key,
-                                            "requested_by": requested_by[:254], "options": options_json},
-                                      ["active_key"])
+            job_id = insert_or_ignore(
+                Job,
+                {
+                    "kind": kind,
+                    "session_id": meeting.id,
+                    "active_key": key,
+                    "requested_by": requested_by[:254],
+                    "options": options_json,
+                },
+                ["active_key"],
+            )
         if job_id is not None:
             db.session.info.setdefault(JOBS_TO_START, []).append(job_id)
             return db.session.get(Job, job_id), True
@@ -101,12 +111,14 @@ def _progress(job: Job):
         nonlocal done
         done += n
         runner.progress(job, done)
+
     return advance
 
 
 def _certificates(job: Job, kind: str) -> None:
     from ..certificates.render import write_merged_pdf, write_zip
     from ..certificates.service import SessionPurged, issue_all
+
     meeting = job.session
     try:
         pairs = issue_all(meeting)
@@ -118,44 +130,51 @@ def _certificates(job: Job, kind: str) -> None:
         job.summary = "No delegate is eligible for a certificate yet."
         return
     write = write_zip if kind == "zip" else write_merged_pdf
-    count = _write_file(job, kind, f"{meeting.slug}-certificates.{kind}",
-                        lambda out: write(pairs, out, progress=_progress(job)))
+    count = _write_file(
+        job, kind, f"{meeting.slug}-certificates.{kind}", lambda out: write(pairs, out, progress=_progress(job))
+    )
     job.summary = f"{count} certificates"
-    audit.record("certificates.export", session_id=meeting.id, details=f"{kind}: {count} certificates",
-                 actor=job.requested_by)
+    audit.record(
+        "certificates.export", session_id=meeting.id, details=f"{kind}: {count} certificates", actor=job.requested_by
+    )
 
 
 def _badges(job: Job) -> None:
     from ..organiser.service import RegistrationFilters, registrations_query
     from ..registration.badges import write_badge_sheets
+
     meeting = job.session
     if meeting.purged_at is not None:
         raise runner.JobGone("the session was purged: its badges would read “Delegate N (purged)”")
     options = json.loads(job.options)
     filters = RegistrationFilters(
-        q=options.get("q", ""), entity_type_id=options.get("entity_type_id"), region_id=options.get("region_id"),
+        q=options.get("q", ""),
+        entity_type_id=options.get("entity_type_id"),
+        region_id=options.get("region_id"),
         mode=Mode(options["mode"]) if options.get("mode") else None,
-        status=RegistrationStatus(options.get("status") or RegistrationStatus.REGISTERED.value))
+        status=RegistrationStatus(options.get("status") or RegistrationStatus.REGISTERED.value),
+    )
     rows = db.session.scalars(registrations_query(meeting, filters)).all()
     runner.progress(job, 0, len(rows))
     if not rows:
         job.summary = "No registration matches these filters, so there are no badges to print."
         return
-    count = _write_file(job, "pdf", f"{meeting.slug}-badges.pdf",
-                        lambda out: write_badge_sheets(rows, out, progress=_progress(job)))
+    count = _write_file(
+        job, "pdf", f"{meeting.slug}-badges.pdf", lambda out: write_badge_sheets(rows, out, progress=_progress(job))
+    )
     job.summary = f"{count} badges"
     audit.record("badges.export", session_id=meeting.id, details=f"{count} badges", actor=job.requested_by)
 
 
 def badge_job_options(filters) -> dict:
-    return {key: (value.value if hasattr(value, "value") else value)
-            for key, value in asdict(filters).items() if value}
+    return {key: (value.value if hasattr(value, "value") else value) for key, value in asdict(filters).items() if value}
 
 
 def _email_certificates(job: Job) -> None:
     """Schedules one mail per eligible delegate (once: a job run again finds them scheduled), then sends the job's
     mails over one SMTP connection."""
     from ..certificates.service import SessionPurged, issue_all
+
     meeting = job.session
     everyone = json.loads(job.options).get("everyone", False)
     try:
@@ -165,6 +184,7 @@ def _email_certificates(job: Job) -> None:
     # "Not yet sent" mails share one version: whatever mailing sent it, a person gets it once. "Everyone again"
     # is a version of its own per mailing.
     from ..certificates.mailing import Mailing
+
     version = f"job-{job.id}" if everyone else "first"
     mailing = Mailing(everyone, eligible=len(pairs))
     with serialized_writes():
@@ -176,11 +196,17 @@ def _email_certificates(job: Job) -> None:
                 mailing.already += 1
             elif outbox.schedule(registration, outbox.CERTIFICATE, version, job_id=job.id) is None:
                 # scheduled before (this job's earlier run, or an earlier mailing that gave up): this job sends it
-                db.session.execute(sa.update(OutboxMail).where(
-                    OutboxMail.registration_id == registration.id, OutboxMail.purpose == outbox.CERTIFICATE,
-                    OutboxMail.version == version, OutboxMail.status == MailStatus.FAILED)
+                db.session.execute(
+                    sa.update(OutboxMail)
+                    .where(
+                        OutboxMail.registration_id == registration.id,
+                        OutboxMail.purpose == outbox.CERTIFICATE,
+                        OutboxMail.version == version,
+                        OutboxMail.status == MailStatus.FAILED,
+                    )
                     .values(job_id=job.id, status=MailStatus.PENDING, attempts=0)
-                    .execution_options(synchronize_session=False))
+                    .execution_options(synchronize_session=False)
+                )
         db.session.info.pop(outbox.SCHEDULED, None)  # this job sends them itself
         db.session.commit()  # recorded before any is sent: delivery claims each mail in a transaction of its own
     counts = _mail_counts(job)
@@ -188,13 +214,23 @@ def _email_certificates(job: Job) -> None:
     deliver(job_id=job.id, progress=_progress_from(job, counts.get(MailStatus.SENT, 0)))
     job = db.session.get(Job, job.id, populate_existing=True)
     mailing.sent = _mail_counts(job).get(MailStatus.SENT, 0)
-    mailing.failed = list(db.session.scalars(sa.select(OutboxMail.registration_id).where(
-        OutboxMail.job_id == job.id, OutboxMail.status.in_([MailStatus.PENDING, MailStatus.SENDING,
-                                                            MailStatus.FAILED])).order_by(OutboxMail.id)))
+    mailing.failed = list(
+        db.session.scalars(
+            sa.select(OutboxMail.registration_id)
+            .where(
+                OutboxMail.job_id == job.id,
+                OutboxMail.status.in_([MailStatus.PENDING, MailStatus.SENDING, MailStatus.FAILED]),
+            )
+            .order_by(OutboxMail.id)
+        )
+    )
     job.summary = mailing.message()
     audit.record("certificates.email", session_id=meeting.id, details=mailing.summary(), actor=job.requested_by)
-    if db.session.scalar(sa.select(sa.func.count()).where(OutboxMail.job_id == job.id, OutboxMail.status.in_(
-            [MailStatus.PENDING, MailStatus.SENDING]))):
+    if db.session.scalar(
+        sa.select(sa.func.count()).where(
+            OutboxMail.job_id == job.id, OutboxMail.status.in_([MailStatus.PENDING, MailStatus.SENDING])
+        )
+    ):
         db.session.commit()  # the summary and audit line of this attempt stand; the job runs again later
         raise MailsWaiting(f"{len(mailing.failed)} mails could not be sent yet; they are tried again")
 
@@ -204,6 +240,7 @@ def _mail_message(job: Job) -> None:
     job's mails over one connection; mails that fail wait for their retry, and the job runs again."""
     from ..mailings.service import Group
     from ..models import Message
+
     message = db.session.get(Message, json.loads(job.options)["message_id"])
     if message is None:
         raise runner.JobGone("the message was deleted")
@@ -218,8 +255,10 @@ def _mail_message(job: Job) -> None:
     counts = _mail_counts(job)
     waiting = counts.get(MailStatus.PENDING, 0) + counts.get(MailStatus.SENDING, 0)
     job = db.session.get(Job, job.id, populate_existing=True)
-    job.summary = (f"{counts.get(MailStatus.SENT, 0)} sent, {counts.get(MailStatus.GONE, 0)} no longer to send, "
-                   f"{waiting} waiting, {counts.get(MailStatus.FAILED, 0)} failed.")
+    job.summary = (
+        f"{counts.get(MailStatus.SENT, 0)} sent, {counts.get(MailStatus.GONE, 0)} no longer to send, "
+        f"{waiting} waiting, {counts.get(MailStatus.FAILED, 0)} failed."
+    )
     if waiting:
         db.session.commit()  # the summary of this attempt stands; the job runs again later
         raise MailsWaiting(f"{waiting} mails could not be sent yet; they are tried again")
@@ -227,13 +266,20 @@ def _mail_message(job: Job) -> None:
 
 def _of_job(job: Job, registration_id: int) -> bool:
     """Whether this job scheduled the registration's mail (a job run again counts its own mails as its own)."""
-    return db.session.scalar(sa.select(OutboxMail.id).where(OutboxMail.job_id == job.id,
-                                                            OutboxMail.registration_id == registration_id)) is not None
+    return (
+        db.session.scalar(
+            sa.select(OutboxMail.id).where(OutboxMail.job_id == job.id, OutboxMail.registration_id == registration_id)
+        )
+        is not None
+    )
 
 
 def _mail_counts(job: Job) -> dict:
-    return dict(db.session.execute(sa.select(OutboxMail.status, sa.func.count()).where(OutboxMail.job_id == job.id)
-                                   .group_by(OutboxMail.status)).all())
+    return dict(
+        db.session.execute(
+            sa.select(OutboxMail.status, sa.func.count()).where(OutboxMail.job_id == job.id).group_by(OutboxMail.status)
+        ).all()
+    )
 
 
 def _progress_from(job: Job, start: int):

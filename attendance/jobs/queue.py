@@ -4,6 +4,7 @@ Tasks carry only ids; what they work on is read from the database when they run,
 after its data was deleted finds the truth there. The database, not the queue, holds what must not be lost (the
 outbox, the jobs table): a queue that is down or emptied only delays work, which the periodic sweep picks up.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,19 +51,25 @@ def _register_tasks(huey: Huey, app: Flask) -> dict:
                     return work(*args, **kwargs)
                 finally:
                     db.session.remove()
+
         run.__name__ = work.__name__
         return run
 
     from . import delivery, kinds, runner
 
-    @huey.task(retries=app.config["JOBS_RETRIES"], retry_delay=app.config["JOBS_RETRY_DELAY"], retry_backoff=2,
-               name="deliver_mail")
+    @huey.task(
+        retries=app.config["JOBS_RETRIES"],
+        retry_delay=app.config["JOBS_RETRY_DELAY"],
+        retry_backoff=2,
+        name="deliver_mail",
+    )
     @in_app
     def deliver_mail(mail_ids: list[int]) -> None:
         delivery.deliver(mail_ids)
 
-    @huey.task(retries=app.config["JOBS_RETRIES"], retry_delay=app.config["JOBS_RETRY_DELAY"], retry_backoff=2,
-               name="run_job")
+    @huey.task(
+        retries=app.config["JOBS_RETRIES"], retry_delay=app.config["JOBS_RETRY_DELAY"], retry_backoff=2, name="run_job"
+    )
     @in_app
     def run_job(job_id: int) -> None:
         runner.run(job_id)
@@ -77,12 +84,17 @@ def _register_tasks(huey: Huey, app: Flask) -> dict:
             run_job(job_id)
         kinds.delete_expired_exports()
 
-    @huey.periodic_task(crontab(minute="*/10"), retries=app.config["JOBS_RETRIES"],
-                        retry_delay=app.config["JOBS_RETRY_DELAY"], name="send_reminders")
+    @huey.periodic_task(
+        crontab(minute="*/10"),
+        retries=app.config["JOBS_RETRIES"],
+        retry_delay=app.config["JOBS_RETRY_DELAY"],
+        name="send_reminders",
+    )
     @in_app
     def send_reminders() -> None:
         """Every ten minutes: the reminders of the sessions due (each person's once; see mailings/reminders)."""
         from ..mailings import reminders
+
         reminders.send_reminders()
 
     return {"deliver_mail": deliver_mail, "run_job": run_job, "sweep": sweep, "send_reminders": send_reminders}
@@ -105,6 +117,7 @@ def send_scheduled() -> bool:
     """Queues the mails this session's transactions scheduled (after their commit); whether the queue took them.
     When it did not, they wait in the outbox and say so."""
     from .. import outbox
+
     mail_ids = db.session.info.pop(outbox.SCHEDULED, [])
     if not mail_ids:
         return True

@@ -4,6 +4,7 @@ A job's kind names a function of `kinds.KINDS` that does the work. A failure is 
 shows it) and raised again, so that the queue retries it with back-off; after the last attempt the job is failed.
 A job whose session was deleted ends "gone", without a retry.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,6 +31,7 @@ def max_attempts() -> int:
 
 def run(job_id: int) -> None:
     from .kinds import KINDS
+
     if not _claim(job_id):
         return  # done, gone, deleted, or running on another worker
     job = db.session.get(Job, job_id, populate_existing=True)
@@ -46,8 +48,12 @@ def run(job_id: int) -> None:
         job = db.session.get(Job, job_id, populate_existing=True)
         last = job is None or job.attempts >= max_attempts()
         if job is not None:
-            _end(job_id, JobStatus.FAILED if last else JobStatus.QUEUED,
-                 error=f"{type(error).__name__}: {error}", finished=last)
+            _end(
+                job_id,
+                JobStatus.FAILED if last else JobStatus.QUEUED,
+                error=f"{type(error).__name__}: {error}",
+                finished=last,
+            )
         if not last:
             raise  # the queue tries again, later each time
     else:
@@ -58,27 +64,36 @@ def _claim(job_id: int) -> bool:
     """Takes the job for this worker in a transaction of its own: a queued one, or one whose worker died."""
     now = utcnow()
     with serialized_writes():
-        claimed = db.session.execute(
-            sa.update(Job).where(Job.id == job_id, _claimable(now))
-            .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount == 1
+        claimed = (
+            db.session.execute(
+                sa.update(Job)
+                .where(Job.id == job_id, _claimable(now))
+                .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
         db.session.commit()
     return claimed
 
 
 def _claimable(now):
     lease = timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
-    return sa.or_(Job.status == JobStatus.QUEUED,
-                  sa.and_(Job.status == JobStatus.RUNNING, Job.started_at < now - lease))
+    return sa.or_(
+        Job.status == JobStatus.QUEUED, sa.and_(Job.status == JobStatus.RUNNING, Job.started_at < now - lease)
+    )
 
 
 def stranded() -> list[int]:
     """Jobs waiting longer than a queue takes (the queue was down when they were asked), or whose worker died."""
     now = utcnow()
     query = sa.select(Job.id).where(
-        sa.or_(sa.and_(Job.status == JobStatus.QUEUED, Job.created_at < now - timedelta(minutes=1)),
-               sa.and_(_claimable(now), Job.status == JobStatus.RUNNING)),
-        Job.attempts < max_attempts())
+        sa.or_(
+            sa.and_(Job.status == JobStatus.QUEUED, Job.created_at < now - timedelta(minutes=1)),
+            sa.and_(_claimable(now), Job.status == JobStatus.RUNNING),
+        ),
+        Job.attempts < max_attempts(),
+    )
     ids = list(db.session.scalars(query))
     db.session.commit()  # ends the read before the jobs run, each in transactions of its own
     return ids
@@ -96,6 +111,7 @@ def _end(job_id: int, status: JobStatus, *, error: str = "", finished: bool = Tr
         values = {"status": status, "error": error[:1000]}
         if finished:
             values |= {"active_key": None, "finished_at": utcnow()}
-        db.session.execute(sa.update(Job).where(Job.id == job_id).values(**values)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            sa.update(Job).where(Job.id == job_id).values(**values).execution_options(synchronize_session=False)
+        )
         db.session.commit()  # the job's end, with its work when it succeeded: the job's own boundary

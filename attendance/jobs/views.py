@@ -1,4 +1,5 @@
 """Organisers' jobs pages: recent jobs with their status, progress, attempts and errors; downloads when ready."""
+
 import sqlalchemy as sa
 from flask import abort, redirect, render_template, send_file, url_for
 from flask_login import current_user
@@ -17,12 +18,16 @@ RECENT = 50
 @organiser_required
 def session_jobs(slug: str):
     meeting = managed_session_or_404(slug)
-    jobs = db.session.scalars(sa.select(Job).where(Job.session_id == meeting.id)
-                              .order_by(Job.id.desc()).limit(RECENT)).all()
+    jobs = db.session.scalars(
+        sa.select(Job).where(Job.session_id == meeting.id).order_by(Job.id.desc()).limit(RECENT)
+    ).all()
     mails = db.session.execute(
-        sa.select(OutboxMail, Registration.full_name).join(Registration)
+        sa.select(OutboxMail, Registration.full_name)
+        .join(Registration)
         .where(Registration.session_id == meeting.id, OutboxMail.status != MailStatus.SENT)
-        .order_by(OutboxMail.id.desc()).limit(RECENT)).all()
+        .order_by(OutboxMail.id.desc())
+        .limit(RECENT)
+    ).all()
     return render_template("jobs/jobs.html", meeting=meeting, jobs=jobs, mails=mails, labels=LABELS)
 
 
@@ -31,8 +36,9 @@ def session_jobs(slug: str):
 def all_jobs():
     """The recent jobs of every session the organiser runs."""
     mine = sa.select(MeetingSession.id).where(MeetingSession.organisers.any(id=current_user.id))
-    jobs = db.session.scalars(sa.select(Job).where(Job.session_id.in_(mine))
-                              .order_by(Job.id.desc()).limit(RECENT)).all()
+    jobs = db.session.scalars(
+        sa.select(Job).where(Job.session_id.in_(mine)).order_by(Job.id.desc()).limit(RECENT)
+    ).all()
     return render_template("jobs/jobs.html", meeting=None, jobs=jobs, mails=[], labels=LABELS)
 
 
@@ -40,8 +46,13 @@ def all_jobs():
 @organiser_required
 def job_page(slug: str, job_id: int):
     job = _job_or_404(slug, job_id)
-    return render_template("jobs/job.html", meeting=job.session, job=job, label=LABELS.get(job.kind, job.kind),
-                           ready=result_path(job) is not None)
+    return render_template(
+        "jobs/job.html",
+        meeting=job.session,
+        job=job,
+        label=LABELS.get(job.kind, job.kind),
+        ready=result_path(job) is not None,
+    )
 
 
 @bp.get("/sessions/<slug>/jobs/<int:job_id>/download")

@@ -2,6 +2,7 @@
 
 Any number of workers may run, on any machine, against the same JOBS_URL (Redis) and DATABASE_URL.
 """
+
 from attendance import create_app
 
 app = create_app()

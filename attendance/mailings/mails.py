@@ -1,5 +1,6 @@
 """The reminder and the organiser's message as mails, in the delegate's language (the organiser's own text as
 written)."""
+
 from __future__ import annotations
 
 from email.message import EmailMessage
@@ -18,6 +19,7 @@ from ..registration.calendar import day_times
 def reminder_mail(row: OutboxMail) -> EmailMessage:
     from ..jobs.delivery import Gone
     from .reminders import reminder_version
+
     registration = row.registration
     meeting = registration.session
     if registration.is_cancelled:
@@ -25,8 +27,13 @@ def reminder_mail(row: OutboxMail) -> EmailMessage:
     if not meeting.days or row.version != reminder_version(meeting):
         raise Gone("the session's days changed since: a reminder for the new days replaces this one")
     with force_locale(registration.locale):
-        body = render_template("registration/reminder.txt", registration=registration, meeting=meeting,
-                               day_times=day_times(meeting), **_links(registration))
+        body = render_template(
+            "registration/reminder.txt",
+            registration=registration,
+            meeting=meeting,
+            day_times=day_times(meeting),
+            **_links(registration),
+        )
         subject = gettext("Reminder: %(title)s", title=meeting.local_title)
         in_person = registration.mode is Mode.IN_PERSON
         attachments = [("badge.pdf", "application/pdf", badge_pdf(registration))] if in_person else []
@@ -35,6 +42,7 @@ def reminder_mail(row: OutboxMail) -> EmailMessage:
 
 def message_mail(row: OutboxMail) -> EmailMessage:
     from ..jobs.delivery import Gone
+
     message = db.session.get(Message, int(row.version))
     if message is None:
         raise Gone("the message was deleted")
@@ -45,12 +53,15 @@ def render_message(message: Message, registration: Registration, *, preview: boo
     """The mail as the recipient gets it; for the organiser's `preview`, without the recipient's secret link (staff
     never see it)."""
     with force_locale(registration.locale):
-        links = ({"me_url": gettext("(the link to their own page)")} if preview else _links(registration))
-        body = render_template("registration/message.txt", registration=registration, meeting=message.session,
-                               message=message, **links)
+        links = {"me_url": gettext("(the link to their own page)")} if preview else _links(registration)
+        body = render_template(
+            "registration/message.txt", registration=registration, meeting=message.session, message=message, **links
+        )
         return mail.build_message(registration.email, message.subject, body)
 
 
 def _links(registration: Registration) -> dict:
-    return {"me_url": public_url("registration.me", access_key=registration.access_key),
-            "join_url": public_url("registration.join", access_key=registration.access_key)}
+    return {
+        "me_url": public_url("registration.me", access_key=registration.access_key),
+        "join_url": public_url("registration.join", access_key=registration.access_key),
+    }

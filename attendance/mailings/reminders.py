@@ -5,6 +5,7 @@ A worker's periodic task (`jobs.queue`) runs `send_reminders`. The mail's versio
 again, or by two workers, it finds the rows there and sends only what is not sent yet; a meeting moved to other
 days reminds once more.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -35,21 +36,35 @@ def schedule_reminders(meeting: MeetingSession) -> list[int]:
     session's reminders for these days, to deliver."""
     version = reminder_version(meeting)
     with serialized_writes():
-        for registration in db.session.scalars(sa.select(Registration).where(
-                Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED,
-                Registration.email != "")):
+        for registration in db.session.scalars(
+            sa.select(Registration).where(
+                Registration.session_id == meeting.id,
+                Registration.status == RegistrationStatus.REGISTERED,
+                Registration.email != "",
+            )
+        ):
             outbox.schedule(registration, outbox.REMINDER, version)
         db.session.info.pop(outbox.SCHEDULED, None)  # delivered below, by this worker
         db.session.commit()  # before delivering them below: a worker killed mid-batch finds them on its retry
-    return list(db.session.scalars(sa.select(OutboxMail.id).join(Registration).where(
-        Registration.session_id == meeting.id, OutboxMail.purpose == outbox.REMINDER,
-        OutboxMail.version == version).order_by(OutboxMail.id)))
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMail.id)
+            .join(Registration)
+            .where(
+                Registration.session_id == meeting.id,
+                OutboxMail.purpose == outbox.REMINDER,
+                OutboxMail.version == version,
+            )
+            .order_by(OutboxMail.id)
+        )
+    )
 
 
 def send_reminders() -> int:
     """Schedules and sends the reminders of every session due today; how many mails went."""
-    sessions = db.session.scalars(sa.select(MeetingSession).where(MeetingSession.reminder_days_before > 0,
-                                                                  MeetingSession.purged_at.is_(None))).all()
+    sessions = db.session.scalars(
+        sa.select(MeetingSession).where(MeetingSession.reminder_days_before > 0, MeetingSession.purged_at.is_(None))
+    ).all()
     sent = 0
     for meeting in sessions:
         if is_due(meeting, meeting.today()):

@@ -1,6 +1,7 @@
 """An organiser's message to a group of registrants: the group (filters), its count and preview, and the job that
 mails it, one outbox row per person (purpose "message", version: the message's id), so a job run again or retried
 after a worker died sends nobody a second copy."""
+
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ from ..models import Attendance, MeetingSession, Message, Mode, Registration, Re
 @dataclass
 class Group:
     """Whom a message is for; a field left None does not filter."""
+
     mode: Mode | None = None
     entity_type_id: int | None = None
     region_id: int | None = None
@@ -40,17 +42,21 @@ class Group:
     def query(self, meeting: MeetingSession) -> sa.Select:
         """The group's registrations that have an address, in a stable order."""
         query = sa.select(Registration).where(Registration.session_id == meeting.id, Registration.email != "")
-        for column, value in ((Registration.mode, self.mode), (Registration.entity_type_id, self.entity_type_id),
-                              (Registration.region_id, self.region_id), (Registration.status, self.status)):
+        for column, value in (
+            (Registration.mode, self.mode),
+            (Registration.entity_type_id, self.entity_type_id),
+            (Registration.region_id, self.region_id),
+            (Registration.status, self.status),
+        ):
             if value is not None:
                 query = query.where(column == value)
         if self.checked_in is not None:
-            door = sa.exists().where(Attendance.registration_id == Registration.id,
-                                     Attendance.mode == Mode.IN_PERSON)
+            door = sa.exists().where(Attendance.registration_id == Registration.id, Attendance.mode == Mode.IN_PERSON)
             query = query.where(door if self.checked_in else ~door)
         if self.waiting is not None:
-            query = query.where(Registration.waiting_since.is_not(None) if self.waiting
-                                else Registration.waiting_since.is_(None))
+            query = query.where(
+                Registration.waiting_since.is_not(None) if self.waiting else Registration.waiting_since.is_(None)
+            )
         return query.order_by(Registration.id)
 
 
@@ -65,12 +71,23 @@ def first_recipient(meeting: MeetingSession, group: Group) -> Registration | Non
 def send_message(meeting: MeetingSession, group: Group, subject: str, body: str, *, sent_by: str) -> Message:
     """Keeps the message with its group and count, audited, and asks for the job that mails it (committed; the
     caller starts the job with `queue.start_job(message.job_id)`)."""
-    message = Message(session=meeting, subject=subject, body=body, filters=group.to_json(),
-                      recipients=count(meeting, group), sent_by=sent_by)
+    message = Message(
+        session=meeting,
+        subject=subject,
+        body=body,
+        filters=group.to_json(),
+        recipients=count(meeting, group),
+        sent_by=sent_by,
+    )
     db.session.add(message)
     db.session.flush()
-    audit.record("message.send", session_id=meeting.id, target=f"message {message.id}",
-                 details=f"{message.recipients} recipients; {group.to_json()}; subject: {subject}", actor=sent_by)
+    audit.record(
+        "message.send",
+        session_id=meeting.id,
+        target=f"message {message.id}",
+        details=f"{message.recipients} recipients; {group.to_json()}; subject: {subject}",
+        actor=sent_by,
+    )
     job, _new = request_job(meeting, "messages.send", requested_by=sent_by, options={"message_id": message.id})
     message.job = job
     db.session.flush()
@@ -78,5 +95,6 @@ def send_message(meeting: MeetingSession, group: Group, subject: str, body: str,
 
 
 def messages_of(meeting: MeetingSession) -> list[Message]:
-    return list(db.session.scalars(sa.select(Message).where(Message.session_id == meeting.id)
-                                   .order_by(Message.id.desc())))
+    return list(
+        db.session.scalars(sa.select(Message).where(Message.session_id == meeting.id).order_by(Message.id.desc()))
+    )

@@ -1,10 +1,11 @@
 """The organiser's page for messages to a group of registrants: filters, preview with the count, then send."""
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 
-from ..auth import organiser_required
 from .. import transaction
+from ..auth import organiser_required
 from ..lookup import managed_session_or_404
 from ..models import Message
 from . import bp
@@ -25,10 +26,16 @@ def messages(slug: str):
         if recipients and request.form.get("action") == "send" and form.expected.data == str(recipients):
             message = send_message(meeting, group, form.subject.data, form.body.data, sent_by=current_user.email)
             if not transaction.commit():  # the job starts once its message is committed
-                flash(gettext("The job queue is unavailable: the job waits, and starts when a worker is back."),
-                      "warning")
-            flash(ngettext("Your message is being sent to %(num)d person.",
-                           "Your message is being sent to %(num)d people.", recipients))
+                flash(
+                    gettext("The job queue is unavailable: the job waits, and starts when a worker is back."), "warning"
+                )
+            flash(
+                ngettext(
+                    "Your message is being sent to %(num)d person.",
+                    "Your message is being sent to %(num)d people.",
+                    recipients,
+                )
+            )
             return redirect(url_for("jobs.job_page", slug=slug, job_id=message.job_id))
         if request.form.get("action") == "send" and recipients:
             flash(gettext("The group changed since your preview: check the count and send again."), "warning")
@@ -37,5 +44,11 @@ def messages(slug: str):
             draft = Message(session=meeting, subject=form.subject.data, body=form.body.data)
             preview = render_message(draft, first_recipient(meeting, group), preview=True)
     status = 400 if request.method == "POST" and (form.errors or not recipients) else 200
-    return render_template("mailings/messages.html", meeting=meeting, form=form, preview=preview,
-                           recipients=recipients, sent=messages_of(meeting)), status
+    return render_template(
+        "mailings/messages.html",
+        meeting=meeting,
+        form=form,
+        preview=preview,
+        recipients=recipients,
+        sent=messages_of(meeting),
+    ), status

@@ -1,4 +1,5 @@
 """Who attended which day, and how; and the log of every scan at the doors, the refused ones too."""
+
 from __future__ import annotations
 
 import enum
@@ -15,6 +16,7 @@ from .registration import Mode, Registration, _enum
 
 class Source(enum.StrEnum):
     """How an attendance was learned."""
+
     SCAN = "scan"
     NAME_SEARCH = "name_search"
     MANUAL = "manual"
@@ -27,9 +29,16 @@ class Source(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"scan": "badge scan", "name_search": "name search", "manual": "by hand", "link": "join link",
-                "zoom_webhook": "Zoom webhook", "zoom_report": "Zoom report", "teams_report": "Teams report",
-                "csv_report": "CSV report"}[self.value]
+        return {
+            "scan": "badge scan",
+            "name_search": "name search",
+            "manual": "by hand",
+            "link": "join link",
+            "zoom_webhook": "Zoom webhook",
+            "zoom_report": "Zoom report",
+            "teams_report": "Teams report",
+            "csv_report": "CSV report",
+        }[self.value]
 
     @property
     def is_platform_evidence(self) -> bool:
@@ -38,6 +47,7 @@ class Source(enum.StrEnum):
 
 class Attendance(db.Model):
     """A registration was present on a session day, in one mode; the database allows one per day and mode."""
+
     __tablename__ = "attendances"
     __table_args__ = (sa.UniqueConstraint("registration_id", "day_id", "mode"),)
 
@@ -59,8 +69,9 @@ class Attendance(db.Model):
 
     registration: Mapped[Registration] = relationship()
     day: Mapped[SessionDay] = relationship()
-    intervals: Mapped[list["OnlineInterval"]] = relationship(  # noqa: F821  (models/online.py)
-        back_populates="attendance", cascade="all, delete-orphan", order_by="OnlineInterval.joined_at")
+    intervals: Mapped[list[OnlineInterval]] = relationship(  # noqa: F821  (models/online.py)
+        back_populates="attendance", cascade="all, delete-orphan", order_by="OnlineInterval.joined_at"
+    )
 
 
 class ScanResult(enum.StrEnum):
@@ -79,6 +90,7 @@ class ScanResult(enum.StrEnum):
 
 class ScanEvent(db.Model):
     """One line of the door log: every check-in attempt and its answer, and every undo or check-out."""
+
     __tablename__ = "scan_events"
     __table_args__ = (
         # A scanner that retries with the same nonce gets the first answer again.

@@ -1,4 +1,5 @@
 """The audit log: who changed, cancelled, revoked or deleted what, and when."""
+
 from __future__ import annotations
 
 from datetime import datetime

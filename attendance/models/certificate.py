@@ -1,4 +1,5 @@
 """Attendance certificates: issued once per registration, verifiable by a public id, revocable."""
+
 from __future__ import annotations
 
 import secrets

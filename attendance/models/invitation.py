@@ -1,5 +1,6 @@
 """Invitations: a personal link that registers one person, or a focal point's link that registers up to N nominees
 of their entity."""
+
 from __future__ import annotations
 
 import enum
@@ -33,8 +34,11 @@ class InvitationStatus(enum.StrEnum):
         return str(_STATUS_LABELS[self])
 
 
-_STATUS_LABELS = {InvitationStatus.SENT: _l("Sent"), InvitationStatus.USED: _l("Used"),
-                  InvitationStatus.REVOKED: _l("Revoked")}
+_STATUS_LABELS = {
+    InvitationStatus.SENT: _l("Sent"),
+    InvitationStatus.USED: _l("Used"),
+    InvitationStatus.REVOKED: _l("Revoked"),
+}
 
 
 class Invitation(db.Model):
@@ -47,8 +51,9 @@ class Invitation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[InvitationKind] = mapped_column(_enum(InvitationKind, "invitation_kind"),
-                                                 default=InvitationKind.PERSONAL)
+    kind: Mapped[InvitationKind] = mapped_column(
+        _enum(InvitationKind, "invitation_kind"), default=InvitationKind.PERSONAL
+    )
     #: the secret in the invitee's link /invitations/<token>
     token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_access_key)
     #: the invitee (for a nomination: the focal point); pre-filled in the form
@@ -86,4 +91,5 @@ class Invitation(db.Model):
 
 class InvitationList(UploadedFile, db.Model):
     """An uploaded list of invitees (CSV or XLSX): previewed row by row, saved only when the organiser confirms."""
+
     __tablename__ = "invitation_lists"

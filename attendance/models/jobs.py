@@ -1,4 +1,5 @@
 """Work done off the request: background jobs (exports, mailings) and the outbox of mails to deliver."""
+
 from __future__ import annotations
 
 import enum
@@ -9,8 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..extensions import db
-from .meeting import MeetingSession
 from .invitation import Invitation
+from .meeting import MeetingSession
 from .registration import Registration, _enum
 
 
@@ -25,6 +26,7 @@ class JobStatus(enum.StrEnum):
 
 class Job(db.Model):
     """A long piece of work an organiser asked for: a bulk export or a mailing, with its progress."""
+
     __tablename__ = "jobs"
     __table_args__ = (sa.Index("ix_jobs_session_id_created_at", "session_id", "created_at"),)
 
@@ -83,6 +85,7 @@ class OutboxMail(db.Model):
     """One mail to one delegate for one purpose: written in the transaction of the change it tells of, delivered by
     a worker, and marked sent in the transaction that records it. The unique key makes it one mail per person,
     purpose and version, however often a job runs again."""
+
     __tablename__ = "outbox_mails"
     __table_args__ = (
         sa.UniqueConstraint("registration_id", "purpose", "version"),

@@ -1,4 +1,5 @@
 """Meeting series, their sessions and days, and the vocabularies (entity types, regions) a session uses."""
+
 from __future__ import annotations
 
 import enum
@@ -6,7 +7,8 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import aware, date_in, utcnow
@@ -27,6 +29,7 @@ def _translated(default: str, translations: dict | None, language: str | None, f
 
 class RegistrationPolicy(enum.StrEnum):
     """Who may register for a session."""
+
     #: anyone with the form's link, registered at once
     OPEN = "open"
     #: anyone may ask; an organiser approves or declines (invited people are approved at once)
@@ -39,9 +42,11 @@ class RegistrationPolicy(enum.StrEnum):
         return str(POLICY_LABELS[self])
 
 
-POLICY_LABELS = {RegistrationPolicy.OPEN: _l("Open: anyone with the link is registered at once"),
-                  RegistrationPolicy.APPROVAL: _l("Approval required: an organiser approves each registration"),
-                  RegistrationPolicy.INVITATION: _l("Invitation only: registration through a personal invitation")}
+POLICY_LABELS = {
+    RegistrationPolicy.OPEN: _l("Open: anyone with the link is registered at once"),
+    RegistrationPolicy.APPROVAL: _l("Approval required: an organiser approves each registration"),
+    RegistrationPolicy.INVITATION: _l("Invitation only: registration through a personal invitation"),
+}
 
 
 class MeetingSeries(db.Model):
@@ -60,12 +65,14 @@ class MeetingSeries(db.Model):
 
 class MeetingSession(db.Model):
     """One numbered session of a series ("19th Session"), held over one or more days."""
+
     __tablename__ = "meeting_sessions"
     __table_args__ = (
         sa.UniqueConstraint("series_id", "number"),
         sa.CheckConstraint("in_person_capacity IS NULL OR in_person_capacity >= 0", name="capacity_not_negative"),
-        sa.CheckConstraint("reminder_days_before IS NULL OR reminder_days_before >= 0",
-                           name="reminder_days_not_negative"),
+        sa.CheckConstraint(
+            "reminder_days_before IS NULL OR reminder_days_before >= 0", name="reminder_days_not_negative"
+        ),
         sa.CheckConstraint("certificate_online_percent BETWEEN 0 AND 100", name="online_percent_range"),
         sa.CheckConstraint("certificate_days_required >= 1", name="days_required_positive"),
         sa.CheckConstraint(
@@ -136,8 +143,16 @@ class MeetingSession(db.Model):
     allows_walk_ins: Mapped[bool] = mapped_column(default=False)
     #: who may register; a server default only, like `certify_scheduled_hours`
     registration_policy: Mapped[RegistrationPolicy] = mapped_column(
-        sa.Enum(RegistrationPolicy, name="registration_policy", native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda members: [m.value for m in members]), server_default="open")
+        sa.Enum(
+            RegistrationPolicy,
+            name="registration_policy",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda members: [m.value for m in members],
+        ),
+        server_default="open",
+    )
     #: whom delegates contact: shown wherever a page or mail says "contact the secretariat"
     secretariat_email: Mapped[str] = mapped_column(sa.String(254), default="")
     secretariat_phone: Mapped[str] = mapped_column(sa.String(40), default="")
@@ -152,8 +167,9 @@ class MeetingSession(db.Model):
     entity_types: Mapped[list[EntityType]] = relationship(
         back_populates="session", order_by="(EntityType.position, EntityType.name)", cascade="all, delete-orphan"
     )
-    organisers: Mapped[list["StaffUser"]] = relationship(  # noqa: F821  (models/staff.py)
-        secondary="session_organisers", order_by="StaffUser.email")
+    organisers: Mapped[list[StaffUser]] = relationship(  # noqa: F821  (models/staff.py)
+        secondary="session_organisers", order_by="StaffUser.email"
+    )
     regions: Mapped[list[Region]] = relationship(
         back_populates="session", order_by="(Region.position, Region.name)", cascade="all, delete-orphan"
     )
@@ -206,6 +222,7 @@ class MeetingSession(db.Model):
 
 class SessionDay(db.Model):
     """A day of a session with its scheduled hours, in the session's time zone."""
+
     __tablename__ = "session_days"
     __table_args__ = (
         sa.UniqueConstraint("session_id", "date"),
@@ -223,6 +240,7 @@ class SessionDay(db.Model):
 
 class _Vocabulary:
     """Shared columns of the organiser-edited lists a registration picks from."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     #: order in forms and reports
@@ -241,6 +259,7 @@ class _Vocabulary:
 
 class EntityType(_Vocabulary, db.Model):
     """The kind of entity a delegate represents: "Regional Office for Capacity Building (ROCB)", ..."""
+
     __tablename__ = "entity_types"
     __table_args__ = (sa.UniqueConstraint("session_id", "name"),)
 
@@ -250,6 +269,7 @@ class EntityType(_Vocabulary, db.Model):
 
 class Region(_Vocabulary, db.Model):
     """A world region, "Europe", "West and Central Africa", ..."""
+
     __tablename__ = "regions"
     __table_args__ = (sa.UniqueConstraint("session_id", "name"),)
 

@@ -1,4 +1,5 @@
 """An organiser's message to a group of a session's registrants, kept with the filter that chose them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,6 +14,7 @@ from .meeting import MeetingSession, utcnow
 
 class Message(db.Model):
     """Sent through the outbox as one mail per recipient (purpose "message", version: this id), by a job."""
+
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,5 +1,6 @@
 """Online attendance as the platforms report it: intervals, people not yet matched, organisers' mappings,
 webhook deliveries and uploaded reports."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,6 +18,7 @@ from .uploads import UploadedFile
 
 class OnlineInterval(db.Model):
     """A stretch of time someone was in the online meeting, as a platform reported it."""
+
     __tablename__ = "online_intervals"
     __table_args__ = (
         # The same join reported twice (a webhook retry, a report imported again) is stored once.
@@ -38,6 +40,7 @@ class OnlineInterval(db.Model):
 
 class UnmatchedPresence(db.Model):
     """Someone the platform saw in the meeting whom no registration matches yet; an organiser maps them."""
+
     __tablename__ = "unmatched_presences"
     __table_args__ = (sa.UniqueConstraint("session_id", "source", "source_key"),)
 
@@ -58,6 +61,7 @@ class UnmatchedPresence(db.Model):
 
 class IdentityMapping(db.Model):
     """An organiser's decision that a platform identity is this registration; applied to later imports too."""
+
     __tablename__ = "identity_mappings"
     __table_args__ = (sa.UniqueConstraint("session_id", "identity_key"),)
 
@@ -73,6 +77,7 @@ class IdentityMapping(db.Model):
 
 class ZoomEvent(db.Model):
     """Each webhook delivery once: Zoom retries, and a retry must change nothing."""
+
     __tablename__ = "zoom_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +96,7 @@ class ZoomEvent(db.Model):
 
 class ReportImport(UploadedFile, db.Model):
     """An uploaded attendance report: previewed first, saved in one transaction when the organiser says so."""
+
     __tablename__ = "report_imports"
 
     #: "zoom", "teams" or "csv", as detected

@@ -1,11 +1,13 @@
 """Questions an organiser adds to a session's registration form, the delegates' answers, and visa letters."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -31,9 +33,13 @@ class QuestionKind(enum.StrEnum):
         return self in (QuestionKind.ONE_CHOICE, QuestionKind.SEVERAL_CHOICES)
 
 
-_KIND_LABELS = {QuestionKind.TEXT: _l("Short text"), QuestionKind.ONE_CHOICE: _l("One choice"),
-                QuestionKind.SEVERAL_CHOICES: _l("Several choices"), QuestionKind.YES_NO: _l("Yes or no"),
-                QuestionKind.VISA_LETTER: _l("Visa support letter (yes or no, in person only)")}
+_KIND_LABELS = {
+    QuestionKind.TEXT: _l("Short text"),
+    QuestionKind.ONE_CHOICE: _l("One choice"),
+    QuestionKind.SEVERAL_CHOICES: _l("Several choices"),
+    QuestionKind.YES_NO: _l("Yes or no"),
+    QuestionKind.VISA_LETTER: _l("Visa support letter (yes or no, in person only)"),
+}
 
 YES, NO = "yes", "no"
 #: how the keys of several choices are stored in one answer's value
@@ -87,8 +93,7 @@ class Answer(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
-    question_id: Mapped[int] = mapped_column(sa.ForeignKey("registration_questions.id", ondelete="CASCADE"),
-                                             index=True)
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("registration_questions.id", ondelete="CASCADE"), index=True)
     #: the text typed, a choice's key, "yes"/"no", or several keys one per line
     value: Mapped[str] = mapped_column(sa.Text)
 
@@ -98,6 +103,7 @@ class Answer(db.Model):
 
 class VisaLetter(db.Model):
     """A visa support letter issued to an in-person delegate; verifiable at /verify/<public_id> like a certificate."""
+
     __tablename__ = "visa_letters"
 
     id: Mapped[int] = mapped_column(primary_key=True)

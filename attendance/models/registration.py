@@ -1,4 +1,5 @@
 """A delegate's registration for a session: who they are, how they will attend, and their two secrets."""
+
 from __future__ import annotations
 
 import enum
@@ -6,7 +7,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..clock import utcnow
@@ -40,6 +42,7 @@ class RegistrationStatus(enum.StrEnum):
 
 class RegistrationSource(enum.StrEnum):
     """How a registration came in: the public form, the door's desk, an organiser's page, or an import."""
+
     FORM = "form"
     DESK = "desk"
     ORGANISER = "organiser"
@@ -64,21 +67,40 @@ class Role(enum.StrEnum):
 
 
 # Lazy: each is translated when shown, into the language of that moment.
-_ROLE_LABELS = {Role.CHAIR: _l("Chair"), Role.VICE_CHAIR: _l("Vice-Chair"),
-                Role.DELEGATE: _l("Delegate"), Role.SPEAKER: _l("Speaker"),
-                Role.OBSERVER: _l("Observer"), Role.SECRETARIAT: _l("Secretariat")}
+_ROLE_LABELS = {
+    Role.CHAIR: _l("Chair"),
+    Role.VICE_CHAIR: _l("Vice-Chair"),
+    Role.DELEGATE: _l("Delegate"),
+    Role.SPEAKER: _l("Speaker"),
+    Role.OBSERVER: _l("Observer"),
+    Role.SECRETARIAT: _l("Secretariat"),
+}
 
-_STATUS_LABELS = {RegistrationStatus.REGISTERED: _l("Registered"), RegistrationStatus.CANCELLED: _l("Cancelled"),
-                  RegistrationStatus.PENDING: _l("Pending approval"), RegistrationStatus.DECLINED: _l("Declined")}
+_STATUS_LABELS = {
+    RegistrationStatus.REGISTERED: _l("Registered"),
+    RegistrationStatus.CANCELLED: _l("Cancelled"),
+    RegistrationStatus.PENDING: _l("Pending approval"),
+    RegistrationStatus.DECLINED: _l("Declined"),
+}
 
-_SOURCE_LABELS = {RegistrationSource.FORM: _l("Public form"), RegistrationSource.DESK: _l("Desk (walk-in)"),
-                  RegistrationSource.ORGANISER: _l("Added by an organiser"), RegistrationSource.IMPORT: _l("Import")}
+_SOURCE_LABELS = {
+    RegistrationSource.FORM: _l("Public form"),
+    RegistrationSource.DESK: _l("Desk (walk-in)"),
+    RegistrationSource.ORGANISER: _l("Added by an organiser"),
+    RegistrationSource.IMPORT: _l("Import"),
+}
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> sa.Enum:
     # Stored as the lowercase value in a VARCHAR with a CHECK constraint: portable, and readable in SQL.
-    return sa.Enum(cls, name=name, native_enum=False, create_constraint=True, length=20,
-                   values_callable=lambda members: [m.value for m in members])
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class Registration(db.Model):
@@ -112,14 +134,14 @@ class Registration(db.Model):
         _enum(RegistrationStatus, "status"), default=RegistrationStatus.REGISTERED
     )
     #: how the registration came in
-    source: Mapped[RegistrationSource] = mapped_column(_enum(RegistrationSource, "source"),
-                                                      default=RegistrationSource.FORM)
+    source: Mapped[RegistrationSource] = mapped_column(
+        _enum(RegistrationSource, "source"), default=RegistrationSource.FORM
+    )
     cancel_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     #: the organiser's optional message with an approval or a decline, mailed and shown on the delegate's page
     decision_message: Mapped[str] = mapped_column(sa.String(500), default="")
     #: the invitation (personal, or a focal point's nomination) it came through, if any
-    invitation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invitations.id", ondelete="SET NULL"),
-                                                      index=True)
+    invitation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invitations.id", ondelete="SET NULL"), index=True)
     cancelled_at: Mapped[datetime | None]
     #: what the badge QR holds; a door scan looks it up. Reissuing replaces it.
     badge_token: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_badge_token)
@@ -168,8 +190,12 @@ class Registration(db.Model):
         words = search_key(query).split()
         if not words:
             return sa.false()
-        return sa.and_(*(sa.or_(*(cls.name_key.contains(pattern, autoescape=True) for pattern in word_patterns(word)))
-                         for word in words))
+        return sa.and_(
+            *(
+                sa.or_(*(cls.name_key.contains(pattern, autoescape=True) for pattern in word_patterns(word)))
+                for word in words
+            )
+        )
 
     @classmethod
     def name_is(cls, name: str) -> sa.ColumnElement[bool]:

@@ -1,4 +1,5 @@
 """Staff accounts: organisers run meetings, door staff check people in."""
+
 from __future__ import annotations
 
 import enum
@@ -21,7 +22,8 @@ class StaffRole(enum.StrEnum):
 
 #: which organisers run which sessions
 session_organisers = sa.Table(
-    "session_organisers", db.metadata,
+    "session_organisers",
+    db.metadata,
     sa.Column("session_id", sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("user_id", sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
 )
@@ -30,10 +32,10 @@ session_organisers = sa.Table(
 class DoorAssignment(db.Model):
     """A door staff member assigned to a session: they see, search and scan only the sessions they are assigned
     to (a door account assigned to none works at every session)."""
+
     __tablename__ = "session_door_staff"
 
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
 
 
@@ -96,6 +98,7 @@ class StaffUser(UserMixin, db.Model):
 class LoginFailure(db.Model):
     """Failed logins in a row to one account from one address. At LOCK_AFTER that address may not try that
     account for LOCK_MINUTES; other addresses still can, so a stranger cannot lock door staff out."""
+
     __tablename__ = "login_failures"
     __table_args__ = (sa.UniqueConstraint("email", "address"),)
 
@@ -111,6 +114,7 @@ class LoginFailure(db.Model):
 
 class ApiToken(db.Model):
     """A named token for a scanner device; only its hash is kept, the token itself is shown once."""
+
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,12 +126,11 @@ class ApiToken(db.Model):
     #: an organiser token may check in for a day other than today
     is_organiser: Mapped[bool] = mapped_column(default=False)
     #: the one session the token may read and check in for (`token add --session`); None: every session
-    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"),
-                                                   index=True)
+    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
-    session: Mapped["MeetingSession | None"] = relationship()  # noqa: F821  (models/meeting.py)
+    session: Mapped[MeetingSession | None] = relationship()  # noqa: F821  (models/meeting.py)
 
     @property
     def is_revoked(self) -> bool:

@@ -1,4 +1,5 @@
 """A delegate's badge or certificate PDF as last rendered, served again while what it shows is unchanged."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """What every file an organiser uploads to preview before saving keeps: an attendance report, a delegation list."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,6 +13,7 @@ from ..clock import utcnow
 class UploadedFile:
     """Previewed first, saved in one transaction when the organiser confirms; the file is kept as uploaded and
     parsed again on saving, so what is saved is what the preview showed."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("meeting_sessions.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(sa.String(255))

@@ -1,4 +1,5 @@
 """Online attendance: join links, platform webhooks, report imports, minutes attended."""
+
 from flask import Blueprint
 
 bp = Blueprint("online", __name__)

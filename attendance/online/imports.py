@@ -5,6 +5,7 @@ against the database as it is at that moment. Saving is one transaction; a file 
 The preview is computed once, on upload, and stored with the import: its counts, the days it covers and its first
 PREVIEW_ROWS rows, so that a report of tens of thousands of rows neither slows every view nor makes a huge page.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,15 +15,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-
 from flask_babel import gettext, ngettext
 
-from ..clock import key_text, utcnow
 from .. import audit
+from ..clock import key_text, utcnow
 from ..extensions import db
 from ..formatting import format_day
-from ..models import (Attendance, IdentityMapping, MeetingSession, OnlineInterval, Registration, RegistrationStatus,
-                      ReportImport, SessionDay, Source, UnmatchedPresence)
+from ..models import (
+    Attendance,
+    IdentityMapping,
+    MeetingSession,
+    OnlineInterval,
+    Registration,
+    RegistrationStatus,
+    ReportImport,
+    SessionDay,
+    Source,
+    UnmatchedPresence,
+)
 from ..models.registration import email_key
 from ..text import search_key
 from .intervals import day_window
@@ -88,11 +98,21 @@ def upload(meeting: MeetingSession, filename: str, content: bytes, by: str) -> R
     """Keeps an uploaded report for preview; raises ReportError when it is not a report we can read, or when the
     session's personal data was purged (nobody is left to match it to)."""
     if meeting.purged_at is not None:
-        raise ReportError(gettext("The personal data of this session was purged on %(day)s: there is nobody left "
-                                  "to match a report to.", day=format_day(meeting.purged_at)))
+        raise ReportError(
+            gettext(
+                "The personal data of this session was purged on %(day)s: there is nobody left to match a report to.",
+                day=format_day(meeting.purged_at),
+            )
+        )
     parsed = _parse(meeting, content)
-    report = ReportImport(session_id=meeting.id, filename=filename[:255] or "report", kind=parsed.kind,
-                          sha256=hashlib.sha256(content).hexdigest(), content=content, uploaded_by=by)
+    report = ReportImport(
+        session_id=meeting.id,
+        filename=filename[:255] or "report",
+        kind=parsed.kind,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by=by,
+    )
     report.preview = _stored(meeting, _preview_of(meeting, parsed))
     db.session.add(report)
     db.session.flush()  # its id, for the preview's address
@@ -127,17 +147,31 @@ def _stored(meeting: MeetingSession, result: Preview) -> dict:
         "unmatched_people": result.unmatched_people,
         "suggested_people": result.suggested_people,
         # the days the report adds attendance to, first the earliest
-        "days": sorted({row.day.date.isoformat() for row in result.rows
-                        if row.status in (MATCHED, UNMATCHED) and row.day is not None}),
-        "rows": [{
-            "line": row.line, "name": text(row.name), "email": text(row.email), "status": row.status,
-            "reason": text(row.reason), "joined": local(row.joined_at, "%d %b %H:%M"),
-            "left": local(row.left_at, "%H:%M"), "estimated": row.estimated,
-            "registration": text(row.registration.full_name) if row.registration is not None else "",
-            "first_line": row.first_line, "suggestion_id": row.suggestion.id if row.suggestion else None,
-            "lines": lines_of[row.line][:20] if row.status == UNMATCHED and row.first_line == row.line else [],
-            "line_count": len(lines_of[row.line]) if row.status == UNMATCHED and row.first_line == row.line else 0,
-        } for row in shown],
+        "days": sorted(
+            {
+                row.day.date.isoformat()
+                for row in result.rows
+                if row.status in (MATCHED, UNMATCHED) and row.day is not None
+            }
+        ),
+        "rows": [
+            {
+                "line": row.line,
+                "name": text(row.name),
+                "email": text(row.email),
+                "status": row.status,
+                "reason": text(row.reason),
+                "joined": local(row.joined_at, "%d %b %H:%M"),
+                "left": local(row.left_at, "%H:%M"),
+                "estimated": row.estimated,
+                "registration": text(row.registration.full_name) if row.registration is not None else "",
+                "first_line": row.first_line,
+                "suggestion_id": row.suggestion.id if row.suggestion else None,
+                "lines": lines_of[row.line][:20] if row.status == UNMATCHED and row.first_line == row.line else [],
+                "line_count": len(lines_of[row.line]) if row.status == UNMATCHED and row.first_line == row.line else 0,
+            }
+            for row in shown
+        ],
     }
 
 
@@ -175,8 +209,11 @@ class ChoiceReader:
             number = found.group(1)
         if number is not None:
             if (registration := self.by_id.get(int(number))) is None:
-                raise ValueError(gettext("“%(text)s” is not a registration of this session: choose one from the list.",
-                                         text=text[:100]))
+                raise ValueError(
+                    gettext(
+                        "“%(text)s” is not a registration of this session: choose one from the list.", text=text[:100]
+                    )
+                )
             return registration
         parts = [part.strip() for part in text.split("·") if part.strip()]
         for part in parts:
@@ -186,10 +223,20 @@ class ChoiceReader:
         if len(named) == 1:
             return named[0]
         if named:
-            raise ValueError(gettext("Several registrations are named “%(name)s”: choose one from the list (it shows "
-                                     "their e-mail addresses).", name=parts[0][:100]))
-        raise ValueError(gettext("“%(text)s” names no registration of this session: choose one from the list, or "
-                                 "leave the field empty to keep the person unmatched.", text=text[:100]))
+            raise ValueError(
+                gettext(
+                    "Several registrations are named “%(name)s”: choose one from the list (it shows "
+                    "their e-mail addresses).",
+                    name=parts[0][:100],
+                )
+            )
+        raise ValueError(
+            gettext(
+                "“%(text)s” names no registration of this session: choose one from the list, or "
+                "leave the field empty to keep the person unmatched.",
+                text=text[:100],
+            )
+        )
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -201,8 +248,9 @@ class _SessionIndex:
     38,000 dictionary look-ups, not 150,000 queries. Matches as `service.match` does (email, then a mapping)."""
 
     def __init__(self, meeting: MeetingSession, source: Source):
-        registrations = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)
-                                           .order_by(Registration.id)).all()
+        registrations = db.session.scalars(
+            sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.id)
+        ).all()
         by_id = {r.id: r for r in registrations}
         self.by_email: dict[str, Registration] = {}
         self.by_name: dict[str, list[Registration]] = defaultdict(list)
@@ -212,15 +260,27 @@ class _SessionIndex:
             if registration.status is RegistrationStatus.REGISTERED:
                 # the name's own key: the search key holds its transliteration, email and organisation after it
                 self.by_name[search_key(registration.full_name)].append(registration)
-        self.mapped = {key: by_id[registration_id] for key, registration_id in db.session.execute(
-            sa.select(IdentityMapping.identity_key, IdentityMapping.registration_id)
-            .filter_by(session_id=meeting.id)) if registration_id in by_id}
-        self.imported = {(registration_id, source_key) for registration_id, source_key in db.session.execute(
-            sa.select(Attendance.registration_id, OnlineInterval.source_key).join(Attendance)
-            .join(Registration, Registration.id == Attendance.registration_id)
-            .where(Registration.session_id == meeting.id, OnlineInterval.source == source))}
-        self.kept_unmatched = set(db.session.scalars(
-            sa.select(UnmatchedPresence.source_key).filter_by(session_id=meeting.id, source=source)))
+        self.mapped = {
+            key: by_id[registration_id]
+            for key, registration_id in db.session.execute(
+                sa.select(IdentityMapping.identity_key, IdentityMapping.registration_id).filter_by(
+                    session_id=meeting.id
+                )
+            )
+            if registration_id in by_id
+        }
+        self.imported = {
+            (registration_id, source_key)
+            for registration_id, source_key in db.session.execute(
+                sa.select(Attendance.registration_id, OnlineInterval.source_key)
+                .join(Attendance)
+                .join(Registration, Registration.id == Attendance.registration_id)
+                .where(Registration.session_id == meeting.id, OnlineInterval.source == source)
+            )
+        }
+        self.kept_unmatched = set(
+            db.session.scalars(sa.select(UnmatchedPresence.source_key).filter_by(session_id=meeting.id, source=source))
+        )
         self._email_keys: dict[str, str] = {}
 
     def email_key(self, email: str) -> str:
@@ -271,22 +331,31 @@ def _preview_of(meeting: MeetingSession, parsed: ParsedReport) -> Preview:
             item.reason = gettext("Line %(line)d: a time is out of range.", line=row.line)
             continue
         if row.minutes is not None and not 0 <= row.minutes <= MAX_MINUTES:
-            item.reason = gettext("Line %(line)d: a duration of %(minutes)s minutes is not possible in one day.",
-                                  line=row.line, minutes=format(row.minutes, "g"))
+            item.reason = gettext(
+                "Line %(line)d: a duration of %(minutes)s minutes is not possible in one day.",
+                line=row.line,
+                minutes=format(row.minutes, "g"),
+            )
             continue
         if joined is None and row.minutes is not None:
             item.day = _day_for_duration_only(meeting, parsed)
             if item.day is None:
-                item.reason = gettext("Line %(line)d: only a duration, and the report does not say which day. "
-                                      "Export the report with join and leave times.", line=row.line)
+                item.reason = gettext(
+                    "Line %(line)d: only a duration, and the report does not say which day. "
+                    "Export the report with join and leave times.",
+                    line=row.line,
+                )
                 continue
             joined = day_window(item.day)[0]
             left, item.estimated = joined + timedelta(minutes=row.minutes), True
         item.joined_at, item.left_at = joined, left
         item.day = item.day or day_at(meeting, joined)
         if item.day is None:
-            item.reason = gettext("Line %(line)d: %(day)s is not a day of this session.", line=row.line,
-                                  day=format_day(meeting.day_on(joined)))
+            item.reason = gettext(
+                "Line %(line)d: %(day)s is not a day of this session.",
+                line=row.line,
+                day=format_day(meeting.day_on(joined)),
+            )
             continue
         keys = identity_keys(row.email, row.name)
         item.identity_key = keys[0] if keys else ""
@@ -313,12 +382,20 @@ def _unmatched_reason(email: str, suggestion: Registration | None) -> str:
     if email.strip():
         reason = gettext("No registration with this email, and no earlier mapping of this person.")
     else:
-        reason = gettext("No email in the report, and no earlier mapping of this name (a name alone is only "
-                         "suggested).")
+        reason = gettext(
+            "No email in the report, and no earlier mapping of this name (a name alone is only suggested)."
+        )
     if suggestion is None:
         return reason + " " + gettext("Choose their registration to map them.")
-    return reason + " " + gettext("Suggested: %(name)s, the only registration with the same name; saving confirms "
-                                  "it, emptying the field declines it.", name=suggestion.full_name)
+    return (
+        reason
+        + " "
+        + gettext(
+            "Suggested: %(name)s, the only registration with the same name; saving confirms "
+            "it, emptying the field declines it.",
+            name=suggestion.full_name,
+        )
+    )
 
 
 def _day_for_duration_only(meeting: MeetingSession, parsed: ParsedReport) -> SessionDay | None:
@@ -342,19 +419,37 @@ def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int],
                 continue
             if row.status == UNMATCHED:
                 row.registration = chosen.get(row.identity_key)
-            outcome = record_presence(meeting, row.day, row.registration, joined_at=row.joined_at,
-                                      left_at=row.left_at, source=SOURCES[result.kind], source_key=row.source_key,
-                                      email=row.email, name=row.name)
+            outcome = record_presence(
+                meeting,
+                row.day,
+                row.registration,
+                joined_at=row.joined_at,
+                left_at=row.left_at,
+                source=SOURCES[result.kind],
+                source_key=row.source_key,
+                email=row.email,
+                name=row.name,
+            )
             counts[outcome] += 1
         report.saved_at = utcnow()
         # Kept as written, in the language of the organiser who saved it.
-        report.summary = ", ".join([
-            ngettext("%(num)d interval added", "%(num)d intervals added", counts["interval"]),
-            ngettext("%(num)d unmatched kept for mapping", "%(num)d unmatched kept for mapping", counts["unmatched"]),
-            ngettext("%(num)d duplicate skipped", "%(num)d duplicates skipped", counts["duplicate"]),
-            ngettext("%(num)d row with errors", "%(num)d rows with errors", counts["error"])])
-        audit.record("online.import_save", session_id=meeting.id, target=report.filename,
-                     details=f"{len(choices)} people mapped by hand", actor=by)
+        report.summary = ", ".join(
+            [
+                ngettext("%(num)d interval added", "%(num)d intervals added", counts["interval"]),
+                ngettext(
+                    "%(num)d unmatched kept for mapping", "%(num)d unmatched kept for mapping", counts["unmatched"]
+                ),
+                ngettext("%(num)d duplicate skipped", "%(num)d duplicates skipped", counts["duplicate"]),
+                ngettext("%(num)d row with errors", "%(num)d rows with errors", counts["error"]),
+            ]
+        )
+        audit.record(
+            "online.import_save",
+            session_id=meeting.id,
+            target=report.filename,
+            details=f"{len(choices)} people mapped by hand",
+            actor=by,
+        )
         db.session.flush()
     except Exception:
         db.session.rollback()  # on the caller's page: nothing of the half-saved report stays
@@ -362,8 +457,7 @@ def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int],
     return report.summary
 
 
-def _chosen_registrations(meeting: MeetingSession, result: Preview,
-                          choices: dict[int, int]) -> dict[str, Registration]:
+def _chosen_registrations(meeting: MeetingSession, result: Preview, choices: dict[int, int]) -> dict[str, Registration]:
     """The organiser's choices by person: a choice on any line of an unmatched person is for all their lines."""
     unmatched = {row.line: row for row in result.rows if row.status == UNMATCHED}
     chosen: dict[str, tuple[int, int]] = {}  # identity -> (line, registration id)
@@ -373,9 +467,15 @@ def _chosen_registrations(meeting: MeetingSession, result: Preview,
             continue  # a line that is no longer unmatched keeps what the database says now
         earlier_line, earlier_id = chosen.setdefault(row.identity_key, (line, registration_id))
         if earlier_id != registration_id:
-            raise ValueError(gettext("Lines %(first)d and %(line)d are the same person (%(name)s) but were given "
-                                     "different registrations.", first=earlier_line, line=line,
-                                     name=row.name or row.email))
+            raise ValueError(
+                gettext(
+                    "Lines %(first)d and %(line)d are the same person (%(name)s) but were given "
+                    "different registrations.",
+                    first=earlier_line,
+                    line=line,
+                    name=row.name or row.email,
+                )
+            )
     registrations = {}
     for identity_key, (line, registration_id) in chosen.items():
         registration = db.session.get(Registration, registration_id)
@@ -385,6 +485,14 @@ def _chosen_registrations(meeting: MeetingSession, result: Preview,
     return registrations
 
 
-__all__ = ["ReportError", "upload", "preview", "stored_preview", "save", "Preview", "ImportRow", "ChoiceReader",
-           "choice_label"]
-
+__all__ = [
+    "ReportError",
+    "upload",
+    "preview",
+    "stored_preview",
+    "save",
+    "Preview",
+    "ImportRow",
+    "ChoiceReader",
+    "choice_label",
+]

@@ -1,4 +1,5 @@
 """Minutes attended: the union of a day's joined/left intervals, clipped to the day's scheduled hours."""
+
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ Organisers of a hybrid meeting upload these files so the app can record who atte
 that cannot be used keeps an `error` in plain English, and a file that is not a report at all raises
 `ReportError`. Pure functions of the bytes: no Flask, no database.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -13,12 +14,14 @@ import io
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone as dt_timezone
-from typing import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass
@@ -44,14 +47,23 @@ class ReportError(ValueError):
 
 
 _MAGIC = {
-    b"\x89PNG": _l("a PNG image"), b"\xff\xd8\xff": _l("a JPEG image"), b"GIF8": _l("a GIF image"),
-    b"%PDF": _l("a PDF document"), b"PK\x03\x04": _l("a ZIP archive or an Excel workbook (.xlsx)"),
+    b"\x89PNG": _l("a PNG image"),
+    b"\xff\xd8\xff": _l("a JPEG image"),
+    b"GIF8": _l("a GIF image"),
+    b"%PDF": _l("a PDF document"),
+    b"PK\x03\x04": _l("a ZIP archive or an Excel workbook (.xlsx)"),
     b"\xd0\xcf\x11\xe0": _l("an old Excel workbook (.xls)"),
 }
 # Column headings seen in Zoom, Teams and plain exports, lower-cased, by what the column holds.
 _COLUMNS = {
-    "name": ("name (original name)", "user name (original name)", "participant name", "name", "full name",
-             "display name"),
+    "name": (
+        "name (original name)",
+        "user name (original name)",
+        "participant name",
+        "name",
+        "full name",
+        "display name",
+    ),
     "email": ("user email", "email", "e-mail", "email address", "participant email"),
     "join": ("join time", "joined", "first join", "first join time", "join"),
     "leave": ("leave time", "left", "last leave", "last leave time", "leave"),
@@ -63,17 +75,43 @@ _COLUMNS = {
 _START_KEYS = ("start time", "meeting start time")
 _TITLE = re.compile(r"([1-9])\.\s+\S.*")
 # Year first is always year, month, day: ISO's dashes, or the slashes of Japanese and Chinese exports.
-_ISO = re.compile(r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:T|,? )(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
-                  r"(?: ?([ap])\.?m\.?)? ?(Z|[+-]\d{2}:?\d{2})?", re.I)
+_ISO = re.compile(
+    r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:T|,? )(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+    r"(?: ?([ap])\.?m\.?)? ?(Z|[+-]\d{2}:?\d{2})?",
+    re.I,
+)
 # An English month name ("Apr 12, 2027 9:30:00 AM", "12 April 2027 09:30") leaves no doubt about the order.
-_NAMED = re.compile(r"(?:([a-z]{3,9})\.? (\d{1,2})|(\d{1,2}) ([a-z]{3,9})\.?),? (\d{4}),? (\d{1,2}):(\d{2})"
-                    r"(?::(\d{2}))?(?: ?([ap])\.?m\.?)?", re.I)
-_MONTHS = {name: number for number, names in enumerate(
-    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
-     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
-     ("dec", "december")], start=1) for name in names}
-_LOCAL = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2}),? (\d{1,2}):(\d{2})(?::(\d{2}))?"
-                    r"(?: ?([ap])\.?m\.?)?", re.I)
+_NAMED = re.compile(
+    r"(?:([a-z]{3,9})\.? (\d{1,2})|(\d{1,2}) ([a-z]{3,9})\.?),? (\d{4}),? (\d{1,2}):(\d{2})"
+    r"(?::(\d{2}))?(?: ?([ap])\.?m\.?)?",
+    re.I,
+)
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_LOCAL = re.compile(
+    r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2}),? (\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"(?: ?([ap])\.?m\.?)?",
+    re.I,
+)
 _HMS = re.compile(r"(?:(\d+) ?h)? ?(?:(\d+) ?m(?:in)?)? ?(?:(\d+) ?s)?", re.I)
 
 Record = tuple[int, list[str]]  # (1-based line number, cells)
@@ -84,6 +122,7 @@ _SEPARATOR_NAMES = {",": _l("commas"), ";": _l("semicolons"), "\t": _l("tabs")}
 @dataclass
 class _Raw:
     """A row's cells as written, before any time is read."""
+
     line: int
     name: str = ""
     email: str = ""
@@ -112,6 +151,7 @@ def parse_report(data: bytes, *, timezone: ZoneInfo, expected_dates: Sequence[da
         if text not in read:
             read[text] = _parse_time(text, order, timezone)
         return read[text]
+
     rows = [_row(raw, read_time, unique) for raw in raws]
     return ParsedReport(kind, rows, read_time(start) if start else None)
 
@@ -121,8 +161,13 @@ def _decode(data: bytes) -> str:
         raise ReportError(gettext("The file is empty."))
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
-            raise ReportError(gettext("This file is %(what)s, not an attendance report: export the report from "
-                                      "Zoom or Teams as CSV and upload that file.", what=what))
+            raise ReportError(
+                gettext(
+                    "This file is %(what)s, not an attendance report: export the report from "
+                    "Zoom or Teams as CSV and upload that file.",
+                    what=what,
+                )
+            )
     encoding = "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
@@ -141,12 +186,14 @@ def _decode(data: bytes) -> str:
         try:  # Excel on Windows saves CSV in this code page
             text = data.decode("cp1252")
         except UnicodeDecodeError:
-            raise ReportError(gettext("This file is not text (it looks like binary data), so it cannot be an "
-                                      "attendance report.")) from None
+            raise ReportError(
+                gettext("This file is not text (it looks like binary data), so it cannot be an attendance report.")
+            ) from None
     controls = sum(1 for char in text if char < " " and char not in "\t\r\n\f")
     if "\x00" in text or controls > len(text) / 100:
-        raise ReportError(gettext("This file is not text (it looks like binary data), so it cannot be an "
-                                  "attendance report."))
+        raise ReportError(
+            gettext("This file is not text (it looks like binary data), so it cannot be an attendance report.")
+        )
     if not text.strip():
         raise ReportError(gettext("The file is empty."))
     return text
@@ -184,9 +231,11 @@ def _separator(text: str) -> str:
     """
     lines = [line for line in text.splitlines() if line.strip()]
     for line in lines:
-        headers = [(len(_columns(cells)), len(cells), -rank, separator)
-                   for rank, separator in enumerate(_SEPARATORS)
-                   if _is_header(_columns(cells := _split(line, separator)))]
+        headers = [
+            (len(_columns(cells)), len(cells), -rank, separator)
+            for rank, separator in enumerate(_SEPARATORS)
+            if _is_header(_columns(cells := _split(line, separator)))
+        ]
         if headers:
             return max(headers)[-1]
     for line in lines:
@@ -217,12 +266,20 @@ def _is_header(columns: dict[str, int]) -> bool:
 def _no_join_column(header: list[str], separator: str) -> ReportError:
     found = ", ".join(cell.strip()[:40] for cell in header[:12] if cell.strip())
     if len(header) > 1:
-        how = gettext("read as separated by %(separator)s; columns separated by commas, semicolons or tabs are all "
-                      "understood", separator=_SEPARATOR_NAMES[separator])
+        how = gettext(
+            "read as separated by %(separator)s; columns separated by commas, semicolons or tabs are all understood",
+            separator=_SEPARATOR_NAMES[separator],
+        )
     else:  # one column: the separator is likely something else (a pipe, spaces)
         how = gettext("only one column: separate the columns with commas, semicolons or tabs")
-    return ReportError(gettext("No column for the join time: this does not look like a Zoom, Teams or "
-                               "email,joined,left report. Columns found: %(found)s (%(how)s).", found=found, how=how))
+    return ReportError(
+        gettext(
+            "No column for the join time: this does not look like a Zoom, Teams or "
+            "email,joined,left report. Columns found: %(found)s (%(how)s).",
+            found=found,
+            how=how,
+        )
+    )
 
 
 def _meeting_start(records: list[Record]) -> str:
@@ -244,7 +301,7 @@ def _plain_table(records: list[Record], delimiter: str) -> tuple[str, str, list[
     if at is None:
         raise _no_join_column(records[0][1], delimiter)
     header = records[at][1]
-    raws, unique = _table(header, records[at + 1:])
+    raws, unique = _table(header, records[at + 1 :])
     if "joined" in map(_norm, header):
         kind = "csv"
     else:
@@ -253,15 +310,19 @@ def _plain_table(records: list[Record], delimiter: str) -> tuple[str, str, list[
 
 
 def _teams(records: list[Record], delimiter: str) -> tuple[str, list[_Raw], bool]:
-    titles = [(i, match.group(1)) for i, (_, cells) in enumerate(records)
-              if len(cells) == 1 and (match := _TITLE.fullmatch(cells[0].strip()))]
+    titles = [
+        (i, match.group(1))
+        for i, (_, cells) in enumerate(records)
+        if len(cells) == 1 and (match := _TITLE.fullmatch(cells[0].strip()))
+    ]
     ends = [i for i, _ in titles[1:]] + [len(records)]
-    sections = {number: records[i + 1:end] for (i, number), end in zip(titles, ends)}
+    sections = {number: records[i + 1 : end] for (i, number), end in zip(titles, ends)}
     # "3. In-Meeting Activities" has one row per join, so rejoins survive; "2. Participants" does not.
     candidates = [sections[number] for number in ("3", "2") if sections.get(number)]
     if not candidates:
-        raise ReportError(gettext("This Teams report has no participants section ('2. Participants' or "
-                                  "'3. In-Meeting Activities')."))
+        raise ReportError(
+            gettext("This Teams report has no participants section ('2. Participants' or '3. In-Meeting Activities').")
+        )
     table = next((section for section in candidates if len(section) > 1), candidates[0])
     if not _is_header(_columns(table[0][1])):
         raise _no_join_column(table[0][1], delimiter)
@@ -281,8 +342,17 @@ def _table(header: list[str], body: list[Record]) -> tuple[list[_Raw], bool]:
 
     if "join" not in columns and "action" in columns:
         return _pair_events(body, cell), False
-    raws = [_Raw(line, cell(cells, "name"), cell(cells, "email"), cell(cells, "join"), cell(cells, "leave"),
-                 cell(cells, "minutes") or cell(cells, "total")) for line, cells in body]
+    raws = [
+        _Raw(
+            line,
+            cell(cells, "name"),
+            cell(cells, "email"),
+            cell(cells, "join"),
+            cell(cells, "leave"),
+            cell(cells, "minutes") or cell(cells, "total"),
+        )
+        for line, cells in body
+    ]
     return raws, "join" not in columns
 
 
@@ -317,8 +387,12 @@ def _choose_order(texts: list[str], tz: ZoneInfo, expected: set[date]) -> str:
 
     def score(order: str) -> tuple[int, int, bool]:
         parsed = [(when, n) for text, n in either_way.items() if (when := _parse_time(text, order, tz))]
-        return (sum(n for _, n in parsed), sum(n for when, n in parsed if when.date() in expected),
-                order == ("mdy" if am_pm else "dmy"))
+        return (
+            sum(n for _, n in parsed),
+            sum(n for when, n in parsed if when.date() in expected),
+            order == ("mdy" if am_pm else "dmy"),
+        )
+
     return max(("mdy", "dmy"), key=score)
 
 
@@ -355,7 +429,7 @@ def _parse_time(text: str, order: str, tz: ZoneInfo) -> datetime | None:
         if not offset:
             return value.replace(tzinfo=tz)
         if offset.upper() == "Z":
-            return value.replace(tzinfo=dt_timezone.utc)
+            return value.replace(tzinfo=UTC)
         sign = -1 if offset[0] == "-" else 1
         return value.replace(tzinfo=dt_timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[-2:]))))
     except ValueError:
@@ -385,8 +459,11 @@ def _row(raw: _Raw, read_time: Callable[[str], datetime | None], unique_users: b
         error = gettext("Line %(line)d: no name and no email, so there is no telling who attended", line=line)
     elif unique_users:
         if minutes is None:
-            error = (gettext("Line %(line)d: cannot read the duration '%(value)s'", line=line, value=raw.minutes)
-                     if raw.minutes else gettext("Line %(line)d: no duration", line=line))
+            error = (
+                gettext("Line %(line)d: cannot read the duration '%(value)s'", line=line, value=raw.minutes)
+                if raw.minutes
+                else gettext("Line %(line)d: no duration", line=line)
+            )
     elif not raw.joined:
         error = gettext("Line %(line)d: no join time", line=line)
     elif joined is None:
@@ -395,6 +472,10 @@ def _row(raw: _Raw, read_time: Callable[[str], datetime | None], unique_users: b
         error = gettext("Line %(line)d: cannot read the leave time '%(value)s'", line=line, value=raw.left)
     elif left is not None and left < joined:
         shown = "%H:%M" if left.date() == joined.date() else "%Y-%m-%d %H:%M"
-        error = gettext("Line %(line)d: leaves (%(left)s) before joining (%(joined)s)", line=line,
-                        left=left.strftime(shown), joined=joined.strftime(shown))
+        error = gettext(
+            "Line %(line)d: leaves (%(left)s) before joining (%(joined)s)",
+            line=line,
+            left=left.strftime(shown),
+            joined=joined.strftime(shown),
+        )
     return ReportRow(raw.line, raw.name, raw.email, joined, left, minutes, error)

@@ -1,12 +1,12 @@
 """Organisers' online-attendance pages, report imports, and the Zoom webhook endpoint."""
+
+import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-
-import sqlalchemy as sa
 
 from .. import attendance_rule  # a module, not its names: it imports online.intervals, so this package
 from ..auth import organiser_required
@@ -15,21 +15,37 @@ from ..extensions import csrf, db, limiter
 from ..lookup import managed_session_or_404, small_int
 from ..models import Registration, ReportImport
 from . import bp
-from .imports import (ERROR, MATCHED, PREVIEW_ROWS, UNMATCHED, ChoiceReader, ReportError, choice_label, save,
-                      stored_preview, upload)
+from .imports import (
+    ERROR,
+    MATCHED,
+    PREVIEW_ROWS,
+    UNMATCHED,
+    ChoiceReader,
+    ReportError,
+    choice_label,
+    save,
+    stored_preview,
+    upload,
+)
 from .service import map_identity, online_day, unmatched_people
 from .zoom import handle_delivery
 
 
 class UploadForm(FlaskForm):
-    report = FileField(_l("Attendance report (Zoom participants CSV, Teams attendance report, or email,joined,left CSV)"),
-                       validators=[FileRequired("Choose the report file to upload.")])
+    report = FileField(
+        _l("Attendance report (Zoom participants CSV, Teams attendance report, or email,joined,left CSV)"),
+        validators=[FileRequired("Choose the report file to upload.")],
+    )
 
 
 def _choice_labels(meeting) -> dict[int, str]:
     """Every registration of the session as the one shared list of choices writes it, by id, in name order."""
-    return {r.id: choice_label(r) for r in db.session.scalars(
-        sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.name_key, Registration.id))}
+    return {
+        r.id: choice_label(r)
+        for r in db.session.scalars(
+            sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.name_key, Registration.id)
+        )
+    }
 
 
 @bp.get("/sessions/<slug>/online")
@@ -39,13 +55,22 @@ def online_attendance(slug: str):
     day = _chosen_day(meeting)
     rows = online_day(meeting, day)
     day_index = meeting.days.index(day)
-    counted = {registration_id: days[day_index] for registration_id, days
-               in attendance_rule.session_days_of(meeting, [r.registration for r in rows]).items()}
-    return render_template("online/day.html", meeting=meeting, day=day, counted=counted,
-                           needed=attendance_rule.online_minutes_needed(meeting, day),
-                           describe_day=attendance_rule.describe_day,
-                           attended=[r for r in rows if not r.link_only], link_only=[r for r in rows if r.link_only],
-                           unmatched=unmatched_people(meeting, day), choices=_choice_labels(meeting))
+    counted = {
+        registration_id: days[day_index]
+        for registration_id, days in attendance_rule.session_days_of(meeting, [r.registration for r in rows]).items()
+    }
+    return render_template(
+        "online/day.html",
+        meeting=meeting,
+        day=day,
+        counted=counted,
+        needed=attendance_rule.online_minutes_needed(meeting, day),
+        describe_day=attendance_rule.describe_day,
+        attended=[r for r in rows if not r.link_only],
+        link_only=[r for r in rows if r.link_only],
+        unmatched=unmatched_people(meeting, day),
+        choices=_choice_labels(meeting),
+    )
 
 
 @bp.post("/sessions/<slug>/online/map")
@@ -62,9 +87,14 @@ def map_person(slug: str):
             flash(gettext("Choose the registration this person is."))
         else:
             moved = map_identity(meeting, identity_key, registration, current_user.email)
-            flash(ngettext("Mapped to %(name)s: %(num)d interval moved; later imports will know them.",
-                           "Mapped to %(name)s: %(num)d intervals moved; later imports will know them.", moved,
-                           name=registration.full_name))
+            flash(
+                ngettext(
+                    "Mapped to %(name)s: %(num)d interval moved; later imports will know them.",
+                    "Mapped to %(name)s: %(num)d intervals moved; later imports will know them.",
+                    moved,
+                    name=registration.full_name,
+                )
+            )
     return redirect(url_for("online.online_attendance", slug=slug, day=request.form.get("day", "")))
 
 
@@ -81,10 +111,10 @@ def imports(slug: str):
             form.report.errors.append(str(error))
         else:
             return redirect(url_for("online.import_preview", slug=slug, import_id=report.id))
-    past = db.session.scalars(sa.select(ReportImport).filter_by(session_id=meeting.id)
-                              .order_by(ReportImport.uploaded_at.desc())).all()
-    return render_template("online/imports.html", meeting=meeting, form=form, past=past), \
-        400 if form.errors else 200
+    past = db.session.scalars(
+        sa.select(ReportImport).filter_by(session_id=meeting.id).order_by(ReportImport.uploaded_at.desc())
+    ).all()
+    return render_template("online/imports.html", meeting=meeting, form=form, past=past), 400 if form.errors else 200
 
 
 def _import_or_404(meeting, import_id: int) -> ReportImport:
@@ -101,13 +131,23 @@ def import_preview(slug: str, import_id: int):
     return _preview_page(meeting, _import_or_404(meeting, import_id))
 
 
-def _preview_page(meeting, report: ReportImport, entered: dict[int, str] | None = None,
-                  problems: dict[int, str] | None = None):
+def _preview_page(
+    meeting, report: ReportImport, entered: dict[int, str] | None = None, problems: dict[int, str] | None = None
+):
     """The preview; after a refused save, with what the organiser typed and why each choice was refused."""
-    return render_template("online/preview.html", meeting=meeting, report=report,
-                           preview=stored_preview(meeting, report), shown_rows=PREVIEW_ROWS,
-                           choices=_choice_labels(meeting), entered=entered or {}, problems=problems or {},
-                           MATCHED=MATCHED, UNMATCHED=UNMATCHED, ERROR=ERROR), 400 if problems else 200
+    return render_template(
+        "online/preview.html",
+        meeting=meeting,
+        report=report,
+        preview=stored_preview(meeting, report),
+        shown_rows=PREVIEW_ROWS,
+        choices=_choice_labels(meeting),
+        entered=entered or {},
+        problems=problems or {},
+        MATCHED=MATCHED,
+        UNMATCHED=UNMATCHED,
+        ERROR=ERROR,
+    ), 400 if problems else 200
 
 
 @bp.post("/sessions/<slug>/imports/<int:import_id>/save")
@@ -116,8 +156,7 @@ def import_save(slug: str, import_id: int):
     meeting = managed_session_or_404(slug)
     report = _import_or_404(meeting, import_id)
     try:
-        entered = {small_int(name[4:]): value[:400] for name, value in request.form.items()
-                   if name.startswith("map-")}
+        entered = {small_int(name[4:]): value[:400] for name, value in request.form.items() if name.startswith("map-")}
     except ValueError:
         abort(400, "Each choice must name its line with digits (map-<line>).")
     reader, choices, problems = ChoiceReader(meeting), {}, {}
@@ -138,13 +177,18 @@ def import_save(slug: str, import_id: int):
         return redirect(url_for("online.import_preview", slug=slug, import_id=import_id))
     flash(gettext("Saved: %(summary)s.", summary=summary))
     imported_days = stored_preview(meeting, report)["days"]  # the online page opens on the report's first day
-    return redirect(url_for("online.online_attendance", slug=slug, **({"day": imported_days[0]} if imported_days else {})))
+    return redirect(
+        url_for("online.online_attendance", slug=slug, **({"day": imported_days[0]} if imported_days else {}))
+    )
 
 
 @bp.post("/integrations/zoom/webhook")
 @csrf.exempt
 @limiter.limit("600 per minute")
 def zoom_webhook():
-    answer = handle_delivery(request.get_data(cache=False), request.headers.get("x-zm-request-timestamp", ""),
-                             request.headers.get("x-zm-signature", ""))
+    answer = handle_delivery(
+        request.get_data(cache=False),
+        request.headers.get("x-zm-request-timestamp", ""),
+        request.headers.get("x-zm-signature", ""),
+    )
     return jsonify(answer.body), answer.http_status

@@ -4,6 +4,7 @@ Zoom signs each request with the app's secret token: `x-zm-signature: v0=<hex HM
 "v0:<x-zm-request-timestamp>:<raw body>">`. Each session stores the secret of the Zoom app that hosts its
 meeting, so the meeting id in the body says which secret must have signed it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,7 @@ from ..clock import key_text
 from ..dbutil import insert_or_ignore
 from ..extensions import db
 from ..json_input import parse_json
-from ..models import (Attendance, MeetingSession, OnlineInterval, SessionDay, Source, UnmatchedPresence,
-                      ZoomEvent)
+from ..models import Attendance, MeetingSession, OnlineInterval, SessionDay, Source, UnmatchedPresence, ZoomEvent
 from .service import day_at, match, record_presence
 
 MAX_AGE_SECONDS = 300
@@ -70,8 +70,11 @@ def handle_delivery(body: bytes, timestamp: str, given_signature: str, now: floa
         return Answer(401, {"status": "error", "reason": BAD_SIGNATURE})
 
     digest = hashlib.sha256(body).hexdigest()
-    event_id = insert_or_ignore(ZoomEvent, dict(body_sha256=digest, session_id=meeting.id, event=event[:80],
-                                                body=body.decode("utf-8", "replace")), ["body_sha256"])
+    event_id = insert_or_ignore(
+        ZoomEvent,
+        dict(body_sha256=digest, session_id=meeting.id, event=event[:80], body=body.decode("utf-8", "replace")),
+        ["body_sha256"],
+    )
     if event_id is None:
         db.session.rollback()
         return Answer(200, {"status": "duplicate"})
@@ -88,8 +91,9 @@ def _url_validation(body: bytes, timestamp: str, given_signature: str, payload: 
     plain = payload.get("plainToken")
     if not isinstance(plain, str) or not plain:
         return Answer(400, {"status": "error", "reason": "url_validation without a plainToken."})
-    secrets = db.session.scalars(sa.select(MeetingSession.zoom_webhook_secret).distinct()
-                                 .where(MeetingSession.zoom_webhook_secret != "")).all()
+    secrets = db.session.scalars(
+        sa.select(MeetingSession.zoom_webhook_secret).distinct().where(MeetingSession.zoom_webhook_secret != "")
+    ).all()
     for secret in secrets:
         if _signed_by(secret, timestamp, body, given_signature):
             encrypted = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
@@ -115,8 +119,14 @@ def _participant(meeting_object: dict) -> dict:
 
 
 def _participant_key(participant: dict) -> str:
-    return str(participant.get("participant_uuid") or participant.get("user_id") or participant.get("id")
-               or participant.get("email") or participant.get("user_name") or "")[:150]
+    return str(
+        participant.get("participant_uuid")
+        or participant.get("user_id")
+        or participant.get("id")
+        or participant.get("email")
+        or participant.get("user_name")
+        or ""
+    )[:150]
 
 
 def _pending_parts(meeting_object: dict) -> tuple[str, datetime | None]:
@@ -137,12 +147,23 @@ def _apply(meeting: MeetingSession, event: str, meeting_object: dict) -> str:
         if day is None:
             return "ignored: not a day of this session"
         left = _pending_leave(meeting, key, joined)
-        registration = match(meeting, email=str(participant.get("email") or ""),
-                             name=str(participant.get("user_name") or ""),
-                             registrant_id=str(participant.get("registrant_id") or "") or None)
-        return record_presence(meeting, day, registration, joined_at=joined, left_at=left, source=Source.ZOOM_WEBHOOK,
-                               source_key=f"{key}|{key_text(joined)}", email=str(participant.get("email") or ""),
-                               name=str(participant.get("user_name") or ""))
+        registration = match(
+            meeting,
+            email=str(participant.get("email") or ""),
+            name=str(participant.get("user_name") or ""),
+            registrant_id=str(participant.get("registrant_id") or "") or None,
+        )
+        return record_presence(
+            meeting,
+            day,
+            registration,
+            joined_at=joined,
+            left_at=left,
+            source=Source.ZOOM_WEBHOOK,
+            source_key=f"{key}|{key_text(joined)}",
+            email=str(participant.get("email") or ""),
+            name=str(participant.get("user_name") or ""),
+        )
     left = _zoom_time(participant.get("leave_time"))
     if left is None:
         return "ignored: no readable leave_time"
@@ -152,8 +173,12 @@ def _apply(meeting: MeetingSession, event: str, meeting_object: dict) -> str:
 def _close(meeting: MeetingSession, key: str, left: datetime) -> bool:
     """Ends the participant's latest open interval (matched or not) that began before they left."""
     for model in (OnlineInterval, UnmatchedPresence):
-        query = sa.select(model).where(model.source == Source.ZOOM_WEBHOOK, model.source_key.startswith(f"{key}|", autoescape=True),
-                                       model.left_at.is_(None), model.joined_at <= left)
+        query = sa.select(model).where(
+            model.source == Source.ZOOM_WEBHOOK,
+            model.source_key.startswith(f"{key}|", autoescape=True),
+            model.left_at.is_(None),
+            model.joined_at <= left,
+        )
         if model is UnmatchedPresence:
             query = query.where(model.session_id == meeting.id)
         else:
@@ -168,9 +193,16 @@ def _close(meeting: MeetingSession, key: str, left: datetime) -> bool:
 def _pending_leave(meeting: MeetingSession, key: str, joined: datetime) -> datetime | None:
     """A leave that arrived before its join (Zoom does not promise order) closes the join now."""
     pending = db.session.scalar(
-        sa.select(ZoomEvent).where(ZoomEvent.session_id == meeting.id, ZoomEvent.participant_key == key,
-                                   ZoomEvent.outcome.startswith("pending_leave"), ZoomEvent.left_at >= joined)
-        .order_by(ZoomEvent.left_at).limit(1))
+        sa.select(ZoomEvent)
+        .where(
+            ZoomEvent.session_id == meeting.id,
+            ZoomEvent.participant_key == key,
+            ZoomEvent.outcome.startswith("pending_leave"),
+            ZoomEvent.left_at >= joined,
+        )
+        .order_by(ZoomEvent.left_at)
+        .limit(1)
+    )
     if pending is None:
         return None
     pending.outcome = "closed (arrived before its join)"

@@ -1,4 +1,5 @@
 """Organisers' pages: setting up sessions and their vocabularies, and managing registrations."""
+
 from flask import Blueprint
 
 bp = Blueprint("organiser", __name__)

@@ -1,5 +1,6 @@
 """Organisers approve or decline pending registrations, one by one or selected together, with an optional
 message that is mailed to each delegate."""
+
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
@@ -23,11 +24,20 @@ def approvals(slug: str):
     meeting = managed_session_or_404(slug)
     status = request.args.get("status", RegistrationStatus.PENDING.value)
     shown = RegistrationStatus(status) if status in {s.value for s in SHOWN} else RegistrationStatus.PENDING
-    people = db.session.scalars(sa.select(Registration).where(
-        Registration.session_id == meeting.id, Registration.status == shown)
-        .order_by(Registration.created_at, Registration.id)).all()
-    return render_template("organiser/approvals.html", meeting=meeting, people=people, shown=shown,
-                           statuses=SHOWN, pending=pending_count(meeting), message_max=MESSAGE_MAX)
+    people = db.session.scalars(
+        sa.select(Registration)
+        .where(Registration.session_id == meeting.id, Registration.status == shown)
+        .order_by(Registration.created_at, Registration.id)
+    ).all()
+    return render_template(
+        "organiser/approvals.html",
+        meeting=meeting,
+        people=people,
+        shown=shown,
+        statuses=SHOWN,
+        pending=pending_count(meeting),
+        message_max=MESSAGE_MAX,
+    )
 
 
 @bp.post("/sessions/<slug>/approvals")
@@ -46,22 +56,45 @@ def decide_approvals(slug: str):
     if action not in ("approve", "decline") or not ids:
         flash(gettext("Tick at least one registration, then approve or decline."), "warning")
         return redirect(url_for("organiser.approvals", slug=slug))
-    chosen = db.session.scalars(sa.select(Registration).where(
-        Registration.session_id == meeting.id, Registration.id.in_(ids)).order_by(Registration.id)).all()
+    chosen = db.session.scalars(
+        sa.select(Registration)
+        .where(Registration.session_id == meeting.id, Registration.id.in_(ids))
+        .order_by(Registration.id)
+    ).all()
     decisions = decide_many(chosen, approve=action == "approve", message=request.form.get("message", ""))
     if decisions.done:
-        flash(ngettext("%(num)d registration approved: the delegate is emailed their badge.",
-                       "%(num)d registrations approved: each delegate is emailed their badge.",
-                       len(decisions.done)) if action == "approve" else
-              ngettext("%(num)d registration declined: the delegate is told by email.",
-                       "%(num)d registrations declined: each delegate is told by email.", len(decisions.done)))
+        flash(
+            ngettext(
+                "%(num)d registration approved: the delegate is emailed their badge.",
+                "%(num)d registrations approved: each delegate is emailed their badge.",
+                len(decisions.done),
+            )
+            if action == "approve"
+            else ngettext(
+                "%(num)d registration declined: the delegate is told by email.",
+                "%(num)d registrations declined: each delegate is told by email.",
+                len(decisions.done),
+            )
+        )
     for registration, refusal in decisions.refused:
         if isinstance(refusal, NotPending):
-            flash(gettext("%(name)s was not changed: the registration is %(status)s now, no longer pending.",
-                          name=registration.full_name, status=refusal.status.label.lower()), "warning")
+            flash(
+                gettext(
+                    "%(name)s was not changed: the registration is %(status)s now, no longer pending.",
+                    name=registration.full_name,
+                    status=refusal.status.label.lower(),
+                ),
+                "warning",
+            )
         elif isinstance(refusal, InPersonFull):
-            flash(gettext("%(name)s was not approved: the in-person seats are full. Change their mode to online "
-                          "first, or raise the capacity.", name=registration.full_name), "warning")
+            flash(
+                gettext(
+                    "%(name)s was not approved: the in-person seats are full. Change their mode to online "
+                    "first, or raise the capacity.",
+                    name=registration.full_name,
+                ),
+                "warning",
+            )
     return redirect(url_for("organiser.approvals", slug=slug))
 
 

@@ -3,9 +3,9 @@
 A door account assigned to one or more sessions sees, searches and scans only those; one assigned to none works
 at every session (so that existing accounts, and a volunteer added on the meeting's morning, keep working).
 """
+
 import sqlalchemy as sa
-from flask import flash, redirect, url_for
-from flask import request
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext
 
 from .. import audit
@@ -21,8 +21,16 @@ class NotDoorStaff(ValueError):
 
 
 def door_staff_of(meeting: MeetingSession) -> list[StaffUser]:
-    return db.session.scalars(sa.select(StaffUser).join(DoorAssignment, DoorAssignment.user_id == StaffUser.id)
-                              .where(DoorAssignment.session_id == meeting.id).order_by(StaffUser.email)).unique().all()
+    return (
+        db.session.scalars(
+            sa.select(StaffUser)
+            .join(DoorAssignment, DoorAssignment.user_id == StaffUser.id)
+            .where(DoorAssignment.session_id == meeting.id)
+            .order_by(StaffUser.email)
+        )
+        .unique()
+        .all()
+    )
 
 
 def assign_door_staff(meeting: MeetingSession, email: str, actor: str | None = None) -> tuple[StaffUser, bool]:
@@ -56,11 +64,19 @@ def add_door_staff(slug: str):
     try:
         user, added = assign_door_staff(meeting, email)
     except NotDoorStaff:
-        flash(gettext("No door staff account has the email “%(email)s”. Create it with `flask user add EMAIL "
-                      "--role door` first.", email=email))
+        flash(
+            gettext(
+                "No door staff account has the email “%(email)s”. Create it with `flask user add EMAIL "
+                "--role door` first.",
+                email=email,
+            )
+        )
     else:
-        flash(gettext("%(email)s now works the doors of this session.", email=user.email) if added
-              else gettext("%(email)s already works the doors of this session.", email=user.email))
+        flash(
+            gettext("%(email)s now works the doors of this session.", email=user.email)
+            if added
+            else gettext("%(email)s already works the doors of this session.", email=user.email)
+        )
     return redirect(url_for("organiser.edit_session", slug=slug) + "#door-staff-heading")
 
 
@@ -72,6 +88,11 @@ def remove_door_staff(slug: str, user_id: int):
     if unassign_door_staff(meeting, user):
         flash(gettext("%(email)s no longer works the doors of this session.", email=user.email))
         if not user.door_assignments:
-            flash(gettext("%(email)s is now assigned to no session, so they can scan at every session again.",
-                          email=user.email), "warning")
+            flash(
+                gettext(
+                    "%(email)s is now assigned to no session, so they can scan at every session again.",
+                    email=user.email,
+                ),
+                "warning",
+            )
     return redirect(url_for("organiser.edit_session", slug=slug) + "#door-staff-heading")

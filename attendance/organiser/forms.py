@@ -1,5 +1,5 @@
 """Forms for setting up sessions and fixing registrations."""
-import re
+
 from datetime import time
 from zoneinfo import available_timezones
 
@@ -7,11 +7,34 @@ import sqlalchemy as sa
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, FieldList, Form, FormField, IntegerField,
-                     RadioField, SelectField, StringField, TextAreaField, TimeField, URLField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, URL,
-                                ValidationError)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..extensions import db
 from ..formatting import format_day
@@ -25,8 +48,11 @@ class WholeNumberField(IntegerField):
     """An IntegerField that reads only the digits 0-9: `int()` would also take "٣" or full-width digits."""
 
     def process_formdata(self, valuelist):
-        if valuelist and valuelist[0].strip() and not (valuelist[0].strip().isascii()
-                                                       and valuelist[0].strip().lstrip("-").isdigit()):
+        if (
+            valuelist
+            and valuelist[0].strip()
+            and not (valuelist[0].strip().isascii() and valuelist[0].strip().lstrip("-").isdigit())
+        ):
             self.data = None
             raise ValueError(gettext("Write the number with the digits 0-9."))
         super().process_formdata(valuelist)
@@ -51,6 +77,7 @@ def _plausible_date(_form, field) -> None:
 
 class DayForm(Form):
     """One row of the days table; a row without a date is left out."""
+
     date = DateField(_l("Date"), validators=[Optional(), _plausible_date])
     starts_at = TimeField(_l("Starts"), validators=[Optional()])
     ends_at = TimeField(_l("Ends"), validators=[Optional()])
@@ -64,74 +91,139 @@ class DayForm(Form):
         # time given (an empty field's own validators never run).
         starts, ends = self.hours
         if field.data and ends <= starts:
-            raise ValidationError(gettext("The day must end after it starts (%(time)s).", time=starts.strftime("%H:%M")))
+            raise ValidationError(
+                gettext("The day must end after it starts (%(time)s).", time=starts.strftime("%H:%M"))
+            )
 
 
 class SessionForm(FlaskForm):
-    series_name = StringField(_l("Meeting series"), filters=[_strip], render_kw={"list": "series-names"},
-                              validators=[DataRequired(_l("Name the meeting series.")), Length(max=200),
-                                          _no_control_characters])
-    number = WholeNumberField(_l("Session number"), validators=[InputRequired(_l("Give the session's number.")),
-                                                        NumberRange(min=1, max=10000)])
-    title = StringField(_l("Title"), filters=[_strip], validators=[DataRequired(_l("Give the session a title.")),
-                                                               Length(max=300), _no_control_characters])
+    series_name = StringField(
+        _l("Meeting series"),
+        filters=[_strip],
+        render_kw={"list": "series-names"},
+        validators=[DataRequired(_l("Name the meeting series.")), Length(max=200), _no_control_characters],
+    )
+    number = WholeNumberField(
+        _l("Session number"),
+        validators=[InputRequired(_l("Give the session's number.")), NumberRange(min=1, max=10000)],
+    )
+    title = StringField(
+        _l("Title"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Give the session a title.")), Length(max=300), _no_control_characters],
+    )
     slug = StringField(
-        _l("Short name in links"), filters=[_strip],
-        validators=[DataRequired(_l("Choose a short name for links.")), Length(max=80),
-                    Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-                           message=_l("Use lowercase letters, digits and single hyphens, like global-meeting-20."))],
+        _l("Short name in links"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Choose a short name for links.")),
+            Length(max=80),
+            Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                message=_l("Use lowercase letters, digits and single hyphens, like global-meeting-20."),
+            ),
+        ],
     )
     venue = StringField(_l("Venue"), filters=[_strip], validators=[Length(max=300), _no_control_characters])
-    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz, tz) for tz in TIMEZONES], default="Europe/Brussels")
-    online_meeting_url = URLField(_l("Online meeting link"), filters=[_strip],
-                                  validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)])
-    zoom_meeting_id = StringField(_l("Zoom meeting id (for the webhook)"), filters=[_strip],
-                                  validators=[Optional(), Length(max=40),
-                                              Regexp(r"^[0-9 ]+$", message=_l("Zoom meeting ids are digits."))])
-    zoom_webhook_secret = StringField(_l("Zoom app's secret token (signs its webhook requests)"), filters=[_strip],
-                                      validators=[Optional(), Length(max=200)])
-    in_person_capacity = WholeNumberField(_l("In-person seats (empty: no limit)"),
-                                      validators=[Optional(), NumberRange(min=0, max=1_000_000, message=_l("Enter a number of seats from 0 up, or leave it empty."))])
+    timezone = SelectField(
+        _l("Time zone"), choices=[SelectChoice(tz, tz) for tz in TIMEZONES], default="Europe/Brussels"
+    )
+    online_meeting_url = URLField(
+        _l("Online meeting link"), filters=[_strip], validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)]
+    )
+    zoom_meeting_id = StringField(
+        _l("Zoom meeting id (for the webhook)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=40), Regexp(r"^[0-9 ]+$", message=_l("Zoom meeting ids are digits."))],
+    )
+    zoom_webhook_secret = StringField(
+        _l("Zoom app's secret token (signs its webhook requests)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=200)],
+    )
+    in_person_capacity = WholeNumberField(
+        _l("In-person seats (empty: no limit)"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=1_000_000, message=_l("Enter a number of seats from 0 up, or leave it empty.")),
+        ],
+    )
     reminder_days_before = WholeNumberField(
         _l("Email a reminder this many days before the first day (empty or 0: no reminder)"),
-        validators=[Optional(), NumberRange(min=0, max=365, message=_l("Enter a number of days from 0 to 365."))])
-    chair_name = StringField(_l("Chair's name (signs the certificates)"), filters=[_strip],
-                             validators=[Length(max=200), _no_control_characters])
-    chair_title = StringField(_l("Chair's title"), filters=[_strip], validators=[Length(max=200), _no_control_characters])
+        validators=[Optional(), NumberRange(min=0, max=365, message=_l("Enter a number of days from 0 to 365."))],
+    )
+    chair_name = StringField(
+        _l("Chair's name (signs the certificates)"),
+        filters=[_strip],
+        validators=[Length(max=200), _no_control_characters],
+    )
+    chair_title = StringField(
+        _l("Chair's title"), filters=[_strip], validators=[Length(max=200), _no_control_characters]
+    )
     certificate_online_percent = WholeNumberField(
-        _l("Attended online: platform minutes from this share of the day's scheduled time (%)"), default=50,
-        validators=[InputRequired(_l("Give a share from 0 to 100.")),
-                    NumberRange(min=0, max=100, message=_l("Give a share from 0 to 100."))])
-    certificate_accepts_link_click = BooleanField(_l("Count a join-link click when the platform has no data for that person"))
+        _l("Attended online: platform minutes from this share of the day's scheduled time (%)"),
+        default=50,
+        validators=[
+            InputRequired(_l("Give a share from 0 to 100.")),
+            NumberRange(min=0, max=100, message=_l("Give a share from 0 to 100.")),
+        ],
+    )
+    certificate_accepts_link_click = BooleanField(
+        _l("Count a join-link click when the platform has no data for that person")
+    )
     certify_scheduled_hours = BooleanField(
-        _l("Certify the scheduled hours for in-person days (printed as \u201cscheduled programme\u201d) instead of the "
-        "time measured from check-in to check-out"))
+        _l(
+            "Certify the scheduled hours for in-person days (printed as \u201cscheduled programme\u201d) instead of the "
+            "time measured from check-in to check-out"
+        )
+    )
     certificate_language = SelectField(
-        _l("Certificate language"), default="",
+        _l("Certificate language"),
+        default="",
         choices=[SelectChoice("", _l("Each delegate's own (the language they registered in)"))]
-        + [SelectChoice(code, name) for code, name in LANGUAGES.items()])
+        + [SelectChoice(code, name) for code, name in LANGUAGES.items()],
+    )
     certificate_days_required = WholeNumberField(
-        _l("Days of attendance needed for a certificate"), default=1,
-        validators=[InputRequired(_l("Give the number of days.")), NumberRange(min=1, max=366, message=_l("At least 1 day."))])
+        _l("Days of attendance needed for a certificate"),
+        default=1,
+        validators=[
+            InputRequired(_l("Give the number of days.")),
+            NumberRange(min=1, max=366, message=_l("At least 1 day.")),
+        ],
+    )
     allows_walk_ins = BooleanField(_l("Door staff may register walk-ins at the desk (they are checked in at once)"))
-    registration_policy = RadioField(_l("Who may register"), validators=[Optional()],
-                                     choices=[SelectChoice(policy.value, POLICY_LABELS[policy])
-                                              for policy in RegistrationPolicy])
-    secretariat_email = EmailField(_l("Secretariat's email (shown to delegates wherever they are told to contact it)"),
-                                   filters=[_strip],
-                                   validators=[Optional(), Length(max=254),
-                                               Email(_l("Enter a valid email address, like secretariat@example.org."),
-                                                     check_deliverability=False)])
+    registration_policy = RadioField(
+        _l("Who may register"),
+        validators=[Optional()],
+        choices=[SelectChoice(policy.value, POLICY_LABELS[policy]) for policy in RegistrationPolicy],
+    )
+    secretariat_email = EmailField(
+        _l("Secretariat's email (shown to delegates wherever they are told to contact it)"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=254),
+            Email(_l("Enter a valid email address, like secretariat@example.org."), check_deliverability=False),
+        ],
+    )
     secretariat_phone = StringField(
-        _l("Secretariat's phone (optional)"), filters=[_strip],
-        validators=[Optional(), Length(max=40, message=_l("Use at most 40 characters.")),
-                    Regexp(r"^\+?[0-9 ().-]{4,40}\Z",
-                           message=_l("Write the phone number with digits 0-9, spaces, and + ( ) - . only, like "
-                                   "+32 2 209 92 11."))])
-    registration_opens_at = DateTimeLocalField(_l("Registration opens (session time)"),
-                                               validators=[Optional(), _plausible_date])
-    registration_closes_at = DateTimeLocalField(_l("Registration closes (session time)"),
-                                                validators=[Optional(), _plausible_date])
+        _l("Secretariat's phone (optional)"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=40, message=_l("Use at most 40 characters.")),
+            Regexp(
+                r"^\+?[0-9 ().-]{4,40}\Z",
+                message=_l("Write the phone number with digits 0-9, spaces, and + ( ) - . only, like +32 2 209 92 11."),
+            ),
+        ],
+    )
+    registration_opens_at = DateTimeLocalField(
+        _l("Registration opens (session time)"), validators=[Optional(), _plausible_date]
+    )
+    registration_closes_at = DateTimeLocalField(
+        _l("Registration closes (session time)"), validators=[Optional(), _plausible_date]
+    )
     days = FieldList(FormField(DayForm), min_entries=1)
 
     def __init__(self, *args, editing: MeetingSession | None = None, **kwargs):
@@ -156,17 +248,27 @@ class SessionForm(FlaskForm):
         # Check-ins and online minutes are stored in UTC and read in the session's zone: another zone would move
         # them to other hours, or other days, and change who earned a certificate already issued.
         meeting = self._editing
-        if meeting is not None and field.data != meeting.timezone and db.session.scalar(
-                sa.select(Attendance.id).join(SessionDay).where(SessionDay.session_id == meeting.id).limit(1)):
-            raise ValidationError(gettext("This session has recorded attendance, so its time zone stays %(zone)s: "
-                                          "another would move every check-in and online minute to other hours.",
-                                          zone=meeting.timezone))
+        if (
+            meeting is not None
+            and field.data != meeting.timezone
+            and db.session.scalar(
+                sa.select(Attendance.id).join(SessionDay).where(SessionDay.session_id == meeting.id).limit(1)
+            )
+        ):
+            raise ValidationError(
+                gettext(
+                    "This session has recorded attendance, so its time zone stays %(zone)s: "
+                    "another would move every check-in and online minute to other hours.",
+                    zone=meeting.timezone,
+                )
+            )
 
     def validate_number(self, field) -> None:
         if field.errors:  # out of range: no query with a number the database cannot hold
             return
         clash = db.session.scalar(
-            db.select(MeetingSession).join(MeetingSession.series)
+            db.select(MeetingSession)
+            .join(MeetingSession.series)
             .where(MeetingSeries.matches(self.series_name.data or ""), MeetingSession.number == field.data)
         )
         if clash is not None and clash is not self._editing:
@@ -175,8 +277,9 @@ class SessionForm(FlaskForm):
     def validate_registration_opens_at(self, field) -> None:
         dates = [row.date.data for row in self.days if row.date.data]
         if field.data and not field.errors and dates and field.data.date() > max(dates):
-            raise ValidationError(gettext("Registration would open after the session's last day (%(day)s).",
-                                          day=format_day(max(dates))))
+            raise ValidationError(
+                gettext("Registration would open after the session's last day (%(day)s).", day=format_day(max(dates)))
+            )
 
     def validate_registration_closes_at(self, field) -> None:
         opens = self.registration_opens_at.data
@@ -193,24 +296,40 @@ class SessionForm(FlaskForm):
     def validate_certificate_days_required(self, field) -> None:
         days = len({row.date.data for row in self.days if row.date.data})
         if field.data and days and field.data > days:
-            raise ValidationError(ngettext("The session has only %(num)d day.", "The session has only %(num)d days.", days))
+            raise ValidationError(
+                ngettext("The session has only %(num)d day.", "The session has only %(num)d days.", days)
+            )
 
 
 #: the languages session content may be entered in besides its default (the title, venue and names as typed)
 CONTENT_LANGUAGES = [code for code in LANGUAGES if code != "en"]
 for _code in CONTENT_LANGUAGES:
-    setattr(SessionForm, f"title_{_code}", StringField(
-        _l("Title in %(language)s", language=LANGUAGES[_code]), filters=[_strip],
-        validators=[Length(max=300), _no_control_characters]))
-    setattr(SessionForm, f"venue_{_code}", StringField(
-        _l("Venue in %(language)s", language=LANGUAGES[_code]), filters=[_strip],
-        validators=[Length(max=300), _no_control_characters]))
+    setattr(
+        SessionForm,
+        f"title_{_code}",
+        StringField(
+            _l("Title in %(language)s", language=LANGUAGES[_code]),
+            filters=[_strip],
+            validators=[Length(max=300), _no_control_characters],
+        ),
+    )
+    setattr(
+        SessionForm,
+        f"venue_{_code}",
+        StringField(
+            _l("Venue in %(language)s", language=LANGUAGES[_code]),
+            filters=[_strip],
+            validators=[Length(max=300), _no_control_characters],
+        ),
+    )
 
 
 def session_translations(form: SessionForm) -> dict | None:
     """{"fr": {"title": ..., "venue": ...}, ...} from the form, without empty fields; None when there is none."""
-    found = {code: {field: value for field in ("title", "venue") if (value := form[f"{field}_{code}"].data)}
-             for code in CONTENT_LANGUAGES}
+    found = {
+        code: {field: value for field in ("title", "venue") if (value := form[f"{field}_{code}"].data)}
+        for code in CONTENT_LANGUAGES
+    }
     return {code: fields for code, fields in found.items() if fields} or None
 
 
@@ -221,20 +340,29 @@ def term_translations(values) -> dict | None:
 
 
 class VocabularyForm(FlaskForm):
-    name = StringField(_l("Name"), filters=[_strip],
-                       validators=[DataRequired(_l("Enter a name.")), Length(max=200), _no_control_characters])
+    name = StringField(
+        _l("Name"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Enter a name.")), Length(max=200), _no_control_characters],
+    )
     position = WholeNumberField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=10000)])
 
 
 class RegistrationEditForm(DelegateFields):
     mode = SelectField(_l("Registered mode"), choices=[SelectChoice(m.value, m.label) for m in Mode])
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value, r.label) for r in Role])
-    locale = SelectField(_l("Language of their e-mails, badge and certificate"),
-                         choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
-    personal_join_url = URLField(_l("Personal join link on the platform (optional)"), filters=[_strip],
-                                 validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)])
-    zoom_registrant_id = StringField(_l("Zoom registrant id (optional)"), filters=[_strip],
-                                     validators=[Optional(), Length(max=100)])
+    locale = SelectField(
+        _l("Language of their e-mails, badge and certificate"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+    )
+    personal_join_url = URLField(
+        _l("Personal join link on the platform (optional)"),
+        filters=[_strip],
+        validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)],
+    )
+    zoom_registrant_id = StringField(
+        _l("Zoom registrant id (optional)"), filters=[_strip], validators=[Optional(), Length(max=100)]
+    )
 
     def __init__(self, meeting: MeetingSession, *args, **kwargs):
         super().__init__(meeting, *args, **kwargs)
@@ -248,5 +376,8 @@ class RegistrationEditForm(DelegateFields):
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for cancelling"), filters=[_strip],
-                           validators=[DataRequired(_l("Say why the registration is cancelled.")), Length(max=500)])
+    reason = TextAreaField(
+        _l("Reason for cancelling"),
+        filters=[_strip],
+        validators=[DataRequired(_l("Say why the registration is cancelled.")), Length(max=500)],
+    )

@@ -1,19 +1,31 @@
 """Organisers register a delegation list at once: upload, preview, confirm."""
+
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
-import sqlalchemy as sa
-
+from .. import outbox
 from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import managed_session_or_404
 from ..models import RegistrationImport
-from .. import outbox
 from . import bp
-from .registration_import import (ERROR, LABELS, MAX_BYTES, MAX_ROWS, NEW, REGISTERED, ListError, StaleConfirmation,
-                                  fingerprint, preview_of, save, upload_list)
+from .registration_import import (
+    ERROR,
+    LABELS,
+    MAX_BYTES,
+    MAX_ROWS,
+    NEW,
+    REGISTERED,
+    ListError,
+    StaleConfirmation,
+    fingerprint,
+    preview_of,
+    save,
+    upload_list,
+)
 
 
 class ListUploadForm(FlaskForm):
@@ -33,10 +45,20 @@ def import_registrations(slug: str):
             form.delegates.errors.append(str(error))
         else:
             return redirect(url_for("organiser.registration_import_preview", slug=slug, import_id=upload.id))
-    past = db.session.scalars(sa.select(RegistrationImport).filter_by(session_id=meeting.id)
-                              .order_by(RegistrationImport.uploaded_at.desc(), RegistrationImport.id.desc())).all()
-    return render_template("organiser/import_registrations.html", meeting=meeting, form=form, past=past,
-                           labels=LABELS, max_kb=MAX_BYTES // 1024, max_rows=MAX_ROWS), 400 if form.errors else 200
+    past = db.session.scalars(
+        sa.select(RegistrationImport)
+        .filter_by(session_id=meeting.id)
+        .order_by(RegistrationImport.uploaded_at.desc(), RegistrationImport.id.desc())
+    ).all()
+    return render_template(
+        "organiser/import_registrations.html",
+        meeting=meeting,
+        form=form,
+        past=past,
+        labels=LABELS,
+        max_kb=MAX_BYTES // 1024,
+        max_rows=MAX_ROWS,
+    ), 400 if form.errors else 200
 
 
 def _upload_or_404(meeting, import_id: int) -> RegistrationImport:
@@ -53,9 +75,18 @@ def _preview_page(meeting, upload, status: int = 200):
         flash(f"This list cannot be read: {error}")
         return redirect(url_for("organiser.import_registrations", slug=meeting.slug))
     counts = {status: sum(row.status == status for row in rows) for status in (NEW, REGISTERED, ERROR)}
-    return render_template("organiser/import_preview.html", meeting=meeting, upload=upload, rows=rows, counts=counts,
-                           fingerprint=fingerprint(upload, rows), labels=LABELS, NEW=NEW, REGISTERED=REGISTERED,
-                           ERROR=ERROR), status
+    return render_template(
+        "organiser/import_preview.html",
+        meeting=meeting,
+        upload=upload,
+        rows=rows,
+        counts=counts,
+        fingerprint=fingerprint(upload, rows),
+        labels=LABELS,
+        NEW=NEW,
+        REGISTERED=REGISTERED,
+        ERROR=ERROR,
+    ), status
 
 
 @bp.get("/sessions/<slug>/registrations/import/<int:import_id>")
@@ -78,7 +109,12 @@ def confirm_registration_import(slug: str, import_id: int):
     mailed = 0
     if request.form.get("send_confirmations") == "y":  # sent by the job worker
         mailed = sum(outbox.schedule(registration, outbox.CONFIRMATION) is not None for registration in added)
-    flash(f"Saved: {upload.summary}."
-          + (f" Confirmations with the badge are on their way to {mailed} of {len(added)}." if request.form.get(
-              "send_confirmations") == "y" else " No confirmation was emailed."))
+    flash(
+        f"Saved: {upload.summary}."
+        + (
+            f" Confirmations with the badge are on their way to {mailed} of {len(added)}."
+            if request.form.get("send_confirmations") == "y"
+            else " No confirmation was emailed."
+        )
+    )
     return redirect(url_for("organiser.registrations", slug=slug))

@@ -1,5 +1,6 @@
 """Organisers' invitations page: invite one person or a focal point, upload a list of invitees (preview, then
 confirm), see each invitation's status, revoke."""
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
@@ -11,24 +12,38 @@ from wtforms import EmailField, IntegerField, RadioField, SelectField, StringFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from .. import transaction
 from ..auth import organiser_required
 from ..extensions import db
-from .. import transaction
 from ..lookup import managed_session_or_404
 from ..models import Invitation, InvitationList, Mode
 from ..registration.forms import _strip
 from ..registration.invitations import nominees
-from . import bp
 from ..registration.service import InvalidEntry
-from .invitations import (KNOWN, MAX_PLACES, Invitee, NotRevocable, invite, invitee_preview, revoke, save_invitee_list,
-                          upload_invitee_list)
+from . import bp
+from .invitations import (
+    KNOWN,
+    MAX_PLACES,
+    Invitee,
+    NotRevocable,
+    invite,
+    invitee_preview,
+    revoke,
+    save_invitee_list,
+    upload_invitee_list,
+)
 from .registration_import import ERROR, LABELS, MAX_BYTES, NEW, ListError, StaleConfirmation, fingerprint
 
 
 class InviteForm(FlaskForm):
-    kind = RadioField(_l("Invite"), default="personal", choices=[
-        SelectChoice("personal", _l("A person: their link registers them, once")),
-        SelectChoice("nomination", _l("A focal point: their link registers up to N delegates of their entity"))])
+    kind = RadioField(
+        _l("Invite"),
+        default="personal",
+        choices=[
+            SelectChoice("personal", _l("A person: their link registers them, once")),
+            SelectChoice("nomination", _l("A focal point: their link registers up to N delegates of their entity")),
+        ],
+    )
     full_name = StringField(_l("Full name"), filters=[_strip])
     email = EmailField(_l("Email"), filters=[_strip])
     organisation = StringField(_l("Organisation"), filters=[_strip])
@@ -45,20 +60,36 @@ class InviteForm(FlaskForm):
         self.mode.choices = blank + [SelectChoice(m.value, m.label) for m in Mode]
 
     def invitee(self) -> Invitee:
-        return Invitee(**{name: getattr(self, name).data or "" for name in
-                          ("full_name", "email", "organisation", "entity_type", "region", "mode")})
+        return Invitee(
+            **{
+                name: getattr(self, name).data or ""
+                for name in ("full_name", "email", "organisation", "entity_type", "region", "mode")
+            }
+        )
 
 
 class InviteeListForm(FlaskForm):
-    invitees = FileField(_l("List of invitees (CSV or XLSX)"), validators=[FileRequired(_l("Choose the list to upload."))])
+    invitees = FileField(
+        _l("List of invitees (CSV or XLSX)"), validators=[FileRequired(_l("Choose the list to upload."))]
+    )
 
 
 def _page(meeting, form: InviteForm, list_form: InviteeListForm, status: int = 200):
-    invitations = db.session.scalars(sa.select(Invitation).filter_by(session_id=meeting.id)
-                                     .order_by(Invitation.created_at.desc(), Invitation.id.desc())).all()
-    return render_template("organiser/invitations.html", meeting=meeting, form=form, list_form=list_form,
-                           invitations=invitations, nominees=nominees, max_places=MAX_PLACES,
-                           max_kb=MAX_BYTES // 1024), status
+    invitations = db.session.scalars(
+        sa.select(Invitation)
+        .filter_by(session_id=meeting.id)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    ).all()
+    return render_template(
+        "organiser/invitations.html",
+        meeting=meeting,
+        form=form,
+        list_form=list_form,
+        invitations=invitations,
+        nominees=nominees,
+        max_places=MAX_PLACES,
+        max_kb=MAX_BYTES // 1024,
+    ), status
 
 
 @bp.route("/sessions/<slug>/invitations", methods=["GET", "POST"])
@@ -69,16 +100,23 @@ def invitations(slug: str):
     if form.validate_on_submit():
         nomination = form.kind.data == "nomination"
         try:
-            invitation = invite(meeting, form.invitee(), by=current_user.email,
-                                places=(form.places.data or 0) if nomination else None)
+            invitation = invite(
+                meeting, form.invitee(), by=current_user.email, places=(form.places.data or 0) if nomination else None
+            )
         except InvalidEntry as invalid:
             for name, reason in invalid.errors.items():
                 getattr(form, name).errors = [*getattr(form, name).errors, reason]
             return _page(meeting, form, InviteeListForm(), 400)
         mailed = transaction.commit()  # the page tells whether the queue took the mail
-        flash(gettext("%(name)s is invited.", name=invitation.full_name) + " "
-              + (gettext("The invitation is being emailed.") if mailed
-                 else gettext("The email is delayed: it is sent once the mail queue is back.")))
+        flash(
+            gettext("%(name)s is invited.", name=invitation.full_name)
+            + " "
+            + (
+                gettext("The invitation is being emailed.")
+                if mailed
+                else gettext("The email is delayed: it is sent once the mail queue is back.")
+            )
+        )
         return redirect(url_for("organiser.invitations", slug=slug))
     return _page(meeting, form, InviteeListForm(), 400 if request.method == "POST" else 200)
 
@@ -129,9 +167,18 @@ def _preview_page(meeting, upload: InvitationList, status: int = 200):
         flash(gettext("This list cannot be read: %(reason)s", reason=str(error)), "warning")
         return redirect(url_for("organiser.invitations", slug=meeting.slug))
     counts = {s: sum(row.status == s for row in rows) for s in (NEW, KNOWN, ERROR)}
-    return render_template("organiser/invitee_preview.html", meeting=meeting, upload=upload, rows=rows,
-                           counts=counts, fingerprint=fingerprint(upload, rows), labels=LABELS, NEW=NEW, KNOWN=KNOWN,
-                           ERROR=ERROR), status
+    return render_template(
+        "organiser/invitee_preview.html",
+        meeting=meeting,
+        upload=upload,
+        rows=rows,
+        counts=counts,
+        fingerprint=fingerprint(upload, rows),
+        labels=LABELS,
+        NEW=NEW,
+        KNOWN=KNOWN,
+        ERROR=ERROR,
+    ), status
 
 
 @bp.get("/sessions/<slug>/invitations/lists/<int:list_id>")
@@ -151,6 +198,11 @@ def confirm_invitee_list(slug: str, list_id: int):
     except StaleConfirmation as error:
         flash(gettext("Nothing was saved.") + " " + str(error), "warning")
         return _preview_page(meeting, upload, 409)
-    flash(ngettext("%(num)d person invited: each invitation is being emailed.",
-                   "%(num)d people invited: each invitation is being emailed.", len(invited)))
+    flash(
+        ngettext(
+            "%(num)d person invited: each invitation is being emailed.",
+            "%(num)d people invited: each invitation is being emailed.",
+            len(invited),
+        )
+    )
     return redirect(url_for("organiser.invitations", slug=slug))

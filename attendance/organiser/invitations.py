@@ -1,6 +1,7 @@
 """Organisers invite people: one by one or from a CSV/XLSX list (previewed row by row, saved only on
 confirming), and focal points, who nominate up to N delegates of their entity. Each invitation is mailed
 through the outbox with its personal link; an organiser can revoke one that is not used up."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,10 +12,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext
 
 from .. import audit, outbox
+from ..clock import utcnow
 from ..dbutil import serialized_writes
 from ..extensions import db
 from ..models import Invitation, InvitationKind, InvitationList, MeetingSession, Mode, Registration
-from ..clock import utcnow
 from ..models.registration import email_key
 from ..registration.forms import _strip
 from ..registration.service import InvalidEntry, _term_named
@@ -31,6 +32,7 @@ MAX_PLACES = 100
 class Invitee:
     """Whom to invite, as an organiser gives it: entity type and region by name, mode by its value (all three
     optional for a personal invitation; a nomination needs the entity type)."""
+
     full_name: str = ""
     email: str = ""
     organisation: str = ""
@@ -77,8 +79,9 @@ def already_known(meeting: MeetingSession, email: str) -> str:
     key = email_key(email)
     if db.session.scalar(sa.select(Registration.id).filter_by(session_id=meeting.id, email_key=key)) is not None:
         return gettext("This email address is already registered for this session.")
-    invited = db.session.scalars(sa.select(Invitation).filter_by(
-        session_id=meeting.id, kind=InvitationKind.PERSONAL, revoked_at=None)).all()
+    invited = db.session.scalars(
+        sa.select(Invitation).filter_by(session_id=meeting.id, kind=InvitationKind.PERSONAL, revoked_at=None)
+    ).all()
     if any(email_key(i.email) == key for i in invited):
         return gettext("This person already has an invitation to this session.")
     return ""
@@ -88,10 +91,17 @@ def _new_invitation(meeting: MeetingSession, invitee: Invitee, places: int | Non
     entity_type = _term_named(meeting.entity_types, invitee.entity_type) if invitee.entity_type else None
     region = _term_named(meeting.regions, invitee.region) if invitee.region else None
     invitation = Invitation(
-        session=meeting, kind=InvitationKind.NOMINATION if places else InvitationKind.PERSONAL,
-        full_name=invitee.full_name, email=invitee.email, organisation=invitee.organisation,
-        entity_type=entity_type, region=region, mode=Mode(invitee.mode) if invitee.mode else None,
-        places=places or 1, created_by=by)
+        session=meeting,
+        kind=InvitationKind.NOMINATION if places else InvitationKind.PERSONAL,
+        full_name=invitee.full_name,
+        email=invitee.email,
+        organisation=invitee.organisation,
+        entity_type=entity_type,
+        region=region,
+        mode=Mode(invitee.mode) if invitee.mode else None,
+        places=places or 1,
+        created_by=by,
+    )
     db.session.add(invitation)
     db.session.flush()
     outbox.schedule_invitation(invitation)
@@ -107,8 +117,13 @@ def invite(meeting: MeetingSession, invitee: Invitee, *, by: str, places: int | 
         raise InvalidEntry(errors)
     with serialized_writes():
         invitation = _new_invitation(meeting, invitee, places, by)
-        audit.record("invitation.nominate" if places else "invitation.create", session_id=meeting.id,
-                     target=f"invitation {invitation.id}", details=f"{places} places" if places else "", actor=by)
+        audit.record(
+            "invitation.nominate" if places else "invitation.create",
+            session_id=meeting.id,
+            target=f"invitation {invitation.id}",
+            details=f"{places} places" if places else "",
+            actor=by,
+        )
         db.session.flush()
     return invitation
 
@@ -121,23 +136,32 @@ def revoke(invitation: Invitation, by: str) -> None:
     """The link stops working at once; registrations it made stay."""
     with serialized_writes():
         changed = db.session.execute(
-            sa.update(Invitation).where(Invitation.id == invitation.id, Invitation.revoked_at.is_(None),
-                                        Invitation.used < Invitation.places)
-            .values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+            sa.update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.revoked_at.is_(None), Invitation.used < Invitation.places)
+            .values(revoked_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if not changed:
             raise NotRevocable()
-        audit.record("invitation.revoke", session_id=invitation.session_id, target=f"invitation {invitation.id}",
-                     actor=by)
+        audit.record(
+            "invitation.revoke", session_id=invitation.session_id, target=f"invitation {invitation.id}", actor=by
+        )
         db.session.flush()
 
 
 # Invitee lists: the delegation-list import's reading and preview pattern (organiser/registration_import.py).
 
+
 def upload_invitee_list(meeting: MeetingSession, filename: str, content: bytes, by: str) -> InvitationList:
     """Keeps a readable list for its preview; raises ListError, keeping nothing, when it is not one."""
     read_list(filename, content, LIST_OPTIONAL)
-    upload = InvitationList(session_id=meeting.id, filename=(filename or "list")[:255], content=content,
-                            sha256=hashlib.sha256(content).hexdigest(), uploaded_by=by)
+    upload = InvitationList(
+        session_id=meeting.id,
+        filename=(filename or "list")[:255],
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=by,
+    )
     db.session.add(upload)
     db.session.flush()
     return upload
@@ -150,9 +174,14 @@ def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[Pre
     result = []
     for row in read_list(upload.filename, upload.content, LIST_OPTIONAL):
         cells = row.cells
-        invitee = Invitee(full_name=cells["full_name"], email=cells["email"], organisation=cells["organisation"],
-                          entity_type=cells["entity_type"], region=cells["region"],
-                          mode=_mode(cells["mode"]) if cells["mode"] else "")
+        invitee = Invitee(
+            full_name=cells["full_name"],
+            email=cells["email"],
+            organisation=cells["organisation"],
+            entity_type=cells["entity_type"],
+            region=cells["region"],
+            mode=_mode(cells["mode"]) if cells["mode"] else "",
+        )
         item = PreviewRow(row.line, invitee, "", NEW)
         result.append(item)
         errors = invitee_errors(meeting, invitee)
@@ -161,12 +190,14 @@ def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[Pre
             if not errors:
                 continue
         for name in sorted(row.formulas):
-            errors[name] = gettext("“%(value)s” starts like a spreadsheet formula: type the value itself.",
-                                   value=cells[name][:40])
+            errors[name] = gettext(
+                "“%(value)s” starts like a spreadsheet formula: type the value itself.", value=cells[name][:40]
+            )
         key = email_key(invitee.email) if invitee.email else ""
         if key and key in first_line and "email" not in errors:
-            errors["email"] = gettext("This email address is already on line %(line)d of this list.",
-                                      line=first_line[key])
+            errors["email"] = gettext(
+                "This email address is already on line %(line)d of this list.", line=first_line[key]
+            )
         if key:
             first_line.setdefault(key, row.line)
         if errors:
@@ -189,16 +220,23 @@ def save_invitee_list(meeting: MeetingSession, upload: InvitationList, seen: str
         raise StaleConfirmation(gettext("This list was already saved: saving it again would invite nobody."))
     rows = invitee_preview(meeting, upload)
     if seen != fingerprint(upload, rows):
-        raise StaleConfirmation(gettext("The list or the session's invitations changed since this preview: check "
-                                        "the preview below again, then confirm."))
+        raise StaleConfirmation(
+            gettext(
+                "The list or the session's invitations changed since this preview: check "
+                "the preview below again, then confirm."
+            )
+        )
     with serialized_writes():
         invited = [_new_invitation(meeting, row.entry, None, by) for row in rows if row.status == NEW]
-        upload.summary = gettext("%(new)d invited, %(known)d already invited or registered, %(errors)d with errors "
-                                 "skipped", new=len(invited), known=sum(r.status == KNOWN for r in rows),
-                                 errors=sum(r.status == ERROR for r in rows))
+        upload.summary = gettext(
+            "%(new)d invited, %(known)d already invited or registered, %(errors)d with errors skipped",
+            new=len(invited),
+            known=sum(r.status == KNOWN for r in rows),
+            errors=sum(r.status == ERROR for r in rows),
+        )
         upload.saved_at = utcnow()
-        audit.record("invitations.import", session_id=meeting.id, target=upload.filename, details=upload.summary,
-                     actor=by)
+        audit.record(
+            "invitations.import", session_id=meeting.id, target=upload.filename, details=upload.summary, actor=by
+        )
         db.session.flush()
     return invited
-

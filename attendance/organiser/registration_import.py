@@ -6,6 +6,7 @@ confirms; then every new row is saved in one transaction with source `import` an
 (`RegistrationImport`) and read again on confirming, and the confirmation carries a fingerprint of what the
 preview showed: when the rows would now be judged otherwise (the list or the session changed), nothing is saved.
 """
+
 from __future__ import annotations
 
 import csv
@@ -51,13 +52,32 @@ COLUMNS = {
     "mode": ("mode", "attendance", "attending", "participation"),
     "role": ("role", "rôle"),
 }
-LABELS = {"full_name": "Full name", "email": "E-mail", "organisation": "Organisation", "country": "Country",
-          "entity_type": "Entity type", "region": "Region", "mode": "Mode", "role": "Role"}
+LABELS = {
+    "full_name": "Full name",
+    "email": "E-mail",
+    "organisation": "Organisation",
+    "country": "Country",
+    "entity_type": "Entity type",
+    "region": "Region",
+    "mode": "Mode",
+    "role": "Role",
+}
 OPTIONAL = {"role"}
 #: how people write the two modes in a list
-MODE_WORDS = {"in_person": "in_person", "in person": "in_person", "inperson": "in_person", "on site": "in_person",
-              "onsite": "in_person", "presentiel": "in_person", "en presentiel": "in_person", "online": "online",
-              "on line": "online", "virtual": "online", "remote": "online", "en ligne": "online"}
+MODE_WORDS = {
+    "in_person": "in_person",
+    "in person": "in_person",
+    "inperson": "in_person",
+    "on site": "in_person",
+    "onsite": "in_person",
+    "presentiel": "in_person",
+    "en presentiel": "in_person",
+    "online": "online",
+    "on line": "online",
+    "virtual": "online",
+    "remote": "online",
+    "en ligne": "online",
+}
 
 
 class ListError(ValueError):
@@ -127,6 +147,7 @@ def _csv_records(content: bytes):
 
 def _xlsx_records(content: bytes):
     from openpyxl import load_workbook
+
     try:  # a small file that unpacks to gigabytes is not a delegation list (zipfile reads no more than it declares)
         unpacked = sum(item.file_size for item in zipfile.ZipFile(io.BytesIO(content)).infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
@@ -164,15 +185,19 @@ def _rows(records, optional: set[str]) -> list[ListRow]:
     columns: dict[int, str] = {}
     for number, cells in records:  # the heading row: the first that is not blank
         if any(text.strip() for text, _ in cells):
-            columns = {i: _HEADINGS[_heading_key(text)] for i, (text, _) in enumerate(cells)
-                       if _heading_key(text) in _HEADINGS}
+            columns = {
+                i: _HEADINGS[_heading_key(text)] for i, (text, _) in enumerate(cells) if _heading_key(text) in _HEADINGS
+            }
             break
     missing = [LABELS[name] for name in COLUMNS if name not in columns.values() and name not in optional]
     if missing:
-        raise ListError("The list has no column " + ", ".join(f"“{label}”" for label in missing)
-                        + ". The first row must name the columns: " + ", ".join(
-                            f"{label}{' (optional)' if name in optional else ''}" for name, label in LABELS.items())
-                        + ".")
+        raise ListError(
+            "The list has no column "
+            + ", ".join(f"“{label}”" for label in missing)
+            + ". The first row must name the columns: "
+            + ", ".join(f"{label}{' (optional)' if name in optional else ''}" for name, label in LABELS.items())
+            + "."
+        )
     rows = []
     for number, cells in records:
         if not any(text.strip() for text, _ in cells):
@@ -211,22 +236,39 @@ def _role(value: str) -> Role | None:
     if not value:
         return Role.DELEGATE
     key = re.sub(r"[\W_]+", "", search_key(value))
-    return next((role for role in Role if key in (re.sub(r"[\W_]+", "", role.value),
-                                                 re.sub(r"[\W_]+", "", search_key(role.label)))), None)
+    return next(
+        (
+            role
+            for role in Role
+            if key in (re.sub(r"[\W_]+", "", role.value), re.sub(r"[\W_]+", "", search_key(role.label)))
+        ),
+        None,
+    )
 
 
 def preview(meeting: MeetingSession, rows: list[ListRow]) -> list[PreviewRow]:
     """Every row as saving it now would treat it."""
-    registered = {key: name for key, name in db.session.execute(
-        sa.select(Registration.email_key, Registration.full_name).where(
-            Registration.session_id == meeting.id, Registration.email_key.is_not(None)))}
+    registered = {
+        key: name
+        for key, name in db.session.execute(
+            sa.select(Registration.email_key, Registration.full_name).where(
+                Registration.session_id == meeting.id, Registration.email_key.is_not(None)
+            )
+        )
+    }
     first_line: dict[str, int] = {}
     result = []
     for row in rows:
         cells = row.cells
-        entry = StaffEntry(full_name=cells["full_name"], organisation=cells["organisation"],
-                           country=_country_code(cells["country"]), entity_type=cells["entity_type"],
-                           region=cells["region"], mode=_mode(cells["mode"]), email=cells["email"])
+        entry = StaffEntry(
+            full_name=cells["full_name"],
+            organisation=cells["organisation"],
+            country=_country_code(cells["country"]),
+            entity_type=cells["entity_type"],
+            region=cells["region"],
+            mode=_mode(cells["mode"]),
+            email=cells["email"],
+        )
         role = _role(cells["role"])
         item = PreviewRow(row.line, entry, role.value if role else cells["role"], NEW)
         result.append(item)
@@ -236,8 +278,10 @@ def preview(meeting: MeetingSession, rows: list[ListRow]) -> list[PreviewRow]:
             continue
         errors = entry_errors(meeting, entry, check_in_now=False)
         for name in sorted(row.formulas):  # text a spreadsheet would run: never stored, whatever it computes
-            errors[name] = (f"“{cells[name][:40]}” starts like a spreadsheet formula: type the value itself "
-                            "(a name, e-mail or organisation never starts with =, +, -, or @).")
+            errors[name] = (
+                f"“{cells[name][:40]}” starts like a spreadsheet formula: type the value itself "
+                "(a name, e-mail or organisation never starts with =, +, -, or @)."
+            )
         if role is None:
             errors["role"] = "Choose a role: " + ", ".join(r.label for r in Role) + " (or leave it empty)."
         if key and key in first_line and "email" not in errors:
@@ -261,11 +305,18 @@ def upload_list(meeting: MeetingSession, filename: str, content: bytes, by: str)
     """Keeps a readable list for its preview (raises ListError, keeping nothing, when it is not one, or when the
     session's personal data was purged: it is over and done with)."""
     if meeting.purged_at is not None:
-        raise ListError(f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}: "
-                        "it takes no more registrations.")
+        raise ListError(
+            f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}: "
+            "it takes no more registrations."
+        )
     read_list(filename, content)
-    upload = RegistrationImport(session_id=meeting.id, filename=(filename or "list")[:255], content=content,
-                                sha256=hashlib.sha256(content).hexdigest(), uploaded_by=by)
+    upload = RegistrationImport(
+        session_id=meeting.id,
+        filename=(filename or "list")[:255],
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=by,
+    )
     db.session.add(upload)
     db.session.flush()  # its id, for the preview's address
     return upload
@@ -287,35 +338,52 @@ def save(meeting: MeetingSession, upload: RegistrationImport, seen: str, by: str
         raise StaleConfirmation("This list was already saved: saving it again would add nobody.")
     rows = preview_of(meeting, upload)
     if seen != fingerprint(upload, rows):
-        raise StaleConfirmation("The list or the session's registrations changed since this preview: check the "
-                                "preview below again, then confirm.")
+        raise StaleConfirmation(
+            "The list or the session's registrations changed since this preview: check the "
+            "preview below again, then confirm."
+        )
     new = [row for row in rows if row.status == NEW]
-    terms = {"entity_type": {t.name.casefold(): t for t in meeting.entity_types},
-             "region": {r.name.casefold(): r for r in meeting.regions}}
+    terms = {
+        "entity_type": {t.name.casefold(): t for t in meeting.entity_types},
+        "region": {r.name.casefold(): r for r in meeting.regions},
+    }
     locale = str(get_locale() or "en")
     with serialized_writes():
         added = []
         for row in new:
             entry = row.entry
-            added.append(Registration(
-                session=meeting, source=RegistrationSource.IMPORT, full_name=entry.full_name, email=entry.email,
-                organisation=entry.organisation, country=entry.country, mode=Mode(entry.mode), role=Role(row.role),
-                entity_type=_term(meeting.entity_types, terms["entity_type"], entry.entity_type),
-                region=_term(meeting.regions, terms["region"], entry.region), locale=locale))
+            added.append(
+                Registration(
+                    session=meeting,
+                    source=RegistrationSource.IMPORT,
+                    full_name=entry.full_name,
+                    email=entry.email,
+                    organisation=entry.organisation,
+                    country=entry.country,
+                    mode=Mode(entry.mode),
+                    role=Role(row.role),
+                    entity_type=_term(meeting.entity_types, terms["entity_type"], entry.entity_type),
+                    region=_term(meeting.regions, terms["region"], entry.region),
+                    locale=locale,
+                )
+            )
         db.session.add_all(added)
         try:
             db.session.flush()
         except IntegrityError:  # someone registered with one of these addresses meanwhile
             db.session.rollback()
-            raise StaleConfirmation("Someone on this list registered meanwhile: check the preview below again, "
-                                    "then confirm.") from None
+            raise StaleConfirmation(
+                "Someone on this list registered meanwhile: check the preview below again, then confirm."
+            ) from None
         skipped_registered = sum(row.status == REGISTERED for row in rows)
         skipped_errors = sum(row.status == ERROR for row in rows)
-        upload.summary = (f"{len(added)} added, {skipped_registered} already registered, "
-                          f"{skipped_errors} with errors skipped")
+        upload.summary = (
+            f"{len(added)} added, {skipped_registered} already registered, {skipped_errors} with errors skipped"
+        )
         upload.saved_at = utcnow()
-        audit.record("registrations.import", session_id=meeting.id, target=upload.filename,
-                     details=upload.summary, actor=by)
+        audit.record(
+            "registrations.import", session_id=meeting.id, target=upload.filename, details=upload.summary, actor=by
+        )
     return added
 
 

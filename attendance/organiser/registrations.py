@@ -4,31 +4,33 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from ..formatting import format_day
-
 from .. import audit, transaction
 from ..attendance_rule import describe_day
+from ..auth import Actor, organiser_required
 from ..certificates.service import eligibility
-from ..auth import organiser_required
-from ..extensions import db
-from ..lookup import small_int
-from ..lookup import managed_session_or_404
-from ..reports.headcount import headline
-from ..models import Mode, Registration, RegistrationStatus, Role
-from ..jobs.kinds import badge_job_options, request_job
-from ..text import without_control_characters
-from ..auth import Actor
 from ..desk.forms import OrganiserEntryForm
 from ..exports import CSV_BOM
-from ..models import RegistrationSource
+from ..extensions import db
+from ..formatting import format_day
+from ..jobs.kinds import badge_job_options, request_job
+from ..lookup import managed_session_or_404, small_int
+from ..models import Mode, Registration, RegistrationSource, RegistrationStatus, Role
+from ..questions.service import answers_by_registration, answers_of, questions_of, summary
 from ..registration.service import InvalidEntry, add_registration, cancel, reinstate, reissue_badge
 from ..registration.waitlist import waiting_list
+from ..reports.headcount import headline
+from ..reports.views import XLSX
+from ..text import without_control_characters
 from . import bp
 from .forms import CancelForm, RegistrationEditForm
-from .service import (EmailTaken, RegistrationFilters, registrations_csv, registrations_query, registrations_xlsx,
-                      update_registration)
-from ..reports.views import XLSX
-from ..questions.service import answers_by_registration, answers_of, questions_of, summary
+from .service import (
+    EmailTaken,
+    RegistrationFilters,
+    registrations_csv,
+    registrations_query,
+    registrations_xlsx,
+    update_registration,
+)
 
 PAGE_SIZE = 50
 FILTER_KEYS = ("q", "entity_type", "region", "mode", "status")
@@ -53,11 +55,19 @@ def registrations(slug: str):
     filters = _filters()
     page = db.paginate(registrations_query(meeting, filters), per_page=PAGE_SIZE, max_per_page=PAGE_SIZE)
     filter_args = {key: request.args[key] for key in FILTER_KEYS if request.args.get(key)}
-    return render_template("organiser/registrations.html", meeting=meeting, page=page, filters=filters,
-                           filter_args=filter_args,
-                           modes=list(Mode), statuses=list(RegistrationStatus),
-                           headline=headline(meeting, meeting.today()), today=meeting.today().isoformat(),
-                           waiting=waiting_list(meeting), summary=summary(meeting))
+    return render_template(
+        "organiser/registrations.html",
+        meeting=meeting,
+        page=page,
+        filters=filters,
+        filter_args=filter_args,
+        modes=list(Mode),
+        statuses=list(RegistrationStatus),
+        headline=headline(meeting, meeting.today()),
+        today=meeting.today().isoformat(),
+        waiting=waiting_list(meeting),
+        summary=summary(meeting),
+    )
 
 
 @bp.get("/sessions/<slug>/registrations.<any(csv, xlsx):kind>")
@@ -71,8 +81,14 @@ def registrations_export(slug: str, kind: str):
         body, content_type = registrations_xlsx(rows, questions, answers), XLSX
     else:
         body, content_type = CSV_BOM + registrations_csv(rows, questions, answers), "text/csv; charset=utf-8"
-    return body, 200, {"Content-Type": content_type,
-                       "Content-Disposition": f'attachment; filename="{meeting.slug}-registrations.{kind}"'}
+    return (
+        body,
+        200,
+        {
+            "Content-Type": content_type,
+            "Content-Disposition": f'attachment; filename="{meeting.slug}-registrations.{kind}"',
+        },
+    )
 
 
 @bp.route("/sessions/<slug>/registrations/new", methods=["GET", "POST"])
@@ -85,22 +101,37 @@ def add_registration_page(slug: str):
     problems = []
     if form.validate_on_submit():
         try:
-            added = add_registration(meeting, form.entry(), source=RegistrationSource.ORGANISER,
-                                     actor=Actor.of_user(current_user), check_in_now=form.check_in.data,
-                                     door="secretariat")
+            added = add_registration(
+                meeting,
+                form.entry(),
+                source=RegistrationSource.ORGANISER,
+                actor=Actor.of_user(current_user),
+                check_in_now=form.check_in.data,
+                door="secretariat",
+            )
         except InvalidEntry as invalid:
             problems = form.show_errors(invalid.errors)
         else:
             registration = added.registration
-            flash((gettext("%(name)s added and checked in.", name=registration.full_name) if added.checkin
-                   else gettext("%(name)s added.", name=registration.full_name))
-                  + " " + (gettext("Their confirmation with the badge was emailed.") if registration.email
-                           else gettext("No email address: they get no mail.")))
+            flash(
+                (
+                    gettext("%(name)s added and checked in.", name=registration.full_name)
+                    if added.checkin
+                    else gettext("%(name)s added.", name=registration.full_name)
+                )
+                + " "
+                + (
+                    gettext("Their confirmation with the badge was emailed.")
+                    if registration.email
+                    else gettext("No email address: they get no mail.")
+                )
+            )
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
     elif request.method == "GET":
         form.mode.data = "in_person"
-    return render_template("organiser/add_registration.html", meeting=meeting, form=form, problems=problems), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "organiser/add_registration.html", meeting=meeting, form=form, problems=problems
+    ), 400 if request.method == "POST" else 200
 
 
 @bp.get("/sessions/<slug>/badges.pdf")
@@ -109,17 +140,23 @@ def badge_sheet(slug: str):
     """Every badge that matches the filters (by default, everyone registered), four to an A4 page."""
     meeting = managed_session_or_404(slug)
     if meeting.purged_at is not None:
-        flash(gettext("The personal data of this session was purged on %(day)s: its badges would read “Delegate "
-                      "N (purged)”.", day=format_day(meeting.purged_at)))
+        flash(
+            gettext(
+                "The personal data of this session was purged on %(day)s: its badges would read “Delegate N (purged)”.",
+                day=format_day(meeting.purged_at),
+            )
+        )
         return redirect(url_for("organiser.registrations", slug=slug))
     filters = _filters()
     filters.status = filters.status or RegistrationStatus.REGISTERED
     if db.session.scalar(registrations_query(meeting, filters).limit(1)) is None:
         flash(gettext("No registration matches these filters, so there are no badges to print."))
-        return redirect(url_for("organiser.registrations", slug=slug,
-                                **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}))
-    job, new = request_job(meeting, "badges.pdf", requested_by=current_user.email,
-                           options=badge_job_options(filters))
+        return redirect(
+            url_for(
+                "organiser.registrations", slug=slug, **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}
+            )
+        )
+    job, new = request_job(meeting, "badges.pdf", requested_by=current_user.email, options=badge_job_options(filters))
     if new and not transaction.commit():  # the page tells whether the queue took the job
         flash(gettext("The job queue is unavailable: the job waits, and starts when a worker is back."), "warning")
     return redirect(url_for("jobs.job_page", slug=slug, job_id=job.id))
@@ -143,20 +180,36 @@ def edit_registration(slug: str, registration_id: int):
         form.email_optional()
     if form.validate_on_submit():
         try:
-            audit.record("registration.update", session_id=meeting.id, target=f"registration {registration.id}",
-                         details=_changes(registration, form))
-            update_registration(registration, **form.delegate_fields(), mode=Mode(form.mode.data),
-                                role=Role(form.role.data), locale=form.locale.data, personal_join_url=form.personal_join_url.data or "",
-                                zoom_registrant_id=form.zoom_registrant_id.data or None)
+            audit.record(
+                "registration.update",
+                session_id=meeting.id,
+                target=f"registration {registration.id}",
+                details=_changes(registration, form),
+            )
+            update_registration(
+                registration,
+                **form.delegate_fields(),
+                mode=Mode(form.mode.data),
+                role=Role(form.role.data),
+                locale=form.locale.data,
+                personal_join_url=form.personal_join_url.data or "",
+                zoom_registrant_id=form.zoom_registrant_id.data or None,
+            )
         except EmailTaken:
             form.email.errors.append(gettext("Another registration for this session already uses this email."))
         else:
             flash(gettext("Registration saved."))
             return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration.id))
-    return render_template("organiser/registration.html", meeting=meeting, registration=registration, form=form,
-                           cancel_form=CancelForm(), certificate=eligibility(registration),
-                           describe_day=describe_day, answers=answers_of(registration)), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "organiser/registration.html",
+        meeting=meeting,
+        registration=registration,
+        form=form,
+        cancel_form=CancelForm(),
+        certificate=eligibility(registration),
+        describe_day=describe_day,
+        answers=answers_of(registration),
+    ), 400 if request.method == "POST" else 200
 
 
 def _changes(registration: Registration, form: RegistrationEditForm) -> str:
@@ -168,11 +221,17 @@ def _changes(registration: Registration, form: RegistrationEditForm) -> str:
 
 def _form_data(registration: Registration) -> dict:
     return {
-        "full_name": registration.full_name, "email": registration.email,
-        "organisation": registration.organisation, "country": registration.country,
-        "entity_type": str(registration.entity_type_id), "region": str(registration.region_id),
-        "mode": registration.mode.value, "role": registration.role.value, "locale": registration.locale,
-        "personal_join_url": registration.personal_join_url, "zoom_registrant_id": registration.zoom_registrant_id,
+        "full_name": registration.full_name,
+        "email": registration.email,
+        "organisation": registration.organisation,
+        "country": registration.country,
+        "entity_type": str(registration.entity_type_id),
+        "region": str(registration.region_id),
+        "mode": registration.mode.value,
+        "role": registration.role.value,
+        "locale": registration.locale,
+        "personal_join_url": registration.personal_join_url,
+        "zoom_registrant_id": registration.zoom_registrant_id,
     }
 
 
@@ -188,12 +247,19 @@ def cancel_registration(slug: str, registration_id: int):
     if request.method == "POST" and form.validate() and request.form.get("confirmed") == "yes":
         cancel(registration, form.reason.data, tell=True)
         mailed = transaction.commit() and bool(registration.email)  # the page tells whether the queue took the mail
-        flash(gettext("Registration cancelled. Their badge no longer admits them.") + " "
-              + (gettext("The delegate is being told by email.") if mailed
-                 else gettext("No email could be sent: tell them yourself.")))
+        flash(
+            gettext("Registration cancelled. Their badge no longer admits them.")
+            + " "
+            + (
+                gettext("The delegate is being told by email.")
+                if mailed
+                else gettext("No email could be sent: tell them yourself.")
+            )
+        )
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
-    return render_template("organiser/confirm_cancel.html", meeting=registration.session, registration=registration,
-                           form=form), 400 if request.method == "POST" and form.errors else 200
+    return render_template(
+        "organiser/confirm_cancel.html", meeting=registration.session, registration=registration, form=form
+    ), 400 if request.method == "POST" and form.errors else 200
 
 
 @bp.post("/sessions/<slug>/registrations/<int:registration_id>/reinstate")
@@ -211,15 +277,24 @@ def reissue_registration_badge(slug: str, registration_id: int):
     """Asks first, then gives a new badge code and mails the new badge."""
     registration = _registration_or_404(slug, registration_id)
     if not registration.is_registered:
-        flash(gettext("This registration is cancelled, so it has no badge.") if registration.is_cancelled
-              else gettext("This registration is not approved, so it has no badge."))
+        flash(
+            gettext("This registration is cancelled, so it has no badge.")
+            if registration.is_cancelled
+            else gettext("This registration is not approved, so it has no badge.")
+        )
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST":  # CSRFProtect has checked the form's token
         reissue_badge(registration, tell=True)
         mailed = bool(registration.email)
         mailed = transaction.commit() and mailed  # the page tells whether the queue took the mail
-        flash(gettext("New badge issued. The old badge no longer works; the delegate's page shows the new one.") + " "
-              + (gettext("The new badge is being emailed to them.") if mailed
-                 else gettext("No email could be sent: tell them yourself.")))
+        flash(
+            gettext("New badge issued. The old badge no longer works; the delegate's page shows the new one.")
+            + " "
+            + (
+                gettext("The new badge is being emailed to them.")
+                if mailed
+                else gettext("No email could be sent: tell them yourself.")
+            )
+        )
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     return render_template("organiser/confirm_reissue.html", meeting=registration.session, registration=registration)

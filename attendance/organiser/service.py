@@ -1,4 +1,5 @@
 """What organisers change: sessions, their days and vocabularies, and registrations' details."""
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,20 @@ from ..countries import country_name
 from ..dbutil import serialized_writes
 from ..exports import append_text_safe, spreadsheet_safe
 from ..extensions import db
-from ..models import (Attendance, Certificate, EntityType, MeetingSeries, MeetingSession, Mode, Region, Registration, RegistrationStatus,
-                      Role, SessionDay, StaffUser)
+from ..models import (
+    Attendance,
+    Certificate,
+    EntityType,
+    MeetingSeries,
+    MeetingSession,
+    Mode,
+    Region,
+    Registration,
+    RegistrationStatus,
+    Role,
+    SessionDay,
+    StaffUser,
+)
 from ..registration.waitlist import lock_seats, promote_waiting
 
 
@@ -48,8 +61,9 @@ class DayInUse(Exception):
     """A day with recorded attendance cannot be removed from its session."""
 
 
-def save_session(meeting: MeetingSession, *, series_name: str, days: list[DayHours], organiser: StaffUser,
-                 **fields) -> MeetingSession:
+def save_session(
+    meeting: MeetingSession, *, series_name: str, days: list[DayHours], organiser: StaffUser, **fields
+) -> MeetingSession:
     """Creates or updates a session and its days in one transaction.
 
     A new session starts with the entity types and regions of the series' latest session, since they rarely change,
@@ -94,7 +108,9 @@ def _copy_vocabularies(meeting: MeetingSession, series: MeetingSeries) -> None:
     )
     if previous is None:
         return
-    meeting.entity_types = [EntityType(name=t.name, position=t.position, translations=t.translations) for t in previous.entity_types]
+    meeting.entity_types = [
+        EntityType(name=t.name, position=t.position, translations=t.translations) for t in previous.entity_types
+    ]
     meeting.regions = [Region(name=r.name, position=r.position, translations=r.translations) for r in previous.regions]
 
 
@@ -117,12 +133,19 @@ def save_term(term: EntityType | Region, name: str, position: int, translations:
     model = type(term)
     # The database keeps names unique as written; "secretariat" beside "Secretariat" is the same term too.
     with db.session.no_autoflush:
-        if db.session.scalar(sa.select(model.id).where(model.session_id == term.session.id, model.id != term.id,
-                                                       sa.func.lower(model.name) == name.lower()).limit(1)):
+        if db.session.scalar(
+            sa.select(model.id)
+            .where(model.session_id == term.session.id, model.id != term.id, sa.func.lower(model.name) == name.lower())
+            .limit(1)
+        ):
             db.session.rollback()  # as for the database's refusal below: the new term leaves nothing behind
             raise NameTaken(name)
-    audit.record(f"{_kind(term)}.save", session_id=term.session.id, target=name,
-                 details=f"was “{term.name}”" if term.id else "added")
+    audit.record(
+        f"{_kind(term)}.save",
+        session_id=term.session.id,
+        target=name,
+        details=f"was “{term.name}”" if term.id else "added",
+    )
     term.name, term.position, term.translations = name, position, translations
     try:
         db.session.add(term)
@@ -157,11 +180,13 @@ def registrations_query(meeting: MeetingSession, filters: RegistrationFilters) -
     if filters.q:
         # autoescape: a typed % or _ is searched for, not obeyed
         needle = filters.q.lower()
-        query = query.where(sa.or_(
-            Registration.name_has_words(filters.q),
-            sa.func.lower(Registration.email).contains(needle, autoescape=True),
-            sa.func.lower(Registration.organisation).contains(needle, autoescape=True),
-        ))
+        query = query.where(
+            sa.or_(
+                Registration.name_has_words(filters.q),
+                sa.func.lower(Registration.email).contains(needle, autoescape=True),
+                sa.func.lower(Registration.organisation).contains(needle, autoescape=True),
+            )
+        )
     if filters.entity_type_id:
         query = query.where(Registration.entity_type_id == filters.entity_type_id)
     if filters.region_id:
@@ -197,8 +222,22 @@ def update_registration(registration: Registration, *, mode: Mode, role: Role, *
     return promoted
 
 
-CSV_COLUMNS = ["id", "full_name", "email", "organisation", "country", "country_name", "entity_type", "region",
-               "role", "mode", "status", "cancel_reason", "registered_at_utc", "source"]
+CSV_COLUMNS = [
+    "id",
+    "full_name",
+    "email",
+    "organisation",
+    "country",
+    "country_name",
+    "entity_type",
+    "region",
+    "role",
+    "mode",
+    "status",
+    "cancel_reason",
+    "registered_at_utc",
+    "source",
+]
 
 
 def registration_rows(registrations, questions=(), answers: dict[int, dict[int, str]] | None = None):
@@ -207,11 +246,28 @@ def registration_rows(registrations, questions=(), answers: dict[int, dict[int, 
     yield CSV_COLUMNS + [q.label for q in questions]
     for r in registrations:
         given = (answers or {}).get(r.id, {})
-        yield [r.id] + [str(v) for v in (
-            r.full_name, r.email, r.organisation, r.country, country_name(r.country), r.entity_type.name,
-            r.region.name, r.role.value, r.mode.value, r.status.value, r.cancel_reason,
-            r.created_at.strftime("%Y-%m-%d %H:%M:%S"), r.source.value,
-        )] + [q.describe(given[q.id], "en") if q.id in given else "" for q in questions]
+        yield (
+            [r.id]
+            + [
+                str(v)
+                for v in (
+                    r.full_name,
+                    r.email,
+                    r.organisation,
+                    r.country,
+                    country_name(r.country),
+                    r.entity_type.name,
+                    r.region.name,
+                    r.role.value,
+                    r.mode.value,
+                    r.status.value,
+                    r.cancel_reason,
+                    r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    r.source.value,
+                )
+            ]
+            + [q.describe(given[q.id], "en") if q.id in given else "" for q in questions]
+        )
 
 
 def registrations_csv(registrations, questions=(), answers: dict[int, dict[int, str]] | None = None) -> str:
@@ -239,18 +295,24 @@ def session_contents(meeting: MeetingSession) -> dict[str, int]:
     registrations = sa.select(Registration.id).where(Registration.session_id == meeting.id)
     return {
         "registrations": db.session.scalar(sa.select(sa.func.count()).select_from(registrations.subquery())),
-        "attendance records": db.session.scalar(sa.select(sa.func.count(Attendance.id))
-                                                .where(Attendance.registration_id.in_(registrations))),
-        "certificates": db.session.scalar(sa.select(sa.func.count(Certificate.id))
-                                          .where(Certificate.registration_id.in_(registrations))),
+        "attendance records": db.session.scalar(
+            sa.select(sa.func.count(Attendance.id)).where(Attendance.registration_id.in_(registrations))
+        ),
+        "certificates": db.session.scalar(
+            sa.select(sa.func.count(Certificate.id)).where(Certificate.registration_id.in_(registrations))
+        ),
     }
 
 
 def delete_session(meeting: MeetingSession) -> None:
     """Deletes the session and all that hangs on it, in one transaction. The database's ON DELETE CASCADE
     rules remove attendances, intervals, certificates, scans, imports and the session's days and lists."""
-    audit.record("session.delete", session_id=meeting.id, target=meeting.slug,
-                 details=f"{meeting.title}; " + ", ".join(f"{n} {what}" for what, n in session_contents(meeting).items()))
+    audit.record(
+        "session.delete",
+        session_id=meeting.id,
+        target=meeting.slug,
+        details=f"{meeting.title}; " + ", ".join(f"{n} {what}" for what, n in session_contents(meeting).items()),
+    )
     db.session.execute(sa.delete(Registration).where(Registration.session_id == meeting.id))
     db.session.execute(sa.delete(MeetingSession).where(MeetingSession.id == meeting.id))
     db.session.expunge_all()

@@ -1,22 +1,41 @@
 """Organisers set up sessions: details, days and hours, entity types and regions."""
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 
-from ..formatting import format_day
-
 from .. import audit
 from ..auth import organiser_required
 from ..extensions import db
+from ..formatting import format_day
 from ..lookup import managed_session_or_404, small_int
-from ..models import (AuditEvent, MeetingSeries, MeetingSession, Registration, RegistrationPolicy, RegistrationStatus,
-                      StaffUser)
+from ..models import (
+    AuditEvent,
+    MeetingSeries,
+    MeetingSession,
+    Registration,
+    RegistrationPolicy,
+    RegistrationStatus,
+    StaffUser,
+)
 from ..models.staff import session_organisers
 from . import bp
 from .door_staff import door_staff_of
 from .forms import CONTENT_LANGUAGES, SessionForm, VocabularyForm, session_translations, term_translations
-from .service import VOCABULARIES, DayHours, DayInUse, delete_session, session_contents, NameTaken, VocabularyInUse, delete_term, save_session, save_term, to_utc
+from .service import (
+    VOCABULARIES,
+    DayHours,
+    DayInUse,
+    NameTaken,
+    VocabularyInUse,
+    delete_session,
+    delete_term,
+    save_session,
+    save_term,
+    session_contents,
+    to_utc,
+)
 
 NEW_SESSION_DAY_ROWS, EXTRA_DAY_ROWS = 5, 2  # empty rows are left out: room for a week's meeting
 
@@ -25,12 +44,17 @@ NEW_SESSION_DAY_ROWS, EXTRA_DAY_ROWS = 5, 2  # empty rows are left out: room for
 @organiser_required
 def dashboard():
     sessions = db.session.scalars(
-        db.select(MeetingSession).where(MeetingSession.organisers.contains(current_user))
-        .order_by(MeetingSession.created_at.desc())).all()
-    counts = dict(db.session.execute(
-        sa.select(Registration.session_id, sa.func.count())
-        .where(Registration.status == RegistrationStatus.REGISTERED).group_by(Registration.session_id)
-    ).all())
+        db.select(MeetingSession)
+        .where(MeetingSession.organisers.contains(current_user))
+        .order_by(MeetingSession.created_at.desc())
+    ).all()
+    counts = dict(
+        db.session.execute(
+            sa.select(Registration.session_id, sa.func.count())
+            .where(Registration.status == RegistrationStatus.REGISTERED)
+            .group_by(Registration.session_id)
+        ).all()
+    )
     return render_template("organiser/dashboard.html", sessions=sessions, counts=counts)
 
 
@@ -60,12 +84,18 @@ def _edit_session(meeting: MeetingSession):
                 organiser=current_user,
                 series_name=form.series_name.data,
                 days=days,
-                number=form.number.data, title=form.title.data, slug=form.slug.data, venue=form.venue.data or "",
-                timezone=tz, online_meeting_url=form.online_meeting_url.data or "",
+                number=form.number.data,
+                title=form.title.data,
+                slug=form.slug.data,
+                venue=form.venue.data or "",
+                timezone=tz,
+                online_meeting_url=form.online_meeting_url.data or "",
                 in_person_capacity=form.in_person_capacity.data,
                 reminder_days_before=form.reminder_days_before.data or None,
-                zoom_meeting_id=form.zoom_meeting_id.data or None, zoom_webhook_secret=form.zoom_webhook_secret.data or "",
-                chair_name=form.chair_name.data or "", chair_title=form.chair_title.data or "",
+                zoom_meeting_id=form.zoom_meeting_id.data or None,
+                zoom_webhook_secret=form.zoom_webhook_secret.data or "",
+                chair_name=form.chair_name.data or "",
+                chair_title=form.chair_title.data or "",
                 certificate_online_percent=form.certificate_online_percent.data,
                 certificate_accepts_link_click=form.certificate_accepts_link_click.data,
                 certify_scheduled_hours=form.certify_scheduled_hours.data,
@@ -73,24 +103,34 @@ def _edit_session(meeting: MeetingSession):
                 certificate_language=form.certificate_language.data or "",
                 allows_walk_ins=form.allows_walk_ins.data,
                 # a form sent without the choice keeps the session's policy
-                registration_policy=RegistrationPolicy(form.registration_policy.data or meeting.registration_policy
-                                                       or RegistrationPolicy.OPEN),
-                secretariat_email=form.secretariat_email.data or "", secretariat_phone=form.secretariat_phone.data or "",
+                registration_policy=RegistrationPolicy(
+                    form.registration_policy.data or meeting.registration_policy or RegistrationPolicy.OPEN
+                ),
+                secretariat_email=form.secretariat_email.data or "",
+                secretariat_phone=form.secretariat_phone.data or "",
                 registration_opens_at=to_utc(form.registration_opens_at.data, tz),
                 registration_closes_at=to_utc(form.registration_closes_at.data, tz),
                 translations=session_translations(form),
             )
         except DayInUse as in_use:
             db.session.rollback()
-            form.days.errors.append(gettext("%(day)s has recorded attendance, so it stays.", day=format_day(in_use.args[0])))
+            form.days.errors.append(
+                gettext("%(day)s has recorded attendance, so it stays.", day=format_day(in_use.args[0]))
+            )
         else:
             flash(gettext("Session created.") if is_new else gettext("Session saved."))
             return redirect(url_for("organiser.registrations", slug=meeting.slug))
     status = 400 if request.method == "POST" else 200
     series_names = db.session.scalars(sa.select(MeetingSeries.name).order_by(MeetingSeries.name)).all()
-    return render_template("organiser/session_form.html", form=form, meeting=meeting, is_new=is_new,
-                           content_languages=CONTENT_LANGUAGES,
-                           series_names=series_names, door_staff=[] if is_new else door_staff_of(meeting)), status
+    return render_template(
+        "organiser/session_form.html",
+        form=form,
+        meeting=meeting,
+        is_new=is_new,
+        content_languages=CONTENT_LANGUAGES,
+        series_names=series_names,
+        door_staff=[] if is_new else door_staff_of(meeting),
+    ), status
 
 
 def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
@@ -102,11 +142,28 @@ def _fill_session_form(form: SessionForm, meeting: MeetingSession) -> None:
             form.days.append_entry()
         return
     form.series_name.data = meeting.series.name
-    for name in ("number", "title", "slug", "venue", "timezone", "online_meeting_url", "in_person_capacity",
-                 "reminder_days_before",
-                 "zoom_meeting_id", "zoom_webhook_secret", "chair_name", "chair_title", "certificate_online_percent",
-                 "certificate_accepts_link_click", "certify_scheduled_hours", "certificate_days_required",
-                 "certificate_language", "allows_walk_ins", "secretariat_email", "secretariat_phone"):
+    for name in (
+        "number",
+        "title",
+        "slug",
+        "venue",
+        "timezone",
+        "online_meeting_url",
+        "in_person_capacity",
+        "reminder_days_before",
+        "zoom_meeting_id",
+        "zoom_webhook_secret",
+        "chair_name",
+        "chair_title",
+        "certificate_online_percent",
+        "certificate_accepts_link_click",
+        "certify_scheduled_hours",
+        "certificate_days_required",
+        "certificate_language",
+        "allows_walk_ins",
+        "secretariat_email",
+        "secretariat_phone",
+    ):
         getattr(form, name).data = getattr(meeting, name)
     for code, fields in (meeting.translations or {}).items():
         for field, value in fields.items():
@@ -144,9 +201,14 @@ def vocabulary(slug: str, kind: str):
             flash(gettext("Saved “%(name)s”.", name=form.name.data))
         return redirect(url_for("organiser.vocabulary", slug=slug, kind=kind))
     terms = meeting.entity_types if kind == "entity-types" else meeting.regions
-    return render_template("organiser/vocabulary.html", meeting=meeting, kind=kind, terms=terms, form=form,
-                           content_languages=CONTENT_LANGUAGES), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "organiser/vocabulary.html",
+        meeting=meeting,
+        kind=kind,
+        terms=terms,
+        form=form,
+        content_languages=CONTENT_LANGUAGES,
+    ), 400 if request.method == "POST" else 200
 
 
 @bp.post("/sessions/<slug>/<any('entity-types', 'regions'):kind>/<int:term_id>/delete")
@@ -159,7 +221,14 @@ def delete_vocabulary_term(slug: str, kind: str, term_id: int):
     try:
         delete_term(term)
     except VocabularyInUse as in_use:
-        flash(ngettext("“%(name)s” is used by %(num)d registration, so it stays. Rename it instead.", "“%(name)s” is used by %(num)d registrations, so it stays. Rename it instead.", in_use.args[0], name=term.name))
+        flash(
+            ngettext(
+                "“%(name)s” is used by %(num)d registration, so it stays. Rename it instead.",
+                "“%(name)s” is used by %(num)d registrations, so it stays. Rename it instead.",
+                in_use.args[0],
+                name=term.name,
+            )
+        )
     else:
         flash(gettext("Deleted “%(name)s”.", name=term.name))
     return redirect(url_for("organiser.vocabulary", slug=slug, kind=kind))
@@ -172,7 +241,11 @@ def add_organiser(slug: str):
     email = request.form.get("email", "").strip().lower()[:254]
     user = db.session.scalar(db.select(StaffUser).filter_by(email=email))
     if user is None or not user.is_organiser:
-        flash(gettext("No organiser account has the email “%(email)s”. Create it with `flask user add` first.", email=email))
+        flash(
+            gettext(
+                "No organiser account has the email “%(email)s”. Create it with `flask user add` first.", email=email
+            )
+        )
     elif user in meeting.organisers:
         flash(gettext("%(email)s already runs this session.", email=email))
     else:
@@ -222,8 +295,12 @@ def audit_log():
     # one created, and that session's organisers must not see the deleted one's history.
     rows = db.session.execute(
         db.select(AuditEvent, MeetingSession.slug)
-        .outerjoin(MeetingSession, sa.and_(MeetingSession.id == AuditEvent.session_id,
-                                           MeetingSession.created_at <= AuditEvent.at))
+        .outerjoin(
+            MeetingSession,
+            sa.and_(MeetingSession.id == AuditEvent.session_id, MeetingSession.created_at <= AuditEvent.at),
+        )
         .where(sa.or_(MeetingSession.id.in_(managed), AuditEvent.actor == current_user.email))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(500)).all()
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(500)
+    ).all()
     return render_template("organiser/audit.html", rows=rows)

@@ -1,4 +1,5 @@
 """Custom registration questions per session, their answers and summary, and visa support letters."""
+
 from flask import Blueprint
 
 bp = Blueprint("questions", __name__)

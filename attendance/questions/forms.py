@@ -1,4 +1,5 @@
 """The questions as fields of the registration form, and the organiser's form for one question."""
+
 import re
 
 from flask import request
@@ -21,6 +22,7 @@ _QUESTION_FIELD = re.compile(rf"^{FIELD_PREFIX}(\d+)$")
 
 class MultiCheckboxField(SelectMultipleField):
     """Several choices as checkboxes (the form's field macro renders them like radio buttons)."""
+
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
@@ -62,8 +64,12 @@ def with_questions(form_class: type[FlaskForm], questions: list[Question]) -> ty
             valid = super().validate(extra_validators)
             foreign = [name for name in request.form if _QUESTION_FIELD.match(name) and name not in fields]
             if foreign:
-                self.form_errors.append(gettext("This form holds answers to questions that this session does not "
-                                                "ask. Reload the page and register again."))
+                self.form_errors.append(
+                    gettext(
+                        "This form holds answers to questions that this session does not "
+                        "ask. Reload the page and register again."
+                    )
+                )
             _values, errors = clean_answers(questions, self._submitted(), self._mode())
             for question_id, message in errors.items():
                 self[f"{FIELD_PREFIX}{question_id}"].errors = [message]
@@ -107,11 +113,14 @@ CONTENT_LANGUAGES = [code for code in LANGUAGES if code != "en"]
 
 class QuestionForm(FlaskForm):
     kind = SelectField(_l("Kind"), validators=[InputRequired()])
-    label = StringField(_l("Question (English)"), filters=[_strip],
-                        validators=[_label_needed, Length(max=300), _no_control_characters])
+    label = StringField(
+        _l("Question (English)"), filters=[_strip], validators=[_label_needed, Length(max=300), _no_control_characters]
+    )
     choices = TextAreaField(
         _l("Choices, one a line; other languages after a “|”: English | French | Spanish | Arabic"),
-        filters=[_strip], validators=[_choices_valid, Length(max=5000)])
+        filters=[_strip],
+        validators=[_choices_valid, Length(max=5000)],
+    )
     required = BooleanField(_l("An answer is required"))
     position = StringField(_l("Order"), validators=[Optional()])
 
@@ -126,4 +135,3 @@ class QuestionForm(FlaskForm):
     def validate_position(self, field) -> None:
         if field.data and not (field.data.isascii() and field.data.isdigit() and int(field.data) < 10_000):
             raise ValidationError(gettext("Write the number with the digits 0-9."))
-

@@ -1,4 +1,5 @@
 """The rules for a session's questions: checking and saving answers, the organiser's changes, the summary."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -19,8 +20,11 @@ CHOICE_LANGUAGES = list(LANGUAGES)
 
 
 def questions_of(meeting: MeetingSession) -> list[Question]:
-    return list(db.session.scalars(sa.select(Question).filter_by(session_id=meeting.id)
-                                   .order_by(Question.position, Question.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Question).filter_by(session_id=meeting.id).order_by(Question.position, Question.id)
+        )
+    )
 
 
 def asks(question: Question, mode: Mode | None) -> bool:
@@ -28,8 +32,9 @@ def asks(question: Question, mode: Mode | None) -> bool:
     return question.kind is not QuestionKind.VISA_LETTER or mode is Mode.IN_PERSON
 
 
-def clean_answers(questions: list[Question], submitted: dict[int, list[str]], mode: Mode | None, *,
-                  by_staff: bool = False) -> tuple[dict[int, str], dict[int, str]]:
+def clean_answers(
+    questions: list[Question], submitted: dict[int, list[str]], mode: Mode | None, *, by_staff: bool = False
+) -> tuple[dict[int, str], dict[int, str]]:
     """The answers to keep (question id -> stored value) and the reasons for refusing the others. A required
     question needs an answer from the delegate (staff registering someone may leave it); a choice must be one the
     question offers."""
@@ -52,7 +57,8 @@ def clean_answers(questions: list[Question], submitted: dict[int, list[str]], mo
         else:
             offered = [key for key, _label in question.choice_pairs()]
             if any(value not in offered for value in given) or (
-                    len(given) > 1 and question.kind is not QuestionKind.SEVERAL_CHOICES):
+                len(given) > 1 and question.kind is not QuestionKind.SEVERAL_CHOICES
+            ):
                 errors[question.id] = gettext("Choose from the answers offered.")
             else:
                 values[question.id] = CHOICE_SEPARATOR.join(key for key in offered if key in given)
@@ -99,9 +105,12 @@ def add_answers(registration: Registration, values: dict[int, str]) -> None:
 
 def answers_of(registration: Registration) -> list[tuple[Question, str]]:
     """The registration's answers as (question, answer as the reader sees it), in the form's order."""
-    rows = db.session.execute(sa.select(Question, Answer.value).join(Answer, Answer.question_id == Question.id)
-                              .where(Answer.registration_id == registration.id)
-                              .order_by(Question.position, Question.id)).all()
+    rows = db.session.execute(
+        sa.select(Question, Answer.value)
+        .join(Answer, Answer.question_id == Question.id)
+        .where(Answer.registration_id == registration.id)
+        .order_by(Question.position, Question.id)
+    ).all()
     return [(question, question.describe(value)) for question, value in rows]
 
 
@@ -109,8 +118,10 @@ def answers_by_registration(meeting: MeetingSession) -> dict[int, dict[int, str]
     """Every stored answer of the session: registration id -> question id -> value."""
     found: dict[int, dict[int, str]] = defaultdict(dict)
     for registration_id, question_id, value in db.session.execute(
-            sa.select(Answer.registration_id, Answer.question_id, Answer.value).join(Question)
-            .where(Question.session_id == meeting.id)):
+        sa.select(Answer.registration_id, Answer.question_id, Answer.value)
+        .join(Question)
+        .where(Question.session_id == meeting.id)
+    ):
         found[registration_id][question_id] = value
     return found
 
@@ -120,6 +131,7 @@ def answer_count(question: Question) -> int:
 
 
 # The organiser's changes.
+
 
 class QuestionRefused(Exception):
     """A change to a question that would lose answers or make no sense; `args[0]` says why, for the organiser."""
@@ -148,8 +160,16 @@ def choices_text(question: Question) -> str:
     return "\n".join(lines)
 
 
-def save_question(question: Question, *, kind: QuestionKind, label: str, translations: dict | None,
-                  choices: list[dict], required: bool, position: int) -> None:
+def save_question(
+    question: Question,
+    *,
+    kind: QuestionKind,
+    label: str,
+    translations: dict | None,
+    choices: list[dict],
+    required: bool,
+    position: int,
+) -> None:
     """Adds or changes a question, or raises QuestionRefused and changes nothing.
 
     Answers store a choice's key, so a choice keeps its answers when its labels change; it is matched by its
@@ -158,16 +178,21 @@ def save_question(question: Question, *, kind: QuestionKind, label: str, transla
     """
     if kind.has_choices and len(choices) < 2:
         raise QuestionRefused(gettext("Give at least two choices, one a line."))
-    if kind is QuestionKind.VISA_LETTER and db.session.scalar(sa.select(Question.id).where(
-            Question.session_id == question.session.id, Question.kind == QuestionKind.VISA_LETTER,
-            Question.id != question.id).limit(1)):
+    if kind is QuestionKind.VISA_LETTER and db.session.scalar(
+        sa.select(Question.id)
+        .where(
+            Question.session_id == question.session.id,
+            Question.kind == QuestionKind.VISA_LETTER,
+            Question.id != question.id,
+        )
+        .limit(1)
+    ):
         raise QuestionRefused(gettext("This session already asks the visa letter question."))
     if not kind.has_choices:
         choices = []
     if question.id is not None:
         if kind is not question.kind and answer_count(question):
-            raise QuestionRefused(gettext("This question has answers, so its kind stays. Add a new question "
-                                          "instead."))
+            raise QuestionRefused(gettext("This question has answers, so its kind stays. Add a new question instead."))
         choices = _keep_keys(question, choices)
     else:
         choices = [dict(choice, key=f"c{n}") for n, choice in enumerate(choices, 1)]
@@ -185,8 +210,11 @@ def _keep_keys(question: Question, choices: list[dict]) -> list[dict]:
     taken = set()
     for place, choice in enumerate(choices):
         key = by_label.get(choice["label"].casefold())
-        if key is None and place < len(old) and old[place]["label"].casefold() not in {
-                c["label"].casefold() for c in choices}:
+        if (
+            key is None
+            and place < len(old)
+            and old[place]["label"].casefold() not in {c["label"].casefold() for c in choices}
+        ):
             key = old[place]["key"]  # the choice at this place was renamed
         choice["key"] = key if key and key not in taken else None
         taken.add(choice["key"])
@@ -199,10 +227,14 @@ def _keep_keys(question: Question, choices: list[dict]) -> list[dict]:
         if choice["key"] not in kept:
             chosen = _times_chosen(question.id, choice["key"])
             if chosen:
-                raise QuestionRefused(ngettext(
-                    "“%(choice)s” was chosen %(num)d time, so it stays: rename it rather than remove it.",
-                    "“%(choice)s” was chosen %(num)d times, so it stays: rename it rather than remove it.",
-                    chosen, choice=choice["label"]))
+                raise QuestionRefused(
+                    ngettext(
+                        "“%(choice)s” was chosen %(num)d time, so it stays: rename it rather than remove it.",
+                        "“%(choice)s” was chosen %(num)d times, so it stays: rename it rather than remove it.",
+                        chosen,
+                        choice=choice["label"],
+                    )
+                )
     return choices
 
 
@@ -220,6 +252,7 @@ def delete_question(question: Question) -> int:
 
 
 # The summary on the session's page.
+
 
 @dataclass
 class SummaryRow:
@@ -249,7 +282,8 @@ def summary(meeting: MeetingSession, questions: list[Question] | None = None) ->
         sa.select(Answer.question_id, Answer.value, Registration.mode, sa.func.count())
         .join(Registration, Registration.id == Answer.registration_id)
         .where(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
-        .group_by(Answer.question_id, Answer.value, Registration.mode)).all()
+        .group_by(Answer.question_id, Answer.value, Registration.mode)
+    ).all()
     found: dict[int, dict[str, SummaryRow]] = {}
     result = []
     for question in questions:

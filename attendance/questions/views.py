@@ -1,4 +1,5 @@
 """Organisers' pages for a session's questions and visa letters; the delegate's own letter."""
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
@@ -10,8 +11,16 @@ from ..lookup import managed_session_or_404, registration_by_key_or_404
 from ..models import Question, QuestionKind, Registration
 from . import bp
 from .forms import CONTENT_LANGUAGES, QuestionForm
-from .service import (QuestionRefused, answer_count, choices_text, delete_question, parse_choices, questions_of,
-                      save_question, summary)
+from .service import (
+    QuestionRefused,
+    answer_count,
+    choices_text,
+    delete_question,
+    parse_choices,
+    questions_of,
+    save_question,
+    summary,
+)
 from .visa import NotIssuable, is_valid, issue_letter, letter_of, refusal, visa_letter_pdf, visa_question, visa_requests
 
 
@@ -25,9 +34,14 @@ def questions(slug: str):
         form.position.data = str(len(questions_of(meeting)))
     elif _saved(form, Question(session=meeting)):
         return redirect(url_for("questions.questions", slug=slug))
-    return render_template("questions/questions.html", meeting=meeting, questions=questions_of(meeting), form=form,
-                           summary=summary(meeting), content_languages=CONTENT_LANGUAGES), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "questions/questions.html",
+        meeting=meeting,
+        questions=questions_of(meeting),
+        form=form,
+        summary=summary(meeting),
+        content_languages=CONTENT_LANGUAGES,
+    ), 400 if request.method == "POST" else 200
 
 
 def _question_or_404(slug: str, question_id: int) -> Question:
@@ -42,13 +56,25 @@ def _question_or_404(slug: str, question_id: int) -> Question:
 @organiser_required
 def edit_question(slug: str, question_id: int):
     question = _question_or_404(slug, question_id)
-    form = QuestionForm(data={"kind": question.kind.value, "label": question.label, "required": question.required,
-                              "choices": choices_text(question), "position": str(question.position)})
+    form = QuestionForm(
+        data={
+            "kind": question.kind.value,
+            "label": question.label,
+            "required": question.required,
+            "choices": choices_text(question),
+            "position": str(question.position),
+        }
+    )
     if request.method == "POST" and _saved(form, question):
         return redirect(url_for("questions.questions", slug=slug))
-    return render_template("questions/edit.html", meeting=question.session, question=question, form=form,
-                           answers=answer_count(question), content_languages=CONTENT_LANGUAGES), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "questions/edit.html",
+        meeting=question.session,
+        question=question,
+        form=form,
+        answers=answer_count(question),
+        content_languages=CONTENT_LANGUAGES,
+    ), 400 if request.method == "POST" else 200
 
 
 def _saved(form: QuestionForm, question: Question) -> bool:
@@ -57,11 +83,21 @@ def _saved(form: QuestionForm, question: Question) -> bool:
         return False
     is_new = question.id is None
     try:
-        audit.record("questions.save", session_id=question.session.id, target=form.label.data,
-                     details="added" if is_new else f"question {question.id}")
-        save_question(question, kind=QuestionKind(form.kind.data), label=form.label.data or "",
-                      translations=form.translations(), choices=parse_choices(form.choices.data or ""),
-                      required=form.required.data, position=int(form.position.data or 0))
+        audit.record(
+            "questions.save",
+            session_id=question.session.id,
+            target=form.label.data,
+            details="added" if is_new else f"question {question.id}",
+        )
+        save_question(
+            question,
+            kind=QuestionKind(form.kind.data),
+            label=form.label.data or "",
+            translations=form.translations(),
+            choices=parse_choices(form.choices.data or ""),
+            required=form.required.data,
+            position=int(form.position.data or 0),
+        )
     except QuestionRefused as refused:
         db.session.rollback()
         form.form_errors.append(refused.args[0])
@@ -77,12 +113,21 @@ def remove_question(slug: str, question_id: int):
     question = _question_or_404(slug, question_id)
     answers = answer_count(question)
     if answers and request.form.get("confirm") != "yes":
-        flash(ngettext("Nothing was deleted: tick the box to confirm that its %(num)d answer goes too.",
-                       "Nothing was deleted: tick the box to confirm that its %(num)d answers go too.", answers),
-              "warning")
+        flash(
+            ngettext(
+                "Nothing was deleted: tick the box to confirm that its %(num)d answer goes too.",
+                "Nothing was deleted: tick the box to confirm that its %(num)d answers go too.",
+                answers,
+            ),
+            "warning",
+        )
         return redirect(url_for("questions.edit_question", slug=slug, question_id=question_id))
-    audit.record("questions.delete", session_id=question.session_id, target=question.label,
-                 details=f"question {question.id}, {answers} answers")
+    audit.record(
+        "questions.delete",
+        session_id=question.session_id,
+        target=question.label,
+        details=f"question {question.id}, {answers} answers",
+    )
     delete_question(question)
     flash(gettext("Question deleted."))
     return redirect(url_for("questions.questions", slug=slug))
@@ -92,8 +137,12 @@ def remove_question(slug: str, question_id: int):
 @organiser_required
 def visa_letters(slug: str):
     meeting = managed_session_or_404(slug)
-    return render_template("questions/visa_letters.html", meeting=meeting, asked=visa_question(meeting) is not None,
-                           rows=[(r, letter, refusal(r)) for r, letter in visa_requests(meeting)])
+    return render_template(
+        "questions/visa_letters.html",
+        meeting=meeting,
+        asked=visa_question(meeting) is not None,
+        rows=[(r, letter, refusal(r)) for r, letter in visa_requests(meeting)],
+    )
 
 
 def _registration_or_404(slug: str, registration_id: int) -> Registration:
@@ -113,8 +162,9 @@ def issue_visa_letter(slug: str, registration_id: int):
     except NotIssuable as refused:
         flash(gettext("No letter was issued: %(reason)s", reason=refused.args[0]), "warning")
     else:
-        flash(gettext("Visa letter %(id)s issued. The delegate can download it from their own page.",
-                      id=letter.public_id))
+        flash(
+            gettext("Visa letter %(id)s issued. The delegate can download it from their own page.", id=letter.public_id)
+        )
     return redirect(url_for("questions.visa_letters", slug=slug))
 
 
@@ -134,13 +184,22 @@ def my_visa_letter(access_key: str):
     if letter is None:
         abort(404, gettext("The secretariat has not issued a visa letter for you (yet)."))
     if not is_valid(letter):  # its verification page would say "not valid" too
-        abort(403, gettext("Your visa letter is no longer valid: you are not registered to attend in person. "
-                           "Contact the secretariat."))
+        abort(
+            403,
+            gettext(
+                "Your visa letter is no longer valid: you are not registered to attend in person. "
+                "Contact the secretariat."
+            ),
+        )
     return _pdf(letter)
 
 
 def _pdf(letter):
-    return visa_letter_pdf(letter), 200, {
-        "Content-Type": "application/pdf",
-        "Content-Disposition": f'inline; filename="visa-letter-{letter.public_id}.pdf"',
-    }
+    return (
+        visa_letter_pdf(letter),
+        200,
+        {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'inline; filename="visa-letter-{letter.public_id}.pdf"',
+        },
+    )

@@ -1,19 +1,18 @@
 """Visa support letters: who may have one, issuing it, and its PDF with a verification id and QR."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import render_template
 from flask_babel import force_locale, gettext
 
 from .. import audit
 from ..countries import country_name
-from ..extensions import db
-from ..links import public_url
-from ..models import (Answer, MeetingSession, Mode, Question, QuestionKind, Registration, RegistrationStatus,
-                      VisaLetter)
-from ..models.questions import YES
 from ..documents.pdf import render_pdf
 from ..documents.qr import qr_png_uri
+from ..extensions import db
+from ..links import public_url
+from ..models import Answer, MeetingSession, Mode, Question, QuestionKind, Registration, RegistrationStatus, VisaLetter
+from ..models.questions import YES
 
 
 def visa_question(meeting: MeetingSession) -> Question | None:
@@ -32,7 +31,8 @@ def visa_requests(meeting: MeetingSession) -> list[tuple[Registration, VisaLette
         .join(Question, sa.and_(Question.id == Answer.question_id, Question.kind == QuestionKind.VISA_LETTER))
         .outerjoin(VisaLetter, VisaLetter.registration_id == Registration.id)
         .where(Registration.session_id == meeting.id, Answer.value == YES)
-        .order_by(Registration.name_key, Registration.id)).all()
+        .order_by(Registration.name_key, Registration.id)
+    ).all()
     return [(registration, letter) for registration, letter in rows]
 
 
@@ -44,8 +44,13 @@ def refusal(registration: Registration) -> str | None:
         return gettext("Only a registered delegate can have a visa letter.")
     if registration.mode is not Mode.IN_PERSON:
         return gettext("Only a delegate attending in person can have a visa letter.")
-    asked = db.session.scalar(sa.select(Answer.id).join(Question).where(
-        Answer.registration_id == registration.id, Question.kind == QuestionKind.VISA_LETTER, Answer.value == YES))
+    asked = db.session.scalar(
+        sa.select(Answer.id)
+        .join(Question)
+        .where(
+            Answer.registration_id == registration.id, Question.kind == QuestionKind.VISA_LETTER, Answer.value == YES
+        )
+    )
     if asked is None:
         return gettext("This delegate did not ask for a visa letter.")
     return None
@@ -65,8 +70,13 @@ def issue_letter(registration: Registration, *, by: str) -> VisaLetter:
         letter = VisaLetter(registration=registration, issued_by=by)
         db.session.add(letter)
         db.session.flush()
-        audit.record("visa_letter.issue", session_id=registration.session_id,
-                     target=f"registration {registration.id}", details=letter.public_id, actor=by)
+        audit.record(
+            "visa_letter.issue",
+            session_id=registration.session_id,
+            target=f"registration {registration.id}",
+            details=letter.public_id,
+            actor=by,
+        )
         db.session.commit()
     return letter
 
@@ -78,9 +88,15 @@ def visa_letter_pdf(letter: VisaLetter) -> bytes:
     language = registration.locale
     verify_url = public_url("certificates.verify", public_id=letter.public_id)
     with force_locale(language):
-        return render_pdf("certificates/visa_letter.html", letter=letter, registration=registration,
-                          meeting=registration.session, country=country_name(registration.country, language),
-                          verify_url=verify_url, qr=qr_png_uri(verify_url, fixed_mask=True))
+        return render_pdf(
+            "certificates/visa_letter.html",
+            letter=letter,
+            registration=registration,
+            meeting=registration.session,
+            country=country_name(registration.country, language),
+            verify_url=verify_url,
+            qr=qr_png_uri(verify_url, fixed_mask=True),
+        )
 
 
 def is_valid(letter: VisaLetter) -> bool:

@@ -1,4 +1,5 @@
 """Self-registration and the delegate's own page."""
+
 from flask import Blueprint
 
 bp = Blueprint("registration", __name__)

@@ -1,4 +1,5 @@
 """Organisers approve or decline pending registrations (sessions whose policy requires approval)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,10 +7,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from .. import audit, outbox
+from ..clock import utcnow
 from ..dbutil import serialized_writes
 from ..extensions import db
 from ..models import MeetingSession, Mode, Registration, RegistrationStatus
-from ..clock import utcnow
 from .service import InPersonFull, in_person_count
 
 MESSAGE_MAX = 500
@@ -37,20 +38,24 @@ def decide(registration: Registration, *, approve: bool, message: str = "") -> N
     counts_seats = approve and registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
     with serialized_writes():
         if counts_seats:  # as `register` does: two approvals cannot both take the last seat
-            db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id)
-                               .with_for_update())
+            db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id).with_for_update())
             if in_person_count(meeting) >= meeting.in_person_capacity:  # checked before any write: nothing to undo
                 raise InPersonFull()
         changed = db.session.execute(
             sa.update(Registration)
             .where(Registration.id == registration.id, Registration.status == RegistrationStatus.PENDING)
             .values(status=new_status, decision_message=message, updated_at=utcnow())
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if not changed:  # nothing was written: the other decisions of the same request stand
             db.session.refresh(registration)
             raise NotPending(registration.status)
-        audit.record("registration.approve" if approve else "registration.decline", session_id=meeting.id,
-                     target=f"registration {registration.id}", details=message)
+        audit.record(
+            "registration.approve" if approve else "registration.decline",
+            session_id=meeting.id,
+            target=f"registration {registration.id}",
+            details=message,
+        )
         outbox.schedule(registration, outbox.APPROVED if approve else outbox.DECLINED)
         db.session.flush()
 
@@ -77,5 +82,8 @@ def decide_many(registrations: list[Registration], *, approve: bool, message: st
 
 
 def pending_count(meeting: MeetingSession) -> int:
-    return db.session.scalar(sa.select(sa.func.count(Registration.id)).where(
-        Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING))
+    return db.session.scalar(
+        sa.select(sa.func.count(Registration.id)).where(
+            Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING
+        )
+    )

@@ -1,16 +1,17 @@
 """Badges: one A6 PDF per delegate, and A4 sheets of four for printing in bulk."""
+
 from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 from flask_babel import force_locale
 
 from ..countries import country_name
-from ..formatting import format_days
-from ..models import PdfKind, Registration
 from ..documents.pdf import render_pdf
 from ..documents.pdf_concat import PdfConcatenator, batches
 from ..documents.qr import qr_png_uri
 from ..documents.stored_pdfs import stored_pdf
+from ..formatting import format_days
+from ..models import PdfKind, Registration
 from ..text import is_wide
 from ..tokens import grouped_badge_code
 
@@ -53,8 +54,9 @@ def _text_width(text: str) -> float:
 def badge_pdf(registration: Registration) -> bytes:
     """In the language the delegate registered in; served from the stored copy while nothing on it changed."""
     with force_locale(registration.locale):
-        return stored_pdf(PdfKind.BADGE, registration, "badges/badge.html",
-                          badges=[badge_context(registration)], sheet=False)
+        return stored_pdf(
+            PdfKind.BADGE, registration, "badges/badge.html", badges=[badge_context(registration)], sheet=False
+        )
 
 
 #: badges laid out per WeasyPrint document on sheets: a multiple of four, so that every batch fills its pages.
@@ -67,8 +69,9 @@ def badge_sheet_pdf(registrations: Sequence[Registration]) -> bytes:
     return render_pdf("badges/badge.html", badges=[badge_context(r) for r in registrations], sheet=True)
 
 
-def write_badge_sheets(registrations: Sequence[Registration], out: BinaryIO,
-                       progress: Callable[[int], None] = lambda n: None) -> int:
+def write_badge_sheets(
+    registrations: Sequence[Registration], out: BinaryIO, progress: Callable[[int], None] = lambda n: None
+) -> int:
     """All the badges on A4 sheets, as one PDF written to `out` batch by batch: memory holds one batch. Returns
     the number of badges."""
     merged = PdfConcatenator(out)

@@ -1,4 +1,5 @@
 """A session's days as times: each day's hours in the session's time zone, and the delegate's calendar.ics."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from ..models import MeetingSession, Mode, Registration, RegistrationStatus
 @dataclass(frozen=True)
 class DayTimes:
     """A day's scheduled hours as aware moments in the session's zone."""
+
     date: date
     starts: datetime
     ends: datetime
@@ -49,8 +51,15 @@ class DayTimes:
 def day_times(meeting: MeetingSession) -> list[DayTimes]:
     """Each day of the session with its hours, in the session's time zone."""
     zone = meeting.zone
-    return [DayTimes(day.date, datetime.combine(day.date, day.starts_at, tzinfo=zone),
-                     datetime.combine(day.date, day.ends_at, tzinfo=zone), meeting.timezone) for day in meeting.days]
+    return [
+        DayTimes(
+            day.date,
+            datetime.combine(day.date, day.starts_at, tzinfo=zone),
+            datetime.combine(day.date, day.ends_at, tzinfo=zone),
+            meeting.timezone,
+        )
+        for day in meeting.days
+    ]
 
 
 def event_uid(registration: Registration, day: date) -> str:
@@ -79,8 +88,14 @@ def calendar_ics(registration: Registration) -> bytes:
             event.add("dtstamp", stamp)
             event.add("dtstart", day.starts)
             event.add("dtend", day.ends)
-            event.add("summary", meeting.title if len(days) == 1 else gettext(
-                "%(title)s (day %(number)d of %(count)d)", title=meeting.title, number=number, count=len(days)))
+            event.add(
+                "summary",
+                meeting.title
+                if len(days) == 1
+                else gettext(
+                    "%(title)s (day %(number)d of %(count)d)", title=meeting.title, number=number, count=len(days)
+                ),
+            )
             if registration.is_cancelled or registration.status is RegistrationStatus.DECLINED:
                 event.add("status", "CANCELLED")
                 event.add("description", gettext("Your registration is cancelled."))
@@ -92,16 +107,23 @@ def calendar_ics(registration: Registration) -> bytes:
                 event.add("status", "CONFIRMED")
                 event.add("location", join_url)
                 event.add("url", join_url)
-                event.add("description", gettext(
-                    "You attend online. Join with your personal link (keep it to yourself): %(url)s", url=join_url))
+                event.add(
+                    "description",
+                    gettext(
+                        "You attend online. Join with your personal link (keep it to yourself): %(url)s", url=join_url
+                    ),
+                )
             else:
                 event.add("status", "CONFIRMED")
                 if meeting.venue:
                     event.add("location", meeting.venue)
-                event.add("description", gettext(
-                    "You attend in person. Bring your badge: its QR code is scanned at the entrance."))
+                event.add(
+                    "description",
+                    gettext("You attend in person. Bring your badge: its QR code is scanned at the entrance."),
+                )
             calendar.add_component(event)
         if days:  # the zone's rules around the meeting only: a short file that calendars read the same
-            calendar.add_missing_timezones(first_date=days[0].date - timedelta(days=366),
-                                           last_date=days[-1].date + timedelta(days=366))
+            calendar.add_missing_timezones(
+                first_date=days[0].date - timedelta(days=366), last_date=days[-1].date + timedelta(days=366)
+            )
         return calendar.to_ical()

@@ -5,13 +5,15 @@ The answer page is the same whether or not the address is registered, and it is 
 or mailed: the look-up and the outbox's mail happen once the answer has gone (`Response.call_on_close`), so neither
 the page nor its timing tells whether an address is registered. A worker sends the mail, as every other.
 """
+
 import hashlib
 import logging
 from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import Flask, current_app, render_template, request
-from flask_babel import force_locale, get_locale, gettext, lazy_gettext as _l
+from flask_babel import force_locale, get_locale, gettext
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from wtforms import EmailField
@@ -32,9 +34,11 @@ class FindRegistrationForm(FlaskForm):
     email = EmailField(
         _l("The email address you registered with"),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        validators=[DataRequired(_l("Enter your email address.")),
-                    Length(max=254, message=_l("Use at most 254 characters.")),
-                    Email(_l("Enter a valid email address, like name@example.org."), check_deliverability=False)],
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("Use at most 254 characters.")),
+            Email(_l("Enter a valid email address, like name@example.org."), check_deliverability=False),
+        ],
     )
 
 
@@ -71,9 +75,12 @@ def _schedule_links_safely(app: Flask, address: str, locale: str, base_url: str)
 
 def registrations_of(address: str) -> list[Registration]:
     """Every registration of this address, in every session, the latest first."""
-    return db.session.scalars(sa.select(Registration).join(MeetingSession)
-                              .where(Registration.email_key == email_key(address))
-                              .order_by(Registration.created_at.desc(), Registration.id.desc())).all()
+    return db.session.scalars(
+        sa.select(Registration)
+        .join(MeetingSession)
+        .where(Registration.email_key == email_key(address))
+        .order_by(Registration.created_at.desc(), Registration.id.desc())
+    ).all()
 
 
 def schedule_registration_links(address: str, locale: str = "en") -> bool:
@@ -92,7 +99,10 @@ def links_message(address: str, locale: str) -> EmailMessage:
     with force_locale(locale):
         body = render_template(
             "registration/links.txt",
-            entries=[(registration, public_url("registration.me", access_key=registration.access_key))
-                     for registration in registrations])
+            entries=[
+                (registration, public_url("registration.me", access_key=registration.access_key))
+                for registration in registrations
+            ],
+        )
         subject = gettext("Your registration links")
     return mail.build_message(registrations[0].email, subject, body)

@@ -1,9 +1,10 @@
 """The public registration form."""
+
 import re
 
-from flask_wtf import FlaskForm
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
@@ -41,26 +42,40 @@ def _no_control_characters(_form, field) -> None:
 
 class DelegateFields(FlaskForm):
     """What a delegate is asked, shared by the public form and the organisers' edit form."""
+
     full_name = StringField(
         _l("Full name, as it should appear on your badge and certificate"),
         filters=[_strip],
-        validators=[DataRequired(_l("Enter your full name.")), Length(max=NAME_MAX, message=_l("Use at most 200 characters.")), _no_control_characters],
+        validators=[
+            DataRequired(_l("Enter your full name.")),
+            Length(max=NAME_MAX, message=_l("Use at most 200 characters.")),
+            _no_control_characters,
+        ],
     )
     email = EmailField(
         _l("Email"),
         filters=[_strip],
-        validators=[DataRequired(_l("Enter your email address.")), Length(max=254, message=_l("Use at most 254 characters.")),
-                    Email(_l("Enter a valid email address, like name@example.org."), check_deliverability=False)],
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Length(max=254, message=_l("Use at most 254 characters.")),
+            Email(_l("Enter a valid email address, like name@example.org."), check_deliverability=False),
+        ],
     )
     organisation = StringField(
         _l("Organisation or entity you represent"),
         filters=[_strip],
-        validators=[DataRequired(_l("Enter the organisation you represent.")), Length(max=200, message=_l("Use at most 200 characters.")), _no_control_characters],
+        validators=[
+            DataRequired(_l("Enter the organisation you represent.")),
+            Length(max=200, message=_l("Use at most 200 characters.")),
+            _no_control_characters,
+        ],
     )
     country = SelectField(_l("Country"), validate_choice=False, validators=[InputRequired(_l("Choose your country."))])
-    entity_type = SelectField(_l("Entity type"), validate_choice=False,
-                              validators=[InputRequired(_l("Choose your entity type."))])
+    entity_type = SelectField(
+        _l("Entity type"), validate_choice=False, validators=[InputRequired(_l("Choose your entity type."))]
+    )
     region = SelectField(_l("Region"), validate_choice=False, validators=[InputRequired(_l("Choose your region."))])
+
     def __init__(self, meeting: MeetingSession, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = _with_prompt((code, name) for code, name in countries(str(get_locale())).items())
@@ -69,8 +84,11 @@ class DelegateFields(FlaskForm):
 
     def delegate_fields(self) -> dict:
         return {
-            "full_name": self.full_name.data, "email": self.email.data, "organisation": self.organisation.data,
-            "country": self.country.data, "entity_type_id": int(self.entity_type.data),
+            "full_name": self.full_name.data,
+            "email": self.email.data,
+            "organisation": self.organisation.data,
+            "country": self.country.data,
+            "entity_type_id": int(self.entity_type.data),
             "region_id": int(self.region.data),
         }
 
@@ -91,18 +109,25 @@ class DelegateFields(FlaskForm):
 class RegistrationForm(DelegateFields):
     mode = RadioField(
         _l("How will you attend?"),
-        choices=[SelectChoice(Mode.IN_PERSON.value, _l("In person, at the venue")),
-                 SelectChoice(Mode.ONLINE.value, _l("Online"))],
+        choices=[
+            SelectChoice(Mode.IN_PERSON.value, _l("In person, at the venue")),
+            SelectChoice(Mode.ONLINE.value, _l("Online")),
+        ],
         validators=[InputRequired(_l("Choose how you will attend."))],
     )
+
     def offer_waiting_list(self, meeting: MeetingSession) -> None:
         """In-person seats are full: the in-person choice stays visible but cannot be picked; the waiting list
         for a seat can (a waiting delegate is registered online, which only a hybrid session can say)."""
-        label = (_l("Join the waiting list for a seat in the room (registered online meanwhile)")
-                 if meeting.is_hybrid else _l("Join the waiting list for a seat in the room"))
-        self.mode.choices = [SelectChoice(c.value, c.label, render_kw={"disabled": True})
-                             if c.value == Mode.IN_PERSON.value else c for c in self.mode.choices] + [
-            SelectChoice(WAITING_LIST, label)]
+        label = (
+            _l("Join the waiting list for a seat in the room (registered online meanwhile)")
+            if meeting.is_hybrid
+            else _l("Join the waiting list for a seat in the room")
+        )
+        self.mode.choices = [
+            SelectChoice(c.value, c.label, render_kw={"disabled": True}) if c.value == Mode.IN_PERSON.value else c
+            for c in self.mode.choices
+        ] + [SelectChoice(WAITING_LIST, label)]
         if not self.mode.data:
             self.mode.data = Mode.ONLINE.value
 
@@ -115,10 +140,15 @@ class RegistrationForm(DelegateFields):
         return Mode.IN_PERSON if self.wants_waiting_list else Mode(self.mode.data)
 
     consent = BooleanField(
-        _l("I agree that the secretariat stores these details to organise the meeting, "
-           "record my attendance and issue my certificate."),
+        _l(
+            "I agree that the secretariat stores these details to organise the meeting, "
+            "record my attendance and issue my certificate."
+        ),
         validators=[DataRequired(_l("You need to agree to this to register."))],
     )
     keep_name_on_certificate = BooleanField(
-        _l("Optional: when the secretariat deletes the meeting's personal data, keep my name on my certificate's "
-           "public verification page."))
+        _l(
+            "Optional: when the secretariat deletes the meeting's personal data, keep my name on my certificate's "
+            "public verification page."
+        )
+    )

@@ -1,14 +1,15 @@
 """Public pages of invitations: an invitee's pre-filled form, and a focal point's page of nominees."""
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..extensions import limiter
-from ..models import Invitation, Mode
-from . import bp
-from .forms import RegistrationForm
+from ..models import Invitation
 from ..questions.forms import with_questions
 from ..questions.service import questions_of
+from . import bp
+from .forms import RegistrationForm
 from .invitations import invitation_by_token, nominees, prefilled, unusable_reason
 from .service import AlreadyRegistered, Delegate, InPersonFull, InvitationUsed, RegistrationClosed, register
 from .views import registration_page
@@ -20,8 +21,9 @@ def invitation(token: str):
     invitation = invitation_by_token(token)
     reason = unusable_reason(invitation)
     if reason is not None:  # nothing is created from a used, revoked or forged link
-        return render_template("registration/invitation_unusable.html", reason=reason,
-                               meeting=invitation.session if invitation else None), 404 if reason == "unknown" else 410
+        return render_template(
+            "registration/invitation_unusable.html", reason=reason, meeting=invitation.session if invitation else None
+        ), 404 if reason == "unknown" else 410
     meeting = invitation.session
     state = meeting.registration_state()
     if state != "open":
@@ -35,14 +37,21 @@ def invitation(token: str):
 def _nominee_form(invitation: Invitation) -> RegistrationForm:
     """The registration form for one nominee: of the focal point's entity type (and region, when the invitation
     names one), with the focal point confirming the nominee's consent."""
-    form = RegistrationForm(invitation.session, data={
-        "entity_type": str(invitation.entity_type_id or ""), "region": str(invitation.region_id or ""),
-        "organisation": invitation.organisation})
+    form = RegistrationForm(
+        invitation.session,
+        data={
+            "entity_type": str(invitation.entity_type_id or ""),
+            "region": str(invitation.region_id or ""),
+            "organisation": invitation.organisation,
+        },
+    )
     form.entity_type.choices = [c for c in form.entity_type.choices if c.value == str(invitation.entity_type_id)]
     if invitation.region_id:
         form.region.choices = [c for c in form.region.choices if c.value == str(invitation.region_id)]
-    form.consent.label.text = _("This person agrees that the secretariat stores these details to organise the "
-                                "meeting, record their attendance and issue their certificate.")
+    form.consent.label.text = _(
+        "This person agrees that the secretariat stores these details to organise the "
+        "meeting, record their attendance and issue their certificate."
+    )
     del form.keep_name_on_certificate  # the nominee's own choice, not the focal point's
     return form
 
@@ -61,9 +70,14 @@ def _focal_point_page(invitation: Invitation):
             form.offer_waiting_list()
             form.mode.errors.append(_("In-person seats are now full. You can still register to attend online."))
         except InvitationUsed:
-            flash(_("You have nominated all %(count)d people your invitation allows: nobody more can be added. "
-                    "Contact the secretariat if your delegation needs more places.", count=invitation.places),
-                  "warning")
+            flash(
+                _(
+                    "You have nominated all %(count)d people your invitation allows: nobody more can be added. "
+                    "Contact the secretariat if your delegation needs more places.",
+                    count=invitation.places,
+                ),
+                "warning",
+            )
             status = 409
         except RegistrationClosed:
             return render_template("registration/closed.html", meeting=meeting, state="closed")
@@ -72,11 +86,21 @@ def _focal_point_page(invitation: Invitation):
             return redirect(url_for("registration.invitation", token=invitation.token))
     elif request.method == "POST":
         if invitation.used >= invitation.places:
-            flash(_("You have nominated all %(count)d people your invitation allows: nobody more can be added. "
-                    "Contact the secretariat if your delegation needs more places.", count=invitation.places),
-                  "warning")
+            flash(
+                _(
+                    "You have nominated all %(count)d people your invitation allows: nobody more can be added. "
+                    "Contact the secretariat if your delegation needs more places.",
+                    count=invitation.places,
+                ),
+                "warning",
+            )
             status = 409
         else:
             status = 400
-    return render_template("registration/focal_point.html", meeting=meeting, invitation=invitation, form=form,
-                           nominees=nominees(invitation)), status
+    return render_template(
+        "registration/focal_point.html",
+        meeting=meeting,
+        invitation=invitation,
+        form=form,
+        nominees=nominees(invitation),
+    ), status

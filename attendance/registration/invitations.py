@@ -1,5 +1,6 @@
 """An invitee's side of an invitation: their personal link pre-fills the form and registers them once; a focal
 point's link registers up to N nominees of their entity and lists them with their status."""
+
 from __future__ import annotations
 
 from email.message import EmailMessage
@@ -45,15 +46,23 @@ def prefilled(invitation: Invitation) -> dict:
 
 
 def nominees(invitation: Invitation) -> list[Registration]:
-    return list(db.session.scalars(sa.select(Registration).filter_by(invitation_id=invitation.id)
-                                   .order_by(Registration.id)))
+    return list(
+        db.session.scalars(sa.select(Registration).filter_by(invitation_id=invitation.id).order_by(Registration.id))
+    )
 
 
 def invitation_message(invitation: Invitation) -> EmailMessage:
     """The invitee's personal link (a focal point's: the page where they name their delegation)."""
     meeting = invitation.session
-    body = render_template("registration/invitation.txt", invitation=invitation, meeting=meeting,
-                           url=public_url("registration.invitation", token=invitation.token))
-    subject = (gettext("Nominate your delegation: %(title)s", title=meeting.local_title) if invitation.is_nomination
-               else gettext("Invitation: %(title)s", title=meeting.local_title))
+    body = render_template(
+        "registration/invitation.txt",
+        invitation=invitation,
+        meeting=meeting,
+        url=public_url("registration.invitation", token=invitation.token),
+    )
+    subject = (
+        gettext("Nominate your delegation: %(title)s", title=meeting.local_title)
+        if invitation.is_nomination
+        else gettext("Invitation: %(title)s", title=meeting.local_title)
+    )
     return mail.build_message(invitation.email, subject, body)

@@ -1,4 +1,5 @@
 """Registering, cancelling and re-keying registrations: every change of a registration's state happens here."""
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,18 @@ from ..countries import countries
 from ..dbutil import serialized_writes
 from ..extensions import db
 from ..links import public_url
-from ..models import (EntityType, Invitation, MeetingSession, Mode, Region, Registration, RegistrationPolicy,
-                      RegistrationSource, RegistrationStatus, Source)
+from ..models import (
+    EntityType,
+    Invitation,
+    MeetingSession,
+    Mode,
+    Region,
+    Registration,
+    RegistrationPolicy,
+    RegistrationSource,
+    RegistrationStatus,
+    Source,
+)
 from ..models.registration import email_key
 from ..questions.service import ForeignQuestion, add_answers
 from ..tokens import new_badge_token
@@ -34,6 +45,7 @@ log = logging.getLogger(__name__)
 
 class RegistrationError(Exception):
     """A registration that cannot be made; `field` names the form field at fault, if any."""
+
     field: str | None = None
 
 
@@ -60,6 +72,7 @@ class InvitationUsed(RegistrationError):
 @dataclass
 class Delegate:
     """What a delegate tells us about themselves."""
+
     full_name: str
     email: str
     organisation: str
@@ -73,23 +86,25 @@ class Delegate:
 
 
 def find_by_email(meeting: MeetingSession, email: str) -> Registration | None:
-    return db.session.scalar(
-        sa.select(Registration).filter_by(session_id=meeting.id, email_key=email_key(email))
-    )
+    return db.session.scalar(sa.select(Registration).filter_by(session_id=meeting.id, email_key=email_key(email)))
 
 
 def first_status(meeting: MeetingSession, invitation: Invitation | None) -> RegistrationStatus:
     """Pending in a session that requires approval, unless a personal invitation brought them: the organiser chose
     that person already. A focal point's nominees wait for approval like anyone else."""
-    if meeting.registration_policy is RegistrationPolicy.APPROVAL and (invitation is None
-                                                                     or invitation.is_nomination):
+    if meeting.registration_policy is RegistrationPolicy.APPROVAL and (invitation is None or invitation.is_nomination):
         return RegistrationStatus.PENDING
     return RegistrationStatus.REGISTERED
 
 
-def register(meeting: MeetingSession, delegate: Delegate, answers: dict[int, str] | None = None, *,
-             invitation: Invitation | None = None,
-             wait_for_seat: bool = False) -> Registration:
+def register(
+    meeting: MeetingSession,
+    delegate: Delegate,
+    answers: dict[int, str] | None = None,
+    *,
+    invitation: Invitation | None = None,
+    wait_for_seat: bool = False,
+) -> Registration:
     """Registers a delegate with their answers to the session's questions (question id -> value, checked by
     `questions.service.clean_answers`) in one transaction; or raises a RegistrationError, or ForeignQuestion for an
     answer to another session's question, and changes nothing. Through an
@@ -111,8 +126,11 @@ def register(meeting: MeetingSession, delegate: Delegate, answers: dict[int, str
     if wait_for_seat:
         delegate.mode = Mode.IN_PERSON
     # Pending people take no seat: the seat is counted when an organiser approves them.
-    counts_seats = (status is RegistrationStatus.REGISTERED and delegate.mode is Mode.IN_PERSON
-                    and meeting.in_person_capacity is not None)
+    counts_seats = (
+        status is RegistrationStatus.REGISTERED
+        and delegate.mode is Mode.IN_PERSON
+        and meeting.in_person_capacity is not None
+    )
     try:
         with serialized_writes():
             if counts_seats:
@@ -120,8 +138,9 @@ def register(meeting: MeetingSession, delegate: Delegate, answers: dict[int, str
                 lock_seats(meeting)
             if invitation is not None and not take_place(invitation):
                 raise InvitationUsed()
-            registration = Registration(session=meeting, status=status,
-                                        invitation_id=invitation.id if invitation else None, **vars(delegate))
+            registration = Registration(
+                session=meeting, status=status, invitation_id=invitation.id if invitation else None, **vars(delegate)
+            )
             db.session.add(registration)
             db.session.flush()
             if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
@@ -142,11 +161,15 @@ def register(meeting: MeetingSession, delegate: Delegate, answers: dict[int, str
 def take_place(invitation: Invitation) -> bool:
     """Takes one of the invitation's places in the caller's transaction; False when none is left or it was
     revoked. One conditional UPDATE: PostgreSQL's row lock makes a second one wait and then find no place."""
-    return db.session.execute(
-        sa.update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.used < Invitation.places, Invitation.revoked_at.is_(None))
-        .values(used=Invitation.used + 1)
-        .execution_options(synchronize_session=False)).rowcount == 1
+    return (
+        db.session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.used < Invitation.places, Invitation.revoked_at.is_(None))
+            .values(used=Invitation.used + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
 
 
 def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
@@ -163,8 +186,12 @@ def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
 def cancel(registration: Registration, reason: str, *, tell: bool = False) -> list[Registration]:
     """Cancels, audited with the reason. With `tell`, a notice to the delegate is scheduled in the same transaction. A seat freed goes to the first
     on the waiting list at once (`waitlist.promote_waiting`); the promoted, if any."""
-    audit.record("registration.cancel", session_id=registration.session_id,
-                 target=f"registration {registration.id}", details=reason)
+    audit.record(
+        "registration.cancel",
+        session_id=registration.session_id,
+        target=f"registration {registration.id}",
+        details=reason,
+    )
     with serialized_writes():
         lock_seats(registration.session)
         frees_a_seat = registration.mode is Mode.IN_PERSON and not registration.is_cancelled
@@ -190,8 +217,9 @@ def reinstate(registration: Registration) -> None:
 def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
     """A lost or shared badge: a new code (audited), the old badge refused from now on. With `tell`, the new badge
     is mailed to the delegate (scheduled in the same transaction)."""
-    audit.record("registration.reissue_badge", session_id=registration.session_id,
-                 target=f"registration {registration.id}")
+    audit.record(
+        "registration.reissue_badge", session_id=registration.session_id, target=f"registration {registration.id}"
+    )
     registration.badge_token = new_badge_token()
     if tell:
         outbox.schedule(registration, outbox.REISSUED, outbox.badge_version(registration))
@@ -199,8 +227,7 @@ def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
     return registration.badge_token
 
 
-def confirmation_message(registration: Registration, *, reminder: bool = False,
-                         approved: bool = False) -> EmailMessage:
+def confirmation_message(registration: Registration, *, reminder: bool = False, approved: bool = False) -> EmailMessage:
     """The delegate's personal link with the badge attached, in the language they registered in. Rendering the
     badge here also stores it, so their first download is served from the stored copy."""
     with force_locale(registration.locale):
@@ -224,17 +251,24 @@ def confirmation_message(registration: Registration, *, reminder: bool = False,
         else:
             subject = gettext("Registered: %(title)s", title=meeting.local_title)
         # Only a registration that counts has a badge (its page refuses one too) and days to put in a calendar.
-        attachments = [] if not registration.is_registered else [
-            ("badge.pdf", "application/pdf", badge_pdf(registration)),
-            ("calendar.ics", "text/calendar", calendar_ics(registration))]
+        attachments = (
+            []
+            if not registration.is_registered
+            else [
+                ("badge.pdf", "application/pdf", badge_pdf(registration)),
+                ("calendar.ics", "text/calendar", calendar_ics(registration)),
+            ]
+        )
         return mail.build_message(registration.email, subject, body, attachments=attachments)
 
 
 # Adding a registration by staff: one rule for the organiser's page, the desk's walk-in form and the JSON API.
 
+
 @dataclass
 class StaffEntry:
     """What staff type in for a person, as given: entity type and region by name, mode by its value."""
+
     full_name: str = ""
     organisation: str = ""
     country: str = ""
@@ -264,18 +298,22 @@ TEXT_MAX = {"full_name": NAME_MAX, "organisation": 200, "email": 254}
 
 def _term_named(terms: list, name: str):
     """The session's entity type or region of this name, exact or else ignoring case."""
-    return (next((t for t in terms if t.name == name), None)
-            or next((t for t in terms if t.name.casefold() == name.casefold()), None))
+    return next((t for t in terms if t.name == name), None) or next(
+        (t for t in terms if t.name.casefold() == name.casefold()), None
+    )
 
 
-def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bool,
-                 by_organiser: bool = False) -> dict[str, str]:
+def entry_errors(
+    meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bool, by_organiser: bool = False
+) -> dict[str, str]:
     """Why staff cannot add this entry to the session, per field; empty when they can. The e-mail is optional for
     a walk-in checked in now, and for the session's organisers, who record what happened (someone seen only on the
     video platform, a session recorded afterwards); such a registration gets no mail."""
     errors: dict[str, str] = {}
-    for name, label in (("full_name", gettext("Enter the person's full name.")),
-                        ("organisation", gettext("Enter the organisation they represent."))):
+    for name, label in (
+        ("full_name", gettext("Enter the person's full name.")),
+        ("organisation", gettext("Enter the organisation they represent.")),
+    ):
         value = getattr(entry, name)
         if not value:
             errors[name] = label
@@ -312,8 +350,16 @@ def entry_errors(meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bo
     return errors
 
 
-def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: RegistrationSource, actor: Actor,
-                     check_in_now: bool = False, door: str = "", answers: dict[int, str] | None = None) -> Added:
+def add_registration(
+    meeting: MeetingSession,
+    entry: StaffEntry,
+    *,
+    source: RegistrationSource,
+    actor: Actor,
+    check_in_now: bool = False,
+    door: str = "",
+    answers: dict[int, str] | None = None,
+) -> Added:
     """Registers a person on staff's word, in one transaction: without the public form's window or seat limit,
     audited, and checked in at once when `check_in_now` (a walk-in). The e-mail is optional for a walk-in and for
     an organiser of the session (`entry_errors`). Raises InvalidEntry, with nothing changed, when an answer is
@@ -327,26 +373,44 @@ def add_registration(meeting: MeetingSession, entry: StaffEntry, *, source: Regi
     # check-in waiting for the lock cannot then hold up this one).
     with serialized_writes():
         registration = Registration(
-            session=meeting, source=source, full_name=entry.full_name, email=entry.email,
-            organisation=entry.organisation, country=entry.country, mode=Mode(entry.mode),
+            session=meeting,
+            source=source,
+            full_name=entry.full_name,
+            email=entry.email,
+            organisation=entry.organisation,
+            country=entry.country,
+            mode=Mode(entry.mode),
             entity_type=_term_named(meeting.entity_types, entry.entity_type),
             region=_term_named(meeting.regions, entry.region),
-            locale=str(get_locale()) if has_request_context() else "en")
+            locale=str(get_locale()) if has_request_context() else "en",
+        )
         db.session.add(registration)
         try:
             db.session.flush()
         except IntegrityError:  # the same address registered meanwhile
             db.session.rollback()
-            raise InvalidEntry({"email": gettext("This email address is already registered for this session.")}) \
-                from None
+            raise InvalidEntry(
+                {"email": gettext("This email address is already registered for this session.")}
+            ) from None
         add_answers(registration, answers or {})  # checked by the caller (`answers_from_json`)
-        audit.record("registration.add", session_id=meeting.id, target=f"registration {registration.id}",
-                     details=f"source: {source.value}" + (", checked in" if check_in_now else ""), actor=actor.label)
+        audit.record(
+            "registration.add",
+            session_id=meeting.id,
+            target=f"registration {registration.id}",
+            details=f"source: {source.value}" + (", checked in" if check_in_now else ""),
+            actor=actor.label,
+        )
         outcome = None
         outbox.schedule(registration, outbox.CONFIRMATION)
         if check_in_now:  # in the same transaction: the registration, its audit line and the check-in go together
-            outcome = check_in(actor=actor, registration_id=registration.id, session_slug=meeting.slug,
-                               source=Source.MANUAL, note="walk-in", door=door)
+            outcome = check_in(
+                actor=actor,
+                registration_id=registration.id,
+                session_slug=meeting.slug,
+                source=Source.MANUAL,
+                note="walk-in",
+                door=door,
+            )
     return Added(registration, outcome)
 
 
@@ -356,8 +420,13 @@ def notice_message(registration: Registration, kind: str) -> EmailMessage:
     attached) or that a seat in the room is theirs ("promoted", with the new badge)."""
     with force_locale(registration.locale):
         meeting = registration.session
-        body = render_template("registration/notice.txt", registration=registration, meeting=meeting, kind=kind,
-                               me_url=public_url("registration.me", access_key=registration.access_key))
+        body = render_template(
+            "registration/notice.txt",
+            registration=registration,
+            meeting=meeting,
+            kind=kind,
+            me_url=public_url("registration.me", access_key=registration.access_key),
+        )
         if kind == "cancelled":
             subject = gettext("Registration cancelled: %(title)s", title=meeting.local_title)
             attachments = []
@@ -371,4 +440,3 @@ def notice_message(registration: Registration, kind: str) -> EmailMessage:
             subject = gettext("Your new badge for %(title)s", title=meeting.local_title)
             attachments = [("badge.pdf", "application/pdf", badge_pdf(registration))]
         return mail.build_message(registration.email, subject, body, attachments=attachments)
-

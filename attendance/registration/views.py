@@ -1,28 +1,37 @@
 """Public pages: the registration form, the delegate's own page, their badge and their join link."""
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .. import outbox, transaction
-from ..extensions import limiter
-from ..lookup import registration_by_key_or_404, session_or_404
-from ..models import Invitation, Mode, Registration, RegistrationPolicy, RegistrationStatus
 from ..attendance_rule import describe_day
 from ..certificates.service import eligibility
-from ..online.service import log_link_click
-from ..privacy import my_data
 from ..documents.qr import qr_svg
-from ..tokens import grouped_badge_code, redact
+from ..extensions import limiter
+from ..lookup import registration_by_key_or_404, session_or_404
+from ..models import Invitation, RegistrationPolicy, RegistrationStatus
+from ..online.service import log_link_click
+from ..outbox import CONFIRMATION, is_delayed, mail_of
+from ..privacy import my_data
+from ..questions.forms import with_questions
+from ..questions.service import questions_of
+from ..questions.visa import letter_of
+from ..tokens import grouped_badge_code
 from . import bp
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import WAITING_LIST, RegistrationForm
-from ..questions.forms import with_questions
-from ..questions.service import questions_of
-from ..questions.visa import letter_of
-from ..outbox import CONFIRMATION, is_delayed, mail_of
-from .service import (AlreadyRegistered, Delegate, InPersonFull, InvitationRequired, InvitationUsed,
-                      RegistrationClosed, find_by_email, register)
+from .service import (
+    AlreadyRegistered,
+    Delegate,
+    InPersonFull,
+    InvitationRequired,
+    InvitationUsed,
+    RegistrationClosed,
+    find_by_email,
+    register,
+)
 from .waitlist import in_person_full, leave_waiting_list, place_in_line
 
 
@@ -45,39 +54,61 @@ def registration_page(meeting, form: RegistrationForm, invitation: Invitation | 
         form.offer_waiting_list(meeting)
     duplicate = False
     if form.validate_on_submit():
-        delegate = Delegate(**form.delegate_fields(), mode=form.chosen_mode,
-                            keep_name_on_certificate=form.keep_name_on_certificate.data, locale=str(get_locale()))
+        delegate = Delegate(
+            **form.delegate_fields(),
+            mode=form.chosen_mode,
+            keep_name_on_certificate=form.keep_name_on_certificate.data,
+            locale=str(get_locale()),
+        )
         try:
-            registration = register(meeting, delegate, form.answers(), invitation=invitation,
-                                    wait_for_seat=form.wants_waiting_list)
+            registration = register(
+                meeting, delegate, form.answers(), invitation=invitation, wait_for_seat=form.wants_waiting_list
+            )
         except AlreadyRegistered:
             duplicate = True
             form.email.errors.append(_("This email address is already registered for this session."))
         except InPersonFull:
             seats_full = True
             form.offer_waiting_list(meeting)
-            form.mode.errors.append(_("In-person seats are now full. You can join the waiting list for a seat, or "
-                                      "register to attend online."))
+            form.mode.errors.append(
+                _(
+                    "In-person seats are now full. You can join the waiting list for a seat, or "
+                    "register to attend online."
+                )
+            )
         except RegistrationClosed:
             return render_template("registration/closed.html", meeting=meeting, state="closed")
         except (InvitationRequired, InvitationUsed):
-            return render_template("registration/invitation_unusable.html", meeting=meeting,
-                                   reason="used"), 410
+            return render_template("registration/invitation_unusable.html", meeting=meeting, reason="used"), 410
         else:
             mailed = transaction.commit()  # the page tells whether the queue took the confirmation
             if registration.status is RegistrationStatus.PENDING:
-                flash(_("Your registration is received and waits for the secretariat's approval. We email you "
-                        "when it is approved; this page shows it too."))
+                flash(
+                    _(
+                        "Your registration is received and waits for the secretariat's approval. We email you "
+                        "when it is approved; this page shows it too."
+                    )
+                )
             elif mailed:
                 flash(_("You are registered. We are emailing you the link to this page: keep it, it is your own."))
             else:
-                flash(_("You are registered, but our email is delayed: the link to this page will reach you "
-                        "later. Bookmark it now: it is your own, and you need it for your badge and certificate."),
-                      "warning")
+                flash(
+                    _(
+                        "You are registered, but our email is delayed: the link to this page will reach you "
+                        "later. Bookmark it now: it is your own, and you need it for your badge and certificate."
+                    ),
+                    "warning",
+                )
             return redirect(url_for("registration.me", access_key=registration.access_key))
     status = 400 if request.method == "POST" else 200
-    return render_template("registration/register.html", meeting=meeting, form=form, seats_full=seats_full,
-                           duplicate=duplicate, invitation=invitation), status
+    return render_template(
+        "registration/register.html",
+        meeting=meeting,
+        form=form,
+        seats_full=seats_full,
+        duplicate=duplicate,
+        invitation=invitation,
+    ), status
 
 
 @bp.post("/sessions/<slug>/resend")
@@ -103,9 +134,12 @@ def me(access_key: str):
         meeting=meeting,
         has_ended=meeting.is_over(today),
         certificate=eligibility(registration) if meeting.has_begun(today) else None,
-        qr=qr_svg(registration.badge_token, title=_("Your badge QR code")), describe_day=describe_day,
-        badge_code=grouped_badge_code(registration.badge_token), day_times=day_times(meeting),
-        mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)), place_in_line=place_in_line(registration),
+        qr=qr_svg(registration.badge_token, title=_("Your badge QR code")),
+        describe_day=describe_day,
+        badge_code=grouped_badge_code(registration.badge_token),
+        day_times=day_times(meeting),
+        mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)),
+        place_in_line=place_in_line(registration),
         visa_letter=letter_of(registration),
     )
 
@@ -124,18 +158,25 @@ def leave_waiting_list_page(access_key: str):
 def calendar(access_key: str):
     """The session's days as events to import into the delegate's calendar."""
     registration = registration_by_key_or_404(access_key)
-    return calendar_ics(registration), 200, {
-        "Content-Type": "text/calendar; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{registration.session.slug}.ics"',
-    }
+    return (
+        calendar_ics(registration),
+        200,
+        {
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{registration.session.slug}.ics"',
+        },
+    )
 
 
 @bp.get("/me/<access_key>/data.json")
 def my_data_download(access_key: str):
     """Everything the app holds about the delegate, as JSON to keep."""
     registration = registration_by_key_or_404(access_key)
-    return jsonify(my_data(registration)), 200, {
-        "Content-Disposition": f'attachment; filename="my-data-{registration.session.slug}.json"'}
+    return (
+        jsonify(my_data(registration)),
+        200,
+        {"Content-Disposition": f'attachment; filename="my-data-{registration.session.slug}.json"'},
+    )
 
 
 @bp.get("/me/<access_key>/badge.pdf")
@@ -145,10 +186,14 @@ def badge(access_key: str):
         abort(403, _("This registration is cancelled, so it has no badge."))
     if not registration.is_registered:
         abort(403, _("This registration is not approved, so it has no badge."))
-    return badge_pdf(registration), 200, {
-        "Content-Type": "application/pdf",
-        "Content-Disposition": 'inline; filename="badge.pdf"',
-    }
+    return (
+        badge_pdf(registration),
+        200,
+        {
+            "Content-Type": "application/pdf",
+            "Content-Disposition": 'inline; filename="badge.pdf"',
+        },
+    )
 
 
 @bp.get("/join/<access_key>")
@@ -158,5 +203,6 @@ def join(access_key: str):
     answer = log_link_click(registration)
     if answer.redirect_to:
         return redirect(answer.redirect_to)
-    return render_template("registration/no_join.html", registration=registration, meeting=registration.session,
-                           answer=answer), 409 if answer.refusal in ("cancelled", "not_approved") else 200
+    return render_template(
+        "registration/no_join.html", registration=registration, meeting=registration.session, answer=answer
+    ), 409 if answer.refusal in ("cancelled", "not_approved") else 200

@@ -6,6 +6,7 @@ first in line in its own transaction, after `lock_seats`: on PostgreSQL the sess
 commit, so two cancellations at the same instant take turns and promote two different people; on SQLite the
 transaction's first write takes the database's write lock, with the same effect. The room is never over-filled.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -37,10 +38,15 @@ def in_person_full(meeting: MeetingSession) -> bool:
 
 
 def waiting_line(meeting: MeetingSession) -> sa.Select:
-    return (sa.select(Registration)
-            .where(Registration.session_id == meeting.id, Registration.waiting_since.is_not(None),
-                   Registration.status == RegistrationStatus.REGISTERED)
-            .order_by(Registration.waiting_since, Registration.id))
+    return (
+        sa.select(Registration)
+        .where(
+            Registration.session_id == meeting.id,
+            Registration.waiting_since.is_not(None),
+            Registration.status == RegistrationStatus.REGISTERED,
+        )
+        .order_by(Registration.waiting_since, Registration.id)
+    )
 
 
 def waiting_list(meeting: MeetingSession) -> list[Registration]:
@@ -51,12 +57,17 @@ def place_in_line(registration: Registration) -> int | None:
     """1 for the first in line; None when the delegate is not waiting."""
     if not registration.is_waiting:
         return None
-    ahead = db.session.scalar(sa.select(sa.func.count(Registration.id)).where(
-        Registration.session_id == registration.session_id, Registration.waiting_since.is_not(None),
-        Registration.status == RegistrationStatus.REGISTERED,
-        sa.or_(Registration.waiting_since < registration.waiting_since,
-               sa.and_(Registration.waiting_since == registration.waiting_since,
-                       Registration.id < registration.id))))
+    ahead = db.session.scalar(
+        sa.select(sa.func.count(Registration.id)).where(
+            Registration.session_id == registration.session_id,
+            Registration.waiting_since.is_not(None),
+            Registration.status == RegistrationStatus.REGISTERED,
+            sa.or_(
+                Registration.waiting_since < registration.waiting_since,
+                sa.and_(Registration.waiting_since == registration.waiting_since, Registration.id < registration.id),
+            ),
+        )
+    )
     return ahead + 1
 
 
@@ -82,7 +93,11 @@ def promote_waiting(meeting: MeetingSession) -> list[Registration]:
         registration.waiting_since = None
         registration.badge_token = new_badge_token()  # the badge now admits them to the room: a fresh one, mailed
         outbox.schedule(registration, outbox.PROMOTED, outbox.badge_version(registration))
-        audit.record("registration.promote", session_id=meeting.id, target=f"registration {registration.id}",
-                     actor="waiting list")
+        audit.record(
+            "registration.promote",
+            session_id=meeting.id,
+            target=f"registration {registration.id}",
+            actor="waiting list",
+        )
     db.session.flush()
     return promoted

@@ -1,4 +1,5 @@
 """Reports for organisers: the headcount per entity type and region, in person and online."""
+
 from flask import Blueprint
 
 bp = Blueprint("reports", __name__)

@@ -1,4 +1,5 @@
 """The headcount in each format: a bar chart as SVG, CSV, XLSX and PDF. Numbers come from `headcount()` only."""
+
 from __future__ import annotations
 
 import csv
@@ -9,8 +10,8 @@ from markupsafe import Markup, escape
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from ..exports import append_text_safe, spreadsheet_safe
 from ..documents.pdf import render_pdf
+from ..exports import append_text_safe, spreadsheet_safe
 from ..text import isolate
 from .headcount import COLUMNS, LABELS, Headcount, Row, Scope, explain_columns
 
@@ -23,20 +24,27 @@ def bar_chart(scope: Scope, width: int = 420) -> Markup:
     rows = scope.by_entity_type
     biggest = max([max(r.counts["attended_in_person"], r.counts["attended_online"]) for r in rows] + [1])
     scale = (width - 40) / biggest
-    parts = [f'<table class="chart"><caption>{escape(scope.title)}: '
-             f'<span class="key key-in-person"></span> {escape(gettext("in person"))} '
-             f'<span class="key key-online"></span> {escape(gettext("online only"))}</caption><tbody>']
+    parts = [
+        f'<table class="chart"><caption>{escape(scope.title)}: '
+        f'<span class="key key-in-person"></span> {escape(gettext("in person"))} '
+        f'<span class="key key-online"></span> {escape(gettext("online only"))}</caption><tbody>'
+    ]
     for row in rows:
         bars = []
-        for j, (column, colour) in enumerate((("attended_in_person", IN_PERSON_COLOUR),
-                                              ("attended_online", ONLINE_COLOUR))):
+        for j, (column, colour) in enumerate(
+            (("attended_in_person", IN_PERSON_COLOUR), ("attended_online", ONLINE_COLOUR))
+        ):
             value = row.counts[column]
-            bars.append(f'<rect x="0" y="{j * 14}" width="{value * scale:.1f}" height="12" fill="{colour}"/>'
-                        f'<text x="{value * scale + 4:.1f}" y="{j * 14 + 10}" font-size="10">{value}</text>')
-        parts.append(f'<tr><th scope="row" dir="auto">{escape(isolate(row.label))}</th><td>'
-                     f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 28" width="{width}" height="28" '
-                     f'role="img" aria-label="{escape(gettext("%(in_person)d in person, %(online)d online only", in_person=row.counts["attended_in_person"], online=row.counts["attended_online"]))}">'
-                     f'{"".join(bars)}</svg></td></tr>')
+            bars.append(
+                f'<rect x="0" y="{j * 14}" width="{value * scale:.1f}" height="12" fill="{colour}"/>'
+                f'<text x="{value * scale + 4:.1f}" y="{j * 14 + 10}" font-size="10">{value}</text>'
+            )
+        parts.append(
+            f'<tr><th scope="row" dir="auto">{escape(isolate(row.label))}</th><td>'
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 28" width="{width}" height="28" '
+            f'role="img" aria-label="{escape(gettext("%(in_person)d in person, %(online)d online only", in_person=row.counts["attended_in_person"], online=row.counts["attended_online"]))}">'
+            f"{''.join(bars)}</svg></td></tr>"
+        )
     parts.append("</tbody></table>")
     return Markup("".join(parts))
 
@@ -91,8 +99,14 @@ def to_xlsx(report: Headcount) -> bytes:
 
 
 def to_pdf(report: Headcount) -> bytes:
-    return render_pdf("reports/headcount_pdf.html", report=report, COLUMNS=COLUMNS, LABELS=LABELS,
-                      chart=bar_chart(report.session), explanations=explain_columns(report.meeting))
+    return render_pdf(
+        "reports/headcount_pdf.html",
+        report=report,
+        COLUMNS=COLUMNS,
+        LABELS=LABELS,
+        chart=bar_chart(report.session),
+        explanations=explain_columns(report.meeting),
+    )
 
 
 __all__ = ["bar_chart", "to_csv", "to_xlsx", "to_pdf", "Row"]

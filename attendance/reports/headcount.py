@@ -11,6 +11,7 @@ Definitions, for each scope (a day, or the whole session):
   session), so that a person counts once;
 - no-shows: active registrations who attended neither way.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -18,40 +19,62 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import gettext, lazy_gettext as _l
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, judge_day, online_minutes_needed, session_days_of
 from ..extensions import db
 from ..formatting import format_day
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, SessionDay
 
-COLUMNS = ["registered_in_person", "registered_online", "attended_in_person", "attended_online", "no_shows",
-           "total_attended"]
+COLUMNS = [
+    "registered_in_person",
+    "registered_online",
+    "attended_in_person",
+    "attended_online",
+    "no_shows",
+    "total_attended",
+]
 #: column headings for people (the CSV keeps the column names above, for tools), in the reader's language
 LABELS = {
-    "registered_in_person": _l("Registered in person"), "registered_online": _l("Registered online"),
-    "attended_in_person": _l("Attended in person"), "attended_online": _l("Attended online only"),
-    "no_shows": _l("No-shows"), "total_attended": _l("Total attended"),
+    "registered_in_person": _l("Registered in person"),
+    "registered_online": _l("Registered online"),
+    "attended_in_person": _l("Attended in person"),
+    "attended_online": _l("Attended online only"),
+    "no_shows": _l("No-shows"),
+    "total_attended": _l("Total attended"),
 }
 
 
 def explain_columns(meeting: MeetingSession) -> dict[str, str]:
     """A sentence per column saying what it counts, by the session's own settings: for the page, PDF and XLSX."""
-    link = (gettext("A join-link click counts as attending online (\u201cjoined by link\u201d, no minutes) when the "
-                    "platform has no record of the person that day.") if meeting.certificate_accepts_link_click else
-            gettext("A join-link click alone does not count: it shows an intention, not presence."))
+    link = (
+        gettext(
+            "A join-link click counts as attending online (\u201cjoined by link\u201d, no minutes) when the "
+            "platform has no record of the person that day."
+        )
+        if meeting.certificate_accepts_link_click
+        else gettext("A join-link click alone does not count: it shows an intention, not presence.")
+    )
     return {
-        "registered_in_person": gettext("Active registrations (cancelled ones are not counted) that chose to "
-                                        "attend in person."),
+        "registered_in_person": gettext(
+            "Active registrations (cancelled ones are not counted) that chose to attend in person."
+        ),
         "registered_online": gettext("Active registrations that chose to attend online."),
-        "attended_in_person": gettext("Checked in at the door that day (for the whole session: on at least one "
-                                      "day), whatever mode they registered in."),
+        "attended_in_person": gettext(
+            "Checked in at the door that day (for the whole session: on at least one "
+            "day), whatever mode they registered in."
+        ),
         "attended_online": gettext(
             "Not checked in at the door, but seen by the video platform for at least %(percent)d %% of the "
             "day's scheduled hours (at least one minute). %(link)s",
-            percent=meeting.certificate_online_percent, link=link),
-        "no_shows": gettext("Active registrations that attended neither in person nor online by these rules "
-                            "(for the whole session: on no day)."),
+            percent=meeting.certificate_online_percent,
+            link=link,
+        ),
+        "no_shows": gettext(
+            "Active registrations that attended neither in person nor online by these rules "
+            "(for the whole session: on no day)."
+        ),
         "total_attended": gettext("In person plus online only: each person counts once."),
     }
 
@@ -74,6 +97,7 @@ class Row:
 @dataclass
 class Scope:
     """One table pair: a day, or the whole session."""
+
     key: str  # "session" or "YYYY-MM-DD"
     title: str
     by_entity_type: list[Row]
@@ -101,22 +125,37 @@ class Headcount:
     def as_dict(self) -> dict:
         def table(rows: list[Row]) -> list[dict]:
             return [{"label": row.label, **row.counts} for row in rows]
+
         return {
-            "slug": self.meeting.slug, "title": self.meeting.title, "pending_approval": self.pending_approval,
+            "slug": self.meeting.slug,
+            "title": self.meeting.title,
+            "pending_approval": self.pending_approval,
             "days": [d.date.isoformat() for d in self.meeting.days],
             "columns": COLUMNS,
             # the attendance rule the numbers follow, as the certificates do
-            "rule": {"online_percent": self.meeting.certificate_online_percent,
-                     "online_minutes_needed": {day.date.isoformat(): minutes
-                                               for day, minutes in online_thresholds(self.meeting)},
-                     "link_click_counts": self.meeting.certificate_accepts_link_click},
-            "scopes": [{"scope": s.key, "title": s.title, "by_entity_type": table(s.by_entity_type),
-                        "by_region": table(s.by_region), "total": s.total.counts} for s in self.scopes],
+            "rule": {
+                "online_percent": self.meeting.certificate_online_percent,
+                "online_minutes_needed": {
+                    day.date.isoformat(): minutes for day, minutes in online_thresholds(self.meeting)
+                },
+                "link_click_counts": self.meeting.certificate_accepts_link_click,
+            },
+            "scopes": [
+                {
+                    "scope": s.key,
+                    "title": s.title,
+                    "by_entity_type": table(s.by_entity_type),
+                    "by_region": table(s.by_region),
+                    "total": s.total.counts,
+                }
+                for s in self.scopes
+            ],
         }
 
 
-def _counts(day_records: dict[int, list[DayRecord]], registrations: list[sa.Row],
-            day_index: int | None) -> Counter[tuple[int, int, tuple[int, ...]]]:
+def _counts(
+    day_records: dict[int, list[DayRecord]], registrations: list[sa.Row], day_index: int | None
+) -> Counter[tuple[int, int, tuple[int, ...]]]:
     """How many registrations share each (entity type id, region id, counts) for the scope, one day (its index) or
     all: a few dozen distinct keys to add up rather than a row of counts per registration."""
     tally: Counter[tuple[int, int, tuple[int, ...]]] = Counter()
@@ -125,14 +164,21 @@ def _counts(day_records: dict[int, list[DayRecord]], registrations: list[sa.Row]
         scope = days if day_index is None else [days[day_index]]
         in_person = any(d.mode == IN_PERSON for d in scope)
         online_only = not in_person and any(d.mode == ONLINE for d in scope)
-        counts = (int(registration.mode == Mode.IN_PERSON), int(registration.mode == Mode.ONLINE), int(in_person),
-                  int(online_only), int(not in_person and not online_only), int(in_person or online_only))
+        counts = (
+            int(registration.mode == Mode.IN_PERSON),
+            int(registration.mode == Mode.ONLINE),
+            int(in_person),
+            int(online_only),
+            int(not in_person and not online_only),
+            int(in_person or online_only),
+        )
         tally[registration.entity_type_id, registration.region_id, counts] += 1
     return tally
 
 
-def _scope(meeting: MeetingSession, counted: Counter[tuple[int, int, tuple[int, ...]]],
-           day: SessionDay | None) -> Scope:
+def _scope(
+    meeting: MeetingSession, counted: Counter[tuple[int, int, tuple[int, ...]]], day: SessionDay | None
+) -> Scope:
     by_type: dict[int, dict] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     by_region: dict[int, dict] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     total = Row(gettext("Total"))
@@ -153,13 +199,17 @@ def _scope(meeting: MeetingSession, counted: Counter[tuple[int, int, tuple[int, 
 def headcount(meeting: MeetingSession) -> Headcount:
     # Rows of the four columns counted, not objects: the ORM's cost per object dominated at 10,000 registrations.
     active = sa.select(Registration.id, Registration.mode, Registration.entity_type_id, Registration.region_id).where(
-        Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
+        Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED
+    )
     registrations = db.session.execute(active).all()
     day_records = session_days_of(meeting, registrations, active.with_only_columns(Registration.id))
     scopes = [_scope(meeting, _counts(day_records, registrations, None), None)]
     scopes += [_scope(meeting, _counts(day_records, registrations, i), day) for i, day in enumerate(meeting.days)]
-    pending = db.session.scalar(sa.select(sa.func.count(Registration.id)).where(
-        Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING))
+    pending = db.session.scalar(
+        sa.select(sa.func.count(Registration.id)).where(
+            Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING
+        )
+    )
     return Headcount(meeting, scopes, pending)
 
 
@@ -174,24 +224,50 @@ def headline(meeting: MeetingSession, today: date) -> dict[str, dict[str, int]]:
     Registrations are counted in SQL; in person is a door record (the rule needs nothing more); online only is
     judged by the rule, but only for the few who have an online record in the scope and no in-person one."""
     active = sa.and_(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
-    registered = dict(db.session.execute(sa.select(Registration.mode, sa.func.count()).where(active)
-                                         .group_by(Registration.mode)).all())
-    numbers = {"session": {"registered_in_person": registered.get(Mode.IN_PERSON, 0),
-                           "registered_online": registered.get(Mode.ONLINE, 0)}}
+    registered = dict(
+        db.session.execute(
+            sa.select(Registration.mode, sa.func.count()).where(active).group_by(Registration.mode)
+        ).all()
+    )
+    numbers = {
+        "session": {
+            "registered_in_person": registered.get(Mode.IN_PERSON, 0),
+            "registered_online": registered.get(Mode.ONLINE, 0),
+        }
+    }
     today_day = next((day for day in meeting.days if day.date == today), None)
     scope_days = [today_day] if today_day else list(meeting.days)
     scope = "today" if today_day else "session"
     day_ids = [day.id for day in scope_days]
-    in_person = (sa.select(Attendance.registration_id).join(Registration)
-                 .where(active, Attendance.mode == Mode.IN_PERSON, Attendance.day_id.in_(day_ids)))
+    in_person = (
+        sa.select(Attendance.registration_id)
+        .join(Registration)
+        .where(active, Attendance.mode == Mode.IN_PERSON, Attendance.day_id.in_(day_ids))
+    )
     numbers.setdefault(scope, {})["attended_in_person"] = db.session.scalar(
-        sa.select(sa.func.count()).select_from(in_person.distinct().subquery()))
-    online_records = db.session.scalars(
-        sa.select(Attendance).join(Registration)
-        .where(active, Attendance.mode == Mode.ONLINE, Attendance.day_id.in_(day_ids),
-               Attendance.registration_id.not_in(in_person))
-        .options(sa.orm.joinedload(Attendance.intervals))).unique().all()
+        sa.select(sa.func.count()).select_from(in_person.distinct().subquery())
+    )
+    online_records = (
+        db.session.scalars(
+            sa.select(Attendance)
+            .join(Registration)
+            .where(
+                active,
+                Attendance.mode == Mode.ONLINE,
+                Attendance.day_id.in_(day_ids),
+                Attendance.registration_id.not_in(in_person),
+            )
+            .options(sa.orm.joinedload(Attendance.intervals))
+        )
+        .unique()
+        .all()
+    )
     days = {day.id: day for day in scope_days}
-    numbers[scope]["attended_online"] = len({record.registration_id for record in online_records
-                                             if judge_day(meeting, days[record.day_id], None, record).mode == ONLINE})
+    numbers[scope]["attended_online"] = len(
+        {
+            record.registration_id
+            for record in online_records
+            if judge_day(meeting, days[record.day_id], None, record).mode == ONLINE
+        }
+    )
     return numbers

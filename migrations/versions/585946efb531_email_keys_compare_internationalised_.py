@@ -11,23 +11,29 @@ Revises: ddee83165a19
 Create Date: 2026-11-29 08:59:51.651410
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '585946efb531'
-down_revision = 'ddee83165a19'
+revision = "585946efb531"
+down_revision = "ddee83165a19"
 branch_labels = None
 depends_on = None
 
-registrations = sa.table("registrations", sa.column("id", sa.Integer), sa.column("session_id", sa.Integer),
-                         sa.column("email", sa.String), sa.column("email_key", sa.String))
+registrations = sa.table(
+    "registrations",
+    sa.column("id", sa.Integer),
+    sa.column("session_id", sa.Integer),
+    sa.column("email", sa.String),
+    sa.column("email_key", sa.String),
+)
 
 
 def _key(email: str) -> str:
     # The rule of `attendance.models.registration.email_key` as of this revision (a migration keeps its own copy).
     from email_validator import EmailNotValidError, validate_email
+
     email = email.strip()
     try:
         domain = validate_email(email, check_deliverability=False).ascii_domain
@@ -38,8 +44,11 @@ def _key(email: str) -> str:
 
 def upgrade():
     connection = op.get_bind()
-    rows = connection.execute(sa.select(registrations.c.id, registrations.c.session_id, registrations.c.email,
-                                        registrations.c.email_key).order_by(registrations.c.id)).all()
+    rows = connection.execute(
+        sa.select(
+            registrations.c.id, registrations.c.session_id, registrations.c.email, registrations.c.email_key
+        ).order_by(registrations.c.id)
+    ).all()
     taken = {(row.session_id, row.email_key) for row in rows}
     for row in rows:
         key = _key(row.email)
@@ -54,5 +63,6 @@ def downgrade():
     rows = connection.execute(sa.select(registrations.c.id, registrations.c.email)).all()
     for row in rows:
         if not row.email.isascii():
-            connection.execute(registrations.update().where(registrations.c.id == row.id)
-                               .values(email_key=row.email.strip().lower()))
+            connection.execute(
+                registrations.update().where(registrations.c.id == row.id).values(email_key=row.email.strip().lower())
+            )

@@ -12,29 +12,36 @@ Revises: b7c3d1e2f4a5
 Create Date: 2026-12-04 22:47:03.909600
 
 """
+
 import re
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from anyascii import anyascii
 
-
 # revision identifiers, used by Alembic.
-revision = '8e04b2fcb833'
-down_revision = 'b7c3d1e2f4a5'
+revision = "8e04b2fcb833"
+down_revision = "b7c3d1e2f4a5"
 branch_labels = None
 depends_on = None
 
-registrations = sa.table("registrations", sa.column("id", sa.Integer), sa.column("full_name", sa.String),
-                         sa.column("organisation", sa.String), sa.column("email_key", sa.String),
-                         sa.column("name_key", sa.Text))
+registrations = sa.table(
+    "registrations",
+    sa.column("id", sa.Integer),
+    sa.column("full_name", sa.String),
+    sa.column("organisation", sa.String),
+    sa.column("email_key", sa.String),
+    sa.column("name_key", sa.Text),
+)
 
 # The rules of `attendance.text` as of this revision (a migration keeps its own copy).
-_BASE_LETTERS = str.maketrans({"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae",
-                               "œ": "oe", "þ": "th"})
-_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-                      "\u0591-\u05c7\u064b-\u065f\u0670]")
+_BASE_LETTERS = str.maketrans(
+    {"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae", "œ": "oe", "þ": "th"}
+)
+_ACCENTS = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u0591-\u05c7\u064b-\u065f\u0670]"
+)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _APOSTROPHES = re.compile("['`ʹʼ]")
 _NOT_ALPHANUMERIC = re.compile("[^0-9A-Za-z]+")
@@ -76,8 +83,13 @@ def _abjad_skeletons(text):
 
 def _search_text(full_name, organisation, email_key):
     parts = []
-    for part in [_search_key(full_name), _latin_key(full_name), _search_key(organisation),
-                 _latin_key(organisation), email_key or ""]:
+    for part in [
+        _search_key(full_name),
+        _latin_key(full_name),
+        _search_key(organisation),
+        _latin_key(organisation),
+        email_key or "",
+    ]:
         if part not in parts:
             parts.append(part)
     skeletons = ["~" + skeleton for text in (full_name, organisation) for skeleton in _abjad_skeletons(text)]
@@ -88,36 +100,56 @@ def _search_text(full_name, organisation, email_key):
 
 def _refill_name_keys(key_of) -> None:
     connection = op.get_bind()
-    rows = connection.execute(sa.select(registrations.c.id, registrations.c.full_name, registrations.c.organisation,
-                                        registrations.c.email_key)).all()
+    rows = connection.execute(
+        sa.select(
+            registrations.c.id, registrations.c.full_name, registrations.c.organisation, registrations.c.email_key
+        )
+    ).all()
     if rows:
-        connection.execute(registrations.update().where(registrations.c.id == sa.bindparam("row_id"))
-                           .values(name_key=sa.bindparam("key")),
-                           [{"row_id": row.id, "key": key_of(row)} for row in rows])
+        connection.execute(
+            registrations.update()
+            .where(registrations.c.id == sa.bindparam("row_id"))
+            .values(name_key=sa.bindparam("key")),
+            [{"row_id": row.id, "key": key_of(row)} for row in rows],
+        )
 
 
 def upgrade():
-    op.create_table('session_door_staff',
-    sa.Column('session_id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['session_id'], ['meeting_sessions.id'], name=op.f('fk_session_door_staff_session_id_meeting_sessions'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['user_id'], ['staff_users.id'], name=op.f('fk_session_door_staff_user_id_staff_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('session_id', 'user_id', name=op.f('pk_session_door_staff'))
+    op.create_table(
+        "session_door_staff",
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["meeting_sessions.id"],
+            name=op.f("fk_session_door_staff_session_id_meeting_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["staff_users.id"], name=op.f("fk_session_door_staff_user_id_staff_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("session_id", "user_id", name=op.f("pk_session_door_staff")),
     )
     # Nothing refers to api_tokens, so rebuilding it on SQLite (to add a foreign key) cascades nowhere.
-    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_api_tokens_session_id'), ['session_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_api_tokens_session_id_meeting_sessions'), 'meeting_sessions', ['session_id'], ['id'], ondelete='CASCADE')
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("session_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_api_tokens_session_id"), ["session_id"], unique=False)
+        batch_op.create_foreign_key(
+            batch_op.f("fk_api_tokens_session_id_meeting_sessions"),
+            "meeting_sessions",
+            ["session_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
     _refill_name_keys(lambda row: _search_text(row.full_name, row.organisation, row.email_key))
 
 
 def downgrade():
     # The name alone again, by the rule of revision a87d5bab3616.
     _refill_name_keys(lambda row: _search_key(row.full_name, strip_format=False))
-    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_api_tokens_session_id_meeting_sessions'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_api_tokens_session_id'))
-        batch_op.drop_column('session_id')
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_api_tokens_session_id_meeting_sessions"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_api_tokens_session_id"))
+        batch_op.drop_column("session_id")
 
-    op.drop_table('session_door_staff')
+    op.drop_table("session_door_staff")

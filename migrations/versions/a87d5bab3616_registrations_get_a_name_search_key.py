@@ -9,26 +9,29 @@ Revises: 585946efb531
 Create Date: 2026-11-29 10:24:00
 
 """
+
 import re
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'a87d5bab3616'
-down_revision = '585946efb531'
+revision = "a87d5bab3616"
+down_revision = "585946efb531"
 branch_labels = None
 depends_on = None
 
-registrations = sa.table("registrations", sa.column("id", sa.Integer), sa.column("full_name", sa.String),
-                         sa.column("name_key", sa.Text))
+registrations = sa.table(
+    "registrations", sa.column("id", sa.Integer), sa.column("full_name", sa.String), sa.column("name_key", sa.Text)
+)
 
-_BASE_LETTERS = str.maketrans({"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae",
-                               "œ": "oe", "þ": "th"})
-_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-                      "\u0591-\u05c7\u064b-\u065f\u0670]")
+_BASE_LETTERS = str.maketrans(
+    {"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae", "œ": "oe", "þ": "th"}
+)
+_ACCENTS = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u0591-\u05c7\u064b-\u065f\u0670]"
+)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
@@ -45,9 +48,12 @@ def upgrade():
     connection = op.get_bind()
     rows = connection.execute(sa.select(registrations.c.id, registrations.c.full_name)).all()
     if rows:
-        connection.execute(registrations.update().where(registrations.c.id == sa.bindparam("row_id"))
-                           .values(name_key=sa.bindparam("key")),
-                           [{"row_id": row.id, "key": _key(row.full_name)} for row in rows])
+        connection.execute(
+            registrations.update()
+            .where(registrations.c.id == sa.bindparam("row_id"))
+            .values(name_key=sa.bindparam("key")),
+            [{"row_id": row.id, "key": _key(row.full_name)} for row in rows],
+        )
     if connection.dialect.name != "sqlite":  # SQLite can drop a default only by rebuilding the table
         op.alter_column("registrations", "name_key", server_default=None)
 

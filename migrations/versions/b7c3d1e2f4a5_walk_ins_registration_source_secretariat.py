@@ -10,13 +10,13 @@ Revises: b7d41c2e9a10
 Create Date: 2026-12-04 23:00:00
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'b7c3d1e2f4a5'
-down_revision = 'b7d41c2e9a10'
+revision = "b7c3d1e2f4a5"
+down_revision = "b7d41c2e9a10"
 branch_labels = None
 depends_on = None
 
@@ -25,9 +25,14 @@ SOURCES = ("form", "desk", "organiser", "import")
 
 def upgrade():
     with op.batch_alter_table("registrations") as batch:
-        batch.add_column(sa.Column("source", sa.Enum(*SOURCES, name="source", native_enum=False,
-                                                     create_constraint=True, length=20),
-                                   nullable=False, server_default="form"))
+        batch.add_column(
+            sa.Column(
+                "source",
+                sa.Enum(*SOURCES, name="source", native_enum=False, create_constraint=True, length=20),
+                nullable=False,
+                server_default="form",
+            )
+        )
         batch.alter_column("email_key", existing_type=sa.String(254), nullable=True)
     with op.batch_alter_table("meeting_sessions") as batch:
         batch.add_column(sa.Column("allows_walk_ins", sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -38,8 +43,11 @@ def upgrade():
 def downgrade():
     registrations = sa.table("registrations", sa.column("id", sa.Integer), sa.column("email_key", sa.String))
     # Walk-ins without an address get a placeholder key unique to them, so the column can be NOT NULL again.
-    op.get_bind().execute(registrations.update().where(registrations.c.email_key.is_(None))
-                          .values(email_key=sa.literal("no-email-") + sa.cast(registrations.c.id, sa.String)))
+    op.get_bind().execute(
+        registrations.update()
+        .where(registrations.c.email_key.is_(None))
+        .values(email_key=sa.literal("no-email-") + sa.cast(registrations.c.id, sa.String))
+    )
     with op.batch_alter_table("meeting_sessions") as batch:
         batch.drop_column("secretariat_phone")
         batch.drop_column("secretariat_email")

@@ -9,13 +9,13 @@ Revises: c41e7a9d2b60
 Create Date: 2026-12-04 23:00:00.000000
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'b7d1c0ffee19'
-down_revision = 'c41e7a9d2b60'
+revision = "b7d1c0ffee19"
+down_revision = "c41e7a9d2b60"
 branch_labels = None
 depends_on = None
 

@@ -10,13 +10,13 @@ Revises: ea83f5909e5d
 Create Date: 2026-12-04 22:50:00.000000
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'b7d41c2e9a10'
-down_revision = 'ea83f5909e5d'
+revision = "b7d41c2e9a10"
+down_revision = "ea83f5909e5d"
 branch_labels = None
 depends_on = None
 
@@ -25,8 +25,7 @@ def upgrade():
     with op.batch_alter_table("attendances") as batch:
         batch.add_column(sa.Column("checked_out_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("meeting_sessions") as batch:
-        batch.add_column(sa.Column("certify_scheduled_hours", sa.Boolean(), server_default=sa.false(),
-                                   nullable=False))
+        batch.add_column(sa.Column("certify_scheduled_hours", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():

@@ -17,35 +17,51 @@ Revises: 8e04b2fcb833
 Create Date: 2026-12-04 23:00:00
 
 """
+
 import re
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'c41e7a9d2b60'
-down_revision = '8e04b2fcb833'
+revision = "c41e7a9d2b60"
+down_revision = "8e04b2fcb833"
 branch_labels = None
 depends_on = None
 
 REPORT_SOURCES = ("zoom_report", "teams_report", "csv_report")
 
-mappings = sa.table("identity_mappings", sa.column("id", sa.Integer), sa.column("session_id", sa.Integer),
-                    sa.column("identity_key", sa.String))
-presences = sa.table("unmatched_presences", sa.column("id", sa.Integer), sa.column("session_id", sa.Integer),
-                     sa.column("identity_key", sa.String), sa.column("source", sa.String),
-                     sa.column("source_key", sa.String))
-intervals = sa.table("online_intervals", sa.column("id", sa.Integer), sa.column("attendance_id", sa.Integer),
-                     sa.column("source", sa.String), sa.column("source_key", sa.String))
+mappings = sa.table(
+    "identity_mappings",
+    sa.column("id", sa.Integer),
+    sa.column("session_id", sa.Integer),
+    sa.column("identity_key", sa.String),
+)
+presences = sa.table(
+    "unmatched_presences",
+    sa.column("id", sa.Integer),
+    sa.column("session_id", sa.Integer),
+    sa.column("identity_key", sa.String),
+    sa.column("source", sa.String),
+    sa.column("source_key", sa.String),
+)
+intervals = sa.table(
+    "online_intervals",
+    sa.column("id", sa.Integer),
+    sa.column("attendance_id", sa.Integer),
+    sa.column("source", sa.String),
+    sa.column("source_key", sa.String),
+)
 
 # The rules of `attendance.text.search_key` and `attendance.models.registration.email_key` as of this revision
 # (a migration keeps its own copy).
-_BASE_LETTERS = str.maketrans({"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae",
-                               "œ": "oe", "þ": "th"})
-_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-                      "\u0591-\u05c7\u064b-\u065f\u0670]")
+_BASE_LETTERS = str.maketrans(
+    {"ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae", "œ": "oe", "þ": "th"}
+)
+_ACCENTS = re.compile(
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u0591-\u05c7\u064b-\u065f\u0670]"
+)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
@@ -57,6 +73,7 @@ def _name_key(text: str) -> str:
 
 def _email_key(email: str) -> str:
     from email_validator import EmailNotValidError, validate_email
+
     email = email.strip()
     try:
         domain = validate_email(email, check_deliverability=False).ascii_domain
@@ -126,12 +143,21 @@ def upgrade():
         batch.add_column(sa.Column("preview", sa.JSON(), nullable=True))
 
     connection = op.get_bind()
-    _rewrite(connection, mappings, ("session_id", "identity_key"),
-             lambda row: {"identity_key": _identity(row["identity_key"])})
-    _rewrite(connection, presences, ("session_id", "source", "source_key"),
-             lambda row: {"identity_key": _identity(row["identity_key"]), "source_key": _report_key(row)})
-    _rewrite(connection, intervals, ("attendance_id", "source", "source_key"),
-             lambda row: {"source_key": _report_key(row)})
+    _rewrite(
+        connection,
+        mappings,
+        ("session_id", "identity_key"),
+        lambda row: {"identity_key": _identity(row["identity_key"])},
+    )
+    _rewrite(
+        connection,
+        presences,
+        ("session_id", "source", "source_key"),
+        lambda row: {"identity_key": _identity(row["identity_key"]), "source_key": _report_key(row)},
+    )
+    _rewrite(
+        connection, intervals, ("attendance_id", "source", "source_key"), lambda row: {"source_key": _report_key(row)}
+    )
     if connection.dialect.name != "sqlite":  # SQLite can drop a default only by rebuilding the table
         op.alter_column("staff_users", "session_version", server_default=None)
         op.alter_column("certificates", "revoke_reason_public", server_default=None)

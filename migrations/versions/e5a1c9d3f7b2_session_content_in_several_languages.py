@@ -9,13 +9,13 @@ Revises: c4e8a1f0b2d3
 Create Date: 2026-12-05 00:10:00.000000
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'e5a1c9d3f7b2'
-down_revision = 'c4e8a1f0b2d3'
+revision = "e5a1c9d3f7b2"
+down_revision = "c4e8a1f0b2d3"
 branch_labels = None
 depends_on = None
 

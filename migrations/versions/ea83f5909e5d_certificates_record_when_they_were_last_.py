@@ -9,13 +9,13 @@ Revises: a87d5bab3616
 Create Date: 2026-11-29 10:20:03.933292
 
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'ea83f5909e5d'
-down_revision = 'a87d5bab3616'
+revision = "ea83f5909e5d"
+down_revision = "a87d5bab3616"
 branch_labels = None
 depends_on = None
 

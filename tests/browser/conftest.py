@@ -1,4 +1,5 @@
 """Real Chromium, driven by Playwright, against the app served on a loopback port."""
+
 import os
 import shutil
 from pathlib import Path
@@ -6,8 +7,14 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -16,13 +23,17 @@ def pytest_collection_modifyitems(items):
         if "browser" in str(item.path):
             item.add_marker(pytest.mark.browser)
             if not CHROMIUM:
-                item.add_marker(pytest.mark.skip(
-                    reason="Chromium is not installed (Debian: apt-get install chromium); browser tests need it"))
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason="Chromium is not installed (Debian: apt-get install chromium); browser tests need it"
+                    )
+                )
 
 
 @pytest.fixture(scope="session")
 def playwright():
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         yield playwright
 

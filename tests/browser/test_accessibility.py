@@ -5,6 +5,7 @@ and says each result in words, not colour alone.
 axe-core is vendored in tests/vendor/axe-core (see its VERSION). The app's Content-Security-Policy allows only its
 own scripts, so the pages are opened in a browser context that bypasses CSP to let the tests inject axe.
 """
+
 import json
 import re
 from datetime import date, datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import PASSWORD
 from playwright.sync_api import expect
 
 from attendance.auth import Actor, ensure_staff
@@ -19,7 +21,6 @@ from attendance.certificates.service import issue
 from attendance.checkin.rule import check_in
 from attendance.extensions import db
 from attendance.models import StaffRole
-from helpers import PASSWORD
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
@@ -42,8 +43,10 @@ def axe_violations(page) -> list[dict]:
 
 def assert_accessible(page, where: str) -> None:
     violations = axe_violations(page)
-    summary = [{"rule": v["id"], "impact": v["impact"], "help": v["help"],
-                "nodes": [n["target"] for n in v["nodes"]][:5]} for v in violations]
+    summary = [
+        {"rule": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in violations
+    ]
     assert not violations, f"axe on {where}:\n{json.dumps(summary, indent=2, ensure_ascii=False)}"
 
 
@@ -63,6 +66,7 @@ def today_session(make_session):
 
 # ---- axe ----
 
+
 def test_public_pages_have_no_serious_violations(live_server, axe_page, app, make_session, make_registration):
     meeting = make_session()
     page = axe_page
@@ -80,13 +84,18 @@ def test_public_pages_have_no_serious_violations(live_server, axe_page, app, mak
     assert_accessible(page, "the staff login")
 
 
-def test_delegate_and_verify_pages_have_no_serious_violations(live_server, axe_page, app, make_session,
-                                                               make_registration):
+def test_delegate_and_verify_pages_have_no_serious_violations(
+    live_server, axe_page, app, make_session, make_registration
+):
     meeting = make_session(first_day=date(2024, 2, 19))
     registration = make_registration(meeting, full_name="محمد العلي", organisation="RILO MENA")
     with app.test_request_context():
-        check_in(actor=Actor("user:0", "t", True), registration_id=registration.id, session_slug=meeting.slug,
-                 day=meeting.days[0].date)
+        check_in(
+            actor=Actor("user:0", "t", True),
+            registration_id=registration.id,
+            session_slug=meeting.slug,
+            day=meeting.days[0].date,
+        )
         certificate, _ = issue(registration)
         db.session.commit()  # what the app's other threads read is committed
     page = axe_page
@@ -99,8 +108,9 @@ def test_delegate_and_verify_pages_have_no_serious_violations(live_server, axe_p
     assert_accessible(page, "the verification page")
 
 
-def test_door_scanner_has_no_serious_violations_in_any_state(live_server, axe_page, app_ctx, make_session,
-                                                             make_registration):
+def test_door_scanner_has_no_serious_violations_in_any_state(
+    live_server, axe_page, app_ctx, make_session, make_registration
+):
     meeting = today_session(make_session)
     registration = make_registration(meeting, full_name="Ngozi Okonkwo")
     page = axe_page
@@ -113,8 +123,11 @@ def test_door_scanner_has_no_serious_violations_in_any_state(live_server, axe_pa
     page.get_by_role("button", name="Save door").click()
     assert_accessible(page, "the scanner")
 
-    for token, kind in ((registration.badge_token, "ok"), (registration.badge_token, "already"),
-                        ("NOT-A-BADGE", "refused")):
+    for token, kind in (
+        (registration.badge_token, "ok"),
+        (registration.badge_token, "already"),
+        ("NOT-A-BADGE", "refused"),
+    ):
         page.locator("#badge-input").fill(token)
         page.locator("#badge-input").press("Enter")
         page.locator(f"#result.result-{kind}").wait_for()
@@ -129,6 +142,7 @@ def test_door_scanner_has_no_serious_violations_in_any_state(live_server, axe_pa
 
 
 # ---- the keyboard alone ----
+
 
 def press_tab_until(page, predicate_js: str, limit: int = 60) -> None:
     """Presses Tab until the focused element matches; fails if it never does."""
@@ -217,8 +231,9 @@ def test_failed_submit_with_the_keyboard_leads_to_each_field_in_error(live_serve
         assert link.text_content() in focused["described"]
 
 
-def test_scanner_keeps_the_badge_field_focused_and_says_results_in_words(live_server, page, app_ctx,
-                                                                        make_session, make_registration):
+def test_scanner_keeps_the_badge_field_focused_and_says_results_in_words(
+    live_server, page, app_ctx, make_session, make_registration
+):
     meeting = today_session(make_session)
     registration = make_registration(meeting, full_name="Ngozi Okonkwo")
     log_in_as_door(page, live_server)
@@ -231,9 +246,11 @@ def test_scanner_keeps_the_badge_field_focused_and_says_results_in_words(live_se
     page.locator("#door-name").wait_for()
     assert focused_id(page) == "badge-input"
 
-    expected = [(registration.badge_token, "result-ok", "CHECKED IN"),
-                (registration.badge_token, "result-already", "ALREADY CHECKED IN"),
-                ("NOT-A-BADGE", "result-refused", "REFUSED: UNKNOWN BADGE")]
+    expected = [
+        (registration.badge_token, "result-ok", "CHECKED IN"),
+        (registration.badge_token, "result-already", "ALREADY CHECKED IN"),
+        ("NOT-A-BADGE", "result-refused", "REFUSED: UNKNOWN BADGE"),
+    ]
     for token, kind, title in expected:
         page.keyboard.type(token)  # a keyboard-wedge scanner types into the focused field and presses Enter
         page.keyboard.press("Enter")

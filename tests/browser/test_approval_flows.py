@@ -1,16 +1,17 @@
 """Who may come, in a real browser, both sides: a session that requires approval (pending, then approved, then the
 badge), a personal invitation used once, and a focal point whose N-th nominee is accepted and N+1-th refused."""
+
 import email
 import os
 import re
 from pathlib import Path
 
+from helpers import PASSWORD
 from playwright.sync_api import expect
 
 from attendance.auth import ensure_staff
 from attendance.extensions import db
 from attendance.models import RegistrationPolicy, StaffRole
-from helpers import PASSWORD
 
 ORGANISER_EMAIL = "organiser.approvals@example.org"
 #: screenshots a person looks at (the pending page, the approval list, the focal point's page)

@@ -1,27 +1,31 @@
 """Arabic and Spanish in real Chromium: the registration form, the delegate's page, the verification page and the
 door scanner render in the reader's language, Arabic right to left with the layout mirrored, and axe-core finds no
 serious problem. Screenshots of the Arabic pages are kept in test-artifacts/ for a person to look at."""
+
 import re
 from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import PASSWORD
+from test_accessibility import assert_accessible, today_session
 
 from attendance.auth import Actor, ensure_staff
 from attendance.certificates.service import issue
 from attendance.checkin.rule import check_in
 from attendance.extensions import db
 from attendance.models import StaffRole
-from helpers import PASSWORD
-
-from test_accessibility import assert_accessible, today_session
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 WORDS = {  # a heading or button each page shows in the language
     "ar": {"register": "تسجيل", "own_page": "شارتكم", "valid": "صالحة", "scanner": "امسحوا رمز الشارة أو اكتبوه"},
-    "es": {"register": "Inscribirse", "own_page": "Su credencial", "valid": "VÁLIDO",
-           "scanner": "Escanee o escriba el código de una credencial"},
+    "es": {
+        "register": "Inscribirse",
+        "own_page": "Su credencial",
+        "valid": "VÁLIDO",
+        "scanner": "Escanee o escriba el código de una credencial",
+    },
 }
 
 
@@ -47,8 +51,12 @@ def test_delegate_pages_in_arabic_and_spanish(live_server, new_page, app, make_s
     meeting = make_session(first_day=date(2024, 2, 19), title="الدورة التاسعة عشرة 19th")
     registration = make_registration(meeting, full_name="ليلى حداد 9f3c2e1a", organisation="ROCB MENA", locale=language)
     with app.test_request_context():
-        check_in(actor=Actor("user:0", "t", True), registration_id=registration.id, session_slug=meeting.slug,
-                 day=meeting.days[0].date)
+        check_in(
+            actor=Actor("user:0", "t", True),
+            registration_id=registration.id,
+            session_slug=meeting.slug,
+            day=meeting.days[0].date,
+        )
         certificate, _ = issue(registration)
         db.session.commit()  # what the app's other threads read is committed
     page = new_page(bypass_csp=True, locale=language)
@@ -80,8 +88,7 @@ def test_delegate_pages_in_arabic_and_spanish(live_server, new_page, app, make_s
 
 
 @pytest.mark.parametrize("language", ["ar", "es"])
-def test_door_scanner_in_arabic_and_spanish(live_server, new_page, app_ctx, make_session, make_registration,
-                                            language):
+def test_door_scanner_in_arabic_and_spanish(live_server, new_page, app_ctx, make_session, make_registration, language):
     meeting = today_session(make_session)
     registration = make_registration(meeting, full_name="ليلى حداد 9f3c2e1a", organisation="RILO MENA")
     email = f"door.{language}@example.org"

@@ -1,18 +1,19 @@
 """The entrance kiosk in Chromium: set up once with a door API token, then a delegate shows their badge (to a
 scanner plugged in, or to the camera) and sees their own welcome, in their language, and nothing of anyone else."""
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from browser.test_scanner import _badge_video
+from pdf_tools import pdf_text
 from playwright.sync_api import expect
 
 from attendance.api.tokens import create_api_token
 from attendance.auth import Actor
 from attendance.checkin.rule import check_in
 from attendance.extensions import db
-from browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from browser.test_scanner import _badge_video
-from pdf_tools import pdf_text
 
 SOMEONE_ELSE = Actor("user:0", "door@example.org", False)
 
@@ -21,8 +22,7 @@ SOMEONE_ELSE = Actor("user:0", "door@example.org", False)
 def entrance(make_session, make_registration, app_ctx):
     """A session running today; Amélie registered in French; someone else already in."""
     meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
-    amelie = make_registration(meeting, full_name="Amélie Dubois", organisation="Bureau régional Europe",
-                               locale="fr")
+    amelie = make_registration(meeting, full_name="Amélie Dubois", organisation="Bureau régional Europe", locale="fr")
     other = make_registration(meeting, full_name="Kwame Asante", organisation="RILO West Africa")
     check_in(actor=SOMEONE_ELSE, token=other.badge_token, door="Main entrance")
     token = create_api_token("Entrance kiosk", session_id=meeting.id)[1]
@@ -73,9 +73,15 @@ def test_the_kiosk_camera_reads_a_badge(live_server, playwright, entrance, tmp_p
     meeting, amelie, token = entrance
     video = str(tmp_path / "badge.y4m")
     _badge_video(video, amelie.badge_token)
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}"])
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS
+        + [
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
     try:
         page = browser.new_context(permissions=["camera"], viewport={"width": 1024, "height": 768}).new_page()
         _set_up_kiosk(page, live_server, meeting, token)

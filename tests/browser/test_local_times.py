@@ -1,4 +1,5 @@
 """The delegate's page shows each day's hours in the browser's own time zone too, when that differs."""
+
 import re
 from datetime import date, time
 
@@ -13,8 +14,9 @@ def _session_on_15_february(make_session):
     return meeting
 
 
-def test_a_delegate_in_singapore_sees_the_hours_in_their_own_time(live_server, new_page, make_session,
-                                                                   make_registration):
+def test_a_delegate_in_singapore_sees_the_hours_in_their_own_time(
+    live_server, new_page, make_session, make_registration
+):
     registration = make_registration(_session_on_15_february(make_session))
     page = new_page(timezone_id="Asia/Singapore")
     page.goto(f"{live_server}/me/{registration.access_key}")
@@ -25,8 +27,7 @@ def test_a_delegate_in_singapore_sees_the_hours_in_their_own_time(live_server, n
     assert "(your time: 15:30–23:00, Asia/Singapore)" in first
 
 
-def test_the_next_day_is_named_when_the_hours_cross_midnight(live_server, new_page, make_session,
-                                                             make_registration):
+def test_the_next_day_is_named_when_the_hours_cross_midnight(live_server, new_page, make_session, make_registration):
     registration = make_registration(_session_on_15_february(make_session))
     page = new_page(timezone_id="Asia/Tokyo")
     page.goto(f"{live_server}/me/{registration.access_key}")
@@ -35,8 +36,7 @@ def test_the_next_day_is_named_when_the_hours_cross_midnight(live_server, new_pa
     assert re.search(r"\(your time: 16:30–Tue\W+(Feb 16|16 Feb) 00:00, Asia/Tokyo\)", text), text
 
 
-def test_no_second_time_when_the_browser_keeps_the_same_clock(live_server, new_page, make_session,
-                                                              make_registration):
+def test_no_second_time_when_the_browser_keeps_the_same_clock(live_server, new_page, make_session, make_registration):
     registration = make_registration(_session_on_15_february(make_session))
     page = new_page(timezone_id="Europe/Paris")  # another zone, the same hours as Brussels
     page.goto(f"{live_server}/me/{registration.access_key}")

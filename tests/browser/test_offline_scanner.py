@@ -1,19 +1,20 @@
 """The door keeps working when the network does not (issue 19's "Done when"): offline answers from the roster on the
 device, a durable queue sent when the network is back, conflicts shown; and the scanner on a phone."""
+
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from browser.conftest import ARTIFACTS
+from helpers import PASSWORD
 from playwright.sync_api import expect
 
 from attendance.api.tokens import create_api_token
 from attendance.auth import ensure_staff
 from attendance.extensions import db
 from attendance.models import Attendance, ScanEvent, ScanResult, StaffRole
-from browser.conftest import ARTIFACTS
-from helpers import PASSWORD
 
 UNKNOWN_BADGE = "Z" * 26  # a badge's shape, but nobody's
 
@@ -43,8 +44,10 @@ def _wedge_scan(page, code):
     keys = page.context.new_cdp_session(page)
     try:
         for character in code:
-            keys.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": character, "text": character,
-                                                 "unmodifiedText": character})
+            keys.send(
+                "Input.dispatchKeyEvent",
+                {"type": "keyDown", "key": character, "text": character, "unmodifiedText": character},
+            )
             keys.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": character})
     finally:
         keys.detach()
@@ -64,11 +67,15 @@ def _shot(page, name):
 def _kept_for_offline(page):
     """The roster is on the device and the service worker keeps the page: ready to lose the network."""
     expect(page.locator("#roster-status")).to_contain_text("known offline")
-    page.wait_for_function("""async () => {
+    page.wait_for_function(
+        """async () => {
         if (!navigator.serviceWorker.controller) return false;
         const cache = await caches.open("door-scanner-v1");
         return Boolean(await cache.match(location.href)) && Boolean(await cache.match("/static/scanner-offline.js"));
-    }""", polling=200, timeout=20000)
+    }""",
+        polling=200,
+        timeout=20000,
+    )
 
 
 @pytest.fixture
@@ -79,7 +86,8 @@ def staff(app_ctx):
 
 
 def test_offline_scans_wait_on_the_device_and_are_sent_when_the_network_is_back(
-        live_server, browser, staff, make_session, make_registration, client, login):
+    live_server, browser, staff, make_session, make_registration, client, login
+):
     meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
     ana = make_registration(meeting, full_name="Ana Souza", organisation="ROCB South America")
     kofi = make_registration(meeting, full_name="Kofi Mensah", organisation="RTC WCA")
@@ -132,8 +140,9 @@ def test_offline_scans_wait_on_the_device_and_are_sent_when_the_network_is_back(
         expect(page.locator("#offline-banner")).to_be_visible()
         expect(page.locator("#scanner")).to_be_visible()
         db.session.expire_all()
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(ScanEvent)
-                                 .where(ScanEvent.door == "Door 3")) == 0  # nothing reached the server yet
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(ScanEvent).where(ScanEvent.door == "Door 3")) == 0
+        )  # nothing reached the server yet
         offline_until = datetime.now().astimezone()
 
         context.set_offline(False)
@@ -150,9 +159,11 @@ def test_offline_scans_wait_on_the_device_and_are_sent_when_the_network_is_back(
 
         # The API has both check-ins: Ana's at the moment this door scanned her offline, Kofi's by the other door.
         token = create_api_token("Checker")[1]
-        roster = client.get(f"/api/v1/sessions/{meeting.slug}/roster",
-                            headers={"Authorization": f"Bearer {token}"}).get_json()
+        roster = client.get(
+            f"/api/v1/sessions/{meeting.slug}/roster", headers={"Authorization": f"Bearer {token}"}
+        ).get_json()
         from attendance.checkin.roster import token_hash
+
         by_hash = {badge["hash"]: badge for badge in roster["badges"]}
         ana_in, kofi_in = by_hash[token_hash(ana.badge_token)], by_hash[token_hash(kofi.badge_token)]
         assert ana_in["in"] and kofi_in["in"]
@@ -166,11 +177,12 @@ def test_offline_scans_wait_on_the_device_and_are_sent_when_the_network_is_back(
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 2
 
         # The organiser's scan log shows the duplicate and the conflict, each scan with its offline time.
-        events = db.session.scalars(sa.select(ScanEvent).where(ScanEvent.door == "Door 3")
-                                    .order_by(ScanEvent.id)).all()
+        events = db.session.scalars(sa.select(ScanEvent).where(ScanEvent.door == "Door 3").order_by(ScanEvent.id)).all()
         assert [(e.registration_id, e.result, e.provisional) for e in events] == [
-            (ana.id, ScanResult.OK, "ok"), (kofi.id, ScanResult.ALREADY_CHECKED_IN, "ok"),
-            (ana.id, ScanResult.ALREADY_CHECKED_IN, "already_checked_in")]
+            (ana.id, ScanResult.OK, "ok"),
+            (kofi.id, ScanResult.ALREADY_CHECKED_IN, "ok"),
+            (ana.id, ScanResult.ALREADY_CHECKED_IN, "already_checked_in"),
+        ]
         assert all(e.scanned_at < e.at for e in events)
         login("organiser")
         log = client.get(f"/sessions/{meeting.slug}/scans").get_data(as_text=True)
@@ -186,8 +198,9 @@ def test_offline_scans_wait_on_the_device_and_are_sent_when_the_network_is_back(
 def test_a_door_phone_at_360_px(live_server, browser, staff, make_session, make_registration):
     meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
     lea = make_registration(meeting, full_name="Léa Dupont")
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     try:
         page = _log_in(context.new_page(), live_server, "door.offline@example.org")
         _open_scanner(page, live_server, meeting, "Main entrance")
@@ -212,20 +225,21 @@ def test_a_door_phone_at_360_px(live_server, browser, staff, make_session, make_
         assert box["y"] + box["height"] <= 740
         _shot(page, "phone-360")
         # Typed by hand in groups of four, with spaces or hyphens: the same badge.
-        grouped = " ".join(lea.badge_token[i:i + 4] for i in range(0, 26, 4))
+        grouped = " ".join(lea.badge_token[i : i + 4] for i in range(0, 26, 4))
         page.locator("#badge-input").fill(grouped)
         page.locator("#badge-input").press("Enter")
         expect(page.locator("#result")).to_have_class(re.compile("result-already"))
         _next(page)
-        page.locator("#badge-input").fill("-".join(lea.badge_token[i:i + 4] for i in range(0, 26, 4)))
+        page.locator("#badge-input").fill("-".join(lea.badge_token[i : i + 4] for i in range(0, 26, 4)))
         page.locator("#badge-input").press("Enter")
         expect(page.locator("#result")).to_have_class(re.compile("result-already"))
     finally:
         context.close()
 
 
-def test_a_fast_azerty_scan_with_nothing_focused_keeps_every_character(live_server, browser, staff, make_session,
-                                                                       make_registration):
+def test_a_fast_azerty_scan_with_nothing_focused_keeps_every_character(
+    live_server, browser, staff, make_session, make_registration
+):
     """The first characters arrive while nothing has the focus yet: none is lost, accented ones included."""
     meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
     lea = make_registration(meeting, full_name="Léa Dupont")
@@ -246,7 +260,8 @@ def test_a_fast_azerty_scan_with_nothing_focused_keeps_every_character(live_serv
 
 
 def test_without_storage_the_page_says_offline_scanning_is_off_and_works_online(
-        live_server, browser, staff, make_session, make_registration):
+    live_server, browser, staff, make_session, make_registration
+):
     meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
     sam = make_registration(meeting, full_name="Sam Okoro")
     context = browser.new_context()
@@ -293,8 +308,9 @@ _CHANGE_ROSTER = """async (change) => await new Promise((resolve, reject) => {
 })"""
 
 
-def test_logout_wipes_the_roster_but_keeps_the_waiting_scans(live_server, browser, staff, make_session,
-                                                             make_registration):
+def test_logout_wipes_the_roster_but_keeps_the_waiting_scans(
+    live_server, browser, staff, make_session, make_registration
+):
     meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
     rita = make_registration(meeting, full_name="Rita Alves")
     context = browser.new_context()
@@ -356,10 +372,12 @@ def test_a_roster_whose_day_is_over_is_wiped(live_server, browser, staff, make_s
         context.close()
 
 
-def test_a_tampered_roster_changes_a_colour_never_what_is_recorded(live_server, browser, staff, make_session,
-                                                                  make_registration):
+def test_a_tampered_roster_changes_a_colour_never_what_is_recorded(
+    live_server, browser, staff, make_session, make_registration
+):
     meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
     from attendance.models import RegistrationStatus
+
     gone = make_registration(meeting, full_name="Cancelled Person", status=RegistrationStatus.CANCELLED)
     context = browser.new_context()
     try:
@@ -367,9 +385,16 @@ def test_a_tampered_roster_changes_a_colour_never_what_is_recorded(live_server, 
         _open_scanner(page, live_server, meeting, "Door 8")
         _kept_for_offline(page)
         from attendance.checkin.roster import token_hash
-        page.evaluate(_CHANGE_ROSTER, {"badges": {
-            token_hash(gone.badge_token): {"status": "registered"},
-            token_hash(UNKNOWN_BADGE): {"name": "Made Up", "status": "registered", "in": False}}})
+
+        page.evaluate(
+            _CHANGE_ROSTER,
+            {
+                "badges": {
+                    token_hash(gone.badge_token): {"status": "registered"},
+                    token_hash(UNKNOWN_BADGE): {"name": "Made Up", "status": "registered", "in": False},
+                }
+            },
+        )
         page.reload()
         expect(page.locator("#roster-status")).to_contain_text("known offline")  # the page has read it again
         context.set_offline(True)
@@ -385,14 +410,17 @@ def test_a_tampered_roster_changes_a_colour_never_what_is_recorded(live_server, 
         expect(page.locator("#conflicts")).to_contain_text("the server said REFUSED: UNKNOWN BADGE")
         db.session.expire_all()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0
-        assert {e.result for e in db.session.scalars(sa.select(ScanEvent))} == {ScanResult.CANCELLED,
-                                                                                ScanResult.INVALID}
+        assert {e.result for e in db.session.scalars(sa.select(ScanEvent))} == {
+            ScanResult.CANCELLED,
+            ScanResult.INVALID,
+        }
     finally:
         context.close()
 
 
-def test_a_page_reopened_offline_with_an_old_csrf_token_still_sends_its_scans(live_server, browser, staff,
-                                                                              make_session, make_registration):
+def test_a_page_reopened_offline_with_an_old_csrf_token_still_sends_its_scans(
+    live_server, browser, staff, make_session, make_registration
+):
     meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
     omar = make_registration(meeting, full_name="Omar Farouk")
     context = browser.new_context()

@@ -1,37 +1,41 @@
 """An organiser in a real browser: imports a Teams attendance report (preview, then save), then downloads the
 headcount report as CSV, XLSX and PDF from the headcount page's links."""
+
 import csv
 import io
 import re
 from datetime import date, time
 
+from helpers import PASSWORD
+from online.samples import teams_report, zoom_report
 from openpyxl import load_workbook
+from pdf_tools import pdf_text
 from playwright.sync_api import expect
 
 from attendance.auth import ensure_staff
 from attendance.extensions import db
 from attendance.models import Mode, StaffRole
-from helpers import PASSWORD
-from pdf_tools import pdf_text
-from online.samples import teams_report, zoom_report
 
 ORGANISER_EMAIL = "organiser.browser@example.org"
 
 
-def test_organiser_imports_a_teams_report_and_downloads_the_headcount(live_server, page, app_ctx, make_session,
-                                                                    make_registration, tmp_path):
+def test_organiser_imports_a_teams_report_and_downloads_the_headcount(
+    live_server, page, app_ctx, make_session, make_registration, tmp_path
+):
     meeting = make_session(first_day=date(2024, 2, 19), title="19th Session")
     user, _ = ensure_staff(ORGANISER_EMAIL, StaffRole.ORGANISER, PASSWORD)
     meeting.organisers.append(user)
     db.session.commit()
     make_registration(meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
     make_registration(meeting, full_name="Lars Banda", email="lars@example.org", mode=Mode.ONLINE)
-    report = teams_report([
-        ("Ana Silva", "2/19/24, 9:30:00 AM", "2/19/24, 11:00:00 AM", "1h 30m", "ana@example.org"),
-        # 90 + 210 minutes: more than the half of the 450 scheduled that makes an online day
-        ("Ana Silva", "2/19/24, 1:00:00 PM", "2/19/24, 4:30:00 PM", "3h 30m", "ana@example.org"),
-        ("Guest Expert", "2/19/24, 10:00:00 AM", "2/19/24, 10:45:00 AM", "45m", "expert@partner.example"),
-    ])
+    report = teams_report(
+        [
+            ("Ana Silva", "2/19/24, 9:30:00 AM", "2/19/24, 11:00:00 AM", "1h 30m", "ana@example.org"),
+            # 90 + 210 minutes: more than the half of the 450 scheduled that makes an online day
+            ("Ana Silva", "2/19/24, 1:00:00 PM", "2/19/24, 4:30:00 PM", "3h 30m", "ana@example.org"),
+            ("Guest Expert", "2/19/24, 10:00:00 AM", "2/19/24, 10:45:00 AM", "45m", "expert@partner.example"),
+        ]
+    )
 
     page.goto(live_server + "/login")
     page.get_by_label("Email").fill(ORGANISER_EMAIL)
@@ -42,7 +46,8 @@ def test_organiser_imports_a_teams_report_and_downloads_the_headcount(live_serve
     expect(page.get_by_role("heading", name="Import an attendance report")).to_be_visible()
 
     page.get_by_label(re.compile("^Attendance report")).set_input_files(
-        files=[{"name": "AttendanceReport.csv", "mimeType": "text/csv", "buffer": report}])
+        files=[{"name": "AttendanceReport.csv", "mimeType": "text/csv", "buffer": report}]
+    )
     page.get_by_role("button", name="Upload and preview").click()
 
     # The preview: one person matched on two lines, one nobody registered as; nothing saved yet.
@@ -89,8 +94,9 @@ def test_organiser_imports_a_teams_report_and_downloads_the_headcount(live_serve
     assert "Headcount" in text and "19th Session" in text
 
 
-def test_organiser_maps_a_device_once_and_confirms_a_suggested_name(live_server, page, app_ctx, make_session,
-                                                                    make_registration):
+def test_organiser_maps_a_device_once_and_confirms_a_suggested_name(
+    live_server, page, app_ctx, make_session, make_registration
+):
     meeting = make_session(first_day=date(2024, 2, 19), title="19th Session")
     meeting.days[0].starts_at, meeting.days[0].ends_at = time(9, 0), time(17, 0)
     user, _ = ensure_staff(ORGANISER_EMAIL, StaffRole.ORGANISER, PASSWORD)
@@ -98,13 +104,15 @@ def test_organiser_maps_a_device_once_and_confirms_a_suggested_name(live_server,
     db.session.commit()
     make_registration(meeting, full_name="Kim Minjun", email="minjun.kim@example.kr", mode=Mode.ONLINE)
     jose = make_registration(meeting, full_name="José Álvarez Müller", email="jose@example.es", mode=Mode.ONLINE)
-    report = zoom_report([
-        ("Ana Silva", "ana.silva@example.org", "02/19/2024 09:00:00 AM", "02/19/2024 05:00:00 PM", 480),
-        ("jose alvarez muller", "", "02/19/2024 09:00:00 AM", "02/19/2024 01:00:00 PM", 240),
-        ("Guest Expert", "expert@partner.example", "02/19/2024 10:00:00 AM", "02/19/2024 10:45:00 AM", 45),
-        ("김민준 (Minjun iPhone)", "", "02/19/2024 09:00:00 AM", "02/19/2024 10:20:00 AM", 80),
-        ("김민준 (Minjun iPhone)", "", "02/19/2024 10:20:00 AM", "02/19/2024 05:00:00 PM", 400),
-    ])
+    report = zoom_report(
+        [
+            ("Ana Silva", "ana.silva@example.org", "02/19/2024 09:00:00 AM", "02/19/2024 05:00:00 PM", 480),
+            ("jose alvarez muller", "", "02/19/2024 09:00:00 AM", "02/19/2024 01:00:00 PM", 240),
+            ("Guest Expert", "expert@partner.example", "02/19/2024 10:00:00 AM", "02/19/2024 10:45:00 AM", 45),
+            ("김민준 (Minjun iPhone)", "", "02/19/2024 09:00:00 AM", "02/19/2024 10:20:00 AM", 80),
+            ("김민준 (Minjun iPhone)", "", "02/19/2024 10:20:00 AM", "02/19/2024 05:00:00 PM", 400),
+        ]
+    )
 
     page.goto(live_server + "/login")
     page.get_by_label("Email").fill(ORGANISER_EMAIL)
@@ -112,13 +120,15 @@ def test_organiser_maps_a_device_once_and_confirms_a_suggested_name(live_server,
     page.get_by_role("button", name="Log in").click()
     page.goto(f"{live_server}/sessions/{meeting.slug}/imports")
     page.get_by_label(re.compile("^Attendance report")).set_input_files(
-        files=[{"name": "participants.csv", "mimeType": "text/csv", "buffer": report}])
+        files=[{"name": "participants.csv", "mimeType": "text/csv", "buffer": report}]
+    )
     page.get_by_role("button", name="Upload and preview").click()
 
     # One field per unknown person, sharing one list; the same name as a registration comes pre-filled.
     expect(page.get_by_role("combobox")).to_have_count(4)
     expect(page.get_by_label("Registration for jose alvarez muller (line 6)")).to_have_value(
-        f"José Álvarez Müller · jose@example.es · #{jose.id}")
+        f"José Álvarez Müller · jose@example.es · #{jose.id}"
+    )
     expect(page.get_by_label("Registration for Guest Expert (line 7)")).to_have_value("")
     expect(page.get_by_text("Same person as line 8: the choice there covers this line.")).to_be_visible()
     page.get_by_label("Registration for 김민준 (Minjun iPhone) (lines 8, 9)").fill("minjun.kim@example.kr")

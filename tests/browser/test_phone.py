@@ -1,19 +1,20 @@
 """Phones: at 360 px wide, the registration form, the delegate's page, the door scanner and the organiser's pages
 fit the screen (no sideways scrolling) and their main buttons are on screen and big enough to tap (40 px tall at
 least)."""
+
 import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser.test_accessibility import log_in_as_door
+from helpers import PASSWORD
 
 from attendance.auth import Actor, ensure_staff
 from attendance.certificates.service import issue
 from attendance.checkin.rule import check_in
 from attendance.extensions import db
 from attendance.models import Mode, StaffRole
-from browser.test_accessibility import log_in_as_door
-from helpers import PASSWORD
 
 WIDTH = 360
 MIN_TAP_HEIGHT = 40
@@ -63,8 +64,12 @@ def test_delegate_page_fits_a_phone(live_server, phone, app, make_session, make_
     registration = make_registration(meeting, full_name=LONG_NAME, organisation=LONG_ORGANISATION, mode=mode)
     with app.test_request_context():
         for day in meeting.days:
-            check_in(actor=Actor("user:0", "t", True), registration_id=registration.id, session_slug=meeting.slug,
-                     day=day.date)
+            check_in(
+                actor=Actor("user:0", "t", True),
+                registration_id=registration.id,
+                session_slug=meeting.slug,
+                day=day.date,
+            )
         issue(registration)
         db.session.commit()  # what the app's other threads read is committed
     phone.goto(f"{live_server}/me/{registration.access_key}")
@@ -76,8 +81,10 @@ def test_delegate_page_fits_a_phone(live_server, phone, app, make_session, make_
 
 
 def test_door_scanner_fits_a_phone(live_server, phone, app_ctx, make_session, make_registration):
-    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date(),
-                           title="20th Session of the Global Meeting of the Regional Entities")
+    meeting = make_session(
+        first_day=datetime.now(ZoneInfo("Europe/Brussels")).date(),
+        title="20th Session of the Global Meeting of the Regional Entities",
+    )
     make_registration(meeting, full_name=LONG_NAME, organisation=LONG_ORGANISATION)
     log_in_as_door(phone, live_server)
     phone.goto(f"{live_server}/sessions/{meeting.slug}/checkin")
@@ -113,8 +120,13 @@ def test_organiser_pages_fit_a_phone(live_server, phone, app, make_session, make
     for mode in (Mode.IN_PERSON, Mode.ONLINE):
         registration = make_registration(meeting, full_name=LONG_NAME, organisation=LONG_ORGANISATION, mode=mode)
         with app.test_request_context():
-            check_in(actor=Actor("user:0", "t", True), registration_id=registration.id, session_slug=meeting.slug,
-                     day=meeting.days[0].date, door="Main entrance, north side")
+            check_in(
+                actor=Actor("user:0", "t", True),
+                registration_id=registration.id,
+                session_slug=meeting.slug,
+                day=meeting.days[0].date,
+                door="Main entrance, north side",
+            )
     user, _ = ensure_staff("organiser.phone@example.org", StaffRole.ORGANISER, PASSWORD)
     meeting.organisers.append(user)
     db.session.commit()
@@ -123,8 +135,15 @@ def test_organiser_pages_fit_a_phone(live_server, phone, app, make_session, make
     phone.get_by_label("Password").fill(PASSWORD)
     phone.get_by_role("button", name="Log in").click()
     phone.wait_for_url(re.compile(r"^(?!.*/login)"))
-    for path in ("/sessions/new", f"/sessions/{meeting.slug}/edit", f"/sessions/{meeting.slug}/attendance",
-                 f"/sessions/{meeting.slug}/scans", f"/sessions/{meeting.slug}/reports/headcount",
-                 f"/sessions/{meeting.slug}/certificates", f"/sessions/{meeting.slug}/online", "/staff/audit"):
+    for path in (
+        "/sessions/new",
+        f"/sessions/{meeting.slug}/edit",
+        f"/sessions/{meeting.slug}/attendance",
+        f"/sessions/{meeting.slug}/scans",
+        f"/sessions/{meeting.slug}/reports/headcount",
+        f"/sessions/{meeting.slug}/certificates",
+        f"/sessions/{meeting.slug}/online",
+        "/staff/audit",
+    ):
         assert phone.goto(live_server + path).status == 200, path
         assert_fits(phone, path)

@@ -1,15 +1,16 @@
 """Custom questions in a real browser: an organiser adds one, a delegate answers it on the form (checkboxes and
 radio buttons), and the organiser reads the count in the summary on the session's page; axe finds no serious
 violation on the pages on the way."""
+
 import re
 
+from helpers import PASSWORD
 from playwright.sync_api import expect
+from test_accessibility import assert_accessible
 
 from attendance.auth import ensure_staff
 from attendance.extensions import db
 from attendance.models import StaffRole
-from helpers import PASSWORD
-from test_accessibility import assert_accessible
 
 ORGANISER_EMAIL = "organiser.questions@example.org"
 
@@ -53,6 +54,6 @@ def test_a_question_added_by_the_organiser_is_answered_and_counted(live_server, 
     table = page.locator("table.answers").filter(has_text="Access needs")
     # in person, online, total
     expect(table.get_by_role("row", name=re.compile("Wheelchair access")).get_by_role("cell")).to_have_text(
-        ["1", "0", "1"])
-    expect(table.get_by_role("row", name=re.compile("Sign language")).get_by_role("cell")).to_have_text(
-        ["0", "0", "0"])
+        ["1", "0", "1"]
+    )
+    expect(table.get_by_role("row", name=re.compile("Sign language")).get_by_role("cell")).to_have_text(["0", "0", "0"])

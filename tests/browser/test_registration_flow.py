@@ -1,4 +1,5 @@
 """A delegate registers in a real browser, lands on their page and downloads their badge."""
+
 import re
 
 from pdf_tools import A6_POINTS, page_sizes, qr_codes

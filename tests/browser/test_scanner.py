@@ -1,20 +1,21 @@
 """Door staff use the scanner page in Chromium: typed codes (back to back, as at a busy door), a camera playing a
 badge video, name search."""
+
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from helpers import PASSWORD
 from PIL import Image
 from playwright.sync_api import expect
 
 from attendance.auth import ensure_staff
+from attendance.documents.qr import qr_code
 from attendance.extensions import db
 from attendance.models import Attendance, StaffRole
-from attendance.documents.qr import qr_code
-from browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from helpers import PASSWORD
 
 
 @pytest.fixture
@@ -78,8 +79,7 @@ def test_typed_badge_shows_green_then_amber_then_red(live_server, door_page, mak
     assert page.locator("#door-name").text_content() == "Door 2"
 
 
-def test_a_code_typed_from_the_badge_in_groups_is_checked_in(live_server, door_page, make_session,
-                                                             make_registration):
+def test_a_code_typed_from_the_badge_in_groups_is_checked_in(live_server, door_page, make_session, make_registration):
     """The QR is unreadable: the door types the printed code, with its spaces, or with hyphens, in lowercase, and
     reads its 0 as O and 1 as I or L (letters a code never holds)."""
     meeting = _today_session(make_session)
@@ -88,7 +88,7 @@ def test_a_code_typed_from_the_badge_in_groups_is_checked_in(live_server, door_p
     db.session.commit()
     page = door_page
     _open_scanner(page, live_server, meeting)
-    groups = [token[i:i + 4] for i in range(0, len(token), 4)]
+    groups = [token[i : i + 4] for i in range(0, len(token), 4)]
     _scan(page, "lO" + " ".join(groups)[2:])
     expect(page.locator("#result")).to_have_class(re.compile("result-ok"))
     expect(page.locator("#result-name")).to_have_text("Typed By Hand")
@@ -165,6 +165,7 @@ def _hold_checkin(page, number: int) -> list:
             held.append(request_route)
         else:
             request_route.continue_()
+
     page.route("**/api/v1/checkins", route)
     return held
 
@@ -229,9 +230,15 @@ def test_camera_reads_a_badge_qr(live_server, playwright, make_session, make_reg
     db.session.commit()
     video = str(tmp_path / "badge.y4m")
     _badge_video(video, registration.badge_token)
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}"])
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS
+        + [
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
     try:
         context = browser.new_context(permissions=["camera"])
         page = _log_in(context.new_page(), live_server)
@@ -259,9 +266,15 @@ def test_a_reader_that_cannot_load_is_said_plainly(live_server, playwright, make
     db.session.commit()
     video = str(tmp_path / "badge.y4m")
     _badge_video(video, "ANYTHING", seconds=1)
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}"])
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS
+        + [
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
     try:
         context = browser.new_context(permissions=["camera"], service_workers="block")  # or its cache serves the reader
         page = _log_in(context.new_page(), live_server)
@@ -280,29 +293,34 @@ def test_a_refused_camera_permission_is_said_plainly(live_server, playwright, ma
     meeting = _today_session(make_session)
     ensure_staff("door.browser@example.org", StaffRole.DOOR, PASSWORD)
     db.session.commit()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
-        "--use-fake-device-for-media-stream", "--deny-permission-prompts"])
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream", "--deny-permission-prompts"],
+    )
     try:
         page = _log_in(browser.new_context().new_page(), live_server)
         page.goto(f"{live_server}/sessions/{meeting.slug}/checkin")
         page.get_by_role("button", name="Start camera").click()
         expect(page.locator("#camera-status")).to_have_text(
-            "Camera permission was refused. Allow the camera for this site in the browser settings.")
+            "Camera permission was refused. Allow the camera for this site in the browser settings."
+        )
         expect(page.get_by_role("button", name="Start camera")).to_be_visible()
     finally:
         browser.close()
 
 
-def test_on_plain_http_the_page_says_at_once_why_the_camera_cannot_start(live_server, playwright, make_session,
-                                                                          make_registration, app_ctx):
+def test_on_plain_http_the_page_says_at_once_why_the_camera_cannot_start(
+    live_server, playwright, make_session, make_registration, app_ctx
+):
     """A venue's Wi-Fi address over http is not a secure context: no camera, and the door learns it on arrival."""
     meeting = _today_session(make_session)
     registration = make_registration(meeting, full_name="Plain Http")
     ensure_staff("door.browser@example.org", StaffRole.DOOR, PASSWORD)
     db.session.commit()
     port = live_server.rsplit(":", 1)[1]
-    browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                         args=CHROMIUM_ARGS + ["--host-resolver-rules=MAP door.test 127.0.0.1"])
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS + ["--host-resolver-rules=MAP door.test 127.0.0.1"]
+    )
     try:
         page = _log_in(browser.new_page(), f"http://door.test:{port}")
         page.goto(f"http://door.test:{port}/sessions/{meeting.slug}/checkin")

@@ -1,15 +1,16 @@
 """In Chromium: a delegate joins the full session's waiting list and sees their place in line; an organiser
 previews a message to a group and sends it. Screenshots of both pages go to SHOTS_DIR when it is set."""
+
 import os
 import re
 
+from helpers import PASSWORD
 from playwright.sync_api import expect
 
 from attendance.auth import ensure_staff
+from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.models import Mode, StaffRole
-from attendance.clock import utcnow
-from helpers import PASSWORD
 
 SHOTS = os.environ.get("SHOTS_DIR", "")
 
@@ -20,8 +21,9 @@ def shot(page, name: str) -> None:
         page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
 
 
-def test_a_delegate_joins_the_waiting_list_and_sees_their_place(live_server, page, app_ctx, make_session,
-                                                              make_registration):
+def test_a_delegate_joins_the_waiting_list_and_sees_their_place(
+    live_server, page, app_ctx, make_session, make_registration
+):
     meeting = make_session(in_person_capacity=1, title="20th Session")
     make_registration(meeting)
     make_registration(meeting, mode=Mode.ONLINE, waiting_since=utcnow())  # one ahead in line
@@ -48,8 +50,9 @@ def test_a_delegate_joins_the_waiting_list_and_sees_their_place(live_server, pag
     expect(page.get_by_text("in line")).to_have_count(0)
 
 
-def test_an_organiser_previews_a_message_to_online_delegates_of_an_entity_type(live_server, page, app_ctx,
-                                                                             make_session, make_registration):
+def test_an_organiser_previews_a_message_to_online_delegates_of_an_entity_type(
+    live_server, page, app_ctx, make_session, make_registration
+):
     meeting = make_session(title="20th Session")
     user, _ = ensure_staff("organiser-messages@example.org", StaffRole.ORGANISER, PASSWORD)
     meeting.organisers.append(user)

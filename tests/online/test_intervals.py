@@ -1,4 +1,5 @@
 """Minutes attended: the union of intervals clipped to the day, proved against a brute-force count."""
+
 from datetime import datetime, timedelta
 
 from hypothesis import given, settings
@@ -10,13 +11,19 @@ DAY_START = datetime(2024, 2, 19, 8, 30)
 DAY_END = datetime(2024, 2, 19, 16, 0)  # 450 minutes
 
 minute_offsets = st.integers(min_value=-120, max_value=600)
-intervals = st.lists(st.tuples(minute_offsets, st.one_of(st.none(), st.integers(min_value=0, max_value=300))),
-                     max_size=12)
+intervals = st.lists(
+    st.tuples(minute_offsets, st.one_of(st.none(), st.integers(min_value=0, max_value=300))), max_size=12
+)
 
 
 def _as_times(raw):
-    return [(DAY_START + timedelta(minutes=start),
-             None if length is None else DAY_START + timedelta(minutes=start + length)) for start, length in raw]
+    return [
+        (
+            DAY_START + timedelta(minutes=start),
+            None if length is None else DAY_START + timedelta(minutes=start + length),
+        )
+        for start, length in raw
+    ]
 
 
 def _brute_force(raw) -> int:
@@ -54,10 +61,14 @@ def test_an_interval_without_a_leave_time_runs_to_the_day_end_and_is_flagged():
 
 
 def test_rejoins_and_overlaps_count_once():
-    result = minutes_attended([
-        (datetime(2024, 2, 19, 9, 0), datetime(2024, 2, 19, 10, 0)),
-        (datetime(2024, 2, 19, 9, 30), datetime(2024, 2, 19, 10, 30)),  # webhook and report overlap
-        (datetime(2024, 2, 19, 11, 0), datetime(2024, 2, 19, 11, 15)),  # rejoined after a drop
-        (datetime(2024, 2, 19, 7, 0), datetime(2024, 2, 19, 8, 40)),  # before the start: 10 minutes count
-    ], DAY_START, DAY_END)
+    result = minutes_attended(
+        [
+            (datetime(2024, 2, 19, 9, 0), datetime(2024, 2, 19, 10, 0)),
+            (datetime(2024, 2, 19, 9, 30), datetime(2024, 2, 19, 10, 30)),  # webhook and report overlap
+            (datetime(2024, 2, 19, 11, 0), datetime(2024, 2, 19, 11, 15)),  # rejoined after a drop
+            (datetime(2024, 2, 19, 7, 0), datetime(2024, 2, 19, 8, 40)),  # before the start: 10 minutes count
+        ],
+        DAY_START,
+        DAY_END,
+    )
     assert result.minutes == 90 + 15 + 10 and not result.open_ended

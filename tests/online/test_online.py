@@ -1,25 +1,37 @@
 """Online attendance end to end: join links, the Zoom webhook, report imports, mapping, minutes per day."""
+
 import hashlib
-import html
 import hmac
+import html
 import io
 import json
 import re
 import time
-from datetime import date, datetime, time as clock, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-
-from attendance.extensions import db
-from attendance.models import (Attendance, IdentityMapping, Mode, OnlineInterval, Registration, RegistrationStatus,
-                               ReportImport, Source, UnmatchedPresence, ZoomEvent)
-from attendance.online import imports
-from attendance.online.service import minutes_on
 from helpers import csrf_token
 from samples import teams_report, zoom_delivery, zoom_report
+
+from attendance.extensions import db
+from attendance.models import (
+    Attendance,
+    IdentityMapping,
+    Mode,
+    OnlineInterval,
+    Registration,
+    RegistrationStatus,
+    ReportImport,
+    Source,
+    UnmatchedPresence,
+    ZoomEvent,
+)
+from attendance.online import imports
+from attendance.online.service import minutes_on
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 SECRET = "zoom-app-secret-token"
@@ -43,6 +55,7 @@ def online_attendances() -> list[Attendance]:
 
 # ---- the join link ----
 
+
 def test_join_link_records_one_online_attendance_per_day_and_redirects(client, make_session, make_registration):
     meeting = make_session(first_day=datetime.now(BRUSSELS).date())
     registration = make_registration(meeting, mode=Mode.ONLINE)
@@ -61,8 +74,9 @@ def test_join_link_prefers_the_delegates_personal_platform_link(client, make_ses
 
 
 @pytest.mark.parametrize("offset_days, text", [(10, "has not started yet"), (-10, "has ended")])
-def test_join_link_outside_the_session_shows_a_page_and_records_nothing(client, make_session, make_registration,
-                                                                       offset_days, text):
+def test_join_link_outside_the_session_shows_a_page_and_records_nothing(
+    client, make_session, make_registration, offset_days, text
+):
     meeting = make_session(first_day=datetime.now(BRUSSELS).date() + timedelta(days=offset_days))
     registration = make_registration(meeting, mode=Mode.ONLINE)
     response = client.get(f"/join/{registration.access_key}")
@@ -72,6 +86,7 @@ def test_join_link_outside_the_session_shows_a_page_and_records_nothing(client, 
 
 def test_join_link_of_a_cancelled_registration_is_refused(client, make_session, make_registration):
     from attendance.models import RegistrationStatus
+
     meeting = make_session(first_day=datetime.now(BRUSSELS).date())
     registration = make_registration(meeting, status=RegistrationStatus.CANCELLED)
     response = client.get(f"/join/{registration.access_key}")
@@ -81,120 +96,175 @@ def test_join_link_of_a_cancelled_registration_is_refused(client, make_session, 
 
 # ---- the Zoom webhook ----
 
+
 def deliver(client, event, participant, secret=SECRET, meeting_id=MEETING_ID, **kwargs):
     body, headers = zoom_delivery(secret, event, meeting_id, participant, **kwargs)
     return client.post("/integrations/zoom/webhook", data=body, headers=headers)
 
 
 def joined(email, at, uuid="p-1", name="Jane Doe", **extra):
-    return {"user_id": "1", "user_name": name, "participant_uuid": uuid, "email": email,
-            "join_time": at.replace(tzinfo=BRUSSELS).isoformat(), **extra}
+    return {
+        "user_id": "1",
+        "user_name": name,
+        "participant_uuid": uuid,
+        "email": email,
+        "join_time": at.replace(tzinfo=BRUSSELS).isoformat(),
+        **extra,
+    }
 
 
 def left(email, at, uuid="p-1", name="Jane Doe"):
-    return {"user_id": "1", "user_name": name, "participant_uuid": uuid, "email": email,
-            "leave_time": at.replace(tzinfo=BRUSSELS).isoformat()}
+    return {
+        "user_id": "1",
+        "user_name": name,
+        "participant_uuid": uuid,
+        "email": email,
+        "leave_time": at.replace(tzinfo=BRUSSELS).isoformat(),
+    }
 
 
 def test_webhook_answers_zooms_url_validation_challenge(client, past_meeting):
-    body = json.dumps({"event": "endpoint.url_validation", "payload": {"plainToken": "qgg8vlvZRS6UYooatFL8Aw"},
-                       "event_ts": 1}).encode()
+    body = json.dumps(
+        {"event": "endpoint.url_validation", "payload": {"plainToken": "qgg8vlvZRS6UYooatFL8Aw"}, "event_ts": 1}
+    ).encode()
     stamp = str(int(time.time()))
     signature = "v0=" + hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
-    response = client.post("/integrations/zoom/webhook", data=body,
-                           headers={"x-zm-request-timestamp": stamp, "x-zm-signature": signature})
+    response = client.post(
+        "/integrations/zoom/webhook", data=body, headers={"x-zm-request-timestamp": stamp, "x-zm-signature": signature}
+    )
     assert response.status_code == 200
     assert response.get_json() == {
         "plainToken": "qgg8vlvZRS6UYooatFL8Aw",
-        "encryptedToken": hmac.new(SECRET.encode(), b"qgg8vlvZRS6UYooatFL8Aw", hashlib.sha256).hexdigest()}
+        "encryptedToken": hmac.new(SECRET.encode(), b"qgg8vlvZRS6UYooatFL8Aw", hashlib.sha256).hexdigest(),
+    }
 
 
-def test_webhook_joins_and_leaves_become_an_interval_and_retries_change_nothing(client, past_meeting,
-                                                                                make_registration):
+def test_webhook_joins_and_leaves_become_an_interval_and_retries_change_nothing(
+    client, past_meeting, make_registration
+):
     registration = make_registration(past_meeting, email="Jane.Doe@example.org", mode=Mode.ONLINE)
-    join_body, join_headers = zoom_delivery(SECRET, "meeting.participant_joined", MEETING_ID,
-                                            joined("jane.doe@EXAMPLE.org", datetime(2024, 2, 19, 9, 40)))
-    assert client.post("/integrations/zoom/webhook", data=join_body, headers=join_headers).get_json()["outcome"] \
+    join_body, join_headers = zoom_delivery(
+        SECRET, "meeting.participant_joined", MEETING_ID, joined("jane.doe@EXAMPLE.org", datetime(2024, 2, 19, 9, 40))
+    )
+    assert (
+        client.post("/integrations/zoom/webhook", data=join_body, headers=join_headers).get_json()["outcome"]
         == "interval"
+    )
     retry = client.post("/integrations/zoom/webhook", data=join_body, headers=join_headers)
     assert retry.status_code == 200 and retry.get_json()["status"] == "duplicate"
-    assert deliver(client, "meeting.participant_left",
-                   left("jane.doe@example.org", datetime(2024, 2, 19, 11, 10))).get_json()["outcome"] == "closed"
+    assert (
+        deliver(
+            client, "meeting.participant_left", left("jane.doe@example.org", datetime(2024, 2, 19, 11, 10))
+        ).get_json()["outcome"]
+        == "closed"
+    )
     [interval] = db.session.scalars(sa.select(OnlineInterval)).all()
-    assert (interval.joined_at, interval.left_at) == (utc(datetime(2024, 2, 19, 9, 40)),
-                                                      utc(datetime(2024, 2, 19, 11, 10)))
+    assert (interval.joined_at, interval.left_at) == (
+        utc(datetime(2024, 2, 19, 9, 40)),
+        utc(datetime(2024, 2, 19, 11, 10)),
+    )
     assert minutes_on(registration, past_meeting.days[0]).minutes == 90
     assert db.session.scalar(sa.select(sa.func.count(ZoomEvent.id))) == 2
 
 
 def test_webhook_matches_by_registrant_id_before_email(client, past_meeting, make_registration):
     registration = make_registration(past_meeting, zoom_registrant_id="reg-42", email="real@example.org")
-    deliver(client, "meeting.participant_joined",
-            joined("someone.else@example.org", datetime(2024, 2, 19, 10, 0), registrant_id="reg-42"))
+    deliver(
+        client,
+        "meeting.participant_joined",
+        joined("someone.else@example.org", datetime(2024, 2, 19, 10, 0), registrant_id="reg-42"),
+    )
     assert online_attendances()[0].registration_id == registration.id
 
 
 def test_a_leave_arriving_before_its_join_still_closes_it(client, past_meeting, make_registration):
     registration = make_registration(past_meeting, email="jane@example.org")
-    assert deliver(client, "meeting.participant_left", left("jane@example.org", datetime(2024, 2, 19, 12, 0))) \
-        .get_json()["outcome"].startswith("pending_leave")
+    assert (
+        deliver(client, "meeting.participant_left", left("jane@example.org", datetime(2024, 2, 19, 12, 0)))
+        .get_json()["outcome"]
+        .startswith("pending_leave")
+    )
     deliver(client, "meeting.participant_joined", joined("jane@example.org", datetime(2024, 2, 19, 10, 0)))
     assert minutes_on(registration, past_meeting.days[0]).minutes == 120
 
 
 def test_unmatched_participant_waits_until_an_organiser_maps_them(client, login, past_meeting, make_registration):
     registration = make_registration(past_meeting, full_name="Awa Diallo", email="awa@example.org")
-    deliver(client, "meeting.participant_joined",
-            joined("", datetime(2024, 2, 19, 9, 30), uuid="guest-1", name="Awa (iPhone)"))
-    deliver(client, "meeting.participant_left", left("", datetime(2024, 2, 19, 10, 30), uuid="guest-1",
-                                                     name="Awa (iPhone)"))
+    deliver(
+        client,
+        "meeting.participant_joined",
+        joined("", datetime(2024, 2, 19, 9, 30), uuid="guest-1", name="Awa (iPhone)"),
+    )
+    deliver(
+        client, "meeting.participant_left", left("", datetime(2024, 2, 19, 10, 30), uuid="guest-1", name="Awa (iPhone)")
+    )
     [waiting] = db.session.scalars(sa.select(UnmatchedPresence)).all()
     assert waiting.identity_key == "name:awa (iphone)" and waiting.left_at is not None
     login("organiser")
     page = client.get(f"/sessions/{past_meeting.slug}/online?day=2024-02-19").get_data(as_text=True)
     assert "Awa (iPhone)" in page
-    client.post(f"/sessions/{past_meeting.slug}/online/map", data={
-        "identity_key": waiting.identity_key, "registration_id": registration.id, "csrf_token": csrf_token(client)})
+    client.post(
+        f"/sessions/{past_meeting.slug}/online/map",
+        data={
+            "identity_key": waiting.identity_key,
+            "registration_id": registration.id,
+            "csrf_token": csrf_token(client),
+        },
+    )
     assert db.session.scalars(sa.select(UnmatchedPresence)).all() == []
     assert minutes_on(registration, past_meeting.days[0]).minutes == 60
     # Remembered: the same person's next join is matched at once.
-    deliver(client, "meeting.participant_joined",
-            joined("", datetime(2024, 2, 20, 9, 30), uuid="guest-2", name="Awa  (iPhone)"))
+    deliver(
+        client,
+        "meeting.participant_joined",
+        joined("", datetime(2024, 2, 20, 9, 30), uuid="guest-2", name="Awa  (iPhone)"),
+    )
     assert minutes_on(registration, past_meeting.days[1]).open_ended
 
 
-@pytest.mark.parametrize("change, status, reason", [
-    ("bad_signature", 401, "Bad signature"),
-    ("no_signature", 401, "Missing"),
-    ("stale", 401, "Stale"),
-    ("unknown_meeting", 401, "Bad signature"),
-    ("absurd_timestamp", 401, "Stale"),
-    ("negative_timestamp", 401, "not a number"),
-    ("superscript_timestamp", 401, "not a number"),
-    ("malformed", 400, "not a Zoom event"),
-])
-def test_webhook_refuses_bad_deliveries_with_a_reason(client, past_meeting, make_registration, change, status,
-                                                     reason):
+@pytest.mark.parametrize(
+    "change, status, reason",
+    [
+        ("bad_signature", 401, "Bad signature"),
+        ("no_signature", 401, "Missing"),
+        ("stale", 401, "Stale"),
+        ("unknown_meeting", 401, "Bad signature"),
+        ("absurd_timestamp", 401, "Stale"),
+        ("negative_timestamp", 401, "not a number"),
+        ("superscript_timestamp", 401, "not a number"),
+        ("malformed", 400, "not a Zoom event"),
+    ],
+)
+def test_webhook_refuses_bad_deliveries_with_a_reason(client, past_meeting, make_registration, change, status, reason):
     make_registration(past_meeting, email="jane@example.org")
     body, headers = zoom_delivery(
-        "wrong-secret" if change == "bad_signature" else SECRET, "meeting.participant_joined",
+        "wrong-secret" if change == "bad_signature" else SECRET,
+        "meeting.participant_joined",
         "999" if change == "unknown_meeting" else MEETING_ID,
         joined("jane@example.org", datetime(2024, 2, 19, 9, 40)),
-        timestamp=int(time.time()) - 600 if change == "stale" else None)
+        timestamp=int(time.time()) - 600 if change == "stale" else None,
+    )
     if change == "no_signature":
         del headers["x-zm-signature"]
     absurd = {"absurd_timestamp": "9" * 400, "negative_timestamp": "-5", "superscript_timestamp": "17²"}
     if change in absurd:
-        body, headers = zoom_delivery(SECRET, "meeting.participant_joined", MEETING_ID,
-                                      joined("jane@example.org", datetime(2024, 2, 19, 9, 40)), timestamp=0)
+        body, headers = zoom_delivery(
+            SECRET,
+            "meeting.participant_joined",
+            MEETING_ID,
+            joined("jane@example.org", datetime(2024, 2, 19, 9, 40)),
+            timestamp=0,
+        )
         headers["x-zm-request-timestamp"] = absurd[change]
-        headers["x-zm-signature"] = "v0=" + hmac.new(SECRET.encode(), f"v0:{absurd[change]}:".encode() + body,
-                                                     hashlib.sha256).hexdigest()
+        headers["x-zm-signature"] = (
+            "v0=" + hmac.new(SECRET.encode(), f"v0:{absurd[change]}:".encode() + body, hashlib.sha256).hexdigest()
+        )
     if change == "malformed":
         body = b"{not json"
         stamp = headers["x-zm-request-timestamp"]
-        headers["x-zm-signature"] = "v0=" + hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + body,
-                                                     hashlib.sha256).hexdigest()
+        headers["x-zm-signature"] = (
+            "v0=" + hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
+        )
     response = client.post("/integrations/zoom/webhook", data=body, headers=headers)
     assert response.status_code == status and reason in response.get_json()["reason"]
     assert online_attendances() == [] and db.session.scalars(sa.select(ZoomEvent)).all() == []
@@ -203,8 +273,12 @@ def test_webhook_refuses_bad_deliveries_with_a_reason(client, past_meeting, make
 def test_an_unsigned_delivery_gets_the_same_answer_whether_or_not_its_meeting_is_set_up(client, past_meeting):
     answers = []
     for meeting_id in (MEETING_ID, "999"):
-        body, headers = zoom_delivery("a guess", "meeting.participant_joined", meeting_id,
-                                      joined("jane@example.org", datetime(2024, 2, 19, 9, 40)))
+        body, headers = zoom_delivery(
+            "a guess",
+            "meeting.participant_joined",
+            meeting_id,
+            joined("jane@example.org", datetime(2024, 2, 19, 9, 40)),
+        )
         response = client.post("/integrations/zoom/webhook", data=body, headers=headers)
         answers.append((response.status_code, response.get_json()))
     assert answers[0] == answers[1] and answers[0][0] == 401
@@ -212,10 +286,13 @@ def test_an_unsigned_delivery_gets_the_same_answer_whether_or_not_its_meeting_is
 
 # ---- report imports ----
 
+
 def upload(client, meeting, content: bytes, filename="report.csv"):
-    return client.post(f"/sessions/{meeting.slug}/imports", data={
-        "report": (io.BytesIO(content), filename), "csrf_token": csrf_token(client)},
-        content_type="multipart/form-data")
+    return client.post(
+        f"/sessions/{meeting.slug}/imports",
+        data={"report": (io.BytesIO(content), filename), "csrf_token": csrf_token(client)},
+        content_type="multipart/form-data",
+    )
 
 
 def saved_import_id(meeting) -> int:
@@ -224,27 +301,31 @@ def saved_import_id(meeting) -> int:
 
 def save_import(client, meeting, choices: dict | None = None):
     """Saves the last uploaded report, with the preview's choices ({"map-<line>": "<registration id>"})."""
-    return client.post(f"/sessions/{meeting.slug}/imports/{saved_import_id(meeting)}/save",
-                       data={"csrf_token": csrf_token(client), **(choices or {})})
+    return client.post(
+        f"/sessions/{meeting.slug}/imports/{saved_import_id(meeting)}/save",
+        data={"csrf_token": csrf_token(client), **(choices or {})},
+    )
 
 
-def test_teams_report_preview_then_save_then_reimport_changes_nothing(client, login, past_meeting,
-                                                                     make_registration):
+def test_teams_report_preview_then_save_then_reimport_changes_nothing(client, login, past_meeting, make_registration):
     ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
     make_registration(past_meeting, full_name="Lars Banda", email="lars@example.org", mode=Mode.ONLINE)
-    report = teams_report([
-        ("Ana Silva", "2/19/24, 9:30:00 AM", "2/19/24, 11:00:00 AM", "1h 30m", "ana@example.org"),
-        ("Ana Silva", "2/19/24, 1:00:00 PM", "2/19/24, 2:15:30 PM", "1h 15m 30s", "ana@example.org"),
-        ("Guest Expert", "2/19/24, 10:00:00 AM", "2/19/24, 10:45:00 AM", "45m", "expert@partner.example"),
-        ("Broken Row", "not a time", "2/19/24, 10:45:00 AM", "45m", "broken@example.org"),
-    ])
+    report = teams_report(
+        [
+            ("Ana Silva", "2/19/24, 9:30:00 AM", "2/19/24, 11:00:00 AM", "1h 30m", "ana@example.org"),
+            ("Ana Silva", "2/19/24, 1:00:00 PM", "2/19/24, 2:15:30 PM", "1h 15m 30s", "ana@example.org"),
+            ("Guest Expert", "2/19/24, 10:00:00 AM", "2/19/24, 10:45:00 AM", "45m", "expert@partner.example"),
+            ("Broken Row", "not a time", "2/19/24, 10:45:00 AM", "45m", "broken@example.org"),
+        ]
+    )
     login("organiser")
     response = upload(client, past_meeting, report, "AttendanceReport.csv")
     assert response.status_code == 302
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Guest Expert" in preview
-    assert ("No registration with this email, and no earlier mapping of this person. "
-            "Choose their registration to map them.") in preview
+    assert (
+        "No registration with this email, and no earlier mapping of this person. Choose their registration to map them."
+    ) in preview
     assert "Microsoft Teams report" in preview
     assert db.session.scalars(sa.select(OnlineInterval)).all() == []  # nothing before saving
 
@@ -263,8 +344,9 @@ def test_teams_report_preview_then_save_then_reimport_changes_nothing(client, lo
     assert len(db.session.scalars(sa.select(UnmatchedPresence)).all()) == 1
 
 
-def test_mapping_an_unmatched_row_in_the_preview_is_remembered_for_the_next_import(client, login, past_meeting,
-                                                                                   make_registration):
+def test_mapping_an_unmatched_row_in_the_preview_is_remembered_for_the_next_import(
+    client, login, past_meeting, make_registration
+):
     lars = make_registration(past_meeting, full_name="Lars Banda", email="lars@example.org")
     login("organiser")
     day1 = zoom_report([("Lars B (iPad)", "", "02/19/2024 09:35:00 AM", "02/19/2024 10:35:00 AM", 60)])
@@ -273,27 +355,37 @@ def test_mapping_an_unmatched_row_in_the_preview_is_remembered_for_the_next_impo
     assert minutes_on(lars, past_meeting.days[0]).minutes == 60
     assert db.session.scalar(sa.select(IdentityMapping.identity_key)) == "name:lars b (ipad)"
 
-    day2 = zoom_report([("Lars B (iPad)", "", "02/20/2024 09:30:00 AM", "02/20/2024 10:00:00 AM", 30)],
-                       meeting_block=False, duration_header="Total Duration (Minutes)")
+    day2 = zoom_report(
+        [("Lars B (iPad)", "", "02/20/2024 09:30:00 AM", "02/20/2024 10:00:00 AM", 30)],
+        meeting_block=False,
+        duration_header="Total Duration (Minutes)",
+    )
     response = upload(client, past_meeting, day2)
     assert "matched" in client.get(response.headers["Location"]).get_data(as_text=True)
     save_import(client, past_meeting)
     assert minutes_on(lars, past_meeting.days[1]).minutes == 30
 
 
-@pytest.mark.parametrize("choice, reason", [
-    ({"map-5": "²"}, "“²” names no registration of this session"),
-    ({"map-5": "٣"}, "“٣” names no registration of this session"),
-    ({"map-5": "Lars Banda · #99999"}, "is not a registration of this session"),
-    ({"map-5": "Nobody Known"}, "“Nobody Known” names no registration of this session"),
-    ({"map-٥": "1"}, "digits"),
-])
-def test_a_choice_naming_no_registration_is_refused_and_nothing_is_saved(client, login, past_meeting,
-                                                                         make_registration, choice, reason):
+@pytest.mark.parametrize(
+    "choice, reason",
+    [
+        ({"map-5": "²"}, "“²” names no registration of this session"),
+        ({"map-5": "٣"}, "“٣” names no registration of this session"),
+        ({"map-5": "Lars Banda · #99999"}, "is not a registration of this session"),
+        ({"map-5": "Nobody Known"}, "“Nobody Known” names no registration of this session"),
+        ({"map-٥": "1"}, "digits"),
+    ],
+)
+def test_a_choice_naming_no_registration_is_refused_and_nothing_is_saved(
+    client, login, past_meeting, make_registration, choice, reason
+):
     make_registration(past_meeting, full_name="Lars Banda", email="lars@example.org")
     login("organiser")
-    upload(client, past_meeting, zoom_report([("Lars B (iPad)", "", "02/19/2024 09:35:00 AM",
-                                                "02/19/2024 10:35:00 AM", 60)]))
+    upload(
+        client,
+        past_meeting,
+        zoom_report([("Lars B (iPad)", "", "02/19/2024 09:35:00 AM", "02/19/2024 10:35:00 AM", 60)]),
+    )
     response = save_import(client, past_meeting, choice)
     assert response.status_code == 400 and reason in response.get_data(as_text=True)
     if "map-5" in choice:  # the preview again, with what was typed kept in its field
@@ -304,6 +396,7 @@ def test_a_choice_naming_no_registration_is_refused_and_nothing_is_saved(client,
 
 def test_online_identities_are_compared_as_registrations_are(past_meeting, make_registration):
     from attendance.online.service import identity_keys, map_identity, match
+
     assert identity_keys(name="José  García") == identity_keys(name="JOSE GARCIA") == ["name:jose garcia"]
     assert identity_keys(email="Anna@Bücher.example") == identity_keys(email="anna@xn--bcher-kva.example")
     anna = make_registration(past_meeting, full_name="Anna Weber", email="anna.weber@example.org")
@@ -314,23 +407,30 @@ def test_online_identities_are_compared_as_registrations_are(past_meeting, make_
     assert match(past_meeting, name="Jose Garcia (ipad)") == jose
 
 
-def test_a_name_mapped_in_one_report_is_recognised_without_its_accents_in_the_next(client, login, past_meeting,
-                                                                                  make_registration):
+def test_a_name_mapped_in_one_report_is_recognised_without_its_accents_in_the_next(
+    client, login, past_meeting, make_registration
+):
     jose = make_registration(past_meeting, full_name="José García", email="jose@example.org")
     login("organiser")
-    upload(client, past_meeting, zoom_report([("José García", "", "02/19/2024 09:35:00 AM",
-                                               "02/19/2024 10:35:00 AM", 60)]))
+    upload(
+        client, past_meeting, zoom_report([("José García", "", "02/19/2024 09:35:00 AM", "02/19/2024 10:35:00 AM", 60)])
+    )
     save_import(client, past_meeting, {"map-5": str(jose.id)})
-    response = upload(client, past_meeting, zoom_report([("Jose  Garcia", "", "02/20/2024 09:30:00 AM",
-                                                          "02/20/2024 10:00:00 AM", 30)]))
+    response = upload(
+        client,
+        past_meeting,
+        zoom_report([("Jose  Garcia", "", "02/20/2024 09:30:00 AM", "02/20/2024 10:00:00 AM", 30)]),
+    )
     assert "1</span> matched" in client.get(response.headers["Location"]).get_data(as_text=True)
     save_import(client, past_meeting)
     assert minutes_on(jose, past_meeting.days[1]).minutes == 30
 
 
-def test_a_large_report_is_previewed_once_and_paged_with_counts_for_the_rest(client, login, past_meeting,
-                                                                           make_registration, count_queries):
+def test_a_large_report_is_previewed_once_and_paged_with_counts_for_the_rest(
+    client, login, past_meeting, make_registration, count_queries
+):
     from attendance.online.imports import PREVIEW_ROWS
+
     ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
     people = 4000
     lines = ["email,joined,left", "ana@example.org,2024-02-20 09:30,2024-02-20 11:00"]
@@ -365,18 +465,23 @@ def test_a_report_of_unreadable_rows_makes_a_small_page_with_their_count(client,
     response = upload(client, past_meeting, content)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert len(page) < 1_000_000 and page.count('<tr class="import-') == 300
-    assert '<span class="big-number">50000</span> with errors' in page and "Not shown: 49700 error, 1 unmatched." in page
+    assert (
+        '<span class="big-number">50000</span> with errors' in page and "Not shown: 49700 error, 1 unmatched." in page
+    )
 
 
-def test_an_import_uploaded_before_previews_were_stored_gets_its_preview_on_first_view(client, login, past_meeting,
-                                                                                      make_registration):
+def test_an_import_uploaded_before_previews_were_stored_gets_its_preview_on_first_view(
+    client, login, past_meeting, make_registration
+):
     make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
     login("organiser")
     response = upload(client, past_meeting, b"email,joined,left\nana@example.org,2024-02-20 09:30,2024-02-20 11:00\n")
     report = db.session.get(ReportImport, saved_import_id(past_meeting))
     report.preview = None  # as the migration leaves the imports made before it
     db.session.commit()
-    assert '<span class="big-number">1</span> matched' in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<span class="big-number">1</span> matched' in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
     db.session.expire_all()
     assert db.session.get(ReportImport, report.id).preview["counts"]["matched"] == 1
 
@@ -394,9 +499,11 @@ def test_saving_an_import_opens_the_online_page_on_the_imported_day(client, logi
 def test_semicolon_report_from_excel_previews_and_saves(client, login, past_meeting, make_registration):
     ana = make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org", mode=Mode.ONLINE)
     login("organiser")
-    report = ("\ufeffemail;joined;left\r\n"
-              "ana@example.org;19/02/2024 09:30;19/02/2024 11:00\r\n"
-              'ana@example.org;"19/02/2024, 13:00";"19/02/2024, 14:00"\r\n').encode("utf-8")
+    report = (
+        "\ufeffemail;joined;left\r\n"
+        "ana@example.org;19/02/2024 09:30;19/02/2024 11:00\r\n"
+        'ana@example.org;"19/02/2024, 13:00";"19/02/2024, 14:00"\r\n'
+    ).encode("utf-8")
 
     response = upload(client, past_meeting, report, "presences.csv")
 
@@ -407,13 +514,16 @@ def test_semicolon_report_from_excel_previews_and_saves(client, login, past_meet
     assert minutes_on(ana, past_meeting.days[0]).minutes == 90 + 60
 
 
-def test_report_with_year_first_and_month_name_dates_previews_without_errors(client, login, past_meeting,
-                                                                              make_registration):
+def test_report_with_year_first_and_month_name_dates_previews_without_errors(
+    client, login, past_meeting, make_registration
+):
     mei = make_registration(past_meeting, full_name="王美", email="mei.wang@example.cn", mode=Mode.ONLINE)
     login("organiser")
-    report = ("\ufeffname,email,joined,left\r\n"
-              "王美,mei.wang@example.cn,2024/02/19 09:30,2024/02/19 11:00\r\n"
-              '王美,mei.wang@example.cn,"Feb 19, 2024 1:00:00 PM","Feb 19, 2024 2:30:00 PM"\r\n').encode("utf-8")
+    report = (
+        "\ufeffname,email,joined,left\r\n"
+        "王美,mei.wang@example.cn,2024/02/19 09:30,2024/02/19 11:00\r\n"
+        '王美,mei.wang@example.cn,"Feb 19, 2024 1:00:00 PM","Feb 19, 2024 2:30:00 PM"\r\n'
+    ).encode("utf-8")
 
     preview = client.get(upload(client, past_meeting, report).headers["Location"]).get_data(as_text=True)
 
@@ -425,13 +535,15 @@ def test_report_with_year_first_and_month_name_dates_previews_without_errors(cli
 
 def minjun_report() -> bytes:
     """A Zoom export (meeting block on lines 1-3, header on line 4) where one unregistered device shows twice."""
-    return zoom_report([
-        ("Ana Silva", "ana@example.org", "02/19/2024 09:00:00 AM", "02/19/2024 05:00:00 PM", 480),
-        ("Lars Banda", "lars@example.org", "02/19/2024 09:05:00 AM", "02/19/2024 12:00:00 PM", 175),
-        ("Guest Expert", "expert@partner.example", "02/19/2024 10:00:00 AM", "02/19/2024 10:45:00 AM", 45),
-        ("김민준 (Minjun iPhone)", "", "02/19/2024 09:00:00 AM", "02/19/2024 10:20:00 AM", 80),  # line 8
-        ("김민준 (Minjun iPhone)", "", "02/19/2024 10:20:00 AM", "02/19/2024 05:00:00 PM", 400),  # line 9
-    ])
+    return zoom_report(
+        [
+            ("Ana Silva", "ana@example.org", "02/19/2024 09:00:00 AM", "02/19/2024 05:00:00 PM", 480),
+            ("Lars Banda", "lars@example.org", "02/19/2024 09:05:00 AM", "02/19/2024 12:00:00 PM", 175),
+            ("Guest Expert", "expert@partner.example", "02/19/2024 10:00:00 AM", "02/19/2024 10:45:00 AM", 45),
+            ("김민준 (Minjun iPhone)", "", "02/19/2024 09:00:00 AM", "02/19/2024 10:20:00 AM", 80),  # line 8
+            ("김민준 (Minjun iPhone)", "", "02/19/2024 10:20:00 AM", "02/19/2024 05:00:00 PM", 400),  # line 9
+        ]
+    )
 
 
 @pytest.fixture
@@ -439,8 +551,11 @@ def full_day_meeting(past_meeting, make_registration):
     """The past meeting with an eight-hour first day and three registrations."""
     past_meeting.days[0].starts_at, past_meeting.days[0].ends_at = clock(9, 0), clock(17, 0)
     db.session.commit()
-    for name, email in [("Ana Silva", "ana@example.org"), ("Lars Banda", "lars@example.org"),
-                        ("Kim Minjun", "minjun.kim@example.kr")]:
+    for name, email in [
+        ("Ana Silva", "ana@example.org"),
+        ("Lars Banda", "lars@example.org"),
+        ("Kim Minjun", "minjun.kim@example.kr"),
+    ]:
         make_registration(past_meeting, full_name=name, email=email, mode=Mode.ONLINE)
     return past_meeting
 
@@ -527,26 +642,33 @@ def form_as_sent(page: str) -> dict:
     return reader.fields
 
 
-def test_a_name_like_one_registration_is_suggested_and_saved_only_when_the_organiser_saves(client, login,
-                                                                                          past_meeting,
-                                                                                          make_registration):
+def test_a_name_like_one_registration_is_suggested_and_saved_only_when_the_organiser_saves(
+    client, login, past_meeting, make_registration
+):
     jose = make_registration(past_meeting, full_name="José Álvarez Müller", email="jose@example.es")
     make_registration(past_meeting, full_name="Ana Silva", email="ana@example.org")
     make_registration(past_meeting, full_name="Ana  SILVA", email="ana.silva@example.pt")
     login("organiser")
-    report = ("\ufeffName,Email,Joined,Left\r\n"
-              '"jose ALVAREZ  muller",,2024-02-19 09:30,2024-02-19 11:30\r\n'
-              '"Ana Silva",,2024-02-19 09:30,2024-02-19 10:30\r\n').encode("utf-8")
+    report = (
+        "\ufeffName,Email,Joined,Left\r\n"
+        '"jose ALVAREZ  muller",,2024-02-19 09:30,2024-02-19 11:30\r\n'
+        '"Ana Silva",,2024-02-19 09:30,2024-02-19 10:30\r\n'
+    ).encode("utf-8")
     page = client.get(upload(client, past_meeting, report).headers["Location"]).get_data(as_text=True)
 
     # Suggested and pre-selected, but still unmatched until saved: display names are self-chosen.
     assert "No registration with this email or name" not in page
-    assert ("No email in the report, and no earlier mapping of this name (a name alone is only suggested). "
-            "Suggested: José Álvarez Müller, the only registration with the same name; saving confirms it, "
-            "emptying the field declines it.") in page
+    assert (
+        "No email in the report, and no earlier mapping of this name (a name alone is only suggested). "
+        "Suggested: José Álvarez Müller, the only registration with the same name; saving confirms it, "
+        "emptying the field declines it."
+    ) in page
     assert "2 people to map, 1 suggested by name" in page
     sent = form_as_sent(page)
-    assert (sent["map-2"], sent["map-3"]) == (f"José Álvarez Müller · jose@example.es · #{jose.id}", "")  # two Ana Silvas
+    assert (sent["map-2"], sent["map-3"]) == (
+        f"José Álvarez Müller · jose@example.es · #{jose.id}",
+        "",
+    )  # two Ana Silvas
     assert "Choose their registration to map them." in page
     assert db.session.scalars(sa.select(IdentityMapping)).all() == []
 
@@ -558,9 +680,12 @@ def test_a_name_like_one_registration_is_suggested_and_saved_only_when_the_organ
 
 def test_a_suggestion_alone_matches_nobody(past_meeting, make_registration):
     jose = make_registration(past_meeting, full_name="José Álvarez Müller", email="jose@example.es")
-    report = imports.upload(past_meeting, "report.csv",
-                            "name,joined,left\nJosé Álvarez Müller,2024-02-19 09:30,2024-02-19 11:30\n".encode(),
-                            "organiser@example.org")
+    report = imports.upload(
+        past_meeting,
+        "report.csv",
+        "name,joined,left\nJosé Álvarez Müller,2024-02-19 09:30,2024-02-19 11:30\n".encode(),
+        "organiser@example.org",
+    )
     [row] = imports.preview(past_meeting, report).rows
     assert (row.status, row.suggestion) == ("unmatched", jose)
 
@@ -572,18 +697,24 @@ def test_a_suggestion_alone_matches_nobody(past_meeting, make_registration):
 
 def test_a_cancelled_registration_is_never_suggested(past_meeting, make_registration):
     make_registration(past_meeting, full_name="José Álvarez Müller", status=RegistrationStatus.CANCELLED)
-    report = imports.upload(past_meeting, "report.csv",
-                            "name,joined,left\nJosé Álvarez Müller,2024-02-19 09:30,2024-02-19 11:30\n".encode(),
-                            "organiser@example.org")
+    report = imports.upload(
+        past_meeting,
+        "report.csv",
+        "name,joined,left\nJosé Álvarez Müller,2024-02-19 09:30,2024-02-19 11:30\n".encode(),
+        "organiser@example.org",
+    )
     [row] = imports.preview(past_meeting, report).rows
     assert (row.status, row.suggestion) == ("unmatched", None)
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "empty"),
-    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not"),
-    (b"first,second,third\n1,2,3\n", "join"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not"),
+        (b"first,second,third\n1,2,3\n", "join"),
+    ],
+)
 def test_files_that_are_not_reports_are_refused_and_nothing_is_kept(client, login, past_meeting, content, message):
     login("organiser")
     response = upload(client, past_meeting, content)
@@ -609,8 +740,8 @@ def test_a_day_outside_the_session_is_listed_as_an_error(client, login, past_mee
 
 # ---- the whole day, all three sources ----
 
-def test_click_webhook_and_teams_report_reconcile_into_one_days_minutes(client, login, make_session,
-                                                                        make_registration):
+
+def test_click_webhook_and_teams_report_reconcile_into_one_days_minutes(client, login, make_session, make_registration):
     today = datetime.now(BRUSSELS).date()
     meeting = make_session(first_day=today, zoom_meeting_id=MEETING_ID, zoom_webhook_secret=SECRET)
     registration = make_registration(meeting, email="kofi@example.org", full_name="Kofi Mensah", mode=Mode.ONLINE)
@@ -628,10 +759,17 @@ def test_click_webhook_and_teams_report_reconcile_into_one_days_minutes(client, 
 
     us = lambda h, m: f"{today.month}/{today.day}/{today:%y}, {(h - 1) % 12 + 1}:{m:02d}:00 {'AM' if h < 12 else 'PM'}"  # noqa: E731,E501
     login("organiser")
-    upload(client, meeting, teams_report([
-        ("Kofi Mensah", us(9, 30), us(10, 30), "1h", "kofi@example.org"),  # overlaps the webhook's hour
-        ("Kofi Mensah", us(12, 0), us(14, 0), "2h", "kofi@example.org"),  # runs past the day's end
-    ], start=us(9, 0)))
+    upload(
+        client,
+        meeting,
+        teams_report(
+            [
+                ("Kofi Mensah", us(9, 30), us(10, 30), "1h", "kofi@example.org"),  # overlaps the webhook's hour
+                ("Kofi Mensah", us(12, 0), us(14, 0), "2h", "kofi@example.org"),  # runs past the day's end
+            ],
+            start=us(9, 0),
+        ),
+    )
     save_import(client, meeting)
     # 9:00-10:30 (union of webhook and report) + 12:00-13:00 (clipped) = 150 minutes
     assert minutes_on(registration, day).minutes == 150
@@ -643,8 +781,7 @@ def test_click_webhook_and_teams_report_reconcile_into_one_days_minutes(client, 
 
 def test_impossible_durations_and_times_are_row_errors_not_crashes(client, login, past_meeting):
     login("organiser")
-    report = (b"Name (Original Name),User Email,Total Duration (Minutes),Guest\n"
-              b"Huge,huge@example.org,1e15,No\n")
+    report = b"Name (Original Name),User Email,Total Duration (Minutes),Guest\nHuge,huge@example.org,1e15,No\n"
     response = upload(client, past_meeting, report)
     preview = client.get(response.headers["Location"])
     assert preview.status_code == 200
@@ -655,15 +792,22 @@ def test_impossible_durations_and_times_are_row_errors_not_crashes(client, login
     assert preview.status_code == 200 and "error" in preview.get_data(as_text=True)
 
 
-def test_the_preview_page_does_not_grow_with_the_registrations_and_a_typed_choice_saves(client, login, past_meeting,
-                                                                                       make_registration):
-    registrations = [make_registration(past_meeting, full_name=f"Délégué Numéro {n:03d}",
-                                       email=f"delegate{n}@example.org", mode=Mode.ONLINE) for n in range(200)]
-    lines = ["email,joined,left"] + [f"guest{n}@example.net,2024-02-19 10:{n % 60:02d},2024-02-19 12:00"
-                                     for n in range(400)]
+def test_the_preview_page_does_not_grow_with_the_registrations_and_a_typed_choice_saves(
+    client, login, past_meeting, make_registration
+):
+    registrations = [
+        make_registration(
+            past_meeting, full_name=f"Délégué Numéro {n:03d}", email=f"delegate{n}@example.org", mode=Mode.ONLINE
+        )
+        for n in range(200)
+    ]
+    lines = ["email,joined,left"] + [
+        f"guest{n}@example.net,2024-02-19 10:{n % 60:02d},2024-02-19 12:00" for n in range(400)
+    ]
     login("organiser")
     page = client.get(upload(client, past_meeting, "\n".join(lines).encode()).headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert len(page.encode()) < 400_000  # a list of every registration on each of 300 rows made 3 MB
     assert page.count('list="registration-choices"') == 300 and page.count("<option") == 200  # one shared list
     sent = form_as_sent(page)
@@ -682,29 +826,59 @@ def test_choices_are_read_back_by_number_label_email_or_a_unique_name(past_meeti
     make_registration(past_meeting, full_name="Lars  BANDA", email="lars.b@example.org")
     stranger = make_registration(make_session(), full_name="Ana Silva", email="ana@example.net")
     reader = imports.ChoiceReader(past_meeting)
-    assert [reader.read(text) for text in ("", str(ana.id), imports.choice_label(ana), "Ana@Example.org",
-                                            "ana silva", "Ana Silva · ana@example.org")] == [None] + [ana] * 5
-    for text, reason in [(str(stranger.id), "is not a registration of this session"),
-                         (f"Ana Silva · #{stranger.id}", "is not a registration of this session"),
-                         ("Lars Banda", "Several registrations are named"),
-                         ("ana@example.net", "names no registration of this session")]:
+    assert [
+        reader.read(text)
+        for text in (
+            "",
+            str(ana.id),
+            imports.choice_label(ana),
+            "Ana@Example.org",
+            "ana silva",
+            "Ana Silva · ana@example.org",
+        )
+    ] == [None] + [ana] * 5
+    for text, reason in [
+        (str(stranger.id), "is not a registration of this session"),
+        (f"Ana Silva · #{stranger.id}", "is not a registration of this session"),
+        ("Lars Banda", "Several registrations are named"),
+        ("ana@example.net", "names no registration of this session"),
+    ]:
         with pytest.raises(ValueError, match=reason):
             reader.read(text)
 
 
-def test_the_online_page_offers_one_shared_list_and_maps_by_a_typed_address(client, login, past_meeting,
-                                                                           make_registration):
+def test_the_online_page_offers_one_shared_list_and_maps_by_a_typed_address(
+    client, login, past_meeting, make_registration
+):
     people = [make_registration(past_meeting, email=f"d{n}@example.org", mode=Mode.ONLINE) for n in range(50)]
     login("organiser")
-    upload(client, past_meeting, "\n".join(["email,joined,left"] + [
-        f"guest{n}@example.net,2024-02-19 10:00,2024-02-19 11:00" for n in range(20)]).encode())
+    upload(
+        client,
+        past_meeting,
+        "\n".join(
+            ["email,joined,left"] + [f"guest{n}@example.net,2024-02-19 10:00,2024-02-19 11:00" for n in range(20)]
+        ).encode(),
+    )
     save_import(client, past_meeting)
     page = client.get(f"/sessions/{past_meeting.slug}/online?day=2024-02-19").get_data(as_text=True)
     assert page.count('list="registration-choices"') == 20 and page.count("<option") == 50
     waiting = db.session.scalars(sa.select(UnmatchedPresence).order_by(UnmatchedPresence.id)).first()
-    client.post(f"/sessions/{past_meeting.slug}/online/map", data={
-        "identity_key": waiting.identity_key, "registration_id": "d3@example.org", "csrf_token": csrf_token(client)})
+    client.post(
+        f"/sessions/{past_meeting.slug}/online/map",
+        data={
+            "identity_key": waiting.identity_key,
+            "registration_id": "d3@example.org",
+            "csrf_token": csrf_token(client),
+        },
+    )
     assert minutes_on(people[3], past_meeting.days[0]).minutes == 60
-    response = client.post(f"/sessions/{past_meeting.slug}/online/map", follow_redirects=True, data={
-        "identity_key": "email:guest5@example.net", "registration_id": "nobody", "csrf_token": csrf_token(client)})
+    response = client.post(
+        f"/sessions/{past_meeting.slug}/online/map",
+        follow_redirects=True,
+        data={
+            "identity_key": "email:guest5@example.net",
+            "registration_id": "nobody",
+            "csrf_token": csrf_token(client),
+        },
+    )
     assert "Nothing was mapped: “nobody” names no registration of this session" in response.get_data(as_text=True)

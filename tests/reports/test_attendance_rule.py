@@ -1,5 +1,6 @@
 """The one attendance rule: certificates state only what was measured, and the headcount, the certificates page,
 the delegate's page, the registration's page and the JSON API agree on every delegate's every day."""
+
 import random
 import re
 from datetime import date, datetime, time, timedelta
@@ -8,13 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from pdf_tools import pdf_text
 
 from attendance.api.tokens import create_api_token
 from attendance.extensions import db
-from attendance.models import (Attendance, MeetingSession, Mode, OnlineInterval, Registration, RegistrationStatus,
-                               Source)
+from attendance.models import Attendance, MeetingSession, Mode, OnlineInterval, Registration, RegistrationStatus, Source
 from attendance.reports.headcount import headcount
-from pdf_tools import pdf_text
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -24,20 +24,32 @@ def utc(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def checked_in(registration, day, hour, minute, left: tuple[int, int] | None = None) -> Attendance:
-    attendance = Attendance(registration=registration, day=day, mode=Mode.IN_PERSON, source=Source.SCAN,
-                            first_seen_at=utc(day.date, hour, minute),
-                            checked_out_at=utc(day.date, *left) if left else None)
+    attendance = Attendance(
+        registration=registration,
+        day=day,
+        mode=Mode.IN_PERSON,
+        source=Source.SCAN,
+        first_seen_at=utc(day.date, hour, minute),
+        checked_out_at=utc(day.date, *left) if left else None,
+    )
     db.session.add(attendance)
     return attendance
 
 
 def seen_online(registration, day, spans: list[tuple[tuple[int, int], tuple[int, int]]]) -> Attendance:
     """Online on `day`; no spans: a join-link click only."""
-    attendance = Attendance(registration=registration, day=day, mode=Mode.ONLINE, source=Source.LINK,
-                            first_seen_at=utc(day.date, 9))
-    attendance.intervals = [OnlineInterval(joined_at=utc(day.date, *a), left_at=utc(day.date, *b),
-                                           source=Source.ZOOM_REPORT, source_key=f"{registration.id}-{day.id}-{n}")
-                            for n, (a, b) in enumerate(spans)]
+    attendance = Attendance(
+        registration=registration, day=day, mode=Mode.ONLINE, source=Source.LINK, first_seen_at=utc(day.date, 9)
+    )
+    attendance.intervals = [
+        OnlineInterval(
+            joined_at=utc(day.date, *a),
+            left_at=utc(day.date, *b),
+            source=Source.ZOOM_REPORT,
+            source_key=f"{registration.id}-{day.id}-{n}",
+        )
+        for n, (a, b) in enumerate(spans)
+    ]
     db.session.add(attendance)
     return attendance
 
@@ -75,8 +87,9 @@ def test_a_session_may_certify_the_scheduled_programme_instead(client, past, mak
     assert "Scheduled programme, in person · 7 h 30 min" in text and "Total time measured" not in text
 
 
-def test_a_check_out_ends_the_time_in_person_and_an_early_check_in_starts_at_the_opening(client, past,
-                                                                                          make_registration):
+def test_a_check_out_ends_the_time_in_person_and_an_early_check_in_starts_at_the_opening(
+    client, past, make_registration
+):
     registration = make_registration(past, full_name="Half Day")
     checked_in(registration, past.days[0], 8, 50, left=(12, 0))
     checked_in(registration, past.days[1], 13, 12, left=(15, 0))
@@ -131,8 +144,10 @@ def test_no_certificate_before_the_last_day_ends(client, make_session, make_regi
 
 # ---- every view agrees ----
 
+
 class _Verdicts(HTMLParser):
     """The `data-attended` verdicts of a page, per registration (a `data-registration` ancestor) and day."""
+
     def __init__(self, registration_id: int | None = None):
         super().__init__()
         self.current, self.found = registration_id, {}
@@ -152,8 +167,9 @@ def verdicts(html: str, registration_id: int | None = None) -> dict[tuple[int, s
 
 
 def assert_every_view_agrees(client, meeting: MeetingSession) -> dict[tuple[int, str], str]:
-    active = db.session.scalars(sa.select(Registration).filter_by(
-        session_id=meeting.id, status=RegistrationStatus.REGISTERED)).all()
+    active = db.session.scalars(
+        sa.select(Registration).filter_by(session_id=meeting.id, status=RegistrationStatus.REGISTERED)
+    ).all()
     days = [d.date.isoformat() for d in meeting.days]
     on_certificates_page = verdicts(client.get(f"/sessions/{meeting.slug}/certificates").get_data(as_text=True))
     truth = {key: value for key, value in on_certificates_page.items() if key[0] in {r.id for r in active}}
@@ -166,8 +182,9 @@ def assert_every_view_agrees(client, meeting: MeetingSession) -> dict[tuple[int,
         assert verdicts(organiser_page, registration.id) == mine, registration.full_name
 
     token = create_api_token("Dashboard", organiser=True)[1]
-    report = client.get(f"/api/v1/sessions/{meeting.slug}/headcount",
-                        headers={"Authorization": f"Bearer {token}"}).get_json()
+    report = client.get(
+        f"/api/v1/sessions/{meeting.slug}/headcount", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
     scopes = {scope["scope"]: scope["total"] for scope in report["scopes"]}
     for day in days:
         attended = [truth[(r.id, day)] for r in active]
@@ -181,8 +198,9 @@ def assert_every_view_agrees(client, meeting: MeetingSession) -> dict[tuple[int,
 
     page = client.get(f"/sessions/{meeting.slug}/certificates").get_data(as_text=True)
     eligible = int(re.search(r"<strong>(\d+)</strong> of \d+ registrations? earn", page)[1])
-    assert eligible == sum(sum(truth[(r.id, d)] != "" for d in days) >= meeting.certificate_days_required
-                           for r in active)
+    assert eligible == sum(
+        sum(truth[(r.id, d)] != "" for d in days) >= meeting.certificate_days_required for r in active
+    )
     return truth
 
 
@@ -203,18 +221,29 @@ def test_every_view_agrees_on_a_generated_meeting(client, login, past, make_regi
     past.certificate_accepts_link_click = accepts_link_click
     past.certificate_online_percent = 40
     for n in range(40):
-        registration = make_registration(past, full_name=f"Generated {n}", mode=rng.choice(list(Mode)),
-                                         status=RegistrationStatus.CANCELLED if n % 13 == 5 else
-                                         RegistrationStatus.REGISTERED)
+        registration = make_registration(
+            past,
+            full_name=f"Generated {n}",
+            mode=rng.choice(list(Mode)),
+            status=RegistrationStatus.CANCELLED if n % 13 == 5 else RegistrationStatus.REGISTERED,
+        )
         for day in past.days:
             roll = rng.random()
             if roll < 0.35:
-                checked_in(registration, day, rng.randrange(8, 16), rng.randrange(60),
-                           left=(16, rng.randrange(60)) if rng.random() < 0.3 else None)
+                checked_in(
+                    registration,
+                    day,
+                    rng.randrange(8, 16),
+                    rng.randrange(60),
+                    left=(16, rng.randrange(60)) if rng.random() < 0.3 else None,
+                )
             if 0.25 < roll < 0.8:
                 start = rng.randrange(9 * 60, 16 * 60)
-                spans = [] if rng.random() < 0.2 else [((start // 60, start % 60),
-                                                        (min(17, (start + rng.randrange(10, 400)) // 60), 0))]
+                spans = (
+                    []
+                    if rng.random() < 0.2
+                    else [((start // 60, start % 60), (min(17, (start + rng.randrange(10, 400)) // 60), 0))]
+                )
                 if not spans or spans[0][1] > spans[0][0]:
                     seen_online(registration, day, spans)
     db.session.commit()
@@ -225,38 +254,53 @@ def test_every_view_agrees_on_a_generated_meeting(client, login, past, make_regi
 
 def test_the_session_form_sets_scheduled_hours_and_refuses_a_share_out_of_range(client, login, past):
     from helpers import csrf_token
+
     login("organiser")
-    form = {"series_name": past.series.name, "number": past.number, "title": past.title, "slug": past.slug,
-            "timezone": past.timezone, "certificate_days_required": "1", "certify_scheduled_hours": "y",
-            **{f"days-{i}-date": d.date.isoformat() for i, d in enumerate(past.days)}}
-    refused = client.post(f"/sessions/{past.slug}/edit",
-                          data=form | {"certificate_online_percent": "150", "csrf_token": csrf_token(client)})
+    form = {
+        "series_name": past.series.name,
+        "number": past.number,
+        "title": past.title,
+        "slug": past.slug,
+        "timezone": past.timezone,
+        "certificate_days_required": "1",
+        "certify_scheduled_hours": "y",
+        **{f"days-{i}-date": d.date.isoformat() for i, d in enumerate(past.days)},
+    }
+    refused = client.post(
+        f"/sessions/{past.slug}/edit",
+        data=form | {"certificate_online_percent": "150", "csrf_token": csrf_token(client)},
+    )
     assert refused.status_code == 400
     db.session.expire_all()
     assert not past.certify_scheduled_hours and past.certificate_online_percent == 50
-    saved = client.post(f"/sessions/{past.slug}/edit",
-                        data=form | {"certificate_online_percent": "30", "csrf_token": csrf_token(client)})
+    saved = client.post(
+        f"/sessions/{past.slug}/edit",
+        data=form | {"certificate_online_percent": "30", "csrf_token": csrf_token(client)},
+    )
     assert saved.status_code == 302
     db.session.expire_all()
     assert past.certify_scheduled_hours and past.certificate_online_percent == 30
     page = client.get(f"/sessions/{past.slug}/edit").get_data(as_text=True)
-    assert 'name="certify_scheduled_hours" type="checkbox" value="y" checked' in page or \
-        re.search(r'<input[^>]*checked[^>]*name="certify_scheduled_hours"|name="certify_scheduled_hours"[^>]*checked',
-                  page)
+    assert 'name="certify_scheduled_hours" type="checkbox" value="y" checked' in page or re.search(
+        r'<input[^>]*checked[^>]*name="certify_scheduled_hours"|name="certify_scheduled_hours"[^>]*checked', page
+    )
 
 
 def test_a_check_out_recorded_on_the_attendance_page_reaches_the_certificate(client, login, past, make_registration):
     from helpers import csrf_token
+
     registration = make_registration(past, full_name="Left At Three")
     checked_in(registration, past.days[0], 13, 12)
     db.session.commit()
     login("organiser")
     url = f"/sessions/{past.slug}/attendance/{registration.id}?day={past.days[0].date}"
-    page = client.post(url, data={"action": "check_out", "time": "", "csrf_token": csrf_token(client)},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        url, data={"action": "check_out", "time": "", "csrf_token": csrf_token(client)}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "give the time they left" in page  # a day gone by: "now" would be after its end
-    page = client.post(url, data={"action": "check_out", "time": "15:00", "csrf_token": csrf_token(client)},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        url, data={"action": "check_out", "time": "15:00", "csrf_token": csrf_token(client)}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "Left At Three checked out at 15:00" in page and "counted to the day's end" not in page
     text = certificate_text(client, registration)
     assert "in person, from 13:12 to 15:00: 1 h 48 min" in text and "Total time measured · 1 h 48 min" in text
@@ -265,8 +309,9 @@ def test_a_check_out_recorded_on_the_attendance_page_reaches_the_certificate(cli
     assert "eligible" in registration_page
 
 
-def test_the_certificates_page_shows_partial_minutes_and_the_report_counts_in_words(client, login, past,
-                                                                                     make_registration):
+def test_the_certificates_page_shows_partial_minutes_and_the_report_counts_in_words(
+    client, login, past, make_registration
+):
     partial = make_registration(past, full_name="Partly There", mode=Mode.ONLINE)
     seen_online(partial, past.days[0], [((10, 0), (10, 40))])  # 40 of 450 minutes; 225 needed
     db.session.commit()
@@ -282,8 +327,9 @@ def test_the_certificates_page_shows_partial_minutes_and_the_report_counts_in_wo
     assert re.search(r'big-number">2</span> no-shows<', report)
 
 
-def test_the_headcount_judges_everyone_in_a_fixed_number_of_queries(client, login, past, make_registration,
-                                                                    count_queries):
+def test_the_headcount_judges_everyone_in_a_fixed_number_of_queries(
+    client, login, past, make_registration, count_queries
+):
     login("organiser")
     first = make_registration(past)
     checked_in(first, past.days[0], 10, 0)
@@ -302,8 +348,15 @@ def test_the_headcount_judges_everyone_in_a_fixed_number_of_queries(client, logi
 def test_a_check_in_recorded_after_the_day_counts_the_day_but_no_time(client, past, make_registration):
     """An organiser checking someone in by hand once the day is over says they came, not when: no minutes."""
     registration = make_registration(past, full_name="Told Us Later")
-    db.session.add(Attendance(registration=registration, day=past.days[0], mode=Mode.IN_PERSON, source=Source.MANUAL,
-                              first_seen_at=utc(past.days[1].date, 10)))
+    db.session.add(
+        Attendance(
+            registration=registration,
+            day=past.days[0],
+            mode=Mode.IN_PERSON,
+            source=Source.MANUAL,
+            first_seen_at=utc(past.days[1].date, 10),
+        )
+    )
     db.session.commit()
     text = certificate_text(client, registration)
     assert "4 March 2024 · in person · time not recorded (checked in after the day was over)" in text
@@ -313,6 +366,7 @@ def test_a_check_in_recorded_after_the_day_counts_the_day_but_no_time(client, pa
 
 def test_a_day_in_progress_shows_no_time_until_it_ends_or_they_leave(make_session, make_registration):
     from attendance.attendance_rule import days_of, describe_day
+
     tomorrow = datetime.now(BRUSSELS).date() + timedelta(days=1)  # a day whose hours have not ended
     meeting = make_session(first_day=tomorrow)
     registration = make_registration(meeting, full_name="Early Bird")

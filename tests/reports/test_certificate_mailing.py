@@ -1,4 +1,5 @@
 """Emailing certificates: each once by default, to everyone again only when confirmed, a failed mail left unsent."""
+
 import email
 import os
 from collections import Counter
@@ -6,18 +7,17 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token
 
 from attendance import mail
 from attendance.certificates.mailing import email_certificates
+from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.models import Attendance, AuditEvent, Certificate, Job, JobStatus, Mode, OutboxMail, Source
-from attendance.clock import utcnow
-from helpers import csrf_token
 
 
 def attended(meeting, registration) -> None:
-    db.session.add(Attendance(registration=registration, day=meeting.days[0], mode=Mode.IN_PERSON,
-                              source=Source.SCAN))
+    db.session.add(Attendance(registration=registration, day=meeting.days[0], mode=Mode.IN_PERSON, source=Source.SCAN))
     db.session.commit()
 
 
@@ -34,13 +34,17 @@ def finished(make_session, make_registration):
 
 def recipients(app) -> Counter:
     outbox = app.config["OUTBOX_DIR"]
-    return Counter(email.message_from_bytes(open(os.path.join(outbox, name), "rb").read())["To"]
-                   for name in os.listdir(outbox))
+    return Counter(
+        email.message_from_bytes(open(os.path.join(outbox, name), "rb").read())["To"] for name in os.listdir(outbox)
+    )
 
 
 def post(client, meeting, **form) -> str:
-    return client.post(f"/sessions/{meeting.slug}/certificates/email", follow_redirects=True,
-                       data={"csrf_token": csrf_token(client), **form}).get_data(as_text=True)
+    return client.post(
+        f"/sessions/{meeting.slug}/certificates/email",
+        follow_redirects=True,
+        data={"csrf_token": csrf_token(client), **form},
+    ).get_data(as_text=True)
 
 
 def overview(client, meeting) -> str:
@@ -48,8 +52,9 @@ def overview(client, meeting) -> str:
 
 
 def mailing_audit() -> list[str]:
-    return db.session.scalars(sa.select(AuditEvent.details).filter_by(action="certificates.email")
-                              .order_by(AuditEvent.id)).all()
+    return db.session.scalars(
+        sa.select(AuditEvent.details).filter_by(action="certificates.email").order_by(AuditEvent.id)
+    ).all()
 
 
 def test_emailing_again_sends_only_the_certificates_not_yet_sent(app, client, login, finished, make_registration):
@@ -68,9 +73,11 @@ def test_emailing_again_sends_only_the_certificates_not_yet_sent(app, client, lo
     assert "Email the 1 certificate not yet sent" in page and "3 of the 4 eligible delegates had theirs" in page
     assert "1 sent; 3 had theirs already." in post(client, meeting)
     assert recipients(app) == Counter(p.email for p in people + [late])
-    assert mailing_audit() == ["not yet sent: 3 sent, 0 failed, 0 had theirs already",
-                               "not yet sent: 0 sent, 0 failed, 3 had theirs already",
-                               "not yet sent: 1 sent, 0 failed, 3 had theirs already"]
+    assert mailing_audit() == [
+        "not yet sent: 3 sent, 0 failed, 0 had theirs already",
+        "not yet sent: 0 sent, 0 failed, 3 had theirs already",
+        "not yet sent: 1 sent, 0 failed, 3 had theirs already",
+    ]
 
 
 def test_sending_again_to_everyone_needs_its_confirmation(app, client, login, finished):
@@ -102,8 +109,9 @@ def test_a_mail_that_fails_stays_unsent_and_the_others_still_go(app, client, log
     assert recipients(app) == Counter([people[0].email, people[2].email])
     emailed = dict(db.session.execute(sa.select(Certificate.registration_id, Certificate.emailed_at)).all())
     assert emailed[people[1].id] is None and emailed[people[0].id] and emailed[people[2].id]
-    assert mailing_audit() == [f"not yet sent: 2 sent, 1 failed, 0 had theirs already; "
-                               f"failed: registrations {people[1].id}"]
+    assert mailing_audit() == [
+        f"not yet sent: 2 sent, 1 failed, 0 had theirs already; failed: registrations {people[1].id}"
+    ]
     assert "Email the 1 certificate not yet sent" in overview(client, meeting)
     jobs_page = client.get(f"/sessions/{meeting.slug}/jobs").get_data(as_text=True)
     assert "550 mailbox unavailable" in jobs_page and "pending" in jobs_page  # the mail, with its error

@@ -1,4 +1,5 @@
 """A session with known attendance: every cell of the headcount in every format, and who gets a certificate."""
+
 import csv
 import io
 import zipfile
@@ -7,15 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from helpers import csrf_token, export
 from openpyxl import load_workbook
+from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
 
 from attendance.certificates.service import eligibility
 from attendance.extensions import db
-from attendance.models import (Attendance, Certificate, Mode, OnlineInterval, RegistrationStatus,
-                               Source)
+from attendance.models import Attendance, Certificate, Mode, OnlineInterval, RegistrationStatus, Source
 from attendance.reports.headcount import COLUMNS, headcount
-from helpers import csrf_token, export
-from pdf_tools import A4_POINTS, page_sizes, pdf_text, qr_codes
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 DAY1, DAY2 = date(2024, 2, 19), date(2024, 2, 20)
@@ -26,17 +26,36 @@ def utc(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def in_person(registration, day):
-    db.session.add(Attendance(registration=registration, day=day, mode=Mode.IN_PERSON, first_seen_at=utc(day.date, 9),
-                              source=Source.SCAN, recorded_by="door1@example.org"))
+    db.session.add(
+        Attendance(
+            registration=registration,
+            day=day,
+            mode=Mode.IN_PERSON,
+            first_seen_at=utc(day.date, 9),
+            source=Source.SCAN,
+            recorded_by="door1@example.org",
+        )
+    )
 
 
 def online(registration, day, minutes: int | None, start_hour: int = 9):
-    attendance = Attendance(registration=registration, day=day, mode=Mode.ONLINE,
-                            first_seen_at=utc(day.date, start_hour), source=Source.LINK)
+    attendance = Attendance(
+        registration=registration,
+        day=day,
+        mode=Mode.ONLINE,
+        first_seen_at=utc(day.date, start_hour),
+        source=Source.LINK,
+    )
     if minutes is not None:
         joined = utc(day.date, start_hour)
-        attendance.intervals = [OnlineInterval(joined_at=joined, left_at=joined + timedelta(minutes=minutes),
-                                               source=Source.ZOOM_REPORT, source_key=f"k{registration.id}{day.id}")]
+        attendance.intervals = [
+            OnlineInterval(
+                joined_at=joined,
+                left_at=joined + timedelta(minutes=minutes),
+                source=Source.ZOOM_REPORT,
+                source_key=f"k{registration.id}{day.id}",
+            )
+        ]
     db.session.add(attendance)
 
 
@@ -52,14 +71,16 @@ def known(make_session, make_registration):
     db.session.commit()
     d1, d2 = meeting.days
     people = {
-        "p1": make_registration(meeting, full_name="Amélie Dubois", entity_type=rocb, region=europe,
-                                mode=Mode.IN_PERSON),
+        "p1": make_registration(
+            meeting, full_name="Amélie Dubois", entity_type=rocb, region=europe, mode=Mode.IN_PERSON
+        ),
         "p2": make_registration(meeting, full_name="Анна Смирнова", entity_type=rocb, region=wca, mode=Mode.ONLINE),
         "p3": make_registration(meeting, full_name="محمد العلي", entity_type=rtc, region=europe, mode=Mode.ONLINE),
         "p4": make_registration(meeting, full_name="No Show", entity_type=rtc, region=wca, mode=Mode.IN_PERSON),
         "p5": make_registration(meeting, full_name="王伟", entity_type=rtc, region=europe, mode=Mode.ONLINE),
-        "p6": make_registration(meeting, full_name="Cancelled Person", entity_type=rocb, region=europe,
-                                status=RegistrationStatus.CANCELLED),
+        "p6": make_registration(
+            meeting, full_name="Cancelled Person", entity_type=rocb, region=europe, status=RegistrationStatus.CANCELLED
+        ),
     }
     in_person(people["p1"], d1), in_person(people["p1"], d2)
     online(people["p2"], d1, 180), online(people["p2"], d2, 60)
@@ -123,8 +144,11 @@ def test_every_format_carries_the_same_numbers(client, login, known):
     rows = list(csv.DictReader(io.StringIO(client.get(base + ".csv").data.decode("utf-8-sig"))))  # BOM for Excel
     for scope, expected in EXPECTED.items():
         for table, key in (("entity_type", "entity"), ("region", "region")):
-            got = {r["label"]: {c: int(r[c]) for c in COLUMNS} for r in rows
-                   if r["scope"] == scope and r["table"] == table and r["label"] != "Total"}
+            got = {
+                r["label"]: {c: int(r[c]) for c in COLUMNS}
+                for r in rows
+                if r["scope"] == scope and r["table"] == table and r["label"] != "Total"
+            }
             assert got == expected[key]
             [total] = [r for r in rows if r["scope"] == scope and r["table"] == table and r["label"] == "Total"]
             assert {c: int(total[c]) for c in COLUMNS} == expected["total"]
@@ -148,19 +172,23 @@ def test_every_format_carries_the_same_numbers(client, login, known):
 
 def test_formula_prefixes_are_escaped_in_csv_and_xlsx(client, login, known):
     meeting, _ = known
-    meeting.entity_types[2].name = "=HYPERLINK(\"http://evil\",\"x\")"
+    meeting.entity_types[2].name = '=HYPERLINK("http://evil","x")'
     meeting.title = "-Global Meeting"
     db.session.commit()
     login("organiser")
     base = f"/sessions/{meeting.slug}/reports/headcount"
-    labels = [r["label"] for r in csv.DictReader(io.StringIO(client.get(base + ".csv").get_data(as_text=True)))
-              if "HYPERLINK" in r["label"]]
+    labels = [
+        r["label"]
+        for r in csv.DictReader(io.StringIO(client.get(base + ".csv").get_data(as_text=True)))
+        if "HYPERLINK" in r["label"]
+    ]
     assert labels and all(label.startswith("'=") for label in labels)
     sheet = load_workbook(io.BytesIO(client.get(base + ".xlsx").data)).worksheets[0]
     # In a workbook a cell is a string by its type, so it keeps the text as typed, with Excel's "text" mark.
     labels = [cell for cell in sheet["A"] if cell.value and "HYPERLINK" in str(cell.value)]
-    assert labels and all(cell.data_type == "s" and cell.quotePrefix and cell.value == meeting.entity_types[2].name
-                          for cell in labels)
+    assert labels and all(
+        cell.data_type == "s" and cell.quotePrefix and cell.value == meeting.entity_types[2].name for cell in labels
+    )
     assert sheet["A1"].value == "-Global Meeting" and sheet["A1"].data_type == "s" and sheet["A1"].quotePrefix
     assert not any(cell.quotePrefix for cell in sheet["A"] if cell.value and cell.value[0] not in "=-")
 
@@ -190,6 +218,7 @@ def test_a_session_with_no_days_reports_its_session_table_only(client, login, ma
 
 # ---- eligibility ----
 
+
 def test_eligibility_and_its_reasons(known):
     meeting, people = known
     p1, p2, p3 = (eligibility(people[k]) for k in ("p1", "p2", "p3"))
@@ -197,7 +226,10 @@ def test_eligibility_and_its_reasons(known):
     assert p2.eligible and [d.mode for d in p2.days] == ["online", ""] and p2.total_minutes == 180
     assert p3.eligible and [d.mode for d in p3.days] == ["in_person", "online"]
     assert eligibility(people["p4"]).reasons == [
-        "Attendance on 1 day is needed; 0 recorded.", "19 Feb: not attended", "20 Feb: not attended"]
+        "Attendance on 1 day is needed; 0 recorded.",
+        "19 Feb: not attended",
+        "20 Feb: not attended",
+    ]
     assert "19 Feb: joined by link, but the platform has no record" in eligibility(people["p5"]).reasons
     assert eligibility(people["p6"]).reasons[0] == "The registration is cancelled."
 
@@ -212,6 +244,7 @@ def test_eligibility_and_its_reasons(known):
 
 
 # ---- certificates ----
+
 
 @pytest.mark.parametrize("who", ["p1", "p2", "p3"])
 def test_certificate_pdf_has_the_name_the_days_and_a_qr_to_its_verify_page(client, known, who):
@@ -261,8 +294,10 @@ def test_regenerating_keeps_the_id_and_revoking_shows(client, login, known):
     assert db.session.scalars(sa.select(Certificate.public_id)).all() == [first]
 
     login("organiser")
-    client.post(f"/sessions/{meeting.slug}/certificates/{registration.id}/revoke",
-                data={"reason": "Issued in error", "csrf_token": csrf_token(client)})
+    client.post(
+        f"/sessions/{meeting.slug}/certificates/{registration.id}/revoke",
+        data={"reason": "Issued in error", "csrf_token": csrf_token(client)},
+    )
     page = client.get(f"/verify/{first}").get_data(as_text=True)
     assert "REVOKED" in page and "Issued in error" not in page  # internal unless the organiser shows it
     refused = client.get(f"/me/{registration.access_key}/certificate.pdf")
@@ -284,8 +319,9 @@ def test_a_revocation_reason_stays_internal_unless_the_organiser_shows_it(client
     assert "Signed in for Dr Quux" in client.get(f"/sessions/{meeting.slug}/certificates").get_data(as_text=True)
 
     client.post(f"{url}/reinstate", data={"csrf_token": csrf_token(client)})
-    client.post(f"{url}/revoke", data={"reason": "Issued in error", "reason_public": "y",
-                                       "csrf_token": csrf_token(client)})
+    client.post(
+        f"{url}/revoke", data={"reason": "Issued in error", "reason_public": "y", "csrf_token": csrf_token(client)}
+    )
     page = client.get(f"/verify/{public_id}").get_data(as_text=True)
     assert "REVOKED" in page and "Issued in error" in page
 
@@ -337,6 +373,7 @@ def test_bulk_zip_and_merged_pdf_hold_every_eligible_certificate(client, login, 
 
 def test_email_certificates_to_all_eligible(app, client, login, known):
     import os
+
     meeting, _ = known
     login("organiser")
     client.post(f"/sessions/{meeting.slug}/certificates/email", data={"csrf_token": csrf_token(client)})
@@ -354,6 +391,7 @@ def test_cli_export_writes_one_pdf_per_eligible_delegate(runner, known, tmp_path
 
 def test_a_certificate_of_a_cancelled_registration_is_no_longer_valid(client, known):
     from attendance.registration.service import cancel
+
     _, people = known
     client.get(f"/me/{people['p1'].access_key}/certificate.pdf")
     public_id = db.session.scalar(sa.select(Certificate.public_id))
@@ -369,8 +407,9 @@ def test_certificate_overview_counts_the_registrations_that_stand(client, login,
     assert "<strong>3</strong> of 5 registrations earn a certificate (1 cancelled, not counted)." in text
 
 
-def test_certificate_overview_queries_do_not_grow_with_the_delegates(client, login, known, make_registration,
-                                                                     count_queries):
+def test_certificate_overview_queries_do_not_grow_with_the_delegates(
+    client, login, known, make_registration, count_queries
+):
     meeting, _ = known
     login("organiser")
     make_registration(meeting)
@@ -386,6 +425,7 @@ def test_certificate_overview_queries_do_not_grow_with_the_delegates(client, log
 def test_no_table_caption_is_left_at_the_foot_of_a_page(client, login, runner):
     """The demo's report (the 19th Session) runs over pages; each table's caption goes with the table."""
     from pypdf import PdfReader
+
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     login("organiser")
     pdf = client.get("/sessions/global-meeting-19/reports/headcount.pdf").data
@@ -401,6 +441,7 @@ def test_headline_numbers_are_the_headcounts(known, today):
     """The registrations page's four cheap numbers agree with the headcount: the day's when today is a session
     day, else the whole session's."""
     from attendance.reports.headcount import headline
+
     meeting, _ = known
     report = {scope["scope"]: scope["total"] for scope in headcount(meeting).as_dict()["scopes"]}
     numbers = headline(meeting, today)

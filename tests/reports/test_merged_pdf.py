@@ -1,9 +1,11 @@
 """The merged certificate PDF is written batch by batch as it is laid out, and reads back whole and in order."""
+
 import io
 import subprocess
 from datetime import date
 
 import pytest
+from pdf_tools import A4_POINTS, page_sizes, qr_codes
 from pypdf import PdfReader
 
 from attendance.auth import Actor
@@ -12,7 +14,6 @@ from attendance.certificates.service import issue
 from attendance.checkin.rule import check_in
 from attendance.documents.pdf_concat import PdfConcatenator
 from attendance.extensions import db
-from pdf_tools import A4_POINTS, page_sizes, qr_codes
 
 ORGANISER = Actor("user:0", "t", True)
 NAMES = ["Amélie Dubois", "Анна Смирнова", "Zoë Nørgaard", "王伟", "Ole Hansen"]
@@ -26,8 +27,9 @@ def issued(app, make_session, make_registration):
     with app.test_request_context():
         for name in NAMES:
             registration = make_registration(meeting, full_name=name)
-            check_in(actor=ORGANISER, registration_id=registration.id, session_slug=meeting.slug,
-                     day=meeting.days[0].date)
+            check_in(
+                actor=ORGANISER, registration_id=registration.id, session_slug=meeting.slug, day=meeting.days[0].date
+            )
             pairs.append(issue(registration))
         db.session.commit()  # committed before rendering, as the download does
     return pairs
@@ -45,8 +47,12 @@ class Recorder(io.BytesIO):
 
 
 def poppler(tool: str, pdf: bytes, *args: str) -> str:
-    done = subprocess.run([tool, *args, "-", "-"] if tool == "pdftotext" else [tool, *args, "-"], input=pdf,
-                          capture_output=True, timeout=120)
+    done = subprocess.run(
+        [tool, *args, "-", "-"] if tool == "pdftotext" else [tool, *args, "-"],
+        input=pdf,
+        capture_output=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and done.stderr == b"", done.stderr.decode()  # no syntax warnings either
     return done.stdout.decode()
 
@@ -79,6 +85,7 @@ def test_concatenating_keeps_each_page_its_size_and_content(app, issued):
     with app.test_request_context():
         a4 = render.render_pdf("certificates/certificate.html", sections=[render._section(*issued[0])])
     from attendance.registration.badges import badge_sheet_pdf
+
     a6_pages = badge_sheet_pdf([issued[1][0].registration])  # an A4 sheet
     out = io.BytesIO()
     merged = PdfConcatenator(out)
@@ -95,7 +102,9 @@ def test_an_added_input_leaves_none_of_its_objects_to_the_garbage_collector(app,
     """Each input's parsed objects (page streams, fonts) go as soon as they are written. Rendering pauses the
     collector, so objects that waited for it stayed through a bulk export: +20 MB at 1,000 certificates."""
     import gc
+
     from pypdf.generic import StreamObject
+
     with app.test_request_context():
         pdf = render.render_pdf("certificates/certificate.html", sections=[render._section(*issued[0])])
     gc.collect()
