@@ -3,6 +3,7 @@
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager, nullcontext
 from functools import cache, wraps
@@ -109,42 +110,103 @@ def autocommit(view):
     return wrapped
 
 
+class WriterLockTimeout(RuntimeError):
+    """Another writer held the SQLite database longer than a writer waits: a transaction left open somewhere."""
+
+
 class _SqliteWriter:
     """One writing transaction at a time on a SQLite file, across the threads and processes that write to it.
 
     SQLite lets one connection write at a time; the others wait in its busy handler, which sleeps 1, 2, 5, 10,
     15, 20, 25... ms between tries, so a writer could sleep long after the lock was free again, and two
     gunicorn workers took turns badly. Here the threads of a process queue on a lock, and each process's next
-    writer on an exclusive `flock` of a file beside the database: the kernel wakes it the moment it is free.
+    writer on an exclusive `flock` of a file beside the database.
+
+    SQLite's own write lock lasts until the transaction ends, and the unit of work commits after the block that
+    wrote (transaction.py): so the lock is kept past the block while the session's connection has a write open,
+    and let go when that session's transaction ends (commit, rollback, or the close at the app context's end),
+    from the `after_transaction_end` event. A writer waits at most `WAIT_SECONDS`, SQLite's busy timeout, then
+    gets WriterLockTimeout rather than hanging behind a transaction that is never ended.
     """
+
+    WAIT_SECONDS = 10.0
+    POLL_SECONDS = 0.0005  # flock has no timeout: another process's release is seen within this
 
     def __init__(self) -> None:
         self._threads = threading.Lock()
         self._files: dict[tuple[int, str], int] = {}  # (pid, database): the lock file, opened once per process
-        self._held = threading.local()
+        self._held = threading.local()  # this thread's: fd while it holds the lock, depth, sessions kept for
+        sa.event.listen(sa.orm.Session, "after_transaction_end", self._transaction_ended)
 
     @contextmanager
     def __call__(self, database: str):
+        held = self._held
         # Re-entrant: a unit of work that writes and then calls a rule that writes (a walk-in's registration,
         # then its check-in) holds the lock throughout, instead of waiting for itself.
-        if getattr(self._held, "depth", 0):
-            self._held.depth += 1
-            try:
-                yield
-            finally:
-                self._held.depth -= 1
-            return
-        with self._threads:
+        if getattr(held, "fd", None) is None:
+            held.fd, held.depth, held.sessions = self._acquire(database), 0, set()
+        held.depth += 1
+        try:
+            yield
+        finally:
+            held.depth -= 1
+            if held.depth == 0:
+                session = db.session()
+                try:
+                    if _writing(session):
+                        held.sessions.add(session)
+                finally:
+                    self._release_when_done()
+
+    def _acquire(self, database: str) -> int:
+        deadline = time.monotonic() + self.WAIT_SECONDS
+        if not self._threads.acquire(timeout=self.WAIT_SECONDS):
+            raise self._timeout(database)
+        try:
             key = (os.getpid(), database)
             if key not in self._files:
                 self._files[key] = os.open(f"{database}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._files[key], fcntl.LOCK_EX)
-            self._held.depth = 1
-            try:
-                yield
-            finally:
-                self._held.depth = 0
-                fcntl.flock(self._files[key], fcntl.LOCK_UN)
+            fd = self._files[key]
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return fd
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise self._timeout(database) from None
+                    time.sleep(self.POLL_SECONDS)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def _timeout(self, database: str) -> WriterLockTimeout:
+        return WriterLockTimeout(
+            f"Another writer kept the database {database} for {self.WAIT_SECONDS:.0f} s: "
+            "a transaction that is never committed or rolled back?"
+        )
+
+    def _transaction_ended(self, session, transaction) -> None:
+        sessions = getattr(self._held, "sessions", None)
+        if sessions and transaction.parent is None and session in sessions:
+            sessions.discard(session)
+            self._release_when_done()
+
+    def _release_when_done(self) -> None:
+        held = self._held
+        if held.fd is not None and held.depth == 0 and not held.sessions:
+            fd, held.fd = held.fd, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            self._threads.release()
+
+
+def _writing(session) -> bool:
+    """Whether the session's SQLite connection has begun a write (pysqlite begins one before the first change)."""
+    transaction = session.get_transaction()
+    if transaction is None:
+        return False
+    if not transaction.is_active:  # a flush failed: the rollback that ends the write is still to come
+        return True
+    return session.connection().connection.dbapi_connection.in_transaction
 
 
 _sqlite_writer = _SqliteWriter()

@@ -302,6 +302,7 @@ def seed(fixture_path: str) -> dict:
         # One token per simulated door scanner, each bound to the session, as a venue hands them out: the rate
         # limit counts per token.
         api_tokens = [create_api_token(f"Bench door {n + 1}", session_id=large.id)[1] for n in range(SCANNERS)]
+        db.session.commit()  # create_api_token only flushes: the unit of work commits
         if db.engine.dialect.name == "postgresql":
             # The statistics autovacuum would gather after a bulk load this size, so that plans fit the data.
             db.session.execute(sa.text("ANALYZE"))
