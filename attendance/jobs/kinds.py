@@ -130,7 +130,8 @@ def _certificates(job: Job, kind: str) -> None:
         pairs = issue_all(meeting)
     except SessionPurged as purged:
         raise runner.JobGone(f"{purged}: its certificates would be made out to “Delegate N (purged)”") from None
-    db.session.commit()  # before rendering: a stored PDF is written on a connection of its own, which SQLite would make wait
+    # Before rendering: a stored PDF is written on a connection of its own, which SQLite would make wait.
+    db.session.commit()
     runner.progress(job, 0, len(pairs))
     if not pairs:
         job.summary = "No delegate is eligible for a certificate yet."

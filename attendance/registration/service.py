@@ -184,8 +184,8 @@ def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
 
 
 def cancel(registration: Registration, reason: str, *, tell: bool = False) -> list[Registration]:
-    """Cancels, audited with the reason. With `tell`, a notice to the delegate is scheduled in the same transaction. A seat freed goes to the first
-    on the waiting list at once (`waitlist.promote_waiting`); the promoted, if any."""
+    """Cancels, audited with the reason. With `tell`, a notice to the delegate is scheduled in the same transaction.
+    A seat freed goes to the first on the waiting list at once (`waitlist.promote_waiting`); the promoted, if any."""
     audit.record(
         "registration.cancel",
         session_id=registration.session_id,
