@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -250,7 +250,9 @@ def days_of(registration: Registration) -> list[DayRecord]:
 
 
 def session_days_of(
-    meeting: MeetingSession, registrations: list[Registration] | list[sa.Row], registration_ids: sa.Select | None = None
+    meeting: MeetingSession,
+    registrations: Sequence[Registration] | Sequence[sa.Row],
+    registration_ids: sa.Select | None = None,
 ) -> dict[int, list[DayRecord]]:
     """Many registrations of one session (objects, or rows with their id), judged by the rule, in two queries
     whatever their number; by `registration_ids`, a query of the same registrations' ids, when given."""

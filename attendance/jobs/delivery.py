@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -123,17 +124,20 @@ def _claim(mail_id: int) -> bool:
     lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
     with serialized_writes():
         claimed = (
-            db.session.execute(
-                sa.update(OutboxMail)
-                .where(
-                    OutboxMail.id == mail_id,
-                    sa.or_(
-                        sa.and_(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now),
-                        sa.and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.claimed_at < now - lease),
-                    ),
-                )
-                .values(status=MailStatus.SENDING, claimed_at=now, attempts=OutboxMail.attempts + 1)
-                .execution_options(synchronize_session=False)
+            cast(  # an UPDATE's result is a CursorResult, which Session.execute's type does not say
+                sa.CursorResult[Any],
+                db.session.execute(
+                    sa.update(OutboxMail)
+                    .where(
+                        OutboxMail.id == mail_id,
+                        sa.or_(
+                            sa.and_(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now),
+                            sa.and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.claimed_at < now - lease),
+                        ),
+                    )
+                    .values(status=MailStatus.SENDING, claimed_at=now, attempts=OutboxMail.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                ),
             ).rowcount
             == 1
         )

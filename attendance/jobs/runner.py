@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -66,11 +66,14 @@ def _claim(job_id: int) -> bool:
     now = utcnow()
     with serialized_writes():
         claimed = (
-            db.session.execute(
-                sa.update(Job)
-                .where(Job.id == job_id, _claimable(now))
-                .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
-                .execution_options(synchronize_session=False)
+            cast(  # an UPDATE's result is a CursorResult, which Session.execute's type does not say
+                sa.CursorResult[Any],
+                db.session.execute(
+                    sa.update(Job)
+                    .where(Job.id == job_id, _claimable(now))
+                    .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                ),
             ).rowcount
             == 1
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -39,13 +40,18 @@ def decide(registration: Registration, *, approve: bool, message: str = "") -> N
     with serialized_writes():
         if counts_seats:  # as `register` does: two approvals cannot both take the last seat
             db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id).with_for_update())
-            if in_person_count(meeting) >= meeting.in_person_capacity:  # checked before any write: nothing to undo
+            if in_person_count(meeting) >= (
+                meeting.in_person_capacity or 0
+            ):  # checked before any write: nothing to undo
                 raise InPersonFull()
-        changed = db.session.execute(
-            sa.update(Registration)
-            .where(Registration.id == registration.id, Registration.status == RegistrationStatus.PENDING)
-            .values(status=new_status, decision_message=message, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
+        changed = cast(  # an UPDATE's result is a CursorResult, which Session.execute's type does not say
+            sa.CursorResult[Any],
+            db.session.execute(
+                sa.update(Registration)
+                .where(Registration.id == registration.id, Registration.status == RegistrationStatus.PENDING)
+                .values(status=new_status, decision_message=message, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
         if not changed:  # nothing was written: the other decisions of the same request stand
             db.session.refresh(registration)
@@ -82,8 +88,8 @@ def decide_many(registrations: list[Registration], *, approve: bool, message: st
 
 
 def pending_count(meeting: MeetingSession) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count(Registration.id)).where(
             Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING
         )
-    )
+    ).scalar_one()
