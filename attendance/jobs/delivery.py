@@ -47,8 +47,9 @@ def backoff(attempts: int) -> timedelta:
 class Delivery:
     sent: int = 0
     gone: int = 0
-    #: mails that failed this time (retried later, or given up after MAX_ATTEMPTS)
-    failed: list[int] = field(default_factory=list)
+    #: mails that failed this time (retried later, or given up after MAX_ATTEMPTS): their registrations' ids, None
+    #: for an invitation's
+    failed: list[int | None] = field(default_factory=list)
     #: rows another worker had claimed, or had sent meanwhile
     skipped: int = 0
 
@@ -186,6 +187,7 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
             raise Gone("the invitation was revoked before its mail went")
         return invitation_message(row.invitation), lambda: None
     registration = row.registration
+    assert registration is not None  # a mail goes to an invitation (above) or to a registration
     if not registration.email:
         raise Gone("the registration has no email address any more")
     if row.purpose == outbox.CERTIFICATE:

@@ -46,9 +46,9 @@ def run(job_id: int) -> None:
     except Exception as error:
         db.session.rollback()
         log.exception("job %s (%s) failed", job_id, job.kind)
-        job = db.session.get(Job, job_id, populate_existing=True)
-        last = job is None or job.attempts >= max_attempts()
-        if job is not None:
+        failed = db.session.get(Job, job_id, populate_existing=True)
+        last = failed is None or failed.attempts >= max_attempts()
+        if failed is not None:
             _end(
                 job_id,
                 JobStatus.FAILED if last else JobStatus.QUEUED,

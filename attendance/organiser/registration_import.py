@@ -28,7 +28,16 @@ from ..countries import countries
 from ..dbutil import serialized_writes
 from ..exports import FORMULA_STARTS
 from ..extensions import db
-from ..models import MeetingSession, Mode, Registration, RegistrationImport, RegistrationSource, Role
+from ..models import (
+    EntityType,
+    MeetingSession,
+    Mode,
+    Region,
+    Registration,
+    RegistrationImport,
+    RegistrationSource,
+    Role,
+)
 from ..models.registration import email_key
 from ..registration.forms import _strip
 from ..registration.service import StaffEntry, entry_errors
@@ -198,7 +207,7 @@ def _rows(records, optional: set[str]) -> list[ListRow]:
             + ", ".join(f"{label}{' (optional)' if name in optional else ''}" for name, label in LABELS.items())
             + "."
         )
-    rows = []
+    rows: list[ListRow] = []
     for number, cells in records:
         if not any(text.strip() for text, _ in cells):
             continue
@@ -343,7 +352,7 @@ def save(meeting: MeetingSession, upload: RegistrationImport, seen: str, by: str
             "preview below again, then confirm."
         )
     new = [row for row in rows if row.status == NEW]
-    terms = {
+    terms: dict[str, dict[str, EntityType | Region]] = {
         "entity_type": {t.name.casefold(): t for t in meeting.entity_types},
         "region": {r.name.casefold(): r for r in meeting.regions},
     }
