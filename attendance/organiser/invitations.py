@@ -173,7 +173,7 @@ def upload_invitee_list(meeting: MeetingSession, filename: str, content: bytes, 
     return upload
 
 
-def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[PreviewRow]:
+def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[PreviewRow[Invitee]]:
     """Every row as saving it now would treat it: new, known (already invited or registered: skipped), or an
     error with its reason per field."""
     first_line: dict[str, int] = {}

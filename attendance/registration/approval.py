@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -73,7 +74,7 @@ class Decisions:
     refused: list[tuple[Registration, Exception]] = field(default_factory=list)
 
 
-def decide_many(registrations: list[Registration], *, approve: bool, message: str = "") -> Decisions:
+def decide_many(registrations: Sequence[Registration], *, approve: bool, message: str = "") -> Decisions:
     """Each decided in its own transaction: one that is no longer pending (or finds the seats full) does not
     hold back the others, and is reported."""
     decisions = Decisions()
