@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -131,10 +131,6 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     min", "joined by link"..."""
     if record.mode == IN_PERSON and record.time_unknown:
         return gettext("in person · time not recorded (checked in after the day was over)")
-    if record.mode == IN_PERSON and record.in_progress:
-        return gettext(
-            "in person since %(start)s · day in progress", start=meeting.local(record.present_from).strftime("%H:%M")
-        )
     if record.mode == IN_PERSON:
         assert record.present_from is not None  # measure_day sets it for every in-person day it could time
         start = meeting.local(record.present_from).strftime("%H:%M")
@@ -147,6 +143,7 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
                 start=start,
                 duration=format_duration(record.minutes),
             )
+        assert record.present_until is not None  # measured with an end, as minutes are
         return gettext(
             "in person, from %(start)s to %(end)s: %(duration)s",
             start=start,
@@ -216,7 +213,9 @@ def attendances_of(registration_ids: list[int] | sa.Select) -> dict[int, list[Ev
     """The attendance records of many registrations, with their intervals, in two queries. `registration_ids` is a
     list, or a query of them (for a whole session: no statement with thousands of parameters)."""
     listed = isinstance(registration_ids, list)
-    found: dict[int, list[Evidence]] = defaultdict(list, {i: [] for i in registration_ids} if listed else {})
+    found: dict[int, list[Evidence]] = defaultdict(
+        list, {i: [] for i in registration_ids} if isinstance(registration_ids, list) else {}
+    )
     if listed and not registration_ids:
         return found
     of_them = Attendance.registration_id.in_(registration_ids)
@@ -251,7 +250,9 @@ def days_of(registration: Registration) -> list[DayRecord]:
 
 
 def session_days_of(
-    meeting: MeetingSession, registrations: list[Registration] | list[sa.Row], registration_ids: sa.Select | None = None
+    meeting: MeetingSession,
+    registrations: Sequence[Registration] | Sequence[sa.Row],
+    registration_ids: sa.Select | None = None,
 ) -> dict[int, list[DayRecord]]:
     """Many registrations of one session (objects, or rows with their id), judged by the rule, in two queries
     whatever their number; by `registration_ids`, a query of the same registrations' ids, when given."""

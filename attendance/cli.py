@@ -186,7 +186,8 @@ def export_certificates(slug: str, out_dir: Path) -> None:
                 day=format_day(meeting.purged_at),
             )
         ) from None
-    db.session.commit()  # before rendering: a stored PDF is written on a connection of its own, which SQLite would make wait
+    # Before rendering: a stored PDF is written on a connection of its own, which SQLite would make wait.
+    db.session.commit()
     out_dir.mkdir(parents=True, exist_ok=True)
     with current_app.test_request_context(), click.progressbar(pairs, label=gettext("Certificates")) as bar:
         for certificate, result in bar:

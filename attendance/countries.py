@@ -18,7 +18,7 @@ def countries(locale: str = "en") -> dict[str, str]:
     pairs = [
         (code, territories.get(code, english[code]))
         for code in english
-        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+        if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
     ]
     return dict(sorted(pairs, key=lambda pair: search_key(pair[1])))  # "Égypte" among the E's
 

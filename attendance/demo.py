@@ -69,7 +69,9 @@ FRENCH_NAMES = {
     "Americas and Caribbean": "Amériques et Caraïbes",
     "East and Southern Africa": "Afrique orientale et australe",
     "Europe": "Europe",
-    "Far East, South and South East Asia, Australasia and the Pacific": "Extrême-Orient, Asie du Sud et du Sud-Est, Australasie et Pacifique",
+    "Far East, South and South East Asia, Australasia and the Pacific": (
+        "Extrême-Orient, Asie du Sud et du Sud-Est, Australasie et Pacifique"
+    ),
     "North of Africa, Near and Middle East": "Afrique du Nord, Proche et Moyen-Orient",
     "West and Central Africa": "Afrique occidentale et centrale",
 }

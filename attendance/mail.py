@@ -3,7 +3,7 @@
 import logging
 import smtplib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -15,7 +15,7 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 
-def build_message(to: str, subject: str, body: str, attachments: list[tuple[str, str, bytes]] = ()) -> EmailMessage:
+def build_message(to: str, subject: str, body: str, attachments: Sequence[tuple[str, str, bytes]] = ()) -> EmailMessage:
     """`attachments`: (filename, MIME type, content)."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]

@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     redact_request_logs(app)
     if app.config["TRUSTED_PROXIES"]:
         # Behind a reverse proxy: the client's address (rate limits) and https come from its headers.
-        app.wsgi_app = ProxyFix(
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap it
             app.wsgi_app,
             x_for=app.config["TRUSTED_PROXIES"],
             x_proto=app.config["TRUSTED_PROXIES"],

@@ -638,9 +638,11 @@ def storage_conditions(env: dict) -> str:
         "with create_app().app_context():\n"
         "    c = db.session.connection()\n"
         "    if db.engine.dialect.name == 'sqlite':\n"
-        "        print(json.dumps({k: c.exec_driver_sql(f'PRAGMA {k}').scalar() for k in ('journal_mode', 'synchronous')}))\n"
+        "        print(json.dumps({k: c.exec_driver_sql(f'PRAGMA {k}').scalar()\n"
+        "                          for k in ('journal_mode', 'synchronous')}))\n"
         "    else:\n"
-        "        print(json.dumps({k: c.exec_driver_sql(f'SHOW {k}').scalar() for k in ('synchronous_commit', 'fsync', 'wal_sync_method', 'server_version')}))\n"
+        "        print(json.dumps({k: c.exec_driver_sql(f'SHOW {k}').scalar()\n"
+        "                          for k in ('synchronous_commit', 'fsync', 'wal_sync_method', 'server_version')}))\n"
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, timeout=60)
     try:

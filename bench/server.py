@@ -4,8 +4,9 @@
 127.0.0.1, waits until /healthz answers, and stops it (SIGTERM, then SIGKILL) when the `with` block ends. Its
 output goes to a log file.
 
-`SmtpSink()` is a minimal SMTP server on 127.0.0.1 that accepts and discards every message, counting them per recipient: registrations
-email the delegate a badge PDF, and the bench must neither write into the repo's instance/outbox nor send mail.
+`SmtpSink()` is a minimal SMTP server on 127.0.0.1 that accepts and discards every message, counting them per
+recipient: registrations email the delegate a badge PDF, and the bench must neither write into the repo's
+instance/outbox nor send mail.
 """
 
 from __future__ import annotations

@@ -413,6 +413,24 @@ def test_a_focal_point_nominates_up_to_n_and_the_next_is_refused(app, client, ma
     assert all(r.invitation_id == invitation.id for r in registrations())
 
 
+def test_a_focal_point_nominating_into_a_full_room_is_offered_the_waiting_list(client, make_session):
+    meeting = make_session(in_person_capacity=1)
+    invitation = invite(
+        meeting,
+        Invitee("Focal Point", "focal@example.org", "RILO Europe", meeting.entity_types[0].name),
+        by="o@example.org",
+        places=3,
+    )
+    link = f"/invitations/{invitation.token}"
+    assert nominate(client, link, meeting, 1).status_code == 302  # takes the one seat
+    full = nominate(client, link, meeting, 2)
+    assert full.status_code == 200
+    page = html.unescape(full.get_data(as_text=True))
+    assert "In-person seats are now full. You can still register to attend online." in page
+    assert "Join the waiting list for a seat in the room" in page
+    assert [r.full_name for r in registrations()] == ["Nominee 1"]
+
+
 def test_a_nominee_is_of_the_focal_points_entity_type(client, make_session):
     meeting = make_session()
     invitation = invite(

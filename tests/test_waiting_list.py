@@ -194,11 +194,11 @@ def test_two_cancellations_at_the_same_instant_promote_exactly_two(app, make_ses
         barrier = threading.Barrier(2)
         errors = []
 
-        def cancel_at_once(registration_id: int) -> None:
+        def cancel_at_once(registration_id: int, barrier=barrier, errors=errors) -> None:
             with app.app_context():
                 try:
                     registration = db.session.get(Registration, registration_id)
-                    registration.session.in_person_capacity  # loaded before the race, as a request would
+                    _ = registration.session.in_person_capacity  # loaded before the race, as a request would
                     barrier.wait(timeout=30)
                     cancel(registration, "race")
                     transaction.commit()  # as the request's end does

@@ -4,7 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import (
-    kiosk,  # noqa: E402,F401
-    views,  # noqa: E402,F401  (routes attach to bp)
-)
+from . import kiosk, views  # noqa: E402,F401  (routes attach to bp)

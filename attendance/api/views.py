@@ -308,7 +308,7 @@ def add_registration_json(slug: str):
         check_in_now = False
     mode = values.get("mode")
     answers, answer_errors = answers_from_json(
-        meeting, body.get("answers"), Mode(mode) if mode in Mode._value2member_map_ else None
+        meeting, body.get("answers"), Mode(mode) if mode is not None and mode in Mode._value2member_map_ else None
     )
     errors.update(answer_errors)
     if errors:

@@ -74,9 +74,9 @@ def _day_label(day: SessionDay) -> str:
 def day_statement(result: Eligibility, record: DayRecord) -> str:
     """What a certificate says of one day: only what was measured, or plainly how it counted."""
     if record.mode == IN_PERSON and result.certifies_scheduled_hours:
-        return gettext(
-            "in person · scheduled programme: %(duration)s", duration=format_duration(result.certified_minutes(record))
-        )
+        minutes = result.certified_minutes(record)
+        assert minutes is not None  # the scheduled hours: always a figure
+        return gettext("in person · scheduled programme: %(duration)s", duration=format_duration(minutes))
     if not record.attended:
         return gettext("did not attend")
     return describe_day(result.registration.session, record)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -72,8 +73,8 @@ def token_excerpt(raw: str) -> str:
 class _Badge:
     """The registration a scan found, with its session and the session's days near the scanned day."""
 
-    row: tuple  # a sql.BY_TOKEN or sql.BY_ID row
-    days: dict[date, tuple]  # the rows of the session's days, with each day's attendance
+    row: sa.Row[Any]  # a sql.BY_TOKEN or sql.BY_ID row
+    days: dict[date, sa.Row[Any]]  # the rows of the session's days, with each day's attendance
 
     @property
     def zone(self) -> ZoneInfo:
@@ -223,7 +224,7 @@ class _Entry:
     """A badge that may come in today: its attendance, unless the badge is in already."""
 
     attendance: dict
-    first: tuple | None  # the day's attendance, when the badge was in already as we read it
+    first: sa.Row[Any] | None  # the day's attendance, when the badge was in already as we read it
     payload: dict  # what any answer says of the person and the day
     first_time: dict  # what a first check-in's answer adds, but for the new attendance's id
     zone: ZoneInfo
@@ -378,10 +379,11 @@ def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> CheckIn | N
     return answer
 
 
-def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tuple) -> CheckIn | None:
+def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: sa.Row[Any]) -> CheckIn | None:
     """The queued scan becomes the day's first moment; None, and nothing written, when the attendance is gone
     or has an earlier moment by now."""
     scanned_at = entry.scanned_at
+    assert scanned_at is not None  # only a scan queued offline moves the first moment back
     first_at = scanned_at.astimezone(entry.zone)
     answer = CheckIn(
         ScanResult.ALREADY_CHECKED_IN,
@@ -409,7 +411,7 @@ def _move_back(connection: sa.Connection, entry: _Entry, event: dict, first: tup
     return answer
 
 
-def _already_in(entry: _Entry, first: tuple) -> CheckIn:
+def _already_in(entry: _Entry, first: sa.Row[Any]) -> CheckIn:
     """The answer to a badge that is in already: when, by whom and at which door it first came in."""
     first_at = first.first_seen_at.astimezone(entry.zone)
     message = (

@@ -134,12 +134,14 @@ def _move_back_statement(dialect_name: str) -> sa.Select | sa.Update:
         return moved
     # The log line below takes the scan's registration_id, source and note as parameters, and an UPDATE run with a
     # parameter named like one of its columns writes it too: these three keep their own values.
-    moved = moved.values({name: attendances.c[name] for name in ("registration_id", "source", "note")}).cte("moved")
+    moved_rows = moved.values({name: attendances.c[name] for name in ("registration_id", "source", "note")}).cte(
+        "moved"
+    )
     response = sa.bindparam("response", type_=events.c.response.type)
     logged = events.insert().from_select(
-        _LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).select_from(moved)
+        _LOG_LINE_COLUMNS, _log_line(ScanResult.ALREADY_CHECKED_IN, response).select_from(moved_rows)
     )
-    return sa.select(moved.c.id).add_cte(logged.cte("logged"))
+    return sa.select(moved_rows.c.id).add_cte(logged.cte("logged"))
 
 
 def _log_line(result: ScanResult, response: sa.ColumnElement) -> sa.Select:

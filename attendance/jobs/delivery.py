@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -46,8 +47,9 @@ def backoff(attempts: int) -> timedelta:
 class Delivery:
     sent: int = 0
     gone: int = 0
-    #: mails that failed this time (retried later, or given up after MAX_ATTEMPTS)
-    failed: list[int] = field(default_factory=list)
+    #: mails that failed this time (retried later, or given up after MAX_ATTEMPTS): their registrations' ids, None
+    #: for an invitation's
+    failed: list[int | None] = field(default_factory=list)
     #: rows another worker had claimed, or had sent meanwhile
     skipped: int = 0
 
@@ -123,17 +125,20 @@ def _claim(mail_id: int) -> bool:
     lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
     with serialized_writes():
         claimed = (
-            db.session.execute(
-                sa.update(OutboxMail)
-                .where(
-                    OutboxMail.id == mail_id,
-                    sa.or_(
-                        sa.and_(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now),
-                        sa.and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.claimed_at < now - lease),
-                    ),
-                )
-                .values(status=MailStatus.SENDING, claimed_at=now, attempts=OutboxMail.attempts + 1)
-                .execution_options(synchronize_session=False)
+            cast(  # an UPDATE's result is a CursorResult, which Session.execute's type does not say
+                sa.CursorResult[Any],
+                db.session.execute(
+                    sa.update(OutboxMail)
+                    .where(
+                        OutboxMail.id == mail_id,
+                        sa.or_(
+                            sa.and_(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now),
+                            sa.and_(OutboxMail.status == MailStatus.SENDING, OutboxMail.claimed_at < now - lease),
+                        ),
+                    )
+                    .values(status=MailStatus.SENDING, claimed_at=now, attempts=OutboxMail.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                ),
             ).rowcount
             == 1
         )
@@ -182,6 +187,7 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
             raise Gone("the invitation was revoked before its mail went")
         return invitation_message(row.invitation), lambda: None
     registration = row.registration
+    assert registration is not None  # a mail goes to an invitation (above) or to a registration
     if not registration.email:
         raise Gone("the registration has no email address any more")
     if row.purpose == outbox.CERTIFICATE:

@@ -53,7 +53,7 @@ def request_job(
             )
         if job_id is not None:
             db.session.info.setdefault(JOBS_TO_START, []).append(job_id)
-            return db.session.get(Job, job_id), True
+            return db.session.get_one(Job, job_id), True
         existing = _active(key)  # asked before, or at the same instant by another request: that is the job
         if existing is not None:
             return existing, False
@@ -125,12 +125,13 @@ def _certificates(job: Job, kind: str) -> None:
     from ..certificates.render import write_merged_pdf, write_zip
     from ..certificates.service import SessionPurged, issue_all
 
-    meeting = job.session
+    meeting = _session_of(job)
     try:
         pairs = issue_all(meeting)
     except SessionPurged as purged:
         raise runner.JobGone(f"{purged}: its certificates would be made out to “Delegate N (purged)”") from None
-    db.session.commit()  # before rendering: a stored PDF is written on a connection of its own, which SQLite would make wait
+    # Before rendering: a stored PDF is written on a connection of its own, which SQLite would make wait.
+    db.session.commit()
     runner.progress(job, 0, len(pairs))
     if not pairs:
         job.summary = "No delegate is eligible for a certificate yet."
@@ -149,7 +150,7 @@ def _badges(job: Job) -> None:
     from ..organiser.service import RegistrationFilters, registrations_query
     from ..registration.badges import write_badge_sheets
 
-    meeting = job.session
+    meeting = _session_of(job)
     if meeting.purged_at is not None:
         raise runner.JobGone("the session was purged: its badges would read “Delegate N (purged)”")
     options = json.loads(job.options)
@@ -181,7 +182,7 @@ def _email_certificates(job: Job) -> None:
     mails over one SMTP connection."""
     from ..certificates.service import SessionPurged, issue_all
 
-    meeting = job.session
+    meeting = _session_of(job)
     everyone = json.loads(job.options).get("everyone", False)
     try:
         pairs = issue_all(meeting)
@@ -260,7 +261,7 @@ def _mail_message(job: Job) -> None:
     deliver(job_id=job.id, progress=_progress_from(job, counts.get(MailStatus.SENT, 0)))
     counts = _mail_counts(job)
     waiting = counts.get(MailStatus.PENDING, 0) + counts.get(MailStatus.SENDING, 0)
-    job = db.session.get(Job, job.id, populate_existing=True)
+    job = db.session.get_one(Job, job.id, populate_existing=True)
     job.summary = (
         f"{counts.get(MailStatus.SENT, 0)} sent, {counts.get(MailStatus.GONE, 0)} no longer to send, "
         f"{waiting} waiting, {counts.get(MailStatus.FAILED, 0)} failed."

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -46,9 +46,9 @@ def run(job_id: int) -> None:
     except Exception as error:
         db.session.rollback()
         log.exception("job %s (%s) failed", job_id, job.kind)
-        job = db.session.get(Job, job_id, populate_existing=True)
-        last = job is None or job.attempts >= max_attempts()
-        if job is not None:
+        failed = db.session.get(Job, job_id, populate_existing=True)
+        last = failed is None or failed.attempts >= max_attempts()
+        if failed is not None:
             _end(
                 job_id,
                 JobStatus.FAILED if last else JobStatus.QUEUED,
@@ -66,11 +66,14 @@ def _claim(job_id: int) -> bool:
     now = utcnow()
     with serialized_writes():
         claimed = (
-            db.session.execute(
-                sa.update(Job)
-                .where(Job.id == job_id, _claimable(now))
-                .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
-                .execution_options(synchronize_session=False)
+            cast(  # an UPDATE's result is a CursorResult, which Session.execute's type does not say
+                sa.CursorResult[Any],
+                db.session.execute(
+                    sa.update(Job)
+                    .where(Job.id == job_id, _claimable(now))
+                    .values(status=JobStatus.RUNNING, started_at=now, attempts=Job.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                ),
             ).rowcount
             == 1
         )

@@ -21,6 +21,7 @@ def reminder_mail(row: OutboxMail) -> EmailMessage:
     from .reminders import reminder_version
 
     registration = row.registration
+    assert registration is not None  # reminders go to registrations, never to invitations
     meeting = registration.session
     if registration.is_cancelled:
         raise Gone("the registration was cancelled before its reminder went")
@@ -46,6 +47,7 @@ def message_mail(row: OutboxMail) -> EmailMessage:
     message = db.session.get(Message, int(row.version))
     if message is None:
         raise Gone("the message was deleted")
+    assert row.registration is not None  # messages go to registrations, never to invitations
     return render_message(message, row.registration)
 
 

@@ -61,7 +61,7 @@ class Group:
 
 
 def count(meeting: MeetingSession, group: Group) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(group.query(meeting).subquery()))
+    return db.session.execute(sa.select(sa.func.count()).select_from(group.query(meeting).subquery())).scalar_one()
 
 
 def first_recipient(meeting: MeetingSession, group: Group) -> Registration | None:

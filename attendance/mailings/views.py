@@ -42,7 +42,9 @@ def messages(slug: str):
         if recipients:
             form.expected.data = str(recipients)
             draft = Message(session=meeting, subject=form.subject.data, body=form.body.data)
-            preview = render_message(draft, first_recipient(meeting, group), preview=True)
+            first = first_recipient(meeting, group)
+            assert first is not None  # there are recipients
+            preview = render_message(draft, first, preview=True)
     status = 400 if request.method == "POST" and (form.errors or not recipients) else 200
     return render_template(
         "mailings/messages.html",

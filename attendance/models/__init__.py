@@ -34,6 +34,7 @@ __all__ = [
     "Certificate",
     "ApiToken",
     "DoorAssignment",
+    "LoginFailure",
     "StaffRole",
     "StaffUser",
     "Attendance",

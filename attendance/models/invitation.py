@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..tokens import new_access_key
 from .meeting import EntityType, MeetingSession, Region, utcnow
 from .registration import Mode, _enum
@@ -41,7 +41,7 @@ _STATUS_LABELS = {
 }
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     __tablename__ = "invitations"
     __table_args__ = (
         sa.CheckConstraint("places >= 1", name="places_positive"),
@@ -89,7 +89,7 @@ class Invitation(db.Model):
         return f"<Invitation {self.id} {self.session_id} {self.kind}>"
 
 
-class InvitationList(UploadedFile, db.Model):
+class InvitationList(UploadedFile, Model):
     """An uploaded list of invitees (CSV or XLSX): previewed row by row, saved only when the organiser confirms."""
 
     __tablename__ = "invitation_lists"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -13,6 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import aware, date_in, utcnow
 from ..extensions import Model
+
+if TYPE_CHECKING:  # staff.py imports this module through registration.py
+    from .staff import StaffUser
 
 
 def reader_language() -> str:
@@ -167,9 +171,7 @@ class MeetingSession(Model):
     entity_types: Mapped[list[EntityType]] = relationship(
         back_populates="session", order_by="(EntityType.position, EntityType.name)", cascade="all, delete-orphan"
     )
-    organisers: Mapped[list[StaffUser]] = relationship(  # noqa: F821  (models/staff.py)
-        secondary="session_organisers", order_by="StaffUser.email"
-    )
+    organisers: Mapped[list[StaffUser]] = relationship(secondary="session_organisers", order_by="StaffUser.email")
     regions: Mapped[list[Region]] = relationship(
         back_populates="session", order_by="(Region.position, Region.name)", cascade="all, delete-orphan"
     )

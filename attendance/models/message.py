@@ -7,12 +7,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .jobs import Job
 from .meeting import MeetingSession, utcnow
 
 
-class Message(db.Model):
+class Message(Model):
     """Sent through the outbox as one mail per recipient (purpose "message", version: this id), by a job."""
 
     __tablename__ = "messages"

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .certificate import new_certificate_id
 from .meeting import MeetingSession, _translated, utcnow
 from .registration import Registration, _enum
@@ -46,7 +46,7 @@ YES, NO = "yes", "no"
 CHOICE_SEPARATOR = "\n"
 
 
-class Question(db.Model):
+class Question(Model):
     __tablename__ = "registration_questions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,7 +87,7 @@ class Question(db.Model):
         return ", ".join(labels.get(key, key) for key in value.split(CHOICE_SEPARATOR) if key)
 
 
-class Answer(db.Model):
+class Answer(Model):
     __tablename__ = "registration_answers"
     __table_args__ = (sa.UniqueConstraint("registration_id", "question_id"),)
 
@@ -101,7 +101,7 @@ class Answer(db.Model):
     registration: Mapped[Registration] = relationship()
 
 
-class VisaLetter(db.Model):
+class VisaLetter(Model):
     """A visa support letter issued to an in-person delegate; verifiable at /verify/<public_id> like a certificate."""
 
     __tablename__ = "visa_letters"

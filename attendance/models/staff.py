@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -13,6 +14,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..clock import utcnow
 from ..extensions import Model, db
 from .registration import _enum
+
+if TYPE_CHECKING:
+    from .meeting import MeetingSession
 
 
 class StaffRole(enum.StrEnum):
@@ -130,7 +134,7 @@ class ApiToken(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
-    session: Mapped[MeetingSession | None] = relationship()  # noqa: F821  (models/meeting.py)
+    session: Mapped[MeetingSession | None] = relationship()
 
     @property
     def is_revoked(self) -> bool:

@@ -421,6 +421,7 @@ def save(meeting: MeetingSession, report: ReportImport, choices: dict[int, int],
                 continue
             if row.status == UNMATCHED:
                 row.registration = chosen.get(row.identity_key)
+            assert row.day is not None and row.joined_at is not None  # the preview dated every row it matched
             outcome = record_presence(
                 meeting,
                 row.day,

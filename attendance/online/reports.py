@@ -302,10 +302,7 @@ def _plain_table(records: list[Record], delimiter: str) -> tuple[str, str, list[
         raise _no_join_column(records[0][1], delimiter)
     header = records[at][1]
     raws, unique = _table(header, records[at + 1 :])
-    if "joined" in map(_norm, header):
-        kind = "csv"
-    else:
-        kind = "teams" if delimiter == "\t" else "zoom"
+    kind = "csv" if "joined" in map(_norm, header) else ("teams" if delimiter == "\t" else "zoom")
     return kind, _meeting_start(records[:at]), raws, unique
 
 

@@ -99,9 +99,9 @@ def ensure_online_attendance(registration: Registration, day: SessionDay, seen_a
         )
         .values(first_seen_at=seen_at)
     )
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(Attendance.id).filter_by(registration_id=registration.id, day_id=day.id, mode=Mode.ONLINE)
-    )
+    ).scalar_one()
 
 
 def record_presence(

@@ -4,6 +4,8 @@ A door account assigned to one or more sessions sees, searches and scans only th
 at every session (so that existing accounts, and a volunteer added on the meeting's morning, keep working).
 """
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext
@@ -20,7 +22,7 @@ class NotDoorStaff(ValueError):
     """The email names no door staff account."""
 
 
-def door_staff_of(meeting: MeetingSession) -> list[StaffUser]:
+def door_staff_of(meeting: MeetingSession) -> Sequence[StaffUser]:
     return (
         db.session.scalars(
             sa.select(StaffUser)

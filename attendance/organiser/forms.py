@@ -173,8 +173,8 @@ class SessionForm(FlaskForm):
     )
     certify_scheduled_hours = BooleanField(
         _l(
-            "Certify the scheduled hours for in-person days (printed as \u201cscheduled programme\u201d) instead of the "
-            "time measured from check-in to check-out"
+            "Certify the scheduled hours for in-person days (printed as \u201cscheduled programme\u201d) "
+            "instead of the time measured from check-in to check-out"
         )
     )
     certificate_language = SelectField(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any, cast
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -135,11 +136,16 @@ class NotRevocable(Exception):
 def revoke(invitation: Invitation, by: str) -> None:
     """The link stops working at once; registrations it made stay."""
     with serialized_writes():
-        changed = db.session.execute(
-            sa.update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.revoked_at.is_(None), Invitation.used < Invitation.places)
-            .values(revoked_at=utcnow())
-            .execution_options(synchronize_session=False)
+        changed = cast(  # an UPDATE's result is a CursorResult, which Session.execute's type does not say
+            sa.CursorResult[Any],
+            db.session.execute(
+                sa.update(Invitation)
+                .where(
+                    Invitation.id == invitation.id, Invitation.revoked_at.is_(None), Invitation.used < Invitation.places
+                )
+                .values(revoked_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
         if not changed:
             raise NotRevocable()
@@ -167,7 +173,7 @@ def upload_invitee_list(meeting: MeetingSession, filename: str, content: bytes, 
     return upload
 
 
-def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[PreviewRow]:
+def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[PreviewRow[Invitee]]:
     """Every row as saving it now would treat it: new, known (already invited or registered: skipped), or an
     error with its reason per field."""
     first_line: dict[str, int] = {}

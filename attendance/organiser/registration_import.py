@@ -17,6 +17,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from flask_babel import get_locale
@@ -28,8 +29,18 @@ from ..countries import countries
 from ..dbutil import serialized_writes
 from ..exports import FORMULA_STARTS
 from ..extensions import db
-from ..models import MeetingSession, Mode, Registration, RegistrationImport, RegistrationSource, Role
+from ..models import (
+    EntityType,
+    MeetingSession,
+    Mode,
+    Region,
+    Registration,
+    RegistrationImport,
+    RegistrationSource,
+    Role,
+)
 from ..models.registration import email_key
+from ..models.uploads import UploadedFile
 from ..registration.forms import _strip
 from ..registration.service import StaffEntry, entry_errors
 from ..text import search_key
@@ -92,10 +103,13 @@ class ListRow:
     formulas: set[str] = field(default_factory=set)
 
 
+Entry = TypeVar("Entry")  # a delegate of a delegation list (StaffEntry), or an invitee of an invitation list
+
+
 @dataclass
-class PreviewRow:
+class PreviewRow(Generic[Entry]):
     line: int
-    entry: StaffEntry
+    entry: Entry
     role: str
     status: str
     #: field -> reason, for an error row; for an already registered row, whom it matches
@@ -198,7 +212,7 @@ def _rows(records, optional: set[str]) -> list[ListRow]:
             + ", ".join(f"{label}{' (optional)' if name in optional else ''}" for name, label in LABELS.items())
             + "."
         )
-    rows = []
+    rows: list[ListRow] = []
     for number, cells in records:
         if not any(text.strip() for text, _ in cells):
             continue
@@ -246,7 +260,7 @@ def _role(value: str) -> Role | None:
     )
 
 
-def preview(meeting: MeetingSession, rows: list[ListRow]) -> list[PreviewRow]:
+def preview(meeting: MeetingSession, rows: list[ListRow]) -> list[PreviewRow[StaffEntry]]:
     """Every row as saving it now would treat it."""
     registered = {
         key: name
@@ -293,7 +307,7 @@ def preview(meeting: MeetingSession, rows: list[ListRow]) -> list[PreviewRow]:
     return result
 
 
-def fingerprint(upload: RegistrationImport, rows: list[PreviewRow]) -> str:
+def fingerprint(upload: UploadedFile, rows: list[PreviewRow]) -> str:
     """What the organiser saw: the file, and how each of its rows was judged."""
     judged = [[row.line, row.status, sorted(row.errors)] for row in rows]
     digest = hashlib.sha256(upload.content)  # the bytes as read now, not the digest noted on upload
@@ -322,7 +336,7 @@ def upload_list(meeting: MeetingSession, filename: str, content: bytes, by: str)
     return upload
 
 
-def preview_of(meeting: MeetingSession, upload: RegistrationImport) -> list[PreviewRow]:
+def preview_of(meeting: MeetingSession, upload: RegistrationImport) -> list[PreviewRow[StaffEntry]]:
     return preview(meeting, read_list(upload.filename, upload.content))
 
 
@@ -343,7 +357,7 @@ def save(meeting: MeetingSession, upload: RegistrationImport, seen: str, by: str
             "preview below again, then confirm."
         )
     new = [row for row in rows if row.status == NEW]
-    terms = {
+    terms: dict[str, dict[str, EntityType | Region]] = {
         "entity_type": {t.name.casefold(): t for t in meeting.entity_types},
         "region": {r.name.casefold(): r for r in meeting.regions},
     }

@@ -77,6 +77,7 @@ def registrations_export(slug: str, kind: str):
     rows = db.session.scalars(registrations_query(meeting, _filters())).all()
     audit.record("registrations.export", session_id=meeting.id, details=f"{len(rows)} rows")
     questions, answers = questions_of(meeting), answers_by_registration(meeting)
+    body: bytes | str
     if kind == "xlsx":
         body, content_type = registrations_xlsx(rows, questions, answers), XLSX
     else:
@@ -153,7 +154,9 @@ def badge_sheet(slug: str):
         flash(gettext("No registration matches these filters, so there are no badges to print."))
         return redirect(
             url_for(
-                "organiser.registrations", slug=slug, **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)}
+                "organiser.registrations",
+                slug=slug,
+                **{k: request.args[k] for k in FILTER_KEYS if request.args.get(k)},  # type: ignore[arg-type]  # query values, not _external
             )
         )
     job, new = request_job(meeting, "badges.pdf", requested_by=current_user.email, options=badge_job_options(filters))

@@ -294,13 +294,15 @@ def session_contents(meeting: MeetingSession) -> dict[str, int]:
     """What deleting the session would delete, for the confirmation page and the audit log."""
     registrations = sa.select(Registration.id).where(Registration.session_id == meeting.id)
     return {
-        "registrations": db.session.scalar(sa.select(sa.func.count()).select_from(registrations.subquery())),
-        "attendance records": db.session.scalar(
+        "registrations": db.session.execute(
+            sa.select(sa.func.count()).select_from(registrations.subquery())
+        ).scalar_one(),
+        "attendance records": db.session.execute(
             sa.select(sa.func.count(Attendance.id)).where(Attendance.registration_id.in_(registrations))
-        ),
-        "certificates": db.session.scalar(
+        ).scalar_one(),
+        "certificates": db.session.execute(
             sa.select(sa.func.count(Certificate.id)).where(Certificate.registration_id.in_(registrations))
-        ),
+        ).scalar_one(),
     }
 
 

@@ -79,10 +79,10 @@ def answers_from_json(meeting: MeetingSession, given, mode: Mode | None) -> tupl
         return {}, {"answers": f"Not questions of this session: {', '.join(foreign[:10])}."}
     submitted = {}
     for key, value in given.items():
-        values = value if isinstance(value, list) else [value]
-        if not all(isinstance(v, str) for v in values):
+        keys = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) for v in keys):
             return {}, {f"answers.{key}": "An answer is a string (a choice's key), or a list of keys."}
-        submitted[ids[key]] = values
+        submitted[ids[key]] = keys
     values, errors = clean_answers(questions, submitted, mode, by_staff=True)
     return values, {f"answers.{question_id}": message for question_id, message in errors.items()}
 

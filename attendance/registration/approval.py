@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -39,13 +41,18 @@ def decide(registration: Registration, *, approve: bool, message: str = "") -> N
     with serialized_writes():
         if counts_seats:  # as `register` does: two approvals cannot both take the last seat
             db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id).with_for_update())
-            if in_person_count(meeting) >= meeting.in_person_capacity:  # checked before any write: nothing to undo
+            if in_person_count(meeting) >= (
+                meeting.in_person_capacity or 0
+            ):  # checked before any write: nothing to undo
                 raise InPersonFull()
-        changed = db.session.execute(
-            sa.update(Registration)
-            .where(Registration.id == registration.id, Registration.status == RegistrationStatus.PENDING)
-            .values(status=new_status, decision_message=message, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
+        changed = cast(  # an UPDATE's result is a CursorResult, which Session.execute's type does not say
+            sa.CursorResult[Any],
+            db.session.execute(
+                sa.update(Registration)
+                .where(Registration.id == registration.id, Registration.status == RegistrationStatus.PENDING)
+                .values(status=new_status, decision_message=message, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
         if not changed:  # nothing was written: the other decisions of the same request stand
             db.session.refresh(registration)
@@ -67,7 +74,7 @@ class Decisions:
     refused: list[tuple[Registration, Exception]] = field(default_factory=list)
 
 
-def decide_many(registrations: list[Registration], *, approve: bool, message: str = "") -> Decisions:
+def decide_many(registrations: Sequence[Registration], *, approve: bool, message: str = "") -> Decisions:
     """Each decided in its own transaction: one that is no longer pending (or finds the seats full) does not
     hold back the others, and is reported."""
     decisions = Decisions()
@@ -82,8 +89,8 @@ def decide_many(registrations: list[Registration], *, approve: bool, message: st
 
 
 def pending_count(meeting: MeetingSession) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count(Registration.id)).where(
             Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING
         )
-    )
+    ).scalar_one()

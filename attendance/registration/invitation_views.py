@@ -24,6 +24,7 @@ def invitation(token: str):
         return render_template(
             "registration/invitation_unusable.html", reason=reason, meeting=invitation.session if invitation else None
         ), 404 if reason == "unknown" else 410
+    assert invitation is not None  # unusable_reason calls a missing one "unknown"
     meeting = invitation.session
     state = meeting.registration_state()
     if state != "open":
@@ -67,7 +68,7 @@ def _focal_point_page(invitation: Invitation):
         except AlreadyRegistered:
             form.email.errors.append(_("This email address is already registered for this session."))
         except InPersonFull:
-            form.offer_waiting_list()
+            form.offer_waiting_list(meeting)
             form.mode.errors.append(_("In-person seats are now full. You can still register to attend online."))
         except InvitationUsed:
             flash(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any, cast
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -143,7 +144,7 @@ def register(
             )
             db.session.add(registration)
             db.session.flush()
-            if counts_seats and in_person_count(meeting) > meeting.in_person_capacity:
+            if counts_seats and in_person_count(meeting) > (meeting.in_person_capacity or 0):
                 if not wait_for_seat:
                     raise InPersonFull()
                 registration.mode, registration.waiting_since = Mode.ONLINE, utcnow()
@@ -162,11 +163,16 @@ def take_place(invitation: Invitation) -> bool:
     """Takes one of the invitation's places in the caller's transaction; False when none is left or it was
     revoked. One conditional UPDATE: PostgreSQL's row lock makes a second one wait and then find no place."""
     return (
-        db.session.execute(
-            sa.update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.used < Invitation.places, Invitation.revoked_at.is_(None))
-            .values(used=Invitation.used + 1)
-            .execution_options(synchronize_session=False)
+        cast(  # an UPDATE's result is a CursorResult, which Session.execute's type does not say
+            sa.CursorResult[Any],
+            db.session.execute(
+                sa.update(Invitation)
+                .where(
+                    Invitation.id == invitation.id, Invitation.used < Invitation.places, Invitation.revoked_at.is_(None)
+                )
+                .values(used=Invitation.used + 1)
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
         == 1
     )
@@ -184,8 +190,8 @@ def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
 
 
 def cancel(registration: Registration, reason: str, *, tell: bool = False) -> list[Registration]:
-    """Cancels, audited with the reason. With `tell`, a notice to the delegate is scheduled in the same transaction. A seat freed goes to the first
-    on the waiting list at once (`waitlist.promote_waiting`); the promoted, if any."""
+    """Cancels, audited with the reason. With `tell`, a notice to the delegate is scheduled in the same transaction.
+    A seat freed goes to the first on the waiting list at once (`waitlist.promote_waiting`); the promoted, if any."""
     audit.record(
         "registration.cancel",
         session_id=registration.session_id,
@@ -429,7 +435,7 @@ def notice_message(registration: Registration, kind: str) -> EmailMessage:
         )
         if kind == "cancelled":
             subject = gettext("Registration cancelled: %(title)s", title=meeting.local_title)
-            attachments = []
+            attachments: list[tuple[str, str, bytes]] = []
         elif kind == "declined":
             subject = gettext("Registration declined: %(title)s", title=meeting.local_title)
             attachments = []

@@ -24,13 +24,13 @@ def lock_seats(meeting: MeetingSession) -> None:
 
 
 def in_person_count(meeting: MeetingSession) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count(Registration.id)).where(
             Registration.session_id == meeting.id,
             Registration.mode == Mode.IN_PERSON,
             Registration.status == RegistrationStatus.REGISTERED,
         )
-    )
+    ).scalar_one()
 
 
 def in_person_full(meeting: MeetingSession) -> bool:
@@ -57,7 +57,7 @@ def place_in_line(registration: Registration) -> int | None:
     """1 for the first in line; None when the delegate is not waiting."""
     if not registration.is_waiting:
         return None
-    ahead = db.session.scalar(
+    ahead = db.session.execute(
         sa.select(sa.func.count(Registration.id)).where(
             Registration.session_id == registration.session_id,
             Registration.waiting_since.is_not(None),
@@ -67,7 +67,7 @@ def place_in_line(registration: Registration) -> int | None:
                 sa.and_(Registration.waiting_since == registration.waiting_since, Registration.id < registration.id),
             ),
         )
-    )
+    ).scalar_one()
     return ahead + 1
 
 

@@ -15,6 +15,7 @@ Definitions, for each scope (a day, or the whole session):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -154,7 +155,7 @@ class Headcount:
 
 
 def _counts(
-    day_records: dict[int, list[DayRecord]], registrations: list[sa.Row], day_index: int | None
+    day_records: dict[int, list[DayRecord]], registrations: Sequence[sa.Row], day_index: int | None
 ) -> Counter[tuple[int, int, tuple[int, ...]]]:
     """How many registrations share each (entity type id, region id, counts) for the scope, one day (its index) or
     all: a few dozen distinct keys to add up rather than a row of counts per registration."""
@@ -205,11 +206,11 @@ def headcount(meeting: MeetingSession) -> Headcount:
     day_records = session_days_of(meeting, registrations, active.with_only_columns(Registration.id))
     scopes = [_scope(meeting, _counts(day_records, registrations, None), None)]
     scopes += [_scope(meeting, _counts(day_records, registrations, i), day) for i, day in enumerate(meeting.days)]
-    pending = db.session.scalar(
+    pending = db.session.execute(
         sa.select(sa.func.count(Registration.id)).where(
             Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING
         )
-    )
+    ).scalar_one()
     return Headcount(meeting, scopes, pending)
 
 
@@ -244,9 +245,9 @@ def headline(meeting: MeetingSession, today: date) -> dict[str, dict[str, int]]:
         .join(Registration)
         .where(active, Attendance.mode == Mode.IN_PERSON, Attendance.day_id.in_(day_ids))
     )
-    numbers.setdefault(scope, {})["attended_in_person"] = db.session.scalar(
+    numbers.setdefault(scope, {})["attended_in_person"] = db.session.execute(
         sa.select(sa.func.count()).select_from(in_person.distinct().subquery())
-    )
+    ).scalar_one()
     online_records = (
         db.session.scalars(
             sa.select(Attendance)

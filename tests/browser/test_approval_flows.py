@@ -53,7 +53,8 @@ def fill_delegate(page, name: str, address: str, *, entity_type: str | None = "R
 def last_link_mailed_to(app, address: str) -> str:
     folder = app.config["OUTBOX_DIR"]
     for name in sorted(os.listdir(folder), reverse=True):
-        message = email.message_from_bytes(open(os.path.join(folder, name), "rb").read(), policy=email.policy.default)
+        with open(os.path.join(folder, name), "rb") as file:
+            message = email.message_from_bytes(file.read(), policy=email.policy.default)
         if message["To"] == address:
             match = re.search(r"https?://\S+/invitations/[A-Za-z0-9_-]+", message.get_body(("plain",)).get_content())
             assert match, "the invitation carries the personal link"
