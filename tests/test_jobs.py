@@ -110,7 +110,8 @@ def workers(app):
     """Starts worker processes (`huey_consumer`, as in production); kills any still running at the end."""
     started = []
 
-    def start(jobs_url: str, smtp_port: int, **env) -> subprocess.Popen:
+    def start(jobs_url: str, smtp_port: int, *, periodic: bool = True, **env) -> subprocess.Popen:
+        """With `periodic=False`, no sweep at start: the batch under test is the only one sending (a kill test)."""
         environment = {
             **os.environ,
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -133,6 +134,7 @@ def workers(app):
                 "--worker-type",
                 "thread",
                 "--quiet",
+                *([] if periodic else ["--no-periodic"]),
             ],
             cwd=ROOT,
             env=environment,
@@ -195,7 +197,7 @@ def test_a_mailing_whose_worker_is_killed_mid_batch_sends_each_certificate_once(
         db.session.remove()
     assert job_status(job_id) is JobStatus.QUEUED
 
-    first = workers(jobs_url, smtp.port)
+    first = workers(jobs_url, smtp.port, periodic=False)
     assert smtp.holding.wait(90), "the worker never reached the third mail"
     first.send_signal(signal.SIGKILL)  # killed while the server holds the third mail
     first.wait()
