@@ -201,7 +201,7 @@ def save_question(
     question.kind, question.label, question.translations = kind, label, translations
     question.choices, question.required, question.position = choices or None, required, position
     db.session.add(question)
-    db.session.commit()
+    db.session.flush()
 
 
 def _keep_keys(question: Question, choices: list[dict]) -> list[dict]:
@@ -247,7 +247,7 @@ def delete_question(question: Question) -> int:
     """Deletes the question and its answers; how many answers went with it."""
     count = answer_count(question)
     db.session.delete(question)  # its answers go by the database's ON DELETE CASCADE
-    db.session.commit()
+    db.session.flush()
     return count
 
 

@@ -77,7 +77,6 @@ def issue_letter(registration: Registration, *, by: str) -> VisaLetter:
             details=letter.public_id,
             actor=by,
         )
-        db.session.commit()
     return letter
 
 
