@@ -69,8 +69,8 @@ def first_recipient(meeting: MeetingSession, group: Group) -> Registration | Non
 
 
 def send_message(meeting: MeetingSession, group: Group, subject: str, body: str, *, sent_by: str) -> Message:
-    """Keeps the message with its group and count, audited, and asks for the job that mails it (committed; the
-    caller starts the job with `queue.start_job(message.job_id)`)."""
+    """Keeps the message with its group and count, audited, and asks for the job that mails it (flushed; the job
+    starts after the commit of the unit of work, `transaction.commit()`)."""
     message = Message(
         session=meeting,
         subject=subject,
