@@ -28,7 +28,8 @@ CATALOGUE = CATALOGUES / "fr" / "LC_MESSAGES" / "messages.po"
 #: where the strings a delegate, a door person or the kiosk sees come from (Spanish and Arabic cover these)
 DELEGATE_AND_DOOR = re.compile(
     r"^(templates/(registration|certificates/(?!overview)|badges|checkin/(scanner|kiosk)|desk|kiosk|me|main|auth|base|error"
-    r"|_secretariat)|attendance/(registration|checkin/(service|kiosk)|desk|kiosk|me|certificates/(service|render)|models/registration"
+    r"|_secretariat)|attendance/(registration|checkin/(rule|counts|search|kiosk)|desk|kiosk|me|certificates/(service|render)"
+    r"|models/registration|mailings/mails"
     r"|attendance_rule|formatting|auth)|static/)"
 )
 #: English words that a French page shows only when a string was left untranslated
