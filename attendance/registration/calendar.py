@@ -9,6 +9,7 @@ from babel.dates import format_date, format_time
 from flask_babel import force_locale, get_locale, gettext
 from icalendar import Calendar, Event
 
+from ..clock import utcnow
 from ..links import public_url
 from ..models import MeetingSession, Mode, Registration, RegistrationStatus
 
@@ -80,7 +81,7 @@ def calendar_ics(registration: Registration) -> bytes:
         calendar.add("calscale", "GREGORIAN")
         calendar.add("method", "PUBLISH")
         calendar.add("x-wr-calname", meeting.title)
-        stamp = datetime.now(UTC).replace(microsecond=0)
+        stamp = utcnow().replace(microsecond=0)
         days = day_times(meeting)
         for number, day in enumerate(days, start=1):
             event = Event()
