@@ -30,7 +30,7 @@ DELEGATE_AND_DOOR = re.compile(
     r"^(templates/(registration|certificates/(?!overview)|badges|checkin/(scanner|kiosk)|desk|kiosk|me|main|auth|base|error"
     r"|_secretariat)|attendance/(registration|checkin/(rule|counts|search|kiosk)|desk|kiosk|me|certificates/(service|render)"
     r"|models/registration|mailings/mails"
-    r"|attendance_rule|formatting|auth)|static/)"
+    r"|attendance_rule|formatting|auth|lookup)|static/)"
 )
 #: English words that a French page shows only when a string was left untranslated
 ENGLISH = re.compile(r"\b(the|your|you|and|with|this|please|register|badge code|attend|online|check in)\b", re.I)
