@@ -255,7 +255,7 @@ def _mail_message(job: Job) -> None:
         for registration in db.session.scalars(Group.from_json(message.filters).query(message.session)):
             outbox.schedule(registration, outbox.MESSAGE, str(message.id), job_id=job.id)
         db.session.info.pop(outbox.SCHEDULED, None)  # this job sends them itself
-        db.session.commit()
+        db.session.commit()  # recorded before any is sent: delivery claims each mail in a transaction of its own
     counts = _mail_counts(job)
     runner.progress(job, counts.get(MailStatus.SENT, 0), sum(counts.values()))
     deliver(job_id=job.id, progress=_progress_from(job, counts.get(MailStatus.SENT, 0)))
