@@ -62,10 +62,16 @@ def schedule(registration: Registration, purpose: str, version: str = "1", *, jo
         return None
     if registration.id is None:
         db.session.flush()
+    return _add("registration_id", registration.id, purpose, version, job_id)
+
+
+def _add(recipient: str, recipient_id: int, purpose: str, version: str, job_id: int | None) -> int | None:
+    """One mail row to `recipient` (a registration or an invitation), unless it exists: unique per recipient,
+    purpose and version, so a job that runs again never writes a second one."""
     mail_id = insert_or_ignore(
         OutboxMail,
         {
-            "registration_id": registration.id,
+            recipient: recipient_id,
             "purpose": purpose,
             "version": version[:40],
             "job_id": job_id,
@@ -75,7 +81,7 @@ def schedule(registration: Registration, purpose: str, version: str = "1", *, jo
             "next_attempt_at": utcnow(),
             "created_at": utcnow(),
         },
-        ["registration_id", "purpose", "version"],
+        [recipient, "purpose", "version"],
     )
     if mail_id is not None:
         db.session.info.setdefault(SCHEDULED, []).append(mail_id)
@@ -97,24 +103,7 @@ def schedule_invitation(invitation: Invitation) -> int | None:
     """The invitation's mail, in the caller's transaction (once per invitation)."""
     if invitation.id is None:
         db.session.flush()
-    mail_id = insert_or_ignore(
-        OutboxMail,
-        {
-            "invitation_id": invitation.id,
-            "purpose": INVITATION,
-            "version": "1",
-            "job_id": None,
-            "status": MailStatus.PENDING.value,
-            "attempts": 0,
-            "error": "",
-            "next_attempt_at": utcnow(),
-            "created_at": utcnow(),
-        },
-        ["invitation_id", "purpose", "version"],
-    )
-    if mail_id is not None:
-        db.session.info.setdefault(SCHEDULED, []).append(mail_id)
-    return mail_id
+    return _add("invitation_id", invitation.id, INVITATION, "1", None)
 
 
 def badge_version(registration: Registration) -> str:
