@@ -227,6 +227,11 @@ def cancel(registration: Registration, reason: str, *, tell: bool = False) -> li
 
 
 def reinstate(registration: Registration) -> None:
+    """Registered again; a nominee takes back a place of their focal point's invitation (`cancel` freed it), or
+    InvitationUsed is raised with nothing changed when the focal point has named someone else meanwhile."""
+    invitation = db.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
+    if registration.is_cancelled and invitation is not None and invitation.is_nomination and not take_place(invitation):
+        raise InvitationUsed()
     audit.record("registration.reinstate", session_id=registration.session_id, target=f"registration {registration.id}")
     registration.status = RegistrationStatus.REGISTERED
     registration.cancel_reason = ""
