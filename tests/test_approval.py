@@ -636,3 +636,83 @@ def test_a_decline_before_the_confirmation_went_sends_only_the_decline(app, make
     decide(registration, approve=False)
     transaction.commit()
     assert [m["Subject"].split(":")[0] for m in mails(app)] == ["Registration declined"]
+
+
+def test_cancelling_a_nominee_frees_their_place_for_another(client, make_session):
+    meeting = make_session()
+    invitation = invite(
+        meeting,
+        Invitee("Focal Point", "focal@example.org", "RILO Europe", meeting.entity_types[0].name),
+        by="o@example.org",
+        places=2,
+    )
+    transaction.commit()
+    link = f"/invitations/{invitation.token}"
+    for n in (1, 2):
+        assert nominate(client, link, meeting, n).status_code == 302
+    assert nominate(client, link, meeting, 3).status_code == 409  # the N-th place is taken
+    second = db.session.scalar(sa.select(Registration).filter_by(email="nominee2@example.org"))
+    cancel(second, "replaced by their focal point")
+    transaction.commit()
+    db.session.refresh(invitation)
+    assert invitation.used == 1
+    cancel(second, "cancelled twice")  # a second cancel frees nothing more
+    transaction.commit()
+    db.session.refresh(invitation)
+    assert invitation.used == 1
+    assert nominate(client, link, meeting, 3).status_code == 302  # the freed place, taken again
+    assert nominate(client, link, meeting, 4).status_code == 409
+    db.session.refresh(invitation)
+    assert invitation.used == 2
+
+
+def test_cancelling_a_personally_invited_registration_keeps_the_link_used(client, make_session):
+    meeting = make_session(registration_policy=INVITATION)
+    invitation = invite(
+        meeting,
+        Invitee("Jean Kouassi", "jean.kouassi@example.org", "RTC Abidjan", meeting.entity_types[0].name),
+        by="o@example.org",
+    )
+    transaction.commit()
+    registration = register(meeting, delegate(meeting), invitation=invitation)
+    transaction.commit()
+    cancel(registration, "cannot come")
+    transaction.commit()
+    db.session.refresh(invitation)
+    assert invitation.used == 1
+    with pytest.raises(InvitationUsed):
+        register(meeting, delegate(meeting, 2), invitation=invitation)
+
+
+def test_reinstating_a_nominee_takes_a_place_again_or_is_refused_when_none_is_left(client, make_session, login):
+    meeting = make_session()
+    invitation = invite(
+        meeting,
+        Invitee("Focal Point", "focal@example.org", "RILO Europe", meeting.entity_types[0].name),
+        by="o@example.org",
+        places=1,
+    )
+    transaction.commit()
+    link = f"/invitations/{invitation.token}"
+    assert nominate(client, link, meeting, 1).status_code == 302
+    first = db.session.scalar(sa.select(Registration).filter_by(email="nominee1@example.org"))
+    cancel(first, "replaced")
+    transaction.commit()
+    assert nominate(client, link, meeting, 2).status_code == 302  # the freed place, given to another
+    login()
+    url = f"/sessions/{meeting.slug}/registrations/{first.id}/reinstate"
+    page = client.post(
+        url, data={"csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/registrations/{first.id}")}
+    )
+    assert "the focal point has used all the places" in client.get(page.headers["Location"]).get_data(as_text=True)
+    db.session.refresh(first)
+    db.session.refresh(invitation)
+    assert first.is_cancelled and invitation.used == 1
+
+    second = db.session.scalar(sa.select(Registration).filter_by(email="nominee2@example.org"))
+    cancel(second, "replaced back")
+    transaction.commit()
+    client.post(url, data={"csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/registrations/{first.id}")})
+    db.session.refresh(first)
+    db.session.refresh(invitation)
+    assert first.is_registered and invitation.used == 1

@@ -5,18 +5,22 @@ import email
 import email.policy
 import os
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from helpers import csrf_token, registration_form
 
 from attendance import transaction
+from attendance.api.tokens import create_api_token
+from attendance.certificates.service import eligibility
 from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.models import AuditEvent, MailStatus, Mode, OutboxMail, Registration, RegistrationStatus, StaffUser
 from attendance.organiser.service import DayHours, save_session, update_registration
 from attendance.registration.service import cancel
 from attendance.registration.waitlist import in_person_count, place_in_line, waiting_list
+from attendance.reports.headcount import headcount, headline
 
 
 def outbox_mails(app) -> list[email.message.EmailMessage]:
@@ -225,3 +229,60 @@ def test_two_cancellations_at_the_same_instant_promote_exactly_two(app, make_ses
             )
             == 2
         )
+
+
+def test_waiting_for_a_seat_in_a_session_held_only_in_the_room_gives_no_badge_and_no_admission(
+    client, make_session, make_registration
+):
+    today = datetime.now(ZoneInfo("Europe/Brussels")).date()
+    meeting = make_session(in_person_capacity=1, online_meeting_url="", first_day=today)
+    seated = make_registration(meeting, mode=Mode.IN_PERSON)
+    [person] = waiting(meeting, make_registration, 1)
+    assert not person.is_registered and person.waits_without_seat
+
+    me = client.get(f"/me/{person.access_key}").get_data(as_text=True)
+    assert "1st in line" in me and "Your badge" not in me and f"/join/{person.access_key}" not in me
+    refused = client.get(f"/me/{person.access_key}/badge.pdf")
+    assert refused.status_code == 403 and "waiting list" in refused.get_data(as_text=True)
+
+    token = create_api_token("Door 1")[1]
+    answer = client.post(
+        "/api/v1/checkins", json={"token": person.badge_token}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 409
+    assert (
+        answer.get_json()["status"] == "waiting" and "On the waiting list: no seat yet" in answer.get_json()["message"]
+    )
+    numbers = headline(meeting, today)["session"]
+    assert numbers == {"registered_in_person": 1, "registered_online": 0}
+    total = headcount(meeting).session.total.counts
+    assert (total["registered_in_person"], total["registered_online"]) == (1, 0)
+    assert "You are on the waiting list: no seat yet." in eligibility(person).reasons
+
+    cancel(seated, "cannot come")  # the seat frees: the waiting delegate is promoted and gets the badge
+    transaction.commit()
+    assert person.mode is Mode.IN_PERSON and person.is_registered
+    assert client.get(f"/me/{person.access_key}/badge.pdf").status_code == 200
+    answer = client.post(
+        "/api/v1/checkins", json={"token": person.badge_token}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 201
+
+
+def test_waiting_in_a_hybrid_session_keeps_the_badge_for_online_meanwhile(client, make_session, make_registration):
+    meeting = make_session(in_person_capacity=1)
+    make_registration(meeting, mode=Mode.IN_PERSON)
+    [person] = waiting(meeting, make_registration, 1)
+    assert person.is_registered and not person.waits_without_seat
+    assert client.get(f"/me/{person.access_key}/badge.pdf").status_code == 200
+
+
+def test_leaving_the_waiting_list_of_a_session_held_only_in_the_room_cancels(client, make_session, make_registration):
+    meeting = make_session(in_person_capacity=1, online_meeting_url="")
+    make_registration(meeting, mode=Mode.IN_PERSON)
+    [person] = waiting(meeting, make_registration, 1)
+    page = f"/me/{person.access_key}"
+    response = client.post(f"{page}/waiting-list/leave", data={"csrf_token": csrf_token(client, page)})
+    assert "your registration is cancelled" in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.refresh(person)
+    assert person.is_cancelled and not person.is_waiting

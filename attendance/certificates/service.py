@@ -130,6 +130,8 @@ def _evaluate(registration: Registration, days: list[DayRecord], certificate: Ce
     result = Eligibility(registration, certificate, days)
     if registration.is_cancelled:
         result.reasons.append(gettext("The registration is cancelled."))
+    elif registration.waits_without_seat:
+        result.reasons.append(gettext("You are on the waiting list: no seat yet."))
     elif not registration.is_registered:
         result.reasons.append(gettext("The registration is not approved."))
     ends_at = meeting_ends_at(meeting)

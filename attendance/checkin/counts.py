@@ -5,7 +5,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, SessionDay
+from ..models import Attendance, MeetingSession, Mode, Registration, SessionDay
 
 
 def door_counts(meeting: MeetingSession, day: date) -> dict:
@@ -24,7 +24,7 @@ def door_counts(meeting: MeetingSession, day: date) -> dict:
             sa.func.count(Registration.id).filter(came_in),
             sa.func.count(Registration.id).filter(registered_in_person | came_in),
             sa.func.count(Registration.id).filter(registered_in_person),
-        ).where(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
+        ).where(Registration.counted_in(meeting))
     ).one()
     return {
         "day": day.isoformat(),

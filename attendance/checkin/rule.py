@@ -283,6 +283,12 @@ def _decide(
             ScanResult.NOT_APPROVED,
             payload | {"status": "declined", "message": gettext("Registration declined: not admitted")},
         )
+    if row.waiting_since is not None and not row.online_meeting_url:  # Registration.waits_without_seat
+        # Not admitted, as a pending one: the same result, so no new ScanResult value (its CHECK needs a migration).
+        return CheckIn(
+            ScanResult.NOT_APPROVED,
+            payload | {"status": "waiting", "message": gettext("On the waiting list: no seat yet")},
+        )
     day = day or today
     event["day"], payload["day"] = day, day.isoformat()
     day_row = badge.days.get(day)

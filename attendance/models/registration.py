@@ -211,13 +211,25 @@ class Registration(Model):
     @property
     def is_registered(self) -> bool:
         """Whether it counts: only a registered person has a badge, a join link and a place in the headcount
-        (not one cancelled, pending approval or declined)."""
-        return self.status is RegistrationStatus.REGISTERED
+        (not one cancelled, pending approval or declined, nor one waiting for a seat with no seat to wait in)."""
+        return self.status is RegistrationStatus.REGISTERED and not self.waits_without_seat
 
     @property
     def is_waiting(self) -> bool:
         """On the in-person waiting list."""
         return self.waiting_since is not None and not self.is_cancelled
+
+    @property
+    def waits_without_seat(self) -> bool:
+        """On the waiting list of a session that is not hybrid: no seat yet and no online meeting meanwhile, so
+        no badge, no join link and no place in the headcount until promoted."""
+        return self.is_waiting and not self.session.is_hybrid
+
+    @classmethod
+    def counted_in(cls, meeting: MeetingSession) -> sa.ColumnElement[bool]:
+        """`is_registered` in SQL, for `meeting`'s registrations."""
+        registered = sa.and_(cls.session_id == meeting.id, cls.status == RegistrationStatus.REGISTERED)
+        return registered if meeting.is_hybrid else sa.and_(registered, cls.waiting_since.is_(None))
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.session_id}>"

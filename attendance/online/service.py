@@ -160,7 +160,7 @@ def log_link_click(registration: Registration, now: datetime | None = None) -> J
     meeting = registration.session
     if registration.is_cancelled:
         return JoinAnswer(refusal="cancelled")
-    if not registration.is_registered:  # pending approval, or declined
+    if not registration.is_registered and not registration.waits_without_seat:  # pending approval, or declined
         return JoinAnswer(refusal="not_approved")
     target = registration.personal_join_url or meeting.online_meeting_url
     if not target:

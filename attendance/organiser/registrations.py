@@ -16,7 +16,7 @@ from ..jobs.kinds import badge_job_options, request_job
 from ..lookup import managed_session_or_404, small_int
 from ..models import Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from ..questions.service import answers_by_registration, answers_of, questions_of, summary
-from ..registration.service import InvalidEntry, add_registration, cancel, reinstate, reissue_badge
+from ..registration.service import InvalidEntry, InvitationUsed, add_registration, cancel, reinstate, reissue_badge
 from ..registration.waitlist import waiting_list
 from ..reports.headcount import headline
 from ..reports.views import XLSX
@@ -269,8 +269,12 @@ def cancel_registration(slug: str, registration_id: int):
 @organiser_required
 def reinstate_registration(slug: str, registration_id: int):
     registration = _registration_or_404(slug, registration_id)
-    reinstate(registration)
-    flash(gettext("Registration reinstated."))
+    try:
+        reinstate(registration)
+    except InvitationUsed:
+        flash(gettext("Not reinstated: the focal point has used all the places of their invitation since."))
+    else:
+        flash(gettext("Registration reinstated."))
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
 
 

@@ -24,6 +24,7 @@ from ..links import public_url
 from ..models import (
     EntityType,
     Invitation,
+    InvitationKind,
     MeetingSession,
     Mode,
     Region,
@@ -178,6 +179,17 @@ def take_place(invitation: Invitation) -> bool:
     )
 
 
+def _give_back_place(invitation_id: int) -> None:
+    """A cancelled nominee frees their place: the focal point may name someone else. One conditional UPDATE, as
+    `take_place`. A personal invitation stays used: its link must not register anyone again."""
+    db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.kind == InvitationKind.NOMINATION, Invitation.used > 0)
+        .values(used=Invitation.used - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
     entity_type = db.session.get(EntityType, delegate.entity_type_id)
     region = db.session.get(Region, delegate.region_id)
@@ -201,6 +213,8 @@ def cancel(registration: Registration, reason: str, *, tell: bool = False) -> li
     with serialized_writes():
         lock_seats(registration.session)
         frees_a_seat = registration.mode is Mode.IN_PERSON and not registration.is_cancelled
+        if not registration.is_cancelled and registration.invitation_id is not None:
+            _give_back_place(registration.invitation_id)
         registration.status = RegistrationStatus.CANCELLED
         registration.cancel_reason = reason.strip()
         registration.cancelled_at = utcnow()
@@ -213,6 +227,11 @@ def cancel(registration: Registration, reason: str, *, tell: bool = False) -> li
 
 
 def reinstate(registration: Registration) -> None:
+    """Registered again; a nominee takes back a place of their focal point's invitation (`cancel` freed it), or
+    InvitationUsed is raised with nothing changed when the focal point has named someone else meanwhile."""
+    invitation = db.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
+    if registration.is_cancelled and invitation is not None and invitation.is_nomination and not take_place(invitation):
+        raise InvitationUsed()
     audit.record("registration.reinstate", session_id=registration.session_id, target=f"registration {registration.id}")
     registration.status = RegistrationStatus.REGISTERED
     registration.cancel_reason = ""

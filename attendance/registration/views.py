@@ -29,6 +29,7 @@ from .service import (
     InvitationRequired,
     InvitationUsed,
     RegistrationClosed,
+    cancel,
     find_by_email,
     register,
 )
@@ -148,7 +149,10 @@ def me(access_key: str):
 def leave_waiting_list_page(access_key: str):
     """The delegate gives up their place in line for a seat; they stay registered online."""
     registration = registration_by_key_or_404(access_key)
-    if registration.is_waiting:
+    if registration.waits_without_seat:  # no online meeting to stay registered for
+        cancel(registration, "left the waiting list")
+        flash(_("You left the waiting list: your registration is cancelled."))
+    elif registration.is_waiting:
         leave_waiting_list(registration)
         flash(_("You left the waiting list. You stay registered to attend online."))
     return redirect(url_for("registration.me", access_key=access_key))
@@ -184,6 +188,8 @@ def badge(access_key: str):
     registration = registration_by_key_or_404(access_key)
     if registration.is_cancelled:
         abort(403, _("This registration is cancelled, so it has no badge."))
+    if registration.waits_without_seat:
+        abort(403, _("You are on the waiting list: no seat yet, so no badge. We email it to you when a seat is yours."))
     if not registration.is_registered:
         abort(403, _("This registration is not approved, so it has no badge."))
     return (

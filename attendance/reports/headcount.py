@@ -200,7 +200,7 @@ def _scope(
 def headcount(meeting: MeetingSession) -> Headcount:
     # Rows of the four columns counted, not objects: the ORM's cost per object dominated at 10,000 registrations.
     active = sa.select(Registration.id, Registration.mode, Registration.entity_type_id, Registration.region_id).where(
-        Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED
+        Registration.counted_in(meeting)
     )
     registrations = db.session.execute(active).all()
     day_records = session_days_of(meeting, registrations, active.with_only_columns(Registration.id))
@@ -224,7 +224,7 @@ def headline(meeting: MeetingSession, today: date) -> dict[str, dict[str, int]]:
 
     Registrations are counted in SQL; in person is a door record (the rule needs nothing more); online only is
     judged by the rule, but only for the few who have an online record in the scope and no in-person one."""
-    active = sa.and_(Registration.session_id == meeting.id, Registration.status == RegistrationStatus.REGISTERED)
+    active = Registration.counted_in(meeting)
     registered = dict(
         db.session.execute(
             sa.select(Registration.mode, sa.func.count()).where(active).group_by(Registration.mode)
