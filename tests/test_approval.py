@@ -339,10 +339,9 @@ def test_a_forged_or_revoked_invitation_link_shows_a_clear_page_and_creates_noth
     assert forged.status_code == 404 and "not valid" in forged.get_data(as_text=True)
     invitation = invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="organiser@example.org")
     login()
-    client.post(
-        f"/sessions/{meeting.slug}/invitations/{invitation.id}/revoke",
-        data={"csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/invitations")},
-    )
+    url = f"/sessions/{meeting.slug}/invitations/{invitation.id}/revoke"
+    assert "Revoke the invitation of Ana Lima?" in client.get(url).get_data(as_text=True)
+    client.post(url, data={"csrf_token": csrf_token(client, url), "confirmed": "yes"})
     revoked = client.get(f"/invitations/{invitation.token}")
     assert revoked.status_code == 410 and "withdrawn" in revoked.get_data(as_text=True)
     with pytest.raises(InvitationUsed):
@@ -636,3 +635,20 @@ def test_a_decline_before_the_confirmation_went_sends_only_the_decline(app, make
     decide(registration, approve=False)
     transaction.commit()
     assert [m["Subject"].split(":")[0] for m in mails(app)] == ["Registration declined"]
+
+
+def test_revoking_an_invitation_asks_first_and_a_post_without_the_confirmation_revokes_nothing(
+    client, make_session, login
+):
+    meeting = make_session(registration_policy=INVITATION)
+    invitation = invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="organiser@example.org")
+    transaction.commit()
+    login()
+    page = client.get(f"/sessions/{meeting.slug}/invitations").get_data(as_text=True)
+    url = f"/sessions/{meeting.slug}/invitations/{invitation.id}/revoke"
+    assert f'href="{url}"' in page  # the list's Revoke leads to the question, it does not act
+    response = client.post(url, data={"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 200 and "Yes, revoke the invitation" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).revoked_at is None
+    assert client.get(f"/invitations/{invitation.token}").status_code == 200  # the link still registers
