@@ -652,3 +652,33 @@ def test_revoking_an_invitation_asks_first_and_a_post_without_the_confirmation_r
     db.session.expire_all()
     assert db.session.get(Invitation, invitation.id).revoked_at is None
     assert client.get(f"/invitations/{invitation.token}").status_code == 200  # the link still registers
+
+
+def test_a_delegate_who_chose_the_waiting_list_waits_for_approval_then_joins_the_line(client, make_session):
+    meeting = make_session(registration_policy=APPROVAL, in_person_capacity=1)
+    seated = register(meeting, delegate(meeting, 1))
+    decide(seated, approve=True)
+    transaction.commit()
+    wisher = register(meeting, delegate(meeting, 2), wait_for_seat=True)
+    transaction.commit()
+    assert wisher.status is RegistrationStatus.PENDING and wisher.waiting_since is not None
+    assert "in line" not in client.get(f"/me/{wisher.access_key}").get_data(as_text=True)  # not in line yet
+
+    decide(wisher, approve=True)  # the room is full: approved, and in line rather than refused
+    transaction.commit()
+    assert wisher.status is RegistrationStatus.REGISTERED and wisher.mode is Mode.ONLINE and wisher.is_waiting
+    assert "1st in line" in client.get(f"/me/{wisher.access_key}").get_data(as_text=True)
+
+
+def test_a_delegate_who_chose_the_waiting_list_is_seated_on_approval_when_a_seat_is_free(make_session):
+    meeting = make_session(registration_policy=APPROVAL, in_person_capacity=1)
+    seated = register(meeting, delegate(meeting, 1))
+    decide(seated, approve=True)
+    wisher = register(meeting, delegate(meeting, 2), wait_for_seat=True)
+    transaction.commit()
+    cancel(seated, "Cannot travel")  # a seat comes free before the decision
+    transaction.commit()
+    decide(wisher, approve=True)
+    transaction.commit()
+    assert wisher.status is RegistrationStatus.REGISTERED and wisher.mode is Mode.IN_PERSON
+    assert not wisher.is_waiting
