@@ -339,10 +339,9 @@ def test_a_forged_or_revoked_invitation_link_shows_a_clear_page_and_creates_noth
     assert forged.status_code == 404 and "not valid" in forged.get_data(as_text=True)
     invitation = invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="organiser@example.org")
     login()
-    client.post(
-        f"/sessions/{meeting.slug}/invitations/{invitation.id}/revoke",
-        data={"csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/invitations")},
-    )
+    url = f"/sessions/{meeting.slug}/invitations/{invitation.id}/revoke"
+    assert "Revoke the invitation of Ana Lima?" in client.get(url).get_data(as_text=True)
+    client.post(url, data={"csrf_token": csrf_token(client, url), "confirmed": "yes"})
     revoked = client.get(f"/invitations/{invitation.token}")
     assert revoked.status_code == 410 and "withdrawn" in revoked.get_data(as_text=True)
     with pytest.raises(InvitationUsed):
@@ -716,3 +715,50 @@ def test_reinstating_a_nominee_takes_a_place_again_or_is_refused_when_none_is_le
     db.session.refresh(first)
     db.session.refresh(invitation)
     assert first.is_registered and invitation.used == 1
+
+
+def test_revoking_an_invitation_asks_first_and_a_post_without_the_confirmation_revokes_nothing(
+    client, make_session, login
+):
+    meeting = make_session(registration_policy=INVITATION)
+    invitation = invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="organiser@example.org")
+    transaction.commit()
+    login()
+    page = client.get(f"/sessions/{meeting.slug}/invitations").get_data(as_text=True)
+    url = f"/sessions/{meeting.slug}/invitations/{invitation.id}/revoke"
+    assert f'href="{url}"' in page  # the list's Revoke leads to the question, it does not act
+    response = client.post(url, data={"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 200 and "Yes, revoke the invitation" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Invitation, invitation.id).revoked_at is None
+    assert client.get(f"/invitations/{invitation.token}").status_code == 200  # the link still registers
+
+
+def test_a_delegate_who_chose_the_waiting_list_waits_for_approval_then_joins_the_line(client, make_session):
+    meeting = make_session(registration_policy=APPROVAL, in_person_capacity=1)
+    seated = register(meeting, delegate(meeting, 1))
+    decide(seated, approve=True)
+    transaction.commit()
+    wisher = register(meeting, delegate(meeting, 2), wait_for_seat=True)
+    transaction.commit()
+    assert wisher.status is RegistrationStatus.PENDING and wisher.waiting_since is not None
+    assert "in line" not in client.get(f"/me/{wisher.access_key}").get_data(as_text=True)  # not in line yet
+
+    decide(wisher, approve=True)  # the room is full: approved, and in line rather than refused
+    transaction.commit()
+    assert wisher.status is RegistrationStatus.REGISTERED and wisher.mode is Mode.ONLINE and wisher.is_waiting
+    assert "1st in line" in client.get(f"/me/{wisher.access_key}").get_data(as_text=True)
+
+
+def test_a_delegate_who_chose_the_waiting_list_is_seated_on_approval_when_a_seat_is_free(make_session):
+    meeting = make_session(registration_policy=APPROVAL, in_person_capacity=1)
+    seated = register(meeting, delegate(meeting, 1))
+    decide(seated, approve=True)
+    wisher = register(meeting, delegate(meeting, 2), wait_for_seat=True)
+    transaction.commit()
+    cancel(seated, "Cannot travel")  # a seat comes free before the decision
+    transaction.commit()
+    decide(wisher, approve=True)
+    transaction.commit()
+    assert wisher.status is RegistrationStatus.REGISTERED and wisher.mode is Mode.IN_PERSON
+    assert not wisher.is_waiting

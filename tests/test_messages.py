@@ -5,6 +5,7 @@ when a worker is killed mid-batch."""
 import email
 import email.policy
 import os
+import re
 import signal
 from collections import Counter
 from datetime import timedelta
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from helpers import csrf_token
 from test_jobs import queue_app, smtp, wait_for, workers  # noqa: F401  (fixtures: real workers, a real SMTP server)
 
+from attendance import transaction
 from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.jobs import kinds
@@ -282,3 +284,32 @@ def test_deleting_a_session_deletes_its_messages(app, client, login, make_sessio
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
     delete_session(meeting)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+
+
+def test_a_send_posted_three_times_sends_one_message_once_to_each(app, client, login, make_session, make_registration):
+    meeting, rtc, people = rilo_session(make_session, make_registration)
+    login()
+    url = f"/sessions/{meeting.slug}/messages"
+    form = {
+        "mode": "online",
+        "entity_type": str(rtc.id),
+        "status": "registered",
+        "subject": "Room change",
+        "body": "The online room opens at 8:30.",
+        "csrf_token": csrf_token(client, url),
+    }
+    preview = client.post(url, data={**form, "action": "preview"}).get_data(as_text=True)
+    token = re.search(r'name="send_token" type="hidden" value="([^"]+)"', preview).group(1)
+
+    # Double click, browser resubmit, a second tab: the same preview's Send posted three times.
+    answers = [client.post(url, data={**form, "action": "send", "expected": "2", "send_token": token}) for _ in "123"]
+    transaction.commit()
+    assert {a.headers["Location"] for a in answers} == {answers[0].headers["Location"]}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
+    assert Counter(m["To"] for m in outbox_mails(app)) == {
+        people["online_rtc_1"].email: 1,
+        people["online_rtc_2"].email: 1,
+    }
+    # A new preview is a new message.
+    preview = client.post(url, data={**form, "action": "preview"}).get_data(as_text=True)
+    assert token not in preview

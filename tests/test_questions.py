@@ -455,3 +455,35 @@ def test_the_demos_open_session_asks_a_meal_preference_and_offers_visa_letters(r
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     html = client.get("/sessions/global-meeting-20/register", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Préférence de repas" in html and "Végétalien" in html and "lettre d’appui" in html
+
+
+def test_a_focal_point_answers_the_questions_for_a_nominee_and_the_answer_is_exported(
+    client, login, meeting_with_questions
+):
+    from attendance.organiser.invitations import Invitee, invite
+
+    meeting = meeting_with_questions
+    invitation = invite(
+        meeting,
+        Invitee("Focal Point", "focal@example.org", "RILO Europe", meeting.entity_types[0].name),
+        by="o@example.org",
+        places=2,
+    )
+    db.session.commit()
+    link = f"/invitations/{invitation.token}"
+    page = client.get(link).get_data(as_text=True)
+    assert "Meal" in page and "Vegetarian" in page and "visa" in page.lower()
+    q = questions(meeting)
+    visa = next(question for question in q.values() if question.kind is QuestionKind.VISA_LETTER)
+    nominee = registration_form(
+        meeting, csrf_token=csrf_token(client, link), full_name="Nominee One", email="nominee1@example.org"
+    )
+    refused = client.post(link, data=nominee)  # the required question left unanswered
+    assert refused.status_code == 400 and "Answer this question." in refused.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
+    assert client.post(link, data={**nominee, field(q["Meal"]): "c1", field(visa): "yes"}).status_code == 302
+    login()
+    text = client.get(f"/sessions/{meeting.slug}/registrations.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0]["Meal"] == "Vegetarian" and "Nominee One" in rows[0].values()
+    assert db.session.scalar(sa.select(Answer.value).filter_by(question_id=visa.id)) == "yes"

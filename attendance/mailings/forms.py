@@ -51,6 +51,8 @@ class MessageForm(FlaskForm):
     )
     #: the count the organiser saw in the preview: a group that changed since is shown again before it is sent
     expected = HiddenField()
+    #: a new one with each preview: a Send posted twice (double click, resubmit, second tab) sends once
+    send_token = HiddenField()
 
     def __init__(self, meeting: MeetingSession, *args, **kwargs):
         super().__init__(*args, **kwargs)

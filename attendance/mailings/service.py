@@ -68,9 +68,14 @@ def first_recipient(meeting: MeetingSession, group: Group) -> Registration | Non
     return db.session.scalar(group.query(meeting).limit(1))
 
 
-def send_message(meeting: MeetingSession, group: Group, subject: str, body: str, *, sent_by: str) -> Message:
+def send_message(
+    meeting: MeetingSession, group: Group, subject: str, body: str, *, sent_by: str, send_token: str | None = None
+) -> tuple[Message, bool]:
     """Keeps the message with its group and count, audited, and asks for the job that mails it (flushed; the job
-    starts after the commit of the unit of work, `transaction.commit()`)."""
+    starts after the commit of the unit of work, `transaction.commit()`); whether it is new. The message already
+    sent with the same `send_token` (one preview's Send posted again) is returned instead of sending it twice."""
+    if send_token and (sent := _sent_with(meeting, send_token)):
+        return sent, False
     message = Message(
         session=meeting,
         subject=subject,
@@ -78,9 +83,16 @@ def send_message(meeting: MeetingSession, group: Group, subject: str, body: str,
         filters=group.to_json(),
         recipients=count(meeting, group),
         sent_by=sent_by,
+        send_token=send_token or None,
     )
-    db.session.add(message)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a concurrent post with the same token committed first
+            db.session.add(message)
+    except sa.exc.IntegrityError:
+        sent = _sent_with(meeting, send_token or "")
+        if sent is None:
+            raise
+        return sent, False
     audit.record(
         "message.send",
         session_id=meeting.id,
@@ -91,7 +103,13 @@ def send_message(meeting: MeetingSession, group: Group, subject: str, body: str,
     job, _new = request_job(meeting, "messages.send", requested_by=sent_by, options={"message_id": message.id})
     message.job = job
     db.session.flush()
-    return message
+    return message, True
+
+
+def _sent_with(meeting: MeetingSession, send_token: str) -> Message | None:
+    return db.session.scalar(
+        sa.select(Message).where(Message.session_id == meeting.id, Message.send_token == send_token)
+    )
 
 
 def messages_of(meeting: MeetingSession) -> list[Message]:

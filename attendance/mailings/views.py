@@ -1,5 +1,7 @@
 """The organiser's page for messages to a group of registrants: filters, preview with the count, then send."""
 
+import secrets
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
@@ -24,7 +26,17 @@ def messages(slug: str):
         group = form.group()
         recipients = count(meeting, group)
         if recipients and request.form.get("action") == "send" and form.expected.data == str(recipients):
-            message = send_message(meeting, group, form.subject.data, form.body.data, sent_by=current_user.email)
+            message, new = send_message(
+                meeting,
+                group,
+                form.subject.data,
+                form.body.data,
+                sent_by=current_user.email,
+                send_token=form.send_token.data,
+            )
+            if not new:
+                flash(gettext("This message was already sent: here is its job."), "info")
+                return redirect(url_for("jobs.job_page", slug=slug, job_id=message.job_id))
             if not transaction.commit():  # the job starts once its message is committed
                 flash(
                     gettext("The job queue is unavailable: the job waits, and starts when a worker is back."), "warning"
@@ -41,6 +53,7 @@ def messages(slug: str):
             flash(gettext("The group changed since your preview: check the count and send again."), "warning")
         if recipients:
             form.expected.data = str(recipients)
+            form.send_token.data = secrets.token_urlsafe(24)
             draft = Message(session=meeting, subject=form.subject.data, body=form.body.data)
             first = first_recipient(meeting, group)
             assert first is not None  # there are recipients

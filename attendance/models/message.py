@@ -29,4 +29,6 @@ class Message(Model):
     sent_by: Mapped[str] = mapped_column(sa.String(254), default="")
     job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jobs.id", ondelete="SET NULL"))
     job: Mapped[Job | None] = relationship()
+    #: the one-time token of the preview it was sent from: the same Send posted again finds this message
+    send_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -216,8 +216,8 @@ class Registration(Model):
 
     @property
     def is_waiting(self) -> bool:
-        """On the in-person waiting list."""
-        return self.waiting_since is not None and not self.is_cancelled
+        """On the in-person waiting list (a pending delegate who asked for it joins the line once approved)."""
+        return self.waiting_since is not None and self.status is RegistrationStatus.REGISTERED
 
     @property
     def waits_without_seat(self) -> bool:

@@ -121,13 +121,16 @@ def invitations(slug: str):
     return _page(meeting, form, InviteeListForm(), 400 if request.method == "POST" else 200)
 
 
-@bp.post("/sessions/<slug>/invitations/<int:invitation_id>/revoke")
+@bp.route("/sessions/<slug>/invitations/<int:invitation_id>/revoke", methods=["GET", "POST"])
 @organiser_required
 def revoke_invitation(slug: str, invitation_id: int):
+    """Asks first (a revoked link cannot be given back), then revokes."""
     meeting = managed_session_or_404(slug)
     invitation = db.get_or_404(Invitation, invitation_id)
     if invitation.session_id != meeting.id:
         abort(404)
+    if request.method == "GET" or request.form.get("confirmed") != "yes":
+        return render_template("organiser/confirm_revoke_invitation.html", meeting=meeting, invitation=invitation)
     try:
         revoke(invitation, current_user.email)
     except NotRevocable:

@@ -14,6 +14,7 @@ from ..dbutil import serialized_writes
 from ..extensions import db
 from ..models import MeetingSession, Mode, Registration, RegistrationStatus
 from .service import InPersonFull, in_person_count
+from .waitlist import in_person_full, lock_seats
 
 MESSAGE_MAX = 500
 
@@ -30,7 +31,8 @@ class NotPending(Exception):
 def decide(registration: Registration, *, approve: bool, message: str = "") -> None:
     """Approves (registered: badge, join link, a seat) or declines a pending registration in one transaction,
     audited, with a mail to the delegate (approved: the confirmation with badge and calendar). Raises NotPending
-    or InPersonFull and changes nothing otherwise.
+    or InPersonFull and changes nothing otherwise. A delegate who chose the waiting list is seated when a seat is
+    free, or else approved into the line (registered online meanwhile), from the moment they registered.
 
     The change is an UPDATE ... WHERE status = 'pending': of two organisers deciding at once, or a cancellation
     meanwhile, only one wins; the other learns what happened."""
@@ -38,7 +40,13 @@ def decide(registration: Registration, *, approve: bool, message: str = "") -> N
     new_status = RegistrationStatus.REGISTERED if approve else RegistrationStatus.DECLINED
     meeting: MeetingSession = registration.session
     counts_seats = approve and registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
+    wants_seat = approve and registration.waiting_since is not None
+    seat: dict[str, Any] = {}
     with serialized_writes():
+        if wants_seat:
+            lock_seats(meeting)
+            if not in_person_full(meeting):
+                seat = {"mode": Mode.IN_PERSON, "waiting_since": None}
         if counts_seats:  # as `register` does: two approvals cannot both take the last seat
             db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id).with_for_update())
             if in_person_count(meeting) >= (
@@ -50,13 +58,14 @@ def decide(registration: Registration, *, approve: bool, message: str = "") -> N
             db.session.execute(
                 sa.update(Registration)
                 .where(Registration.id == registration.id, Registration.status == RegistrationStatus.PENDING)
-                .values(status=new_status, decision_message=message, updated_at=utcnow())
+                .values(status=new_status, decision_message=message, updated_at=utcnow(), **seat)
                 .execution_options(synchronize_session=False)
             ),
         ).rowcount
         if not changed:  # nothing was written: the other decisions of the same request stand
             db.session.refresh(registration)
             raise NotPending(registration.status)
+        db.session.expire(registration, ["status", "mode", "waiting_since"])  # as the UPDATE left them
         audit.record(
             "registration.approve" if approve else "registration.decline",
             session_id=meeting.id,

@@ -37,8 +37,9 @@ def invitation(token: str):
 
 def _nominee_form(invitation: Invitation) -> RegistrationForm:
     """The registration form for one nominee: of the focal point's entity type (and region, when the invitation
-    names one), with the focal point confirming the nominee's consent."""
-    form = RegistrationForm(
+    names one), with the session's questions (the focal point answers for the nominee) and the focal point
+    confirming the nominee's consent."""
+    form = with_questions(RegistrationForm, questions_of(invitation.session))(
         invitation.session,
         data={
             "entity_type": str(invitation.entity_type_id or ""),
@@ -64,7 +65,9 @@ def _focal_point_page(invitation: Invitation):
     if invitation.used < invitation.places and form.validate_on_submit():
         delegate = Delegate(**form.delegate_fields(), mode=form.chosen_mode, locale=str(get_locale()))
         try:
-            nominee = register(meeting, delegate, invitation=invitation, wait_for_seat=form.wants_waiting_list)
+            nominee = register(
+                meeting, delegate, form.answers(), invitation=invitation, wait_for_seat=form.wants_waiting_list
+            )
         except AlreadyRegistered:
             form.email.errors.append(_("This email address is already registered for this session."))
         except InPersonFull:

@@ -149,6 +149,9 @@ def register(
                 if not wait_for_seat:
                     raise InPersonFull()
                 registration.mode, registration.waiting_since = Mode.ONLINE, utcnow()
+            if wait_for_seat and status is RegistrationStatus.PENDING:
+                # The wish is kept, as a waiting delegate is: approval seats them, or else puts them in line (`decide`)
+                registration.mode, registration.waiting_since = Mode.ONLINE, utcnow()
             add_answers(registration, answers or {})
             outbox.schedule(registration, outbox.CONFIRMATION)  # sent by a worker once the caller commits
     except IntegrityError:
