@@ -224,6 +224,9 @@ def session_info(slug: str):
         days=[d.date.isoformat() for d in meeting.days],
         hours={d.date.isoformat(): [d.starts_at.strftime("%H:%M"), d.ends_at.strftime("%H:%M")] for d in meeting.days},
         registration_open=meeting.registration_state() == "open",
+        # by name, as the registration form offers them and as POST .../registrations takes them
+        entity_types=[entity_type.name for entity_type in meeting.entity_types],
+        regions=[region.name for region in meeting.regions],
         timezone=meeting.timezone,
         venue=meeting.venue,
         hybrid=meeting.is_hybrid,
