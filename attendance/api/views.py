@@ -223,7 +223,7 @@ def session_info(slug: str):
         number=meeting.number,
         days=[d.date.isoformat() for d in meeting.days],
         hours={d.date.isoformat(): [d.starts_at.strftime("%H:%M"), d.ends_at.strftime("%H:%M")] for d in meeting.days},
-        registration_open=meeting.registration_state() == "open",
+        registration_open=meeting.welcomes_anyone(),
         # by name, as the registration form offers them and as POST .../registrations takes them
         entity_types=[entity_type.name for entity_type in meeting.entity_types],
         regions=[region.name for region in meeting.regions],
