@@ -33,6 +33,8 @@ from ..reports.headcount import headcount, headline
 from . import bp
 from .tokens import find_api_token
 
+MODE_VALUES = frozenset(mode.value for mode in Mode)
+
 csrf.exempt(bp)  # token requests carry no cookie; cookie requests are checked in `staff_api` below
 
 
@@ -311,7 +313,7 @@ def add_registration_json(slug: str):
         check_in_now = False
     mode = values.get("mode")
     answers, answer_errors = answers_from_json(
-        meeting, body.get("answers"), Mode(mode) if mode is not None and mode in Mode._value2member_map_ else None
+        meeting, body.get("answers"), Mode(mode) if mode is not None and mode in MODE_VALUES else None
     )
     errors.update(answer_errors)
     if errors:
