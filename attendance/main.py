@@ -21,7 +21,7 @@ def index():
             selectinload(MeetingSession.regions),
         )
     ).all()
-    open_sessions = [s for s in sessions if s.registration_state() == "open"]
+    open_sessions = [s for s in sessions if s.welcomes_anyone()]
     return render_template("main/index.html", sessions=open_sessions)
 
 

@@ -412,6 +412,19 @@ def test_a_focal_point_nominates_up_to_n_and_the_next_is_refused(app, client, ma
     assert all(r.invitation_id == invitation.id for r in registrations())
 
 
+def test_a_focal_points_page_names_no_organisation_when_the_invitation_has_none(client, make_session):
+    meeting = make_session(registration_policy=INVITATION)
+    invitation = invite(
+        meeting,
+        Invitee("Focal Point", "focal@example.org", "", meeting.entity_types[0].name),
+        by="o@example.org",
+        places=2,
+    )
+    page = html.unescape(re.sub(r"<[^>]+>", "", client.get(f"/invitations/{invitation.token}").get_data(as_text=True)))
+    assert "Focal Point, you nominate the delegates." in page
+    assert "delegates of ." not in page and "delegates of  " not in page
+
+
 def test_a_focal_point_nominating_into_a_full_room_is_offered_the_waiting_list(client, make_session):
     meeting = make_session(in_person_capacity=1)
     invitation = invite(

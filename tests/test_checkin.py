@@ -14,7 +14,16 @@ from attendance.auth import Actor
 from attendance.checkin.rule import NotAllowed, check_in, undo_check_in
 from attendance.clock import utcnow
 from attendance.extensions import db
-from attendance.models import Attendance, AuditEvent, Mode, RegistrationStatus, ScanEvent, ScanResult, Source
+from attendance.models import (
+    Attendance,
+    AuditEvent,
+    Mode,
+    RegistrationPolicy,
+    RegistrationStatus,
+    ScanEvent,
+    ScanResult,
+    Source,
+)
 
 DOOR = Actor("user:900", "door1@example.org", False)
 ORGANISER = Actor("user:901", "organiser@example.org", True)
@@ -422,6 +431,27 @@ def test_session_api_is_for_staff_only(client, meeting, door_token):
     assert body["slug"] == meeting.slug and body["title"] == meeting.title
     assert body["days"] == [d.date.isoformat() for d in meeting.days]
     assert body["registration_open"] is True and body["today_is_a_meeting_day"] is True
+    assert body["entity_types"] == [
+        "Regional Office for Capacity Building (ROCB)",
+        "Regional Training Centre (RTC)",
+        "Observer/Guest",
+    ]
+    assert body["regions"] == ["Europe", "West and Central Africa"]
+
+
+def test_session_api_answers_every_key_of_the_public_contract(client, meeting, door_token):
+    # The product's contract: `{"slug", "title", "days": [...], "registration_open": bool,
+    # "entity_types": [names], "regions": [names], ...}`; a scanner or form builder relies on each of them.
+    promised = {"slug", "title", "days", "registration_open", "entity_types", "regions"}
+    body = client.get(f"/api/v1/sessions/{meeting.slug}", headers={"Authorization": f"Bearer {door_token}"}).get_json()
+    assert promised <= body.keys()
+    assert all(isinstance(body[key], list) for key in ("days", "entity_types", "regions"))
+
+
+def test_session_api_says_an_invitation_only_session_is_not_open_for_registration(client, make_session, door_token):
+    meeting = make_session(first_day=brussels_today(), registration_policy=RegistrationPolicy.INVITATION)
+    body = client.get(f"/api/v1/sessions/{meeting.slug}", headers={"Authorization": f"Bearer {door_token}"}).get_json()
+    assert body["registration_open"] is False
 
 
 def test_door_lookup_by_name_needs_three_characters_and_shows_only_door_fields(

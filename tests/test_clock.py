@@ -1,11 +1,14 @@
 """The one clock: aware moments in and out of the database, and the day a moment falls on where a session meets."""
 
+import ast
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
+import attendance
 from attendance.clock import UTCDateTime, key_text, utcnow
 from attendance.extensions import db
 from attendance.models import AuditEvent, MeetingSession
@@ -15,6 +18,20 @@ BRUSSELS, BOGOTA = ZoneInfo("Europe/Brussels"), ZoneInfo("America/Bogota")
 
 def test_now_is_aware_utc():
     assert utcnow().utcoffset() == timedelta(0)
+
+
+def test_no_module_reads_the_wall_clock_but_the_clock_module():
+    """One "now" for the app (a test or a later fake clock moves it all); durations may still use time.monotonic."""
+    wall_clocks = {"time.time", "datetime.now", "datetime.utcnow", "date.today", "time.time_ns"}
+    package = Path(attendance.__file__).parent
+    found = [
+        f"{path.relative_to(package)} line {node.lineno}: {ast.unparse(node.func)}()"
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "clock.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in wall_clocks
+    ]
+    assert found == []
 
 
 def test_every_moment_column_is_a_utc_datetime():

@@ -181,3 +181,18 @@ def test_the_guarded_module_is_the_one_the_rule_sees():
     """weasyprint_ua.py overrides WeasyPrint's private hook: the rule finds it, which is why it is the guarded one."""
     found = dependency_private_names((PACKAGE / "documents" / "weasyprint_ua.py").read_text(encoding="utf-8"))
     assert found and all("_ua_stylesheets" in line for line in found)
+
+
+# The stdlib's enum keeps its lookup tables under names it does not document; its public ways are `Mode(value)`
+# (ValueError) and iterating the members.
+ENUM_INTERNALS = {"_value2member_map_", "_member_map_", "_member_names_", "_unhashable_values_"}
+
+
+def test_no_module_reads_the_enum_modules_private_tables():
+    found = [
+        f"{path.relative_to(PACKAGE)} line {node.lineno}: .{node.attr}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr in ENUM_INTERNALS
+    ]
+    assert found == []

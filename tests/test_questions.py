@@ -4,7 +4,7 @@ answers, the delegate downloads them, the purge clears them; and visa support le
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from attendance.questions.service import (
     save_question,
     summary,
 )
+from attendance.questions.visa import issue_letter
 from attendance.registration.service import Delegate, register
 
 
@@ -376,6 +377,24 @@ def test_organiser_issues_a_visa_letter_that_the_delegate_downloads_and_anyone_v
     assert "NOT VALID" in client.get(f"/verify/{letter_id}").get_data(as_text=True)
     refused = client.get(f"/me/{delegate.access_key}/visa-letter.pdf")
     assert refused.status_code == 403 and "no longer valid" in refused.get_data(as_text=True)
+
+
+def test_a_visa_letter_is_dated_where_the_session_meets_and_signed_by_the_secretariat_without_a_chair(
+    client, meeting_with_questions
+):
+    meeting = meeting_with_questions
+    meeting.timezone = "Pacific/Kiritimati"  # UTC+14: the evening of 10 March in UTC is the 11th there
+    meeting.chair_name = ""
+    meeting.secretariat_email = "secretariat@example.org"
+    db.session.commit()
+    delegate = register_for_visa(client, meeting)
+    issue_letter(delegate, by="organiser@example.org").issued_at = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)
+    db.session.commit()
+    pdf = client.get(f"/me/{delegate.access_key}/visa-letter.pdf").data
+    text = " ".join(pdf_text(pdf).split())  # the delegate registered in French
+    assert "11 mars 2026" in text and "10 mars 2026" not in text
+    assert "Le secrétariat secretariat@example.org" in text
+    assert "La présidence" not in text
 
 
 def test_no_letter_for_a_cancelled_delegate(client, login, meeting_with_questions):

@@ -13,7 +13,7 @@ from helpers import csrf_token, registration_form
 
 from attendance.clock import utcnow
 from attendance.extensions import db
-from attendance.models import Mode, Registration, RegistrationStatus
+from attendance.models import Mode, Registration, RegistrationPolicy, RegistrationStatus
 from attendance.registration.service import AlreadyRegistered, Delegate, InPersonFull, register
 from attendance.tokens import BADGE_ALPHABET
 from attendance.transaction import unit_of_work
@@ -46,6 +46,15 @@ def test_home_lists_open_sessions_with_links_to_their_forms(client, make_session
     html = client.get("/").get_data(as_text=True)
     assert f'href="/sessions/{open_session.slug}/register"' in html
     assert closed.title not in html
+
+
+def test_home_leaves_out_invitation_only_sessions(client, make_session):
+    """Their form refuses strangers; invitees come through their personal links."""
+    by_invitation = make_session(title="Heads of Delegation Retreat", registration_policy=RegistrationPolicy.INVITATION)
+    with_approval = make_session(title="Observers Briefing", registration_policy=RegistrationPolicy.APPROVAL)
+    html = client.get("/").get_data(as_text=True)
+    assert by_invitation.title not in html and f"/sessions/{by_invitation.slug}/register" not in html
+    assert f'href="/sessions/{with_approval.slug}/register"' in html
 
 
 def test_registering_in_person_leads_to_own_page_with_badge_qr(app, client, make_session):

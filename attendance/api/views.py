@@ -33,6 +33,8 @@ from ..reports.headcount import headcount, headline
 from . import bp
 from .tokens import find_api_token
 
+MODE_VALUES = frozenset(mode.value for mode in Mode)
+
 csrf.exempt(bp)  # token requests carry no cookie; cookie requests are checked in `staff_api` below
 
 
@@ -223,7 +225,10 @@ def session_info(slug: str):
         number=meeting.number,
         days=[d.date.isoformat() for d in meeting.days],
         hours={d.date.isoformat(): [d.starts_at.strftime("%H:%M"), d.ends_at.strftime("%H:%M")] for d in meeting.days},
-        registration_open=meeting.registration_state() == "open",
+        registration_open=meeting.welcomes_anyone(),
+        # by name, as the registration form offers them and as POST .../registrations takes them
+        entity_types=[entity_type.name for entity_type in meeting.entity_types],
+        regions=[region.name for region in meeting.regions],
         timezone=meeting.timezone,
         venue=meeting.venue,
         hybrid=meeting.is_hybrid,
@@ -308,7 +313,7 @@ def add_registration_json(slug: str):
         check_in_now = False
     mode = values.get("mode")
     answers, answer_errors = answers_from_json(
-        meeting, body.get("answers"), Mode(mode) if mode is not None and mode in Mode._value2member_map_ else None
+        meeting, body.get("answers"), Mode(mode) if mode is not None and mode in MODE_VALUES else None
     )
     errors.update(answer_errors)
     if errors:

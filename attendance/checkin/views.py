@@ -36,6 +36,8 @@ from .kiosk import registration_from_badge_link
 from .roster import is_offline_conflict
 from .rule import NotAllowed, check_in, check_out, remove_check_in
 
+SCAN_RESULT_VALUES = frozenset(result.value for result in ScanResult)
+
 SCAN_LOG_LIMIT = 300
 
 
@@ -288,7 +290,7 @@ def scan_log(slug: str):
             abort(400, gettext("The day must be written YYYY-MM-DD."))
     if door:
         filters.append(ScanEvent.door == door)
-    if result in ScanResult._value2member_map_:
+    if result in SCAN_RESULT_VALUES:
         filters.append(ScanEvent.result == ScanResult(result))
     summary = db.session.execute(
         sa.select(ScanEvent.door, ScanEvent.result, sa.func.count())

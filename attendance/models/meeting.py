@@ -194,6 +194,11 @@ class MeetingSession(Model):
             return "not_yet_open"
         return "open"
 
+    def welcomes_anyone(self, now: datetime | None = None) -> bool:
+        """Whether a stranger may register through the public form now: open, and not by invitation only
+        (invitees register through their personal links, which the home page and the API do not offer)."""
+        return self.registration_state(now) == "open" and self.registration_policy is not RegistrationPolicy.INVITATION
+
     def has_begun(self, today: date) -> bool:
         """Whether its first day has come, `today` being the date in the session's zone."""
         return bool(self.days) and self.days[0].date <= today

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
 import sqlalchemy as sa
 
-from ..clock import key_text
+from ..clock import key_text, utcnow
 from ..dbutil import insert_or_ignore
 from ..extensions import db
 from ..json_input import parse_json
@@ -50,7 +49,7 @@ def handle_delivery(body: bytes, timestamp: str, given_signature: str, now: floa
     if not (timestamp.isascii() and timestamp.isdigit()):
         return Answer(401, {"status": "error", "reason": "x-zm-request-timestamp is not a number."})
     # Seconds since 1970 have 10 digits until the year 2286; a longer number would not even fit in a float.
-    if len(timestamp) > 11 or abs((now or time.time()) - int(timestamp)) > MAX_AGE_SECONDS:
+    if len(timestamp) > 11 or abs((now or utcnow().timestamp()) - int(timestamp)) > MAX_AGE_SECONDS:
         return Answer(401, {"status": "error", "reason": "Stale request: the timestamp is over five minutes off."})
     try:
         delivery = parse_json(body)

@@ -22,6 +22,8 @@ from ..registration.forms import _strip
 from ..registration.service import InvalidEntry, _term_named
 from .registration_import import COLUMNS, ERROR, NEW, PreviewRow, StaleConfirmation, _mode, fingerprint, read_list
 
+MODE_VALUES = frozenset(mode.value for mode in Mode)
+
 #: an invitee list names each person and their address; the rest pre-fills the form when present
 LIST_OPTIONAL = set(COLUMNS) - {"full_name", "email"}
 #: already invited, or already registered: skipped
@@ -64,7 +66,7 @@ def invitee_errors(meeting: MeetingSession, invitee: Invitee, *, places: int | N
         errors["entity_type"] = gettext("Choose the entity type of the delegation the focal point nominates.")
     if invitee.region and _term_named(meeting.regions, invitee.region) is None:
         errors["region"] = gettext("Choose one of this session's regions.")
-    if invitee.mode and invitee.mode not in Mode._value2member_map_:
+    if invitee.mode and invitee.mode not in MODE_VALUES:
         errors["mode"] = gettext("Choose in_person or online.")
     if places is not None and not 1 <= places <= MAX_PLACES:
         errors["places"] = gettext("A focal point may nominate from 1 to %(count)d people.", count=MAX_PLACES)

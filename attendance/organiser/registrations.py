@@ -32,6 +32,9 @@ from .service import (
     update_registration,
 )
 
+MODE_VALUES = frozenset(mode.value for mode in Mode)
+STATUS_VALUES = frozenset(status.value for status in RegistrationStatus)
+
 PAGE_SIZE = 50
 FILTER_KEYS = ("q", "entity_type", "region", "mode", "status")
 
@@ -43,8 +46,8 @@ def _filters() -> RegistrationFilters:
         q=without_control_characters(args.get("q", "")).strip()[:200],
         entity_type_id=args.get("entity_type", type=small_int),
         region_id=args.get("region", type=small_int),
-        mode=Mode(mode) if mode in Mode._value2member_map_ else None,
-        status=RegistrationStatus(status) if status in RegistrationStatus._value2member_map_ else None,
+        mode=Mode(mode) if mode in MODE_VALUES else None,
+        status=RegistrationStatus(status) if status in STATUS_VALUES else None,
     )
 
 

@@ -16,6 +16,8 @@ from ..models import Mode, Question, QuestionKind
 from ..text import has_control_characters
 from .service import ANSWER_MAX, clean_answers, parse_choices
 
+MODE_VALUES = frozenset(mode.value for mode in Mode)
+
 FIELD_PREFIX = "question_"
 _QUESTION_FIELD = re.compile(rf"^{FIELD_PREFIX}(\d+)$")
 
@@ -77,7 +79,7 @@ def with_questions(form_class: type[FlaskForm], questions: list[Question]) -> ty
 
         def _mode(self) -> Mode | None:
             mode = getattr(self, "mode", None)
-            return Mode(mode.data) if mode is not None and mode.data in Mode._value2member_map_ else None
+            return Mode(mode.data) if mode is not None and mode.data in MODE_VALUES else None
 
         def _submitted(self) -> dict[int, list[str]]:
             submitted = {}

@@ -29,10 +29,10 @@ class NotPending(Exception):
 
 
 def decide(registration: Registration, *, approve: bool, message: str = "") -> None:
-    """Approves (registered: badge, join link, a seat) or declines a pending registration in one transaction,
-    audited, with a mail to the delegate (approved: the confirmation with badge and calendar). Raises NotPending
-    or InPersonFull and changes nothing otherwise. A delegate who chose the waiting list is seated when a seat is
-    free, or else approved into the line (registered online meanwhile), from the moment they registered.
+    """Approves (registered: badge, join link, a seat) or declines a pending registration in the caller's
+    transaction, audited, with a mail to the delegate (approved: the confirmation with badge and calendar). Raises
+    NotPending or InPersonFull and changes nothing otherwise. A delegate who chose the waiting list is seated when a
+    seat is free, or else approved into the line (registered online meanwhile), from the moment they registered.
 
     The change is an UPDATE ... WHERE status = 'pending': of two organisers deciding at once, or a cancellation
     meanwhile, only one wins; the other learns what happened."""
@@ -84,8 +84,8 @@ class Decisions:
 
 
 def decide_many(registrations: Sequence[Registration], *, approve: bool, message: str = "") -> Decisions:
-    """Each decided in its own transaction: one that is no longer pending (or finds the seats full) does not
-    hold back the others, and is reported."""
+    """Each decided in turn, all in the caller's one transaction: one that is no longer pending (or finds the seats
+    full) is refused before it writes anything, so it does not hold back the others, and is reported."""
     decisions = Decisions()
     for registration in registrations:
         try:

@@ -42,6 +42,8 @@ from .calendar import calendar_ics, day_times
 from .forms import NAME_MAX, _strip
 from .waitlist import in_person_count, lock_seats, promote_waiting
 
+MODE_VALUES = frozenset(mode.value for mode in Mode)
+
 log = logging.getLogger(__name__)
 
 
@@ -357,7 +359,7 @@ def entry_errors(
         errors["entity_type"] = gettext("Choose one of this session's entity types.")
     if _term_named(meeting.regions, entry.region) is None:
         errors["region"] = gettext("Choose one of this session's regions.")
-    if entry.mode not in Mode._value2member_map_:
+    if entry.mode not in MODE_VALUES:
         errors["mode"] = gettext("Choose in_person or online.")
     if "email" not in errors:
         if not entry.email:

@@ -2,9 +2,10 @@
 
 A delegate who waits is registered online meanwhile (`mode` online, `waiting_since` set): the line is ordered by
 `waiting_since`, then by id. Whatever frees a seat (a cancellation, a switch to online, more seats) promotes the
-first in line in its own transaction, after `lock_seats`: on PostgreSQL the session row stays locked until the
-commit, so two cancellations at the same instant take turns and promote two different people; on SQLite the
-transaction's first write takes the database's write lock, with the same effect. The room is never over-filled.
+first in line in the same transaction (the request's, command's or job's one), after `lock_seats`: on PostgreSQL
+the session row stays locked until that commit, so two cancellations at the same instant take turns and promote
+two different people; on SQLite the transaction's first write takes the database's write lock, with the same
+effect. The room is never over-filled.
 """
 
 from __future__ import annotations
