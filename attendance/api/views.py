@@ -26,14 +26,12 @@ from ..checkin.rule import (
 from ..checkin.search import find_delegates
 from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
-from ..models import Attendance, MeetingSession, Mode, RegistrationSource, Source
+from ..models import MODE_VALUES, Attendance, MeetingSession, Mode, RegistrationSource, Source
 from ..questions.service import answers_from_json
 from ..registration.service import InvalidEntry, StaffEntry, add_registration
 from ..reports.headcount import headcount, headline
 from . import bp
 from .tokens import find_api_token
-
-MODE_VALUES = frozenset(mode.value for mode in Mode)
 
 csrf.exempt(bp)  # token requests carry no cookie; cookie requests are checked in `staff_api` below
 

@@ -9,12 +9,13 @@ from .meeting import EntityType, MeetingSeries, MeetingSession, Region, Registra
 from .message import Message
 from .online import IdentityMapping, OnlineInterval, ReportImport, UnmatchedPresence, ZoomEvent
 from .questions import Answer, Question, QuestionKind, VisaLetter
-from .registration import Mode, Registration, RegistrationSource, RegistrationStatus, Role
+from .registration import MODE_VALUES, Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from .registration_import import RegistrationImport
 from .staff import ApiToken, DoorAssignment, LoginFailure, StaffRole, StaffUser
 from .stored_pdf import PdfKind, StoredPdf
 
 __all__ = [
+    "MODE_VALUES",
     "EntityType",
     "MeetingSeries",
     "MeetingSession",

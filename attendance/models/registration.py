@@ -27,6 +27,10 @@ class Mode(enum.StrEnum):
         return gettext("In person") if self is Mode.IN_PERSON else gettext("Online")
 
 
+#: the values a form, a file or the API may give for a mode, checked without trying `Mode(value)`
+MODE_VALUES = frozenset(mode.value for mode in Mode)
+
+
 class RegistrationStatus(enum.StrEnum):
     REGISTERED = "registered"
     CANCELLED = "cancelled"

@@ -16,13 +16,11 @@ from .. import audit, outbox
 from ..clock import utcnow
 from ..dbutil import serialized_writes
 from ..extensions import db
-from ..models import Invitation, InvitationKind, InvitationList, MeetingSession, Mode, Registration
+from ..models import MODE_VALUES, Invitation, InvitationKind, InvitationList, MeetingSession, Mode, Registration
 from ..models.registration import email_key
 from ..registration.forms import _strip
 from ..registration.service import InvalidEntry, _term_named
 from .registration_import import COLUMNS, ERROR, NEW, PreviewRow, StaleConfirmation, _mode, fingerprint, read_list
-
-MODE_VALUES = frozenset(mode.value for mode in Mode)
 
 #: an invitee list names each person and their address; the rest pre-fills the form when present
 LIST_OPTIONAL = set(COLUMNS) - {"full_name", "email"}

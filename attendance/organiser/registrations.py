@@ -14,7 +14,7 @@ from ..extensions import db
 from ..formatting import format_day
 from ..jobs.kinds import badge_job_options, request_job
 from ..lookup import managed_session_or_404, small_int
-from ..models import Mode, Registration, RegistrationSource, RegistrationStatus, Role
+from ..models import MODE_VALUES, Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from ..questions.service import answers_by_registration, answers_of, questions_of, summary
 from ..registration.service import InvalidEntry, InvitationUsed, add_registration, cancel, reinstate, reissue_badge
 from ..registration.waitlist import waiting_list
@@ -32,7 +32,6 @@ from .service import (
     update_registration,
 )
 
-MODE_VALUES = frozenset(mode.value for mode in Mode)
 STATUS_VALUES = frozenset(status.value for status in RegistrationStatus)
 
 PAGE_SIZE = 50

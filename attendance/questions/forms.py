@@ -12,11 +12,9 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import LANGUAGES
-from ..models import Mode, Question, QuestionKind
+from ..models import MODE_VALUES, Mode, Question, QuestionKind
 from ..text import has_control_characters
 from .service import ANSWER_MAX, clean_answers, parse_choices
-
-MODE_VALUES = frozenset(mode.value for mode in Mode)
 
 FIELD_PREFIX = "question_"
 _QUESTION_FIELD = re.compile(rf"^{FIELD_PREFIX}(\d+)$")

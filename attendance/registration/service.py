@@ -22,6 +22,7 @@ from ..dbutil import serialized_writes
 from ..extensions import db
 from ..links import public_url
 from ..models import (
+    MODE_VALUES,
     EntityType,
     Invitation,
     InvitationKind,
@@ -41,8 +42,6 @@ from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import NAME_MAX, _strip
 from .waitlist import in_person_count, lock_seats, promote_waiting
-
-MODE_VALUES = frozenset(mode.value for mode in Mode)
 
 log = logging.getLogger(__name__)
 
