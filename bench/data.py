@@ -6,6 +6,9 @@ after `flask db upgrade` and `flask seed-demo` have run on the same database. It
 - "bench-large": a three-day session in Europe/Brussels whose last day is TODAY there, so door check-ins
   succeed, with 10,000 registrations (bulk inserted with executemany through SQLAlchemy core) and about
   20,000 attendance records on the two earlier days: in person, and online with the platform's intervals;
+- "bench-ended": a two-day session that ended a week ago, with 1,500 registrations and their attendance made
+  the same way: the app issues certificates only once a meeting has ended, and the large session ends today at
+  17:00 in Brussels, so the PDF part takes its certificates here, whatever the time of day;
 - "bench-open": a session open for registration with a generous in-person capacity (the seat check runs,
   but never refuses);
 - 32 scanner API tokens bound to "bench-large", one per simulated door phone, made with
@@ -27,7 +30,9 @@ import sqlalchemy as sa
 
 LARGE_SLUG = "bench-large"
 OPEN_SLUG = "bench-open"
+ENDED_SLUG = "bench-ended"
 LARGE_SIZE = 10_000
+ENDED_SIZE = 1_500  # enough eligible delegates (about 98 %) for the bulk run of 1,000 certificates
 SCANNERS = 32
 ZONE_NAME = "Europe/Brussels"
 
@@ -142,8 +147,8 @@ def _session(series, slug: str, number: int, title: str, days: list[date], capac
     return meeting
 
 
-def _bulk_registrations(meeting, rng: random.Random) -> None:
-    """10,000 registrations in one executemany; email_key and the two secrets are filled in as the model would."""
+def _bulk_registrations(meeting, rng: random.Random, size: int) -> None:
+    """`size` registrations in one executemany; email_key and the two secrets are filled in as the model would."""
     from attendance.clock import utcnow
     from attendance.extensions import db
     from attendance.models import Mode, Registration, RegistrationStatus, Role
@@ -154,7 +159,7 @@ def _bulk_registrations(meeting, rng: random.Random) -> None:
     type_ids = [t.id for t in meeting.entity_types]
     region_ids = [r.id for r in meeting.regions]
     rows = []
-    for n in range(1, LARGE_SIZE + 1):
+    for n in range(1, size + 1):
         email, name = f"bench.delegate.{n:05d}@example.org", _name(rng)
         rows.append(
             {
@@ -182,8 +187,9 @@ def _bulk_registrations(meeting, rng: random.Random) -> None:
     db.session.execute(sa.insert(Registration.__table__), rows)
 
 
-def _bulk_attendance(meeting, rng: random.Random) -> None:
-    """About 20,000 attendances on the two days before today: in person at the door, or online with intervals."""
+def _bulk_attendance(meeting, rng: random.Random, past_days: list) -> None:
+    """About two attendances per registration, one on each of `past_days`: in person at the door, or online with
+    intervals."""
     from attendance.extensions import db
     from attendance.models import Attendance, Mode, OnlineInterval, Registration, Source
 
@@ -193,7 +199,6 @@ def _bulk_attendance(meeting, rng: random.Random) -> None:
         .where(Registration.session_id == meeting.id)
         .order_by(Registration.id)
     ).all()
-    past_days = meeting.days[:2]
     rows, online_plans = [], {}
     for day in past_days:
         at = lambda hour, minute: _utc(zone, day.date, hour, minute)  # noqa: E731
@@ -292,13 +297,22 @@ def seed(fixture_path: str) -> dict:
             [today + timedelta(days=60), today + timedelta(days=61)],
             capacity=1_000_000,
         )
-        db.session.add_all([series, large, open_])
+        ended = _session(
+            series,
+            ENDED_SLUG,
+            3,
+            "Bench Session that has ended",
+            [today - timedelta(days=8), today - timedelta(days=7)],
+            capacity=None,
+        )
+        db.session.add_all([series, large, open_, ended])
         db.session.commit()
 
-        _bulk_registrations(large, rng)
-        db.session.commit()
-        _bulk_attendance(large, rng)
-        db.session.commit()
+        for meeting, size, past_days in ((large, LARGE_SIZE, large.days[:2]), (ended, ENDED_SIZE, ended.days)):
+            _bulk_registrations(meeting, rng, size)
+            db.session.commit()
+            _bulk_attendance(meeting, rng, past_days)
+            db.session.commit()
         # One token per simulated door scanner, each bound to the session, as a venue hands them out: the rate
         # limit counts per token.
         api_tokens = [create_api_token(f"Bench door {n + 1}", session_id=large.id)[1] for n in range(SCANNERS)]

@@ -66,20 +66,26 @@ def floor_ms(repeats: int) -> list[float]:
     return [_ms(render_floor) for _ in range(repeats)]
 
 
-def _large_session():
+def _session(slug: str):
     from attendance.extensions import db
     from attendance.models import MeetingSession
 
-    return db.session.scalar(sa.select(MeetingSession).filter_by(slug="bench-large"))
+    return db.session.scalar(sa.select(MeetingSession).filter_by(slug=slug))
+
+
+def _large_session():
+    return _session("bench-large")
 
 
 def certificate_pairs(count: int) -> list:
-    """(certificate, eligibility) for `count` eligible registrations of the large session, issued by the app."""
+    """(certificate, eligibility) for `count` eligible registrations of the ended session, issued by the app.
+
+    Not the large session's: its last day is today, and the app issues no certificate before a meeting ends."""
     from attendance.certificates.service import NotEligible, issue
     from attendance.extensions import db
     from attendance.models import Registration
 
-    meeting = _large_session()
+    meeting = _session("bench-ended")
     registrations = db.session.scalars(
         sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.id).limit(int(count * 1.2) + 10)
     ).all()
@@ -91,6 +97,11 @@ def certificate_pairs(count: int) -> list:
             continue
         if len(pairs) == count:
             break
+    if len(pairs) < count:  # say so, rather than an IndexError or a smaller run under the same heading
+        raise SystemExit(f"only {len(pairs)} of {count} certificates could be issued in {meeting.slug!r}")
+    # issue() only flushes; as the app's views do, commit before rendering: the stored copy is written on a
+    # connection of its own, which SQLite would keep waiting behind this session's open write.
+    db.session.commit()
     return pairs
 
 
@@ -107,11 +118,10 @@ def on_demand(repeats: int) -> dict:
     from attendance.models import Registration, StoredPdf
     from attendance.registration.badges import badge_pdf
 
-    meeting = _large_session()
+    pairs = certificate_pairs(repeats + 1)  # first: its commit would expire the delegates loaded before it
     registrations = db.session.scalars(
-        sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.id).limit(repeats + 1)
+        sa.select(Registration).filter_by(session_id=_large_session().id).order_by(Registration.id).limit(repeats + 1)
     ).all()
-    pairs = certificate_pairs(repeats + 1)
 
     # On connections of their own: a commit in the app's session would expire the delegates loaded in it.
     def forget_stored() -> None:
