@@ -1,16 +1,30 @@
 """Loading what a URL names, or answering 404: shared by every blueprint's views."""
 
+from typing import TypeVar
+
 from flask import abort
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from .extensions import db
+from .extensions import Model, db
 from .models import MeetingSession, Registration
 
 
 def session_or_404(slug: str) -> MeetingSession:
     return db.first_or_404(db.select(MeetingSession).filter_by(slug=slug))
+
+
+Row = TypeVar("Row", bound=Model)
+
+
+def in_session_or_404(model: type[Row], row_id: int, meeting: MeetingSession) -> Row:
+    """The `model` row with that id when it belongs to `meeting`; 404 otherwise, so an id of another session reads
+    as unknown."""
+    row = db.session.get(model, row_id)
+    if row is None or getattr(row, "session_id", None) != meeting.id:
+        abort(404)
+    return row
 
 
 def registration_by_key_or_404(access_key: str) -> Registration:

@@ -11,7 +11,7 @@ from ..auth import organiser_required
 from ..extensions import db, limiter
 from ..formatting import format_day
 from ..jobs.kinds import request_job
-from ..lookup import managed_session_or_404, registration_by_key_or_404
+from ..lookup import in_session_or_404, managed_session_or_404, registration_by_key_or_404
 from ..models import Certificate, Registration, VisaLetter
 from ..questions.visa import is_valid as visa_letter_valid
 from ..text import has_control_characters
@@ -154,9 +154,8 @@ def _started(job, new: bool):
 
 def _certificate_or_404(slug: str, registration_id: int) -> Certificate:
     meeting = managed_session_or_404(slug)
-    registration = db.get_or_404(Registration, registration_id)
-    certificate = certificate_of(registration)
-    if registration.session_id != meeting.id or certificate is None:
+    certificate = certificate_of(in_session_or_404(Registration, registration_id, meeting))
+    if certificate is None:
         abort(404)
     return certificate
 

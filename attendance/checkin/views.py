@@ -15,7 +15,7 @@ from ..auth import Actor, organiser_required, staff_required
 from ..clock import utcnow
 from ..extensions import db
 from ..formatting import format_day
-from ..lookup import door_session_or_403, managed_session_or_404, session_or_404
+from ..lookup import door_session_or_403, in_session_or_404, managed_session_or_404, session_or_404
 from ..models import (
     Attendance,
     MeetingSession,
@@ -184,9 +184,7 @@ def manual_change(slug: str, registration_id: int):
     """An organiser checks a person in by hand, records when they left (check-out), or removes a check-in made by
     mistake; check-ins and removals need a reason."""
     meeting = managed_session_or_404(slug)
-    registration = db.get_or_404(Registration, registration_id)
-    if registration.session_id != meeting.id:
-        abort(404)
+    registration = in_session_or_404(Registration, registration_id, meeting)
     day = _chosen_day(meeting, exact=True)
     reason = request.form.get("reason", "").strip()[:500]
     action = request.form.get("action")

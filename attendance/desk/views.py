@@ -9,7 +9,7 @@ from .. import audit, transaction
 from ..auth import Actor, staff_required
 from ..checkin.search import find_delegates
 from ..extensions import db
-from ..lookup import session_or_404
+from ..lookup import in_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationSource, SessionDay
 from ..registration.badges import badge_pdf
 from ..registration.service import InvalidEntry, add_registration, reissue_badge
@@ -18,10 +18,7 @@ from .forms import StaffEntryForm
 
 
 def _registration_or_404(meeting: MeetingSession, registration_id: int) -> Registration:
-    registration = db.get_or_404(Registration, registration_id)
-    if registration.session_id != meeting.id:
-        abort(404)
-    return registration
+    return in_session_or_404(Registration, registration_id, meeting)
 
 
 @bp.get("/sessions/<slug>/desk")

@@ -1,12 +1,12 @@
 """Organisers' jobs pages: recent jobs with their status, progress, attempts and errors; downloads when ready."""
 
 import sqlalchemy as sa
-from flask import abort, redirect, render_template, send_file, url_for
+from flask import redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from ..auth import organiser_required
 from ..extensions import db
-from ..lookup import managed_session_or_404
+from ..lookup import in_session_or_404, managed_session_or_404
 from ..models import Job, MailStatus, MeetingSession, OutboxMail, Registration
 from . import bp
 from .kinds import LABELS, result_path
@@ -70,7 +70,4 @@ def download(slug: str, job_id: int):
 
 def _job_or_404(slug: str, job_id: int) -> Job:
     meeting = managed_session_or_404(slug)
-    job = db.session.get(Job, job_id)
-    if job is None or job.session_id != meeting.id:
-        abort(404)
-    return job
+    return in_session_or_404(Job, job_id, meeting)

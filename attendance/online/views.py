@@ -12,7 +12,7 @@ from .. import attendance_rule  # a module, not its names: it imports online.int
 from ..auth import organiser_required
 from ..checkin.views import _chosen_day
 from ..extensions import csrf, db, limiter
-from ..lookup import managed_session_or_404, small_int
+from ..lookup import in_session_or_404, managed_session_or_404, small_int
 from ..models import Registration, ReportImport
 from . import bp
 from .imports import (
@@ -118,10 +118,7 @@ def imports(slug: str):
 
 
 def _import_or_404(meeting, import_id: int) -> ReportImport:
-    report = db.get_or_404(ReportImport, import_id)
-    if report.session_id != meeting.id:
-        abort(404)
-    return report
+    return in_session_or_404(ReportImport, import_id, meeting)
 
 
 @bp.get("/sessions/<slug>/imports/<int:import_id>")

@@ -1,7 +1,7 @@
 """Organisers register a delegation list at once: upload, preview, confirm."""
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -9,7 +9,7 @@ from flask_wtf.file import FileField, FileRequired
 from .. import outbox
 from ..auth import organiser_required
 from ..extensions import db
-from ..lookup import managed_session_or_404
+from ..lookup import in_session_or_404, managed_session_or_404
 from ..models import RegistrationImport
 from . import bp
 from .registration_import import (
@@ -62,10 +62,7 @@ def import_registrations(slug: str):
 
 
 def _upload_or_404(meeting, import_id: int) -> RegistrationImport:
-    upload = db.get_or_404(RegistrationImport, import_id)
-    if upload.session_id != meeting.id:
-        abort(404)
-    return upload
+    return in_session_or_404(RegistrationImport, import_id, meeting)
 
 
 def _preview_page(meeting, upload, status: int = 200):

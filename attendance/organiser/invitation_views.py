@@ -2,7 +2,7 @@
 confirm), see each invitation's status, revoke."""
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,7 +15,7 @@ from wtforms.validators import Optional
 from .. import transaction
 from ..auth import organiser_required
 from ..extensions import db
-from ..lookup import managed_session_or_404
+from ..lookup import in_session_or_404, managed_session_or_404
 from ..models import Invitation, InvitationList, Mode
 from ..registration.forms import _strip
 from ..registration.invitations import nominees
@@ -126,9 +126,7 @@ def invitations(slug: str):
 def revoke_invitation(slug: str, invitation_id: int):
     """Asks first (a revoked link cannot be given back), then revokes."""
     meeting = managed_session_or_404(slug)
-    invitation = db.get_or_404(Invitation, invitation_id)
-    if invitation.session_id != meeting.id:
-        abort(404)
+    invitation = in_session_or_404(Invitation, invitation_id, meeting)
     if request.method == "GET" or request.form.get("confirmed") != "yes":
         return render_template("organiser/confirm_revoke_invitation.html", meeting=meeting, invitation=invitation)
     try:
@@ -157,10 +155,7 @@ def upload_invitees(slug: str):
 
 
 def _list_or_404(meeting, list_id: int) -> InvitationList:
-    upload = db.get_or_404(InvitationList, list_id)
-    if upload.session_id != meeting.id:
-        abort(404)
-    return upload
+    return in_session_or_404(InvitationList, list_id, meeting)
 
 
 def _preview_page(meeting, upload: InvitationList, status: int = 200):

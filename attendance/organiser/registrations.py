@@ -1,6 +1,6 @@
 """Organisers manage registrations: search and filter, fix details, cancel, reissue badges, export, print."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -13,7 +13,7 @@ from ..exports import CSV_BOM
 from ..extensions import db
 from ..formatting import format_day
 from ..jobs.kinds import badge_job_options, request_job
-from ..lookup import managed_session_or_404, small_int
+from ..lookup import in_session_or_404, managed_session_or_404, small_int
 from ..models import MODE_VALUES, Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from ..questions.service import answers_by_registration, answers_of, questions_of, summary
 from ..registration.service import InvalidEntry, InvitationUsed, add_registration, cancel, reinstate, reissue_badge
@@ -169,10 +169,7 @@ def badge_sheet(slug: str):
 
 def _registration_or_404(slug: str, registration_id: int) -> Registration:
     meeting = managed_session_or_404(slug)
-    registration = db.get_or_404(Registration, registration_id)
-    if registration.session_id != meeting.id:
-        abort(404)
-    return registration
+    return in_session_or_404(Registration, registration_id, meeting)
 
 
 @bp.route("/sessions/<slug>/registrations/<int:registration_id>", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from .. import audit
 from ..auth import organiser_required
 from ..extensions import db
 from ..formatting import format_day
-from ..lookup import managed_session_or_404, small_int
+from ..lookup import in_session_or_404, managed_session_or_404, small_int
 from ..models import (
     AuditEvent,
     MeetingSeries,
@@ -215,9 +215,7 @@ def vocabulary(slug: str, kind: str):
 @organiser_required
 def delete_vocabulary_term(slug: str, kind: str, term_id: int):
     meeting = managed_session_or_404(slug)
-    term = db.get_or_404(VOCABULARIES[kind], term_id)
-    if term.session_id != meeting.id:
-        abort(404)
+    term = in_session_or_404(VOCABULARIES[kind], term_id, meeting)
     try:
         delete_term(term)
     except VocabularyInUse as in_use:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from .. import audit
 from ..auth import organiser_required
 from ..extensions import db
-from ..lookup import managed_session_or_404, registration_by_key_or_404
+from ..lookup import in_session_or_404, managed_session_or_404, registration_by_key_or_404
 from ..models import Question, QuestionKind, Registration
 from . import bp
 from .forms import CONTENT_LANGUAGES, QuestionForm
@@ -46,10 +46,7 @@ def questions(slug: str):
 
 def _question_or_404(slug: str, question_id: int) -> Question:
     meeting = managed_session_or_404(slug)
-    question = db.get_or_404(Question, question_id)
-    if question.session_id != meeting.id:
-        abort(404)
-    return question
+    return in_session_or_404(Question, question_id, meeting)
 
 
 @bp.route("/sessions/<slug>/questions/<int:question_id>", methods=["GET", "POST"])
@@ -147,10 +144,7 @@ def visa_letters(slug: str):
 
 def _registration_or_404(slug: str, registration_id: int) -> Registration:
     meeting = managed_session_or_404(slug)
-    registration = db.get_or_404(Registration, registration_id)
-    if registration.session_id != meeting.id:
-        abort(404)
-    return registration
+    return in_session_or_404(Registration, registration_id, meeting)
 
 
 @bp.post("/sessions/<slug>/visa-letters/<int:registration_id>")
