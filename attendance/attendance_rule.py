@@ -169,7 +169,7 @@ def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
     return gettext("did not attend")
 
 
-#: a day's window (naive UTC), the online minutes that make it, and whether it is over
+#: a day's window (moments in UTC), the online minutes that make it, and whether it is over
 DayPlan = tuple[datetime, datetime, int, bool]
 
 
@@ -212,11 +212,8 @@ class Evidence:
 def attendances_of(registration_ids: list[int] | sa.Select) -> dict[int, list[Evidence]]:
     """The attendance records of many registrations, with their intervals, in two queries. `registration_ids` is a
     list, or a query of them (for a whole session: no statement with thousands of parameters)."""
-    listed = isinstance(registration_ids, list)
-    found: dict[int, list[Evidence]] = defaultdict(
-        list, {i: [] for i in registration_ids} if isinstance(registration_ids, list) else {}
-    )
-    if listed and not registration_ids:
+    found: dict[int, list[Evidence]] = defaultdict(list)
+    if isinstance(registration_ids, list) and not registration_ids:
         return found
     of_them = Attendance.registration_id.in_(registration_ids)
     records = {

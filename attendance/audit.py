@@ -37,8 +37,6 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
             "invitation.create",
             "invitation.nominate",
             "invitation.revoke",
-            "registration.reprint_badge",
-            "certificate.reinstate",
             "registration.promote",
             "registrations.export",
             "badges.export",

@@ -341,18 +341,12 @@ def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) 
             admitted = _admit(connection, entry, event)
             if admitted is not None:
                 return admitted
-            found = sql.FIRST_ATTENDANCE.rows(
-                connection, registration_id=entry.attendance["registration_id"], day_id=entry.attendance["day_id"]
-            )
-            first = found[0] if found else None
+            first = _first_attendance(connection, entry)
         if first is not None and entry.scanned_at is not None and entry.scanned_at < first.first_seen_at:
             moved = _move_back(connection, entry, event, first)
             if moved is not None:
                 return moved
-            found = sql.FIRST_ATTENDANCE.rows(
-                connection, registration_id=entry.attendance["registration_id"], day_id=entry.attendance["day_id"]
-            )
-            first = found[0] if found else None
+            first = _first_attendance(connection, entry)
             continue  # an earlier scan moved it first, or an undo removed it: look again
         if first is not None:
             repeat = _already_in(entry, first)
@@ -360,6 +354,14 @@ def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) 
                 return repeat
             first = None
     raise RuntimeError("The badge's check-in for the day kept changing under this scan")
+
+
+def _first_attendance(connection: sa.Connection, entry: _Entry) -> sa.Row[Any] | None:
+    """The day's in-person attendance of the badge as it stands now, if any."""
+    found = sql.FIRST_ATTENDANCE.rows(
+        connection, registration_id=entry.attendance["registration_id"], day_id=entry.attendance["day_id"]
+    )
+    return found[0] if found else None
 
 
 def _admit(connection: sa.Connection, entry: _Entry, event: dict) -> CheckIn | None:
@@ -552,7 +554,7 @@ def check_out(attendance: Attendance, actor: Actor, at: datetime, note: str = ""
                 time=meeting.local(attendance.first_seen_at).strftime("%H:%M"),
             )
         )
-    if at > utcnow() + timedelta(minutes=2):
+    if at > utcnow() + CLOCK_SKEW:
         raise NotAllowed(gettext("The check-out cannot be in the future."))
     attendance.checked_out_at = at
     _log_change(

@@ -69,11 +69,19 @@ def first_recipient(meeting: MeetingSession, group: Group) -> Registration | Non
 
 
 def send_message(
-    meeting: MeetingSession, group: Group, subject: str, body: str, *, sent_by: str, send_token: str | None = None
+    meeting: MeetingSession,
+    group: Group,
+    subject: str,
+    body: str,
+    *,
+    recipients: int,
+    sent_by: str,
+    send_token: str | None = None,
 ) -> tuple[Message, bool]:
     """Keeps the message with its group and count, audited, and asks for the job that mails it (flushed; the job
     starts after the commit of the unit of work, `transaction.commit()`); whether it is new. The message already
-    sent with the same `send_token` (one preview's Send posted again) is returned instead of sending it twice."""
+    sent with the same `send_token` (one preview's Send posted again) is returned instead of sending it twice.
+    `recipients` is the count the organiser confirmed (`count(meeting, group)`), kept with the message."""
     if send_token and (sent := _sent_with(meeting, send_token)):
         return sent, False
     message = Message(
@@ -81,7 +89,7 @@ def send_message(
         subject=subject,
         body=body,
         filters=group.to_json(),
-        recipients=count(meeting, group),
+        recipients=recipients,
         sent_by=sent_by,
         send_token=send_token or None,
     )

@@ -31,6 +31,7 @@ def messages(slug: str):
                 group,
                 form.subject.data,
                 form.body.data,
+                recipients=recipients,
                 sent_by=current_user.email,
                 send_token=form.send_token.data,
             )

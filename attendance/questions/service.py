@@ -243,12 +243,10 @@ def _times_chosen(question_id: int, key: str) -> int:
     return sum(1 for value in values if key in value.split(CHOICE_SEPARATOR))
 
 
-def delete_question(question: Question) -> int:
-    """Deletes the question and its answers; how many answers went with it."""
-    count = answer_count(question)
+def delete_question(question: Question) -> None:
+    """Deletes the question and its answers (the page asked first, telling how many)."""
     db.session.delete(question)  # its answers go by the database's ON DELETE CASCADE
     db.session.flush()
-    return count
 
 
 # The summary on the session's page.

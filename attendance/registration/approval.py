@@ -13,7 +13,7 @@ from ..clock import utcnow
 from ..dbutil import serialized_writes
 from ..extensions import db
 from ..models import MeetingSession, Mode, Registration, RegistrationStatus
-from .service import InPersonFull, in_person_count
+from .service import InPersonFull
 from .waitlist import in_person_full, lock_seats
 
 MESSAGE_MAX = 500
@@ -48,10 +48,8 @@ def decide(registration: Registration, *, approve: bool, message: str = "") -> N
             if not in_person_full(meeting):
                 seat = {"mode": Mode.IN_PERSON, "waiting_since": None}
         if counts_seats:  # as `register` does: two approvals cannot both take the last seat
-            db.session.execute(sa.select(MeetingSession.id).where(MeetingSession.id == meeting.id).with_for_update())
-            if in_person_count(meeting) >= (
-                meeting.in_person_capacity or 0
-            ):  # checked before any write: nothing to undo
+            lock_seats(meeting)
+            if in_person_full(meeting):  # checked before any write: nothing to undo
                 raise InPersonFull()
         changed = cast(  # an UPDATE's result is a CursorResult, which Session.execute's type does not say
             sa.CursorResult[Any],

@@ -58,6 +58,19 @@ def _nominee_form(invitation: Invitation) -> RegistrationForm:
     return form
 
 
+def _all_places_taken(invitation: Invitation) -> int:
+    """Tells the focal point that their places are used up; the answer's status."""
+    flash(
+        _(
+            "You have nominated all %(count)d people your invitation allows: nobody more can be added. "
+            "Contact the secretariat if your delegation needs more places.",
+            count=invitation.places,
+        ),
+        "warning",
+    )
+    return 409
+
+
 def _focal_point_page(invitation: Invitation):
     meeting = invitation.session
     form = _nominee_form(invitation)
@@ -74,33 +87,14 @@ def _focal_point_page(invitation: Invitation):
             form.offer_waiting_list(meeting)
             form.mode.errors.append(_("In-person seats are now full. You can still register to attend online."))
         except InvitationUsed:
-            flash(
-                _(
-                    "You have nominated all %(count)d people your invitation allows: nobody more can be added. "
-                    "Contact the secretariat if your delegation needs more places.",
-                    count=invitation.places,
-                ),
-                "warning",
-            )
-            status = 409
+            status = _all_places_taken(invitation)
         except RegistrationClosed:
             return render_template("registration/closed.html", meeting=meeting, state="closed")
         else:
             flash(_("%(name)s is nominated. They receive an email with their own link.", name=nominee.full_name))
             return redirect(url_for("registration.invitation", token=invitation.token))
     elif request.method == "POST":
-        if invitation.used >= invitation.places:
-            flash(
-                _(
-                    "You have nominated all %(count)d people your invitation allows: nobody more can be added. "
-                    "Contact the secretariat if your delegation needs more places.",
-                    count=invitation.places,
-                ),
-                "warning",
-            )
-            status = 409
-        else:
-            status = 400
+        status = _all_places_taken(invitation) if invitation.used >= invitation.places else 400
     return render_template(
         "registration/focal_point.html",
         meeting=meeting,

@@ -26,7 +26,8 @@ from flask_babel import lazy_gettext as _l
 from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, judge_day, online_minutes_needed, session_days_of
 from ..extensions import db
 from ..formatting import format_day
-from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationStatus, SessionDay
+from ..models import Attendance, MeetingSession, Mode, Registration, SessionDay
+from ..registration.approval import pending_count
 
 COLUMNS = [
     "registered_in_person",
@@ -206,12 +207,7 @@ def headcount(meeting: MeetingSession) -> Headcount:
     day_records = session_days_of(meeting, registrations, active.with_only_columns(Registration.id))
     scopes = [_scope(meeting, _counts(day_records, registrations, None), None)]
     scopes += [_scope(meeting, _counts(day_records, registrations, i), day) for i, day in enumerate(meeting.days)]
-    pending = db.session.execute(
-        sa.select(sa.func.count(Registration.id)).where(
-            Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING
-        )
-    ).scalar_one()
-    return Headcount(meeting, scopes, pending)
+    return Headcount(meeting, scopes, pending_count(meeting))
 
 
 HEADLINE_COLUMNS = ("registered_in_person", "registered_online", "attended_in_person", "attended_online")
