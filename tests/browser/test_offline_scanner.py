@@ -71,7 +71,13 @@ def _kept_for_offline(page):
         """async () => {
         if (!navigator.serviceWorker.controller) return false;
         const cache = await caches.open("door-scanner-v1");
-        return Boolean(await cache.match(location.href)) && Boolean(await cache.match("/static/scanner-offline.js"));
+        // The page and every file it loaded (the list the page gives the worker): one missing, and the page
+        // reopened offline runs without it.
+        const files = [location.href];
+        document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=icon], link[rel=manifest]")
+            .forEach((el) => files.push(el.src || el.href));
+        const kept = await Promise.all(files.map((url) => cache.match(url, {ignoreSearch: true})));
+        return kept.every(Boolean);
     }""",
         polling=200,
         timeout=20000,
