@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 
 import sqlalchemy as sa
 from flask_babel import gettext, ngettext
@@ -117,13 +118,19 @@ def judge_day(
                 record.present_until = present_until
                 record.minutes = (present_until - present_from).total_seconds() / 60
     elif online is not None:
-        if online.intervals and record.online_minutes >= record.online_needed:
-            record.mode, record.minutes = ONLINE, record.online_minutes
-        elif not online.intervals and meeting.certificate_accepts_link_click:
-            record.mode, record.by_link = ONLINE, True
-        else:
+        if not counts_online(meeting, bool(online.intervals), record.online_minutes, record.online_needed):
             record.clicked_link = not online.intervals
+        elif online.intervals:
+            record.mode, record.minutes = ONLINE, record.online_minutes
+        else:
+            record.mode, record.by_link = ONLINE, True
     return record
+
+
+def counts_online(meeting: MeetingSession, has_intervals: bool, minutes: float, needed: int) -> bool:
+    """Whether a day's online record, with no door record that day, makes the day online: the platform's minutes
+    reach the threshold, or, with no platform data at all, a join-link click the session accepts."""
+    return minutes >= needed if has_intervals else meeting.certificate_accepts_link_click
 
 
 def describe_day(meeting: MeetingSession, record: DayRecord) -> str:
@@ -209,11 +216,10 @@ class Evidence:
     intervals: list[sa.Row] = field(default_factory=list)
 
 
-def attendances_of(registration_ids: list[int] | sa.Select) -> dict[int, list[Evidence]]:
-    """The attendance records of many registrations, with their intervals, in two queries. `registration_ids` is a
-    list, or a query of them (for a whole session: no statement with thousands of parameters)."""
+def attendances_of(registration_ids: list[int]) -> dict[int, list[Evidence]]:
+    """The attendance records of many registrations, with their intervals, in two queries."""
     found: dict[int, list[Evidence]] = defaultdict(list)
-    if isinstance(registration_ids, list) and not registration_ids:
+    if not registration_ids:
         return found
     of_them = Attendance.registration_id.in_(registration_ids)
     records = {
@@ -246,13 +252,70 @@ def days_of(registration: Registration) -> list[DayRecord]:
     return judge(registration.session, attendances_of([registration.id])[registration.id])
 
 
-def session_days_of(
-    meeting: MeetingSession,
-    registrations: Sequence[Registration] | Sequence[sa.Row],
-    registration_ids: sa.Select | None = None,
-) -> dict[int, list[DayRecord]]:
-    """Many registrations of one session (objects, or rows with their id), judged by the rule, in two queries
-    whatever their number; by `registration_ids`, a query of the same registrations' ids, when given."""
-    found = attendances_of([r.id for r in registrations] if registration_ids is None else registration_ids)
+def session_days_of(meeting: MeetingSession, registrations: Sequence[Registration]) -> dict[int, list[DayRecord]]:
+    """Many registrations of one session, judged by the rule, in two queries whatever their number."""
+    found = attendances_of([r.id for r in registrations])
     plans = day_plans(meeting)
     return {r.id: judge(meeting, found[r.id], plans) for r in registrations}
+
+
+def attended_days(meeting: MeetingSession, registrations: sa.Select) -> dict[int, tuple[int, int]]:
+    """The days attended by the rule, in person and online, as two bit masks over `meeting.days` (bit i: the i-th
+    day), for every registration of `registrations` (a query of ids of `meeting`'s registrations) that has an
+    attendance record: the headcount's question for a whole session, in two queries.
+
+    The same rule as `judge_day`, asking only what the headcount counts: a door record makes the day in person,
+    whatever its times; an online record is measured only on a day with no door record."""
+    day_bits = {day.id: 1 << i for i, day in enumerate(meeting.days)}
+    if not day_bits:
+        return {}
+    ours = sa.and_(Attendance.registration_id.in_(registrations), Attendance.day_id.in_(list(day_bits)))
+    # Records are unique per registration, day and mode: a sum of the days' bits is their union.
+    bits = sa.case(*((Attendance.day_id == day_id, bit) for day_id, bit in day_bits.items()), else_=0)
+    connection = db.session.connection()  # plain rows: the ORM's work per row costs more than the rule here
+    in_person: dict[int, int] = dict(
+        connection.execute(
+            sa.select(Attendance.registration_id, sa.func.sum(bits))
+            .where(ours, Attendance.mode == Mode.IN_PERSON)
+            .group_by(Attendance.registration_id)
+        ).all()
+    )
+    door = sa.orm.aliased(Attendance)
+    at_the_door = (
+        sa.select(door.id)
+        .where(
+            door.registration_id == Attendance.registration_id,
+            door.day_id == Attendance.day_id,
+            door.mode == Mode.IN_PERSON,
+        )
+        .exists()
+    )
+    # The platform's moments as stored (naive UTC), against each day's window made naive the same way: the
+    # conversion of 20,000 intervals to aware moments costs more than the rule itself.
+    windows = {
+        day.id: (start.replace(tzinfo=None), end.replace(tzinfo=None), needed)
+        for day, (start, end, needed, _) in zip(meeting.days, day_plans(meeting))
+    }
+    online: dict[int, int] = defaultdict(int)
+    records = connection.execute(
+        sa.select(
+            Attendance.id,
+            Attendance.registration_id,
+            Attendance.day_id,
+            sa.type_coerce(OnlineInterval.joined_at, sa.DateTime()),
+            sa.type_coerce(OnlineInterval.left_at, sa.DateTime()),
+        )
+        .outerjoin(OnlineInterval, OnlineInterval.attendance_id == Attendance.id)
+        .where(ours, Attendance.mode == Mode.ONLINE, ~at_the_door)
+        .order_by(Attendance.id)
+    ).all()
+    for (_, registration_id, day_id), rows in groupby(records, key=lambda row: tuple(row[:3])):
+        start, end, needed = windows[day_id]
+        intervals = [(joined, left) for *_, joined, left in rows if joined is not None]
+        minutes = minutes_attended(intervals, start, end).minutes if intervals else 0.0
+        if counts_online(meeting, bool(intervals), minutes, needed):
+            online[registration_id] |= day_bits[day_id]
+    return {
+        registration_id: (in_person.get(registration_id, 0), online.get(registration_id, 0))
+        for registration_id in in_person.keys() | online.keys()
+    }

@@ -1,8 +1,8 @@
 """The headcount: per entity type and per region, registered and attended, in person and online.
 
-Every day of every active registration is judged by the one attendance rule (`attendance_rule`), the same the
-certificates, pages and API read, and counted here, so every format (page, CSV, XLSX, PDF, JSON) shows the same
-numbers from the same function.
+Every day of every active registration is judged by the one attendance rule (`attendance_rule.attended_days`,
+the rule of the certificates, pages and API asked only what is counted here), so every format (page, CSV, XLSX,
+PDF, JSON) shows the same numbers from the same function.
 
 Definitions, for each scope (a day, or the whole session):
 - registered in person / online: active registrations by the mode they registered in;
@@ -15,7 +15,6 @@ Definitions, for each scope (a day, or the whole session):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -23,7 +22,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from ..attendance_rule import IN_PERSON, ONLINE, DayRecord, judge_day, online_minutes_needed, session_days_of
+from ..attendance_rule import ONLINE, attended_days, judge_day, online_minutes_needed
 from ..extensions import db
 from ..formatting import format_day
 from ..models import Attendance, MeetingSession, Mode, Registration, SessionDay
@@ -155,32 +154,53 @@ class Headcount:
         }
 
 
-def _counts(
-    day_records: dict[int, list[DayRecord]], registrations: Sequence[sa.Row], day_index: int | None
-) -> Counter[tuple[int, int, tuple[int, ...]]]:
-    """How many registrations share each (entity type id, region id, counts) for the scope, one day (its index) or
-    all: a few dozen distinct keys to add up rather than a row of counts per registration."""
-    tally: Counter[tuple[int, int, tuple[int, ...]]] = Counter()
-    for registration in registrations:
-        days = day_records[registration.id]
-        scope = days if day_index is None else [days[day_index]]
-        in_person = any(d.mode == IN_PERSON for d in scope)
-        online_only = not in_person and any(d.mode == ONLINE for d in scope)
-        counts = (
-            int(registration.mode == Mode.IN_PERSON),
-            int(registration.mode == Mode.ONLINE),
-            int(in_person),
-            int(online_only),
-            int(not in_person and not online_only),
-            int(in_person or online_only),
+#: what a scope counts of the people who share a key: (entity type id, region id, counts per column)
+Tally = Counter[tuple[int, int, tuple[int, ...]]]
+
+
+def _tallies(meeting: MeetingSession) -> list[Tally]:
+    """How many registrations share each (entity type id, region id, counts) for the whole session, then for each
+    day: a few dozen distinct keys to add up rather than a row of counts per registration. Registrations are
+    counted in SQL; only those with an attendance record are read one by one (`attended_days`)."""
+    counted = Registration.counted_in(meeting)
+    days = attended_days(meeting, sa.select(Registration.id).where(counted))
+    registrations = (
+        db.session.connection()
+        .execute(
+            sa.select(
+                Registration.id,
+                Registration.entity_type_id,
+                Registration.region_id,
+                sa.case((Registration.mode == Mode.IN_PERSON, True), else_=False),
+            ).where(counted)
         )
-        tally[registration.entity_type_id, registration.region_id, counts] += 1
-    return tally
+        .all()
+    )
+    # (entity type, region, registered in person, days in person, days online): people sharing one count alike
+    people = Counter(
+        (type_id, region_id, in_person, *days.get(id, (0, 0))) for id, type_id, region_id, in_person in registrations
+    )
+    scopes = [(1 << len(meeting.days)) - 1] + [1 << i for i in range(len(meeting.days))]
+    tallies = []
+    for scope in scopes:
+        tally: Tally = Counter()
+        for (type_id, region_id, registered_in_person, days_in_person, days_online), number in people.items():
+            in_person = bool(days_in_person & scope)
+            online_only = not in_person and bool(days_online & scope)
+            counts = (
+                int(registered_in_person),
+                int(not registered_in_person),
+                int(in_person),
+                int(online_only),
+                int(not in_person and not online_only),
+                int(in_person or online_only),
+            )
+            tally[type_id, region_id, counts] += number
+        tallies.append(tally)
+    return tallies
 
 
-def _scope(
-    meeting: MeetingSession, counted: Counter[tuple[int, int, tuple[int, ...]]], day: SessionDay | None
-) -> Scope:
+def _scope(meeting: MeetingSession, counted: Tally, day: SessionDay | None) -> Scope:
     by_type: dict[int, dict] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     by_region: dict[int, dict] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     total = Row(gettext("Total"))
@@ -199,14 +219,9 @@ def _scope(
 
 
 def headcount(meeting: MeetingSession) -> Headcount:
-    # Rows of the four columns counted, not objects: the ORM's cost per object dominated at 10,000 registrations.
-    active = sa.select(Registration.id, Registration.mode, Registration.entity_type_id, Registration.region_id).where(
-        Registration.counted_in(meeting)
-    )
-    registrations = db.session.execute(active).all()
-    day_records = session_days_of(meeting, registrations, active.with_only_columns(Registration.id))
-    scopes = [_scope(meeting, _counts(day_records, registrations, None), None)]
-    scopes += [_scope(meeting, _counts(day_records, registrations, i), day) for i, day in enumerate(meeting.days)]
+    session, *days = _tallies(meeting)
+    scopes = [_scope(meeting, session, None)]
+    scopes += [_scope(meeting, tally, day) for tally, day in zip(days, meeting.days)]
     return Headcount(meeting, scopes, pending_count(meeting))
 
 

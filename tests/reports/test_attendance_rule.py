@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from pdf_tools import pdf_text
 
+from attendance import attendance_rule
 from attendance.api.tokens import create_api_token
 from attendance.extensions import db
 from attendance.models import Attendance, MeetingSession, Mode, OnlineInterval, Registration, RegistrationStatus, Source
@@ -244,12 +245,23 @@ def test_every_view_agrees_on_a_generated_meeting(client, login, past, make_regi
                     if rng.random() < 0.2
                     else [((start // 60, start % 60), (min(17, (start + rng.randrange(10, 400)) // 60), 0))]
                 )
-                if not spans or spans[0][1] > spans[0][0]:
+                if spans and rng.random() < 0.4:  # a rejoin, overlapping or not: the union counts, once
+                    again = rng.randrange(start, 17 * 60)
+                    spans.append(((again // 60, again % 60), (min(17, (again + rng.randrange(10, 200)) // 60), 0)))
+                spans = [span for span in spans if span[1] > span[0]]
+                if spans or rng.random() < 0.5:
                     seen_online(registration, day, spans)
     db.session.commit()
     login("organiser")
     truth = assert_every_view_agrees(client, past)
     assert "online" in truth.values() and "in_person" in truth.values() and "" in truth.values()
+    # The headcount's shortcut (days as bit masks, only what it counts) judges each day as the full rule does.
+    counted = Registration.counted_in(past)
+    judged = attendance_rule.session_days_of(past, db.session.scalars(sa.select(Registration).where(counted)).all())
+    masks = attendance_rule.attended_days(past, sa.select(Registration.id).where(counted))
+    for registration_id, days in judged.items():
+        expected = tuple(sum(1 << i for i, d in enumerate(days) if d.mode == mode) for mode in ("in_person", "online"))
+        assert masks.get(registration_id, (0, 0)) == expected, registration_id
 
 
 def test_the_session_form_sets_scheduled_hours_and_refuses_a_share_out_of_range(client, login, past):
