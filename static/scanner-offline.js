@@ -28,7 +28,7 @@
   }
 
   function plural(forms, count) {
-    const one = count === 1 || (count === 0 && words.waiting.zero_is_one);
+    const one = count === 1 || (count === 0 && words.queued.zero_is_one);
     return (one ? forms.one : forms.other).replace("{n}", count);
   }
 
@@ -42,7 +42,7 @@
     const queued = store ? await store.queued() : [];
     const count = queued.length;
     backlog = queued.filter((q) => q.answered_offline).length;
-    $("queue-count").textContent = plural(words.waiting, count);
+    $("queue-count").textContent = plural(words.queued, count);
     $("queue-count").classList.toggle("waiting", count > 0);
   }
 
@@ -130,7 +130,7 @@
     if (!badge) return { status: "invalid", provisional: true, message: words.provisional_not_sent };
     const fields = { name: badge.name, entity: badge.entity, entity_type: badge.entity_type, mode: badge.mode,
       provisional: true };
-    // cancelled, pending approval or declined: refused, as the server would
+    // cancelled, pending approval, declined or waiting for a seat: refused, as the server would
     if (badge.status !== "registered") return Object.assign(fields, { status: badge.status, message: words.provisional_not_sent });
     const earlierHere = (await store.queued()).some((q) => q.hash === scan.hash && q.id !== scan.id);
     if (badge.in || earlierHere) {
@@ -247,7 +247,7 @@
     await saved;
     await hashed;
     const data = await provisionalAnswer(item);
-    if (["invalid", "cancelled", "pending", "declined"].includes(data.status)) {
+    if (!["ok", "already_checked_in", "no_roster"].includes(data.status)) {
       await store.dequeue(item.id);  // red: nobody was let in, nothing to send
     } else {
       if (data.status === "ok" || data.status === "already_checked_in") item.provisional = data.status;

@@ -14,6 +14,7 @@ from helpers import csrf_token, registration_form
 from attendance import transaction
 from attendance.api.tokens import create_api_token
 from attendance.certificates.service import eligibility
+from attendance.checkin.roster import token_hash
 from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.models import AuditEvent, MailStatus, Mode, OutboxMail, Registration, RegistrationStatus, StaffUser
@@ -253,6 +254,16 @@ def test_waiting_for_a_seat_in_a_session_held_only_in_the_room_gives_no_badge_an
     assert (
         answer.get_json()["status"] == "waiting" and "On the waiting list: no seat yet" in answer.get_json()["message"]
     )
+    door_token = create_api_token("Door 1", session_id=meeting.id)[1]
+
+    def on_the_roster() -> str:
+        """What an offline door phone would answer for the waiting delegate."""
+        roster = client.get(
+            f"/api/v1/sessions/{meeting.slug}/roster", headers={"Authorization": f"Bearer {door_token}"}
+        ).get_json()
+        return {badge["hash"]: badge["status"] for badge in roster["badges"]}[token_hash(person.badge_token)]
+
+    assert on_the_roster() == "waiting"  # refused offline too
     numbers = headline(meeting, today)["session"]
     assert numbers == {"registered_in_person": 1, "registered_online": 0}
     total = headcount(meeting).session.total.counts
@@ -263,6 +274,7 @@ def test_waiting_for_a_seat_in_a_session_held_only_in_the_room_gives_no_badge_an
     transaction.commit()
     assert person.mode is Mode.IN_PERSON and person.is_registered
     assert client.get(f"/me/{person.access_key}/badge.pdf").status_code == 200
+    assert on_the_roster() == "registered"
     answer = client.post(
         "/api/v1/checkins", json={"token": person.badge_token}, headers={"Authorization": f"Bearer {token}"}
     )

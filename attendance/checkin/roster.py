@@ -13,7 +13,17 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Attendance, EntityType, MeetingSession, Mode, Registration, ScanEvent, ScanResult, SessionDay
+from ..models import (
+    Attendance,
+    EntityType,
+    MeetingSession,
+    Mode,
+    Registration,
+    RegistrationStatus,
+    ScanEvent,
+    ScanResult,
+    SessionDay,
+)
 
 
 def token_hash(token: str) -> str:
@@ -37,12 +47,15 @@ def door_roster(meeting: MeetingSession, day: date) -> dict:
             EntityType.name,
             Registration.mode,
             Registration.status,
+            Registration.waiting_since,
             in_on_day,
         )
         .join(EntityType, EntityType.id == Registration.entity_type_id)
         .where(Registration.session_id == meeting.id)
         .order_by(Registration.id)
     ).all()
+    # As the door's rule answers: waiting for a seat in a session with no online meeting meanwhile is not admitted.
+    waits_without_seat, REGISTERED = not meeting.is_hybrid, RegistrationStatus.REGISTERED
     badges = [
         {
             "hash": token_hash(token),
@@ -50,11 +63,11 @@ def door_roster(meeting: MeetingSession, day: date) -> dict:
             "entity": organisation,
             "entity_type": entity_type,
             "mode": mode.value,
-            "status": status.value,
+            "status": "waiting" if waits_without_seat and waiting_since and status is REGISTERED else status.value,
             "in": first_at is not None,
             "first_at": meeting.local(first_at).isoformat() if first_at else None,
         }
-        for token, name, organisation, entity_type, mode, status, first_at in rows
+        for token, name, organisation, entity_type, mode, status, waiting_since, first_at in rows
     ]
     day_ends = datetime.combine(day + timedelta(days=1), time(), meeting.zone)
     return {

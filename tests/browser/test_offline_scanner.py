@@ -460,3 +460,38 @@ def test_a_page_reopened_offline_with_an_old_csrf_token_still_sends_its_scans(
         assert db.session.scalar(sa.select(Attendance.door).filter_by(registration_id=omar.id)) == "Door 9"
     finally:
         context.close()
+
+
+def test_a_delegate_waiting_for_a_seat_is_refused_in_words_online_and_offline(
+    live_server, browser, staff, make_session, make_registration
+):
+    """A session held only in the room, full: the one waiting for a seat has no place yet, and the door says so
+    whether the server answers or the device's roster does."""
+    from attendance.clock import utcnow
+
+    meeting = make_session(
+        first_day=datetime.now(ZoneInfo("Europe/Brussels")).date(), in_person_capacity=1, online_meeting_url=""
+    )
+    make_registration(meeting, full_name="Seated Person")
+    person = make_registration(meeting, full_name="Waiting Person", email="waiting.door@example.org")
+    person.waiting_since = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    context = browser.new_context()
+    try:
+        page = _log_in(context.new_page(), live_server, "door.offline@example.org")
+        _open_scanner(page, live_server, meeting, "Door 3")
+        _kept_for_offline(page)
+        for offline in (False, True):
+            context.set_offline(offline)
+            _wedge_scan(page, person.badge_token)
+            expect(page.locator("#result")).to_have_class(re.compile("result-refused"))
+            expect(page.locator("#result-title")).to_have_text("REFUSED: WAITING LIST")
+            if offline:  # the device's own answer, said as such
+                expect(page.locator("#result-provisional")).to_be_visible()
+            _next(page)
+        expect(page.locator("#queue-count")).to_have_text("0 scans waiting")  # refused: nothing to send
+        context.set_offline(False)
+        db.session.expire_all()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0
+    finally:
+        context.close()
