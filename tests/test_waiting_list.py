@@ -233,7 +233,7 @@ def test_two_cancellations_at_the_same_instant_promote_exactly_two(app, make_ses
 
 
 def test_waiting_for_a_seat_in_a_session_held_only_in_the_room_gives_no_badge_and_no_admission(
-    client, make_session, make_registration
+    client, login, make_session, make_registration
 ):
     today = datetime.now(ZoneInfo("Europe/Brussels")).date()
     meeting = make_session(in_person_capacity=1, online_meeting_url="", first_day=today)
@@ -245,6 +245,9 @@ def test_waiting_for_a_seat_in_a_session_held_only_in_the_room_gives_no_badge_an
     assert "1st in line" in me and "Your badge" not in me and f"/join/{person.access_key}" not in me
     refused = client.get(f"/me/{person.access_key}/badge.pdf")
     assert refused.status_code == 403 and "waiting list" in refused.get_data(as_text=True)
+    login("organiser")  # the desk says why, in the same words as the organiser's pages
+    desk = client.get(f"/sessions/{meeting.slug}/desk/people/{person.id}/new-badge")
+    assert desk.status_code == 409 and "On the waiting list: no seat yet, so no badge" in desk.get_data(as_text=True)
 
     token = create_api_token("Door 1")[1]
     answer = client.post(

@@ -11,7 +11,7 @@ from ..checkin.search import find_delegates
 from ..extensions import db
 from ..lookup import in_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationSource, SessionDay
-from ..registration.badges import badge_pdf
+from ..registration.badges import badge_pdf, why_no_badge
 from ..registration.service import InvalidEntry, add_registration, reissue_badge
 from . import bp
 from .forms import StaffEntryForm
@@ -94,10 +94,9 @@ def badge(slug: str, registration_id: int):
     """The delegate's own badge, for staff to print: the same PDF as on their page."""
     meeting = session_or_404(slug)
     registration = _registration_or_404(meeting, registration_id)
-    if registration.is_cancelled:
-        abort(409, _("This registration is cancelled, so it has no badge."))
-    if not registration.is_registered:
-        abort(409, _("This registration is not approved, so it has no badge."))
+    refusal = why_no_badge(registration)
+    if refusal:
+        abort(409, refusal)
     document = badge_pdf(registration)  # before the audit line's write: a stored badge has a connection of its own
     audit.record("registration.reprint_badge", session_id=meeting.id, target=f"registration {registration.id}")
     return (
@@ -116,10 +115,9 @@ def new_badge(slug: str, registration_id: int):
     """Lost badge: a new code, after a confirmation; the old badge stops working and the new one is mailed."""
     meeting = session_or_404(slug)
     registration = _registration_or_404(meeting, registration_id)
-    if registration.is_cancelled:
-        abort(409, _("This registration is cancelled, so it has no badge."))
-    if not registration.is_registered:
-        abort(409, _("This registration is not approved, so it has no badge."))
+    refusal = why_no_badge(registration)
+    if refusal:
+        abort(409, refusal)
     if request.method == "POST":
         reissue_badge(registration, tell=True)  # CSRFProtect has checked the form's token
         mailed = bool(registration.email)

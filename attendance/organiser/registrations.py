@@ -16,6 +16,7 @@ from ..jobs.kinds import badge_job_options, request_job
 from ..lookup import in_session_or_404, managed_session_or_404, small_int
 from ..models import MODE_VALUES, Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from ..questions.service import answers_by_registration, answers_of, questions_of, summary
+from ..registration.badges import why_no_badge
 from ..registration.service import InvalidEntry, InvitationUsed, add_registration, cancel, reinstate, reissue_badge
 from ..registration.waitlist import waiting_list
 from ..reports.headcount import headline
@@ -282,12 +283,9 @@ def reinstate_registration(slug: str, registration_id: int):
 def reissue_registration_badge(slug: str, registration_id: int):
     """Asks first, then gives a new badge code and mails the new badge."""
     registration = _registration_or_404(slug, registration_id)
-    if not registration.is_registered:
-        flash(
-            gettext("This registration is cancelled, so it has no badge.")
-            if registration.is_cancelled
-            else gettext("This registration is not approved, so it has no badge.")
-        )
+    refusal = why_no_badge(registration)
+    if refusal:
+        flash(refusal)
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
     if request.method == "POST":  # CSRFProtect has checked the form's token
         reissue_badge(registration, tell=True)

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 
 from ..countries import country_name
 from ..documents.pdf import render_pdf
@@ -14,6 +14,21 @@ from ..formatting import format_days
 from ..models import PdfKind, Registration
 from ..text import is_wide
 from ..tokens import grouped_badge_code
+
+
+def why_no_badge(registration: Registration, *, to_delegate: bool = False) -> str | None:
+    """Why `registration` has no badge, in words (to the delegate themselves, or to staff), or None when it has."""
+    if registration.is_cancelled:
+        return gettext("This registration is cancelled, so it has no badge.")
+    if registration.waits_without_seat:
+        if to_delegate:
+            return gettext(
+                "You are on the waiting list: no seat yet, so no badge. We email it to you when a seat is yours."
+            )
+        return gettext("On the waiting list: no seat yet, so no badge until a seat is theirs.")
+    if not registration.is_registered:
+        return gettext("This registration is not approved, so it has no badge.")
+    return None
 
 
 def badge_context(registration: Registration) -> dict:

@@ -19,7 +19,7 @@ from ..questions.service import questions_of
 from ..questions.visa import letter_of
 from ..tokens import grouped_badge_code
 from . import bp
-from .badges import badge_pdf
+from .badges import badge_pdf, why_no_badge
 from .calendar import calendar_ics, day_times
 from .forms import WAITING_LIST, RegistrationForm
 from .service import (
@@ -186,12 +186,9 @@ def my_data_download(access_key: str):
 @bp.get("/me/<access_key>/badge.pdf")
 def badge(access_key: str):
     registration = registration_by_key_or_404(access_key)
-    if registration.is_cancelled:
-        abort(403, _("This registration is cancelled, so it has no badge."))
-    if registration.waits_without_seat:
-        abort(403, _("You are on the waiting list: no seat yet, so no badge. We email it to you when a seat is yours."))
-    if not registration.is_registered:
-        abort(403, _("This registration is not approved, so it has no badge."))
+    refusal = why_no_badge(registration, to_delegate=True)
+    if refusal:
+        abort(403, refusal)
     return (
         badge_pdf(registration),
         200,
