@@ -162,6 +162,7 @@ def test_bad_input_re_renders_the_form_with_a_message_and_saves_nothing(client, 
     html = response.get_data(as_text=True)
     assert message in html
     assert 'value="amelie.dubois@example.org"' in html or field == "email"  # what was typed is kept
+    assert ('<option selected value="BE">Belgium</option>' in html) == (field != "country")  # chosen: kept
     assert registration_count() == 0
 
 
