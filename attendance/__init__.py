@@ -1,6 +1,8 @@
 """attendance: hybrid meetings from registration to certificate."""
 
 import logging
+import math
+import time
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
@@ -108,7 +110,14 @@ def _lower(value):
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
     db.session.rollback()  # a failed statement leaves the session unusable, and the page may need it
+    headers = {"Retry-After": _seconds_to_wait()} if code == 429 else {}
     if request.path.startswith("/api/"):
         reason = error.description if code < 500 else "Internal error; it was logged."
-        return jsonify(status="error", reason=reason), code
-    return render_template("error.html", code=code, error=error), code
+        return jsonify(status="error", reason=reason), code, headers
+    return render_template("error.html", code=code, error=error), code, headers
+
+
+def _seconds_to_wait() -> str:
+    """Until the breached limit's window ends, for a 429's Retry-After (asked of the counters on refusals only)."""
+    limit = limiter.current_limit
+    return str(max(1, math.ceil(limit.reset_at - time.time()))) if limit is not None else "60"

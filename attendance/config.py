@@ -104,5 +104,8 @@ def load_config(instance_path: Path) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "attendance"),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-* headers on every limited answer: they cost two more Redis round trips per check-in (the
+        # counter's value and its expiry), and no client of ours reads them. A refusal says when to retry
+        # (Retry-After, set by the 429 handler).
+        "RATELIMIT_HEADERS_ENABLED": False,
     }

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import re
 import secrets
@@ -176,7 +177,8 @@ def main() -> None:
     # Confirmation mails of `register` go to a temp dir, never to the repo's instance/outbox.
     app = create_app(
         {
-            "RATELIMIT_ENABLED": False,
+            "RATELIMIT_ENABLED": bool(os.environ.get("PROFILE_RATELIMIT")),
+            "RATELIMIT_STORAGE_URI": os.environ.get("PROFILE_RATELIMIT", "memory://"),
             "SMTP_HOST": "",
             "OUTBOX_DIR": tempfile.mkdtemp(prefix="attendance-profile-outbox-"),
         }

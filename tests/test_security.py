@@ -95,9 +95,10 @@ def test_login_is_rate_limited(rate_limited_client):
         for _ in range(12)
     ]
     assert statuses[:10] == [200] * 10 and statuses[-1] == 429
-    assert "Please wait a minute" in rate_limited_client.post(
-        "/login", data={"email": "x@example.org", "csrf_token": token}
-    ).get_data(as_text=True)
+    refused = rate_limited_client.post("/login", data={"email": "x@example.org", "csrf_token": token})
+    assert "Please wait a minute" in refused.get_data(as_text=True)
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60  # when the minute's window ends
+    assert "X-RateLimit-Remaining" not in refused.headers
     # Someone else behind the same address, with their own account, still gets in.
     assert (
         rate_limited_client.post(
