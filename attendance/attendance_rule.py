@@ -259,36 +259,28 @@ def session_days_of(meeting: MeetingSession, registrations: Sequence[Registratio
     return {r.id: judge(meeting, found[r.id], plans) for r in registrations}
 
 
-def attended_days(meeting: MeetingSession, registrations: sa.Select) -> dict[int, tuple[int, int]]:
+def attended_days(meeting: MeetingSession, registrations: sa.ColumnElement[bool]) -> dict[int, tuple[int, int]]:
     """The days attended by the rule, in person and online, as two bit masks over `meeting.days` (bit i: the i-th
-    day), for every registration of `registrations` (a query of ids of `meeting`'s registrations) that has an
-    attendance record: the headcount's question for a whole session, in two queries.
+    day), for every registration matching `registrations` (a condition on `Registration`, such as
+    `Registration.counted_in(meeting)`) that has an attendance record: the headcount's question for a whole
+    session, in two queries.
 
     The same rule as `judge_day`, asking only what the headcount counts: a door record makes the day in person,
     whatever its times; an online record is measured only on a day with no door record."""
     day_bits = {day.id: 1 << i for i, day in enumerate(meeting.days)}
     if not day_bits:
         return {}
-    ours = sa.and_(Attendance.registration_id.in_(registrations), Attendance.day_id.in_(list(day_bits)))
+    ours = sa.and_(registrations, Attendance.day_id.in_(list(day_bits)))
     # Records are unique per registration, day and mode: a sum of the days' bits is their union.
     bits = sa.case(*((Attendance.day_id == day_id, bit) for day_id, bit in day_bits.items()), else_=0)
     connection = db.session.connection()  # plain rows: the ORM's work per row costs more than the rule here
     in_person: dict[int, int] = dict(
         connection.execute(
             sa.select(Attendance.registration_id, sa.func.sum(bits))
+            .join(Registration)
             .where(ours, Attendance.mode == Mode.IN_PERSON)
             .group_by(Attendance.registration_id)
         ).all()
-    )
-    door = sa.orm.aliased(Attendance)
-    at_the_door = (
-        sa.select(door.id)
-        .where(
-            door.registration_id == Attendance.registration_id,
-            door.day_id == Attendance.day_id,
-            door.mode == Mode.IN_PERSON,
-        )
-        .exists()
     )
     # The platform's moments as stored (naive UTC), against each day's window made naive the same way: the
     # conversion of 20,000 intervals to aware moments costs more than the rule itself.
@@ -305,11 +297,14 @@ def attended_days(meeting: MeetingSession, registrations: sa.Select) -> dict[int
             sa.type_coerce(OnlineInterval.joined_at, sa.DateTime()),
             sa.type_coerce(OnlineInterval.left_at, sa.DateTime()),
         )
+        .join(Registration)
         .outerjoin(OnlineInterval, OnlineInterval.attendance_id == Attendance.id)
-        .where(ours, Attendance.mode == Mode.ONLINE, ~at_the_door)
+        .where(ours, Attendance.mode == Mode.ONLINE)
         .order_by(Attendance.id)
     ).all()
     for (_, registration_id, day_id), rows in groupby(records, key=lambda row: tuple(row[:3])):
+        if in_person.get(registration_id, 0) & day_bits[day_id]:
+            continue  # in person that day: the platform's minutes change nothing
         start, end, needed = windows[day_id]
         intervals = [(joined, left) for *_, joined, left in rows if joined is not None]
         minutes = minutes_attended(intervals, start, end).minutes if intervals else 0.0

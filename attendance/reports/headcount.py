@@ -163,7 +163,7 @@ def _tallies(meeting: MeetingSession) -> list[Tally]:
     day: a few dozen distinct keys to add up rather than a row of counts per registration. Registrations are
     counted in SQL; only those with an attendance record are read one by one (`attended_days`)."""
     counted = Registration.counted_in(meeting)
-    days = attended_days(meeting, sa.select(Registration.id).where(counted))
+    days = attended_days(meeting, counted)
     registrations = (
         db.session.connection()
         .execute(

@@ -258,7 +258,7 @@ def test_every_view_agrees_on_a_generated_meeting(client, login, past, make_regi
     # The headcount's shortcut (days as bit masks, only what it counts) judges each day as the full rule does.
     counted = Registration.counted_in(past)
     judged = attendance_rule.session_days_of(past, db.session.scalars(sa.select(Registration).where(counted)).all())
-    masks = attendance_rule.attended_days(past, sa.select(Registration.id).where(counted))
+    masks = attendance_rule.attended_days(past, counted)
     for registration_id, days in judged.items():
         expected = tuple(sum(1 << i for i, d in enumerate(days) if d.mode == mode) for mode in ("in_person", "online"))
         assert masks.get(registration_id, (0, 0)) == expected, registration_id
