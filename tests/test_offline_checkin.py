@@ -153,7 +153,7 @@ def test_queued_scans_of_one_badge_arriving_at_once_keep_the_earliest(live_serve
     "scanned_at, reason",
     [
         ("in 3 minutes", "in the future"),
-        ("yesterday", "door staff send the scans of today only"),
+        ("the day before yesterday", "door staff send the scans of today and yesterday only"),
         ("2024-02-19 09:12", "time zone offset"),
         ("19/02/2024 09:12", "ISO 8601"),
         ("soon", "ISO 8601"),
@@ -165,12 +165,30 @@ def test_an_impossible_scan_time_is_a_422_and_records_nothing(
     registration = make_registration(meeting)
     value = {
         "in 3 minutes": (brussels_now() + timedelta(minutes=3)).isoformat(),
-        "yesterday": (brussels_now() - timedelta(days=1)).isoformat(),
+        "the day before yesterday": (brussels_now() - timedelta(days=2)).isoformat(),
     }.get(scanned_at, scanned_at)
     response = post(client, {"token": registration.badge_token, "scanned_at": value}, door_token)
     assert response.status_code == 422
     assert response.get_json()["status"] == "error" and reason in response.get_json()["reason"]
     assert attendances() == [] and events() == []
+
+
+def test_scans_queued_in_the_afternoon_and_sent_the_next_morning_count_for_their_day(
+    client, make_session, make_registration, door_token
+):
+    """The venue's network went down at the end of the first day and came back the next morning: the door phone
+    sends yesterday's scans then, and they count for yesterday, at the moment they were made."""
+    today = brussels_now().date()
+    meeting = make_session(first_day=today - timedelta(days=1))  # yesterday and today
+    registration = make_registration(meeting)
+    yesterday_afternoon = datetime.combine(today - timedelta(days=1), datetime.min.time(), BRUSSELS).replace(hour=16)
+    sent = post(client, {"token": registration.badge_token, "scanned_at": yesterday_afternoon.isoformat()}, door_token)
+    assert sent.status_code == 201 and sent.get_json()["day"] == meeting.days[0].date.isoformat()
+    [attendance] = attendances()
+    assert attendance.day_id == meeting.days[0].id and attendance.first_seen_at == yesterday_afternoon
+    # Naming another day than the scan's own, or a day with no scan time, stays an organiser's right.
+    named = post(client, {"token": registration.badge_token, "day": meeting.days[0].date.isoformat()}, door_token)
+    assert named.status_code == 403 and "today only" in named.get_json()["reason"]
 
 
 def test_a_device_clock_a_little_ahead_is_accepted(client, meeting, make_registration, door_token):

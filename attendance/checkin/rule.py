@@ -195,7 +195,8 @@ def _scan_day(
     scanned_at: datetime, day: date | None, today: date, zone: ZoneInfo, manages: bool, session_days: dict
 ) -> date:
     """The day a queued scan checks in for: the scan's own, in the session's zone; refused when it is not the
-    day named, not today for door staff, or not a day of the session."""
+    day named, not a day of the session, or, for door staff, earlier than yesterday: a door phone that lost the
+    network in the afternoon may find it again only the next morning, and its scans must still count."""
     scan_day = date_in(zone, scanned_at)
     if day is not None and day != scan_day:
         raise ScanTimeRejected(
@@ -203,10 +204,10 @@ def _scan_day(
                 "The scan was made on %(scan_day)s, not on %(day)s.", scan_day=scan_day.isoformat(), day=day.isoformat()
             )
         )
-    if scan_day != today and not manages:
+    if scan_day not in (today, today - timedelta(days=1)) and not manages:
         raise ScanTimeRejected(
             gettext(
-                "The scan was made on %(scan_day)s: door staff send the scans of today only.",
+                "The scan was made on %(scan_day)s: door staff send the scans of today and yesterday only.",
                 scan_day=scan_day.isoformat(),
             )
         )
@@ -264,7 +265,7 @@ def _decide(
     today = date_in(badge.zone)
     if event["scanned_at"] is not None:  # checked before any answer: a refused time records nothing
         day = _scan_day(event["scanned_at"], day, today, badge.zone, actor.manages(row.session_id), badge.days)
-    if day is not None and day != today and not actor.manages(row.session_id):
+    if day is not None and day != today and event["scanned_at"] is None and not actor.manages(row.session_id):
         raise NotAllowed(
             gettext("Door staff check in for today only; an organiser of this session may name another day.")
         )
