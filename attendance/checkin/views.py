@@ -34,7 +34,7 @@ from . import bp
 from .counts import door_counts
 from .kiosk import registration_from_badge_link
 from .roster import is_offline_conflict
-from .rule import NotAllowed, check_in, check_out, remove_check_in
+from .rule import NotAllowed, ScanTimeRejected, check_in, check_out, remove_check_in
 
 SCAN_RESULT_VALUES = frozenset(result.value for result in ScanResult)
 
@@ -239,21 +239,32 @@ def manual_change(slug: str, registration_id: int):
                 gettext("%(name)s: check-in of %(day)s removed.", name=registration.full_name, day=format_day(day.date))
             )
     else:
+        # When they came, from a sign-in sheet, say: without it, a day gone by counts with no time measured.
+        clock = request.form.get("time", "").strip()
 
         def audit_check_in(_admitted) -> None:  # only an admission is audited, not a refusal
-            audit.record("attendance.check_in", session_id=meeting.id, target=target, details=f"{day.date}: {reason}")
+            came = f" {clock}" if clock else ""
+            audit.record(
+                "attendance.check_in", session_id=meeting.id, target=target, details=f"{day.date}{came}: {reason}"
+            )
 
-        outcome = check_in(
-            actor=actor,
-            registration_id=registration.id,
-            session_slug=meeting.slug,
-            day=day.date,
-            source=Source.MANUAL,
-            note=reason,
-            door="secretariat",
-            on_admitted=audit_check_in,
-        )
-        flash(f"{registration.full_name}: {outcome.payload['message']}.")
+        try:
+            outcome = check_in(
+                actor=actor,
+                registration_id=registration.id,
+                session_slug=meeting.slug,
+                day=day.date,
+                source=Source.MANUAL,
+                note=reason,
+                door="secretariat",
+                on_admitted=audit_check_in,
+                scanned_at=_moment_on(meeting, day, clock, today=True) if clock else None,
+            )
+        except (ValueError, ScanTimeRejected) as refusal:
+            db.session.rollback()
+            flash(gettext("Not checked in: %(reason)s", reason=refusal))
+        else:
+            flash(f"{registration.full_name}: {outcome.payload['message']}.")
     return redirect(url_for("checkin.live_attendance", slug=slug, day=day.date.isoformat()))
 
 

@@ -321,6 +321,27 @@ def test_a_check_out_recorded_on_the_attendance_page_reaches_the_certificate(cli
     assert "eligible" in registration_page
 
 
+def test_a_check_in_by_hand_for_a_day_gone_by_may_give_the_arrival_time(client, login, past, make_registration):
+    """From a sign-in sheet: the organiser says when they came, and the certificate counts from then; without a
+    time the day counts with no time measured, as before; a time in the future or malformed changes nothing."""
+    from helpers import csrf_token
+
+    came = make_registration(past, full_name="Signed The Sheet")
+    login("organiser")
+    url = f"/sessions/{past.slug}/attendance/{came.id}?day={past.days[0].date}"
+    form = {"action": "check_in", "reason": "paper sign-in sheet", "csrf_token": csrf_token(client)}
+    page = client.post(url, data=form | {"time": "9h30"}, follow_redirects=True).get_data(as_text=True)
+    assert "Not checked in: write the time as HH:MM" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0
+    client.post(url, data=form | {"time": "10:15"})
+    text = certificate_text(client, came)
+    assert "in person, from 10:15 to the end of the day: 6 h 45 min" in text
+    from attendance.models import AuditEvent
+
+    audited = db.session.scalars(sa.select(AuditEvent.details).filter_by(action="attendance.check_in")).all()
+    assert audited == [f"{past.days[0].date} 10:15: paper sign-in sheet"]
+
+
 def test_the_certificates_page_shows_partial_minutes_and_the_report_counts_in_words(
     client, login, past, make_registration
 ):
