@@ -36,10 +36,18 @@ def format_days(days: Sequence) -> str:
     if first == last:
         return format_day(first)
     if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{format_day(last)}"
+        return f"{first.day}{range_dash()}{format_day(last)}"
     if first.year == last.year:
         return f"{babel_format_date(first, 'd MMMM', locale=_locale())} – {format_day(last)}"
     return f"{format_day(first)} – {format_day(last)}"
+
+
+def range_dash(locale: str | None = None) -> str:
+    """The en dash between two numbers of a range ('19–20', '09:30–17:00'). In a right-to-left language it has
+    left-to-right marks on both sides: a bare dash between two numbers takes the text's direction, and the range
+    shows reversed ('20–19')."""
+    right_to_left = Locale.parse(locale or _locale()).character_order == "right-to-left"
+    return "\u200e–\u200e" if right_to_left else "–"
 
 
 def format_moment(moment: datetime | None, meeting=None) -> str:
@@ -77,3 +85,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_day)
     app.add_template_filter(format_days)
     app.add_template_filter(format_moment)
+    app.add_template_global(range_dash)

@@ -273,6 +273,10 @@ def test_dates_are_written_for_the_locale(app):
             == "28 November 2026, 29 November 2026, and 1 December 2026"
         )
         assert format_days([date(2026, 11, 30), date(2026, 12, 1)]) == "30 November – 1 December 2026"
+    with app.test_request_context(), force_locale("ar"):
+        # Left-to-right marks keep the range in reading order: a bare dash between two numbers in right-to-left
+        # text shows "20–19".
+        assert format_days([date(2024, 2, 19), date(2024, 2, 20)]).startswith("19\u200e–\u200e20 ")
 
 
 def test_a_right_to_left_language_turns_the_page(app):

@@ -2,6 +2,8 @@
 language reach pages, badges, certificates and reports in the reader's language, and fall back to the session's
 own words, never to an empty field."""
 
+import re
+
 import sqlalchemy as sa
 from helpers import csrf_token
 from pdf_tools import pdf_text
@@ -78,6 +80,9 @@ def test_an_organiser_enters_names_in_each_language(client, login, make_session)
     assert 'name="name_fr" value="Bureau régional"' in page
     edit = client.get(f"/sessions/{meeting.slug}/edit").get_data(as_text=True)
     assert 'name="title_fr"' in edit and 'name="venue_ar"' in edit
+    # The Arabic title is typed right to left; its label stays in the page's language and direction.
+    assert re.search(r'<input [^>]*dir="rtl"[^>]*lang="ar"[^>]*name="title_ar"', edit)
+    assert '<div lang="ar"' not in edit
 
 
 def test_the_demo_names_its_entity_types_in_french(app, runner, client, login):

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -33,20 +34,24 @@ class Source(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "scan": "badge scan",
-            "name_search": "name search",
-            "manual": "by hand",
-            "link": "join link",
-            "zoom_webhook": "Zoom webhook",
-            "zoom_report": "Zoom report",
-            "teams_report": "Teams report",
-            "csv_report": "CSV report",
-        }[self.value]
+        return str(_SOURCE_LABELS[self.value])
 
     @property
     def is_platform_evidence(self) -> bool:
         return self in (Source.ZOOM_WEBHOOK, Source.ZOOM_REPORT, Source.TEAMS_REPORT, Source.CSV_REPORT)
+
+
+#: how each source is named on the pages, in the reader's language
+_SOURCE_LABELS = {
+    "scan": _l("badge scan"),
+    "name_search": _l("name search"),
+    "manual": _l("by hand"),
+    "link": _l("join link"),
+    "zoom_webhook": _l("Zoom webhook"),
+    "zoom_report": _l("Zoom report"),
+    "teams_report": _l("Teams report"),
+    "csv_report": _l("CSV report"),
+}
 
 
 class Attendance(Model):

@@ -10,6 +10,7 @@ from flask_babel import force_locale, get_locale, gettext
 from icalendar import Calendar, Event
 
 from ..clock import utcnow
+from ..formatting import range_dash
 from ..links import public_url
 from ..models import MeetingSession, Mode, Registration, RegistrationStatus
 
@@ -33,7 +34,8 @@ class DayTimes:
     def hours(self) -> str:
         """'09:30–17:00', in the session's zone."""
         locale = str(get_locale() or "en")
-        return f"{format_time(self.starts, 'HH:mm', locale=locale)}–{format_time(self.ends, 'HH:mm', locale=locale)}"
+        start, end = format_time(self.starts, "HH:mm", locale=locale), format_time(self.ends, "HH:mm", locale=locale)
+        return f"{start}{range_dash(locale)}{end}"
 
     @property
     def zone_name(self) -> str:
