@@ -32,9 +32,10 @@
     return (one ? forms.one : forms.other).replace("{n}", count);
   }
 
+  let pageKept = false;  // the service worker kept this page and every file it loaded: it reopens offline
   function showRoster() {
     const count = rosterIsCurrent() ? Object.keys(roster.badges).length : 0;
-    $("roster-status").textContent = plural(words.roster, count);
+    $("roster-status").textContent = plural(words.roster, count) + (pageKept ? " · " + words.page_kept : "");
   }
 
   let backlog = 0;  // scans answered offline, waiting to be sent
@@ -297,6 +298,11 @@
     setInterval(refreshRoster, ROSTER_EVERY_MS);
     setInterval(() => { if (navigator.onLine && backlog > 0) flush(); }, RETRY_EVERY_MS);
     if ("serviceWorker" in navigator && root.dataset.workerUrl) {
+      navigator.serviceWorker.addEventListener("message", (event) => {
+        if (!event.data || typeof event.data.kept !== "number") return;
+        pageKept = event.data.kept === event.data.of;
+        showRoster();
+      });
       navigator.serviceWorker.register(root.dataset.workerUrl, { scope: root.dataset.workerScope })
         .then(() => navigator.serviceWorker.ready)
         .then((registration) => registration.active.postMessage({ cache: pageFiles() }))

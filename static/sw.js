@@ -9,22 +9,32 @@ const SCANNER_PAGE = /^\/sessions\/[^/]+\/checkin$/;
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
-// The page names its own files (and itself) once it runs, whatever they are called this release.
+// The page names its own files (and itself) once it runs, whatever they are called this release; it is told how
+// many are kept, so that the door knows whether the page would reopen with no network.
 self.addEventListener("message", (event) => {
   const urls = (event.data && event.data.cache) || [];
   event.waitUntil(caches.open(CACHE).then((cache) => Promise.all(urls.map((url) =>
-    fetch(url, { credentials: "same-origin" }).then((response) => keep(cache, url, response))))));
+    fetch(url, { credentials: "same-origin" }).then((response) => keep(cache, url, response), () => hasCopy(cache, url)))))
+    .then((kept) => {
+      if (event.source) event.source.postMessage({ kept: kept.filter(Boolean).length, of: urls.length });
+    }));
 });
 
 // A copy replaces the kept one only once its whole body has arrived: a put that streams from the network and is
-// cut by the network dropping would lose the kept copy too, and the page could not reopen offline.
+// cut by the network dropping would lose the kept copy too, and the page could not reopen offline. True when a
+// copy is kept, this one or an earlier one.
 async function keep(cache, key, response) {
-  if (!response.ok || response.redirected) return;
+  if (!response.ok || response.redirected) return hasCopy(cache, key);
   try {
     const body = await response.blob();
     await cache.put(key, new Response(body, { status: response.status, statusText: response.statusText,
                                                headers: response.headers }));
-  } catch (cut) { /* the network dropped meanwhile: the copy kept before stays */ }
+    return true;
+  } catch (cut) { return hasCopy(cache, key); /* the network dropped meanwhile: the copy kept before stays */ }
+}
+
+async function hasCopy(cache, key) {
+  return Boolean(await cache.match(key, { ignoreSearch: true }));
 }
 
 function isKept(url, request) {

@@ -65,8 +65,10 @@ def _shot(page, name):
 
 
 def _kept_for_offline(page):
-    """The roster is on the device and the service worker keeps the page: ready to lose the network."""
+    """The roster is on the device and the service worker keeps the page: ready to lose the network, as the page
+    says. What it says is checked against the cache itself."""
     expect(page.locator("#roster-status")).to_contain_text("known offline")
+    expect(page.locator("#roster-status")).to_contain_text("this page opens offline", timeout=20000)
     page.wait_for_function(
         """async () => {
         if (!navigator.serviceWorker.controller) return false;
@@ -450,6 +452,8 @@ def test_a_page_reopened_offline_with_an_old_csrf_token_still_sends_its_scans(
         }""")
         page.reload()
         assert page.locator('meta[name="csrf-token"]').get_attribute("content") == "expired"
+        # Reopened with no network, from the copies kept: it still says so.
+        expect(page.locator("#roster-status")).to_contain_text("this page opens offline")
         _wedge_scan(page, omar.badge_token)
         expect(page.locator("#result-provisional")).to_be_visible()
         _next(page)
