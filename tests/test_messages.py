@@ -262,6 +262,30 @@ def test_groups_filter_by_check_in_and_waiting_list(make_session, make_registrat
     )
 
 
+def test_the_waiting_group_with_any_status_is_the_people_in_line_not_pending_ones_who_asked(
+    app, client, login, make_session, make_registration
+):
+    meeting = make_session(in_person_capacity=1)
+    make_registration(meeting)
+    in_line = make_registration(meeting, mode=Mode.ONLINE, waiting_since=utcnow(), email="in.line@example.org")
+    asked = {  # asked to wait for a seat, but never approved into the line
+        status: make_registration(
+            meeting, mode=Mode.ONLINE, waiting_since=utcnow(), status=status, email=f"{status.value}@example.org"
+        )
+        for status in (RegistrationStatus.PENDING, RegistrationStatus.DECLINED)
+    }
+    login()
+    url = f"/sessions/{meeting.slug}/messages"
+    form = {"status": "", "waiting": "yes", "subject": "Seats", "body": "News about seats."}
+    preview = client.post(url, data={**form, "action": "preview", "csrf_token": csrf_token(client, url)})
+    page = preview.get_data(as_text=True)
+    assert "This message goes to 1 person." in page and in_line.email in page
+    client.post(url, data={**form, "action": "send", "expected": "1", "csrf_token": csrf_token(client, url)})
+    assert [m["To"] for m in outbox_mails(app)] == [in_line.email]
+    not_in_line = set(db.session.scalars(Group(status=None, waiting=False).query(meeting)))
+    assert set(asked.values()) <= not_in_line and in_line not in not_in_line
+
+
 def test_deleting_a_session_deletes_its_messages(app, client, login, make_session, make_registration):
     from attendance.organiser.service import delete_session
 
