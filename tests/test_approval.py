@@ -775,3 +775,41 @@ def test_a_delegate_who_chose_the_waiting_list_is_seated_on_approval_when_a_seat
     transaction.commit()
     assert wisher.status is RegistrationStatus.REGISTERED and wisher.mode is Mode.IN_PERSON
     assert not wisher.is_waiting
+
+
+def approvals_row(client, meeting, registration) -> str:
+    page = client.get(f"/sessions/{meeting.slug}/approvals").get_data(as_text=True)
+    row = page[page.index(f'data-registration="{registration.id}"') :]
+    return html.unescape(re.sub(r"\s+", " ", row[: row.index("</tr>")]))
+
+
+def test_the_approvals_page_shows_a_pending_delegates_wish_to_wait_for_a_seat(client, login, make_session):
+    meeting = make_session(registration_policy=APPROVAL, in_person_capacity=1)
+    seated = register(meeting, delegate(meeting, 1))
+    decide(seated, approve=True)
+    in_line = register(meeting, delegate(meeting, 2), wait_for_seat=True)
+    decide(in_line, approve=True)
+    wisher = register(meeting, delegate(meeting, 3), wait_for_seat=True)
+    plain = register(meeting, delegate(meeting, 4, mode=Mode.ONLINE))
+    transaction.commit()
+    login()
+    row = approvals_row(client, meeting, wisher)
+    assert "Asks for a seat: the room is full, so approving puts them on the waiting list, 1 person ahead." in row
+    assert "They attend online meanwhile." in row and "In person" in row and "Online" not in row
+    assert "Asks for a seat" not in approvals_row(client, meeting, plain)
+
+    cancel(seated, "cannot travel")  # the first in line takes the seat; the room is full again, nobody ahead
+    transaction.commit()
+    assert "on the waiting list, 0 people ahead." in approvals_row(client, meeting, wisher)
+    meeting.in_person_capacity = 3
+    transaction.commit()
+    assert "Asks for a seat: one is free, so approving seats them." in approvals_row(client, meeting, wisher)
+
+
+def test_in_a_room_only_session_the_wish_says_there_is_no_badge_until_a_seat(client, login, make_session):
+    meeting = make_session(registration_policy=APPROVAL, in_person_capacity=0, online_meeting_url="")
+    wisher = register(meeting, delegate(meeting, 1), wait_for_seat=True)
+    transaction.commit()
+    login()
+    row = approvals_row(client, meeting, wisher)
+    assert "0 people ahead. No badge until a seat is theirs." in row and "online" not in row

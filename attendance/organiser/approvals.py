@@ -9,7 +9,7 @@ from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import managed_session_or_404, small_int
 from ..models import Registration, RegistrationStatus
-from ..registration.approval import MESSAGE_MAX, NotPending, decide_many, pending_count
+from ..registration.approval import MESSAGE_MAX, NotPending, decide_many, pending_count, seat_wishes
 from ..registration.service import InPersonFull
 from . import bp
 
@@ -33,6 +33,7 @@ def approvals(slug: str):
         "organiser/approvals.html",
         meeting=meeting,
         people=people,
+        seat_wishes=seat_wishes(meeting, people),
         shown=shown,
         statuses=SHOWN,
         pending=pending_count(meeting),

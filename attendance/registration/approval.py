@@ -14,7 +14,7 @@ from ..dbutil import serialized_writes
 from ..extensions import db
 from ..models import MeetingSession, Mode, Registration, RegistrationStatus
 from .service import InPersonFull
-from .waitlist import in_person_full, lock_seats
+from .waitlist import ahead_in_line, in_person_full, lock_seats
 
 MESSAGE_MAX = 500
 
@@ -101,3 +101,23 @@ def pending_count(meeting: MeetingSession) -> int:
             Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING
         )
     ).scalar_one()
+
+
+@dataclass
+class SeatWish:
+    """A pending delegate's wish for a seat in the room, as approving them now would meet it."""
+
+    #: a seat is free now: approval seats them
+    seat_free: bool
+    #: else approval puts them in line with so many ahead (they keep the moment they asked)
+    ahead: int
+
+
+def seat_wishes(meeting: MeetingSession, people: Sequence[Registration]) -> dict[int, SeatWish]:
+    """The wishes of those of `people` who asked to wait for a seat, by registration id. What the organiser sees
+    before deciding; `decide` checks the seats again, under the lock."""
+    wishers = [r for r in people if r.status is RegistrationStatus.PENDING and r.waiting_since is not None]
+    if not wishers:
+        return {}
+    seat_free = not in_person_full(meeting)
+    return {r.id: SeatWish(seat_free, 0 if seat_free else ahead_in_line(r)) for r in wishers}
