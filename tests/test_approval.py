@@ -813,3 +813,30 @@ def test_in_a_room_only_session_the_wish_says_there_is_no_badge_until_a_seat(cli
     login()
     row = approvals_row(client, meeting, wisher)
     assert "0 people ahead. No badge until a seat is theirs." in row and "online" not in row
+
+
+@pytest.mark.parametrize("hybrid", [True, False], ids=["hybrid", "room-only"])
+def test_the_mail_of_a_delegate_approved_into_the_line_gives_their_place(app, make_session, hybrid):
+    meeting = make_session(
+        registration_policy=APPROVAL,
+        in_person_capacity=1,
+        online_meeting_url="https://meet.example.org/test" if hybrid else "",
+    )
+    seated = register(meeting, delegate(meeting, 1))
+    decide(seated, approve=True)
+    first = register(meeting, delegate(meeting, 2), wait_for_seat=True)
+    decide(first, approve=True)
+    wisher = register(meeting, delegate(meeting, 3), wait_for_seat=True)
+    transaction.commit()
+    decide(wisher, approve=True)
+    transaction.commit()
+    [mail] = [m for m in mails(app) if m["To"] == wisher.email and m["Subject"].startswith("Registration approved")]
+    text = " ".join(body_of(mail).split())
+    assert "is approved" in text
+    assert "In-person seats are full: you are on the waiting list for a seat in the room, 2nd in line." in text
+    if hybrid:
+        assert "Meanwhile you attend online" in text and f"/join/{wisher.access_key}" in text
+        assert attachments_of(mail) == ["badge.pdf", "calendar.ics"]
+    else:
+        assert "You have no badge yet: when a seat comes free" in text and "online" not in text
+        assert attachments_of(mail) == []

@@ -65,7 +65,8 @@ def test_a_full_form_offers_the_waiting_list_and_registers_the_delegate_online_m
     me = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "1st in line" in me and "Leave the waiting list" in me and f"/join/{person.access_key}" in me
     confirmation = outbox_mails(app)[-1].get_body(("plain",)).get_content()
-    assert "you are on the waiting list for a seat in the room" in confirmation
+    assert "you are on the waiting list for a seat in the room, 1st in line." in confirmation
+    assert "Meanwhile you attend online" in confirmation and f"/join/{person.access_key}" in confirmation
 
 
 def test_a_session_held_only_in_the_room_offers_the_list_without_promising_online(
@@ -282,6 +283,22 @@ def test_waiting_for_a_seat_in_a_session_held_only_in_the_room_gives_no_badge_an
         "/api/v1/checkins", json={"token": person.badge_token}, headers={"Authorization": f"Bearer {token}"}
     )
     assert answer.status_code == 201
+
+
+def test_the_confirmation_of_a_delegate_waiting_in_a_room_only_session_promises_no_online_meeting(
+    app, client, make_session, make_registration
+):
+    meeting = make_session(in_person_capacity=1, online_meeting_url="")
+    make_registration(meeting)
+    waiting(meeting, make_registration, 1)
+    url = f"/sessions/{meeting.slug}/register"
+    client.post(url, data=registration_form(meeting, mode="waiting_list", csrf_token=csrf_token(client, url)))
+    [mail] = [m for m in outbox_mails(app) if m["To"] == "amelie.dubois@example.org"]
+    text = " ".join(mail.get_body(("plain",)).get_content().split())
+    assert "you are on the waiting list for a seat in the room, 2nd in line." in text
+    assert "You have no badge yet: when a seat comes free, it goes to the first in line at once" in text
+    assert "online" not in text.lower() and "You will attend" not in text
+    assert [part.get_filename() for part in mail.iter_attachments()] == []
 
 
 def test_waiting_in_a_hybrid_session_keeps_the_badge_for_online_meanwhile(client, make_session, make_registration):

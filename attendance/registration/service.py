@@ -41,7 +41,7 @@ from ..tokens import new_badge_token
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import NAME_MAX, _strip
-from .waitlist import in_person_count, lock_seats, promote_waiting
+from .waitlist import in_person_count, lock_seats, place_in_line, promote_waiting
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +268,7 @@ def confirmation_message(registration: Registration, *, reminder: bool = False, 
             reminder=reminder,
             approved=approved,
             day_times=day_times(meeting),
+            place_in_line=place_in_line(registration),
             me_url=public_url("registration.me", access_key=registration.access_key),
             join_url=public_url("registration.join", access_key=registration.access_key),
         )
