@@ -41,7 +41,7 @@ from ..tokens import new_badge_token
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import NAME_MAX, _strip
-from .waitlist import in_person_count, lock_seats, place_in_line, promote_waiting
+from .waitlist import in_person_count, in_person_full, lock_seats, place_in_line, promote_waiting
 
 log = logging.getLogger(__name__)
 
@@ -230,17 +230,53 @@ def cancel(registration: Registration, reason: str, *, tell: bool = False) -> li
     return promoted
 
 
-def reinstate(registration: Registration) -> None:
+def reinstate_overfills(registration: Registration) -> bool:
+    """Whether reinstating the cancelled delegate with their seat would put more people in the room than it has seats:
+    the organiser is asked first (`reinstate`'s `over_capacity`). A hint for the page; `reinstate` decides under the
+    seats' lock."""
+    meeting = registration.session
+    return registration.is_cancelled and registration.mode is Mode.IN_PERSON and in_person_full(meeting)
+
+
+def reinstate(registration: Registration, *, over_capacity: bool = False) -> int | None:
     """Registered again; a nominee takes back a place of their focal point's invitation (`cancel` freed it), or
-    InvitationUsed is raised with nothing changed when the focal point has named someone else meanwhile."""
+    InvitationUsed is raised with nothing changed when the focal point has named someone else meanwhile.
+
+    A delegate who came in person finds their seat gone to the first in line when they were cancelled: when the room
+    is full now they join the end of the line (online meanwhile, or no badge in a room-only session), unless the
+    organiser chose `over_capacity` knowingly. Their place in line, or None when they have a seat (or attend online).
+    Race-free as `register`: the seats are counted under `lock_seats`."""
+    meeting: MeetingSession = registration.session
     invitation = db.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
-    if registration.is_cancelled and invitation is not None and invitation.is_nomination and not take_place(invitation):
-        raise InvitationUsed()
-    audit.record("registration.reinstate", session_id=registration.session_id, target=f"registration {registration.id}")
-    registration.status = RegistrationStatus.REGISTERED
-    registration.cancel_reason = ""
-    registration.cancelled_at = None
-    db.session.flush()
+    with serialized_writes():
+        wants_seat = (
+            registration.is_cancelled and registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
+        )
+        if wants_seat:  # before any write, as `cancel`: the seats first, then the invitation's row
+            lock_seats(meeting)
+        if (
+            registration.is_cancelled
+            and invitation is not None
+            and invitation.is_nomination
+            and not take_place(invitation)
+        ):
+            raise InvitationUsed()
+        full = wants_seat and in_person_full(meeting)
+        if full and not over_capacity:
+            registration.mode, registration.waiting_since = Mode.ONLINE, utcnow()
+        audit.record(
+            "registration.reinstate",
+            session_id=registration.session_id,
+            target=f"registration {registration.id}",
+            details=("over capacity, on the organiser's word" if over_capacity else "on the waiting list")
+            if full
+            else "",
+        )
+        registration.status = RegistrationStatus.REGISTERED
+        registration.cancel_reason = ""
+        registration.cancelled_at = None
+        db.session.flush()
+    return place_in_line(registration)
 
 
 def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
