@@ -794,13 +794,13 @@ def test_the_approvals_page_shows_a_pending_delegates_wish_to_wait_for_a_seat(cl
     transaction.commit()
     login()
     row = approvals_row(client, meeting, wisher)
-    assert "Asks for a seat: the room is full, so approving puts them on the waiting list, 1 person ahead." in row
+    assert "Asks for a seat: the room is full, so approving puts them on the waiting list, 2nd in line." in row
     assert "They attend online meanwhile." in row and "In person" in row and "Online" not in row
     assert "Asks for a seat" not in approvals_row(client, meeting, plain)
 
     cancel(seated, "cannot travel")  # the first in line takes the seat; the room is full again, nobody ahead
     transaction.commit()
-    assert "on the waiting list, 0 people ahead." in approvals_row(client, meeting, wisher)
+    assert "on the waiting list, 1st in line." in approvals_row(client, meeting, wisher)
     meeting.in_person_capacity = 3
     transaction.commit()
     assert "Asks for a seat: one is free, so approving seats them." in approvals_row(client, meeting, wisher)
@@ -812,7 +812,12 @@ def test_in_a_room_only_session_the_wish_says_there_is_no_badge_until_a_seat(cli
     transaction.commit()
     login()
     row = approvals_row(client, meeting, wisher)
-    assert "0 people ahead. No badge until a seat is theirs." in row and "online" not in row
+    assert "on the waiting list, 1st in line. No badge until a seat is theirs." in row and "online" not in row
+    url = f"/sessions/{meeting.slug}/approvals"
+    done = client.post(
+        url, data={"one": f"approve-{wisher.id}", "csrf_token": csrf_token(client, url)}, follow_redirects=True
+    )
+    assert "The room is full, so these are on the waiting list for a seat: Delegate 1." in done.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("hybrid", [True, False], ids=["hybrid", "room-only"])

@@ -373,7 +373,7 @@ def test_the_organiser_reinstating_into_a_full_room_is_asked_line_or_over_capaci
     asked = client.post(base + "/reinstate", data={"csrf_token": csrf_token(client, base)})
     page = asked.get_data(as_text=True)
     assert asked.status_code == 200 and "The room is full: reinstate Mistaken Cancel how?" in page
-    assert "They join the end of the line, 1st in line." in page
+    assert "They join the end of the line: 1st in line." in page
     assert "The room will be over capacity: 2 people for 1 seats." in page
     db.session.refresh(seated)
     assert seated.is_cancelled  # nothing before the organiser chooses

@@ -103,21 +103,12 @@ def pending_count(meeting: MeetingSession) -> int:
     ).scalar_one()
 
 
-@dataclass
-class SeatWish:
-    """A pending delegate's wish for a seat in the room, as approving them now would meet it."""
-
-    #: a seat is free now: approval seats them
-    seat_free: bool
-    #: else approval puts them in line with so many ahead (they keep the moment they asked)
-    ahead: int
-
-
-def seat_wishes(meeting: MeetingSession, people: Sequence[Registration]) -> dict[int, SeatWish]:
-    """The wishes of those of `people` who asked to wait for a seat, by registration id. What the organiser sees
-    before deciding; `decide` checks the seats again, under the lock."""
+def seat_wishes(meeting: MeetingSession, people: Sequence[Registration]) -> dict[int, int | None]:
+    """Of those of `people` who asked to wait for a seat (by registration id), the place in line that approving them
+    now would give (they keep the moment they asked), or None when a seat is free and approval seats them. What
+    the organiser sees before deciding; `decide` counts the seats again, under the lock."""
     wishers = [r for r in people if r.status is RegistrationStatus.PENDING and r.waiting_since is not None]
     if not wishers:
         return {}
     seat_free = not in_person_full(meeting)
-    return {r.id: SeatWish(seat_free, 0 if seat_free else ahead_in_line(r)) for r in wishers}
+    return {r.id: None if seat_free else ahead_in_line(r) + 1 for r in wishers}
