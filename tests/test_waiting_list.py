@@ -350,6 +350,28 @@ def test_reinstating_into_a_full_room_only_session_gives_no_badge_until_a_seat(c
     assert client.get(f"/me/{seated.access_key}/badge.pdf").status_code == 403
 
 
+def test_reinstating_one_who_waited_in_a_room_only_session_puts_them_back_in_line_or_seats_them(
+    app, make_session, make_registration
+):
+    meeting = make_session(in_person_capacity=1, online_meeting_url="")
+    seated = make_registration(meeting)
+    (person,) = waiting(meeting, make_registration, 1)
+    cancel(person, "by mistake")
+    transaction.commit()
+    assert reinstate(person) == 1  # not an "online" delegate of a session with no online meeting, badge in hand
+    transaction.commit()
+    assert person.waits_without_seat and in_person_count(meeting) == 1
+
+    cancel(person, "again")
+    cancel(seated, "cannot come")  # the seat frees with nobody in line
+    transaction.commit()
+    assert reinstate(person) is None
+    transaction.commit()
+    assert person.mode is Mode.IN_PERSON and person.is_registered and in_person_count(meeting) == 1
+    mail = next(m for m in outbox_mails(app) if m["To"] == person.email)
+    assert "A seat in the room is yours" in mail["Subject"]
+
+
 def test_reinstating_with_a_free_seat_or_online_changes_nothing_else(make_session, make_registration):
     meeting = make_session(in_person_capacity=2)
     make_registration(meeting)

@@ -244,38 +244,36 @@ def reinstate(registration: Registration, *, over_capacity: bool = False) -> int
 
     A delegate who came in person finds their seat gone to the first in line when they were cancelled: when the room
     is full now they join the end of the line (online meanwhile, or no badge in a room-only session), unless the
-    organiser chose `over_capacity` knowingly. Their place in line, or None when they have a seat (or attend online).
-    Race-free as `register`: the seats are counted under `lock_seats`."""
+    organiser chose `over_capacity` knowingly. One who waited for a seat in a room-only session (there is no online
+    meeting to fall back on) joins the end of the line again, and takes a free seat at once as the first in line.
+    Their place in line, or None when they have a seat (or attend online). Race-free as `register`: the seats are
+    counted under `lock_seats`."""
     meeting: MeetingSession = registration.session
     invitation = db.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
+    cancelled = registration.is_cancelled
+    had_seat = cancelled and registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
+    waited = cancelled and registration.mode is Mode.ONLINE and not meeting.is_hybrid
     with serialized_writes():
-        wants_seat = (
-            registration.is_cancelled and registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
-        )
-        if wants_seat:  # before any write, as `cancel`: the seats first, then the invitation's row
+        if had_seat or waited:  # before any write, as `cancel`: the seats first, then the invitation's row
             lock_seats(meeting)
-        if (
-            registration.is_cancelled
-            and invitation is not None
-            and invitation.is_nomination
-            and not take_place(invitation)
-        ):
+        if cancelled and invitation is not None and invitation.is_nomination and not take_place(invitation):
             raise InvitationUsed()
-        full = wants_seat and in_person_full(meeting)
-        if full and not over_capacity:
+        full = had_seat and in_person_full(meeting)
+        to_line = waited or (full and not over_capacity)
+        if to_line:
             registration.mode, registration.waiting_since = Mode.ONLINE, utcnow()
         audit.record(
             "registration.reinstate",
             session_id=registration.session_id,
             target=f"registration {registration.id}",
-            details=("over capacity, on the organiser's word" if over_capacity else "on the waiting list")
-            if full
-            else "",
+            details="on the waiting list" if to_line else "over capacity, on the organiser's word" if full else "",
         )
         registration.status = RegistrationStatus.REGISTERED
         registration.cancel_reason = ""
         registration.cancelled_at = None
         db.session.flush()
+        if waited:
+            promote_waiting(meeting)
     return place_in_line(registration)
 
 
