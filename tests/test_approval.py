@@ -775,3 +775,73 @@ def test_a_delegate_who_chose_the_waiting_list_is_seated_on_approval_when_a_seat
     transaction.commit()
     assert wisher.status is RegistrationStatus.REGISTERED and wisher.mode is Mode.IN_PERSON
     assert not wisher.is_waiting
+
+
+def approvals_row(client, meeting, registration) -> str:
+    page = client.get(f"/sessions/{meeting.slug}/approvals").get_data(as_text=True)
+    row = page[page.index(f'data-registration="{registration.id}"') :]
+    return html.unescape(re.sub(r"\s+", " ", row[: row.index("</tr>")]))
+
+
+def test_the_approvals_page_shows_a_pending_delegates_wish_to_wait_for_a_seat(client, login, make_session):
+    meeting = make_session(registration_policy=APPROVAL, in_person_capacity=1)
+    seated = register(meeting, delegate(meeting, 1))
+    decide(seated, approve=True)
+    in_line = register(meeting, delegate(meeting, 2), wait_for_seat=True)
+    decide(in_line, approve=True)
+    wisher = register(meeting, delegate(meeting, 3), wait_for_seat=True)
+    plain = register(meeting, delegate(meeting, 4, mode=Mode.ONLINE))
+    transaction.commit()
+    login()
+    row = approvals_row(client, meeting, wisher)
+    assert "Asks for a seat: the room is full, so approving puts them on the waiting list, 2nd in line." in row
+    assert "They attend online meanwhile." in row and "In person" in row and "Online" not in row
+    assert "Asks for a seat" not in approvals_row(client, meeting, plain)
+
+    cancel(seated, "cannot travel")  # the first in line takes the seat; the room is full again, nobody ahead
+    transaction.commit()
+    assert "on the waiting list, 1st in line." in approvals_row(client, meeting, wisher)
+    meeting.in_person_capacity = 3
+    transaction.commit()
+    assert "Asks for a seat: one is free, so approving seats them." in approvals_row(client, meeting, wisher)
+
+
+def test_in_a_room_only_session_the_wish_says_there_is_no_badge_until_a_seat(client, login, make_session):
+    meeting = make_session(registration_policy=APPROVAL, in_person_capacity=0, online_meeting_url="")
+    wisher = register(meeting, delegate(meeting, 1), wait_for_seat=True)
+    transaction.commit()
+    login()
+    row = approvals_row(client, meeting, wisher)
+    assert "on the waiting list, 1st in line. No badge until a seat is theirs." in row and "online" not in row
+    url = f"/sessions/{meeting.slug}/approvals"
+    done = client.post(
+        url, data={"one": f"approve-{wisher.id}", "csrf_token": csrf_token(client, url)}, follow_redirects=True
+    )
+    assert "The room is full, so these are on the waiting list for a seat: Delegate 1." in done.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("hybrid", [True, False], ids=["hybrid", "room-only"])
+def test_the_mail_of_a_delegate_approved_into_the_line_gives_their_place(app, make_session, hybrid):
+    meeting = make_session(
+        registration_policy=APPROVAL,
+        in_person_capacity=1,
+        online_meeting_url="https://meet.example.org/test" if hybrid else "",
+    )
+    seated = register(meeting, delegate(meeting, 1))
+    decide(seated, approve=True)
+    first = register(meeting, delegate(meeting, 2), wait_for_seat=True)
+    decide(first, approve=True)
+    wisher = register(meeting, delegate(meeting, 3), wait_for_seat=True)
+    transaction.commit()
+    decide(wisher, approve=True)
+    transaction.commit()
+    [mail] = [m for m in mails(app) if m["To"] == wisher.email and m["Subject"].startswith("Registration approved")]
+    text = " ".join(body_of(mail).split())
+    assert "is approved" in text
+    assert "In-person seats are full: you are on the waiting list for a seat in the room, 2nd in line." in text
+    if hybrid:
+        assert "Meanwhile you attend online" in text and f"/join/{wisher.access_key}" in text
+        assert attachments_of(mail) == ["badge.pdf", "calendar.ics"]
+    else:
+        assert "You have no badge yet: when a seat comes free" in text and "online" not in text
+        assert attachments_of(mail) == []

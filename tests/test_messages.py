@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from helpers import csrf_token
 from test_jobs import queue_app, smtp, wait_for, workers  # noqa: F401  (fixtures: real workers, a real SMTP server)
 
-from attendance import transaction
+from attendance import outbox, transaction
 from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.jobs import kinds
+from attendance.mailings.reminders import reminders_begin
 from attendance.mailings.service import Group, count
 from attendance.models import (
     Attendance,
@@ -28,9 +29,12 @@ from attendance.models import (
     Message,
     Mode,
     OutboxMail,
+    Registration,
     RegistrationStatus,
     Source,
 )
+from attendance.registration.approval import decide
+from attendance.registration.service import Delegate, register
 
 
 def outbox_mails(app) -> list[email.message.EmailMessage]:
@@ -84,6 +88,41 @@ def test_no_reminder_before_its_day_or_when_off(app, make_session, make_registra
     make_registration(make_session(first_day=utcnow().date() + timedelta(days=1), reminder_days_before=None))
     make_registration(make_session(first_day=utcnow().date() + timedelta(days=1), reminder_days_before=0))
     assert send_reminders(app) == 0 and outbox_mails(app) == []
+
+
+def test_no_reminder_follows_a_confirmation_or_approval_mailed_a_day_before_the_reminders_or_since(
+    app, make_session, make_registration
+):
+    meeting = make_session(first_day=utcnow().date() + timedelta(days=3), reminder_days_before=7)
+    begin = reminders_begin(meeting)
+
+    def confirmed(name: str, when) -> Registration:
+        registration = register(
+            meeting,
+            Delegate(
+                name,
+                f"{name}@example.org",
+                "RILO",
+                "BE",
+                meeting.entity_types[0].id,
+                meeting.regions[0].id,
+                Mode.ONLINE,
+            ),
+        )
+        db.session.get(OutboxMail, outbox.mail_of(registration, outbox.CONFIRMATION).id).created_at = when
+        return registration
+
+    long_ago = confirmed("long.ago", begin - timedelta(days=3))
+    confirmed("the.day.before", begin - timedelta(hours=12))
+    confirmed("just.now", utcnow())  # inside the window: the confirmation said it all minutes ago
+    approved = make_registration(meeting, status=RegistrationStatus.PENDING, email="approved.now@example.org")
+    outbox.schedule(approved, outbox.CONFIRMATION)  # "received, awaiting approval", long before
+    db.session.get(OutboxMail, outbox.mail_of(approved, outbox.CONFIRMATION).id).created_at = begin - timedelta(days=5)
+    decide(approved, approve=True)  # the approval mail with badge and links goes now
+    transaction.commit()
+
+    assert send_reminders(app) == 1
+    assert [m["To"] for m in outbox_mails(app) if m["Subject"].startswith("Reminder")] == [long_ago.email]
 
 
 def test_the_organiser_sets_the_reminder_on_the_session_page(client, login, make_session):
@@ -260,6 +299,30 @@ def test_groups_filter_by_check_in_and_waiting_list(make_session, make_registrat
     assert Group.from_json(Group(mode=Mode.ONLINE, checked_in=False).to_json()) == Group(
         mode=Mode.ONLINE, checked_in=False
     )
+
+
+def test_the_waiting_group_with_any_status_is_the_people_in_line_not_pending_ones_who_asked(
+    app, client, login, make_session, make_registration
+):
+    meeting = make_session(in_person_capacity=1)
+    make_registration(meeting)
+    in_line = make_registration(meeting, mode=Mode.ONLINE, waiting_since=utcnow(), email="in.line@example.org")
+    asked = {  # asked to wait for a seat, but never approved into the line
+        status: make_registration(
+            meeting, mode=Mode.ONLINE, waiting_since=utcnow(), status=status, email=f"{status.value}@example.org"
+        )
+        for status in (RegistrationStatus.PENDING, RegistrationStatus.DECLINED)
+    }
+    login()
+    url = f"/sessions/{meeting.slug}/messages"
+    form = {"status": "", "waiting": "yes", "subject": "Seats", "body": "News about seats."}
+    preview = client.post(url, data={**form, "action": "preview", "csrf_token": csrf_token(client, url)})
+    page = preview.get_data(as_text=True)
+    assert "This message goes to 1 person." in page and in_line.email in page
+    client.post(url, data={**form, "action": "send", "expected": "1", "csrf_token": csrf_token(client, url)})
+    assert [m["To"] for m in outbox_mails(app)] == [in_line.email]
+    not_in_line = set(db.session.scalars(Group(status=None, waiting=False).query(meeting)))
+    assert set(asked.values()) <= not_in_line and in_line not in not_in_line
 
 
 def test_deleting_a_session_deletes_its_messages(app, client, login, make_session, make_registration):

@@ -19,7 +19,7 @@ from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.models import AuditEvent, MailStatus, Mode, OutboxMail, Registration, RegistrationStatus, StaffUser
 from attendance.organiser.service import DayHours, save_session, update_registration
-from attendance.registration.service import cancel
+from attendance.registration.service import cancel, reinstate
 from attendance.registration.waitlist import in_person_count, place_in_line, waiting_list
 from attendance.reports.headcount import headcount, headline
 
@@ -65,7 +65,8 @@ def test_a_full_form_offers_the_waiting_list_and_registers_the_delegate_online_m
     me = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "1st in line" in me and "Leave the waiting list" in me and f"/join/{person.access_key}" in me
     confirmation = outbox_mails(app)[-1].get_body(("plain",)).get_content()
-    assert "you are on the waiting list for a seat in the room" in confirmation
+    assert "you are on the waiting list for a seat in the room, 1st in line." in confirmation
+    assert "Meanwhile you attend online" in confirmation and f"/join/{person.access_key}" in confirmation
 
 
 def test_a_session_held_only_in_the_room_offers_the_list_without_promising_online(
@@ -284,6 +285,22 @@ def test_waiting_for_a_seat_in_a_session_held_only_in_the_room_gives_no_badge_an
     assert answer.status_code == 201
 
 
+def test_the_confirmation_of_a_delegate_waiting_in_a_room_only_session_promises_no_online_meeting(
+    app, client, make_session, make_registration
+):
+    meeting = make_session(in_person_capacity=1, online_meeting_url="")
+    make_registration(meeting)
+    waiting(meeting, make_registration, 1)
+    url = f"/sessions/{meeting.slug}/register"
+    client.post(url, data=registration_form(meeting, mode="waiting_list", csrf_token=csrf_token(client, url)))
+    [mail] = [m for m in outbox_mails(app) if m["To"] == "amelie.dubois@example.org"]
+    text = " ".join(mail.get_body(("plain",)).get_content().split())
+    assert "you are on the waiting list for a seat in the room, 2nd in line." in text
+    assert "You have no badge yet: when a seat comes free, it goes to the first in line at once" in text
+    assert "online" not in text.lower() and "You will attend" not in text
+    assert [part.get_filename() for part in mail.iter_attachments()] == []
+
+
 def test_waiting_in_a_hybrid_session_keeps_the_badge_for_online_meanwhile(client, make_session, make_registration):
     meeting = make_session(in_person_capacity=1)
     make_registration(meeting, mode=Mode.IN_PERSON)
@@ -301,3 +318,147 @@ def test_leaving_the_waiting_list_of_a_session_held_only_in_the_room_cancels(cli
     assert "your registration is cancelled" in client.get(response.headers["Location"]).get_data(as_text=True)
     db.session.refresh(person)
     assert person.is_cancelled and not person.is_waiting
+
+
+def test_reinstating_into_a_full_room_puts_the_delegate_at_the_end_of_the_line(make_session, make_registration):
+    meeting = make_session(in_person_capacity=1)
+    seated = make_registration(meeting)
+    (first,) = waiting(meeting, make_registration, 1)
+    cancel(seated, "cancelled by mistake")  # the seat goes to the first in line at once
+    transaction.commit()
+    (later,) = waiting(meeting, make_registration, 1, start=1)
+    later.waiting_since = utcnow()
+    transaction.commit()
+
+    assert reinstate(seated) == 2
+    transaction.commit()
+    assert seated.is_registered and seated.mode is Mode.ONLINE and seated.is_waiting
+    assert first.mode is Mode.IN_PERSON and in_person_count(meeting) == 1 and waiting_list(meeting) == [later, seated]
+    assert db.session.scalar(sa.select(AuditEvent.details).filter_by(action="registration.reinstate")) == (
+        "on the waiting list"
+    )
+
+
+def test_reinstating_into_a_full_room_only_session_gives_no_badge_until_a_seat(client, make_session, make_registration):
+    meeting = make_session(in_person_capacity=1, online_meeting_url="")
+    seated = make_registration(meeting)
+    cancel(seated, "by mistake")
+    make_registration(meeting)  # the seat is taken meanwhile
+    assert reinstate(seated) == 1
+    transaction.commit()
+    assert seated.waits_without_seat and not seated.is_registered
+    assert client.get(f"/me/{seated.access_key}/badge.pdf").status_code == 403
+
+
+def test_reinstating_one_who_waited_in_a_room_only_session_puts_them_back_in_line_or_seats_them(
+    app, make_session, make_registration
+):
+    meeting = make_session(in_person_capacity=1, online_meeting_url="")
+    seated = make_registration(meeting)
+    (person,) = waiting(meeting, make_registration, 1)
+    cancel(person, "by mistake")
+    transaction.commit()
+    assert reinstate(person) == 1  # not an "online" delegate of a session with no online meeting, badge in hand
+    transaction.commit()
+    assert person.waits_without_seat and in_person_count(meeting) == 1
+
+    cancel(person, "again")
+    cancel(seated, "cannot come")  # the seat frees with nobody in line
+    transaction.commit()
+    assert reinstate(person) is None
+    transaction.commit()
+    assert person.mode is Mode.IN_PERSON and person.is_registered and in_person_count(meeting) == 1
+    mail = next(m for m in outbox_mails(app) if m["To"] == person.email)
+    assert "A seat in the room is yours" in mail["Subject"]
+
+
+def test_reinstating_with_a_free_seat_or_online_changes_nothing_else(make_session, make_registration):
+    meeting = make_session(in_person_capacity=2)
+    make_registration(meeting)
+    seated, online = make_registration(meeting), make_registration(meeting, mode=Mode.ONLINE)
+    cancel(seated, "")
+    cancel(online, "")
+    make_registration(meeting, mode=Mode.ONLINE)
+    assert reinstate(seated) is None and reinstate(online) is None
+    assert seated.mode is Mode.IN_PERSON and not seated.is_waiting and online.mode is Mode.ONLINE
+
+
+def test_the_organiser_reinstating_into_a_full_room_is_asked_line_or_over_capacity(
+    client, login, make_session, make_registration
+):
+    meeting = make_session(in_person_capacity=1)
+    seated = make_registration(meeting, full_name="Mistaken Cancel")
+    (first,) = waiting(meeting, make_registration, 1)
+    cancel(seated, "by mistake")
+    login()
+    base = f"/sessions/{meeting.slug}/registrations/{seated.id}"
+    asked = client.post(base + "/reinstate", data={"csrf_token": csrf_token(client, base)})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "The room is full: reinstate Mistaken Cancel how?" in page
+    assert "They join the end of the line: 1st in line." in page
+    assert "The room will be over capacity: 2 people for 1 seats." in page
+    db.session.refresh(seated)
+    assert seated.is_cancelled  # nothing before the organiser chooses
+
+    done = client.post(
+        base + "/reinstate",
+        data={"seat": "over_capacity", "csrf_token": csrf_token(client, base)},
+        follow_redirects=True,
+    )
+    assert "Registration reinstated with a seat: the room now has 2 people for 1 seats." in done.get_data(as_text=True)
+    db.session.refresh(seated)
+    assert seated.is_registered and seated.mode is Mode.IN_PERSON and in_person_count(meeting) == 2
+    assert (
+        db.session.scalar(sa.select(AuditEvent.details).filter_by(action="registration.reinstate"))
+        == "over capacity, on the organiser's word"
+    )
+
+    cancel(first, "changed plans")  # one over capacity: the seat freed goes to nobody
+    transaction.commit()
+    assert in_person_count(meeting) == 1
+    cancel(seated, "again")
+    transaction.commit()
+    make_registration(meeting)
+    done = client.post(
+        base + "/reinstate", data={"seat": "line", "csrf_token": csrf_token(client, base)}, follow_redirects=True
+    )
+    assert (
+        "Registration reinstated. The room is full: they are on the waiting list, 1st in line. They attend online "
+        "meanwhile." in done.get_data(as_text=True)
+    )
+
+
+def test_two_reinstatements_at_the_same_instant_take_the_one_free_seat_once(app, make_session, make_registration):
+    """Two organisers reinstate two cancelled delegates at once, with one seat free: one is seated, the other put
+    in line, whatever the order. Several rounds, so that the two transactions really overlap."""
+    for round_ in range(4):
+        meeting = make_session(in_person_capacity=2)
+        make_registration(meeting)
+        cancelled = [make_registration(meeting), make_registration(meeting)]
+        for registration in cancelled:
+            cancel(registration, "race")
+        transaction.commit()
+        barrier = threading.Barrier(2)
+        errors = []
+
+        def reinstate_at_once(registration_id: int, barrier=barrier, errors=errors) -> None:
+            with app.app_context():
+                try:
+                    registration = db.session.get(Registration, registration_id)
+                    _ = registration.session.in_person_capacity  # loaded before the race, as a request would
+                    barrier.wait(timeout=30)
+                    reinstate(registration)
+                    transaction.commit()
+                except Exception as error:  # reported in the main thread
+                    errors.append(error)
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=reinstate_at_once, args=(r.id,)) for r in cancelled]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert errors == [], round_
+        db.session.expire_all()
+        assert in_person_count(meeting) == 2 and sorted(r.is_waiting for r in cancelled) == [False, True]

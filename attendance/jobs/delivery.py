@@ -208,7 +208,7 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
             raise Gone("the registration was declined before its confirmation went")
         return confirmation_message(registration), lambda: None
     if row.purpose == outbox.APPROVED:
-        if not registration.is_registered:
+        if registration.status is not RegistrationStatus.REGISTERED:  # not is_registered: a room-only line is told too
             raise Gone("the registration was cancelled after its approval")
         return confirmation_message(registration, approved=True), lambda: None
     if row.purpose in (outbox.REMINDER, outbox.MESSAGE):

@@ -4,11 +4,14 @@ those who come in person, the join link for those online.
 A worker's periodic task (`jobs.queue`) runs `send_reminders`. The mail's version is the first day's date: run
 again, or by two workers, it finds the rows there and sends only what is not sent yet; a meeting moved to other
 days reminds once more.
+
+A delegate whose confirmation (or approval) was mailed since the reminders began, or within a day before, gets
+none: that mail gave the same days, links and badge, minutes or hours before (`recently_confirmed`).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -17,6 +20,9 @@ from ..dbutil import serialized_writes
 from ..extensions import db
 from ..jobs.delivery import deliver
 from ..models import MeetingSession, OutboxMail, Registration, RegistrationStatus
+
+#: a reminder never follows the mail that said the same (the confirmation, the approval) within this time
+REMINDER_GAP = timedelta(days=1)
 
 
 def is_due(meeting: MeetingSession, today: date) -> bool:
@@ -27,13 +33,34 @@ def is_due(meeting: MeetingSession, today: date) -> bool:
     return first_day - timedelta(days=meeting.reminder_days_before) <= today <= first_day
 
 
+def reminders_begin(meeting: MeetingSession) -> datetime:
+    """The moment the reminders become due: the start of the day `reminder_days_before` the first, where the session
+    meets."""
+    day = meeting.days[0].date - timedelta(days=meeting.reminder_days_before or 0)
+    return datetime.combine(day, time(0), tzinfo=meeting.zone)
+
+
+def recently_confirmed(meeting: MeetingSession) -> sa.ColumnElement[bool]:
+    """Whether the registration's confirmation or approval mail was written less than REMINDER_GAP before the
+    reminders began, or since: they registered (or were approved) too late for a reminder to remind them of anything."""
+    return (
+        sa.select(OutboxMail.id)
+        .where(
+            OutboxMail.registration_id == Registration.id,
+            OutboxMail.purpose.in_((outbox.CONFIRMATION, outbox.APPROVED)),
+            OutboxMail.created_at > reminders_begin(meeting) - REMINDER_GAP,
+        )
+        .exists()
+    )
+
+
 def reminder_version(meeting: MeetingSession) -> str:
     return meeting.days[0].date.isoformat()
 
 
 def schedule_reminders(meeting: MeetingSession) -> list[int]:
-    """Adds a reminder for each registered delegate who has none for these days yet (committed); the ids of all the
-    session's reminders for these days, to deliver."""
+    """Adds a reminder for each registered delegate who has none for these days yet and was not `recently_confirmed`
+    (committed); the ids of all the session's reminders for these days, to deliver."""
     version = reminder_version(meeting)
     with serialized_writes():
         for registration in db.session.scalars(
@@ -41,6 +68,7 @@ def schedule_reminders(meeting: MeetingSession) -> list[int]:
                 Registration.session_id == meeting.id,
                 Registration.status == RegistrationStatus.REGISTERED,
                 Registration.email != "",
+                ~recently_confirmed(meeting),
             )
         ):
             outbox.schedule(registration, outbox.REMINDER, version)

@@ -25,7 +25,7 @@ class Group:
     status: RegistrationStatus | None = RegistrationStatus.REGISTERED
     #: checked in at the door on some day (True), or never (False)
     checked_in: bool | None = None
-    #: on the in-person waiting list (True), or not (False)
+    #: in the line for an in-person seat (True), or not (False): `Registration.is_waiting`
     waiting: bool | None = None
 
     def to_json(self) -> str:
@@ -53,10 +53,8 @@ class Group:
         if self.checked_in is not None:
             door = sa.exists().where(Attendance.registration_id == Registration.id, Attendance.mode == Mode.IN_PERSON)
             query = query.where(door if self.checked_in else ~door)
-        if self.waiting is not None:
-            query = query.where(
-                Registration.waiting_since.is_not(None) if self.waiting else Registration.waiting_since.is_(None)
-            )
+        if self.waiting is not None:  # the people in the line: a pending delegate who asked for a seat is not yet
+            query = query.where(Registration.in_line() if self.waiting else ~Registration.in_line())
         return query.order_by(Registration.id)
 
 

@@ -223,6 +223,11 @@ class Registration(Model):
         """On the in-person waiting list (a pending delegate who asked for it joins the line once approved)."""
         return self.waiting_since is not None and self.status is RegistrationStatus.REGISTERED
 
+    @classmethod
+    def in_line(cls) -> sa.ColumnElement[bool]:
+        """`is_waiting` in SQL: the people in the line, never a pending (or declined) delegate who asked for a seat."""
+        return sa.and_(cls.waiting_since.is_not(None), cls.status == RegistrationStatus.REGISTERED)
+
     @property
     def waits_without_seat(self) -> bool:
         """On the waiting list of a session that is not hybrid: no seat yet and no online meeting meanwhile, so

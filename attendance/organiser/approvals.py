@@ -9,8 +9,9 @@ from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import managed_session_or_404, small_int
 from ..models import Registration, RegistrationStatus
-from ..registration.approval import MESSAGE_MAX, NotPending, decide_many, pending_count
+from ..registration.approval import MESSAGE_MAX, NotPending, decide_many, pending_count, seat_wishes
 from ..registration.service import InPersonFull
+from ..text import isolate
 from . import bp
 
 #: what the page lists: who waits, and who was declined (an organiser may change their mind only by approving
@@ -33,6 +34,7 @@ def approvals(slug: str):
         "organiser/approvals.html",
         meeting=meeting,
         people=people,
+        seat_wishes=seat_wishes(meeting, people),
         shown=shown,
         statuses=SHOWN,
         pending=pending_count(meeting),
@@ -74,6 +76,13 @@ def decide_approvals(slug: str):
                 "%(num)d registration declined: the delegate is told by email.",
                 "%(num)d registrations declined: each delegate is told by email.",
                 len(decisions.done),
+            )
+        )
+    if in_line := [r.full_name for r in decisions.done if r.is_waiting]:  # no seat, and no badge in a room-only session
+        flash(
+            gettext(
+                "The room is full, so these are on the waiting list for a seat: %(names)s.",
+                names=", ".join(isolate(name) for name in in_line),
             )
         )
     for registration, refusal in decisions.refused:

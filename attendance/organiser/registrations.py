@@ -11,14 +11,22 @@ from ..certificates.service import eligibility
 from ..desk.forms import OrganiserEntryForm
 from ..exports import CSV_BOM
 from ..extensions import db
-from ..formatting import format_day
+from ..formatting import format_day, in_line
 from ..jobs.kinds import badge_job_options, request_job
 from ..lookup import in_session_or_404, managed_session_or_404, small_int
 from ..models import MODE_VALUES, Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from ..questions.service import answers_by_registration, answers_of, questions_of, summary
 from ..registration.badges import why_no_badge
-from ..registration.service import InvalidEntry, InvitationUsed, add_registration, cancel, reinstate, reissue_badge
-from ..registration.waitlist import waiting_list
+from ..registration.service import (
+    InvalidEntry,
+    InvitationUsed,
+    add_registration,
+    cancel,
+    reinstate,
+    reinstate_overfills,
+    reissue_badge,
+)
+from ..registration.waitlist import in_person_count, waiting_list
 from ..reports.headcount import headline
 from ..reports.views import XLSX
 from ..text import without_control_characters
@@ -268,13 +276,47 @@ def cancel_registration(slug: str, registration_id: int):
 @bp.post("/sessions/<slug>/registrations/<int:registration_id>/reinstate")
 @organiser_required
 def reinstate_registration(slug: str, registration_id: int):
+    """Reinstates; when the room is full, asks first: the waiting list, or a seat over capacity."""
     registration = _registration_or_404(slug, registration_id)
+    meeting = registration.session
+    choice = request.form.get("seat", "")
+    if choice not in ("line", "over_capacity") and reinstate_overfills(registration):
+        return render_template(
+            "organiser/confirm_reinstate.html",
+            meeting=meeting,
+            registration=registration,
+            seated=in_person_count(meeting),
+            waiting=len(waiting_list(meeting)),
+        )
     try:
-        reinstate(registration)
+        place = reinstate(registration, over_capacity=choice == "over_capacity")
     except InvitationUsed:
         flash(gettext("Not reinstated: the focal point has used all the places of their invitation since."))
     else:
-        flash(gettext("Registration reinstated."))
+        if place is not None:
+            flash(
+                gettext(
+                    "Registration reinstated. The room is full: they are on the waiting list, %(place)s.",
+                    place=in_line(place),
+                )
+                + " "
+                + (
+                    gettext("They attend online meanwhile.")
+                    if meeting.is_hybrid
+                    else gettext("No badge until a seat is theirs.")
+                )
+            )
+        elif choice == "over_capacity" and meeting.in_person_capacity is not None:
+            flash(
+                gettext(
+                    "Registration reinstated with a seat: the room now has %(count)d people for %(seats)d seats.",
+                    count=in_person_count(meeting),
+                    seats=meeting.in_person_capacity,
+                ),
+                "warning",
+            )
+        else:
+            flash(gettext("Registration reinstated."))
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
 
 

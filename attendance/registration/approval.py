@@ -14,7 +14,7 @@ from ..dbutil import serialized_writes
 from ..extensions import db
 from ..models import MeetingSession, Mode, Registration, RegistrationStatus
 from .service import InPersonFull
-from .waitlist import in_person_full, lock_seats
+from .waitlist import ahead_in_line, in_person_full, lock_seats
 
 MESSAGE_MAX = 500
 
@@ -101,3 +101,14 @@ def pending_count(meeting: MeetingSession) -> int:
             Registration.session_id == meeting.id, Registration.status == RegistrationStatus.PENDING
         )
     ).scalar_one()
+
+
+def seat_wishes(meeting: MeetingSession, people: Sequence[Registration]) -> dict[int, int | None]:
+    """Of those of `people` who asked to wait for a seat (by registration id), the place in line that approving them
+    now would give (they keep the moment they asked), or None when a seat is free and approval seats them. What
+    the organiser sees before deciding; `decide` counts the seats again, under the lock."""
+    wishers = [r for r in people if r.status is RegistrationStatus.PENDING and r.waiting_since is not None]
+    if not wishers:
+        return {}
+    seat_free = not in_person_full(meeting)
+    return {r.id: None if seat_free else ahead_in_line(r) + 1 for r in wishers}

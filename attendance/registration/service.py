@@ -41,7 +41,7 @@ from ..tokens import new_badge_token
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
 from .forms import NAME_MAX, _strip
-from .waitlist import in_person_count, lock_seats, promote_waiting
+from .waitlist import in_person_count, in_person_full, lock_seats, place_in_line, promote_waiting
 
 log = logging.getLogger(__name__)
 
@@ -230,17 +230,51 @@ def cancel(registration: Registration, reason: str, *, tell: bool = False) -> li
     return promoted
 
 
-def reinstate(registration: Registration) -> None:
+def reinstate_overfills(registration: Registration) -> bool:
+    """Whether reinstating the cancelled delegate with their seat would put more people in the room than it has seats:
+    the organiser is asked first (`reinstate`'s `over_capacity`). A hint for the page; `reinstate` decides under the
+    seats' lock."""
+    meeting = registration.session
+    return registration.is_cancelled and registration.mode is Mode.IN_PERSON and in_person_full(meeting)
+
+
+def reinstate(registration: Registration, *, over_capacity: bool = False) -> int | None:
     """Registered again; a nominee takes back a place of their focal point's invitation (`cancel` freed it), or
-    InvitationUsed is raised with nothing changed when the focal point has named someone else meanwhile."""
+    InvitationUsed is raised with nothing changed when the focal point has named someone else meanwhile.
+
+    A delegate who came in person finds their seat gone to the first in line when they were cancelled: when the room
+    is full now they join the end of the line (online meanwhile, or no badge in a room-only session), unless the
+    organiser chose `over_capacity` knowingly. One who waited for a seat in a room-only session (there is no online
+    meeting to fall back on) joins the end of the line again, and takes a free seat at once as the first in line.
+    Their place in line, or None when they have a seat (or attend online). Race-free as `register`: the seats are
+    counted under `lock_seats`."""
+    meeting: MeetingSession = registration.session
     invitation = db.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
-    if registration.is_cancelled and invitation is not None and invitation.is_nomination and not take_place(invitation):
-        raise InvitationUsed()
-    audit.record("registration.reinstate", session_id=registration.session_id, target=f"registration {registration.id}")
-    registration.status = RegistrationStatus.REGISTERED
-    registration.cancel_reason = ""
-    registration.cancelled_at = None
-    db.session.flush()
+    cancelled = registration.is_cancelled
+    had_seat = cancelled and registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
+    waited = cancelled and registration.mode is Mode.ONLINE and not meeting.is_hybrid
+    with serialized_writes():
+        if had_seat or waited:  # before any write, as `cancel`: the seats first, then the invitation's row
+            lock_seats(meeting)
+        if cancelled and invitation is not None and invitation.is_nomination and not take_place(invitation):
+            raise InvitationUsed()
+        full = had_seat and in_person_full(meeting)
+        to_line = waited or (full and not over_capacity)
+        if to_line:
+            registration.mode, registration.waiting_since = Mode.ONLINE, utcnow()
+        audit.record(
+            "registration.reinstate",
+            session_id=registration.session_id,
+            target=f"registration {registration.id}",
+            details="on the waiting list" if to_line else "over capacity, on the organiser's word" if full else "",
+        )
+        registration.status = RegistrationStatus.REGISTERED
+        registration.cancel_reason = ""
+        registration.cancelled_at = None
+        db.session.flush()
+        if waited:
+            promote_waiting(meeting)
+    return place_in_line(registration)
 
 
 def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
@@ -268,6 +302,7 @@ def confirmation_message(registration: Registration, *, reminder: bool = False, 
             reminder=reminder,
             approved=approved,
             day_times=day_times(meeting),
+            place_in_line=place_in_line(registration),
             me_url=public_url("registration.me", access_key=registration.access_key),
             join_url=public_url("registration.join", access_key=registration.access_key),
         )

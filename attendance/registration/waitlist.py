@@ -41,11 +41,7 @@ def in_person_full(meeting: MeetingSession) -> bool:
 def waiting_line(meeting: MeetingSession) -> sa.Select:
     return (
         sa.select(Registration)
-        .where(
-            Registration.session_id == meeting.id,
-            Registration.waiting_since.is_not(None),
-            Registration.status == RegistrationStatus.REGISTERED,
-        )
+        .where(Registration.session_id == meeting.id, Registration.in_line())
         .order_by(Registration.waiting_since, Registration.id)
     )
 
@@ -58,18 +54,23 @@ def place_in_line(registration: Registration) -> int | None:
     """1 for the first in line; None when the delegate is not waiting."""
     if not registration.is_waiting:
         return None
-    ahead = db.session.execute(
+    return ahead_in_line(registration) + 1
+
+
+def ahead_in_line(registration: Registration) -> int:
+    """How many in line come before the delegate (or would, for a pending delegate who asked for a seat: approval
+    puts them in line from the moment they asked, `approval.decide`)."""
+    assert registration.waiting_since is not None
+    return db.session.execute(
         sa.select(sa.func.count(Registration.id)).where(
             Registration.session_id == registration.session_id,
-            Registration.waiting_since.is_not(None),
-            Registration.status == RegistrationStatus.REGISTERED,
+            Registration.in_line(),
             sa.or_(
                 Registration.waiting_since < registration.waiting_since,
                 sa.and_(Registration.waiting_since == registration.waiting_since, Registration.id < registration.id),
             ),
         )
     ).scalar_one()
-    return ahead + 1
 
 
 def leave_waiting_list(registration: Registration) -> None:
