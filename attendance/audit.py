@@ -21,6 +21,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "invitations.import": ("target",),
     "message.send": ("details",),
     "certificate.revoke": ("details",),
+    "visa_letter.revoke": ("details",),
     "attendance.check_in": ("details",),
     "attendance.check_out": ("details",),
     "attendance.remove": ("details",),

@@ -397,6 +397,83 @@ def test_a_visa_letter_is_dated_where_the_session_meets_and_signed_by_the_secret
     assert "La présidence" not in text
 
 
+def test_an_organiser_revokes_a_visa_letter_after_confirming_and_it_no_longer_verifies_or_downloads(
+    client, login, meeting_with_questions
+):
+    meeting = meeting_with_questions
+    delegate = register_for_visa(client, meeting)
+    letter = issue_letter(delegate, by="organiser@example.org")
+    db.session.commit()
+    organiser = login()
+    url = f"/sessions/{meeting.slug}/visa-letters/{delegate.id}/revoke"
+    assert f'href="{url}"' in client.get(f"/sessions/{meeting.slug}/visa-letters").get_data(as_text=True)
+    asked = client.get(url).get_data(as_text=True)  # asks first: nothing changes yet
+    assert "Revoke the visa letter of" in asked and "Kofi Mensah" in asked and letter.public_id in asked
+    db.session.expire_all()
+    assert not letter.is_revoked
+
+    too_long = client.post(url, data={"reason": "x" * 501, "csrf_token": csrf_token(client, url)})
+    assert too_long.status_code == 400 and "500 characters" in too_long.get_data(as_text=True)
+    db.session.expire_all()
+    assert (
+        not letter.is_revoked
+        and db.session.scalar(sa.select(AuditEvent).filter_by(action="visa_letter.revoke")) is None
+    )
+
+    done = client.post(url, data={"reason": "Passport number mismatch", "csrf_token": csrf_token(client, url)})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert letter.is_revoked and letter.revoke_reason == "Passport number mismatch"
+    assert letter.revoked_by == organiser
+    event = db.session.scalar(sa.select(AuditEvent).filter_by(action="visa_letter.revoke"))
+    assert (event.target, event.details) == (letter.public_id, "Passport number mismatch")
+    listed = client.get(f"/sessions/{meeting.slug}/visa-letters").get_data(as_text=True)
+    assert "revoked" in listed and "Passport number mismatch" in listed and f'href="{url}"' not in listed
+    again = client.post(
+        f"/sessions/{meeting.slug}/visa-letters/{delegate.id}",
+        data={"csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/questions")},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "letter was revoked" in again
+
+    verification = client.get(f"/verify/{letter.public_id}").get_data(as_text=True)
+    assert "REVOKED" in verification and "Passport number mismatch" not in verification  # the reason is internal
+    refused = client.get(f"/me/{delegate.access_key}/visa-letter.pdf")
+    assert refused.status_code == 403 and "revoked" in refused.get_data(as_text=True)
+    me_page = client.get(f"/me/{delegate.access_key}").get_data(as_text=True)
+    assert "visa-letter.pdf" not in me_page and "visa-letter-revoked" in me_page
+    assert client.get(f"/me/{delegate.access_key}/data.json").get_json()["visa_letter"]["revoked"] is True
+
+
+def test_revoking_needs_no_reason_and_the_purge_blanks_one(client, login, make_session, make_registration):
+    from attendance.models import VisaLetter
+    from attendance.questions.visa import revoke_letter
+
+    meeting = make_session(first_day=date.today() - timedelta(days=200))
+    visa = add_question(meeting, QuestionKind.VISA_LETTER, "", "")
+    quiet, named = make_registration(meeting), make_registration(meeting)
+    for registration in (quiet, named):
+        db.session.add(Answer(registration=registration, question=visa, value="yes"))
+    db.session.commit()
+    quiet_letter, named_letter = (issue_letter(r, by="organiser@example.org") for r in (quiet, named))
+    db.session.commit()
+    login()
+    url = f"/sessions/{meeting.slug}/visa-letters/{quiet.id}/revoke"
+    assert client.post(url, data={"reason": "", "csrf_token": csrf_token(client, url)}).status_code == 302
+    revoke_letter(named_letter, reason="Ana Souza's embassy called", by="organiser@example.org")
+    db.session.commit()
+    purge_session(meeting, 90)
+    db.session.commit()
+    db.session.expire_all()
+    assert [(letter.is_revoked, letter.revoke_reason) for letter in db.session.scalars(sa.select(VisaLetter))] == [
+        (True, ""),
+        (True, ""),
+    ]
+    assert "REVOKED" in client.get(f"/verify/{named_letter.public_id}").get_data(as_text=True)
+    details = db.session.scalars(sa.select(AuditEvent.details).filter_by(action="visa_letter.revoke")).all()
+    assert "Ana Souza" not in " ".join(details)
+
+
 def test_no_letter_for_a_cancelled_delegate(client, login, meeting_with_questions):
     delegate = register_for_visa(client, meeting_with_questions)
     delegate.status = RegistrationStatus.CANCELLED

@@ -15,6 +15,7 @@ from ..i18n import LANGUAGES
 from ..models import MODE_VALUES, Mode, Question, QuestionKind
 from ..text import has_control_characters
 from .service import ANSWER_MAX, clean_answers, parse_choices
+from .visa import REVOKE_REASON_MAX
 
 FIELD_PREFIX = "question_"
 _QUESTION_FIELD = re.compile(rf"^{FIELD_PREFIX}(\d+)$")
@@ -135,3 +136,12 @@ class QuestionForm(FlaskForm):
     def validate_position(self, field) -> None:
         if field.data and not (field.data.isascii() and field.data.isdigit() and int(field.data) < 10_000):
             raise ValidationError(gettext("Write the number with the digits 0-9."))
+
+
+class RevokeLetterForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason (optional)"),
+        description=_l("Kept in the audit log for the secretariat; never shown on the verification page."),
+        filters=[_strip],
+        validators=[Length(max=REVOKE_REASON_MAX), _no_control_characters],
+    )

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..lookup import in_session_or_404, managed_session_or_404, registration_by_key_or_404
 from ..models import Question, QuestionKind, Registration
 from . import bp
-from .forms import CONTENT_LANGUAGES, QuestionForm
+from .forms import CONTENT_LANGUAGES, QuestionForm, RevokeLetterForm
 from .service import (
     QuestionRefused,
     answer_count,
@@ -21,7 +21,17 @@ from .service import (
     save_question,
     summary,
 )
-from .visa import NotIssuable, is_valid, issue_letter, letter_of, refusal, visa_letter_pdf, visa_question, visa_requests
+from .visa import (
+    NotIssuable,
+    is_valid,
+    issue_letter,
+    letter_of,
+    refusal,
+    revoke_letter,
+    visa_letter_pdf,
+    visa_question,
+    visa_requests,
+)
 
 
 @bp.route("/sessions/<slug>/questions", methods=["GET", "POST"])
@@ -162,6 +172,37 @@ def issue_visa_letter(slug: str, registration_id: int):
     return redirect(url_for("questions.visa_letters", slug=slug))
 
 
+@bp.route("/sessions/<slug>/visa-letters/<int:registration_id>/revoke", methods=["GET", "POST"])
+@organiser_required
+def revoke_visa_letter(slug: str, registration_id: int):
+    """Asks first (with an optional internal reason), then revokes the delegate's letter."""
+    registration = _registration_or_404(slug, registration_id)
+    letter = letter_of(registration)
+    if letter is None:
+        abort(404)
+    if letter.is_revoked:
+        flash(gettext("Visa letter %(id)s is already revoked.", id=letter.public_id))
+        return redirect(url_for("questions.visa_letters", slug=slug))
+    form = RevokeLetterForm()
+    if form.validate_on_submit():
+        revoke_letter(letter, reason=form.reason.data or "", by=current_user.email)
+        flash(
+            gettext(
+                "Visa letter %(id)s revoked: its verification page says so, and the delegate can no longer "
+                "download it.",
+                id=letter.public_id,
+            )
+        )
+        return redirect(url_for("questions.visa_letters", slug=slug))
+    return render_template(
+        "questions/confirm_revoke_letter.html",
+        meeting=registration.session,
+        registration=registration,
+        letter=letter,
+        form=form,
+    ), 400 if request.method == "POST" else 200
+
+
 @bp.get("/sessions/<slug>/visa-letters/<int:registration_id>.pdf")
 @organiser_required
 def organiser_visa_letter(slug: str, registration_id: int):
@@ -177,6 +218,8 @@ def my_visa_letter(access_key: str):
     letter = letter_of(registration)
     if letter is None:
         abort(404, gettext("The secretariat has not issued a visa letter for you (yet)."))
+    if letter.is_revoked:
+        abort(403, gettext("The secretariat revoked your visa letter. Contact the secretariat."))
     if not is_valid(letter):  # its verification page would say "not valid" too
         abort(
             403,
