@@ -30,6 +30,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(
         (
             "registration.update",
+            "registration.answers",
             "registration.reinstate",
             "registration.reissue_badge",
             "registration.add",

@@ -221,6 +221,119 @@ def test_the_delegate_downloads_their_answers_and_the_purge_clears_them(app, cli
     assert db.session.get(Question, meal.id) is not None  # the questions stay; the answers went
 
 
+# The organiser corrects a delegate's answers.
+
+
+def stored_answers(registration) -> dict[str, str]:
+    db.session.expire_all()
+    return {
+        a.question.label: a.value
+        for a in db.session.scalars(sa.select(Answer).filter_by(registration_id=registration.id))
+    }
+
+
+def test_an_organiser_edits_a_delegates_answers_and_the_delegate_sees_them(client, login, meeting_with_questions):
+    meeting, q = meeting_with_questions, questions(meeting_with_questions)
+    visa = q["I need a visa support letter to attend in person"]
+    post(
+        client,
+        meeting,
+        **{field(q["Meal"]): "c1", field(q["Dietary details"]): "No nuts", field(visa): "yes", "mode": "in_person"},
+    )
+    registration = db.session.scalar(sa.select(Registration))
+    login()
+    page = client.get(f"/sessions/{meeting.slug}/registrations/{registration.id}").get_data(as_text=True)
+    url = f"/sessions/{meeting.slug}/registrations/{registration.id}/answers"
+    assert f'href="{url}"' in page
+    form = client.get(url).get_data(as_text=True)
+    assert re.search(rf'name="{field(q["Meal"])}"[^>]*value="c1"[^>]*checked|checked[^>]*value="c1"', form)
+    assert 'value="No nuts"' in form
+
+    response = client.post(
+        url,
+        data={
+            field(q["Meal"]): "c2",
+            field(q["Access needs"]): ["c1", "c2"],
+            field(q["First time at this meeting?"]): "no",
+            field(q["Dietary details"]): "",  # left blank: the answer goes
+            field(visa): "no",
+            "csrf_token": csrf_token(client, url),
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("#answers")
+    assert stored_answers(registration) == {
+        "Meal": "c2",
+        "Access needs": "c1\nc2",
+        "First time at this meeting?": "no",
+        "I need a visa support letter to attend in person": "no",
+    }
+    event = db.session.scalar(sa.select(AuditEvent).filter_by(action="registration.answers"))
+    assert event.target == f"registration {registration.id}"
+    changed = [q["Meal"], q["Access needs"], q["First time at this meeting?"], q["Dietary details"], visa]
+    assert event.details == "changed: " + ", ".join(f"question {question.id}" for question in changed)
+
+    mine = client.get(f"/me/{registration.access_key}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Your answers" in mine and "<bdi>Any</bdi>" in mine and "<bdi>Wheelchair access, Sign language</bdi>" in mine
+    assert "No nuts" not in mine
+
+
+@pytest.mark.parametrize(
+    "answers, message",
+    [
+        ({"Meal": ""}, "Answer this question."),  # required, as on the delegate's form
+        ({"Meal": "c9"}, "Choose from the answers offered."),
+        ({"Meal": "c1", "Access needs": ["c1", "nope"]}, "Choose from the answers offered."),
+        ({"Meal": "c1", "Dietary details": "x" * 501}, "Use at most 500 characters."),
+        ({"Meal": "c1", "Dietary details": "a\x07b"}, "Remove the control characters from this field."),
+        ({"Meal": "c1", "Elsewhere": "c1"}, "questions that this session does not ask"),
+    ],
+)
+def test_an_organisers_wrong_answer_is_refused_and_nothing_changes(
+    client, login, make_session, meeting_with_questions, answers, message
+):
+    meeting, q = meeting_with_questions, questions(meeting_with_questions)
+    q["Elsewhere"] = add_question(make_session(), label="Elsewhere")
+    post(client, meeting, **{field(q["Meal"]): "c1", field(q["Dietary details"]): "No nuts"})
+    registration = db.session.scalar(sa.select(Registration))
+    before = stored_answers(registration)
+    login()
+    url = f"/sessions/{meeting.slug}/registrations/{registration.id}/answers"
+    data = {field(q[label]): value for label, value in answers.items()}
+    response = client.post(url, data=data | {"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert stored_answers(registration) == before
+    assert db.session.scalar(sa.select(AuditEvent).filter_by(action="registration.answers")) is None
+
+
+def test_an_online_delegate_is_not_asked_the_visa_question_and_keeps_its_answer(client, login, meeting_with_questions):
+    meeting, q = meeting_with_questions, questions(meeting_with_questions)
+    visa = q["I need a visa support letter to attend in person"]
+    post(client, meeting, **{field(q["Meal"]): "c1", field(visa): "yes", "mode": "in_person"})
+    registration = db.session.scalar(sa.select(Registration))
+    registration.mode = Mode.ONLINE  # moved online by the organiser since
+    db.session.commit()
+    login()
+    url = f"/sessions/{meeting.slug}/registrations/{registration.id}/answers"
+    assert field(visa) not in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={field(q["Meal"]): "c2", "csrf_token": csrf_token(client, url)})
+    assert response.status_code == 302
+    assert stored_answers(registration) == {"Meal": "c2", "I need a visa support letter to attend in person": "yes"}
+
+
+def test_the_answers_of_a_purged_session_cannot_be_edited(client, login, meeting_with_questions):
+    meeting, q = meeting_with_questions, questions(meeting_with_questions)
+    post(client, meeting, **{field(q["Meal"]): "c1"})
+    registration = db.session.scalar(sa.select(Registration))
+    meeting.purged_at = datetime.now(UTC)
+    db.session.commit()
+    login()
+    url = f"/sessions/{meeting.slug}/registrations/{registration.id}/answers"
+    token = csrf_token(client, f"/sessions/{meeting.slug}/questions")
+    response = client.post(url, data={field(q["Meal"]): "c2", "csrf_token": token}, follow_redirects=True)
+    assert "personal data was deleted" in response.get_data(as_text=True)
+    assert stored_answers(registration) == {"Meal": "c1"}
+
+
 def test_summary_counts_registered_delegates_in_person_and_online(make_session, make_registration):
     meeting = make_session()
     meal = add_question(meeting)

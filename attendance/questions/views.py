@@ -10,7 +10,7 @@ from ..extensions import db
 from ..lookup import in_session_or_404, managed_session_or_404, registration_by_key_or_404
 from ..models import Question, QuestionKind, Registration
 from . import bp
-from .forms import CONTENT_LANGUAGES, QuestionForm, RevokeLetterForm
+from .forms import CONTENT_LANGUAGES, QuestionForm, RevokeLetterForm, answers_form
 from .service import (
     QuestionRefused,
     answer_count,
@@ -18,6 +18,7 @@ from .service import (
     delete_question,
     parse_choices,
     questions_of,
+    replace_answers,
     save_question,
     summary,
 )
@@ -138,6 +139,33 @@ def remove_question(slug: str, question_id: int):
     delete_question(question)
     flash(gettext("Question deleted."))
     return redirect(url_for("questions.questions", slug=slug))
+
+
+@bp.route("/sessions/<slug>/registrations/<int:registration_id>/answers", methods=["GET", "POST"])
+@organiser_required
+def edit_answers(slug: str, registration_id: int):
+    """The organiser corrects a delegate's answers, checked as the delegate's form checks them; audited."""
+    registration = _registration_or_404(slug, registration_id)
+    meeting = registration.session
+    back = url_for("organiser.edit_registration", slug=slug, registration_id=registration_id, _anchor="answers")
+    if meeting.purged_at is not None:
+        flash(gettext("This session's personal data was deleted."), "warning")
+        return redirect(back)
+    questions = questions_of(meeting)
+    form = answers_form(registration, questions)
+    if form.validate_on_submit():
+        changed = replace_answers(registration, questions, form.answers())
+        audit.record(
+            "registration.answers",
+            session_id=meeting.id,
+            target=f"registration {registration.id}",
+            details="changed: " + ", ".join(f"question {q.id}" for q in changed) if changed else "no change",
+        )
+        flash(gettext("Answers saved. The delegate's page shows them."))
+        return redirect(back)
+    return render_template(
+        "questions/answers.html", meeting=meeting, registration=registration, form=form
+    ), 400 if request.method == "POST" else 200
 
 
 @bp.get("/sessions/<slug>/visa-letters")
