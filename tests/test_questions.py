@@ -485,6 +485,12 @@ def test_organiser_issues_a_visa_letter_that_the_delegate_downloads_and_anyone_v
     verification = client.get(verify_url.split("localhost", 1)[-1]).get_data(as_text=True)
     assert "VALID" in verification and "Kofi Mensah" in verification and "NOT VALID" not in verification
 
+    delegate.mode = Mode.ONLINE  # moved online: the page says why there is no letter to download
+    db.session.commit()
+    me_page = client.get(f"/me/{delegate.access_key}").get_data(as_text=True)
+    assert "visa-letter.pdf" not in me_page and "not registered to attend in person" in me_page
+    assert "NOT VALID" in client.get(f"/verify/{letter_id}").get_data(as_text=True)
+    delegate.mode = Mode.IN_PERSON
     delegate.status = RegistrationStatus.CANCELLED
     db.session.commit()
     assert "NOT VALID" in client.get(f"/verify/{letter_id}").get_data(as_text=True)
