@@ -21,6 +21,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "invitations.import": ("target",),
     "message.send": ("details",),
     "certificate.revoke": ("details",),
+    "visa_letter.revoke": ("details",),
     "attendance.check_in": ("details",),
     "attendance.check_out": ("details",),
     "attendance.remove": ("details",),
@@ -29,6 +30,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(
         (
             "registration.update",
+            "registration.answers",
             "registration.reinstate",
             "registration.reissue_badge",
             "registration.add",

@@ -1,5 +1,5 @@
 """The demo meeting: the Global Meeting's 19th Session (past, with about 170 delegates) and its 20th (open), and
-a small session whose day is always today, to try the door scanner on.
+a small session of yesterday, today and tomorrow, to try the door scanner on at any hour.
 
 Delegates are invented, with example.org addresses; no real person from the news item appears in them.
 """
@@ -393,9 +393,16 @@ TODAY_ZONE = "Europe/Brussels"
 TODAY_NAMES = ["Ольга Петрова", "王伟", "Nguyễn Thị Lan", "ليلى حداد"]
 
 
+def practice_dates(today: date) -> list[date]:
+    """The practice session's days: yesterday, today and tomorrow where it meets, so that a server left running
+    past midnight still scans (the door checks in for the day in the session's zone)."""
+    return [today + timedelta(days=offset) for offset in (-1, 0, 1)]
+
+
 def _ensure_todays_session(door_staff: list) -> MeetingSession:
-    """A one-day session on today's date in its time zone, with about 40 delegates, some already in and some
-    online: created once, and moved to today (its check-ins made afresh) when it is a day behind."""
+    """A session of yesterday, today and tomorrow in its time zone, with about 40 delegates, some already in today
+    and some online: created once, and moved around today (its check-ins made afresh) on the first run of a new
+    day."""
     series = db.session.scalar(sa.select(MeetingSeries).filter_by(name="Door practice"))
     if series is None:
         series = MeetingSeries(name="Door practice")
@@ -411,17 +418,19 @@ def _ensure_todays_session(door_staff: list) -> MeetingSession:
         in_person_capacity=60,
     )
     today = meeting.today()
-    if created:
-        meeting.days = [SessionDay(date=today, starts_at=time(8, 0), ends_at=time(18, 0))]
-        db.session.flush()
-        _add_todays_delegates(meeting)
-    elif meeting.days[0].date == today:
+    dates = practice_dates(today)
+    if not created and [d.date for d in meeting.days] == dates:
         return meeting
-    else:
+    if not created:
         _forget_attendance(meeting)
-        meeting.days[0].date = today
+        meeting.days.clear()
+        db.session.flush()  # the old days go before the new ones take their dates
+    meeting.days = [SessionDay(date=day, starts_at=time(8, 0), ends_at=time(18, 0)) for day in dates]
     db.session.flush()
-    _add_todays_arrivals(meeting, door_staff)
+    if created:
+        _add_todays_delegates(meeting)
+        db.session.flush()
+    _add_todays_arrivals(meeting, next(d for d in meeting.days if d.date == today), door_staff)
     return meeting
 
 
@@ -459,13 +468,13 @@ def _forget_attendance(meeting: MeetingSession) -> None:
     db.session.execute(sa.delete(ScanEvent).where(ScanEvent.session_id == meeting.id))
 
 
-def _add_todays_arrivals(meeting: MeetingSession, door_staff: list) -> None:
+def _add_todays_arrivals(meeting: MeetingSession, day: SessionDay, door_staff: list) -> None:
     """About a third of those coming in person are in already (scanned in the last hour and a half, never in the
     future), and a few online delegates clicked their join link."""
     from .online.service import ensure_online_attendance
 
-    rng = random.Random(meeting.days[0].date.toordinal())
-    day, now = meeting.days[0], utcnow()
+    rng = random.Random(day.date.toordinal())
+    now = utcnow()
     midnight = datetime.combine(day.date, time(0, 0), tzinfo=meeting.zone).astimezone(UTC)
     people = db.session.scalars(
         sa.select(Registration).filter_by(session_id=meeting.id).order_by(Registration.id)

@@ -18,6 +18,7 @@ from .models import (
     Invitation,
     InvitationList,
     MeetingSession,
+    Message,
     OnlineInterval,
     OutboxMail,
     Registration,
@@ -91,7 +92,13 @@ def my_data(registration: Registration) -> dict:
         "answers": [
             {"question": question.local_label, "answer": answer} for question, answer in answers_of(registration)
         ],
-        "visa_letter": {"id": visa_letter.public_id, "issued_at": iso(visa_letter.issued_at)} if visa_letter else None,
+        "visa_letter": {
+            "id": visa_letter.public_id,
+            "issued_at": iso(visa_letter.issued_at),
+            "revoked": visa_letter.is_revoked,
+        }
+        if visa_letter
+        else None,
     }
 
 
@@ -147,8 +154,14 @@ def purge_session(meeting: MeetingSession, older_than_days: int) -> int:
     db.session.execute(sa.delete(StoredPdf).where(StoredPdf.registration_id.in_(registration_ids)))
     # A mail server's refusal may quote the address; and a mail still waiting would go to nobody now.
     db.session.execute(sa.delete(OutboxMail).where(OutboxMail.registration_id.in_(registration_ids)))
+    # An organiser's message to the session's delegates may name them, as its audit line's details may: its text
+    # goes; whom it was for (the group), how many, who sent it and when stay, as the audit line's do.
+    db.session.execute(sa.update(Message).where(Message.session_id == meeting.id).values(subject=audit.PURGED, body=""))
     # Answers may say anything about a person (diet, health, access needs). Issued visa letters keep their id and
-    # date, so that their verification page still answers, naming nobody.
+    # date, so that their verification page still answers, naming nobody; a revocation's reason may name them.
+    db.session.execute(
+        sa.update(VisaLetter).where(VisaLetter.registration_id.in_(registration_ids)).values(revoke_reason="")
+    )
     db.session.execute(sa.delete(Answer).where(Answer.registration_id.in_(registration_ids)))
     _anonymise_attendance(meeting, registration_ids, {r.id: r.full_name for r in registrations})
     audit.anonymise_session(meeting.id)

@@ -1,6 +1,6 @@
 """The desk and the door on the meeting day: look-up in Latin letters, devices and staff bound to sessions."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -364,38 +364,8 @@ def test_seed_demo_keeps_one_session_running_today_and_its_scanner_answers_door_
         db.session.expire_all()
         return db.session.scalars(sa.select(MeetingSession).filter_by(slug="door-practice")).all()
 
-    first = runner.invoke(args=["seed-demo", "--base-url", "http://127.0.0.1:5123"])
-    assert first.exit_code == 0, first.output
-    assert "Door scanner of today's demo session: http://127.0.0.1:5123/sessions/door-practice/checkin" in first.output
-    [meeting] = practice()
-    today = datetime.now(ZoneInfo(meeting.timezone)).date()
-    assert [d.date for d in meeting.days] == [today]
-    people = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)).all()
-    assert 35 <= len(people) <= 45 and all(p.email.endswith("@example.org") for p in people)
-    assert {"Ольга Петрова", "王伟", "ليلى حداد"} <= {p.full_name for p in people}
-    modes = dict(
-        db.session.execute(
-            sa.select(Attendance.mode, sa.func.count())
-            .join(Registration)
-            .where(Registration.session_id == meeting.id)
-            .group_by(Attendance.mode)
-        ).all()
-    )
-    assert modes[Mode.IN_PERSON] >= 3 and modes[Mode.ONLINE] >= 1
-    # Nobody was let in in the future.
-    assert all(a.first_seen_at <= utcnow() for a in db.session.scalars(sa.select(Attendance)))
-
-    # A day later: moved to today, its check-ins made afresh, nothing doubled.
-    meeting.days[0].date = today.replace(day=1) if today.day != 1 else today.replace(day=2)
-    db.session.commit()
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    [meeting] = practice()
-    assert [d.date for d in meeting.days] == [today]
-    assert db.session.scalar(sa.select(sa.func.count(SessionDay.id)).filter_by(session_id=meeting.id)) == 1
-    assert db.session.scalar(sa.select(sa.func.count(Registration.id)).filter_by(session_id=meeting.id)) == len(people)
-    assert (
-        dict(
+    def attendance_modes(meeting) -> dict:
+        return dict(
             db.session.execute(
                 sa.select(Attendance.mode, sa.func.count())
                 .join(Registration)
@@ -403,9 +373,28 @@ def test_seed_demo_keeps_one_session_running_today_and_its_scanner_answers_door_
                 .group_by(Attendance.mode)
             ).all()
         )
-        == modes
-    )
 
+    first = runner.invoke(args=["seed-demo", "--base-url", "http://127.0.0.1:5123"])
+    assert first.exit_code == 0, first.output
+    assert "Door scanner of today's demo session: http://127.0.0.1:5123/sessions/door-practice/checkin" in first.output
+    [meeting] = practice()
+    today = datetime.now(ZoneInfo(meeting.timezone)).date()
+    around_today = [today - timedelta(days=1), today, today + timedelta(days=1)]
+    assert [d.date for d in meeting.days] == around_today
+    people = db.session.scalars(sa.select(Registration).filter_by(session_id=meeting.id)).all()
+    assert 35 <= len(people) <= 45 and all(p.email.endswith("@example.org") for p in people)
+    assert {"Ольга Петрова", "王伟", "ليلى حداد"} <= {p.full_name for p in people}
+    modes = attendance_modes(meeting)
+    assert modes[Mode.IN_PERSON] >= 3 and modes[Mode.ONLINE] >= 1
+    # Today's arrivals only, and nobody let in in the future.
+    arrivals = db.session.scalars(sa.select(Attendance).join(Registration).filter_by(session_id=meeting.id)).all()
+    assert {a.day.date for a in arrivals} == {today} and all(a.first_seen_at <= utcnow() for a in arrivals)
+
+    # Seeded yesterday evening, the server still running after midnight: today is still a day of the session, and
+    # the door lets people in.
+    for day in meeting.days:
+        day.date -= timedelta(days=1)
+    db.session.commit()
     response = client.post(
         "/login", data={"email": "door1@example.org", "password": "demo-door", "csrf_token": csrf_token(client)}
     )
@@ -414,6 +403,22 @@ def test_seed_demo_keeps_one_session_running_today_and_its_scanner_answers_door_
     assert scanner.status_code == 200 and "Door practice session" in scanner.get_data(as_text=True)
     petrova = client.get("/api/v1/sessions/door-practice/delegates?q=petrova").get_json()["delegates"]
     assert [p["name"] for p in petrova] == ["Ольга Петрова"]
+    olga = next(p for p in people if p.full_name == "Ольга Петрова")
+    scan = client.post(
+        "/api/v1/checkins",
+        json={"token": olga.badge_token, "session": "door-practice"},
+        headers={"X-CSRFToken": csrf_token(client, "/sessions/door-practice/checkin")},
+    )
+    assert scan.status_code == 201 and scan.get_json()["status"] == "ok", scan.get_json()
+
+    # The next run moves it around today again, its check-ins made afresh, nothing doubled.
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    [meeting] = practice()
+    assert [d.date for d in meeting.days] == around_today
+    assert db.session.scalar(sa.select(sa.func.count(SessionDay.id)).filter_by(session_id=meeting.id)) == 3
+    assert db.session.scalar(sa.select(sa.func.count(Registration.id)).filter_by(session_id=meeting.id)) == len(people)
+    assert attendance_modes(meeting) == modes
 
 
 # ---- /me: find my registration ----

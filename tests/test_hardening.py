@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from flask import g
 from helpers import PASSWORD, csrf_token
@@ -23,8 +24,10 @@ from attendance.models import (
     Certificate,
     LoginFailure,
     MeetingSession,
+    Message,
     Mode,
     OnlineInterval,
+    OutboxMail,
     Registration,
     ReportImport,
     Role,
@@ -357,6 +360,18 @@ def test_purge_leaves_no_trace_of_a_delegate_in_any_table(runner, client, login,
         f"{base}/attendance/{zebulon.id}",
         data={"day": day.date.isoformat(), "csrf_token": token, "reason": "Zébulon Quaternion forgot his badge"},
     )
+    sent = client.post(
+        f"{base}/messages",
+        data={
+            "status": "registered",
+            "subject": "Zébulon Quaternion's talk moves",
+            "body": "The Office of the Vice-Chair, Americas region speaks at 10:00.",
+            "action": "send",
+            "expected": "2",
+            "csrf_token": token,
+        },
+    )
+    assert sent.status_code == 302, sent.get_data(as_text=True)
     client.post(
         f"{base}/registrations/{other.id}/cancel",
         data={"reason": "Registered Zébulon Quaternion twice", "confirmed": "yes", "csrf_token": token},
@@ -393,6 +408,31 @@ def test_purge_leaves_no_trace_of_a_delegate_in_any_table(runner, client, login,
     )
     verification = client.get(f"/verify/{public_id}").get_data(as_text=True)
     assert "REVOKED" in verification and "withheld" in verification
+    # The message stays as a record that names nobody: to whom, how many, by whom.
+    message = db.session.scalar(sa.select(Message))
+    assert (message.subject, message.body, message.recipients) == ("(purged)", "", 2)
+    assert ("message.send", f"message {message.id}", "(purged)") in events
+
+
+def test_a_message_still_queued_when_its_session_is_purged_is_not_sent(
+    app, runner, client, login, make_session, make_registration
+):
+    from attendance import transaction
+    from attendance.jobs import kinds
+    from attendance.jobs import runner as job_runner
+    from attendance.mailings.service import Group, send_message
+
+    meeting = make_session(first_day=utcnow().date() - timedelta(days=100))
+    make_registration(meeting, full_name="Zébulon Quaternion")
+    message, _new = send_message(meeting, Group(), "Zébulon's table", "Text", recipients=1, sent_by="o@example.org")
+    job = message.job
+    db.session.commit()
+    db.session.info.pop(transaction.JOBS_TO_START)  # no worker has taken it yet
+    assert runner.invoke(args=["purge", meeting.slug, "--older-than", "90"]).exit_code == 0
+    db.session.expire_all()
+    with pytest.raises(job_runner.JobGone, match="purged"):
+        kinds.KINDS["messages.send"](db.session.get(type(job), job.id))
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMail.id))) == 0
 
 
 def test_after_a_purge_certificates_are_neither_downloaded_nor_emailed(

@@ -221,6 +221,119 @@ def test_the_delegate_downloads_their_answers_and_the_purge_clears_them(app, cli
     assert db.session.get(Question, meal.id) is not None  # the questions stay; the answers went
 
 
+# The organiser corrects a delegate's answers.
+
+
+def stored_answers(registration) -> dict[str, str]:
+    db.session.expire_all()
+    return {
+        a.question.label: a.value
+        for a in db.session.scalars(sa.select(Answer).filter_by(registration_id=registration.id))
+    }
+
+
+def test_an_organiser_edits_a_delegates_answers_and_the_delegate_sees_them(client, login, meeting_with_questions):
+    meeting, q = meeting_with_questions, questions(meeting_with_questions)
+    visa = q["I need a visa support letter to attend in person"]
+    post(
+        client,
+        meeting,
+        **{field(q["Meal"]): "c1", field(q["Dietary details"]): "No nuts", field(visa): "yes", "mode": "in_person"},
+    )
+    registration = db.session.scalar(sa.select(Registration))
+    login()
+    page = client.get(f"/sessions/{meeting.slug}/registrations/{registration.id}").get_data(as_text=True)
+    url = f"/sessions/{meeting.slug}/registrations/{registration.id}/answers"
+    assert f'href="{url}"' in page
+    form = client.get(url).get_data(as_text=True)
+    assert re.search(rf'name="{field(q["Meal"])}"[^>]*value="c1"[^>]*checked|checked[^>]*value="c1"', form)
+    assert 'value="No nuts"' in form
+
+    response = client.post(
+        url,
+        data={
+            field(q["Meal"]): "c2",
+            field(q["Access needs"]): ["c1", "c2"],
+            field(q["First time at this meeting?"]): "no",
+            field(q["Dietary details"]): "",  # left blank: the answer goes
+            field(visa): "no",
+            "csrf_token": csrf_token(client, url),
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("#answers")
+    assert stored_answers(registration) == {
+        "Meal": "c2",
+        "Access needs": "c1\nc2",
+        "First time at this meeting?": "no",
+        "I need a visa support letter to attend in person": "no",
+    }
+    event = db.session.scalar(sa.select(AuditEvent).filter_by(action="registration.answers"))
+    assert event.target == f"registration {registration.id}"
+    changed = [q["Meal"], q["Access needs"], q["First time at this meeting?"], q["Dietary details"], visa]
+    assert event.details == "changed: " + ", ".join(f"question {question.id}" for question in changed)
+
+    mine = client.get(f"/me/{registration.access_key}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Your answers" in mine and "<bdi>Any</bdi>" in mine and "<bdi>Wheelchair access, Sign language</bdi>" in mine
+    assert "No nuts" not in mine
+
+
+@pytest.mark.parametrize(
+    "answers, message",
+    [
+        ({"Meal": ""}, "Answer this question."),  # required, as on the delegate's form
+        ({"Meal": "c9"}, "Choose from the answers offered."),
+        ({"Meal": "c1", "Access needs": ["c1", "nope"]}, "Choose from the answers offered."),
+        ({"Meal": "c1", "Dietary details": "x" * 501}, "Use at most 500 characters."),
+        ({"Meal": "c1", "Dietary details": "a\x07b"}, "Remove the control characters from this field."),
+        ({"Meal": "c1", "Elsewhere": "c1"}, "questions that this session does not ask"),
+    ],
+)
+def test_an_organisers_wrong_answer_is_refused_and_nothing_changes(
+    client, login, make_session, meeting_with_questions, answers, message
+):
+    meeting, q = meeting_with_questions, questions(meeting_with_questions)
+    q["Elsewhere"] = add_question(make_session(), label="Elsewhere")
+    post(client, meeting, **{field(q["Meal"]): "c1", field(q["Dietary details"]): "No nuts"})
+    registration = db.session.scalar(sa.select(Registration))
+    before = stored_answers(registration)
+    login()
+    url = f"/sessions/{meeting.slug}/registrations/{registration.id}/answers"
+    data = {field(q[label]): value for label, value in answers.items()}
+    response = client.post(url, data=data | {"csrf_token": csrf_token(client, url)})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert stored_answers(registration) == before
+    assert db.session.scalar(sa.select(AuditEvent).filter_by(action="registration.answers")) is None
+
+
+def test_an_online_delegate_is_not_asked_the_visa_question_and_keeps_its_answer(client, login, meeting_with_questions):
+    meeting, q = meeting_with_questions, questions(meeting_with_questions)
+    visa = q["I need a visa support letter to attend in person"]
+    post(client, meeting, **{field(q["Meal"]): "c1", field(visa): "yes", "mode": "in_person"})
+    registration = db.session.scalar(sa.select(Registration))
+    registration.mode = Mode.ONLINE  # moved online by the organiser since
+    db.session.commit()
+    login()
+    url = f"/sessions/{meeting.slug}/registrations/{registration.id}/answers"
+    assert field(visa) not in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={field(q["Meal"]): "c2", "csrf_token": csrf_token(client, url)})
+    assert response.status_code == 302
+    assert stored_answers(registration) == {"Meal": "c2", "I need a visa support letter to attend in person": "yes"}
+
+
+def test_the_answers_of_a_purged_session_cannot_be_edited(client, login, meeting_with_questions):
+    meeting, q = meeting_with_questions, questions(meeting_with_questions)
+    post(client, meeting, **{field(q["Meal"]): "c1"})
+    registration = db.session.scalar(sa.select(Registration))
+    meeting.purged_at = datetime.now(UTC)
+    db.session.commit()
+    login()
+    url = f"/sessions/{meeting.slug}/registrations/{registration.id}/answers"
+    token = csrf_token(client, f"/sessions/{meeting.slug}/questions")
+    response = client.post(url, data={field(q["Meal"]): "c2", "csrf_token": token}, follow_redirects=True)
+    assert "personal data was deleted" in response.get_data(as_text=True)
+    assert stored_answers(registration) == {"Meal": "c1"}
+
+
 def test_summary_counts_registered_delegates_in_person_and_online(make_session, make_registration):
     meeting = make_session()
     meal = add_question(meeting)
@@ -372,6 +485,12 @@ def test_organiser_issues_a_visa_letter_that_the_delegate_downloads_and_anyone_v
     verification = client.get(verify_url.split("localhost", 1)[-1]).get_data(as_text=True)
     assert "VALID" in verification and "Kofi Mensah" in verification and "NOT VALID" not in verification
 
+    delegate.mode = Mode.ONLINE  # moved online: the page says why there is no letter to download
+    db.session.commit()
+    me_page = client.get(f"/me/{delegate.access_key}").get_data(as_text=True)
+    assert "visa-letter.pdf" not in me_page and "not registered to attend in person" in me_page
+    assert "NOT VALID" in client.get(f"/verify/{letter_id}").get_data(as_text=True)
+    delegate.mode = Mode.IN_PERSON
     delegate.status = RegistrationStatus.CANCELLED
     db.session.commit()
     assert "NOT VALID" in client.get(f"/verify/{letter_id}").get_data(as_text=True)
@@ -395,6 +514,83 @@ def test_a_visa_letter_is_dated_where_the_session_meets_and_signed_by_the_secret
     assert "11 mars 2026" in text and "10 mars 2026" not in text
     assert "Le secrétariat secretariat@example.org" in text
     assert "La présidence" not in text
+
+
+def test_an_organiser_revokes_a_visa_letter_after_confirming_and_it_no_longer_verifies_or_downloads(
+    client, login, meeting_with_questions
+):
+    meeting = meeting_with_questions
+    delegate = register_for_visa(client, meeting)
+    letter = issue_letter(delegate, by="organiser@example.org")
+    db.session.commit()
+    organiser = login()
+    url = f"/sessions/{meeting.slug}/visa-letters/{delegate.id}/revoke"
+    assert f'href="{url}"' in client.get(f"/sessions/{meeting.slug}/visa-letters").get_data(as_text=True)
+    asked = client.get(url).get_data(as_text=True)  # asks first: nothing changes yet
+    assert "Revoke the visa letter of" in asked and "Kofi Mensah" in asked and letter.public_id in asked
+    db.session.expire_all()
+    assert not letter.is_revoked
+
+    too_long = client.post(url, data={"reason": "x" * 501, "csrf_token": csrf_token(client, url)})
+    assert too_long.status_code == 400 and "500 characters" in too_long.get_data(as_text=True)
+    db.session.expire_all()
+    assert (
+        not letter.is_revoked
+        and db.session.scalar(sa.select(AuditEvent).filter_by(action="visa_letter.revoke")) is None
+    )
+
+    done = client.post(url, data={"reason": "Passport number mismatch", "csrf_token": csrf_token(client, url)})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert letter.is_revoked and letter.revoke_reason == "Passport number mismatch"
+    assert letter.revoked_by == organiser
+    event = db.session.scalar(sa.select(AuditEvent).filter_by(action="visa_letter.revoke"))
+    assert (event.target, event.details) == (letter.public_id, "Passport number mismatch")
+    listed = client.get(f"/sessions/{meeting.slug}/visa-letters").get_data(as_text=True)
+    assert "revoked" in listed and "Passport number mismatch" in listed and f'href="{url}"' not in listed
+    again = client.post(
+        f"/sessions/{meeting.slug}/visa-letters/{delegate.id}",
+        data={"csrf_token": csrf_token(client, f"/sessions/{meeting.slug}/questions")},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "letter was revoked" in again
+
+    verification = client.get(f"/verify/{letter.public_id}").get_data(as_text=True)
+    assert "REVOKED" in verification and "Passport number mismatch" not in verification  # the reason is internal
+    refused = client.get(f"/me/{delegate.access_key}/visa-letter.pdf")
+    assert refused.status_code == 403 and "revoked" in refused.get_data(as_text=True)
+    me_page = client.get(f"/me/{delegate.access_key}").get_data(as_text=True)
+    assert "visa-letter.pdf" not in me_page and "visa-letter-revoked" in me_page
+    assert client.get(f"/me/{delegate.access_key}/data.json").get_json()["visa_letter"]["revoked"] is True
+
+
+def test_revoking_needs_no_reason_and_the_purge_blanks_one(client, login, make_session, make_registration):
+    from attendance.models import VisaLetter
+    from attendance.questions.visa import revoke_letter
+
+    meeting = make_session(first_day=date.today() - timedelta(days=200))
+    visa = add_question(meeting, QuestionKind.VISA_LETTER, "", "")
+    quiet, named = make_registration(meeting), make_registration(meeting)
+    for registration in (quiet, named):
+        db.session.add(Answer(registration=registration, question=visa, value="yes"))
+    db.session.commit()
+    quiet_letter, named_letter = (issue_letter(r, by="organiser@example.org") for r in (quiet, named))
+    db.session.commit()
+    login()
+    url = f"/sessions/{meeting.slug}/visa-letters/{quiet.id}/revoke"
+    assert client.post(url, data={"reason": "", "csrf_token": csrf_token(client, url)}).status_code == 302
+    revoke_letter(named_letter, reason="Ana Souza's embassy called", by="organiser@example.org")
+    db.session.commit()
+    purge_session(meeting, 90)
+    db.session.commit()
+    db.session.expire_all()
+    assert [(letter.is_revoked, letter.revoke_reason) for letter in db.session.scalars(sa.select(VisaLetter))] == [
+        (True, ""),
+        (True, ""),
+    ]
+    assert "REVOKED" in client.get(f"/verify/{named_letter.public_id}").get_data(as_text=True)
+    details = db.session.scalars(sa.select(AuditEvent.details).filter_by(action="visa_letter.revoke")).all()
+    assert "Ana Souza" not in " ".join(details)
 
 
 def test_no_letter_for_a_cancelled_delegate(client, login, meeting_with_questions):

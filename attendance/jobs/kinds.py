@@ -251,6 +251,8 @@ def _mail_message(job: Job) -> None:
     message = db.session.get(Message, json.loads(job.options)["message_id"])
     if message is None:
         raise runner.JobGone("the message was deleted")
+    if message.session.purged_at is not None:  # its text is gone, and so are the addresses it was for
+        raise runner.JobGone("the session was purged: its message was blanked")
     with serialized_writes():
         for registration in db.session.scalars(Group.from_json(message.filters).query(message.session)):
             outbox.schedule(registration, outbox.MESSAGE, str(message.id), job_id=job.id)

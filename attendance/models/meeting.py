@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -140,7 +140,7 @@ class MeetingSession(Model):
     certificate_days_required: Mapped[int] = mapped_column(default=1)
     #: the language of its certificates; "" means each delegate's own
     certificate_language: Mapped[str] = mapped_column(sa.String(10), default="")
-    #: who signs the certificates
+    #: who signs the certificates and visa letters (`signature`); without a name the secretariat signs
     chair_name: Mapped[str] = mapped_column(sa.String(200), default="")
     chair_title: Mapped[str] = mapped_column(sa.String(200), default="")
     #: door staff may register people who turn up unregistered (at the desk, or through the API)
@@ -206,6 +206,13 @@ class MeetingSession(Model):
     def is_over(self, today: date) -> bool:
         """Whether its last day has gone by, `today` being the date in the session's zone."""
         return bool(self.days) and self.days[-1].date < today
+
+    def signature(self) -> tuple[str, str]:
+        """Who signs the session's documents (certificates and visa letters alike), and the line under the name:
+        the chair and their title, or, when the session names no chair, the secretariat and its e-mail."""
+        if self.chair_name:
+            return self.chair_name, self.chair_title
+        return gettext("The secretariat"), self.secretariat_email
 
     @property
     def is_hybrid(self) -> bool:

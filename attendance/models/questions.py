@@ -111,5 +111,14 @@ class VisaLetter(Model):
     public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_certificate_id)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    #: revoked by an organiser: its verification page says so, and the delegate can no longer download it
+    revoked_at: Mapped[datetime | None]
+    #: the organiser's reason, internal: never on the public verification page
+    revoke_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    revoked_by: Mapped[str] = mapped_column(sa.String(254), default="")
 
     registration: Mapped[Registration] = relationship()
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -220,6 +220,7 @@ def edit_registration(slug: str, registration_id: int):
         certificate=eligibility(registration),
         describe_day=describe_day,
         answers=answers_of(registration),
+        asks_questions=bool(questions_of(meeting)),
     ), 400 if request.method == "POST" else 200
 
 

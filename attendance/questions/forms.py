@@ -12,9 +12,11 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import LANGUAGES
-from ..models import MODE_VALUES, Mode, Question, QuestionKind
+from ..models import MODE_VALUES, Mode, Question, QuestionKind, Registration
+from ..models.questions import CHOICE_SEPARATOR
 from ..text import has_control_characters
-from .service import ANSWER_MAX, clean_answers, parse_choices
+from .service import ANSWER_MAX, answer_values, asks, clean_answers, parse_choices
+from .visa import REVOKE_REASON_MAX
 
 FIELD_PREFIX = "question_"
 _QUESTION_FIELD = re.compile(rf"^{FIELD_PREFIX}(\d+)$")
@@ -55,8 +57,9 @@ def _choices(question: Question) -> list[SelectChoice]:
     return [SelectChoice(key, label) for key, label in question.choice_pairs()]
 
 
-def with_questions(form_class: type[FlaskForm], questions: list[Question]) -> type[FlaskForm]:
-    """`form_class` with a field per question, named question_<id>, checked by `clean_answers` on the server."""
+def with_questions(form_class: type[FlaskForm], questions: list[Question], mode: Mode | None = None) -> type[FlaskForm]:
+    """`form_class` with a field per question, named question_<id>, checked by `clean_answers` on the server: as
+    a delegate attending in the form's chosen mode, or in `mode` when the form has no mode field."""
     fields = {f"{FIELD_PREFIX}{q.id}": _field_for(q) for q in questions}
 
     class WithQuestions(form_class):
@@ -76,8 +79,10 @@ def with_questions(form_class: type[FlaskForm], questions: list[Question]) -> ty
             return valid and not foreign and not errors
 
         def _mode(self) -> Mode | None:
-            mode = getattr(self, "mode", None)
-            return Mode(mode.data) if mode is not None and mode.data in MODE_VALUES else None
+            chosen = getattr(self, "mode", None)
+            if chosen is None:
+                return mode
+            return Mode(chosen.data) if chosen.data in MODE_VALUES else None
 
         def _submitted(self) -> dict[int, list[str]]:
             submitted = {}
@@ -96,6 +101,21 @@ def with_questions(form_class: type[FlaskForm], questions: list[Question]) -> ty
     for name, unbound in fields.items():
         setattr(WithQuestions, name, unbound)
     return WithQuestions
+
+
+def answers_form(registration: Registration, questions: list[Question]) -> FlaskForm:
+    """The organiser's form for a registration's answers: the questions its delegate is asked, checked as the
+    delegate's form checks them (required ones too), filled with the answers stored."""
+    asked = [question for question in questions if asks(question, registration.mode)]
+    stored = answer_values(registration)
+    data = {
+        f"{FIELD_PREFIX}{q.id}": stored[q.id].split(CHOICE_SEPARATOR)
+        if q.kind is QuestionKind.SEVERAL_CHOICES
+        else stored[q.id]
+        for q in asked
+        if q.id in stored
+    }
+    return with_questions(FlaskForm, asked, mode=registration.mode)(data=data)
 
 
 def _choices_valid(form, field) -> None:
@@ -135,3 +155,12 @@ class QuestionForm(FlaskForm):
     def validate_position(self, field) -> None:
         if field.data and not (field.data.isascii() and field.data.isdigit() and int(field.data) < 10_000):
             raise ValidationError(gettext("Write the number with the digits 0-9."))
+
+
+class RevokeLetterForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason (optional)"),
+        description=_l("Kept in the audit log for the secretariat; never shown on the verification page."),
+        filters=[_strip],
+        validators=[Length(max=REVOKE_REASON_MAX), _no_control_characters],
+    )

@@ -103,6 +103,43 @@ def add_answers(registration: Registration, values: dict[int, str]) -> None:
     db.session.add_all(Answer(registration=registration, question_id=qid, value=value) for qid, value in values.items())
 
 
+def answer_values(registration: Registration) -> dict[int, str]:
+    """The registration's stored answers: question id -> value."""
+    rows = db.session.execute(
+        sa.select(Answer.question_id, Answer.value).where(Answer.registration_id == registration.id)
+    )
+    return {question_id: value for question_id, value in rows}
+
+
+def replace_answers(registration: Registration, questions: list[Question], values: dict[int, str]) -> list[Question]:
+    """Sets the registration's answers to the questions asked of it (those of `questions` that `asks` its mode) to
+    `values`, checked by `clean_answers`: an answer given is stored, one left blank removed; answers to questions
+    not asked stay. Returns the questions whose answer changed. In the caller's transaction."""
+    asked = [question for question in questions if asks(question, registration.mode)]
+    stored = {
+        answer.question_id: answer
+        for answer in db.session.scalars(
+            sa.select(Answer).where(
+                Answer.registration_id == registration.id, Answer.question_id.in_([q.id for q in asked])
+            )
+        )
+    }
+    changed = []
+    for question in asked:
+        value, answer = values.get(question.id), stored.get(question.id)
+        if value is None and answer is not None:
+            db.session.delete(answer)
+        elif value is not None and answer is None:
+            db.session.add(Answer(registration=registration, question_id=question.id, value=value))
+        elif value is not None and answer is not None and answer.value != value:
+            answer.value = value
+        else:
+            continue
+        changed.append(question)
+    db.session.flush()
+    return changed
+
+
 def answers_of(registration: Registration) -> list[tuple[Question, str]]:
     """The registration's answers as (question, answer as the reader sees it), in the form's order."""
     rows = db.session.execute(

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..lookup import in_session_or_404, managed_session_or_404, registration_by_key_or_404
 from ..models import Question, QuestionKind, Registration
 from . import bp
-from .forms import CONTENT_LANGUAGES, QuestionForm
+from .forms import CONTENT_LANGUAGES, QuestionForm, RevokeLetterForm, answers_form
 from .service import (
     QuestionRefused,
     answer_count,
@@ -18,10 +18,21 @@ from .service import (
     delete_question,
     parse_choices,
     questions_of,
+    replace_answers,
     save_question,
     summary,
 )
-from .visa import NotIssuable, is_valid, issue_letter, letter_of, refusal, visa_letter_pdf, visa_question, visa_requests
+from .visa import (
+    NotIssuable,
+    is_valid,
+    issue_letter,
+    letter_of,
+    refusal,
+    revoke_letter,
+    visa_letter_pdf,
+    visa_question,
+    visa_requests,
+)
 
 
 @bp.route("/sessions/<slug>/questions", methods=["GET", "POST"])
@@ -130,6 +141,33 @@ def remove_question(slug: str, question_id: int):
     return redirect(url_for("questions.questions", slug=slug))
 
 
+@bp.route("/sessions/<slug>/registrations/<int:registration_id>/answers", methods=["GET", "POST"])
+@organiser_required
+def edit_answers(slug: str, registration_id: int):
+    """The organiser corrects a delegate's answers, checked as the delegate's form checks them; audited."""
+    registration = _registration_or_404(slug, registration_id)
+    meeting = registration.session
+    back = url_for("organiser.edit_registration", slug=slug, registration_id=registration_id, _anchor="answers")
+    if meeting.purged_at is not None:
+        flash(gettext("This session's personal data was deleted."), "warning")
+        return redirect(back)
+    questions = questions_of(meeting)
+    form = answers_form(registration, questions)
+    if form.validate_on_submit():
+        changed = replace_answers(registration, questions, form.answers())
+        audit.record(
+            "registration.answers",
+            session_id=meeting.id,
+            target=f"registration {registration.id}",
+            details="changed: " + ", ".join(f"question {q.id}" for q in changed) if changed else "no change",
+        )
+        flash(gettext("Answers saved. The delegate's page shows them."))
+        return redirect(back)
+    return render_template(
+        "questions/answers.html", meeting=meeting, registration=registration, form=form
+    ), 400 if request.method == "POST" else 200
+
+
 @bp.get("/sessions/<slug>/visa-letters")
 @organiser_required
 def visa_letters(slug: str):
@@ -162,6 +200,37 @@ def issue_visa_letter(slug: str, registration_id: int):
     return redirect(url_for("questions.visa_letters", slug=slug))
 
 
+@bp.route("/sessions/<slug>/visa-letters/<int:registration_id>/revoke", methods=["GET", "POST"])
+@organiser_required
+def revoke_visa_letter(slug: str, registration_id: int):
+    """Asks first (with an optional internal reason), then revokes the delegate's letter."""
+    registration = _registration_or_404(slug, registration_id)
+    letter = letter_of(registration)
+    if letter is None:
+        abort(404)
+    if letter.is_revoked:
+        flash(gettext("Visa letter %(id)s is already revoked.", id=letter.public_id))
+        return redirect(url_for("questions.visa_letters", slug=slug))
+    form = RevokeLetterForm()
+    if form.validate_on_submit():
+        revoke_letter(letter, reason=form.reason.data or "", by=current_user.email)
+        flash(
+            gettext(
+                "Visa letter %(id)s revoked: its verification page says so, and the delegate can no longer "
+                "download it.",
+                id=letter.public_id,
+            )
+        )
+        return redirect(url_for("questions.visa_letters", slug=slug))
+    return render_template(
+        "questions/confirm_revoke_letter.html",
+        meeting=registration.session,
+        registration=registration,
+        letter=letter,
+        form=form,
+    ), 400 if request.method == "POST" else 200
+
+
 @bp.get("/sessions/<slug>/visa-letters/<int:registration_id>.pdf")
 @organiser_required
 def organiser_visa_letter(slug: str, registration_id: int):
@@ -177,6 +246,8 @@ def my_visa_letter(access_key: str):
     letter = letter_of(registration)
     if letter is None:
         abort(404, gettext("The secretariat has not issued a visa letter for you (yet)."))
+    if letter.is_revoked:
+        abort(403, gettext("The secretariat revoked your visa letter. Contact the secretariat."))
     if not is_valid(letter):  # its verification page would say "not valid" too
         abort(
             403,

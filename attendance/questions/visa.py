@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale, gettext
 
 from .. import audit
+from ..clock import utcnow
 from ..countries import country_name
 from ..documents.pdf import render_pdf
 from ..documents.qr import qr_png_uri
@@ -66,6 +67,8 @@ def issue_letter(registration: Registration, *, by: str) -> VisaLetter:
     if reason:
         raise NotIssuable(reason)
     letter = letter_of(registration)
+    if letter is not None and letter.is_revoked:
+        raise NotIssuable(gettext("This delegate's letter was revoked."))
     if letter is None:
         letter = VisaLetter(registration=registration, issued_by=by)
         db.session.add(letter)
@@ -99,6 +102,29 @@ def visa_letter_pdf(letter: VisaLetter) -> bytes:
 
 
 def is_valid(letter: VisaLetter) -> bool:
-    """What the verification page says: the delegate is still registered to attend in person."""
+    """What the verification page says: not revoked, and the delegate is still registered to attend in person."""
     registration = letter.registration
-    return registration.status is RegistrationStatus.REGISTERED and registration.mode is Mode.IN_PERSON
+    return (
+        not letter.is_revoked
+        and registration.status is RegistrationStatus.REGISTERED
+        and registration.mode is Mode.IN_PERSON
+    )
+
+
+REVOKE_REASON_MAX = 500
+
+
+def revoke_letter(letter: VisaLetter, *, reason: str, by: str) -> None:
+    """Revokes the letter (audited), with the organiser's optional reason, which stays internal: the verification
+    page is public. A letter revoked before stays as it was."""
+    if letter.is_revoked:
+        return
+    letter.revoked_at, letter.revoke_reason, letter.revoked_by = utcnow(), reason.strip()[:REVOKE_REASON_MAX], by
+    audit.record(
+        "visa_letter.revoke",
+        session_id=letter.registration.session_id,
+        target=letter.public_id,
+        details=letter.revoke_reason,
+        actor=by,
+    )
+    db.session.flush()

@@ -15,7 +15,7 @@ from ..online.service import log_link_click
 from ..outbox import CONFIRMATION, is_delayed, mail_of
 from ..privacy import my_data
 from ..questions.forms import with_questions
-from ..questions.service import questions_of
+from ..questions.service import answers_of, questions_of
 from ..questions.visa import letter_of
 from ..tokens import grouped_badge_code
 from . import bp
@@ -142,6 +142,7 @@ def me(access_key: str):
         mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)),
         place_in_line=place_in_line(registration),
         visa_letter=letter_of(registration),
+        answers=answers_of(registration),
     )
 
 

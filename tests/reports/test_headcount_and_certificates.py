@@ -265,6 +265,16 @@ def test_certificate_pdf_has_the_name_the_days_and_a_qr_to_its_verify_page(clien
     assert "VALID" in page and registration.full_name in page and registration.email not in page
 
 
+def test_without_a_chair_the_certificate_is_signed_by_the_secretariat_as_the_visa_letter_is(client, known):
+    meeting, people = known
+    meeting.chair_name, meeting.chair_title = "", "Director, ROCB Asia Pacific"  # a title without a name: unsigned
+    meeting.secretariat_email = "secretariat@example.org"
+    db.session.commit()
+    text = " ".join(pdf_text(client.get(f"/me/{people['p1'].access_key}/certificate.pdf").data).split())
+    assert "The secretariat secretariat@example.org" in text
+    assert "The Chair" not in text and "Director, ROCB Asia Pacific" not in text
+
+
 def test_certificate_durations_are_whole_minutes_that_add_up(client, known, make_registration):
     meeting, _ = known
     d1, d2 = meeting.days
