@@ -17,9 +17,9 @@ from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import in_session_or_404, managed_session_or_404
 from ..models import Invitation, InvitationList, Mode
-from ..registration.forms import _strip
 from ..registration.invitations import nominees
 from ..registration.service import InvalidEntry
+from ..text import strip_edges
 from . import bp
 from .invitations import (
     KNOWN,
@@ -44,9 +44,9 @@ class InviteForm(FlaskForm):
             SelectChoice("nomination", _l("A focal point: their link registers up to N delegates of their entity")),
         ],
     )
-    full_name = StringField(_l("Full name"), filters=[_strip])
-    email = EmailField(_l("Email"), filters=[_strip])
-    organisation = StringField(_l("Organisation"), filters=[_strip])
+    full_name = StringField(_l("Full name"), filters=[strip_edges])
+    email = EmailField(_l("Email"), filters=[strip_edges])
+    organisation = StringField(_l("Organisation"), filters=[strip_edges])
     entity_type = SelectField(_l("Entity type"), validate_choice=False)
     region = SelectField(_l("Region"), validate_choice=False)
     mode = SelectField(_l("Mode"), validate_choice=False)

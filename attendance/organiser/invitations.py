@@ -18,8 +18,8 @@ from ..dbutil import serialized_writes
 from ..extensions import db
 from ..models import MODE_VALUES, Invitation, InvitationKind, InvitationList, MeetingSession, Mode, Registration
 from ..models.registration import email_key
-from ..registration.forms import _strip
 from ..registration.service import InvalidEntry, _term_named
+from ..text import strip_edges
 from .registration_import import COLUMNS, ERROR, NEW, PreviewRow, StaleConfirmation, _mode, fingerprint, read_list
 
 #: an invitee list names each person and their address; the rest pre-fills the form when present
@@ -112,7 +112,7 @@ def _new_invitation(meeting: MeetingSession, invitee: Invitee, places: int | Non
 def invite(meeting: MeetingSession, invitee: Invitee, *, by: str, places: int | None = None) -> Invitation:
     """One invitation (a nomination when `places` is given), audited and mailed, in one transaction; raises
     InvalidEntry, with nothing changed, when an answer is wrong."""
-    invitee = Invitee(**{name: _strip(value) or "" for name, value in vars(invitee).items()})
+    invitee = Invitee(**{name: strip_edges(value) or "" for name, value in vars(invitee).items()})
     errors = invitee_errors(meeting, invitee, places=places)
     if errors:
         raise InvalidEntry(errors)

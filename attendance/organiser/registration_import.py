@@ -41,9 +41,8 @@ from ..models import (
 )
 from ..models.registration import email_key
 from ..models.uploads import UploadedFile
-from ..registration.forms import _strip
 from ..registration.service import StaffEntry, entry_errors
-from ..text import search_key
+from ..text import search_key, strip_edges
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 2000
@@ -223,7 +222,7 @@ def _rows(records, optional: set[str]) -> list[ListRow]:
             name = columns.get(i)
             if name is None or row.cells[name]:
                 continue  # a column we do not read, or a second column of the same name
-            row.cells[name] = _strip(text) or ""
+            row.cells[name] = strip_edges(text) or ""
             if formula or row.cells[name][:1] and row.cells[name][0] in FORMULA_STARTS:
                 row.formulas.add(name)
         rows.append(row)

@@ -13,7 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..i18n import LANGUAGES
 from ..models import MODE_VALUES, Mode, Question, QuestionKind
-from ..text import has_control_characters
+from ..text import has_control_characters, strip_edges
 from .service import ANSWER_MAX, clean_answers, parse_choices
 
 FIELD_PREFIX = "question_"
@@ -25,12 +25,6 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-# Not the registration form's own filters: importing registration.forms here would import its views, which
-# import this package back.
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _no_control_characters(_form, field) -> None:
@@ -45,7 +39,7 @@ def _field_for(question: Question):
     else:
         hint = "" if question.required else gettext("Optional.")
     if question.kind is QuestionKind.TEXT:
-        return StringField(label, filters=[_strip], render_kw={"maxlength": ANSWER_MAX}, description=hint)
+        return StringField(label, filters=[strip_edges], render_kw={"maxlength": ANSWER_MAX}, description=hint)
     if question.kind is QuestionKind.SEVERAL_CHOICES:
         return MultiCheckboxField(label, choices=_choices(question), validate_choice=False, description=hint)
     return RadioField(label, choices=_choices(question), validate_choice=False, description=hint)
@@ -114,11 +108,13 @@ CONTENT_LANGUAGES = [code for code in LANGUAGES if code != "en"]
 class QuestionForm(FlaskForm):
     kind = SelectField(_l("Kind"), validators=[InputRequired()])
     label = StringField(
-        _l("Question (English)"), filters=[_strip], validators=[_label_needed, Length(max=300), _no_control_characters]
+        _l("Question (English)"),
+        filters=[strip_edges],
+        validators=[_label_needed, Length(max=300), _no_control_characters],
     )
     choices = TextAreaField(
         _l("Choices, one a line; other languages after a “|”: English | French | Spanish | Arabic"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[_choices_valid, Length(max=5000)],
     )
     required = BooleanField(_l("An answer is required"))
