@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model
 from ..tokens import new_access_key
 from .meeting import EntityType, MeetingSession, Region, utcnow
-from .registration import Mode, _enum
+from .registration import Mode, Registration, _enum
 from .uploads import UploadedFile
 
 
@@ -74,6 +74,8 @@ class Invitation(Model):
     session: Mapped[MeetingSession] = relationship()
     entity_type: Mapped[EntityType | None] = relationship()
     region: Mapped[Region | None] = relationship()
+    #: the registrations the link made (a focal point's nominees), in the order they came; cancelled ones too
+    nominees: Mapped[list[Registration]] = relationship(order_by=Registration.id, viewonly=True)
 
     @property
     def status(self) -> InvitationStatus:

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from sqlalchemy.orm import selectinload
 from wtforms import EmailField, IntegerField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
@@ -17,7 +18,6 @@ from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import in_session_or_404, managed_session_or_404
 from ..models import Invitation, InvitationList, Mode
-from ..registration.invitations import nominees
 from ..registration.service import InvalidEntry
 from ..text import strip_edges
 from . import bp
@@ -78,6 +78,7 @@ def _page(meeting, form: InviteForm, list_form: InviteeListForm, status: int = 2
     invitations = db.session.scalars(
         sa.select(Invitation)
         .filter_by(session_id=meeting.id)
+        .options(selectinload(Invitation.nominees))
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     ).all()
     return render_template(
@@ -86,7 +87,6 @@ def _page(meeting, form: InviteForm, list_form: InviteeListForm, status: int = 2
         form=form,
         list_form=list_form,
         invitations=invitations,
-        nominees=nominees,
         max_places=MAX_PLACES,
         max_kb=MAX_BYTES // 1024,
     ), status

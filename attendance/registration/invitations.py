@@ -12,7 +12,7 @@ from flask_babel import gettext
 from .. import mail
 from ..extensions import db
 from ..links import public_url
-from ..models import Invitation, Registration
+from ..models import Invitation
 
 
 def invitation_by_token(token: str) -> Invitation | None:
@@ -43,12 +43,6 @@ def prefilled(invitation: Invitation) -> dict:
     if invitation.mode:
         data["mode"] = invitation.mode.value
     return data
-
-
-def nominees(invitation: Invitation) -> list[Registration]:
-    return list(
-        db.session.scalars(sa.select(Registration).filter_by(invitation_id=invitation.id).order_by(Registration.id))
-    )
 
 
 def invitation_message(invitation: Invitation) -> EmailMessage:
