@@ -326,6 +326,24 @@ def test_a_personal_invitation_prefills_the_form_and_registers_once(app, client,
     assert "invitation-used" in listing
 
 
+def test_a_person_invited_or_registered_already_is_not_invited_twice_unless_revoked(make_session, make_registration):
+    from attendance.organiser.invitations import revoke
+    from attendance.registration.service import InvalidEntry
+
+    meeting = make_session(registration_policy=INVITATION)
+    make_registration(meeting, email="Registered@Example.org")
+    first = invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="o@example.org")
+    for address, reason in (
+        ("ANA@example.org", "This person already has an invitation to this session."),
+        ("registered@example.org", "This email address is already registered for this session."),
+    ):
+        with pytest.raises(InvalidEntry) as refused:
+            invite(meeting, Invitee("Someone", address), by="o@example.org")
+        assert refused.value.errors == {"email": reason}
+    revoke(first, "o@example.org")
+    assert invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="o@example.org").id != first.id
+
+
 def test_an_invited_person_in_an_approval_session_is_approved_at_once(make_session):
     meeting = make_session(registration_policy=APPROVAL)
     invitation = invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="organiser@example.org")

@@ -103,3 +103,41 @@ def test_invitations_page_queries_do_not_grow_with_the_invitations(
     many, statements, page = _invitations_page_statements(client, meeting, count_queries)
     assert page.count('data-invitation="') == 20 and "Nominee 18-1" in page and "Person 19" in page
     assert many == few, "\n".join(s[:90] for s in statements)
+
+
+def _invitee_preview_statements(client, meeting, rows: int, count_queries) -> tuple[int, list[str], str]:
+    import io
+
+    from helpers import csrf_token
+
+    url = f"/sessions/{meeting.slug}/invitations"
+    content = "Full name,E-mail,Entity type,Places\n" + "".join(
+        f"Person {n},person{n}@example.org,{meeting.entity_types[0].name},{'2' if n % 3 == 0 else ''}\n"
+        for n in range(rows)
+    )
+    upload = client.post(
+        f"{url}/upload",
+        data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content.encode()), "invitees.csv")},
+    )
+    assert upload.status_code == 302
+    with count_queries() as counted:
+        response = client.get(upload.headers["Location"])
+    assert response.status_code == 200
+    return counted(), counted.statements, response.get_data(as_text=True)
+
+
+def test_invitee_list_preview_queries_do_not_grow_with_the_rows(
+    client, login, make_session, make_registration, count_queries
+):
+    from attendance.organiser.invitations import Invitee, invite
+
+    meeting = make_session()
+    login("organiser")
+    make_registration(meeting, email="person1@example.org")  # registered already
+    invite(meeting, Invitee("Person 4", "person4@example.org"), by="o@example.org")  # invited already
+    transaction.commit()
+    few, _, _ = _invitee_preview_statements(client, meeting, 6, count_queries)
+    many, statements, page = _invitee_preview_statements(client, meeting, 60, count_queries)
+    assert page.count("already registered for this session") == 1
+    assert page.count("already has an invitation to this session") == 1
+    assert many == few, "\n".join(s[:90] for s in statements)

@@ -43,7 +43,8 @@ class Invitee:
 
 
 def invitee_errors(meeting: MeetingSession, invitee: Invitee, *, places: int | None = None) -> dict[str, str]:
-    """Why this person cannot be invited, per field; empty when they can. `places` makes it a nomination."""
+    """Why this person cannot be invited as given, per field; empty when they can. `places` makes it a nomination.
+    Whether they are invited or registered already is `known_addresses`' to say."""
     errors: dict[str, str] = {}
     if not invitee.full_name:
         errors["full_name"] = gettext("Enter the person's full name.")
@@ -68,24 +69,27 @@ def invitee_errors(meeting: MeetingSession, invitee: Invitee, *, places: int | N
         errors["mode"] = gettext("Choose in_person or online.")
     if places is not None and not 1 <= places <= MAX_PLACES:
         errors["places"] = gettext("A focal point may nominate from 1 to %(count)d people.", count=MAX_PLACES)
-    if places is None and "email" not in errors:
-        known = already_known(meeting, invitee.email)
-        if known:
-            errors["email"] = known
     return errors
 
 
-def already_known(meeting: MeetingSession, email: str) -> str:
-    """Why a personal invitation to `email` would be one too many ("" when it would not)."""
-    key = email_key(email)
-    if db.session.scalar(sa.select(Registration.id).filter_by(session_id=meeting.id, email_key=key)) is not None:
-        return gettext("This email address is already registered for this session.")
-    invited = db.session.scalars(
-        sa.select(Invitation).filter_by(session_id=meeting.id, kind=InvitationKind.PERSONAL, revoked_at=None)
-    ).all()
-    if any(email_key(i.email) == key for i in invited):
-        return gettext("This person already has an invitation to this session.")
-    return ""
+def known_addresses(meeting: MeetingSession) -> dict[str, str]:
+    """Why a personal invitation to an address would be one too many, by email key: registered already, or
+    invited personally (and not revoked). One statement, however many addresses a list checks."""
+    registered = sa.select(Registration.email_key.label("email"), sa.literal(True).label("registered")).where(
+        Registration.session_id == meeting.id, Registration.email_key.is_not(None)
+    )
+    invited = sa.select(Invitation.email, sa.literal(False)).filter_by(
+        session_id=meeting.id, kind=InvitationKind.PERSONAL, revoked_at=None
+    )
+    rows: sa.Result[Any] = db.session.execute(sa.union_all(registered, invited))
+    known: dict[str, str] = {}
+    for row in rows:
+        key = email_key(row.email)
+        if row.registered:
+            known[key] = gettext("This email address is already registered for this session.")
+        else:
+            known.setdefault(key, gettext("This person already has an invitation to this session."))
+    return known
 
 
 def _new_invitation(meeting: MeetingSession, invitee: Invitee, places: int | None, by: str) -> Invitation:
@@ -114,6 +118,10 @@ def invite(meeting: MeetingSession, invitee: Invitee, *, by: str, places: int | 
     InvalidEntry, with nothing changed, when an answer is wrong."""
     invitee = Invitee(**{name: strip_edges(value) or "" for name, value in vars(invitee).items()})
     errors = invitee_errors(meeting, invitee, places=places)
+    if places is None and "email" not in errors:
+        known = known_addresses(meeting).get(email_key(invitee.email))
+        if known:
+            errors["email"] = known
     if errors:
         raise InvalidEntry(errors)
     with serialized_writes():
@@ -175,7 +183,8 @@ def upload_invitee_list(meeting: MeetingSession, filename: str, content: bytes, 
 
 def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[PreviewRow[Invitee]]:
     """Every row as saving it now would treat it: new, known (already invited or registered: skipped), or an
-    error with its reason per field."""
+    error with its reason per field. A constant number of statements, however long the list."""
+    known = known_addresses(meeting)
     first_line: dict[str, int] = {}
     result = []
     for row in read_list(upload.filename, upload.content, LIST_OPTIONAL):
@@ -191,15 +200,15 @@ def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[Pre
         item = PreviewRow(row.line, invitee, "", NEW)
         result.append(item)
         errors = invitee_errors(meeting, invitee)
-        if errors.get("email") and not _invalid_address(invitee.email):  # valid, but invited or registered
-            item.status, item.note = KNOWN, errors.pop("email")
+        key = email_key(invitee.email) if invitee.email else ""
+        if "email" not in errors and key in known:  # a valid address, invited or registered already
+            item.status, item.note = KNOWN, known[key]
             if not errors:
                 continue
         for name in sorted(row.formulas):
             errors[name] = gettext(
                 "“%(value)s” starts like a spreadsheet formula: type the value itself.", value=cells[name][:40]
             )
-        key = email_key(invitee.email) if invitee.email else ""
         if key and key in first_line and "email" not in errors:
             errors["email"] = gettext(
                 "This email address is already on line %(line)d of this list.", line=first_line[key]
@@ -209,14 +218,6 @@ def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[Pre
         if errors:
             item.status, item.errors = ERROR, errors
     return result
-
-
-def _invalid_address(email: str) -> bool:
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError:
-        return True
-    return False
 
 
 def save_invitee_list(meeting: MeetingSession, upload: InvitationList, seen: str, by: str) -> list[Invitation]:
