@@ -591,6 +591,52 @@ def test_an_invitee_list_shows_each_bad_rows_reason_and_saves_nothing_until_conf
     assert [m["To"] for m in mails(app)] == ["ana@example.org"]
 
 
+def test_an_invitee_list_invites_focal_points_with_their_places_and_refuses_bad_numbers(
+    app, client, make_session, login
+):
+    meeting = make_session(registration_policy=INVITATION)
+    rilo = meeting.entity_types[0].name
+    login()
+    content = (
+        "Full name,E-mail,Organisation,Entity type,Places\n"
+        f"Focal Three,focal3@example.org,RILO Europe,{rilo},3\n"
+        "Ana Lima,ana@example.org,RTC,,\n"
+        f"Zero Places,zero@example.org,RILO,{rilo},0\n"
+        f"Word Places,word@example.org,RILO,{rilo},two\n"
+        f"Half Places,half@example.org,RILO,{rilo},2.5\n"
+        f"Too Many,many@example.org,RILO,{rilo},101\n"
+        "No Type,notype@example.org,RILO,,2\n"
+    ).encode()
+    url = f"/sessions/{meeting.slug}/invitations"
+    response = client.post(
+        f"{url}/upload", data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content), "invitees.csv")}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    preview = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Focal point: 3 nominees" in preview and "Invite 2 people" in preview
+    rows = dict(re.findall(r'<tr class="import-\w+">\s*<td>(\d+)</td>(.*?)</tr>', preview, re.S))
+    for line, reason in (
+        ("4", "A focal point may nominate from 1 to 100 people."),
+        ("5", "Give the number of places as a whole number, like 3."),
+        ("6", "Give the number of places as a whole number, like 3."),
+        ("7", "A focal point may nominate from 1 to 100 people."),
+        ("8", "Choose the entity type of the delegation the focal point nominates."),
+    ):
+        assert "<strong>error</strong>" in rows[line] and reason in rows[line], (line, rows[line])
+    assert db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 0 and mails(app) == []
+
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview).group(1)
+    client.post(response.headers["Location"], data={"csrf_token": csrf_token(client, url), "fingerprint": fingerprint})
+    invited = {i.email: i for i in db.session.scalars(sa.select(Invitation))}
+    assert sorted(invited) == ["ana@example.org", "focal3@example.org"]
+    focal = invited["focal3@example.org"]
+    assert (focal.kind, focal.places, focal.entity_type.name) == (InvitationKind.NOMINATION, 3, rilo)
+    assert (invited["ana@example.org"].kind, invited["ana@example.org"].places) == (InvitationKind.PERSONAL, 1)
+    nomination_mail = next(m for m in mails(app) if m["To"] == "focal3@example.org")
+    assert nomination_mail["Subject"].startswith("Nominate your delegation")
+    assert "up to 3 delegates" in body_of(nomination_mail)
+
+
 def test_an_xlsx_invitee_list_is_read_like_the_delegation_lists(client, make_session, login):
     meeting = make_session(registration_policy=INVITATION)
     login()

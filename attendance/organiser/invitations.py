@@ -22,8 +22,11 @@ from ..registration.service import InvalidEntry, _term_named
 from ..text import strip_edges
 from .registration_import import COLUMNS, ERROR, NEW, PreviewRow, StaleConfirmation, _mode, fingerprint, read_list
 
-#: an invitee list names each person and their address; the rest pre-fills the form when present
-LIST_OPTIONAL = set(COLUMNS) - {"full_name", "email"}
+#: the columns of an invitee list, by the headings it may use; each person and their address, and optionally
+#: what pre-fills their form, and for a focal point the number of people they may nominate
+LIST_COLUMNS = {name: COLUMNS[name] for name in ("full_name", "email", "organisation", "entity_type", "region", "mode")}
+LIST_COLUMNS["places"] = ("places", "number of places", "nominees", "nombre de places", "plazas")
+LIST_OPTIONAL = set(LIST_COLUMNS) - {"full_name", "email"}
 #: already invited, or already registered: skipped
 KNOWN = "known"
 MAX_PLACES = 100
@@ -40,6 +43,13 @@ class Invitee:
     entity_type: str = ""
     region: str = ""
     mode: str = ""
+
+
+@dataclass
+class ListedInvitee(Invitee):
+    """A row of an invitee list: a focal point, who nominates up to `places` people, when it gives a number."""
+
+    places: int | None = None
 
 
 def invitee_errors(meeting: MeetingSession, invitee: Invitee, *, places: int | None = None) -> dict[str, str]:
@@ -168,7 +178,7 @@ def revoke(invitation: Invitation, by: str) -> None:
 
 def upload_invitee_list(meeting: MeetingSession, filename: str, content: bytes, by: str) -> InvitationList:
     """Keeps a readable list for its preview; raises ListError, keeping nothing, when it is not one."""
-    read_list(filename, content, LIST_OPTIONAL)
+    read_list(filename, content, LIST_OPTIONAL, LIST_COLUMNS)
     upload = InvitationList(
         session_id=meeting.id,
         filename=(filename or "list")[:255],
@@ -181,27 +191,32 @@ def upload_invitee_list(meeting: MeetingSession, filename: str, content: bytes, 
     return upload
 
 
-def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[PreviewRow[Invitee]]:
+def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[PreviewRow[ListedInvitee]]:
     """Every row as saving it now would treat it: new, known (already invited or registered: skipped), or an
     error with its reason per field. A constant number of statements, however long the list."""
     known = known_addresses(meeting)
     first_line: dict[str, int] = {}
     result = []
-    for row in read_list(upload.filename, upload.content, LIST_OPTIONAL):
+    for row in read_list(upload.filename, upload.content, LIST_OPTIONAL, LIST_COLUMNS):
         cells = row.cells
-        invitee = Invitee(
+        places = _whole_number(cells["places"])
+        invitee = ListedInvitee(
             full_name=cells["full_name"],
             email=cells["email"],
             organisation=cells["organisation"],
             entity_type=cells["entity_type"],
             region=cells["region"],
             mode=_mode(cells["mode"]) if cells["mode"] else "",
+            places=places,
         )
         item = PreviewRow(row.line, invitee, "", NEW)
         result.append(item)
-        errors = invitee_errors(meeting, invitee)
+        errors = invitee_errors(meeting, invitee, places=places)
+        if cells["places"] and places is None:
+            errors["places"] = gettext("Give the number of places as a whole number, like 3.")
         key = email_key(invitee.email) if invitee.email else ""
-        if "email" not in errors and key in known:  # a valid address, invited or registered already
+        # a valid address, invited or registered already (a focal point may be both, and nominate as well)
+        if places is None and "email" not in errors and key in known:
             item.status, item.note = KNOWN, known[key]
             if not errors:
                 continue
@@ -220,6 +235,11 @@ def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[Pre
     return result
 
 
+def _whole_number(text: str) -> int | None:
+    """A list's cell as a whole number ("3", or 3 from a spreadsheet's number cell), else None."""
+    return int(text) if text.isdecimal() and len(text) <= 6 else None
+
+
 def save_invitee_list(meeting: MeetingSession, upload: InvitationList, seen: str, by: str) -> list[Invitation]:
     """Invites every new row in one transaction, each mailed, if `seen` is the fingerprint of the preview as it
     stands now; raises StaleConfirmation otherwise, with nothing saved."""
@@ -234,7 +254,7 @@ def save_invitee_list(meeting: MeetingSession, upload: InvitationList, seen: str
             )
         )
     with serialized_writes():
-        invited = [_new_invitation(meeting, row.entry, None, by) for row in rows if row.status == NEW]
+        invited = [_new_invitation(meeting, row.entry, row.entry.places, by) for row in rows if row.status == NEW]
         upload.summary = gettext(
             "%(new)d invited, %(known)d already invited or registered, %(errors)d with errors skipped",
             new=len(invited),
