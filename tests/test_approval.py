@@ -1,5 +1,6 @@
 """Who may come: sessions that require approval, personal invitations, and focal points' nominations."""
 
+import csv
 import email
 import html
 import io
@@ -839,3 +840,135 @@ def test_a_delegate_who_chose_the_waiting_list_is_seated_on_approval_when_a_seat
     transaction.commit()
     assert wisher.status is RegistrationStatus.REGISTERED and wisher.mode is Mode.IN_PERSON
     assert not wisher.is_waiting
+
+
+# ---- the language of an invitation, and where its registrations came from ----
+
+
+def test_an_invitation_is_mailed_in_the_language_the_organiser_chose(app, client, make_session, login):
+    meeting = make_session(registration_policy=INVITATION)
+    login()
+    url = f"/sessions/{meeting.slug}/invitations"
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(r'<option selected value="en">English</option>', page)  # the session's language
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "kind": "personal",
+            "full_name": "Jean Kouassi",
+            "email": "jean.kouassi@example.org",
+            "language": "fr",
+        },
+    )
+    assert response.status_code == 302
+    [mail] = mails(app)
+    assert mail["Subject"] == f"Invitation : {meeting.title}"
+    assert "Vous êtes invité à" in body_of(mail)
+    assert db.session.scalar(sa.select(Invitation.locale)) == "fr"
+    assert "jean.kouassi@example.org · Français" in client.get(url).get_data(as_text=True)
+
+
+def test_an_invitee_lists_language_column_chooses_each_mails_language_else_the_sessions(
+    app, client, make_session, login
+):
+    meeting = make_session(registration_policy=INVITATION, certificate_language="es")
+    login()
+    content = (
+        b"Full name,E-mail,Language\n"
+        b"Jean Kouassi,jean@example.org,fr\n"
+        b"Layla Haddad,layla@example.org,Arabic\n"
+        b"Ana Lima,ana@example.org,\n"
+        b"Kim Min-jun,kim@example.org,Klingon\n"
+    )
+    url = f"/sessions/{meeting.slug}/invitations"
+    response = client.post(
+        f"{url}/upload", data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content), "invitees.csv")}
+    )
+    assert response.status_code == 302
+    preview = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Choose one of these languages: English (en), Français (fr), Español (es), العربية (ar)." in preview
+    assert "Invite 3 people" in preview and "<td>Español</td>" in preview  # the blank cell, as it will be sent
+    assert mails(app) == []
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview).group(1)
+    client.post(response.headers["Location"], data={"csrf_token": csrf_token(client, url), "fingerprint": fingerprint})
+    assert dict(db.session.execute(sa.select(Invitation.email, Invitation.locale)).all()) == {
+        "jean@example.org": "fr",
+        "layla@example.org": "ar",
+        "ana@example.org": "es",
+    }
+    subjects = {m["To"]: m["Subject"] for m in mails(app)}
+    assert subjects == {
+        "jean@example.org": f"Invitation : {meeting.title}",
+        "layla@example.org": f"دعوة: {meeting.title}",
+        "ana@example.org": f"Invitación: {meeting.title}",
+    }
+
+
+def test_invitees_and_nominees_show_how_they_came_on_the_organisers_pages_and_export(client, make_session, login):
+    meeting = make_session()
+    personal = invite(meeting, Invitee("Jean Kouassi", "jean@example.org"), by="o@example.org")
+    focal = invite(
+        meeting,
+        Invitee("Focal Point", "focal@example.org", "RILO Europe", meeting.entity_types[0].name),
+        by="o@example.org",
+        places=2,
+    )
+    transaction.commit()
+    invited = register(meeting, delegate(meeting, 1), invitation=personal)
+    transaction.commit()
+    assert nominate(client, f"/invitations/{focal.token}", meeting, 2).status_code == 302
+    post_registration(client, meeting, email="walkup@example.org")
+    nominee = db.session.scalar(sa.select(Registration).filter_by(email="nominee2@example.org"))
+    assert [r.source.value for r in registrations()] == ["invitation", "nomination", "form"]
+
+    login()
+    listing = client.get(f"/sessions/{meeting.slug}/registrations").get_data(as_text=True)
+    assert "Personal invitation" in listing and "Nominated by a focal point" in listing and "Public form" in listing
+    for registration, label in ((invited, "Personal invitation"), (nominee, "Nominated by a focal point")):
+        page = client.get(f"/sessions/{meeting.slug}/registrations/{registration.id}").get_data(as_text=True)
+        assert f"source: {label}" in page
+    export = csv.DictReader(
+        io.StringIO(client.get(f"/sessions/{meeting.slug}/registrations.csv").data.decode("utf-8-sig"))
+    )
+    assert {row["email"]: row["source"] for row in export} == {
+        "d1@example.org": "invitation",
+        "nominee2@example.org": "nomination",
+        "walkup@example.org": "form",
+    }
+
+
+def test_the_migration_marks_invited_registrations_and_gives_invitations_english_and_goes_back(tmp_path):
+    from test_registration import database_before
+
+    names = ("walk-up", "invited", "nominee")
+    with database_before(
+        "b2d4f6a8c0e1",
+        tmp_path,
+        [dict(full_name=n, name_key=n, email=f"{n}@example.org", email_key=f"{n}@example.org") for n in names],
+    ) as (upgrade, downgrade):
+        session_id = db.session.execute(sa.text("SELECT id FROM meeting_sessions")).scalar_one()
+        for name, kind in (("invited", "personal"), ("nominee", "nomination")):
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO invitations (session_id, kind, token, full_name, email, organisation, places, used,"
+                    " created_by, created_at) VALUES (:session, :kind, :kind, 'I', 'i@example.org', '', 1, 1, '',"
+                    " '2026-01-01 00:00:00')"
+                ),
+                {"session": session_id, "kind": kind},
+            )
+            db.session.execute(
+                sa.text(
+                    "UPDATE registrations SET invitation_id = (SELECT id FROM invitations WHERE kind = :kind) "
+                    "WHERE full_name = :name"
+                ),
+                {"kind": kind, "name": name},
+            )
+        db.session.commit()
+        upgrade()
+        sources = dict(db.session.execute(sa.text("SELECT full_name, source FROM registrations")).all())
+        assert sources == {"walk-up": "form", "invited": "invitation", "nominee": "nomination"}
+        assert db.session.execute(sa.text("SELECT locale FROM invitations")).scalars().all() == ["en", "en"]
+        downgrade(revision="b2d4f6a8c0e1")
+        sources = dict(db.session.execute(sa.text("SELECT full_name, source FROM registrations")).all())
+        assert set(sources.values()) == {"form"}

@@ -64,6 +64,8 @@ class Invitation(Model):
     entity_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entity_types.id", ondelete="SET NULL"))
     region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id", ondelete="SET NULL"))
     mode: Mapped[Mode | None] = mapped_column(_enum(Mode, "mode"))
+    #: the language of the invitation's mail: the organiser's choice, else the session's language
+    locale: Mapped[str] = mapped_column(sa.String(10), default="en")
     #: how many registrations the link may make: 1 for a personal invitation, N for a nomination
     places: Mapped[int] = mapped_column(default=1)
     used: Mapped[int] = mapped_column(default=0)

@@ -16,6 +16,7 @@ from wtforms.validators import Optional
 from .. import transaction
 from ..auth import organiser_required
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..lookup import in_session_or_404, managed_session_or_404
 from ..models import Invitation, InvitationList, Mode
 from ..registration.service import InvalidEntry
@@ -30,6 +31,7 @@ from .invitations import (
     invitee_preview,
     revoke,
     save_invitee_list,
+    session_language,
     upload_invitee_list,
 )
 from .registration_import import ERROR, LABELS, MAX_BYTES, NEW, ListError, StaleConfirmation, fingerprint
@@ -51,6 +53,11 @@ class InviteForm(FlaskForm):
     region = SelectField(_l("Region"), validate_choice=False)
     mode = SelectField(_l("Mode"), validate_choice=False)
     places = IntegerField(_l("Nominees allowed (focal point only)"), validators=[Optional()])
+    language = SelectField(
+        _l("Language of the invitation email"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        validate_choice=False,
+    )
 
     def __init__(self, meeting, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,12 +65,14 @@ class InviteForm(FlaskForm):
         self.entity_type.choices = blank + [SelectChoice(t.name, t.name) for t in meeting.entity_types]
         self.region.choices = blank + [SelectChoice(r.name, r.name) for r in meeting.regions]
         self.mode.choices = blank + [SelectChoice(m.value, m.label) for m in Mode]
+        if not self.language.data:
+            self.language.data = session_language(meeting)
 
     def invitee(self) -> Invitee:
         return Invitee(
             **{
                 name: getattr(self, name).data or ""
-                for name in ("full_name", "email", "organisation", "entity_type", "region", "mode")
+                for name in ("full_name", "email", "organisation", "entity_type", "region", "mode", "language")
             }
         )
 
@@ -88,6 +97,7 @@ def _page(meeting, form: InviteForm, list_form: InviteeListForm, status: int = 2
         list_form=list_form,
         invitations=invitations,
         max_places=MAX_PLACES,
+        session_language=session_language(meeting),
         max_kb=MAX_BYTES // 1024,
     ), status
 
@@ -173,6 +183,7 @@ def _preview_page(meeting, upload: InvitationList, status: int = 200):
         counts=counts,
         fingerprint=fingerprint(upload, rows),
         labels=LABELS,
+        session_language=session_language(meeting),
         NEW=NEW,
         KNOWN=KNOWN,
         ERROR=ERROR,

@@ -4,11 +4,13 @@ through the outbox with its personal link; an organiser can revoke one that is n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any, cast
 
 import sqlalchemy as sa
+from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext
 
@@ -16,15 +18,17 @@ from .. import audit, outbox
 from ..clock import utcnow
 from ..dbutil import serialized_writes
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..models import MODE_VALUES, Invitation, InvitationKind, InvitationList, MeetingSession, Mode, Registration
 from ..models.registration import email_key
 from ..registration.service import InvalidEntry, _term_named
-from ..text import strip_edges
+from ..text import search_key, strip_edges
 from .registration_import import COLUMNS, ERROR, NEW, PreviewRow, StaleConfirmation, _mode, fingerprint, read_list
 
 #: the columns of an invitee list, by the headings it may use; each person and their address, and optionally
 #: what pre-fills their form, and for a focal point the number of people they may nominate
 LIST_COLUMNS = {name: COLUMNS[name] for name in ("full_name", "email", "organisation", "entity_type", "region", "mode")}
+LIST_COLUMNS["language"] = ("language", "langue", "idioma", "lang")
 LIST_COLUMNS["places"] = ("places", "number of places", "nominees", "nombre de places", "plazas")
 LIST_OPTIONAL = set(LIST_COLUMNS) - {"full_name", "email"}
 #: already invited, or already registered: skipped
@@ -35,7 +39,8 @@ MAX_PLACES = 100
 @dataclass
 class Invitee:
     """Whom to invite, as an organiser gives it: entity type and region by name, mode by its value (all three
-    optional for a personal invitation; a nomination needs the entity type)."""
+    optional for a personal invitation; a nomination needs the entity type), and the language of their mail by
+    its code (empty: the session's language)."""
 
     full_name: str = ""
     email: str = ""
@@ -43,6 +48,7 @@ class Invitee:
     entity_type: str = ""
     region: str = ""
     mode: str = ""
+    language: str = ""
 
 
 @dataclass
@@ -77,9 +83,20 @@ def invitee_errors(meeting: MeetingSession, invitee: Invitee, *, places: int | N
         errors["region"] = gettext("Choose one of this session's regions.")
     if invitee.mode and invitee.mode not in MODE_VALUES:
         errors["mode"] = gettext("Choose in_person or online.")
+    if invitee.language and invitee.language not in LANGUAGES:
+        errors["language"] = gettext(
+            "Choose one of these languages: %(languages)s.",
+            languages=", ".join(f"{name} ({code})" for code, name in LANGUAGES.items()),
+        )
     if places is not None and not 1 <= places <= MAX_PLACES:
         errors["places"] = gettext("A focal point may nominate from 1 to %(count)d people.", count=MAX_PLACES)
     return errors
+
+
+def session_language(meeting: MeetingSession) -> str:
+    """The language of the session's invitations when the organiser names none: the language it gives its
+    certificates, when it has one, else English."""
+    return meeting.certificate_language or "en"
 
 
 def known_addresses(meeting: MeetingSession) -> dict[str, str]:
@@ -114,6 +131,7 @@ def _new_invitation(meeting: MeetingSession, invitee: Invitee, places: int | Non
         entity_type=entity_type,
         region=region,
         mode=Mode(invitee.mode) if invitee.mode else None,
+        locale=invitee.language or session_language(meeting),
         places=places or 1,
         created_by=by,
     )
@@ -207,6 +225,7 @@ def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[Pre
             entity_type=cells["entity_type"],
             region=cells["region"],
             mode=_mode(cells["mode"]) if cells["mode"] else "",
+            language=_language(cells["language"]),
             places=places,
         )
         item = PreviewRow(row.line, invitee, "", NEW)
@@ -233,6 +252,23 @@ def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[Pre
         if errors:
             item.status, item.errors = ERROR, errors
     return result
+
+
+@functools.cache
+def _language_names() -> dict[str, str]:
+    """How a list may name each language, by search key: its code, and its name in each of our languages."""
+    names = {}
+    for code in LANGUAGES:
+        for reader in LANGUAGES:
+            names[search_key(Locale.parse(code).get_display_name(reader) or code)] = code
+        names[code] = code
+    return names
+
+
+def _language(text: str) -> str:
+    """A list's language cell as one of our codes ("fr", "FR", "fr-BE", "French", "Français"), else as given."""
+    key = search_key(text)
+    return _language_names().get(key) or _language_names().get(key.replace("_", "-").split("-")[0], text)
 
 
 def _whole_number(text: str) -> int | None:

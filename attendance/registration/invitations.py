@@ -7,7 +7,7 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import render_template
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 
 from .. import mail
 from ..extensions import db
@@ -46,17 +46,19 @@ def prefilled(invitation: Invitation) -> dict:
 
 
 def invitation_message(invitation: Invitation) -> EmailMessage:
-    """The invitee's personal link (a focal point's: the page where they name their delegation)."""
-    meeting = invitation.session
-    body = render_template(
-        "registration/invitation.txt",
-        invitation=invitation,
-        meeting=meeting,
-        url=public_url("registration.invitation", token=invitation.token),
-    )
-    subject = (
-        gettext("Nominate your delegation: %(title)s", title=meeting.local_title)
-        if invitation.is_nomination
-        else gettext("Invitation: %(title)s", title=meeting.local_title)
-    )
-    return mail.build_message(invitation.email, subject, body)
+    """The invitee's personal link (a focal point's: the page where they name their delegation), in the
+    invitation's language."""
+    with force_locale(invitation.locale):
+        meeting = invitation.session
+        body = render_template(
+            "registration/invitation.txt",
+            invitation=invitation,
+            meeting=meeting,
+            url=public_url("registration.invitation", token=invitation.token),
+        )
+        subject = (
+            gettext("Nominate your delegation: %(title)s", title=meeting.local_title)
+            if invitation.is_nomination
+            else gettext("Invitation: %(title)s", title=meeting.local_title)
+        )
+        return mail.build_message(invitation.email, subject, body)

@@ -101,6 +101,13 @@ def first_status(meeting: MeetingSession, invitation: Invitation | None) -> Regi
     return RegistrationStatus.REGISTERED
 
 
+def source_of(invitation: Invitation | None) -> RegistrationSource:
+    """How a registration through the public form came: by itself, a personal invitation, or a nomination."""
+    if invitation is None:
+        return RegistrationSource.FORM
+    return RegistrationSource.NOMINATION if invitation.is_nomination else RegistrationSource.INVITATION
+
+
 def register(
     meeting: MeetingSession,
     delegate: Delegate,
@@ -143,7 +150,11 @@ def register(
             if invitation is not None and not take_place(invitation):
                 raise InvitationUsed()
             registration = Registration(
-                session=meeting, status=status, invitation_id=invitation.id if invitation else None, **vars(delegate)
+                session=meeting,
+                status=status,
+                source=source_of(invitation),
+                invitation_id=invitation.id if invitation else None,
+                **vars(delegate),
             )
             db.session.add(registration)
             db.session.flush()
