@@ -618,8 +618,8 @@ def test_an_invitee_list_invites_focal_points_with_their_places_and_refuses_bad_
     rows = dict(re.findall(r'<tr class="import-\w+">\s*<td>(\d+)</td>(.*?)</tr>', preview, re.S))
     for line, reason in (
         ("4", "A focal point may nominate from 1 to 100 people."),
-        ("5", "Give the number of places as a whole number, like 3."),
-        ("6", "Give the number of places as a whole number, like 3."),
+        ("5", "“two” is not a whole number: give the number of places, like 3."),
+        ("6", "“2.5” is not a whole number: give the number of places, like 3."),
         ("7", "A focal point may nominate from 1 to 100 people."),
         ("8", "Choose the entity type of the delegation the focal point nominates."),
     ):

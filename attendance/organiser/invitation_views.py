@@ -54,7 +54,7 @@ class InviteForm(FlaskForm):
     mode = SelectField(_l("Mode"), validate_choice=False)
     places = IntegerField(_l("Nominees allowed (focal point only)"), validators=[Optional()])
     language = SelectField(
-        _l("Language of the invitation email"),
+        _l("Language of the invitation"),
         choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
         validate_choice=False,
     )

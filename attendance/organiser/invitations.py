@@ -232,7 +232,9 @@ def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[Pre
         result.append(item)
         errors = invitee_errors(meeting, invitee, places=places)
         if cells["places"] and places is None:
-            errors["places"] = gettext("Give the number of places as a whole number, like 3.")
+            errors["places"] = gettext(
+                "“%(value)s” is not a whole number: give the number of places, like 3.", value=cells["places"][:40]
+            )
         key = email_key(invitee.email) if invitee.email else ""
         # a valid address, invited or registered already (a focal point may be both, and nominate as well)
         if places is None and "email" not in errors and key in known:
