@@ -25,11 +25,14 @@ from ..registration.service import InvalidEntry, _term_named
 from ..text import search_key, strip_edges
 from .registration_import import COLUMNS, ERROR, NEW, PreviewRow, StaleConfirmation, _mode, fingerprint, read_list
 
-#: the columns of an invitee list, by the headings it may use; each person and their address, and optionally
-#: what pre-fills their form, and for a focal point the number of people they may nominate
-LIST_COLUMNS = {name: COLUMNS[name] for name in ("full_name", "email", "organisation", "entity_type", "region", "mode")}
-LIST_COLUMNS["language"] = ("language", "langue", "idioma", "lang")
-LIST_COLUMNS["places"] = ("places", "number of places", "nominees", "nombre de places", "plazas")
+#: the columns of an invitee list, by the headings it may use: each person and their address, and optionally what
+#: pre-fills their form, the language of their mail, and for a focal point the number of people they may nominate
+LIST_COLUMNS = {
+    name: COLUMNS[name] for name in ("full_name", "email", "organisation", "entity_type", "region", "mode")
+} | {
+    "language": ("language", "langue", "idioma", "lang"),
+    "places": ("places", "number of places", "nominees", "nombre de places", "plazas"),
+}
 LIST_OPTIONAL = set(LIST_COLUMNS) - {"full_name", "email"}
 #: already invited, or already registered: skipped
 KNOWN = "known"
