@@ -134,6 +134,17 @@ def direction(text: str) -> str:
     return "ltr"
 
 
+# Spaces and invisible format characters (zero-width spaces, direction marks, a byte-order mark): a name made of
+# nothing else is empty, and one padded with them is the same name.
+_INVISIBLE = "\\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+_EDGES = re.compile(f"^[{_INVISIBLE}]+|[{_INVISIBLE}]+$")
+
+
+def strip_edges(value: str | None) -> str | None:
+    """Typed text without the spaces and invisible characters around it (a form's filter; None stays None)."""
+    return _EDGES.sub("", value) if isinstance(value, str) else value
+
+
 def has_control_characters(text: str) -> bool:
     """Whether typed text holds a control character (a NUL, an escape...): no field of ours may (PostgreSQL cannot
     even store a NUL)."""

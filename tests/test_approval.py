@@ -1,5 +1,6 @@
 """Who may come: sessions that require approval, personal invitations, and focal points' nominations."""
 
+import csv
 import email
 import html
 import io
@@ -326,6 +327,24 @@ def test_a_personal_invitation_prefills_the_form_and_registers_once(app, client,
     assert "invitation-used" in listing
 
 
+def test_a_person_invited_or_registered_already_is_not_invited_twice_unless_revoked(make_session, make_registration):
+    from attendance.organiser.invitations import revoke
+    from attendance.registration.service import InvalidEntry
+
+    meeting = make_session(registration_policy=INVITATION)
+    make_registration(meeting, email="Registered@Example.org")
+    first = invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="o@example.org")
+    for address, reason in (
+        ("ANA@example.org", "This person already has an invitation to this session."),
+        ("registered@example.org", "This email address is already registered for this session."),
+    ):
+        with pytest.raises(InvalidEntry) as refused:
+            invite(meeting, Invitee("Someone", address), by="o@example.org")
+        assert refused.value.errors == {"email": reason}
+    revoke(first, "o@example.org")
+    assert invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="o@example.org").id != first.id
+
+
 def test_an_invited_person_in_an_approval_session_is_approved_at_once(make_session):
     meeting = make_session(registration_policy=APPROVAL)
     invitation = invite(meeting, Invitee("Ana Lima", "ana@example.org"), by="organiser@example.org")
@@ -571,6 +590,52 @@ def test_an_invitee_list_shows_each_bad_rows_reason_and_saves_nothing_until_conf
         Mode.ONLINE,
     )
     assert [m["To"] for m in mails(app)] == ["ana@example.org"]
+
+
+def test_an_invitee_list_invites_focal_points_with_their_places_and_refuses_bad_numbers(
+    app, client, make_session, login
+):
+    meeting = make_session(registration_policy=INVITATION)
+    rilo = meeting.entity_types[0].name
+    login()
+    content = (
+        "Full name,E-mail,Organisation,Entity type,Places\n"
+        f"Focal Three,focal3@example.org,RILO Europe,{rilo},3\n"
+        "Ana Lima,ana@example.org,RTC,,\n"
+        f"Zero Places,zero@example.org,RILO,{rilo},0\n"
+        f"Word Places,word@example.org,RILO,{rilo},two\n"
+        f"Half Places,half@example.org,RILO,{rilo},2.5\n"
+        f"Too Many,many@example.org,RILO,{rilo},101\n"
+        "No Type,notype@example.org,RILO,,2\n"
+    ).encode()
+    url = f"/sessions/{meeting.slug}/invitations"
+    response = client.post(
+        f"{url}/upload", data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content), "invitees.csv")}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    preview = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Focal point: 3 nominees" in preview and "Invite 2 people" in preview
+    rows = dict(re.findall(r'<tr class="import-\w+">\s*<td>(\d+)</td>(.*?)</tr>', preview, re.S))
+    for line, reason in (
+        ("4", "A focal point may nominate from 1 to 100 people."),
+        ("5", "“two” is not a whole number: give the number of places, like 3."),
+        ("6", "“2.5” is not a whole number: give the number of places, like 3."),
+        ("7", "A focal point may nominate from 1 to 100 people."),
+        ("8", "Choose the entity type of the delegation the focal point nominates."),
+    ):
+        assert "<strong>error</strong>" in rows[line] and reason in rows[line], (line, rows[line])
+    assert db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 0 and mails(app) == []
+
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview).group(1)
+    client.post(response.headers["Location"], data={"csrf_token": csrf_token(client, url), "fingerprint": fingerprint})
+    invited = {i.email: i for i in db.session.scalars(sa.select(Invitation))}
+    assert sorted(invited) == ["ana@example.org", "focal3@example.org"]
+    focal = invited["focal3@example.org"]
+    assert (focal.kind, focal.places, focal.entity_type.name) == (InvitationKind.NOMINATION, 3, rilo)
+    assert (invited["ana@example.org"].kind, invited["ana@example.org"].places) == (InvitationKind.PERSONAL, 1)
+    nomination_mail = next(m for m in mails(app) if m["To"] == "focal3@example.org")
+    assert nomination_mail["Subject"].startswith("Nominate your delegation")
+    assert "up to 3 delegates" in body_of(nomination_mail)
 
 
 def test_an_xlsx_invitee_list_is_read_like_the_delegation_lists(client, make_session, login):
@@ -845,3 +910,135 @@ def test_the_mail_of_a_delegate_approved_into_the_line_gives_their_place(app, ma
     else:
         assert "You have no badge yet: when a seat comes free" in text and "online" not in text
         assert attachments_of(mail) == []
+
+
+# ---- the language of an invitation, and where its registrations came from ----
+
+
+def test_an_invitation_is_mailed_in_the_language_the_organiser_chose(app, client, make_session, login):
+    meeting = make_session(registration_policy=INVITATION)
+    login()
+    url = f"/sessions/{meeting.slug}/invitations"
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(r'<option selected value="en">English</option>', page)  # the session's language
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "kind": "personal",
+            "full_name": "Jean Kouassi",
+            "email": "jean.kouassi@example.org",
+            "language": "fr",
+        },
+    )
+    assert response.status_code == 302
+    [mail] = mails(app)
+    assert mail["Subject"] == f"Invitation : {meeting.title}"
+    assert "Vous êtes invité à" in body_of(mail)
+    assert db.session.scalar(sa.select(Invitation.locale)) == "fr"
+    assert "jean.kouassi@example.org · Français" in client.get(url).get_data(as_text=True)
+
+
+def test_an_invitee_lists_language_column_chooses_each_mails_language_else_the_sessions(
+    app, client, make_session, login
+):
+    meeting = make_session(registration_policy=INVITATION, certificate_language="es")
+    login()
+    content = (
+        b"Full name,E-mail,Language\n"
+        b"Jean Kouassi,jean@example.org,fr\n"
+        b"Layla Haddad,layla@example.org,Arabic\n"
+        b"Ana Lima,ana@example.org,\n"
+        b"Kim Min-jun,kim@example.org,Klingon\n"
+    )
+    url = f"/sessions/{meeting.slug}/invitations"
+    response = client.post(
+        f"{url}/upload", data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content), "invitees.csv")}
+    )
+    assert response.status_code == 302
+    preview = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Choose one of these languages: English (en), Français (fr), Español (es), العربية (ar)." in preview
+    assert "Invite 3 people" in preview and "<td>Español</td>" in preview  # the blank cell, as it will be sent
+    assert mails(app) == []
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview).group(1)
+    client.post(response.headers["Location"], data={"csrf_token": csrf_token(client, url), "fingerprint": fingerprint})
+    assert dict(db.session.execute(sa.select(Invitation.email, Invitation.locale)).all()) == {
+        "jean@example.org": "fr",
+        "layla@example.org": "ar",
+        "ana@example.org": "es",
+    }
+    subjects = {m["To"]: m["Subject"] for m in mails(app)}
+    assert subjects == {
+        "jean@example.org": f"Invitation : {meeting.title}",
+        "layla@example.org": f"دعوة: {meeting.title}",
+        "ana@example.org": f"Invitación: {meeting.title}",
+    }
+
+
+def test_invitees_and_nominees_show_how_they_came_on_the_organisers_pages_and_export(client, make_session, login):
+    meeting = make_session()
+    personal = invite(meeting, Invitee("Jean Kouassi", "jean@example.org"), by="o@example.org")
+    focal = invite(
+        meeting,
+        Invitee("Focal Point", "focal@example.org", "RILO Europe", meeting.entity_types[0].name),
+        by="o@example.org",
+        places=2,
+    )
+    transaction.commit()
+    invited = register(meeting, delegate(meeting, 1), invitation=personal)
+    transaction.commit()
+    assert nominate(client, f"/invitations/{focal.token}", meeting, 2).status_code == 302
+    post_registration(client, meeting, email="walkup@example.org")
+    nominee = db.session.scalar(sa.select(Registration).filter_by(email="nominee2@example.org"))
+    assert [r.source.value for r in registrations()] == ["invitation", "nomination", "form"]
+
+    login()
+    listing = client.get(f"/sessions/{meeting.slug}/registrations").get_data(as_text=True)
+    assert "Personal invitation" in listing and "Nominated by a focal point" in listing and "Public form" in listing
+    for registration, label in ((invited, "Personal invitation"), (nominee, "Nominated by a focal point")):
+        page = client.get(f"/sessions/{meeting.slug}/registrations/{registration.id}").get_data(as_text=True)
+        assert f"source: {label}" in page
+    export = csv.DictReader(
+        io.StringIO(client.get(f"/sessions/{meeting.slug}/registrations.csv").data.decode("utf-8-sig"))
+    )
+    assert {row["email"]: row["source"] for row in export} == {
+        "d1@example.org": "invitation",
+        "nominee2@example.org": "nomination",
+        "walkup@example.org": "form",
+    }
+
+
+def test_the_migration_marks_invited_registrations_and_gives_invitations_english_and_goes_back(tmp_path):
+    from test_registration import database_before
+
+    names = ("walk-up", "invited", "nominee")
+    with database_before(
+        "b2d4f6a8c0e1",
+        tmp_path,
+        [dict(full_name=n, name_key=n, email=f"{n}@example.org", email_key=f"{n}@example.org") for n in names],
+    ) as (upgrade, downgrade):
+        session_id = db.session.execute(sa.text("SELECT id FROM meeting_sessions")).scalar_one()
+        for name, kind in (("invited", "personal"), ("nominee", "nomination")):
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO invitations (session_id, kind, token, full_name, email, organisation, places, used,"
+                    " created_by, created_at) VALUES (:session, :kind, :kind, 'I', 'i@example.org', '', 1, 1, '',"
+                    " '2026-01-01 00:00:00')"
+                ),
+                {"session": session_id, "kind": kind},
+            )
+            db.session.execute(
+                sa.text(
+                    "UPDATE registrations SET invitation_id = (SELECT id FROM invitations WHERE kind = :kind) "
+                    "WHERE full_name = :name"
+                ),
+                {"kind": kind, "name": name},
+            )
+        db.session.commit()
+        upgrade()
+        sources = dict(db.session.execute(sa.text("SELECT full_name, source FROM registrations")).all())
+        assert sources == {"walk-up": "form", "invited": "invitation", "nominee": "nomination"}
+        assert db.session.execute(sa.text("SELECT locale FROM invitations")).scalars().all() == ["en", "en"]
+        downgrade(revision="b2d4f6a8c0e1")
+        sources = dict(db.session.execute(sa.text("SELECT full_name, source FROM registrations")).all())
+        assert set(sources.values()) == {"form"}

@@ -115,6 +115,20 @@ def test_answers_are_saved_with_the_registration(client, meeting_with_questions)
     assert registration.full_name == "Amélie Dubois"
 
 
+def test_a_text_answer_pasted_with_invisible_characters_is_stored_without_them(client, meeting_with_questions):
+    """The same filter as the form's name: a zero-width space or a direction mark pasted around an answer is no
+    part of it (a plain strip() keeps them)."""
+    q = questions(meeting_with_questions)
+    response = post(
+        client,
+        meeting_with_questions,
+        **{field(q["Meal"]): "c1", field(q["Dietary details"]): "\u200b\u200fNo nuts, please\u200e\ufeff"},
+    )
+    assert response.status_code == 302
+    answer = db.session.scalar(sa.select(Answer).filter_by(question_id=q["Dietary details"].id))
+    assert answer.value == "No nuts, please"
+
+
 @pytest.mark.parametrize(
     "answers, message",
     [

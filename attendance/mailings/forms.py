@@ -7,7 +7,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..models import MeetingSession, Mode, RegistrationStatus
-from ..registration.forms import _no_control_characters, _strip
+from ..registration.forms import _no_control_characters
+from ..text import strip_edges
 from .service import Group
 
 ANY = ""
@@ -33,7 +34,7 @@ class MessageForm(FlaskForm):
     waiting = SelectField(_l("On the waiting list for a seat"), choices=_YES_NO, default=ANY)
     subject = StringField(
         _l("Subject"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[
             DataRequired(_l("Write a subject.")),
             Length(max=200, message=_l("Use at most 200 characters.")),
@@ -42,7 +43,7 @@ class MessageForm(FlaskForm):
     )
     body = TextAreaField(
         _l("Message"),
-        filters=[_strip],
+        filters=[strip_edges],
         render_kw={"rows": 10},
         validators=[
             DataRequired(_l("Write the message.")),

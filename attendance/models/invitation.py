@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model
 from ..tokens import new_access_key
 from .meeting import EntityType, MeetingSession, Region, utcnow
-from .registration import Mode, _enum
+from .registration import Mode, Registration, _enum
 from .uploads import UploadedFile
 
 
@@ -64,6 +64,8 @@ class Invitation(Model):
     entity_type_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entity_types.id", ondelete="SET NULL"))
     region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("regions.id", ondelete="SET NULL"))
     mode: Mapped[Mode | None] = mapped_column(_enum(Mode, "mode"))
+    #: the language of the invitation's mail: the organiser's choice, else the session's language
+    locale: Mapped[str] = mapped_column(sa.String(10), default="en")
     #: how many registrations the link may make: 1 for a personal invitation, N for a nomination
     places: Mapped[int] = mapped_column(default=1)
     used: Mapped[int] = mapped_column(default=0)
@@ -74,6 +76,8 @@ class Invitation(Model):
     session: Mapped[MeetingSession] = relationship()
     entity_type: Mapped[EntityType | None] = relationship()
     region: Mapped[Region | None] = relationship()
+    #: the registrations the link made (a focal point's nominees), in the order they came; cancelled ones too
+    nominees: Mapped[list[Registration]] = relationship(order_by=Registration.id, viewonly=True)
 
     @property
     def status(self) -> InvitationStatus:

@@ -45,12 +45,15 @@ class RegistrationStatus(enum.StrEnum):
 
 
 class RegistrationSource(enum.StrEnum):
-    """How a registration came in: the public form, the door's desk, an organiser's page, or an import."""
+    """How a registration came in: the public form, the door's desk, an organiser's page, an import, a personal
+    invitation's link, or a focal point's nomination."""
 
     FORM = "form"
     DESK = "desk"
     ORGANISER = "organiser"
     IMPORT = "import"
+    INVITATION = "invitation"
+    NOMINATION = "nomination"
 
     @property
     def label(self) -> str:
@@ -92,6 +95,8 @@ _SOURCE_LABELS = {
     RegistrationSource.DESK: _l("Desk (walk-in)"),
     RegistrationSource.ORGANISER: _l("Added by an organiser"),
     RegistrationSource.IMPORT: _l("Import"),
+    RegistrationSource.INVITATION: _l("Personal invitation"),
+    RegistrationSource.NOMINATION: _l("Nominated by a focal point"),
 }
 
 

@@ -41,7 +41,8 @@ from ..formatting import format_day
 from ..i18n import LANGUAGES
 from ..models import Attendance, MeetingSeries, MeetingSession, Mode, RegistrationPolicy, Role, SessionDay
 from ..models.meeting import POLICY_LABELS
-from ..registration.forms import DelegateFields, _no_control_characters, _strip
+from ..registration.forms import DelegateFields, _no_control_characters
+from ..text import strip_edges
 
 
 class WholeNumberField(IntegerField):
@@ -99,7 +100,7 @@ class DayForm(Form):
 class SessionForm(FlaskForm):
     series_name = StringField(
         _l("Meeting series"),
-        filters=[_strip],
+        filters=[strip_edges],
         render_kw={"list": "series-names"},
         validators=[DataRequired(_l("Name the meeting series.")), Length(max=200), _no_control_characters],
     )
@@ -109,12 +110,12 @@ class SessionForm(FlaskForm):
     )
     title = StringField(
         _l("Title"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[DataRequired(_l("Give the session a title.")), Length(max=300), _no_control_characters],
     )
     slug = StringField(
         _l("Short name in links"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[
             DataRequired(_l("Choose a short name for links.")),
             Length(max=80),
@@ -124,21 +125,23 @@ class SessionForm(FlaskForm):
             ),
         ],
     )
-    venue = StringField(_l("Venue"), filters=[_strip], validators=[Length(max=300), _no_control_characters])
+    venue = StringField(_l("Venue"), filters=[strip_edges], validators=[Length(max=300), _no_control_characters])
     timezone = SelectField(
         _l("Time zone"), choices=[SelectChoice(tz, tz) for tz in TIMEZONES], default="Europe/Brussels"
     )
     online_meeting_url = URLField(
-        _l("Online meeting link"), filters=[_strip], validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)]
+        _l("Online meeting link"),
+        filters=[strip_edges],
+        validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)],
     )
     zoom_meeting_id = StringField(
         _l("Zoom meeting id (for the webhook)"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[Optional(), Length(max=40), Regexp(r"^[0-9 ]+$", message=_l("Zoom meeting ids are digits."))],
     )
     zoom_webhook_secret = StringField(
         _l("Zoom app's secret token (signs its webhook requests)"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[Optional(), Length(max=200)],
     )
     in_person_capacity = WholeNumberField(
@@ -154,11 +157,11 @@ class SessionForm(FlaskForm):
     )
     chair_name = StringField(
         _l("Chair's name (signs the certificates)"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[Length(max=200), _no_control_characters],
     )
     chair_title = StringField(
-        _l("Chair's title"), filters=[_strip], validators=[Length(max=200), _no_control_characters]
+        _l("Chair's title"), filters=[strip_edges], validators=[Length(max=200), _no_control_characters]
     )
     certificate_online_percent = WholeNumberField(
         _l("Attended online: platform minutes from this share of the day's scheduled time (%)"),
@@ -199,7 +202,7 @@ class SessionForm(FlaskForm):
     )
     secretariat_email = EmailField(
         _l("Secretariat's email (shown to delegates wherever they are told to contact it)"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[
             Optional(),
             Length(max=254),
@@ -208,7 +211,7 @@ class SessionForm(FlaskForm):
     )
     secretariat_phone = StringField(
         _l("Secretariat's phone (optional)"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[
             Optional(),
             Length(max=40, message=_l("Use at most 40 characters.")),
@@ -309,7 +312,7 @@ for _code in CONTENT_LANGUAGES:
         f"title_{_code}",
         StringField(
             _l("Title in %(language)s", language=LANGUAGES[_code]),
-            filters=[_strip],
+            filters=[strip_edges],
             validators=[Length(max=300), _no_control_characters],
         ),
     )
@@ -318,7 +321,7 @@ for _code in CONTENT_LANGUAGES:
         f"venue_{_code}",
         StringField(
             _l("Venue in %(language)s", language=LANGUAGES[_code]),
-            filters=[_strip],
+            filters=[strip_edges],
             validators=[Length(max=300), _no_control_characters],
         ),
     )
@@ -342,7 +345,7 @@ def term_translations(values) -> dict | None:
 class VocabularyForm(FlaskForm):
     name = StringField(
         _l("Name"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[DataRequired(_l("Enter a name.")), Length(max=200), _no_control_characters],
     )
     position = WholeNumberField(_l("Order"), default=0, validators=[Optional(), NumberRange(min=0, max=10000)])
@@ -357,11 +360,11 @@ class RegistrationEditForm(DelegateFields):
     )
     personal_join_url = URLField(
         _l("Personal join link on the platform (optional)"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[Optional(), URL(message=URL_MESSAGE), Length(max=1000)],
     )
     zoom_registrant_id = StringField(
-        _l("Zoom registrant id (optional)"), filters=[_strip], validators=[Optional(), Length(max=100)]
+        _l("Zoom registrant id (optional)"), filters=[strip_edges], validators=[Optional(), Length(max=100)]
     )
 
     def __init__(self, meeting: MeetingSession, *args, **kwargs):
@@ -378,6 +381,6 @@ class RegistrationEditForm(DelegateFields):
 class CancelForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason for cancelling"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[DataRequired(_l("Say why the registration is cancelled.")), Length(max=500)],
     )

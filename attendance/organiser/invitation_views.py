@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from sqlalchemy.orm import selectinload
 from wtforms import EmailField, IntegerField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
@@ -15,11 +16,11 @@ from wtforms.validators import Optional
 from .. import transaction
 from ..auth import organiser_required
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..lookup import in_session_or_404, managed_session_or_404
 from ..models import Invitation, InvitationList, Mode
-from ..registration.forms import _strip
-from ..registration.invitations import nominees
 from ..registration.service import InvalidEntry
+from ..text import strip_edges
 from . import bp
 from .invitations import (
     KNOWN,
@@ -30,6 +31,7 @@ from .invitations import (
     invitee_preview,
     revoke,
     save_invitee_list,
+    session_language,
     upload_invitee_list,
 )
 from .registration_import import ERROR, LABELS, MAX_BYTES, NEW, ListError, StaleConfirmation, fingerprint
@@ -44,13 +46,18 @@ class InviteForm(FlaskForm):
             SelectChoice("nomination", _l("A focal point: their link registers up to N delegates of their entity")),
         ],
     )
-    full_name = StringField(_l("Full name"), filters=[_strip])
-    email = EmailField(_l("Email"), filters=[_strip])
-    organisation = StringField(_l("Organisation"), filters=[_strip])
+    full_name = StringField(_l("Full name"), filters=[strip_edges])
+    email = EmailField(_l("Email"), filters=[strip_edges])
+    organisation = StringField(_l("Organisation"), filters=[strip_edges])
     entity_type = SelectField(_l("Entity type"), validate_choice=False)
     region = SelectField(_l("Region"), validate_choice=False)
     mode = SelectField(_l("Mode"), validate_choice=False)
     places = IntegerField(_l("Nominees allowed (focal point only)"), validators=[Optional()])
+    language = SelectField(
+        _l("Language of the invitation"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        validate_choice=False,
+    )
 
     def __init__(self, meeting, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,12 +65,14 @@ class InviteForm(FlaskForm):
         self.entity_type.choices = blank + [SelectChoice(t.name, t.name) for t in meeting.entity_types]
         self.region.choices = blank + [SelectChoice(r.name, r.name) for r in meeting.regions]
         self.mode.choices = blank + [SelectChoice(m.value, m.label) for m in Mode]
+        if not self.language.data:
+            self.language.data = session_language(meeting)
 
     def invitee(self) -> Invitee:
         return Invitee(
             **{
                 name: getattr(self, name).data or ""
-                for name in ("full_name", "email", "organisation", "entity_type", "region", "mode")
+                for name in ("full_name", "email", "organisation", "entity_type", "region", "mode", "language")
             }
         )
 
@@ -78,6 +87,7 @@ def _page(meeting, form: InviteForm, list_form: InviteeListForm, status: int = 2
     invitations = db.session.scalars(
         sa.select(Invitation)
         .filter_by(session_id=meeting.id)
+        .options(selectinload(Invitation.nominees))
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     ).all()
     return render_template(
@@ -86,8 +96,8 @@ def _page(meeting, form: InviteForm, list_form: InviteeListForm, status: int = 2
         form=form,
         list_form=list_form,
         invitations=invitations,
-        nominees=nominees,
         max_places=MAX_PLACES,
+        session_language=session_language(meeting),
         max_kb=MAX_BYTES // 1024,
     ), status
 
@@ -173,6 +183,7 @@ def _preview_page(meeting, upload: InvitationList, status: int = 200):
         counts=counts,
         fingerprint=fingerprint(upload, rows),
         labels=LABELS,
+        session_language=session_language(meeting),
         NEW=NEW,
         KNOWN=KNOWN,
         ERROR=ERROR,

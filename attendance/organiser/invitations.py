@@ -4,11 +4,13 @@ through the outbox with its personal link; an organiser can revoke one that is n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any, cast
 
 import sqlalchemy as sa
+from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext
 
@@ -16,14 +18,22 @@ from .. import audit, outbox
 from ..clock import utcnow
 from ..dbutil import serialized_writes
 from ..extensions import db
+from ..i18n import LANGUAGES
 from ..models import MODE_VALUES, Invitation, InvitationKind, InvitationList, MeetingSession, Mode, Registration
 from ..models.registration import email_key
-from ..registration.forms import _strip
 from ..registration.service import InvalidEntry, _term_named
+from ..text import search_key, strip_edges
 from .registration_import import COLUMNS, ERROR, NEW, PreviewRow, StaleConfirmation, _mode, fingerprint, read_list
 
-#: an invitee list names each person and their address; the rest pre-fills the form when present
-LIST_OPTIONAL = set(COLUMNS) - {"full_name", "email"}
+#: the columns of an invitee list, by the headings it may use: each person and their address, and optionally what
+#: pre-fills their form, the language of their mail, and for a focal point the number of people they may nominate
+LIST_COLUMNS = {
+    name: COLUMNS[name] for name in ("full_name", "email", "organisation", "entity_type", "region", "mode")
+} | {
+    "language": ("language", "langue", "idioma", "lang"),
+    "places": ("places", "number of places", "nominees", "nombre de places", "plazas"),
+}
+LIST_OPTIONAL = set(LIST_COLUMNS) - {"full_name", "email"}
 #: already invited, or already registered: skipped
 KNOWN = "known"
 MAX_PLACES = 100
@@ -32,7 +42,8 @@ MAX_PLACES = 100
 @dataclass
 class Invitee:
     """Whom to invite, as an organiser gives it: entity type and region by name, mode by its value (all three
-    optional for a personal invitation; a nomination needs the entity type)."""
+    optional for a personal invitation; a nomination needs the entity type), and the language of their mail by
+    its code (empty: the session's language)."""
 
     full_name: str = ""
     email: str = ""
@@ -40,10 +51,19 @@ class Invitee:
     entity_type: str = ""
     region: str = ""
     mode: str = ""
+    language: str = ""
+
+
+@dataclass
+class ListedInvitee(Invitee):
+    """A row of an invitee list: a focal point, who nominates up to `places` people, when it gives a number."""
+
+    places: int | None = None
 
 
 def invitee_errors(meeting: MeetingSession, invitee: Invitee, *, places: int | None = None) -> dict[str, str]:
-    """Why this person cannot be invited, per field; empty when they can. `places` makes it a nomination."""
+    """Why this person cannot be invited as given, per field; empty when they can. `places` makes it a nomination.
+    Whether they are invited or registered already is `known_addresses`' to say."""
     errors: dict[str, str] = {}
     if not invitee.full_name:
         errors["full_name"] = gettext("Enter the person's full name.")
@@ -66,26 +86,40 @@ def invitee_errors(meeting: MeetingSession, invitee: Invitee, *, places: int | N
         errors["region"] = gettext("Choose one of this session's regions.")
     if invitee.mode and invitee.mode not in MODE_VALUES:
         errors["mode"] = gettext("Choose in_person or online.")
+    if invitee.language and invitee.language not in LANGUAGES:
+        errors["language"] = gettext(
+            "Choose one of these languages: %(languages)s.",
+            languages=", ".join(f"{name} ({code})" for code, name in LANGUAGES.items()),
+        )
     if places is not None and not 1 <= places <= MAX_PLACES:
         errors["places"] = gettext("A focal point may nominate from 1 to %(count)d people.", count=MAX_PLACES)
-    if places is None and "email" not in errors:
-        known = already_known(meeting, invitee.email)
-        if known:
-            errors["email"] = known
     return errors
 
 
-def already_known(meeting: MeetingSession, email: str) -> str:
-    """Why a personal invitation to `email` would be one too many ("" when it would not)."""
-    key = email_key(email)
-    if db.session.scalar(sa.select(Registration.id).filter_by(session_id=meeting.id, email_key=key)) is not None:
-        return gettext("This email address is already registered for this session.")
-    invited = db.session.scalars(
-        sa.select(Invitation).filter_by(session_id=meeting.id, kind=InvitationKind.PERSONAL, revoked_at=None)
-    ).all()
-    if any(email_key(i.email) == key for i in invited):
-        return gettext("This person already has an invitation to this session.")
-    return ""
+def session_language(meeting: MeetingSession) -> str:
+    """The language of the session's invitations when the organiser names none: the language it gives its
+    certificates, when it has one, else English."""
+    return meeting.certificate_language or "en"
+
+
+def known_addresses(meeting: MeetingSession) -> dict[str, str]:
+    """Why a personal invitation to an address would be one too many, by email key: registered already, or
+    invited personally (and not revoked). One statement, however many addresses a list checks."""
+    registered = sa.select(Registration.email_key.label("email"), sa.literal(True).label("registered")).where(
+        Registration.session_id == meeting.id, Registration.email_key.is_not(None)
+    )
+    invited = sa.select(Invitation.email, sa.literal(False)).filter_by(
+        session_id=meeting.id, kind=InvitationKind.PERSONAL, revoked_at=None
+    )
+    rows: sa.Result[Any] = db.session.execute(sa.union_all(registered, invited))
+    known: dict[str, str] = {}
+    for row in rows:
+        key = email_key(row.email)
+        if row.registered:
+            known[key] = gettext("This email address is already registered for this session.")
+        else:
+            known.setdefault(key, gettext("This person already has an invitation to this session."))
+    return known
 
 
 def _new_invitation(meeting: MeetingSession, invitee: Invitee, places: int | None, by: str) -> Invitation:
@@ -100,6 +134,7 @@ def _new_invitation(meeting: MeetingSession, invitee: Invitee, places: int | Non
         entity_type=entity_type,
         region=region,
         mode=Mode(invitee.mode) if invitee.mode else None,
+        locale=invitee.language or session_language(meeting),
         places=places or 1,
         created_by=by,
     )
@@ -112,8 +147,12 @@ def _new_invitation(meeting: MeetingSession, invitee: Invitee, places: int | Non
 def invite(meeting: MeetingSession, invitee: Invitee, *, by: str, places: int | None = None) -> Invitation:
     """One invitation (a nomination when `places` is given), audited and mailed, in one transaction; raises
     InvalidEntry, with nothing changed, when an answer is wrong."""
-    invitee = Invitee(**{name: _strip(value) or "" for name, value in vars(invitee).items()})
+    invitee = Invitee(**{name: strip_edges(value) or "" for name, value in vars(invitee).items()})
     errors = invitee_errors(meeting, invitee, places=places)
+    if places is None and "email" not in errors:
+        known = known_addresses(meeting).get(email_key(invitee.email))
+        if known:
+            errors["email"] = known
     if errors:
         raise InvalidEntry(errors)
     with serialized_writes():
@@ -160,7 +199,7 @@ def revoke(invitation: Invitation, by: str) -> None:
 
 def upload_invitee_list(meeting: MeetingSession, filename: str, content: bytes, by: str) -> InvitationList:
     """Keeps a readable list for its preview; raises ListError, keeping nothing, when it is not one."""
-    read_list(filename, content, LIST_OPTIONAL)
+    read_list(filename, content, LIST_OPTIONAL, LIST_COLUMNS)
     upload = InvitationList(
         session_id=meeting.id,
         filename=(filename or "list")[:255],
@@ -173,33 +212,42 @@ def upload_invitee_list(meeting: MeetingSession, filename: str, content: bytes, 
     return upload
 
 
-def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[PreviewRow[Invitee]]:
+def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[PreviewRow[ListedInvitee]]:
     """Every row as saving it now would treat it: new, known (already invited or registered: skipped), or an
-    error with its reason per field."""
+    error with its reason per field. A constant number of statements, however long the list."""
+    known = known_addresses(meeting)
     first_line: dict[str, int] = {}
     result = []
-    for row in read_list(upload.filename, upload.content, LIST_OPTIONAL):
+    for row in read_list(upload.filename, upload.content, LIST_OPTIONAL, LIST_COLUMNS):
         cells = row.cells
-        invitee = Invitee(
+        places = _whole_number(cells["places"])
+        invitee = ListedInvitee(
             full_name=cells["full_name"],
             email=cells["email"],
             organisation=cells["organisation"],
             entity_type=cells["entity_type"],
             region=cells["region"],
             mode=_mode(cells["mode"]) if cells["mode"] else "",
+            language=_language(cells["language"]),
+            places=places,
         )
         item = PreviewRow(row.line, invitee, "", NEW)
         result.append(item)
-        errors = invitee_errors(meeting, invitee)
-        if errors.get("email") and not _invalid_address(invitee.email):  # valid, but invited or registered
-            item.status, item.note = KNOWN, errors.pop("email")
+        errors = invitee_errors(meeting, invitee, places=places)
+        if cells["places"] and places is None:
+            errors["places"] = gettext(
+                "“%(value)s” is not a whole number: give the number of places, like 3.", value=cells["places"][:40]
+            )
+        key = email_key(invitee.email) if invitee.email else ""
+        # a valid address, invited or registered already (a focal point may be both, and nominate as well)
+        if places is None and "email" not in errors and key in known:
+            item.status, item.note = KNOWN, known[key]
             if not errors:
                 continue
         for name in sorted(row.formulas):
             errors[name] = gettext(
                 "“%(value)s” starts like a spreadsheet formula: type the value itself.", value=cells[name][:40]
             )
-        key = email_key(invitee.email) if invitee.email else ""
         if key and key in first_line and "email" not in errors:
             errors["email"] = gettext(
                 "This email address is already on line %(line)d of this list.", line=first_line[key]
@@ -211,12 +259,26 @@ def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[Pre
     return result
 
 
-def _invalid_address(email: str) -> bool:
-    try:
-        validate_email(email, check_deliverability=False)
-    except EmailNotValidError:
-        return True
-    return False
+@functools.cache
+def _language_names() -> dict[str, str]:
+    """How a list may name each language, by search key: its code, and its name in each of our languages."""
+    names = {}
+    for code in LANGUAGES:
+        for reader in LANGUAGES:
+            names[search_key(Locale.parse(code).get_display_name(reader) or code)] = code
+        names[code] = code
+    return names
+
+
+def _language(text: str) -> str:
+    """A list's language cell as one of our codes ("fr", "FR", "fr-BE", "French", "Français"), else as given."""
+    key = search_key(text)
+    return _language_names().get(key) or _language_names().get(key.replace("_", "-").split("-")[0], text)
+
+
+def _whole_number(text: str) -> int | None:
+    """A list's cell as a whole number ("3", or 3 from a spreadsheet's number cell), else None."""
+    return int(text) if text.isdecimal() and len(text) <= 6 else None
 
 
 def save_invitee_list(meeting: MeetingSession, upload: InvitationList, seen: str, by: str) -> list[Invitation]:
@@ -233,7 +295,7 @@ def save_invitee_list(meeting: MeetingSession, upload: InvitationList, seen: str
             )
         )
     with serialized_writes():
-        invited = [_new_invitation(meeting, row.entry, None, by) for row in rows if row.status == NEW]
+        invited = [_new_invitation(meeting, row.entry, row.entry.places, by) for row in rows if row.status == NEW]
         upload.summary = gettext(
             "%(new)d invited, %(known)d already invited or registered, %(errors)d with errors skipped",
             new=len(invited),

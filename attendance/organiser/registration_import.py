@@ -41,9 +41,8 @@ from ..models import (
 )
 from ..models.registration import email_key
 from ..models.uploads import UploadedFile
-from ..registration.forms import _strip
 from ..registration.service import StaffEntry, entry_errors
-from ..text import search_key
+from ..text import search_key, strip_edges
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 2000
@@ -72,6 +71,8 @@ LABELS = {
     "region": "Region",
     "mode": "Mode",
     "role": "Role",
+    "language": "Language",
+    "places": "Places",
 }
 OPTIONAL = {"role"}
 #: how people write the two modes in a list
@@ -121,12 +122,12 @@ def _heading_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", search_key(text))
 
 
-_HEADINGS = {_heading_key(heading): name for name, headings in COLUMNS.items() for heading in headings}
-
-
-def read_list(filename: str, content: bytes, optional: set[str] = OPTIONAL) -> list[ListRow]:
+def read_list(
+    filename: str, content: bytes, optional: set[str] = OPTIONAL, columns: dict[str, tuple[str, ...]] = COLUMNS
+) -> list[ListRow]:
     """The rows of a CSV (UTF-8, with or without a byte-order mark; commas or semicolons) or XLSX list, with
-    their cells by column; raises ListError when the file is not such a list (or lacks a column not `optional`)."""
+    their cells by column (`columns`: each one's headings); raises ListError when the file is not such a list (or
+    lacks a column not `optional`)."""
     if len(content) > MAX_BYTES:
         raise ListError(f"The file is larger than {MAX_BYTES // 1024} KB: split the list into smaller files.")
     if not content.strip():
@@ -137,7 +138,7 @@ def read_list(filename: str, content: bytes, optional: set[str] = OPTIONAL) -> l
         raise ListError("Save the list as an Excel workbook (.xlsx) or as CSV UTF-8, then upload it again.")
     else:
         records = _csv_records(content)
-    rows = _rows(records, optional)
+    rows = _rows(records, optional, columns)
     if not rows:
         raise ListError("The list has a heading row but no delegates.")
     return rows
@@ -194,22 +195,23 @@ def _xlsx_cell(cell) -> tuple[str, bool]:
     return str(value), False
 
 
-def _rows(records, optional: set[str]) -> list[ListRow]:
+def _rows(records, optional: set[str], names: dict[str, tuple[str, ...]]) -> list[ListRow]:
     records = iter(records)
+    headings = {_heading_key(heading): name for name, each in names.items() for heading in each}
     columns: dict[int, str] = {}
     for _number, cells in records:  # the heading row: the first that is not blank
         if any(text.strip() for text, _ in cells):
             columns = {
-                i: _HEADINGS[_heading_key(text)] for i, (text, _) in enumerate(cells) if _heading_key(text) in _HEADINGS
+                i: headings[_heading_key(text)] for i, (text, _) in enumerate(cells) if _heading_key(text) in headings
             }
             break
-    missing = [LABELS[name] for name in COLUMNS if name not in columns.values() and name not in optional]
+    missing = [LABELS[name] for name in names if name not in columns.values() and name not in optional]
     if missing:
         raise ListError(
             "The list has no column "
             + ", ".join(f"“{label}”" for label in missing)
             + ". The first row must name the columns: "
-            + ", ".join(f"{label}{' (optional)' if name in optional else ''}" for name, label in LABELS.items())
+            + ", ".join(f"{LABELS[name]}{' (optional)' if name in optional else ''}" for name in names)
             + "."
         )
     rows: list[ListRow] = []
@@ -218,12 +220,12 @@ def _rows(records, optional: set[str]) -> list[ListRow]:
             continue
         if len(rows) == MAX_ROWS:
             raise ListError(f"The list has more than {MAX_ROWS} delegates: split it into smaller files.")
-        row = ListRow(number, {name: "" for name in COLUMNS})
+        row = ListRow(number, {name: "" for name in names})
         for i, (text, formula) in enumerate(cells):
             name = columns.get(i)
             if name is None or row.cells[name]:
                 continue  # a column we do not read, or a second column of the same name
-            row.cells[name] = _strip(text) or ""
+            row.cells[name] = strip_edges(text) or ""
             if formula or row.cells[name][:1] and row.cells[name][0] in FORMULA_STARTS:
                 row.formulas.add(name)
         rows.append(row)

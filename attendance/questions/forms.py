@@ -14,7 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..i18n import LANGUAGES
 from ..models import MODE_VALUES, Mode, Question, QuestionKind, Registration
 from ..models.questions import CHOICE_SEPARATOR
-from ..text import has_control_characters
+from ..text import has_control_characters, strip_edges
 from .service import ANSWER_MAX, answer_values, asks, clean_answers, parse_choices
 from .visa import REVOKE_REASON_MAX
 
@@ -29,12 +29,6 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-# Not the registration form's own filters: importing registration.forms here would import its views, which
-# import this package back.
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _no_control_characters(_form, field) -> None:
     if field.data and has_control_characters(field.data):
         raise ValidationError(gettext("Remove the control characters from this field."))
@@ -47,7 +41,7 @@ def _field_for(question: Question):
     else:
         hint = "" if question.required else gettext("Optional.")
     if question.kind is QuestionKind.TEXT:
-        return StringField(label, filters=[_strip], render_kw={"maxlength": ANSWER_MAX}, description=hint)
+        return StringField(label, filters=[strip_edges], render_kw={"maxlength": ANSWER_MAX}, description=hint)
     if question.kind is QuestionKind.SEVERAL_CHOICES:
         return MultiCheckboxField(label, choices=_choices(question), validate_choice=False, description=hint)
     return RadioField(label, choices=_choices(question), validate_choice=False, description=hint)
@@ -134,11 +128,13 @@ CONTENT_LANGUAGES = [code for code in LANGUAGES if code != "en"]
 class QuestionForm(FlaskForm):
     kind = SelectField(_l("Kind"), validators=[InputRequired()])
     label = StringField(
-        _l("Question (English)"), filters=[_strip], validators=[_label_needed, Length(max=300), _no_control_characters]
+        _l("Question (English)"),
+        filters=[strip_edges],
+        validators=[_label_needed, Length(max=300), _no_control_characters],
     )
     choices = TextAreaField(
         _l("Choices, one a line; other languages after a “|”: English | French | Spanish | Arabic"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[_choices_valid, Length(max=5000)],
     )
     required = BooleanField(_l("An answer is required"))
@@ -161,6 +157,6 @@ class RevokeLetterForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason (optional)"),
         description=_l("Kept in the audit log for the secretariat; never shown on the verification page."),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[Length(max=REVOKE_REASON_MAX), _no_control_characters],
     )

@@ -1,6 +1,5 @@
 """The public registration form."""
 
-import re
 from functools import lru_cache
 
 from flask_babel import get_locale
@@ -14,20 +13,11 @@ from wtforms.widgets import Select, html_params
 
 from ..countries import countries
 from ..models import MeetingSession, Mode
+from ..text import strip_edges
 
 NAME_MAX = 200
 #: the registration form's third answer to "how will you attend?" when in-person seats are full
 WAITING_LIST = "waiting_list"
-
-
-# Spaces and invisible format characters (zero-width spaces, direction marks, a byte-order mark): a name made of
-# nothing else is empty, and one padded with them is the same name.
-_INVISIBLE = "\\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
-_EDGES = re.compile(f"^[{_INVISIBLE}]+|[{_INVISIBLE}]+$")
-
-
-def _strip(value: str | None) -> str | None:
-    return _EDGES.sub("", value) if isinstance(value, str) else value
 
 
 def _with_prompt(pairs) -> list[SelectChoice]:
@@ -70,7 +60,7 @@ class DelegateFields(FlaskForm):
 
     full_name = StringField(
         _l("Full name, as it should appear on your badge and certificate"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[
             DataRequired(_l("Enter your full name.")),
             Length(max=NAME_MAX, message=_l("Use at most 200 characters.")),
@@ -79,7 +69,7 @@ class DelegateFields(FlaskForm):
     )
     email = EmailField(
         _l("Email"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[
             DataRequired(_l("Enter your email address.")),
             Length(max=254, message=_l("Use at most 254 characters.")),
@@ -88,7 +78,7 @@ class DelegateFields(FlaskForm):
     )
     organisation = StringField(
         _l("Organisation or entity you represent"),
-        filters=[_strip],
+        filters=[strip_edges],
         validators=[
             DataRequired(_l("Enter the organisation you represent.")),
             Length(max=200, message=_l("Use at most 200 characters.")),

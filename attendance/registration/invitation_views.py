@@ -10,7 +10,7 @@ from ..questions.forms import with_questions
 from ..questions.service import questions_of
 from . import bp
 from .forms import RegistrationForm
-from .invitations import invitation_by_token, nominees, prefilled, unusable_reason
+from .invitations import invitation_by_token, prefilled, unusable_reason
 from .service import AlreadyRegistered, Delegate, InPersonFull, InvitationUsed, RegistrationClosed, register
 from .views import registration_page
 
@@ -100,5 +100,4 @@ def _focal_point_page(invitation: Invitation):
         meeting=meeting,
         invitation=invitation,
         form=form,
-        nominees=nominees(invitation),
     ), status

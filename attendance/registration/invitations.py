@@ -7,12 +7,12 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import render_template
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 
 from .. import mail
 from ..extensions import db
 from ..links import public_url
-from ..models import Invitation, Registration
+from ..models import Invitation
 
 
 def invitation_by_token(token: str) -> Invitation | None:
@@ -45,24 +45,20 @@ def prefilled(invitation: Invitation) -> dict:
     return data
 
 
-def nominees(invitation: Invitation) -> list[Registration]:
-    return list(
-        db.session.scalars(sa.select(Registration).filter_by(invitation_id=invitation.id).order_by(Registration.id))
-    )
-
-
 def invitation_message(invitation: Invitation) -> EmailMessage:
-    """The invitee's personal link (a focal point's: the page where they name their delegation)."""
-    meeting = invitation.session
-    body = render_template(
-        "registration/invitation.txt",
-        invitation=invitation,
-        meeting=meeting,
-        url=public_url("registration.invitation", token=invitation.token),
-    )
-    subject = (
-        gettext("Nominate your delegation: %(title)s", title=meeting.local_title)
-        if invitation.is_nomination
-        else gettext("Invitation: %(title)s", title=meeting.local_title)
-    )
-    return mail.build_message(invitation.email, subject, body)
+    """The invitee's personal link (a focal point's: the page where they name their delegation), in the
+    invitation's language."""
+    with force_locale(invitation.locale):
+        meeting = invitation.session
+        body = render_template(
+            "registration/invitation.txt",
+            invitation=invitation,
+            meeting=meeting,
+            url=public_url("registration.invitation", token=invitation.token),
+        )
+        subject = (
+            gettext("Nominate your delegation: %(title)s", title=meeting.local_title)
+            if invitation.is_nomination
+            else gettext("Invitation: %(title)s", title=meeting.local_title)
+        )
+        return mail.build_message(invitation.email, subject, body)

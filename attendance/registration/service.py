@@ -37,10 +37,11 @@ from ..models import (
 )
 from ..models.registration import email_key
 from ..questions.service import ForeignQuestion, add_answers
+from ..text import strip_edges
 from ..tokens import new_badge_token
 from .badges import badge_pdf
 from .calendar import calendar_ics, day_times
-from .forms import NAME_MAX, _strip
+from .forms import NAME_MAX
 from .waitlist import in_person_count, in_person_full, lock_seats, place_in_line, promote_waiting
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,13 @@ def first_status(meeting: MeetingSession, invitation: Invitation | None) -> Regi
     return RegistrationStatus.REGISTERED
 
 
+def source_of(invitation: Invitation | None) -> RegistrationSource:
+    """How a registration through the public form came: by itself, a personal invitation, or a nomination."""
+    if invitation is None:
+        return RegistrationSource.FORM
+    return RegistrationSource.NOMINATION if invitation.is_nomination else RegistrationSource.INVITATION
+
+
 def register(
     meeting: MeetingSession,
     delegate: Delegate,
@@ -142,7 +150,11 @@ def register(
             if invitation is not None and not take_place(invitation):
                 raise InvitationUsed()
             registration = Registration(
-                session=meeting, status=status, invitation_id=invitation.id if invitation else None, **vars(delegate)
+                session=meeting,
+                status=status,
+                source=source_of(invitation),
+                invitation_id=invitation.id if invitation else None,
+                **vars(delegate),
             )
             db.session.add(registration)
             db.session.flush()
@@ -428,7 +440,7 @@ def add_registration(
     audited, and checked in at once when `check_in_now` (a walk-in). The e-mail is optional for a walk-in and for
     an organiser of the session (`entry_errors`). Raises InvalidEntry, with nothing changed, when an answer is
     wrong."""
-    entry = StaffEntry(**{name: _strip(value) or "" for name, value in vars(entry).items()})
+    entry = StaffEntry(**{name: strip_edges(value) or "" for name, value in vars(entry).items()})
     entry.country = entry.country.upper()
     errors = entry_errors(meeting, entry, check_in_now=check_in_now, by_organiser=actor.manages(meeting.id))
     if errors:

@@ -176,3 +176,39 @@ def test_a_focal_point_nominates_n_and_the_next_is_refused(live_server, app, new
 
     organiser.goto(f"{live_server}/sessions/{meeting.slug}/approvals")
     expect(organiser.locator(".pending-count")).to_have_text("2 registrations wait for approval.")
+
+
+def test_an_organiser_invites_focal_points_from_a_list_in_their_languages(
+    live_server, app, new_page, app_ctx, make_session, tmp_path
+):
+    meeting = make_session(title="Capacity Building Forum", registration_policy=RegistrationPolicy.INVITATION)
+    organiser_of(meeting)
+    rtc = "Regional Training Centre (RTC)"
+    invitees = tmp_path / "invitees.csv"
+    invitees.write_text(
+        "Full name,E-mail,Organisation,Entity type,Language,Places\n"
+        f"Fatou Diop,fatou@example.org,RTC Dakar,{rtc},Français,3\n"
+        "Chidi Okafor,chidi@example.org,RTC Lagos,,,\n"
+        f"Layla Haddad,layla@example.org,RTC Cairo,{rtc},ar,many\n",
+        encoding="utf-8",
+    )
+    organiser = new_page(**WIDE)
+    log_in(organiser, live_server)
+    organiser.goto(f"{live_server}/sessions/{meeting.slug}/invitations")
+    expect(organiser.get_by_label("Language of the invitation")).to_have_value("en")  # the session's language
+    organiser.get_by_label(re.compile("^List of invitees")).set_input_files(invitees)
+    organiser.get_by_role("button", name="Upload and preview").click()
+
+    rows = organiser.locator("table.import-rows tbody tr")
+    expect(rows.filter(has_text="Fatou Diop")).to_contain_text("Focal point: 3 nominees")
+    expect(rows.filter(has_text="Fatou Diop")).to_contain_text("Français")
+    expect(rows.filter(has_text="Chidi Okafor")).to_contain_text("English")
+    expect(rows.filter(has_text="Layla Haddad")).to_contain_text("“many” is not a whole number")
+    shoot(organiser, "invitee-list-preview.png")
+    organiser.get_by_role("button", name="Invite 2 people").click()
+
+    expect(organiser.get_by_role("status")).to_contain_text("2 people invited")
+    expect(organiser.get_by_role("row").filter(has_text="Fatou Diop")).to_contain_text("0 of 3 nominees")
+    expect(organiser.get_by_role("row").filter(has_text="Fatou Diop")).to_contain_text("Français")
+    expect(organiser.get_by_role("row").filter(has_text="Layla Haddad")).to_have_count(0)
+    shoot(organiser, "invitations-page.png")
