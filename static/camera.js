@@ -10,6 +10,7 @@
 //                                          "busy", "failed", "no_reader" or one of unavailableReason's
 //   BadgeCamera.stop()
 //   BadgeCamera.readerName                 "native" or "zxing-wasm" once a reader is loaded
+//   BadgeCamera.files                      what the camera may load later, for a page kept offline to keep too
 (function () {
   "use strict";
 
@@ -140,5 +141,5 @@
   }
 
   window.BadgeCamera = { unavailableReason: unavailableReason, start: start, stop: stop,
-                         readerName: "" };
+                         readerName: "", files: [WASM_URL] };
 })();

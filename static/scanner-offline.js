@@ -310,12 +310,13 @@
     }
   }
 
-  // The page and every file it loaded, for the service worker to keep.
+  // The page, every file it loaded, and those its camera loads only when started (the QR reader's WebAssembly),
+  // for the service worker to keep.
   function pageFiles() {
     const urls = [location.href];
     document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=icon], link[rel=manifest]")
       .forEach((el) => urls.push(el.src || el.href));
-    return urls;
+    return urls.concat((window.BadgeCamera && window.BadgeCamera.files) || []);
   }
 
   window.addEventListener("online", () => { reachable = true; showNetwork(); flush(); });

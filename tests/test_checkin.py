@@ -624,6 +624,21 @@ def test_organiser_checks_in_and_out_by_hand_with_a_reason(client, login, meetin
     assert "undone" in log and "Checked in the wrong person" in log
 
 
+def test_an_arrival_time_still_to_come_checks_nobody_in(client, login, meeting, make_registration):
+    registration = make_registration(meeting, full_name="Not Here Yet")
+    login("organiser")
+    url = f"/sessions/{meeting.slug}/attendance/{registration.id}?day={meeting.days[0].date}"
+    later = (datetime.now(ZoneInfo("Europe/Brussels")) + timedelta(minutes=10)).strftime("%H:%M")
+    if later < "00:10":
+        pytest.skip("ten minutes before midnight: that time would be tomorrow's")
+    page = client.post(
+        url,
+        data={"action": "check_in", "reason": "sheet", "time": later, "csrf_token": csrf_token(client)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert f"Not checked in: {later} has not come yet." in page and attendances() == []
+
+
 def test_a_day_still_to_come_has_no_check_in_by_hand(client, login, meeting, make_registration):
     registration = make_registration(meeting, full_name="Early Bird")
     login("organiser")

@@ -153,7 +153,7 @@ def test_queued_scans_of_one_badge_arriving_at_once_keep_the_earliest(live_serve
     "scanned_at, reason",
     [
         ("in 3 minutes", "in the future"),
-        ("the day before yesterday", "door staff send the scans of today and yesterday only"),
+        ("the day before yesterday", "door staff send the scans of today, and yesterday's until noon"),
         ("2024-02-19 09:12", "time zone offset"),
         ("19/02/2024 09:12", "ISO 8601"),
         ("soon", "ISO 8601"),
@@ -173,22 +173,50 @@ def test_an_impossible_scan_time_is_a_422_and_records_nothing(
     assert attendances() == [] and events() == []
 
 
+@pytest.fixture
+def clock_at(monkeypatch):
+    """Sets the server's clock to a moment of today in Brussels, HH:MM (the rule and the clock read it)."""
+    from attendance import clock
+    from attendance.checkin import rule
+
+    def set_to(hour: int, minute: int = 0) -> datetime:
+        moment = datetime.combine(brussels_now().date(), datetime.min.time(), BRUSSELS).replace(
+            hour=hour, minute=minute
+        )
+        utc = moment.astimezone(ZoneInfo("UTC"))
+        monkeypatch.setattr(clock, "utcnow", lambda: utc)
+        monkeypatch.setattr(rule, "utcnow", lambda: utc)
+        return moment
+
+    return set_to
+
+
 def test_scans_queued_in_the_afternoon_and_sent_the_next_morning_count_for_their_day(
-    client, make_session, make_registration, door_token
+    client, make_session, make_registration, door_token, clock_at
 ):
     """The venue's network went down at the end of the first day and came back the next morning: the door phone
-    sends yesterday's scans then, and they count for yesterday, at the moment they were made."""
+    sends yesterday's scans then, and they count for yesterday, at the moment they were made. Not in the
+    afternoon: yesterday's scans are not a standing way for door staff to fill in a day gone by."""
     today = brussels_now().date()
     meeting = make_session(first_day=today - timedelta(days=1))  # yesterday and today
-    registration = make_registration(meeting)
-    yesterday_afternoon = datetime.combine(today - timedelta(days=1), datetime.min.time(), BRUSSELS).replace(hour=16)
-    sent = post(client, {"token": registration.badge_token, "scanned_at": yesterday_afternoon.isoformat()}, door_token)
+    came, late = make_registration(meeting), make_registration(meeting, email="late@example.org")
+    yesterday_at = datetime.combine(today - timedelta(days=1), datetime.min.time(), BRUSSELS).replace
+    clock_at(8, 30)
+    sent = post(client, {"token": came.badge_token, "scanned_at": yesterday_at(hour=16).isoformat()}, door_token)
     assert sent.status_code == 201 and sent.get_json()["day"] == meeting.days[0].date.isoformat()
     [attendance] = attendances()
-    assert attendance.day_id == meeting.days[0].id and attendance.first_seen_at == yesterday_afternoon
+    assert attendance.day_id == meeting.days[0].id and attendance.first_seen_at == yesterday_at(hour=16)
+    # A second, earlier scan of yesterday from door staff adds nothing: it never lengthens a measured day.
+    earlier_scan = post(client, {"token": came.badge_token, "scanned_at": yesterday_at(hour=9).isoformat()}, door_token)
+    assert earlier_scan.status_code == 200 and not earlier_scan.get_json().get("earliest")
+    assert attendances()[0].first_seen_at == yesterday_at(hour=16)
     # Naming another day than the scan's own, or a day with no scan time, stays an organiser's right.
-    named = post(client, {"token": registration.badge_token, "day": meeting.days[0].date.isoformat()}, door_token)
+    named = post(client, {"token": came.badge_token, "day": meeting.days[0].date.isoformat()}, door_token)
     assert named.status_code == 403 and "today only" in named.get_json()["reason"]
+    clock_at(12, 5)
+    refused = post(client, {"token": late.badge_token, "scanned_at": yesterday_at(hour=16).isoformat()}, door_token)
+    assert refused.status_code == 422 and "yesterday's until noon" in refused.get_json()["reason"]
+    assert len(attendances()) == 1
 
 
 def test_a_device_clock_a_little_ahead_is_accepted(client, meeting, make_registration, door_token):

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +32,9 @@ from . import sql
 UNDO_WINDOW = timedelta(minutes=15)
 #: how far ahead of our clock a device's `scanned_at` may be: phones' clocks drift
 CLOCK_SKEW = timedelta(minutes=2)
+#: door staff send a queued scan of yesterday until this hour of today (the session's clocks): enough for a door
+#: phone offline from the afternoon to the next morning, not a standing way to fill in a day gone by
+YESTERDAYS_SCANS_UNTIL = time(12)
 #: what an offline device may say it showed for a queued scan (red scans are never queued)
 PROVISIONAL_ANSWERS = ("ok", "already_checked_in")
 _TOKEN_SHAPE = re.compile(f"[{BADGE_ALPHABET}]{{{BADGE_TOKEN_LENGTH}}}")
@@ -195,19 +198,22 @@ def _scan_day(
     scanned_at: datetime, day: date | None, today: date, zone: ZoneInfo, manages: bool, session_days: dict
 ) -> date:
     """The day a queued scan checks in for: the scan's own, in the session's zone; refused when it is not the
-    day named, not a day of the session, or, for door staff, earlier than yesterday: a door phone that lost the
-    network in the afternoon may find it again only the next morning, and its scans must still count."""
+    day named, not a day of the session, or, for door staff, not today, nor yesterday before noon: a door phone
+    that lost the network in the afternoon may find it again only the next morning, and its scans must count."""
     scan_day = date_in(zone, scanned_at)
+    yesterday_still = (
+        scan_day == today - timedelta(days=1) and utcnow().astimezone(zone).time() < YESTERDAYS_SCANS_UNTIL
+    )
     if day is not None and day != scan_day:
         raise ScanTimeRejected(
             gettext(
                 "The scan was made on %(scan_day)s, not on %(day)s.", scan_day=scan_day.isoformat(), day=day.isoformat()
             )
         )
-    if scan_day not in (today, today - timedelta(days=1)) and not manages:
+    if scan_day != today and not yesterday_still and not manages:
         raise ScanTimeRejected(
             gettext(
-                "The scan was made on %(scan_day)s: door staff send the scans of today and yesterday only.",
+                "The scan was made on %(scan_day)s: door staff send the scans of today, and yesterday's until noon.",
                 scan_day=scan_day.isoformat(),
             )
         )
@@ -230,6 +236,9 @@ class _Entry:
     first_time: dict  # what a first check-in's answer adds, but for the new attendance's id
     zone: ZoneInfo
     scanned_at: datetime | None = None  # for a scan queued offline
+    #: an earlier queued scan moves the day's first moment back: on a day gone by, only an organiser's does (door
+    #: staff's late scans of yesterday add a missing check-in, never lengthen a measured one)
+    may_move_back: bool = True
 
 
 def _decide(
@@ -326,6 +335,7 @@ def _decide(
         },
         zone=badge.zone,
         scanned_at=event["scanned_at"],
+        may_move_back=day == today or actor.manages(row.session_id),
     )
 
 
@@ -343,7 +353,7 @@ def _record(connection: sa.Connection, decision: CheckIn | _Entry, event: dict) 
             if admitted is not None:
                 return admitted
             first = _first_attendance(connection, entry)
-        if first is not None and entry.scanned_at is not None and entry.scanned_at < first.first_seen_at:
+        if first is not None and entry.may_move_back and entry.scanned_at and entry.scanned_at < first.first_seen_at:
             moved = _move_back(connection, entry, event, first)
             if moved is not None:
                 return moved

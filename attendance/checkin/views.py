@@ -249,6 +249,9 @@ def manual_change(slug: str, registration_id: int):
             )
 
         try:
+            arrived_at = _moment_on(meeting, day, clock, today=True) if clock else None
+            if arrived_at is not None and arrived_at > utcnow():
+                raise ValueError(gettext("%(time)s has not come yet.", time=clock))
             outcome = check_in(
                 actor=actor,
                 registration_id=registration.id,
@@ -258,12 +261,14 @@ def manual_change(slug: str, registration_id: int):
                 note=reason,
                 door="secretariat",
                 on_admitted=audit_check_in,
-                scanned_at=_moment_on(meeting, day, clock, today=True) if clock else None,
+                scanned_at=arrived_at,
             )
         except (ValueError, ScanTimeRejected) as refusal:
             db.session.rollback()
             flash(gettext("Not checked in: %(reason)s", reason=refusal))
         else:
+            if outcome.payload.get("earliest"):  # checked in meanwhile, later: this time moved the day's start back
+                audit_check_in(outcome)
             flash(f"{registration.full_name}: {outcome.payload['message']}.")
     return redirect(url_for("checkin.live_attendance", slug=slug, day=day.date.isoformat()))
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from .. import audit
 from ..clock import utcnow
@@ -75,6 +76,8 @@ def day_at(meeting: MeetingSession, moment: datetime) -> SessionDay | None:
 
 def ensure_online_attendance(registration: Registration, day: SessionDay, seen_at: datetime, source: Source) -> int:
     """The registration's online attendance for the day, created on first evidence; keeps the earliest time."""
+    with force_locale("en"):  # stored: the same words whichever language the page that led here was in
+        recorded_by = source.label
     created = insert_or_ignore(
         Attendance,
         dict(
@@ -83,7 +86,7 @@ def ensure_online_attendance(registration: Registration, day: SessionDay, seen_a
             mode=Mode.ONLINE,
             first_seen_at=seen_at,
             source=source,
-            recorded_by=source.label,
+            recorded_by=recorded_by,
         ),
         ["registration_id", "day_id", "mode"],
     )

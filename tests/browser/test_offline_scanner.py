@@ -73,9 +73,9 @@ def _kept_for_offline(page):
         """async () => {
         if (!navigator.serviceWorker.controller) return false;
         const cache = await caches.open("door-scanner-v1");
-        // The page and every file it loaded (the list the page gives the worker): one missing, and the page
-        // reopened offline runs without it.
-        const files = [location.href];
+        // The page, every file it loaded, and the camera's QR reader, loaded only when the camera starts: one
+        // missing, and the page reopened offline runs without it.
+        const files = [location.href, "/static/vendor/barcode-detector/zxing_reader.wasm"];
         document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=icon], link[rel=manifest]")
             .forEach((el) => files.push(el.src || el.href));
         const kept = await Promise.all(files.map((url) => cache.match(url, {ignoreSearch: true})));

@@ -322,8 +322,8 @@ def test_a_check_out_recorded_on_the_attendance_page_reaches_the_certificate(cli
 
 
 def test_a_check_in_by_hand_for_a_day_gone_by_may_give_the_arrival_time(client, login, past, make_registration):
-    """From a sign-in sheet: the organiser says when they came, and the certificate counts from then; without a
-    time the day counts with no time measured, as before; a time in the future or malformed changes nothing."""
+    """From a sign-in sheet: the organiser says when they came, and the certificate counts from then; a malformed
+    time changes nothing."""
     from helpers import csrf_token
 
     came = make_registration(past, full_name="Signed The Sheet")
