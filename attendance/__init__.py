@@ -2,12 +2,12 @@
 
 import logging
 import math
-import time
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy import event
 
+from .clock import utcnow
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -120,4 +120,4 @@ def _error_page(error):
 def _seconds_to_wait() -> str:
     """Until the breached limit's window ends, for a 429's Retry-After (asked of the counters on refusals only)."""
     limit = limiter.current_limit
-    return str(max(1, math.ceil(limit.reset_at - time.time()))) if limit is not None else "60"
+    return str(max(1, math.ceil(limit.reset_at - utcnow().timestamp()))) if limit is not None else "60"

@@ -716,3 +716,29 @@ def test_a_focal_point_answers_the_questions_for_a_nominee_and_the_answer_is_exp
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0]["Meal"] == "Vegetarian" and "Nominee One" in rows[0].values()
     assert db.session.scalar(sa.select(Answer.value).filter_by(question_id=visa.id)) == "yes"
+
+
+def test_downgrading_below_revocation_is_refused_while_a_letter_is_revoked(tmp_path):
+    """The schema before it cannot say a letter is revoked: a downgrade would make it verify as valid again."""
+    import pytest
+    from test_registration import database_before
+
+    with database_before(
+        "b2d4f6a8c0e1",
+        tmp_path,
+        [dict(full_name="Visa", name_key="visa", email="v@example.org", email_key="v@example.org")],
+    ) as (upgrade, downgrade):
+        upgrade(revision="d4f6b8c0e2a3")
+        db.session.execute(
+            sa.text(
+                "INSERT INTO visa_letters (registration_id, public_id, issued_at, issued_by, revoked_at, revoke_reason,"
+                " revoked_by) SELECT id, 'LETTER1', '2026-01-01 00:00:00', 'o', '2026-01-02 00:00:00', 'forged', 'o'"
+                " FROM registrations"
+            )
+        )
+        db.session.commit()
+        with pytest.raises(SystemExit):  # flask db downgrade stops, saying why (logged)
+            downgrade(revision="b2d4f6a8c0e1")
+        db.session.rollback()
+        revoked = db.session.execute(sa.text("SELECT revoked_at FROM visa_letters")).scalar()
+        assert revoked is not None  # still revoked

@@ -396,7 +396,7 @@ def test_the_organiser_reinstating_into_a_full_room_is_asked_line_or_over_capaci
     page = asked.get_data(as_text=True)
     assert asked.status_code == 200 and "The room is full: reinstate Mistaken Cancel how?" in page
     assert "They join the end of the line: 1st in line." in page
-    assert "The room will be over capacity: 2 people for 1 seats." in page
+    assert "The room will be over capacity: 2 people for 1 seat." in page
     db.session.refresh(seated)
     assert seated.is_cancelled  # nothing before the organiser chooses
 
@@ -405,7 +405,7 @@ def test_the_organiser_reinstating_into_a_full_room_is_asked_line_or_over_capaci
         data={"seat": "over_capacity", "csrf_token": csrf_token(client, base)},
         follow_redirects=True,
     )
-    assert "Registration reinstated with a seat: the room now has 2 people for 1 seats." in done.get_data(as_text=True)
+    assert "Registration reinstated with a seat: the room now has 2 people for 1 seat." in done.get_data(as_text=True)
     db.session.refresh(seated)
     assert seated.is_registered and seated.mode is Mode.IN_PERSON and in_person_count(meeting) == 2
     assert (

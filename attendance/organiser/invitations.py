@@ -22,6 +22,7 @@ from ..i18n import LANGUAGES
 from ..models import MODE_VALUES, Invitation, InvitationKind, InvitationList, MeetingSession, Mode, Registration
 from ..models.registration import email_key
 from ..registration.service import InvalidEntry, _term_named
+from ..registration.waitlist import lock_seats
 from ..text import search_key, strip_edges
 from .registration_import import COLUMNS, ERROR, NEW, PreviewRow, StaleConfirmation, _mode, fingerprint, read_list
 
@@ -149,13 +150,14 @@ def invite(meeting: MeetingSession, invitee: Invitee, *, by: str, places: int | 
     InvalidEntry, with nothing changed, when an answer is wrong."""
     invitee = Invitee(**{name: strip_edges(value) or "" for name, value in vars(invitee).items()})
     errors = invitee_errors(meeting, invitee, places=places)
-    if places is None and "email" not in errors:
-        known = known_addresses(meeting).get(email_key(invitee.email))
-        if known:
-            errors["email"] = known
     if errors:
         raise InvalidEntry(errors)
     with serialized_writes():
+        # One inviter at a time per session, and the addresses read after: a double click invites once.
+        lock_seats(meeting)
+        known = known_addresses(meeting).get(email_key(invitee.email)) if places is None else None
+        if known:
+            raise InvalidEntry({"email": known})
         invitation = _new_invitation(meeting, invitee, places, by)
         audit.record(
             "invitation.nominate" if places else "invitation.create",
@@ -295,6 +297,17 @@ def save_invitee_list(meeting: MeetingSession, upload: InvitationList, seen: str
             )
         )
     with serialized_writes():
+        # Claimed first, by a conditional write: of two confirmations at once (a double click), one saves.
+        claimed = cast(  # an UPDATE's result is a CursorResult, which Session.execute's type does not say
+            sa.CursorResult[Any],
+            db.session.execute(
+                sa.update(InvitationList)
+                .where(InvitationList.id == upload.id, InvitationList.saved_at.is_(None))
+                .values(saved_at=utcnow())
+            ),
+        ).rowcount
+        if not claimed:
+            raise StaleConfirmation(gettext("This list was already saved: saving it again would invite nobody."))
         invited = [_new_invitation(meeting, row.entry, row.entry.places, by) for row in rows if row.status == NEW]
         upload.summary = gettext(
             "%(new)d invited, %(known)d already invited or registered, %(errors)d with errors skipped",
@@ -302,7 +315,6 @@ def save_invitee_list(meeting: MeetingSession, upload: InvitationList, seen: str
             known=sum(r.status == KNOWN for r in rows),
             errors=sum(r.status == ERROR for r in rows),
         )
-        upload.saved_at = utcnow()
         audit.record(
             "invitations.import", session_id=meeting.id, target=upload.filename, details=upload.summary, actor=by
         )

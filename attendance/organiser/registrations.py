@@ -1,7 +1,7 @@
 """Organisers manage registrations: search and filter, fix details, cancel, reissue badges, export, print."""
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from .. import audit, transaction
@@ -309,10 +309,11 @@ def reinstate_registration(slug: str, registration_id: int):
             )
         elif choice == "over_capacity" and meeting.in_person_capacity is not None:
             flash(
-                gettext(
-                    "Registration reinstated with a seat: the room now has %(count)d people for %(seats)d seats.",
+                ngettext(
+                    "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seat.",
+                    "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seats.",
+                    meeting.in_person_capacity,
                     count=in_person_count(meeting),
-                    seats=meeting.in_person_capacity,
                 ),
                 "warning",
             )

@@ -219,17 +219,21 @@ def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
 
 def cancel(registration: Registration, reason: str, *, tell: bool = False) -> list[Registration]:
     """Cancels, audited with the reason. With `tell`, a notice to the delegate is scheduled in the same transaction.
-    A seat freed goes to the first on the waiting list at once (`waitlist.promote_waiting`); the promoted, if any."""
-    audit.record(
-        "registration.cancel",
-        session_id=registration.session_id,
-        target=f"registration {registration.id}",
-        details=reason,
-    )
+    A seat freed goes to the first on the waiting list at once (`waitlist.promote_waiting`); the promoted, if any.
+    Cancelling a registration cancelled meanwhile (a double click) changes nothing."""
     with serialized_writes():
         lock_seats(registration.session)
-        frees_a_seat = registration.mode is Mode.IN_PERSON and not registration.is_cancelled
-        if not registration.is_cancelled and registration.invitation_id is not None:
+        db.session.refresh(registration, with_for_update=True)  # as it stands now, not as this request first read it
+        if registration.is_cancelled:
+            return []
+        audit.record(
+            "registration.cancel",
+            session_id=registration.session_id,
+            target=f"registration {registration.id}",
+            details=reason,
+        )
+        frees_a_seat = registration.mode is Mode.IN_PERSON
+        if registration.invitation_id is not None:
             _give_back_place(registration.invitation_id)
         registration.status = RegistrationStatus.CANCELLED
         registration.cancel_reason = reason.strip()
@@ -261,14 +265,16 @@ def reinstate(registration: Registration, *, over_capacity: bool = False) -> int
     Their place in line, or None when they have a seat (or attend online). Race-free as `register`: the seats are
     counted under `lock_seats`."""
     meeting: MeetingSession = registration.session
-    invitation = db.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
-    cancelled = registration.is_cancelled
-    had_seat = cancelled and registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
-    waited = cancelled and registration.mode is Mode.ONLINE and not meeting.is_hybrid
     with serialized_writes():
-        if had_seat or waited:  # before any write, as `cancel`: the seats first, then the invitation's row
-            lock_seats(meeting)
-        if cancelled and invitation is not None and invitation.is_nomination and not take_place(invitation):
+        lock_seats(meeting)  # before any write, as `cancel`: the seats first, then the invitation's row
+        db.session.refresh(registration, with_for_update=True)  # a reinstatement of a moment ago (a double click)
+        cancelled = registration.is_cancelled
+        if not cancelled:
+            return place_in_line(registration)
+        invitation = db.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
+        had_seat = registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
+        waited = registration.mode is Mode.ONLINE and not meeting.is_hybrid
+        if invitation is not None and invitation.is_nomination and not take_place(invitation):
             raise InvitationUsed()
         full = had_seat and in_person_full(meeting)
         to_line = waited or (full and not over_capacity)

@@ -30,6 +30,14 @@ def upgrade():
 
 
 def downgrade():
+    # The schema before this one cannot say a letter is revoked: dropping the column would make revoked letters
+    # verify as valid again. Refuse, and let whoever downgrades decide what to do with them.
+    revoked = op.get_bind().execute(sa.text("SELECT count(*) FROM visa_letters WHERE revoked_at IS NOT NULL")).scalar()
+    if revoked:
+        raise RuntimeError(
+            f"{revoked} visa letter(s) are revoked; the earlier schema would show them as valid. Delete them (or "
+            "keep this revision) before downgrading."
+        )
     with op.batch_alter_table("visa_letters", schema=None) as batch_op:
         batch_op.drop_column("revoked_by")
         batch_op.drop_column("revoke_reason")
