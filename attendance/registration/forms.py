@@ -46,6 +46,12 @@ def _escaped_options(choices: tuple[tuple[str, str], ...]) -> str:
     return "".join(f'<option value="{escape(value)}">{escape(label or value)}</option>' for value, label in choices)
 
 
+@lru_cache(maxsize=8)
+def _country_choices(locale: str) -> tuple[SelectChoice, ...]:
+    """The same for every form in a language: made once, and a tuple, as nothing may change them."""
+    return tuple(_with_prompt(countries(locale).items()))
+
+
 def _is_offered(field) -> bool:
     return any(choice.value == field.data for choice in field.choices if choice.value)
 
@@ -98,7 +104,7 @@ class DelegateFields(FlaskForm):
 
     def __init__(self, meeting: MeetingSession, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = _with_prompt((code, name) for code, name in countries(str(get_locale())).items())
+        self.country.choices = _country_choices(str(get_locale()))
         self.entity_type.choices = _with_prompt((str(t.id), t.local_name) for t in meeting.entity_types)
         self.region.choices = _with_prompt((str(r.id), r.local_name) for r in meeting.regions)
 
@@ -139,6 +145,8 @@ class RegistrationForm(DelegateFields):
     def offer_waiting_list(self, meeting: MeetingSession) -> None:
         """In-person seats are full: the in-person choice stays visible but cannot be picked; the waiting list
         for a seat can (a waiting delegate is registered online, which only a hybrid session can say)."""
+        if any(choice.value == WAITING_LIST for choice in self.mode.choices):
+            return  # offered already
         label = (
             _l("Join the waiting list for a seat in the room (registered online meanwhile)")
             if meeting.is_hybrid

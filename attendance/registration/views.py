@@ -50,10 +50,9 @@ def register_form(slug: str):
 
 def registration_page(meeting, form: RegistrationForm, invitation: Invitation | None = None):
     """The form, and what its POST does: the public form's, and an invitee's (pre-filled, used once)."""
-    seats_full = in_person_full(meeting)
-    if seats_full or request.form.get("mode") == WAITING_LIST:  # a seat freed since the form was shown: taken
+    if request.form.get("mode") == WAITING_LIST:  # offered when the form was shown; a seat may have freed since
         form.offer_waiting_list(meeting)
-    duplicate = False
+    duplicate = seats_full = False  # the seats are counted by `register` under its lock, and for the page below
     if form.validate_on_submit():
         delegate = Delegate(
             **form.delegate_fields(),
@@ -102,6 +101,9 @@ def registration_page(meeting, form: RegistrationForm, invitation: Invitation | 
                 )
             return redirect(url_for("registration.me", access_key=registration.access_key))
     status = 400 if request.method == "POST" else 200
+    seats_full = seats_full or in_person_full(meeting)
+    if seats_full:
+        form.offer_waiting_list(meeting)
     return render_template(
         "registration/register.html",
         meeting=meeting,
