@@ -462,3 +462,18 @@ def test_two_reinstatements_at_the_same_instant_take_the_one_free_seat_once(app,
         assert errors == [], round_
         db.session.expire_all()
         assert in_person_count(meeting) == 2 and sorted(r.is_waiting for r in cancelled) == [False, True]
+
+
+def test_reinstating_one_who_waited_in_a_hybrid_session_puts_them_back_in_line(make_session, make_registration):
+    """Cancelled by mistake while waiting for a seat: reinstated, they wait again (at the end of the line), online
+    meanwhile, rather than come back as a plain online delegate who never asked for a seat."""
+    meeting = make_session(in_person_capacity=1)
+    make_registration(meeting, mode=Mode.IN_PERSON)
+    first, second = waiting(meeting, make_registration, 2)
+    cancel(first, "by mistake")
+    transaction.commit()
+    assert place_in_line(second) == 1
+    assert reinstate(first) == 2
+    transaction.commit()
+    assert first.is_waiting and first.mode is Mode.ONLINE and first.is_registered
+    assert [r.id for r in waiting_list(meeting)] == [second.id, first.id]

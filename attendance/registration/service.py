@@ -237,8 +237,7 @@ def cancel(registration: Registration, reason: str, *, tell: bool = False) -> li
             _give_back_place(registration.invitation_id)
         registration.status = RegistrationStatus.CANCELLED
         registration.cancel_reason = reason.strip()
-        registration.cancelled_at = utcnow()
-        registration.waiting_since = None
+        registration.cancelled_at = utcnow()  # a wish to wait for a seat stays: reinstated, they join the line again
         if tell:
             outbox.schedule(registration, outbox.CANCELLED, registration.cancelled_at.isoformat())
         promoted = promote_waiting(registration.session) if frees_a_seat else []
@@ -260,8 +259,8 @@ def reinstate(registration: Registration, *, over_capacity: bool = False) -> int
 
     A delegate who came in person finds their seat gone to the first in line when they were cancelled: when the room
     is full now they join the end of the line (online meanwhile, or no badge in a room-only session), unless the
-    organiser chose `over_capacity` knowingly. One who waited for a seat in a room-only session (there is no online
-    meeting to fall back on) joins the end of the line again, and takes a free seat at once as the first in line.
+    organiser chose `over_capacity` knowingly. One who waited for a seat joins the end of the line again (online
+    meanwhile, or no badge in a room-only session), and takes a free seat at once as the first in line.
     Their place in line, or None when they have a seat (or attend online). Race-free as `register`: the seats are
     counted under `lock_seats`."""
     meeting: MeetingSession = registration.session
@@ -273,7 +272,8 @@ def reinstate(registration: Registration, *, over_capacity: bool = False) -> int
             return place_in_line(registration)
         invitation = db.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
         had_seat = registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
-        waited = registration.mode is Mode.ONLINE and not meeting.is_hybrid
+        # waited for a seat: in any session (a cancel keeps the wish), or, cancelled before it did, in a room-only one
+        waited = registration.waiting_since is not None or (registration.mode is Mode.ONLINE and not meeting.is_hybrid)
         if invitation is not None and invitation.is_nomination and not take_place(invitation):
             raise InvitationUsed()
         full = had_seat and in_person_full(meeting)
