@@ -22,9 +22,11 @@ $(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
 
 # Resolves pyproject.toml's ranges into $(LOCK), keeping the versions already locked; to take new releases on
 # purpose: `make lock LOCK_ARGS=--upgrade` (all) or `LOCK_ARGS="--upgrade-package weasyprint"` (one), then run the tests.
+# Extras stay in the lock (fonttools[woff]==...): without them, pip's hash-checking install took a dependency's
+# `fonttools[woff]>=...` as unpinned as soon as a newer fonttools was released, and refused to install.
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet "pip-tools>=7.4"
-	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	$(BIN)/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe --no-strip-extras --no-emit-index-url \
 		--no-emit-find-links $(LOCK_ARGS) -o $(LOCK) pyproject.toml
 
 setup: $(VENV)/.installed
