@@ -120,4 +120,7 @@ def _error_page(error):
 def _seconds_to_wait() -> str:
     """Until the breached limit's window ends, for a 429's Retry-After (asked of the counters on refusals only)."""
     limit = limiter.current_limit
-    return str(max(1, math.ceil(limit.reset_at - utcnow().timestamp()))) if limit is not None else "60"
+    if limit is None:
+        return "60"
+    # The counters' clock and ours round apart by a second: never more than the window itself.
+    return str(min(limit.limit.get_expiry(), max(1, math.ceil(limit.reset_at - utcnow().timestamp()))))
