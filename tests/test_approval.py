@@ -410,6 +410,21 @@ def nominate(client, link, meeting, n, **overrides):
     return client.post(link, data=data)
 
 
+def upload_invitees(client, meeting, content: bytes, filename: str = "invitees.csv"):
+    """Posts an invitee list from the invitations page: a redirect to its preview, or the page saying why not."""
+    url = f"/sessions/{meeting.slug}/invitations"
+    return client.post(
+        f"{url}/upload", data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content), filename)}
+    )
+
+
+def confirm_invitees(client, uploaded, preview: str):
+    """Confirms the list whose preview (the page `uploaded` led to) is `preview`, as its button does."""
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview).group(1)
+    location = uploaded.headers["Location"]
+    return client.post(location, data={"csrf_token": csrf_token(client, location), "fingerprint": fingerprint})
+
+
 def test_a_focal_point_nominates_up_to_n_and_the_next_is_refused(app, client, make_session):
     meeting = make_session(registration_policy=APPROVAL)
     invitation = invite(
@@ -561,10 +576,7 @@ def test_an_invitee_list_shows_each_bad_rows_reason_and_saves_nothing_until_conf
         b"Ana Again,ana@example.org,RTC,,,\n"
         b"Known,already@example.org,RTC,,,\n"
     )
-    url = f"/sessions/{meeting.slug}/invitations"
-    response = client.post(
-        f"{url}/upload", data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content), "invitees.csv")}
-    )
+    response = upload_invitees(client, meeting, content)
     assert response.status_code == 302
     preview = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
     for reason in (
@@ -578,10 +590,7 @@ def test_an_invitee_list_shows_each_bad_rows_reason_and_saves_nothing_until_conf
     ):
         assert reason in preview, reason
     assert db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 0 and mails(app) == []
-    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview).group(1)
-    saved = client.post(
-        response.headers["Location"], data={"csrf_token": csrf_token(client, url), "fingerprint": fingerprint}
-    )
+    saved = confirm_invitees(client, response, preview)
     assert saved.status_code == 302
     [invitation] = db.session.scalars(sa.select(Invitation)).all()
     assert (invitation.full_name, invitation.kind, invitation.mode) == (
@@ -608,10 +617,7 @@ def test_an_invitee_list_invites_focal_points_with_their_places_and_refuses_bad_
         f"Too Many,many@example.org,RILO,{rilo},101\n"
         "No Type,notype@example.org,RILO,,2\n"
     ).encode()
-    url = f"/sessions/{meeting.slug}/invitations"
-    response = client.post(
-        f"{url}/upload", data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content), "invitees.csv")}
-    )
+    response = upload_invitees(client, meeting, content)
     assert response.status_code == 302, response.get_data(as_text=True)
     preview = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
     assert "Focal point: 3 nominees" in preview and "Invite 2 people" in preview
@@ -626,8 +632,7 @@ def test_an_invitee_list_invites_focal_points_with_their_places_and_refuses_bad_
         assert "<strong>error</strong>" in rows[line] and reason in rows[line], (line, rows[line])
     assert db.session.scalar(sa.select(sa.func.count(Invitation.id))) == 0 and mails(app) == []
 
-    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview).group(1)
-    client.post(response.headers["Location"], data={"csrf_token": csrf_token(client, url), "fingerprint": fingerprint})
+    confirm_invitees(client, response, preview)
     invited = {i.email: i for i in db.session.scalars(sa.select(Invitation))}
     assert sorted(invited) == ["ana@example.org", "focal3@example.org"]
     focal = invited["focal3@example.org"]
@@ -641,12 +646,8 @@ def test_an_invitee_list_invites_focal_points_with_their_places_and_refuses_bad_
 def test_an_xlsx_invitee_list_is_read_like_the_delegation_lists(client, make_session, login):
     meeting = make_session(registration_policy=INVITATION)
     login()
-    url = f"/sessions/{meeting.slug}/invitations"
     content = xlsx([["Name", "Email"], ["Kim Min-jun", "kim@example.org"], ["=HYPERLINK(1)", "x@example.org"]])
-    response = client.post(
-        f"{url}/upload",
-        data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content), "invitees.xlsx")},
-    )
+    response = upload_invitees(client, meeting, content, "invitees.xlsx")
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Kim Min-jun" in preview and "starts like a spreadsheet formula" in preview
     assert "Invite 1 person" in preview
@@ -655,11 +656,7 @@ def test_an_xlsx_invitee_list_is_read_like_the_delegation_lists(client, make_ses
 def test_a_list_without_an_email_column_is_refused_whole(client, make_session, login):
     meeting = make_session(registration_policy=INVITATION)
     login()
-    url = f"/sessions/{meeting.slug}/invitations"
-    response = client.post(
-        f"{url}/upload",
-        data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(b"Name\nAna\n"), "invitees.csv")},
-    )
+    response = upload_invitees(client, meeting, b"Name\nAna\n")
     assert response.status_code == 400 and "The list has no column “E-mail”" in response.get_data(as_text=True)
 
 
@@ -951,17 +948,13 @@ def test_an_invitee_lists_language_column_chooses_each_mails_language_else_the_s
         b"Ana Lima,ana@example.org,\n"
         b"Kim Min-jun,kim@example.org,Klingon\n"
     )
-    url = f"/sessions/{meeting.slug}/invitations"
-    response = client.post(
-        f"{url}/upload", data={"csrf_token": csrf_token(client, url), "invitees": (io.BytesIO(content), "invitees.csv")}
-    )
+    response = upload_invitees(client, meeting, content)
     assert response.status_code == 302
     preview = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
     assert "Choose one of these languages: English (en), Français (fr), Español (es), العربية (ar)." in preview
     assert "Invite 3 people" in preview and "<td>Español</td>" in preview  # the blank cell, as it will be sent
     assert mails(app) == []
-    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', preview).group(1)
-    client.post(response.headers["Location"], data={"csrf_token": csrf_token(client, url), "fingerprint": fingerprint})
+    confirm_invitees(client, response, preview)
     assert dict(db.session.execute(sa.select(Invitation.email, Invitation.locale)).all()) == {
         "jean@example.org": "fr",
         "layla@example.org": "ar",

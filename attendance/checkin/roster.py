@@ -47,15 +47,16 @@ def door_roster(meeting: MeetingSession, day: date) -> dict:
             EntityType.name,
             Registration.mode,
             Registration.status,
-            Registration.waiting_since,
+            Registration.counted_in(meeting),
             in_on_day,
         )
         .join(EntityType, EntityType.id == Registration.entity_type_id)
         .where(Registration.session_id == meeting.id)
         .order_by(Registration.id)
     ).all()
-    # As the door's rule answers: waiting for a seat in a session with no online meeting meanwhile is not admitted.
-    waits_without_seat, REGISTERED = not meeting.is_hybrid, RegistrationStatus.REGISTERED
+    # Registered but not counted: waiting for a seat in a session with no online meeting meanwhile, which the
+    # door's rule does not admit either.
+    REGISTERED = RegistrationStatus.REGISTERED
     badges = [
         {
             "hash": token_hash(token),
@@ -63,11 +64,11 @@ def door_roster(meeting: MeetingSession, day: date) -> dict:
             "entity": organisation,
             "entity_type": entity_type,
             "mode": mode.value,
-            "status": "waiting" if waits_without_seat and waiting_since and status is REGISTERED else status.value,
+            "status": "waiting" if status is REGISTERED and not counted else status.value,
             "in": first_at is not None,
             "first_at": meeting.local(first_at).isoformat() if first_at else None,
         }
-        for token, name, organisation, entity_type, mode, status, waiting_since, first_at in rows
+        for token, name, organisation, entity_type, mode, status, counted, first_at in rows
     ]
     day_ends = datetime.combine(day + timedelta(days=1), time(), meeting.zone)
     return {

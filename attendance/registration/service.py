@@ -267,8 +267,7 @@ def reinstate(registration: Registration, *, over_capacity: bool = False) -> int
     with serialized_writes():
         lock_seats(meeting)  # before any write, as `cancel`: the seats first, then the invitation's row
         db.session.refresh(registration, with_for_update=True)  # a reinstatement of a moment ago (a double click)
-        cancelled = registration.is_cancelled
-        if not cancelled:
+        if not registration.is_cancelled:
             return place_in_line(registration)
         invitation = db.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
         had_seat = registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
