@@ -128,11 +128,13 @@
     if (!rosterIsCurrent()) {
       return { status: "no_roster", provisional: true, message: words.no_roster };
     }
-    if (!badge) return { status: "invalid", provisional: true, message: words.provisional_not_sent };
+    if (!badge) return { status: "invalid", provisional: true, message: words.provisional_will_be_sent };
     const fields = { name: badge.name, entity: badge.entity, entity_type: badge.entity_type, mode: badge.mode,
       provisional: true };
     // cancelled, pending approval, declined or waiting for a seat: refused, as the server would
-    if (badge.status !== "registered") return Object.assign(fields, { status: badge.status, message: words.provisional_not_sent });
+    if (badge.status !== "registered") {
+      return Object.assign(fields, { status: badge.status, message: words.provisional_will_be_sent });
+    }
     const earlierHere = (await store.queued()).some((q) => q.hash === scan.hash && q.id !== scan.id);
     if (badge.in || earlierHere) {
       return Object.assign(fields, { status: "already_checked_in", message: words.provisional_will_be_sent });
@@ -171,9 +173,10 @@
     return answer.http !== 401 && answer.http < 500 && !staleToken;
   }
 
-  // The door let someone in (or said they were in) and the server says otherwise: shown, never dropped.
+  // The door let someone in (or said they were in), or turned away someone the server admits: shown, never dropped.
   function isConflict(scan, data) {
     if (!scan.provisional) return false;
+    if (scan.provisional === "refused") return data.status === "turned_away";
     if (data.status === "ok") return false;
     if (data.status === "already_checked_in") return scan.provisional === "ok" && !data.earliest;
     return true;
@@ -248,14 +251,13 @@
     await saved;
     await hashed;
     const data = await provisionalAnswer(item);
-    if (!["ok", "already_checked_in", "no_roster"].includes(data.status)) {
-      await store.dequeue(item.id);  // red: nobody was let in, nothing to send
-    } else {
-      if (data.status === "ok" || data.status === "already_checked_in") item.provisional = data.status;
-      item.answered_offline = true;
-      item.name = data.name || "";
-      await store.updateScan(item);
+    // Every scan is sent, a red one too: the server logs it, and tells whether the list here was out of date.
+    if (data.status !== "no_roster") {
+      item.provisional = ["ok", "already_checked_in"].includes(data.status) ? data.status : "refused";
     }
+    item.answered_offline = true;
+    item.name = data.name || "";
+    await store.updateScan(item);
     await showWaiting();
     if (!older && navigator.onLine) setTimeout(flush, RETRY_EVERY_MS);
     else if (older && navigator.onLine) flush();

@@ -269,6 +269,48 @@ def test_offline_conflicts_are_told_from_both_answers(client, meeting, make_regi
     assert is_offline_conflict(events()[-1]) is expected
 
 
+@pytest.mark.parametrize("status", [RegistrationStatus.CANCELLED, RegistrationStatus.PENDING, None])
+def test_a_scan_the_door_refused_offline_is_logged_and_never_checks_in(
+    client, meeting, make_registration, door_token, status
+):
+    """The door's list said no; the server logs the scan. When the server would have said yes (the list was
+    older than the registration's approval), nobody came in all the same: a conflict, not an attendance."""
+    registration = make_registration(meeting)
+    if status is not None:
+        registration.status = status
+        db.session.commit()
+    scanned = earlier(10)
+    body = {
+        "token": registration.badge_token,
+        "scanned_at": scanned.isoformat(),
+        "nonce": "red-1",
+        "provisional": "refused",
+    }
+    response = post(client, body, door_token)
+    again = post(client, body, door_token)  # sent twice: logged once
+    assert attendances() == []
+    [event] = events()
+    assert (event.registration_id, event.scanned_at, event.provisional) == (registration.id, scanned, "refused")
+    if status is None:
+        assert response.status_code == 409 and again.data == response.data
+        answer = response.get_json()
+        assert answer["status"] == "turned_away" and answer["name"] == registration.full_name
+        assert event.result is ScanResult.TURNED_AWAY and is_offline_conflict(event)
+    else:
+        assert response.status_code == 409 and event.result is not ScanResult.TURNED_AWAY
+        assert not is_offline_conflict(event)
+
+
+def test_an_unknown_badge_refused_offline_is_logged_as_invalid(client, meeting, door_token):
+    response = post(
+        client, {"token": "NOT-A-BADGE", "scanned_at": earlier(3).isoformat(), "provisional": "refused"}, door_token
+    )
+    assert response.status_code == 404
+    [event] = events()
+    assert (event.result, event.provisional, event.token_excerpt) == (ScanResult.INVALID, "refused", "NOT-A-BA")
+    assert not is_offline_conflict(event)
+
+
 def test_door_roster_names_badges_by_hash_and_says_who_is_in(client, login, meeting, make_registration, door_token):
     inside = make_registration(meeting, full_name="Ольга Петрова", organisation="RILO CIS")
     outside = make_registration(meeting, status=RegistrationStatus.CANCELLED)

@@ -82,9 +82,12 @@ def door_roster(meeting: MeetingSession, day: date) -> dict:
 
 def is_offline_conflict(event: ScanEvent) -> bool:
     """A scan queued offline whose server answer differs from what the door showed: it let someone in whom the
-    server refuses (badge reissued or cancelled meanwhile), or another door had let them in earlier."""
+    server refuses (badge reissued or cancelled meanwhile), another door had let them in earlier, or it turned
+    away someone the server admits (registered or approved after the door's list was made)."""
     if event.provisional is None:
         return False
+    if event.provisional == "refused":
+        return event.result is ScanResult.TURNED_AWAY
     if event.result is ScanResult.OK:
         return False
     if event.result is ScanResult.ALREADY_CHECKED_IN:

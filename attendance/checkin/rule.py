@@ -35,8 +35,9 @@ CLOCK_SKEW = timedelta(minutes=2)
 #: door staff send a queued scan of yesterday until this hour of today (the session's clocks): enough for a door
 #: phone offline from the afternoon to the next morning, not a standing way to fill in a day gone by
 YESTERDAYS_SCANS_UNTIL = time(12)
-#: what an offline device may say it showed for a queued scan (red scans are never queued)
-PROVISIONAL_ANSWERS = ("ok", "already_checked_in")
+#: what an offline device may say it showed for a queued scan: let in, already in, or turned away (red scans are
+#: queued too, so that the log has every scan)
+PROVISIONAL_ANSWERS = ("ok", "already_checked_in", "refused")
 _TOKEN_SHAPE = re.compile(f"[{BADGE_ALPHABET}]{{{BADGE_TOKEN_LENGTH}}}")
 
 HTTP_STATUS = {
@@ -47,6 +48,7 @@ HTTP_STATUS = {
     ScanResult.NOT_APPROVED: 409,
     ScanResult.NOT_A_MEETING_DAY: 409,
     ScanResult.WRONG_SESSION: 409,
+    ScanResult.TURNED_AWAY: 409,
 }
 
 
@@ -168,6 +170,8 @@ def check_in(
         provisional=provisional,
     )
     decision = _decide(badge, door_session_id, day, actor, door, source, note, event)
+    if provisional == "refused" and isinstance(decision, _Entry):
+        decision = _turned_away(decision)
     # Only writes from here on, kept short: on SQLite the database is locked for every other writer meanwhile.
     with serialized_writes():
         try:
@@ -182,6 +186,19 @@ def check_in(
                 raise
             return replay
     return outcome
+
+
+def _turned_away(entry: _Entry) -> CheckIn:
+    """A badge the server admits, which a door answering from an older list refused while offline: the person
+    was not let in, so no attendance is made up; the log keeps the scan as a conflict for the organisers."""
+    return CheckIn(
+        ScanResult.TURNED_AWAY,
+        entry.payload
+        | {
+            "status": "turned_away",
+            "message": gettext("Registered, but turned away by this door's list while offline: not checked in"),
+        },
+    )
 
 
 def _scan_moment(scanned_at: datetime) -> datetime:
@@ -461,7 +478,7 @@ def _already_in(entry: _Entry, first: sa.Row[Any]) -> CheckIn:
 def _replay(actor: Actor, nonce: str, event: dict) -> CheckIn | None:
     """The first answer to this actor's nonce; NonceReused when that nonce came with another badge."""
     stored = db.session.execute(
-        sa.select(ScanEvent.response, ScanEvent.registration_id, ScanEvent.token_excerpt).filter_by(
+        sa.select(ScanEvent.result, ScanEvent.response, ScanEvent.registration_id, ScanEvent.token_excerpt).filter_by(
             actor=actor.key, nonce=nonce
         )
     ).first()
@@ -469,8 +486,8 @@ def _replay(actor: Actor, nonce: str, event: dict) -> CheckIn | None:
         return None
     if (stored.registration_id, stored.token_excerpt) != (event["registration_id"], event["token_excerpt"]):
         raise NonceReused(gettext("This nonce came with another scan before; send a new nonce with each scan."))
-    payload = json.loads(stored.response)
-    return CheckIn(ScanResult(payload["status"]), payload)
+    # The stored result, not the answer's status: "pending" or "waiting" are words of one result, not_approved.
+    return CheckIn(stored.result, json.loads(stored.response))
 
 
 def describe(registration: Registration) -> dict:

@@ -92,6 +92,9 @@ class ScanResult(enum.StrEnum):
     NOT_APPROVED = "not_approved"
     NOT_A_MEETING_DAY = "not_a_meeting_day"
     WRONG_SESSION = "wrong_session"
+    #: a door answering from its own list while offline refused a badge the server would have admitted (the list
+    #: was older than a registration or an approval): nobody came in, and the log keeps it as a conflict
+    TURNED_AWAY = "turned_away"
     #: not scans, but changes to the day's attendance that the log must show
     UNDONE = "undone"
     CHECKED_OUT = "checked_out"
@@ -127,7 +130,8 @@ class ScanEvent(Model):
     note: Mapped[str] = mapped_column(sa.String(500), default="")
     #: when a scan queued on a device while offline was made (`at` is when it reached us)
     scanned_at: Mapped[datetime | None]
-    #: what the offline device showed before the server answered ("ok", "already_checked_in"), for conflicts
+    #: what the offline device showed before the server answered ("ok", "already_checked_in", "refused"), for
+    #: conflicts
     provisional: Mapped[str | None] = mapped_column(sa.String(20))
 
     session: Mapped[MeetingSession | None] = relationship()

@@ -137,14 +137,14 @@ def test_offline_scans_wait_on_the_device_and_are_sent_when_the_network_is_back(
 
         _wedge_scan(page, UNKNOWN_BADGE)
         expect(page.locator("#result")).to_have_class(re.compile("result-refused"))
-        expect(page.locator("#result-provisional")).to_have_text("offline – not sent")
+        expect(page.locator("#result-provisional")).to_have_text("offline – will be sent")
         _next(page)
-        expect(page.locator("#queue-count")).to_have_text("3 scans waiting")  # the unknown badge is not queued
+        expect(page.locator("#queue-count")).to_have_text("4 scans waiting")  # the refused one too, for the log
         expect(page.locator("#last-result")).to_contain_text("REFUSED")
         _shot(page, "banner-and-waiting")
 
         page.reload()  # still offline: the service worker's copy of the page, the queue from IndexedDB
-        expect(page.locator("#queue-count")).to_have_text("3 scans waiting")
+        expect(page.locator("#queue-count")).to_have_text("4 scans waiting")
         expect(page.locator("#offline-banner")).to_be_visible()
         expect(page.locator("#scanner")).to_be_visible()
         db.session.expire_all()
@@ -190,11 +190,13 @@ def test_offline_scans_wait_on_the_device_and_are_sent_when_the_network_is_back(
             (ana.id, ScanResult.OK, "ok"),
             (kofi.id, ScanResult.ALREADY_CHECKED_IN, "ok"),
             (ana.id, ScanResult.ALREADY_CHECKED_IN, "already_checked_in"),
+            (None, ScanResult.INVALID, "refused"),  # the unknown badge: logged, and no conflict
         ]
         assert all(e.scanned_at < e.at for e in events)
         login("organiser")
         log = client.get(f"/sessions/{meeting.slug}/scans").get_data(as_text=True)
-        assert log.count("(scanned offline ") == 3
+        assert log.count("(scanned offline ") == 4
+        assert "1 invalid scan at Door 3" in log
         assert "1 already checked in scan at Door 3" not in log and "2 already checked in scans at Door 3" in log
         section = log.split('id="conflicts"', 1)[1].split("</section>", 1)[0]
         assert "Kofi Mensah" in section and "Ana Souza" not in section
@@ -493,9 +495,21 @@ def test_a_delegate_waiting_for_a_seat_is_refused_in_words_online_and_offline(
             if offline:  # the device's own answer, said as such
                 expect(page.locator("#result-provisional")).to_be_visible()
             _next(page)
-        expect(page.locator("#queue-count")).to_have_text("0 scans waiting")  # refused: nothing to send
+        expect(page.locator("#queue-count")).to_have_text("1 scan waiting")  # refused, and sent for the log
+
+        # A seat frees before the phone is back online: the server would admit the one it turned away.
+        person.waiting_since = None
+        db.session.commit()
         context.set_offline(False)
+        expect(page.locator("#queue-count")).to_have_text("0 scans waiting", timeout=20000)
+        conflict = page.locator("#conflicts li")
+        expect(conflict).to_have_count(1)
+        expect(conflict).to_contain_text("Waiting Person")
+        expect(conflict).to_contain_text("this door showed REFUSED")
+        expect(conflict).to_contain_text("the server said TURNED AWAY, BUT REGISTERED")
         db.session.expire_all()
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0  # nobody came in
+        turned_away = db.session.scalar(sa.select(ScanEvent).where(ScanEvent.provisional.is_not(None)))
+        assert (turned_away.registration_id, turned_away.result) == (person.id, ScanResult.TURNED_AWAY)
     finally:
         context.close()
