@@ -252,9 +252,8 @@
     await hashed;
     const data = await provisionalAnswer(item);
     // Every scan is sent, a red one too: the server logs it, and tells whether the list here was out of date.
-    if (data.status !== "no_roster") {
-      item.provisional = ["ok", "already_checked_in"].includes(data.status) ? data.status : "refused";
-    }
+    if (data.status === "no_roster") item.provisional = "unchecked";  // let in by eye: the server decides
+    else item.provisional = ["ok", "already_checked_in"].includes(data.status) ? data.status : "refused";
     item.answered_offline = true;
     item.name = data.name || "";
     await store.updateScan(item);

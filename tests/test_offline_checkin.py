@@ -248,13 +248,17 @@ def test_a_scan_time_off_the_named_day_or_the_session_is_refused(client, make_se
     assert attendances() == [] and events() == []
 
 
-@pytest.mark.parametrize("case", ["cancelled", "reissued", "earlier_door", "agrees", "became_first", "repeat"])
+@pytest.mark.parametrize(
+    "case",
+    ["cancelled", "reissued", "earlier_door", "agrees", "became_first", "repeat", "by_eye", "by_eye_cancelled"],
+)
 def test_offline_conflicts_are_told_from_both_answers(client, meeting, make_registration, door_token, case):
+    """by_eye: the device had no list, so its door checked the badge by eye and let the person in."""
     from attendance.registration.service import reissue_badge
 
     registration = make_registration(meeting)
     token = registration.badge_token
-    if case == "cancelled":
+    if case in ("cancelled", "by_eye_cancelled"):
         registration.status = RegistrationStatus.CANCELLED
         db.session.commit()
     elif case == "reissued":
@@ -263,10 +267,13 @@ def test_offline_conflicts_are_told_from_both_answers(client, meeting, make_regi
     elif case == "earlier_door" or case == "became_first":
         post(client, {"token": token}, create_api_token("Door 1")[1])
     scanned = earlier(30) if case == "became_first" else brussels_now()
-    provisional = "already_checked_in" if case == "repeat" else "ok"
+    provisional = {"repeat": "already_checked_in", "by_eye": "unchecked", "by_eye_cancelled": "unchecked"}.get(
+        case, "ok"
+    )
     post(client, {"token": token, "scanned_at": scanned.isoformat(), "provisional": provisional}, door_token)
-    expected = case in ("cancelled", "reissued", "earlier_door")
+    expected = case in ("cancelled", "reissued", "earlier_door", "by_eye_cancelled")
     assert is_offline_conflict(events()[-1]) is expected
+    assert len(attendances()) == (0 if "cancelled" in case or case == "reissued" else 1)
 
 
 @pytest.mark.parametrize("status", [RegistrationStatus.CANCELLED, RegistrationStatus.PENDING, None])

@@ -82,8 +82,9 @@ def door_roster(meeting: MeetingSession, day: date) -> dict:
 
 def is_offline_conflict(event: ScanEvent) -> bool:
     """A scan queued offline whose server answer differs from what the door showed: it let someone in whom the
-    server refuses (badge reissued or cancelled meanwhile), another door had let them in earlier, or it turned
-    away someone the server admits (registered or approved after the door's list was made)."""
+    server refuses (badge reissued or cancelled meanwhile; or a badge checked by eye, with no list on the device),
+    another door had let them in earlier, or it turned away someone the server admits (registered or approved
+    after the door's list was made)."""
     if event.provisional is None:
         return False
     if event.provisional == "refused":
@@ -91,7 +92,7 @@ def is_offline_conflict(event: ScanEvent) -> bool:
     if event.result is ScanResult.OK:
         return False
     if event.result is ScanResult.ALREADY_CHECKED_IN:
-        if event.provisional == "already_checked_in":
+        if event.provisional in ("already_checked_in", "unchecked"):
             return False
         return not json.loads(event.response or "{}").get("earliest", False)
     return True

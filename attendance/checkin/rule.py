@@ -35,9 +35,9 @@ CLOCK_SKEW = timedelta(minutes=2)
 #: door staff send a queued scan of yesterday until this hour of today (the session's clocks): enough for a door
 #: phone offline from the afternoon to the next morning, not a standing way to fill in a day gone by
 YESTERDAYS_SCANS_UNTIL = time(12)
-#: what an offline device may say it showed for a queued scan: let in, already in, or turned away (red scans are
-#: queued too, so that the log has every scan)
-PROVISIONAL_ANSWERS = ("ok", "already_checked_in", "refused")
+#: what an offline device may say it showed for a queued scan: let in, already in, turned away (red scans are
+#: queued too, so that the log has every scan), or checked by eye (no roster on the device: the server decides)
+PROVISIONAL_ANSWERS = ("ok", "already_checked_in", "refused", "unchecked")
 _TOKEN_SHAPE = re.compile(f"[{BADGE_ALPHABET}]{{{BADGE_TOKEN_LENGTH}}}")
 
 HTTP_STATUS = {

@@ -130,8 +130,8 @@ class ScanEvent(Model):
     note: Mapped[str] = mapped_column(sa.String(500), default="")
     #: when a scan queued on a device while offline was made (`at` is when it reached us)
     scanned_at: Mapped[datetime | None]
-    #: what the offline device showed before the server answered ("ok", "already_checked_in", "refused"), for
-    #: conflicts
+    #: what the offline device showed before the server answered ("ok", "already_checked_in", "refused", or
+    #: "unchecked" with no list on the device), for conflicts
     provisional: Mapped[str | None] = mapped_column(sa.String(20))
 
     session: Mapped[MeetingSession | None] = relationship()
