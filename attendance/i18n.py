@@ -10,7 +10,7 @@ Adding a language is a new catalogue plus an entry here; `is_rtl` switches the p
 import functools
 import os
 
-from flask import Blueprint, Flask, has_request_context, redirect, request, url_for
+from flask import Blueprint, Flask, g, has_request_context, redirect, request, url_for
 from flask_babel import Babel, force_locale, get_locale, refresh
 from markupsafe import Markup
 
@@ -31,7 +31,18 @@ def select_locale() -> str:
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen
+    personal = g.get("personal_language")
+    if personal in LANGUAGES:
+        return personal
     return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def speak_as_mailed(language: str) -> None:
+    """A page opened from a person's own link speaks the language their mails were written in (an invitation's,
+    a registration's), unless this browser chose one with the switcher: the link may open on another device, or in
+    a browser set to another language than the person reads."""
+    g.personal_language = language.split("_")[0]
+    refresh()  # the locale of this request may have been asked for already
 
 
 def terminal_language() -> str:

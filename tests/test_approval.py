@@ -935,6 +935,23 @@ def test_an_invitation_is_mailed_in_the_language_the_organiser_chose(app, client
     assert db.session.scalar(sa.select(Invitation.locale)) == "fr"
     assert "jean.kouassi@example.org · Français" in client.get(url).get_data(as_text=True)
 
+    # The link opens in French on an English browser; the language switcher still wins there.
+    invitee = app.test_client()
+    link = invitation_link(mail)
+    page = invitee.get(link, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="fr"' in page and "Nom complet" in page
+    invitee.set_cookie("lang", "es")
+    assert '<html lang="es"' in invitee.get(link).get_data(as_text=True)
+
+
+def test_a_delegates_own_page_speaks_their_language_unless_the_browser_chose_one(app, make_session, make_registration):
+    registration = make_registration(make_session(), locale="ar")
+    reader = app.test_client()
+    page = reader.get(f"/me/{registration.access_key}", headers={"Accept-Language": "en-GB,en"})
+    assert '<html lang="ar" dir="rtl"' in page.get_data(as_text=True)
+    reader.set_cookie("lang", "en")
+    assert '<html lang="en" dir="ltr"' in reader.get(f"/me/{registration.access_key}").get_data(as_text=True)
+
 
 def test_an_invitee_lists_language_column_chooses_each_mails_language_else_the_sessions(
     app, client, make_session, login

@@ -5,6 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..extensions import limiter
+from ..i18n import speak_as_mailed
 from ..models import Invitation
 from ..questions.forms import with_questions
 from ..questions.service import questions_of
@@ -25,6 +26,7 @@ def invitation(token: str):
             "registration/invitation_unusable.html", reason=reason, meeting=invitation.session if invitation else None
         ), 404 if reason == "unknown" else 410
     assert invitation is not None  # unusable_reason calls a missing one "unknown"
+    speak_as_mailed(invitation.locale)
     meeting = invitation.session
     state = meeting.registration_state()
     if state != "open":
