@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from .. import audit, outbox
 from ..clock import utcnow
@@ -306,9 +307,9 @@ KINDS = {
 }
 
 LABELS = {
-    "certificates.zip": "Certificates (ZIP of PDFs)",
-    "certificates.pdf": "Certificates (one merged PDF)",
-    "badges.pdf": "Badge sheets (PDF)",
-    "certificates.email": "Email certificates",
-    "messages.send": "Message to registrants",
+    "certificates.zip": _l("Certificates (ZIP of PDFs)"),
+    "certificates.pdf": _l("Certificates (one merged PDF)"),
+    "badges.pdf": _l("Badge sheets (PDF)"),
+    "certificates.email": _l("Email certificates"),
+    "messages.send": _l("Message to registrants"),
 }
