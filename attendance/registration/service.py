@@ -123,7 +123,8 @@ def register(
     invitation at once make one registration, and a focal point's N+1-th nominee is refused. With
     `wait_for_seat`, a delegate who finds the room full joins the in-person waiting list, registered online meanwhile.
 
-    The seat check runs after the insert, in the same transaction: on SQLite the insert takes the write lock,
+    A second registration of an address is refused by the table's unique key, at the insert (AlreadyRegistered):
+    no read before it, and no race. The seat check runs after the insert, in the same transaction: on SQLite the insert takes the write lock,
     and on PostgreSQL the session row is locked first, so two delegates can never both take the last seat.
     With `wait_for_seat`, a delegate who wants a seat takes a free one, or else joins the waiting list and is
     registered online meanwhile.
@@ -213,8 +214,6 @@ def _check_belongs_to(meeting: MeetingSession, delegate: Delegate) -> None:
         raise ValueError("entity type of another session")
     if region is None or region.session_id != meeting.id:
         raise ValueError("region of another session")
-    if find_by_email(meeting, delegate.email) is not None:
-        raise AlreadyRegistered()
 
 
 def cancel(registration: Registration, reason: str, *, tell: bool = False) -> list[Registration]:

@@ -82,8 +82,10 @@ def registration_page(meeting, form: RegistrationForm, invitation: Invitation | 
         except (InvitationRequired, InvitationUsed):
             return render_template("registration/invitation_unusable.html", meeting=meeting, reason="used"), 410
         else:
+            # read before the commit, which expires them: no reload for the redirect
+            registered_as, access_key = registration.status, registration.access_key
             mailed = transaction.commit()  # the page tells whether the queue took the confirmation
-            if registration.status is RegistrationStatus.PENDING:
+            if registered_as is RegistrationStatus.PENDING:
                 flash(
                     _(
                         "Your registration is received and waits for the secretariat's approval. We email you "
@@ -100,7 +102,7 @@ def registration_page(meeting, form: RegistrationForm, invitation: Invitation | 
                     ),
                     "warning",
                 )
-            return redirect(url_for("registration.me", access_key=registration.access_key))
+            return redirect(url_for("registration.me", access_key=access_key))
     status = 400 if request.method == "POST" else 200
     seats_full = seats_full or in_person_full(meeting)
     if seats_full:
