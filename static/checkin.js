@@ -106,7 +106,7 @@
     panel.className = "result result-" + kind + (data.provisional ? " result-is-provisional" : "");
     $("result-title").textContent = status === "no_roster" ? words.no_roster_title : words[status] || status;
     $("result-provisional").hidden = !data.provisional;
-    $("result-provisional").textContent = words.provisional;
+    $("result-provisional").textContent = kind === "refused" ? words.provisional_red : words.provisional;
     $("result-name").textContent = data.name || "";
     const details = [isolated(data.entity), isolated(data.entity_type), data.role,
       data.mode ? (data.mode === "online" ? words.registered_online : words.registered_in_person) : ""]

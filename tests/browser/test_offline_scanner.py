@@ -137,7 +137,7 @@ def test_offline_scans_wait_on_the_device_and_are_sent_when_the_network_is_back(
 
         _wedge_scan(page, UNKNOWN_BADGE)
         expect(page.locator("#result")).to_have_class(re.compile("result-refused"))
-        expect(page.locator("#result-provisional")).to_have_text("offline – will be sent")
+        expect(page.locator("#result-provisional")).to_have_text("offline – will be logged")
         _next(page)
         expect(page.locator("#queue-count")).to_have_text("4 scans waiting")  # the refused one too, for the log
         expect(page.locator("#last-result")).to_contain_text("REFUSED")
