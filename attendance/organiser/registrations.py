@@ -293,32 +293,36 @@ def reinstate_registration(slug: str, registration_id: int):
         place = reinstate(registration, over_capacity=choice == "over_capacity")
     except InvitationUsed:
         flash(gettext("Not reinstated: the focal point has used all the places of their invitation since."))
+        return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
+    if registration.status is RegistrationStatus.PENDING:
+        flash(gettext("Registration reinstated: it awaits approval again, as it did before its cancellation."))
+    elif registration.status is RegistrationStatus.DECLINED:
+        flash(gettext("Registration reinstated: it stays declined, as it was before its cancellation."))
+    elif place is not None:
+        flash(
+            gettext(
+                "Registration reinstated. The room is full: they are on the waiting list, %(place)s.",
+                place=in_line(place),
+            )
+            + " "
+            + (
+                gettext("They attend online meanwhile.")
+                if meeting.is_hybrid
+                else gettext("No badge until a seat is theirs.")
+            )
+        )
+    elif choice == "over_capacity" and meeting.in_person_capacity is not None:
+        flash(
+            ngettext(
+                "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seat.",
+                "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seats.",
+                meeting.in_person_capacity,
+                count=in_person_count(meeting),
+            ),
+            "warning",
+        )
     else:
-        if place is not None:
-            flash(
-                gettext(
-                    "Registration reinstated. The room is full: they are on the waiting list, %(place)s.",
-                    place=in_line(place),
-                )
-                + " "
-                + (
-                    gettext("They attend online meanwhile.")
-                    if meeting.is_hybrid
-                    else gettext("No badge until a seat is theirs.")
-                )
-            )
-        elif choice == "over_capacity" and meeting.in_person_capacity is not None:
-            flash(
-                ngettext(
-                    "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seat.",
-                    "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seats.",
-                    meeting.in_person_capacity,
-                    count=in_person_count(meeting),
-                ),
-                "warning",
-            )
-        else:
-            flash(gettext("Registration reinstated."))
+        flash(gettext("Registration reinstated."))
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
 
 
