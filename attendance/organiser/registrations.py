@@ -294,10 +294,20 @@ def reinstate_registration(slug: str, registration_id: int):
     except InvitationUsed:
         flash(gettext("Not reinstated: the focal point has used all the places of their invitation since."))
         return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
+    mailed = transaction.commit() and bool(registration.email)  # the page tells whether the queue took the mail
+    told = (
+        gettext("The delegate is being told by email.")
+        if mailed
+        else gettext("No email could be sent: tell them yourself.")
+    )
     if registration.status is RegistrationStatus.PENDING:
-        flash(gettext("Registration reinstated: it awaits approval again, as it did before its cancellation."))
+        flash(
+            gettext("Registration reinstated: it awaits approval again, as it did before its cancellation.")
+            + " "
+            + told
+        )
     elif registration.status is RegistrationStatus.DECLINED:
-        flash(gettext("Registration reinstated: it stays declined, as it was before its cancellation."))
+        flash(gettext("Registration reinstated: it stays declined, as it was before its cancellation.") + " " + told)
     elif place is not None:
         flash(
             gettext(
@@ -310,6 +320,8 @@ def reinstate_registration(slug: str, registration_id: int):
                 if meeting.is_hybrid
                 else gettext("No badge until a seat is theirs.")
             )
+            + " "
+            + told
         )
     elif choice == "over_capacity" and meeting.in_person_capacity is not None:
         flash(
@@ -318,11 +330,13 @@ def reinstate_registration(slug: str, registration_id: int):
                 "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seats.",
                 meeting.in_person_capacity,
                 count=in_person_count(meeting),
-            ),
+            )
+            + " "
+            + told,
             "warning",
         )
     else:
-        flash(gettext("Registration reinstated."))
+        flash(gettext("Registration reinstated.") + " " + told)
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
 
 

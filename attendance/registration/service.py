@@ -291,7 +291,8 @@ def reinstate(registration: Registration, *, over_capacity: bool = False) -> int
     """Undoes a cancellation: the registration is again what it was before (`status_before_cancel`): registered,
     or pending approval (no badge, no seat: approval seats them or puts them in line), or declined. A nominee takes
     back a place of their focal point's invitation (`cancel` freed it), or InvitationUsed is raised with nothing
-    changed when the focal point has named someone else meanwhile.
+    changed when the focal point has named someone else meanwhile. The delegate is mailed what they are now
+    (`outbox.REINSTATED`, once per cancellation undone).
 
     A delegate who came in person finds their seat gone to the first in line when they were cancelled: when the room
     is full now they join the end of the line (online meanwhile, or no badge in a room-only session), unless the
@@ -307,6 +308,7 @@ def reinstate(registration: Registration, *, over_capacity: bool = False) -> int
             return place_in_line(registration)
         status = status_before_cancel(registration)
         seated = status is RegistrationStatus.REGISTERED
+        undone = registration.cancelled_at or utcnow()
         invitation = db.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
         had_seat = registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
         # waited for a seat: in any session (a cancel keeps the wish), or, cancelled before it did, in a room-only one
@@ -332,7 +334,8 @@ def reinstate(registration: Registration, *, over_capacity: bool = False) -> int
         registration.cancelled_at = None
         db.session.flush()
         if waited and seated:
-            promote_waiting(meeting)
+            promote_waiting(meeting, told=registration)
+        outbox.schedule(registration, outbox.REINSTATED, undone.isoformat())
     return place_in_line(registration)
 
 
@@ -349,9 +352,13 @@ def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
     return registration.badge_token
 
 
-def confirmation_message(registration: Registration, *, reminder: bool = False, approved: bool = False) -> EmailMessage:
-    """The delegate's personal link with the badge attached, in the language they registered in. Rendering the
-    badge here also stores it, so their first download is served from the stored copy."""
+def confirmation_message(
+    registration: Registration, *, reminder: bool = False, approved: bool = False, reinstated: bool = False
+) -> EmailMessage:
+    """The delegate's personal link with the badge attached, in the language they registered in; `reinstated`:
+    after an organiser undid their cancellation, saying what they are again (registered, perhaps in line, or
+    pending approval, or declined). Rendering the badge here also stores it, so their first download is served
+    from the stored copy."""
     with force_locale(registration.locale):
         meeting = registration.session
         body = render_template(
@@ -360,6 +367,7 @@ def confirmation_message(registration: Registration, *, reminder: bool = False, 
             meeting=meeting,
             reminder=reminder,
             approved=approved,
+            reinstated=reinstated,
             day_times=day_times(meeting),
             place_in_line=place_in_line(registration),
             me_url=public_url("registration.me", access_key=registration.access_key),
@@ -367,6 +375,12 @@ def confirmation_message(registration: Registration, *, reminder: bool = False, 
         )
         if reminder:
             subject = gettext("Your link for %(title)s", title=meeting.local_title)
+        elif reinstated and registration.status is RegistrationStatus.PENDING:
+            subject = gettext("Registration reinstated, awaiting approval: %(title)s", title=meeting.local_title)
+        elif reinstated and registration.status is RegistrationStatus.DECLINED:
+            subject = gettext("Registration declined: %(title)s", title=meeting.local_title)
+        elif reinstated:
+            subject = gettext("Registration reinstated: %(title)s", title=meeting.local_title)
         elif approved:
             subject = gettext("Registration approved: %(title)s", title=meeting.local_title)
         elif registration.status is RegistrationStatus.PENDING:
