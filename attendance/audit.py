@@ -80,6 +80,17 @@ def record(
     )
 
 
+def latest(session_id: int, target: str, actions: tuple[str, ...]) -> str | None:
+    """The last of `actions` recorded on `target` ("registration 12") in the session, or None. A purge keeps the
+    targets of the actions that need it here (PERSONAL_FIELDS)."""
+    return db.session.scalar(
+        sa.select(AuditEvent.action)
+        .where(AuditEvent.session_id == session_id, AuditEvent.target == target, AuditEvent.action.in_(actions))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+
+
 def anonymise_session(session_id: int) -> None:
     """Blanks what the session's lines may say of its delegates (PERSONAL_FIELDS). In the caller's transaction."""
     for event in db.session.scalars(sa.select(AuditEvent).filter_by(session_id=session_id)):

@@ -31,6 +31,8 @@ DECLINED = "declined"
 INVITATION = "invitation"
 #: a seat in the room came free for the first in line (version: the new badge)
 PROMOTED = "promoted"
+#: an organiser undid a cancellation: what the registration is again (version: the cancellation's moment)
+REINSTATED = "reinstated"
 #: the session's reminder before its first day (version: that day, so a moved meeting reminds once more)
 REMINDER = "reminder"
 #: an organiser's message to a group (version: the message's id)
@@ -45,6 +47,7 @@ PURPOSES = (
     APPROVED,
     DECLINED,
     PROMOTED,
+    REINSTATED,
     REMINDER,
     MESSAGE,
 )

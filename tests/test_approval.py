@@ -839,8 +839,8 @@ def test_a_delegate_who_chose_the_waiting_list_is_seated_on_approval_when_a_seat
     assert not wisher.is_waiting
 
 
-def approvals_row(client, meeting, registration) -> str:
-    page = client.get(f"/sessions/{meeting.slug}/approvals").get_data(as_text=True)
+def approvals_row(client, meeting, registration, status: str = "pending") -> str:
+    page = client.get(f"/sessions/{meeting.slug}/approvals?status={status}").get_data(as_text=True)
     row = page[page.index(f'data-registration="{registration.id}"') :]
     return html.unescape(re.sub(r"\s+", " ", row[: row.index("</tr>")]))
 
@@ -880,6 +880,23 @@ def test_in_a_room_only_session_the_wish_says_there_is_no_badge_until_a_seat(cli
         url, data={"one": f"approve-{wisher.id}", "csrf_token": csrf_token(client, url)}, follow_redirects=True
     )
     assert "The room is full, so these are on the waiting list for a seat: Delegate 1." in done.get_data(as_text=True)
+
+
+def test_the_declined_list_shows_a_delegate_who_asked_for_a_seat_as_in_person(client, login, make_session):
+    meeting = make_session(registration_policy=APPROVAL, in_person_capacity=1)
+    seated = register(meeting, delegate(meeting, 1))
+    decide(seated, approve=True)
+    wisher = register(meeting, delegate(meeting, 2), wait_for_seat=True)
+    online = register(meeting, delegate(meeting, 3, mode=Mode.ONLINE))
+    transaction.commit()
+    for registration in (wisher, online):
+        decide(registration, approve=False)
+    transaction.commit()
+    login()
+    row = approvals_row(client, meeting, wisher, "declined")
+    assert "In person" in row and "Asked to wait for a seat in the room." in row and "Online" not in row
+    row = approvals_row(client, meeting, online, "declined")
+    assert "Online" in row and "seat" not in row
 
 
 @pytest.mark.parametrize("hybrid", [True, False], ids=["hybrid", "room-only"])

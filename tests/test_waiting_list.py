@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from helpers import csrf_token, registration_form
+from pdf_tools import qr_codes
 
 from attendance import transaction
 from attendance.api.tokens import create_api_token
@@ -368,8 +369,15 @@ def test_reinstating_one_who_waited_in_a_room_only_session_puts_them_back_in_lin
     assert reinstate(person) is None
     transaction.commit()
     assert person.mode is Mode.IN_PERSON and person.is_registered and in_person_count(meeting) == 1
-    mail = next(m for m in outbox_mails(app) if m["To"] == person.email)
-    assert "A seat in the room is yours" in mail["Subject"]
+    # One mail per reinstatement, the reinstatement's: in line with no badge, then seated with the new badge
+    told = [m for m in outbox_mails(app) if m["To"] == person.email]
+    assert [m["Subject"] for m in told] == [f"Registration reinstated: {meeting.title}"] * 2
+    in_line, seated_mail = sorted(told, key=lambda m: len(list(m.iter_attachments())))
+    assert (
+        "you are on the waiting list for a seat in the room, 1st in line." in in_line.get_body(("plain",)).get_content()
+    )
+    badge = next(part for part in seated_mail.iter_attachments() if part.get_filename() == "badge.pdf")
+    assert qr_codes(badge.get_content()) == [person.badge_token]  # the badge of the promotion, not the old one
 
 
 def test_reinstating_with_a_free_seat_or_online_changes_nothing_else(make_session, make_registration):

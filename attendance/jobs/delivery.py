@@ -211,6 +211,10 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
         if registration.status is not RegistrationStatus.REGISTERED:  # not is_registered: a room-only line is told too
             raise Gone("the registration was cancelled after its approval")
         return confirmation_message(registration, approved=True), lambda: None
+    if row.purpose == outbox.REINSTATED:
+        if registration.is_cancelled:
+            raise Gone("the registration was cancelled again before its reinstatement was mailed")
+        return confirmation_message(registration, reinstated=True), lambda: None
     if row.purpose in (outbox.REMINDER, outbox.MESSAGE):
         from ..mailings.mails import message_mail, reminder_mail
 

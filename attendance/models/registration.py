@@ -228,6 +228,12 @@ class Registration(Model):
         """On the in-person waiting list (a pending delegate who asked for it joins the line once approved)."""
         return self.waiting_since is not None and self.status is RegistrationStatus.REGISTERED
 
+    @property
+    def asked_for_seat(self) -> bool:
+        """Asked to wait for a seat in the room but is not in line: pending, declined or cancelled. They asked to come
+        in person, although `mode` says online (what they would have been in line meanwhile)."""
+        return self.waiting_since is not None and self.status is not RegistrationStatus.REGISTERED
+
     @classmethod
     def in_line(cls) -> sa.ColumnElement[bool]:
         """`is_waiting` in SQL: the people in the line, never a pending (or declined) delegate who asked for a seat."""

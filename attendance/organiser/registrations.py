@@ -293,32 +293,50 @@ def reinstate_registration(slug: str, registration_id: int):
         place = reinstate(registration, over_capacity=choice == "over_capacity")
     except InvitationUsed:
         flash(gettext("Not reinstated: the focal point has used all the places of their invitation since."))
+        return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
+    mailed = transaction.commit() and bool(registration.email)  # the page tells whether the queue took the mail
+    told = (
+        gettext("The delegate is being told by email.")
+        if mailed
+        else gettext("No email could be sent: tell them yourself.")
+    )
+    if registration.status is RegistrationStatus.PENDING:
+        flash(
+            gettext("Registration reinstated: it awaits approval again, as it did before its cancellation.")
+            + " "
+            + told
+        )
+    elif registration.status is RegistrationStatus.DECLINED:
+        flash(gettext("Registration reinstated: it stays declined, as it was before its cancellation.") + " " + told)
+    elif place is not None:
+        flash(
+            gettext(
+                "Registration reinstated. The room is full: they are on the waiting list, %(place)s.",
+                place=in_line(place),
+            )
+            + " "
+            + (
+                gettext("They attend online meanwhile.")
+                if meeting.is_hybrid
+                else gettext("No badge until a seat is theirs.")
+            )
+            + " "
+            + told
+        )
+    elif choice == "over_capacity" and meeting.in_person_capacity is not None:
+        flash(
+            ngettext(
+                "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seat.",
+                "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seats.",
+                meeting.in_person_capacity,
+                count=in_person_count(meeting),
+            )
+            + " "
+            + told,
+            "warning",
+        )
     else:
-        if place is not None:
-            flash(
-                gettext(
-                    "Registration reinstated. The room is full: they are on the waiting list, %(place)s.",
-                    place=in_line(place),
-                )
-                + " "
-                + (
-                    gettext("They attend online meanwhile.")
-                    if meeting.is_hybrid
-                    else gettext("No badge until a seat is theirs.")
-                )
-            )
-        elif choice == "over_capacity" and meeting.in_person_capacity is not None:
-            flash(
-                ngettext(
-                    "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seat.",
-                    "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seats.",
-                    meeting.in_person_capacity,
-                    count=in_person_count(meeting),
-                ),
-                "warning",
-            )
-        else:
-            flash(gettext("Registration reinstated."))
+        flash(gettext("Registration reinstated.") + " " + told)
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
 
 

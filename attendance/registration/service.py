@@ -244,52 +244,97 @@ def cancel(registration: Registration, reason: str, *, tell: bool = False) -> li
     return promoted
 
 
+#: sources whose registrations are registered at once, whatever the policy: staff's own, and personal invitations
+REGISTERED_AT_ONCE = (
+    RegistrationSource.DESK,
+    RegistrationSource.ORGANISER,
+    RegistrationSource.IMPORT,
+    RegistrationSource.INVITATION,
+)
+
+
+def status_before_cancel(registration: Registration) -> RegistrationStatus:
+    """What a cancelled registration was before its cancellation, which the row does not keep: the organisers' last
+    decision on it in the audit log (approved: registered; declined: declined); else registered when staff added it
+    or a personal invitation brought it; else pending in a session that requires approval, since a reinstatement
+    must never approve anyone (one registered while the session was still open comes back pending too, and is
+    approved anew), and registered in any other session."""
+    decision = audit.latest(
+        registration.session_id,
+        f"registration {registration.id}",
+        ("registration.approve", "registration.decline"),
+    )
+    if decision is not None:
+        return RegistrationStatus.REGISTERED if decision == "registration.approve" else RegistrationStatus.DECLINED
+    if registration.source in REGISTERED_AT_ONCE:
+        return RegistrationStatus.REGISTERED
+    if registration.session.registration_policy is RegistrationPolicy.APPROVAL:
+        return RegistrationStatus.PENDING
+    return RegistrationStatus.REGISTERED
+
+
 def reinstate_overfills(registration: Registration) -> bool:
     """Whether reinstating the cancelled delegate with their seat would put more people in the room than it has seats:
     the organiser is asked first (`reinstate`'s `over_capacity`). A hint for the page; `reinstate` decides under the
-    seats' lock."""
+    seats' lock. One who comes back pending (or declined) takes no seat."""
     meeting = registration.session
-    return registration.is_cancelled and registration.mode is Mode.IN_PERSON and in_person_full(meeting)
+    return (
+        registration.is_cancelled
+        and registration.mode is Mode.IN_PERSON
+        and in_person_full(meeting)
+        and status_before_cancel(registration) is RegistrationStatus.REGISTERED
+    )
 
 
 def reinstate(registration: Registration, *, over_capacity: bool = False) -> int | None:
-    """Registered again; a nominee takes back a place of their focal point's invitation (`cancel` freed it), or
-    InvitationUsed is raised with nothing changed when the focal point has named someone else meanwhile.
+    """Undoes a cancellation: the registration is again what it was before (`status_before_cancel`): registered,
+    or pending approval (no badge, no seat: approval seats them or puts them in line), or declined. A nominee takes
+    back a place of their focal point's invitation (`cancel` freed it), or InvitationUsed is raised with nothing
+    changed when the focal point has named someone else meanwhile. The delegate is mailed what they are now
+    (`outbox.REINSTATED`, once per cancellation undone).
 
     A delegate who came in person finds their seat gone to the first in line when they were cancelled: when the room
     is full now they join the end of the line (online meanwhile, or no badge in a room-only session), unless the
     organiser chose `over_capacity` knowingly. One who waited for a seat joins the end of the line again (online
-    meanwhile, or no badge in a room-only session), and takes a free seat at once as the first in line.
-    Their place in line, or None when they have a seat (or attend online). Race-free as `register`: the seats are
-    counted under `lock_seats`."""
+    meanwhile, or no badge in a room-only session), and takes a free seat at once as the first in line; one pending
+    who had asked for a seat keeps the wish, from now. Their place in line, or None when they have a seat (or
+    attend online, or are not registered). Race-free as `register`: the seats are counted under `lock_seats`."""
     meeting: MeetingSession = registration.session
     with serialized_writes():
         lock_seats(meeting)  # before any write, as `cancel`: the seats first, then the invitation's row
         db.session.refresh(registration, with_for_update=True)  # a reinstatement of a moment ago (a double click)
         if not registration.is_cancelled:
             return place_in_line(registration)
+        status = status_before_cancel(registration)
+        seated = status is RegistrationStatus.REGISTERED
+        undone = registration.cancelled_at or utcnow()
         invitation = db.session.get(Invitation, registration.invitation_id) if registration.invitation_id else None
         had_seat = registration.mode is Mode.IN_PERSON and meeting.in_person_capacity is not None
         # waited for a seat: in any session (a cancel keeps the wish), or, cancelled before it did, in a room-only one
         waited = registration.waiting_since is not None or (registration.mode is Mode.ONLINE and not meeting.is_hybrid)
         if invitation is not None and invitation.is_nomination and not take_place(invitation):
             raise InvitationUsed()
-        full = had_seat and in_person_full(meeting)
+        full = seated and had_seat and in_person_full(meeting)
         to_line = waited or (full and not over_capacity)
         if to_line:
             registration.mode, registration.waiting_since = Mode.ONLINE, utcnow()
+        if not seated:
+            details = f"{status.value}, as before its cancellation"
+        else:
+            details = "on the waiting list" if to_line else "over capacity, on the organiser's word" if full else ""
         audit.record(
             "registration.reinstate",
             session_id=registration.session_id,
             target=f"registration {registration.id}",
-            details="on the waiting list" if to_line else "over capacity, on the organiser's word" if full else "",
+            details=details,
         )
-        registration.status = RegistrationStatus.REGISTERED
+        registration.status = status
         registration.cancel_reason = ""
         registration.cancelled_at = None
         db.session.flush()
-        if waited:
-            promote_waiting(meeting)
+        if waited and seated:
+            promote_waiting(meeting, told=registration)
+        outbox.schedule(registration, outbox.REINSTATED, undone.isoformat())
     return place_in_line(registration)
 
 
@@ -306,9 +351,13 @@ def reissue_badge(registration: Registration, *, tell: bool = False) -> str:
     return registration.badge_token
 
 
-def confirmation_message(registration: Registration, *, reminder: bool = False, approved: bool = False) -> EmailMessage:
-    """The delegate's personal link with the badge attached, in the language they registered in. Rendering the
-    badge here also stores it, so their first download is served from the stored copy."""
+def confirmation_message(
+    registration: Registration, *, reminder: bool = False, approved: bool = False, reinstated: bool = False
+) -> EmailMessage:
+    """The delegate's personal link with the badge attached, in the language they registered in; `reinstated`:
+    after an organiser undid their cancellation, saying what they are again (registered, perhaps in line, or
+    pending approval, or declined). Rendering the badge here also stores it, so their first download is served
+    from the stored copy."""
     with force_locale(registration.locale):
         meeting = registration.session
         body = render_template(
@@ -317,6 +366,7 @@ def confirmation_message(registration: Registration, *, reminder: bool = False, 
             meeting=meeting,
             reminder=reminder,
             approved=approved,
+            reinstated=reinstated,
             day_times=day_times(meeting),
             place_in_line=place_in_line(registration),
             me_url=public_url("registration.me", access_key=registration.access_key),
@@ -324,6 +374,12 @@ def confirmation_message(registration: Registration, *, reminder: bool = False, 
         )
         if reminder:
             subject = gettext("Your link for %(title)s", title=meeting.local_title)
+        elif reinstated and registration.status is RegistrationStatus.PENDING:
+            subject = gettext("Registration reinstated, awaiting approval: %(title)s", title=meeting.local_title)
+        elif reinstated and registration.status is RegistrationStatus.DECLINED:
+            subject = gettext("Registration declined: %(title)s", title=meeting.local_title)
+        elif reinstated:
+            subject = gettext("Registration reinstated: %(title)s", title=meeting.local_title)
         elif approved:
             subject = gettext("Registration approved: %(title)s", title=meeting.local_title)
         elif registration.status is RegistrationStatus.PENDING:

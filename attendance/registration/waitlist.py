@@ -79,10 +79,11 @@ def leave_waiting_list(registration: Registration) -> None:
     db.session.flush()
 
 
-def promote_waiting(meeting: MeetingSession) -> list[Registration]:
+def promote_waiting(meeting: MeetingSession, *, told: Registration | None = None) -> list[Registration]:
     """Gives the free seats to the first in line: in person from now, a new badge, and a mail with it (scheduled
-    in the caller's transaction). Call after `lock_seats` and after the change that freed the seats, before the
-    commit. The promoted, in order."""
+    in the caller's transaction), except to `told`, whom the caller's own mail tells (a reinstatement's, written
+    after this). Call after `lock_seats` and after the change that freed the seats, before the commit. The
+    promoted, in order."""
     waiting = waiting_line(meeting)
     if meeting.in_person_capacity is not None:
         free = meeting.in_person_capacity - in_person_count(meeting)
@@ -94,7 +95,8 @@ def promote_waiting(meeting: MeetingSession) -> list[Registration]:
         registration.mode = Mode.IN_PERSON
         registration.waiting_since = None
         registration.badge_token = new_badge_token()  # the badge now admits them to the room: a fresh one, mailed
-        outbox.schedule(registration, outbox.PROMOTED, outbox.badge_version(registration))
+        if registration is not told:
+            outbox.schedule(registration, outbox.PROMOTED, outbox.badge_version(registration))
         audit.record(
             "registration.promote",
             session_id=meeting.id,
