@@ -124,8 +124,9 @@ def register(
     `wait_for_seat`, a delegate who finds the room full joins the in-person waiting list, registered online meanwhile.
 
     A second registration of an address is refused by the table's unique key, at the insert (AlreadyRegistered):
-    no read before it, and no race. The seat check runs after the insert, in the same transaction: on SQLite the insert takes the write lock,
-    and on PostgreSQL the session row is locked first, so two delegates can never both take the last seat.
+    no read before it, and no race. The seat check runs after the insert, in the same transaction: on SQLite the
+    insert takes the write lock, and on PostgreSQL the session row is locked first, so two delegates can never
+    both take the last seat.
     With `wait_for_seat`, a delegate who wants a seat takes a free one, or else joins the waiting list and is
     registered online meanwhile.
     """
