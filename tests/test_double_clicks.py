@@ -138,3 +138,34 @@ def test_one_person_invited_twice_at_once_is_invited_once(app, make_session):
     errors = twice_at_once(app, send)
     assert [type(error).__name__ for error in errors] == ["InvalidEntry"]  # "already invited", said to the second
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation).filter_by(session_id=meeting_id)) == 1
+
+
+def test_two_organisers_saving_a_delegates_first_answer_at_once_both_succeed(app, make_session, make_registration):
+    from test_questions import add_question
+
+    from attendance.models import Answer, AuditEvent
+    from attendance.questions.service import questions_of, replace_answers
+
+    meeting = make_session()
+    meal = add_question(meeting)
+    meeting_id, question_id = meeting.id, meal.id
+    for _ in range(3):
+        registration_id = make_registration(meeting).id
+        transaction.commit()
+
+        def save(barrier, registration_id=registration_id):
+            registration = db.session.get(Registration, registration_id)
+            questions = questions_of(db.session.get(MeetingSession, meeting_id))
+            barrier.wait(timeout=30)
+            replace_answers(registration, questions, {question_id: "c1"}, by="organiser@example.org")
+
+        assert twice_at_once(app, save) == []
+        answers = db.session.scalars(sa.select(Answer.value).filter_by(registration_id=registration_id)).all()
+        assert answers == ["c1"]
+        audited = db.session.scalars(
+            sa.select(AuditEvent.details).filter_by(
+                action="registration.answers", target=f"registration {registration_id}"
+            )
+        ).all()
+        # the second read the answer the first had saved: it changed nothing, and its audit line says so
+        assert sorted(audited) == [f"changed: question {question_id}", "no change"]

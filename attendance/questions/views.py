@@ -154,13 +154,7 @@ def edit_answers(slug: str, registration_id: int):
     questions = questions_of(meeting)
     form = answers_form(registration, questions)
     if form.validate_on_submit():
-        changed = replace_answers(registration, questions, form.answers())
-        audit.record(
-            "registration.answers",
-            session_id=meeting.id,
-            target=f"registration {registration.id}",
-            details="changed: " + ", ".join(f"question {q.id}" for q in changed) if changed else "no change",
-        )
+        replace_answers(registration, questions, form.answers(), by=current_user.email)
         flash(gettext("Answers saved. The delegate's page shows them."))
         return redirect(back)
     return render_template(
