@@ -169,3 +169,30 @@ def test_two_organisers_saving_a_delegates_first_answer_at_once_both_succeed(app
         ).all()
         # the second read the answer the first had saved: it changed nothing, and its audit line says so
         assert sorted(audited) == [f"changed: question {question_id}", "no change"]
+
+
+def test_a_visa_letter_issued_twice_at_once_is_issued_once(app, make_session, make_registration):
+    from test_questions import add_question
+
+    from attendance.models import Answer, AuditEvent, QuestionKind, VisaLetter
+    from attendance.questions.visa import issue_letter
+
+    meeting = make_session()
+    visa = add_question(meeting, QuestionKind.VISA_LETTER, "", "")
+    registration = make_registration(meeting)
+    db.session.add(Answer(registration=registration, question=visa, value="yes"))
+    transaction.commit()
+    ids = []
+
+    def issue(barrier):
+        delegate = db.session.get(Registration, registration.id)
+        _ = delegate.session.purged_at
+        barrier.wait(timeout=30)
+        ids.append(issue_letter(delegate, by="organiser@example.org").public_id)
+
+    assert twice_at_once(app, issue) == []
+    letters = db.session.scalars(sa.select(VisaLetter.public_id)).all()
+    assert len(letters) == 1 and ids == letters * 2  # the second was given the first's letter
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).filter_by(action="visa_letter.issue")) == 1
+    )

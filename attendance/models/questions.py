@@ -102,12 +102,22 @@ class Answer(Model):
 
 
 class VisaLetter(Model):
-    """A visa support letter issued to an in-person delegate; verifiable at /verify/<public_id> like a certificate."""
+    """A visa support letter issued to an in-person delegate; verifiable at /verify/<public_id> like a certificate.
+    A delegate has at most one letter in force; the revoked ones stay, so that their verification page says so."""
 
     __tablename__ = "visa_letters"
+    __table_args__ = (
+        sa.Index(
+            "uq_visa_letters_registration_id_in_force",
+            "registration_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), unique=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
     public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_certificate_id)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by: Mapped[str] = mapped_column(sa.String(254), default="")
@@ -116,6 +126,9 @@ class VisaLetter(Model):
     #: the organiser's reason, internal: never on the public verification page
     revoke_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     revoked_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    #: revoked because the delegate's answer stopped asking for a letter, not by an organiser's decision: when they
+    #: ask again, a new letter (with a new id) may be issued
+    withdrawn: Mapped[bool] = mapped_column(default=False)
 
     registration: Mapped[Registration] = relationship()
 

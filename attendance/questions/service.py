@@ -12,9 +12,10 @@ from .. import audit
 from ..dbutil import serialized_writes
 from ..extensions import db
 from ..i18n import LANGUAGES
-from ..models import Answer, MeetingSession, Mode, Question, QuestionKind, Registration, RegistrationStatus
-from ..models.questions import CHOICE_SEPARATOR
+from ..models import Answer, MeetingSession, Mode, Question, QuestionKind, Registration, RegistrationStatus, VisaLetter
+from ..models.questions import CHOICE_SEPARATOR, YES
 from ..text import has_control_characters
+from .visa import withdraw_letter
 
 ANSWER_MAX = 500
 #: the languages of a choice line, in order: "Vegetarian | Végétarien | Vegetariano | نباتي"
@@ -113,14 +114,22 @@ def answer_values(registration: Registration) -> dict[int, str]:
     return {question_id: value for question_id, value in rows}
 
 
+@dataclass
+class SavedAnswers:
+    #: the questions whose answer changed
+    changed: list[Question]
+    #: the visa letter revoked because the answer no longer asks for one
+    withdrawn: VisaLetter | None = None
+
+
 def replace_answers(
     registration: Registration, questions: list[Question], values: dict[int, str], *, by: str
-) -> list[Question]:
+) -> SavedAnswers:
     """Sets the registration's answers to the questions asked of it (those of `questions` that `asks` its mode) to
     `values`, checked by `clean_answers`: an answer given is stored, one left blank removed; answers to questions
-    not asked stay. Audited, naming the questions changed; returns them. In the caller's transaction, under a lock on
-    the registration: two organisers saving at once are saved one after the other, the second over the first's
-    answers."""
+    not asked stay. Audited, naming the questions changed. A visa answer changed to anything but yes withdraws the
+    letter in force (`visa.withdraw_letter`). In the caller's transaction, under a lock on the registration: two
+    organisers saving at once are saved one after the other, the second over the first's answers."""
     with serialized_writes():
         db.session.refresh(registration, with_for_update=True)
         asked = [question for question in questions if asks(question, registration.mode)]
@@ -152,7 +161,10 @@ def replace_answers(
             details="changed: " + ", ".join(f"question {q.id}" for q in changed) if changed else "no change",
             actor=by,
         )
-    return changed
+        withdrawn = None
+        if any(q.kind is QuestionKind.VISA_LETTER and values.get(q.id) != YES for q in changed):
+            withdrawn = withdraw_letter(registration, by=by)
+    return SavedAnswers(changed, withdrawn)
 
 
 def answers_of(registration: Registration) -> list[tuple[Question, str]]:
