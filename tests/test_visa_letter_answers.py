@@ -1,6 +1,7 @@
 """A visa letter follows the delegate's answer: answering no withdraws the letter issued (it verifies as revoked, the
 delegate's page stops offering it), answering yes again lets an organiser issue a new one; the delegate's page
-offers a letter exactly while its verification page says it is valid."""
+offers a letter exactly while its verification page says it is valid; organisers read the visa question about
+the delegate."""
 
 import re
 
@@ -171,6 +172,27 @@ def test_the_delegates_page_offers_the_letter_exactly_while_its_verification_say
     assert offered(client, delegate) is valid
     assert (download(client, delegate).status_code == 200) is valid
     assert valid is (change in (None, moved_online_and_back))
+
+
+def test_organisers_read_the_visa_question_about_the_delegate(client, login, meeting_with_questions):
+    meeting = meeting_with_questions
+    delegate = register_for_visa(client, meeting)
+    form = client.get(f"/sessions/{meeting.slug}/register", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert VISA in form and "Only if you attend in person" in form  # the delegate's own form, addressed to them
+    login()
+    staff_pages = [
+        f"/sessions/{meeting.slug}/registrations/{delegate.id}/answers",
+        f"/sessions/{meeting.slug}/registrations/{delegate.id}",
+        f"/sessions/{meeting.slug}/registrations",
+    ]
+    for url in staff_pages:
+        page = client.get(url).get_data(as_text=True)
+        assert "Needs a visa support letter to attend in person" in page, url
+        assert VISA not in page and "Only if you attend in person" not in page, url
+    answers_form = client.get(staff_pages[0]).get_data(as_text=True)
+    assert "No, or no answer, revokes a letter already issued to them" in answers_form
+    mine = client.get(f"/me/{delegate.access_key}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert VISA in mine  # "Your answers", as the delegate answered
 
 
 def test_downgrading_below_several_letters_is_refused_while_a_delegate_has_two(tmp_path):

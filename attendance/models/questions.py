@@ -42,6 +42,18 @@ _KIND_LABELS = {
 }
 
 YES, NO = "yes", "no"
+
+
+def N_(message: str) -> str:
+    """Marks `message` for the catalogues (pybabel extracts N_ by default) and leaves it in English."""
+    return message
+
+
+#: the built-in visa question as the delegate reads it, on their form and their page: stored in English as the
+#: question's label, read in the reader's language
+VISA_QUESTION = N_("I need a visa support letter to attend in person")
+#: the same question as staff read it, about the delegate: the organiser's answers form and registration page
+VISA_QUESTION_FOR_STAFF = N_("Needs a visa support letter to attend in person")
 #: how the keys of several choices are stored in one answer's value
 CHOICE_SEPARATOR = "\n"
 
@@ -66,12 +78,20 @@ class Question(Model):
 
     def label_in(self, language: str | None = None) -> str:
         if self.kind is QuestionKind.VISA_LETTER:
-            return gettext("I need a visa support letter to attend in person")
+            return gettext(VISA_QUESTION)
         return _translated(self.label, self.translations, language)
 
     @property
     def local_label(self) -> str:
         return self.label_in()
+
+    @property
+    def label_for_staff(self) -> str:
+        """The question as staff read it, about the delegate: the visa question in its own words, others as the
+        organiser wrote them."""
+        if self.kind is QuestionKind.VISA_LETTER:
+            return gettext(VISA_QUESTION_FOR_STAFF)
+        return self.local_label
 
     def choice_pairs(self, language: str | None = None) -> list[tuple[str, str]]:
         """(key, label in `language`) for each answer the question offers."""

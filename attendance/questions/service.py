@@ -13,7 +13,7 @@ from ..dbutil import serialized_writes
 from ..extensions import db
 from ..i18n import LANGUAGES
 from ..models import Answer, MeetingSession, Mode, Question, QuestionKind, Registration, RegistrationStatus, VisaLetter
-from ..models.questions import CHOICE_SEPARATOR, YES
+from ..models.questions import CHOICE_SEPARATOR, VISA_QUESTION, YES
 from ..text import has_control_characters
 from .visa import withdraw_letter
 
@@ -261,7 +261,7 @@ def save_question(
     else:
         choices = [dict(choice, key=f"c{n}") for n, choice in enumerate(choices, 1)]
     if kind is QuestionKind.VISA_LETTER:
-        label, translations, required = "I need a visa support letter to attend in person", None, False
+        label, translations, required = VISA_QUESTION, None, False
     question.kind, question.label, question.translations = kind, label, translations
     question.choices, question.required, question.position = choices or None, required, position
     db.session.add(question)
