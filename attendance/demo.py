@@ -33,6 +33,7 @@ from .models import (
     Source,
     StaffRole,
 )
+from .models.questions import VISA_QUESTION
 from .organiser.door_staff import assign_door_staff
 from .text import latin_key
 
@@ -381,7 +382,7 @@ def _add_questions(meeting: MeetingSession) -> None:
                 session=meeting,
                 position=1,
                 kind=QuestionKind.VISA_LETTER,
-                label="I need a visa support letter to attend in person",
+                label=VISA_QUESTION,
             ),
         ]
     )

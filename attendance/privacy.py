@@ -47,8 +47,19 @@ def my_data(registration: Registration) -> dict:
         sa.select(ScanEvent).filter_by(registration_id=registration.id).order_by(ScanEvent.at)
     ).all()
     certificate = db.session.scalar(sa.select(Certificate).filter_by(registration_id=registration.id))
-    visa_letter = db.session.scalar(sa.select(VisaLetter).filter_by(registration_id=registration.id))
+    visa_letters = db.session.scalars(
+        sa.select(VisaLetter).filter_by(registration_id=registration.id).order_by(VisaLetter.id)
+    ).all()
     iso = lambda moment: key_text(moment) + "Z" if moment else None  # noqa: E731
+
+    def letter_data(letter: VisaLetter) -> dict:
+        return {
+            "id": letter.public_id,
+            "issued_at": iso(letter.issued_at),
+            "revoked": letter.is_revoked,
+            "withdrawn": letter.withdrawn,
+        }
+
     return {
         "session": {"slug": meeting.slug, "title": meeting.title, "days": [d.date.isoformat() for d in meeting.days]},
         "registration": {
@@ -92,13 +103,9 @@ def my_data(registration: Registration) -> dict:
         "answers": [
             {"question": question.local_label, "answer": answer} for question, answer in answers_of(registration)
         ],
-        "visa_letter": {
-            "id": visa_letter.public_id,
-            "issued_at": iso(visa_letter.issued_at),
-            "revoked": visa_letter.is_revoked,
-        }
-        if visa_letter
-        else None,
+        # the latest; a delegate who answered no, then yes again, has the earlier ones, withdrawn
+        "visa_letter": letter_data(visa_letters[-1]) if visa_letters else None,
+        "earlier_visa_letters": [letter_data(letter) for letter in visa_letters[:-1]],
     }
 
 

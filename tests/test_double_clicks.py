@@ -138,3 +138,61 @@ def test_one_person_invited_twice_at_once_is_invited_once(app, make_session):
     errors = twice_at_once(app, send)
     assert [type(error).__name__ for error in errors] == ["InvalidEntry"]  # "already invited", said to the second
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation).filter_by(session_id=meeting_id)) == 1
+
+
+def test_two_organisers_saving_a_delegates_first_answer_at_once_both_succeed(app, make_session, make_registration):
+    from test_questions import add_question
+
+    from attendance.models import Answer, AuditEvent
+    from attendance.questions.service import questions_of, replace_answers
+
+    meeting = make_session()
+    meal = add_question(meeting)
+    meeting_id, question_id = meeting.id, meal.id
+    for _ in range(3):
+        registration_id = make_registration(meeting).id
+        transaction.commit()
+
+        def save(barrier, registration_id=registration_id):
+            registration = db.session.get(Registration, registration_id)
+            questions = questions_of(db.session.get(MeetingSession, meeting_id))
+            barrier.wait(timeout=30)
+            replace_answers(registration, questions, {question_id: "c1"}, by="organiser@example.org")
+
+        assert twice_at_once(app, save) == []
+        answers = db.session.scalars(sa.select(Answer.value).filter_by(registration_id=registration_id)).all()
+        assert answers == ["c1"]
+        audited = db.session.scalars(
+            sa.select(AuditEvent.details).filter_by(
+                action="registration.answers", target=f"registration {registration_id}"
+            )
+        ).all()
+        # the second read the answer the first had saved: it changed nothing, and its audit line says so
+        assert sorted(audited) == [f"changed: question {question_id}", "no change"]
+
+
+def test_a_visa_letter_issued_twice_at_once_is_issued_once(app, make_session, make_registration):
+    from test_questions import add_question
+
+    from attendance.models import Answer, AuditEvent, QuestionKind, VisaLetter
+    from attendance.questions.visa import issue_letter
+
+    meeting = make_session()
+    visa = add_question(meeting, QuestionKind.VISA_LETTER, "", "")
+    registration = make_registration(meeting)
+    db.session.add(Answer(registration=registration, question=visa, value="yes"))
+    transaction.commit()
+    ids = []
+
+    def issue(barrier):
+        delegate = db.session.get(Registration, registration.id)
+        _ = delegate.session.purged_at
+        barrier.wait(timeout=30)
+        ids.append(issue_letter(delegate, by="organiser@example.org").public_id)
+
+    assert twice_at_once(app, issue) == []
+    letters = db.session.scalars(sa.select(VisaLetter.public_id)).all()
+    assert len(letters) == 1 and ids == letters * 2  # the second was given the first's letter
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).filter_by(action="visa_letter.issue")) == 1
+    )

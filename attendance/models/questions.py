@@ -42,6 +42,18 @@ _KIND_LABELS = {
 }
 
 YES, NO = "yes", "no"
+
+
+def N_(message: str) -> str:
+    """Marks `message` for the catalogues (pybabel extracts N_ by default) and leaves it in English."""
+    return message
+
+
+#: the built-in visa question as the delegate reads it, on their form and their page: stored in English as the
+#: question's label, read in the reader's language
+VISA_QUESTION = N_("I need a visa support letter to attend in person")
+#: the same question as staff read it, about the delegate: the organiser's answers form and registration page
+VISA_QUESTION_FOR_STAFF = N_("Needs a visa support letter to attend in person")
 #: how the keys of several choices are stored in one answer's value
 CHOICE_SEPARATOR = "\n"
 
@@ -66,12 +78,20 @@ class Question(Model):
 
     def label_in(self, language: str | None = None) -> str:
         if self.kind is QuestionKind.VISA_LETTER:
-            return gettext("I need a visa support letter to attend in person")
+            return gettext(VISA_QUESTION)
         return _translated(self.label, self.translations, language)
 
     @property
     def local_label(self) -> str:
         return self.label_in()
+
+    @property
+    def label_for_staff(self) -> str:
+        """The question as staff read it, about the delegate: the visa question in its own words, others as the
+        organiser wrote them."""
+        if self.kind is QuestionKind.VISA_LETTER:
+            return gettext(VISA_QUESTION_FOR_STAFF)
+        return self.local_label
 
     def choice_pairs(self, language: str | None = None) -> list[tuple[str, str]]:
         """(key, label in `language`) for each answer the question offers."""
@@ -102,12 +122,22 @@ class Answer(Model):
 
 
 class VisaLetter(Model):
-    """A visa support letter issued to an in-person delegate; verifiable at /verify/<public_id> like a certificate."""
+    """A visa support letter issued to an in-person delegate; verifiable at /verify/<public_id> like a certificate.
+    A delegate has at most one letter in force; the revoked ones stay, so that their verification page says so."""
 
     __tablename__ = "visa_letters"
+    __table_args__ = (
+        sa.Index(
+            "uq_visa_letters_registration_id_in_force",
+            "registration_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), unique=True)
+    registration_id: Mapped[int] = mapped_column(sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True)
     public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_certificate_id)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by: Mapped[str] = mapped_column(sa.String(254), default="")
@@ -116,6 +146,9 @@ class VisaLetter(Model):
     #: the organiser's reason, internal: never on the public verification page
     revoke_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     revoked_by: Mapped[str] = mapped_column(sa.String(254), default="")
+    #: revoked because the delegate's answer stopped asking for a letter, not by an organiser's decision: when they
+    #: ask again, a new letter (with a new id) may be issued
+    withdrawn: Mapped[bool] = mapped_column(default=False)
 
     registration: Mapped[Registration] = relationship()
 

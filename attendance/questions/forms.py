@@ -34,9 +34,15 @@ def _no_control_characters(_form, field) -> None:
         raise ValidationError(gettext("Remove the control characters from this field."))
 
 
-def _field_for(question: Question):
-    label = question.local_label
-    if question.kind is QuestionKind.VISA_LETTER:
+def _field_for(question: Question, *, for_staff: bool = False):
+    """The question's field: as the delegate reads it on their form, or `for_staff`, about the delegate."""
+    label = question.label_for_staff if for_staff else question.local_label
+    if question.kind is QuestionKind.VISA_LETTER and for_staff:
+        hint = gettext(
+            "Yes lists the delegate on the Visa letters page. No, or no answer, revokes a letter already issued "
+            "to them."
+        )
+    elif question.kind is QuestionKind.VISA_LETTER:
         hint = gettext("Only if you attend in person: the secretariat then issues a letter for your visa application.")
     else:
         hint = "" if question.required else gettext("Optional.")
@@ -51,10 +57,13 @@ def _choices(question: Question) -> list[SelectChoice]:
     return [SelectChoice(key, label) for key, label in question.choice_pairs()]
 
 
-def with_questions(form_class: type[FlaskForm], questions: list[Question], mode: Mode | None = None) -> type[FlaskForm]:
+def with_questions(
+    form_class: type[FlaskForm], questions: list[Question], mode: Mode | None = None, *, for_staff: bool = False
+) -> type[FlaskForm]:
     """`form_class` with a field per question, named question_<id>, checked by `clean_answers` on the server: as
-    a delegate attending in the form's chosen mode, or in `mode` when the form has no mode field."""
-    fields = {f"{FIELD_PREFIX}{q.id}": _field_for(q) for q in questions}
+    a delegate attending in the form's chosen mode, or in `mode` when the form has no mode field. `for_staff`:
+    worded for staff answering about the delegate."""
+    fields = {f"{FIELD_PREFIX}{q.id}": _field_for(q, for_staff=for_staff) for q in questions}
 
     class WithQuestions(form_class):
         def validate(self, extra_validators=None) -> bool:
@@ -109,7 +118,7 @@ def answers_form(registration: Registration, questions: list[Question]) -> Flask
         for q in asked
         if q.id in stored
     }
-    return with_questions(FlaskForm, asked, mode=registration.mode)(data=data)
+    return with_questions(FlaskForm, asked, mode=registration.mode, for_staff=True)(data=data)
 
 
 def _choices_valid(form, field) -> None:

@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import gettext, ngettext
 
+from .. import audit
+from ..dbutil import serialized_writes
 from ..extensions import db
 from ..i18n import LANGUAGES
-from ..models import Answer, MeetingSession, Mode, Question, QuestionKind, Registration, RegistrationStatus
-from ..models.questions import CHOICE_SEPARATOR
+from ..models import Answer, MeetingSession, Mode, Question, QuestionKind, Registration, RegistrationStatus, VisaLetter
+from ..models.questions import CHOICE_SEPARATOR, VISA_QUESTION, YES
 from ..text import has_control_characters
+from .visa import withdraw_letter
 
 ANSWER_MAX = 500
 #: the languages of a choice line, in order: "Vegetarian | Végétarien | Vegetariano | نباتي"
@@ -111,33 +114,57 @@ def answer_values(registration: Registration) -> dict[int, str]:
     return {question_id: value for question_id, value in rows}
 
 
-def replace_answers(registration: Registration, questions: list[Question], values: dict[int, str]) -> list[Question]:
+@dataclass
+class SavedAnswers:
+    #: the questions whose answer changed
+    changed: list[Question]
+    #: the visa letter revoked because the answer no longer asks for one
+    withdrawn: VisaLetter | None = None
+
+
+def replace_answers(
+    registration: Registration, questions: list[Question], values: dict[int, str], *, by: str
+) -> SavedAnswers:
     """Sets the registration's answers to the questions asked of it (those of `questions` that `asks` its mode) to
     `values`, checked by `clean_answers`: an answer given is stored, one left blank removed; answers to questions
-    not asked stay. Returns the questions whose answer changed. In the caller's transaction."""
-    asked = [question for question in questions if asks(question, registration.mode)]
-    stored = {
-        answer.question_id: answer
-        for answer in db.session.scalars(
-            sa.select(Answer).where(
-                Answer.registration_id == registration.id, Answer.question_id.in_([q.id for q in asked])
+    not asked stay. Audited, naming the questions changed. A visa answer changed to anything but yes withdraws the
+    letter in force (`visa.withdraw_letter`). In the caller's transaction, under a lock on the registration: two
+    organisers saving at once are saved one after the other, the second over the first's answers."""
+    with serialized_writes():
+        db.session.refresh(registration, with_for_update=True)
+        asked = [question for question in questions if asks(question, registration.mode)]
+        stored = {
+            answer.question_id: answer
+            for answer in db.session.scalars(
+                sa.select(Answer).where(
+                    Answer.registration_id == registration.id, Answer.question_id.in_([q.id for q in asked])
+                )
             )
+        }
+        changed = []
+        for question in asked:
+            value, answer = values.get(question.id), stored.get(question.id)
+            if value is None and answer is not None:
+                db.session.delete(answer)
+            elif value is not None and answer is None:
+                db.session.add(Answer(registration=registration, question_id=question.id, value=value))
+            elif value is not None and answer is not None and answer.value != value:
+                answer.value = value
+            else:
+                continue
+            changed.append(question)
+        db.session.flush()
+        audit.record(
+            "registration.answers",
+            session_id=registration.session_id,
+            target=f"registration {registration.id}",
+            details="changed: " + ", ".join(f"question {q.id}" for q in changed) if changed else "no change",
+            actor=by,
         )
-    }
-    changed = []
-    for question in asked:
-        value, answer = values.get(question.id), stored.get(question.id)
-        if value is None and answer is not None:
-            db.session.delete(answer)
-        elif value is not None and answer is None:
-            db.session.add(Answer(registration=registration, question_id=question.id, value=value))
-        elif value is not None and answer is not None and answer.value != value:
-            answer.value = value
-        else:
-            continue
-        changed.append(question)
-    db.session.flush()
-    return changed
+        withdrawn = None
+        if any(q.kind is QuestionKind.VISA_LETTER and values.get(q.id) != YES for q in changed):
+            withdrawn = withdraw_letter(registration, by=by)
+    return SavedAnswers(changed, withdrawn)
 
 
 def answers_of(registration: Registration) -> list[tuple[Question, str]]:
@@ -234,7 +261,7 @@ def save_question(
     else:
         choices = [dict(choice, key=f"c{n}") for n, choice in enumerate(choices, 1)]
     if kind is QuestionKind.VISA_LETTER:
-        label, translations, required = "I need a visa support letter to attend in person", None, False
+        label, translations, required = VISA_QUESTION, None, False
     question.kind, question.label, question.translations = kind, label, translations
     question.choices, question.required, question.position = choices or None, required, position
     db.session.add(question)

@@ -154,14 +154,16 @@ def edit_answers(slug: str, registration_id: int):
     questions = questions_of(meeting)
     form = answers_form(registration, questions)
     if form.validate_on_submit():
-        changed = replace_answers(registration, questions, form.answers())
-        audit.record(
-            "registration.answers",
-            session_id=meeting.id,
-            target=f"registration {registration.id}",
-            details="changed: " + ", ".join(f"question {q.id}" for q in changed) if changed else "no change",
-        )
+        saved = replace_answers(registration, questions, form.answers(), by=current_user.email)
         flash(gettext("Answers saved. The delegate's page shows them."))
+        if saved.withdrawn is not None:
+            flash(
+                gettext(
+                    "Visa letter %(id)s revoked: the delegate no longer asks for one. If they ask again, a new "
+                    "letter can be issued.",
+                    id=saved.withdrawn.public_id,
+                )
+            )
         return redirect(back)
     return render_template(
         "questions/answers.html", meeting=meeting, registration=registration, form=form
@@ -246,17 +248,24 @@ def my_visa_letter(access_key: str):
     letter = letter_of(registration)
     if letter is None:
         abort(404, gettext("The secretariat has not issued a visa letter for you (yet)."))
-    if letter.is_revoked:
-        abort(403, gettext("The secretariat revoked your visa letter. Contact the secretariat."))
-    if not is_valid(letter):  # its verification page would say "not valid" too
+    if is_valid(letter):  # what its verification page says, as the delegate's page offers it
+        return _pdf(letter)
+    if letter.withdrawn:
         abort(
             403,
             gettext(
-                "Your visa letter is no longer valid: you are not registered to attend in person. "
-                "Contact the secretariat."
+                "Your visa letter was withdrawn when your answer said you no longer need one: it is no longer "
+                "valid. Contact the secretariat if you need a letter."
             ),
         )
-    return _pdf(letter)
+    if letter.is_revoked:
+        abort(403, gettext("The secretariat revoked your visa letter. Contact the secretariat."))
+    abort(
+        403,
+        gettext(
+            "Your visa letter is no longer valid: you are not registered to attend in person. Contact the secretariat."
+        ),
+    )
 
 
 def _pdf(letter):

@@ -8,6 +8,7 @@ from flask_babel import force_locale, gettext
 from .. import audit
 from ..clock import utcnow
 from ..countries import country_name
+from ..dbutil import serialized_writes
 from ..documents.pdf import render_pdf
 from ..documents.qr import qr_png_uri
 from ..extensions import db
@@ -21,16 +22,26 @@ def visa_question(meeting: MeetingSession) -> Question | None:
 
 
 def letter_of(registration: Registration) -> VisaLetter | None:
-    return db.session.scalar(sa.select(VisaLetter).filter_by(registration_id=registration.id))
+    """The delegate's latest letter: the one in force, or else the last one revoked."""
+    return db.session.scalar(
+        sa.select(VisaLetter).filter_by(registration_id=registration.id).order_by(VisaLetter.id.desc()).limit(1)
+    )
 
 
 def visa_requests(meeting: MeetingSession) -> list[tuple[Registration, VisaLetter | None]]:
-    """Who asked for a letter (answered yes to the visa question), with the letter issued to them, if any; by name."""
+    """Who asks for a letter (answered yes to the visa question), with their latest letter, if any, by name. A
+    letter withdrawn when they answered no is left out: they asked again, and a new one may be issued."""
+    latest = (
+        sa.select(sa.func.max(VisaLetter.id))
+        .where(VisaLetter.registration_id == Registration.id)
+        .correlate(Registration)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
         sa.select(Registration, VisaLetter)
         .join(Answer, Answer.registration_id == Registration.id)
         .join(Question, sa.and_(Question.id == Answer.question_id, Question.kind == QuestionKind.VISA_LETTER))
-        .outerjoin(VisaLetter, VisaLetter.registration_id == Registration.id)
+        .outerjoin(VisaLetter, sa.and_(VisaLetter.id == latest, VisaLetter.withdrawn.is_(False)))
         .where(Registration.session_id == meeting.id, Answer.value == YES)
         .order_by(Registration.name_key, Registration.id)
     ).all()
@@ -62,24 +73,28 @@ class NotIssuable(Exception):
 
 
 def issue_letter(registration: Registration, *, by: str) -> VisaLetter:
-    """Issues the delegate's letter (audited), or returns the one issued before: its id stays."""
-    reason = refusal(registration)
-    if reason:
-        raise NotIssuable(reason)
-    letter = letter_of(registration)
-    if letter is not None and letter.is_revoked:
-        raise NotIssuable(gettext("This delegate's letter was revoked."))
-    if letter is None:
-        letter = VisaLetter(registration=registration, issued_by=by)
-        db.session.add(letter)
-        db.session.flush()
-        audit.record(
-            "visa_letter.issue",
-            session_id=registration.session_id,
-            target=f"registration {registration.id}",
-            details=letter.public_id,
-            actor=by,
-        )
+    """Issues the delegate's letter (audited), or returns the one in force: its id stays. After a letter withdrawn
+    (the delegate answered no, then yes again), a new one with a new id; after an organiser's revocation, none.
+    Under the registration's lock: two organisers issuing at once issue one letter."""
+    with serialized_writes():
+        db.session.refresh(registration, with_for_update=True)
+        reason = refusal(registration)
+        if reason:
+            raise NotIssuable(reason)
+        letter = letter_of(registration)
+        if letter is not None and letter.is_revoked and not letter.withdrawn:
+            raise NotIssuable(gettext("This delegate's letter was revoked."))
+        if letter is None or letter.withdrawn:
+            letter = VisaLetter(registration=registration, issued_by=by)
+            db.session.add(letter)
+            db.session.flush()
+            audit.record(
+                "visa_letter.issue",
+                session_id=registration.session_id,
+                target=f"registration {registration.id}",
+                details=letter.public_id,
+                actor=by,
+            )
     return letter
 
 
@@ -112,19 +127,36 @@ def is_valid(letter: VisaLetter) -> bool:
 
 
 REVOKE_REASON_MAX = 500
+#: the reason of a letter withdrawn, in the audit log as an organiser's reason is
+WITHDRAWN_REASON = "withdrawn: the delegate's answer no longer asks for a visa letter"
 
 
-def revoke_letter(letter: VisaLetter, *, reason: str, by: str) -> None:
+def revoke_letter(letter: VisaLetter, *, reason: str, by: str, withdrawn: bool = False) -> None:
     """Revokes the letter (audited), with the organiser's optional reason, which stays internal: the verification
-    page is public. A letter revoked before stays as it was."""
-    if letter.is_revoked:
-        return
-    letter.revoked_at, letter.revoke_reason, letter.revoked_by = utcnow(), reason.strip()[:REVOKE_REASON_MAX], by
-    audit.record(
-        "visa_letter.revoke",
-        session_id=letter.registration.session_id,
-        target=letter.public_id,
-        details=letter.revoke_reason,
-        actor=by,
-    )
-    db.session.flush()
+    page is public. `withdrawn`: because the delegate no longer asks for one (`withdraw_letter`). A letter revoked
+    before (a moment ago, by another organiser) stays as it was."""
+    with serialized_writes():
+        db.session.refresh(letter, with_for_update=True)
+        if letter.is_revoked:
+            return
+        letter.revoked_at, letter.revoke_reason, letter.revoked_by = utcnow(), reason.strip()[:REVOKE_REASON_MAX], by
+        letter.withdrawn = withdrawn
+        audit.record(
+            "visa_letter.revoke",
+            session_id=letter.registration.session_id,
+            target=letter.public_id,
+            details=letter.revoke_reason,
+            actor=by,
+        )
+        db.session.flush()
+
+
+def withdraw_letter(registration: Registration, *, by: str) -> VisaLetter | None:
+    """The delegate's answer no longer asks for a letter: the one in force, if any, is revoked as withdrawn (audited)
+    and returned. When they ask again, a new one may be issued. In the caller's transaction, under its lock on the
+    registration (`replace_answers`)."""
+    letter = letter_of(registration)
+    if letter is None or letter.is_revoked:
+        return None
+    revoke_letter(letter, reason=WITHDRAWN_REASON, by=by, withdrawn=True)
+    return letter

@@ -17,6 +17,7 @@ from ..outbox import CONFIRMATION, is_delayed, mail_of
 from ..privacy import my_data
 from ..questions.forms import with_questions
 from ..questions.service import answers_of, questions_of
+from ..questions.visa import is_valid as visa_letter_is_valid
 from ..questions.visa import letter_of
 from ..tokens import grouped_badge_code
 from . import bp
@@ -135,6 +136,7 @@ def me(access_key: str):
     speak_as_mailed(registration.locale)
     meeting = registration.session
     today = meeting.today()
+    visa_letter = letter_of(registration)
     return render_template(
         "registration/me.html",
         registration=registration,
@@ -147,7 +149,8 @@ def me(access_key: str):
         day_times=day_times(meeting),
         mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)),
         place_in_line=place_in_line(registration),
-        visa_letter=letter_of(registration),
+        visa_letter=visa_letter,
+        visa_letter_valid=visa_letter is not None and visa_letter_is_valid(visa_letter),
         answers=answers_of(registration),
     )
 
