@@ -37,6 +37,13 @@ def select_locale() -> str:
     return request.accept_languages.best_match(list(LANGUAGES)) or "en"
 
 
+def _choose_afresh() -> None:
+    """Flask-Babel caches the locale on the app context, which a request shares with an already pushed one (tests,
+    scripts), as it shares `g`: each request chooses afresh, with no earlier page's personal language."""
+    g.pop("personal_language", None)
+    refresh()
+
+
 def speak_as_mailed(language: str) -> None:
     """A page opened from a person's own link speaks the language their mails were written in (an invitation's,
     a registration's), unless this browser chose one with the switcher: the link may open on another device, or in
@@ -95,9 +102,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(
         app, locale_selector=select_locale, default_domain="messages", default_translation_directories="translations"
     )
-    # Flask-Babel caches the locale on the app context, which a request shares with an already pushed one
-    # (tests, scripts): each request chooses afresh.
-    app.before_request(refresh)
+    app.before_request(_choose_afresh)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES,
