@@ -478,6 +478,8 @@ def test_a_report_preview_and_its_refusals_read_in_french(client, login, past_me
     assert (
         f"Les {PREVIEW_ROWS} premières lignes sont affichées ci-dessous. Non affichées : 5 sans correspondance."
     ) in page
+    uploads = html.unescape(client.get(f"/sessions/{past_meeting.slug}/imports").get_data(as_text=True))
+    assert "<td>CSV</td>" in uploads and "prévisualisé, non enregistré" in uploads
 
     refused = save_import(client, past_meeting, {"map-2": "Nobody Known"})
     assert refused.status_code == 400
