@@ -660,6 +660,34 @@ def test_a_list_without_an_email_column_is_refused_whole(client, make_session, l
     assert response.status_code == 400 and "The list has no column “E-mail”" in response.get_data(as_text=True)
 
 
+def test_an_organiser_working_in_french_uploads_an_invitee_list_in_french(client, make_session, login):
+    """The page names the columns in French, a list headed in French is read, and its refusals and each row's
+    reasons are in French."""
+    meeting = make_session(registration_policy=INVITATION)
+    login()
+    client.set_cookie("lang", "fr")
+    page = html.unescape(client.get(f"/sessions/{meeting.slug}/invitations").get_data(as_text=True))
+    assert "dont la première ligne nomme les colonnes : Nom complet et Courriel, et en option Organisation" in page
+
+    refused = upload_invitees(client, meeting, b"Nom complet\nAna\n")
+    assert refused.status_code == 400
+    assert "La liste n’a pas de colonne « Courriel »." in html.unescape(refused.get_data(as_text=True))
+
+    content = (
+        "Nom complet,Courriel,Mode,Langue,Places\n"
+        "Ana Lima,ana@example.org,En ligne,espagnol,\n"
+        "Ana Again,ana@example.org,,,x\n"
+    )
+    response = upload_invitees(client, meeting, content.encode())
+    assert response.status_code == 302
+    preview = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    rows = dict(re.findall(r'<tr class="import-\w+">\s*<td>(\d+)</td>(.*?)</tr>', preview, re.S))
+    assert "<td>En ligne</td>" in rows["2"] and "<td>Español</td>" in rows["2"]
+    assert "<strong>Courriel :</strong> Cette adresse e-mail figure déjà à la ligne 2 de cette liste." in rows["3"]
+    assert "<strong>Places :</strong> « x » n'est pas un nombre entier" in rows["3"]
+    assert "Inviter 1 personne" in preview
+
+
 def test_the_session_settings_choose_the_policy_open_by_default(client, make_session, login):
     from test_organiser import _session_form
 

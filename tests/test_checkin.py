@@ -624,6 +624,21 @@ def test_organiser_checks_in_and_out_by_hand_with_a_reason(client, login, meetin
     assert "undone" in log and "Checked in the wrong person" in log
 
 
+def test_a_reason_with_control_characters_changes_nothing_and_says_so_in_french(
+    client, login, meeting, make_registration
+):
+    registration = make_registration(meeting, full_name="Forgot Badge")
+    login("organiser")
+    client.set_cookie("lang", "fr")
+    page = client.post(
+        f"/sessions/{meeting.slug}/attendance/{registration.id}?day={meeting.days[0].date}",
+        data={"action": "check_in", "reason": "Badge\x07 at hotel", "csrf_token": csrf_token(client)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Rien n’a été modifié : retirez les caractères de contrôle du motif." in page
+    assert attendances() == []
+
+
 def test_an_arrival_time_still_to_come_checks_nobody_in(client, login, meeting, make_registration):
     registration = make_registration(meeting, full_name="Not Here Yet")
     login("organiser")

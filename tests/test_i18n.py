@@ -314,6 +314,8 @@ def test_organiser_pages_in_french_show_no_english(client, login, french_session
         base + "/reports/headcount",
         "/staff/audit",
         base + "/registrations/new",
+        base + "/registrations/import",
+        base + "/invitations",
         f"{base}/registrations/{registration.id}/cancel",
         f"{base}/registrations/{registration.id}/reissue-badge",
         base + "/delete",

@@ -230,6 +230,8 @@ def test_an_organiser_previews_counts_and_sends_a_message_to_a_group_once_each(
     kinds.KINDS[job.kind](job)
     assert len(outbox_mails(app)) == 2
     assert "Room change" in client.get(url).get_data(as_text=True)  # listed among the sent messages
+    client.set_cookie("lang", "fr")
+    assert "terminé (2/2)" in client.get(url).get_data(as_text=True)  # its job's progress, in French
 
 
 def test_a_group_that_changed_since_the_preview_is_shown_again_not_sent(

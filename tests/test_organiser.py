@@ -313,6 +313,19 @@ def test_an_entity_type_named_by_a_non_ascii_number_is_refused_and_nothing_chang
     assert [(t.id, t.name) for t in db.session.get(MeetingSession, meeting.id).entity_types] == before
 
 
+def test_a_forged_entry_id_is_refused_in_the_organisers_language(client, login, meeting):
+    login("organiser")
+    client.set_cookie("lang", "fr")
+    response = client.post(
+        f"/sessions/{meeting.slug}/regions",
+        data={"term_id": "٣", "name": "Renamed", "position": "1", "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 400
+    assert "L’entrée à modifier est désignée par son identifiant, écrit avec les chiffres 0-9." in response.get_data(
+        as_text=True
+    )
+
+
 @pytest.mark.parametrize(
     "path, current",
     [

@@ -1,5 +1,6 @@
 """Bulk import of a delegation list: upload, preview of each row, confirm, saved in one transaction."""
 
+import html
 import io
 import os
 import re
@@ -8,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from helpers import csrf_token
 from openpyxl import Workbook
 
@@ -277,3 +279,79 @@ def test_a_purge_deletes_the_lists_and_a_purged_session_takes_none(runner, app_c
     db.session.expire_all()
     with pytest.raises(ListError, match="was purged on"):
         upload_list(meeting, "list.csv", b"anything", "organiser@example.org")
+
+
+# ---- in the organiser's language ----
+
+
+def test_an_organiser_working_in_french_imports_a_list_in_french(client, login, meeting, make_session):
+    """The page, each row's reasons, the button and the outcome in French; names and typed values as given."""
+    login("organiser")
+    client.set_cookie("lang", "fr")
+    page = html.unescape(client.get(f"/sessions/{meeting.slug}/registrations/import").get_data(as_text=True))
+    assert "Importer une liste de délégation" in page and "Listes précédentes" in page
+    assert "<strong>Nom complet</strong>, <strong>Courriel</strong>" in page  # the headings to write, in French
+    assert "mode <code>En personne</code> ou <code>En ligne</code>" in page
+
+    response = _upload(client, meeting, _delegation_csv(meeting, make_session()))  # English headings
+    assert response.status_code == 302
+    preview = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    rows = dict(re.findall(r'<tr class="import-\w+">\s*<td>(\d+)</td>(.*?)</tr>', preview, re.S))
+    assert "Déjà inscrit·e sous le nom Already Here : ligne ignorée." in rows["4"]
+    assert "<strong>Courriel :</strong> Cette adresse e-mail figure déjà à la ligne 2 de cette liste." in rows["6"]
+    assert "<strong>Rôle :</strong> Choisissez un rôle : Président·e, Vice-président·e" in rows["8"]
+    assert "<strong>Type d’entité :</strong> Choisissez l’un des types d’entité de cette session." in rows["5"]
+    assert "Ольга Петрова" in rows["3"] and "En ligne" in rows["3"]
+    assert "Enregistrer 2 nouvelles inscriptions" in preview
+    assert "This e-mail address" not in preview and "Already registered" not in preview
+
+    saved = _confirm(client, meeting, response)
+    page = html.unescape(client.get(saved.headers["Location"]).get_data(as_text=True))
+    assert (
+        "Enregistré : 2 inscriptions ajoutées, 1 personne déjà inscrite, 4 lignes avec erreurs ignorées. "
+        "Aucune confirmation n’a été envoyée par courriel."
+    ) in page
+    assert [
+        r.locale for r in db.session.scalars(sa.select(Registration).filter_by(source=RegistrationSource.IMPORT))
+    ] == [
+        "fr",
+        "fr",
+    ]
+
+
+def test_a_list_that_cannot_be_read_is_explained_in_french(client, login, meeting):
+    login("organiser")
+    client.set_cookie("lang", "fr")
+    response = _upload(client, meeting, b"Nom complet;Courriel\nAna;ana@example.org\n")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert (
+        "La liste n’a pas de colonne « Organisation », « Pays », « Type d’entité », « Région » et « Mode ». "
+        "La première ligne doit nommer les colonnes : Nom complet, Courriel, Organisation, Pays, Type d’entité, "
+        "Région, Mode et Rôle (facultatif)."
+    ) in page
+    assert "Le fichier est vide." in html.unescape(_upload(client, meeting, b"").get_data(as_text=True))
+
+
+FRENCH_HEADER = "Nom complet;Courriel;Organisation;Pays;Type d’entité;Région;Mode;Rôle"
+
+
+@pytest.mark.parametrize("page_language", ["en", "fr", "es"])
+@pytest.mark.parametrize("header", [HEADER, FRENCH_HEADER], ids=["English headings", "French headings"])
+def test_a_list_is_read_by_its_english_or_french_headings_whatever_the_pages_language(
+    app_ctx, meeting, page_language, header
+):
+    """The French upload page asks for French headings, modes and roles; a list made for the English page reads
+    the same whatever the organiser's language, and one made for the French page reads on the English page."""
+    rocb, europe = meeting.entity_types[0].name, meeting.regions[0].name
+    content = (
+        f"{header}\n"
+        f"Amélie Dubois;amelie@example.org;ROCB Europe;Belgique;{rocb};{europe};En personne;Président·e\n"
+        f"Kofi Mensah;kofi@example.org;RILO;GH;{rocb};{europe};online;Vice-Chair\n"
+    ).encode()
+    with force_locale(page_language):
+        rows = preview(meeting, read_list("liste.csv", content))
+    assert [(r.status, r.entry.full_name, r.entry.email, r.entry.country, r.entry.mode, r.role) for r in rows] == [
+        (NEW, "Amélie Dubois", "amelie@example.org", "BE", "in_person", "chair"),
+        (NEW, "Kofi Mensah", "kofi@example.org", "GH", "online", "vice_chair"),
+    ]

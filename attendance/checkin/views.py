@@ -189,7 +189,7 @@ def manual_change(slug: str, registration_id: int):
     reason = request.form.get("reason", "").strip()[:500]
     action = request.form.get("action")
     if has_control_characters(reason):
-        flash("Nothing was changed: remove the control characters from the reason.")
+        flash(gettext("Nothing was changed: remove the control characters from the reason."))
         return redirect(url_for("checkin.live_attendance", slug=slug, day=day.date.isoformat()))
     actor = Actor.of_user(current_user)
     target = f"registration {registration.id}"

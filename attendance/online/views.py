@@ -34,7 +34,7 @@ from .zoom import handle_delivery
 class UploadForm(FlaskForm):
     report = FileField(
         _l("Attendance report (Zoom participants CSV, Teams attendance report, or email,joined,left CSV)"),
-        validators=[FileRequired("Choose the report file to upload.")],
+        validators=[FileRequired(_l("Choose the report file to upload."))],
     )
 
 
@@ -155,13 +155,13 @@ def import_save(slug: str, import_id: int):
     try:
         entered = {small_int(name[4:]): value[:400] for name, value in request.form.items() if name.startswith("map-")}
     except ValueError:
-        abort(400, "Each choice must name its line with digits (map-<line>).")
+        abort(400, gettext("Each choice must name its line with digits (map-<line>)."))
     reader, choices, problems = ChoiceReader(meeting), {}, {}
     for line, text in entered.items():
         try:
             registration = reader.read(text)
         except ValueError as error:
-            problems[line] = f"Line {line}: {error}"
+            problems[line] = gettext("Line %(line)d: %(reason)s", line=line, reason=error)
         else:
             if registration is not None:
                 choices[line] = registration.id

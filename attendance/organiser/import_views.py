@@ -2,6 +2,8 @@
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -10,9 +12,10 @@ from .. import outbox
 from ..auth import organiser_required
 from ..extensions import db
 from ..lookup import in_session_or_404, managed_session_or_404
-from ..models import RegistrationImport
+from ..models import Mode, RegistrationImport, Role
 from . import bp
 from .registration_import import (
+    COLUMNS,
     ERROR,
     LABELS,
     MAX_BYTES,
@@ -29,7 +32,9 @@ from .registration_import import (
 
 
 class ListUploadForm(FlaskForm):
-    delegates = FileField("Delegation list (CSV or XLSX)", validators=[FileRequired("Choose the list to upload.")])
+    delegates = FileField(
+        _l("Delegation list (CSV or XLSX)"), validators=[FileRequired(_l("Choose the list to upload."))]
+    )
 
 
 @bp.route("/sessions/<slug>/registrations/import", methods=["GET", "POST"])
@@ -55,7 +60,8 @@ def import_registrations(slug: str):
         meeting=meeting,
         form=form,
         past=past,
-        labels=LABELS,
+        labels={name: LABELS[name] for name in COLUMNS},  # the columns of a delegation list
+        modes={mode.value: mode.label for mode in Mode},
         max_kb=MAX_BYTES // 1024,
         max_rows=MAX_ROWS,
     ), 400 if form.errors else 200
@@ -69,7 +75,7 @@ def _preview_page(meeting, upload, status: int = 200):
     try:
         rows = preview_of(meeting, upload)
     except ListError as error:  # a list kept by an older rule that no longer reads it
-        flash(f"This list cannot be read: {error}")
+        flash(gettext("This list cannot be read: %(reason)s", reason=str(error)), "warning")
         return redirect(url_for("organiser.import_registrations", slug=meeting.slug))
     counts = {status: sum(row.status == status for row in rows) for status in (NEW, REGISTERED, ERROR)}
     return render_template(
@@ -80,6 +86,8 @@ def _preview_page(meeting, upload, status: int = 200):
         counts=counts,
         fingerprint=fingerprint(upload, rows),
         labels=LABELS,
+        modes={mode.value: mode.label for mode in Mode},
+        roles={role.value: role.label for role in Role},
         NEW=NEW,
         REGISTERED=REGISTERED,
         ERROR=ERROR,
@@ -101,17 +109,14 @@ def confirm_registration_import(slug: str, import_id: int):
     try:
         added = save(meeting, upload, request.form.get("fingerprint", "")[:64], current_user.email)
     except StaleConfirmation as error:
-        flash(f"Nothing was saved. {error}", "warning")
+        flash(gettext("Nothing was saved.") + " " + str(error), "warning")
         return _preview_page(meeting, upload, 409)
-    mailed = 0
     if request.form.get("send_confirmations") == "y":  # sent by the job worker
         mailed = sum(outbox.schedule(registration, outbox.CONFIRMATION) is not None for registration in added)
-    flash(
-        f"Saved: {upload.summary}."
-        + (
-            f" Confirmations with the badge are on their way to {mailed} of {len(added)}."
-            if request.form.get("send_confirmations") == "y"
-            else " No confirmation was emailed."
+        mails = gettext(
+            "Confirmations with the badge are on their way to %(mailed)d of %(num)d.", mailed=mailed, num=len(added)
         )
-    )
+    else:
+        mails = gettext("No confirmation was emailed.")
+    flash(gettext("Saved: %(summary)s.", summary=upload.summary) + " " + mails)
     return redirect(url_for("organiser.registrations", slug=slug))

@@ -99,6 +99,7 @@ def _page(meeting, form: InviteForm, list_form: InviteeListForm, status: int = 2
         max_places=MAX_PLACES,
         session_language=session_language(meeting),
         max_kb=MAX_BYTES // 1024,
+        labels=LABELS,
     ), status
 
 
@@ -183,6 +184,7 @@ def _preview_page(meeting, upload: InvitationList, status: int = 200):
         counts=counts,
         fingerprint=fingerprint(upload, rows),
         labels=LABELS,
+        modes={mode.value: mode.label for mode in Mode},
         session_language=session_language(meeting),
         NEW=NEW,
         KNOWN=KNOWN,

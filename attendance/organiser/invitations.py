@@ -24,7 +24,17 @@ from ..models.registration import email_key
 from ..registration.service import InvalidEntry, _term_named
 from ..registration.waitlist import lock_seats
 from ..text import search_key, strip_edges
-from .registration_import import COLUMNS, ERROR, NEW, PreviewRow, StaleConfirmation, _mode, fingerprint, read_list
+from .registration_import import (
+    COLUMNS,
+    ERROR,
+    NEW,
+    PreviewRow,
+    StaleConfirmation,
+    _mode,
+    _mode_words,
+    fingerprint,
+    read_list,
+)
 
 #: the columns of an invitee list, by the headings it may use: each person and their address, and optionally what
 #: pre-fills their form, the language of their mail, and for a focal point the number of people they may nominate
@@ -220,6 +230,7 @@ def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[Pre
     known = known_addresses(meeting)
     first_line: dict[str, int] = {}
     result = []
+    modes = _mode_words()
     for row in read_list(upload.filename, upload.content, LIST_OPTIONAL, LIST_COLUMNS):
         cells = row.cells
         places = _whole_number(cells["places"])
@@ -229,7 +240,7 @@ def invitee_preview(meeting: MeetingSession, upload: InvitationList) -> list[Pre
             organisation=cells["organisation"],
             entity_type=cells["entity_type"],
             region=cells["region"],
-            mode=_mode(cells["mode"]) if cells["mode"] else "",
+            mode=_mode(cells["mode"], modes) if cells["mode"] else "",
             language=_language(cells["language"]),
             places=places,
         )

@@ -20,7 +20,9 @@ from datetime import date, datetime
 from typing import Generic, TypeVar
 
 import sqlalchemy as sa
-from flask_babel import get_locale
+from babel.lists import format_list
+from flask_babel import force_locale, get_locale, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -29,6 +31,8 @@ from ..countries import countries
 from ..dbutil import serialized_writes
 from ..exports import FORMULA_STARTS
 from ..extensions import db
+from ..formatting import format_day
+from ..i18n import LANGUAGES
 from ..models import (
     EntityType,
     MeetingSession,
@@ -42,7 +46,7 @@ from ..models import (
 from ..models.registration import email_key
 from ..models.uploads import UploadedFile
 from ..registration.service import StaffEntry, entry_errors
-from ..text import search_key, strip_edges
+from ..text import isolate, search_key, strip_edges
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 2000
@@ -51,7 +55,8 @@ MAX_UNPACKED_BYTES = 40 * 1024 * 1024
 MAX_COLUMNS = 50
 NEW, REGISTERED, ERROR = "new", "already_registered", "error"
 
-#: headings a list may use for each column, compared ignoring case, accents, spaces and punctuation
+#: headings a list may use for each column, compared ignoring case, accents, spaces and punctuation; a column's
+#: label (LABELS) in any language of the pages is read too
 COLUMNS = {
     "full_name": ("full name", "name", "delegate", "nom", "nom complet"),
     "email": ("email", "e-mail", "email address", "e-mail address", "courriel", "adresse e-mail"),
@@ -62,20 +67,21 @@ COLUMNS = {
     "mode": ("mode", "attendance", "attending", "participation"),
     "role": ("role", "rôle"),
 }
+#: how the pages name each column, in the reader's language: what the upload pages ask the heading row to say
 LABELS = {
-    "full_name": "Full name",
-    "email": "E-mail",
-    "organisation": "Organisation",
-    "country": "Country",
-    "entity_type": "Entity type",
-    "region": "Region",
-    "mode": "Mode",
-    "role": "Role",
-    "language": "Language",
-    "places": "Places",
+    "full_name": _l("Full name"),
+    "email": _l("E-mail"),
+    "organisation": _l("Organisation"),
+    "country": _l("Country"),
+    "entity_type": _l("Entity type"),
+    "region": _l("Region"),
+    "mode": _l("Mode"),
+    "role": _l("Role"),
+    "language": _l("Language"),
+    "places": _l("Places"),
 }
 OPTIONAL = {"role"}
-#: how people write the two modes in a list
+#: how people write the two modes in a list (and each mode's name in any language of the pages: `_mode_words`)
 MODE_WORDS = {
     "in_person": "in_person",
     "in person": "in_person",
@@ -93,7 +99,8 @@ MODE_WORDS = {
 
 
 class ListError(ValueError):
-    """The whole file cannot be read as a delegation list; str(error) says why, for the organiser."""
+    """The whole file cannot be read as a delegation list; str(error) says why, for the organiser, in the language
+    of the page."""
 
 
 @dataclass
@@ -122,6 +129,40 @@ def _heading_key(text: str) -> str:
     return re.sub(r"[\W_]+", "", search_key(text))
 
 
+def _in_each_language():
+    """Runs the loop's body once in each language of the pages: the upload pages name the columns, modes and roles
+    in their reader's language, and a list written for a page in another language stays readable."""
+    for language in LANGUAGES:
+        with force_locale(language):
+            yield language
+
+
+def _headings(names: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """The column of each heading a list may use, by its key: the headings `names` gives, then each column's label
+    in each language."""
+    headings = {_heading_key(heading): name for name, each in names.items() for heading in each}
+    for _language in _in_each_language():
+        for name in names:
+            headings.setdefault(_heading_key(str(LABELS[name])), name)
+    return headings
+
+
+def _quoted(text: str) -> str:
+    """`text` in the quotation marks of the page's language."""
+    return gettext("“%(text)s”", text=text)
+
+
+def _column_list(names: dict[str, tuple[str, ...]], optional: set[str]) -> str:
+    """The labels of these columns as one list in the page's language, the optional ones said to be."""
+    return format_list(
+        [
+            gettext("%(column)s (optional)", column=LABELS[name]) if name in optional else str(LABELS[name])
+            for name in names
+        ],
+        locale=str(get_locale() or "en"),
+    )
+
+
 def read_list(
     filename: str, content: bytes, optional: set[str] = OPTIONAL, columns: dict[str, tuple[str, ...]] = COLUMNS
 ) -> list[ListRow]:
@@ -129,18 +170,20 @@ def read_list(
     their cells by column (`columns`: each one's headings); raises ListError when the file is not such a list (or
     lacks a column not `optional`)."""
     if len(content) > MAX_BYTES:
-        raise ListError(f"The file is larger than {MAX_BYTES // 1024} KB: split the list into smaller files.")
+        raise ListError(
+            gettext("The file is larger than %(kb)d KB: split the list into smaller files.", kb=MAX_BYTES // 1024)
+        )
     if not content.strip():
-        raise ListError("The file is empty.")
+        raise ListError(gettext("The file is empty."))
     if content.startswith(b"PK\x03\x04"):
         records = _xlsx_records(content)
     elif filename.lower().endswith((".xls", ".xlsx", ".ods")) or content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ListError("Save the list as an Excel workbook (.xlsx) or as CSV UTF-8, then upload it again.")
+        raise ListError(gettext("Save the list as an Excel workbook (.xlsx) or as CSV UTF-8, then upload it again."))
     else:
         records = _csv_records(content)
     rows = _rows(records, optional, columns)
     if not rows:
-        raise ListError("The list has a heading row but no delegates.")
+        raise ListError(gettext("The list has a heading row but no delegates."))
     return rows
 
 
@@ -148,16 +191,18 @@ def _csv_records(content: bytes):
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ListError("The file is not UTF-8 text: in Excel, save it as “CSV UTF-8 (comma delimited)”.") from None
+        raise ListError(
+            gettext("The file is not UTF-8 text: in Excel, save it as “CSV UTF-8 (comma delimited)”.")
+        ) from None
     if "\x00" in text:
-        raise ListError("The file is not a CSV list (it holds binary data).")
+        raise ListError(gettext("The file is not a CSV list (it holds binary data)."))
     header = text.split("\n", 1)[0]
     separator = ";" if header.count(";") > header.count(",") else ","
     try:
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=separator), start=1):
             yield number, [(cell, False) for cell in cells[:MAX_COLUMNS]]
     except csv.Error as error:  # a cell longer than the csv module allows, a stray quote at the end of the file
-        raise ListError(f"The file is not a CSV list we can read ({error}).") from None
+        raise ListError(gettext("The file is not a CSV list we can read (%(reason)s).", reason=error)) from None
 
 
 def _xlsx_records(content: bytes):
@@ -166,13 +211,17 @@ def _xlsx_records(content: bytes):
     try:  # a small file that unpacks to gigabytes is not a delegation list (zipfile reads no more than it declares)
         unpacked = sum(item.file_size for item in zipfile.ZipFile(io.BytesIO(content)).infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise ListError("The file is not an Excel workbook we can read (a damaged ZIP).") from None
+        raise ListError(gettext("The file is not an Excel workbook we can read (a damaged ZIP).")) from None
     if unpacked > MAX_UNPACKED_BYTES:
-        raise ListError("The workbook unpacks to more than a delegation list holds: save just the list as CSV.")
+        raise ListError(
+            gettext("The workbook unpacks to more than a delegation list holds: save just the list as CSV.")
+        )
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise ListError(f"The file is not an Excel workbook we can read ({type(error).__name__}).") from None
+        raise ListError(
+            gettext("The file is not an Excel workbook we can read (%(reason)s).", reason=type(error).__name__)
+        ) from None
     try:
         sheet = workbook.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
@@ -197,7 +246,7 @@ def _xlsx_cell(cell) -> tuple[str, bool]:
 
 def _rows(records, optional: set[str], names: dict[str, tuple[str, ...]]) -> list[ListRow]:
     records = iter(records)
-    headings = {_heading_key(heading): name for name, each in names.items() for heading in each}
+    headings = _headings(names)
     columns: dict[int, str] = {}
     for _number, cells in records:  # the heading row: the first that is not blank
         if any(text.strip() for text, _ in cells):
@@ -205,21 +254,23 @@ def _rows(records, optional: set[str], names: dict[str, tuple[str, ...]]) -> lis
                 i: headings[_heading_key(text)] for i, (text, _) in enumerate(cells) if _heading_key(text) in headings
             }
             break
-    missing = [LABELS[name] for name in names if name not in columns.values() and name not in optional]
+    missing = [name for name in names if name not in columns.values() and name not in optional]
     if missing:
         raise ListError(
-            "The list has no column "
-            + ", ".join(f"“{label}”" for label in missing)
-            + ". The first row must name the columns: "
-            + ", ".join(f"{LABELS[name]}{' (optional)' if name in optional else ''}" for name in names)
-            + "."
+            gettext(
+                "The list has no column %(missing)s. The first row must name the columns: %(columns)s.",
+                missing=format_list([_quoted(str(LABELS[name])) for name in missing], locale=str(get_locale() or "en")),
+                columns=_column_list(names, optional),
+            )
         )
     rows: list[ListRow] = []
     for number, cells in records:
         if not any(text.strip() for text, _ in cells):
             continue
         if len(rows) == MAX_ROWS:
-            raise ListError(f"The list has more than {MAX_ROWS} delegates: split it into smaller files.")
+            raise ListError(
+                gettext("The list has more than %(count)d delegates: split it into smaller files.", count=MAX_ROWS)
+            )
         row = ListRow(number, {name: "" for name in names})
         for i, (text, formula) in enumerate(cells):
             name = columns.get(i)
@@ -244,22 +295,37 @@ def _country_code(value: str) -> str:
     return value
 
 
-def _mode(value: str) -> str:
-    return MODE_WORDS.get(" ".join(search_key(value).replace("_", " ").replace("-", " ").split()), value)
+def _mode_key(text: str) -> str:
+    return " ".join(search_key(text).replace("_", " ").replace("-", " ").split())
 
 
-def _role(value: str) -> Role | None:
-    if not value:
-        return Role.DELEGATE
-    key = re.sub(r"[\W_]+", "", search_key(value))
-    return next(
-        (
-            role
-            for role in Role
-            if key in (re.sub(r"[\W_]+", "", role.value), re.sub(r"[\W_]+", "", search_key(role.label)))
-        ),
-        None,
-    )
+def _mode_words() -> dict[str, str]:
+    """The mode of each way a list may write one, by its key: MODE_WORDS, then each mode's name in each language."""
+    words = dict(MODE_WORDS)
+    for _language in _in_each_language():
+        for mode in Mode:
+            words.setdefault(_mode_key(mode.label), mode.value)
+    return words
+
+
+def _mode(value: str, words: dict[str, str]) -> str:
+    """A list's mode cell as a mode's value (`words`: from `_mode_words`), else as given."""
+    return words.get(_mode_key(value), value)
+
+
+def _role_words() -> dict[str, Role]:
+    """The role of each way a list may write one, by its key: its value (vice_chair), then its name in each
+    language."""
+    words = {_heading_key(role.value): role for role in Role}
+    for _language in _in_each_language():
+        for role in Role:
+            words.setdefault(_heading_key(role.label), role)
+    return words
+
+
+def _role(value: str, words: dict[str, Role]) -> Role | None:
+    """A list's role cell as a role (`words`: from `_role_words`); Delegate when empty, None when it names none."""
+    return words.get(_heading_key(value)) if value else Role.DELEGATE
 
 
 def preview(meeting: MeetingSession, rows: list[ListRow]) -> list[PreviewRow[StaffEntry]]:
@@ -274,6 +340,7 @@ def preview(meeting: MeetingSession, rows: list[ListRow]) -> list[PreviewRow[Sta
     }
     first_line: dict[str, int] = {}
     result = []
+    modes, roles = _mode_words(), _role_words()
     for row in rows:
         cells = row.cells
         entry = StaffEntry(
@@ -282,26 +349,32 @@ def preview(meeting: MeetingSession, rows: list[ListRow]) -> list[PreviewRow[Sta
             country=_country_code(cells["country"]),
             entity_type=cells["entity_type"],
             region=cells["region"],
-            mode=_mode(cells["mode"]),
+            mode=_mode(cells["mode"], modes),
             email=cells["email"],
         )
-        role = _role(cells["role"])
+        role = _role(cells["role"], roles)
         item = PreviewRow(row.line, entry, role.value if role else cells["role"], NEW)
         result.append(item)
         key = email_key(entry.email) if entry.email else ""
         if key and key in registered:
-            item.status, item.note = REGISTERED, f"Already registered as {registered[key]}: skipped."
+            item.status = REGISTERED
+            item.note = gettext("Already registered as %(name)s: skipped.", name=isolate(registered[key]))
             continue
         errors = entry_errors(meeting, entry, check_in_now=False)
         for name in sorted(row.formulas):  # text a spreadsheet would run: never stored, whatever it computes
-            errors[name] = (
-                f"“{cells[name][:40]}” starts like a spreadsheet formula: type the value itself "
-                "(a name, e-mail or organisation never starts with =, +, -, or @)."
+            errors[name] = gettext(
+                "“%(value)s” starts like a spreadsheet formula: type the value itself "
+                "(a name, e-mail or organisation never starts with =, +, -, or @).",
+                value=cells[name][:40],
             )
         if role is None:
-            errors["role"] = "Choose a role: " + ", ".join(r.label for r in Role) + " (or leave it empty)."
+            errors["role"] = gettext(
+                "Choose a role: %(roles)s (or leave it empty).", roles=", ".join(r.label for r in Role)
+            )
         if key and key in first_line and "email" not in errors:
-            errors["email"] = f"This e-mail address is already on line {first_line[key]} of this list."
+            errors["email"] = gettext(
+                "This e-mail address is already on line %(line)d of this list.", line=first_line[key]
+            )
         if key:
             first_line.setdefault(key, row.line)
         if errors:
@@ -322,8 +395,10 @@ def upload_list(meeting: MeetingSession, filename: str, content: bytes, by: str)
     session's personal data was purged: it is over and done with)."""
     if meeting.purged_at is not None:
         raise ListError(
-            f"The personal data of this session was purged on {meeting.purged_at:%d %B %Y}: "
-            "it takes no more registrations."
+            gettext(
+                "The personal data of this session was purged on %(day)s: it takes no more registrations.",
+                day=format_day(meeting.purged_at.date()),
+            )
         )
     read_list(filename, content)
     upload = RegistrationImport(
@@ -351,12 +426,14 @@ def save(meeting: MeetingSession, upload: RegistrationImport, seen: str, by: str
     `seen` is the fingerprint of the preview as it stands now; raises StaleConfirmation otherwise. Returns the
     registrations added."""
     if upload.saved_at is not None:
-        raise StaleConfirmation("This list was already saved: saving it again would add nobody.")
+        raise StaleConfirmation(gettext("This list was already saved: saving it again would add nobody."))
     rows = preview_of(meeting, upload)
     if seen != fingerprint(upload, rows):
         raise StaleConfirmation(
-            "The list or the session's registrations changed since this preview: check the "
-            "preview below again, then confirm."
+            gettext(
+                "The list or the session's registrations changed since this preview: check the "
+                "preview below again, then confirm."
+            )
         )
     new = [row for row in rows if row.status == NEW]
     terms: dict[str, dict[str, EntityType | Region]] = {
@@ -389,12 +466,17 @@ def save(meeting: MeetingSession, upload: RegistrationImport, seen: str, by: str
         except IntegrityError:  # someone registered with one of these addresses meanwhile
             db.session.rollback()
             raise StaleConfirmation(
-                "Someone on this list registered meanwhile: check the preview below again, then confirm."
+                gettext("Someone on this list registered meanwhile: check the preview below again, then confirm.")
             ) from None
         skipped_registered = sum(row.status == REGISTERED for row in rows)
         skipped_errors = sum(row.status == ERROR for row in rows)
-        upload.summary = (
-            f"{len(added)} added, {skipped_registered} already registered, {skipped_errors} with errors skipped"
+        # Kept as written, in the language of the organiser who saved it.
+        upload.summary = ", ".join(
+            [
+                ngettext("%(num)d added", "%(num)d added", len(added)),
+                ngettext("%(num)d already registered", "%(num)d already registered", skipped_registered),
+                ngettext("%(num)d with errors skipped", "%(num)d with errors skipped", skipped_errors),
+            ]
         )
         upload.saved_at = utcnow()
         audit.record(

@@ -189,7 +189,7 @@ def vocabulary(slug: str, kind: str):
         try:
             term_id = small_int(request.form["term_id"]) if request.form.get("term_id") else None
         except ValueError:
-            abort(400, "The entry to change is named by its id, written with the digits 0-9.")
+            abort(400, gettext("The entry to change is named by its id, written with the digits 0-9."))
         term = db.get_or_404(model, term_id) if term_id else model(session=meeting)
         if term.session_id not in (None, meeting.id):
             abort(404)

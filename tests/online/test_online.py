@@ -458,6 +458,37 @@ def test_a_large_report_is_previewed_once_and_paged_with_counts_for_the_rest(
     assert db.session.scalar(sa.select(sa.func.count(UnmatchedPresence.id))) == people
 
 
+def test_a_report_preview_and_its_refusals_read_in_french(client, login, past_meeting):
+    from attendance.online.imports import PREVIEW_ROWS
+
+    login("organiser")
+    client.set_cookie("lang", "fr")
+    missing = client.post(
+        f"/sessions/{past_meeting.slug}/imports",
+        data={"csrf_token": csrf_token(client)},
+        content_type="multipart/form-data",
+    )
+    assert missing.status_code == 400
+    assert "Choisissez le fichier du rapport à envoyer." in html.unescape(missing.get_data(as_text=True))
+
+    lines = ["email,joined,left"]
+    lines += [f"guest{n}@example.net,2024-02-20 10:{n % 60:02d},2024-02-20 12:00" for n in range(PREVIEW_ROWS + 5)]
+    response = upload(client, past_meeting, "\n".join(lines).encode())
+    page = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert (
+        f"Les {PREVIEW_ROWS} premières lignes sont affichées ci-dessous. Non affichées : 5 sans correspondance."
+    ) in page
+    uploads = html.unescape(client.get(f"/sessions/{past_meeting.slug}/imports").get_data(as_text=True))
+    assert "<td>CSV</td>" in uploads and "prévisualisé, non enregistré" in uploads
+
+    refused = save_import(client, past_meeting, {"map-2": "Nobody Known"})
+    assert refused.status_code == 400
+    assert "Ligne 2 : « Nobody Known » ne désigne aucune inscription" in html.unescape(refused.get_data(as_text=True))
+    forged = save_import(client, past_meeting, {"map-٥": "1"})
+    assert forged.status_code == 400
+    assert "Chaque choix doit désigner sa ligne en chiffres" in html.unescape(forged.get_data(as_text=True))
+
+
 def test_a_report_of_unreadable_rows_makes_a_small_page_with_their_count(client, login, past_meeting):
     login("organiser")
     content = ("email,joined,left\n" + ";;\n" * 50_000 + "x@example.org,2024-02-19 09:30,\n").encode()
