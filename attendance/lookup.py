@@ -8,6 +8,7 @@ from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from .extensions import Model, db
+from .i18n import speak_as_mailed
 from .models import MeetingSession, Registration
 
 
@@ -28,10 +29,14 @@ def in_session_or_404(model: type[Row], row_id: int, meeting: MeetingSession) ->
 
 
 def registration_by_key_or_404(access_key: str) -> Registration:
+    """The registration of a personal link (`/me/<key>/...`, `/join/<key>`), whose pages, refusals and flashes
+    then speak the delegate's language unless this browser chose one (`i18n.speak_as_mailed`)."""
     # Same 404 for a malformed, tampered or unknown key: no hint whether it exists.
     if not 20 <= len(access_key) <= 64:
         abort(404)
-    return db.first_or_404(db.select(Registration).filter_by(access_key=access_key))
+    registration = db.first_or_404(db.select(Registration).filter_by(access_key=access_key))
+    speak_as_mailed(registration.locale)
+    return registration
 
 
 def managed_session_or_404(slug: str) -> MeetingSession:

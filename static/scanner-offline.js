@@ -176,7 +176,8 @@
   // The door let someone in (or said they were in), or turned away someone the server admits: shown, never dropped.
   function isConflict(scan, data) {
     if (!scan.provisional) return false;
-    if (scan.provisional === "refused") return data.status === "turned_away";
+    // turned away here, admitted there (or by this scan's own first try, which reached the server unseen)
+    if (scan.provisional === "refused") return ["turned_away", "ok", "already_checked_in"].includes(data.status);
     if (data.status === "ok") return false;
     if (data.status === "already_checked_in") return scan.provisional === "ok" && !data.earliest;
     return true;

@@ -7,7 +7,7 @@ import io
 import os
 import re
 import threading
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -996,6 +996,18 @@ def test_a_delegates_own_page_speaks_their_language_unless_the_browser_chose_one
     assert '<html lang="ar" dir="rtl"' in page.get_data(as_text=True)
     reader.set_cookie("lang", "en")
     assert '<html lang="en" dir="ltr"' in reader.get(f"/me/{registration.access_key}").get_data(as_text=True)
+
+
+def test_every_page_of_a_personal_link_speaks_the_delegates_language(app, make_session, make_registration):
+    """Not only their page: the join link before the meeting opens, a refused certificate."""
+    meeting = make_session(online_meeting_url="https://example.org/meet", first_day=date.today() + timedelta(days=9))
+    registration = make_registration(meeting, locale="fr", mode=Mode.ONLINE)
+    reader = app.test_client()
+    english = {"Accept-Language": "en"}
+    join = reader.get(f"/join/{registration.access_key}", headers=english).get_data(as_text=True)
+    assert "La réunion n’a pas encore commencé" in join
+    refused = reader.get(f"/me/{registration.access_key}/certificate.pdf", headers=english)
+    assert refused.status_code == 403 and "Pas de certificat pour cette inscription" in refused.get_data(as_text=True)
 
 
 def test_an_invitee_lists_language_column_chooses_each_mails_language_else_the_sessions(

@@ -308,6 +308,20 @@ def test_a_scan_the_door_refused_offline_is_logged_and_never_checks_in(
         assert not is_offline_conflict(event)
 
 
+def test_a_badge_checked_in_elsewhere_and_turned_away_offline_stays_in_and_says_so(
+    client, meeting, make_registration, door_token
+):
+    registration = make_registration(meeting)
+    assert post(client, {"token": registration.badge_token}, create_api_token("Door 1")[1]).status_code == 201
+    body = {"token": registration.badge_token, "scanned_at": earlier(1).isoformat(), "provisional": "refused"}
+    answer = post(client, body, door_token)
+    assert answer.status_code == 409 and answer.get_json()["status"] == "turned_away"
+    assert answer.get_json()["message"].startswith("Checked in earlier today")
+    [attendance] = attendances()  # still in, from Door 1's scan
+    assert attendance.recorded_by == "Door 1"
+    assert events()[-1].result is ScanResult.TURNED_AWAY and is_offline_conflict(events()[-1])
+
+
 def test_an_unknown_badge_refused_offline_is_logged_as_invalid(client, meeting, door_token):
     response = post(
         client, {"token": "NOT-A-BADGE", "scanned_at": earlier(3).isoformat(), "provisional": "refused"}, door_token

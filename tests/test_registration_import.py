@@ -355,3 +355,22 @@ def test_a_list_is_read_by_its_english_or_french_headings_whatever_the_pages_lan
         (NEW, "Amélie Dubois", "amelie@example.org", "BE", "in_person", "chair"),
         (NEW, "Kofi Mensah", "kofi@example.org", "GH", "online", "vice_chair"),
     ]
+
+
+@pytest.mark.parametrize(
+    "role, mode, expected",
+    [
+        ("Délégué", "Présentiel", ("delegate", "in_person")),
+        ("Observatrice", "à distance", ("observer", "online")),
+        ("Vice-président", "En ligne", ("vice_chair", "online")),
+        ("Delegada", "Presencial", ("delegate", "in_person")),
+        ("Presidente", "en línea", ("chair", "online")),
+        ("المندوبة", "حضوريا", ("delegate", "in_person")),
+    ],
+)
+def test_a_role_is_read_in_either_form_of_its_inclusive_name(app_ctx, meeting, role, mode, expected):
+    """The pages write roles inclusively (Délégué·e, Delegado/a); people type one form or the other."""
+    rocb, europe = meeting.entity_types[0].name, meeting.regions[0].name
+    content = f"{FRENCH_HEADER}\nAna Lima;ana@example.org;ROCB;BR;{rocb};{europe};{mode};{role}\n".encode()
+    [row] = preview(meeting, read_list("liste.csv", content))
+    assert (row.status, row.role, row.entry.mode) == (NEW, *expected)

@@ -190,15 +190,13 @@ def check_in(
 
 def _turned_away(entry: _Entry) -> CheckIn:
     """A badge the server admits, which a door answering from an older list refused while offline: the person
-    was not let in, so no attendance is made up; the log keeps the scan as a conflict for the organisers."""
-    return CheckIn(
-        ScanResult.TURNED_AWAY,
-        entry.payload
-        | {
-            "status": "turned_away",
-            "message": gettext("Registered, but turned away by this door's list while offline: not checked in"),
-        },
-    )
+    was not let in, so no attendance is made up (one checked in earlier that day stays so); the log keeps the scan
+    as a conflict for the organisers."""
+    if entry.first is not None:
+        message = gettext("Checked in earlier today, but turned away by this door's list while offline")
+    else:
+        message = gettext("Registered, but turned away by this door's list while offline: not checked in")
+    return CheckIn(ScanResult.TURNED_AWAY, entry.payload | {"status": "turned_away", "message": message})
 
 
 def _scan_moment(scanned_at: datetime) -> datetime:

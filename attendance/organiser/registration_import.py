@@ -95,6 +95,10 @@ MODE_WORDS = {
     "virtual": "online",
     "remote": "online",
     "en ligne": "online",
+    "presencial": "in_person",
+    "distanciel": "online",
+    "a distance": "online",
+    "a distancia": "online",
 }
 
 
@@ -315,12 +319,29 @@ def _mode(value: str, words: dict[str, str]) -> str:
 
 def _role_words() -> dict[str, Role]:
     """The role of each way a list may write one, by its key: its value (vice_chair), then its name in each
-    language."""
+    language, written inclusively as the pages do (Délégué·e, Delegado/a) or in either form (Délégué, Delegada)."""
     words = {_heading_key(role.value): role for role in Role}
     for _language in _in_each_language():
         for role in Role:
-            words.setdefault(_heading_key(role.label), role)
+            for form in (role.label, *_gendered_forms(role.label)):
+                words.setdefault(_heading_key(form), role)
     return words
+
+
+def _gendered_forms(label: str) -> list[str]:
+    """The two words an inclusive label stands for: "Délégué·e" for délégué and déléguée, "Observateur·rice" for
+    observateur and observatrice, "Delegado/a" for delegado and delegada, "المندوب/المندوبة" for both words."""
+    for mark in ("·", "/"):
+        if mark in label:
+            first, ending = label.split(mark, 1)
+            if ending == "rice" and first.endswith("eur"):
+                return [first, first[: -len("eur")] + ending]
+            if len(ending) > 3:  # a whole second word
+                return [first, ending]
+            # Spanish swaps the last letter (Delegado/a); French adds it (Président·e)
+            other = first[:-1] + ending if mark == "/" else first + ending
+            return [first, other]
+    return []
 
 
 def _role(value: str, words: dict[str, Role]) -> Role | None:

@@ -20,13 +20,14 @@ from .views import registration_page
 @limiter.limit("20 per minute", methods=["POST"])
 def invitation(token: str):
     invitation = invitation_by_token(token)
+    if invitation is not None:
+        speak_as_mailed(invitation.locale)  # a withdrawn or used invitation's page too
     reason = unusable_reason(invitation)
     if reason is not None:  # nothing is created from a used, revoked or forged link
         return render_template(
             "registration/invitation_unusable.html", reason=reason, meeting=invitation.session if invitation else None
         ), 404 if reason == "unknown" else 410
     assert invitation is not None  # unusable_reason calls a missing one "unknown"
-    speak_as_mailed(invitation.locale)
     meeting = invitation.session
     state = meeting.registration_state()
     if state != "open":

@@ -257,9 +257,10 @@ REGISTERED_AT_ONCE = (
 def status_before_cancel(registration: Registration) -> RegistrationStatus:
     """What a cancelled registration was before its cancellation, which the row does not keep: the organisers' last
     decision on it in the audit log (approved: registered; declined: declined); else registered when staff added it
-    or a personal invitation brought it; else pending in a session that requires approval, since a reinstatement
-    must never approve anyone (one registered while the session was still open comes back pending too, and is
-    approved anew), and registered in any other session."""
+    or a personal invitation brought it; else as a new registration through the form would be now: pending in a
+    session that requires approval (one registered while the session was still open comes back pending too, and
+    is approved anew), registered in any other (one cancelled while pending, before the organisers opened the
+    session to anyone, comes back registered, as anyone registering now would be)."""
     decision = audit.latest(
         registration.session_id,
         f"registration {registration.id}",

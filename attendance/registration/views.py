@@ -9,7 +9,6 @@ from ..attendance_rule import describe_day
 from ..certificates.service import eligibility
 from ..documents.qr import qr_svg
 from ..extensions import limiter
-from ..i18n import speak_as_mailed
 from ..lookup import registration_by_key_or_404, session_or_404
 from ..models import Invitation, RegistrationPolicy, RegistrationStatus
 from ..online.service import log_link_click
@@ -133,7 +132,6 @@ def resend_link(slug: str):
 @bp.get("/me/<access_key>")
 def me(access_key: str):
     registration = registration_by_key_or_404(access_key)
-    speak_as_mailed(registration.locale)
     meeting = registration.session
     today = meeting.today()
     visa_letter = letter_of(registration)
