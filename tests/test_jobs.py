@@ -360,31 +360,30 @@ def test_a_mail_to_a_deleted_registration_is_dropped(app, make_session, make_reg
 
 def test_the_jobs_page_lists_failed_jobs_with_their_error(app, client, login, finished):
     meeting, _ = finished
-    db.session.add(
-        Job(
-            kind="certificates.pdf",
-            session=meeting,
-            status=JobStatus.FAILED,
-            attempts=5,
-            error="OSError: disk full",
-            requested_by="organiser@example.org",
-        )
+    job = Job(
+        kind="certificates.pdf",
+        session=meeting,
+        status=JobStatus.FAILED,
+        attempts=5,
+        error="OSError: disk full",
+        requested_by="organiser@example.org",
     )
+    db.session.add(job)
     db.session.commit()
     login("organiser")
     for url in (f"/sessions/{meeting.slug}/jobs", "/jobs"):
         page = client.get(url).get_data(as_text=True)
         assert "Certificates (one merged PDF)" in page and "OSError: disk full" in page and ">5<" in page
-    job_page = client.get(f"/sessions/{meeting.slug}/jobs/1").get_data(as_text=True)
+    job_page = client.get(f"/sessions/{meeting.slug}/jobs/{job.id}").get_data(as_text=True)
     assert "Failed after 5 attempts: OSError: disk full" in job_page
 
     # An organiser who works in French reads the page in French, the error as it was logged.
     client.set_cookie("lang", "fr")
     page = client.get(f"/sessions/{meeting.slug}/jobs").get_data(as_text=True)
     assert "Certificats (un seul PDF fusionné)" in page and "échoué" in page and "Mails not sent" not in page
-    assert "Échec après 5 tentatives : OSError: disk full" in client.get(f"/sessions/{meeting.slug}/jobs/1").get_data(
-        as_text=True
-    )
+    assert "Échec après 5 tentatives : OSError: disk full" in client.get(
+        f"/sessions/{meeting.slug}/jobs/{job.id}"
+    ).get_data(as_text=True)
 
 
 def test_purging_a_session_deletes_its_mails(app, finished):
