@@ -9,7 +9,14 @@ import pytest
 import sqlalchemy as sa
 from helpers import csrf_token
 from pdf_tools import qr_codes
-from test_questions import field, meeting_with_questions, post, questions, register_for_visa  # noqa: F401
+from test_questions import (  # noqa: F401
+    field,
+    meeting_with_questions,
+    post,
+    questions,
+    read_in_english,
+    register_for_visa,
+)
 
 from attendance.extensions import db
 from attendance.models import AuditEvent, Mode, RegistrationStatus, VisaLetter
@@ -37,13 +44,7 @@ def verdict(client, letter_id: str) -> str:
 
 
 def in_english(client, url: str) -> str:
-    """A page read on a browser whose switcher chose English (the delegate registered in French, and their own
-    page speaks French otherwise)."""
-    client.set_cookie("lang", "en")
-    try:
-        return client.get(url).get_data(as_text=True)
-    finally:
-        client.delete_cookie("lang")
+    return read_in_english(client, url).get_data(as_text=True)
 
 
 def offered(client, registration) -> bool:
@@ -73,7 +74,7 @@ def test_answering_no_withdraws_the_letter_issued_and_the_delegates_page_stops_o
     assert verdict(client, letter.public_id) == "REVOKED"
     mine = in_english(client, f"/me/{delegate.access_key}")
     assert "visa-letter.pdf" not in mine and "withdrawn when your answer said you no longer need one" in mine
-    refused = download(client, delegate)
+    refused = read_in_english(client, f"/me/{delegate.access_key}/visa-letter.pdf")
     assert refused.status_code == 403 and "withdrawn" in refused.get_data(as_text=True)
     revocation = db.session.scalar(sa.select(AuditEvent).filter_by(action="visa_letter.revoke"))
     assert (revocation.target, revocation.actor) == (letter.public_id, organiser)
