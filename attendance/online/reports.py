@@ -35,6 +35,10 @@ class ReportRow:
     error: str = ""
 
 
+#: what each kind of report is called on the pages: a product's own name, the same in every language
+KIND_NAMES = {"zoom": "Zoom", "teams": "Microsoft Teams", "csv": "CSV"}
+
+
 @dataclass
 class ParsedReport:
     kind: str

@@ -27,6 +27,7 @@ from .imports import (
     stored_preview,
     upload,
 )
+from .reports import KIND_NAMES
 from .service import map_identity, online_day, unmatched_people
 from .zoom import handle_delivery
 
@@ -114,7 +115,9 @@ def imports(slug: str):
     past = db.session.scalars(
         sa.select(ReportImport).filter_by(session_id=meeting.id).order_by(ReportImport.uploaded_at.desc())
     ).all()
-    return render_template("online/imports.html", meeting=meeting, form=form, past=past), 400 if form.errors else 200
+    return render_template(
+        "online/imports.html", meeting=meeting, form=form, past=past, kind_names=KIND_NAMES
+    ), 400 if form.errors else 200
 
 
 def _import_or_404(meeting, import_id: int) -> ReportImport:
@@ -137,6 +140,7 @@ def _preview_page(
         meeting=meeting,
         report=report,
         preview=stored_preview(meeting, report),
+        kind_names=KIND_NAMES,
         shown_rows=PREVIEW_ROWS,
         choices=_choice_labels(meeting),
         entered=entered or {},

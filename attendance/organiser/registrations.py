@@ -300,16 +300,13 @@ def reinstate_registration(slug: str, registration_id: int):
         if mailed
         else gettext("No email could be sent: tell them yourself.")
     )
+    category = "message"  # flask.flash's own default
     if registration.status is RegistrationStatus.PENDING:
-        flash(
-            gettext("Registration reinstated: it awaits approval again, as it did before its cancellation.")
-            + " "
-            + told
-        )
+        done = gettext("Registration reinstated: it awaits approval again, as it did before its cancellation.")
     elif registration.status is RegistrationStatus.DECLINED:
-        flash(gettext("Registration reinstated: it stays declined, as it was before its cancellation.") + " " + told)
+        done = gettext("Registration reinstated: it stays declined, as it was before its cancellation.")
     elif place is not None:
-        flash(
+        done = (
             gettext(
                 "Registration reinstated. The room is full: they are on the waiting list, %(place)s.",
                 place=in_line(place),
@@ -320,23 +317,18 @@ def reinstate_registration(slug: str, registration_id: int):
                 if meeting.is_hybrid
                 else gettext("No badge until a seat is theirs.")
             )
-            + " "
-            + told
         )
     elif choice == "over_capacity" and meeting.in_person_capacity is not None:
-        flash(
-            ngettext(
-                "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seat.",
-                "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seats.",
-                meeting.in_person_capacity,
-                count=in_person_count(meeting),
-            )
-            + " "
-            + told,
-            "warning",
+        category = "warning"
+        done = ngettext(
+            "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seat.",
+            "Registration reinstated with a seat: the room now has %(count)d people for %(num)d seats.",
+            meeting.in_person_capacity,
+            count=in_person_count(meeting),
         )
     else:
-        flash(gettext("Registration reinstated.") + " " + told)
+        done = gettext("Registration reinstated.")
+    flash(done + " " + told, category)
     return redirect(url_for("organiser.edit_registration", slug=slug, registration_id=registration_id))
 
 

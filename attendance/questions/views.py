@@ -24,7 +24,6 @@ from .service import (
 )
 from .visa import (
     NotIssuable,
-    is_valid,
     issue_letter,
     letter_of,
     refusal,
@@ -32,6 +31,7 @@ from .visa import (
     visa_letter_pdf,
     visa_question,
     visa_requests,
+    why_unusable,
 )
 
 
@@ -248,24 +248,10 @@ def my_visa_letter(access_key: str):
     letter = letter_of(registration)
     if letter is None:
         abort(404, gettext("The secretariat has not issued a visa letter for you (yet)."))
-    if is_valid(letter):  # what its verification page says, as the delegate's page offers it
-        return _pdf(letter)
-    if letter.withdrawn:
-        abort(
-            403,
-            gettext(
-                "Your visa letter was withdrawn when your answer said you no longer need one: it is no longer "
-                "valid. Contact the secretariat if you need a letter."
-            ),
-        )
-    if letter.is_revoked:
-        abort(403, gettext("The secretariat revoked your visa letter. Contact the secretariat."))
-    abort(
-        403,
-        gettext(
-            "Your visa letter is no longer valid: you are not registered to attend in person. Contact the secretariat."
-        ),
-    )
+    unusable = why_unusable(letter)  # what its verification page says, as the delegate's page offers it
+    if unusable is not None:
+        abort(403, unusable[1])
+    return _pdf(letter)
 
 
 def _pdf(letter):

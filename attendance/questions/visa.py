@@ -126,6 +126,24 @@ def is_valid(letter: VisaLetter) -> bool:
     )
 
 
+def why_unusable(letter: VisaLetter) -> tuple[str, str] | None:
+    """None while the letter verifies as valid (`is_valid`): the delegate's page offers it, and its download serves
+    it. Else why not, as the delegate's page and the download's refusal say it: (a word for the page's style,
+    "withdrawn", "revoked" or "invalid", and the sentence the delegate reads)."""
+    if is_valid(letter):
+        return None
+    if letter.withdrawn:
+        return "withdrawn", gettext(
+            "Your visa letter was withdrawn when your answer said you no longer need one: it is no longer valid. "
+            "Contact the secretariat if you need a letter."
+        )
+    if letter.is_revoked:
+        return "revoked", gettext("The secretariat revoked your visa letter. Contact the secretariat.")
+    return "invalid", gettext(
+        "Your visa letter is no longer valid: you are not registered to attend in person. Contact the secretariat."
+    )
+
+
 REVOKE_REASON_MAX = 500
 #: the reason of a letter withdrawn, in the audit log as an organiser's reason is
 WITHDRAWN_REASON = "withdrawn: the delegate's answer no longer asks for a visa letter"

@@ -93,10 +93,14 @@ def find_by_email(meeting: MeetingSession, email: str) -> Registration | None:
     return db.session.scalar(sa.select(Registration).filter_by(session_id=meeting.id, email_key=email_key(email)))
 
 
-def first_status(meeting: MeetingSession, invitation: Invitation | None) -> RegistrationStatus:
-    """Pending in a session that requires approval, unless a personal invitation brought them: the organiser chose
-    that person already. A focal point's nominees wait for approval like anyone else."""
-    if meeting.registration_policy is RegistrationPolicy.APPROVAL and (invitation is None or invitation.is_nomination):
+def first_status(meeting: MeetingSession, source: RegistrationSource) -> RegistrationStatus:
+    """Pending in a session that requires approval when the registration came by the public form or a focal point's
+    nomination; registered when staff added it or a personal invitation brought it: the organiser chose that person
+    already."""
+    if meeting.registration_policy is RegistrationPolicy.APPROVAL and source in (
+        RegistrationSource.FORM,
+        RegistrationSource.NOMINATION,
+    ):
         return RegistrationStatus.PENDING
     return RegistrationStatus.REGISTERED
 
@@ -135,7 +139,8 @@ def register(
     if meeting.registration_policy is RegistrationPolicy.INVITATION and invitation is None:
         raise InvitationRequired()
     _check_belongs_to(meeting, delegate)
-    status = first_status(meeting, invitation)
+    source = source_of(invitation)
+    status = first_status(meeting, source)
     if wait_for_seat:
         delegate.mode = Mode.IN_PERSON
     # Pending people take no seat: the seat is counted when an organiser approves them.
@@ -154,7 +159,7 @@ def register(
             registration = Registration(
                 session=meeting,
                 status=status,
-                source=source_of(invitation),
+                source=source,
                 invitation_id=invitation.id if invitation else None,
                 **vars(delegate),
             )
@@ -245,22 +250,12 @@ def cancel(registration: Registration, reason: str, *, tell: bool = False) -> li
     return promoted
 
 
-#: sources whose registrations are registered at once, whatever the policy: staff's own, and personal invitations
-REGISTERED_AT_ONCE = (
-    RegistrationSource.DESK,
-    RegistrationSource.ORGANISER,
-    RegistrationSource.IMPORT,
-    RegistrationSource.INVITATION,
-)
-
-
 def status_before_cancel(registration: Registration) -> RegistrationStatus:
     """What a cancelled registration was before its cancellation, which the row does not keep: the organisers' last
-    decision on it in the audit log (approved: registered; declined: declined); else registered when staff added it
-    or a personal invitation brought it; else as a new registration through the form would be now: pending in a
-    session that requires approval (one registered while the session was still open comes back pending too, and
-    is approved anew), registered in any other (one cancelled while pending, before the organisers opened the
-    session to anyone, comes back registered, as anyone registering now would be)."""
+    decision on it in the audit log (approved: registered; declined: declined); else what the same registration
+    would be now (`first_status`): one registered through the form while the session was still open comes back
+    pending in a session that requires approval now, and is approved anew; one cancelled while pending, before the
+    organisers opened the session to anyone, comes back registered, as anyone registering now would be."""
     decision = audit.latest(
         registration.session_id,
         f"registration {registration.id}",
@@ -268,11 +263,7 @@ def status_before_cancel(registration: Registration) -> RegistrationStatus:
     )
     if decision is not None:
         return RegistrationStatus.REGISTERED if decision == "registration.approve" else RegistrationStatus.DECLINED
-    if registration.source in REGISTERED_AT_ONCE:
-        return RegistrationStatus.REGISTERED
-    if registration.session.registration_policy is RegistrationPolicy.APPROVAL:
-        return RegistrationStatus.PENDING
-    return RegistrationStatus.REGISTERED
+    return first_status(registration.session, registration.source)
 
 
 def reinstate_overfills(registration: Registration) -> bool:

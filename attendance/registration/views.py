@@ -16,8 +16,7 @@ from ..outbox import CONFIRMATION, is_delayed, mail_of
 from ..privacy import my_data
 from ..questions.forms import with_questions
 from ..questions.service import answers_of, questions_of
-from ..questions.visa import is_valid as visa_letter_is_valid
-from ..questions.visa import letter_of
+from ..questions.visa import letter_of, why_unusable
 from ..tokens import grouped_badge_code
 from . import bp
 from .badges import badge_pdf, why_no_badge
@@ -148,7 +147,7 @@ def me(access_key: str):
         mail_delayed=is_delayed(mail_of(registration, CONFIRMATION)),
         place_in_line=place_in_line(registration),
         visa_letter=visa_letter,
-        visa_letter_valid=visa_letter is not None and visa_letter_is_valid(visa_letter),
+        visa_letter_unusable=why_unusable(visa_letter) if visa_letter else None,
         answers=answers_of(registration),
     )
 
