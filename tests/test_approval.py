@@ -329,7 +329,7 @@ def test_a_personal_invitation_prefills_the_form_and_registers_once(app, client,
 
 def test_a_person_invited_or_registered_already_is_not_invited_twice_unless_revoked(make_session, make_registration):
     from attendance.organiser.invitations import revoke
-    from attendance.registration.service import InvalidEntry
+    from attendance.registration.staff_entry import InvalidEntry
 
     meeting = make_session(registration_policy=INVITATION)
     make_registration(meeting, email="Registered@Example.org")

@@ -12,7 +12,7 @@ from icalendar import Calendar
 from attendance import mail
 from attendance.extensions import db
 from attendance.models import Mode
-from attendance.registration.service import confirmation_message
+from attendance.registration.messages import confirmation_message
 
 WINTER, SUMMER = date(2027, 3, 26), date(2027, 3, 29)  # Brussels moves to summer time on 28 March 2027
 

@@ -26,7 +26,7 @@ from attendance.models import (
     RegistrationSource,
     RegistrationStatus,
 )
-from attendance.registration.service import InvalidEntry, StaffEntry, add_registration
+from attendance.registration.staff_entry import InvalidEntry, StaffEntry, add_registration
 from attendance.reports.headcount import headcount
 
 ORGANISER = Actor("user:901", "organiser@example.org", True)

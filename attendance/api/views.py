@@ -28,7 +28,7 @@ from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
 from ..models import MODE_VALUES, Attendance, MeetingSession, Mode, RegistrationSource, Source
 from ..questions.service import answers_from_json
-from ..registration.service import InvalidEntry, StaffEntry, add_registration
+from ..registration.staff_entry import InvalidEntry, StaffEntry, add_registration
 from ..reports.headcount import headcount, headline
 from . import bp
 from .tokens import find_api_token

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..countries import countries
 from ..models import MeetingSession, Mode
-from ..registration.service import StaffEntry
+from ..registration.staff_entry import StaffEntry
 
 
 class StaffEntryForm(FlaskForm):

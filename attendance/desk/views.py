@@ -12,7 +12,8 @@ from ..extensions import db
 from ..lookup import in_session_or_404, session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationSource, SessionDay
 from ..registration.badges import badge_pdf, why_no_badge
-from ..registration.service import InvalidEntry, add_registration, reissue_badge
+from ..registration.service import reissue_badge
+from ..registration.staff_entry import InvalidEntry, add_registration
 from . import bp
 from .forms import StaffEntryForm
 

@@ -195,7 +195,7 @@ def compose(row: OutboxMail) -> tuple[EmailMessage, Callable[[], None]]:
 
         return certificate_mail(registration)
     from ..registration.find import links_message
-    from ..registration.service import confirmation_message, notice_message
+    from ..registration.messages import confirmation_message, notice_message
 
     if row.purpose == outbox.LINKS:
         return links_message(registration.email, outbox.asked_locale(row) or registration.locale), lambda: None

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..i18n import LANGUAGES
 from ..lookup import in_session_or_404, managed_session_or_404
 from ..models import Invitation, InvitationList, Mode
-from ..registration.service import InvalidEntry
+from ..registration.staff_entry import InvalidEntry
 from ..text import strip_edges
 from . import bp
 from .invitations import (

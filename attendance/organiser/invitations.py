@@ -21,7 +21,7 @@ from ..extensions import db
 from ..i18n import LANGUAGES
 from ..models import MODE_VALUES, Invitation, InvitationKind, InvitationList, MeetingSession, Mode, Registration
 from ..models.registration import email_key
-from ..registration.service import InvalidEntry, _term_named
+from ..registration.staff_entry import InvalidEntry, term_named
 from ..registration.waitlist import lock_seats
 from ..text import search_key, strip_edges
 from .registration_import import (
@@ -89,11 +89,11 @@ def invitee_errors(meeting: MeetingSession, invitee: Invitee, *, places: int | N
             validate_email(invitee.email, check_deliverability=False)
         except EmailNotValidError:
             errors["email"] = gettext("Enter a valid email address, like name@example.org.")
-    if invitee.entity_type and _term_named(meeting.entity_types, invitee.entity_type) is None:
+    if invitee.entity_type and term_named(meeting.entity_types, invitee.entity_type) is None:
         errors["entity_type"] = gettext("Choose one of this session's entity types.")
     elif places is not None and not invitee.entity_type:
         errors["entity_type"] = gettext("Choose the entity type of the delegation the focal point nominates.")
-    if invitee.region and _term_named(meeting.regions, invitee.region) is None:
+    if invitee.region and term_named(meeting.regions, invitee.region) is None:
         errors["region"] = gettext("Choose one of this session's regions.")
     if invitee.mode and invitee.mode not in MODE_VALUES:
         errors["mode"] = gettext("Choose in_person or online.")
@@ -134,8 +134,8 @@ def known_addresses(meeting: MeetingSession) -> dict[str, str]:
 
 
 def _new_invitation(meeting: MeetingSession, invitee: Invitee, places: int | None, by: str) -> Invitation:
-    entity_type = _term_named(meeting.entity_types, invitee.entity_type) if invitee.entity_type else None
-    region = _term_named(meeting.regions, invitee.region) if invitee.region else None
+    entity_type = term_named(meeting.entity_types, invitee.entity_type) if invitee.entity_type else None
+    region = term_named(meeting.regions, invitee.region) if invitee.region else None
     invitation = Invitation(
         session=meeting,
         kind=InvitationKind.NOMINATION if places else InvitationKind.PERSONAL,

@@ -1,6 +1,6 @@
 """Registering a delegation list at once: upload a CSV or XLSX, preview every row, confirm, saved in one go.
 
-Each row is judged by the rule staff additions follow (`registration.service.entry_errors`): new, already
+Each row is judged by the rule staff additions follow (`registration.staff_entry.entry_errors`): new, already
 registered (the same e-mail), or an error with its reason per field. Nothing is saved until the organiser
 confirms; then every new row is saved in one transaction with source `import` and audited once. The file is kept
 (`RegistrationImport`) and read again on confirming, and the confirmation carries a fingerprint of what the
@@ -45,7 +45,7 @@ from ..models import (
 )
 from ..models.registration import email_key
 from ..models.uploads import UploadedFile
-from ..registration.service import StaffEntry, entry_errors
+from ..registration.staff_entry import StaffEntry, entry_errors
 from ..text import isolate, search_key, strip_edges
 
 MAX_BYTES = 1024 * 1024

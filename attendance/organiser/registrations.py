@@ -17,15 +17,8 @@ from ..lookup import in_session_or_404, managed_session_or_404, small_int
 from ..models import MODE_VALUES, Mode, Registration, RegistrationSource, RegistrationStatus, Role
 from ..questions.service import answers_by_registration, answers_of, questions_of, summary
 from ..registration.badges import why_no_badge
-from ..registration.service import (
-    InvalidEntry,
-    InvitationUsed,
-    add_registration,
-    cancel,
-    reinstate,
-    reinstate_overfills,
-    reissue_badge,
-)
+from ..registration.service import InvitationUsed, cancel, reinstate, reinstate_overfills, reissue_badge
+from ..registration.staff_entry import InvalidEntry, add_registration
 from ..registration.waitlist import in_person_count, waiting_list
 from ..reports.headcount import headline
 from ..reports.views import XLSX
