@@ -1,8 +1,10 @@
 """The in-person waiting list: joining from the full form, the place in line, leaving, and promotion of the first
 in line when a seat frees (a cancellation, a switch to online, more seats), race-free."""
 
+import csv
 import email
 import email.policy
+import io
 import os
 import threading
 from datetime import datetime, timedelta
@@ -188,6 +190,41 @@ def test_the_organiser_sees_the_waiting_list_in_order(client, login, make_sessio
     page = client.get(f"/sessions/{meeting.slug}/registrations").get_data(as_text=True)
     listed = page[page.index('<ol class="waiting-list">') :]
     assert listed.index("Waiting 0") < listed.index("Waiting 1") < listed.index("Waiting 2")
+
+
+def test_the_registrations_list_and_export_tell_who_waits_and_who_asked_for_a_seat(
+    client, login, make_session, make_registration
+):
+    """In line, or asked for a seat without being in line (pending, declined or cancelled): both are online in the
+    list's mode column, so the list says which, and the export says since when; nobody else gets a mark."""
+    meeting = make_session(in_person_capacity=0)
+    login()
+    in_line = waiting(meeting, make_registration, 1)[0]
+    pending = waiting(meeting, make_registration, 1, start=1)[0]
+    pending.status = RegistrationStatus.PENDING
+    online = make_registration(meeting, full_name="Online By Choice", email="online@example.org", mode=Mode.ONLINE)
+    db.session.commit()
+    page = client.get(f"/sessions/{meeting.slug}/registrations").get_data(as_text=True)
+    rows = {name: page[page.index(name) : page.index("</tr>", page.index(name))] for name in ("Waiting 0", "Waiting 1")}
+    rows["Online By Choice"] = page[
+        page.index("Online By Choice") : page.index("</tr>", page.index("Online By Choice"))
+    ]
+    assert "waiting for a seat" in rows["Waiting 0"] and "Asked to wait" not in rows["Waiting 0"]
+    assert (
+        "Asked to wait for a seat in the room." in rows["Waiting 1"] and "waiting for a seat<" not in rows["Waiting 1"]
+    )
+    assert "seat" not in rows["Online By Choice"]
+
+    export = {
+        row["email"]: row
+        for row in csv.DictReader(
+            io.StringIO(client.get(f"/sessions/{meeting.slug}/registrations.csv").data.decode("utf-8-sig"))
+        )
+    }
+    for person in (in_line, pending):
+        assert export[person.email]["waiting_since_utc"] == person.waiting_since.strftime("%Y-%m-%d %H:%M:%S")
+    assert export[online.email]["waiting_since_utc"] == ""
+    assert export[pending.email]["status"] == "pending" and export[pending.email]["mode"] == "online"
 
 
 def test_two_cancellations_at_the_same_instant_promote_exactly_two(app, make_session, make_registration):
