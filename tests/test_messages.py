@@ -34,7 +34,7 @@ from attendance.models import (
     Source,
 )
 from attendance.registration.approval import decide
-from attendance.registration.service import Delegate, register
+from attendance.registration.service import Delegate, cancel, register, reinstate
 
 
 def outbox_mails(app) -> list[email.message.EmailMessage]:
@@ -90,7 +90,7 @@ def test_no_reminder_before_its_day_or_when_off(app, make_session, make_registra
     assert send_reminders(app) == 0 and outbox_mails(app) == []
 
 
-def test_no_reminder_follows_a_confirmation_or_approval_mailed_a_day_before_the_reminders_or_since(
+def test_no_reminder_follows_a_confirmation_approval_or_reinstatement_mailed_a_day_before_the_reminders_or_since(
     app, make_session, make_registration
 ):
     meeting = make_session(first_day=utcnow().date() + timedelta(days=3), reminder_days_before=7)
@@ -119,6 +119,9 @@ def test_no_reminder_follows_a_confirmation_or_approval_mailed_a_day_before_the_
     outbox.schedule(approved, outbox.CONFIRMATION)  # "received, awaiting approval", long before
     db.session.get(OutboxMail, outbox.mail_of(approved, outbox.CONFIRMATION).id).created_at = begin - timedelta(days=5)
     decide(approved, approve=True)  # the approval mail with badge and links goes now
+    reinstated = confirmed("reinstated.now", begin - timedelta(days=3))
+    cancel(reinstated, "By mistake")
+    reinstate(reinstated)  # the reinstatement mail, with badge and links, goes now
     transaction.commit()
 
     assert send_reminders(app) == 1

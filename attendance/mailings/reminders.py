@@ -5,8 +5,8 @@ A worker's periodic task (`jobs.queue`) runs `send_reminders`. The mail's versio
 again, or by two workers, it finds the rows there and sends only what is not sent yet; a meeting moved to other
 days reminds once more.
 
-A delegate whose confirmation (or approval) was mailed since the reminders began, or within a day before, gets
-none: that mail gave the same days, links and badge, minutes or hours before (`recently_confirmed`).
+A delegate whose confirmation (or approval, or reinstatement) was mailed since the reminders began, or within a day
+before, gets none: that mail gave the same days, links and badge, minutes or hours before (`recently_confirmed`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from ..extensions import db
 from ..jobs.delivery import deliver
 from ..models import MeetingSession, OutboxMail, Registration, RegistrationStatus
 
-#: a reminder never follows the mail that said the same (the confirmation, the approval) within this time
+#: a reminder never follows the mail that said the same (the confirmation, the approval, the reinstatement)
+#: within this time
 REMINDER_GAP = timedelta(days=1)
 
 
@@ -41,13 +42,14 @@ def reminders_begin(meeting: MeetingSession) -> datetime:
 
 
 def recently_confirmed(meeting: MeetingSession) -> sa.ColumnElement[bool]:
-    """Whether the registration's confirmation or approval mail was written less than REMINDER_GAP before the
-    reminders began, or since: they registered (or were approved) too late for a reminder to remind them of anything."""
+    """Whether the registration's confirmation, approval or reinstatement mail was written less than REMINDER_GAP
+    before the reminders began, or since: they registered (or were approved, or reinstated) too late for a reminder
+    to remind them of anything."""
     return (
         sa.select(OutboxMail.id)
         .where(
             OutboxMail.registration_id == Registration.id,
-            OutboxMail.purpose.in_((outbox.CONFIRMATION, outbox.APPROVED)),
+            OutboxMail.purpose.in_((outbox.CONFIRMATION, outbox.APPROVED, outbox.REINSTATED)),
             OutboxMail.created_at > reminders_begin(meeting) - REMINDER_GAP,
         )
         .exists()
