@@ -173,14 +173,11 @@
     return answer.http !== 401 && answer.http < 500 && !staleToken;
   }
 
-  // The door let someone in (or said they were in), or turned away someone the server admits: shown, never dropped.
+  // The server judges whether its answer to a scan answered here differs from the door's (a conflict: shown,
+  // never dropped). An older server's answer says nothing: a conflict unless it let the person in.
   function isConflict(scan, data) {
-    if (!scan.provisional) return false;
-    // turned away here, admitted there (or by this scan's own first try, which reached the server unseen)
-    if (scan.provisional === "refused") return ["turned_away", "ok", "already_checked_in"].includes(data.status);
-    if (data.status === "ok") return false;
-    if (data.status === "already_checked_in") return scan.provisional === "ok" && !data.earliest;
-    return true;
+    if (!scan.provisional) return false;  // answered by the server at once: nothing here to differ from
+    return typeof data.conflict === "boolean" ? data.conflict : data.status !== "ok";
   }
 
   async function settle(scan, answer) {

@@ -10,6 +10,7 @@ from test_checkin_race import _all_at_once
 
 from attendance.api.tokens import create_api_token
 from attendance.checkin.roster import is_offline_conflict, token_hash
+from attendance.checkin.rule import PROVISIONAL_ANSWERS, is_conflict
 from attendance.extensions import db
 from attendance.models import Attendance, RegistrationStatus, ScanEvent, ScanResult
 
@@ -82,6 +83,7 @@ def test_a_scan_sent_twice_with_its_nonce_is_recorded_once(client, meeting, make
     body = {"token": registration.badge_token, "scanned_at": earlier(5).isoformat(), "nonce": "queued-7"}
     first, again = post(client, body, door_token), post(client, body, door_token)
     assert (first.status_code, again.status_code) == (201, 201) and first.data == again.data
+    assert "conflict" not in first.get_json()  # no provisional, no verdict
     assert len(attendances()) == 1 and len(events()) == 1
 
 
@@ -270,9 +272,10 @@ def test_offline_conflicts_are_told_from_both_answers(client, meeting, make_regi
     provisional = {"repeat": "already_checked_in", "by_eye": "unchecked", "by_eye_cancelled": "unchecked"}.get(
         case, "ok"
     )
-    post(client, {"token": token, "scanned_at": scanned.isoformat(), "provisional": provisional}, door_token)
+    answer = post(client, {"token": token, "scanned_at": scanned.isoformat(), "provisional": provisional}, door_token)
     expected = case in ("cancelled", "reissued", "earlier_door", "by_eye_cancelled")
-    assert is_offline_conflict(events()[-1]) is expected
+    assert answer.get_json()["conflict"] is expected  # what the scanner shows
+    assert is_offline_conflict(events()[-1]) is expected  # what the scan log lists
     assert len(attendances()) == (0 if "cancelled" in case or case == "reissued" else 1)
 
 
@@ -302,9 +305,11 @@ def test_a_scan_the_door_refused_offline_is_logged_and_never_checks_in(
         assert response.status_code == 409 and again.data == response.data
         answer = response.get_json()
         assert answer["status"] == "turned_away" and answer["name"] == registration.full_name
+        assert answer["conflict"] is True
         assert event.result is ScanResult.TURNED_AWAY and is_offline_conflict(event)
     else:
         assert response.status_code == 409 and event.result is not ScanResult.TURNED_AWAY
+        assert response.get_json()["conflict"] is False
         assert not is_offline_conflict(event)
 
 
@@ -326,10 +331,70 @@ def test_an_unknown_badge_refused_offline_is_logged_as_invalid(client, meeting, 
     response = post(
         client, {"token": "NOT-A-BADGE", "scanned_at": earlier(3).isoformat(), "provisional": "refused"}, door_token
     )
-    assert response.status_code == 404
+    assert response.status_code == 404 and response.get_json()["conflict"] is False
     [event] = events()
     assert (event.result, event.provisional, event.token_excerpt) == (ScanResult.INVALID, "refused", "NOT-A-BA")
     assert not is_offline_conflict(event)
+
+
+@pytest.mark.parametrize(
+    "cancelled, provisional, expected",
+    [
+        (False, "refused", True),  # the first try let them in; the door, offline, turned them away
+        (False, "ok", False),
+        (False, "already_checked_in", False),
+        (True, "refused", False),
+        (True, "unchecked", True),
+    ],
+)
+def test_a_replayed_nonce_is_judged_against_what_the_door_showed_this_time(
+    client, meeting, make_registration, door_token, cancelled, provisional, expected
+):
+    """The scan's first try reached the server but its answer never came back, so the door answered from its
+    list, offline, and sends the scan again with the same nonce: the stored answer, judged against this request's
+    `provisional` (the first try had none); nothing new is logged."""
+    registration = make_registration(meeting, **({"status": RegistrationStatus.CANCELLED} if cancelled else {}))
+    body = {"token": registration.badge_token, "nonce": "answer-lost"}
+    first = post(client, body, door_token)
+    assert first.status_code == (409 if cancelled else 201) and "conflict" not in first.get_json()
+    again = post(client, body | {"scanned_at": earlier(1).isoformat(), "provisional": provisional}, door_token)
+    assert again.status_code == first.status_code
+    answer = again.get_json()
+    assert answer.pop("conflict") is expected
+    assert answer == first.get_json()  # every other field as the first answer
+    assert len(events()) == 1 and events()[0].provisional is None
+
+
+#: the server's answer (and for already_checked_in, its `earliest`) -> whether it is a conflict, for each of the
+#: door's provisional answers in this order
+_PROVISIONALS = ("ok", "already_checked_in", "refused", "unchecked")
+_CONFLICTS = {
+    (ScanResult.OK, False): (False, False, True, False),
+    (ScanResult.ALREADY_CHECKED_IN, False): (True, False, True, False),
+    (ScanResult.ALREADY_CHECKED_IN, True): (False, False, True, False),
+    (ScanResult.INVALID, False): (True, True, False, True),
+    (ScanResult.CANCELLED, False): (True, True, False, True),
+    (ScanResult.NOT_APPROVED, False): (True, True, False, True),
+    (ScanResult.NOT_A_MEETING_DAY, False): (True, True, False, True),
+    (ScanResult.WRONG_SESSION, False): (True, True, False, True),
+}
+
+
+@pytest.mark.parametrize(
+    "provisional, result, earliest, expected",
+    [
+        pytest.param(provisional, result, earliest, row[i], id=f"{provisional}-{result.value}{'-earliest' * earliest}")
+        for (result, earliest), row in _CONFLICTS.items()
+        for i, provisional in enumerate(_PROVISIONALS)
+    ]
+    + [pytest.param("refused", ScanResult.TURNED_AWAY, False, True, id="refused-turned_away")],
+)
+def test_an_offline_conflict_is_an_answer_other_than_the_doors(provisional, result, earliest, expected):
+    assert is_conflict(provisional, result, earliest) is expected
+
+
+def test_every_provisional_answer_has_its_conflicts_stated():
+    assert set(PROVISIONAL_ANSWERS) == set(_PROVISIONALS)
 
 
 def test_door_roster_names_badges_by_hash_and_says_who_is_in(client, login, meeting, make_registration, door_token):

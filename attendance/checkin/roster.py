@@ -21,9 +21,9 @@ from ..models import (
     Registration,
     RegistrationStatus,
     ScanEvent,
-    ScanResult,
     SessionDay,
 )
+from .rule import is_conflict
 
 
 def token_hash(token: str) -> str:
@@ -81,18 +81,9 @@ def door_roster(meeting: MeetingSession, day: date) -> dict:
 
 
 def is_offline_conflict(event: ScanEvent) -> bool:
-    """A scan queued offline whose server answer differs from what the door showed: it let someone in whom the
-    server refuses (badge reissued or cancelled meanwhile; or a badge checked by eye, with no list on the device),
-    another door had let them in earlier, or it turned away someone the server admits (registered or approved
-    after the door's list was made)."""
+    """A logged scan queued offline whose server answer differs from what the door showed: rule.is_conflict,
+    from the log's line (its result, and the `earliest` its answer carried)."""
     if event.provisional is None:
         return False
-    if event.provisional == "refused":
-        return event.result is ScanResult.TURNED_AWAY
-    if event.result is ScanResult.OK:
-        return False
-    if event.result is ScanResult.ALREADY_CHECKED_IN:
-        if event.provisional in ("already_checked_in", "unchecked"):
-            return False
-        return not json.loads(event.response or "{}").get("earliest", False)
-    return True
+    earliest = bool(json.loads(event.response or "{}").get("earliest", False))
+    return is_conflict(event.provisional, event.result, earliest)

@@ -141,7 +141,8 @@ def check_in(
     ScanTimeRejected for a `scanned_at` in the future or off the day.
     `on_admitted` runs in the check-in's transaction only when the badge is admitted now (e.g. to audit it).
     `scanned_at` (aware) is when a scan queued offline was made: its day is the day checked in for, and the day's
-    first moment is the earliest scan; `provisional` is what the offline device showed, kept for the scan log.
+    first moment is the earliest scan; `provisional` is what the offline device showed, kept for the scan log;
+    with it the answer says `"conflict": true|false` (see is_conflict), for this request, a replayed nonce too.
     """
     if scanned_at is not None:
         scanned_at = _scan_moment(scanned_at)
@@ -184,8 +185,35 @@ def check_in(
             replay = _replay(actor, nonce, event) if nonce else None
             if replay is None:
                 raise
-            return replay
-    return outcome
+            outcome = replay
+    return _judged(outcome, provisional)
+
+
+def is_conflict(provisional: str, result: ScanResult, earliest: bool = False) -> bool:
+    """Whether the server's answer to a scan queued offline differs from what the door showed (`provisional`).
+
+    A conflict: the door let someone in (`ok`, or `unchecked`: by eye) or said they were in, and the server
+    refuses them; its list let them in and another door had done so earlier (unless this scan is the day's
+    `earliest` after all); or it turned away someone the server admits: registered or approved after the list was
+    made, or admitted by this scan's own first try, which reached the server unseen (its replayed nonce answers ok
+    or already_checked_in). The one rule for the API's answer, which the scanner shows, and the scan log.
+    """
+    if provisional == "refused":
+        return result in (ScanResult.TURNED_AWAY, ScanResult.OK, ScanResult.ALREADY_CHECKED_IN)
+    if result is ScanResult.OK:
+        return False
+    if result is ScanResult.ALREADY_CHECKED_IN:
+        return provisional == "ok" and not earliest  # "already in" or checked by eye: the door was right
+    return True
+
+
+def _judged(outcome: CheckIn, provisional: str | None) -> CheckIn:
+    """The answer to a scan queued offline, with the server's verdict on it. Not kept in the log: a nonce
+    replayed gets its stored answer judged against the door's `provisional` of this request."""
+    if provisional is None:
+        return outcome
+    earliest = bool(outcome.payload.get("earliest", False))
+    return CheckIn(outcome.result, outcome.payload | {"conflict": is_conflict(provisional, outcome.result, earliest)})
 
 
 def _turned_away(entry: _Entry) -> CheckIn:

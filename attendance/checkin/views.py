@@ -320,6 +320,8 @@ def scan_log(slug: str):
         .limit(SCAN_LOG_LIMIT)
     ).all()
     doors = db.session.scalars(sa.select(ScanEvent.door).where(ScanEvent.session_id == meeting.id).distinct()).all()
+    # A logged ok is never a conflict: a scan the door refused offline is logged turned_away, not ok (only a
+    # replayed nonce answers it ok, and a replay logs nothing).
     queued_and_answered_otherwise = db.session.scalars(
         sa.select(ScanEvent)
         .where(*filters, ScanEvent.provisional.is_not(None), ScanEvent.result != ScanResult.OK)

@@ -513,3 +513,83 @@ def test_a_delegate_waiting_for_a_seat_is_refused_in_words_online_and_offline(
         assert (turned_away.registration_id, turned_away.result) == (person.id, ScanResult.TURNED_AWAY)
     finally:
         context.close()
+
+
+def test_a_refusal_whose_first_try_had_let_the_person_in_is_a_conflict_the_server_names(
+    live_server, browser, staff, make_session, make_registration
+):
+    """The scan's first try reached the server, which checked the person in, but its answer was lost: the door,
+    offline for it, refused a badge its list did not know yet. Sent again, the server replays its ok and calls
+    it a conflict."""
+    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
+    context = browser.new_context()
+    try:
+        page = _log_in(context.new_page(), live_server, "door.offline@example.org")
+        _open_scanner(page, live_server, meeting, "Door 4")
+        _kept_for_offline(page)
+        late = make_registration(meeting, full_name="Late Registrant")  # after the list on the device was made
+
+        def answer_lost(route):
+            route.fetch()  # the server gets the scan...
+            route.abort("connectionreset")  # ...and the door never hears back
+
+        page.route("**/api/v1/checkins", answer_lost)
+        _wedge_scan(page, late.badge_token)
+        expect(page.locator("#result")).to_have_class(re.compile("result-refused"))
+        expect(page.locator("#result-provisional")).to_have_text("offline – will be logged")
+        page.unroute("**/api/v1/checkins")
+        _next(page)
+        expect(page.locator("#queue-count")).to_have_text("0 scans waiting", timeout=20000)  # sent again
+        conflict = page.locator("#conflicts li")
+        expect(conflict).to_have_count(1)
+        expect(conflict).to_contain_text("Late Registrant")
+        expect(conflict).to_contain_text("this door showed REFUSED")
+        expect(conflict).to_contain_text("the server said CHECKED IN")
+        db.session.expire_all()
+        assert db.session.scalar(sa.select(Attendance.door).filter_by(registration_id=late.id)) == "Door 4"
+        [event] = db.session.scalars(sa.select(ScanEvent)).all()  # the replay logged nothing
+        assert (event.result, event.provisional) == (ScanResult.OK, None)
+    finally:
+        context.close()
+
+
+def test_the_scanner_lists_the_conflicts_the_server_names_and_no_others(
+    live_server, browser, staff, make_session, make_registration
+):
+    """The door does not judge: the answer's `conflict` does, and an answer without it (an older server) is a
+    conflict unless it let the person in."""
+    meeting = make_session(first_day=datetime.now(ZoneInfo("Europe/Brussels")).date())
+    ana = make_registration(meeting, full_name="Ana Souza")
+    kofi = make_registration(meeting, full_name="Kofi Mensah")
+    answers = {  # what a server answers each queued scan, by badge and what the door showed
+        (ana.badge_token, "ok"): (409, {"status": "cancelled", "name": "Refused Yet Agreed", "conflict": False}),
+        (ana.badge_token, "already_checked_in"): (200, {"status": "already_checked_in", "name": "Older Server"}),
+        (kofi.badge_token, "ok"): (201, {"status": "ok", "name": "Let In Yet Judged", "conflict": True}),
+    }
+    context = browser.new_context()
+    try:
+        page = _log_in(context.new_page(), live_server, "door.offline@example.org")
+        _open_scanner(page, live_server, meeting, "Door 5")
+        _kept_for_offline(page)
+        context.set_offline(True)
+        for code in (ana.badge_token, ana.badge_token, kofi.badge_token):
+            _wedge_scan(page, code)
+            expect(page.locator("#result-provisional")).to_be_visible()
+            _next(page)
+        expect(page.locator("#queue-count")).to_have_text("3 scans waiting")
+
+        def server(route):
+            body = route.request.post_data_json
+            status, answer = answers[body["token"], body["provisional"]]
+            route.fulfill(status=status, json=answer)
+
+        page.route("**/api/v1/checkins", server)
+        context.set_offline(False)
+        expect(page.locator("#queue-count")).to_have_text("0 scans waiting", timeout=20000)
+        conflicts = page.locator("#conflicts li")
+        expect(conflicts).to_have_count(2)
+        expect(page.locator("#conflicts")).to_contain_text("Older Server")
+        expect(page.locator("#conflicts")).to_contain_text("Let In Yet Judged")
+        expect(page.locator("#conflicts")).not_to_contain_text("Refused Yet Agreed")
+    finally:
+        context.close()
