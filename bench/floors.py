@@ -59,7 +59,11 @@ def storage_app() -> Flask:
         sa.Column("day", sa.Date, nullable=False),
         sa.UniqueConstraint("registration_id", "day"),
     )
-    checkins.create(engine, checkfirst=True)
+    try:
+        checkins.create(engine, checkfirst=True)
+    except sa.exc.DatabaseError:  # the other gunicorn worker, starting at the same moment, created it first
+        if not sa.inspect(engine).has_table(checkins.name):
+            raise
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     find = sa.select(registrations.c.id).where(registrations.c.badge_token == sa.bindparam("token"))
     insert = (
