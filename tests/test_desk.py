@@ -328,6 +328,38 @@ def test_door_staff_see_search_and_scan_only_their_sessions(app, client, login, 
     )
     assert db.session.scalar(sa.select(StaffUser).filter_by(email=email)).door_session_ids == {ours.id}
 
+    # The desk of another session is closed to them too: no look-up, no badge, no new badge, no walk-in.
+    theirs.allows_walk_ins = True
+    db.session.commit()
+    old_badge = other.badge_token
+    for path in (
+        f"/sessions/{theirs.slug}/desk?q=petrova",
+        f"/sessions/{theirs.slug}/desk/people/{other.id}",
+        f"/sessions/{theirs.slug}/registrations/{other.id}/badge.pdf",
+        f"/sessions/{theirs.slug}/desk/people/{other.id}/new-badge",
+        f"/sessions/{theirs.slug}/desk/walk-in",
+    ):
+        refused = client.get(path)
+        assert refused.status_code == 403 and "other sessions" in refused.get_data(as_text=True), path
+        assert "Петрова" not in refused.get_data(as_text=True)
+    token = csrf_token(client, f"/sessions/{ours.slug}/desk")
+    assert (
+        client.post(f"/sessions/{theirs.slug}/desk/people/{other.id}/new-badge", data={"csrf_token": token}).status_code
+        == 403
+    )
+    walk_in = {
+        "csrf_token": token,
+        "full_name": "Walk In",
+        "organisation": "RILO",
+        "country": "BE",
+        "mode": "in_person",
+    }
+    assert client.post(f"/sessions/{theirs.slug}/desk/walk-in", data=walk_in).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(type(other), other.id).badge_token == old_badge
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(type(other)).filter_by(full_name="Walk In")) == 0
+    assert "Kofi Mensah" in client.get(f"/sessions/{ours.slug}/desk?q=mensah").get_data(as_text=True)
+
 
 def test_user_add_assigns_door_staff_to_sessions(runner, make_session):
     from attendance.models import AuditEvent, StaffUser

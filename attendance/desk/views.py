@@ -1,4 +1,5 @@
-"""The desk's pages. Door staff may look people up and (re)print badges, never export lists."""
+"""The desk's pages. Door staff may look people up and (re)print badges, never export lists; door staff assigned to
+some sessions, at those sessions' desks only (as at their doors)."""
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -9,7 +10,7 @@ from .. import audit, transaction
 from ..auth import Actor, staff_required
 from ..checkin.search import find_delegates
 from ..extensions import db
-from ..lookup import in_session_or_404, session_or_404
+from ..lookup import door_session_or_403, in_session_or_404
 from ..models import Attendance, MeetingSession, Mode, Registration, RegistrationSource, SessionDay
 from ..registration.badges import badge_pdf, why_no_badge
 from ..registration.service import reissue_badge
@@ -25,7 +26,7 @@ def _registration_or_404(meeting: MeetingSession, registration_id: int) -> Regis
 @bp.get("/sessions/<slug>/desk")
 @staff_required
 def desk(slug: str):
-    meeting = session_or_404(slug)
+    meeting = door_session_or_403(slug)
     query = request.args.get("q", "").strip()[:200]
     found, problem = [], None
     if query:
@@ -39,7 +40,7 @@ def desk(slug: str):
 @bp.route("/sessions/<slug>/desk/walk-in", methods=["GET", "POST"])
 @staff_required
 def walk_in(slug: str):
-    meeting = session_or_404(slug)
+    meeting = door_session_or_403(slug)
     if not meeting.allows_walk_ins:
         abort(403, _("This session does not take walk-ins: ask an organiser to add the person."))
     form = StaffEntryForm(meeting)
@@ -70,7 +71,7 @@ def walk_in(slug: str):
 @staff_required
 def person(slug: str, registration_id: int):
     """One person at the desk: their badge, ready to print, and "lost badge"."""
-    meeting = session_or_404(slug)
+    meeting = door_session_or_403(slug)
     registration = _registration_or_404(meeting, registration_id)
     checked_in_at = db.session.scalar(
         sa.select(Attendance.first_seen_at)
@@ -93,7 +94,7 @@ def person(slug: str, registration_id: int):
 @staff_required
 def badge(slug: str, registration_id: int):
     """The delegate's own badge, for staff to print: the same PDF as on their page."""
-    meeting = session_or_404(slug)
+    meeting = door_session_or_403(slug)
     registration = _registration_or_404(meeting, registration_id)
     refusal = why_no_badge(registration)
     if refusal:
@@ -114,7 +115,7 @@ def badge(slug: str, registration_id: int):
 @staff_required
 def new_badge(slug: str, registration_id: int):
     """Lost badge: a new code, after a confirmation; the old badge stops working and the new one is mailed."""
-    meeting = session_or_404(slug)
+    meeting = door_session_or_403(slug)
     registration = _registration_or_404(meeting, registration_id)
     refusal = why_no_badge(registration)
     if refusal:
