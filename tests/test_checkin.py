@@ -326,11 +326,17 @@ def test_organiser_token_may_name_a_past_day_and_a_door_token_may_not(
     assert allowed.status_code == 201 and allowed.get_json()["day"] == yesterday
 
 
-def test_an_organiser_token_may_name_any_day_of_the_session(client, meeting, make_registration, organiser_token):
+def test_an_organiser_token_may_not_name_a_day_still_ahead(client, meeting, make_registration, organiser_token):
+    """PRODUCT.md: an --organiser token may name another day; not one to come, whose first moment would be made up
+    now and print hours nobody measured on the certificate."""
     registration = make_registration(meeting)
-    tomorrow = meeting.days[1].date.isoformat()  # PRODUCT.md: an --organiser token may name another day
-    allowed = post(client, {"token": registration.badge_token, "day": tomorrow}, organiser_token)
-    assert allowed.status_code == 201 and allowed.get_json()["day"] == tomorrow
+    tomorrow = meeting.days[1].date
+    refused = post(client, {"token": registration.badge_token, "day": tomorrow.isoformat()}, organiser_token)
+    assert refused.status_code == 422
+    assert refused.get_json()["reason"] == (
+        f"{tomorrow.day} {tomorrow:%B %Y} has not come yet: check people in on the day, or for a day gone by."
+    )
+    assert attendances() == [] and events() == []
 
 
 def test_api_accepts_a_body_that_starts_with_a_utf8_bom(client, meeting, make_registration, door_token):

@@ -354,6 +354,10 @@ def _decide(
                 "message": gettext("%(day)s is not a day of %(title)s", day=format_day(day), title=row.title),
             },
         )
+    if day > today:  # nobody has come yet: its first moment would be made up
+        raise ScanTimeRejected(
+            gettext("%(day)s has not come yet: check people in on the day, or for a day gone by.", day=format_day(day))
+        )
     first_moment = event["scanned_at"] or event["at"]
     return _Entry(
         attendance=dict(
@@ -552,7 +556,8 @@ class NonceReused(Exception):
 
 
 class ScanTimeRejected(Exception):
-    """A queued scan's `scanned_at` that cannot be: in the future, without an offset, or off the day."""
+    """A queued scan's `scanned_at` that cannot be (in the future, without an offset, or off the day), or a day
+    named that has not come yet."""
 
 
 class UnknownSession(Exception):
