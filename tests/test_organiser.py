@@ -365,6 +365,9 @@ def test_registrations_are_searched_and_filtered(client, login, make_session, ma
     assert names(f"?region={meeting.regions[1].id}") == {"Kofi Mensah"}
     assert names("?status=cancelled") == {"Kofi Annan-Traoré"}
     assert names("?q=%25") == set()  # a LIKE wildcard is searched for, not obeyed
+    assert names("?page=1") == names("")
+    for page in ("2", "abc", "-1", "0", "٣", "99999999999999999999"):  # beyond the last, or no page number at all
+        assert client.get(f"{base}?page={page}").status_code == 404, page
 
 
 def test_csv_export_has_every_registration_and_escapes_formulas(client, login, make_session, make_registration):

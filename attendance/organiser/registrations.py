@@ -1,6 +1,6 @@
 """Organisers manage registrations: search and filter, fix details, cancel, reissue badges, export, print."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 
@@ -57,7 +57,11 @@ def _filters() -> RegistrationFilters:
 def registrations(slug: str):
     meeting = managed_session_or_404(slug)
     filters = _filters()
-    page = db.paginate(registrations_query(meeting, filters), per_page=PAGE_SIZE, max_per_page=PAGE_SIZE)
+    try:  # a page number no database could count to is no page: 404, as "abc" is
+        number = small_int(request.args.get("page", "1"))
+    except ValueError:
+        abort(404)
+    page = db.paginate(registrations_query(meeting, filters), page=number, per_page=PAGE_SIZE, max_per_page=PAGE_SIZE)
     filter_args = {key: request.args[key] for key in FILTER_KEYS if request.args.get(key)}
     return render_template(
         "organiser/registrations.html",
