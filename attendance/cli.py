@@ -15,6 +15,7 @@ from .demo import seed_demo
 from .extensions import db
 from .formatting import format_day
 from .i18n import in_terminal_language
+from .lookup import MAX_ID
 from .models import ApiToken, MeetingSession, StaffRole
 from .organiser.door_staff import assign_door_staff
 from .privacy import TooRecent, purge_session
@@ -144,7 +145,7 @@ def list_tokens() -> None:
 
 
 @token_group.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=click.IntRange(1, MAX_ID))
 @in_terminal_language
 def revoke_token(token_id: int) -> None:
     """Revoke a token by its number (see `token list`)."""

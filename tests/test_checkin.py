@@ -716,6 +716,9 @@ def test_token_cli_prints_the_token_once_and_stores_only_its_hash(runner, app_ct
     assert token.startswith("att_") and token not in record.token_hash and record.is_organiser
     assert "Door 3 scanner" in runner.invoke(args=["token", "list"]).output
     assert token not in runner.invoke(args=["token", "list"]).output
+    for unknown in ("99999999999999999999", "0", str(record.id + 1)):  # a clear error, never a traceback
+        refused = runner.invoke(args=["token", "revoke", unknown])
+        assert refused.exit_code == 2 and "TOKEN_ID" in refused.output and refused.exception.__class__ is SystemExit
     runner.invoke(args=["token", "revoke", str(record.id)])
     db.session.refresh(record)
     assert record.is_revoked
