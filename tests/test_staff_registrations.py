@@ -296,6 +296,27 @@ def test_api_answers_422_with_a_reason_per_field(client, meeting, make_registrat
     assert len(registrations()) == 1
 
 
+def test_api_names_every_wrong_field_at_once(client, meeting):
+    """Wrong types and wrong values together: one answer lists them all, not only the types."""
+    token = create_api_token("Secretariat", organiser=True)[1]
+    body = {
+        "full_name": 123,
+        "organisation": None,
+        "country": "XX",
+        "entity_type": "Nope",
+        "region": 5,
+        "mode": "hybrid",
+        "email": "bad",
+        "check_in": "yes",
+    }
+    response = api_post(client, meeting, body, token)
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"full_name", "organisation", "country", "entity_type", "region", "mode", "email", "check_in"}
+    assert errors["full_name"] == "Must be a string." and errors["country"].startswith("Choose a country")
+    assert registrations() == []
+
+
 def test_api_refuses_a_logged_in_browser_without_the_csrf_token(client, login, meeting):
     login("door")
     response = api_post(client, meeting, entry(meeting) | {"check_in": True})

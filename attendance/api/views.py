@@ -28,7 +28,7 @@ from ..dbutil import autocommit
 from ..extensions import csrf, db, limiter
 from ..models import MODE_VALUES, Attendance, MeetingSession, Mode, RegistrationSource, Source
 from ..questions.service import answers_from_json
-from ..registration.staff_entry import InvalidEntry, StaffEntry, add_registration
+from ..registration.staff_entry import InvalidEntry, StaffEntry, add_registration, entry_errors, normalized
 from ..reports.headcount import headcount, headline
 from . import bp
 from .tokens import find_api_token
@@ -314,8 +314,11 @@ def add_registration_json(slug: str):
         meeting, body.get("answers"), Mode(mode) if mode is not None and mode in MODE_VALUES else None
     )
     errors.update(answer_errors)
-    if errors:
-        raise_invalid(errors)
+    if errors:  # with what the rule says of the fields that could be read, so that one answer names them all
+        rule = entry_errors(
+            meeting, normalized(StaffEntry(**values)), check_in_now=check_in_now, by_organiser=actor.manages(meeting.id)
+        )
+        raise_invalid({**rule, **errors})
     try:
         added = add_registration(
             meeting,

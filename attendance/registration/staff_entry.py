@@ -61,6 +61,13 @@ def term_named(terms: list, name: str):
     )
 
 
+def normalized(entry: StaffEntry) -> StaffEntry:
+    """The entry as the rule judges and stores it: spaces trimmed at the edges, the country code in capitals."""
+    entry = StaffEntry(**{name: strip_edges(value) or "" for name, value in vars(entry).items()})
+    entry.country = entry.country.upper()
+    return entry
+
+
 def entry_errors(
     meeting: MeetingSession, entry: StaffEntry, *, check_in_now: bool, by_organiser: bool = False
 ) -> dict[str, str]:
@@ -122,8 +129,7 @@ def add_registration(
     audited, and checked in at once when `check_in_now` (a walk-in). The e-mail is optional for a walk-in and for
     an organiser of the session (`entry_errors`). Raises InvalidEntry, with nothing changed, when an answer is
     wrong."""
-    entry = StaffEntry(**{name: strip_edges(value) or "" for name, value in vars(entry).items()})
-    entry.country = entry.country.upper()
+    entry = normalized(entry)
     errors = entry_errors(meeting, entry, check_in_now=check_in_now, by_organiser=actor.manages(meeting.id))
     if errors:
         raise InvalidEntry(errors)
