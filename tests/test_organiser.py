@@ -6,6 +6,7 @@ import math
 import re
 from datetime import date
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from helpers import csrf_token, export
@@ -385,6 +386,26 @@ def test_csv_export_has_every_registration_and_escapes_formulas(client, login, m
     assert by_name["Ana Silva"]["country_name"] == "Belgium"
     only_online = client.get(f"/sessions/{meeting.slug}/registrations.csv?mode=online").get_data(as_text=True)
     assert "Ana Silva" in only_online and "HYPERLINK" not in only_online
+
+
+def test_exports_drop_direction_overrides_that_would_show_a_cell_reversed(
+    client, login, make_session, make_registration
+):
+    """A name with a right-to-left override shows reversed in a spreadsheet cell; a formula hidden behind one is
+    still escaped. Arabic letters and the marks Arabic text needs stay."""
+    meeting = make_session()
+    make_registration(meeting, full_name="Zero\u200bWidth\u202eOLR", organisation="\u2067=SUM(A1)\u2069")
+    make_registration(meeting, full_name="ليلى حداد\u200f", email="layla@example.org")
+    login("organiser")
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(f"/sessions/{meeting.slug}/registrations.csv").data.decode("utf-8-sig")))
+    )
+    names = {row["full_name"]: row for row in rows}
+    assert names["Zero\u200bWidthOLR"]["organisation"] == "'=SUM(A1)"
+    assert "ليلى حداد\u200f" in names
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/sessions/{meeting.slug}/registrations.xlsx").data)).active
+    cells = [cell.value for row in sheet.iter_rows() for cell in row]
+    assert "Zero\u200bWidthOLR" in cells and "=SUM(A1)" in cells and not any("\u202e" in str(c) for c in cells)
 
 
 def test_badge_sheet_prints_four_badges_per_a4_page(client, login, make_session, make_registration):
