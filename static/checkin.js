@@ -9,9 +9,22 @@
   const $ = (id) => document.getElementById(id);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const words = JSON.parse(document.getElementById("scanner-words").textContent);
-  // A name or organisation set apart for direction (FSI ... PDI): "ليلى حداد 9f3c2e1a" keeps its order beside
-  // the Latin words around it, and no mark typed into it reorders them.
-  const isolated = (text) => (text ? "\u2068" + text + "\u2069" : "");
+  // A name or organisation set apart for direction (<bdi>): "ليلى حداد 9f3c2e1a" keeps its order beside the
+  // words around it, and no mark typed into it reorders them. An empty value is no part at all.
+  function value(text) {
+    if (!text || !String(text).trim()) return null;
+    const element = document.createElement("bdi");
+    element.textContent = text;
+    return element;
+  }
+  // A line of values and the page's words, in the page's direction, " · " between the parts that are there.
+  function fillLine(element, parts) {
+    element.replaceChildren();
+    parts.filter((part) => part && (typeof part !== "string" || part.trim())).forEach((part, index) => {
+      if (index) element.append(" · ");
+      element.append(part);
+    });
+  }
   const session = root.dataset.session;
   const DOOR_KEY = "attendance.door";
   const RESULT_SHOWN_MS = 4000;
@@ -108,10 +121,8 @@
     $("result-provisional").hidden = !data.provisional;
     $("result-provisional").textContent = kind === "refused" ? words.provisional_red : words.provisional;
     $("result-name").textContent = data.name || "";
-    const details = [isolated(data.entity), isolated(data.entity_type), data.role,
-      data.mode ? (data.mode === "online" ? words.registered_online : words.registered_in_person) : ""]
-      .filter(Boolean);
-    $("result-details").textContent = details.join(" · ");
+    fillLine($("result-details"), [value(data.entity), value(data.entity_type), data.role,
+      data.mode ? (data.mode === "online" ? words.registered_online : words.registered_in_person) : ""]);
     $("result-message").textContent = data.message || data.reason || "";
     lastOk = status === "ok" ? data.attendance_id : null;
     $("result-undo").hidden = !lastOk;
@@ -120,8 +131,8 @@
     const last = $("last-result");
     last.hidden = false;
     last.className = "last-result last-" + kind;
-    last.textContent = words.last + " " + $("result-title").textContent + (data.name ? " · " + data.name : "") +
-      (data.provisional ? " (" + $("result-provisional").textContent + ")" : "");
+    fillLine(last, [words.last + " " + $("result-title").textContent, value(data.name)]);
+    if (data.provisional) last.append(" (" + $("result-provisional").textContent + ")");
     beep(kind);
     clearTimeout(hideTimer);
     hideTimer = setTimeout(hideResult, kind === "ok" ? RESULT_SHOWN_MS : RESULT_SHOWN_MS * 2);
@@ -271,11 +282,10 @@
     for (const person of data.delegates) {
       const item = document.createElement("li");
       const who = document.createElement("span");
-      who.dir = "auto";
-      who.textContent = isolated(person.name) + " · " + isolated(person.entity) + " · " +
-        (person.mode === "online" ? words.registered_online : words.registered_in_person) +
-        (person.status === "cancelled" ? " · " + words.cancelled_tag : "") +
-        (person.checked_in_at ? " · " + words.in_since + " " + person.checked_in_at.slice(11, 16) : "");
+      fillLine(who, [value(person.name), value(person.entity),
+        person.mode === "online" ? words.registered_online : words.registered_in_person,
+        person.status === "cancelled" ? words.cancelled_tag : "",
+        person.checked_in_at ? words.in_since + " " + person.checked_in_at.slice(11, 16) : ""]);
       const button = document.createElement("button");
       button.type = "button";
       button.className = "button secondary";

@@ -75,7 +75,7 @@ def test_a_delegate_is_welcomed_in_their_language_with_their_badge_and_nothing_e
     assert first.status_code == 201
     answer = first.get_json()
     assert answer["status"] == "ok" and answer["lang"] == "fr"
-    assert answer["welcome"] == "Bienvenue, Amélie Dubois"
+    assert answer["welcome"] == "Bienvenue, \u2068Amélie Dubois\u2069"
     assert set(answer) == {"status", "lang", "welcome", "message", "print", "badge_url"}  # no entity, door, staff
     assert "Bureau régional" not in first.get_data(as_text=True)
     attendance = db.session.scalar(sa.select(Attendance))
@@ -87,7 +87,7 @@ def test_a_delegate_is_welcomed_in_their_language_with_their_badge_and_nothing_e
     assert registration.access_key not in answer["badge_url"]  # the kiosk never holds the personal link
 
     again = scan(client, meeting, registration.badge_token, kiosk_token)
-    assert again.status_code == 200 and again.get_json()["welcome"] == "Bienvenue, Amélie Dubois"
+    assert again.status_code == 200 and again.get_json()["welcome"] == "Bienvenue, \u2068Amélie Dubois\u2069"
     assert "déjà" in again.get_json()["message"]
 
 

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from ..auth import Actor
 from ..extensions import db
 from ..models import MeetingSession, Registration, ScanResult, Source
+from ..text import FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE
 from .rule import check_in
 
 KIOSK_DOOR = "kiosk"
@@ -74,7 +75,12 @@ def kiosk_check_in(actor: Actor, meeting: MeetingSession, badge_token: str, nonc
             {
                 "status": outcome.payload["status"],
                 "lang": registration.locale,
-                "welcome": gettext("Welcome, %(name)s", name=registration.full_name),
+                # The name set apart for direction, whatever its script: "John Smith Jr." in an Arabic welcome
+                # keeps its full stop, "ليلى حداد 2" in an English one its number.
+                "welcome": gettext(
+                    "Welcome, %(name)s",
+                    name=f"{FIRST_STRONG_ISOLATE}{registration.full_name}{POP_DIRECTIONAL_ISOLATE}",
+                ),
                 "message": gettext("You are checked in. Your badge is ready to print.")
                 if outcome.result is ScanResult.OK
                 else gettext("You were already checked in today. Your badge is ready to print."),

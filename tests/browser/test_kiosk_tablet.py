@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from browser.test_scanner import _badge_video
+from browser.test_scanner import _PART_BOXES, _badge_video
 from pdf_tools import pdf_text
 from playwright.sync_api import expect
 
@@ -43,7 +43,7 @@ def _set_up_kiosk(page, live_server, meeting, token: str) -> None:
 
 
 def _expect_only_amelies_welcome(page, amelie) -> None:
-    expect(page.locator("#kiosk-welcome")).to_have_text("Bienvenue, Amélie Dubois")
+    expect(page.locator("#kiosk-welcome")).to_have_text("Bienvenue, \u2068Amélie Dubois\u2069")
     assert page.locator("#kiosk-answer").get_attribute("lang") == "fr"
     expect(page.locator("#kiosk-message")).to_contain_text("Votre arrivée est enregistrée")
     shown = page.locator("body").inner_text()
@@ -88,3 +88,18 @@ def test_the_kiosk_camera_reads_a_badge(live_server, playwright, entrance, tmp_p
         _expect_only_amelies_welcome(page, amelie)
     finally:
         browser.close()
+
+
+def test_a_latin_name_keeps_its_full_stop_in_an_arabic_welcome(live_server, new_page, entrance, make_registration):
+    """The welcome reads right to left in Arabic; the name in it stays whole: "John Smith Jr." does not lose its
+    full stop to the far left of the line."""
+    meeting, _, token = entrance
+    john = make_registration(meeting, full_name="John Smith Jr.", organisation="ROCB Europe", locale="ar")
+    db.session.commit()
+    page = new_page(viewport={"width": 1024, "height": 768})
+    _set_up_kiosk(page, live_server, meeting, token)
+    page.keyboard.type(john.badge_token)
+    page.keyboard.press("Enter")
+    expect(page.locator("#kiosk-welcome")).to_contain_text("John Smith Jr.")
+    john_box, jr, stop = page.evaluate(_PART_BOXES, ["#kiosk-welcome", ["John", "Jr", "."]])
+    assert john_box["left"] < jr["left"] <= stop["left"], page.locator("#kiosk-welcome").inner_text()

@@ -1,6 +1,7 @@
 """Door staff use the scanner page in Chromium: typed codes (back to back, as at a busy door), a camera playing a
 badge video, name search."""
 
+import json
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -374,3 +375,72 @@ def test_an_answer_shows_while_a_later_scan_is_still_on_its_way(busy_door):
     held[0].continue_()
     expect(page.locator("#result-name")).to_have_text("Bruno Keller")
     expect(page.locator("#result")).to_have_class(re.compile("result-ok"))
+
+
+# Where each part of a line shows on the screen: the order a reader sees, which the text's own order does not tell.
+_PART_BOXES = """([selector, parts]) => parts.map((part) => {
+  const walker = document.createTreeWalker(document.querySelector(selector), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(part);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + part.length);
+    const box = range.getBoundingClientRect();
+    return { part: part, left: box.left, right: box.right, top: box.top };
+  }
+  return null;
+})"""
+
+
+def _assert_read_in_order(page, selector: str, parts: list[str], direction: str) -> None:
+    """`parts` show on one line in this order, read from the left (ltr) or from the right (rtl)."""
+    boxes = page.evaluate(_PART_BOXES, [selector, parts])
+    assert None not in boxes, boxes
+    line = page.locator(selector).inner_text()
+    for before, after in zip(boxes, boxes[1:], strict=False):
+        assert abs(before["top"] - after["top"]) < 2, (line, boxes)  # one line: the order is left or right only
+        if direction == "ltr":
+            assert before["right"] <= after["left"] + 1, (line, boxes)
+        else:
+            assert before["left"] >= after["right"] - 1, (line, boxes)
+
+
+@pytest.mark.parametrize(
+    "language, name, organisation",
+    [("en", "ليلى حداد", "المكتب الإقليمي"), ("ar", "Nguyễn Thị Lan", "Customs Administration of Sweden")],
+)
+def test_a_name_in_another_script_keeps_the_line_in_the_pages_direction(
+    live_server, new_page, app_ctx, make_session, make_registration, language, name, organisation
+):
+    """An Arabic name and organisation on an English door page: the result's details and the search result still
+    read left to right (organisation, entity type, mode; name, organisation, mode), each value whole; a Latin name
+    on the Arabic page, right to left. The review saw "Delegate · · Vice-Chair Office · المكتب الإقليمي"."""
+    meeting = _today_session(make_session)
+    registration = make_registration(
+        meeting, full_name=name, organisation=organisation, entity_type=meeting.entity_types[2]
+    )
+    ensure_staff("door.browser@example.org", StaffRole.DOOR, PASSWORD)
+    db.session.commit()
+    page = new_page(locale=language, viewport={"width": 1400, "height": 900})
+    page.goto(live_server + "/login")
+    page.locator("#email").fill("door.browser@example.org")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(re.compile(r"^(?!.*/login)"))
+    page.goto(f"{live_server}/sessions/{meeting.slug}/checkin")
+    page.locator("#door-input").fill("Door 2")
+    page.locator("#door-form button[type=submit]").click()
+    direction = "rtl" if language == "ar" else "ltr"
+    assert page.evaluate("document.documentElement.dir") == direction
+    registered = json.loads(page.locator("#scanner-words").text_content())["registered_in_person"]
+
+    _scan(page, registration.badge_token)
+    page.locator("#result.result-ok").wait_for()
+    _assert_read_in_order(page, "#result-details", [organisation, "Observer/Guest", registered], direction)
+
+    page.keyboard.press("Escape")
+    page.locator("#search-input").fill(name.split()[-1])
+    page.locator("#search-input").press("Enter")
+    page.locator("#search-results li span").wait_for()
+    _assert_read_in_order(page, "#search-results li span", [name, organisation, registered], direction)
