@@ -40,7 +40,8 @@ def search_key(text: str) -> str:
 
 #: between the parts of a registration's search text; search_key never leaves one, so no word spans two parts
 PART_SEPARATOR = "\n"
-#: starts each consonant skeleton in a search text (see `_skeleton`)
+#: starts and ends each consonant skeleton in a search text (see `_skeleton`): "~l~ ~hd~" for ليلى حداد, so that a
+#: query word can ask for the start of a skeleton ("~hd") or for a whole one ("~l~")
 SKELETON_MARK = "~"
 _APOSTROPHES = re.compile("['`ʹʼ]")  # anyascii writes Cyrillic ь and Arabic ع, ء so: "Ol'ga", "`mr"
 _NOT_ALPHANUMERIC = re.compile("[^0-9A-Za-z]+")
@@ -78,14 +79,13 @@ def _abjad_skeletons(text: str) -> list[str]:
 def search_text(*texts: str, verbatim: tuple[str, ...] = ()) -> str:
     """What a search looks in: each of `texts` (a name, an organisation) in its own script and in Latin letters,
     the `verbatim` ones (an email key) as they are, then the consonant skeletons of the texts' Arabic and Hebrew
-    words. The first part is always the first text's `search_key`, so sorting by it sorts by name."""
+    words, each between two `SKELETON_MARK`s. The first part is always the first text's `search_key`, so sorting
+    by it sorts by name."""
     parts: list[str] = []
     for part in [key for text in texts for key in (search_key(text), latin_key(text))] + list(verbatim):
         if part not in parts:
             parts.append(part)
-    skeletons = [
-        SKELETON_MARK + skeleton for text in texts for skeleton in _abjad_skeletons(text) if len(skeleton) >= 2
-    ]
+    skeletons = [SKELETON_MARK + skeleton + SKELETON_MARK for text in texts for skeleton in _abjad_skeletons(text)]
     if skeletons:
         parts.append(" ".join(skeletons))
     return PART_SEPARATOR.join(parts)
@@ -93,12 +93,17 @@ def search_text(*texts: str, verbatim: tuple[str, ...] = ()) -> str:
 
 def word_patterns(word: str) -> list[str]:
     """What a search text must contain for a query word (a `search_key` word) to match: the word itself, or for
-    a word in Latin letters, the start of a skeleton (see `_skeleton`) when it has two consonants at least."""
+    a word in Latin letters, its skeleton (see `_skeleton`): the start of one when it has two consonants at least
+    ("hadd" finds حداد), a whole one when it has a single one. "layla" and "ali" are "l", as ليلى and علي are,
+    but a word that only starts with an l (لبنى, "lbn") is not theirs: so "layla haddad" finds ليلى حداد, and
+    "ali" does not list every name with an l."""
     patterns = [word]
     if word.isascii() and word.isalpha():
         skeleton = _skeleton(word)
         if len(skeleton) >= 2:
             patterns.append(SKELETON_MARK + skeleton)
+        elif skeleton:
+            patterns.append(SKELETON_MARK + skeleton + SKELETON_MARK)
     return patterns
 
 

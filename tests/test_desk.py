@@ -10,7 +10,7 @@ from attendance.api.tokens import create_api_token
 from attendance.clock import utcnow
 from attendance.extensions import db
 from attendance.models import Registration, Source
-from attendance.text import search_key
+from attendance.text import search_key, search_text
 
 
 @pytest.fixture
@@ -60,6 +60,72 @@ def test_door_finds_names_of_every_script_by_latin_letters(
     for name in NAMES:
         make_registration(meeting, full_name=name)
     assert sorted(look_up(client, meeting, query, door_token)) == sorted(expected)
+
+
+# Arabic and Hebrew names whose words have a single consonant (ليلى "lyla", علي "ly", אלי "ly") beside ones that
+# only start with it (لبنى "lbn", لطيفة "ltfh", خليل "khl", לוי "lv").
+ONE_CONSONANT_ROOM = [
+    "ليلى حداد",
+    "محمد علي",
+    "لبنى خليل",
+    "لطيفة محمود",
+    "שרה לוי",
+    "אלי כהן",
+    "Leila Smith",
+    "Amélie Dubois",
+    "王伟",
+]
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("haddad", ["ليلى حداد"]),
+        ("layla haddad", ["ليلى حداد"]),
+        ("haddad layla", ["ليلى حداد"]),
+        ("leila haddad", ["ليلى حداد"]),
+        # Alone, a word of one consonant lists every name with a word of that one consonant (علي, אלי are "l" as
+        # ليلى is), and no name that only starts with it; the rest of the name narrows it down.
+        ("layla", ["ليلى حداد", "محمد علي", "אלי כהן"]),
+        ("leila", ["ليلى حداد", "محمد علي", "אלי כהן", "Leila Smith"]),
+        ("mohamed", ["محمد علي", "لطيفة محمود"]),  # "mhmd" starts محمود's "mhmd" too, as before
+        ("mohamed ali", ["محمد علي"]),
+        ("muhammad ali", ["محمد علي"]),
+        ("ali mohamed", ["محمد علي"]),
+        ("eli", ["אלי כהן", "ليلى حداد", "محمد علي", "Amélie Dubois"]),  # whole "l" skeletons; Am-eli-e
+        ("sara levi", ["שרה לוי"]),
+        ("lubna", ["لبنى خليل"]),
+        ("levi", ["שרה לוי"]),
+        ("leila smith", ["Leila Smith"]),
+        ("amelie dubois", ["Amélie Dubois"]),
+        ("wang wei", ["王伟"]),
+        ("王伟", ["王伟"]),
+    ],
+)
+def test_door_finds_arabic_and_hebrew_words_of_one_consonant_with_the_rest_of_the_name(
+    client, meeting, make_registration, door_token, query, expected
+):
+    """A volunteer types the whole name as the person says it: adding "layla" to "haddad" must still find her."""
+    for name in ONE_CONSONANT_ROOM:
+        make_registration(meeting, full_name=name)
+    assert sorted(look_up(client, meeting, query, door_token)) == sorted(expected)
+
+
+def test_a_word_of_one_consonant_matches_whole_words_only(client, meeting, make_registration, door_token):
+    """A query word of one consonant ("ali" is "l", as علي is) matches words of that consonant alone, not every
+    word whose consonants start with it (لبنى, لطيفة, לוי); single letters or two are still too short to ask."""
+    for name in ONE_CONSONANT_ROOM:
+        make_registration(meeting, full_name=name)
+    for query in ("ali", "lee", "ola"):
+        found = look_up(client, meeting, query, door_token)
+        assert "محمد علي" in found and "ليلى حداد" in found, query
+        assert not {"لبنى خليل", "لطيفة محمود", "שרה לוי"} & set(found), (query, found)
+    for query in ("l", "a", "la", "al"):
+        response = client.get(
+            f"/api/v1/sessions/{meeting.slug}/delegates", query_string={"q": query}, headers=bearer(door_token)
+        )
+        assert response.status_code == 400, query
+    assert look_up(client, meeting, "l a haddad", door_token) == ["ليلى حداد"]
 
 
 def test_door_finds_people_by_email_and_organisation_with_every_word_anywhere(
@@ -134,8 +200,8 @@ def test_the_migration_gives_existing_registrations_latin_keys(tmp_path):
         tmp_path,
         [dict(full_name=name, email=email, email_key=email, name_key=search_key(name)) for name, email in names],
     ) as (upgrade, downgrade):
-        upgrade()
-        keys = dict(db.session.execute(sa.select(Registration.full_name, Registration.name_key)).all())
+        upgrade(revision="8e04b2fcb833")
+        keys = dict(db.session.execute(sa.text("SELECT full_name, name_key FROM registrations")).all())
         downgrade(revision="ea83f5909e5d")
         old_keys = dict(db.session.execute(sa.text("SELECT full_name, name_key FROM registrations")).all())
         counts = [
@@ -146,6 +212,43 @@ def test_the_migration_gives_existing_registrations_latin_keys(tmp_path):
     assert keys["ليلى حداد"].startswith("ليلى حداد\nlyla hdd\n") and keys["ليلى حداد"].endswith("~hd")
     assert old_keys == {"Ольга Петрова": "ольга петрова", "ليلى حداد": "ليلى حداد"}
     assert counts == [2, 2, 2, 2]
+
+
+def test_the_migration_gives_existing_registrations_whole_skeletons_and_goes_back(tmp_path):
+    """Keys written before are refilled as the app writes them, so that "layla haddad" finds a delegate
+    registered before; going back writes the keys of the rule before."""
+    from test_registration import database_before
+
+    # name, email, and the key as the revision before wrote it (organisation "O")
+    rows = [
+        ("ليلى حداد", "laila@example.org", "ليلى حداد\nlyla hdd\no\nlaila@example.org\n~hd"),
+        ("محمد علي", "m.ali@example.org", "محمد علي\nmhmd ly\no\nm.ali@example.org\n~mhmd"),
+        ("علا", "ola@example.org", "علا\nl\no\nola@example.org"),
+        ("Amélie Dubois", "amelie@example.org", "amelie dubois\no\namelie@example.org"),
+        ("王伟", "wei@example.org", "王伟\nwang wei\no\nwei@example.org"),
+    ]
+    old_keys = {name: key for name, _email, key in rows}
+    with database_before(
+        "25b371767c84",
+        tmp_path,
+        [dict(full_name=name, email=email, email_key=email, name_key=key) for name, email, key in rows],
+    ) as (upgrade, downgrade):
+        upgrade()
+        keys = dict(db.session.execute(sa.select(Registration.full_name, Registration.name_key)).all())
+
+        def found(query: str) -> list[str]:
+            return db.session.scalars(
+                sa.select(Registration.full_name).where(Registration.name_has_words(query)).order_by(Registration.id)
+            ).all()
+
+        assert found("layla haddad") == ["ليلى حداد"]
+        assert found("muhammad ali") == ["محمد علي"]
+        assert found("wang wei") == ["王伟"] and found("amelie") == ["Amélie Dubois"]
+        downgrade(revision="25b371767c84")
+        keys_after_going_back = dict(db.session.execute(sa.text("SELECT full_name, name_key FROM registrations")).all())
+    assert keys == {name: search_text(name, "O", verbatim=(email,)) for name, email, _key in rows}
+    assert keys["ليلى حداد"].endswith("\n~l~ ~hd~") and keys["علا"].endswith("\n~l~")
+    assert keys_after_going_back == old_keys
 
 
 # ---- devices and staff bound to sessions ----
