@@ -976,7 +976,7 @@ def test_an_invitation_is_mailed_in_the_language_the_organiser_chose(app, client
     assert response.status_code == 302
     [mail] = mails(app)
     assert mail["Subject"] == f"Invitation : {meeting.title}"
-    assert "Vous êtes invité à" in body_of(mail)
+    assert "Vous êtes invité·e à" in body_of(mail)
     assert db.session.scalar(sa.select(Invitation.locale)) == "fr"
     assert "jean.kouassi@example.org · Français" in client.get(url).get_data(as_text=True)
 

@@ -512,7 +512,7 @@ def test_organiser_issues_a_visa_letter_that_the_delegate_downloads_and_anyone_v
     delegate.mode = Mode.ONLINE  # moved online: the page says why there is no letter to download
     db.session.commit()
     me_page = client.get(f"/me/{delegate.access_key}").get_data(as_text=True)  # in French, as they registered
-    assert "visa-letter.pdf" not in me_page and "pas inscrit en présentiel" in me_page
+    assert "visa-letter.pdf" not in me_page and "pas inscrit·e en présentiel" in me_page
     assert "NOT VALID" in client.get(f"/verify/{letter_id}").get_data(as_text=True)
     delegate.mode = Mode.IN_PERSON
     delegate.status = RegistrationStatus.CANCELLED
