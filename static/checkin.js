@@ -91,7 +91,7 @@
   // Poor venue Wi-Fi: retry with the same nonce, so a check-in that did reach the server is not made twice.
   async function sendCheckIn(fields) {
     const body = Object.assign({ session: session, door: door(), nonce: newNonce() }, fields);
-    if (window.offlineDoor && body.token) {  // queued on this device first; answered from its roster offline
+    if (window.offlineDoor) {  // queued on this device first; answered from its roster offline
       const answer = await window.offlineDoor.scan(body, body.nonce);
       if (answer) return answer;
     }
@@ -259,27 +259,49 @@
     cameraStatus("off");
   });
 
-  // ---- name search ----
+  // ---- name search: the server's, or offline the device's roster (scanner-offline.js) ----
+  const SEARCH_ANSWER_MS = 4000;  // longer than this, the server counts as unreachable, as for a scan
+  let searchesSent = 0;
   $("search-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const query = $("search-input").value.trim();
-    const list = $("search-results");
-    list.replaceChildren();
+    const search = ++searchesSent;  // only the last search's answer is listed
+    $("search-results").replaceChildren();
     if (!query) { $("search-status").textContent = ""; return; }  // the server says how much of a name it needs
     $("search-status").textContent = words.searching;
     let data;
+    let offline = false;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), SEARCH_ANSWER_MS);
     try {
       const response = await fetch(root.dataset.lookupUrl + "?q=" + encodeURIComponent(query),
-        { credentials: "same-origin" });
-      data = await response.json();
-    } catch (e) {
-      $("search-status").textContent = words.no_connection_short;
-      return;
+        { credentials: "same-origin", signal: abort.signal });
+      try { data = await response.json(); } catch (e) { data = { status: "error" }; }  // an answer, but no list
+    } catch (networkError) {  // no network, or no answer in time: the roster kept on this device answers
+      data = window.offlineDoor && window.offlineDoor.search(query);
+      offline = true;
+    } finally {
+      clearTimeout(timer);
     }
+    if (search !== searchesSent) return;
+    if (!data) { $("search-status").textContent = words.no_connection_short; return; }  // no roster here
+    if (offline) data = data.reason ? { status: "error", reason: data.reason } : { status: "ok", delegates: data.delegates };
     if (data.status !== "ok") { $("search-status").textContent = data.reason || words.search_failed; return; }
-    $("search-status").textContent = data.delegates.length
+    const status = $("search-status");
+    status.textContent = data.delegates.length
       ? data.delegates.length + " " + words.found : words.nobody + " “" + query + "”.";
-    for (const person of data.delegates) {
+    if (offline) {  // said with the count, so that a screen reader says it too
+      const note = document.createElement("strong");
+      note.className = "search-offline";
+      note.textContent = words.search_offline;
+      status.append(" ", note);
+    }
+    listFound(data.delegates);
+  });
+
+  function listFound(delegates) {
+    const list = $("search-results");
+    for (const person of delegates) {
       const item = document.createElement("li");
       const who = document.createElement("span");
       fillLine(who, [value(person.name), value(person.entity),
@@ -295,5 +317,5 @@
       item.append(who, button);
       list.append(item);
     }
-  });
+  }
 })();

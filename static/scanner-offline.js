@@ -122,12 +122,68 @@
     showRoster();
   }
 
+  // ---- the name search, from the roster, while the server cannot be asked ----
+  // As the server's door search (attendance/checkin/search.py) in the plain cases: every word of the query, in any
+  // order, inside the person's search text (their name in its own script and in Latin letters, and their
+  // organisation; never the e-mail, which the device does not keep), ignoring case, accents and punctuation.
+  // Not the server's comparison of Arabic and Hebrew words by their consonants: "haddad" finds ليلى حداد online only.
+  const ACCENTS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u0591-\u05c7\u064b-\u065f\u0670]/g;
+  const BASE_LETTERS = { "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae", "œ": "oe",
+    "þ": "th", "ß": "ss", "ς": "σ" };
+  const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]/u;
+  const SEARCH_LIMIT = 20;  // as many as the server lists
+
+  function searchWords(text) {
+    const folded = String(text || "").normalize("NFKD").toLowerCase().normalize("NFKD").replace(ACCENTS, "")
+      .replace(/[øđðħıłŧæœþßς]/g, (letter) => BASE_LETTERS[letter]);
+    return folded.replace(/[^\p{L}\p{N}\p{M}]+/gu, " ").normalize("NFC").split(" ").filter(Boolean);
+  }
+
+  // A character each, two for a Chinese, Japanese or Korean one, as the server counts them.
+  function weight(word) {
+    let total = 0;
+    for (const character of word) total += WIDE.test(character) ? 2 : 1;
+    return total;
+  }
+
+  let searchIndex = null;  // {roster, people: [{badge, text, sortKey}]}, worked out once per roster
+  function people() {
+    if (!searchIndex || searchIndex.roster !== roster) {
+      const list = Object.values(roster.badges).filter((badge) => badge.registration_id && badge.search)
+        .map((badge) => ({ badge: badge, text: " " + searchWords(badge.search).join(" ") + " ",
+          sortKey: searchWords(badge.search.split("\n")[0]).join(" ") }));
+      list.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1
+        : a.badge.registration_id - b.badge.registration_id));
+      searchIndex = { roster: roster, people: list };
+    }
+    return searchIndex.people;
+  }
+
+  // {delegates} as the server lists them, {reason} for a query too short, or null: no roster on this device.
+  function search(query) {
+    if (!rosterIsCurrent()) return null;
+    const queryWords = searchWords(query).filter((word) => weight(word) >= 2);
+    if (queryWords.reduce((sum, word) => sum + weight(word), 0) < 3) return { reason: words.search_too_short };
+    const found = [];
+    for (const person of people()) {
+      if (queryWords.every((word) => person.text.includes(word))) {
+        const badge = person.badge;
+        found.push({ registration_id: badge.registration_id, name: badge.name, entity: badge.entity,
+          entity_type: badge.entity_type, mode: badge.mode, status: badge.status,
+          checked_in_at: badge.in ? badge.first_at : null });
+        if (found.length === SEARCH_LIMIT) break;
+      }
+    }
+    return { delegates: found };
+  }
+
   // The answer the door gives while the server cannot be asked: the same statuses as the server's.
   async function provisionalAnswer(scan) {
-    const badge = rosterIsCurrent() ? roster.badges[scan.hash] : undefined;
     if (!rosterIsCurrent()) {
       return { status: "no_roster", provisional: true, message: words.no_roster };
     }
+    const badge = scan.hash ? roster.badges[scan.hash]
+      : Object.values(roster.badges).find((b) => b.registration_id === scan.registration_id);
     if (!badge) return { status: "invalid", provisional: true, message: words.provisional_will_be_sent };
     const fields = { name: badge.name, entity: badge.entity, entity_type: badge.entity_type, mode: badge.mode,
       provisional: true };
@@ -135,7 +191,9 @@
     if (badge.status !== "registered") {
       return Object.assign(fields, { status: badge.status, message: words.provisional_will_be_sent });
     }
-    const earlierHere = (await store.queued()).some((q) => q.hash === scan.hash && q.id !== scan.id);
+    // The same person scanned or found by name a moment ago on this device, and still waiting to be sent.
+    const samePerson = (q) => (q.hash ? q.hash === badge.hash : q.registration_id === badge.registration_id);
+    const earlierHere = (await store.queued()).some((q) => q.id !== scan.id && samePerson(q));
     if (badge.in || earlierHere) {
       return Object.assign(fields, { status: "already_checked_in", message: words.provisional_will_be_sent });
     }
@@ -144,7 +202,9 @@
 
   // ---- sending ----
   async function post(scan, timeoutMs) {
-    const body = { token: scan.token, session: scan.session, door: scan.door, nonce: scan.nonce };
+    // A badge's code, or the registration chosen from a name search (with the door's session, as it needs).
+    const body = { token: scan.token, registration_id: scan.registration_id, session: scan.session, door: scan.door,
+      nonce: scan.nonce };
     // A scan sent at once is timed by the server's clock; one that waited says when it was made.
     if (scan.answered_offline) body.scanned_at = scan.scanned_at;
     if (scan.provisional) body.provisional = scan.provisional;
@@ -219,14 +279,16 @@
     return flushing;
   }
 
-  // One scan: queued first, then sent at once when no scan answered offline waits, else answered from the roster.
+  // One scan (a badge's code, or a person chosen from a name search): queued first, then sent at once when no scan
+  // answered offline waits, else answered from the roster.
   async function scan(fields, nonce) {
-    const item = { session: session, door: fields.door, token: fields.token, nonce: nonce,
-      scanned_at: serverTime().toISOString() };
+    const item = { session: session, door: fields.door, nonce: nonce, scanned_at: serverTime().toISOString() };
+    if (fields.token) item.token = fields.token;
+    else item.registration_id = fields.registration_id;
     // Written to the queue while the request goes out: a busy door does not wait for the disk. The nonce makes
     // the request and a later send of the queued scan one check-in.
     const saved = store.enqueue(item).then((id) => { item.id = id; showWaiting(); });
-    const hashed = sha256(fields.token).then((hash) => { item.hash = hash; });
+    const hashed = item.token ? sha256(item.token).then((hash) => { item.hash = hash; }) : Promise.resolve();
     // Scans answered offline go first, in order; a scan on its first try does not hold up the next (a busy door).
     const older = backlog > 0;
     if (navigator.onLine && !older) {
@@ -286,6 +348,7 @@
     }
     window.offlineDoor = {
       scan: (fields, nonce) => scan(fields, nonce).catch(() => null),  // null: send it the old way
+      search: search,
       normalize: (raw) => window.BadgeCode.normalize(raw, tokenLength),
     };
     showNetwork();

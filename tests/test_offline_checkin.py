@@ -13,6 +13,7 @@ from attendance.checkin.roster import is_offline_conflict, token_hash
 from attendance.checkin.rule import PROVISIONAL_ANSWERS, is_conflict
 from attendance.extensions import db
 from attendance.models import Attendance, RegistrationStatus, ScanEvent, ScanResult
+from attendance.text import search_text
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -398,7 +399,9 @@ def test_every_provisional_answer_has_its_conflicts_stated():
 
 
 def test_door_roster_names_badges_by_hash_and_says_who_is_in(client, login, meeting, make_registration, door_token):
-    inside = make_registration(meeting, full_name="Ольга Петрова", organisation="RILO CIS")
+    inside = make_registration(
+        meeting, full_name="Ольга Петрова", organisation="RILO CIS", email="olga.petrova@customs.example.org"
+    )
     outside = make_registration(meeting, status=RegistrationStatus.CANCELLED)
     post(client, {"token": inside.badge_token}, door_token)
     login("door")
@@ -410,7 +413,9 @@ def test_door_roster_names_badges_by_hash_and_says_who_is_in(client, login, meet
     by_hash = {badge["hash"]: badge for badge in roster["badges"]}
     assert by_hash[token_hash(inside.badge_token)] | {"first_at": None} == {
         "hash": token_hash(inside.badge_token),
+        "registration_id": inside.id,
         "name": "Ольга Петрова",
+        "search": search_text("Ольга Петрова", "RILO CIS"),
         "entity": "RILO CIS",
         "entity_type": meeting.entity_types[0].name,
         "mode": "in_person",
@@ -430,6 +435,20 @@ def test_door_roster_names_badges_by_hash_and_says_who_is_in(client, login, meet
     assert client.get(f"/api/v1/sessions/{meeting.slug}/roster", headers={"If-None-Match": etag}).status_code == 304
     make_registration(meeting)
     assert client.get(f"/api/v1/sessions/{meeting.slug}/roster", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_door_roster_lets_the_door_search_names_offline_but_holds_no_email(client, meeting, make_registration):
+    olga = make_registration(
+        meeting, full_name="Ольга Петрова", organisation="RILO CIS", email="Olga.Petrova@Customs.example.org"
+    )
+    token = create_api_token("Door 2 scanner")[1]
+    response = client.get(f"/api/v1/sessions/{meeting.slug}/roster", headers={"Authorization": f"Bearer {token}"})
+    [badge] = response.get_json()["badges"]
+    assert badge["registration_id"] == olga.id
+    search = badge["search"].split()
+    assert {"ольга", "петрова", "olga", "petrova", "rilo", "cis"} <= set(search)  # found offline as "petrova" too
+    body = response.get_data(as_text=True).lower()
+    assert "olga.petrova" not in body and "customs.example" not in body and "@" not in body  # a lost phone
 
 
 def test_door_roster_is_for_staff_only(client, meeting):
