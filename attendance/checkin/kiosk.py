@@ -78,8 +78,7 @@ def kiosk_check_in(actor: Actor, meeting: MeetingSession, badge_token: str, nonc
                 # The name set apart for direction, whatever its script: "John Smith Jr." in an Arabic welcome
                 # keeps its full stop, "ليلى حداد 2" in an English one its number.
                 "welcome": gettext(
-                    "Welcome, %(name)s",
-                    name=f"{FIRST_STRONG_ISOLATE}{registration.full_name}{POP_DIRECTIONAL_ISOLATE}",
+                    "Welcome, %(name)s", name=FIRST_STRONG_ISOLATE + registration.full_name + POP_DIRECTIONAL_ISOLATE
                 ),
                 "message": gettext("You are checked in. Your badge is ready to print.")
                 if outcome.result is ScanResult.OK
