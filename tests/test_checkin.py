@@ -370,6 +370,11 @@ def test_api_nonce_replay_answers_like_the_first_time(client, meeting, make_regi
         ({"json": {"token": 12345}}, 400, "'token' must be a string"),
         ({"json": {"token": "A" * 201}}, 400, "longer than 200"),
         ({"json": {"token": "A" * 26, "day": "19/02/2024"}}, 400, "YYYY-MM-DD"),
+        ({"json": {"token": "A" * 26, "day": "20240219"}}, 400, "YYYY-MM-DD"),  # ISO's basic form, not ours
+        ({"json": {"token": "A" * 26, "day": "2024-W08-1"}}, 400, "YYYY-MM-DD"),  # an ISO week date
+        ({"json": {"token": "A" * 26, "day": "２０２４-02-19"}}, 400, "YYYY-MM-DD"),  # full-width digits
+        ({"json": {"token": "A" * 26, "scanned_at": "0001-01-01T00:00:00+01:00"}}, 422, "not a day of the session"),
+        ({"json": {"token": "A" * 26, "scanned_at": "9999-12-31T23:59:59-14:00"}}, 422, "in the future"),
         ({"json": {"token": "A" * 26, "nonce": "n" * 65}}, 400, "'nonce' is longer"),
         ({"json": {"registration_id": "7"}}, 400, "'registration_id' must be a registration's number"),
         ({"json": {"registration_id": 10**30}}, 400, "'registration_id' must be a registration's number"),

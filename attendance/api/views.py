@@ -1,6 +1,7 @@
 """JSON endpoints for scanners and the door page. Errors are JSON too: {"status": ..., "reason": ...}."""
 
 import hashlib
+import re
 from datetime import date, datetime
 from functools import wraps
 
@@ -123,10 +124,15 @@ def _text(body: dict, name: str, max_length: int, required: bool = False) -> str
 def _day(value: str | None) -> date | None:
     if value is None:
         return None
-    try:
+    try:  # YYYY-MM-DD only: fromisoformat alone also reads "20261205" and "2026-W49-6"
+        if not _YYYY_MM_DD.fullmatch(value):
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise ApiError(400, "'day' must be a date written YYYY-MM-DD.") from None
+
+
+_YYYY_MM_DD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _scanned_at(value: str | None) -> datetime | None:

@@ -231,7 +231,17 @@ def _scan_moment(scanned_at: datetime) -> datetime:
     """A device's `scanned_at` in UTC, once it is known to be no later than now (give or take the skew)."""
     if scanned_at.tzinfo is None:
         raise ScanTimeRejected(gettext("'scanned_at' needs a time zone offset, e.g. 2024-02-19T09:12:00+01:00."))
-    moment = scanned_at.astimezone(UTC)
+    try:
+        moment = scanned_at.astimezone(UTC)
+    except OverflowError:  # a moment of year 1 or 9999 that UTC puts outside the calendar
+        if scanned_at.year > 1:
+            raise ScanTimeRejected(gettext("'scanned_at' is in the future: check the device's clock.")) from None
+        raise ScanTimeRejected(
+            gettext(
+                "The scan was made on %(scan_day)s, which is not a day of the session.",
+                scan_day=scanned_at.date().isoformat(),
+            )
+        ) from None
     if moment > utcnow() + CLOCK_SKEW:
         raise ScanTimeRejected(gettext("'scanned_at' is in the future: check the device's clock."))
     return moment
