@@ -1,15 +1,17 @@
 """Loading what a URL names, or answering 404: shared by every blueprint's views."""
 
+from datetime import date
 from typing import TypeVar
 
-from flask import abort
+from flask import abort, request
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from .extensions import Model, db
+from .formatting import format_day
 from .i18n import speak_as_mailed
-from .models import MeetingSession, Registration
+from .models import MeetingSession, Registration, SessionDay
 
 
 def session_or_404(slug: str) -> MeetingSession:
@@ -60,6 +62,24 @@ def door_session_or_403(slug: str) -> MeetingSession:
             ),
         )
     return meeting
+
+
+def chosen_day(meeting: MeetingSession, *, exact: bool = False) -> SessionDay:
+    """The session day a page or form names (default: today). Pages show the nearest day when the named one is
+    not a meeting day; a change (`exact`) must name a meeting day."""
+    if not meeting.days:
+        abort(404, gettext("This session has no days yet."))
+    wanted = request.values.get("day", "")
+    try:
+        wanted_date = date.fromisoformat(wanted) if wanted else meeting.today()
+    except ValueError:
+        abort(400, gettext("The day must be written YYYY-MM-DD."))
+    by_date = {d.date: d for d in meeting.days}
+    if wanted_date in by_date:
+        return by_date[wanted_date]
+    if exact:
+        abort(400, gettext("%(day)s is not a day of this session.", day=format_day(wanted_date)))
+    return meeting.days[0] if wanted_date < meeting.days[0].date else meeting.days[-1]
 
 
 MAX_ID = 2**31 - 1  # the largest id either database's INTEGER holds

@@ -339,6 +339,29 @@ def test_an_organiser_token_may_not_name_a_day_still_ahead(client, meeting, make
     assert attendances() == [] and events() == []
 
 
+def test_a_day_gone_by_checked_in_now_shows_no_time_on_the_attendance_page(
+    client, login, make_session, make_registration, organiser_token
+):
+    """The organiser's token names yesterday: they came, but nobody measured when. The attendance page says so,
+    as the certificate does, instead of today's time "counted to the day's end"."""
+    meeting = make_session(first_day=brussels_today() - timedelta(days=1))
+    late, today_s = (
+        make_registration(meeting, full_name="Told Us Later"),
+        make_registration(meeting, full_name="On Time"),
+    )
+    yesterday = meeting.days[0].date.isoformat()
+    assert post(client, {"token": late.badge_token, "day": yesterday}, organiser_token).status_code == 201
+    login("organiser")
+    page = " ".join(client.get(f"/sessions/{meeting.slug}/attendance?day={yesterday}").get_data(as_text=True).split())
+    row = page[page.index("Told Us Later") : page.index("</tr>", page.index("Told Us Later"))]
+    assert "time not recorded (checked in after the day was over)" in row
+    assert "counted to the day&#39;s end" not in row and "counted to the day's end" not in row
+    assert post(client, {"token": today_s.badge_token}, organiser_token).status_code == 201
+    page = " ".join(client.get(f"/sessions/{meeting.slug}/attendance").get_data(as_text=True).split())
+    row = page[page.index("On Time") : page.index("</tr>", page.index("On Time"))]
+    assert "time not recorded" not in row and "the day" in row
+
+
 def test_api_accepts_a_body_that_starts_with_a_utf8_bom(client, meeting, make_registration, door_token):
     registration = make_registration(meeting)
     body = b"\xef\xbb\xbf" + json.dumps({"token": registration.badge_token}).encode()  # as some Windows clients send

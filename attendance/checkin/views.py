@@ -11,11 +11,12 @@ from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from .. import audit
+from ..attendance_rule import day_plan, judge_day
 from ..auth import Actor, organiser_required, staff_required
 from ..clock import utcnow
 from ..extensions import db
 from ..formatting import format_day
-from ..lookup import door_session_or_403, in_session_or_404, managed_session_or_404, session_or_404
+from ..lookup import chosen_day, door_session_or_403, in_session_or_404, managed_session_or_404, session_or_404
 from ..models import (
     Attendance,
     MeetingSession,
@@ -125,30 +126,12 @@ def kiosk_badge(link: str):
     )
 
 
-def _chosen_day(meeting: MeetingSession, *, exact: bool = False) -> SessionDay:
-    """The session day a page or form names (default: today). Pages show the nearest day when the named one is
-    not a meeting day; a change (`exact`) must name a meeting day."""
-    if not meeting.days:
-        abort(404, gettext("This session has no days yet."))
-    wanted = request.values.get("day", "")
-    try:
-        wanted_date = date.fromisoformat(wanted) if wanted else meeting.today()
-    except ValueError:
-        abort(400, gettext("The day must be written YYYY-MM-DD."))
-    by_date = {d.date: d for d in meeting.days}
-    if wanted_date in by_date:
-        return by_date[wanted_date]
-    if exact:
-        abort(400, gettext("%(day)s is not a day of this session.", day=format_day(wanted_date)))
-    return meeting.days[0] if wanted_date < meeting.days[0].date else meeting.days[-1]
-
-
 @bp.get("/sessions/<slug>/attendance")
 @organiser_required
 def live_attendance(slug: str):
     """Who is in on a day, and who registered in person but has not come."""
     meeting = managed_session_or_404(slug)
-    day = _chosen_day(meeting)
+    day = chosen_day(meeting)
     attended = {
         a.registration_id: a
         for a in db.session.scalars(sa.select(Attendance).filter_by(day_id=day.id, mode=Mode.IN_PERSON))
@@ -166,6 +149,7 @@ def live_attendance(slug: str):
     ).all()
     present = [r for r in people if r.id in attended]
     absent = [r for r in people if r.id not in attended]
+    plan = day_plan(meeting, day, utcnow())
     return render_template(
         "checkin/attendance.html",
         meeting=meeting,
@@ -173,6 +157,8 @@ def live_attendance(slug: str):
         present=present,
         absent=absent,
         attended=attended,
+        # what the rule makes of each: a check-in recorded after the day was over has no time to show
+        judged={rid: judge_day(meeting, day, attendance, None, plan) for rid, attendance in attended.items()},
         counts=door_counts(meeting, day.date),
         to_come=day.date > meeting.today(),
     )
@@ -185,7 +171,7 @@ def manual_change(slug: str, registration_id: int):
     mistake; check-ins and removals need a reason."""
     meeting = managed_session_or_404(slug)
     registration = in_session_or_404(Registration, registration_id, meeting)
-    day = _chosen_day(meeting, exact=True)
+    day = chosen_day(meeting, exact=True)
     reason = request.form.get("reason", "").strip()[:500]
     action = request.form.get("action")
     if has_control_characters(reason):

@@ -10,9 +10,8 @@ from flask_wtf.file import FileField, FileRequired
 
 from .. import attendance_rule  # a module, not its names: it imports online.intervals, so this package
 from ..auth import organiser_required
-from ..checkin.views import _chosen_day
 from ..extensions import csrf, db, limiter
-from ..lookup import in_session_or_404, managed_session_or_404, small_int
+from ..lookup import chosen_day, in_session_or_404, managed_session_or_404, small_int
 from ..models import Registration, ReportImport
 from . import bp
 from .imports import (
@@ -53,7 +52,7 @@ def _choice_labels(meeting) -> dict[int, str]:
 @organiser_required
 def online_attendance(slug: str):
     meeting = managed_session_or_404(slug)
-    day = _chosen_day(meeting)
+    day = chosen_day(meeting)
     rows = online_day(meeting, day)
     day_index = meeting.days.index(day)
     counted = {
