@@ -126,7 +126,9 @@
   // As the server's door search (attendance/checkin/search.py) in the plain cases: every word of the query, in any
   // order, inside the person's search text (their name in its own script and in Latin letters, and their
   // organisation; never the e-mail, which the device does not keep), ignoring case, accents and punctuation.
-  // Not the server's comparison of Arabic and Hebrew words by their consonants: "haddad" finds ليلى حداد online only.
+  // Arabic and Hebrew names are compared by their consonants too, as the server does (attendance/text.py,
+  // `word_patterns`): the search text ends with their skeletons ("~l~ ~hd~" for ليلى حداد), and a word typed in
+  // Latin letters matches the start of one ("hadd"), or a whole one when it has a single consonant ("layla").
   const ACCENTS = /[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u0591-\u05c7\u064b-\u065f\u0670]/g;
   const BASE_LETTERS = { "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ł": "l", "ŧ": "t", "æ": "ae", "œ": "oe",
     "þ": "th", "ß": "ss", "ς": "σ" };
@@ -146,12 +148,30 @@
     return total;
   }
 
-  let searchIndex = null;  // {roster, people: [{badge, text, sortKey}]}, worked out once per roster
+  // The consonants of a word typed in Latin letters, each once in a row: "haddad" -> "hd"; "" for other words.
+  function skeleton(word) {
+    return /^[a-z]+$/.test(word) ? word.replace(/[aeiouwy]/g, "").replace(/(.)\1+/g, "$1") : "";
+  }
+
+  // The skeletons a search text ends with ("~l~ ~hd~"), without their marks.
+  function skeletonsOf(search) {
+    const last = search.split("\n").pop();
+    return last.startsWith("~") ? last.split(" ").map((part) => part.replace(/~/g, "")).filter(Boolean) : [];
+  }
+
+  function matches(person, word) {
+    if (person.text.includes(word)) return true;
+    const typed = skeleton(word);
+    if (!typed) return false;
+    return person.skeletons.some((stored) => (typed.length >= 2 ? stored.startsWith(typed) : stored === typed));
+  }
+
+  let searchIndex = null;  // {roster, people: [{badge, text, skeletons, sortKey}]}, worked out once per roster
   function people() {
     if (!searchIndex || searchIndex.roster !== roster) {
       const list = Object.values(roster.badges).filter((badge) => badge.registration_id && badge.search)
         .map((badge) => ({ badge: badge, text: " " + searchWords(badge.search).join(" ") + " ",
-          sortKey: searchWords(badge.search.split("\n")[0]).join(" ") }));
+          skeletons: skeletonsOf(badge.search), sortKey: searchWords(badge.search.split("\n")[0]).join(" ") }));
       list.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1
         : a.badge.registration_id - b.badge.registration_id));
       searchIndex = { roster: roster, people: list };
@@ -166,7 +186,7 @@
     if (queryWords.reduce((sum, word) => sum + weight(word), 0) < 3) return { reason: words.search_too_short };
     const found = [];
     for (const person of people()) {
-      if (queryWords.every((word) => person.text.includes(word))) {
+      if (queryWords.every((word) => matches(person, word))) {
         const badge = person.badge;
         found.push({ registration_id: badge.registration_id, name: badge.name, entity: badge.entity,
           entity_type: badge.entity_type, mode: badge.mode, status: badge.status,
