@@ -306,7 +306,7 @@
       const who = document.createElement("span");
       fillLine(who, [value(person.name), value(person.entity),
         person.mode === "online" ? words.registered_online : words.registered_in_person,
-        person.status === "cancelled" ? words.cancelled_tag : "",
+        words[person.status + "_tag"] || "",  // cancelled, pending, declined, waiting: the door will refuse them
         person.checked_in_at ? words.in_since + " " + person.checked_in_at.slice(11, 16) : ""]);
       const button = document.createElement("button");
       button.type = "button";

@@ -38,6 +38,11 @@ def find_delegates(meeting: MeetingSession, query: str, day: date, limit: int = 
         .limit(limit)
     ).all()
     return [
-        describe(r) | {"status": r.status.value, "checked_in_at": meeting.local(at).isoformat() if at else None}
+        describe(r)
+        | {
+            # "waiting": registered, but on the line for a seat of a room-only session, which the door refuses
+            "status": "waiting" if r.waits_without_seat else r.status.value,
+            "checked_in_at": meeting.local(at).isoformat() if at else None,
+        }
         for r, at in rows
     ]

@@ -165,6 +165,37 @@ def test_a_cancelled_person_found_offline_is_refused_and_logged(
         context.close()
 
 
+def test_search_results_mark_whom_the_door_will_refuse_online_and_offline(
+    live_server, browser, door_staff, meeting, make_registration
+):
+    """Pending, declined and cancelled people are marked in the list before anyone taps "Check in", from the
+    server's answer and from the device's roster alike."""
+    for name, status in (
+        ("Petra Pending", RegistrationStatus.PENDING),
+        ("Dora Declined", RegistrationStatus.DECLINED),
+        ("Cara Cancelled", RegistrationStatus.CANCELLED),
+        ("Rita Registered", RegistrationStatus.REGISTERED),
+    ):
+        make_registration(meeting, full_name=name, organisation="Review Org", status=status)
+    expected = [
+        "Cara Cancelled · Review Org · registered in person · CANCELLED",
+        "Dora Declined · Review Org · registered in person · Registration declined: not admitted",
+        "Petra Pending · Review Org · registered in person · Pending approval: not admitted",
+        "Rita Registered · Review Org · registered in person",
+    ]
+    context = browser.new_context()
+    try:
+        page = _log_in(context.new_page(), live_server, DOOR)
+        _open_scanner(page, live_server, meeting, "Door 5")
+        expect(page.locator("#roster-status")).to_contain_text("4 badges known offline")
+        for offline in (False, True):
+            context.set_offline(offline)
+            _search(page, "review org")
+            expect(page.locator("#search-results li span")).to_have_text(expected)
+    finally:
+        context.close()
+
+
 def test_a_server_that_answers_with_an_error_is_not_offline(
     live_server, browser, door_staff, meeting, make_registration
 ):
